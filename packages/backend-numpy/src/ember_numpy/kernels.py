@@ -1,0 +1,322 @@
+"""NumPy kernels for every primitive, and overrides for composites NumPy does faster.
+
+Kernels take and return NumPy arrays; core has already checked shapes, dtypes
+and devices. Names are the op names of `ember.dispatch.OPS`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ember.dtypes import DType
+from ember.random import philox4x32
+
+Kernel = Callable[..., Any]
+
+
+# -- creation ---------------------------------------------------------------
+def full(shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> np.ndarray:
+    return np.full(shape, value, dtype=dtype.numpy)
+
+
+def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> np.ndarray:
+    return np.arange(start, end, step).astype(dtype.numpy, copy=False)
+
+
+def astype(x: np.ndarray, dtype: DType) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        return x.astype(dtype.numpy)
+
+
+def copy(x: np.ndarray) -> np.ndarray:
+    return np.array(x, order="C", copy=True)
+
+
+def copy_(dst: np.ndarray, src: Any) -> None:
+    np.copyto(dst, src, casting="unsafe")
+
+
+# -- elementwise --------------------------------------------------------------
+def _float_unary(fn: Kernel) -> Kernel:
+    def kernel(x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return fn(x)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
+    out = np.tanh(x * 0.5)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0) if x.dtype != np.bool_ else x.copy()
+
+
+def rsqrt(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return 1 / np.sqrt(x)
+
+
+def _erf() -> Kernel:
+    vec = np.vectorize(math.erf, otypes=[np.float64])
+
+    def erf(x: np.ndarray) -> np.ndarray:
+        try:
+            from scipy.special import erf as sp_erf  # faster when SciPy is present
+
+            return sp_erf(x).astype(x.dtype, copy=False)  # type: ignore[no-any-return]
+        except ImportError:
+            return vec(x).astype(x.dtype, copy=False)  # type: ignore[no-any-return]
+
+    return erf
+
+
+def _same_if_int(fn: Kernel) -> Kernel:
+    def kernel(x: np.ndarray) -> np.ndarray:
+        return x.copy() if x.dtype.kind in "biu" else fn(x)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) if x.dtype != np.bool_ else x.copy()
+
+
+def abs_(x: np.ndarray) -> np.ndarray:
+    return np.abs(x) if x.dtype != np.bool_ else x.copy()
+
+
+def div(a: Any, b: Any) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.true_divide(a, b)
+
+
+def floor_divide(a: Any, b: Any) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(a, b)
+
+
+def remainder(a: Any, b: Any) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.remainder(a, b)
+
+
+def power(a: Any, b: Any) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = np.power(a, b)
+    return np.asarray(out)
+
+
+def add(a: Any, b: Any) -> np.ndarray:
+    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        return np.logical_or(a, b)
+    return np.add(a, b)
+
+
+def mul(a: Any, b: Any) -> np.ndarray:
+    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        return np.logical_and(a, b)
+    return np.multiply(a, b)
+
+
+def where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
+    out = np.where(cond, a, b)
+    dt = a.dtype if isinstance(a, np.ndarray) else (b.dtype if isinstance(b, np.ndarray) else None)
+    return out.astype(dt, copy=False) if dt is not None else out
+
+
+# -- reductions ---------------------------------------------------------------
+def _reduce(fn: Kernel) -> Kernel:
+    def kernel(x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.asarray(fn(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def _argext(fn: Kernel) -> Kernel:
+    def kernel(x: np.ndarray, axis: int | None, keepdim: bool) -> np.ndarray:
+        out = fn(x, axis=axis, keepdims=keepdim)
+        return np.asarray(out, dtype=np.int64)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def cumsum(x: np.ndarray, axis: int) -> np.ndarray:
+    return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+def logsumexp(x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=axes)
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = x - x.max(axis=axis, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        m = np.where(np.isfinite(m), m, 0)
+        s = x - m
+        return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+# -- movement -----------------------------------------------------------------
+def reshape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return x.reshape(shape)
+
+
+def view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.reshape(x, shape, copy=False)
+
+
+def expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(x, shape)
+
+
+def cat(xs: list[np.ndarray], axis: int) -> np.ndarray:
+    return np.concatenate(xs, axis=axis)
+
+
+def flip(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    return np.flip(x, axes).copy()
+
+
+# -- indexing -----------------------------------------------------------------
+def slice_(x: np.ndarray, key: tuple[Any, ...]) -> np.ndarray:
+    out = x[key]
+    return out if isinstance(out, np.ndarray) else x[key + (Ellipsis,)]
+
+
+def index(x: np.ndarray, key: tuple[Any, ...]) -> np.ndarray:
+    return np.array(x[key], copy=True)
+
+
+def index_put(x: np.ndarray, key: tuple[Any, ...], values: Any, accumulate: bool) -> np.ndarray:
+    out = x.copy()
+    if accumulate:
+        np.add.at(out, key, values)
+    else:
+        out[key] = values
+    return out
+
+
+def gather(x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    n = x.shape[axis]
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError(f"gather: index out of range for dimension {axis} with size {n}")
+    return np.take_along_axis(x, index, axis=axis)
+
+
+def _scatter_index(x: np.ndarray, axis: int, index: np.ndarray) -> tuple[Any, ...]:
+    n = x.shape[axis]
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError(f"scatter: index out of range for dimension {axis} with size {n}")
+    grids = np.indices(index.shape, sparse=True)
+    return tuple(index if d == axis else g for d, g in enumerate(grids))
+
+
+def scatter(x: np.ndarray, axis: int, index: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[_scatter_index(x, axis, index)] = src
+    return out
+
+
+def scatter_add(x: np.ndarray, axis: int, index: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    np.add.at(out, _scatter_index(x, axis, index), src)
+    return out
+
+
+def nonzero(x: np.ndarray) -> np.ndarray:
+    return np.argwhere(x).astype(np.int64, copy=False)
+
+
+# -- linalg, sorting, random ----------------------------------------------------
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.matmul(a, b)
+
+
+def argsort(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
+    # stable descending: sort the reversed array ascending, then map indices back
+    n = x.shape[axis]
+    rev = np.flip(x, axis)
+    if x.dtype.kind == "f":
+        rev = np.where(np.isnan(rev), np.inf, rev)  # nan counts as the largest
+        key = -rev
+        key = np.where(np.isnan(np.flip(x, axis)), -np.inf, key)
+    elif x.dtype == np.bool_:
+        key = ~rev
+    else:
+        key = -rev.astype(np.int64)
+    idx = np.argsort(key, axis=axis, kind="stable")
+    return np.flip(n - 1 - idx, axis).astype(np.int64, copy=False)
+
+
+def random_bits(seed: int, offset: int, n: int, index: int) -> np.ndarray:
+    return philox4x32(seed, offset, n)
+
+
+def _cmp(fn: Kernel) -> Kernel:
+    def kernel(a: Any, b: Any) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(fn(a, b))
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+KERNELS: dict[str, Kernel] = {
+    # creation
+    "full": full, "arange": arange, "astype": astype, "copy": copy, "copy_": copy_,
+    # elementwise unary
+    "neg": np.negative, "abs": abs_, "exp": _float_unary(np.exp), "log": _float_unary(np.log),
+    "log1p": _float_unary(np.log1p), "expm1": _float_unary(np.expm1), "sqrt": _float_unary(np.sqrt),
+    "rsqrt": rsqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": sigmoid, "relu": relu,
+    "erf": _erf(), "floor": _same_if_int(np.floor), "ceil": _same_if_int(np.ceil),
+    "round": _same_if_int(np.round), "sign": sign, "reciprocal": _float_unary(np.reciprocal),
+    "logical_not": np.logical_not, "isnan": np.isnan, "isfinite": np.isfinite,
+    # elementwise binary
+    "add": add, "sub": np.subtract, "mul": mul, "div": div, "floor_divide": floor_divide,
+    "remainder": remainder, "pow": power, "maximum": np.maximum, "minimum": np.minimum,
+    "eq": _cmp(np.equal), "ne": _cmp(np.not_equal), "lt": _cmp(np.less), "le": _cmp(np.less_equal),
+    "gt": _cmp(np.greater), "ge": _cmp(np.greater_equal),
+    "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
+    "where": where,
+    # reductions
+    "sum": _reduce(np.sum), "prod": _reduce(np.prod), "amax": _reduce(np.max), "amin": _reduce(np.min),
+    "all": _reduce(np.all), "any": _reduce(np.any), "argmax": _argext(np.argmax), "argmin": _argext(np.argmin),
+    "cumsum": cumsum,
+    # movement
+    "reshape": reshape, "view": view, "permute": np.transpose, "expand": expand, "cat": cat, "flip": flip,
+    # indexing
+    "slice": slice_, "index": index, "index_put": index_put, "gather": gather, "scatter": scatter,
+    "scatter_add": scatter_add, "nonzero": nonzero,
+    # linalg, sorting, random
+    "matmul": matmul, "argsort": argsort, "random_bits": random_bits,
+    # composite overrides
+    "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+}  # fmt: skip

@@ -1,0 +1,78 @@
+"""Ember: a define-by-run deep-learning framework with pluggable backends.
+
+    >>> import ember
+    >>> x = ember.tensor([2., 3.], requires_grad=True)
+    >>> y = x * x + 3 * x + 1
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([7., 9.])
+"""
+
+# `ember` is extended by other distributions (ember-nn ships `ember.nn`, ember-data
+# `ember.data`): let every `ember/` directory on sys.path contribute submodules,
+# which also holds for editable installs that put each package's src/ on sys.path.
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
+
+import builtins as _builtins  # noqa: E402
+from importlib import metadata as _metadata  # noqa: E402
+
+from . import autograd, dispatch, dtypes, random  # noqa: E402
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .backends import (  # noqa: E402
+    PLUGIN_API_VERSION,
+    Backend,
+    BackendError,
+    BackendNotFoundError,
+    BackendRegistry,
+    BackendUnavailableError,
+    get_backend,
+)
+from .device import Device, device  # noqa: E402
+from .dtypes import (  # noqa: E402
+    DType,
+    bfloat16,
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
+)
+from .hookspecs import hookimpl  # noqa: E402
+from .ops import *  # noqa: E402, F403
+from .ops import abs, all, any, max, min, pow, round, sum  # noqa: E402, A004
+from .random import Generator, initial_seed, manual_seed, seed  # noqa: E402
+from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor  # noqa: E402
+
+bool = bool_  # noqa: A001 - PyTorch's name: ember.bool
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+try:
+    __version__ = _metadata.version("ember-core")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+
+def is_floating_point(x: Tensor) -> _builtins.bool:
+    return x.dtype.is_floating_point
+
+
+def numel(x: Tensor) -> _builtins.int:
+    return x.numel()
+
+
+def backends() -> list[Backend]:
+    """The loaded backends (plugins load on first call)."""
+    from .backends import registry
+
+    return registry.backends()

@@ -1,0 +1,69 @@
+"""Reverse-mode autograd: `backward`, `grad`, grad modes, custom `Function`s and gradient checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .function import Function, FunctionCtx
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck, gradgradcheck
+from .graph import Node
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = [
+    "backward", "grad", "Function", "FunctionCtx", "Node", "gradcheck", "gradgradcheck",
+    "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
+]  # fmt: skip
+
+
+def _seq(x: Any) -> list[Any]:
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate the gradients of `tensors` into the `.grad` of the leaves they depend on."""
+    from ..tensor import _backward_entry
+
+    ts = _seq(tensors)
+    gs = _seq(grad_tensors) or [None] * len(ts)
+    if len(gs) != len(ts):
+        raise RuntimeError(f"backward: got {len(ts)} tensors but {len(gs)} gradients")
+    _backward_entry(ts, gs, retain_graph, create_graph, None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates into .grad)."""
+    from ..tensor import _backward_entry
+
+    outs = _seq(outputs)
+    ins = _seq(inputs)
+    gs = _seq(grad_outputs) or [None] * len(outs)
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad (shape {t.shape}); set requires_grad=True on it")
+    results = _backward_entry(outs, gs, retain_graph, create_graph, ins)
+    assert results is not None
+    for i, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {ins[i].shape}) was not used to compute the outputs; "
+                f"pass allow_unused=True if that is expected"
+            )
+    return tuple(results)

@@ -1,0 +1,129 @@
+"""Custom differentiable functions: subclass `Function`, write `forward` and `backward`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import grad_mode
+from .graph import Node
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Function", "FunctionCtx"]
+
+
+class FunctionCtx:
+    """What `forward` leaves for `backward`: saved tensors and flags."""
+
+    def __init__(self) -> None:
+        self._saved: tuple[Any, ...] = ()
+        self._saved_versions: tuple[int, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.materialize_grads = True
+        self._non_differentiable: set[int] = set()
+        self._dirty: tuple[Any, ...] = ()
+        self._freed = False
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        from ..tensor import Tensor
+
+        self._saved = tensors
+        self._saved_versions = tuple(t._version_counter().value if isinstance(t, Tensor) else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        from ..tensor import Tensor
+
+        if self._freed:
+            raise RuntimeError(
+                "trying to backward through a custom Function a second time: its saved tensors were freed; "
+                "pass retain_graph=True to the first backward()"
+            )
+        for i, (t, v) in enumerate(zip(self._saved, self._saved_versions)):
+            if isinstance(t, Tensor) and t._version_counter().value != v:
+                raise RuntimeError(
+                    f"saved tensor {i} of a custom Function (shape {t.shape}) was modified by an in-place "
+                    f"operation after save_for_backward"
+                )
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+
+class _FunctionNode(Node):
+    __slots__ = ("ctx", "fn_cls", "_out_metas")
+
+    def name_(self) -> str:
+        return f"{self.fn_cls.__name__}Backward"
+
+    def release(self) -> None:
+        self.ctx._freed = True
+        self.ctx._saved = ()
+
+
+def _function_vjp(node: _FunctionNode, *grads: Any) -> tuple[Any, ...]:
+    from ..ops.creation import zeros
+
+    if node.ctx.materialize_grads:
+        grads = tuple(
+            g if g is not None else zeros(shape, dtype=dtype, device=device)
+            for g, (shape, dtype, device) in zip(grads, node._out_metas)
+        )
+    out = node.fn_cls.backward(node.ctx, *grads)
+    if not isinstance(out, tuple):
+        out = (out,)
+    n_inputs = len(node.next)
+    if len(out) != n_inputs:
+        raise RuntimeError(
+            f"{node.fn_cls.__name__}.backward returned {len(out)} gradients, but forward took {n_inputs} inputs; "
+            f"return one gradient (or None) per forward argument"
+        )
+    return out
+
+
+class Function:
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `.apply(*args)`."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must implement forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Any) -> Any:
+        raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from ..tensor import Tensor
+
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with grad_mode.no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        outs = result if isinstance(result, tuple) else (result,)
+        if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
+            node = _FunctionNode(cls.__name__, _function_vjp, args, (), False, len(outs))
+            node.ctx = ctx
+            node.fn_cls = cls
+            node._out_metas = [(o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs]
+            fresh = []
+            for i, o in enumerate(outs):
+                if isinstance(o, Tensor) and id(o) not in ctx._non_differentiable and o.dtype.is_floating_point:
+                    if any(o is a for a in args) and not any(o is d for d in ctx._dirty):
+                        o = o.detach()  # an input returned as is: a new tensor carries the new history
+                    o._requires_grad = True
+                    o.grad_fn = node
+                    o._output_nr = i
+                    if any(o is d for d in ctx._dirty):
+                        o._bump_version()
+                fresh.append(o)
+            outs = tuple(fresh)
+        return outs if isinstance(result, tuple) else outs[0]

@@ -1,0 +1,363 @@
+"""The autograd graph: `Node` (one recorded op) and the reverse-mode engine.
+
+Each op that sees an input requiring grad records a Node holding what its
+derivative needs. `backward` orders the reachable nodes topologically with an
+iterative depth-first search (no recursion, so 10,000-op chains are fine), then
+calls each node's derivative once, with the sum of the gradients that reached it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import grad_mode
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Node", "run_backward"]
+
+
+class _Freed:
+    """Marker for saved values released after backward."""
+
+
+_FREED = _Freed()
+
+
+def _camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+
+
+class Node:
+    """One recorded op: its derivative, its input edges and its saved values.
+
+    A derivative (vjp) is called as ``vjp(node, *grad_outputs)`` (a multi-output
+    op gets None for outputs no gradient reached) and reads what it
+    needs from the node: ``node[i]`` is saved input i, ``node.out`` the saved
+    output, ``node.args`` the op's non-tensor arguments, ``node.needs(i)`` whether
+    input i wants a gradient. It returns one gradient (or None) per input.
+    """
+
+    __slots__ = (
+        "name",
+        "vjp",
+        "next",
+        "meta",
+        "args",
+        "_inputs",
+        "_out",
+        "_versions",
+        "_out_version",
+        "pre_hooks",
+        "nout",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        vjp: Callable[..., Sequence[Any]],
+        inputs: Sequence[Any],
+        args: Any = (),
+        save_inputs: bool = False,
+        nout: int = 1,
+    ) -> None:
+        self.name = name
+        self.vjp = vjp
+        self.args = args
+        self.nout = nout
+        self.pre_hooks: dict[int, list[Callable[[Tensor], Tensor | None]]] | None = None
+        self._out = None
+        self._out_version = None
+        nxt = []
+        meta = []
+        for x in inputs:
+            if type(x) is _TensorType or isinstance(x, _TensorType):
+                if x._requires_grad:
+                    fn = x.grad_fn
+                    nxt.append((fn, x._output_nr) if fn is not None else (x, 0))
+                else:
+                    nxt.append(None)
+                meta.append((x._shape, x._dtype))
+            else:
+                nxt.append(None)
+                meta.append(None)
+        self.next = nxt
+        self.meta = meta
+        if save_inputs:
+            self._inputs = tuple(inputs)
+            self._versions = tuple(x._version_counter().value if isinstance(x, _TensorType) else 0 for x in inputs)
+        else:
+            self._inputs = None
+            self._versions = None
+
+    # -- what derivatives read ------------------------------------------------
+    def __getitem__(self, i: int) -> Any:
+        inputs = self._inputs
+        if inputs is None or inputs is _FREED:
+            raise self._freed_error()
+        x = inputs[i]
+        if isinstance(x, _TensorType):
+            now = x._version_counter().value
+            if now != self._versions[i]:
+                raise RuntimeError(
+                    f"one of the tensors needed for gradient computation has been modified by an in-place "
+                    f"operation: input {i} of {self.name} (shape {tuple(x._shape)}, dtype {x._dtype.name}) "
+                    f"is at version {now}; expected version {self._versions[i]}. Use .clone() before the "
+                    f"in-place op, or make it out-of-place."
+                )
+        return x
+
+    @property
+    def out(self) -> Tensor:
+        """The saved output, connected to this node so double backward sees it."""
+        saved = self._out
+        if saved is None or saved is _FREED:
+            raise self._freed_error()
+        data, shape, dtype, device, counter = saved
+        if counter.value != self._out_version:
+            raise RuntimeError(
+                f"one of the tensors needed for gradient computation has been modified by an in-place "
+                f"operation: the output of {self.name} (shape {tuple(shape)}, dtype {dtype.name}) is at "
+                f"version {counter.value}; expected version {self._out_version}."
+            )
+        t = _TensorType._make(data, shape, dtype, device)
+        t._requires_grad = True
+        t.grad_fn = self
+        t._version = counter
+        return t
+
+    def needs(self, i: int) -> bool:
+        return self.next[i] is not None
+
+    def save_output(self, out: Tensor) -> None:
+        counter = out._version_counter()
+        self._out = (out._data, out._shape, out._dtype, out._device, counter)
+        self._out_version = counter.value
+
+    def release(self) -> None:
+        """Free saved values; a later backward through this node raises."""
+        if self._inputs is not None:
+            self._inputs = _FREED
+        if self._out is not None:
+            self._out = _FREED
+
+    def _freed_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"trying to backward through {self.name} a second time (or to read its saved tensors after "
+            f"they were freed): saved tensors are freed after backward; pass retain_graph=True to the "
+            f"first backward() or autograd.grad() if you need to backward twice"
+        )
+
+    # -- introspection --------------------------------------------------------
+    def name_(self) -> str:
+        return f"{_camel(self.name)}Backward0"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        out = []
+        for e in self.next:
+            if e is None:
+                out.append((None, 0))
+            elif isinstance(e[0], _TensorType):
+                out.append((_AccumulateGrad(e[0]), 0))
+            else:
+                out.append(e)
+        return tuple(out)
+
+    def register_prehook(self, output_nr: int, hook: Callable[[Tensor], Tensor | None]) -> None:
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        self.pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name_()}>"
+
+
+class _AccumulateGrad:
+    """What `next_functions` shows for a leaf: where its gradient accumulates."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+_TensorType: Any = None  # set by ember.tensor to the Tensor class (no import cycle)
+
+
+def _bind_tensor_type(cls: type) -> None:
+    global _TensorType
+    _TensorType = cls
+
+
+def _topological(roots: list[Node]) -> list[Node]:
+    """Nodes reachable from `roots`, each after every node that feeds it a gradient."""
+    order: list[Node] = []
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(root.next))]
+        while stack:
+            node, it = stack[-1]
+            for edge in it:
+                if edge is not None:
+                    child = edge[0]
+                    if type(child) is Node or (not isinstance(child, _TensorType) and isinstance(child, Node)):
+                        if id(child) not in visited:
+                            visited.add(id(child))
+                            stack.append((child, iter(child.next)))
+                            break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]] | None, g: Tensor) -> Tensor:
+    if hooks:
+        for hook in hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def _fit(g: Tensor, meta: tuple[tuple[int, ...], Any]) -> Tensor:
+    """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
+    shape, dtype = meta
+    if g._shape != shape:
+        g = g.sum_to_size(shape)
+    if g._dtype is not dtype:
+        g = g.to(dtype)
+    return g
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> list[Tensor | None] | None:
+    """Backpropagate `root_grads` from `roots`.
+
+    With `inputs` None, gradients accumulate into the `.grad` of leaves; else they
+    are returned, one per input (None where none flowed), and nothing accumulates.
+    """
+    buffers: dict[int, list[Any]] = {}
+    root_nodes: list[Node] = []
+    captured: dict[tuple[int, int], int] = {}
+    results: list[Tensor | None] | None = None
+    leaf_targets: dict[int, int] = {}
+    if inputs is not None:
+        results = [None] * len(inputs)
+        for k, t in enumerate(inputs):
+            if t.grad_fn is None:
+                leaf_targets[id(t)] = k
+            else:
+                captured[(id(t.grad_fn), t._output_nr)] = k
+    given_out: set[int] = set()
+
+    def accumulate_leaf(leaf: Tensor, g: Tensor) -> None:
+        g = _run_hooks(leaf._hooks, g)
+        if results is not None:
+            k = leaf_targets.get(id(leaf))
+            if k is not None:
+                results[k] = g if results[k] is None else results[k] + g
+            return
+        if g._base is not None or id(g) in given_out:
+            g = g.clone() if not create_graph else g + 0
+        given_out.add(id(g))
+        if leaf.grad is None:
+            leaf.grad = g.detach() if g._requires_grad and not create_graph else g
+        else:
+            leaf.grad = leaf.grad + g
+
+    for r, g in zip(roots, root_grads):
+        given_out.add(id(g))
+        fn = r.grad_fn
+        if fn is None:
+            accumulate_leaf(r, g)
+            continue
+        buf = buffers.get(id(fn))
+        if buf is None:
+            buf = buffers[id(fn)] = [None] * fn.nout
+            root_nodes.append(fn)
+        nr = r._output_nr
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    order = _topological(root_nodes)
+    if results is not None:
+        order = _prune(order, captured, leaf_targets)
+
+    prev = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph
+    try:
+        for node in order:
+            buf = buffers.pop(id(node), None)
+            if buf is None:
+                if not retain_graph:
+                    node.release()
+                continue
+            hooks = node.pre_hooks
+            if hooks:
+                buf = [_run_hooks(hooks.get(i), g) if g is not None else None for i, g in enumerate(buf)]
+            if captured:
+                for i, g in enumerate(buf):
+                    k = captured.get((id(node), i))
+                    if k is not None and g is not None:
+                        results[k] = g  # type: ignore[index]
+            if all(e is None for e in node.next):
+                if not retain_graph:
+                    node.release()
+                continue
+            grads = node.vjp(node, *buf)
+            if not retain_graph:
+                node.release()
+            for edge, g, meta in zip(node.next, grads, node.meta):
+                if edge is None or g is None:
+                    continue
+                if g._shape != meta[0] or g._dtype is not meta[1]:
+                    g = _fit(g, meta)
+                target, nr = edge
+                if type(target) is Node or isinstance(target, Node):
+                    tb = buffers.get(id(target))
+                    if tb is None:
+                        tb = buffers[id(target)] = [None] * target.nout
+                    tb[nr] = g if tb[nr] is None else tb[nr] + g
+                else:
+                    accumulate_leaf(target, g)
+    finally:
+        grad_mode.state.enabled = prev
+    return results
+
+
+def _prune(order: list[Node], captured: dict[tuple[int, int], int], leaf_targets: dict[int, int]) -> list[Node]:
+    """Keep only the nodes on a path to one of autograd.grad's inputs."""
+    target_nodes = {nid for nid, _ in captured}
+    needed: set[int] = set()
+    for node in reversed(order):  # children first
+        if id(node) in target_nodes:
+            needed.add(id(node))
+            continue
+        for edge in node.next:
+            if edge is None:
+                continue
+            child = edge[0]
+            if isinstance(child, Node):
+                if id(child) in needed:
+                    needed.add(id(node))
+                    break
+            elif id(child) in leaf_targets:
+                needed.add(id(node))
+                break
+    return [n for n in order if id(n) in needed]

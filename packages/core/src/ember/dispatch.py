@@ -1,0 +1,196 @@
+"""The op table: every op declared once, and the `(op, device type) -> kernel` lookup.
+
+Primitives must come from every backend (a missing one falls back to the host
+reference backend with a one-time warning). Composites are written in core out
+of other ops; a backend may override one with a kernel, and the composite's own
+derivative in core keeps gradients the same.
+
+Lookups are cached per op and device type, so the per-op path is a dict lookup.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backends import Backend, BackendError, registry
+
+__all__ = ["Op", "OPS", "primitive", "composite", "kernel_for", "invalidate_caches", "FallbackWarning"]
+
+#: The device type of the host reference backend that missing kernels fall back to.
+REFERENCE_DEVICE_TYPE = "cpu"
+
+
+class FallbackWarning(RuntimeWarning):
+    """An op ran on the host reference backend because the device's backend lacks its kernel."""
+
+
+@dataclass(eq=False)
+class Op:
+    """An op's declaration: name, kind, kernel contract and derivative.
+
+    `signature` and `doc` are the kernel's contract as a backend author sees it
+    (native arrays in, native arrays out); `docs/primitives.md` is generated from them.
+    """
+
+    name: str
+    kind: str  # "primitive" | "composite"
+    signature: str
+    doc: str
+    family: str
+    vjp: Callable[..., Any] | None = None
+    impl: Callable[..., Any] | None = None  # composites: the decomposition, in ember ops
+    view: bool = False  # returns a view of its input (must share memory; never falls back)
+    inplace: bool = False  # writes into its first argument
+    differentiable: bool = True
+    save_inputs: bool = False  # the derivative reads node[i]
+    save_out: bool = False  # the derivative reads node.out
+    _kernels: dict[str, Callable[..., Any] | None] = field(default_factory=dict, repr=False)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+OPS: dict[str, Op] = {}
+
+
+def _declare(op: Op) -> Op:
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is declared twice")
+    OPS[op.name] = op
+    return op
+
+
+def primitive(
+    name: str,
+    signature: str,
+    doc: str,
+    *,
+    family: str,
+    vjp: Callable[..., Any] | None = None,
+    view: bool = False,
+    inplace: bool = False,
+    differentiable: bool = True,
+    save_inputs: bool = False,
+    save_out: bool = False,
+) -> Op:
+    """Declare a primitive: every backend provides a kernel named `name`."""
+    return _declare(
+        Op(name, "primitive", signature, doc, family, vjp, None, view, inplace, differentiable, save_inputs, save_out)
+    )
+
+
+def composite(
+    name: str,
+    signature: str,
+    doc: str,
+    *,
+    family: str,
+    impl: Callable[..., Any],
+    vjp: Callable[..., Any] | None,
+    save_inputs: bool = False,
+    save_out: bool = False,
+) -> Op:
+    """Declare a composite: `impl` in ember ops; a backend may override the forward."""
+    return _declare(
+        Op(name, "composite", signature, doc, family, vjp, impl, save_inputs=save_inputs, save_out=save_out)
+    )
+
+
+def kernel_for(op: Op, device_type: str) -> Callable[..., Any] | None:
+    """The kernel for `op` on `device_type`; None means "run the composite's decomposition"."""
+    try:
+        return op._kernels[device_type]
+    except KeyError:
+        pass
+    k = _resolve(op, device_type)
+    op._kernels[device_type] = k
+    return k
+
+
+def invalidate_caches() -> None:
+    for op in OPS.values():
+        op._kernels.clear()
+
+
+def _resolve(op: Op, device_type: str) -> Callable[..., Any] | None:
+    backend = registry.get(device_type)
+    k = backend.kernels.get(op.name)
+    if k is not None:
+        return k
+    if op.kind == "composite":
+        return None
+    if op.view or op.inplace:
+        raise NotImplementedError(
+            f"backend {backend.name!r} (device type {device_type!r}, {backend.distribution}) has no kernel for "
+            f"the {'view' if op.view else 'in-place'} primitive {op.name!r}, and such kernels cannot fall back "
+            f"to the host: implement {op.name!r} in the backend's kernel table"
+        )
+    ref = registry.peek(REFERENCE_DEVICE_TYPE)
+    if ref is None or ref is backend or op.name not in ref.kernels:
+        raise NotImplementedError(
+            f"backend {backend.name!r} (device type {device_type!r}, {backend.distribution}) has no kernel for "
+            f"the primitive {op.name!r}, and no host reference backend to fall back to; implement it, or "
+            f"install ember-backend-numpy for the fallback"
+        )
+    return _fallback(op, backend, ref)
+
+
+_NOT_ARRAYS = (int, float, bool, str, slice, type(None), type(Ellipsis))
+
+
+def _fallback(op: Op, backend: Backend, ref: Backend) -> Callable[..., Any]:
+    ref_kernel = ref.kernels[op.name]
+    warned = False
+    from .dtypes import DType
+
+    def is_native(x: Any) -> bool:
+        return not isinstance(x, (*_NOT_ARRAYS, DType, tuple, list, dict))
+
+    def down(x: Any) -> Any:
+        if isinstance(x, (tuple, list)):
+            return type(x)(down(v) for v in x)
+        return ref.from_host(backend.to_host(x), 0) if is_native(x) else x
+
+    def up(x: Any, index: int) -> Any:
+        if isinstance(x, (tuple, list)):
+            return type(x)(up(v, index) for v in x)
+        return backend.from_host(ref.to_host(x), index) if is_native(x) else x
+
+    def first_index(args: tuple[Any, ...]) -> int:
+        for a in args:
+            if isinstance(a, (tuple, list)):
+                i = first_index(tuple(a))
+                if i >= 0:
+                    return i
+            elif is_native(a):
+                return int(getattr(backend, "device_index_of", lambda _x: 0)(a))
+        return -1
+
+    def kernel(*args: Any, **kwargs: Any) -> Any:
+        nonlocal warned
+        if not warned:
+            warned = True
+            warnings.warn(
+                f"{op.name}: backend {backend.name!r} has no kernel for it; running it on the host "
+                f"reference backend {ref.name!r} with copies to and from {backend.device_type!r} (slow)",
+                FallbackWarning,
+                stacklevel=4,
+            )
+        index = kwargs.get("index")
+        if index is None:
+            index = max(first_index(args), 0)
+        out = ref_kernel(*down(args), **{k: down(v) for k, v in kwargs.items()})
+        return up(out, index)
+
+    kernel.__name__ = f"fallback_{op.name}"
+    return kernel
+
+
+def require(op_name: str) -> Op:
+    try:
+        return OPS[op_name]
+    except KeyError:
+        raise BackendError(f"unknown op {op_name!r}") from None

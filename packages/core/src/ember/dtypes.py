@@ -1,0 +1,205 @@
+"""Ember's dtypes and PyTorch's type-promotion rules.
+
+A dtype is a singleton `DType`; NumPy's dtype of the same name is its host
+representation, which every backend uses to move data to and from the host.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DType",
+    "bool_",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "all_dtypes",
+    "promote_types",
+    "result_type",
+    "get_default_dtype",
+    "set_default_dtype",
+    "as_dtype",
+]
+
+
+class DType:
+    """A tensor element type. Compare with `is`; each dtype exists once."""
+
+    __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_signed", "kind", "_rank")
+
+    def __init__(self, name: str, numpy_dtype: Any, kind: str, rank: int) -> None:
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.itemsize = self.numpy.itemsize
+        self.kind = kind  # "b" bool, "i" integer, "f" floating
+        self.is_floating_point = kind == "f"
+        self.is_signed = kind == "f" or (kind == "i" and name != "uint8")
+        self._rank = rank
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name if self.name != "bool" else "bool_"
+
+    def to_real(self) -> DType:
+        return self
+
+
+def _bfloat16_numpy() -> Any:
+    try:
+        import ml_dtypes  # optional: bfloat16 exists only with it
+
+        return ml_dtypes.bfloat16
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+
+
+bool_ = DType("bool", np.bool_, "b", 0)
+uint8 = DType("uint8", np.uint8, "i", 1)
+int8 = DType("int8", np.int8, "i", 1)
+int16 = DType("int16", np.int16, "i", 2)
+int32 = DType("int32", np.int32, "i", 3)
+int64 = DType("int64", np.int64, "i", 4)
+float16 = DType("float16", np.float16, "f", 1)
+float32 = DType("float32", np.float32, "f", 3)
+float64 = DType("float64", np.float64, "f", 4)
+_bf16 = _bfloat16_numpy()
+bfloat16: DType | None = DType("bfloat16", _bf16, "f", 2) if _bf16 is not None else None
+
+all_dtypes: tuple[DType, ...] = tuple(
+    d for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64) if d is not None
+)
+
+_BY_NAME: dict[str, DType] = {d.name: d for d in all_dtypes}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32, "short": int16})
+_BY_NUMPY: dict[np.dtype, DType] = {d.numpy: d for d in all_dtypes}
+
+_default_float: DType = float32
+
+
+def get_default_dtype() -> DType:
+    """The dtype of tensors made from Python floats (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype: DType) -> None:
+    """Set the floating dtype that Python floats and int-to-float ops produce."""
+    global _default_float
+    d = as_dtype(dtype)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {d}")
+    _default_float = d
+
+
+def as_dtype(obj: Any) -> DType:
+    """Turn a DType, a NumPy dtype, a Python type or a name into an Ember dtype."""
+    if isinstance(obj, DType):
+        return obj
+    if obj is bool:
+        return bool_
+    if obj is int:
+        return int64
+    if obj is float:
+        return _default_float
+    if isinstance(obj, str) and obj in _BY_NAME:
+        return _BY_NAME[obj]
+    try:
+        nd = np.dtype(obj)
+    except TypeError:
+        nd = None
+    if nd is not None and nd in _BY_NUMPY:
+        return _BY_NUMPY[nd]
+    names = ", ".join(d.name for d in all_dtypes)
+    raise TypeError(f"unsupported dtype {obj!r}: Ember supports {names}")
+
+
+def from_numpy_dtype(nd: np.dtype) -> DType:
+    d = _BY_NUMPY.get(nd)
+    if d is None:
+        if nd.kind == "u" and nd.itemsize > 1:
+            raise TypeError(
+                f"NumPy dtype {nd} has no Ember equivalent; cast it first (e.g. .astype(np.int64))"
+            )
+        return as_dtype(nd)
+    return d
+
+
+@lru_cache(maxsize=None)
+def promote_types(a: DType, b: DType) -> DType:
+    """PyTorch's promotion lattice: bool < integers < floating; ints widen like NumPy."""
+    if a is b:
+        return a
+    if a.kind != b.kind:
+        order = {"b": 0, "i": 1, "f": 2}
+        hi, lo = (a, b) if order[a.kind] > order[b.kind] else (b, a)
+        return hi
+    if a.kind == "f":
+        if {a.name, b.name} == {"float16", "bfloat16"}:
+            return float32
+        return a if a._rank >= b._rank else b
+    # two integer types: NumPy's rule (uint8 + int8 -> int16) is PyTorch's too
+    return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)]
+
+
+def _category(d: DType) -> int:
+    return {"b": 0, "i": 1, "f": 2}[d.kind]
+
+
+def _combine(higher: DType | None, lower: DType | None) -> DType | None:
+    # c10's combine_categories: a lower-priority operand only matters if it is
+    # of a higher category (e.g. a float scalar with an int tensor).
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.is_floating_point:
+        return higher
+    if higher is bool_ or lower.is_floating_point or _category(lower) > _category(higher):
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(value: Any) -> DType:
+    """The dtype a Python scalar takes when it has to become a tensor."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return _default_float
+    raise TypeError(f"expected a tensor or a Python bool/int/float, got {type(value).__name__}")
+
+
+def result_type(*operands: Any) -> DType:
+    """PyTorch's result_type: dimensioned tensors outrank 0-d tensors outrank Python scalars.
+
+    Within a priority the dtypes promote; a lower priority matters only if it brings
+    a higher category (bool < int < float).
+    """
+    dim: DType | None = None
+    zero: DType | None = None
+    wrapped: DType | None = None
+    for op in operands:
+        dtype = getattr(op, "dtype", None)
+        if isinstance(dtype, DType):
+            if op.ndim == 0:
+                zero = dtype if zero is None else promote_types(zero, dtype)
+            else:
+                dim = dtype if dim is None else promote_types(dim, dtype)
+        else:
+            d = scalar_dtype(op)
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+    out = _combine(dim, _combine(zero, wrapped))
+    assert out is not None
+    return out

@@ -1,0 +1,189 @@
+"""How an op runs: check devices, find the kernel, wrap its result, record the graph.
+
+Every op module uses these; the checks and their error messages live here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from .. import dtypes as _dt
+from ..autograd import grad_mode
+from ..autograd.graph import Node
+from ..device import Device
+from ..dispatch import Op, kernel_for
+from ..dtypes import DType
+from ..tensor import Tensor, _is_scalar, check_dtype_supported, resolve_device
+
+_make = Tensor._make
+_state = grad_mode.state
+
+
+def describe(x: Any) -> str:
+    if isinstance(x, Tensor):
+        return f"Tensor(shape={x._shape}, dtype={x._dtype.name}, device={x._device})"
+    return f"{type(x).__name__} {x!r}"
+
+
+def kernel(op: Op, device: Device) -> Any:
+    """The kernel for `op` on `device` (None for a composite the backend does not override)."""
+    k = op._kernels.get(device.type)
+    if k is None and device.type not in op._kernels:
+        k = kernel_for(op, device.type)
+    return k
+
+
+def same_device(op: str, tensors: Sequence[Tensor]) -> Device:
+    dev = tensors[0]._device
+    for t in tensors[1:]:
+        if t._device is not dev:
+            devs = ", ".join(f"{describe(x)}" for x in tensors)
+            raise RuntimeError(
+                f"{op}: expected all tensors on the same device, got {devs}; move them first with .to(device)"
+            )
+    return dev
+
+
+def to_tensor(x: Any, op: str, like: Tensor | None = None, dtype: DType | None = None) -> Tensor:
+    """`x` as a tensor on `like`'s device (Python scalars and arrays are accepted)."""
+    if isinstance(x, Tensor):
+        return x
+    from ..tensor import as_tensor
+
+    if _is_scalar(x) or isinstance(x, (list, tuple)) or hasattr(x, "__array__"):
+        if dtype is None and _is_scalar(x):
+            dtype = _dt.scalar_dtype(x)
+        return as_tensor(x, dtype=dtype, device=like._device if like is not None else None)
+    raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def cast(t: Tensor, dtype: DType) -> Any:
+    """`t`'s native data in `dtype` (no copy when it already is)."""
+    if t._dtype is dtype:
+        return t._data
+    from .creation import ASTYPE
+
+    return kernel(ASTYPE, t._device)(t._data, dtype)
+
+
+def wrap(data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Tensor:
+    return _make(data, shape, dtype, device)
+
+
+def needs_grad(*xs: Any) -> bool:
+    if not _state.enabled:
+        return False
+    for x in xs:
+        if type(x) is Tensor and x._requires_grad:
+            return True
+    return False
+
+
+def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
+    """Attach a node for `op` to its output(s), if any input requires grad."""
+    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))  # type: ignore[arg-type]
+    for i, o in enumerate(outs):
+        if o._dtype.is_floating_point:
+            o._requires_grad = True
+            o.grad_fn = node
+            o._output_nr = i
+    if op.save_out:
+        node.save_output(outs[0])
+
+
+def maybe_record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
+    if _state.enabled:
+        for x in inputs:
+            if type(x) is Tensor and x._requires_grad:
+                if not op.differentiable:
+                    return
+                record(op, inputs, out, args)
+                return
+
+
+def call(
+    op: Op,
+    inputs: Sequence[Tensor],
+    args: tuple[Any, ...],
+    shape: tuple[int, ...],
+    dtype: DType,
+    kwargs: dict[str, Any] | None = None,
+) -> Tensor:
+    """Run a single-output op whose inputs are tensors already of the kernel's dtype."""
+    dev = inputs[0]._device if len(inputs) == 1 else same_device(op.name, inputs)
+    k = kernel(op, dev)
+    if k is None:
+        assert op.impl is not None
+        return op.impl(*inputs, *args, **(kwargs or {}))  # type: ignore[no-any-return]
+    natives = [t._data for t in inputs]
+    out = _make(k(*natives, *args, **(kwargs or {})), shape, dtype, dev)
+    maybe_record(op, inputs, out, args)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def broadcast_shapes_for(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """NumPy broadcasting of two shapes, with an error naming the op and both shapes."""
+    n = max(len(a), len(b))
+    pa = (1,) * (n - len(a)) + a
+    pb = (1,) * (n - len(b)) + b
+    out = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise RuntimeError(
+                f"{op}: shapes {a} and {b} are not broadcastable: dimension {i - n} has sizes {x} and {y} "
+                f"(sizes must match or one of them must be 1)"
+            )
+    return tuple(out)
+
+
+def broadcast_shapes(*shapes: Sequence[int], op: str = "broadcast_shapes") -> tuple[int, ...]:
+    out: tuple[int, ...] = ()
+    for s in shapes:
+        out = broadcast_shapes_for(op, out, tuple(s))
+    return out
+
+
+def default_device(device: Any) -> Device:
+    return resolve_device(device)
+
+
+def check_supported(dtype: DType, device: Device, op: str) -> None:
+    check_dtype_supported(dtype, device, op)
+
+
+def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """`dim` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not isinstance(d, int):
+            raise TypeError(f"{op}: dim must be an int or a sequence of ints, got {type(d).__name__}")
+        if not -n <= d < n:
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dimensions (expected [{-n}, {n - 1}])")
+        d = d + n if d < 0 else d
+        if d in out:
+            raise RuntimeError(f"{op}: dim {d} appears more than once in {dims}")
+        out.append(d)
+    if ndim == 0:
+        return ()
+    return tuple(sorted(out))
+
+
+def wrap_dim(dim: int, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dimensions (expected [{-n}, {n - 1}])")
+    return dim + n if dim < 0 else dim

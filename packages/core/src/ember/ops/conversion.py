@@ -1,0 +1,146 @@
+"""Copies and conversions: `clone`, `contiguous`, `.to(device, dtype)`, and in-place writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes as _dt
+from ..autograd import grad_mode
+from ..device import Device
+from ..dispatch import Op, primitive
+from ..tensor import Tensor, check_dtype_supported, resolve_device
+from ..backends import registry
+from .apply import broadcast_shapes_for, cast, kernel, maybe_record, record, to_tensor, wrap
+from .creation import ASTYPE
+
+__all__ = ["clone", "contiguous", "to", "copy_", "assign_"]
+
+COPY = primitive(
+    "copy",
+    "copy(x: array) -> array",
+    "A new array with x's values and shape, owning its memory (C-contiguous), never a view.",
+    family="creation",
+    vjp=lambda node, g: (g,),
+)
+COPY_ = primitive(
+    "copy_",
+    "copy_(dst: array, src: array | scalar) -> None",
+    "Write `src` (dst's dtype, shape broadcastable to dst's) into `dst` in place, through views. "
+    "The one primitive that cannot fall back to the host.",
+    family="creation",
+    inplace=True,
+    differentiable=False,
+)
+TO_DEVICE = Op(
+    "to_device",
+    "transfer",
+    "",
+    "A host round trip between two backends.",
+    "creation",
+    vjp=lambda node, g: (to(g, device=node.args[0]),),
+)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of `x` with its own memory; gradients flow through it."""
+    out = wrap(kernel(COPY, x._device)(x._data), x._shape, x._dtype, x._device)
+    maybe_record(COPY, (x,), out)
+    return out
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """`x` itself when it is not a view, else a compact copy."""
+    return x if x._base is None else clone(x)
+
+
+def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool = False, non_blocking: bool = False) -> Tensor:
+    """`x` on another device and/or in another dtype: `.to("cuda")`, `.to(ember.float64)`, `.to(other)`."""
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a._device, a._dtype
+        elif isinstance(a, (str, Device)):
+            device = a
+        else:
+            dtype = a
+    d = _dt.as_dtype(dtype) if dtype is not None else x._dtype
+    dev = resolve_device(device) if device is not None else x._device
+    out = x
+    if dev is not x._device:
+        check_dtype_supported(x._dtype, dev, "to")
+        src = registry.get(x._device.type)
+        dst = registry.get(dev.type)
+        host = src.to_host(x._data)
+        out = wrap(dst.from_host(host.copy() if dev.type == x._device.type or host.base is not None else host, dev.index), x._shape, x._dtype, dev)
+        if grad_mode.state.enabled and x._requires_grad:
+            record(TO_DEVICE, (x,), out, (x._device,))
+    if d is not out._dtype:
+        check_dtype_supported(d, dev, "to")
+        prev = out
+        out = wrap(kernel(ASTYPE, dev)(out._data, d), out._shape, d, dev)
+        maybe_record(ASTYPE, (prev,), out)
+    if copy and out is x:
+        out = clone(x)
+    return out
+
+
+_KIND_ORDER = {"b": 0, "i": 1, "f": 2}
+
+
+def _check_inplace(x: Tensor, op: str) -> None:
+    if x._requires_grad and x.grad_fn is None and grad_mode.state.enabled:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
+            f"wrap the update in `with ember.no_grad():` or use an out-of-place op"
+        )
+
+
+def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
+    """Make `value` (already computed, maybe with history) the new content of `x`, in place.
+
+    Every in-place op is its out-of-place op followed by this: the data is
+    written through `x`'s memory (so views see it), the version bumps, and `x`
+    takes over `value`'s history.
+    """
+    _check_inplace(x, op)
+    if value._shape != x._shape:
+        if broadcast_shapes_for(op, x._shape, value._shape) != x._shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {value._shape}, which cannot be written into a tensor of shape {x._shape}"
+            )
+    if value._device is not x._device:
+        raise RuntimeError(f"{op}: expected a tensor on {x._device}, got one on {value._device}")
+    if value._dtype is not x._dtype and _KIND_ORDER[value._dtype.kind] > _KIND_ORDER[x._dtype.kind]:
+        raise RuntimeError(
+            f"{op}: result type {value._dtype.name} can't be cast to the desired output type {x._dtype.name}"
+        )
+    if x._base is not None and (value._requires_grad or x._requires_grad) and grad_mode.state.enabled:
+        raise RuntimeError(
+            f"{op}: in-place modification of a view ({x._shape}) with autograd history is not supported yet; "
+            f"write into the base tensor, or use .clone() on the view first"
+        )
+    kernel(COPY_, x._device)(x._data, cast(value, x._dtype))
+    x._bump_version()
+    if grad_mode.state.enabled and value._requires_grad:
+        if value._dtype is not x._dtype or value._shape != x._shape:
+            value = to(value.expand(x._shape), dtype=x._dtype)  # type: ignore[attr-defined]
+        x.grad_fn, x._output_nr, x._requires_grad = value.grad_fn, value._output_nr, True
+    elif x.grad_fn is not None and grad_mode.state.enabled:
+        x.grad_fn, x._requires_grad = None, False  # overwritten by a constant: no more history
+    return x
+
+
+def copy_(x: Tensor, src: Any) -> Tensor:
+    """Write `src` into `x` (broadcast, cast to x's dtype); gradients flow to `src`."""
+    src = to_tensor(src, "copy_", like=x)
+    if src._device is not x._device:
+        src = to(src, device=x._device)
+    if src._requires_grad and grad_mode.state.enabled:
+        src = to(src, dtype=x._dtype)
+        if src._shape != x._shape:
+            src = src.expand(x._shape)  # type: ignore[attr-defined]
+        src = clone(src) if src is not x else src
+    elif src._dtype is not x._dtype:
+        src = wrap(cast(src, x._dtype), src._shape, x._dtype, src._device)
+    if src._dtype is not x._dtype:
+        src = to(src, dtype=x._dtype)
+    return assign_(x, src, "copy_")

@@ -1,0 +1,97 @@
+"""Matrix products: `matmul` (batched, with NumPy's 1-D rules) and the helpers built on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dispatch import primitive
+from ..tensor import Tensor
+from .apply import broadcast_shapes_for, describe, kernel, maybe_record, same_device, wrap
+
+__all__ = ["matmul", "mm", "bmm", "dot", "outer"]
+
+
+def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
+    a, b = n[0], n[1]
+    if a.ndim == 1 and b.ndim == 1:
+        return (g * b if n.needs(0) else None, g * a if n.needs(1) else None)
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    g2 = g.unsqueeze(-2) if a.ndim == 1 else g
+    g2 = g2.unsqueeze(-1) if b.ndim == 1 else g2
+    da = db = None
+    if n.needs(0):
+        da = matmul(g2, b2.mT)
+        da = da.squeeze(-2) if a.ndim == 1 else da
+    if n.needs(1):
+        db = matmul(a2.mT, g2)
+        db = db.squeeze(-1) if b.ndim == 1 else db
+    return da, db  # the engine sums broadcast batch dims back
+
+
+MATMUL = primitive(
+    "matmul",
+    "matmul(a: array, b: array) -> array",
+    "NumPy's matmul: batched over leading dims (broadcast), 1-D operands promoted and the added dim removed. "
+    "a and b have the same dtype.",
+    family="linalg",
+    vjp=_matmul_vjp,
+    save_inputs=True,
+)
+
+
+def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if not a or not b:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a} and {b}")
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise RuntimeError(
+            f"matmul: shapes {a} and {b} cannot be multiplied ({a2[-2]}x{a2[-1]} and {b2[-2]}x{b2[-1]}: "
+            f"{a2[-1]} != {b2[-2]})"
+        )
+    batch = broadcast_shapes_for("matmul", a2[:-2], b2[:-2])
+    out = batch + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Matrix product with broadcasting batch dims (``a @ b``)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul: expected two tensors, got {describe(input)} and {describe(other)}")
+    dev = same_device("matmul", (input, other))
+    if input._dtype is not other._dtype:
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, got {input._dtype.name} and "
+            f"{other._dtype.name}; cast one with .to(dtype)"
+        )
+    shape = _matmul_shape(input._shape, other._shape)
+    out = wrap(kernel(MATMUL, dev)(input._data, other._data), shape, input._dtype, dev)
+    maybe_record(MATMUL, (input, other), out)
+    return out
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {input._shape} and {mat2._shape}")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    if input.ndim != 3 or mat2.ndim != 3 or input._shape[0] != mat2._shape[0]:
+        raise RuntimeError(f"bmm: expected 3-D tensors with equal batch size, got {input._shape} and {mat2._shape}")
+    return matmul(input, mat2)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: expected 1-D tensors, got shapes {input._shape} and {other._shape}")
+    return matmul(input, other)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    return input.unsqueeze(1) * vec2.unsqueeze(0)  # type: ignore[attr-defined, no-any-return]

@@ -1,0 +1,313 @@
+"""Reductions along dims (`sum`, `prod`, `amax`, `argmax`, `all`, `cumsum`, ...) and their derivatives."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from .. import dtypes as _dt
+from ..dispatch import composite, primitive
+from ..dtypes import DType
+from ..tensor import Tensor
+from .apply import cast, kernel, maybe_record, normalize_dims, to_tensor, wrap, wrap_dim
+
+__all__ = [
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any",
+    "var", "std", "logsumexp", "cumsum", "sum_to_size", "count_nonzero",
+]  # fmt: skip
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool) -> tuple[int, ...]:
+    if keepdim:
+        return tuple(1 if i in axes else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def _expand_back(g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool) -> Tensor:
+    """A reduced gradient broadcast back over the reduced axes."""
+    if not keepdim and axes:
+        kept = _reduced_shape(shape, axes, True)
+        g = g.reshape(kept)  # type: ignore[attr-defined]
+    return g.expand(shape)  # type: ignore[attr-defined, no-any-return]
+
+
+def _sum_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    axes, keepdim = n.args
+    return (_expand_back(g, n.meta[0][0], axes, keepdim),)
+
+
+def _prod_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    x = n[0]
+    axes, keepdim = n.args
+    shape = x._shape
+    out = _expand_back(n.out, shape, axes, keepdim)
+    ge = _expand_back(g, shape, axes, keepdim)
+    is_zero = x == 0
+    zeros = sum(is_zero, axes, keepdim=True).expand(shape)  # type: ignore[attr-defined]
+    others = _expand_back(prod(where(is_zero, 1, x), axes, keepdim=True), shape, axes, True)
+    safe = where(is_zero, 1, x)
+    return (ge * where(is_zero, where(zeros == 1, others, 0), out / safe),)
+
+
+def _extreme_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    x = n[0]
+    axes, keepdim = n.args
+    out = _expand_back(n.out, x._shape, axes, keepdim)
+    mask = (x == out).to(g._dtype)
+    count = sum(mask, axes, keepdim=True)
+    return (_expand_back(g, x._shape, axes, keepdim) * mask / count,)
+
+
+def _reduction(name: str, doc: str, vjp: Any = None, **kw: Any) -> Any:
+    return primitive(
+        name,
+        f"{name}(x: array, axes: tuple[int, ...], keepdim: bool) -> array",
+        doc + " `axes` is sorted, non-negative, possibly empty (then: identity of shape).",
+        family="reduction",
+        vjp=vjp,
+        differentiable=vjp is not None,
+        **kw,
+    )
+
+
+SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype).", _sum_vjp)
+PROD = _reduction("prod", "Product over `axes`.", _prod_vjp, save_inputs=True, save_out=True)
+AMAX = _reduction("amax", "Maximum over `axes` (nan propagates); axes are non-empty.", _extreme_vjp, save_inputs=True, save_out=True)
+AMIN = _reduction("amin", "Minimum over `axes` (nan propagates); axes are non-empty.", _extreme_vjp, save_inputs=True, save_out=True)
+ALL = _reduction("all", "Logical and over `axes` of a bool array, as bool.")
+ANY = _reduction("any", "Logical or over `axes` of a bool array, as bool.")
+ARGMAX = primitive(
+    "argmax",
+    "argmax(x: array, axis: int | None, keepdim: bool) -> array of int64",
+    "Index of the first maximum along `axis` (over the flattened array when None; nan counts as maximum).",
+    family="reduction",
+    differentiable=False,
+)
+ARGMIN = primitive(
+    "argmin",
+    "argmin(x: array, axis: int | None, keepdim: bool) -> array of int64",
+    "Index of the first minimum along `axis` (over the flattened array when None; nan counts as minimum).",
+    family="reduction",
+    differentiable=False,
+)
+CUMSUM = primitive(
+    "cumsum",
+    "cumsum(x: array, axis: int) -> array",
+    "Inclusive running sum along `axis`, in x's dtype.",
+    family="reduction",
+    vjp=lambda n, g: (g.flip(n.args[0]).cumsum(n.args[0]).flip(n.args[0]),),  # type: ignore[attr-defined]
+)
+
+
+def _sum_dtype(x: Tensor, dtype: Any) -> DType:
+    if dtype is not None:
+        return _dt.as_dtype(dtype)
+    return x._dtype if x._dtype.is_floating_point else _dt.int64
+
+
+def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor:
+    axes = normalize_dims(dim, x.ndim, op.name)
+    shape = _reduced_shape(x._shape, axes, keepdim)
+    out = wrap(kernel(op, x._device)(cast(x, dtype), axes, keepdim), shape, dtype, x._device)
+    maybe_record(op, (x,), out, (axes, keepdim))
+    return out
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001, A002
+    """Sum over `dim` (all dims when None); ints and bools sum in int64."""
+    x = to_tensor(input, "sum")
+    return _reduce(SUM, x, dim, keepdim, _sum_dtype(x, dtype))
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    x = to_tensor(input, "prod")
+    return _reduce(PROD, x, dim, keepdim, _sum_dtype(x, dtype))
+
+
+def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
+    axes = normalize_dims(dim, x.ndim, op)
+    if any(x._shape[a] == 0 for a in axes) or (x.numel() == 0 and dim is None):
+        raise IndexError(
+            f"{op}: cannot reduce a tensor of shape {x._shape} over an empty dimension (dim={dim}); "
+            f"the operation has no identity"
+        )
+
+
+def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    _check_nonempty(input, dim, "amax")
+    return _reduce(AMAX, input, dim, keepdim, input._dtype)
+
+
+def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    _check_nonempty(input, dim, "amin")
+    return _reduce(AMIN, input, dim, keepdim, input._dtype)
+
+
+def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    _check_nonempty(x, dim, op.name)
+    if dim is None:
+        axis = None
+        shape: tuple[int, ...] = tuple(1 for _ in x._shape) if keepdim else ()
+    else:
+        axis = wrap_dim(dim, x.ndim, op.name) if x.ndim else None
+        shape = _reduced_shape(x._shape, (axis,) if axis is not None else (), keepdim)
+    return wrap(kernel(op, x._device)(x._data, axis, keepdim), shape, _dt.int64, x._device)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _arg(ARGMAX, input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _arg(ARGMIN, input, dim, keepdim)
+
+
+def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+    if isinstance(dim, Tensor):  # max(a, b): the elementwise form
+        from .elementwise import maximum, minimum
+
+        return (maximum if op_all is amax else minimum)(input, dim)
+    if dim is None:
+        return op_all(input)
+    indices = arg(input, dim, keepdim=True)
+    from .indexing import gather
+
+    values = gather(input, dim, indices)
+    if not keepdim and input.ndim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)  # type: ignore[attr-defined]
+    return values_indices(values, indices)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor."""
+    return _extreme(amax, argmax, input, dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    return _extreme(amin, argmin, input, dim, keepdim)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    return _reduce(ALL, input, dim, keepdim, _dt.bool_)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    return _reduce(ANY, input, dim, keepdim, _dt.bool_)
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    return sum(input != 0, dim)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Arithmetic mean over `dim`; floating dtypes only, like PyTorch."""
+    d = _dt.as_dtype(dtype) if dtype is not None else input._dtype
+    if not d.is_floating_point:
+        raise RuntimeError(
+            f"mean: could not infer the output dtype: input dtype is {input._dtype.name}; "
+            f"pass a floating dtype=, or cast the input with .float()"
+        )
+    axes = normalize_dims(dim, input.ndim, "mean")
+    n = 1
+    for a in axes:
+        n *= input._shape[a]
+    s = sum(input, dim, keepdim, dtype=d)
+    return s / n if n else s / 0.0
+
+
+def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
+    """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch)."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    axes = normalize_dims(dim, input.ndim, "var")
+    n = 1
+    for a in axes:
+        n *= input._shape[a]
+    centered = input - mean(input, axes, keepdim=True)
+    return sum(centered * centered, axes, keepdim) / max(n - correction, 0)
+
+
+def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
+    from .elementwise import sqrt
+
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+
+
+def _logsumexp_impl(x: Tensor, axes: tuple[int, ...], keepdim: bool) -> Tensor:
+    from .elementwise import exp, isfinite, log
+
+    m = amax(x, axes, keepdim=True).detach()  # type: ignore[attr-defined]
+    m = where(isfinite(m), m, 0)
+    out = log(sum(exp(x - m), axes, keepdim=True)) + m
+    return out if keepdim else out.squeeze(axes) if axes else out  # type: ignore[attr-defined]
+
+
+def _logsumexp_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    from .elementwise import exp
+
+    x = n[0]
+    axes, keepdim = n.args
+    return (_expand_back(g, x._shape, axes, keepdim) * exp(x - _expand_back(n.out, x._shape, axes, keepdim)),)
+
+
+LOGSUMEXP = composite(
+    "logsumexp",
+    "logsumexp(x: array, axes: tuple[int, ...], keepdim: bool) -> array",
+    "log(sum(exp(x))) over `axes`, computed without overflow (shift by the max).",
+    family="reduction",
+    impl=_logsumexp_impl,
+    vjp=_logsumexp_vjp,
+    save_inputs=True,
+    save_out=True,
+)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """log(sum(exp(input), dim)), stable for large inputs."""
+    x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())  # type: ignore[attr-defined]
+    axes = normalize_dims(dim, x.ndim, "logsumexp")
+    k = kernel(LOGSUMEXP, x._device)
+    if k is None:
+        return _logsumexp_impl(x, axes, keepdim)
+    out = wrap(k(x._data, axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype, x._device)
+    maybe_record(LOGSUMEXP, (x,), out, (axes, keepdim))
+    return out
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    x = to_tensor(input, "cumsum")
+    d = _sum_dtype(x, dtype)
+    axis = wrap_dim(dim, x.ndim, "cumsum")
+    if x.ndim == 0:
+        return x.to(d)  # type: ignore[attr-defined, no-any-return]
+    out = wrap(kernel(CUMSUM, x._device)(cast(x, d), axis), x._shape, d, x._device)
+    maybe_record(CUMSUM, (x,), out, (axis,))
+    return out
+
+
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:  # noqa: A002
+    """Sum `input` down to `size`, undoing a broadcast (leading dims and dims of size 1)."""
+    from .creation import size_arg
+
+    shape = size_arg(size, "sum_to_size")
+    if input._shape == shape:
+        return input
+    lead = input.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"sum_to_size: size {shape} is not expandable to the tensor's shape {input._shape}")
+    axes = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and input._shape[lead + i] != 1:
+            axes.append(lead + i)
+        elif s != input._shape[lead + i]:
+            raise RuntimeError(f"sum_to_size: size {shape} is not expandable to the tensor's shape {input._shape}")
+    out = sum(input, tuple(axes), keepdim=True) if axes else input
+    return out.reshape(shape)  # type: ignore[attr-defined, no-any-return]
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    from .elementwise import where as _where
+
+    return _where(cond, a, b)

@@ -1,0 +1,81 @@
+"""`softmax` and `log_softmax`: composites with their own derivatives, so backends may override them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import dtypes as _dt
+from ..dispatch import composite
+from ..tensor import Tensor
+from .apply import kernel, maybe_record, wrap, wrap_dim
+
+__all__ = ["softmax", "log_softmax"]
+
+
+def _softmax_impl(x: Tensor, axis: int) -> Tensor:
+    e = (x - x.amax(axis, keepdim=True).detach()).exp()  # type: ignore[attr-defined]
+    return e / e.sum(axis, keepdim=True)  # type: ignore[no-any-return]
+
+
+def _log_softmax_impl(x: Tensor, axis: int) -> Tensor:
+    return x - x.logsumexp(axis, keepdim=True)  # type: ignore[attr-defined, no-any-return]
+
+
+def _softmax_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    y = n.out
+    (axis,) = n.args
+    return (y * (g - (g * y).sum(axis, keepdim=True)),)  # type: ignore[attr-defined]
+
+
+def _log_softmax_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    y = n.out
+    (axis,) = n.args
+    return (g - y.exp() * g.sum(axis, keepdim=True),)  # type: ignore[attr-defined]
+
+
+SOFTMAX = composite(
+    "softmax",
+    "softmax(x: array, axis: int) -> array",
+    "exp(x) / sum(exp(x)) along `axis`, shifted by the max so it never overflows.",
+    family="activation",
+    impl=_softmax_impl,
+    vjp=_softmax_vjp,
+    save_out=True,
+)
+LOG_SOFTMAX = composite(
+    "log_softmax",
+    "log_softmax(x: array, axis: int) -> array",
+    "x - logsumexp(x) along `axis`, without overflow.",
+    family="activation",
+    impl=_log_softmax_impl,
+    vjp=_log_softmax_vjp,
+    save_out=True,
+)
+
+
+def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
+    x = input
+    if dtype is not None:
+        x = x.to(_dt.as_dtype(dtype))  # type: ignore[attr-defined]
+    elif not x._dtype.is_floating_point:
+        x = x.to(_dt.get_default_dtype())  # type: ignore[attr-defined]
+    if x.ndim == 0:
+        x1 = x.reshape(1)  # type: ignore[attr-defined]
+        return _run(op, x1, 0, None).reshape(())  # type: ignore[attr-defined, no-any-return]
+    axis = wrap_dim(dim, x.ndim, op.name)
+    k = kernel(op, x._device)
+    if k is None:
+        return op.impl(x, axis)  # type: ignore[no-any-return]
+    out = wrap(k(x._data, axis), x._shape, x._dtype, x._device)
+    maybe_record(op, (x,), out, (axis,))
+    return out
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Softmax along `dim`."""
+    return _run(SOFTMAX, input, dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Log-softmax along `dim`."""
+    return _run(LOG_SOFTMAX, input, dim, dtype)

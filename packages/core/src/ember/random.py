@@ -1,0 +1,136 @@
+"""Random numbers: Philox4x32-10 bits, the same on every backend for the same seed.
+
+Core specifies the algorithm (`philox4x32`, in NumPy here as the reference that
+the conformance kit compares every backend against); a backend's `random_bits`
+kernel computes the same bits on its device, and core turns bits into uniform,
+normal and integer samples with ordinary ops, so all backends agree.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from .device import Device
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator", "philox4x32", "get_rng_state", "set_rng_state"]
+
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
+_MASK = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+DEFAULT_SEED = 67280421310721
+
+
+def philox4x32(seed: int, offset: int, n: int) -> np.ndarray:
+    """The reference: `n` uint32 words (as int64) of Philox4x32-10.
+
+    Block j (j = 0, 1, ...) encrypts the counter (lo32(offset + j), hi32(offset + j), 0, 0)
+    under the key (lo32(seed), hi32(seed)) with 10 rounds; the output is the
+    concatenation of the blocks' four words, cut to `n`.
+    """
+    blocks = -(-n // 4)
+    ctr = np.arange(blocks, dtype=np.uint64) + np.uint64(offset % 2**64)
+    c0 = ctr & _MASK
+    c1 = ctr >> _SHIFT
+    c2 = np.zeros(blocks, np.uint64)
+    c3 = np.zeros(blocks, np.uint64)
+    k0 = np.uint64(seed & 0xFFFFFFFF)
+    k1 = np.uint64((seed >> 32) & 0xFFFFFFFF)
+    with np.errstate(over="ignore"):
+        for _ in range(10):
+            p0 = _M0 * c0
+            p1 = _M1 * c2
+            c0, c1, c2, c3 = (p1 >> _SHIFT) ^ c1 ^ k0, p1 & _MASK, (p0 >> _SHIFT) ^ c3 ^ k1, p0 & _MASK
+            k0 = (k0 + _W0) & _MASK
+            k1 = (k1 + _W1) & _MASK
+    out = np.stack([c0, c1, c2, c3], axis=1).reshape(-1)[:n]
+    return out.astype(np.int64)
+
+
+class Generator:
+    """A Philox stream for one device: a seed and a counter offset (in 4-word blocks)."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self.device = Device(device)
+        self._seed = DEFAULT_SEED
+        self._offset = 0
+        self._lock = threading.Lock()
+
+    def manual_seed(self, seed: int) -> Generator:
+        seed = int(seed)
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"manual_seed: seed must fit in 64 bits, got {seed}")
+        self._seed = seed % 2**64
+        self._offset = 0
+        return self
+
+    def seed(self) -> int:
+        import secrets
+
+        self.manual_seed(secrets.randbits(63))
+        return self._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> tuple[int, int]:
+        return (self._seed, self._offset)
+
+    def set_state(self, state: tuple[int, int]) -> None:
+        self._seed, self._offset = int(state[0]), int(state[1])
+
+    def _take(self, n: int) -> tuple[int, int]:
+        """Reserve `n` words: the (seed, offset) to generate them from."""
+        with self._lock:
+            start = self._offset
+            self._offset += -(-n // 4)
+        return self._seed, start
+
+    def __repr__(self) -> str:
+        return f"<ember.Generator device={self.device} seed={self._seed} offset={self._offset}>"
+
+
+_defaults: dict[Device, Generator] = {}
+
+
+def default_generator(device: Any = "cpu") -> Generator:
+    dev = Device(device)
+    g = _defaults.get(dev)
+    if g is None:
+        g = _defaults[dev] = Generator(dev)
+        if _global_seed is not None:
+            g.manual_seed(_global_seed)
+    return g
+
+
+_global_seed: int | None = None
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed every device's default generator (and those made later)."""
+    global _global_seed
+    _global_seed = int(seed)
+    for g in _defaults.values():
+        g.manual_seed(seed)
+    return default_generator("cpu").manual_seed(seed)
+
+
+def seed() -> int:
+    s = default_generator("cpu").seed()
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    return default_generator("cpu").initial_seed()
+
+
+def get_rng_state(device: Any = "cpu") -> tuple[int, int]:
+    return default_generator(device).get_state()
+
+
+def set_rng_state(state: tuple[int, int], device: Any = "cpu") -> None:
+    default_generator(device).set_state(state)
