@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -20,10 +21,13 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
 
 def _numerical_jacobian(fn: Callable[..., Any], inputs: tuple[Any, ...], k: int, eps: float) -> list[np.ndarray]:
     """d(outputs)/d(inputs[k]) by central differences, one column per element of inputs[k]."""
-    from ..ops.conversion import copy_
     from ..tensor import tensor
 
     x = inputs[k]
+    return _columns(fn, inputs, k, eps, x, tensor)
+
+
+def _columns(fn: Callable[..., Any], inputs: tuple[Any, ...], k: int, eps: float, x: Any, tensor: Any) -> list[np.ndarray]:
     base = x.detach().numpy().astype(np.float64)
     flat = base.reshape(-1)
     cols: list[list[np.ndarray]] = []
@@ -32,13 +36,12 @@ def _numerical_jacobian(fn: Callable[..., Any], inputs: tuple[Any, ...], k: int,
         for sign in (1, -1):
             pert = flat.copy()
             pert[i] += sign * eps
-            xi = tensor(pert.reshape(base.shape), dtype=x.dtype, device=x.device)
+            xi = tensor(pert.reshape(base.shape), dtype=x.dtype, device=x.device, requires_grad=x.requires_grad)
             args = list(inputs)
             args[k] = xi
             outs = _as_tuple(fn(*args))
             vals.append([o.detach().numpy().astype(np.float64).reshape(-1) for o in outs if o.dtype.is_floating_point])
         cols.append([(p - m) / (2 * eps) for p, m in zip(*vals)])
-    del copy_
     n_out = len(cols[0]) if cols else 0
     return [np.stack([c[j] for c in cols], axis=1) if cols else np.zeros((0, 0)) for j in range(n_out)]
 

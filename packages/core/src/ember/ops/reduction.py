@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import Any
 
@@ -128,7 +129,7 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
     axes = normalize_dims(dim, x.ndim, op)
-    if any(x._shape[a] == 0 for a in axes) or (x.numel() == 0 and dim is None):
+    if builtins.any(x._shape[a] == 0 for a in axes) or (x.numel() == 0 and dim is None):
         raise IndexError(
             f"{op}: cannot reduce a tensor of shape {x._shape} over an empty dimension (dim={dim}); "
             f"the operation has no identity"
@@ -226,7 +227,7 @@ def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool 
     for a in axes:
         n *= input._shape[a]
     centered = input - mean(input, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim) / max(n - correction, 0)
+    return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
 
 
 def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
