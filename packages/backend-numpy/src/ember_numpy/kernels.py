@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 from ember.dtypes import DType
 from ember.random import philox4x32
 

@@ -15,12 +15,12 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)
 
-import builtins as _builtins  # noqa: E402
-from importlib import metadata as _metadata  # noqa: E402
+import builtins as _builtins
+from importlib import metadata as _metadata
 
-from . import autograd, dispatch, dtypes, random  # noqa: E402
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
-from .backends import (  # noqa: E402
+from . import autograd, dispatch, dtypes, random
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import (
     PLUGIN_API_VERSION,
     Backend,
     BackendError,
@@ -29,8 +29,8 @@ from .backends import (  # noqa: E402
     BackendUnavailableError,
     get_backend,
 )
-from .device import Device, device  # noqa: E402
-from .dtypes import (  # noqa: E402
+from .device import Device, device
+from .dtypes import (
     DType,
     bfloat16,
     bool_,
@@ -47,11 +47,11 @@ from .dtypes import (  # noqa: E402
     set_default_dtype,
     uint8,
 )
-from .hookspecs import hookimpl  # noqa: E402
-from .ops import *  # noqa: E402, F403
-from .ops import abs, all, any, max, min, pow, round, sum  # noqa: E402, A004
-from .random import Generator, initial_seed, manual_seed, seed  # noqa: E402
-from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor  # noqa: E402
+from .hookspecs import hookimpl
+from .ops import *
+from .ops import abs, all, any, max, min, pow, round, sum  # noqa: A004
+from .random import Generator, initial_seed, manual_seed, seed
+from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor
 
 bool = bool_  # noqa: A001 - PyTorch's name: ember.bool
 half, float, double = float16, float32, float64  # noqa: A001

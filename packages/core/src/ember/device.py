@@ -30,7 +30,7 @@ class Device:
                 raise ValueError(
                     f"invalid device string {type!r}: expected 'TYPE' or 'TYPE:INDEX', e.g. 'cpu', 'cuda:1', 'opencl'"
                 )
-            type, idx = m.group(1), m.group(2)
+            type, idx = m.group(1), m.group(2)  # noqa: A001
             index = int(idx) if idx is not None else 0
         if index < 0:
             raise ValueError(f"invalid device index {index} for device type {type!r}: it must be >= 0")

@@ -6,7 +6,7 @@ representation, which every backend uses to move data to and from the host.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -135,7 +135,7 @@ def from_numpy_dtype(nd: np.dtype) -> DType:
     return d
 
 
-@lru_cache(maxsize=None)
+@cache
 def promote_types(a: DType, b: DType) -> DType:
     """PyTorch's promotion lattice: bool < integers < floating; ints widen like NumPy."""
     if a is b:

@@ -8,7 +8,7 @@ from . import grad_mode
 from .graph import Node
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    pass
 
 __all__ = ["Function", "FunctionCtx"]
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..autograd import grad_mode
+from ..backends import registry
 from ..device import Device
 from ..dispatch import Op, primitive
 from ..tensor import Tensor, check_dtype_supported, resolve_device
-from ..backends import registry
 from .apply import broadcast_shapes_for, cast, kernel, maybe_record, record, to_tensor, wrap
 from .creation import ASTYPE
 

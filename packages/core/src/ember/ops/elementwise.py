@@ -8,14 +8,14 @@ that they must treat as that dtype.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .. import dtypes as _dt
 from ..dispatch import Op, primitive
 from ..dtypes import DType
 from ..tensor import Tensor
-from .apply import _state, broadcast_shapes_for, cast, describe, kernel, record, to_tensor, wrap
+from .apply import _state, broadcast_shapes_for, cast, describe, kernel, record, to_tensor
 
 __all__ = [
     "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
@@ -228,7 +228,7 @@ _MODE = {
 _PY = {"b": bool, "i": int, "f": float}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _scalar_promote(dtype: DType, pytype: type) -> DType:
     return _dt._combine(dtype, _dt.scalar_dtype(pytype()))  # type: ignore[return-value]
 

@@ -1,0 +1,64 @@
+"""Ember's test matrix: one `tests` session per backend, plus `lint` and `bench`.
+
+`nox` alone runs what CI runs. Each `tests` session gets its own virtualenv with
+only core (and nn/data once they exist) and that one backend installed, then
+runs the conformance kit and the cross-package tests against that backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.error_on_missing_interpreters = False
+
+#: backend name -> (package folder, extra install args)
+BACKENDS = {
+    "numpy": "packages/backend-numpy",
+    "opencl": "packages/backend-opencl",
+    "cupy": "packages/backend-cupy",
+}
+#: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there.
+nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')"]
+
+FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
+
+
+@nox.session
+@nox.parametrize("backend", list(BACKENDS))
+def tests(session: nox.Session, backend: str) -> None:
+    """The kit and tests/ against one backend, in a virtualenv with just that backend."""
+    pkg = BACKENDS[backend]
+    if not (ROOT / pkg).exists():
+        session.skip(f"{pkg} is not in this repository yet: the {backend} backend has not landed")
+    session.install("./packages/core[test]", *(f"./{p}" for p in FRAMEWORK), f"./{pkg}")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "--pyargs",
+        "ember.testing.kit",
+        "tests",
+        f"--ember-backend={backend}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite: medians and ratios against hand-written NumPy, same process."""
+    session.install("./packages/core", "./packages/backend-numpy", "threadpoolctl>=3")
+    session.run("python", "benchmarks/run.py", *session.posargs)
