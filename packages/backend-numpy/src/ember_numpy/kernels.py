@@ -19,7 +19,9 @@ Kernel = Callable[..., Any]
 
 # -- creation ---------------------------------------------------------------
 def full(shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> np.ndarray:
-    return np.full(shape, value, dtype=dtype.numpy)
+    out = np.empty(shape, dtype=dtype.numpy)
+    out.fill(value)
+    return out
 
 
 def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> np.ndarray:
@@ -117,18 +119,6 @@ def power(a: Any, b: Any) -> np.ndarray:
     return np.asarray(out)
 
 
-def add(a: Any, b: Any) -> np.ndarray:
-    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
-        return np.logical_or(a, b)
-    return np.add(a, b)
-
-
-def mul(a: Any, b: Any) -> np.ndarray:
-    if isinstance(a, np.ndarray) and a.dtype == np.bool_:
-        return np.logical_and(a, b)
-    return np.multiply(a, b)
-
-
 def where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
     out = np.where(cond, a, b)
     dt = a.dtype if isinstance(a, np.ndarray) else (b.dtype if isinstance(b, np.ndarray) else None)
@@ -136,12 +126,14 @@ def where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
 
 
 # -- reductions ---------------------------------------------------------------
-def _reduce(fn: Kernel) -> Kernel:
-    def kernel(x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return np.asarray(fn(x, axis=axes, keepdims=keepdim)).astype(x.dtype, copy=False)
+def _reduce(ufunc: np.ufunc) -> Kernel:
+    reduce = ufunc.reduce
 
-    kernel.__name__ = fn.__name__
+    def kernel(x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
+        out = reduce(x, axis=axes, keepdims=keepdim)
+        return out if type(out) is np.ndarray else np.asarray(out, dtype=x.dtype)
+
+    kernel.__name__ = ufunc.__name__
     return kernel
 
 
@@ -191,6 +183,12 @@ def view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if x.flags.c_contiguous:  # a read-only view with zero strides, faster than broadcast_to
+        lead = len(shape) - x.ndim
+        strides = (0,) * lead + tuple(0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides))
+        out = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
+        out.flags.writeable = False
+        return out
     return np.broadcast_to(x, shape)
 
 
@@ -299,15 +297,15 @@ KERNELS: dict[str, Kernel] = {
     "round": _same_if_int(np.round), "sign": sign, "reciprocal": _float_unary(np.reciprocal),
     "logical_not": np.logical_not, "isnan": np.isnan, "isfinite": np.isfinite,
     # elementwise binary
-    "add": add, "sub": np.subtract, "mul": mul, "div": div, "floor_divide": floor_divide,
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": div, "floor_divide": floor_divide,
     "remainder": remainder, "pow": power, "maximum": np.maximum, "minimum": np.minimum,
     "eq": _cmp(np.equal), "ne": _cmp(np.not_equal), "lt": _cmp(np.less), "le": _cmp(np.less_equal),
     "gt": _cmp(np.greater), "ge": _cmp(np.greater_equal),
     "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
     "where": where,
     # reductions
-    "sum": _reduce(np.sum), "prod": _reduce(np.prod), "amax": _reduce(np.max), "amin": _reduce(np.min),
-    "all": _reduce(np.all), "any": _reduce(np.any), "argmax": _argext(np.argmax), "argmin": _argext(np.argmin),
+    "sum": _reduce(np.add), "prod": _reduce(np.multiply), "amax": _reduce(np.maximum), "amin": _reduce(np.minimum),
+    "all": _reduce(np.logical_and), "any": _reduce(np.logical_or), "argmax": _argext(np.argmax), "argmin": _argext(np.argmin),
     "cumsum": cumsum,
     # movement
     "reshape": reshape, "view": view, "permute": np.transpose, "expand": expand, "cat": cat, "flip": flip,

@@ -152,11 +152,15 @@ class BackendRegistry:
         if major != PLUGIN_API_VERSION[0]:
             need = ".".join(map(str, backend.api_version))
             have = ".".join(map(str, PLUGIN_API_VERSION))
-            raise BackendError(
+            message = (
                 f"{dist} {version} (backend {backend.name!r}) was written for Ember plugin API {need}, "
                 f"but this ember-core provides plugin API {have}; install a version of {dist} "
                 f"built for plugin API {PLUGIN_API_VERSION[0]}.x"
             )
+            if backend.device_type and backend.device_type not in self._by_device:
+                # Asking for this device type later should say why it is missing.
+                self._failed_device.setdefault(backend.device_type, f"was refused:\n{message}")
+            raise BackendError(message)
         if not backend.device_type or not backend.name:
             raise BackendError(f"{dist}: a backend must set both `name` and `device_type`")
         other = self._by_device.get(backend.device_type)
@@ -192,6 +196,7 @@ class BackendRegistry:
                 version = ep.dist.version if ep.dist is not None else "?"
                 if ep.name in disabled:
                     self.plugins.append(PluginRecord(ep.name, dist, version, "disabled", "in EMBER_DISABLED_BACKENDS"))
+                    self._failed_device[ep.name] = f"{dist} {version} is disabled by EMBER_DISABLED_BACKENDS"
                     continue
                 self._load_one(ep, dist, version)
             self._loaded = True

@@ -252,9 +252,7 @@ class Tensor:
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        _backward_entry((self,), (gradient,), retain_graph, create_graph, None)
 
     # -- conversion -----------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -463,6 +461,19 @@ def grad_enabled() -> bool:
     return grad_mode.state.enabled
 
 
+def _ones(t: Tensor) -> Tensor:
+    """A tensor of ones like `t`: the implicit gradient of a scalar output."""
+    from .ops.creation import FULL
+
+    dev = t._device
+    k = FULL._kernels.get(dev.type)
+    if k is None:
+        from .dispatch import kernel_for
+
+        k = kernel_for(FULL, dev.type)
+    return Tensor._make(k(t._shape, 1, t._dtype, dev.index), t._shape, t._dtype, dev)
+
+
 def _backward_entry(
     tensors: Sequence[Tensor],
     grad_tensors: Sequence[Tensor | None],
@@ -483,9 +494,7 @@ def _backward_entry(
                     f"grad can be implicitly created only for scalar outputs, but the output has shape "
                     f"{t._shape}; pass gradient= (a tensor of that shape), or reduce it first, e.g. .sum()"
                 )
-            from .ops.creation import ones_like
-
-            g = ones_like(t)
+            g = _ones(t)
         elif not isinstance(g, Tensor):
             raise TypeError(f"gradient must be a Tensor, got {type(g).__name__}")
         elif g._shape != t._shape:

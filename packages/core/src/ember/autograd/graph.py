@@ -73,22 +73,28 @@ class Node:
         self._out_version = None
         nxt = []
         meta = []
+        versions = []
+        T = _TensorType
         for x in inputs:
-            if type(x) is _TensorType or isinstance(x, _TensorType):
+            if isinstance(x, T):
                 if x._requires_grad:
                     fn = x.grad_fn
                     nxt.append((fn, x._output_nr) if fn is not None else (x, 0))
                 else:
                     nxt.append(None)
                 meta.append((x._shape, x._dtype))
+                if save_inputs:
+                    v = x._version
+                    versions.append((v if v is not None else x._version_counter()).value)
             else:
                 nxt.append(None)
                 meta.append(None)
+                versions.append(0)
         self.next = nxt
         self.meta = meta
         if save_inputs:
-            self._inputs = tuple(inputs)
-            self._versions = tuple(x._version_counter().value if isinstance(x, _TensorType) else 0 for x in inputs)
+            self._inputs = inputs
+            self._versions = versions
         else:
             self._inputs = None
             self._versions = None
@@ -253,40 +259,14 @@ def run_backward(
     With `inputs` None, gradients accumulate into the `.grad` of leaves; else they
     are returned, one per input (None where none flowed), and nothing accumulates.
     """
+    sink = _Sink(inputs, create_graph)
     buffers: dict[int, list[Any]] = {}
     root_nodes: list[Node] = []
-    captured: dict[tuple[int, int], int] = {}
-    results: list[Tensor | None] | None = None
-    leaf_targets: dict[int, int] = {}
-    if inputs is not None:
-        results = [None] * len(inputs)
-        for k, t in enumerate(inputs):
-            if t.grad_fn is None:
-                leaf_targets[id(t)] = k
-            else:
-                captured[(id(t.grad_fn), t._output_nr)] = k
-    given_out: set[int] = set()
-
-    def accumulate_leaf(leaf: Tensor, g: Tensor) -> None:
-        g = _run_hooks(leaf._hooks, g)
-        if results is not None:
-            k = leaf_targets.get(id(leaf))
-            if k is not None:
-                results[k] = g if results[k] is None else results[k] + g
-            return
-        if g._base is not None or id(g) in given_out:
-            g = g.clone() if not create_graph else g + 0
-        given_out.add(id(g))
-        if leaf.grad is None:
-            leaf.grad = g.detach() if g._requires_grad and not create_graph else g
-        else:
-            leaf.grad = leaf.grad + g
-
     for r, g in zip(roots, root_grads):
-        given_out.add(id(g))
+        sink.given_out.add(id(g))
         fn = r.grad_fn
         if fn is None:
-            accumulate_leaf(r, g)
+            sink.leaf(r, g)
             continue
         buf = buffers.get(id(fn))
         if buf is None:
@@ -296,11 +276,13 @@ def run_backward(
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     order = _topological(root_nodes)
-    if results is not None:
-        order = _prune(order, captured, leaf_targets)
+    captured = sink.captured
+    if inputs is not None:
+        order = _prune(order, captured, sink.leaf_targets)
 
-    prev = grad_mode.state.enabled
-    grad_mode.state.enabled = create_graph
+    state = grad_mode.state
+    prev = state.enabled
+    state.enabled = create_graph
     try:
         for node in order:
             buf = buffers.pop(id(node), None)
@@ -312,14 +294,7 @@ def run_backward(
             if hooks:
                 buf = [_run_hooks(hooks.get(i), g) if g is not None else None for i, g in enumerate(buf)]
             if captured:
-                for i, g in enumerate(buf):
-                    k = captured.get((id(node), i))
-                    if k is not None and g is not None:
-                        results[k] = g  # type: ignore[index]
-            if all(e is None for e in node.next):
-                if not retain_graph:
-                    node.release()
-                continue
+                sink.capture(node, buf)
             grads = node.vjp(node, *buf)
             if not retain_graph:
                 node.release()
@@ -329,16 +304,60 @@ def run_backward(
                 if g._shape != meta[0] or g._dtype is not meta[1]:
                     g = _fit(g, meta)
                 target, nr = edge
-                if type(target) is Node or isinstance(target, Node):
+                if isinstance(target, Node):
                     tb = buffers.get(id(target))
                     if tb is None:
                         tb = buffers[id(target)] = [None] * target.nout
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
                 else:
-                    accumulate_leaf(target, g)
+                    sink.leaf(target, g)
     finally:
-        grad_mode.state.enabled = prev
-    return results
+        state.enabled = prev
+    return sink.results
+
+
+class _Sink:
+    """Where gradients end: leaves' `.grad` (backward) or the requested inputs (autograd.grad)."""
+
+    __slots__ = ("results", "captured", "leaf_targets", "given_out", "create_graph")
+
+    def __init__(self, inputs: Sequence[Tensor] | None, create_graph: bool) -> None:
+        self.create_graph = create_graph
+        self.given_out: set[int] = set()
+        self.captured: dict[tuple[int, int], int] = {}
+        self.leaf_targets: dict[int, int] = {}
+        self.results: list[Tensor | None] | None = None
+        if inputs is not None:
+            self.results = [None] * len(inputs)
+            for k, t in enumerate(inputs):
+                if t.grad_fn is None:
+                    self.leaf_targets[id(t)] = k
+                else:
+                    self.captured[(id(t.grad_fn), t._output_nr)] = k
+
+    def capture(self, node: Node, buf: list[Any]) -> None:
+        for i, g in enumerate(buf):
+            k = self.captured.get((id(node), i))
+            if k is not None and g is not None:
+                self.results[k] = g  # type: ignore[index]
+
+    def leaf(self, leaf: Tensor, g: Tensor) -> None:
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g)
+        results = self.results
+        if results is not None:
+            k = self.leaf_targets.get(id(leaf))
+            if k is not None:
+                results[k] = g if results[k] is None else results[k] + g
+            return
+        # .grad must own its memory: never a view, nor a tensor also given to another leaf
+        if g._base is not None or id(g) in self.given_out:
+            g = g.clone() if not self.create_graph else g + 0
+        self.given_out.add(id(g))
+        if leaf.grad is None:
+            leaf.grad = g.detach() if g._requires_grad and not self.create_graph else g
+        else:
+            leaf.grad = leaf.grad + g
 
 
 def _prune(order: list[Node], captured: dict[tuple[int, int], int], leaf_targets: dict[int, int]) -> list[Node]:

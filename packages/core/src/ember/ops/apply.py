@@ -83,7 +83,15 @@ def needs_grad(*xs: Any) -> bool:
 
 def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
     """Attach a node for `op` to its output(s), if any input requires grad."""
-    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    if type(out) is Tensor:
+        node = Node(op.name, op.vjp, inputs, args, op.save_inputs, 1)  # type: ignore[arg-type]
+        if out._dtype.is_floating_point:
+            out._requires_grad = True
+            out.grad_fn = node
+        if op.save_out:
+            node.save_output(out)
+        return
+    outs = tuple(out)  # type: ignore[arg-type]
     node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))  # type: ignore[arg-type]
     for i, o in enumerate(outs):
         if o._dtype.is_floating_point:

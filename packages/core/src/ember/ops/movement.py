@@ -195,6 +195,15 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     return _as_view(out, input)
 
 
+def expand_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:  # noqa: A002
+    """`expand` for shapes already known to be valid broadcasts (derivatives use it)."""
+    if shape == input._shape:
+        return input
+    out = wrap(kernel(EXPAND, input._device)(input._data, shape), shape, input._dtype, input._device)
+    maybe_record(EXPAND, (input,), out)
+    return _as_view(out, input)
+
+
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return expand(input, other._shape)
 

@@ -11,6 +11,7 @@ from ..dispatch import composite, primitive
 from ..dtypes import DType
 from ..tensor import Tensor
 from .apply import cast, kernel, maybe_record, normalize_dims, to_tensor, wrap, wrap_dim
+from .movement import expand_to
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any",
@@ -28,10 +29,10 @@ def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool)
 
 def _expand_back(g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool) -> Tensor:
     """A reduced gradient broadcast back over the reduced axes."""
-    if not keepdim and axes:
+    if not keepdim and axes and len(axes) < len(shape):
         kept = _reduced_shape(shape, axes, True)
         g = g.reshape(kept)  # type: ignore[attr-defined]
-    return g.expand(shape)  # type: ignore[attr-defined, no-any-return]
+    return expand_to(g, shape)
 
 
 def _sum_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
@@ -118,7 +119,12 @@ def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001, A002
     """Sum over `dim` (all dims when None); ints and bools sum in int64."""
-    x = to_tensor(input, "sum")
+    x = input if type(input) is Tensor else to_tensor(input, "sum")
+    if dim is None and not keepdim and dtype is None and x._dtype.is_floating_point:  # the common loss.sum()
+        axes = tuple(range(len(x._shape)))
+        out = wrap(kernel(SUM, x._device)(x._data, axes, False), (), x._dtype, x._device)
+        maybe_record(SUM, (x,), out, (axes, False))
+        return out
     return _reduce(SUM, x, dim, keepdim, _sum_dtype(x, dtype))
 
 

@@ -1,0 +1,129 @@
+"""Ember's benchmark suite: medians and ratios against hand-written NumPy, in one process.
+
+    nox -s bench                 # or: python benchmarks/run.py [--repeat N] [--only NAME]
+
+Each case times Ember and its NumPy baseline interleaved (baseline, ember,
+baseline, ember, ...) so slow phases of a shared machine hit both alike, and
+reports medians. NumPy's BLAS kernel is printed: OPENBLAS_CORETYPE changes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import ember
+
+
+def _per_call(fn: Callable[[], object], number: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+def compare(base: Callable[[], object], ours: Callable[[], object], repeat: int, number: int) -> tuple[float, float]:
+    """Median seconds per call of `base` and `ours`, timed in alternation."""
+    base(), ours()  # warm up
+    tb, to = [], []
+    for _ in range(repeat):
+        tb.append(_per_call(base, number))
+        to.append(_per_call(ours, number))
+    return statistics.median(tb), statistics.median(to)
+
+
+def _fmt(s: float) -> str:
+    return f"{s * 1e6:9.2f} us" if s < 1e-3 else f"{s * 1e3:9.2f} ms"
+
+
+def row(name: str, base: float, ours: float, target: str, unit: str = "time") -> None:
+    ratio = ours / base
+    print(f"{name:<42} numpy {_fmt(base)}   ember {_fmt(ours)}   ratio {ratio:5.2f}x   target {target}")
+
+
+def bench_add(repeat: int, grad: bool) -> None:
+    rng = np.random.default_rng(0)
+    an, bn = rng.standard_normal(16, dtype=np.float32), rng.standard_normal(16, dtype=np.float32)
+    a, b = ember.from_numpy(an), ember.from_numpy(bn)
+    if grad:
+        a.requires_grad_()
+    base, ours = compare(lambda: np.add(an, bn), lambda: a + b, repeat, 20000)
+    row(f"a + b, 16 float32{' (a requires grad)' if grad else ''}", base, ours, "<= 6x" if grad else "<= 4x")
+
+
+def bench_fused(repeat: int, n: int) -> None:
+    rng = np.random.default_rng(0)
+    an, bn, cn = (rng.standard_normal(n, dtype=np.float32) for _ in range(3))
+
+    def numpy_step() -> None:
+        t = an * bn
+        u = t + cn
+        u.sum()
+        g = np.ones_like(u)  # d(sum)/du, broadcast
+        ga, gb, gc = g * bn, g * an, g.copy()  # noqa: F841 - each leaf gets its own gradient array
+
+    a, b, c = (ember.from_numpy(x.copy()).requires_grad_() for x in (an, bn, cn))
+
+    def ember_step() -> None:
+        a.grad = b.grad = c.grad = None
+        (a * b + c).sum().backward()
+
+    base, ours = compare(numpy_step, ember_step, repeat, 2000 if n <= 1024 else 20)
+    row(f"(a*b + c).sum() fwd+bwd, n={n}", base, ours, "<= 4.5x" if n == 16 else "-")
+
+
+def bench_matmul(repeat: int) -> None:
+    rng = np.random.default_rng(0)
+    an = rng.standard_normal((1024, 1024), dtype=np.float32)
+    bn = rng.standard_normal((1024, 1024), dtype=np.float32)
+    a, b = ember.from_numpy(an), ember.from_numpy(bn)
+    base, ours = compare(lambda: an @ bn, lambda: a @ b, repeat, 3)
+    flop = 2 * 1024**3
+    print(
+        f"{'matmul 1024x1024 float32':<42} numpy {flop / base / 1e9:7.1f} GFLOP/s   ember {flop / ours / 1e9:7.1f} GFLOP/s"
+        f"   ratio {base / ours:5.2f}x of NumPy's GFLOP/s   target >= 0.95x"
+    )
+
+
+def environment() -> None:
+    print(f"ember {ember.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
+    blas = "unknown (pip install threadpoolctl)"
+    try:
+        from threadpoolctl import threadpool_info
+
+        infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if infos:
+            i = infos[0]
+            blas = f"{i.get('internal_api')} {i.get('version')} kernel={i.get('architecture')} threads={i.get('num_threads')}"
+    except ImportError:
+        pass
+    print(f"BLAS: {blas}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+
+
+CASES: dict[str, Callable[[int], None]] = {
+    "add": lambda r: bench_add(r, grad=False),
+    "add_grad": lambda r: bench_add(r, grad=True),
+    "fused16": lambda r: bench_fused(r, 16),
+    "fused1m": lambda r: bench_fused(r, 1_000_000),
+    "matmul": bench_matmul,
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeat", type=int, default=15, help="timed rounds per case (median reported)")
+    p.add_argument("--only", action="append", choices=sorted(CASES), help="run only these cases")
+    args = p.parse_args()
+    environment()
+    for name in args.only or CASES:
+        CASES[name](args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""The pytest plugin that every Ember test suite and the conformance kit use.
+
+Loaded through the ``pytest11`` entry point ``ember``. It adds:
+
+``--ember-backend NAME``
+    The backend under test: a backend name (``numpy``) or a device type (``cpu``).
+    Default ``numpy``.
+``--ember-xfails FILE``
+    Known failures that the backend keeps: one test node-id substring a line,
+    ``#`` starts a comment (a comment after a pattern is the xfail reason).
+
+and the session-scoped fixtures ``backend_name`` (the name given), ``backend``
+(the `ember.Backend`) and ``device`` (its device string, e.g. ``"cpu"``). When
+the backend is not installed or cannot run here, every test that asks for one
+of these fixtures, and every test of the kit, is *skipped* with the reason
+Ember gives (never passed silently). At the end of a run that includes kit
+tests, or names ``--ember-backend``, a short conformance summary is printed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+DEFAULT_BACKEND = "numpy"
+_KIT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kit")
+
+
+@dataclass
+class _Target:
+    """The backend under test, resolved once per session."""
+
+    name: str
+    device_type: str | None = None
+    backend: Any = None
+    error: str | None = None
+    xfail_patterns: list[tuple[str, str]] = field(default_factory=list)
+    kit_nodeids: set[str] = field(default_factory=set)
+
+
+_KEY = pytest.StashKey[_Target]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ember", "Ember backends")
+    group.addoption(
+        "--ember-backend",
+        action="store",
+        default=None,
+        metavar="NAME",
+        help=f"the Ember backend to test: a backend name or a device type (default: {DEFAULT_BACKEND})",
+    )
+    group.addoption(
+        "--ember-xfails",
+        action="store",
+        default=None,
+        metavar="FILE",
+        help="a file of known failures: one test node-id substring a line ('#' comments); they are marked xfail",
+    )
+
+
+def _read_xfails(path: str) -> list[tuple[str, str]]:
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            pattern, _, comment = line.partition("#")
+            pattern = pattern.strip()
+            if pattern:
+                reason = comment.strip() or f"known failure listed in {os.path.basename(path)}"
+                out.append((pattern, reason))
+    return out
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ember_kit: a test of the Ember backend conformance kit")
+    name = config.getoption("--ember-backend") or DEFAULT_BACKEND
+    target = _Target(name=name)
+    xfails = config.getoption("--ember-xfails")
+    if xfails:
+        try:
+            target.xfail_patterns = _read_xfails(xfails)
+        except OSError as exc:
+            raise pytest.UsageError(f"--ember-xfails: cannot read {xfails!r}: {exc}") from None
+    config.stash[_KEY] = target
+
+
+def _resolve(target: _Target) -> _Target:
+    """Find the backend for `target.name` (once); record why it is unusable, if it is."""
+    if target.device_type is not None or target.error is not None:
+        return target
+    from ember import BackendError, backends
+    from ember.backends import registry
+
+    name = target.name
+    try:
+        loaded = backends()
+        match = [b for b in loaded if b.name == name] or [b for b in loaded if b.device_type == name]
+        device_type = match[0].device_type if match else name
+        target.backend = registry.get(device_type)
+        target.device_type = device_type
+        if target.backend.device_count() < 1:
+            raise BackendError(f"backend {target.backend.name!r} reports no devices of type {device_type!r}")
+    except BackendError as exc:
+        target.error = f"ember backend {name!r} is not usable: {exc}"
+        target.backend = None
+    return target
+
+
+def _target(config: pytest.Config) -> _Target:
+    return _resolve(config.stash[_KEY])
+
+
+def _is_kit(item: pytest.Item) -> bool:
+    return os.path.dirname(os.path.abspath(str(item.path))) == _KIT_DIR
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    target = config.stash[_KEY]
+    for item in items:
+        if _is_kit(item):
+            item.add_marker(pytest.mark.ember_kit)
+            target.kit_nodeids.add(item.nodeid)
+        for pattern, reason in target.xfail_patterns:
+            if pattern in item.nodeid:
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+                break
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _is_kit(item):
+        target = _target(item.config)
+        if target.error is not None:
+            pytest.skip(target.error)
+
+
+@pytest.fixture(scope="session")
+def backend_name(pytestconfig: pytest.Config) -> str:
+    """The backend name given with --ember-backend (default "numpy")."""
+    return pytestconfig.stash[_KEY].name
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig: pytest.Config) -> Any:
+    """The `ember.Backend` under test; skips the test when it is not installed or unusable."""
+    target = _target(pytestconfig)
+    if target.error is not None:
+        pytest.skip(target.error)
+    return target.backend
+
+
+@pytest.fixture(scope="session")
+def device(backend: Any) -> str:
+    """The device string of the backend under test, e.g. "cpu" (its first device)."""
+    return str(backend.device_type)
+
+
+_OUTCOMES = ("passed", "failed", "error", "xfailed", "xpassed", "skipped")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    target = config.stash.get(_KEY, None)
+    if target is None or not (target.kit_nodeids or config.getoption("--ember-backend")):
+        return
+    _resolve(target)
+    tr = terminalreporter
+    tr.section(f"ember conformance: backend {target.name!r}")
+    from ember.backends import registry
+    from ember.dispatch import OPS
+
+    backend = target.backend
+    if backend is None and target.device_type is None:
+        backend = next((b for b in registry.backends() if target.name in (b.name, b.device_type)), None)
+    if backend is not None:
+        tr.write_line(
+            f"backend {backend.name!r}, device type {backend.device_type!r}, "
+            f"from {backend.distribution} {backend.distribution_version}"
+        )
+    if target.error is not None:
+        tr.write_line(f"UNUSABLE: {target.error}")
+    if backend is not None:
+        prims = sorted(name for name, op in OPS.items() if op.kind == "primitive")
+        missing = [p for p in prims if p not in backend.kernels]
+        overrides = sorted(n for n, op in OPS.items() if op.kind == "composite" and n in backend.kernels)
+        tr.write_line(f"primitive kernels: {len(prims) - len(missing)}/{len(prims)} present")
+        if missing:
+            tr.write_line(f"  missing (run on the host fallback, if any): {', '.join(missing)}")
+        if overrides:
+            tr.write_line(f"composite overrides: {', '.join(overrides)}")
+    counts = dict.fromkeys(_OUTCOMES, 0)
+    seen: set[tuple[str, str]] = set()
+    for outcome in _OUTCOMES:
+        for rep in tr.stats.get(outcome, []):
+            nodeid = getattr(rep, "nodeid", None)
+            if nodeid in target.kit_nodeids and (nodeid, outcome) not in seen:
+                seen.add((nodeid, outcome))
+                counts[outcome] += 1
+    if target.kit_nodeids:
+        tr.write_line("kit tests: " + ", ".join(f"{counts[o]} {o}" for o in _OUTCOMES))
