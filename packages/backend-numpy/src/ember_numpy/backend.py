@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import ember
 import numpy as np
+
+import ember
 
 from .kernels import KERNELS
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from ember.dtypes import DType
 from ember.random import philox4x32
 
