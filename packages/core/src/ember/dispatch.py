@@ -194,3 +194,52 @@ def require(op_name: str) -> Op:
         return OPS[op_name]
     except KeyError:
         raise BackendError(f"unknown op {op_name!r}") from None
+
+
+def _load_all_ops() -> None:
+    from . import ops  # noqa: F401 - declares every op
+
+
+def reference_markdown() -> str:
+    """docs/primitives.md: the backend author's checklist, generated from the declarations."""
+    _load_all_ops()
+    lines = [
+        "# Primitives and composites",
+        "",
+        "Generated from the op declarations in `ember-core` by `python -m ember.dispatch > docs/primitives.md`;",
+        "a test fails when this file and the declarations disagree.",
+        "",
+        "A backend's kernel table maps these names to functions on its native arrays.",
+        "Kernels receive operands already checked by core: same device, the dtypes",
+        "stated, shapes that broadcast. They never mutate their inputs (except those",
+        "marked in-place) and never return a view of an input (except those marked view).",
+        "A missing primitive falls back to the host reference backend with a one-time",
+        "warning, except view and in-place kernels, which every backend must provide.",
+        "",
+    ]
+    for kind, title in (("primitive", "Primitives (every backend)"), ("composite", "Composites (optional overrides)")):
+        lines += [f"## {title}", ""]
+        families = sorted({op.family for op in OPS.values() if op.kind == kind})
+        for fam in families:
+            lines += [f"### {fam}", "", "| kernel | signature | contract | flags |", "|---|---|---|---|"]
+            for op in sorted((o for o in OPS.values() if o.kind == kind and o.family == fam), key=lambda o: o.name):
+                flags = ", ".join(
+                    f
+                    for f, on in (
+                        ("view", op.view),
+                        ("in-place", op.inplace),
+                        ("differentiable", op.differentiable and op.vjp is not None),
+                    )
+                    if on
+                )
+                sig = op.signature.replace("|", "\\|")
+                doc = op.doc.replace("|", "\\|")
+                lines.append(f"| `{op.name}` | `{sig}` | {doc} | {flags} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # run as a script this module is a copy: use the real one's table
+    from ember import dispatch as _dispatch
+
+    print(_dispatch.reference_markdown(), end="")
