@@ -47,6 +47,7 @@ class Tensor:
         "_output_nr",
         "_version",
         "_base",
+        "_view_fn",
         "_retains_grad",
         "_hooks",
         "__weakref__",
@@ -62,6 +63,7 @@ class Tensor:
     _output_nr: int
     _version: _VersionCounter | None
     _base: Tensor | None
+    _view_fn: tuple[tuple[Callable[..., Tensor], tuple[Any, ...]], ...]
     _retains_grad: bool
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
 
@@ -187,7 +189,8 @@ class Tensor:
         """A tensor sharing this one's data, cut from the graph."""
         t = Tensor._make(self._data, self._shape, self._dtype, self._device)
         t._version = self._version_counter()
-        t._base = self._base
+        if self._base is not None:
+            t._base, t._view_fn = self._base, self._view_fn
         return t
 
     def detach_(self) -> Tensor:

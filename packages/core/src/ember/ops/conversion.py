@@ -113,20 +113,62 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
         raise RuntimeError(
             f"{op}: result type {value._dtype.name} can't be cast to the desired output type {x._dtype.name}"
         )
-    if x._base is not None and (value._requires_grad or x._requires_grad) and grad_mode.state.enabled:
-        raise RuntimeError(
-            f"{op}: in-place modification of a view ({x._shape}) with autograd history is not supported yet; "
-            f"write into the base tensor, or use .clone() on the view first"
-        )
+    tracked = grad_mode.state.enabled and (value._requires_grad or x._requires_grad)
+    if tracked and x._base is not None:
+        _check_inplace(x._base, op)
     kernel(COPY_, x._device)(x._data, cast(value, x._dtype))
     x._bump_version()
-    if grad_mode.state.enabled and value._requires_grad:
+    if tracked and x._base is not None:
+        _rebase_view(x, value)
+    elif grad_mode.state.enabled and value._requires_grad:
         if value._dtype is not x._dtype or value._shape != x._shape:
             value = to(value.expand(x._shape), dtype=x._dtype)  # type: ignore[attr-defined]
         x.grad_fn, x._output_nr, x._requires_grad = value.grad_fn, value._output_nr, True
     elif x.grad_fn is not None and grad_mode.state.enabled:
         x.grad_fn, x._requires_grad = None, False  # overwritten by a constant: no more history
     return x
+
+
+def _redo_view(base: Tensor, chain: Any) -> Tensor:
+    out = base
+    for fn, args in chain:
+        out = fn(out, *args)
+    return out
+
+
+def _copy_slices_vjp(node: Any, g: Tensor) -> tuple[Any, Any]:
+    """Gradient of "base with the view's region replaced by value"."""
+    chain = node.args[0]
+    grad_value = _redo_view(g, chain) if node.needs(1) else None
+    grad_base = None
+    if node.needs(0):
+        from .creation import zeros_like
+
+        with grad_mode.no_grad():
+            mask = zeros_like(g)
+            region = _redo_view(mask, chain)
+            kernel(COPY_, mask._device)(region._data, 1)
+        grad_base = g * (1 - mask)
+    return grad_base, grad_value
+
+
+COPY_SLICES = Op("copy_slices", "internal", "", "An in-place write through a view, seen from its base.", "creation", vjp=_copy_slices_vjp)
+
+
+def _rebase_view(view: Tensor, value: Tensor) -> None:
+    """After writing `value` through `view`: give the base and the view their new history."""
+    base = view._base
+    assert base is not None
+    old_base = base.detach()
+    old_base._requires_grad, old_base.grad_fn, old_base._output_nr = base._requires_grad, base.grad_fn, base._output_nr
+    if value._shape != view._shape or value._dtype is not view._dtype:
+        value = to(value.expand(view._shape), dtype=view._dtype)  # type: ignore[attr-defined]
+    new_base = Tensor._make(base._data, base._shape, base._dtype, base._device)
+    new_base._version = base._version_counter()
+    record(COPY_SLICES, (old_base, value), new_base, (view._view_fn,))
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
+    redone = _redo_view(base, view._view_fn)
+    view.grad_fn, view._output_nr, view._requires_grad = redone.grad_fn, redone._output_nr, True
 
 
 def copy_(x: Tensor, src: Any) -> Tensor:

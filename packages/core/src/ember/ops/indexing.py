@@ -179,8 +179,9 @@ def _slice(x: Tensor, key: tuple[Any, ...], shape: tuple[int, ...] | None = None
         shape = _basic(x, list(key))[1]
     out = wrap(kernel(SLICE, x._device)(x._data, key), shape, x._dtype, x._device)
     maybe_record(SLICE, (x,), out, (key,))
-    out._base = x if x._base is None else x._base
-    return out
+    from .movement import _as_view
+
+    return _as_view(out, x, _slice, key)
 
 
 def _slice_put(x: Tensor, value: Any, key: tuple[Any, ...]) -> Tensor:

@@ -18,8 +18,15 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _as_view(out: Tensor, x: Tensor) -> Tensor:
-    out._base = x if x._base is None else x._base
+def _as_view(out: Tensor, x: Tensor, fn: Any, *args: Any) -> Tensor:
+    """Mark `out` as a view of `x`'s base, remembering how to redo it from the base."""
+    base = x._base
+    if base is None:
+        out._base = x
+        out._view_fn = ((fn, args),)
+    else:
+        out._base = base
+        out._view_fn = x._view_fn + ((fn, args),)
     return out
 
 
@@ -96,7 +103,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         return input
     out = wrap(kernel(RESHAPE, input._device)(input._data, new), new, input._dtype, input._device)
     maybe_record(RESHAPE, (input,), out)
-    return _as_view(out, input)
+    return _as_view(out, input, reshape, new)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
@@ -113,7 +120,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         ) from None
     out = wrap(data, new, input._dtype, input._device)
     maybe_record(VIEW, (input,), out)
-    return _as_view(out, input)
+    return _as_view(out, input, view, new)
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -138,7 +145,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     shape = tuple(input._shape[i] for i in d)
     out = wrap(kernel(PERMUTE, input._device)(input._data, d), shape, input._dtype, input._device)
     maybe_record(PERMUTE, (input,), out, (d,))
-    return _as_view(out, input)
+    return _as_view(out, input, permute, d)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
@@ -192,7 +199,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
         return input
     out = wrap(kernel(EXPAND, input._device)(input._data, tnew), tnew, input._dtype, input._device)
     maybe_record(EXPAND, (input,), out)
-    return _as_view(out, input)
+    return _as_view(out, input, expand_to, tnew)
 
 
 def expand_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:  # noqa: A002
@@ -201,7 +208,7 @@ def expand_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:  # noqa: A002
         return input
     out = wrap(kernel(EXPAND, input._device)(input._data, shape), shape, input._dtype, input._device)
     maybe_record(EXPAND, (input,), out)
-    return _as_view(out, input)
+    return _as_view(out, input, expand_to, shape)
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002

@@ -48,6 +48,13 @@ def _uniform(n: int, dtype: Any, g: Generator, dev: Any) -> Tensor:
     return u if dtype is _dt.float32 else u.to(dtype)  # type: ignore[no-any-return]
 
 
+def _own(t: Tensor) -> Tensor:
+    """A fresh sample owns its memory: drop the view link to the temporary it was reshaped from."""
+    t._base = None
+    t._version = None
+    return t
+
+
 def _float_dtype(dtype: Any, op: str) -> Any:
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
     if not d.is_floating_point:
@@ -61,7 +68,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
     d = _float_dtype(dtype, "rand")
     g, dev = _gen(generator, device)
     check_supported(d, dev, "rand")
-    out = _uniform(math.prod(shape), d, g, dev).reshape(shape)  # type: ignore[attr-defined]
+    out = _own(_uniform(math.prod(shape), d, g, dev).reshape(shape))  # type: ignore[attr-defined]
     return out.requires_grad_(requires_grad) if requires_grad else out  # type: ignore[no-any-return]
 
 
@@ -76,7 +83,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, dev
     u = _uniform(2 * n, work, g, dev).reshape(2, n)  # type: ignore[attr-defined]
     r = ((1 - u[0]).log() * -2).sqrt()
     z = r * (u[1] * (2 * math.pi)).cos()
-    out = z.reshape(shape).to(d)
+    out = _own(z.reshape(shape).to(d))
     return out.requires_grad_(requires_grad) if requires_grad else out  # type: ignore[no-any-return]
 
 
@@ -105,7 +112,7 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
     g, dev = _gen(generator, device)
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
     bits = random_bits(math.prod(shape), generator=g, device=dev)
-    out = (bits % (high - low) + low).reshape(shape)  # type: ignore[attr-defined]
+    out = _own((bits % (high - low) + low).reshape(shape))  # type: ignore[attr-defined]
     return out if d is _dt.int64 else out.to(d)  # type: ignore[no-any-return]
 
 
