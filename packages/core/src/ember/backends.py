@@ -140,6 +140,7 @@ class BackendRegistry:
         self._failed_device: dict[str, str] = {}
         self.plugins: list[PluginRecord] = []
         self._loaded = False
+        self._loading = False  # set while load() runs, so a re-entrant call returns
         self._lock = threading.RLock()
         self._current: tuple[str, str] | None = None
 
@@ -188,18 +189,28 @@ class BackendRegistry:
         if self._loaded:
             return
         with self._lock:
-            if self._loaded:
+            # A plugin that asks for backends while being imported or while its hook runs
+            # re-enters here (same thread, RLock): it sees the backends loaded so far,
+            # rather than loading every plugin again, itself half-imported included.
+            if self._loaded or self._loading:
                 return
-            disabled = {s.strip() for s in os.environ.get("EMBER_DISABLED_BACKENDS", "").split(",") if s.strip()}
-            for ep in _entry_points():
-                dist = ep.dist.name if ep.dist is not None else "?"
-                version = ep.dist.version if ep.dist is not None else "?"
-                if ep.name in disabled:
-                    self.plugins.append(PluginRecord(ep.name, dist, version, "disabled", "in EMBER_DISABLED_BACKENDS"))
-                    self._failed_device[ep.name] = f"{dist} {version} is disabled by EMBER_DISABLED_BACKENDS"
-                    continue
-                self._load_one(ep, dist, version)
-            self._loaded = True
+            self._loading = True
+            try:
+                self._load_all()
+                self._loaded = True
+            finally:
+                self._loading = False
+
+    def _load_all(self) -> None:
+        disabled = {s.strip() for s in os.environ.get("EMBER_DISABLED_BACKENDS", "").split(",") if s.strip()}
+        for ep in _entry_points():
+            dist = ep.dist.name if ep.dist is not None else "?"
+            version = ep.dist.version if ep.dist is not None else "?"
+            if ep.name in disabled:
+                self.plugins.append(PluginRecord(ep.name, dist, version, "disabled", "in EMBER_DISABLED_BACKENDS"))
+                self._failed_device[ep.name] = f"{dist} {version} is disabled by EMBER_DISABLED_BACKENDS"
+                continue
+            self._load_one(ep, dist, version)
 
     def _load_one(self, ep: metadata.EntryPoint, dist: str, version: str) -> None:
         before = set(self._by_device)
