@@ -205,22 +205,18 @@ def _bind_tensor_type(cls: type) -> None:
 def _topological(roots: list[Node]) -> list[Node]:
     """Nodes reachable from `roots`, each after every node that feeds it a gradient."""
     order: list[Node] = []
-    visited: set[int] = set()
+    visited: set[Node] = set(roots)
     for root in roots:
-        if id(root) in visited:
-            continue
-        visited.add(id(root))
         stack = [(root, iter(root.next))]
         while stack:
             node, it = stack[-1]
             for edge in it:
                 if edge is not None:
                     child = edge[0]
-                    if type(child) is Node or (not isinstance(child, _TensorType) and isinstance(child, Node)):
-                        if id(child) not in visited:
-                            visited.add(id(child))
-                            stack.append((child, iter(child.next)))
-                            break
+                    if child not in visited and not isinstance(child, _TensorType):
+                        visited.add(child)
+                        stack.append((child, iter(child.next)))
+                        break
             else:
                 stack.pop()
                 order.append(node)
@@ -260,7 +256,7 @@ def run_backward(
     are returned, one per input (None where none flowed), and nothing accumulates.
     """
     sink = _Sink(inputs, create_graph)
-    buffers: dict[int, list[Any]] = {}
+    buffers: dict[Node, list[Any]] = {}
     root_nodes: list[Node] = []
     for r, g in zip(roots, root_grads):
         sink.given_out.add(id(g))
@@ -268,9 +264,9 @@ def run_backward(
         if fn is None:
             sink.leaf(r, g)
             continue
-        buf = buffers.get(id(fn))
+        buf = buffers.get(fn)
         if buf is None:
-            buf = buffers[id(fn)] = [None] * fn.nout
+            buf = buffers[fn] = [None] * fn.nout
             root_nodes.append(fn)
         nr = r._output_nr
         buf[nr] = g if buf[nr] is None else buf[nr] + g
@@ -285,7 +281,7 @@ def run_backward(
     state.enabled = create_graph
     try:
         for node in order:
-            buf = buffers.pop(id(node), None)
+            buf = buffers.pop(node, None)
             if buf is None:
                 if not retain_graph:
                     node.release()
@@ -304,13 +300,13 @@ def run_backward(
                 if g._shape != meta[0] or g._dtype is not meta[1]:
                     g = _fit(g, meta)
                 target, nr = edge
-                if isinstance(target, Node):
-                    tb = buffers.get(id(target))
-                    if tb is None:
-                        tb = buffers[id(target)] = [None] * target.nout
-                    tb[nr] = g if tb[nr] is None else tb[nr] + g
-                else:
+                if isinstance(target, _TensorType):
                     sink.leaf(target, g)
+                else:
+                    tb = buffers.get(target)
+                    if tb is None:
+                        tb = buffers[target] = [None] * target.nout
+                    tb[nr] = g if tb[nr] is None else tb[nr] + g
     finally:
         state.enabled = prev
     return sink.results

@@ -221,6 +221,7 @@ LOGICAL_AND = _binary("logical_and", "a and b (bool operands).", out=" of bool")
 LOGICAL_OR = _binary("logical_or", "a or b (bool operands).", out=" of bool")
 LOGICAL_XOR = _binary("logical_xor", "a xor b (bool operands).", out=" of bool")
 
+_FAST = frozenset((ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM))
 _MODE = {
     "div": _DIV, "eq": _CMP, "ne": _CMP, "lt": _CMP, "le": _CMP, "gt": _CMP, "ge": _CMP,
     "logical_and": _LOGIC, "logical_or": _LOGIC, "logical_xor": _LOGIC,
@@ -248,6 +249,23 @@ def _scalar_operand(x: Any, op: str) -> Any:
 def binary(op: Op, a: Any, b: Any) -> Tensor:
     """Run a binary op: devices checked, shapes broadcast, dtypes promoted, graph recorded."""
     ta, tb = type(a) is Tensor, type(b) is Tensor
+    if ta and op in _FAST:  # the hot path: floating tensors of one dtype, or a float scalar
+        dt = a._dtype
+        if dt.is_floating_point:
+            dev = a._device
+            if tb:
+                if b._device is dev and b._dtype is dt and b._shape == a._shape:
+                    k = op._kernels.get(dev.type) or kernel(op, dev)
+                    out = _make(k(a._data, b._data), a._shape, dt, dev)
+                    if _state.enabled and (a._requires_grad or b._requires_grad):
+                        record(op, (a, b), out)
+                    return out
+            elif type(b) is float or type(b) is int:
+                k = op._kernels.get(dev.type) or kernel(op, dev)
+                out = _make(k(a._data, float(b)), a._shape, dt, dev)
+                if _state.enabled and a._requires_grad:
+                    record(op, (a, b), out)
+                return out
     if not ta:
         a = _scalar_operand(a, op.name)
         ta = isinstance(a, Tensor)
