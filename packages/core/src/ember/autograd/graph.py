@@ -213,7 +213,7 @@ def _topological(roots: list[Node]) -> list[Node]:
             for edge in it:
                 if edge is not None:
                     child = edge[0]
-                    if child not in visited and not isinstance(child, _TensorType):
+                    if not isinstance(child, _TensorType) and child not in visited:
                         visited.add(child)
                         stack.append((child, iter(child.next)))
                         break
