@@ -29,8 +29,8 @@ def _float_kwargs(a: np.ndarray) -> dict[str, object]:
 
 def format_tensor(t: Tensor) -> str:
     a = np.asarray(t.numpy(force=True))
-    if a.dtype.kind == "f" and a.dtype != np.float64:
-        a = a.astype(np.float32) if a.dtype.itemsize < 4 else a
+    if t.dtype.is_floating_point and a.dtype != np.float64 and a.dtype != np.float32:
+        a = a.astype(np.float32)  # float16 and bfloat16 print like float32
     kwargs: dict[str, object] = _float_kwargs(a) if a.dtype.kind == "f" else {}
     if a.dtype == np.bool_:
         kwargs = {"formatter": {"bool": lambda v: "True" if v else "False"}}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..backends import registry
@@ -69,8 +71,8 @@ def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool 
         check_dtype_supported(x._dtype, dev, "to")
         src = registry.get(x._device.type)
         dst = registry.get(dev.type)
-        host = src.to_host(x._data)
-        out = wrap(dst.from_host(host.copy() if dev.type == x._device.type or host.base is not None else host, dev.index), x._shape, x._dtype, dev)
+        host = np.array(src.to_host(x._data), copy=True)  # both sides may alias host memory: never share
+        out = wrap(dst.from_host(host, dev.index), x._shape, x._dtype, dev)
         if grad_mode.state.enabled and x._requires_grad:
             record(TO_DEVICE, (x,), out, (x._device,))
     if d is not out._dtype:
