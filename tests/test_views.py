@@ -1,0 +1,69 @@
+"""Views share memory; in-place writes show through them, and autograd sees through them too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_writes_through_views_reach_the_base(device: str) -> None:
+    base = ember.zeros(3, 4, device=device)
+    base[1].fill_(2.0)
+    base.T[0].add_(1.0)  # column 0, through a transposed view
+    base.view(12)[11] = 7.0
+    ref = np.zeros((3, 4), np.float32)
+    ref[1] = 2
+    ref[:, 0] += 1
+    ref.reshape(12)[11] = 7
+    np.testing.assert_array_equal(base.numpy(), ref)
+
+
+def test_views_share_the_version_counter(device: str) -> None:
+    base = ember.zeros(4, device=device)
+    v = base[1:3]
+    before = base._version_value
+    v.add_(1)
+    assert base._version_value == v._version_value == before + 1
+
+
+def test_view_rejects_incompatible_layouts_and_reshape_copies(device: str) -> None:
+    t = ember.arange(6, device=device).reshape(2, 3).T
+    with pytest.raises(RuntimeError, match="reshape"):
+        t.view(6)
+    assert t.reshape(6).tolist() == [0, 3, 1, 4, 2, 5]
+
+
+def test_gradient_through_inplace_write_into_a_view(device: str) -> None:
+    x = ember.randn(3, 4, dtype=ember.float64, device=device, requires_grad=True)
+    w = ember.randn(4, dtype=ember.float64, device=device, requires_grad=True)
+
+    def f(x: ember.Tensor, w: ember.Tensor) -> ember.Tensor:
+        y = x * 1.0
+        y[1].mul_(3.0)
+        y[1].add_(w)
+        y[:, 0] = w[:3]
+        v = y.T[2]
+        v.add_(w[:3] * 2)
+        return (y * y).sum() + (v * v).sum()
+
+    assert ember.autograd.gradcheck(f, (x, w))
+    assert ember.autograd.gradgradcheck(f, (x, w))
+
+
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_is_refused(device: str) -> None:
+    x = ember.randn(3, requires_grad=True, device=device)
+    before = x.detach().numpy().copy()
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x[0].mul_(2)
+    np.testing.assert_array_equal(x.detach().numpy(), before)  # nothing was written
+    with ember.no_grad():
+        x[0].mul_(2)
+    assert x[0].item() == pytest.approx(before[0] * 2)
+
+
+def test_expanded_tensors_cannot_be_written(device: str) -> None:
+    e = ember.ones(1, device=device).expand(4)
+    with pytest.raises((ValueError, RuntimeError)):
+        e.add_(1)
