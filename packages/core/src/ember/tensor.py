@@ -464,16 +464,22 @@ def grad_enabled() -> bool:
     return grad_mode.state.enabled
 
 
+_FULL: Any = None
+
+
 def _ones(t: Tensor) -> Tensor:
     """A tensor of ones like `t`: the implicit gradient of a scalar output."""
-    from .ops.creation import FULL
+    global _FULL
+    if _FULL is None:
+        from .ops.creation import FULL
 
+        _FULL = FULL
     dev = t._device
-    k = FULL._kernels.get(dev.type)
+    k = _FULL._kernels.get(dev.type)
     if k is None:
         from .dispatch import kernel_for
 
-        k = kernel_for(FULL, dev.type)
+        k = kernel_for(_FULL, dev.type)
     return Tensor._make(k(t._shape, 1, t._dtype, dev.index), t._shape, t._dtype, dev)
 
 
