@@ -48,3 +48,14 @@ def test_bad_flag_is_a_usage_error():
     proc = run_python("-m", "ember", "--no-such-flag", check=False)
     assert proc.returncode == 2
     assert "usage:" in proc.stderr
+
+
+def test_with_every_plugin_disabled():
+    from importlib import metadata
+
+    names = sorted({ep.name for ep in metadata.entry_points(group="ember.backends")})
+    info = ember_info(env={"EMBER_DISABLED_BACKENDS": ",".join(names)})
+    assert "Backends (0):" in info and "(none loaded" in info
+    assert parse_backends(info) == {}
+    for name in names:
+        assert f"  {name} (" in info and "): disabled" in info

@@ -411,3 +411,11 @@ def test_plugin_that_uses_ember_while_loading_is_loaded_once(tmp_path):
     records = [line.split()[1] for line in out.splitlines() if line.startswith("record:")]
     assert sorted(records) == sorted(set(records)), out
     assert "record: myplug loaded ('mydev',)" in out
+
+
+def test_plugin_without_a_hook_is_reported(tmp_path):
+    write_plugin(tmp_path, "myplug", "import ember\n\nNOTHING = True\n")
+    info = ember_info(path=[tmp_path])
+    assert "Plugins not loaded" not in info
+    assert "Plugins loaded without a backend (1):" in info
+    assert "myplug (myplug 1.2.3): its hook registered nothing" in info

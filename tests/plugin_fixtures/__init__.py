@@ -80,6 +80,8 @@ def parse_backends(info: str) -> dict[str, dict[str, str]]:
     current: dict[str, str] | None = None
     key = ""
     for line in section.splitlines()[1:]:
+        if line.startswith("  (") or not line.strip():  # "(none loaded; ...)"
+            continue
         if line.startswith("  ") and not line.startswith("   "):
             current = out.setdefault(line.strip(), {})
         elif current is not None and ":" in line and not line.startswith(" " * 8):

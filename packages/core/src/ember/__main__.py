@@ -104,13 +104,16 @@ def report(verbose: bool = False, out: TextIO | None = None) -> None:
 
     empty = [r for r in registry.plugins if r.status == "loaded" and not r.backends]
     problems = [r for r in registry.plugins if r.status != "loaded"]
-    if problems or empty:
+    if problems:
         print(file=out)
-        print(f"Plugins not loaded ({len(problems)}):" if problems else "Plugins:", file=out)
+        print(f"Plugins not loaded ({len(problems)}):", file=out)
         for record in problems:
             _print_problem(record, verbose, out)
+    if empty:
+        print(file=out)
+        print(f"Plugins loaded without a backend ({len(empty)}):", file=out)
         for record in empty:
-            print(f"  {record.name} ({record.distribution} {record.version}): loaded, registered no backend", file=out)
+            print(f"  {record.name} ({record.distribution} {record.version}): its hook registered nothing", file=out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
