@@ -261,16 +261,8 @@ def argsort(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
         return np.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
     # stable descending: sort the reversed array ascending, then map indices back
     n = x.shape[axis]
-    rev = np.flip(x, axis)
-    if x.dtype.kind == "f":
-        rev = np.where(np.isnan(rev), np.inf, rev)  # nan counts as the largest
-        key = -rev
-        key = np.where(np.isnan(np.flip(x, axis)), -np.inf, key)
-    elif x.dtype == np.bool_:
-        key = ~rev
-    else:
-        key = -rev.astype(np.int64)
-    idx = np.argsort(key, axis=axis, kind="stable")
+    # (NumPy sorts nan last, so reading backwards puts it first: nan counts as the largest)
+    idx = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
     return np.flip(n - 1 - idx, axis).astype(np.int64, copy=False)
 
 
@@ -293,7 +285,8 @@ KERNELS: dict[str, Kernel] = {
     # elementwise unary
     "neg": np.negative, "abs": abs_, "exp": _float_unary(np.exp), "log": _float_unary(np.log),
     "log1p": _float_unary(np.log1p), "expm1": _float_unary(np.expm1), "sqrt": _float_unary(np.sqrt),
-    "rsqrt": rsqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": sigmoid, "relu": relu,
+    "rsqrt": rsqrt, "sin": _float_unary(np.sin), "cos": _float_unary(np.cos), "tanh": np.tanh,
+    "sigmoid": sigmoid, "relu": relu,
     "erf": _erf(), "floor": _same_if_int(np.floor), "ceil": _same_if_int(np.ceil),
     "round": _same_if_int(np.round), "sign": sign, "reciprocal": _float_unary(np.reciprocal),
     "logical_not": np.logical_not, "isnan": np.isnan, "isfinite": np.isfinite,

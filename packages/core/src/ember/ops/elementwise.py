@@ -246,6 +246,13 @@ def _scalar_operand(x: Any, op: str) -> Any:
     raise TypeError(f"{op}: unsupported operand {describe(x)}; expected a Tensor or a Python number")
 
 
+def _wrap_int(v: int, dt: DType) -> int:
+    """`v` in the range of the integer dtype `dt`, wrapped modulo 2**bits like a C cast."""
+    bits = dt.itemsize * 8
+    lo = -(1 << (bits - 1)) if dt.is_signed else 0
+    return v if lo <= v < lo + (1 << bits) else (v - lo) % (1 << bits) + lo
+
+
 def binary(op: Op, a: Any, b: Any) -> Tensor:
     """Run a binary op: devices checked, shapes broadcast, dtypes promoted, graph recorded."""
     ta, tb = type(a) is Tensor, type(b) is Tensor
@@ -300,6 +307,8 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         raise TypeError(f"{op.name}: not supported on bool tensors ({describe(a)}, {describe(b)}); use logical ops")
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
+    if dt.kind == "i" and mode == _ARITH and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
+        xa, xb = (xa if ta else _wrap_int(xa, dt)), (xb if tb else _wrap_int(xb, dt))
     k = op._kernels.get(dev.type) or kernel(op, dev)
     out = _make(k(xa, xb), shape, _dt.bool_ if mode >= _CMP else dt, dev)
     if _state.enabled and ((ta and a._requires_grad) or (tb and b._requires_grad)) and op.vjp is not None:

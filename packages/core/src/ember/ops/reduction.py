@@ -178,6 +178,10 @@ def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> A
         return (maximum if op_all is amax else minimum)(input, dim)
     if dim is None:
         return op_all(input)
+    if input.ndim == 0:  # one element along dim 0 (or -1): the value itself, at index 0
+        wrap_dim(dim, 0, "max" if op_all is amax else "min")
+        values, indices = _extreme(op_all, arg, input.reshape(1), 0, False)  # type: ignore[attr-defined]
+        return values_indices(values, indices)
     indices = arg(input, dim, keepdim=True)
     from .indexing import gather
 

@@ -37,7 +37,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions."""
     idx = argsort(input, dim, descending)
     if input.ndim == 0:
-        return values_indices(input, idx)
+        return values_indices(input.clone(), idx)  # type: ignore[attr-defined]
     return values_indices(gather(input, dim, idx), idx)
 
 
@@ -47,6 +47,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     n = input._shape[axis] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {input._shape})")
+    if input.ndim == 0 and k == 1:  # a 0-d tensor is its own top 1, at index 0
+        return sort(input, 0, descending=largest)
     idx = argsort(input, axis, descending=largest)
     idx = idx[(slice(None),) * axis + (slice(0, k),)]  # type: ignore[index]
     return values_indices(gather(input, axis, idx), idx)

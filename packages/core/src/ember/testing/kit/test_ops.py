@@ -1,0 +1,168 @@
+"""Every op of `OP_DB` against its NumPy reference, and its gradients (float64) against finite differences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from ember.testing.kit import op_params, require_dtype
+from ember.testing.op_db import OP_DB, Arg, OpInfo, SampleInput, assert_same, to_ember, to_numpy
+
+DIFFERENTIABLE = [info for info in OP_DB if info.differentiable]
+
+
+def _run(info: OpInfo, sample: SampleInput, device: str) -> Any:
+    args = to_ember(sample.args, device)
+    kwargs = to_ember(sample.kwargs, device)
+    return info.op(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("info", "dtype"), op_params("values", OP_DB))
+def test_values(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
+    """Values, shape and dtype of every sample against the NumPy reference."""
+    require_dtype(backend, dtype)
+    for sample in info.samples(dtype):
+        expected = info.ref(*to_numpy(sample.args), **to_numpy(sample.kwargs))
+        actual = _run(info, sample, device)
+        assert_same(actual, expected, info.tolerance, f"{info.name} {sample!r} ({dtype})")
+
+
+class _Leaf:
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+def _leaves(sample: SampleInput, device: str) -> tuple[list[Any], Any]:
+    """Leaf tensors (requires_grad) for the differentiable Args, and a function rebuilding the call."""
+    leaves: list[Any] = []
+
+    def build(obj: Any) -> Any:
+        if isinstance(obj, Arg):
+            t = to_ember(obj, device, requires_grad=True)
+            if t.requires_grad:
+                leaves.append(t)
+                return _Leaf(len(leaves) - 1)
+            return t
+        if isinstance(obj, tuple):
+            return tuple(build(x) for x in obj)
+        if isinstance(obj, list):
+            return [build(x) for x in obj]
+        if isinstance(obj, dict):
+            return {k: build(v) for k, v in obj.items()}
+        return obj
+
+    args, kwargs = build(sample.args), build(sample.kwargs)
+
+    def fill(obj: Any, xs: tuple[Any, ...]) -> Any:
+        if isinstance(obj, _Leaf):
+            return xs[obj.i]
+        if isinstance(obj, tuple):
+            return tuple(fill(x, xs) for x in obj)
+        if isinstance(obj, list):
+            return [fill(x, xs) for x in obj]
+        if isinstance(obj, dict):
+            return {k: fill(v, xs) for k, v in obj.items()}
+        return obj
+
+    def call(info: OpInfo) -> Any:
+        def fn(*xs: Any) -> Any:
+            out = info.op(*fill(args, xs), **fill(kwargs, xs))
+            return tuple(out) if isinstance(out, (tuple, list)) else out
+
+        return fn
+
+    return leaves, call
+
+
+def _grad_samples(info: OpInfo, device: str) -> list[tuple[SampleInput, list[Any], Any]]:
+    out = []
+    for sample in info.samples("float64", grad_only=True):
+        leaves, call = _leaves(sample, device)
+        if leaves:
+            out.append((sample, leaves, call(info)))
+    assert out, f"{info.name}: no sample has a differentiable input; give it one or mark it non-differentiable"
+    return out
+
+
+@pytest.mark.parametrize(("info", "dtype"), op_params("gradcheck", DIFFERENTIABLE, dtypes="float64"))
+def test_gradcheck(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
+    """Analytical first derivatives against central differences, in float64."""
+    require_dtype(backend, dtype)
+    known = []
+    for sample, leaves, fn in _grad_samples(info, device):
+        try:
+            assert ember.autograd.gradcheck(fn, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+        except Exception as exc:
+            if "gradcheck" in sample.xfail:
+                known.append(sample.xfail["gradcheck"])
+                continue
+            raise AssertionError(f"{info.name} {sample!r}: {exc}") from exc
+    if known:
+        pytest.xfail("; ".join(known))
+
+
+@pytest.mark.parametrize(
+    ("info", "dtype"), op_params("gradgradcheck", [i for i in DIFFERENTIABLE if i.gradgrad], dtypes="float64")
+)
+def test_gradgradcheck(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
+    """Second derivatives (double backward through the derivative, which is written in ember ops)."""
+    require_dtype(backend, dtype)
+    known = []
+    for sample, leaves, fn in _grad_samples(info, device):
+        gen = ember.Generator(device).manual_seed(0)
+        with_grad = [o for o in _outputs(fn(*leaves)) if o.dtype.is_floating_point and o.requires_grad]
+        grad_outputs = [
+            ember.randn(o.shape, dtype=o.dtype, device=device, generator=gen).requires_grad_() for o in with_grad
+        ]
+        if not grad_outputs:
+            continue
+        try:
+            assert ember.autograd.gradgradcheck(fn, tuple(leaves), grad_outputs, eps=1e-6, atol=1e-5, rtol=1e-3)
+        except Exception as exc:
+            if "gradgradcheck" in sample.xfail:
+                known.append(sample.xfail["gradgradcheck"])
+                continue
+            raise AssertionError(f"{info.name} {sample!r}: {exc}") from exc
+    if known:
+        pytest.xfail("; ".join(known))
+
+
+def _outputs(out: Any) -> tuple[Any, ...]:
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.name) for i in OP_DB])
+def test_samples_cover_layouts(info: OpInfo) -> None:
+    """The op table itself: every op's samples include 0-d or empty inputs and a non-contiguous one."""
+    samples = info.samples(info.dtypes[0])
+    args = []
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Arg):
+            args.append(obj)
+        elif isinstance(obj, (tuple, list)):
+            for x in obj:
+                walk(x)
+        elif isinstance(obj, dict):
+            for x in obj.values():
+                walk(x)
+
+    for s in samples:
+        walk(s.args)
+        walk(s.kwargs)
+    assert any(a.layout != "contiguous" for a in args), f"{info.name}: no non-contiguous sample"
+    assert any(a.array.ndim == 0 or a.array.size == 0 for a in args), f"{info.name}: no 0-d or empty sample"
+
+
+def test_reference_independent_of_ember() -> None:
+    """References return NumPy arrays (they never compute through ember)."""
+    for info in OP_DB:
+        s = info.samples(info.dtypes[0])[0]
+        out = info.ref(*to_numpy(s.args), **to_numpy(s.kwargs))
+        for o in _outputs(out):
+            assert isinstance(o, (np.ndarray, np.generic)), f"{info.name}: reference returned {type(o).__name__}"
