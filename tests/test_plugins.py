@@ -419,3 +419,13 @@ def test_plugin_without_a_hook_is_reported(tmp_path):
     assert "Plugins not loaded" not in info
     assert "Plugins loaded without a backend (1):" in info
     assert "myplug (myplug 1.2.3): its hook registered nothing" in info
+
+
+@needs_cpu
+def test_plugin_calling_sys_exit_while_loading_is_isolated(tmp_path):
+    write_plugin(tmp_path, "myplug", 'import sys\nsys.exit("myplug: unsupported platform")\n')
+    out = run_code('import ember\nprint("numpy:", (ember.ones(2) + 1).tolist())', path=[tmp_path]).stdout
+    assert "numpy: [2.0, 2.0]" in out
+    problems = plugin_section(ember_info(path=[tmp_path]))
+    assert "myplug (myplug 1.2.3): failed" in problems
+    assert "SystemExit: myplug: unsupported platform" in problems

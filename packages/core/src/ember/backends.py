@@ -229,7 +229,7 @@ class BackendRegistry:
                 del self._by_device[key]
             self._remember_failure(ep.name, dist, str(exc))
             return
-        except Exception:
+        except (Exception, SystemExit):  # a plugin that calls sys.exit() while loading fails too
             tb = traceback.format_exc()
             self.plugins.append(PluginRecord(ep.name, dist, version, "failed", tb))
             for key in set(self._by_device) - before:
