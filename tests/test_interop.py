@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from plugin_fixtures.marks import needs_cpu
 
 import ember
 
 
+@needs_cpu
 def test_from_numpy_shares_memory_both_ways() -> None:
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     t = ember.from_numpy(a)
@@ -18,6 +20,7 @@ def test_from_numpy_shares_memory_both_ways() -> None:
     assert t.dtype is ember.float32 and t.shape == (2, 3)
 
 
+@needs_cpu
 def test_from_numpy_rejects_non_arrays_and_unsupported_dtypes() -> None:
     with pytest.raises(TypeError, match="numpy.ndarray"):
         ember.from_numpy([1, 2])  # type: ignore[arg-type]
@@ -34,6 +37,7 @@ def test_array_protocol_and_numpy(device: str) -> None:
         r.numpy()
 
 
+@needs_cpu
 def test_dlpack_round_trip_with_numpy() -> None:
     a = np.arange(5, dtype=np.float64)
     t = ember.from_dlpack(a)
@@ -46,6 +50,7 @@ def test_dlpack_round_trip_with_numpy() -> None:
     assert t.__dlpack_device__() == (1, 0)
 
 
+@needs_cpu
 def test_dlpack_refuses_a_tensor_that_requires_grad() -> None:
     with pytest.raises(RuntimeError, match="requires grad"):
         np.from_dlpack(ember.ones(2, requires_grad=True))
@@ -64,6 +69,7 @@ def test_tolist_item_and_python_conversions(device: str) -> None:
         bool(t)
 
 
+@needs_cpu
 def test_tensor_infers_pytorch_dtypes() -> None:
     assert ember.tensor([1, 2]).dtype is ember.int64
     assert ember.tensor([1.0, 2]).dtype is ember.float32
@@ -73,6 +79,7 @@ def test_tensor_infers_pytorch_dtypes() -> None:
     assert ember.tensor([ember.tensor(1.0), ember.tensor(2.0)]).tolist() == [1.0, 2.0]
 
 
+@needs_cpu
 def test_tensor_copies_its_data() -> None:
     a = np.zeros(3, np.float32)
     t = ember.tensor(a)
@@ -80,6 +87,7 @@ def test_tensor_copies_its_data() -> None:
     assert t[0].item() == 0
 
 
+@needs_cpu
 def test_repr_follows_pytorch() -> None:
     assert repr(ember.tensor([7.0, 9.0])) == "tensor([7., 9.])"
     assert repr(ember.tensor([0.1, 0.25])) == "tensor([0.1000, 0.2500])"

@@ -107,6 +107,10 @@ class Backend:
         """Copy a native array to a host NumPy array (a fresh array, or a read-only view)."""
         raise NotImplementedError
 
+    def device_index_of(self, native: Any) -> int:
+        """Which of this backend's devices holds `native` (the host fallback puts results back there)."""
+        return 0
+
     def from_dlpack(self, obj: Any, index: int) -> Any:
         raise BackendError(f"backend {self.name!r} cannot import DLPack capsules")
 

@@ -166,7 +166,7 @@ def _fallback(op: Op, backend: Backend, ref: Backend) -> Callable[..., Any]:
                 if i >= 0:
                     return i
             elif is_native(a):
-                return int(getattr(backend, "device_index_of", lambda _x: 0)(a))
+                return backend.device_index_of(a)
         return -1
 
     def kernel(*args: Any, **kwargs: Any) -> Any:
