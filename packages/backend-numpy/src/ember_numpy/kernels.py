@@ -185,8 +185,13 @@ def view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if x.flags.c_contiguous:  # a read-only view with zero strides, faster than broadcast_to
-        lead = len(shape) - x.ndim
-        strides = (0,) * lead + tuple(0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides))
+        if x.ndim == 0:
+            strides: tuple[int, ...] = (0,) * len(shape)
+        else:
+            lead = len(shape) - x.ndim
+            strides = (0,) * lead + tuple(
+                0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides)
+            )
         out = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
         out.flags.writeable = False
         return out

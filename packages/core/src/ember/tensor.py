@@ -24,6 +24,10 @@ __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "is_ten
 _CPU = Device("cpu")
 
 
+class _ItemError(RuntimeError, ValueError):
+    """item() of a tensor without exactly one element: a RuntimeError as in PyTorch (and a ValueError)."""
+
+
 class _VersionCounter:
     """Shared by a tensor and its views; bumped by every in-place write."""
 
@@ -277,7 +281,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         n = self.numel()
         if n != 1:
-            raise ValueError(
+            raise _ItemError(
                 f"item(): a tensor with {n} elements (shape {self._shape}) cannot be converted to a Python "
                 f"number; only one-element tensors can"
             )
@@ -498,7 +502,7 @@ def _backward_entry(
                 f"history requires grad (set requires_grad=True on the leaves you want gradients for)"
             )
         if g is None:
-            if t.numel() != 1:
+            if t._shape and t.numel() != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but the output has shape "
                     f"{t._shape}; pass gradient= (a tensor of that shape), or reduce it first, e.g. .sum()"

@@ -221,7 +221,7 @@ LOGICAL_AND = _binary("logical_and", "a and b (bool operands).", out=" of bool")
 LOGICAL_OR = _binary("logical_or", "a or b (bool operands).", out=" of bool")
 LOGICAL_XOR = _binary("logical_xor", "a xor b (bool operands).", out=" of bool")
 
-_FAST = frozenset((ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM))
+_FAST = frozenset(op.name for op in (ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM))
 _MODE = {
     "div": _DIV, "eq": _CMP, "ne": _CMP, "lt": _CMP, "le": _CMP, "gt": _CMP, "ge": _CMP,
     "logical_and": _LOGIC, "logical_or": _LOGIC, "logical_xor": _LOGIC,
@@ -256,7 +256,7 @@ def _wrap_int(v: int, dt: DType) -> int:
 def binary(op: Op, a: Any, b: Any) -> Tensor:
     """Run a binary op: devices checked, shapes broadcast, dtypes promoted, graph recorded."""
     ta, tb = type(a) is Tensor, type(b) is Tensor
-    if ta and op in _FAST:  # the hot path: floating tensors of one dtype, or a float scalar
+    if ta and op.name in _FAST:  # the hot path: floating tensors of one dtype, or a float scalar
         dt = a._dtype
         if dt.is_floating_point:
             dev = a._device
