@@ -1,0 +1,309 @@
+"""Kernel contracts: every primitive has a kernel; kernels return the declared shape and dtype and
+never modify their inputs (except the in-place ``copy_``); ops never modify their input tensors.
+
+Kernels are called directly here, with native arrays, the way core calls them (see each op's
+``signature`` and ``doc`` in `ember.dispatch.OPS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from ember.dispatch import OPS
+from ember.testing.kit import require_dtype
+from ember.testing.op_db import OP_DB, OpInfo, make_tensor, to_ember
+
+PRIMITIVES = sorted(name for name, op in OPS.items() if op.kind == "primitive")
+COMPOSITES = sorted(name for name, op in OPS.items() if op.kind == "composite")
+
+f32, f64, i64, b8 = ember.float32, ember.float64, ember.int64, ember.bool_
+
+
+@pytest.mark.parametrize("name", PRIMITIVES)
+def test_primitive_has_kernel(name: str, backend: Any) -> None:
+    """Every primitive in the op table has a kernel in the backend (else the op runs on the host fallback)."""
+    k = backend.kernels.get(name)
+    assert k is not None, (
+        f"backend {backend.name!r} has no kernel for the primitive {name!r} "
+        f"({OPS[name].signature}): {OPS[name].doc}"
+    )
+    assert callable(k), f"backend {backend.name!r}: the kernel for {name!r} is not callable"
+
+
+def test_kernel_table_names_are_ops(backend: Any) -> None:
+    """A kernel under a name no op declares is never called (a typo, or an op renamed)."""
+    unknown = sorted(set(backend.kernels) - set(OPS))
+    assert not unknown, f"backend {backend.name!r} has kernels for undeclared ops: {unknown}"
+
+
+# --------------------------------------------------------------------------- direct kernel calls
+
+
+@dataclass
+class Call:
+    """One kernel call: the args (built by `build(T)`, where T makes tensors), and the declared result."""
+
+    build: Callable[[Callable[..., Any]], tuple[Any, ...]]
+    shape: Any  # tuple, or a callable of the host inputs
+    dtype: Any
+    name: str = ""
+
+
+def _grid(*shape: int, dtype: Any = np.float32) -> np.ndarray:
+    n = int(np.prod(shape))
+    return (np.arange(n, dtype=np.float64).reshape(shape) * 0.5 - 1.25).astype(dtype)
+
+
+def _unary_calls(out: Any = None) -> list[Call]:
+    return [
+        Call(lambda T: (T(_grid(2, 3)),), (2, 3), out or f32, "float32"),
+        Call(lambda T: (T(_grid(2, 3, dtype=np.float64)),), (2, 3), out or f64, "float64"),
+        Call(lambda T: (T(_grid(3, 2), "transposed"),), (3, 2), out or f32, "transposed"),
+        Call(lambda T: (T(_grid(0, 2)),), (0, 2), out or f32, "empty"),
+        Call(lambda T: (T(np.array(0.75, np.float32)),), (), out or f32, "0-d"),
+    ]
+
+
+def _binary_calls(out: Any = None, dtype: Any = np.float32) -> list[Call]:
+    o = out or ember.dtypes.as_dtype(np.dtype(dtype))
+    pos = 1.0 if np.dtype(dtype).kind in "fb" else 2
+
+    def g(*shape: int) -> np.ndarray:
+        a = _grid(*shape, dtype=np.float64) + 2
+        return (a > 1.5) if np.dtype(dtype) == np.bool_ else a.astype(dtype)
+
+    return [
+        Call(lambda T: (T(g(2, 3)), T(g(2, 3))), (2, 3), o, "same-shape"),
+        Call(lambda T: (T(g(2, 3)), T(g(3))), (2, 3), o, "broadcast"),
+        Call(lambda T: (T(g(2, 1)), T(g(1, 3), "strided")), (2, 3), o, "broadcast-strided"),
+        Call(lambda T: (T(g(2, 3)), pos if np.dtype(dtype) != np.bool_ else True), (2, 3), o, "scalar-rhs"),
+        Call(lambda T: (pos if np.dtype(dtype) != np.bool_ else True, T(g(2, 3))), (2, 3), o, "scalar-lhs"),
+        Call(lambda T: (T(g()), T(g(0, 3))), (0, 3), o, "empty"),
+    ]
+
+
+def _reduce_calls(out: Any = None, dtype: Any = np.float32) -> list[Call]:
+    o = out or ember.dtypes.as_dtype(np.dtype(dtype))
+
+    def g(*shape: int) -> np.ndarray:
+        a = _grid(*shape, dtype=np.float64)
+        return (a > 0) if np.dtype(dtype) == np.bool_ else a.astype(dtype)
+
+    return [
+        Call(lambda T: (T(g(2, 3, 2)), (1,), False), (2, 2), o, "one-axis"),
+        Call(lambda T: (T(g(2, 3, 2)), (0, 2), True), (1, 3, 1), o, "keepdim"),
+        Call(lambda T: (T(g(2, 3, 2)), (0, 1, 2), False), (), o, "all-axes"),
+        Call(lambda T: (T(g(3, 2), "transposed"), (0,), False), (2,), o, "transposed"),
+    ]
+
+
+_UNARY_FLOAT = [
+    "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "erf",
+    "floor", "ceil", "round", "sign", "reciprocal",
+]  # fmt: skip
+_ARITH = ["add", "sub", "mul", "div", "floor_divide", "remainder", "pow", "maximum", "minimum"]
+_CMP = ["eq", "ne", "lt", "le", "gt", "ge"]
+_LOGIC = ["logical_and", "logical_or", "logical_xor"]
+
+CALLS: dict[str, list[Call]] = {
+    "full": [
+        Call(lambda T: ((2, 3), 1.5, f32, 0), (2, 3), f32),
+        Call(lambda T: ((0,), 7, i64, 0), (0,), i64),
+        Call(lambda T: ((), True, b8, 0), (), b8),
+    ],
+    "arange": [
+        Call(lambda T: (0, 5, 1, i64, 0), (5,), i64),
+        Call(lambda T: (0.0, 1.0, 0.25, f32, 0), (4,), f32),
+        Call(lambda T: (3, 3, 1, f64, 0), (0,), f64),
+    ],
+    "astype": [
+        Call(lambda T: (T(_grid(2, 3)), ember.int32), (2, 3), ember.int32),
+        Call(lambda T: (T(_grid(3, 2), "transposed"), f64), (3, 2), f64),
+        Call(lambda T: (T(_grid(2, 3, dtype=np.int64)), b8), (2, 3), b8),
+    ],
+    "copy": [
+        Call(lambda T: (T(_grid(2, 3)),), (2, 3), f32),
+        Call(lambda T: (T(_grid(3, 2), "transposed"),), (3, 2), f32),
+        Call(lambda T: (T(np.array(2, np.int64)),), (), i64),
+    ],
+    **{name: _unary_calls() for name in _UNARY_FLOAT},
+    **{name: _unary_calls(b8) for name in ("logical_not", "isnan", "isfinite")},
+    **{name: _binary_calls() for name in _ARITH},
+    **{name: _binary_calls(b8) for name in _CMP},
+    **{name: _binary_calls(b8, np.bool_) for name in _LOGIC},
+    "where": [
+        Call(lambda T: (T(_grid(2, 3) > 0), T(_grid(3)), T(_grid(2, 1))), (2, 3), f32),
+        Call(lambda T: (T(_grid(2, 3) > 0), T(_grid(2, 3)), 0.0), (2, 3), f32),
+        Call(lambda T: (T(_grid(3) > 0), 1, T(_grid(2, 3, dtype=np.int64))), (2, 3), i64),
+    ],
+    **{name: _reduce_calls() for name in ("sum", "prod", "amax", "amin")},
+    **{name: _reduce_calls(b8, np.bool_) for name in ("all", "any")},
+    "argmax": [
+        Call(lambda T: (T(_grid(2, 3, 2)), 1, False), (2, 2), i64),
+        Call(lambda T: (T(_grid(2, 3, 2)), None, False), (), i64),
+        Call(lambda T: (T(_grid(2, 3, 2)), 2, True), (2, 3, 1), i64),
+    ],
+    "argmin": [
+        Call(lambda T: (T(_grid(2, 3, 2)), 1, False), (2, 2), i64),
+        Call(lambda T: (T(_grid(2, 3, 2)), None, False), (), i64),
+        Call(lambda T: (T(_grid(3, 2), "transposed"), 0, True), (1, 2), i64),
+    ],
+    "cumsum": [
+        Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32),
+        Call(lambda T: (T(_grid(2, 3, dtype=np.int64)), 0), (2, 3), i64),
+    ],
+    "reshape": [
+        Call(lambda T: (T(_grid(2, 3, 2)), (3, 4)), (3, 4), f32),
+        Call(lambda T: (T(_grid(3, 4), "transposed"), (12,)), (12,), f32),
+    ],
+    "view": [Call(lambda T: (T(_grid(2, 3, 2)), (3, 4)), (3, 4), f32)],
+    "permute": [Call(lambda T: (T(_grid(2, 3, 4)), (2, 0, 1)), (4, 2, 3), f32)],
+    "expand": [Call(lambda T: (T(_grid(3, 1)), (2, 3, 4)), (2, 3, 4), f32)],
+    "cat": [
+        Call(lambda T: ([T(_grid(2, 3)), T(_grid(1, 3))], 0), (3, 3), f32),
+        Call(lambda T: ([T(_grid(2, 1)), T(_grid(2, 3), "transposed")], 1), (2, 4), f32),
+    ],
+    "flip": [Call(lambda T: (T(_grid(2, 3)), (0,)), (2, 3), f32), Call(lambda T: (T(_grid(2, 3)), (0, 1)), (2, 3), f32)],
+    "slice": [
+        Call(lambda T: (T(_grid(4, 3)), (slice(1, 3, 1), 0)), (2,), f32),
+        Call(lambda T: (T(_grid(4, 3)), (None, 1, slice(0, 3, 2))), (1, 2), f32),
+        Call(lambda T: (T(_grid(4, 3)), (2, 1)), (), f32),
+    ],
+    "index": [
+        Call(lambda T: (T(_grid(4, 3)), (T(np.array([2, 0, -1])),)), (3, 3), f32),
+        Call(lambda T: (T(_grid(4, 3)), (slice(0, 4, 1), T(np.array([1, 1])))), (4, 2), f32),
+    ],
+    "index_put": [
+        Call(lambda T: (T(_grid(4, 3)), (T(np.array([0, 2])),), T(_grid(3)), False), (4, 3), f32),
+        Call(lambda T: (T(_grid(4, 3)), (T(np.array([1, 1])),), 1.0, True), (4, 3), f32),
+    ],
+    "gather": [Call(lambda T: (T(_grid(3, 4)), 1, T(np.array([[0, 3], [1, 1], [2, 0]]))), (3, 2), f32)],
+    "scatter": [Call(lambda T: (T(_grid(3, 4)), 1, T(np.array([[0, 3], [1, 2], [2, 0]])), T(_grid(3, 2))), (3, 4), f32)],
+    "scatter_add": [
+        Call(lambda T: (T(_grid(3, 4)), 1, T(np.array([[0, 0], [1, 2], [2, 2]])), T(_grid(3, 2))), (3, 4), f32)
+    ],
+    "nonzero": [
+        Call(lambda T: (T(_grid(2, 3) > 0),), lambda x: (int(np.count_nonzero(x)), 2), i64),
+        Call(lambda T: (T(np.zeros((0, 3), np.float32)),), (0, 2), i64),
+    ],
+    "matmul": [
+        Call(lambda T: (T(_grid(2, 3)), T(_grid(3, 4))), (2, 4), f32),
+        Call(lambda T: (T(_grid(2, 2, 3)), T(_grid(3))), (2, 2), f32),
+        Call(lambda T: (T(_grid(2, 1, 2, 3)), T(_grid(3, 3, 2))), (2, 3, 2, 2), f32),
+    ],
+    "argsort": [
+        Call(lambda T: (T(_grid(3, 4)), 1, True), (3, 4), i64),
+        Call(lambda T: (T(_grid(3, 4)), 0, False), (3, 4), i64),
+    ],
+    "random_bits": [Call(lambda T: (1, 0, 10, 0), (10,), i64), Call(lambda T: (2**40 + 3, 7, 0, 0), (0,), i64)],
+    # composites a backend may override
+    "logsumexp": _reduce_calls(),
+    "softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32), Call(lambda T: (T(_grid(2, 3, dtype=np.float64)), 0), (2, 3), f64)],
+    "log_softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32)],
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values (nan equal to nan), computed with ember ops on the device."""
+    if a.shape != b.shape or a.dtype is not b.dtype:
+        return False
+    eq = a == b
+    if a.dtype.is_floating_point:
+        eq = eq | (a.isnan() & b.isnan())
+    return bool(eq.all().item())
+
+
+@pytest.mark.parametrize("name", sorted((set(PRIMITIVES) - {"copy_"}) | (set(COMPOSITES) & set(CALLS))))
+def test_kernel_contract(name: str, backend: Any, device: str) -> None:
+    """Direct kernel calls: native arrays out (never Tensors), the declared shape and dtype, inputs untouched."""
+    op = OPS[name]
+    k = backend.kernels.get(name)
+    if k is None:
+        if op.kind == "composite":
+            pytest.skip(f"backend {backend.name!r} does not override the composite {name!r}")
+        pytest.fail(f"backend {backend.name!r} has no kernel for the primitive {name!r}")
+    calls = CALLS.get(name)
+    if not calls:
+        pytest.skip(f"the kit has no direct kernel sample for {name!r} yet (its op-level tests still run)")
+    for call in calls:
+        made: list[Any] = []
+
+        def T(array: Any, layout: str = "contiguous") -> Any:
+            arr = np.asarray(array)
+            require_dtype(backend, arr.dtype)
+            t = make_tensor(arr, device, layout)
+            made.append(t)
+            return t._data
+
+        args = call.build(T)
+        saved = [t.clone() for t in made]
+        out = k(*args)
+        what = f"kernel {name!r} ({call.name or 'call'})"
+        assert not isinstance(out, ember.Tensor), f"{what} returned a Tensor; kernels return native arrays"
+        for i, (t, s) in enumerate(zip(made, saved)):
+            assert _same(t, s), f"{what} modified its input array {i}"
+        host = np.asarray(backend.to_host(out))
+        shape = call.shape(*[np.asarray(backend.to_host(t._data)) for t in made]) if callable(call.shape) else call.shape
+        assert host.shape == tuple(shape), f"{what}: shape {host.shape}, declared {tuple(shape)}"
+        assert host.dtype == call.dtype.numpy, f"{what}: dtype {host.dtype}, declared {call.dtype.name}"
+
+
+def test_copy_inplace_contract(backend: Any, device: str) -> None:
+    """copy_ writes through a view of dst (broadcasting src), returns None and leaves src untouched."""
+    k = backend.kernels.get("copy_")
+    if k is None:
+        pytest.fail(f"backend {backend.name!r} has no kernel for copy_ (the one primitive with no host fallback)")
+    dst = ember.zeros(3, 4, device=device)
+    view = dst[1:3, ::2]
+    src = make_tensor(np.array([1.5, -2.0], np.float32), device)
+    before = src.clone()
+    assert k(view._data, src._data) is None
+    assert _same(src, before), "copy_ modified its source"
+    expected = np.zeros((3, 4), np.float32)
+    expected[1:3, ::2] = [1.5, -2.0]
+    np.testing.assert_array_equal(dst.numpy(), expected)
+    k(view._data, 7.0)
+    expected[1:3, ::2] = 7.0
+    np.testing.assert_array_equal(dst.numpy(), expected)
+
+
+def test_contract_table_covers_primitives() -> None:
+    """The kit has a direct call for every primitive it knows (new primitives need one here)."""
+    missing = sorted(set(PRIMITIVES) - set(CALLS) - {"copy_"})
+    if missing:
+        pytest.skip(f"no direct kernel samples for {missing}; add them to ember.testing.kit.test_kernels.CALLS")
+
+
+# --------------------------------------------------------------------------- ops never modify their inputs
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.name) for i in OP_DB if i.name != "setitem"])
+def test_op_leaves_inputs_unmodified(info: OpInfo, backend: Any, device: str) -> None:
+    """Running an op (every sample) leaves its input tensors' values and versions as they were."""
+    dtype = info.dtypes[0]
+    require_dtype(backend, dtype)
+    for sample in info.samples(dtype):
+        args = to_ember(sample.args, device)
+        kwargs = to_ember(sample.kwargs, device)
+        inputs = _tensors(args) + _tensors(kwargs)
+        saved = [(t.clone(), t._version_value) for t in inputs]
+        info.op(*args, **kwargs)
+        for i, (t, (copy, version)) in enumerate(zip(inputs, saved)):
+            assert _same(t, copy), f"{info.name} {sample!r} modified input tensor {i}"
+            assert t._version_value == version, f"{info.name} {sample!r} bumped the version of input tensor {i}"
+
+
+def _tensors(obj: Any) -> list[Any]:
+    if isinstance(obj, ember.Tensor):
+        return [obj]
+    if isinstance(obj, (tuple, list)):
+        return [t for x in obj for t in _tensors(x)]
+    if isinstance(obj, dict):
+        return [t for x in obj.values() for t in _tensors(x)]
+    return []
