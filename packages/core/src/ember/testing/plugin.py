@@ -5,9 +5,11 @@ Loaded through the ``pytest11`` entry point ``ember``. It adds:
 ``--ember-backend NAME``
     The backend under test: a backend name (``numpy``) or a device type (``cpu``).
     Default ``numpy``.
-``--ember-xfails FILE``
-    Known failures that the backend keeps: one test node-id substring a line,
-    ``#`` starts a comment (a comment after a pattern is the xfail reason).
+``--ember-xfails=FILE``
+    Known failures that the backend keeps: one test node-id substring a line
+    (e.g. ``test_values[erf-float64]`` or ``test_gradgradcheck[``), ``#`` starts a
+    comment (a comment after a pattern is the xfail reason). Prefer the ``=`` form:
+    pytest takes a separate path argument into account when it picks the rootdir.
 
 and the session-scoped fixtures ``backend_name`` (the name given), ``backend``
 (the `ember.Backend`) and ``device`` (its device string, e.g. ``"cpu"``). When

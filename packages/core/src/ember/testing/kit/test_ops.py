@@ -166,3 +166,54 @@ def test_reference_independent_of_ember() -> None:
         out = info.ref(*to_numpy(s.args), **to_numpy(s.kwargs))
         for o in _outputs(out):
             assert isinstance(o, (np.ndarray, np.generic)), f"{info.name}: reference returned {type(o).__name__}"
+
+
+def _method_ops() -> list[OpInfo]:
+    return [i for i in OP_DB if callable(getattr(ember.Tensor, i.name, None)) and i.name not in ("T", "mT")]
+
+
+def _first_is_tensor(sample: SampleInput) -> bool:
+    return bool(sample.args) and isinstance(sample.args[0], Arg)
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.name) for i in _method_ops()])
+def test_method_variant(info: OpInfo, backend: Any, device: str) -> None:
+    """``x.op(*rest)`` gives what ``ember.op(x, *rest)`` gives."""
+    dtype = info.dtypes[0]
+    require_dtype(backend, dtype)
+    for sample in info.samples(dtype):
+        if not _first_is_tensor(sample):
+            continue
+        args, kwargs = to_ember(sample.args, device), to_ember(sample.kwargs, device)
+        expected = info.op(*args, **kwargs)
+        actual = getattr(args[0], info.name)(*args[1:], **kwargs)
+        expected_np = [np.asarray(t.detach().numpy()) for t in _outputs(expected)]
+        assert_same(actual, expected_np if isinstance(expected, (tuple, list)) else expected_np[0], lambda d: (0, 0),
+                    f"{info.name} method {sample!r}")  # fmt: skip
+
+
+def _inplace_ops() -> list[OpInfo]:
+    return [i for i in OP_DB if callable(getattr(ember.Tensor, f"{i.name}_", None))]
+
+
+@pytest.mark.parametrize(("info", "dtype"), op_params("inplace", _inplace_ops(), dtypes="float32"))
+def test_inplace_variant(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
+    """``x.op_(*rest)`` writes ``op(x, *rest)`` into x (also through a non-contiguous view), returns x
+    and bumps its version, wherever the result has x's shape and dtype."""
+    require_dtype(backend, dtype)
+    checked = 0
+    for sample in info.samples(dtype):
+        if not _first_is_tensor(sample):
+            continue
+        args, kwargs = to_ember(sample.args, device), to_ember(sample.kwargs, device)
+        expected = info.op(*args, **kwargs)
+        x = args[0]
+        if not isinstance(expected, ember.Tensor) or expected.shape != x.shape or expected.dtype is not x.dtype:
+            continue
+        version = x._version_value
+        out = getattr(x, f"{info.name}_")(*args[1:], **kwargs)
+        assert out is x, f"{info.name}_ must return the tensor it modified"
+        assert x._version_value > version, f"{info.name}_ did not bump the version counter"
+        assert_same(x, expected.numpy(), info.tolerance, f"{info.name}_ {sample!r}")
+        checked += 1
+    assert checked, f"{info.name}_: no sample has a result of the input's shape and dtype"
