@@ -237,3 +237,40 @@ def test_python_scalar_operations_keep_float32(device: str) -> None:
     x = ember.tensor([1.0, 2.0], device=device)
     for out in (x + 0.1, 0.1 + x, x * 3, x / 3, x**2, 2**x, x - 1e-3, ember.where(x > 1, x, 0.5), x.clamp(0.5, 1.5)):
         assert out.dtype is ember.float32
+
+
+_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _operand_strategy() -> Any:
+    from hypothesis import strategies as st
+
+    tensors = st.tuples(st.sampled_from(_DTYPES), st.sampled_from([0, 1, 2]))
+    scalars = st.sampled_from([True, 3, -2, 2.5])
+    return st.one_of(tensors, tensors, scalars)
+
+
+def test_result_type_property(backend: Any, device: str) -> None:
+    """Over random operands (any dtype, 0-d or not, Python scalars), add's dtype follows PyTorch's rules
+    as written independently in ember.testing.op_db.ref_result_type."""
+    from hypothesis import given, settings
+
+    from ember.testing.op_db import ref_result_type
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(a=_operand_strategy(), b=_operand_strategy())
+    def check(a: Any, b: Any) -> None:
+        if not isinstance(a, tuple) and not isinstance(b, tuple):
+            return
+        for s in (a, b):
+            if isinstance(s, tuple) and ember.dtypes.as_dtype(s[0]) not in backend.dtypes:
+                return
+        x, y = _operand(a, device), _operand(b, device)
+        host = [np.ones((2,) * s[1], dtype=ember.dtypes.as_dtype(s[0]).numpy) if isinstance(s, tuple) else s
+                for s in (a, b)]  # fmt: skip
+        expected = ref_result_type(*host)
+        out = ember.add(x, y)
+        assert out.dtype.numpy == expected, f"{_id(a)} + {_id(b)}: {out.dtype.name}, expected {expected}"
+        assert ember.result_type(x, y).numpy == expected
+
+    check()
