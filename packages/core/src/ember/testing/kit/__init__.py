@@ -13,7 +13,7 @@ import pytest
 
 import ember
 
-__all__ = ["require_dtype", "op_params", "kit_xfail"]
+__all__ = ["require_dtype", "op_params", "kit_xfail", "sample_supported"]
 
 
 def require_dtype(backend: Any, dtype: Any) -> None:
@@ -21,6 +21,29 @@ def require_dtype(backend: Any, dtype: Any) -> None:
     d = ember.dtypes.as_dtype(dtype)
     if d not in backend.dtypes:
         pytest.skip(f"backend {backend.name!r} does not support dtype {d.name}")
+
+
+def sample_supported(sample: Any, backend: Any) -> bool:
+    """Whether every dtype a sample uses (its arrays, and dtype arguments) is one the backend supports."""
+    from ember.testing.op_db import Arg
+
+    found: list[Any] = []
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, Arg):
+            found.append(ember.dtypes.as_dtype(obj.array.dtype))
+        elif isinstance(obj, ember.DType):
+            found.append(obj)
+        elif isinstance(obj, (tuple, list)):
+            for x in obj:
+                walk(x)
+        elif isinstance(obj, dict):
+            for x in obj.values():
+                walk(x)
+
+    walk(sample.args)
+    walk(sample.kwargs)
+    return all(d in backend.dtypes for d in found)
 
 
 def kit_xfail(info: Any, test: str, dtype: str) -> list[Any]:

@@ -13,6 +13,7 @@ import pytest
 
 import ember
 from ember.autograd import Function, FunctionCtx
+from ember.testing.kit import require_dtype
 
 
 def _close(t: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-6) -> None:
@@ -21,13 +22,13 @@ def _close(t: Any, expected: Any, rtol: float = 1e-6, atol: float = 1e-6) -> Non
 
 def test_long_chain_backward(device: str) -> None:
     """A 10,000-op chain backpropagates (no recursion limit) and frees without recursion either."""
-    x = ember.tensor([1.0, 2.0], dtype=ember.float64, device=device, requires_grad=True)
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
     y = x
     for _ in range(5000):
         y = y * 1.0001
         y = y - 0.0001
     y.sum().backward()
-    _close(x.grad, np.full(2, 1.0001**5000), rtol=1e-9)
+    _close(x.grad, np.full(2, 1.0001**5000), rtol=2e-3)
     del y  # dropping a 10,000-node graph must not hit the recursion limit either
 
 
@@ -41,7 +42,7 @@ def test_many_branches_accumulate(device: str) -> None:
 
 
 def _graph_with_saved_intermediate(device: str) -> tuple[Any, Any, Any, Any]:
-    x = ember.tensor([0.5, 1.0, 1.5], dtype=ember.float64, device=device, requires_grad=True)
+    x = ember.tensor([0.5, 1.0, 1.5], device=device, requires_grad=True)
     a = x * 2
     b = a.exp()  # exp saves its output (b's data)
     c = b.sin()  # sin saves its input (the tensor b)
@@ -135,7 +136,7 @@ def test_retain_grad(device: str) -> None:
 
 
 def test_grad_create_graph_double_backward(device: str) -> None:
-    x = ember.tensor([1.0, 2.0, -1.5], dtype=ember.float64, device=device, requires_grad=True)
+    x = ember.tensor([1.0, 2.0, -1.5], device=device, requires_grad=True)
     y = (x**3).sum()
     (g,) = ember.autograd.grad(y, x, create_graph=True)
     _close(g, 3 * x.detach().numpy() ** 2)
@@ -146,7 +147,7 @@ def test_grad_create_graph_double_backward(device: str) -> None:
 
 
 def test_backward_create_graph_then_backward_of_grad(device: str) -> None:
-    x = ember.tensor([0.3, 0.7], dtype=ember.float64, device=device, requires_grad=True)
+    x = ember.tensor([0.3, 0.7], device=device, requires_grad=True)
     y = x.sin().sum()
     y.backward(create_graph=True)
     g = x.grad
@@ -179,7 +180,8 @@ class _Cube(Function):
         return g * 3 * x * x * ctx.scale, None
 
 
-def test_custom_function(device: str) -> None:
+def test_custom_function(backend: Any, device: str) -> None:
+    require_dtype(backend, "float64")  # for gradcheck
     x = ember.tensor([0.5, -1.0, 2.0], dtype=ember.float64, device=device, requires_grad=True)
     y = _Cube.apply(x, 2.0)
     _close(y, 2.0 * x.detach().numpy() ** 3)
@@ -192,7 +194,7 @@ def test_custom_function(device: str) -> None:
 
 
 def test_custom_function_saved_tensor_modified(device: str) -> None:
-    x = ember.tensor([0.5, 1.0], dtype=ember.float64, device=device, requires_grad=True)
+    x = ember.tensor([0.5, 1.0], device=device, requires_grad=True)
     a = x * 1
     y = _Cube.apply(a, 1.0)
     a.add_(1)
@@ -279,7 +281,8 @@ def test_inplace_through_view_updates_base_and_grad(device: str) -> None:
     _close(x.grad, [2.0, 0.0, 6.0])
 
 
-def test_gradient_of_broadcast_and_dtype_cast(device: str) -> None:
+def test_gradient_of_broadcast_and_dtype_cast(backend: Any, device: str) -> None:
+    require_dtype(backend, "float64")
     a = ember.ones(2, 3, device=device, requires_grad=True)
     b = ember.ones(3, dtype=ember.float64, device=device, requires_grad=True)
     (a * b).sum().backward()
