@@ -243,7 +243,7 @@ _DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float
 
 
 def _operand_strategy() -> Any:
-    from hypothesis import strategies as st
+    st = pytest.importorskip("hypothesis.strategies", reason="needs hypothesis (pip install ember-core[test])")
 
     tensors = st.tuples(st.sampled_from(_DTYPES), st.sampled_from([0, 1, 2]))
     scalars = st.sampled_from([True, 3, -2, 2.5])
@@ -253,12 +253,13 @@ def _operand_strategy() -> Any:
 def test_result_type_property(backend: Any, device: str) -> None:
     """Over random operands (any dtype, 0-d or not, Python scalars), add's dtype follows PyTorch's rules
     as written independently in ember.testing.op_db.ref_result_type."""
-    from hypothesis import given, settings
-
     from ember.testing.op_db import ref_result_type
 
+    strategies = _operand_strategy()
+    from hypothesis import given, settings
+
     @settings(max_examples=150, deadline=None, database=None)
-    @given(a=_operand_strategy(), b=_operand_strategy())
+    @given(a=strategies, b=strategies)
     def check(a: Any, b: Any) -> None:
         if not isinstance(a, tuple) and not isinstance(b, tuple):
             return

@@ -7,11 +7,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+import ember
+
+pytest.importorskip("hypothesis", reason="the property tests need hypothesis (pip install ember-core[test])")
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import ember
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 _floats = st.floats(-100, 100, allow_nan=False, width=32)
