@@ -96,6 +96,13 @@ def _check_inplace(x: Tensor, op: str) -> None:
         )
 
 
+def _is_expanded(view: Tensor) -> bool:
+    """Whether some elements of `view` share memory (an expand in its view chain)."""
+    from .movement import expand_to
+
+    return any(fn is expand_to for fn, _ in view._view_fn)
+
+
 def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
     """Make `value` (already computed, maybe with history) the new content of `x`, in place.
 
@@ -104,6 +111,11 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
     takes over `value`'s history.
     """
     _check_inplace(x, op)
+    if x._base is not None and _is_expanded(x):
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the written-to tensor (shape {x._shape}, "
+            f"made by expand) refers to a single memory location; .clone() it before writing"
+        )
     if value._shape != x._shape:
         if broadcast_shapes_for(op, x._shape, value._shape) != x._shape:
             raise RuntimeError(

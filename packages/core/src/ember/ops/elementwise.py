@@ -299,6 +299,13 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         dt = _scalar_promote(b._dtype, type(a))
     else:
         raise TypeError(f"{op.name}: at least one operand must be a Tensor, got {describe(a)} and {describe(b)}")
+    if op is POW and not dt.is_floating_point and not tb and b < 0:
+        raise RuntimeError(
+            f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
+            f"use a floating tensor, e.g. x.float() ** {b}"
+        )
+    if (op is FLOOR_DIVIDE or op is REMAINDER) and not dt.is_floating_point and not tb and b == 0:
+        raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
     if mode == _DIV and not dt.is_floating_point:
         dt = _dt.get_default_dtype()
     elif mode == _LOGIC:
