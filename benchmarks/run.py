@@ -74,7 +74,7 @@ def bench_fused(repeat: int, n: int) -> None:
         a.grad = b.grad = c.grad = None
         (a * b + c).sum().backward()
 
-    base, ours = compare(numpy_step, ember_step, repeat, 2000 if n <= 1024 else 20)
+    base, ours = compare(numpy_step, ember_step, repeat, 2000 if n <= 1024 else (200 if n <= 65536 else 20))
     row(f"(a*b + c).sum() fwd+bwd, n={n}", base, ours, "<= 4.5x" if n == 16 else "-")
 
 
@@ -110,6 +110,8 @@ CASES: dict[str, Callable[[int], None]] = {
     "add": lambda r: bench_add(r, grad=False),
     "add_grad": lambda r: bench_add(r, grad=True),
     "fused16": lambda r: bench_fused(r, 16),
+    "fused1k": lambda r: bench_fused(r, 1024),
+    "fused64k": lambda r: bench_fused(r, 65536),
     "fused1m": lambda r: bench_fused(r, 1_000_000),
     "matmul": bench_matmul,
 }

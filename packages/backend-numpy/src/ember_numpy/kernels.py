@@ -131,7 +131,10 @@ def _reduce(ufunc: np.ufunc) -> Kernel:
     reduce = ufunc.reduce
 
     def kernel(x: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
-        out = reduce(x, axis=axes, keepdims=keepdim)
+        if keepdim or len(axes) < x.ndim:
+            out = reduce(x, axes, None, None, keepdim)
+        else:  # a full reduction: keepdims then reshape gives a 0-d array, not a NumPy scalar
+            out = reduce(x, axes, None, None, True).reshape(())
         return out if type(out) is np.ndarray else np.asarray(out, dtype=x.dtype)
 
     kernel.__name__ = ufunc.__name__
@@ -184,7 +187,9 @@ def view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    if x.flags.c_contiguous:  # a read-only view with zero strides, faster than broadcast_to
+    # A zero-stride view, built directly (broadcast_to costs several times more). Core refuses
+    # in-place writes into expanded tensors, so the view need not be marked read-only.
+    if x.flags.c_contiguous:
         if x.ndim == 0:
             strides: tuple[int, ...] = (0,) * len(shape)
         else:
@@ -192,9 +197,7 @@ def expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             strides = (0,) * lead + tuple(
                 0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides)
             )
-        out = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
-        out.flags.writeable = False
-        return out
+        return np.ndarray(shape, x.dtype, x, 0, strides)
     return np.broadcast_to(x, shape)
 
 

@@ -276,6 +276,8 @@ def run_backward(
     if inputs is not None:
         order = _prune(order, captured, sink.leaf_targets)
 
+    plain = inputs is None and not create_graph
+    given_out = sink.given_out
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
@@ -301,7 +303,11 @@ def run_backward(
                     g = _fit(g, meta)
                 target, nr = edge
                 if isinstance(target, _TensorType):
-                    sink.leaf(target, g)
+                    if plain and target._hooks is None and target.grad is None and g._base is None and id(g) not in given_out:
+                        given_out.add(id(g))  # the common case of sink.leaf, inline
+                        target.grad = g
+                    else:
+                        sink.leaf(target, g)
                 else:
                     tb = buffers.get(target)
                     if tb is None:
