@@ -405,6 +405,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     for x in operands:
         if isinstance(x, Tensor) and x._shape != shape:
             shape = broadcast_shapes_for("where", shape, x._shape)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # give the kernel one array that carries dt
+        from .creation import full
+
+        a = full((), a, dtype=dt, device=dev)
     xa = cast(a, dt) if isinstance(a, Tensor) else _PY[dt.kind](a)
     xb = cast(b, dt) if isinstance(b, Tensor) else _PY[dt.kind](b)
     out = _make(kernel(WHERE, dev)(condition._data, xa, xb), shape, dt, dev)
