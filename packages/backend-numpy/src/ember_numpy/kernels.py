@@ -7,6 +7,7 @@ and devices. Names are the op names of `ember.dispatch.OPS`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,15 @@ from ember.dtypes import DType
 from ember.random import philox4x32
 
 Kernel = Callable[..., Any]
+
+# PyTorch computes inf and nan silently; NumPy warns. np.errstate costs more than a small
+# kernel, so instead ignore NumPy's floating-point warnings where Ember's code calls NumPy.
+warnings.filterwarnings(
+    "ignore",
+    message=r"(invalid value|divide by zero|overflow|underflow) encountered",
+    category=RuntimeWarning,
+    module=r"ember(_numpy)?(\.|$)",
+)
 
 
 # -- creation ---------------------------------------------------------------
@@ -178,12 +188,12 @@ def log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 # -- movement -----------------------------------------------------------------
-def reshape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    return x.reshape(shape)
-
-
 def view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    return np.reshape(x, shape, copy=False)
+    out = x.reshape(shape)
+    base = x if x.base is None else x.base
+    if out.base is not base and out.size:  # NumPy had to copy: not a view of x
+        raise ValueError(f"cannot view an array of shape {x.shape} and strides {x.strides} as shape {shape}")
+    return out
 
 
 def expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -310,7 +320,7 @@ KERNELS: dict[str, Kernel] = {
     "all": _reduce(np.logical_and), "any": _reduce(np.logical_or), "argmax": _argext(np.argmax), "argmin": _argext(np.argmin),
     "cumsum": cumsum,
     # movement
-    "reshape": reshape, "view": view, "permute": np.transpose, "expand": expand, "cat": cat, "flip": flip,
+    "view": view, "permute": np.transpose, "expand": expand, "cat": cat, "flip": flip,
     # indexing
     "slice": slice_, "index": index, "index_put": index_put, "gather": gather, "scatter": scatter,
     "scatter_add": scatter_add, "nonzero": nonzero,
@@ -319,3 +329,23 @@ KERNELS: dict[str, Kernel] = {
     # composite overrides
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
 }  # fmt: skip
+
+
+def _array_out(fn: Kernel) -> Kernel:
+    """NumPy turns 0-d results into scalars; Ember's kernels return arrays (writable, viewable)."""
+
+    def kernel(*args: Any) -> np.ndarray:
+        out = fn(*args)
+        return out if type(out) is np.ndarray else np.asarray(out)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
+
+
+for _name in (
+    "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "erf",
+    "floor", "ceil", "round", "sign", "reciprocal", "logical_not", "isnan", "isfinite", "add", "sub", "mul", "div",
+    "floor_divide", "remainder", "pow", "maximum", "minimum", "logical_and", "logical_or", "logical_xor", "matmul",
+):  # fmt: skip
+    KERNELS[_name] = _array_out(KERNELS[_name])
+

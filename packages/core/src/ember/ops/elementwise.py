@@ -77,7 +77,7 @@ CEIL = _unary("ceil", "Round toward +inf (ints unchanged).", "same", _zero_grad)
 ROUND = _unary("round", "Round half to even (ints unchanged).", "same", _zero_grad)
 SIGN = _unary("sign", "-1, 0 or 1 (nan stays nan).", "same", _zero_grad)
 RECIPROCAL = _unary("reciprocal", "1 / x.", "float", lambda n, g: (-g * n.out * n.out,), save_out=True)
-LOGICAL_NOT = _unary("logical_not", "not x, as bool.", "bool")
+LOGICAL_NOT = _unary("logical_not", "not x (x is bool).", "bool")
 ISNAN = _unary("isnan", "x != x, as bool.", "bool")
 ISFINITE = _unary("isfinite", "Neither inf nor nan, as bool.", "bool")
 
@@ -95,6 +95,8 @@ def _apply_unary(op: Op, x: Any) -> Tensor:
     if rule == "float" and not dt.is_floating_point:
         dt = _dt.get_default_dtype()
         data = cast(x, dt)
+    elif op is LOGICAL_NOT:
+        data = cast(x, _dt.bool_)
     elif rule == "same" and dt is _dt.bool_ and op.name in ("neg", "sign"):
         raise TypeError(
             f"{op.name}: not supported on bool tensors (shape {x._shape}); use logical_not() or ~ to invert a mask"
@@ -167,12 +169,18 @@ def _binary(name: str, doc: str, vjp: Any = None, *, save_inputs: bool = False, 
 def _pow_vjp(n: Any, ga: Tensor) -> tuple[Any, Any]:
     a, b = n[0], n[1]
     da = db = None
-    if n.needs(0):
-        da = ga * b * pow(a, b - 1) if isinstance(b, Tensor) else (ga * b * pow(a, b - 1) if b != 0 else ga * 0)
+    if n.needs(0):  # b * a**(b-1), taken as 0 where b == 0 (also at a == 0, where it would be nan)
+        if isinstance(b, Tensor):
+            da = where(b == 0, 0, ga * b * pow(a, b - 1))
+        else:
+            da = ga * b * pow(a, b - 1) if b != 0 else ga * 0
     if n.needs(1):
         # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's convention)
         out = pow(a, b)
-        db = where((a == 0) & (b >= 0), 0, ga * out * log(a))
+        if isinstance(a, Tensor):
+            db = where((a == 0) & (b >= 0), 0, ga * out * log(a))
+        else:  # a Python number base: its log is a number too (never a tensor on another device)
+            db = ga * out * math.log(a) if a > 0 else where(b >= 0, 0, ga * out * math.nan) if a == 0 else ga * math.nan
     return da, db
 
 

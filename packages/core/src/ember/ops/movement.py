@@ -9,6 +9,7 @@ from typing import Any
 from ..dispatch import primitive
 from ..tensor import Tensor
 from .apply import kernel, maybe_record, same_device, wrap, wrap_dim
+from .conversion import clone
 from .creation import size_arg
 
 __all__ = [
@@ -30,17 +31,11 @@ def _as_view(out: Tensor, x: Tensor, fn: Any, *args: Any) -> Tensor:
     return out
 
 
-RESHAPE = primitive(
-    "reshape",
-    "reshape(x: array, shape: tuple[int, ...]) -> array",
-    "x's elements in C order with a new shape of the same size; a view when x's layout allows, else a copy.",
-    family="movement",
-    vjp=lambda n, g: (g.reshape(n.meta[0][0]),),
-)
 VIEW = primitive(
     "view",
     "view(x: array, shape: tuple[int, ...]) -> array (view)",
-    "Like reshape but must share x's memory; raise ValueError when x's strides do not allow it.",
+    "x's elements in C order with a new shape of the same size, sharing x's memory; raise ValueError "
+    "when x's strides do not allow a view (core then reshapes a compact copy).",
     family="movement",
     view=True,
     vjp=lambda n, g: (g.reshape(n.meta[0][0]),),
@@ -97,13 +92,20 @@ def _shape_args(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
-    """`input` with a new shape (a view when possible); one size may be -1."""
+    """`input` with a new shape: a view when the layout allows, else a view of a compact copy."""
     new = _infer_shape(_shape_args(shape, "reshape"), input.numel(), "reshape", input._shape)
     if new == input._shape:
         return input
-    out = wrap(kernel(RESHAPE, input._device)(input._data, new), new, input._dtype, input._device)
-    maybe_record(RESHAPE, (input,), out)
-    return _as_view(out, input, reshape, new)
+    k = kernel(VIEW, input._device)
+    src = input
+    try:
+        data = k(src._data, new)
+    except ValueError:  # PyTorch's rule: reshape is contiguous().view()
+        src = clone(input)
+        data = k(src._data, new)
+    out = wrap(data, new, input._dtype, input._device)
+    maybe_record(VIEW, (src,), out)
+    return _as_view(out, src, reshape, new)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002

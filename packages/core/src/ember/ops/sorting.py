@@ -27,8 +27,10 @@ ARGSORT = primitive(
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = True) -> Tensor:  # noqa: A002
     """Indices that sort `input` along `dim` (stable)."""
-    if input.ndim == 0:
-        return wrap(kernel(ARGSORT, input._device)(input.reshape(1)._data, 0, descending).reshape(()), (), _dt.int64, input._device)  # type: ignore[attr-defined]
+    if input.ndim == 0:  # sorting one element: index 0
+        from .creation import zeros
+
+        return zeros((), dtype=_dt.int64, device=input._device)
     axis = wrap_dim(dim, input.ndim, "argsort")
     return wrap(kernel(ARGSORT, input._device)(input._data, axis, descending), input._shape, _dt.int64, input._device)
 
