@@ -23,7 +23,7 @@ BACKENDS = {
     "cupy": "packages/backend-cupy",
 }
 #: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there.
-nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')"]
+nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')", "template"]
 
 FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
 
@@ -44,6 +44,30 @@ def tests(session: nox.Session, backend: str) -> None:
         "ember.testing.kit",
         "tests",
         f"--ember-backend={backend}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
+
+
+@nox.session
+def template(session: nox.Session) -> None:
+    """The third-party backend template, installed as a user would, passes the kit from outside the repo."""
+    template_dir = ROOT / "examples" / "backend-template"
+    session.install("./packages/core[test]", "./packages/backend-numpy", f"{template_dir}")
+    info = session.run("python", "-m", "ember", silent=True) or ""
+    if "ember-backend-strict" not in info or "available" not in info:
+        session.error(f"python -m ember does not list the template backend as available:\n{info}")
+    session.run("python", "-m", "pytest", str(template_dir / "tests"), "-p", "no:cacheprovider")
+    session.chdir(session.create_tmp())  # the kit runs from any directory, against any installed backend
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "--pyargs",
+        "ember.testing.kit",
+        "--ember-backend=strict",
+        f"--ember-xfails={template_dir / 'xfails.txt'}",
         "-p",
         "no:cacheprovider",
         *session.posargs,
