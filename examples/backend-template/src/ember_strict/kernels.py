@@ -183,7 +183,7 @@ def slice_(x: Any, key: tuple[Any, ...]) -> Any:
 
 def gather(x: Any, axis: int, index: Any) -> Any:
     n = x.shape[axis]
-    if index.size and (int(xp.min(index)) < -n or int(xp.max(index)) >= n):
+    if index.size and (int(xp.min(index)) < 0 or int(xp.max(index)) >= n):
         raise IndexError(f"gather: index out of range for dimension {axis} with size {n}")
     return xp.take_along_axis(x, index, axis=axis)
 

@@ -240,15 +240,15 @@ def index_put(x: np.ndarray, key: tuple[Any, ...], values: Any, accumulate: bool
 
 def gather(x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
     n = x.shape[axis]
-    if index.size and (index.min() < -n or index.max() >= n):
-        raise IndexError(f"gather: index out of range for dimension {axis} with size {n}")
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise IndexError(f"gather: index out of range for dimension {axis} with size {n} (indices must be in [0, {n}))")
     return np.take_along_axis(x, index, axis=axis)
 
 
 def _scatter_index(x: np.ndarray, axis: int, index: np.ndarray) -> tuple[Any, ...]:
     n = x.shape[axis]
-    if index.size and (index.min() < -n or index.max() >= n):
-        raise IndexError(f"scatter: index out of range for dimension {axis} with size {n}")
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise IndexError(f"scatter: index out of range for dimension {axis} with size {n} (indices must be in [0, {n}))")
     grids = np.indices(index.shape, sparse=True)
     return tuple(index if d == axis else g for d, g in enumerate(grids))
 

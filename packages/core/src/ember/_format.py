@@ -18,12 +18,15 @@ def _float_kwargs(a: np.ndarray) -> dict[str, object]:
     finite = a[np.isfinite(a)].astype(np.float64)
     if finite.size == 0:
         return {"precision": 4, "floatmode": "maxprec_equal"}
-    amax, amin = np.abs(finite).max(), np.abs(finite).min()
-    if np.all(finite == np.round(finite)) and amax < 1e8:
-        return {"formatter": {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}}
-    sci = amax >= 1e8 or (amin > 0 and amin < 1e-4) or (amin > 0 and amax / amin > 1e3 and amax >= 1e3)
+    nonzero = np.abs(finite[finite != 0])
+    amax = nonzero.max() if nonzero.size else 0.0
+    amin = nonzero.min() if nonzero.size else 0.0
+    # PyTorch's rule: scientific when the largest is >= 1e8, the smallest < 1e-4, or their ratio > 1000
+    sci = nonzero.size and (amax >= 1e8 or amin < 1e-4 or amax / amin > 1e3)
     if sci:
         return {"formatter": {"float_kind": lambda v: f"{v:.4e}"}}
+    if np.all(finite == np.round(finite)):
+        return {"formatter": {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}}
     return {"formatter": {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)}}
 
 

@@ -47,6 +47,7 @@ class Op:
     differentiable: bool = True
     save_inputs: bool = False  # the derivative reads node[i]
     save_out: bool = False  # the derivative reads node.out
+    index_arg: int | None = None  # which positional argument is the device index (creation kernels)
     _kernels: dict[str, Callable[..., Any] | None] = field(default_factory=dict, repr=False)
 
     def __hash__(self) -> int:
@@ -75,10 +76,14 @@ def primitive(
     differentiable: bool = True,
     save_inputs: bool = False,
     save_out: bool = False,
+    index_arg: int | None = None,
 ) -> Op:
     """Declare a primitive: every backend provides a kernel named `name`."""
     return _declare(
-        Op(name, "primitive", signature, doc, family, vjp, None, view, inplace, differentiable, save_inputs, save_out)
+        Op(
+            name, "primitive", signature, doc, family, vjp, None, view, inplace, differentiable,
+            save_inputs, save_out, index_arg,
+        )  # fmt: skip
     )
 
 
@@ -180,6 +185,8 @@ def _fallback(op: Op, backend: Backend, ref: Backend) -> Callable[..., Any]:
                 stacklevel=4,
             )
         index = kwargs.get("index")
+        if index is None and op.index_arg is not None and len(args) > op.index_arg:
+            index = args[op.index_arg]
         if index is None:
             index = max(first_index(args), 0)
         out = ref_kernel(*down(args), **{k: down(v) for k, v in kwargs.items()})

@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes as _dt
 from .autograd import grad_mode
 from .autograd.graph import Node, _bind_tensor_type, run_backward
-from .backends import Backend, registry
+from .backends import Backend, BackendUnavailableError, registry
 from .device import Device
 from .dtypes import DType
 
@@ -204,7 +204,12 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        return self.detach()
+        """This tensor's data outside autograd: shares memory, with a version counter of its own."""
+        t = Tensor._make(self._data, self._shape, self._dtype, self._device)
+        if self._base is not None:
+            t._base, t._view_fn = self._base, self._view_fn
+            t._version = _VersionCounter()
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -236,7 +241,7 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; it may return a replacement."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -249,11 +254,7 @@ class Tensor:
             hooks = self._hooks
             hooks.append(hook)
 
-        def remove() -> None:
-            if hook in hooks:
-                hooks.remove(hook)
-
-        return remove
+        return RemovableHandle(hooks, hook)
 
     def backward(
         self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
@@ -331,6 +332,21 @@ class Tensor:
         return (_rebuild, (self.numpy(force=True).copy(), self._dtype.name, str(self._device), self._requires_grad))
 
 
+class RemovableHandle:
+    """What `register_hook` returns: `.remove()` takes the hook out (calling it does too)."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    __call__ = remove
+
+
 def _rebuild(array: np.ndarray, dtype: str, device: str, requires_grad: bool) -> Tensor:
     return tensor(array, dtype=_dt.as_dtype(dtype), device=device, requires_grad=requires_grad)
 
@@ -355,7 +371,13 @@ def resolve_device(device: str | Device | None) -> Device:
         return _CPU
     dev = Device(device)
     backend = registry.get(dev.type)
-    count = backend.device_count()
+    try:
+        count = backend.device_count()
+    except Exception as exc:
+        raise BackendUnavailableError(
+            f"device {dev}: backend {backend.name!r} ({backend.distribution}) could not count its devices: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     if dev.index >= count:
         raise RuntimeError(
             f"device {dev}: index {dev.index} is out of range; backend {backend.name!r} has {count} device(s)"

@@ -273,11 +273,11 @@ def run_backward(
 
     order = _topological(root_nodes)
     captured = sink.captured
+    leads: set[int] | None = None
     if inputs is not None:
-        order = _prune(order, captured, sink.leaf_targets)
+        order, leads = _prune(order, captured, sink.leaf_targets)
 
-    plain = inputs is None and not create_graph
-    given_out = sink.given_out
+    leaf_bufs: dict[int, tuple[Tensor, Tensor]] = {}
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
@@ -293,6 +293,8 @@ def run_backward(
                 buf = [_run_hooks(hooks.get(i), g) if g is not None else None for i, g in enumerate(buf)]
             if captured:
                 sink.capture(node, buf)
+            if leads is not None and id(node) not in leads:
+                continue  # an input's own grad_fn, leading to no other input: stop here
             grads = node.vjp(node, *buf)
             if not retain_graph:
                 node.release()
@@ -302,17 +304,16 @@ def run_backward(
                 if g._shape != meta[0] or g._dtype is not meta[1]:
                     g = _fit(g, meta)
                 target, nr = edge
-                if isinstance(target, _TensorType):
-                    if plain and target._hooks is None and target.grad is None and g._base is None and id(g) not in given_out:
-                        given_out.add(id(g))  # the common case of sink.leaf, inline
-                        target.grad = g
-                    else:
-                        sink.leaf(target, g)
+                if isinstance(target, _TensorType):  # a leaf: sum first, so its hooks see the total once
+                    held = leaf_bufs.get(id(target))
+                    leaf_bufs[id(target)] = (target, g) if held is None else (target, held[1] + g)
                 else:
                     tb = buffers.get(target)
                     if tb is None:
                         tb = buffers[target] = [None] * target.nout
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
+        for leaf, g in leaf_bufs.values():
+            sink.leaf(leaf, g)
     finally:
         state.enabled = prev
     return sink.results
@@ -362,23 +363,25 @@ class _Sink:
             leaf.grad = leaf.grad + g
 
 
-def _prune(order: list[Node], captured: dict[tuple[int, int], int], leaf_targets: dict[int, int]) -> list[Node]:
-    """Keep only the nodes on a path to one of autograd.grad's inputs."""
+def _prune(
+    order: list[Node], captured: dict[tuple[int, int], int], leaf_targets: dict[int, int]
+) -> tuple[list[Node], set[int]]:
+    """The nodes on a path to one of autograd.grad's inputs, and those whose derivative must run.
+
+    A node that is itself an input's grad_fn is kept (its incoming gradient is the
+    answer) but its derivative runs only if it also leads to another input.
+    """
     target_nodes = {nid for nid, _ in captured}
+    leads: set[int] = set()
     needed: set[int] = set()
     for node in reversed(order):  # children first
-        if id(node) in target_nodes:
-            needed.add(id(node))
-            continue
         for edge in node.next:
             if edge is None:
                 continue
             child = edge[0]
-            if isinstance(child, Node):
-                if id(child) in needed:
-                    needed.add(id(node))
-                    break
-            elif id(child) in leaf_targets:
-                needed.add(id(node))
+            if isinstance(child, Node) and id(child) in needed or id(child) in leaf_targets:
+                leads.add(id(node))
                 break
-    return [n for n in order if id(n) in needed]
+        if id(node) in leads or id(node) in target_nodes:
+            needed.add(id(node))
+    return [n for n in order if id(n) in needed], leads

@@ -172,6 +172,8 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:  # PyTorch: an empty dim list reduces over every dim
+        return tuple(range(ndim))
     n = max(ndim, 1)
     out = []
     for d in dims:

@@ -32,6 +32,7 @@ FULL = primitive(
     "A new array of `shape` and `dtype` on device `index`, every element `value`.",
     family="creation",
     differentiable=False,
+    index_arg=3,
 )
 ARANGE = primitive(
     "arange",
@@ -39,6 +40,7 @@ ARANGE = primitive(
     "The 1-D array start, start+step, ... (excluding end) in `dtype`, as numpy.arange computes it.",
     family="creation",
     differentiable=False,
+    index_arg=4,
 )
 ASTYPE = primitive(
     "astype",

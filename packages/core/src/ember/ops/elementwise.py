@@ -206,7 +206,9 @@ DIV = _binary(
     lambda n, g: (g / n[1] if n.needs(0) else None, -g * n[0] / (n[1] * n[1]) if n.needs(1) else None),
     save_inputs=True,
 )  # fmt: skip
-FLOOR_DIVIDE = _binary("floor_divide", "floor(a / b), Python's //.")
+FLOOR_DIVIDE = _binary(
+    "floor_divide", "floor(a / b), Python's //.", lambda n, g: (g * 0 if n.needs(0) else None, g * 0 if n.needs(1) else None)
+)
 REMAINDER = _binary(
     "remainder", "a - floor(a / b) * b, Python's % (sign of b).",
     lambda n, g: (g if n.needs(0) else None, -g * floor_divide(n[0], n[1]) if n.needs(1) else None),
@@ -238,8 +240,13 @@ _PY = {"b": bool, "i": int, "f": float}
 
 
 @cache
+def _scalar_promote_for(dtype: DType, pytype: type, default: DType) -> DType:
+    return _dt._combine(dtype, default if pytype is float else _dt.scalar_dtype(pytype()))  # type: ignore[return-value]
+
+
 def _scalar_promote(dtype: DType, pytype: type) -> DType:
-    return _dt._combine(dtype, _dt.scalar_dtype(pytype()))  # type: ignore[return-value]
+    """The dtype of `tensor op scalar` (cached; keyed on the default dtype, which may change)."""
+    return _scalar_promote_for(dtype, pytype, _dt._default_float)
 
 
 def _scalar_operand(x: Any, op: str) -> Any:

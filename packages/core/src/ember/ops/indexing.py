@@ -49,14 +49,16 @@ INDEX_PUT = primitive(
 GATHER = primitive(
     "gather",
     "gather(x: array, axis: int, index: array of int64) -> array",
-    "out[i][j] = x[index[i][j]][j] for axis 0 (NumPy take_along_axis); index has x's shape except along axis.",
+    "out[i][j] = x[index[i][j]][j] for axis 0 (NumPy take_along_axis); index has x's shape except along axis; "
+    "raise IndexError for an index outside [0, size).",
     family="indexing",
     vjp=lambda n, g: (scatter_add(_zeros(n.meta[0], g), n.args[0], n.args[1], g), None),
 )
 SCATTER = primitive(
     "scatter",
     "scatter(x: array, axis: int, index: array of int64, src: array) -> array",
-    "A copy of x with out[index[i][j]][j] = src[i][j] for axis 0; src has index's shape.",
+    "A copy of x with out[index[i][j]][j] = src[i][j] for axis 0; src has index's shape; "
+    "raise IndexError for an index outside [0, size).",
     family="indexing",
     vjp=lambda n, g: (
         scatter(g, n.args[0], n.args[1], 0) if n.needs(0) else None,
@@ -67,7 +69,8 @@ SCATTER = primitive(
 SCATTER_ADD = primitive(
     "scatter_add",
     "scatter_add(x: array, axis: int, index: array of int64, src: array) -> array",
-    "A copy of x with out[index[i][j]][j] += src[i][j] for axis 0, summing repeats; src has index's shape.",
+    "A copy of x with out[index[i][j]][j] += src[i][j] for axis 0, summing repeats; src has index's shape; "
+    "raise IndexError for an index outside [0, size).",
     family="indexing",
     vjp=lambda n, g: (
         g if n.needs(0) else None,

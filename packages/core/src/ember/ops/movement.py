@@ -290,7 +290,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     sizes = tuple(t._shape[axis] for t in ts)
     shape = ref[:axis] + (sum(sizes),) + ref[axis + 1 :]
     if len(ts) == 1:
-        return ts[0]
+        return clone(ts[0])  # a new tensor, as PyTorch's cat always makes
     out = wrap(kernel(CAT, dev)([t._data for t in ts], axis), shape, dt, dev)
     maybe_record(CAT, ts, out, (axis, sizes))
     return out
@@ -374,7 +374,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
         if s:
             pre = (slice(None),) * axis
             out = cat([out[pre + (slice(n - s, n),)], out[pre + (slice(0, n - s),)]], axis)  # type: ignore[index]
-    return out
+    return out if out is not input else clone(input)
 
 
 def _tri(input: Tensor, diagonal: int, upper: bool) -> Tensor:  # noqa: A002

@@ -20,6 +20,7 @@ RANDOM_BITS = primitive(
     "n Philox4x32-10 words in [0, 2**32) as core's ember.random.philox4x32 defines them, on device `index`.",
     family="random",
     differentiable=False,
+    index_arg=3,
 )
 
 
