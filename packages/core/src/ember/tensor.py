@@ -52,6 +52,7 @@ class Tensor:
         "_version",
         "_base",
         "_view_fn",
+        "_view_version",
         "_retains_grad",
         "_hooks",
         "__weakref__",
@@ -68,6 +69,7 @@ class Tensor:
     _version: _VersionCounter | None
     _base: Tensor | None
     _view_fn: tuple[tuple[Callable[..., Tensor], tuple[Any, ...]], ...]
+    _view_version: int  # the base's version when this view's grad_fn was last set
     _retains_grad: bool
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
 
@@ -153,7 +155,7 @@ class Tensor:
     # -- autograd state -------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        return self._requires_grad
+        return tracked(self) if self._base is not None else self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -194,7 +196,7 @@ class Tensor:
         t = Tensor._make(self._data, self._shape, self._dtype, self._device)
         t._version = self._version_counter()
         if self._base is not None:
-            t._base, t._view_fn = self._base, self._view_fn
+            t._base, t._view_fn, t._view_version = self._base, self._view_fn, self._view_version
         return t
 
     def detach_(self) -> Tensor:
@@ -207,7 +209,7 @@ class Tensor:
         """This tensor's data outside autograd: shares memory, with a version counter of its own."""
         t = Tensor._make(self._data, self._shape, self._dtype, self._device)
         if self._base is not None:
-            t._base, t._view_fn = self._base, self._view_fn
+            t._base, t._view_fn, t._view_version = self._base, self._view_fn, self._view_version
             t._version = _VersionCounter()
         return t
 
@@ -232,10 +234,10 @@ class Tensor:
 
         def keep(g: Tensor) -> None:
             t = ref()
-            if t is not None:
-                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+            if t is not None:  # a copy: the gradient flowing on may be a view or shared
+                t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()  # type: ignore[attr-defined]
 
-        self.grad_fn.register_prehook(self._output_nr, keep)
+        self.grad_fn.register_prehook(self._output_nr, keep, last=True)
 
     @property
     def retains_grad(self) -> bool:
@@ -359,6 +361,19 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     if not -n <= dim < n:
         raise IndexError(f"{op}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
     return dim + n if dim < 0 else dim
+
+
+def tracked(x: Tensor) -> bool:
+    """Whether `x` requires grad; a view whose base gained history since is brought up to date first."""
+    if x._requires_grad:
+        return True
+    base = x._base
+    if base is None or not base._requires_grad:
+        return False
+    from .ops.conversion import refresh_view
+
+    refresh_view(x)
+    return x._requires_grad
 
 
 def is_tensor(obj: Any) -> bool:
@@ -518,6 +533,10 @@ def _backward_entry(
 ) -> list[Tensor | None] | None:
     roots, grads = [], []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if t._base is not None:
+            from .ops.conversion import refresh_view
+
+            refresh_view(t)
         if not t._requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn: nothing in its "

@@ -8,7 +8,7 @@ from . import grad_mode
 from .graph import Node
 
 if TYPE_CHECKING:
-    pass
+    from ..tensor import Tensor
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -40,13 +40,17 @@ class FunctionCtx:
                 "trying to backward through a custom Function a second time: its saved tensors were freed; "
                 "pass retain_graph=True to the first backward()"
             )
+        out = []
         for i, (t, v) in enumerate(zip(self._saved, self._saved_versions)):
+            if isinstance(t, _SavedOutput):
+                t = t.unpack()
             if isinstance(t, Tensor) and t._version_counter().value != v:
                 raise RuntimeError(
                     f"saved tensor {i} of a custom Function (shape {t.shape}) was modified by an in-place "
                     f"operation after save_for_backward"
                 )
-        return self._saved
+            out.append(t)
+        return tuple(out)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self._non_differentiable.update(id(t) for t in tensors)
@@ -56,6 +60,29 @@ class FunctionCtx:
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
+
+
+class _SavedOutput:
+    """A saved output of the Function itself, kept as data so output -> node -> output is no cycle."""
+
+    __slots__ = ("data", "shape", "dtype", "device", "counter", "node", "output_nr")
+
+    def __init__(self, t: Tensor, node: Node) -> None:
+        import weakref
+
+        self.data, self.shape, self.dtype, self.device = t._data, t._shape, t._dtype, t._device
+        self.counter, self.output_nr = t._version_counter(), t._output_nr
+        self.node = weakref.ref(node)
+
+    def unpack(self) -> Tensor:
+        from ..tensor import Tensor
+
+        t = Tensor._make(self.data, self.shape, self.dtype, self.device)
+        t._version = self.counter
+        node = self.node()
+        if node is not None:
+            t._requires_grad, t.grad_fn, t._output_nr = True, node, self.output_nr
+        return t
 
 
 class _FunctionNode(Node):
@@ -126,4 +153,8 @@ class Function:
                         o._bump_version()
                 fresh.append(o)
             outs = tuple(fresh)
+            ctx._saved = tuple(
+                _SavedOutput(s, node) if any(s is o for o in outs if isinstance(o, Tensor)) else s
+                for s in ctx._saved
+            )
         return outs if isinstance(result, tuple) else outs[0]

@@ -1,13 +1,25 @@
-"""Thread-local grad mode: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`."""
+"""Thread-local grad mode: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`.
+
+Each works as a context manager and as a decorator (generator functions included:
+the mode holds for every step of the generator, and not in between).
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,14 +42,18 @@ def is_inference_mode_enabled() -> bool:
 
 
 class _Mode:
-    """Base of the grad-mode context managers; also usable as decorators."""
+    """A grad mode to enter: `enabled` and, for inference_mode, `inference`."""
 
-    _enabled: bool
+    _enabled: bool = True
     _inference: bool | None = None
 
+    def _clone(self) -> _Mode:
+        other = object.__new__(type(self))
+        other._enabled, other._inference = self._enabled, self._inference
+        return other
+
     def __enter__(self) -> None:
-        # set_grad_enabled(...) already switched the mode when it was made; it left the old one here
-        self._prev = self.__dict__.pop("_prev_at_init", None) or (state.enabled, state.inference)
+        self._prev = (state.enabled, state.inference)
         state.enabled = self._enabled
         if self._inference is not None:
             state.inference = self._inference
@@ -46,19 +62,33 @@ class _Mode:
         state.enabled, state.inference = self._prev
 
     def __call__(self, fn: F) -> F:
+        """Use as a decorator: `fn` runs in this mode (each step, for a generator function)."""
         mode = self
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+                with mode._clone():
+                    gen = fn(*args, **kwargs)
+                    to_send: Any = None
+                    first = True
+                while True:
+                    try:
+                        with mode._clone():
+                            item = next(gen) if first else gen.send(to_send)
+                        first = False
+                    except StopIteration as stop:
+                        return stop.value
+                    to_send = yield item
+
+            return gen_wrapper  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(mode).__new__(type(mode)).__init_copy__(mode):
+            with mode._clone():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
-
-    def __init_copy__(self, other: _Mode) -> _Mode:
-        self._enabled = other._enabled
-        self._inference = other._inference
-        return self
 
 
 class no_grad(_Mode):
@@ -76,12 +106,24 @@ class enable_grad(_Mode):
 
 
 class set_grad_enabled(_Mode):
-    """Turn graph recording on or off; works as a function, a context manager or a decorator."""
+    """Turn graph recording on or off: as a function call, a context manager or a decorator."""
 
     def __init__(self, mode: bool) -> None:
-        self._prev_at_init = (state.enabled, state.inference)
         self._enabled = bool(mode)
+        self._prev = (state.enabled, state.inference)
         state.enabled = self._enabled  # takes effect when called as a plain function too
+
+    def __enter__(self) -> None:
+        pass  # already switched by __init__; __exit__ restores what was there before
+
+    def __call__(self, fn: F) -> F:
+        state.enabled, state.inference = self._prev  # as a decorator it must not leave the mode switched
+        return super().__call__(fn)
+
+    def _clone(self) -> _Mode:
+        mode = object.__new__(_Mode)
+        mode._enabled, mode._inference = self._enabled, None
+        return mode
 
 
 class inference_mode(_Mode):

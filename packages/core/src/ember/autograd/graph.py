@@ -77,6 +77,8 @@ class Node:
         T = _TensorType
         for x in inputs:
             if isinstance(x, T):
+                if x._base is not None and x._view_version != x._base._version_counter().value:
+                    _refresh_view(x)
                 if x._requires_grad:
                     fn = x.grad_fn
                     nxt.append((fn, x._output_nr) if fn is not None else (x, 0))
@@ -173,10 +175,17 @@ class Node:
                 out.append(e)
         return tuple(out)
 
-    def register_prehook(self, output_nr: int, hook: Callable[[Tensor], Tensor | None]) -> None:
+    def register_prehook(self, output_nr: int, hook: Callable[[Tensor], Tensor | None], last: bool = False) -> None:
+        """Call `hook(grad)` on output `output_nr`'s gradient; `last` hooks (retain_grad) run after the others."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
-        self.pre_hooks.setdefault(output_nr, []).append(hook)
+        hooks = self.pre_hooks.setdefault(output_nr, [])
+        if last:
+            hook._ember_last = True  # type: ignore[attr-defined]
+            hooks.append(hook)
+        else:
+            n = next((i for i, h in enumerate(hooks) if getattr(h, "_ember_last", False)), len(hooks))
+            hooks.insert(n, hook)
 
     def __repr__(self) -> str:
         return f"<{self.name_()}>"
@@ -192,6 +201,12 @@ class _AccumulateGrad:
 
     def __repr__(self) -> str:
         return "<AccumulateGrad>"
+
+
+def _refresh_view(view: Any) -> None:
+    from ..ops.conversion import refresh_view
+
+    refresh_view(view)
 
 
 _TensorType: Any = None  # set by ember.tensor to the Tensor class (no import cycle)
@@ -357,10 +372,13 @@ class _Sink:
         if g._base is not None or id(g) in self.given_out:
             g = g.clone() if not self.create_graph else g + 0
         self.given_out.add(id(g))
-        if leaf.grad is None:
+        grad = leaf.grad
+        if grad is None:
             leaf.grad = g.detach() if g._requires_grad and not self.create_graph else g
+        elif not self.create_graph and grad._shape == g._shape and grad._base is None and not grad._requires_grad:
+            grad.add_(g)  # accumulate in place, like PyTorch: a reference to .grad sees the sum
         else:
-            leaf.grad = leaf.grad + g
+            leaf.grad = grad + g
 
 
 def _prune(

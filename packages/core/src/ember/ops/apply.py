@@ -15,7 +15,7 @@ from ..autograd.graph import Node
 from ..device import Device
 from ..dispatch import Op, kernel_for
 from ..dtypes import DType
-from ..tensor import Tensor, _is_scalar, check_dtype_supported, resolve_device
+from ..tensor import Tensor, _is_scalar, check_dtype_supported, resolve_device, tracked
 
 _make = Tensor._make
 _state = grad_mode.state
@@ -76,7 +76,7 @@ def needs_grad(*xs: Any) -> bool:
     if not _state.enabled:
         return False
     for x in xs:
-        if type(x) is Tensor and x._requires_grad:
+        if type(x) is Tensor and (x._requires_grad or x._base is not None and tracked(x)):
             return True
     return False
 
@@ -105,7 +105,7 @@ def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: 
 def maybe_record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
     if _state.enabled:
         for x in inputs:
-            if type(x) is Tensor and x._requires_grad:
+            if type(x) is Tensor and (x._requires_grad or x._base is not None and tracked(x)):
                 if not op.differentiable:
                     return
                 record(op, inputs, out, args)

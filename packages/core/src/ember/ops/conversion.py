@@ -11,7 +11,7 @@ from ..autograd import grad_mode
 from ..backends import registry
 from ..device import Device
 from ..dispatch import Op, primitive
-from ..tensor import Tensor, check_dtype_supported, resolve_device
+from ..tensor import Tensor, check_dtype_supported, resolve_device, tracked
 from .apply import broadcast_shapes_for, cast, kernel, maybe_record, record, to_tensor, wrap
 from .creation import ASTYPE
 
@@ -73,7 +73,7 @@ def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool 
         dst = registry.get(dev.type)
         host = np.array(src.to_host(x._data), copy=True)  # both sides may alias host memory: never share
         out = wrap(dst.from_host(host, dev.index), x._shape, x._dtype, dev)
-        if grad_mode.state.enabled and x._requires_grad:
+        if grad_mode.state.enabled and tracked(x):
             record(TO_DEVICE, (x,), out, (x._device,))
     if d is not out._dtype:
         check_dtype_supported(d, dev, "to")
@@ -127,12 +127,12 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
         raise RuntimeError(
             f"{op}: result type {value._dtype.name} can't be cast to the desired output type {x._dtype.name}"
         )
-    tracked = grad_mode.state.enabled and (value._requires_grad or x._requires_grad)
-    if tracked and x._base is not None:
+    is_tracked = grad_mode.state.enabled and (tracked(value) or tracked(x))
+    if is_tracked and x._base is not None:
         _check_inplace(x._base, op)
     kernel(COPY_, x._device)(x._data, cast(value, x._dtype))
     x._bump_version()
-    if tracked and x._base is not None:
+    if is_tracked and x._base is not None:
         _rebase_view(x, value)
     elif grad_mode.state.enabled and value._requires_grad:
         if value._dtype is not x._dtype or value._shape != x._shape:
@@ -183,6 +183,23 @@ def _rebase_view(view: Tensor, value: Tensor) -> None:
     base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
     redone = _redo_view(base, view._view_fn)
     view.grad_fn, view._output_nr, view._requires_grad = redone.grad_fn, redone._output_nr, True
+    view._view_version = base._version_counter().value
+
+
+def refresh_view(view: Tensor) -> None:
+    """Give a view whose base was written in place since its grad_fn was set the base's new history.
+
+    (Like PyTorch, lazily: when the view is next used by an op or backward.)
+    """
+    base = view._base
+    assert base is not None
+    now = base._version_counter().value
+    if view._view_version == now:
+        return
+    view._view_version = now
+    if base._requires_grad and grad_mode.state.enabled:
+        redone = _redo_view(base, view._view_fn)
+        view.grad_fn, view._output_nr, view._requires_grad = redone.grad_fn, redone._output_nr, True
 
 
 def copy_(x: Tensor, src: Any) -> Tensor:
@@ -190,7 +207,7 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     src = to_tensor(src, "copy_", like=x)
     if src._device is not x._device:
         src = to(src, device=x._device)
-    if src._requires_grad and grad_mode.state.enabled:
+    if grad_mode.state.enabled and tracked(src):
         src = to(src, dtype=x._dtype)
         if src._shape != x._shape:
             src = src.expand(x._shape)  # type: ignore[attr-defined]

@@ -14,8 +14,8 @@ from typing import Any
 from .. import dtypes as _dt
 from ..dispatch import Op, primitive
 from ..dtypes import DType
-from ..tensor import Tensor
-from .apply import _state, broadcast_shapes_for, cast, describe, kernel, record, to_tensor
+from ..tensor import Tensor, tracked
+from .apply import _state, broadcast_shapes_for, cast, describe, kernel, maybe_record, record, to_tensor
 
 __all__ = [
     "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
@@ -105,7 +105,7 @@ def _apply_unary(op: Op, x: Any) -> Tensor:
         data = x._data
     k = kernel(op, x._device)
     out = _make(k(data), x._shape, _dt.bool_ if rule == "bool" else dt, x._device)
-    if x._requires_grad and _state.enabled and op.vjp is not None:
+    if _state.enabled and op.vjp is not None and (x._requires_grad or x._base is not None and tracked(x)):
         record(op, (x,), out)
     return out
 
@@ -279,13 +279,15 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
                 if b._device is dev and b._dtype is dt and b._shape == a._shape:
                     k = op._kernels.get(dev.type) or kernel(op, dev)
                     out = _make(k(a._data, b._data), a._shape, dt, dev)
-                    if _state.enabled and (a._requires_grad or b._requires_grad):
-                        record(op, (a, b), out)
+                    if _state.enabled and (
+                        a._requires_grad or b._requires_grad or a._base is not None or b._base is not None
+                    ):
+                        maybe_record(op, (a, b), out)
                     return out
             elif type(b) is float or type(b) is int:
                 k = op._kernels.get(dev.type) or kernel(op, dev)
                 out = _make(k(a._data, float(b)), a._shape, dt, dev)
-                if _state.enabled and a._requires_grad:
+                if _state.enabled and (a._requires_grad or a._base is not None and tracked(a)):
                     record(op, (a, b), out)
                 return out
     if not ta:
@@ -333,8 +335,8 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         xa, xb = (xa if ta else _wrap_int(xa, dt)), (xb if tb else _wrap_int(xb, dt))
     k = op._kernels.get(dev.type) or kernel(op, dev)
     out = _make(k(xa, xb), shape, _dt.bool_ if mode >= _CMP else dt, dev)
-    if _state.enabled and ((ta and a._requires_grad) or (tb and b._requires_grad)) and op.vjp is not None:
-        if out._dtype.is_floating_point:
+    if _state.enabled and op.vjp is not None and out._dtype.is_floating_point:
+        if (ta and tracked(a)) or (tb and tracked(b)):
             record(op, (a, b), out)
     return out
 
@@ -427,7 +429,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     xa = cast(a, dt) if isinstance(a, Tensor) else _PY[dt.kind](a)
     xb = cast(b, dt) if isinstance(b, Tensor) else _PY[dt.kind](b)
     out = _make(kernel(WHERE, dev)(condition._data, xa, xb), shape, dt, dev)
-    if _state.enabled and dt.is_floating_point and any(isinstance(x, Tensor) and x._requires_grad for x in (a, b)):
+    if _state.enabled and dt.is_floating_point and any(isinstance(x, Tensor) and tracked(x) for x in (a, b)):
         record(WHERE, (condition, a, b), out)
     return out
 

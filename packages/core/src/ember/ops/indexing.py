@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..dispatch import Op, primitive
-from ..tensor import Tensor
+from ..tensor import Tensor, tracked
 from .apply import cast, describe, kernel, maybe_record, record, to_tensor, wrap, wrap_dim
 
 __all__ = ["getitem", "setitem", "gather", "scatter", "scatter_add", "index_select", "masked_fill", "nonzero", "take_along_dim"]
@@ -197,7 +197,7 @@ def _slice_put(x: Tensor, value: Any, key: tuple[Any, ...]) -> Tensor:
     v = cast(value, x._dtype) if isinstance(value, Tensor) else value
     kernel(COPY_, dev)(view, v)
     out = wrap(data, x._shape, x._dtype, dev)
-    if grad_mode.state.enabled and (x._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+    if grad_mode.state.enabled and (tracked(x) or (isinstance(value, Tensor) and tracked(value))):
         record(SLICE_PUT, (x, value), out, (key,))
     return out
 
@@ -259,14 +259,14 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     if value._device is not x._device:
         raise RuntimeError(f"setitem: value is on {value._device} but the tensor is on {x._device}; move it with .to()")
     items, advanced = _expand_key(x, key)
-    tracked = grad_mode.state.enabled and (x._requires_grad or value._requires_grad)
+    is_tracked = grad_mode.state.enabled and (tracked(x) or tracked(value))
     if not advanced:
         k, shape = _basic(x, items)
         from .apply import broadcast_shapes_for
 
         if value._shape != shape and broadcast_shapes_for("setitem", shape, value._shape) != shape:
             raise RuntimeError(f"setitem: cannot write a value of shape {value._shape} into x[key] of shape {shape}")
-        if not tracked:
+        if not is_tracked:
             with grad_mode.no_grad():
                 copy_(_slice(x, k, shape), value)
             x._bump_version() if x._base is not None else None

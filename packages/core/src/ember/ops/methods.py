@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Tensor
+from ..autograd import grad_mode
+from ..tensor import Tensor, tracked
 from . import conversion as cv
 from . import creation as cr
 from . import elementwise as ew
@@ -121,12 +122,20 @@ def _caster(dtype_name: str) -> Any:
     return cast
 
 
+def _original(self: Tensor, saves_inputs: bool) -> Tensor:
+    """What an in-place op computes from: a copy when autograd must keep the old value."""
+    if saves_inputs and grad_mode.state.enabled and tracked(self):
+        return cv.clone(self)  # the derivative reads the old value, which the write will overwrite
+    return self
+
+
 def _inplace(method: str, op: Any) -> Any:
     def inplace(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+        src = _original(self, op.save_inputs)
         if kwargs:
-            result = getattr(ew, method)(self, other, **kwargs)
+            result = getattr(ew, method)(src, other, **kwargs)
         else:
-            result = ew.binary(op, self, other)
+            result = ew.binary(op, src, other)
         return cv.assign_(self, result, f"{method}_")
 
     inplace.__name__ = f"{method}_"
@@ -135,7 +144,7 @@ def _inplace(method: str, op: Any) -> Any:
 
 def _inplace_fn(name: str, fn: Any) -> Any:
     def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return cv.assign_(self, fn(self, *args, **kwargs), f"{name}_")
+        return cv.assign_(self, fn(_original(self, True), *args, **kwargs), f"{name}_")
 
     inplace.__name__ = f"{name}_"
     return inplace

@@ -23,11 +23,13 @@ def _as_view(out: Tensor, x: Tensor, fn: Any, *args: Any) -> Tensor:
     """Mark `out` as a view of `x`'s base, remembering how to redo it from the base."""
     base = x._base
     if base is None:
-        out._base = x
+        out._base = base = x
         out._view_fn = ((fn, args),)
     else:
         out._base = base
         out._view_fn = x._view_fn + ((fn, args),)
+    v = base._version
+    out._view_version = (v if v is not None else base._version_counter()).value
     return out
 
 

@@ -78,6 +78,10 @@ def _read_xfails(path: str) -> list[tuple[str, str]]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ember_kit: a test of the Ember backend conformance kit")
+    # inf and nan are results, as in PyTorch: a backend's floating-point warnings are not failures or noise
+    config.addinivalue_line(
+        "filterwarnings", r"ignore:(invalid value|divide by zero|overflow|underflow) encountered:RuntimeWarning"
+    )
     name = config.getoption("--ember-backend") or DEFAULT_BACKEND
     target = _Target(name=name)
     xfails = config.getoption("--ember-xfails")
