@@ -29,7 +29,7 @@ def _as_view(out: Tensor, x: Tensor, fn: Any, *args: Any) -> Tensor:
         out._base = base
         out._view_fn = x._view_fn + ((fn, args),)
     v = base._version
-    out._view_version = (v if v is not None else base._version_counter()).value
+    out._view_version = v.value if v is not None else 0  # a base with no counter yet is at version 0
     return out
 
 
