@@ -205,3 +205,39 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                 counts[outcome] += 1
     if target.kit_nodeids:
         tr.write_line("kit tests: " + ", ".join(f"{counts[o]} {o}" for o in _OUTCOMES))
+        _per_dtype_summary(tr, target)
+
+
+_RANK = {"failed": 3, "error": 3, "xfailed": 2, "skipped": 1, "passed": 0, "xpassed": 0}
+
+
+def _per_dtype_summary(tr: Any, target: Any) -> None:
+    """Ops by dtype: passing (every test of the op in that dtype passed), failing, expected to fail."""
+    import re
+
+    from ember.dtypes import all_dtypes
+
+    names = "|".join(sorted((d.name for d in all_dtypes), key=len, reverse=True))
+    pattern = re.compile(rf"\[(?P<op>.+)-(?P<dtype>{names})\]$")
+    worst: dict[tuple[str, str], str] = {}
+    for outcome in _OUTCOMES:
+        for rep in tr.stats.get(outcome, []):
+            nodeid = getattr(rep, "nodeid", "")
+            m = pattern.search(nodeid) if nodeid in target.kit_nodeids else None
+            if m is None:
+                continue
+            key = (m.group("dtype"), m.group("op"))
+            if _RANK.get(outcome, 0) >= _RANK.get(worst.get(key, "passed"), 0):
+                worst[key] = outcome
+    if not worst:
+        return
+    tr.write_line("ops by dtype (passing / failing / xfailed / skipped):")
+    for dtype in sorted({d for d, _ in worst}):
+        ops = {op: o for (d, op), o in worst.items() if d == dtype}
+        failing = sorted(op for op, o in ops.items() if o in ("failed", "error"))
+        line = (
+            f"  {dtype:>8}: {sum(o in ('passed', 'xpassed') for o in ops.values())} / {len(failing)} / "
+            f"{sum(o == 'xfailed' for o in ops.values())} / {sum(o == 'skipped' for o in ops.values())}"
+        )
+        tr.write_line(line + (f"   failing: {', '.join(failing)}" if failing else ""))
+
