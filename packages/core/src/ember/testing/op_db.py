@@ -99,6 +99,27 @@ class SampleInput:
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
         return f"{self.name or 'sample'}({', '.join(parts)})"
 
+    def leaves(self) -> list[Any]:
+        """Every Arg and dtype in args and kwargs, nested tuples, lists and dicts included."""
+        found: list[Any] = []
+
+        def walk(obj: Any) -> None:
+            if isinstance(obj, (Arg, ember.DType)):
+                found.append(obj)
+            elif isinstance(obj, (tuple, list)):
+                for x in obj:
+                    walk(x)
+            elif isinstance(obj, dict):
+                for x in obj.values():
+                    walk(x)
+
+        walk(self.args)
+        walk(self.kwargs)
+        return found
+
+    def arrays(self) -> list[Arg]:
+        return [x for x in self.leaves() if isinstance(x, Arg)]
+
 
 def S(*args: Any, name: str = "", grad: bool = True, xfail: dict[str, str] | None = None, **kwargs: Any) -> SampleInput:
     return SampleInput(tuple(args), kwargs, name, grad, xfail or {})

@@ -27,22 +27,7 @@ def sample_supported(sample: Any, backend: Any) -> bool:
     """Whether every dtype a sample uses (its arrays, and dtype arguments) is one the backend supports."""
     from ember.testing.op_db import Arg
 
-    found: list[Any] = []
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, Arg):
-            found.append(ember.dtypes.as_dtype(obj.array.dtype))
-        elif isinstance(obj, ember.DType):
-            found.append(obj)
-        elif isinstance(obj, (tuple, list)):
-            for x in obj:
-                walk(x)
-        elif isinstance(obj, dict):
-            for x in obj.values():
-                walk(x)
-
-    walk(sample.args)
-    walk(sample.kwargs)
+    found = [ember.dtypes.as_dtype(x.array.dtype) if isinstance(x, Arg) else x for x in sample.leaves()]
     return all(d in backend.dtypes for d in found)
 
 

@@ -138,24 +138,6 @@ def _outputs(out: Any) -> tuple[Any, ...]:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
-def _args_of(sample: SampleInput) -> list[Arg]:
-    found: list[Arg] = []
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, Arg):
-            found.append(obj)
-        elif isinstance(obj, (tuple, list)):
-            for x in obj:
-                walk(x)
-        elif isinstance(obj, dict):
-            for x in obj.values():
-                walk(x)
-
-    walk(sample.args)
-    walk(sample.kwargs)
-    return found
-
-
 @pytest.mark.parametrize(("info", "dtype"), op_params("backward_empty", DIFFERENTIABLE, dtypes="float32"))
 def test_backward_through_empty(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
     """Backward through samples with an empty input or output runs and gives gradients of the inputs'
@@ -169,7 +151,7 @@ def test_backward_through_empty(info: OpInfo, dtype: str, backend: Any, device: 
         if not leaves:
             continue
         outs = [o for o in _outputs(call(info)(*leaves)) if o.dtype.is_floating_point and o.requires_grad]
-        empty_in = any(a.array.size == 0 for a in _args_of(sample))
+        empty_in = any(a.array.size == 0 for a in sample.arrays())
         if not outs or not (empty_in or any(o.numel() == 0 for o in outs)):
             continue
         total = outs[0].sum()
@@ -190,22 +172,7 @@ def test_backward_through_empty(info: OpInfo, dtype: str, backend: Any, device: 
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.name) for i in OP_DB])
 def test_samples_cover_layouts(info: OpInfo) -> None:
     """The op table itself: every op's samples include 0-d or empty inputs and a non-contiguous one."""
-    samples = info.samples(info.dtypes[0])
-    args = []
-
-    def walk(obj: Any) -> None:
-        if isinstance(obj, Arg):
-            args.append(obj)
-        elif isinstance(obj, (tuple, list)):
-            for x in obj:
-                walk(x)
-        elif isinstance(obj, dict):
-            for x in obj.values():
-                walk(x)
-
-    for s in samples:
-        walk(s.args)
-        walk(s.kwargs)
+    args = [a for s in info.samples(info.dtypes[0]) for a in s.arrays()]
     assert any(a.layout != "contiguous" for a in args), f"{info.name}: no non-contiguous sample"
     assert any(a.array.ndim == 0 or a.array.size == 0 for a in args), f"{info.name}: no 0-d or empty sample"
 
