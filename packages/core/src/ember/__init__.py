@@ -51,6 +51,7 @@ from .hookspecs import hookimpl
 from .ops import *
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: A004
 from .random import Generator, initial_seed, manual_seed, seed
+from .serialization import load, save
 from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor
 
 bool = bool_  # noqa: A001 - PyTorch's name: ember.bool

@@ -1,0 +1,447 @@
+"""`ember.save` / `ember.load`: checkpoints that never run code when loaded.
+
+A checkpoint is one safetensors file. Its tensors are the tensors found in the
+saved object (state dicts of modules and optimizers, or any nesting of dicts,
+lists and tuples of tensors, numbers, strings, None, dtypes and devices), each
+named by its path in the object (``"state.0.exp_avg"``) and stored on the host.
+The file's ``__metadata__`` holds:
+
+- ``ember.format``: the format version (``"1"``);
+- ``ember.structure``: a JSON document of the object, in which a tensor is
+  ``{"@": "tensor", "name", "dtype", "shape", "device", "requires_grad", "crc32"}``
+  and tuples, dicts (any hashable scalar keys), non-finite floats, dtypes and
+  devices are tagged objects (``{"@": "tuple", ...}``); lists are JSON lists;
+- ``ember.structure_crc32``: the CRC-32 of that document (decimal).
+
+bfloat16 tensors are stored as their uint16 bit patterns (``U16``), the
+structure's ``dtype`` tells them apart. A tensor shared by several places in the
+object is stored once and loads as one tensor. Saving to a path is atomic: the
+file is written beside the target, flushed to disk, then renamed over it.
+Loading parses only JSON and raw tensor bytes (no pickle), checks each tensor's
+CRC-32, and names the file in every error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import struct
+import zlib
+from collections import OrderedDict
+from typing import IO, Any
+
+import numpy as np
+
+from . import dtypes as _dt
+from .device import Device
+from .tensor import Tensor, as_tensor
+
+__all__ = ["save", "load", "SerializationError", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_FORMAT_KEY = "ember.format"
+_STRUCTURE_KEY = "ember.structure"
+_CRC_KEY = "ember.structure_crc32"
+_MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
+
+PathLike = str | os.PathLike[str]
+MapLocation = str | Device | dict[str, str | Device] | None
+
+
+class SerializationError(ValueError):
+    """A file that is not a readable Ember checkpoint: truncated, corrupt, a pickle, or another format."""
+
+
+# -- saving ----------------------------------------------------------------------------------------
+
+
+class _Encoder:
+    """Turns an object into a JSON-able structure, collecting its tensors as host arrays."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self._names: dict[int, str] = {}  # id(tensor) -> stored name
+        self._refs: dict[int, dict[str, Any]] = {}  # id(tensor) -> its structure node
+        self._keep: list[Tensor] = []  # keep ids valid while encoding
+        self._stack: set[int] = set()
+
+    def encode(self, obj: Any, path: str) -> Any:
+        if obj is None or isinstance(obj, bool | str):
+            return obj
+        if isinstance(obj, int | np.integer):
+            return int(obj)
+        if isinstance(obj, float | np.floating):
+            x = float(obj)
+            return x if math.isfinite(x) else {"@": "float", "value": repr(x)}
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if isinstance(obj, Tensor):
+            return self._tensor(obj, path)
+        if isinstance(obj, _dt.DType):
+            return {"@": "dtype", "name": obj.name}
+        if isinstance(obj, Device):
+            return {"@": "device", "name": str(obj)}
+        if isinstance(obj, list | tuple | dict):
+            if id(obj) in self._stack:
+                raise ValueError(f"ember.save: the object refers to itself at {_where(path)}")
+            self._stack.add(id(obj))
+            try:
+                if isinstance(obj, dict):
+                    keys = [self._key(k, path) for k in obj]
+                    values = [self.encode(v, _join(path, k)) for k, v in obj.items()]
+                    node: dict[str, Any] = {"@": "dict", "keys": keys, "values": values}
+                    if isinstance(obj, OrderedDict):
+                        node["ordered"] = True
+                    return node
+                items = [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]
+                return items if isinstance(obj, list) else {"@": "tuple", "items": items}
+            finally:
+                self._stack.discard(id(obj))
+        hint = " (save model.state_dict() rather than the model)" if hasattr(obj, "state_dict") else ""
+        raise TypeError(
+            f"ember.save: cannot store an object of type {type(obj).__name__} at {_where(path)}{hint}; a checkpoint "
+            f"holds tensors, numbers, strings, None, dtypes, devices, and lists, tuples and dicts of these"
+        )
+
+    def _key(self, key: Any, path: str) -> Any:
+        if key is None or isinstance(key, bool | int | float | str | np.integer | np.floating):
+            return self.encode(key, path)
+        if isinstance(key, tuple):
+            return {"@": "tuple", "items": [self._key(k, path) for k in key]}
+        raise TypeError(
+            f"ember.save: cannot store a dict key of type {type(key).__name__} at {_where(path)}; "
+            f"keys must be strings, numbers, None or tuples of these"
+        )
+
+    def _tensor(self, t: Tensor, path: str) -> dict[str, Any]:
+        known = self._refs.get(id(t))
+        if known is not None:
+            return known
+        name = path or "tensor"
+        if name in self.arrays or name == "__metadata__":
+            n = 2
+            while f"{name}#{n}" in self.arrays:
+                n += 1
+            name = f"{name}#{n}"
+        arr = np.ascontiguousarray(t.detach().numpy()).reshape(t.shape)  # ascontiguousarray makes 0-d 1-d
+        if t.dtype is _dt.bfloat16:
+            arr = arr.view(np.uint16)
+        elif arr.dtype != t.dtype.numpy:  # pragma: no cover - a backend returned another host dtype
+            arr = arr.astype(t.dtype.numpy)
+        self.arrays[name] = arr
+        node = {
+            "@": "tensor",
+            "name": name,
+            "dtype": t.dtype.name,
+            "shape": list(t.shape),
+            "device": str(t.device),
+            "requires_grad": bool(t.requires_grad),
+            "crc32": zlib.crc32(arr.reshape(-1).view(np.uint8)) if arr.size else 0,
+        }
+        self._refs[id(t)] = node
+        self._keep.append(t)
+        return node
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _where(path: str) -> str:
+    return f"{path!r}" if path else "the top level"
+
+
+def save(obj: Any, f: PathLike | IO[bytes]) -> None:
+    """Save `obj` (state dicts, or nested dicts/lists/tuples of tensors and plain values) to `f`.
+
+    `f` is a path (written atomically: a crash never leaves a half-written file
+    there) or a binary file object. Tensors are copied to the host; their dtype,
+    device and requires_grad are kept, their gradients are not.
+    """
+    from safetensors import numpy as st_numpy
+
+    enc = _Encoder()
+    structure = enc.encode(obj, "")
+    text = json.dumps(structure, allow_nan=False, separators=(",", ":"))
+    metadata = {
+        _FORMAT_KEY: str(FORMAT_VERSION),
+        _STRUCTURE_KEY: text,
+        _CRC_KEY: str(zlib.crc32(text.encode())),
+    }
+    if isinstance(f, str | os.PathLike):
+        _atomic_save(enc.arrays, metadata, os.fspath(f))
+    elif hasattr(f, "write"):
+        f.write(st_numpy.save(enc.arrays, metadata=metadata))
+    else:
+        raise TypeError(f"ember.save: expected a path or a binary file object, got {type(f).__name__}")
+
+
+def _atomic_save(arrays: dict[str, np.ndarray], metadata: dict[str, str], path: str) -> None:
+    """Write to a temporary file in the target's directory, fsync it, then rename it over `path`."""
+    from safetensors import numpy as st_numpy
+
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never follow or clobber someone else's file; mode 0o666 lets the umask decide, as open() does
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    os.close(fd)
+    try:
+        st_numpy.save_file(arrays, tmp, metadata=metadata)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    if os.name != "posix":  # pragma: no cover
+        return
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on directories
+        pass
+    finally:
+        os.close(dfd)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def _looks_like_pickle(head: bytes) -> str | None:
+    if head[:4] == b"PK\x03\x04":
+        return "a zip archive (as torch.save writes)"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "a pickle"
+    return None
+
+
+def _read_header(data: bytes, size: int, source: str) -> tuple[dict[str, Any], int]:
+    """The safetensors header of a file of `size` bytes whose first bytes (the header at least) are `data`."""
+    head = bytes(data[:16])
+    kind = _looks_like_pickle(head)
+    if kind is not None:
+        raise SerializationError(
+            f"ember.load: {source} is {kind}, not an Ember checkpoint; Ember never unpickles files, because "
+            f"loading a pickle can run arbitrary code (convert it where you trust it: load it there and save "
+            f"its tensors with ember.save or safetensors)"
+        )
+    if size < 8:
+        raise SerializationError(
+            f"ember.load: {source} is not an Ember checkpoint or is truncated: it holds only {size} bytes"
+        )
+    n = struct.unpack("<Q", head[:8])[0]
+    if head[8:9] not in (b"{", b"") or not 2 <= n <= _MAX_HEADER:
+        raise SerializationError(
+            f"ember.load: {source} is not an Ember checkpoint (not a safetensors file: it starts with {head[:12]!r})"
+        )
+    if n > size - 8:
+        raise SerializationError(
+            f"ember.load: {source} is truncated: its header needs {n} bytes after the length, the file has {size - 8}"
+        )
+    try:
+        header = json.loads(bytes(data[8 : 8 + n]))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SerializationError(f"ember.load: {source} is corrupt: its header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise SerializationError(f"ember.load: {source} is corrupt: its header is not a JSON object")
+    return header, n
+
+
+def _check_header(header: dict[str, Any], n: int, size: int, source: str) -> Any:
+    """The decoded Ember structure of a parsed header; checks the format and that no data is missing."""
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or _FORMAT_KEY not in meta or _STRUCTURE_KEY not in meta:
+        raise SerializationError(
+            f"ember.load: {source} is a safetensors file but not an Ember checkpoint (its metadata has no "
+            f"{_FORMAT_KEY!r}); read its tensors with safetensors.numpy.load_file"
+        )
+    version, text = meta[_FORMAT_KEY], meta[_STRUCTURE_KEY]
+    if not isinstance(version, str) or not isinstance(text, str):
+        raise SerializationError(f"ember.load: {source} is corrupt: its Ember metadata are not strings")
+    if version != str(FORMAT_VERSION):
+        if version.isdigit() and int(version) > FORMAT_VERSION:
+            raise SerializationError(
+                f"ember.load: {source} was written in Ember checkpoint format {version}; this Ember reads format "
+                f"{FORMAT_VERSION}: upgrade ember-core"
+            )
+        raise SerializationError(f"ember.load: {source} is corrupt: unknown checkpoint format {version!r}")
+    end = 0
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            end = max(end, int(info["data_offsets"][1]))
+        except (TypeError, KeyError, IndexError, ValueError):
+            raise SerializationError(f"ember.load: {source} is corrupt: bad header entry for tensor {name!r}") from None
+    if 8 + n + end > size:
+        raise SerializationError(
+            f"ember.load: {source} is truncated: its tensors need {8 + n + end} bytes, the file has {size}"
+        )
+    if meta.get(_CRC_KEY) != str(zlib.crc32(text.encode())):
+        raise SerializationError(f"ember.load: {source} is corrupt: its structure fails its checksum")
+    try:
+        structure = json.loads(text)
+    except ValueError as exc:
+        raise SerializationError(f"ember.load: {source} is corrupt: its structure is not valid JSON ({exc})") from None
+    return structure
+
+
+class _Decoder:
+    """Rebuilds the saved object from its structure, reading each tensor once."""
+
+    def __init__(self, header: dict[str, Any], get_array: Any, map_location: MapLocation, source: str) -> None:
+        self.header = header
+        self.get_array = get_array
+        self.source = source
+        self.tensors: dict[str, Tensor] = {}
+        self.map_location = _map_fn(map_location)
+
+    def corrupt(self, what: str) -> SerializationError:
+        return SerializationError(f"ember.load: {self.source} is corrupt: {what}")
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, bool | int | float | str):
+            return node
+        if isinstance(node, list):
+            return [self.decode(v) for v in node]
+        if not isinstance(node, dict):
+            raise self.corrupt(f"unexpected structure node {node!r}")
+        tag = node.get("@")
+        try:
+            if tag == "tensor":
+                return self._tensor(node)
+            if tag == "tuple":
+                return tuple(self.decode(v) for v in node["items"])
+            if tag == "dict":
+                keys, values = node["keys"], node["values"]
+                if len(keys) != len(values):
+                    raise self.corrupt("a dict with different numbers of keys and values")
+                pairs = ((self.decode(k), self.decode(v)) for k, v in zip(keys, values))
+                return OrderedDict(pairs) if node.get("ordered") else dict(pairs)
+            if tag == "float":
+                return float(node["value"])
+            if tag == "dtype":
+                return _dt.as_dtype(node["name"])
+            if tag == "device":
+                return Device(node["name"])
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, SerializationError):
+                raise
+            raise self.corrupt(f"bad {tag!r} entry in the structure ({type(exc).__name__}: {exc})") from None
+        raise self.corrupt(f"unknown structure tag {tag!r}")
+
+    def _tensor(self, node: dict[str, Any]) -> Tensor:
+        name = node["name"]
+        if name in self.tensors:
+            return self.tensors[name]
+        if name not in self.header or name == "__metadata__":
+            raise self.corrupt(f"the structure names a tensor {name!r} that the file does not hold")
+        dtype = _dt.as_dtype(node["dtype"])
+        shape = tuple(int(s) for s in node["shape"])
+        try:
+            arr = self.get_array(name)
+        except Exception as exc:
+            raise self.corrupt(f"cannot read tensor {name!r} ({exc})") from None
+        stored = np.dtype(np.uint16) if dtype is _dt.bfloat16 else dtype.numpy
+        if arr.dtype != stored or tuple(arr.shape) != shape:
+            raise self.corrupt(
+                f"tensor {name!r} is stored as {arr.dtype}{list(arr.shape)}, its entry says {dtype.name}{list(shape)}"
+            )
+        if not arr.flags.writeable or not arr.flags.c_contiguous:
+            arr = np.array(arr, copy=True)
+        if arr.size and zlib.crc32(arr.reshape(-1).view(np.uint8)) != node.get("crc32"):
+            raise self.corrupt(f"the data of tensor {name!r} fails its checksum")
+        if dtype is _dt.bfloat16:
+            arr = arr.view(dtype.numpy)
+        device = self.map_location(node["device"])
+        try:
+            t = as_tensor(arr, dtype=dtype, device=device)
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"ember.load: cannot put tensor {name!r} of {self.source} on {device}: {exc} "
+                f"(pass map_location='cpu', or another device, to ember.load)"
+            ) from exc
+        if node.get("requires_grad"):
+            t.requires_grad_(True)
+        self.tensors[name] = t
+        return t
+
+
+def _map_fn(map_location: MapLocation) -> Any:
+    if map_location is None:
+        return lambda saved: saved
+    if isinstance(map_location, str | Device):
+        target = str(Device(map_location))
+        return lambda saved: target
+    if isinstance(map_location, dict):
+        table = {str(Device(k)): str(Device(v)) for k, v in map_location.items()}
+        return lambda saved: table.get(str(Device(saved)), saved)
+    raise TypeError(
+        f"ember.load: map_location must be None, a device (string or ember.device) or a dict from saved to new "
+        f"devices, got {type(map_location).__name__}"
+    )
+
+
+def load(f: PathLike | IO[bytes], map_location: MapLocation = None, *, weights_only: bool = True) -> Any:
+    """Load an object saved by `ember.save` from a path or a binary file object.
+
+    `map_location` puts the tensors on another device: a device (``"cpu"``) for
+    all, or a dict from saved device to new one (``{"cuda:0": "cpu"}``). Nothing
+    in the file is executed; `weights_only` is accepted for PyTorch compatibility
+    and must stay True (Ember has no pickle-based loading).
+    """
+    if not weights_only:
+        raise ValueError("ember.load: weights_only=False is not supported; Ember checkpoints never hold pickles")
+    _map_fn(map_location)  # fail early on a bad map_location
+    if isinstance(f, str | os.PathLike):
+        path = os.fspath(f)
+        source = f"file {path!r}"
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(8)
+            if len(data) == 8:
+                n = struct.unpack("<Q", data)[0]
+                data += fh.read(min(n, _MAX_HEADER, max(size - 8, 0)))
+        header, n = _read_header(data, size, source)
+        structure = _check_header(header, n, size, source)
+        with _open_safetensors(path, source) as handle:
+            return _Decoder(header, handle.get_tensor, map_location, source).decode(structure)
+    if not hasattr(f, "read"):
+        raise TypeError(f"ember.load: expected a path or a binary file object, got {type(f).__name__}")
+    source = f"file {getattr(f, 'name', '<stream>')!r}"
+    data = f.read()
+    header, n = _read_header(data, len(data), source)
+    structure = _check_header(header, n, len(data), source)
+    return _Decoder(header, _bytes_arrays(data, source).__getitem__, map_location, source).decode(structure)
+
+
+def _open_safetensors(path: str, source: str) -> Any:
+    """The file opened by safetensors (memory-mapped; it validates the layout), a context manager."""
+    from safetensors import safe_open
+
+    try:
+        return safe_open(path, framework="numpy")
+    except Exception as exc:  # safetensors' own validation: offsets, sizes, dtypes
+        raise SerializationError(f"ember.load: {source} is corrupt: {exc}") from None
+
+
+def _bytes_arrays(data: bytes, source: str) -> dict[str, np.ndarray]:
+    from safetensors import numpy as st_numpy
+
+    try:
+        return st_numpy.load(data)
+    except Exception as exc:  # safetensors' own validation: offsets, sizes, dtypes
+        raise SerializationError(f"ember.load: {source} is corrupt: {exc}") from None

@@ -1,0 +1,69 @@
+"""`Adadelta`: step sizes from running averages of squared gradients and squared updates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ember
+
+from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """Adadelta, PyTorch's algorithm (Zeiler, 2012).
+
+    With ``g = grad + weight_decay * p`` (grad negated first when `maximize`)::
+
+        v     = rho * v + (1 - rho) * g * g
+        delta = sqrt(u + eps) / sqrt(v + eps) * g
+        u     = rho * u + (1 - rho) * delta * delta
+        p     = p - lr * delta
+
+    Per-parameter state: ``step``, ``square_avg`` (v) and ``acc_delta`` (u).
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_lr(group["lr"])
+        check_hyper(0.0 <= group["rho"] <= 1.0, "rho value", group["rho"])
+        check_hyper(group["eps"] >= 0.0, "epsilon value", group["eps"])
+        check_hyper(group["weight_decay"] >= 0.0, "weight_decay value", group["weight_decay"])
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
+        loss = self._eval_closure(closure)
+        with ember.no_grad():
+            for group in self.param_groups:
+                lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+                for p, g in self._grads(group):
+                    state = self.state[p]
+                    if not state:
+                        state["step"] = 0
+                        state["square_avg"] = ember.zeros_like(p)
+                        state["acc_delta"] = ember.zeros_like(p)
+                    state["step"] += 1
+                    if weight_decay != 0:
+                        g = g.add(p, alpha=weight_decay)
+                    square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+                    square_avg.mul_(rho).add_(g * g, alpha=1 - rho)
+                    std = square_avg.add(eps).sqrt_()
+                    delta = acc_delta.add(eps).sqrt_().div_(std).mul_(g)
+                    acc_delta.mul_(rho).add_(delta * delta, alpha=1 - rho)
+                    p.add_(delta, alpha=-lr)
+        return loss

@@ -1,0 +1,141 @@
+"""Optimizer state dicts: PyTorch's layout, and a restored optimizer continues exactly as the original."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import ember
+import ember.optim as optim
+
+OPTIMIZERS = {
+    "sgd": lambda groups: optim.SGD(groups, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adam": lambda groups: optim.Adam(groups, lr=0.05, amsgrad=True),
+    "adamw": lambda groups: optim.AdamW(groups, lr=0.05, betas=(0.8, 0.95)),
+    "rmsprop": lambda groups: optim.RMSprop(groups, lr=0.01, momentum=0.5, centered=True),
+    "adagrad": lambda groups: optim.Adagrad(groups, lr=0.1, lr_decay=0.01),
+    "adadelta": lambda groups: optim.Adadelta(groups, lr=0.5),
+}
+
+
+def _params(device: str) -> list[ember.Tensor]:
+    rng = np.random.default_rng(1)
+    return [ember.tensor(rng.standard_normal(s).astype(np.float32), device=device, requires_grad=True)
+            for s in ((4, 3), (3,), (2, 2))]  # fmt: skip
+
+
+def _groups(params: list[ember.Tensor]) -> list[dict]:
+    return [{"params": params[:2]}, {"params": params[2:], "lr": 0.02}]
+
+
+def _train(opt: optim.Optimizer, params: list[ember.Tensor], steps: int, start: int = 0) -> None:
+    for k in range(start, start + steps):
+        opt.zero_grad()
+        loss = None
+        for i, p in enumerate(params):
+            term = ((p - 0.1 * (i + k)) ** 2).sum() + (p * p * p).sum() * 0.1
+            loss = term if loss is None else loss + term
+        loss.backward()
+        opt.step()
+
+
+def _clone(params: list[ember.Tensor]) -> list[ember.Tensor]:
+    return [p.detach().clone().requires_grad_() for p in params]
+
+
+def test_state_dict_layout_is_pytorchs(device: str) -> None:
+    params = _params(device)
+    opt = optim.Adam(_groups(params), lr=0.05)
+    _train(opt, params, 1)
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert [g["lr"] for g in sd["param_groups"]] == [0.05, 0.02]
+    assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert sorted(sd["state"]) == [0, 1, 2]
+    assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"} and sd["state"][0]["step"] == 1
+    assert sd["state"][2]["exp_avg"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("via_file", [False, True], ids=["in-memory", "ember.save"])
+def test_round_trip_continues_identically(device: str, name: str, via_file: bool) -> None:
+    make = OPTIMIZERS[name]
+    params = _params(device)
+    opt = make(_groups(params))
+    _train(opt, params, 3)
+
+    twin_params = _clone(params)
+    twin = make(_groups(twin_params))
+    state = opt.state_dict()
+    if via_file:
+        buf = io.BytesIO()
+        ember.save(state, buf)
+        buf.seek(0)
+        state = ember.load(buf, map_location=device)
+    twin.load_state_dict(state)
+
+    _train(opt, params, 3, start=3)
+    _train(twin, twin_params, 3, start=3)
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_loaded_state_is_copied_not_shared(device: str) -> None:
+    params = _params(device)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    _train(opt, params, 2)
+    twin = optim.SGD(_clone(params), lr=0.1, momentum=0.9)
+    twin.load_state_dict(opt.state_dict())
+    before = opt.state[params[0]]["momentum_buffer"].numpy().copy()
+    _train(twin, twin.param_groups[0]["params"], 2)
+    np.testing.assert_array_equal(opt.state[params[0]]["momentum_buffer"].numpy(), before)
+
+
+def test_load_state_dict_takes_saved_hyperparameters_and_keeps_own_params(device: str) -> None:
+    params = _params(device)
+    opt = optim.SGD(_groups(params), lr=0.1)
+    sd = opt.state_dict()
+    sd["param_groups"][1]["lr"] = 0.5
+    other = _clone(params)
+    twin = optim.SGD(_groups(other), lr=0.1)
+    twin.load_state_dict(sd)
+    assert twin.param_groups[1]["lr"] == 0.5
+    assert twin.param_groups[1]["params"][0] is other[2]
+
+
+def test_pytorch_style_tensor_step_is_accepted(device: str) -> None:
+    params = _params(device)
+    opt = optim.Adam(params)
+    _train(opt, params, 2)
+    sd = opt.state_dict()
+    for s in sd["state"].values():
+        s["step"] = ember.tensor(float(s["step"]))  # what torch.optim.Adam stores
+    twin = optim.Adam(_clone(params))
+    twin.load_state_dict(sd)
+    assert twin.state[twin.param_groups[0]["params"][0]]["step"] == 2
+
+
+def test_state_follows_the_parameters_dtype(device: str, backend) -> None:
+    if ember.float64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name} has no float64")
+    p = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    opt = optim.Adam([p])
+    _train(opt, [p], 1)
+    q = ember.tensor([1.0, 2.0], dtype=ember.float64, device=device, requires_grad=True)
+    twin = optim.Adam([q])
+    twin.load_state_dict(opt.state_dict())
+    assert twin.state[q]["exp_avg"].dtype is ember.float64
+
+
+def test_mismatched_state_dicts_are_refused(device: str) -> None:
+    params = _params(device)
+    opt = optim.SGD(_groups(params), lr=0.1)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        optim.SGD(params, lr=0.1).load_state_dict(opt.state_dict())
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        optim.SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1).load_state_dict(opt.state_dict())
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
