@@ -288,6 +288,100 @@ def random_bits(seed: int, offset: int, n: int, index: int) -> np.ndarray:
     return philox4x32(seed, offset, n)
 
 
+# -- convolution and pooling (composite overrides) ------------------------------
+def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+             out_hw: tuple[int, int]) -> np.ndarray:  # fmt: skip
+    """A read-only (N, C, kh, kw, OH, OW) view of the sliding windows of the padded `xp`."""
+    sn, sc, sh, sw = xp.strides
+    shape = (xp.shape[0], xp.shape[1], kernel[0], kernel[1], out_hw[0], out_hw[1])
+    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
+    return np.lib.stride_tricks.as_strided(xp, shape, strides, writeable=False)
+
+
+def _pad2(x: np.ndarray, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> np.ndarray:
+    if not (padding[0] or padding[1] or extra[0] or extra[1]):
+        return x
+    widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
+    return np.pad(x, widths, constant_values=value)
+
+
+def _conv_out(hw: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+              dilation: tuple[int, int], ceil_mode: bool = False) -> tuple[int, int]:  # fmt: skip
+    from ember.ops.convolution import conv_out_size
+
+    return (
+        conv_out_size(hw[0], kernel[0], stride[0], padding[0], dilation[0], ceil_mode),
+        conv_out_size(hw[1], kernel[1], stride[1], padding[1], dilation[1], ceil_mode),
+    )
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, stride: Any, padding: Any, dilation: Any, groups: int) -> np.ndarray:
+    """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L)."""
+    n, c = x.shape[:2]
+    o, cg, kh, kw = w.shape
+    oh, ow = _conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
+    cols = _windows(_pad2(x, padding), (kh, kw), stride, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)
+    out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+    return out.reshape(n, o, oh, ow)
+
+
+def conv2d_input_grad(g: np.ndarray, w: np.ndarray, input_hw: Any, stride: Any, padding: Any, dilation: Any,
+                      groups: int) -> np.ndarray:  # fmt: skip
+    """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input."""
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    h, wd = input_hw
+    wm = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
+    cols = np.matmul(wm, g.reshape(n, groups, o // groups, oh * ow)).reshape(n, groups * cg, kh, kw, oh, ow)
+    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+    out = np.zeros((n, groups * cg, hp, wp), dtype=g.dtype)
+    for i in range(kh):
+        r = i * dilation[0]
+        for j in range(kw):
+            q = j * dilation[1]
+            out[:, :, r : r + stride[0] * (oh - 1) + 1 : stride[0], q : q + stride[1] * (ow - 1) + 1 : stride[1]] += cols[
+                :, :, i, j
+            ]
+    if padding[0] or padding[1]:
+        out = np.ascontiguousarray(out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd])
+    return out
+
+
+def conv2d_weight_grad(x: np.ndarray, g: np.ndarray, kernel_hw: Any, stride: Any, padding: Any, dilation: Any,
+                       groups: int) -> np.ndarray:  # fmt: skip
+    """sum over n and output positions of g times the windows of x: one tensordot (GEMM) per group."""
+    c = x.shape[1]
+    o, oh, ow = g.shape[1:]
+    win = _windows(_pad2(x, padding), tuple(kernel_hw), stride, dilation, (oh, ow))
+    if groups == 1:
+        return np.tensordot(g, win, axes=([0, 2, 3], [0, 4, 5]))
+    cg, og = c // groups, o // groups
+    parts = [
+        np.tensordot(g[:, k * og : (k + 1) * og], win[:, k * cg : (k + 1) * cg], axes=([0, 2, 3], [0, 4, 5]))
+        for k in range(groups)
+    ]
+    return np.concatenate(parts, axis=0)
+
+
+def max_pool2d(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               ceil_mode: bool) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    n, c, h, w = x.shape
+    kh, kw = kernel_size
+    oh, ow = _conv_out(x.shape[2:], (kh, kw), stride, padding, dilation, ceil_mode)
+    extra = (
+        max(0, (oh - 1) * stride[0] + dilation[0] * (kh - 1) + 1 - h - 2 * padding[0]),
+        max(0, (ow - 1) * stride[1] + dilation[1] * (kw - 1) + 1 - w - 2 * padding[1]),
+    )
+    xp = _pad2(x, padding, extra, float("-inf"))
+    win = _windows(xp, (kh, kw), stride, dilation, (oh, ow)).transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, kh * kw)
+    arg = win.argmax(-1)
+    vals = np.take_along_axis(win, arg[..., None], -1)[..., 0]
+    ki, kj = np.divmod(arg, kw)
+    row = (np.arange(oh) * stride[0] - padding[0])[:, None] + ki * dilation[0]
+    col = (np.arange(ow) * stride[1] - padding[1])[None, :] + kj * dilation[1]
+    return vals, (row * w + col).astype(np.int64, copy=False)
+
+
 def _cmp(fn: Kernel) -> Kernel:
     def kernel(a: Any, b: Any) -> np.ndarray:
         with np.errstate(invalid="ignore"):
@@ -328,6 +422,8 @@ KERNELS: dict[str, Kernel] = {
     "matmul": matmul, "argsort": argsort, "random_bits": random_bits,
     # composite overrides
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+    "conv2d": conv2d, "conv2d_input_grad": conv2d_input_grad, "conv2d_weight_grad": conv2d_weight_grad,
+    "max_pool2d": max_pool2d,
 }  # fmt: skip
 
 

@@ -75,15 +75,15 @@ def wrap(data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Ten
 def needs_grad(*xs: Any) -> bool:
     if not _state.enabled:
         return False
-    for x in xs:
-        if type(x) is Tensor and (x._requires_grad or x._base is not None and tracked(x)):
+    for x in xs:  # isinstance: a Tensor subclass (ember.nn.Parameter) is tracked too
+        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
             return True
     return False
 
 
 def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
     """Attach a node for `op` to its output(s), if any input requires grad."""
-    if type(out) is Tensor:
+    if isinstance(out, Tensor):
         node = Node(op.name, op.vjp, inputs, args, op.save_inputs, 1)  # type: ignore[arg-type]
         if out._dtype.is_floating_point:
             out._requires_grad = True
@@ -104,8 +104,8 @@ def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: 
 
 def maybe_record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
     if _state.enabled:
-        for x in inputs:
-            if type(x) is Tensor and (x._requires_grad or x._base is not None and tracked(x)):
+        for x in inputs:  # isinstance: a Tensor subclass (ember.nn.Parameter) is tracked too
+            if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
                 if not op.differentiable:
                     return
                 record(op, inputs, out, args)

@@ -1,0 +1,937 @@
+"""`ember.nn.functional`: the functions behind every layer and loss, with PyTorch's signatures.
+
+Everything here is written in ember ops, so it runs on every backend; convolution and
+max pooling go through core's overridable composites (`ember.ops.convolution`,
+`ember.ops.pooling`), which a backend may replace with faster kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import ember
+from ember import Tensor
+from ember.ops import convolution as _conv
+from ember.ops import pooling as _pool
+
+__all__ = [
+    # linear and activations
+    "linear", "bilinear", "relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax",
+    "log_softmax", "softmin", "softplus", "hardtanh", "relu6", "mish", "logsigmoid", "glu",
+    # convolution, pooling, shape
+    "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "unfold", "pad", "one_hot", "embedding",
+    # normalisation and dropout
+    "batch_norm", "layer_norm", "group_norm", "normalize", "dropout",
+    # attention
+    "scaled_dot_product_attention",
+    # losses
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div",
+]  # fmt: skip
+
+
+def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+        return tuple(int(x) for x in v)
+    return (int(v),) * n
+
+
+def _check_dim(fn: str, x: Tensor, allowed: Sequence[int], layout: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}: expected a Tensor input, got {type(x).__name__}")
+    if x.ndim not in allowed:
+        want = " or ".join(str(a) for a in allowed)
+        raise ValueError(f"{fn}: expected a {want}-D input {layout}, got a {x.ndim}-D input of shape {tuple(x.shape)}")
+
+
+def _float_input(fn: str, x: Tensor) -> None:
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{fn}: expected a floating-point input, got dtype {x.dtype.name}")
+
+
+# -- linear ---------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input @ weight.T + bias``; input (*, in_features), weight (out_features, in_features)."""
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(
+            f"linear: expected input with last dimension {weight.shape[-1]} (in_features), "
+            f"got input of shape {tuple(input.shape)}"
+        )
+    out = input @ weight.mT if weight.ndim == 2 else input @ weight
+    return out + bias if bias is not None else out
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_k = x1 W_k x2 + b_k``; weight (out, in1, in2)."""
+    out_f, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2 or input1.shape[:-1] != input2.shape[:-1]:
+        raise ValueError(
+            f"bilinear: expected inputs (*, {in1}) and (*, {in2}) with the same leading dims, "
+            f"got {tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
+    lead = input1.shape[:-1]
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    t = (x1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    y = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*lead, out_f)
+
+
+# -- activations ----------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    return input.relu_()
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    out = ember.where(input > 0, input, input * negative_slope)
+    return input.copy_(out) if inplace else out
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    out = ember.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+    return input.copy_(out) if inplace else out
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    if approximate == "none":
+        return input * (ember.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * (inner.tanh() + 1) * 0.5
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    out = input * input.sigmoid()
+    return input.copy_(out) if inplace else out
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    out = input * softplus(input).tanh()
+    return input.copy_(out) if inplace else out
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return input.sigmoid()
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return -softplus(-input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return input.tanh()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """``log(1 + exp(beta x)) / beta``, linear above `threshold`; never overflows."""
+    z = input * beta if beta != 1 else input
+    soft = z.relu() + (-z.abs()).exp().log1p()
+    if beta != 1:
+        soft = soft / beta
+    return ember.where(z > threshold, input, soft)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    if input.shape[dim] % 2:
+        raise ValueError(f"glu: dimension {dim} of size {input.shape[dim]} is not even")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def _softmax_dim(ndim: int) -> int:
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    return ember.softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    return ember.softmax(-input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    return ember.log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1 / p)
+    return input / norm.clamp(min=eps)
+
+
+# -- dropout --------------------------------------------------------------------------
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero each element with probability `p` and scale the rest by 1/(1-p) (identity when not training)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        keep = (ember.rand(*input.shape, device=input.device) >= p).to(input.dtype)
+        out = input * keep * (1.0 / (1.0 - p))
+    return input.copy_(out) if inplace else out
+
+
+# -- padding, one-hot, embedding ----------------------------------------------------------
+def _index_pad(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tensor:
+    n = x.shape[dim]
+    idx = list(range(-before, n + after))
+    if mode == "replicate":
+        idx = [min(max(i, 0), n - 1) for i in idx]
+    elif mode == "reflect":
+        if before >= n or after >= n:
+            raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the input size {n}")
+        idx = [-i if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in idx]
+    elif mode == "circular":
+        if before > n or after > n:
+            raise ValueError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
+        idx = [i % n for i in idx]
+    return x.index_select(dim, ember.tensor(idx, device=x.device))
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``, last dim first.
+
+    Modes 'constant' (negative widths crop), 'reflect', 'replicate', 'circular'.
+    """
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for {input.ndim}-D")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', 'replicate' or 'circular'")
+    x = input
+    for k in range(len(pad) // 2):
+        dim = input.ndim - 1 - k
+        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        if before == 0 and after == 0:
+            continue
+        if mode != "constant":
+            x = _index_pad(x, dim, before, after, mode)
+            continue
+        if before < 0 or after < 0:  # negative widths crop
+            n = x.shape[dim]
+            key = [slice(None)] * x.ndim
+            key[dim] = slice(max(-before, 0), n - max(-after, 0))
+            x = x[tuple(key)]
+            before, after = max(before, 0), max(after, 0)
+        parts = []
+        fill = 0.0 if value is None else value
+        for width in (before, after):
+            shape = list(x.shape)
+            shape[dim] = width
+            parts.append(ember.full(tuple(shape), fill, dtype=x.dtype, device=x.device) if width else None)
+        x = ember.cat([t for t in (parts[0], x, parts[1]) if t is not None], dim)
+    return x
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding along a new last dim."""
+    if tensor.dtype.is_floating_point or tensor.dtype is ember.bool_:
+        raise TypeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype.name}")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+    if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values outside it")
+    classes = ember.arange(num_classes, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
+def embedding(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of `weight` picked by the integer `input`; the row at `padding_idx` gets no gradient."""
+    if input.dtype.is_floating_point or input.dtype is ember.bool_:
+        raise TypeError(f"embedding: expected an integer index tensor, got dtype {input.dtype.name}")
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
+    n = weight.shape[0]
+    if input.numel() and (int(input.min().item()) < -n or int(input.max().item()) >= n):
+        raise IndexError(f"embedding: index out of range: indices must be in [0, {n}) for {n} embeddings")
+    idx = input.reshape(-1)
+    out = weight[idx]
+    if padding_idx is not None and weight.requires_grad:
+        keep = (idx != (padding_idx % n)).unsqueeze(-1)
+        out = ember.where(keep, out, out.detach())
+    return out.reshape(*input.shape, weight.shape[1])
+
+
+# -- convolution ------------------------------------------------------------------------
+def _same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Per spatial dim: (symmetric part, extra on the right) of 'same' padding."""
+    sym, extra = [], []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        sym.append(total // 2)
+        extra.append(total - 2 * (total // 2))
+    return sym, extra
+
+
+def _conv_checks(fn: str, x: Tensor, weight: Tensor, groups: int, nd: int) -> bool:
+    """Check input rank and channels; returns True when the input is unbatched."""
+    layout = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+    _check_dim(fn, x, (nd + 1, nd + 2), layout)
+    _float_input(fn, x)
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{fn}: expected a {nd + 2}-D weight, got shape {tuple(weight.shape)}")
+    c = x.shape[-nd - 1]
+    want = weight.shape[1] * groups
+    if c != want:
+        raise ValueError(
+            f"{fn}: expected input of shape {tuple(x.shape)} to have {want} channels "
+            f"(weight {tuple(weight.shape)}, groups={groups}), but got {c} channels instead"
+        )
+    if weight.shape[0] % groups:
+        raise ValueError(f"{fn}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+    if x.device != weight.device:
+        raise RuntimeError(f"{fn}: input is on {x.device} but the weight is on {weight.device}; move one with .to()")
+    return x.ndim == nd + 1
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation of (N, C, H, W) with weight (O, C/groups, kh, kw); padding an int, pair, 'valid' or 'same'."""
+    unbatched = _conv_checks("conv2d", input, weight, groups, 2)
+    x = input.unsqueeze(0) if unbatched else input
+    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+            sym, extra = _same_padding(weight.shape[2:], dilation)
+            if any(extra):
+                x = _conv.pad2d(x, 0, extra[0], 0, extra[1])
+            pads = (sym[0], sym[1])
+        else:
+            raise ValueError(f"conv2d: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    else:
+        pads = _pair(padding, 2, "padding")
+    k = weight.shape[2:]
+    for i in range(2):
+        if x.shape[2 + i] + 2 * pads[i] < dilation[i] * (k[i] - 1) + 1:
+            raise ValueError(
+                f"conv2d: input size {tuple(x.shape[2:])} (padded {pads}) is smaller than the kernel "
+                f"{tuple(k)} (dilation {dilation})"
+            )
+    out = _conv.conv2d(x, weight.to(x.dtype), stride, pads, dilation, groups)
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation of (N, C, L) with weight (O, C/groups, k): conv2d on a height-1 image."""
+    unbatched = _conv_checks("conv1d", input, weight, groups, 1)
+    x = input.unsqueeze(0) if unbatched else input
+    pad2: Any = padding if isinstance(padding, str) else (0, _pair(padding, 1, "padding")[0])
+    out = conv2d(
+        x.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        (1, _pair(stride, 1, "stride")[0]),
+        pad2,
+        (1, _pair(dilation, 1, "dilation")[0]),
+        groups,
+    ).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """Transposed 2-D convolution (the adjoint of conv2d); weight (C_in, C_out/groups, kh, kw)."""
+    _check_dim("conv_transpose2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    _float_input("conv_transpose2d", input)
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    if x.shape[1] != weight.shape[0]:
+        raise ValueError(
+            f"conv_transpose2d: expected input of shape {tuple(input.shape)} to have {weight.shape[0]} channels "
+            f"(weight {tuple(weight.shape)}), but got {x.shape[1]} channels instead"
+        )
+    s, p, op, d = (_pair(v, 2, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
+    for i in range(2):
+        if op[i] >= max(s[i], d[i]):
+            raise ValueError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
+    k = weight.shape[2:]
+    hw = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
+    out = _conv.conv2d_input_grad(x, weight.to(x.dtype), hw, s, p, d, groups)
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
+    """Sliding local blocks of (N, C, H, W) as columns (N, C*kh*kw, L) (im2col)."""
+    _check_dim("unfold", input, (4,), "(N, C, H, W)")
+    k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
+    oh = _conv.conv_out_size(input.shape[2], k[0], s[0], p[0], d[0])
+    ow = _conv.conv_out_size(input.shape[3], k[1], s[1], p[1], d[1])
+    cols = _conv.im2col(input, k, s, p, d, (oh, ow))  # type: ignore[arg-type]
+    n, c = input.shape[:2]
+    return cols.reshape(n, c * k[0] * k[1], oh * ow)
+
+
+# -- pooling ------------------------------------------------------------------------------
+def _pool_args(fn: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> tuple[tuple[int, ...], ...]:
+    k = _pair(kernel_size, 2, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _pair(stride, 2, "stride")
+    p = _pair(padding, 2, "padding")
+    d = _pair(dilation, 2, "dilation")
+    for i in range(2):
+        if p[i] > k[i] // 2:
+            raise ValueError(f"{fn}: padding should be at most half of the effective kernel size, got padding={p}, kernel_size={k}")
+        if k[i] <= 0 or s[i] <= 0 or d[i] <= 0:
+            raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
+    return k, s, p, d
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Window maxima over (N, C, H, W) or (C, H, W); with `return_indices`, also flat H*W positions."""
+    _check_dim("max_pool2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    _float_input("max_pool2d", input)
+    k, s, p, d = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    for i in range(2):
+        if _conv.conv_out_size(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) <= 0:
+            raise ValueError(f"max_pool2d: input {tuple(input.shape)} is too small for kernel {k} (dilation {d})")
+    out, idx = _pool.max_pool2d_with_indices(x, k, s, p, d, ceil_mode)  # type: ignore[arg-type]
+    if unbatched:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return (out, idx) if return_indices else out
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    _check_dim("max_pool1d", input, (2, 3), "(N, C, L) or (C, L)")
+    one = lambda v: (1, _pair(v, 1)[0])  # noqa: E731
+    stride2 = None if stride is None else one(stride)
+    out = max_pool2d(input.unsqueeze(-2), one(kernel_size), stride2, one(padding), one(dilation), ceil_mode, True)
+    vals, idx = out[0].squeeze(-2), out[1].squeeze(-2)
+    return (vals, idx) if return_indices else vals
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Window means over (N, C, H, W) or (C, H, W): a depthwise convolution with a constant kernel."""
+    _check_dim("avg_pool2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    _float_input("avg_pool2d", input)
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported yet")
+    k, s, p, _ = _pool_args("avg_pool2d", kernel_size, stride, padding)
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    n, c, h, w = x.shape
+    if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
+        raise ValueError(f"avg_pool2d: input {tuple(input.shape)} is too small for kernel {k} (padding {p})")
+    if k == s and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:  # non-overlapping tiles: a reshape and a sum
+        out = x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).sum((3, 5))
+    else:
+        ones = ember.ones(c, 1, k[0], k[1], dtype=x.dtype, device=x.device)
+        out = _conv.conv2d(x, ones, s, p, (1, 1), c)
+    if divisor_override is not None:
+        out = out / divisor_override
+    elif count_include_pad or p == (0, 0):
+        out = out / (k[0] * k[1])
+    else:
+        ones = ember.ones(1, 1, h, w, dtype=x.dtype, device=x.device)
+        counts = _conv.conv2d(ones, ember.ones(1, 1, k[0], k[1], dtype=x.dtype, device=x.device), s, p, (1, 1), 1)
+        out = out / counts
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    _check_dim("avg_pool1d", input, (2, 3), "(N, C, L) or (C, L)")
+    one = lambda v: (1, _pair(v, 1)[0])  # noqa: E731
+    stride2 = None if stride is None else one(stride)
+    return avg_pool2d(input.unsqueeze(-2), one(kernel_size), stride2, one(padding), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """Means over PyTorch's adaptive bins (start = floor(i*H/OH), end = ceil((i+1)*H/OH))."""
+    _check_dim("adaptive_avg_pool2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    _float_input("adaptive_avg_pool2d", input)
+    h, w = input.shape[-2:]
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh, ow = (h if size[0] is None else int(size[0])), (w if size[1] is None else int(size[1]))
+    if oh <= 0 or ow <= 0:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    if h % oh == 0 and w % ow == 0:
+        lead = input.shape[:-2]
+        return input.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))
+    rows = []
+    for r0, r1 in _adaptive_bins(h, oh):
+        cols = [input[..., r0:r1, c0:c1].mean((-2, -1)) for c0, c1 in _adaptive_bins(w, ow)]
+        rows.append(ember.stack(cols, -1))
+    return ember.stack(rows, -2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
+    _check_dim("adaptive_avg_pool1d", input, (2, 3), "(N, C, L) or (C, L)")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, output_size)).squeeze(-2)
+
+
+# -- normalisation ----------------------------------------------------------------------------
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over every dim but the channel dim 1; in training, batch statistics (and the running
+    ones updated in place with `momentum`), else the running statistics."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
+    c = input.shape[1]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    axes = (0, *range(2, input.ndim))
+    if training:
+        count = input.numel() // c
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
+        mean = input.mean(axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with ember.no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach().reshape(c).to(running_mean.dtype) * momentum)
+                unbiased = var.detach().reshape(c) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
+        out = centered * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
+        scale = (running_var.to(input.dtype) + eps).rsqrt().reshape(shape)
+        out = (input - running_mean.to(input.dtype).reshape(shape)) * scale
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the trailing dims `normalized_shape` (biased variance)."""
+    shape = tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape) :]) != shape or input.ndim < len(shape):
+        raise ValueError(
+            f"layer_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {tuple(input.shape)}"
+        )
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(axes, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(axes, keepdim=True)
+    out = centered * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each of `num_groups` channel groups of (N, C, *) over its channels and positions."""
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input with at least 2 dims (N, C, *), got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise ValueError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
+    x = input.reshape(n, num_groups, -1)
+    mean = x.mean(2, keepdim=True)
+    centered = x - mean
+    var = (centered * centered).mean(2, keepdim=True)
+    out = (centered * (var + eps).rsqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+# -- attention ----------------------------------------------------------------------------------
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> Tensor:
+    """``softmax(q k^T * scale + mask) v`` over (..., L, E), (..., S, E), (..., S, Ev).
+
+    A bool `attn_mask` marks the positions that may be attended (True = take part); a float one is added.
+    """
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"scaled_dot_product_attention: query (..., L, E) {tuple(query.shape)}, key (..., S, E) "
+            f"{tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} do not fit together"
+        )
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.mT) * s
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal, not both")
+        lq, lk = query.shape[-2], key.shape[-2]
+        attn_mask = ember.ones(lq, lk, dtype=ember.bool_, device=query.device).tril()
+    if attn_mask is not None:
+        if attn_mask.dtype is ember.bool_:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = ember.softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
+
+
+# -- losses ---------------------------------------------------------------------------------------
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else ("mean" if size_average else "sum")
+
+
+def _check_reduction(fn: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; expected 'none', 'mean' or 'sum'")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{fn}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
+
+
+def _nll(
+    fn: str,
+    logp: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """The negative log-likelihood of class-index targets, from log-probabilities (N, C, *) or (C,)."""
+    if logp.ndim == 1:
+        if target.ndim != 0:
+            raise ValueError(f"{fn}: for an unbatched input of shape {tuple(logp.shape)}, expected a 0-D target, got {tuple(target.shape)}")
+        logp, target = logp.unsqueeze(0), target.unsqueeze(0)
+    n, c = logp.shape[:2]
+    if tuple(target.shape) != (n, *logp.shape[2:]):
+        raise ValueError(
+            f"{fn}: expected target of shape {(n, *logp.shape[2:])} for input of shape {tuple(logp.shape)}, "
+            f"got {tuple(target.shape)}"
+        )
+    if target.dtype.is_floating_point or target.dtype is ember.bool_:
+        raise TypeError(f"{fn}: expected class indices of an integer dtype (or probabilities for cross_entropy), got {target.dtype.name}")
+    if weight is not None and tuple(weight.shape) != (c,):
+        raise ValueError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
+    target = target.long()
+    valid = target != ignore_index
+    safe = ember.where(valid, target, 0)
+    if safe.numel():
+        lo, hi = int(safe.min().item()), int(safe.max().item())
+        if lo < 0 or hi >= c:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"{fn}: target {bad} is out of bounds: class indices must be in [0, {c - 1}] (or ignore_index={ignore_index})")
+    picked = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)  # (N, *)
+    validf = valid.to(logp.dtype)
+    w = validf if weight is None else weight.to(logp.dtype)[safe] * validf
+    loss = picked * w
+    if label_smoothing > 0.0:
+        wc = (1, c) + (1,) * (logp.ndim - 2)
+        smooth = -(logp * weight.to(logp.dtype).reshape(wc)).sum(1) if weight is not None else -logp.sum(1)
+        smooth = smooth * validf
+    if reduction == "none":
+        out = loss
+        if label_smoothing > 0.0:
+            out = loss * (1 - label_smoothing) + smooth * (label_smoothing / c)
+        return out
+    denom = w.sum() if reduction == "mean" else None
+    total = loss.sum() / denom if denom is not None else loss.sum()
+    if label_smoothing > 0.0:
+        st = smooth.sum() / denom if denom is not None else smooth.sum()
+        total = total * (1 - label_smoothing) + st * (label_smoothing / c)
+    return total
+
+
+def nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of class-index targets given log-probabilities (N, C, *)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("nll_loss", reduction)
+    return _nll("nll_loss", input, target, weight, ignore_index, reduction)
+
+
+def cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy of logits (N, C, *) or (C,) against class indices (N, *) or probabilities (N, C, *)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy: expected an input of at least 1 dimension (C,) or (N, C, *), got a 0-D tensor")
+    _float_input("cross_entropy", input)
+    cdim = 0 if input.ndim == 1 else 1
+    logp = ember.log_softmax(input, cdim)
+    if not target.dtype.is_floating_point:
+        return _nll("cross_entropy", logp, target, weight, ignore_index, reduction, label_smoothing)
+    # class probabilities
+    _check_same_shape("cross_entropy", input, target)
+    c = input.shape[cdim]
+    t = target.to(logp.dtype)
+    if label_smoothing > 0.0:
+        t = t * (1 - label_smoothing) + label_smoothing / c
+    prod = logp * t
+    if weight is not None:
+        prod = prod * weight.to(logp.dtype).reshape((c,) + (1,) * (input.ndim - cdim - 1))
+    loss = -prod.sum(cdim)
+    if reduction == "mean":
+        return loss.sum() / (input.numel() // c) if input.numel() else loss.sum() / 0.0
+    return _reduce(loss, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("mse_loss", reduction)
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("l1_loss", reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = (input - target).abs()
+    if beta == 0.0:
+        return _reduce(d, reduction)
+    small = d.clamp(max=beta)  # the quadratic part, with a finite gradient everywhere
+    loss = ember.where(d < beta, small * small * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    _check_reduction("huber_loss", reduction)
+    d = (input - target).abs()
+    small = d.clamp(max=delta)
+    loss = ember.where(d < delta, small * small * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 like PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("binary_cross_entropy", reduction)
+    _check_same_shape("binary_cross_entropy", input, target)
+    if input.numel():
+        lo, hi = float(input.detach().min().item()), float(input.detach().max().item())
+        if lo < 0 or hi > 1:
+            raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
+    log_x = input.log().clamp(min=-100)
+    log_1mx = (1 - input).log().clamp(min=-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """BCE of sigmoid(input) computed from the logits without overflow:
+    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, with softplus(-x) = relu(-x) + log1p(exp(-|x|))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    sp_neg = (-input).relu() + (-input.abs()).exp().log1p()  # log(1 + exp(-x)), stable
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp_neg
+    else:
+        loss = (1 - target) * input + sp_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """KL(target || exp(input)) pointwise: ``t (log t - input)`` (0 where t = 0); 'batchmean' divides by N."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in (*_REDUCTIONS, "batchmean"):
+        raise ValueError(f"kl_div: {reduction!r} is not a valid value for reduction; expected 'none', 'batchmean', 'mean' or 'sum'")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        pos = target > 0
+        safe = ember.where(pos, target, 1.0)
+        loss = ember.where(pos, target * (safe.log() - input), 0.0)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)

@@ -1,0 +1,56 @@
+"""`Parameter`: a tensor that a `Module` registers as one of its learnable weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ember
+from ember import Tensor
+
+__all__ = ["Parameter", "is_parameter"]
+
+
+class Parameter(Tensor):
+    """A leaf tensor with ``requires_grad=True`` (by default) that modules register automatically.
+
+    ``Parameter(data)`` shares `data`'s memory, as in PyTorch.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+        if data is None:
+            data = ember.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
+        p = cls._make(data._data, data._shape, data._dtype, data._device)
+        p._version = data._version_counter()  # one memory, one version counter
+        if requires_grad:
+            p.requires_grad_(True)
+        return p
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:  # Tensor.__init__ refuses
+        pass
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]  # type: ignore[no-any-return]
+        out = Parameter(self.detach().clone(), self.requires_grad)
+        if self.grad is not None:
+            out.grad = self.grad.detach().clone()
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild_parameter, (self.detach(), self.requires_grad))
+
+
+def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
+    return Parameter(data, requires_grad)
+
+
+def is_parameter(x: Any) -> bool:
+    return isinstance(x, Parameter)

@@ -1,0 +1,66 @@
+"""The conv2d and max_pool2d composites of core: a backend's overrides agree with the decomposition,
+and the derivatives declared for the overrides (conv2d's three ops are each other's adjoints) pass
+gradcheck and gradgradcheck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+from ember.ops import convolution as cv
+from ember.ops import pooling as pl
+
+CONVS = [  # stride, padding, dilation, groups, C, O
+    ((1, 1), (0, 0), (1, 1), 1, 3, 4),
+    ((2, 1), (1, 2), (1, 2), 2, 4, 6),
+    ((3, 2), (2, 0), (2, 1), 4, 4, 4),
+]
+POOLS = [  # kernel, stride, padding, dilation, ceil_mode
+    ((2, 2), (2, 2), (0, 0), (1, 1), False),
+    ((3, 2), (2, 1), (1, 1), (1, 2), True),
+    ((3, 3), (2, 2), (1, 1), (1, 1), True),
+]
+
+
+def _t(a: np.ndarray, device: str, grad: bool = False) -> ember.Tensor:
+    return ember.tensor(a, device=device, requires_grad=grad)
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups,c,o", CONVS)
+def test_conv2d_ops_match_decomposition_and_gradcheck(device, stride, padding, dilation, groups, c, o) -> None:
+    rng = np.random.default_rng(0)
+    x = _t(rng.standard_normal((2, c, 7, 6)), device, True)
+    w = _t(rng.standard_normal((o, c // groups, 3, 2)), device, True)
+    args = (stride, padding, dilation, groups)
+    y = cv.conv2d(x, w, *args)
+    np.testing.assert_allclose(y.detach().numpy(), cv._conv2d_impl(x, w, *args).detach().numpy(), rtol=1e-10)
+    g = _t(rng.standard_normal(y.shape), device)
+    np.testing.assert_allclose(
+        cv.conv2d_input_grad(g, w.detach(), (7, 6), *args).numpy(),
+        cv._input_grad_impl(g, w.detach(), (7, 6), *args).numpy(),
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        cv.conv2d_weight_grad(x.detach(), g, (3, 2), *args).numpy(),
+        cv._weight_grad_impl(x.detach(), g, (3, 2), *args).numpy(),
+        rtol=1e-10,
+    )
+    def f(a, b):
+        return cv.conv2d(a, b, *args)
+    assert gradcheck(f, (x, w))
+    assert gradgradcheck(f, (x, w))
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", POOLS)
+def test_max_pool2d_op_matches_decomposition_and_gradcheck(device, kernel, stride, padding, dilation, ceil_mode) -> None:
+    rng = np.random.default_rng(1)
+    x = _t(rng.standard_normal((2, 3, 7, 6)), device, True)
+    args = (kernel, stride, padding, dilation, ceil_mode)
+    v, i = pl.max_pool2d_with_indices(x, *args)
+    vi, ii = pl._max_pool2d_impl(x, *args)
+    np.testing.assert_allclose(v.detach().numpy(), vi.detach().numpy())
+    np.testing.assert_array_equal(i.numpy(), ii.numpy())
+    assert i.dtype is ember.int64
+    assert gradcheck(lambda a: pl.max_pool2d_with_indices(a, *args)[0], (x,))
