@@ -188,7 +188,9 @@ def _atomic_save(arrays: dict[str, np.ndarray], metadata: dict[str, str], path: 
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     os.close(fd)
     try:
+        mode = os.stat(tmp).st_mode & 0o777
         st_numpy.save_file(arrays, tmp, metadata=metadata)
+        os.chmod(tmp, mode)  # safetensors writes a new file of mode 0o600
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -231,22 +233,25 @@ def _looks_like_pickle(head: bytes) -> str | None:
 def _read_header(data: bytes, size: int, source: str) -> tuple[dict[str, Any], int]:
     """The safetensors header of a file of `size` bytes whose first bytes (the header at least) are `data`."""
     head = bytes(data[:16])
-    kind = _looks_like_pickle(head)
-    if kind is not None:
-        raise SerializationError(
-            f"ember.load: {source} is {kind}, not an Ember checkpoint; Ember never unpickles files, because "
-            f"loading a pickle can run arbitrary code (convert it where you trust it: load it there and save "
-            f"its tensors with ember.save or safetensors)"
-        )
-    if size < 8:
-        raise SerializationError(
-            f"ember.load: {source} is not an Ember checkpoint or is truncated: it holds only {size} bytes"
-        )
-    n = struct.unpack("<Q", head[:8])[0]
-    if head[8:9] not in (b"{", b"") or not 2 <= n <= _MAX_HEADER:
-        raise SerializationError(
-            f"ember.load: {source} is not an Ember checkpoint (not a safetensors file: it starts with {head[:12]!r})"
-        )
+    n = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else -1
+    plausible = 2 <= n <= _MAX_HEADER
+    if not (plausible and head[8:9] == b"{"):  # a safetensors header is JSON after its 8-byte length
+        kind = _looks_like_pickle(head)
+        if kind is not None:
+            raise SerializationError(
+                f"ember.load: {source} is {kind}, not an Ember checkpoint; Ember never unpickles files, because "
+                f"loading a pickle can run arbitrary code (convert it where you trust it: load it there and save "
+                f"its tensors with ember.save or safetensors)"
+            )
+        if size < 8:
+            raise SerializationError(
+                f"ember.load: {source} is not an Ember checkpoint or is truncated: it holds only {size} bytes"
+            )
+        if not (plausible and size == 8):
+            raise SerializationError(
+                f"ember.load: {source} is not an Ember checkpoint (not a safetensors file: it starts with "
+                f"{head[:12]!r})"
+            )
     if n > size - 8:
         raise SerializationError(
             f"ember.load: {source} is truncated: its header needs {n} bytes after the length, the file has {size - 8}"
