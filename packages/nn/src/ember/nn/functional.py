@@ -474,7 +474,8 @@ def max_pool1d(
     _check_dim("max_pool1d", input, (2, 3), "(N, C, L) or (C, L)")
     one = lambda v: (1, _pair(v, 1)[0])  # noqa: E731
     stride2 = None if stride is None else one(stride)
-    out = max_pool2d(input.unsqueeze(-2), one(kernel_size), stride2, one(padding), one(dilation), ceil_mode, True)
+    pad2 = (0, _pair(padding, 1)[0])
+    out = max_pool2d(input.unsqueeze(-2), one(kernel_size), stride2, pad2, one(dilation), ceil_mode, True)
     vals, idx = out[0].squeeze(-2), out[1].squeeze(-2)
     return (vals, idx) if return_indices else vals
 
@@ -526,7 +527,8 @@ def avg_pool1d(
     _check_dim("avg_pool1d", input, (2, 3), "(N, C, L) or (C, L)")
     one = lambda v: (1, _pair(v, 1)[0])  # noqa: E731
     stride2 = None if stride is None else one(stride)
-    return avg_pool2d(input.unsqueeze(-2), one(kernel_size), stride2, one(padding), ceil_mode, count_include_pad).squeeze(-2)
+    pad2 = (0, _pair(padding, 1)[0])
+    return avg_pool2d(input.unsqueeze(-2), one(kernel_size), stride2, pad2, ceil_mode, count_include_pad).squeeze(-2)
 
 
 def _adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:

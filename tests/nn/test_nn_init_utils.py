@@ -1,0 +1,101 @@
+"""`ember.nn.init` formulas and PyTorch's default initialisation of each layer; `ember.nn.utils`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+from ember.nn import init
+from ember.nn.utils import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
+
+
+def within(t, bound):
+    a = t.detach().numpy()
+    return np.abs(a).max() <= bound + 1e-7 and np.abs(a).max() > 0.5 * bound
+
+
+def test_initialisers(device) -> None:
+    ember.manual_seed(0)
+    w = ember.empty(300, 200, device=device)
+    assert init.calculate_gain("relu") == math.sqrt(2) and init.calculate_gain("tanh") == 5 / 3
+    assert math.isclose(init.calculate_gain("leaky_relu", 0.2), math.sqrt(2 / 1.04))
+    init.xavier_uniform_(w)
+    assert within(w, math.sqrt(6 / 500))
+    init.xavier_normal_(w, gain=2.0)
+    assert abs(w.numpy().std() - 2 * math.sqrt(2 / 500)) < 0.01
+    init.kaiming_uniform_(w, nonlinearity="relu")
+    assert within(w, math.sqrt(2) * math.sqrt(3 / 200))
+    init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    assert abs(w.numpy().std() - math.sqrt(2 / 300)) < 0.005
+    init.uniform_(w, -2, 3)
+    assert w.numpy().min() >= -2 and w.numpy().max() < 3
+    init.normal_(w, 1.0, 0.5)
+    assert abs(w.numpy().mean() - 1) < 0.01 and abs(w.numpy().std() - 0.5) < 0.01
+    init.trunc_normal_(w, std=1.0, a=-1.0, b=1.0)
+    assert np.abs(w.numpy()).max() <= 1
+    init.constant_(w, 0.3)
+    assert (w.numpy() == np.float32(0.3)).all()
+    init.zeros_(w), init.ones_(w[0])
+    assert w.numpy().sum() == 200
+    q = ember.empty(4, 6, device=device)
+    init.orthogonal_(q, gain=2.0)
+    np.testing.assert_allclose(q.numpy() @ q.numpy().T, 4 * np.eye(4), atol=1e-5)
+    p = nn.Parameter(ember.empty(3, 3, device=device))
+    init.eye_(p)
+    assert p.requires_grad and p.grad_fn is None and (p.detach().numpy() == np.eye(3)).all()
+    with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+        init.xavier_uniform_(ember.empty(3))
+
+
+def test_default_initialisation_like_pytorch(device) -> None:
+    ember.manual_seed(1)
+    lin = nn.Linear(400, 30)
+    assert within(lin.weight, 1 / math.sqrt(400)) and within(lin.bias, 1 / math.sqrt(400))
+    conv = nn.Conv2d(6, 8, 3, groups=2)
+    fan_in = 3 * 9
+    assert within(conv.weight, 1 / math.sqrt(fan_in)) and np.abs(conv.bias.detach().numpy()).max() <= 1 / math.sqrt(fan_in)
+    rnn = nn.LSTM(5, 50)
+    assert all(np.abs(p.detach().numpy()).max() <= 1 / math.sqrt(50) for p in rnn.parameters())
+    emb = nn.Embedding(500, 40)
+    assert abs(emb.weight.detach().numpy().std() - 1) < 0.05
+    bn = nn.BatchNorm2d(3)
+    assert (bn.weight.detach().numpy() == 1).all() and (bn.bias.detach().numpy() == 0).all()
+    mha = nn.MultiheadAttention(8, 2)
+    assert (mha.in_proj_bias.detach().numpy() == 0).all() and (mha.out_proj.bias.detach().numpy() == 0).all()
+    assert within(mha.in_proj_weight, math.sqrt(6 / (8 + 24)))
+
+
+def test_clip_grad_norm_and_value(device) -> None:
+    a = nn.Parameter(ember.zeros(3, device=device))
+    b = nn.Parameter(ember.zeros(2, device=device))
+    a.grad = ember.tensor([3.0, 0.0, 0.0], device=device)
+    b.grad = ember.tensor([0.0, 4.0], device=device)
+    total = clip_grad_norm_([a, b], 1.0)
+    assert math.isclose(total.item(), 5.0, rel_tol=1e-6)
+    np.testing.assert_allclose(np.concatenate([a.grad.numpy(), b.grad.numpy()]), [0.6, 0, 0, 0, 0.8], rtol=1e-5)
+    total = clip_grad_norm_([a, b], 10.0)  # already within: unchanged
+    np.testing.assert_allclose(a.grad.numpy(), [0.6, 0, 0], rtol=1e-5)
+    a.grad = ember.tensor([-3.0, 1.0, 0.0], device=device)
+    assert clip_grad_norm_(a, 1.0, norm_type=math.inf).item() == 3.0
+    np.testing.assert_allclose(a.grad.numpy(), [-1.0, 1 / 3, 0], rtol=1e-5)
+    a.grad = ember.tensor([float("nan"), 1.0, 0.0], device=device)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(a, 1.0, error_if_nonfinite=True)
+    b.grad = ember.tensor([-5.0, 0.25], device=device)
+    clip_grad_value_(b, 0.5)
+    np.testing.assert_array_equal(b.grad.numpy(), [-0.5, 0.25])
+
+
+def test_parameters_to_vector_and_back(device) -> None:
+    m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1)).to(device)
+    v = parameters_to_vector(m.parameters())
+    assert v.shape == (11,)
+    vector_to_parameters(ember.arange(11.0, device=device), m.parameters())
+    np.testing.assert_array_equal(m[0].weight.detach().numpy(), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m[1].bias.detach().numpy(), [10.0])
+    with pytest.raises(ValueError, match="11"):
+        vector_to_parameters(ember.zeros(3, device=device), m.parameters())
