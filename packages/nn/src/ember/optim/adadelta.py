@@ -59,11 +59,10 @@ class Adadelta(Optimizer):
                         state["acc_delta"] = ember.zeros_like(p)
                     state["step"] += 1
                     if weight_decay != 0:
-                        g = g.add(p, alpha=weight_decay)
+                        g = g + p * weight_decay
                     square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-                    square_avg.mul_(rho).add_(g * g, alpha=1 - rho)
-                    std = square_avg.add(eps).sqrt_()
-                    delta = acc_delta.add(eps).sqrt_().div_(std).mul_(g)
-                    acc_delta.mul_(rho).add_(delta * delta, alpha=1 - rho)
+                    square_avg.copy_(square_avg * rho + g * g * (1 - rho))
+                    delta = (acc_delta + eps).sqrt() / (square_avg + eps).sqrt() * g
+                    acc_delta.copy_(acc_delta * rho + delta * delta * (1 - rho))
                     p.add_(delta, alpha=-lr)
         return loss

@@ -77,9 +77,9 @@ class Adagrad(Optimizer):
                     state = self.state[p]
                     state["step"] += 1
                     if weight_decay != 0:
-                        g = g.add(p, alpha=weight_decay)
+                        g = g + p * weight_decay
                     clr = lr / (1 + (state["step"] - 1) * lr_decay)
                     state_sum = state["sum"]
                     state_sum.add_(g * g)
-                    p.add_(g / state_sum.sqrt().add_(eps), alpha=-clr)
+                    p.add_(g / (state_sum.sqrt() + eps), alpha=-clr)
         return loss

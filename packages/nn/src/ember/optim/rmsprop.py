@@ -71,19 +71,18 @@ class RMSprop(Optimizer):
                         state["grad_avg"] = ember.zeros_like(p)
                     state["step"] += 1
                     if weight_decay != 0:
-                        g = g.add(p, alpha=weight_decay)
+                        g = g + p * weight_decay
                     square_avg = state["square_avg"]
-                    square_avg.mul_(alpha).add_(g * g, alpha=1 - alpha)
+                    square_avg.copy_(square_avg * alpha + g * g * (1 - alpha))
                     if centered:
                         grad_avg = state["grad_avg"]
-                        grad_avg.mul_(alpha).add_(g, alpha=1 - alpha)
-                        avg = (square_avg - grad_avg * grad_avg).sqrt_()
+                        grad_avg.copy_(grad_avg * alpha + g * (1 - alpha))
+                        avg = (square_avg - grad_avg * grad_avg).sqrt() + eps
                     else:
-                        avg = square_avg.sqrt()
-                    avg.add_(eps)
+                        avg = square_avg.sqrt() + eps
                     if momentum > 0:
                         buf = state["momentum_buffer"]
-                        buf.mul_(momentum).add_(g / avg)
+                        buf.copy_(buf * momentum + g / avg)
                         p.add_(buf, alpha=-lr)
                     else:
                         p.add_(g / avg, alpha=-lr)

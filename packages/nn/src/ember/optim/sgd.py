@@ -61,14 +61,14 @@ class SGD(Optimizer):
                 weight_decay, nesterov = group["weight_decay"], group["nesterov"]
                 for p, g in self._grads(group):
                     if weight_decay != 0:
-                        g = g.add(p, alpha=weight_decay)
+                        g = g + p * weight_decay
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
                         if buf is None:
                             buf = state["momentum_buffer"] = g.clone()
                         else:
-                            buf.mul_(momentum).add_(g, alpha=1 - dampening)
-                        g = g.add(buf, alpha=momentum) if nesterov else buf
+                            buf.copy_(buf * momentum + (g if dampening == 0 else g * (1 - dampening)))
+                        g = g + buf * momentum if nesterov else buf
                     p.add_(g, alpha=-lr)
         return loss
