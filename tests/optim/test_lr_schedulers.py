@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import warnings
@@ -305,6 +306,22 @@ def test_state_dict_leaves_out_the_optimizer_and_plain_lambdas(make_opt) -> None
     state = s.state_dict()
     assert "optimizer" not in state and state["lr_lambdas"] == [None]
     assert state["last_epoch"] == 0 and state["base_lrs"] == [0.1] and state["_last_lr"] == [0.1]
+
+
+def test_lambda_lr_state_dict_with_partials_and_builtins(make_opt) -> None:
+    s = sched.LambdaLR(make_opt(0.1, groups=2), [functools.partial(pow, 0.5), abs])
+    assert s.get_last_lr() == pytest.approx([0.1, 0.0])
+    assert s.state_dict()["lr_lambdas"] == [{}, None]
+
+
+def test_custom_scheduler_subclass(make_opt) -> None:
+    class Halving(sched._LRScheduler):  # the PyTorch idiom for a custom schedule
+        def get_lr(self) -> list[float]:
+            return [base / 2**self.last_epoch for base in self.base_lrs]
+
+    s = Halving(make_opt(1.0))
+    assert isinstance(s, sched.LRScheduler)
+    _close(_trace(s, 5), [[1.0 / 2**t] for t in range(6)])
 
 
 # -- bad input -----------------------------------------------------------------------------------------------------

@@ -346,8 +346,20 @@ def test_bad_params_are_refused_clearly(device: str) -> None:
         optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match="can only optimize Tensors.*list"):
         optim.SGD([[1.0, 2.0]], lr=0.1)
-    with pytest.raises(TypeError, match="iterable of Tensors"):
+    with pytest.raises(TypeError, match="iterable of Tensors or dicts, but got a Tensor"):
         optim.SGD(p, lr=0.1)
+
+    class Model:
+        def parameters(self):
+            return iter([p])
+
+        def __iter__(self):
+            return iter([Model()])
+
+    with pytest.raises(TypeError, match=r"got a Model; pass model\.parameters\(\)"):
+        optim.SGD(Model(), lr=0.1)
+    with pytest.raises(TypeError, match=r"parameter 0 is a Model; pass Model\.parameters\(\)"):
+        optim.SGD([Model()], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([p * 2], lr=0.1)
     with pytest.raises(TypeError, match="ordered collections"):

@@ -62,7 +62,6 @@ class _Encoder:
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
-        self._names: dict[int, str] = {}  # id(tensor) -> stored name
         self._refs: dict[int, dict[str, Any]] = {}  # id(tensor) -> its structure node
         self._keep: list[Tensor] = []  # keep ids valid while encoding
         self._stack: set[int] = set()

@@ -108,6 +108,9 @@ class LRScheduler:
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
+_LRScheduler = LRScheduler  # PyTorch's older name, still used by custom schedulers
+
+
 class LambdaLR(LRScheduler):
     """``lr = base_lr * lr_lambda(last_epoch)``; one function, or one per parameter group."""
 
@@ -135,7 +138,8 @@ class LambdaLR(LRScheduler):
         """As the base, but the lambdas: plain functions are left out, callable objects keep their `__dict__`."""
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [
-            None if isinstance(fn, types.FunctionType) else dict(fn.__dict__) for fn in self.lr_lambdas
+            None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__") else dict(fn.__dict__)
+            for fn in self.lr_lambdas
         ]
         return state
 

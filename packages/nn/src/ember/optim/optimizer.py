@@ -38,9 +38,11 @@ class Optimizer:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        if isinstance(params, Tensor):
+        if isinstance(params, Tensor) or hasattr(params, "parameters"):
+            hint = "; pass model.parameters()" if hasattr(params, "parameters") else ""
             raise TypeError(
-                "params argument given to the optimizer should be an iterable of Tensors or dicts, but got a Tensor"
+                f"params argument given to the optimizer should be an iterable of Tensors or dicts, but got a "
+                f"{type(params).__name__}{hint}"
             )
         param_groups = list(params)
         if len(param_groups) == 0:
@@ -55,7 +57,7 @@ class Optimizer:
         """Add a group of parameters (a dict with "params" and optional options) to optimize."""
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
-        params = param_group["params"] if "params" in param_group else None
+        params = param_group.get("params")
         if params is None:
             raise ValueError("a parameter group must have a 'params' entry")
         if isinstance(params, Tensor):
@@ -72,7 +74,8 @@ class Optimizer:
         seen: set[int] = set()
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} is a {type(p).__name__}")
+                hint = f"; pass {type(p).__name__}.parameters()" if hasattr(p, "parameters") else ""
+                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} is a {type(p).__name__}{hint}")
             if not p.is_leaf:
                 raise ValueError(
                     f"can't optimize a non-leaf Tensor (parameter {i}, made by an op); "
