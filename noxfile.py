@@ -25,7 +25,8 @@ BACKENDS = {
 #: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there.
 nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')", "template"]
 
-FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
+#: Installed beside core in every tests session: the framework packages and the main job (examples/classify).
+FRAMEWORK = [p for p in ("packages/nn", "packages/data", "examples/classify") if (ROOT / p).exists()]
 
 
 @nox.session

@@ -19,6 +19,9 @@ object is stored once and loads as one tensor. Saving to a path is atomic: the
 file is written beside the target, flushed to disk, then renamed over it.
 Loading parses only JSON and raw tensor bytes (no pickle), checks each tensor's
 CRC-32, and names the file in every error.
+
+Needs safetensors >= 0.4.4: earlier releases write an invalid header for a file
+without tensors (e.g. the state dict of a plain SGD optimizer).
 """
 
 from __future__ import annotations

@@ -1,0 +1,208 @@
+"""`ember-classify`: the command line. `train` (the default) runs the whole workflow; `predict` uses a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from . import metrics, models, report
+from .data import DataBundle, UserError, load
+from .training import evaluate, fit
+
+DEFAULT_EPOCHS = {"mlp": 25, "cnn": 20}
+DEFAULT_LR = {"adamw": 2e-3, "sgd": 0.05}
+
+
+def _train_parser(sub: Any) -> None:
+    p = sub.add_parser("train", help="train, validate, evaluate and save (the default)")
+    src = p.add_argument_group("data (default: the 8x8 digits bundled with scikit-learn)")
+    src.add_argument("--dataset", choices=["digits", "mnist", "fashion-mnist"], default="digits")
+    src.add_argument("--data-dir", help="folder with the IDX files (mnist, fashion-mnist); default data/<dataset>")
+    src.add_argument("--csv", help="CSV file of image ids and label names (use with --images)")
+    src.add_argument("--images", help="folder of the images the CSV names")
+    src.add_argument("--id-column", default="id", help="CSV column of image ids (default: id)")
+    src.add_argument("--label-column", default="label", help="CSV column of label names (default: label)")
+    src.add_argument("--image-folder", help="one sub-folder per class")
+    src.add_argument("--val-fraction", type=float, default=0.15, help="share of training data held out (default 0.15)")
+    src.add_argument("--test-fraction", type=float, default=0.2, help="test share when the data has no test split")
+    m = p.add_argument_group("model and training")
+    m.add_argument("--model", choices=sorted(models.BUILDERS), default="mlp")
+    m.add_argument("--epochs", type=int, help="default: 25 (mlp) or 20 (cnn)")
+    m.add_argument("--batch-size", type=int, default=64)
+    m.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
+    m.add_argument("--lr", type=float, help="default: 2e-3 (adamw) or 0.05 (sgd)")
+    m.add_argument("--weight-decay", type=float, default=1e-4)
+    m.add_argument("--schedule", choices=["cosine", "onecycle", "none"], default="cosine")
+    m.add_argument("--device", default="cpu", help="cpu, opencl, cuda, cuda:1, ... (default: cpu)")
+    m.add_argument("--num-workers", type=int, default=0)
+    m.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output folder (default: runs/<data>-<model>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _predict_parser(sub: Any) -> None:
+    p = sub.add_parser("predict", help="classify images with a saved checkpoint")
+    p.add_argument("checkpoint", help="best.safetensors written by train")
+    p.add_argument("images", nargs="*", help="image files")
+    p.add_argument("--csv", help="CSV of image ids (and optionally labels) instead of file arguments")
+    p.add_argument("--images-dir", help="folder of the images the CSV names")
+    p.add_argument("--id-column", default="id")
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--device", default="cpu")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ember-classify",
+        description="Train and evaluate an image classifier with Ember, or predict with a saved one.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command")
+    _train_parser(sub)
+    _predict_parser(sub)
+    return p
+
+
+def _device(name: str) -> str:
+    """The device, checked now: a missing or unusable backend is a one-line error, not a traceback."""
+    try:
+        ember.zeros(1, device=name)
+    except (ember.BackendError, ValueError, RuntimeError) as exc:
+        raise UserError(f"--device {name}: {str(exc).splitlines()[0]}") from None
+    return name
+
+
+def train(args: Any) -> int:
+    args.device = _device(args.device)
+    args.epochs = args.epochs or DEFAULT_EPOCHS[args.model]
+    args.lr = args.lr or DEFAULT_LR[args.optimizer]
+    ember.manual_seed(args.seed)
+    started = time.perf_counter()
+    data: DataBundle = load(args)
+    name = "csv" if args.csv else ("folder" if args.image_folder else args.dataset)
+    out = args.out or os.path.join("runs", f"{name}-{args.model}")
+    os.makedirs(out, exist_ok=True)
+    paths = report.outputs(out)
+    model = models.build(args.model, data.image_shape, len(data.classes)).to(args.device)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(
+        f"data: {name}, {len(data.classes)} classes, images {data.image_shape}; "
+        f"train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}"
+    )
+    print(f"model: {args.model} ({n_params:,} parameters), {args.optimizer} lr {args.lr}, {args.epochs} epochs on {args.device}")
+    meta = {
+        "model": args.model, "image_shape": list(data.image_shape), "classes": data.classes,
+        "mean": data.mean, "std": data.std, "seed": args.seed,
+    }  # fmt: skip
+
+    def checkpoint(m: Any, epoch: int) -> None:
+        ember.save({"model": m.state_dict(), "meta": {**meta, "epoch": epoch}}, paths["best.safetensors"])
+
+    history = fit(args, model, data.train, data.val, checkpoint, log=_log(args))
+    report.write_history(paths["history.csv"], history)
+    report.plot_losses(paths["losses.png"], history)
+
+    best = ember.load(paths["best.safetensors"], map_location=args.device)
+    model.load_state_dict(best["model"])
+    test_loss, pred, conf = evaluate(model, data.test, args.device)
+    m = metrics.confusion_matrix(data.test.labels, pred, len(data.classes))
+    report.plot_confusion(paths["confusion.png"], m, data.classes)
+    report.write_predictions(paths["predictions.csv"], data.test.ids, pred, conf, data.classes)
+    acc = float((pred == data.test.labels).mean())
+    print(f"\nbest epoch {best['meta']['epoch']}; test loss {test_loss:.4f}, test accuracy {acc:.2%}\n")
+    print(metrics.report(m, data.classes))
+    print(f"\nwrote {', '.join(paths[k] for k in paths)}  ({time.perf_counter() - started:.1f}s)")
+    return 0
+
+
+def _log(args: Any) -> Any:
+    from tqdm import tqdm
+
+    return tqdm.write if not args.quiet else print
+
+
+def _load_image(path: str, meta: dict[str, Any]) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    c, h, w = meta["image_shape"]
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if c == 1 else "RGB").resize((w, h))
+            arr = np.asarray(img, dtype=np.float32) / 255.0
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such image file") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UserError(f"{path}: cannot read the image ({exc})") from None
+    arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    return (arr - meta["mean"]) / meta["std"]
+
+
+def predict(args: Any) -> int:
+    args.device = _device(args.device)
+    if not os.path.isfile(args.checkpoint):
+        raise UserError(f"{args.checkpoint}: no such checkpoint file")
+    try:
+        ckpt = ember.load(args.checkpoint, map_location=args.device)
+        meta = ckpt["meta"]
+        model = models.build(meta["model"], tuple(meta["image_shape"]), len(meta["classes"])).to(args.device)
+        model.load_state_dict(ckpt["model"])
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise UserError(f"{args.checkpoint}: not a checkpoint of ember-classify ({str(exc).splitlines()[0]})") from None
+    classes = list(meta["classes"])
+    paths, truth = list(args.images), []
+    if args.csv:
+        if not args.images_dir:
+            raise UserError("--csv needs --images-dir, the folder of the images it names")
+        with open(args.csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if rows and args.id_column not in rows[0]:
+            raise UserError(f"{args.csv}: no column {args.id_column!r}; set --id-column")
+        for row in rows:
+            name = row[args.id_column]
+            paths.append(os.path.join(args.images_dir, name if os.path.splitext(name)[1] else name + ".png"))
+            label = row.get(args.label_column)
+            if label is not None and label not in classes:
+                raise UserError(f"{args.csv}: label {label!r} (image {name}) is not one the model knows: {', '.join(classes)}")
+            truth.append(label)
+    if not paths:
+        raise UserError("predict: give image files, or --csv with --images-dir")
+    x = ember.from_numpy(np.stack([_load_image(p, meta) for p in paths]).astype(np.float32)).to(args.device)
+    model.eval()
+    with ember.no_grad():
+        probs = model(x).softmax(1)
+    conf, pred = probs.max(1)
+    for path, p, c in zip(paths, pred.tolist(), conf.tolist()):
+        print(f"{path}\t{classes[p]}\t{c:.4f}")
+    if truth and all(t is not None for t in truth):
+        acc = np.mean([classes[p] == t for p, t in zip(pred.tolist(), truth)])
+        print(f"accuracy against the CSV's labels: {acc:.2%}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("train", "predict") for a in argv) and not any(a in ("-h", "--help") for a in argv):
+        argv = [a for a in argv if a == "--debug"] + ["train"] + [a for a in argv if a != "--debug"]
+    args = parser().parse_args(argv)
+    if args.command is None:
+        parser().print_help()
+        return 0
+    try:
+        return train(args) if args.command == "train" else predict(args)
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"ember-classify: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ember-classify: interrupted", file=sys.stderr)
+        return 130

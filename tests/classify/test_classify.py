@@ -1,0 +1,167 @@
+"""The main job, as a user runs it: `ember-classify` in a subprocess, its files, its predictions, its errors."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ember_classify", reason="ember-classify (examples/classify) is not installed")
+pytest.importorskip("sklearn", reason="scikit-learn (ember-data[digits]) is not installed")
+Image = pytest.importorskip("PIL.Image", reason="Pillow is not installed")
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ember_classify", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, backend_name: str, device: str) -> Path:
+    """One short run on the bundled digits (10 epochs), on the backend under test."""
+    out = tmp_path_factory.mktemp("run")
+    proc = run("--epochs", "10", "--quiet", "--device", device, "--out", str(out), cwd=out)
+    assert proc.returncode == 0, proc.stderr
+    (out / "stdout.txt").write_text(proc.stdout)
+    return out
+
+
+def test_train_writes_every_output(trained: Path) -> None:
+    for name in ("best.safetensors", "history.csv", "losses.png", "confusion.png", "predictions.csv"):
+        assert (trained / name).is_file(), name
+    assert (trained / "losses.png").read_bytes()[:8] == PNG
+    assert (trained / "confusion.png").read_bytes()[:8] == PNG
+    rows = list(csv.DictReader(open(trained / "history.csv")))
+    assert len(rows) == 10 and {"epoch", "train_loss", "val_loss", "val_acc"} <= set(rows[0])
+    preds = list(csv.DictReader(open(trained / "predictions.csv")))
+    assert len(preds) == 359  # 20% of the 1,797 digits
+    assert all(p["predicted_label"] in [str(d) for d in range(10)] for p in preds)
+    assert all(0.0 <= float(p["confidence"]) <= 1.0 for p in preds)
+
+
+def test_train_reports_accuracy_and_per_class_metrics(trained: Path) -> None:
+    out = (trained / "stdout.txt").read_text()
+    assert "test accuracy" in out and "precision" in out and "macro avg" in out
+    acc = float(out.split("test accuracy ")[1].split("%")[0])
+    assert acc > 90.0  # ten epochs already learn most digits
+
+
+def test_predict_classifies_image_files(trained: Path, tmp_path: Path, device: str) -> None:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    paths = []
+    for i in range(20):
+        img = Image.fromarray(np.uint8(np.rint(digits.images[i] * 255 / 16)))
+        p = tmp_path / f"digit{i}.png"
+        img.save(p)
+        paths.append(str(p))
+    proc = run("predict", str(trained / "best.safetensors"), *paths, "--device", device, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 20
+    labels = [line.split("\t")[1] for line in lines]
+    assert sum(lab == str(digits.target[i]) for i, lab in enumerate(labels)) >= 16
+
+
+def _csv_dataset(root: Path, labels: list[str]) -> tuple[Path, Path]:
+    """A tiny data set in the seeds' layout: images/<id>.png and a CSV of id,label."""
+    rng = np.random.default_rng(0)
+    images = root / "images"
+    images.mkdir()
+    rows = []
+    for i in range(60):
+        k = i % len(labels)
+        arr = np.zeros((8, 8), np.uint8)
+        arr[:, k * 2 : k * 2 + 2] = 255  # each class: a bright column band
+        arr = np.clip(arr + rng.integers(0, 40, (8, 8)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(images / f"img{i}.png")
+        rows.append({"id": f"img{i}", "label": labels[k]})
+    path = root / "train.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["id", "label"])
+        w.writeheader()
+        w.writerows(rows)
+    return path, images
+
+
+def test_csv_layout_trains_and_predicts(tmp_path: Path, device: str) -> None:
+    labels = ["shirt", "shoe", "bag"]
+    csv_path, images = _csv_dataset(tmp_path, labels)
+    out = tmp_path / "out"
+    proc = run("--csv", str(csv_path), "--images", str(images), "--epochs", "15", "--quiet", "--device", device,
+               "--out", str(out), cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "3 classes" in proc.stdout
+    proc = run("predict", str(out / "best.safetensors"), "--csv", str(csv_path), "--images-dir", str(images),
+               "--device", device, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    acc = float(proc.stdout.split("accuracy against the CSV's labels: ")[1].split("%")[0])
+    assert acc >= 90.0
+
+
+def test_same_seed_same_history(tmp_path: Path, device: str) -> None:
+    histories = []
+    for run_dir in ("a", "b"):
+        out = tmp_path / run_dir
+        proc = run("--epochs", "2", "--quiet", "--seed", "3", "--device", device, "--out", str(out), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        rows = list(csv.DictReader(open(out / "history.csv")))
+        histories.append([{k: v for k, v in r.items() if k != "seconds"} for r in rows])
+    assert histories[0] == histories[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "mnist", "--data-dir", "does-not-exist"], "mnist"),
+        (["--image-folder", "does-not-exist"], "no such directory"),
+        (["--csv", "missing.csv", "--images", "."], "no such file"),
+        (["--device", "nosuchdevice"], "--device nosuchdevice"),
+        (["predict", "nothing.safetensors", "x.png"], "no such checkpoint"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_csv_without_the_named_columns(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "bad.csv").write_text("name,class\na,b\n")
+    proc = run("--csv", "bad.csv", "--images", "images", cwd=tmp_path)
+    assert proc.returncode == 2 and "no column 'id'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_predict_mistakes(trained: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    proc = run("predict", str(trained / "best.safetensors"), "broken.png", cwd=tmp_path)
+    assert proc.returncode == 2 and "cannot read the image" in proc.stderr
+    images = tmp_path / "imgs"
+    images.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(images / "a.png")
+    (tmp_path / "p.csv").write_text("id,label\na,zebra\n")
+    proc = run("predict", str(trained / "best.safetensors"), "--csv", "p.csv", "--images-dir", "imgs", cwd=tmp_path)
+    assert proc.returncode == 2 and "'zebra'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_checkpoint_of_another_model_shape(trained: Path, tmp_path: Path) -> None:
+    import ember
+
+    ckpt = ember.load(str(trained / "best.safetensors"))
+    ckpt["meta"]["model"] = "cnn"  # weights of an MLP, claimed to be a CNN
+    ember.save(ckpt, str(tmp_path / "wrong.safetensors"))
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a.png")
+    proc = run("predict", "wrong.safetensors", "a.png", cwd=tmp_path)
+    assert proc.returncode == 2 and "not a checkpoint of" in proc.stderr and "Traceback" not in proc.stderr
+    assert os.path.exists(trained / "best.safetensors")
