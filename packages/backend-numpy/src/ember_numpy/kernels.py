@@ -382,6 +382,13 @@ def max_pool2d(x: np.ndarray, kernel_size: Any, stride: Any, padding: Any, dilat
     return vals, (row * w + col).astype(np.int64, copy=False)
 
 
+def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    out = np.matmul(x, w.T)  # BLAS reads the transpose in place
+    if b is not None:
+        out += b
+    return out
+
+
 def _cmp(fn: Kernel) -> Kernel:
     def kernel(a: Any, b: Any) -> np.ndarray:
         with np.errstate(invalid="ignore"):
@@ -423,7 +430,7 @@ KERNELS: dict[str, Kernel] = {
     # composite overrides
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
     "conv2d": conv2d, "conv2d_input_grad": conv2d_input_grad, "conv2d_weight_grad": conv2d_weight_grad,
-    "max_pool2d": max_pool2d,
+    "max_pool2d": max_pool2d, "linear": linear,
 }  # fmt: skip
 
 

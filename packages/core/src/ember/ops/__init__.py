@@ -1,6 +1,6 @@
 """Every op, declared once with its derivative; see `ember.dispatch.OPS` for the table."""
 
-from . import convolution, pooling
+from . import convolution, dense, pooling
 from . import methods as _methods
 from .conversion import *
 from .creation import *

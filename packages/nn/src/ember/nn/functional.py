@@ -14,6 +14,7 @@ from typing import Any
 import ember
 from ember import Tensor
 from ember.ops import convolution as _conv
+from ember.ops import dense as _dense
 from ember.ops import pooling as _pool
 
 __all__ = [
@@ -62,8 +63,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: expected input with last dimension {weight.shape[-1]} (in_features), "
             f"got input of shape {tuple(input.shape)}"
         )
-    out = input @ weight.mT if weight.ndim == 2 else input @ weight
-    return out + bias if bias is not None else out
+    if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+        raise ValueError(
+            f"linear: expected weight (out_features, in_features) and bias (out_features,), got "
+            f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}"
+        )
+    return _dense.linear(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -745,6 +750,11 @@ def _nll(
     if weight is not None and tuple(weight.shape) != (c,):
         raise ValueError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
     target = target.long()
+    if weight is None and label_smoothing == 0.0 and target.numel() and reduction != "none" and not 0 <= ignore_index < c:
+        lo, hi = int(target.min().item()), int(target.max().item())
+        if lo >= 0 and hi < c:  # the common case: every target is a class index, none ignored
+            picked = logp.gather(1, target.unsqueeze(1))
+            return -(picked.mean() if reduction == "mean" else picked.sum())
     valid = target != ignore_index
     safe = ember.where(valid, target, 0)
     if safe.numel():
