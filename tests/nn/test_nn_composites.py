@@ -82,3 +82,15 @@ def test_linear_op_matches_decomposition_and_gradcheck(device, bias) -> None:
     assert gradgradcheck(dense.linear, inputs)
     with pytest.raises(RuntimeError, match="one dtype"):
         dense.linear(x, w.detach().float())
+
+
+def test_relu_gradient_is_a_selection_not_a_product(device) -> None:
+    # the NumPy backend's where(c, a, 0) fast path (a bit mask) must keep where's semantics:
+    # non-finite upstream gradients at inactive units give 0, never nan
+    for dtype in (ember.float32, ember.float64):
+        x = ember.tensor([-1.0, 2.0, -3.0, 4.0, 0.0], dtype=dtype, device=device, requires_grad=True)
+        g = ember.tensor([float("nan"), 1.5, float("inf"), float("-inf"), 7.0], dtype=dtype, device=device)
+        x.relu().backward(g)
+        out = x.grad.numpy()
+        np.testing.assert_array_equal(out, np.array([0.0, 1.5, 0.0, -np.inf, 0.0], dtype=out.dtype))
+        assert not np.signbit(out[[0, 2, 4]]).any()

@@ -130,7 +130,16 @@ def power(a: Any, b: Any) -> np.ndarray:
     return np.asarray(out)
 
 
+_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+
 def where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
+    if type(b) is float and b == 0.0 and type(a) is np.ndarray and a.shape == cond.shape and a.flags.c_contiguous:
+        bits = _BITS.get(a.dtype)
+        if bits is not None:  # where(c, a, 0), e.g. relu's gradient: a branch-free bit mask (np.where is slow on random masks)
+            mask = cond.astype(bits)
+            np.negative(mask, out=mask)
+            return (a.view(bits) & mask).view(a.dtype)
     out = np.where(cond, a, b)
     dt = a.dtype if isinstance(a, np.ndarray) else (b.dtype if isinstance(b, np.ndarray) else None)
     return out.astype(dt, copy=False) if dt is not None else out
