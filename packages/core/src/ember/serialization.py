@@ -140,11 +140,16 @@ class _Encoder:
             "shape": list(t.shape),
             "device": str(t.device),
             "requires_grad": bool(t.requires_grad),
-            "crc32": zlib.crc32(arr.reshape(-1).view(np.uint8)) if arr.size else 0,
+            "crc32": _crc32(arr),
         }
         self._refs[id(t)] = node
         self._keep.append(t)
         return node
+
+
+def _crc32(arr: np.ndarray) -> int:
+    """The CRC-32 of a C-contiguous array's bytes (0 when it is empty)."""
+    return zlib.crc32(memoryview(arr).cast("B")) if arr.size else 0
 
 
 def _join(path: str, key: Any) -> str:
@@ -369,7 +374,7 @@ class _Decoder:
             )
         if not arr.flags.writeable or not arr.flags.c_contiguous:
             arr = np.array(arr, copy=True)
-        if arr.size and zlib.crc32(arr.reshape(-1).view(np.uint8)) != node.get("crc32"):
+        if _crc32(arr) != node.get("crc32"):
             raise self.corrupt(f"the data of tensor {name!r} fails its checksum")
         if dtype is _dt.bfloat16:
             arr = arr.view(dtype.numpy)

@@ -403,6 +403,7 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self._anneal_func_type = anneal_strategy
         n = self.total_steps
+        self._schedule_phases: list[dict[str, Any]]
         if three_phase:
             self._schedule_phases = [
                 {"end_step": float(pct_start * n) - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
@@ -507,8 +508,8 @@ class ReduceLROnPlateau(LRScheduler):
             self.default_min_lr: float | None = None
             self.min_lrs = list(min_lr)
         else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * n
+            self.default_min_lr = float(min_lr)  # type: ignore[arg-type]  # a number here
+            self.min_lrs = [self.default_min_lr] * n
         self.patience = patience
         self.cooldown = cooldown
         self.cooldown_counter = 0

@@ -44,7 +44,7 @@ class Optimizer:
                 f"params argument given to the optimizer should be an iterable of Tensors or dicts, but got a "
                 f"{type(params).__name__}{hint}"
             )
-        param_groups = list(params)
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
