@@ -380,6 +380,15 @@ def test_other_files_are_refused_clearly(tmp_path: Path) -> None:
         ember.load(tmp_path / "missing.ember")
 
 
+def test_a_deeply_nested_structure_is_refused_not_crashed(tmp_path: Path) -> None:
+    path = tmp_path / "ckpt.ember"
+    _small_checkpoint(tmp_path)
+    for depth in (700, 200_000):  # deep enough for the decoder's recursion, then for json's
+        _rewrite_metadata(path, **{"ember.structure": "[" * depth + "]" * depth})
+        with pytest.raises(SerializationError, match=r"ckpt\.ember' is corrupt.*(nested too deeply|not valid JSON)"):
+            ember.load(path)
+
+
 def test_a_checkpoint_from_a_newer_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "ckpt.ember"
     _small_checkpoint(tmp_path)

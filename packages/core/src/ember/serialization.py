@@ -265,7 +265,7 @@ def _read_header(data: bytes, size: int, source: str) -> tuple[dict[str, Any], i
         )
     try:
         header = json.loads(bytes(data[8 : 8 + n]))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise SerializationError(f"ember.load: {source} is corrupt: its header is not valid JSON ({exc})") from None
     if not isinstance(header, dict):
         raise SerializationError(f"ember.load: {source} is corrupt: its header is not a JSON object")
@@ -306,7 +306,7 @@ def _check_header(header: dict[str, Any], n: int, size: int, source: str) -> Any
         raise SerializationError(f"ember.load: {source} is corrupt: its structure fails its checksum")
     try:
         structure = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SerializationError(f"ember.load: {source} is corrupt: its structure is not valid JSON ({exc})") from None
     return structure
 
@@ -320,6 +320,13 @@ class _Decoder:
         self.source = source
         self.tensors: dict[str, Tensor] = {}
         self.map_location = _map_fn(map_location)
+
+    def run(self, structure: Any) -> Any:
+        """The object `structure` describes."""
+        try:
+            return self.decode(structure)
+        except RecursionError:
+            raise self.corrupt("its structure is nested too deeply") from None
 
     def corrupt(self, what: str) -> SerializationError:
         return SerializationError(f"ember.load: {self.source} is corrupt: {what}")
@@ -430,14 +437,14 @@ def load(f: PathLike | IO[bytes], map_location: MapLocation = None, *, weights_o
         header, n = _read_header(data, size, source)
         structure = _check_header(header, n, size, source)
         with _open_safetensors(path, source) as handle:
-            return _Decoder(header, handle.get_tensor, map_location, source).decode(structure)
+            return _Decoder(header, handle.get_tensor, map_location, source).run(structure)
     if not hasattr(f, "read"):
         raise TypeError(f"ember.load: expected a path or a binary file object, got {type(f).__name__}")
     source = f"file {getattr(f, 'name', '<stream>')!r}"
     data = f.read()
     header, n = _read_header(data, len(data), source)
     structure = _check_header(header, n, len(data), source)
-    return _Decoder(header, _bytes_arrays(data, source).__getitem__, map_location, source).decode(structure)
+    return _Decoder(header, _bytes_arrays(data, source).__getitem__, map_location, source).run(structure)
 
 
 def _open_safetensors(path: str, source: str) -> Any:
