@@ -461,3 +461,14 @@ for _name in (
 ):  # fmt: skip
     KERNELS[_name] = _array_out(KERNELS[_name])
 
+
+def _inplace(ufunc: np.ufunc) -> Kernel:
+    def kernel(x: np.ndarray, y: Any) -> None:
+        ufunc(x, y, out=x)
+
+    kernel.__name__ = ufunc.__name__ + "_"
+    return kernel
+
+
+KERNELS.update(add_=_inplace(np.add), sub_=_inplace(np.subtract), mul_=_inplace(np.multiply), div_=_inplace(np.true_divide))
+

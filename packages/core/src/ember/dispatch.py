@@ -104,6 +104,22 @@ def composite(
     )
 
 
+def inplace_variant(op: Op) -> Op:
+    """Declare `op`'s optional in-place kernel `op.name + "_"`: x op= y, writing into x."""
+    return _declare(
+        Op(
+            op.name + "_",
+            "inplace",
+            f"{op.name}_(x: array, y: array | scalar) -> None",
+            f"x = {op.name}(x, y), written into x (through views). y has x's dtype and broadcasts to x's shape. "
+            f"Without it, core computes {op.name} and copies the result in with copy_.",
+            op.family,
+            inplace=True,
+            differentiable=False,
+        )
+    )
+
+
 def kernel_for(op: Op, device_type: str) -> Callable[..., Any] | None:
     """The kernel for `op` on `device_type`; None means "run the composite's decomposition"."""
     try:
@@ -125,7 +141,7 @@ def _resolve(op: Op, device_type: str) -> Callable[..., Any] | None:
     k = backend.kernels.get(op.name)
     if k is not None:
         return k
-    if op.kind == "composite":
+    if op.kind in ("composite", "inplace"):  # optional: core has another way to compute it
         return None
     if op.view or op.inplace:
         raise NotImplementedError(
@@ -224,7 +240,12 @@ def reference_markdown() -> str:
         "warning, except view and in-place kernels, which every backend must provide.",
         "",
     ]
-    for kind, title in (("primitive", "Primitives (every backend)"), ("composite", "Composites (optional overrides)")):
+    sections = (
+        ("primitive", "Primitives (every backend)"),
+        ("composite", "Composites (optional overrides)"),
+        ("inplace", "In-place variants (optional; used when no gradient is recorded)"),
+    )
+    for kind, title in sections:
         lines += [f"## {title}", ""]
         families = sorted({op.family for op in OPS.values() if op.kind == kind})
         for fam in families:

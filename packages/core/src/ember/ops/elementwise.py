@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import Op, primitive
+from ..dispatch import Op, inplace_variant, primitive
 from ..dtypes import DType
 from ..tensor import Tensor, tracked
 from .apply import _state, broadcast_shapes_for, cast, describe, kernel, maybe_record, record, to_tensor
@@ -230,6 +230,39 @@ GE = _binary("ge", "a >= b.", out=" of bool")
 LOGICAL_AND = _binary("logical_and", "a and b (bool operands).", out=" of bool")
 LOGICAL_OR = _binary("logical_or", "a or b (bool operands).", out=" of bool")
 LOGICAL_XOR = _binary("logical_xor", "a xor b (bool operands).", out=" of bool")
+
+ADD_, SUB_, MUL_, DIV_ = (inplace_variant(op) for op in (ADD, SUB, MUL, DIV))
+INPLACE_VARIANTS = {"add": ADD_, "sub": SUB_, "mul": MUL_, "div": DIV_}
+
+
+def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
+    """`x op= other` by the backend's in-place kernel, when one exists and no gradient is recorded.
+
+    None when the fast way does not apply (dtype or shape would change, autograd is
+    watching, an expanded view, no kernel); the caller then computes out of place.
+    """
+    variant = INPLACE_VARIANTS.get(op.name)
+    if variant is None or (x._base is not None) or not x._dtype.is_floating_point:
+        return None
+    if _state.enabled and (x._requires_grad or (type(other) is Tensor and other._requires_grad)):
+        return None
+    dev = x._device
+    k = variant._kernels.get(dev.type) if dev.type in variant._kernels else kernel(variant, dev)
+    if k is None:
+        return None
+    if type(other) is Tensor:
+        if other._device is not dev or other._dtype is not x._dtype:
+            return None
+        if other._shape != x._shape and broadcast_shapes_for(op.name, x._shape, other._shape) != x._shape:
+            return None
+        k(x._data, other._data)
+    elif type(other) is float or type(other) is int:
+        k(x._data, float(other))
+    else:
+        return None
+    x._bump_version()
+    return x
+
 
 _FAST = frozenset(op.name for op in (ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM))
 _MODE = {

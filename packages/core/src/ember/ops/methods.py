@@ -131,6 +131,10 @@ def _original(self: Tensor, saves_inputs: bool) -> Tensor:
 
 def _inplace(method: str, op: Any) -> Any:
     def inplace(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+        if not kwargs:
+            done = ew.inplace_binary(op, self, other)
+            if done is not None:
+                return done
         src = _original(self, op.save_inputs)
         if kwargs:
             result = getattr(ew, method)(src, other, **kwargs)

@@ -331,3 +331,22 @@ def _tensors(obj: Any) -> list[Any]:
     if isinstance(obj, dict):
         return [t for x in obj.values() for t in _tensors(x)]
     return []
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.kind == "inplace"))
+def test_optional_inplace_kernel(name: str, backend: Any, device: str) -> None:
+    """An in-place variant, where the backend has one, writes exactly what the out-of-place op computes."""
+    if name not in backend.kernels:
+        pytest.skip(f"backend {backend.name!r} has no optional in-place kernel {name!r} (core copies instead)")
+    base = name[:-1]
+    a = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]], np.float32)
+    b = np.array([2.0, -0.5, 4.0], np.float32)
+    x = ember.tensor(a, device=device)
+    view = x.view(6)
+    getattr(x, name)(ember.tensor(b, device=device))  # the method dispatches to the in-place kernel
+    expected = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b}[base]
+    np.testing.assert_allclose(x.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(view.numpy(), expected.reshape(6), rtol=1e-6)  # written in place: views see it
+    getattr(x, name)(2.0)
+    np.testing.assert_allclose(x.numpy(), {"add": expected + 2, "sub": expected - 2, "mul": expected * 2,
+                                           "div": expected / 2}[base], rtol=1e-6)  # fmt: skip
