@@ -61,8 +61,8 @@ class Adadelta(Optimizer):
                     if weight_decay != 0:
                         g = g + p * weight_decay
                     square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-                    square_avg.copy_(square_avg * rho + g * g * (1 - rho))
-                    delta = (acc_delta + eps).sqrt() / (square_avg + eps).sqrt() * g
-                    acc_delta.copy_(acc_delta * rho + delta * delta * (1 - rho))
-                    p.add_(delta, alpha=-lr)
+                    square_avg.mul_(rho).add_((g * g).mul_(1 - rho))
+                    delta = (acc_delta + eps).sqrt().div_((square_avg + eps).sqrt()).mul_(g)
+                    acc_delta.mul_(rho).add_((delta * delta).mul_(1 - rho))
+                    p.sub_(delta if lr == 1 else delta * lr)
         return loss

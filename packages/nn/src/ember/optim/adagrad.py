@@ -81,5 +81,5 @@ class Adagrad(Optimizer):
                     clr = lr / (1 + (state["step"] - 1) * lr_decay)
                     state_sum = state["sum"]
                     state_sum.add_(g * g)
-                    p.add_(g / (state_sum.sqrt() + eps), alpha=-clr)
+                    p.sub_((g / state_sum.sqrt().add_(eps)).mul_(clr))
         return loss

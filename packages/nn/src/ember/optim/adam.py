@@ -84,8 +84,8 @@ class Adam(Optimizer):
                             p.mul_(1 - lr * weight_decay)
                         else:
                             g = g + p * weight_decay
-                    exp_avg.copy_(exp_avg * beta1 + g * (1 - beta1))
-                    exp_avg_sq.copy_(exp_avg_sq * beta2 + g * g * (1 - beta2))
+                    exp_avg.mul_(beta1).add_(g * (1 - beta1))
+                    exp_avg_sq.mul_(beta2).add_((g * g).mul_(1 - beta2))
                     step_size = lr / (1 - beta1**step)
                     bias_correction2_sqrt = math.sqrt(1 - beta2**step)
                     if amsgrad:
@@ -93,8 +93,8 @@ class Adam(Optimizer):
                         if max_sq is None:  # amsgrad switched on after the first steps
                             max_sq = state["max_exp_avg_sq"] = exp_avg_sq.clone()
                         max_sq.copy_(ember.maximum(max_sq, exp_avg_sq))
-                        denom = max_sq.sqrt() / bias_correction2_sqrt + eps
+                        denom = max_sq.sqrt().div_(bias_correction2_sqrt).add_(eps)
                     else:
-                        denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
-                    p.add_(exp_avg / denom, alpha=-step_size)
+                        denom = exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(eps)
+                    p.sub_((exp_avg / denom).mul_(step_size))
         return loss

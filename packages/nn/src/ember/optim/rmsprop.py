@@ -73,17 +73,17 @@ class RMSprop(Optimizer):
                     if weight_decay != 0:
                         g = g + p * weight_decay
                     square_avg = state["square_avg"]
-                    square_avg.copy_(square_avg * alpha + g * g * (1 - alpha))
+                    square_avg.mul_(alpha).add_((g * g).mul_(1 - alpha))
                     if centered:
                         grad_avg = state["grad_avg"]
-                        grad_avg.copy_(grad_avg * alpha + g * (1 - alpha))
-                        avg = (square_avg - grad_avg * grad_avg).sqrt() + eps
+                        grad_avg.mul_(alpha).add_(g * (1 - alpha))
+                        avg = (square_avg - grad_avg * grad_avg).sqrt().add_(eps)
                     else:
-                        avg = square_avg.sqrt() + eps
+                        avg = square_avg.sqrt().add_(eps)
                     if momentum > 0:
                         buf = state["momentum_buffer"]
-                        buf.copy_(buf * momentum + g / avg)
-                        p.add_(buf, alpha=-lr)
+                        buf.mul_(momentum).add_(g / avg)
+                        p.sub_(buf * lr)
                     else:
-                        p.add_(g / avg, alpha=-lr)
+                        p.sub_((g / avg).mul_(lr))
         return loss

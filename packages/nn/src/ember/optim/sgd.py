@@ -68,7 +68,7 @@ class SGD(Optimizer):
                         if buf is None:
                             buf = state["momentum_buffer"] = g.clone()
                         else:
-                            buf.copy_(buf * momentum + (g if dampening == 0 else g * (1 - dampening)))
+                            buf.mul_(momentum).add_(g if dampening == 0 else g * (1 - dampening))
                         g = g + buf * momentum if nesterov else buf
-                    p.add_(g, alpha=-lr)
+                    p.sub_(g * lr)
         return loss
