@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from plugin_fixtures.marks import needs_cpu
 
 from ember.dispatch import OPS
@@ -47,3 +48,19 @@ def test_guide_backend_fields_exist_on_the_backend_class() -> None:
     assert "device_type" in fields
     for name in fields:
         assert hasattr(ember.Backend, name), f"the guide documents Backend.{name}, which does not exist"
+
+
+def test_the_pyproject_block_is_valid_toml_with_the_entry_point() -> None:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    (block,) = re.findall(r"```toml\n(.*?)```", GUIDE.read_text(), re.S)
+    data = tomllib.loads(block)
+    assert data["project"]["entry-points"]["ember.backends"]["mydev"] == "ember_mydev.plugin"
+
+
+def test_the_shell_blocks_use_options_the_kit_has() -> None:
+    from ember.testing import plugin
+
+    source = Path(plugin.__file__).read_text()
+    for block in re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S):
+        for option in re.findall(r"(--ember-[a-z-]+)", block):
+            assert f'"{option}"' in source, f"the guide uses {option}, which the kit does not define"
