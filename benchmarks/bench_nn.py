@@ -1,6 +1,6 @@
 """ember.nn training steps against hand-written NumPy forward/backward of the same math, in one process.
 
-    python benchmarks/bench_nn.py [--repeat N] [--only mlp|cnn]
+    python benchmarks/bench_nn.py [--repeat N] [--only mlp|cnn|memory]
 
 - mlp: Linear 784-256-128-10 with ReLU, cross-entropy, SGD momentum 0.9, batch 128.
   Baseline: the same layers written with NumPy matmuls (weights (out, in) as in ember.nn).
@@ -196,7 +196,31 @@ def bench_cnn(repeat: int) -> None:
     row("CNN step (2 conv + pool, linear), batch 64", base, t, "<= 1.0x (aim 0.4x)")
 
 
-CASES = {"mlp": bench_mlp, "cnn": bench_cnn}
+def bench_memory(repeat: int) -> None:
+    """Traced memory over 2,000 MLP training steps: after warm-up (caches filling) it must stay flat."""
+    import gc
+    import tracemalloc
+
+    ember.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = ember.from_numpy(rng.standard_normal((128, 784), dtype=np.float32))
+    y = ember.from_numpy(rng.integers(0, 10, 128))
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    step = ember_step_fn(model, x, y)
+    gc.collect()
+    tracemalloc.start()
+    marks = {}
+    for i in range(1, 2001):
+        step()
+        if i in (10, 1000, 2000):
+            marks[i] = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    line = "  ".join(f"step {i}: current {c / 2**20:.2f} MiB, peak {p / 2**20:.2f} MiB" for i, (c, p) in marks.items())
+    growth = marks[2000][1] - marks[1000][1]
+    print(f"MLP training memory (tracemalloc)  {line}; peak growth from step 1,000 to 2,000: {growth / 2**10:.1f} KiB")
+
+
+CASES = {"mlp": bench_mlp, "cnn": bench_cnn, "memory": bench_memory}
 
 
 def main() -> None:
