@@ -31,7 +31,7 @@ class ImageCSVDataset(VisionDataset):
     found in ``root``). Label names are mapped to class indices in sorted order
     (numeric order for integer labels), or in the order of ``classes`` when given;
     ``classes`` and ``class_to_idx`` expose the mapping. With ``label_column=None``
-    (a test CSV) ``dataset[i]`` is the image alone. Images are read with Pillow and
+    (a test CSV) ``dataset[i]`` is the image alone. ``ids`` lists the CSV's image ids in order. Images are read with Pillow and
     converted to ``mode`` (None keeps each file's mode), or read by ``loader``.
 
     A malformed row, an id without an image, or an image Pillow cannot read
@@ -59,6 +59,7 @@ class ImageCSVDataset(VisionDataset):
         self.image_column = image_column
         self.label_column = label_column
         ids, labels, lines = self._read_csv(image_column, label_column)
+        self.ids = ids
         self._lines = lines
         self.image_paths = self._resolve(ids, lines, extension)
         if label_column is None:

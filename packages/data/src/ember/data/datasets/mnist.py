@@ -6,6 +6,7 @@ import gzip
 import math
 import os
 import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ def read_idx(path: str) -> np.ndarray:
     try:
         with (gzip.open(path, "rb") if compressed else open(path, "rb")) as f:
             raw = bytearray(f.read())
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ValueError(f"{path}: cannot decompress this gzip file: {exc}; delete it and fetch it again") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an IDX file: its first bytes are {bytes(raw[:4]).hex() or '(none)'}, expected 0000 then a type code and the rank")
