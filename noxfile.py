@@ -27,6 +27,8 @@ nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl
 
 #: Installed beside core in every tests session: the framework packages and the main job (examples/classify).
 FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
+#: Extras installed with a framework package: ember-data's tests need scikit-learn (its Digits dataset).
+EXTRAS = {"packages/data": "[test]"}
 if len(FRAMEWORK) == 2:  # the main job needs both
     FRAMEWORK.append("examples/classify")
 
@@ -38,7 +40,7 @@ def tests(session: nox.Session, backend: str) -> None:
     pkg = BACKENDS[backend]
     if not (ROOT / pkg).exists():
         session.skip(f"{pkg} is not in this repository yet: the {backend} backend has not landed")
-    session.install("./packages/core[test]", *(f"./{p}" for p in FRAMEWORK), f"./{pkg}")
+    session.install("./packages/core[test]", *(f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK), f"./{pkg}")
     session.run(
         "python",
         "-m",

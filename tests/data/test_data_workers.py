@@ -341,3 +341,51 @@ def test_spawned_workers():
 def test_more_workers_than_cpus_warns():
     with pytest.warns(UserWarning, match="suggested max number of workers"):
         DataLoader(Table(4), num_workers=(os.cpu_count() or 1) + 64)
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+from ember.data import DataLoader, Dataset
+
+class Pid(Dataset):
+    def __len__(self):
+        return 10**6
+    def __getitem__(self, i):
+        return os.getpid()
+
+if __name__ == "__main__":
+    it = iter(DataLoader(Pid(), batch_size=4, num_workers=2))
+    pids = set()
+    while len(pids) < 2:
+        pids |= set(next(it).tolist())
+    print(" ".join(map(str, sorted(pids))), flush=True)
+    time.sleep(60)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to see processes")
+def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHAN_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2 and all(not _gone(p) for p in pids)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while not all(_gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(p) for p in pids), "DataLoader workers outlived their killed main process"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import time
 import warnings
@@ -22,7 +23,7 @@ from ember import Device, Generator
 
 from . import worker as _worker
 from ._rng import new_seed
-from .channel import ResultChannel
+from .channel import ResultPipes, WorkerPipe
 from .collate import collate_numpy, convert_numpy, default_collate, default_convert, to_device, to_tensors
 from .dataset import Dataset, IterableDataset
 from .fetch import make_fetcher
@@ -309,8 +310,11 @@ class _MultiProcessIter(_BaseIter):
         self._in_order = loader.in_order
         self._iterable = loader._is_iterable
         ctx = loader.multiprocessing_context or mp.get_context()
-        self._results = ResultChannel(ctx)
-        self._done_event = ctx.Event()
+        self._pipes: list[WorkerPipe] = []
+        self._results = ResultPipes(self._pipes)
+        # A plain shared byte, not an Event: an Event's lock, held by a worker killed at the wrong moment, would
+        # block every other process that looks at it.
+        self._done = ctx.RawValue("b", 0)
         self._index_queues: list[Any] = []
         self._workers: list[Any] = []
         self._shutdown = False
@@ -318,14 +322,15 @@ class _MultiProcessIter(_BaseIter):
             for i in range(n):
                 index_queue = ctx.Queue()
                 index_queue.cancel_join_thread()
+                pipe = WorkerPipe(ctx)
                 w = ctx.Process(
                     target=_worker.worker_loop,
                     args=(
                         loader.dataset,
                         self._iterable,
                         index_queue,
-                        self._results,
-                        self._done_event,
+                        pipe,
+                        self._done,
                         loader._auto_collation,
                         loader._host_collate(),
                         loader.drop_last,
@@ -337,7 +342,9 @@ class _MultiProcessIter(_BaseIter):
                     daemon=True,
                 )
                 w.start()
+                pipe.started()
                 self._index_queues.append(index_queue)
+                self._pipes.append(pipe)
                 self._workers.append(w)
         except BaseException:
             self._shutdown_workers()
@@ -405,14 +412,12 @@ class _MultiProcessIter(_BaseIter):
         deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
         while True:
             wait = _LIVENESS_INTERVAL if deadline is None else min(_LIVENESS_INTERVAL, max(deadline - time.monotonic(), 0.0))
-            try:
-                ok, message = self._results.recv(wait)
-            except (EOFError, OSError):
-                raise
-            except Exception as exc:
-                raise RuntimeError(f"DataLoader: could not unpickle a batch sent by a worker: {exc!r}") from exc
-            if ok:
-                return message  # type: ignore[no-any-return]
+            message = self._results.recv(wait)
+            if message is not None:
+                try:
+                    return pickle.loads(message)  # type: ignore[no-any-return]
+                except Exception as exc:
+                    raise RuntimeError(f"DataLoader: could not unpickle a batch sent by a worker: {exc!r}") from exc
             self._check_workers()
             if deadline is not None and time.monotonic() >= deadline:
                 self._shutdown_workers()
@@ -466,7 +471,7 @@ class _MultiProcessIter(_BaseIter):
             return
         self._shutdown = True
         try:
-            self._done_event.set()
+            self._done.value = 1
             for q in self._index_queues:
                 try:
                     q.put(None)

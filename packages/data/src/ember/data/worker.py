@@ -115,7 +115,7 @@ def worker_loop(
     iterable: bool,
     index_queue: Any,
     results: Any,
-    done_event: Any,
+    done: Any,
     auto_collation: bool,
     collate_fn: Any,
     drop_last: bool,
@@ -128,6 +128,7 @@ def worker_loop(
     global _worker_info
     parent = os.getppid()
     where = f"in DataLoader worker process {worker_id}"
+    results.worker_side()
     try:
         seed = base_seed + worker_id
         _seed_worker(seed, worker_id)
@@ -147,7 +148,7 @@ def worker_loop(
             try:
                 request = index_queue.get(timeout=STATUS_CHECK_INTERVAL)
             except queue.Empty:
-                if done_event.is_set():
+                if done.value:
                     break
                 continue
             if isinstance(request, ResumeIteration):
@@ -158,7 +159,7 @@ def worker_loop(
                 continue
             if request is None:
                 break
-            if done_event.is_set() or ended:
+            if done.value or ended:
                 continue  # draining: the main process no longer wants results
             task, index = request
             data: Any
