@@ -150,10 +150,12 @@ class DataLoader(Generic[T_co]):
         self.device = ember.device(device) if device is not None else None
         if self.device is not None:
             ember.empty(0, device=self.device)  # fails now, naming the device, if it cannot be used
-        self._default_collate = collate_fn is None or collate_fn is default_collate or collate_fn is default_convert
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
+        # The default collate functions run in two halves: the NumPy one in the fetcher (in a worker, if any),
+        # tensors on the device in the main process. A user's collate_fn runs whole in the fetcher.
+        self._host_half = {default_collate: collate_numpy, default_convert: convert_numpy}.get(collate_fn)
         self._iterator: _MultiProcessIter | None = None
         self._initialized = True
         if num_workers > 0:
@@ -221,17 +223,15 @@ class DataLoader(Generic[T_co]):
         collector breaks, keeping the worker processes alive until it runs.
         """
         device = self.device
-        if self._default_collate:
+        if self._host_half is not None:
             return lambda data: to_tensors(data, device)
         if device is not None:
             return lambda data: to_device(data, device)
         return lambda data: data
 
     def _host_collate(self) -> Callable[[Any], Any]:
-        """The collate function the fetchers run: the NumPy half of the default, or the user's own."""
-        if self._default_collate:
-            return collate_numpy if self._auto_collation else convert_numpy
-        return self.collate_fn
+        """The collate function the fetchers run: the NumPy half of a default one, or the user's own."""
+        return self._host_half or self.collate_fn
 
 
 def _check_worker_count(num_workers: int) -> None:

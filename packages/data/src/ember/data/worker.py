@@ -164,7 +164,7 @@ def worker_loop(
             task, index = request
             data: Any
             if init_error is not None:
-                data, init_error = init_error, None
+                data = init_error  # every batch of a worker that could not start says why
             else:
                 try:
                     data = fetcher.fetch(index)  # type: ignore[union-attr]
@@ -179,6 +179,6 @@ def worker_loop(
             except Exception as exc:  # the batch cannot be pickled: say so instead of losing it
                 results.send((task, ExceptionWrapper(exc, f"{where} while pickling the batch to send it")))
             del data, request
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, BrokenPipeError, ConnectionError):
+        pass  # interrupted, or the main process is gone
     sys.stdout.flush()
