@@ -7,15 +7,12 @@ from typing import Any
 
 import numpy as np
 
-import ember
-from ember import Tensor
-
-from .vision import VisionDataset
+from .vision import ArrayImageDataset
 
 __all__ = ["Digits"]
 
 
-class Digits(VisionDataset):
+class Digits(ArrayImageDataset):
     """1,797 images of handwritten digits, 8x8 grayscale, 10 classes; needs no network.
 
     The data comes from scikit-learn (``pip install scikit-learn``, or
@@ -39,23 +36,3 @@ class Digits(VisionDataset):
         bunch = load_digits()
         self._images = np.rint(np.asarray(bunch.images, dtype=np.float64) * (255.0 / 16.0)).astype(np.uint8)
         self._labels = np.asarray(bunch.target, dtype=np.int64)
-
-    @property
-    def data(self) -> Tensor:
-        return ember.from_numpy(self._images)
-
-    @property
-    def targets(self) -> Tensor:
-        return ember.from_numpy(self._labels)
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        from PIL import Image
-
-        return self._pair(Image.fromarray(self._images[index]), int(self._labels[index]))
-
-    def __len__(self) -> int:
-        return len(self._images)

@@ -12,11 +12,8 @@ from typing import Any
 
 import numpy as np
 
-import ember
-from ember import Tensor
-
 from .download import check_integrity, download_from_mirrors
-from .vision import VisionDataset
+from .vision import ArrayImageDataset
 
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]
 
@@ -50,7 +47,7 @@ def read_idx(path: str) -> np.ndarray:
     return arr if dtype.isnative or dtype.itemsize == 1 else arr.astype(dtype.newbyteorder("="))
 
 
-class MNIST(VisionDataset):
+class MNIST(ArrayImageDataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28 grayscale, 10 classes.
 
     Files are looked for in ``root/MNIST/raw`` (torchvision's layout), then in
@@ -124,26 +121,6 @@ class MNIST(VisionDataset):
             if check_integrity(gz, md5) or any(not p.endswith(".gz") for p in present):
                 continue
             download_from_mirrors(filename, self.mirrors, self.raw_folder, md5)
-
-    @property
-    def data(self) -> Tensor:
-        return ember.from_numpy(self._images)
-
-    @property
-    def targets(self) -> Tensor:
-        return ember.from_numpy(self._labels)
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        from PIL import Image
-
-        return self._pair(Image.fromarray(self._images[index]), int(self._labels[index]))
-
-    def __len__(self) -> int:
-        return len(self._images)
 
     def extra_repr(self) -> str:
         return f"Split: {'Train' if self.train else 'Test'}"

@@ -6,9 +6,14 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+import ember
+from ember import Tensor
+
 from ..dataset import Dataset
 
-__all__ = ["VisionDataset"]
+__all__ = ["VisionDataset", "ArrayImageDataset"]
 
 
 class VisionDataset(Dataset[Any]):
@@ -46,3 +51,36 @@ class VisionDataset(Dataset[Any]):
                 lines.append(f"    {name.replace('_', ' ').capitalize()}: {body[0]}")
                 lines += [f"    {line}" for line in body[1:]]
         return "\n".join(lines)
+
+
+class ArrayImageDataset(VisionDataset):
+    """Grayscale uint8 images (N, H, W) and int64 labels held in memory (MNIST, Digits).
+
+    ``dataset[i]`` is ``(PIL image, int label)`` before transforms, as in
+    torchvision; ``data`` and ``targets`` are ember tensors over the same memory.
+    Subclasses set ``_images``, ``_labels`` and ``classes``.
+    """
+
+    classes: list[str] = []
+    _images: np.ndarray
+    _labels: np.ndarray
+
+    @property
+    def data(self) -> Tensor:
+        return ember.from_numpy(self._images)
+
+    @property
+    def targets(self) -> Tensor:
+        return ember.from_numpy(self._labels)
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        from PIL import Image
+
+        return self._pair(Image.fromarray(self._images[index]), int(self._labels[index]))
+
+    def __len__(self) -> int:
+        return len(self._images)
