@@ -476,11 +476,20 @@ def as_tensor(data: Any, dtype: Any = None, device: str | Device | None = None) 
     return _from_host(_host_array(data, d), resolve_device(device), False, "as_tensor")
 
 
+_host_dtypes: dict[np.dtype, tuple[Backend, DType]] = {}  # checked once per NumPy dtype (data loaders call often)
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A "cpu" tensor sharing memory with `array`."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return _from_host(array, resolve_device(_CPU), False, "from_numpy")
+    hit = _host_dtypes.get(array.dtype)
+    if hit is None or hit[0] is not registry._by_device.get("cpu"):
+        t = _from_host(array, resolve_device(_CPU), False, "from_numpy")
+        _host_dtypes[array.dtype] = (registry.get("cpu"), t._dtype)
+        return t
+    backend, dtype = hit
+    return Tensor._make(backend.from_host(array, 0), array.shape, dtype, _CPU)
 
 
 def from_dlpack(obj: Any) -> Tensor:
