@@ -20,6 +20,7 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 class _ConvNd(Module):
     _nd = 2
+    _conv: Any = None  # F.conv1d or F.conv2d (a staticmethod), for the plain convolutions' forward
 
     def __init__(
         self,
@@ -108,6 +109,11 @@ class _ConvNd(Module):
             widths += [p, p]
         return F.pad(input, widths, mode=self.padding_mode), 0
 
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input(input)
+        x, padding = self._mode_pad(input)
+        return self._conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         zero = (0,) * self._nd
@@ -130,6 +136,7 @@ class Conv2d(_ConvNd):
     """2-D convolution over (N, C_in, H, W) (or unbatched (C_in, H, W))."""
 
     _nd = 2
+    _conv = staticmethod(F.conv2d)
 
     def __init__(
         self,
@@ -149,17 +156,13 @@ class Conv2d(_ConvNd):
             in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias, padding_mode,
             device, dtype,
         )  # fmt: skip
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        self._check_input(input)
-        x, padding = self._mode_pad(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C_in, L) (or unbatched (C_in, L))."""
 
     _nd = 1
+    _conv = staticmethod(F.conv1d)
 
     def __init__(
         self,
@@ -179,11 +182,6 @@ class Conv1d(_ConvNd):
             in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias, padding_mode,
             device, dtype,
         )  # fmt: skip
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        self._check_input(input)
-        x, padding = self._mode_pad(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
