@@ -17,14 +17,13 @@ CNN <= 1.0x of the baseline's time.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import compare, environment, row
+from run import compare, row, run_cases
 
 import ember
 import ember.nn as nn
@@ -224,13 +223,7 @@ CASES = {"mlp": bench_mlp, "cnn": bench_cnn, "memory": bench_memory}
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--repeat", type=int, default=15, help="timed rounds per case (median reported)")
-    p.add_argument("--only", action="append", choices=sorted(CASES), help="run only these cases")
-    args = p.parse_args()
-    environment()
-    for name in args.only or CASES:
-        CASES[name](args.repeat)
+    run_cases(CASES, __doc__.split("\n")[0])
 
 
 if __name__ == "__main__":

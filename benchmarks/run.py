@@ -117,14 +117,19 @@ CASES: dict[str, Callable[[int], None]] = {
 }
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run_cases(cases: dict[str, Callable[[int], None]], description: str) -> None:
+    """The command line every benchmark script shares: --repeat, --only, then the cases in order."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--repeat", type=int, default=15, help="timed rounds per case (median reported)")
-    p.add_argument("--only", action="append", choices=sorted(CASES), help="run only these cases")
+    p.add_argument("--only", action="append", choices=sorted(cases), help="run only these cases")
     args = p.parse_args()
     environment()
-    for name in args.only or CASES:
-        CASES[name](args.repeat)
+    for name in args.only or cases:
+        cases[name](args.repeat)
+
+
+def main() -> None:
+    run_cases(CASES, __doc__.split("\n")[0])
 
 
 if __name__ == "__main__":
