@@ -53,15 +53,6 @@ def copy_(dst: np.ndarray, src: Any) -> None:
 
 
 # -- elementwise --------------------------------------------------------------
-def _float_unary(fn: Kernel) -> Kernel:
-    def kernel(x: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return fn(x)
-
-    kernel.__name__ = fn.__name__
-    return kernel
-
-
 def sigmoid(x: np.ndarray) -> np.ndarray:
     # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
     out = np.tanh(x * 0.5)
@@ -75,20 +66,22 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def rsqrt(x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        return 1 / np.sqrt(x)
+    return np.reciprocal(np.sqrt(x))
 
 
 def _erf() -> Kernel:
-    vec = np.vectorize(math.erf, otypes=[np.float64])
+    """SciPy's erf when SciPy is installed (looked up once, on first use), else math.erf elementwise."""
+    impl: list[Any] = []
 
     def erf(x: np.ndarray) -> np.ndarray:
-        try:
-            from scipy.special import erf as sp_erf  # faster when SciPy is present
+        if not impl:
+            try:
+                from scipy.special import erf as sp_erf
 
-            return sp_erf(x).astype(x.dtype, copy=False)  # type: ignore[no-any-return]
-        except ImportError:
-            return vec(x).astype(x.dtype, copy=False)  # type: ignore[no-any-return]
+                impl.append(sp_erf)
+            except ImportError:
+                impl.append(np.vectorize(math.erf, otypes=[np.float64]))
+        return np.asarray(impl[0](x)).astype(x.dtype, copy=False)
 
     return erf
 
@@ -107,27 +100,6 @@ def sign(x: np.ndarray) -> np.ndarray:
 
 def abs_(x: np.ndarray) -> np.ndarray:
     return np.abs(x) if x.dtype != np.bool_ else x.copy()
-
-
-def div(a: Any, b: Any) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.true_divide(a, b)
-
-
-def floor_divide(a: Any, b: Any) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.floor_divide(a, b)
-
-
-def remainder(a: Any, b: Any) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.remainder(a, b)
-
-
-def power(a: Any, b: Any) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        out = np.power(a, b)
-    return np.asarray(out)
 
 
 _BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
@@ -398,31 +370,22 @@ def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndar
     return out
 
 
-def _cmp(fn: Kernel) -> Kernel:
-    def kernel(a: Any, b: Any) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.asarray(fn(a, b))
-
-    kernel.__name__ = fn.__name__
-    return kernel
-
-
 KERNELS: dict[str, Kernel] = {
     # creation
     "full": full, "arange": arange, "astype": astype, "copy": copy, "copy_": copy_,
     # elementwise unary
-    "neg": np.negative, "abs": abs_, "exp": _float_unary(np.exp), "log": _float_unary(np.log),
-    "log1p": _float_unary(np.log1p), "expm1": _float_unary(np.expm1), "sqrt": _float_unary(np.sqrt),
-    "rsqrt": rsqrt, "sin": _float_unary(np.sin), "cos": _float_unary(np.cos), "tanh": np.tanh,
+    "neg": np.negative, "abs": abs_, "exp": np.exp, "log": np.log,
+    "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt,
+    "rsqrt": rsqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh,
     "sigmoid": sigmoid, "relu": relu,
     "erf": _erf(), "floor": _same_if_int(np.floor), "ceil": _same_if_int(np.ceil),
-    "round": _same_if_int(np.round), "sign": sign, "reciprocal": _float_unary(np.reciprocal),
+    "round": _same_if_int(np.round), "sign": sign, "reciprocal": np.reciprocal,
     "logical_not": np.logical_not, "isnan": np.isnan, "isfinite": np.isfinite,
     # elementwise binary
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": div, "floor_divide": floor_divide,
-    "remainder": remainder, "pow": power, "maximum": np.maximum, "minimum": np.minimum,
-    "eq": _cmp(np.equal), "ne": _cmp(np.not_equal), "lt": _cmp(np.less), "le": _cmp(np.less_equal),
-    "gt": _cmp(np.greater), "ge": _cmp(np.greater_equal),
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide, "floor_divide": np.floor_divide,
+    "remainder": np.remainder, "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+    "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+    "gt": np.greater, "ge": np.greater_equal,
     "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
     "where": where,
     # reductions
@@ -458,6 +421,7 @@ for _name in (
     "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "erf",
     "floor", "ceil", "round", "sign", "reciprocal", "logical_not", "isnan", "isfinite", "add", "sub", "mul", "div",
     "floor_divide", "remainder", "pow", "maximum", "minimum", "logical_and", "logical_or", "logical_xor", "matmul",
+    "eq", "ne", "lt", "le", "gt", "ge",
 ):  # fmt: skip
     KERNELS[_name] = _array_out(KERNELS[_name])
 
