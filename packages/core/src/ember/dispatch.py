@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import Backend, BackendError, registry
+from .backends import Backend, registry
 
 __all__ = ["Op", "OPS", "primitive", "composite", "kernel_for", "invalidate_caches", "FallbackWarning"]
 
@@ -210,13 +210,6 @@ def _fallback(op: Op, backend: Backend, ref: Backend) -> Callable[..., Any]:
 
     kernel.__name__ = f"fallback_{op.name}"
     return kernel
-
-
-def require(op_name: str) -> Op:
-    try:
-        return OPS[op_name]
-    except KeyError:
-        raise BackendError(f"unknown op {op_name!r}") from None
 
 
 def _load_all_ops() -> None:

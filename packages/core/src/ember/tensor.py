@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd import grad_mode
 from .autograd.graph import Node, _bind_tensor_type, run_backward
 from .backends import Backend, BackendUnavailableError, registry
 from .device import Device
@@ -126,10 +125,6 @@ class Tensor:
 
     def element_size(self) -> int:
         return self._dtype.itemsize
-
-    @property
-    def is_floating_point_(self) -> bool:  # pragma: no cover - alias kept private
-        return self._dtype.is_floating_point
 
     def is_floating_point(self) -> bool:
         return self._dtype.is_floating_point
@@ -508,10 +503,6 @@ def from_dlpack(obj: Any) -> Tensor:
 
 def _is_scalar(x: Any) -> bool:
     return isinstance(x, numbers.Number) and not isinstance(x, complex)
-
-
-def grad_enabled() -> bool:
-    return grad_mode.state.enabled
 
 
 _FULL: Any = None

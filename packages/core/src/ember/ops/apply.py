@@ -15,7 +15,7 @@ from ..autograd.graph import Node
 from ..device import Device
 from ..dispatch import Op, kernel_for
 from ..dtypes import DType
-from ..tensor import Tensor, _is_scalar, check_dtype_supported, resolve_device, tracked
+from ..tensor import Tensor, _is_scalar, check_dtype_supported, tracked
 
 _make = Tensor._make
 _state = grad_mode.state
@@ -70,15 +70,6 @@ def cast(t: Tensor, dtype: DType) -> Any:
 
 def wrap(data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Tensor:
     return _make(data, shape, dtype, device)
-
-
-def needs_grad(*xs: Any) -> bool:
-    if not _state.enabled:
-        return False
-    for x in xs:  # isinstance: a Tensor subclass (ember.nn.Parameter) is tracked too
-        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
-            return True
-    return False
 
 
 def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
@@ -150,17 +141,6 @@ def broadcast_shapes_for(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tup
                 f"(sizes must match or one of them must be 1)"
             )
     return tuple(out)
-
-
-def broadcast_shapes(*shapes: Sequence[int], op: str = "broadcast_shapes") -> tuple[int, ...]:
-    out: tuple[int, ...] = ()
-    for s in shapes:
-        out = broadcast_shapes_for(op, out, tuple(s))
-    return out
-
-
-def default_device(device: Any) -> Device:
-    return resolve_device(device)
 
 
 def check_supported(dtype: DType, device: Device, op: str) -> None:

@@ -10,7 +10,6 @@ from ..dispatch import primitive
 from ..tensor import Tensor
 from .apply import kernel, maybe_record, same_device, wrap, wrap_dim
 from .conversion import clone
-from .creation import size_arg
 
 __all__ = [
     "reshape", "view", "permute", "transpose", "expand", "expand_as", "broadcast_to", "squeeze", "unsqueeze",
@@ -401,6 +400,3 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The upper triangle (elements with col - row >= diagonal); the rest zero."""
     return _tri(input, diagonal, upper=True)
 
-
-def size_of(shape: Any) -> tuple[int, ...]:
-    return size_arg((shape,), "size")
