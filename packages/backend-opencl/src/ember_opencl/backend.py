@@ -1,0 +1,58 @@
+"""The OpenCL backend object: availability, devices, dtypes, host transfers and the kernel table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from . import device as _device
+from .kernels import KERNELS
+
+
+class OpenCLBackend(ember.Backend):
+    name = "opencl"
+    device_type = "opencl"
+    api_version = (1, 0)
+    kernels = KERNELS
+    dlpack_device_type = 4  # kDLOpenCL
+
+    @property  # type: ignore[override]
+    def dtypes(self) -> frozenset[ember.DType]:
+        """What the first device computes in: float64 only where it has cl_khr_fp64; never float16/bfloat16."""
+        found = _device.devices()
+        if not found:
+            return frozenset()
+        names = {str(d) for d in _device.numpy_dtypes(found[0])}
+        return frozenset(d for d in ember.dtypes.all_dtypes if d.name in names)
+
+    def unavailable_reason(self) -> str | None:
+        return _device.unavailable_reason()
+
+    def device_count(self) -> int:
+        return len(_device.devices())
+
+    def device_names(self) -> list[str]:
+        return [d.name for d in _device.devices()]
+
+    def from_host(self, array: np.ndarray, index: int) -> Any:
+        from .clarray import from_numpy
+
+        dev = _device.get(index)
+        if array.dtype not in _device.numpy_dtypes(dev):
+            raise TypeError(f"device opencl:{index} cannot hold {array.dtype} (it computes in "
+                            f"{', '.join(str(d) for d in _device.numpy_dtypes(dev))})")  # fmt: skip
+        return from_numpy(dev, array)
+
+    def to_host(self, native: Any) -> np.ndarray:
+        from .clarray import to_numpy
+
+        return to_numpy(native)
+
+    def device_index_of(self, native: Any) -> int:
+        return native.device.index
+
+    def synchronize(self, index: int) -> None:
+        _device.get(index).synchronize()

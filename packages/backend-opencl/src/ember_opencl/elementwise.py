@@ -1,0 +1,354 @@
+"""Elementwise kernels: one strided, broadcasting template per arity, and the op table that fills it.
+
+`launch` writes ``out[idx] = expr(x0, x1, ...)`` for every index of `out`'s shape,
+reading each operand through its own strides (0 along broadcast dims), so no
+broadcast or transposed operand is ever materialised. Dims that are contiguous
+for every operand are merged first, so most launches are 1-D.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ember.dtypes import DType
+
+from . import cltypes
+from .clarray import CLArray, empty
+from .device import Device
+
+Scalar = bool | int | float
+
+
+def broadcast_strides(a: CLArray, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """a's strides for reading it as `shape` (NumPy broadcasting: 0 along new or size-1 dims)."""
+    lead = len(shape) - a.ndim
+    return (0,) * lead + tuple(0 if n == 1 and m != 1 else s for n, m, s in zip(a.shape, shape[lead:], a.strides))
+
+
+def collapse(
+    shape: tuple[int, ...], strides: Sequence[tuple[int, ...]]
+) -> tuple[tuple[int, ...], list[tuple[int, ...]]]:
+    """Drop size-1 dims and merge neighbours that are contiguous for every stride set."""
+    keep = [k for k, n in enumerate(shape) if n != 1]
+    dims = [shape[k] for k in keep]
+    sts = [[s[k] for k in keep] for s in strides]
+    k = len(dims) - 2
+    while k >= 0:
+        if all(s[k] == s[k + 1] * dims[k + 1] for s in sts):
+            dims[k] *= dims.pop(k + 1)
+            for s in sts:
+                s[k] = s.pop(k + 1)
+        k -= 1
+    if not dims:
+        return (1,), [(1,) for _ in sts]
+    return tuple(dims), [tuple(s) for s in sts]
+
+
+def _index_code(nd: int, names: list[str], units: list[bool]) -> str:
+    """C statements computing `i_<name>` (element offset) for the flat work-item index `gid`."""
+    if nd == 1:
+        return "".join(
+            f"  const long i_{n} = {n}_off + gid{'' if u else f' * {n}_s0'};\n" for n, u in zip(names, units)
+        )
+    lines = [f"  long i_{n} = {n}_off;\n" for n in names] + ["  long r = gid, c;\n"]
+    for k in range(nd - 1, 0, -1):
+        lines.append(f"  c = r % d{k}; r /= d{k};\n")
+        lines += [f"  i_{n} += c * {n}_s{k};\n" for n in names]
+    lines += [f"  i_{n} += r * {n}_s0;\n" for n in names]
+    return "".join(lines)
+
+
+def launch(name: str, expr: str, out: CLArray, operands: Sequence[CLArray | tuple[Scalar, np.dtype]],
+           helpers: str = "") -> None:  # fmt: skip
+    """out[...] = expr over broadcast operands: CLArrays, or (python scalar, dtype) pairs passed by value.
+
+    In `expr`, operand k is ``x{k}`` (already loaded, in its own C type) and ``T`` is out's C type.
+    """
+    n = out.size
+    if n == 0:
+        return
+    device = out.device
+    arrays = [op for op in operands if isinstance(op, CLArray)]
+    dims, strides = collapse(out.shape, [out.strides] + [broadcast_strides(a, out.shape) for a in arrays])
+    nd = len(dims)
+    units = [nd == 1 and s[0] == 1 for s in strides]
+    out_t = cltypes.ctype(out.dtype)
+    sig = [
+        ("a", cltypes.ctype(op.dtype)) if isinstance(op, CLArray) else ("s", cltypes.ctype(op[1])) for op in operands
+    ]
+    chunk = chunk_size(device)
+    key = ("ew", name, expr, out_t, tuple(sig), nd, tuple(units), chunk)
+
+    def source() -> str:
+        params = ["long n"] + ([f"long d{k}" for k in range(1, nd)] if nd > 1 else [])
+        names, loads, a = ["o"], [], 0
+        params += [f"__global {out_t}* o", "long o_off"] + [f"long o_s{k}" for k in range(nd)]
+        for k, (what, t) in enumerate(sig):
+            if what == "a":
+                nm = f"a{a}"
+                a += 1
+                names.append(nm)
+                params += [f"__global const {t}* {nm}", f"long {nm}_off"] + [f"long {nm}_s{j}" for j in range(nd)]
+                loads.append(f"  const {t} x{k} = {nm}[i_{nm}];\n")
+            else:
+                params.append(f"const {t} x{k}")
+        types = [out.dtype] + [op.dtype if isinstance(op, CLArray) else op[1] for op in operands]
+        return (
+            cltypes.preamble(types)
+            + f"#define T {out_t}\n{helpers}\n"
+            + f"__kernel void ember_{name}({', '.join(params)}) {{\n"
+            + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, n);\n"
+            + "  for (long gid = first; gid < last; ++gid) {\n"
+            + _index_code(nd, names, units)
+            + "".join(loads)
+            + f"  o[i_o] = (T)({expr});\n  }}\n}}\n"
+        )
+
+    scalar_dtypes: list[Any] = [np.int64] * nd + [None, np.int64] + [np.int64] * nd
+    args: list[Any] = [n, *dims[1:], out.buffer, out.offset, *strides[0]]
+    a = 1
+    for op, (what, _) in zip(operands, sig):
+        if what == "a":
+            assert isinstance(op, CLArray)
+            scalar_dtypes += [None, np.int64] + [np.int64] * nd
+            args += [op.buffer, op.offset, *strides[a]]
+            a += 1
+        else:
+            value, dt = op  # type: ignore[misc]
+            scalar_dtypes.append(cltypes.ARG_TYPES[np.dtype(dt)])
+            args.append(value)
+    kernel = device.kernel(key, source, f"ember_{name}", scalar_dtypes)
+    run(device, kernel, -(-n // chunk), args)
+
+
+def chunk_size(device: Device) -> int:
+    """Consecutive elements per work-item: many on a CPU (PoCL's per-item cost is high), one on a GPU."""
+    return 64 if device.is_cpu else 1
+
+
+def run(device: Device, kernel: Any, n: int, args: Sequence[Any], local: int = 64) -> None:
+    """Enqueue a 1-D kernel over at least `n` work-items (rounded up to whole work-groups)."""
+    local = min(local, device.max_work_group_size)
+    kernel(device.queue, (-(-n // local) * local,), (local,), *args)
+
+
+# -- the op table -----------------------------------------------------------------
+# name -> {kind: expression}; kinds are "f" (float), "i" (signed), "u" (unsigned), "b" (bool), "*" any.
+UNARY: dict[str, dict[str, str]] = {
+    "neg": {"*": "-x0"},
+    "abs": {"f": "fabs(x0)", "i": "x0 < 0 ? -x0 : x0", "*": "x0"},
+    "exp": {"f": "exp(x0)"},
+    "log": {"f": "log(x0)"},
+    "log1p": {"f": "log1p(x0)"},
+    "expm1": {"f": "expm1(x0)"},
+    "sqrt": {"f": "sqrt(x0)"},
+    "rsqrt": {"f": "(T)1 / sqrt(x0)"},
+    "sin": {"f": "sin(x0)"},
+    "cos": {"f": "cos(x0)"},
+    "tanh": {"f": "tanh(x0)"},
+    "sigmoid": {"f": "(T)0.5 * tanh((T)0.5 * x0) + (T)0.5"},  # never overflows
+    "relu": {"b": "x0", "*": "x0 < 0 ? (T)0 : x0"},  # nan stays nan
+    "erf": {"f": "erf(x0)"},
+    "floor": {"f": "floor(x0)", "*": "x0"},
+    "ceil": {"f": "ceil(x0)", "*": "x0"},
+    "round": {"f": "rint(x0)", "*": "x0"},  # half to even
+    "sign": {"f": "isnan(x0) ? x0 : (T)((x0 > 0) - (x0 < 0))", "b": "x0", "*": "(T)((x0 > 0) - (x0 < 0))"},
+    "reciprocal": {"f": "(T)1 / x0", "*": "x0 == 0 ? (T)0 : (T)(1 / x0)"},
+    "logical_not": {"*": "!x0"},
+    "isnan": {"f": "isnan(x0)", "*": "0"},
+    "isfinite": {"f": "isfinite(x0)", "*": "1"},
+}
+
+BINARY: dict[str, dict[str, str]] = {
+    "add": {"b": "x0 | x1", "*": "x0 + x1"},
+    "sub": {"*": "x0 - x1"},
+    "mul": {"b": "x0 & x1", "*": "x0 * x1"},
+    "div": {"f": "x0 / x1", "*": "x1 == 0 ? (T)0 : (T)(x0 / x1)"},
+    "floor_divide": {"f": "floordiv_T(x0, x1)", "i": "ifloordiv_T(x0, x1)", "*": "x1 == 0 ? (T)0 : (T)(x0 / x1)"},
+    "remainder": {"f": "fremainder_T(x0, x1)", "i": "iremainder_T(x0, x1)", "*": "x1 == 0 ? (T)0 : (T)(x0 % x1)"},
+    "pow": {"f": "pow(x0, x1)", "*": "ipow_T(x0, x1)"},
+    "maximum": {"f": "(isnan(x0) || x0 > x1) ? x0 : x1", "*": "x0 > x1 ? x0 : x1"},
+    "minimum": {"f": "(isnan(x0) || x0 < x1) ? x0 : x1", "*": "x0 < x1 ? x0 : x1"},
+    "logical_and": {"*": "(x0 != 0) && (x1 != 0)"},
+    "logical_or": {"*": "(x0 != 0) || (x1 != 0)"},
+    "logical_xor": {"*": "(x0 != 0) != (x1 != 0)"},
+    "eq": {"*": "x0 == x1"},
+    "ne": {"*": "x0 != x1"},
+    "lt": {"*": "x0 < x1"},
+    "le": {"*": "x0 <= x1"},
+    "gt": {"*": "x0 > x1"},
+    "ge": {"*": "x0 >= x1"},
+}
+COMPARISONS = frozenset({"logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge"})
+
+# Python's (and NumPy's) floor division and modulo, which C's / and % are not; integer division by
+# zero gives 0 as in NumPy (and never traps the host CPU running the kernel).
+_HELPERS = {
+    "floordiv_T": """
+T floordiv_T(T a, T b) {
+  if (b == 0) return a / b;
+  T mod = fmod(a, b), div = (a - mod) / b;
+  if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
+  if (div == 0) return copysign((T)0, a / b);
+  T fl = floor(div);
+  return div - fl > (T)0.5 ? fl + 1 : fl;
+}""",
+    "fremainder_T": """
+T fremainder_T(T a, T b) {
+  if (b == 0) return fmod(a, b);
+  T mod = fmod(a, b);
+  if (mod != 0) { if ((b < 0) != (mod < 0)) mod += b; }
+  else mod = copysign((T)0, b);
+  return mod;
+}""",
+    "ifloordiv_T": """
+T ifloordiv_T(T a, T b) {
+  if (b == 0) return 0;
+  if (b == -1) return -a;
+  T q = a / b;
+  return (q * b != a && ((a < 0) != (b < 0))) ? q - 1 : q;
+}""",
+    "iremainder_T": """
+T iremainder_T(T a, T b) {
+  if (b == 0 || b == -1) return 0;
+  T r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}""",
+    "ipow_T": """
+T ipow_T(T a, T b) {
+  if (b < 0) return a == 1 ? 1 : (a == (T)-1 ? ((b & 1) ? (T)-1 : 1) : 0);
+  T r = 1;
+  while (b) { if (b & 1) r *= a; a *= a; b >>= 1; }
+  return r;
+}""",
+}
+
+
+def expression(table: dict[str, dict[str, str]], name: str, dtype: np.dtype) -> tuple[str, str]:
+    """(expression, helper source) for op `name` on operands of `dtype`."""
+    variants = table[name]
+    k = dtype.kind
+    expr = variants.get(k) or variants.get("*")
+    if expr is None:
+        raise TypeError(f"{name}: the OpenCL backend has no kernel for dtype {dtype}")
+    helpers = "".join(src for h, src in _HELPERS.items() if h in expr)
+    return expr, helpers
+
+
+def _dtype_of(x: Any) -> np.dtype | None:
+    return x.dtype if isinstance(x, CLArray) else None
+
+
+def _result_shape(*xs: Any) -> tuple[int, ...]:
+    return tuple(np.broadcast_shapes(*(x.shape for x in xs if isinstance(x, CLArray))))
+
+
+def _device_of(*xs: Any) -> Device:
+    return next(x.device for x in xs if isinstance(x, CLArray))
+
+
+def _operands(xs: Sequence[Any], dtype: np.dtype) -> list[CLArray | tuple[Scalar, np.dtype]]:
+    return [x if isinstance(x, CLArray) else (x, dtype) for x in xs]
+
+
+def _unary(name: str) -> Callable[[CLArray], CLArray]:
+    out_bool = name in ("logical_not", "isnan", "isfinite")
+
+    def kernel(x: CLArray) -> CLArray:
+        expr, helpers = expression(UNARY, name, x.dtype)
+        out = empty(x.device, x.shape, np.bool_ if out_bool else x.dtype)
+        launch(name, expr, out, [x], helpers)
+        return out
+
+    kernel.__name__ = name
+    return kernel
+
+
+def _binary(name: str) -> Callable[[Any, Any], CLArray]:
+    out_bool = name in COMPARISONS
+
+    def kernel(a: Any, b: Any) -> CLArray:
+        dtype = _dtype_of(a) or _dtype_of(b)
+        assert dtype is not None
+        expr, helpers = expression(BINARY, name, dtype)
+        out = empty(_device_of(a, b), _result_shape(a, b), np.bool_ if out_bool else dtype)
+        launch(name, expr.replace("_T(", f"_{cltypes.ctype(dtype)}("),
+               out, _operands((a, b), dtype), helpers.replace("_T(", f"_{cltypes.ctype(dtype)}("))  # fmt: skip
+        return out
+
+    kernel.__name__ = name
+    return kernel
+
+
+def _inplace(name: str) -> Callable[[CLArray, Any], None]:
+    """x op= y, written through x's view."""
+
+    def kernel(x: CLArray, y: Any) -> None:
+        expr, helpers = expression(BINARY, name, x.dtype)
+        launch(name, expr, x, [x, y if isinstance(y, CLArray) else (y, x.dtype)], helpers)
+
+    kernel.__name__ = name + "_"
+    return kernel
+
+
+def where(cond: CLArray, a: Any, b: Any) -> CLArray:
+    dtype = _dtype_of(a) or _dtype_of(b)
+    if dtype is None:  # two scalars of the result dtype
+        dtype = np.dtype(np.float64 if isinstance(a, float) or isinstance(b, float) else type(a))
+    out = empty(cond.device, _result_shape(cond, a, b), dtype)
+    launch("where", "x0 ? x1 : x2", out, [cond, *_operands((a, b), dtype)])
+    return out
+
+
+def astype(x: CLArray, dtype: DType) -> CLArray:
+    target = np.dtype(dtype.numpy)
+    if target not in cltypes.CTYPES:
+        raise TypeError(f"astype: the OpenCL backend has no {target} (OpenCL devices here have no such type)")
+    out = empty(x.device, x.shape, target)
+    launch("astype", "x0 != 0" if target == np.bool_ else "x0", out, [x])
+    return out
+
+
+def copy(x: CLArray) -> CLArray:
+    out = empty(x.device, x.shape, x.dtype)
+    launch("copy", "x0", out, [x])
+    return out
+
+
+def copy_(dst: CLArray, src: Any) -> None:
+    launch("copy", "x0", dst, [src if isinstance(src, CLArray) else (src, dst.dtype)])
+
+
+def full(shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> CLArray:
+    from .device import get
+
+    out = empty(get(index), tuple(shape), dtype.numpy)
+    launch("fill", "x0", out, [(value, out.dtype)])
+    return out
+
+
+def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> CLArray:
+    from .device import get
+
+    device = get(index)
+    if any(isinstance(v, float) for v in (start, end, step)):  # NumPy: start + i * step in float64, then cast
+        n = max(0, math.ceil((end - start) / step))
+        wide = np.dtype(np.float64 if device.fp64 else np.float32)
+    else:
+        n = max(0, -((start - end) // step))
+        wide = np.dtype(np.int64)
+    out = empty(device, (n,), dtype.numpy)
+    launch("arange", f"x0 + x1 * ({cltypes.ctype(wide)})i_o", out, [(start, wide), (step, wide)])
+    return out
+
+
+KERNELS: dict[str, Callable[..., Any]] = {name: _unary(name) for name in UNARY}
+KERNELS.update({name: _binary(name) for name in BINARY})
+KERNELS.update(
+    where=where, astype=astype, copy=copy, copy_=copy_, full=full, arange=arange,
+    add_=_inplace("add"), sub_=_inplace("sub"), mul_=_inplace("mul"), div_=_inplace("div"),
+)  # fmt: skip
