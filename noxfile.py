@@ -22,6 +22,8 @@ BACKENDS = {
     "opencl": "packages/backend-opencl",
     "cupy": "packages/backend-cupy",
 }
+#: backend name -> the device type it registers
+DEVICE_TYPES = {"numpy": "cpu", "opencl": "opencl", "cupy": "cuda"}
 #: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there.
 nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')", "template"]
 
@@ -40,7 +42,15 @@ def tests(session: nox.Session, backend: str) -> None:
     pkg = BACKENDS[backend]
     if not (ROOT / pkg).exists():
         session.skip(f"{pkg} is not in this repository yet: the {backend} backend has not landed")
-    session.install("./packages/core[test]", *(f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK), f"./{pkg}")
+    # The NumPy backend comes along everywhere: it is the host reference for fallbacks and cross-device tests.
+    reference = [] if backend == "numpy" else ["./packages/backend-numpy"]
+    session.install("./packages/core[test]", *(f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK), *reference, f"./{pkg}")
+    reason = session.run(
+        "python", "-c", f"from ember.backends import registry as r; print(r.peek({DEVICE_TYPES[backend]!r}).unavailable_reason() or '')",
+        silent=True,
+    )  # fmt: skip
+    if reason and reason.strip():
+        session.skip(f"the {backend} backend is installed but cannot run here: {reason.strip()}")
     session.run(
         "python",
         "-m",

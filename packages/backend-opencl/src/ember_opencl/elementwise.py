@@ -9,6 +9,7 @@ for every operand are merged first, so most launches are 1-D.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -235,7 +236,7 @@ def expression(table: dict[str, dict[str, str]], name: str, dtype: np.dtype) -> 
     expr = variants.get(k) or variants.get("*")
     if expr is None:
         raise TypeError(f"{name}: the OpenCL backend has no kernel for dtype {dtype}")
-    helpers = "".join(src for h, src in _HELPERS.items() if h in expr)
+    helpers = "".join(src for h, src in _HELPERS.items() if re.search(rf"\b{h}\(", expr))
     return expr, helpers
 
 
