@@ -58,6 +58,7 @@ def tests(session: nox.Session, backend: str) -> None:
         "--pyargs",
         "ember.testing.kit",
         "tests",
+        *([f"{pkg}/tests"] if (ROOT / pkg / "tests").is_dir() else []),  # the backend's own tests
         f"--ember-backend={backend}",
         "-p",
         "no:cacheprovider",

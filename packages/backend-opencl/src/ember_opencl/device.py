@@ -50,7 +50,7 @@ class Device:
     @property
     def name(self) -> str:
         d = self.cl_device
-        kind = cl.device_type.to_string(d.type)
+        kind = next((k for k in ("GPU", "CPU", "ACCELERATOR") if d.type & getattr(cl.device_type, k)), "device")
         return f"opencl:{self.index} ({d.name.strip()}, {kind}, {d.platform.name.strip()}, {d.version.strip()})"
 
     def alloc(self, nbytes: int) -> Any:
