@@ -107,3 +107,12 @@ def test_unsupported_dtype_is_refused_clearly(other: str, backend: Any) -> None:
             ember.zeros(2, dtype=dt, device=other)
         with pytest.raises((TypeError, RuntimeError), match=dt.name):
             ember.zeros(2, dtype=dt).to(other)
+
+
+def test_synchronize(device: str) -> None:
+    x = ember.ones(1000, device=device) * 3
+    ember.synchronize(device)
+    ember.synchronize(ember.device(device))
+    assert x.sum().item() == 3000
+    with pytest.raises(ember.BackendNotFoundError, match="nosuch"):
+        ember.synchronize("nosuch")

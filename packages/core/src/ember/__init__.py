@@ -28,6 +28,7 @@ from .backends import (
     BackendRegistry,
     BackendUnavailableError,
     get_backend,
+    synchronize,
 )
 from .device import Device, device
 from .dtypes import (

@@ -31,6 +31,7 @@ __all__ = [
     "BackendUnavailableError",
     "PluginRecord",
     "get_backend",
+    "synchronize",
     "registry",
 ]
 
@@ -310,3 +311,15 @@ registry = BackendRegistry()
 def get_backend(device_type: str) -> Backend:
     """The usable backend for `device_type`; raises BackendError with what to do."""
     return registry.get(device_type)
+
+
+def synchronize(device: str | Any = "cpu") -> None:
+    """Wait until the work queued on `device` has finished (kernels on accelerators run asynchronously).
+
+    Like ``torch.cuda.synchronize``: needed before timing device code, never for correctness
+    (reading a tensor's values waits for them).
+    """
+    from .device import Device
+
+    dev = Device(device)
+    registry.get(dev.type).synchronize(dev.index)
