@@ -1,8 +1,284 @@
-"""(being written)"""
+"""2-D convolution (im2col + GEMM, col2im by gathering) and max pooling on OpenCL.
+
+`conv2d` and `conv2d_weight_grad` unfold x's windows into a column matrix with
+one kernel that reads x through its strides (padding, stride, dilation and
+groups resolved in the kernel), then call `linalg.matmul`. `conv2d_input_grad`
+multiplies w^T by g, then each input pixel sums the columns that read it
+(a gather: no atomics). `max_pool2d` is one kernel giving values and indices.
+Every kernel gives each work-item a chunk of consecutive outputs, decoding
+its first index once and stepping the coordinates with carries after that.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-KERNELS: dict[str, Callable[..., Any]] = {}
+import numpy as np
+
+from . import cltypes
+from .clarray import CLArray, empty
+from .elementwise import chunk_size, copy, launch, run
+from .movement import permute, view
+
+Pair = tuple[int, int]
+
+
+def _matmul(a: CLArray, b: CLArray) -> CLArray:
+    from .linalg import matmul  # imported late: linalg may import this package's other modules
+
+    return matmul(a, b)
+
+
+def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool = False) -> int:
+    """PyTorch's output length of a sliding window (as `ember.ops.convolution.conv_out_size`)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= size + p:
+            out -= 1
+        return out
+    return span // s + 1
+
+
+def _zeros(out: CLArray) -> CLArray:
+    launch("fill", "x0", out, [(0, out.dtype)])
+    return out
+
+
+def _walk(dims: Sequence[str], sizes: dict[str, str]) -> tuple[str, str]:
+    """C code decoding flat index `first` into coordinates `dims` (outermost first), and stepping them by one."""
+    decode = ["  long r = first;\n"]
+    for d in reversed(dims[1:]):
+        decode.append(f"  long {d} = r % {sizes[d]}; r /= {sizes[d]};\n")
+    decode.append(f"  long {dims[0]} = r;\n")
+    step = f"++{dims[0]};"
+    for d in dims[1:]:
+        step = f"if (++{d} == {sizes[d]}) {{ {d} = 0; {step} }}"
+    return "".join(decode), f"    {step}\n"
+
+
+def _reshape(a: CLArray, shape: tuple[int, ...]) -> CLArray:
+    """A view of `a` as `shape`, or of a compact copy when a's strides do not allow one."""
+    try:
+        return view(a, shape)
+    except ValueError:
+        return view(copy(a), shape)
+
+
+_GEOMETRY = ["long H", "long W", "long KH", "long KW", "long OH", "long OW",
+             "long s0", "long s1", "long p0", "long p1", "long d0", "long d1"]  # fmt: skip
+_SIZES = {"n": "N", "c": "C", "g": "G", "cg": "CG", "i": "KH", "j": "KW", "oh": "OH", "ow": "OW",
+          "h": "H", "w": "W"}  # fmt: skip
+
+# The two column layouts: for conv2d (N, G, CG*KH*KW, OH*OW), for the weight gradient (G, N*OH*OW, CG*KH*KW).
+_LAYOUTS = {"conv": ("n", "c", "i", "j", "oh", "ow"), "wgrad": ("g", "n", "oh", "ow", "cg", "i", "j")}
+
+
+def _im2col_source(t: str, layout: str, chunk: int) -> str:
+    dims = _LAYOUTS[layout]
+    decode, step = _walk(dims, _SIZES)
+    channel = "" if "c" in dims else "    const long c = g * CG + cg;\n"
+    params = ", ".join(["long total", "long N", "long C", "long G", "long CG", *_GEOMETRY,
+                        f"__global const {t}* x", "long x_off", "long sn", "long sc", "long sh", "long sw",
+                        f"__global {t}* out"])  # fmt: skip
+    return (
+        cltypes.preamble([np.float64] if t == "double" else [np.float32])
+        + f"__kernel void ember_im2col_{layout}({params}) {{\n"
+        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
+        + "  if (first >= total) return;\n"
+        + decode
+        + "  for (long e = first; e < last; ++e) {\n"
+        + channel
+        + "    const long hh = oh * s0 - p0 + i * d0, ww = ow * s1 - p1 + j * d1;\n"
+        + "    out[e] = (hh >= 0 && hh < H && ww >= 0 && ww < W) ? x[x_off + n * sn + c * sc + hh * sh + ww * sw]"
+        + f" : ({t})0;\n"
+        + step
+        + "  }\n}\n"
+    )
+
+
+def _geometry(x_hw: Pair, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, dilation: Pair) -> list[int]:
+    return [*x_hw, *k, *out_hw, *stride, *padding, *dilation]
+
+
+def _im2col(x: CLArray, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int,
+            layout: str) -> CLArray:  # fmt: skip
+    """x's windows as a contiguous column array: layout "conv" (N, C, KH, KW, OH, OW) or
+    "wgrad" (G, N, OH, OW, C/G, KH, KW)."""
+    n, c, h, w = x.shape
+    cg = c // groups
+    shape = (n, c, *k, *out_hw) if layout == "conv" else (groups, n, *out_hw, cg, *k)
+    out = empty(x.device, shape, x.dtype)
+    total = out.size
+    if total == 0:
+        return out
+    device = x.device
+    t = cltypes.ctype(x.dtype)
+    chunk = chunk_size(device)
+    kernel = device.kernel(("im2col", layout, t, chunk), lambda: _im2col_source(t, layout, chunk),
+                           f"ember_im2col_{layout}", [np.int64] * 17 + [None] + [np.int64] * 5 + [None])  # fmt: skip
+    args = [total, n, c, groups, cg, *_geometry((h, w), k, out_hw, stride, padding, dilation),
+            x.buffer, x.offset, *x.strides, out.buffer]  # fmt: skip
+    run(device, kernel, -(-total // chunk), args)
+    return out
+
+
+def _col2im_source(t: str, chunk: int) -> str:
+    decode, step = _walk(("n", "c", "h", "w"), _SIZES)
+    params = ", ".join(["long total", "long N", "long C", *_GEOMETRY, f"__global const {t}* col", "long col_off",
+                        "long cn", "long cc", "long ci", "long cj", "long coh", "long cow",
+                        f"__global {t}* out"])  # fmt: skip
+    return (
+        cltypes.preamble([np.float64] if t == "double" else [np.float32])
+        + f"__kernel void ember_col2im({params}) {{\n"
+        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
+        + "  if (first >= total) return;\n"
+        + decode
+        + "  for (long e = first; e < last; ++e) {\n"
+        + f"    {t} acc = 0;\n"
+        + "    const long base = col_off + n * cn + c * cc;\n"
+        + "    for (long i = 0; i < KH; ++i) {\n"
+        + "      const long hh = h + p0 - i * d0;\n"
+        + "      if (hh < 0) break;\n"
+        + "      const long oh = hh / s0;\n"
+        + "      if (oh * s0 != hh || oh >= OH) continue;\n"
+        + "      for (long j = 0; j < KW; ++j) {\n"
+        + "        const long ww = w + p1 - j * d1;\n"
+        + "        if (ww < 0) break;\n"
+        + "        const long ow = ww / s1;\n"
+        + "        if (ow * s1 != ww || ow >= OW) continue;\n"
+        + "        acc += col[base + i * ci + j * cj + oh * coh + ow * cow];\n"
+        + "      }\n    }\n"
+        + "    out[e] = acc;\n"
+        + step
+        + "  }\n}\n"
+    )
+
+
+def _col2im(cols: CLArray, n: int, c: int, hw: Pair, k: Pair, out_hw: Pair, stride: Pair, padding: Pair,
+            dilation: Pair) -> CLArray:  # fmt: skip
+    """(N, C, H, W): each pixel the sum of the entries of cols (N, C, KH, KW, OH, OW) whose window reads it."""
+    device = cols.device
+    out = empty(device, (n, c, *hw), cols.dtype)
+    total = out.size
+    if total == 0:
+        return out
+    t = cltypes.ctype(cols.dtype)
+    chunk = chunk_size(device)
+    kernel = device.kernel(("col2im", t, chunk), lambda: _col2im_source(t, chunk), "ember_col2im",
+                           [np.int64] * 15 + [None] + [np.int64] * 7 + [None])  # fmt: skip
+    args = [total, n, c, *_geometry(hw, k, out_hw, stride, padding, dilation),
+            cols.buffer, cols.offset, *cols.strides, out.buffer]  # fmt: skip
+    run(device, kernel, -(-total // chunk), args)
+    return out
+
+
+def conv2d(x: CLArray, w: CLArray, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> CLArray:
+    """im2col of x, then one GEMM batched over (N, G): (G, O/G, C/G*K) @ (N, G, C/G*K, OH*OW)."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    if n * o * oh * ow == 0 or cg * kh * kw == 0:
+        return _zeros(empty(x.device, (n, o, oh, ow), x.dtype))
+    cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "conv")
+    cols = view(cols, (n, groups, cg * kh * kw, oh * ow))
+    out = _matmul(_reshape(w, (groups, o // groups, cg * kh * kw)), cols)  # (N, G, O/G, OH*OW)
+    return _reshape(out, (n, o, oh, ow))
+
+
+def conv2d_input_grad(g: CLArray, w: CLArray, input_hw: Pair, stride: Pair, padding: Pair, dilation: Pair,
+                      groups: int) -> CLArray:  # fmt: skip
+    """cols = w^T g, one GEMM batched over (N, G); then each input pixel gathers the columns that read it."""
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    c = cg * groups
+    og = o // groups
+    if n * c * input_hw[0] * input_hw[1] == 0:
+        return empty(g.device, (n, c, *input_hw), g.dtype)
+    if og * oh * ow == 0:
+        return _zeros(empty(g.device, (n, c, *input_hw), g.dtype))
+    wt = permute(_reshape(w, (groups, og, cg * kh * kw)), (0, 2, 1))  # (G, C/G*K, O/G), a transposed view
+    cols = _matmul(wt, _reshape(g, (n, groups, og, oh * ow)))  # (N, G, C/G*K, OH*OW)
+    cols = _reshape(cols, (n, c, kh, kw, oh, ow))  # col2im reads it through its strides
+    return _col2im(cols, n, c, input_hw, (kh, kw), (oh, ow), stride, padding, dilation)
+
+
+def conv2d_weight_grad(x: CLArray, g: CLArray, kernel_hw: Pair, stride: Pair, padding: Pair, dilation: Pair,
+                       groups: int) -> CLArray:  # fmt: skip
+    """One GEMM batched over G: g as (G, O/G, N*OH*OW) @ x's columns as (G, N*OH*OW, C/G*K)."""
+    n, c = x.shape[:2]
+    o, oh, ow = g.shape[1:]
+    kh, kw = kernel_hw
+    cg, og = c // groups, o // groups
+    if o * cg * kh * kw == 0:
+        return empty(x.device, (o, cg, kh, kw), x.dtype)
+    if n * oh * ow == 0:
+        return _zeros(empty(x.device, (o, cg, kh, kw), x.dtype))
+    cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "wgrad")
+    cols = view(cols, (groups, n * oh * ow, cg * kh * kw))
+    gt = copy(permute(_reshape(g, (n, groups, og, oh * ow)), (1, 2, 0, 3)))  # (G, O/G, N, OH*OW)
+    out = _matmul(view(gt, (groups, og, n * oh * ow)), cols)  # (G, O/G, C/G*K)
+    return _reshape(out, (o, cg, kh, kw))
+
+
+def _pool_source(t: str, chunk: int) -> str:
+    decode, step = _walk(("n", "c", "oh", "ow"), _SIZES)
+    params = ", ".join(["long total", "long C", *_GEOMETRY, f"__global const {t}* x", "long x_off",
+                        "long sn", "long sc", "long sh", "long sw", f"__global {t}* out",
+                        "__global long* idx"])  # fmt: skip
+    load = "(hh >= 0 && hh < H && ww >= 0 && ww < W) ? x[base + hh * sh + ww * sw] : -INFINITY"
+    return (
+        cltypes.preamble([np.float64] if t == "double" else [np.float32])
+        + f"__kernel void ember_max_pool2d({params}) {{\n"
+        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
+        + "  if (first >= total) return;\n"
+        + decode
+        + "  for (long e = first; e < last; ++e) {\n"
+        + "    const long base = x_off + n * sn + c * sc, h0 = oh * s0 - p0, w0 = ow * s1 - p1;\n"
+        + f"    {t} best = 0;\n"
+        + "    long at = 0;\n"
+        + "    for (long i = 0; i < KH; ++i) {\n"
+        + "      const long hh = h0 + i * d0;\n"
+        + "      for (long j = 0; j < KW; ++j) {\n"
+        + "        const long ww = w0 + j * d1;\n"
+        + f"        const {t} v = {load};\n"
+        + "        if ((i == 0 && j == 0) || v > best || (isnan(v) && !isnan(best))) { best = v; at = hh * W + ww; }\n"
+        + "      }\n    }\n"
+        + "    out[e] = best;\n"
+        + "    idx[e] = at;\n"
+        + step
+        + "  }\n}\n"
+    )
+
+
+def max_pool2d(x: CLArray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair,
+               ceil_mode: bool) -> tuple[CLArray, CLArray]:  # fmt: skip
+    """Window maxima (padding is -inf; the first maximum, or the first nan, wins) and their flat h*W + w."""
+    n, c, h, w = x.shape
+    kh, kw = kernel_size
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0], ceil_mode)
+    ow = _out_size(w, kw, stride[1], padding[1], dilation[1], ceil_mode)
+    device = x.device
+    vals = empty(device, (n, c, oh, ow), x.dtype)
+    idx = empty(device, (n, c, oh, ow), np.int64)
+    total = vals.size
+    if total == 0:
+        return vals, idx
+    t = cltypes.ctype(x.dtype)
+    chunk = chunk_size(device)
+    kernel = device.kernel(("max_pool2d", t, chunk), lambda: _pool_source(t, chunk), "ember_max_pool2d",
+                           [np.int64] * 14 + [None] + [np.int64] * 5 + [None, None])  # fmt: skip
+    args = [total, c, *_geometry((h, w), (kh, kw), (oh, ow), stride, padding, dilation),
+            x.buffer, x.offset, *x.strides, vals.buffer, idx.buffer]  # fmt: skip
+    run(device, kernel, -(-total // chunk), args)
+    return vals, idx
+
+
+KERNELS: dict[str, Callable[..., Any]] = {
+    "conv2d": conv2d,
+    "conv2d_input_grad": conv2d_input_grad,
+    "conv2d_weight_grad": conv2d_weight_grad,
+    "max_pool2d": max_pool2d,
+}
