@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -66,7 +67,9 @@ class Device:
                 if k is None:
                     src = source()
                     try:
-                        program = cl.Program(self.context, src).build()
+                        with warnings.catch_warnings():  # the compiler's remarks on generated code are not the user's
+                            warnings.simplefilter("ignore", cl.CompilerWarning)
+                            program = cl.Program(self.context, src).build()
                     except cl.RuntimeError as exc:  # a bug in Ember's generated source: show it
                         raise RuntimeError(f"OpenCL could not build Ember's kernel {name!r}: {exc}\n{src}") from exc
                     k = getattr(program, name)
