@@ -1,11 +1,29 @@
 """Matrix products: `matmul` (NumPy semantics) and the composite `linear`.
 
-Every operand is read through its own strides (transposed, sliced, broadcast
-views cost no copy). This first version is one simple kernel for every dtype.
+Every operand is read through its own strides: transposed (``x.T``), sliced,
+permuted and broadcast views cost no copy.
+
+float32/float64 products of any real size take a BLIS-style path:
+
+1. two packing kernels copy A into MR-row panels (``Ap[batch][panel][k][r]``)
+   and B into NR-column panels (``Bp[batch][panel][k][c]``), zero-padded, reading
+   the operands through any strides (a transposed operand costs the same);
+2. a micro-kernel where each work-item owns a macro-tile of MT x NT register
+   tiles of MR x NR (6 x 16 for float32: 12 float8 accumulators, two B vectors
+   and one broadcast A scalar fill Haswell's 16 ymm registers), looping over K
+   in blocks of at most KC so that the B micro-panel stays in L1 and the A
+   macro-panel in L2; C is read back between K blocks, and the bias of `linear`
+   initialises the accumulators.
+
+Work-groups have one work-item (PoCL runs a work-group per task on its thread
+pool and each costs a few microseconds, so each item gets a large macro-tile).
+Everything else (integers, bool, tiny or vector shapes) uses one simple kernel:
+a work-item per output element, summing along K through the strides.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -13,18 +31,26 @@ import numpy as np
 
 from . import cltypes
 from .clarray import CLArray, c_strides, empty
+from .device import Device
 from .elementwise import broadcast_strides, collapse, launch
+
+#: Register tile (rows, columns) and vector width per floating dtype.
+_TILES = {np.dtype(np.float32): (6, 16, 8), np.dtype(np.float64): (6, 8, 4)}
+#: The largest K block the micro-kernel multiplies between C updates.
+KC_MAX = 256
+#: Below this many multiply-adds (M*N*K) the simple kernel's single launch wins.
+BLOCKED_MIN_WORK = 48**3
 
 
 def _batch_code(nb: int, names: list[str], index: str) -> str:
     """C statements adding batch entry `index`'s offset to `<name>_off` for each operand (nb collapsed dims)."""
     if nb == 0:
         return ""
-    lines = [f"  long r = {index}, c;\n"]
+    lines = [f"  long r_ = {index}, c_;\n"]
     for k in range(nb - 1, 0, -1):
-        lines.append(f"  c = r % bd{k}; r /= bd{k};\n")
-        lines += [f"  {n}_off += c * {n}_sb{k};\n" for n in names]
-    lines += [f"  {n}_off += r * {n}_sb0;\n" for n in names]
+        lines.append(f"  c_ = r_ % bd{k}; r_ /= bd{k};\n")
+        lines += [f"  {n}_off += c_ * {n}_sb{k};\n" for n in names]
+    lines += [f"  {n}_off += r_ * {n}_sb0;\n" for n in names]
     return "".join(lines)
 
 
@@ -36,16 +62,20 @@ def _acc_type(dtype: np.dtype) -> str:
     return cltypes.ctype(dtype)
 
 
+# -- the simple kernel -------------------------------------------------------------------------------
+
+
 def _naive(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple[int, ...],
-           sb: tuple[int, ...]) -> None:  # fmt: skip
-    """c (contiguous (prod(batch), M, N)) = a @ b; sa/sb: a's/b's strides over the collapsed batch dims."""
+           sb: tuple[int, ...], bias: CLArray | None) -> None:  # fmt: skip
+    """c (contiguous (prod(batch), M, N)) = a @ b (+ bias along N); sa/sb: a's/b's strides over `batch`."""
     device = c.device
     M, K = a.shape[-2:]
     N = b.shape[-1]
     nb = len(batch)
     t = cltypes.ctype(c.dtype)
     acc = _acc_type(c.dtype)
-    key = ("mm_naive", t, nb)
+    has_bias = bias is not None
+    key = ("mm_naive", t, nb, has_bias)
 
     def source() -> str:
         params = ["long M", "long N", "long K"] + [f"long bd{k}" for k in range(1, nb)]
@@ -56,6 +86,8 @@ def _naive(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple
         params += [f"__global const {t}* b", "long b_off", "long b_sk", "long b_sn"] + [
             f"long b_sb{k}" for k in range(nb)
         ]
+        if has_bias:
+            params += [f"__global const {t}* bias", "long bias_off", "long bias_s"]
         step = "s = s | (a[ia] & b[ib])" if c.dtype == np.bool_ else f"s += ({acc})a[ia] * ({acc})b[ib]"
         return (
             cltypes.preamble([c.dtype])
@@ -66,25 +98,229 @@ def _naive(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple
             + "  long ia = a_off + i * a_sm, ib = b_off + j * b_sn;\n"
             + f"  {acc} s = 0;\n"
             + f"  for (long k = 0; k < K; ++k, ia += a_sk, ib += b_sk) {step};\n"
+            + ("  s += bias[bias_off + j * bias_s];\n" if has_bias else "")
             + f"  cc[(bi * M + i) * N + j] = ({t})s;\n}}\n"
         )
 
     scalar_dtypes: list[Any] = [np.int64] * (3 + max(nb - 1, 0)) + [None]
     scalar_dtypes += [None, np.int64, np.int64, np.int64] + [np.int64] * nb
     scalar_dtypes += [None, np.int64, np.int64, np.int64] + [np.int64] * nb
-    kernel = device.kernel(key, source, "ember_mm_naive", scalar_dtypes)
-    nbatch = int(np.prod(batch)) if batch else 1
-    lx = 16 if N >= 16 else N
-    ly = max(1, min(M, 64 // lx))
-    gx, gy = -(-N // lx) * lx, -(-M // ly) * ly
     args = [M, N, K, *batch[1:], c.buffer]
     args += [a.buffer, a.offset, a.strides[-2], a.strides[-1], *sa]
     args += [b.buffer, b.offset, b.strides[-2], b.strides[-1], *sb]
+    if bias is not None:
+        scalar_dtypes += [None, np.int64, np.int64]
+        args += [bias.buffer, bias.offset, bias.strides[0]]
+    kernel = device.kernel(key, source, "ember_mm_naive", scalar_dtypes)
+    nbatch = math.prod(batch)
+    lx = 16 if N >= 16 else N
+    ly = max(1, min(M, 64 // lx))
+    gx, gy = -(-N // lx) * lx, -(-M // ly) * ly
     kernel(device.queue, (gx, gy, nbatch), (lx, ly, 1), *args)
 
 
-def matmul(a: CLArray, b: CLArray) -> CLArray:
-    """NumPy's matmul: batched over broadcast leading dims; 1-D operands promoted, the added dim removed."""
+# -- the blocked path ----------------------------------------------------------------------------------
+
+
+def _pack_kernel(device: Device, dtype: np.dtype, R: int, nb: int, unit_r: bool, unit_k: bool) -> Any:
+    """dst[bi][p][k][r] = src[(p*R + r)*sr + k*sk] (0 past n), for k in one work-item's chunk of K."""
+    t = cltypes.ctype(dtype)
+    SR, SK = ("1" if unit_r else "sr"), ("1" if unit_k else "sk")
+    key = ("mm_pack", t, R, nb, unit_r, unit_k)
+
+    def source() -> str:
+        params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K", "long kb"]
+        params += [f"long bd{k}" for k in range(1, nb)] + [f"long src_sb{k}" for k in range(nb)]
+        params += [f"__global {t}* dst"]
+        if unit_k and not unit_r:  # rows contiguous along k: read each row in turn
+            full = f"""
+    #pragma unroll
+    for (int r = 0; r < {R}; ++r) {{
+      __global const {t}* row = s + r * {SR};
+      for (long k = k0; k < k1; ++k) d[k * {R} + r] = row[k];
+    }}"""
+        else:
+            full = f"""
+    for (long k = k0; k < k1; ++k) {{
+      #pragma unroll
+      for (int r = 0; r < {R}; ++r) d[k * {R} + r] = s[r * {SR} + k * {SK}];
+    }}"""
+        return (
+            cltypes.preamble([dtype])
+            + f"__kernel void ember_mm_pack({', '.join(params)}) {{\n"
+            + "  const long p = get_global_id(0), k0 = get_global_id(1) * kb, bi = get_global_id(2);\n"
+            + f"  const long np_ = (n + {R - 1}) / {R};\n"
+            + "  if (p >= np_ || k0 >= K) return;\n"
+            + "  const long k1 = min(k0 + kb, K);\n"
+            + _batch_code(nb, ["src"], "bi")
+            + f"  __global const {t}* s = src + src_off + p * {R} * {SR};\n"
+            + f"  __global {t}* d = dst + (bi * np_ + p) * K * {R};\n"
+            + f"  if ((p + 1) * {R} <= n) {{{full}\n  }} else {{\n"
+            + f"    const int rows = n - p * {R};\n"
+            + "    for (long k = k0; k < k1; ++k)\n"
+            + f"      for (int r = 0; r < {R}; ++r) d[k * {R} + r] = r < rows ? s[r * {SR} + k * {SK}] : ({t})0;\n"
+            + "  }\n}\n"
+        )
+
+    scalar_dtypes: list[Any] = [None] + [np.int64] * 6 + [np.int64] * (max(nb - 1, 0) + nb) + [None]
+    return device.kernel(key, source, "ember_mm_pack", scalar_dtypes)
+
+
+def _pack(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[int, ...],
+          sbatch: tuple[int, ...]) -> Any:  # fmt: skip
+    """The zero-padded panels of `src` (read as n x K through sr, sk, batched through sbatch)."""
+    device = src.device
+    nbatch = math.prod(batch)
+    npanels = -(-n // R)
+    dst = device.alloc(nbatch * npanels * K * R * src.dtype.itemsize)
+    unit_r, unit_k = sr == 1 and n > 1, sk == 1 and K > 1
+    kernel = _pack_kernel(device, src.dtype, R, len(batch), unit_r, unit_k)
+    # Enough work-items to share among the cores, each with a long stretch of K (a work-group costs).
+    chunks = max(1, min(-(-K // 64), -(-4 * device.compute_units // (npanels * nbatch))))
+    kb = -(-K // chunks)
+    args = [src.buffer, src.offset, sr, sk, n, K, kb, *batch[1:], *sbatch, dst]
+    kernel(device.queue, (npanels, -(-K // kb), nbatch), (1, 1, 1), *args)
+    return dst
+
+
+def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
+    MR, NR, V = _TILES[dtype]
+    nv = NR // V
+    t = cltypes.ctype(dtype)
+    vt = f"{t}{V}"
+    key = ("mm_gemm", t, MR, NR, V, has_bias)
+    acc = [[f"c{r}_{v}" for v in range(nv)] for r in range(MR)]
+    flat = [x for row in acc for x in row]
+
+    def source() -> str:
+        params = [f"__global const {t}* restrict ap", f"__global const {t}* restrict bp", f"__global {t}* restrict c"]
+        params += ["long M", "long N", "long K", "long mt", "long nt", "long kcb"]
+        if has_bias:
+            params += [f"__global const {t}* bias", "long bias_off", "long bias_s"]
+        L: list[str] = []
+        A = L.append
+        A(cltypes.preamble([dtype]))
+        A(f"__kernel void ember_mm_gemm({', '.join(params)}) {{")
+        A(f"  const long mp = (M + {MR - 1}) / {MR}, np_ = (N + {NR - 1}) / {NR};")
+        A("  const long tn = get_global_id(0) * nt, tm = get_global_id(1) * mt, bi = get_global_id(2);")
+        A("  if (tn >= np_ || tm >= mp) return;")
+        A(f"  ap += bi * mp * K * {MR}; bp += bi * np_ * K * {NR}; c += bi * M * N;")
+        A("  const long tn1 = min(tn + nt, np_), tm1 = min(tm + mt, mp);")
+        A(f"  {t} tmp[{MR * NR}];")
+        A("  for (long k0 = 0; k0 < K; k0 += kcb) {")
+        A("    const long kc = min(kcb, K - k0);")
+        A("    for (long jn = tn; jn < tn1; ++jn) {")
+        A(f"      __global const {t}* bpp = bp + (jn * K + k0) * {NR};")
+        A(f"      const long j0 = jn * {NR};")
+        A(f"      const int ncols = (int)min((long){NR}, N - j0);")
+        if has_bias:
+            for v in range(nv):
+                lanes = ", ".join(
+                    f"j0 + {v * V + e} < N ? bias[bias_off + (j0 + {v * V + e}) * bias_s] : ({t})0" for e in range(V)
+                )
+                A(f"      const {vt} bv{v} = ({vt})({lanes});")
+        A("      for (long im = tm; im < tm1; ++im) {")
+        A(f"        __global const {t}* app = ap + (im * K + k0) * {MR};")
+        A(f"        const long i0 = im * {MR};")
+        A(f"        const int nrows = (int)min((long){MR}, M - i0);")
+        A(f"        __global {t}* cp = c + i0 * N + j0;")
+        A(f"        const bool full = nrows == {MR} && ncols == {NR};")
+        A(f"        {vt} {', '.join(flat)};")
+        A("        if (k0 == 0) {")
+        for r in range(MR):
+            for v in range(nv):
+                A(f"          {acc[r][v]} = {f'bv{v}' if has_bias else f'({vt})0'};")
+        A("        } else if (full) {")
+        for r in range(MR):
+            for v in range(nv):
+                A(f"          {acc[r][v]} = vload{V}({v}, cp + {r} * N);")
+        A("        } else {")
+        A(f"          for (int r = 0; r < {MR}; ++r)")
+        A(f"            for (int j = 0; j < {NR}; ++j)")
+        A(f"              tmp[r * {NR} + j] = r < nrows && j < ncols ? cp[r * N + j] : ({t})0;")
+        for r in range(MR):
+            for v in range(nv):
+                A(f"          {acc[r][v]} = vload{V}({v}, tmp + {r * NR});")
+        A("        }")
+        A("        for (long k = 0; k < kc; ++k) {")
+        for v in range(nv):
+            A(f"          const {vt} b{v} = vload{V}({v}, bpp + k * {NR});")
+        for r in range(MR):
+            A(f"          const {vt} a{r} = ({vt})app[k * {MR} + {r}];")
+            for v in range(nv):
+                A(f"          {acc[r][v]} = fma(a{r}, b{v}, {acc[r][v]});")
+        A("        }")
+        A("        if (full) {")
+        for r in range(MR):
+            for v in range(nv):
+                A(f"          vstore{V}({acc[r][v]}, {v}, cp + {r} * N);")
+        A("        } else {")
+        for r in range(MR):
+            for v in range(nv):
+                A(f"          vstore{V}({acc[r][v]}, {v}, tmp + {r * NR});")
+        A("          for (int r = 0; r < nrows; ++r)")
+        A(f"            for (int j = 0; j < ncols; ++j) cp[r * N + j] = tmp[r * {NR} + j];")
+        A("        }")
+        A("      }")
+        A("    }")
+        A("  }")
+        A("}")
+        return "\n".join(L) + "\n"
+
+    scalar_dtypes: list[Any] = [None, None, None] + [np.int64] * 6 + ([None, np.int64, np.int64] if has_bias else [])
+    return device.kernel(key, source, "ember_mm_gemm", scalar_dtypes)
+
+
+def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple[int, ...],
+             sb: tuple[int, ...], bias: CLArray | None) -> None:  # fmt: skip
+    """c (contiguous (prod(batch), M, N)) = a @ b (+ bias) for float32/float64: pack, then the micro-kernel."""
+    device = c.device
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    MR, NR, _ = _TILES[c.dtype]
+    nbatch = math.prod(batch)
+    ap = _pack(a, a.strides[-2], a.strides[-1], M, K, MR, batch, sa)
+    bp = _pack(b, b.strides[-1], b.strides[-2], N, K, NR, batch, sb)
+    mp, np_ = -(-M // MR), -(-N // NR)
+    # Macro-tiles of up to 8 x 8 register tiles (48 x 128 floats), smaller when that leaves cores idle.
+    mt, nt = min(8, mp), min(8, np_)
+    want = 4 * device.compute_units
+    while nbatch * -(-mp // mt) * -(-np_ // nt) < want and (mt > 1 or nt > 1):
+        if mt >= nt:
+            mt = -(-mt // 2)
+        else:
+            nt = -(-nt // 2)
+    kcb = -(-K // -(-K // KC_MAX))  # equal K blocks of at most KC_MAX
+    kernel = _gemm_kernel(device, c.dtype, bias is not None)
+    args = [ap, bp, c.buffer, M, N, K, mt, nt, kcb]
+    if bias is not None:
+        args += [bias.buffer, bias.offset, bias.strides[0]]
+    kernel(device.queue, (-(-np_ // nt), -(-mp // mt), nbatch), (1, 1, 1), *args)
+
+
+# -- entry points ----------------------------------------------------------------------------------------
+
+
+def _gemm(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], bias: CLArray | None) -> None:
+    """c (contiguous batch + (M, N), non-empty) = a @ b (+ bias) with K > 0."""
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    sa = broadcast_strides(a.view_of(a.shape[:-2], a.strides[:-2], 0), batch)
+    sb = broadcast_strides(b.view_of(b.shape[:-2], b.strides[:-2], 0), batch)
+    dims, (_, sa, sb) = collapse(batch, [c_strides(batch), sa, sb]) if batch else ((), [(), (), ()])
+    if dims == (1,):
+        dims, sa, sb = (), (), ()
+    if dims and not any(sb):  # b is shared by the whole batch: fold the batch into a's rows when a's strides allow
+        rows, (st,) = collapse(dims + (M,), [sa + (a.strides[-2],)])
+        if len(rows) == 1:
+            M = rows[0]
+            a = a.view_of((M, K), (st[0], a.strides[-1]), a.offset)
+            dims, sa, sb = (), (), ()
+    blocked = c.dtype in _TILES and M * N * K >= BLOCKED_MIN_WORK and M > 1 and N > 1
+    (_blocked if blocked else _naive)(c, a, b, dims, sa, sb, bias)
+
+
+def _matmul(a: CLArray, b: CLArray, bias: CLArray | None) -> CLArray:
     a_vec, b_vec = a.ndim == 1, b.ndim == 1
     if a_vec:
         a = a.view_of((1, a.shape[0]), (0, a.strides[0]), a.offset)
@@ -99,9 +335,9 @@ def matmul(a: CLArray, b: CLArray) -> CLArray:
     c = empty(a.device, out_shape, a.dtype)
     if c.size:
         if K == 0:
-            launch("fill", "x0", c, [(0, c.dtype)])
+            launch("copy", "x0", c, [bias] if bias is not None else [(0, c.dtype)])
         else:
-            _gemm(c, a, b, batch)
+            _gemm(c, a, b, batch, bias)
     final = out_shape
     if a_vec:
         final = final[:-2] + final[-1:]
@@ -110,24 +346,15 @@ def matmul(a: CLArray, b: CLArray) -> CLArray:
     return c if final == out_shape else c.view_of(final, c_strides(final), 0)
 
 
-def _gemm(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...]) -> None:
-    """c (contiguous batch + (M, N), non-empty) = a @ b with K > 0."""
-    sa = broadcast_strides(a.view_of(a.shape[:-2], a.strides[:-2], 0), batch)
-    sb = broadcast_strides(b.view_of(b.shape[:-2], b.strides[:-2], 0), batch)
-    cb = c_strides(batch)
-    dims, (_, sa, sb) = collapse(batch, [cb, sa, sb]) if batch else ((), [(), (), ()])
-    if dims == (1,):
-        dims, sa, sb = (), (), ()
-    _naive(c, a, b, dims, sa, sb)
+def matmul(a: CLArray, b: CLArray) -> CLArray:
+    """NumPy's matmul: batched over broadcast leading dims; 1-D operands promoted, the added dim removed."""
+    return _matmul(a, b, None)
 
 
 def linear(x: CLArray, w: CLArray, b: CLArray | None) -> CLArray:
-    """x @ w.T + b (w is (out, in))."""
+    """x @ w.T + b (w is (out, in)); w.T is read in place and b initialises the accumulators."""
     wt = w.view_of((w.shape[1], w.shape[0]), (w.strides[1], w.strides[0]), w.offset)
-    out = matmul(x, wt)
-    if b is not None:
-        launch("add", "x0 + x1", out, [out, b])
-    return out
+    return _matmul(x, wt, b)
 
 
 KERNELS: dict[str, Callable[..., Any]] = {"matmul": matmul, "linear": linear}
