@@ -168,3 +168,21 @@ def test_inputs_untouched_and_fresh_output(dev: device.Device) -> None:
     assert c.is_contiguous and c.buffer is not a.buffer and c.buffer is not b.buffer
     np.testing.assert_array_equal(clarray.to_numpy(a), an)
     np.testing.assert_array_equal(clarray.to_numpy(b), bn)
+
+
+def test_linear_empty_inner_dim(dev: device.Device) -> None:
+    """in_features == 0: the output is the bias, broadcast."""
+    bn = np.arange(5, dtype=np.float32)
+    x = clarray.from_numpy(dev, np.zeros((3, 0), np.float32))
+    w = clarray.from_numpy(dev, np.zeros((5, 0), np.float32))
+    got = clarray.to_numpy(linalg.linear(x, w, clarray.from_numpy(dev, bn)))
+    np.testing.assert_array_equal(got, np.broadcast_to(bn, (3, 5)))
+
+
+@pytest.mark.parametrize("threshold", [0, 10**18])
+def test_blocked_and_simple_paths_agree(dev: device.Device, threshold: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Force each float path on shapes that would take the other (tiny tiles, vectors, batches)."""
+    monkeypatch.setattr(linalg, "BLOCKED_MIN_WORK", threshold)
+    rng = np.random.default_rng(8)
+    for sa, sb in [((2, 3), (3, 4)), ((5, 9, 17), (17, 20)), ((3, 1, 7, 8), (2, 8, 1)), ((70, 40), (40, 50))]:
+        _check(dev, _data(rng, sa, "float32"), _data(rng, sb, "float32"))

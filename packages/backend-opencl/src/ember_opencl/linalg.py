@@ -38,8 +38,10 @@ from .elementwise import broadcast_strides, collapse, launch
 _TILES = {np.dtype(np.float32): (6, 16, 8), np.dtype(np.float64): (6, 8, 4)}
 #: The largest K block the micro-kernel multiplies between C updates.
 KC_MAX = 256
+#: The most register tiles (rows, columns) in one work-item's macro-tile.
+MACRO_TILE = (8, 8)
 #: Below this many multiply-adds (M*N*K) the simple kernel's single launch wins.
-BLOCKED_MIN_WORK = 48**3
+BLOCKED_MIN_WORK = 40**3
 
 
 def _batch_code(nb: int, names: list[str], index: str) -> str:
@@ -123,46 +125,54 @@ def _naive(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple
 
 
 def _pack_kernel(device: Device, dtype: np.dtype, R: int, nb: int, unit_r: bool, unit_k: bool) -> Any:
-    """dst[bi][p][k][r] = src[(p*R + r)*sr + k*sk] (0 past n), for k in one work-item's chunk of K."""
+    """dst[bi][p][k][r] = src[(p*R + r)*sr + k*sk] (0 past n) for one work-item's panels and stretch of K."""
     t = cltypes.ctype(dtype)
     SR, SK = ("1" if unit_r else "sr"), ("1" if unit_k else "sk")
     key = ("mm_pack", t, R, nb, unit_r, unit_k)
 
     def source() -> str:
-        params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K", "long kb"]
-        params += [f"long bd{k}" for k in range(1, nb)] + [f"long src_sb{k}" for k in range(nb)]
+        params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K"]
+        params += (
+            ["long pg", "long kb"] + [f"long bd{k}" for k in range(1, nb)] + [f"long src_sb{k}" for k in range(nb)]
+        )
         params += [f"__global {t}* dst"]
-        if unit_k and not unit_r:  # rows contiguous along k: read each row in turn
+        panel = f"""
+    __global const {t}* s = src + src_off + p * {R} * {SR};
+    __global {t}* d = dst + (bi * np_ + p) * K * {R};"""
+        if unit_k and not unit_r:  # each row is contiguous along k: copy row by row
             full = f"""
+  for (long p = p0; p < pf; ++p) {{{panel}
     #pragma unroll
     for (int r = 0; r < {R}; ++r) {{
       __global const {t}* row = s + r * {SR};
       for (long k = k0; k < k1; ++k) d[k * {R} + r] = row[k];
-    }}"""
-        else:
+    }}
+  }}"""
+        else:  # k outer, panels inner: consecutive reads along the panels' dim
             full = f"""
-    for (long k = k0; k < k1; ++k) {{
+  for (long k = k0; k < k1; ++k) {{
+    for (long p = p0; p < pf; ++p) {{{panel}
       #pragma unroll
       for (int r = 0; r < {R}; ++r) d[k * {R} + r] = s[r * {SR} + k * {SK}];
-    }}"""
+    }}
+  }}"""
         return (
             cltypes.preamble([dtype])
             + f"__kernel void ember_mm_pack({', '.join(params)}) {{\n"
-            + "  const long p = get_global_id(0), k0 = get_global_id(1) * kb, bi = get_global_id(2);\n"
+            + "  const long p0 = get_global_id(0) * pg, k0 = get_global_id(1) * kb, bi = get_global_id(2);\n"
             + f"  const long np_ = (n + {R - 1}) / {R};\n"
-            + "  if (p >= np_ || k0 >= K) return;\n"
-            + "  const long k1 = min(k0 + kb, K);\n"
+            + "  if (p0 >= np_ || k0 >= K) return;\n"
+            + f"  const long p1 = min(p0 + pg, np_), pf = min(p1, n / {R}), k1 = min(k0 + kb, K);\n"
             + _batch_code(nb, ["src"], "bi")
-            + f"  __global const {t}* s = src + src_off + p * {R} * {SR};\n"
-            + f"  __global {t}* d = dst + (bi * np_ + p) * K * {R};\n"
-            + f"  if ((p + 1) * {R} <= n) {{{full}\n  }} else {{\n"
+            + full
+            + f"\n  if (pf < p1) {{  // the last panel, partly past n\n    const long p = pf;{panel}\n"
             + f"    const int rows = n - p * {R};\n"
             + "    for (long k = k0; k < k1; ++k)\n"
             + f"      for (int r = 0; r < {R}; ++r) d[k * {R} + r] = r < rows ? s[r * {SR} + k * {SK}] : ({t})0;\n"
             + "  }\n}\n"
         )
 
-    scalar_dtypes: list[Any] = [None] + [np.int64] * 6 + [np.int64] * (max(nb - 1, 0) + nb) + [None]
+    scalar_dtypes: list[Any] = [None] + [np.int64] * 7 + [np.int64] * (max(nb - 1, 0) + nb) + [None]
     return device.kernel(key, source, "ember_mm_pack", scalar_dtypes)
 
 
@@ -175,11 +185,16 @@ def _pack(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[i
     dst = device.alloc(nbatch * npanels * K * R * src.dtype.itemsize)
     unit_r, unit_k = sr == 1 and n > 1, sk == 1 and K > 1
     kernel = _pack_kernel(device, src.dtype, R, len(batch), unit_r, unit_k)
-    # Enough work-items to share among the cores, each with a long stretch of K (a work-group costs).
-    chunks = max(1, min(-(-K // 64), -(-4 * device.compute_units // (npanels * nbatch))))
-    kb = -(-K // chunks)
-    args = [src.buffer, src.offset, sr, sk, n, K, kb, *batch[1:], *sbatch, dst]
-    kernel(device.queue, (npanels, -(-K // kb), nbatch), (1, 1, 1), *args)
+    want = 4 * device.compute_units  # work-items to share among the cores (each work-group costs)
+    if unit_k and not unit_r:  # a panel per work-item, as much of K as keeps its 32 KiB slice in L1
+        kb = min(max(64, 32768 // (R * src.dtype.itemsize)), -(-K // -(-want // (npanels * nbatch))))
+        pg, kb = 1, -(-K // -(-K // kb))
+    else:  # blocks of about 128 columns x 64 k (512-byte runs of a row-major source)
+        pg, kb = max(1, 128 // R), min(K, 64)
+        while nbatch * -(-npanels // pg) * -(-K // kb) < want and pg > 1:
+            pg //= 2
+    args = [src.buffer, src.offset, sr, sk, n, K, pg, kb, *batch[1:], *sbatch, dst]
+    kernel(device.queue, (-(-npanels // pg), -(-K // kb), nbatch), (1, 1, 1), *args)
     return dst
 
 
@@ -283,7 +298,7 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     bp = _pack(b, b.strides[-1], b.strides[-2], N, K, NR, batch, sb)
     mp, np_ = -(-M // MR), -(-N // NR)
     # Macro-tiles of up to 8 x 8 register tiles (48 x 128 floats), smaller when that leaves cores idle.
-    mt, nt = min(8, mp), min(8, np_)
+    mt, nt = min(MACRO_TILE[0], mp), min(MACRO_TILE[1], np_)
     want = 4 * device.compute_units
     while nbatch * -(-mp // mt) * -(-np_ // nt) < want and (mt > 1 or nt > 1):
         if mt >= nt:
