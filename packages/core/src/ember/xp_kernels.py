@@ -99,14 +99,17 @@ def _key_dims(ndim: int, key: tuple[Any, ...]) -> Iterator[tuple[int, Any]]:
         d += 1
 
 
-def kernel_table(xp: ModuleType, *, add_at: Callable[[Any, Any, Any], None] | None = None) -> dict[str, Kernel]:
+def kernel_table(
+    xp: ModuleType, *, add_at: Callable[[Any, Any, Any], None] | None = None, caps: Caps | None = None
+) -> dict[str, Kernel]:
     """Every primitive (and the composites this generic code does well) as kernels on `xp`'s arrays.
 
     `xp` is `numpy` or a module with NumPy's API (CuPy). `add_at(out, key, values)`
     replaces `xp.add.at` (unbuffered `out[key] += values`) where the module's own
-    lacks some dtypes.
+    lacks some dtypes. `caps` overrides `caps_of(xp)` (tests use it to run another
+    module's code paths on NumPy).
     """
-    caps = caps_of(xp)
+    caps = caps or caps_of(xp)
     ndarray = xp.ndarray
     add_at = add_at or xp.add.at
     errstate = caps.errstate
