@@ -7,6 +7,7 @@ runs the conformance kit and the cross-package tests against that backend.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -16,13 +17,12 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = False
 
-#: backend name -> (package folder, extra install args)
+#: backend name -> package folder (the CUDA backend has its own session, `cupy`, below)
 BACKENDS = {
     "numpy": "packages/backend-numpy",
     "opencl": "packages/backend-opencl",
-    "cupy": "packages/backend-cupy",
 }
-#: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there.
+#: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there (`nox -s cupy`).
 nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')", "template"]
 
 #: Installed beside core in every tests session: the framework packages and the main job (examples/classify).
@@ -49,6 +49,40 @@ def tests(session: nox.Session, backend: str) -> None:
         "ember.testing.kit",
         "tests",
         f"--ember-backend={backend}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
+
+
+@nox.session
+def cupy(session: nox.Session) -> None:
+    """The kit, tests/ and the backend's own tests on CUDA (--ember-backend=cupy); skips, saying why, without a GPU.
+
+    Installs CuPy for CUDA 12 (`ember-backend-cupy[cuda12]`: cupy-cuda12x with CUDA's libraries
+    from pip); on a CUDA 13 driver, `EMBER_CUDA_EXTRA=cuda13 nox -s cupy`.
+    """
+    pkg = "packages/backend-cupy"
+    extra = os.environ.get("EMBER_CUDA_EXTRA", "cuda12")
+    session.install("./packages/core[test]", *(f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK), f"./{pkg}[{extra}]")
+    reason = session.run(
+        "python",
+        "-c",
+        "from ember_cupy.device import unavailable_reason; print(unavailable_reason() or '')",
+        silent=True,
+    )
+    reason = (reason or "").strip()
+    if reason:
+        session.skip(f"the cupy backend cannot run here: {reason}")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "--pyargs",
+        "ember.testing.kit",
+        "tests",
+        f"{pkg}/tests",
+        "--ember-backend=cupy",
         "-p",
         "no:cacheprovider",
         *session.posargs,
