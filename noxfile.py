@@ -7,6 +7,7 @@ runs the conformance kit and the cross-package tests against that backend.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -16,15 +17,17 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = False
 
-#: backend name -> (package folder, extra install args)
-BACKENDS = {
+#: backend name -> package folder
+BACKEND_PACKAGES = {
     "numpy": "packages/backend-numpy",
     "opencl": "packages/backend-opencl",
     "cupy": "packages/backend-cupy",
 }
 #: backend name -> the device type it registers
 DEVICE_TYPES = {"numpy": "cpu", "opencl": "opencl", "cupy": "cuda"}
-#: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there.
+#: The backends of `tests(backend=...)`; CUDA has its own session, `cupy`, since it needs a GPU.
+BACKENDS = ["numpy", "opencl"]
+#: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there (`nox -s cupy`).
 nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')", "template"]
 
 #: Installed beside core in every tests session: the framework packages and the main job (examples/classify).
@@ -36,34 +39,41 @@ if len(FRAMEWORK) == 2:  # the main job needs both
 
 
 @nox.session
-@nox.parametrize("backend", list(BACKENDS))
+@nox.parametrize("backend", BACKENDS)
 def tests(session: nox.Session, backend: str) -> None:
     """The kit and tests/ against one backend, in a virtualenv with just that backend."""
-    pkg = BACKENDS[backend]
+    _backend_tests(session, backend)
+
+
+@nox.session
+def cupy(session: nox.Session) -> None:
+    """The same on CUDA (--ember-backend=cupy); skips, saying why, without a GPU. Not in plain `nox`.
+
+    Installs CuPy for CUDA 12 (`ember-backend-cupy[cuda12]`: cupy-cuda12x with CUDA's libraries
+    from pip); on a CUDA 13 driver, `EMBER_CUDA_EXTRA=cuda13 nox -s cupy`.
+    """
+    _backend_tests(session, "cupy", extra=f"[{os.environ.get('EMBER_CUDA_EXTRA', 'cuda12')}]")
+
+
+def _backend_tests(session: nox.Session, backend: str, extra: str = "") -> None:
+    pkg = BACKEND_PACKAGES[backend]
     if not (ROOT / pkg).exists():
         session.skip(f"{pkg} is not in this repository yet: the {backend} backend has not landed")
     # The NumPy backend comes along everywhere: it is the host reference for fallbacks and cross-device tests.
     reference = [] if backend == "numpy" else ["./packages/backend-numpy"]
-    session.install("./packages/core[test]", *(f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK), *reference, f"./{pkg}")
-    reason = session.run(
-        "python", "-c", f"from ember.backends import registry as r; print(r.peek({DEVICE_TYPES[backend]!r}).unavailable_reason() or '')",
-        silent=True,
-    )  # fmt: skip
-    if reason and reason.strip():
-        session.skip(f"the {backend} backend is installed but cannot run here: {reason.strip()}")
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        "--pyargs",
-        "ember.testing.kit",
-        "tests",
-        *([f"{pkg}/tests"] if (ROOT / pkg / "tests").is_dir() else []),  # the backend's own tests
-        f"--ember-backend={backend}",
-        "-p",
-        "no:cacheprovider",
-        *session.posargs,
+    framework = [f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK]
+    session.install("./packages/core[test]", *framework, *reference, f"./{pkg}{extra}")
+    probe = (
+        f"from ember.backends import registry as r; print(r.peek({DEVICE_TYPES[backend]!r}).unavailable_reason() or '')"
     )
+    reason = (session.run("python", "-c", probe, silent=True) or "").strip()
+    if reason:
+        session.skip(f"the {backend} backend is installed but cannot run here: {reason}")
+    own_tests = [f"{pkg}/tests"] if (ROOT / pkg / "tests").is_dir() else []
+    session.run(
+        "python", "-m", "pytest", "--pyargs", "ember.testing.kit", "tests", *own_tests,
+        f"--ember-backend={backend}", "-p", "no:cacheprovider", *session.posargs,
+    )  # fmt: skip
 
 
 @nox.session

@@ -24,19 +24,20 @@ _SHIFT = np.uint64(32)
 DEFAULT_SEED = 67280421310721
 
 
-def philox4x32(seed: int, offset: int, n: int) -> np.ndarray:
+def philox4x32(seed: int, offset: int, n: int, xp: Any = np) -> Any:
     """The reference: `n` uint32 words (as int64) of Philox4x32-10.
 
     Block j (j = 0, 1, ...) encrypts the counter (lo32(offset + j), hi32(offset + j), 0, 0)
     under the key (lo32(seed), hi32(seed)) with 10 rounds; the output is the
-    concatenation of the blocks' four words, cut to `n`.
+    concatenation of the blocks' four words, cut to `n`. `xp` is the array module
+    to compute with (NumPy, or one with its API such as CuPy).
     """
     blocks = -(-n // 4)
-    ctr = np.arange(blocks, dtype=np.uint64) + np.uint64(offset % 2**64)
+    ctr = xp.arange(blocks, dtype=np.uint64) + np.uint64(offset % 2**64)
     c0 = ctr & _MASK
     c1 = ctr >> _SHIFT
-    c2 = np.zeros(blocks, np.uint64)
-    c3 = np.zeros(blocks, np.uint64)
+    c2 = xp.zeros(blocks, np.uint64)
+    c3 = xp.zeros(blocks, np.uint64)
     k0 = np.uint64(seed & 0xFFFFFFFF)
     k1 = np.uint64((seed >> 32) & 0xFFFFFFFF)
     with np.errstate(over="ignore"):
@@ -46,7 +47,7 @@ def philox4x32(seed: int, offset: int, n: int) -> np.ndarray:
             c0, c1, c2, c3 = (p1 >> _SHIFT) ^ c1 ^ k0, p1 & _MASK, (p0 >> _SHIFT) ^ c3 ^ k1, p0 & _MASK
             k0 = (k0 + _W0) & _MASK
             k1 = (k1 + _W1) & _MASK
-    out = np.stack([c0, c1, c2, c3], axis=1).reshape(-1)[:n]
+    out = xp.stack([c0, c1, c2, c3], axis=1).reshape(-1)[:n]
     return out.astype(np.int64)
 
 

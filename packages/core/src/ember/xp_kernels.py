@@ -1,0 +1,491 @@
+"""Kernels for every primitive, generic over a NumPy-compatible array module.
+
+`kernel_table(xp)` builds the kernel table from `xp`'s NumPy-style API, for
+NumPy (`ember-backend-numpy`) and CuPy (`ember-backend-cupy`) alike, so the two
+backends share one implementation of each contract in docs/primitives.md.
+Where NumPy and CuPy differ, the code branches on a capability (`Caps`), never
+on copies of functions:
+
+- NumPy turns 0-d results into scalars (wrapped back into arrays); CuPy always returns arrays.
+- NumPy raises IndexError for out-of-range indices; CuPy wraps them silently, so
+  its `index`/`index_put` check bounds first (one device sync each).
+- Zero-stride views and strided windows are built with each module's own constructor.
+- NumPy's ufunc.reduce with positional arguments is the cheapest reduction call;
+  CuPy uses its reduction functions.
+
+Backends add what is their own on top: `erf` (a special function outside the
+NumPy API), NumPy's host fast paths, CuPy's fused and raw CUDA kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy
+
+from .dtypes import DType
+from .random import philox4x32
+
+__all__ = ["Caps", "Kernel", "caps_of", "kernel_table", "conv_out"]
+
+Kernel = Callable[..., Any]
+
+# PyTorch computes inf and nan silently; NumPy warns. np.errstate costs more than a small
+# kernel, so instead ignore NumPy's floating-point warnings where Ember's code calls NumPy.
+warnings.filterwarnings(
+    "ignore",
+    message=r"(invalid value|divide by zero|overflow|underflow) encountered",
+    category=RuntimeWarning,
+    module=r"ember(_numpy|_cupy)?(\.|$)",
+)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """What differs between array modules, decided once per module."""
+
+    #: ufuncs return NumPy scalars for 0-d results (and `ufunc.reduce` takes positional arguments)
+    scalar_results: bool
+    #: advanced indexing raises IndexError by itself for out-of-range indices
+    checks_bounds: bool
+    #: `as_strided` accepts `writeable=`
+    strided_writeable_arg: bool
+    #: `ndarray(shape, dtype, buffer, offset, strides)` takes an array as buffer (NumPy); else
+    #: `ndarray(shape, dtype, memptr, strides)` takes the array's memory pointer `x.data` (CuPy)
+    buffer_is_array: bool
+    #: a context manager that silences floating-point warnings, or None when the module never warns
+    errstate: Callable[..., Any] | None
+
+
+def caps_of(xp: ModuleType) -> Caps:
+    """The capabilities of a NumPy-compatible array module (NumPy itself, or one like CuPy)."""
+    host = isinstance(xp.add, numpy.ufunc)
+    return Caps(
+        scalar_results=host,
+        checks_bounds=host,
+        strided_writeable_arg=host,
+        buffer_is_array=host,
+        errstate=getattr(xp, "errstate", None),
+    )
+
+
+def conv_out(hw: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+             dilation: tuple[int, int], ceil_mode: bool = False) -> tuple[int, int]:  # fmt: skip
+    """The (OH, OW) of a convolution or pooling window over an (H, W) input."""
+    from .ops.convolution import conv_out_size
+
+    return (
+        conv_out_size(hw[0], kernel[0], stride[0], padding[0], dilation[0], ceil_mode),
+        conv_out_size(hw[1], kernel[1], stride[1], padding[1], dilation[1], ceil_mode),
+    )
+
+
+def _key_dims(ndim: int, key: tuple[Any, ...]) -> Iterator[tuple[int, Any]]:
+    """(dimension, item) for each item of an indexing key that consumes a dimension."""
+    consuming = sum(1 for k in key if k is not None and k is not Ellipsis)
+    d = 0
+    for k in key:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            d += ndim - consuming
+            continue
+        yield d, k
+        d += 1
+
+
+def kernel_table(
+    xp: ModuleType, *, add_at: Callable[[Any, Any, Any], None] | None = None, caps: Caps | None = None
+) -> dict[str, Kernel]:
+    """Every primitive (and the composites this generic code does well) as kernels on `xp`'s arrays.
+
+    `xp` is `numpy` or a module with NumPy's API (CuPy). `add_at(out, key, values)`
+    replaces `xp.add.at` (unbuffered `out[key] += values`) where the module's own
+    lacks some dtypes. `caps` overrides `caps_of(xp)` (tests use it to run another
+    module's code paths on NumPy).
+    """
+    caps = caps or caps_of(xp)
+    ndarray = xp.ndarray
+    add_at = add_at or xp.add.at
+    errstate = caps.errstate
+
+    def quiet() -> Any:
+        return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
+
+    # -- creation ---------------------------------------------------------------
+    def full(shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> Any:
+        out = xp.empty(shape, dtype=dtype.numpy)
+        out.fill(value)
+        return out
+
+    def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> Any:
+        return xp.arange(start, end, step).astype(dtype.numpy, copy=False)
+
+    def astype(x: Any, dtype: DType) -> Any:
+        with quiet():
+            return x.astype(dtype.numpy)
+
+    def copy(x: Any) -> Any:
+        return xp.array(x, order="C", copy=True)
+
+    def copy_(dst: Any, src: Any) -> None:
+        xp.copyto(dst, src, casting="unsafe")
+
+    # -- elementwise --------------------------------------------------------------
+    def sigmoid(x: Any) -> Any:
+        # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
+        out = xp.tanh(x * 0.5)
+        out *= 0.5
+        out += 0.5
+        return out
+
+    def relu(x: Any) -> Any:
+        return xp.maximum(x, 0) if x.dtype != numpy.bool_ else x.copy()
+
+    def rsqrt(x: Any) -> Any:
+        return xp.reciprocal(xp.sqrt(x))
+
+    def same_if_int(fn: Kernel) -> Kernel:
+        def kernel(x: Any) -> Any:
+            return x.copy() if x.dtype.kind in "biu" else fn(x)
+
+        kernel.__name__ = fn.__name__
+        return kernel
+
+    def sign(x: Any) -> Any:
+        return xp.sign(x) if x.dtype != numpy.bool_ else x.copy()
+
+    def abs_(x: Any) -> Any:
+        return xp.abs(x) if x.dtype != numpy.bool_ else x.copy()
+
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        out = xp.where(cond, a, b)
+        dt = a.dtype if isinstance(a, ndarray) else (b.dtype if isinstance(b, ndarray) else None)
+        return out.astype(dt, copy=False) if dt is not None else out
+
+    # -- reductions ---------------------------------------------------------------
+    def reduce(ufunc: Any, fn: Kernel) -> Kernel:
+        if caps.scalar_results:  # NumPy: ufunc.reduce with positional arguments is the cheapest call
+            red = ufunc.reduce
+
+            def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+                if keepdim or len(axes) < x.ndim:
+                    out = red(x, axes, None, None, keepdim)
+                else:  # a full reduction: keepdims then reshape gives a 0-d array, not a NumPy scalar
+                    out = red(x, axes, None, None, True).reshape(())
+                return out if type(out) is ndarray else xp.asarray(out, dtype=x.dtype)
+        else:
+
+            def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+                if not axes:  # the identity of shape, in new memory
+                    return x.copy()
+                return fn(x, axis=axes, keepdims=keepdim)
+
+        kernel.__name__ = fn.__name__
+        return kernel
+
+    def argext(fn: Kernel) -> Kernel:
+        def kernel(x: Any, axis: int | None, keepdim: bool) -> Any:
+            out = fn(x, axis=axis, keepdims=keepdim)
+            return xp.asarray(out, dtype=xp.int64)
+
+        kernel.__name__ = fn.__name__
+        return kernel
+
+    def cumsum(x: Any, axis: int) -> Any:
+        return xp.cumsum(x, axis=axis, dtype=x.dtype)
+
+    def logsumexp(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+        with quiet():
+            m = xp.max(x, axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+            out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+        return out if keepdim else xp.squeeze(out, axis=axes)
+
+    def softmax(x: Any, axis: int) -> Any:
+        e = x - x.max(axis=axis, keepdims=True)
+        xp.exp(e, out=e)
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    def log_softmax(x: Any, axis: int) -> Any:
+        m = x.max(axis=axis, keepdims=True)
+        with quiet():
+            m = xp.where(xp.isfinite(m), m, 0)
+            s = x - m
+            return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+    # -- movement -----------------------------------------------------------------
+    def view(x: Any, shape: tuple[int, ...]) -> Any:
+        out = x.reshape(shape)
+        base = x if x.base is None else x.base
+        if out.base is not base and out.size:  # the module had to copy: not a view of x
+            raise ValueError(f"cannot view an array of shape {x.shape} and strides {x.strides} as shape {shape}")
+        return out
+
+    buffer_is_array = caps.buffer_is_array
+
+    def expand(x: Any, shape: tuple[int, ...]) -> Any:
+        # A zero-stride view, built directly (broadcast_to costs several times more). Core refuses
+        # in-place writes into expanded tensors, so the view need not be marked read-only.
+        if x.flags.c_contiguous:
+            if x.ndim == 0:
+                strides: tuple[int, ...] = (0,) * len(shape)
+            else:
+                lead = len(shape) - x.ndim
+                strides = (0,) * lead + tuple(
+                    0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides)
+                )
+            if buffer_is_array:
+                return ndarray(shape, x.dtype, x, 0, strides)
+            return ndarray(shape, x.dtype, x.data, strides)
+        return xp.broadcast_to(x, shape)
+
+    def cat(xs: list[Any], axis: int) -> Any:
+        return xp.concatenate(xs, axis=axis)
+
+    def flip(x: Any, axes: tuple[int, ...]) -> Any:
+        return xp.flip(x, axes).copy()
+
+    # -- indexing -----------------------------------------------------------------
+    def slice_(x: Any, key: tuple[Any, ...]) -> Any:
+        out = x[key]
+        return out if isinstance(out, ndarray) else x[key + (Ellipsis,)]
+
+    def check_key(op: str, x: Any, key: tuple[Any, ...]) -> None:
+        """Raise IndexError as NumPy would, for a module whose indexing wraps silently."""
+        for d, k in _key_dims(x.ndim, key):
+            n = x.shape[d] if d < x.ndim else 0
+            if isinstance(k, ndarray):
+                if k.dtype.kind in "iu" and k.size and bool(((k < -n) | (k >= n)).any()):
+                    raise IndexError(f"{op}: index out of range for dimension {d} with size {n}")
+            elif isinstance(k, (int, numpy.integer)) and not -n <= int(k) < n:
+                raise IndexError(f"{op}: index {int(k)} is out of range for dimension {d} with size {n}")
+
+    def index(x: Any, key: tuple[Any, ...]) -> Any:
+        if not caps.checks_bounds:
+            check_key("index", x, key)
+        return xp.array(x[key], copy=True)
+
+    def index_put(x: Any, key: tuple[Any, ...], values: Any, accumulate: bool) -> Any:
+        if not caps.checks_bounds:
+            check_key("index_put", x, key)
+        out = x.copy()
+        if accumulate:
+            add_at(out, key, values)
+        else:
+            out[key] = values
+        return out
+
+    def check_axis_index(op: str, x: Any, axis: int, idx: Any) -> None:
+        n = x.shape[axis]
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError(
+                f"{op}: index out of range for dimension {axis} with size {n} (indices must be in [0, {n}))"
+            )
+
+    def gather(x: Any, axis: int, index: Any) -> Any:
+        check_axis_index("gather", x, axis, index)
+        return xp.take_along_axis(x, index, axis=axis)
+
+    def scatter_key(x: Any, axis: int, index: Any) -> tuple[Any, ...]:
+        check_axis_index("scatter", x, axis, index)
+        nd = index.ndim
+        return tuple(
+            index if d == axis else xp.arange(s).reshape((s,) + (1,) * (nd - d - 1)) for d, s in enumerate(index.shape)
+        )
+
+    def scatter(x: Any, axis: int, index: Any, src: Any) -> Any:
+        out = x.copy()
+        out[scatter_key(x, axis, index)] = src
+        return out
+
+    def scatter_add(x: Any, axis: int, index: Any, src: Any) -> Any:
+        out = x.copy()
+        add_at(out, scatter_key(x, axis, index), src)
+        return out
+
+    def nonzero(x: Any) -> Any:
+        return xp.argwhere(x).astype(xp.int64, copy=False)
+
+    # -- linalg, sorting, random ----------------------------------------------------
+    def matmul(a: Any, b: Any) -> Any:
+        return xp.matmul(a, b)
+
+    argsort_kind = "stable" if caps.scalar_results else None  # CuPy's sort is always stable and takes no kind
+
+    def argsort(x: Any, axis: int, descending: bool) -> Any:
+        if not descending:
+            return xp.argsort(x, axis=axis, kind=argsort_kind).astype(xp.int64, copy=False)
+        # stable descending: sort the reversed array ascending, then map indices back
+        n = x.shape[axis]
+        # (nan sorts last, so reading backwards puts it first: nan counts as the largest)
+        idx = xp.argsort(xp.flip(x, axis), axis=axis, kind=argsort_kind)
+        return xp.flip(n - 1 - idx, axis).astype(xp.int64, copy=False)
+
+    def random_bits(seed: int, offset: int, n: int, index: int) -> Any:
+        return philox4x32(seed, offset, n, xp=xp)
+
+    # -- convolution and pooling (composite overrides) ------------------------------
+    as_strided = xp.lib.stride_tricks.as_strided
+    ro = {"writeable": False} if caps.strided_writeable_arg else {}
+
+    def windows(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+                out_hw: tuple[int, int]) -> Any:  # fmt: skip
+        """A (N, C, kh, kw, OH, OW) view of the sliding windows of the padded `xpad` (read-only where possible)."""
+        sn, sc, sh, sw = xpad.strides
+        shape = (xpad.shape[0], xpad.shape[1], kernel[0], kernel[1], out_hw[0], out_hw[1])
+        strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
+        return as_strided(xpad, shape, strides, **ro)
+
+    def pad2(x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
+        if not (padding[0] or padding[1] or extra[0] or extra[1]):
+            return x
+        widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
+        return xp.pad(x, widths, constant_values=value)
+
+    def conv2d(x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
+        """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L)."""
+        n = x.shape[0]
+        o, cg, kh, kw = w.shape
+        oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
+        cols = windows(pad2(x, padding), (kh, kw), stride, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)
+        out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+        return out.reshape(n, o, oh, ow)
+
+    def conv2d_input_grad(g: Any, w: Any, input_hw: Any, stride: Any, padding: Any, dilation: Any,
+                          groups: int) -> Any:  # fmt: skip
+        """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input."""
+        n, o, oh, ow = g.shape
+        _, cg, kh, kw = w.shape
+        h, wd = input_hw
+        wm = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
+        cols = xp.matmul(wm, g.reshape(n, groups, o // groups, oh * ow)).reshape(n, groups * cg, kh, kw, oh, ow)
+        hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+        out = xp.zeros((n, groups * cg, hp, wp), dtype=g.dtype)
+        for i in range(kh):
+            r = i * dilation[0]
+            for j in range(kw):
+                q = j * dilation[1]
+                out[
+                    :, :, r : r + stride[0] * (oh - 1) + 1 : stride[0], q : q + stride[1] * (ow - 1) + 1 : stride[1]
+                ] += cols[:, :, i, j]
+        if padding[0] or padding[1]:
+            out = xp.ascontiguousarray(out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd])
+        return out
+
+    def conv2d_weight_grad(x: Any, g: Any, kernel_hw: Any, stride: Any, padding: Any, dilation: Any,
+                           groups: int) -> Any:  # fmt: skip
+        """sum over n and output positions of g times the windows of x: one tensordot (GEMM) per group."""
+        c = x.shape[1]
+        o, oh, ow = g.shape[1:]
+        win = windows(pad2(x, padding), tuple(kernel_hw), stride, dilation, (oh, ow))
+        if groups == 1:
+            return xp.tensordot(g, win, axes=([0, 2, 3], [0, 4, 5]))
+        cg, og = c // groups, o // groups
+        parts = [
+            xp.tensordot(g[:, k * og : (k + 1) * og], win[:, k * cg : (k + 1) * cg], axes=([0, 2, 3], [0, 4, 5]))
+            for k in range(groups)
+        ]
+        return xp.concatenate(parts, axis=0)
+
+    def max_pool2d(x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool) -> tuple[Any, Any]:  # fmt: skip
+        n, c, h, w = x.shape
+        kh, kw = kernel_size
+        oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation, ceil_mode)
+        extra = (
+            max(0, (oh - 1) * stride[0] + dilation[0] * (kh - 1) + 1 - h - 2 * padding[0]),
+            max(0, (ow - 1) * stride[1] + dilation[1] * (kw - 1) + 1 - w - 2 * padding[1]),
+        )
+        xpad = pad2(x, padding, extra, float("-inf"))
+        win = (
+            windows(xpad, (kh, kw), stride, dilation, (oh, ow))
+            .transpose(0, 1, 4, 5, 2, 3)
+            .reshape(n, c, oh, ow, kh * kw)
+        )
+        arg = win.argmax(-1)
+        vals = xp.take_along_axis(win, arg[..., None], -1)[..., 0]
+        ki, kj = xp.divmod(arg, kw)
+        row = (xp.arange(oh) * stride[0] - padding[0])[:, None] + ki * dilation[0]
+        col = (xp.arange(ow) * stride[1] - padding[1])[None, :] + kj * dilation[1]
+        return vals, (row * w + col).astype(xp.int64, copy=False)
+
+    def linear(x: Any, w: Any, b: Any = None) -> Any:
+        out = xp.matmul(x, w.T)  # BLAS reads the transpose in place
+        if b is not None:
+            out += b
+        return out
+
+    table: dict[str, Kernel] = {
+        # creation
+        "full": full, "arange": arange, "astype": astype, "copy": copy, "copy_": copy_,
+        # elementwise unary
+        "neg": xp.negative, "abs": abs_, "exp": xp.exp, "log": xp.log,
+        "log1p": xp.log1p, "expm1": xp.expm1, "sqrt": xp.sqrt,
+        "rsqrt": rsqrt, "sin": xp.sin, "cos": xp.cos, "tanh": xp.tanh,
+        "sigmoid": sigmoid, "relu": relu,
+        "floor": same_if_int(xp.floor), "ceil": same_if_int(xp.ceil),
+        "round": same_if_int(xp.round), "sign": sign, "reciprocal": xp.reciprocal,
+        "logical_not": xp.logical_not, "isnan": xp.isnan, "isfinite": xp.isfinite,
+        # elementwise binary
+        "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide, "floor_divide": xp.floor_divide,
+        "remainder": xp.remainder, "pow": xp.power, "maximum": xp.maximum, "minimum": xp.minimum,
+        "eq": xp.equal, "ne": xp.not_equal, "lt": xp.less, "le": xp.less_equal,
+        "gt": xp.greater, "ge": xp.greater_equal,
+        "logical_and": xp.logical_and, "logical_or": xp.logical_or, "logical_xor": xp.logical_xor,
+        "where": where,
+        # reductions
+        "sum": reduce(xp.add, xp.sum), "prod": reduce(xp.multiply, xp.prod),
+        "amax": reduce(xp.maximum, xp.max), "amin": reduce(xp.minimum, xp.min),
+        "all": reduce(xp.logical_and, xp.all), "any": reduce(xp.logical_or, xp.any),
+        "argmax": argext(xp.argmax), "argmin": argext(xp.argmin), "cumsum": cumsum,
+        # movement
+        "view": view, "permute": xp.transpose, "expand": expand, "cat": cat, "flip": flip,
+        # indexing
+        "slice": slice_, "index": index, "index_put": index_put, "gather": gather, "scatter": scatter,
+        "scatter_add": scatter_add, "nonzero": nonzero,
+        # linalg, sorting, random
+        "matmul": matmul, "argsort": argsort, "random_bits": random_bits,
+        # composite overrides
+        "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+        "conv2d": conv2d, "conv2d_input_grad": conv2d_input_grad, "conv2d_weight_grad": conv2d_weight_grad,
+        "max_pool2d": max_pool2d, "linear": linear,
+    }  # fmt: skip
+
+    if caps.scalar_results:
+        for name in (
+            "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu",
+            "floor", "ceil", "round", "sign", "reciprocal", "logical_not", "isnan", "isfinite", "add", "sub", "mul",
+            "div", "floor_divide", "remainder", "pow", "maximum", "minimum", "logical_and", "logical_or", "logical_xor",
+            "matmul", "eq", "ne", "lt", "le", "gt", "ge",
+        ):  # fmt: skip
+            table[name] = array_out(table[name], ndarray, xp.asarray)
+
+    def inplace(ufunc: Any) -> Kernel:
+        def kernel(x: Any, y: Any) -> None:
+            ufunc(x, y, out=x)
+
+        kernel.__name__ = ufunc.__name__ + "_"
+        return kernel
+
+    table.update(
+        add_=inplace(xp.add), sub_=inplace(xp.subtract), mul_=inplace(xp.multiply), div_=inplace(xp.true_divide)
+    )
+    return table
+
+
+def array_out(fn: Kernel, ndarray: type, asarray: Callable[[Any], Any]) -> Kernel:
+    """NumPy turns 0-d results into scalars; Ember's kernels return arrays (writable, viewable)."""
+
+    def kernel(*args: Any) -> Any:
+        out = fn(*args)
+        return out if type(out) is ndarray else asarray(out)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
