@@ -52,7 +52,13 @@ class Device:
     def name(self) -> str:
         d = self.cl_device
         kind = next((k for k in ("GPU", "CPU", "ACCELERATOR") if d.type & getattr(cl.device_type, k)), "device")
-        return f"opencl:{self.index} ({d.name.strip()}, {kind}, {d.platform.name.strip()}, {d.version.strip()})"
+        caps = ", ".join(
+            [f"{self.compute_units} compute units", f"{d.global_mem_size >> 20} MiB"]
+            + (["fp64"] if self.fp64 else ["no fp64"])
+            + (["fp16"] if self.fp16 else [])
+            + [f"max work-group {self.max_work_group_size}"]
+        )
+        return f"opencl:{self.index} ({d.name.strip()}, {kind}, {d.platform.name.strip()}, {d.version.strip()}; {caps})"
 
     def alloc(self, nbytes: int) -> Any:
         """A pooled buffer of at least `nbytes` (never empty: OpenCL refuses zero-size buffers)."""
