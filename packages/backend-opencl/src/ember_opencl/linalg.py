@@ -366,7 +366,7 @@ def matmul(a: CLArray, b: CLArray) -> CLArray:
     return _matmul(a, b, None)
 
 
-def linear(x: CLArray, w: CLArray, b: CLArray | None) -> CLArray:
+def linear(x: CLArray, w: CLArray, b: CLArray | None = None) -> CLArray:
     """x @ w.T + b (w is (out, in)); w.T is read in place and b initialises the accumulators."""
     wt = w.view_of((w.shape[1], w.shape[0]), (w.strides[1], w.strides[0]), w.offset)
     return _matmul(x, wt, b)

@@ -35,8 +35,8 @@ def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
 
 LINEAR = composite(
     "linear",
-    "linear(x: array (*, in), w: array (out, in), b: array (out,) | None) -> array (*, out)",
-    "x @ w.T + b (no bias when b is None); x, w and b share a floating dtype.",
+    "linear(x: array (*, in), w: array (out, in), b: array (out,) = None) -> array (*, out)",
+    "x @ w.T + b; without a bias core calls linear(x, w), so give b a default of None. x, w and b share a floating dtype.",
     family="linalg",
     impl=_linear_impl,
     vjp=_linear_vjp,
