@@ -214,6 +214,10 @@ CALLS: dict[str, list[Call]] = {
     "logsumexp": _reduce_calls(),
     "softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32), Call(lambda T: (T(_grid(2, 3, dtype=np.float64)), 0), (2, 3), f64)],
     "log_softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32)],
+    "linear": [
+        Call(lambda T: (T(_grid(4, 3)), T(_grid(2, 3)), T(_grid(2))), (4, 2), f32, "bias"),
+        Call(lambda T: (T(_grid(2, 4, 3)), T(_grid(2, 3), "transposed")), (2, 4, 2), f32, "no-bias"),
+    ],
 }
 
 
