@@ -5,8 +5,7 @@
 For each size n, C = A @ B with A and B (n, n) float32 is timed on each side in
 alternation (numpy, ember, clblast, numpy, ...; so slow phases of a shared
 machine hit all alike) and the median GFLOP/s (2 n^3 / seconds) is printed.
-Ember's side runs on --device (default opencl:0; "cpu" also means opencl:0
-here) with ember.synchronize ending each timed call, so the packing kernels
+Ember's side runs on --device (default opencl) with ember.synchronize ending each timed call, so the packing kernels
 and the micro-kernel are counted in full. CLBlast runs on the same OpenCL
 device through pyclblast when that is importable (skipped with a message
 otherwise); its first call per shape includes its kernel compilation, so a
@@ -32,7 +31,7 @@ import ember
 
 
 def _device() -> str:
-    return "opencl:0" if run.DEVICE == "cpu" else run.DEVICE
+    return run.DEVICE
 
 
 def _clblast(an: np.ndarray, bn: np.ndarray) -> Callable[[], None] | str:
@@ -135,4 +134,4 @@ CASES: dict[str, Callable[[int], None]] = {
 
 
 if __name__ == "__main__":
-    run_cases(CASES, __doc__.split("\n")[0])
+    run_cases(CASES, __doc__.split("\n")[0], default_device="opencl")

@@ -149,12 +149,12 @@ CASES: dict[str, Callable[[int], None]] = {
 }
 
 
-def run_cases(cases: dict[str, Callable[[int], None]], description: str) -> None:
+def run_cases(cases: dict[str, Callable[[int], None]], description: str, default_device: str = "cpu") -> None:
     """The command line every benchmark script shares: --repeat, --only, then the cases in order."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--repeat", type=int, default=15, help="timed rounds per case (median reported)")
     p.add_argument("--only", action="append", choices=sorted(cases), help="run only these cases")
-    p.add_argument("--device", default="cpu", help="where Ember's side runs: cpu (default), opencl, cuda, ...")
+    p.add_argument("--device", default=default_device, help=f"where Ember's side runs (default {default_device})")
     args = p.parse_args()
     global DEVICE
     DEVICE = args.device
