@@ -8,6 +8,7 @@ for every operand are merged first, so most launches are 1-D.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -236,8 +237,13 @@ def expression(table: dict[str, dict[str, str]], name: str, dtype: np.dtype) -> 
     expr = variants.get(k) or variants.get("*")
     if expr is None:
         raise TypeError(f"{name}: the OpenCL backend has no kernel for dtype {dtype}")
-    helpers = "".join(src for h, src in _HELPERS.items() if re.search(rf"\b{h}\(", expr))
-    return expr, helpers
+    return expr, _helpers_for(expr)
+
+
+@functools.cache
+def _helpers_for(expr: str) -> str:
+    """The helper functions `expr` calls (looked up once per expression)."""
+    return "".join(src for h, src in _HELPERS.items() if re.search(rf"\b{h}\(", expr))
 
 
 def _dtype_of(x: Any) -> np.dtype | None:
