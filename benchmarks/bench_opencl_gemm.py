@@ -58,6 +58,7 @@ def _clblast(an: np.ndarray, bn: np.ndarray) -> Callable[[], None] | str:
 
 
 def _time(fn: Callable[[], object], sync: str | None) -> float:
+    run.settle()  # start each side with idle cores (see run.SETTLE)
     t0 = time.perf_counter()
     fn()
     if sync is not None:

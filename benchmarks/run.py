@@ -31,7 +31,21 @@ def on_device(a: np.ndarray) -> ember.Tensor:
     return ember.from_numpy(a).to(DEVICE)
 
 
+#: Seconds to idle before each timed batch when Ember runs on another device. OpenBLAS's threads keep
+#: spinning ~0.1 s after a NumPy call and steal the cores from a CPU-hosted device (PoCL) that runs
+#: right after (1024^2 GEMM on PoCL: ~125 GFLOP/s alone, ~65 right after np.matmul), so each side
+#: starts from idle cores.
+SETTLE = 0.25
+
+
+def settle() -> None:
+    """Let the other side's worker threads go idle (only when comparing two devices)."""
+    if DEVICE != "cpu":
+        time.sleep(SETTLE)
+
+
 def _per_call(fn: Callable[[], object], number: int, device: str | None = None) -> float:
+    settle()
     t0 = time.perf_counter()
     for _ in range(number):
         fn()
