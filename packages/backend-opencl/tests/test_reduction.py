@@ -93,6 +93,35 @@ def test_reductions(shape: tuple[int, ...], dtype: str) -> None:
                     _check(_cl()[op](c, axes, keepdim), _ref()[op](an, axes, keepdim), 1e-4)
 
 
+@pytest.mark.parametrize("shape", [(33, 40), (3, 37, 21), (2, 5, 70), (5000, 24), (9, 16)], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool"])
+def test_reductions_over_outer_axes(shape: tuple[int, ...], dtype: str) -> None:
+    """Contiguous kept axes (x.sum(0)): whole vector blocks of outputs, blocks cut by the row's end, split rows."""
+    rng = np.random.default_rng(6)
+    a = _data(shape, dtype, rng)
+    if a.dtype.kind == "f":
+        a[1, ..., 3] = np.nan  # one nan column: amax/amin propagate it, the other columns stay finite
+    ops = ["amax", "amin"] + (["sum"] if dtype in ("float32", "float64", "int64") else [])
+    ops += ["all", "any"] if dtype == "bool" else []
+    for name, an, c in _views(a):
+        if name == "permuted":
+            continue
+        for axes in [(0,), tuple(range(an.ndim - 1))]:
+            for op in ops:
+                _check(_cl()[op](c, axes, False), _ref()[op](an, axes, False), 1e-4)
+
+
+def test_outer_sum_accuracy() -> None:
+    """A float32 column sum over 100k rows stays close to the exact one (compensated between row blocks)."""
+    from ember_opencl.clarray import from_numpy, to_numpy
+
+    a = np.random.default_rng(7).random((100_000, 20)).astype(np.float32)
+    exact = a.astype(np.float64).sum(0)
+    got = to_numpy(_cl()["sum"](from_numpy(_dev(), a), (0,), False))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, exact, rtol=1e-6)
+
+
 @pytest.mark.parametrize("shape", [s for s in SHAPES if 0 not in s], ids=str)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int16", "uint8", "bool"])
 def test_argmax_argmin(shape: tuple[int, ...], dtype: str) -> None:

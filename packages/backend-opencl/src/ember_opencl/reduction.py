@@ -227,15 +227,17 @@ def _reduce(op: str, x: CLArray, axes: tuple[int, ...], out_shape: tuple[int, ..
     if lay.R == 0:
         launch("fill", "x0", out, [(_identity(op, x.dtype), x.dtype)])
         return out
+    contig = lay.nr == 1 and lay.rstrides[0][0] == 1
+    if not contig and lay.nk and lay.kstrides[0][-1] == 1 and lay.kdims[-1] >= _lanes(x.dtype):
+        return _reduce_cols(op, x, lay, out, split)
     P, seg, ch = _plan(device, lay.M, lay.R, split)
     dst = out if P == 1 else empty(device, (lay.M, P), x.dtype)
     t = cltypes.ctype(x.dtype)
     kahan = op == "sum" and x.dtype.kind == "f"
-    contig = lay.nr == 1 and lay.rstrides[0][0] == 1
     key = ("reduce", op, t, lay.nk, lay.nr, contig)
 
     def source() -> str:
-        lanes = min(16, 32 // x.dtype.itemsize)  # one AVX register (wider vectors change the x86 ABI)
+        lanes = _lanes(x.dtype)
         vt = f"{t}{lanes}"
         if kahan:
             acc = ("{ const T y_ = (V) - comp; const T t_ = acc + y_; comp = (t_ - acc) - y_;"
@@ -287,6 +289,108 @@ def _reduce(op: str, x: CLArray, axes: tuple[int, ...], out_shape: tuple[int, ..
     return out
 
 
+_ROWS = 32  # rows summed plainly into a block before it joins the compensated column accumulators
+
+
+def _lanes(dtype: np.dtype) -> int:
+    return min(16, 32 // dtype.itemsize)  # one AVX register (wider vectors change the x86 ABI)
+
+
+def _reduce_cols(op: str, x: CLArray, lay: _Layout, out: CLArray, split: bool) -> CLArray:
+    """The reduction when the innermost kept axis is contiguous (x.sum(0) of a row-major matrix).
+
+    A work-item owns a block of U * LANES consecutive outputs of one row of the kept axes and walks the reduced
+    elements, loading each reduced element's block with U vector loads (contiguous rows, added lane-wise). Float
+    sums add _ROWS rows plainly, then join a Kahan-compensated accumulator. Blocks cut by the end of the row are
+    reduced column by column. Few blocks and many reduced elements: the reduced elements are split into P segments,
+    giving (P, M) partials that this same path reduces over their first axis.
+    """
+    device = x.device
+    lanes = _lanes(x.dtype)
+    K = lay.kdims[-1]
+    U = 2 if K >= 4 * lanes else 1
+    W = U * lanes
+    nb = -(-K // W)  # blocks per row
+    nblk = (lay.M // K) * nb
+    cu = max(device.compute_units, 1)
+    target = 4 * cu if device.is_cpu else 32 * cu
+    minrows = max(1, (16384 if device.is_cpu else 2048) // W)
+    P = 1
+    if split and nblk < target and lay.R >= 2 * minrows:
+        P = min(-(-lay.R // minrows), -(-target // nblk), 1024)
+    seg = -(-lay.R // P)
+    P = -(-lay.R // seg)
+    ch = max(1, min(64, 4096 // max(seg * W, 1), nblk // target)) if device.is_cpu else 1
+    dst = out if P == 1 else empty(device, (P, lay.M), x.dtype)
+    t = cltypes.ctype(x.dtype)
+    comb, ident = _ops(op, x.dtype)
+    kahan = op == "sum" and x.dtype.kind == "f"
+    key = ("cols", op, t, lay.nk, lay.nr, U)
+
+    def source() -> str:
+        vs = range(U)
+        if kahan:
+            fold = ("{ const VT y_ = blkJ - compJ; const VT t_ = accJ + y_; compJ = (t_ - accJ) - y_;"
+                    " compJ = isfinite(compJ) ? compJ : (VT)0; accJ = t_; blkJ = (VT)0; }")  # fmt: skip
+            sfold = ("{ const T y_ = blk - comp; const T t_ = acc + y_; comp = (t_ - acc) - y_;"
+                     " comp = isfinite(comp) ? comp : (T)0; acc = t_; blk = 0; }")  # fmt: skip
+            vbody = (
+                "".join(f"        blk{j} += vload{lanes}({j}, x + i_x);\n" for j in vs)
+                + "        if (++nrow == ROWS) { nrow = 0; "
+                + " ".join(fold.replace("J", str(j)) for j in vs)
+                + " }\n"
+            )
+            vinit = "".join(f"      VT acc{j} = 0, comp{j} = 0, blk{j} = 0;\n" for j in vs) + "      int nrow = 0;\n"
+            vdone = "".join(f"      {fold.replace('J', str(j))}\n      vstore{lanes}(acc{j} - comp{j}, {j}, d);\n"
+                            for j in vs)  # fmt: skip
+            sinit = "        T acc = 0, comp = 0, blk = 0; int nrow = 0;\n"
+            sbody = f"          blk += x[i_x]; if (++nrow == ROWS) {{ nrow = 0; {sfold} }}\n"
+            sdone = f"        {sfold}\n        d[c] = acc - comp;\n"
+        else:
+            vinit = "".join(f"      VT acc{j} = (VT)(IDENT);\n" for j in vs)
+            vbody = "".join(f"        acc{j} = OP(acc{j}, vload{lanes}({j}, x + i_x));\n" for j in vs)
+            vdone = "".join(f"      vstore{lanes}(acc{j}, {j}, d);\n" for j in vs)
+            sinit = "        T acc = IDENT;\n"
+            sbody = "          acc = OP(acc, x[i_x]);\n"
+            sdone = "        d[c] = acc;\n"
+        body = (
+            "    if (nc == W) {\n"
+            + vinit
+            + _loop_code(lay.nr, ["x"], vbody).replace("\n    ", "\n      ")
+            + vdone
+            + "    } else {\n      for (int c = 0; c < nc; ++c, ++b_x) {\n"
+            + sinit
+            + _loop_code(lay.nr, ["x"], sbody).replace("    ", "        ", 1)
+            + sdone
+            + "      }\n    }\n"
+        )
+        defines = (f"#define T {t}\n#define VT {t}{lanes}\n#define OP(a, b) {comb}\n#define IDENT (({t}){ident})\n"
+                   f"#define ROWS {_ROWS}\n#define W {W}\n")  # fmt: skip
+        params = _dim_params(lay.nk, lay.nr) + _array_params("x", t, lay.nk, lay.nr) + [f"__global {t}* dst"]
+        return (
+            cltypes.preamble([x.dtype]) + defines
+            + f"__kernel void ember_cols_{op}(long nblk, long nb, long K, long M, long seg, long R, long ch, "
+            + ", ".join(params) + ") {\n"
+            + "  const long first = get_global_id(0) * ch, last = min(first + ch, nblk), rows = M / K;\n"
+            + "  for (long g = first; g < last; ++g) {\n"
+            + "    const long cb = g % nb, q = g / nb, p = q / rows, c0 = cb * W, o = (q - p * rows) * K + c0;\n"
+            + "    const int nc = (int)min((long)W, K - c0);\n"
+            + "    const long start = p * seg, end = min(start + seg, R);\n"
+            + "    __global T* d = dst + p * M + o;\n"
+            + _base_code(lay.nk, ["x"]) + body + "  }\n}\n"
+        )  # fmt: skip
+
+    kernel = device.kernel(key, source, f"ember_cols_{op}", [np.int64] * (7 + len(lay.dim_args()))
+                           + [None] + [np.int64] * (1 + lay.nk + lay.nr) + [None])  # fmt: skip
+    items = -(-nblk * P // ch)
+    local = max(1, min(64, items // (8 * cu))) if device.is_cpu else min(64, device.max_work_group_size)
+    args = [nblk * P, nb, K, lay.M, seg, lay.R, ch, *lay.dim_args(), *lay.array_args(0, x), dst.buffer]
+    kernel(device.queue, (-(-items // local) * local,), (local,), *args)
+    if P > 1:
+        return _reduce(op, dst, (0,), out.shape, split=False)
+    return out
+
+
 def _reduce_into(op: str, partials: CLArray, out: CLArray) -> None:
     """out (contiguous, M elements) = op over the last axis of the (M, P) partials."""
     res = _reduce(op, partials, (1,), out.shape, split=False)
@@ -332,20 +436,38 @@ def _arg_into(op: str, x: CLArray, axes: tuple[int, ...], out: CLArray, index: C
     t = cltypes.ctype(x.dtype)
     cmp = ">" if op == "argmax" else "<"
     better = f"(v {cmp} best || (isnan(v) && !isnan(best)))" if x.dtype.kind == "f" else f"(v {cmp} best)"
-    key = ("arg", op, t, lay.nk, lay.nr, mode)
+    contig = mode != "pass2" and lay.nr == 1 and lay.rstrides[0][0] == 1
+    key = ("arg", op, t, lay.nk, lay.nr, mode, contig)
     vals = empty(device, (lay.M, P), x.dtype) if mode == "pass1" else None
     idx = empty(device, (lay.M, P), np.int64) if mode == "pass1" else out
 
     def source() -> str:
         names = ["x", "xi"] if mode == "pass2" else ["x"]
         which = "xi[i_xi]" if mode == "pass2" else "r"
-        body = (
-            f"    {t} best = 0; long bi = -1;\n"
-            + _loop_code(lay.nr, names, f"      const {t} v = x[i_x];\n"
-                         f"      if (bi < 0 || {better}) {{ best = v; bi = {which}; }}\n")
-            + "    di[s] = bi;\n"
-            + ("    dv[s] = best;\n" if mode == "pass1" else "")
-        )  # fmt: skip
+        if contig:  # the extreme by vector loads (nan propagating), then the first position holding it
+            lanes = _lanes(x.dtype)
+            comb, ident = _ops("amax" if op == "argmax" else "amin", x.dtype)
+            hit = "(v == best) | isnan(v)" if x.dtype.kind == "f" else "v == best"  # a nan max: the first nan
+            vl = f"vload{lanes}"
+            scan = (
+                f"#define OP(a, b) {comb}\n#define HIT(v) ({hit})\n"
+                f"    {t} best = ({t}){ident}; long bi = start;\n"
+                f"    {{ const __global {t}* px = x + b_x; {t}{lanes} vm = ({t}{lanes})(best), vn = vm; long i = start;\n"
+                f"      for (; i + {2 * lanes} <= end; i += {2 * lanes}) {{ vm = OP(vm, {vl}(0, px + i));"
+                f" vn = OP(vn, {vl}(1, px + i)); }}\n"
+                f"      vm = OP(vm, vn);\n      if (i + {lanes} <= end) {{ vm = OP(vm, {vl}(0, px + i)); i += {lanes}; }}\n"
+                + "".join(f"      best = OP(best, vm.s{j});\n" for j in "0123456789abcdef"[:lanes])
+                + "      for (; i < end; ++i) best = OP(best, px[i]);\n"
+                + f"      for (; bi + {lanes} <= end; bi += {lanes}) {{ const {t}{lanes} v = {vl}(0, px + bi);"
+                " if (any(HIT(v))) break; }\n"
+                f"      for (; bi < end; ++bi) {{ const {t} v = px[bi]; if (HIT(v)) break; }}\n    }}\n"
+            )
+        else:
+            scan = f"    {t} best = 0; long bi = -1;\n" + _loop_code(
+                lay.nr, names,
+                f"      const {t} v = x[i_x];\n      if (bi < 0 || {better}) {{ best = v; bi = {which}; }}\n",
+            )  # fmt: skip
+        body = scan + "    di[s] = bi;\n" + ("    dv[s] = best;\n" if mode == "pass1" else "")
         params = _dim_params(lay.nk, lay.nr) + _array_params("x", t, lay.nk, lay.nr)
         if mode == "pass2":
             params += _array_params("xi", "long", lay.nk, lay.nr)
