@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,5 +85,16 @@ def test_kernels_built_once_per_process_and_cached_on_disk() -> None:
     for _ in range(3):
         (x * 5).cpu()
     assert len(dev._kernels) == before  # same op, dtype and rank: no new build
-    cache = os.environ["POCL_CACHE_DIR"]
-    assert cache.endswith(os.path.join("ember", "pocl")) and os.path.isdir(cache) and os.listdir(cache)
+    cache = os.environ["POCL_CACHE_DIR"]  # the user's, or Ember's default
+    assert os.path.isdir(cache) and os.listdir(cache)
+
+
+def test_pocl_cache_defaults_to_the_user_cache_dir(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "POCL_CACHE_DIR"} | {"XDG_CACHE_HOME": str(tmp_path)}
+    code = "import ember, os; (ember.arange(4.0, device='opencl') * 2).cpu(); print(os.environ['POCL_CACHE_DIR'])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    cache = tmp_path / "ember" / "pocl"
+    assert proc.stdout.strip() == str(cache)
+    if "Portable Computing Language" in device.get(0).cl_device.platform.name:
+        assert any(cache.rglob("*")), "PoCL wrote nothing to its cache directory"
