@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,10 @@ class OpenCLBackend(ember.Backend):
     kernels = KERNELS
     dlpack_device_type = 4  # kDLOpenCL
 
-    @property  # type: ignore[override]
+    @functools.cached_property  # type: ignore[override]
     def dtypes(self) -> frozenset[ember.DType]:
-        """What the first device computes in: float64 only where it has cl_khr_fp64; never float16/bfloat16."""
+        """What the first device computes in (float64 only with cl_khr_fp64; never float16/bfloat16); derived once,
+        since core reads it on every tensor creation."""
         found = _device.devices()
         if not found:
             return frozenset()

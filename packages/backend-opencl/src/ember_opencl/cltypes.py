@@ -29,11 +29,6 @@ def ctype(dtype: Any) -> str:
         raise TypeError(f"the OpenCL backend has no kernels for dtype {np.dtype(dtype)}") from None
 
 
-def kind(dtype: Any) -> str:
-    """'b' (bool), 'i' (signed), 'u' (unsigned) or 'f' (floating)."""
-    return np.dtype(dtype).kind
-
-
 def preamble(dtypes: Iterable[Any]) -> str:
     """Enable fp64 when a double appears."""
     if any(np.dtype(d) == np.float64 for d in dtypes):

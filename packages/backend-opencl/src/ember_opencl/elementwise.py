@@ -283,8 +283,7 @@ def _binary(name: str) -> Callable[[Any, Any], CLArray]:
         assert dtype is not None
         expr, helpers = expression(BINARY, name, dtype)
         out = empty(_device_of(a, b), _result_shape(a, b), np.bool_ if out_bool else dtype)
-        launch(name, expr.replace("_T(", f"_{cltypes.ctype(dtype)}("),
-               out, _operands((a, b), dtype), helpers.replace("_T(", f"_{cltypes.ctype(dtype)}("))  # fmt: skip
+        launch(name, expr, out, _operands((a, b), dtype), helpers)
         return out
 
     kernel.__name__ = name
