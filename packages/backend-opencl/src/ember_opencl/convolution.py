@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ember.xp_kernels import conv_out
+
 from . import cltypes
 from .clarray import CLArray, empty
 from .elementwise import chunk_size, copy, launch, run
@@ -28,17 +30,6 @@ def _matmul(a: CLArray, b: CLArray) -> CLArray:
     from .linalg import matmul  # imported late: linalg may import this package's other modules
 
     return matmul(a, b)
-
-
-def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool = False) -> int:
-    """PyTorch's output length of a sliding window (as `ember.ops.convolution.conv_out_size`)."""
-    span = size + 2 * p - d * (k - 1) - 1
-    if ceil_mode:
-        out = -(-span // s) + 1
-        if (out - 1) * s >= size + p:
-            out -= 1
-        return out
-    return span // s + 1
 
 
 def _zeros(out: CLArray) -> CLArray:
@@ -178,8 +169,7 @@ def conv2d(x: CLArray, w: CLArray, stride: Pair, padding: Pair, dilation: Pair, 
     """im2col of x, then one GEMM batched over (N, G): (G, O/G, C/G*K) @ (N, G, C/G*K, OH*OW)."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
-    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    oh, ow = conv_out((h, wd), (kh, kw), stride, padding, dilation)
     if n * o * oh * ow == 0 or cg * kh * kw == 0:
         return _zeros(empty(x.device, (n, o, oh, ow), x.dtype))
     cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "conv")
@@ -258,8 +248,7 @@ def max_pool2d(x: CLArray, kernel_size: Pair, stride: Pair, padding: Pair, dilat
     """Window maxima (padding is -inf; the first maximum, or the first nan, wins) and their flat h*W + w."""
     n, c, h, w = x.shape
     kh, kw = kernel_size
-    oh = _out_size(h, kh, stride[0], padding[0], dilation[0], ceil_mode)
-    ow = _out_size(w, kw, stride[1], padding[1], dilation[1], ceil_mode)
+    oh, ow = conv_out((h, w), (kh, kw), stride, padding, dilation, ceil_mode)
     device = x.device
     vals = empty(device, (n, c, oh, ow), x.dtype)
     idx = empty(device, (n, c, oh, ow), np.int64)
