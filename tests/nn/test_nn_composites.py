@@ -68,20 +68,20 @@ def test_max_pool2d_op_matches_decomposition_and_gradcheck(device, kernel, strid
 
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_op_matches_decomposition_and_gradcheck(device, bias) -> None:
-    from ember.ops import dense
+    from ember.ops import linalg
 
     rng = np.random.default_rng(2)
     x = _t(rng.standard_normal((2, 3, 4)), device, True)
     w = _t(rng.standard_normal((5, 4)), device, True)
     b = _t(rng.standard_normal(5), device, True) if bias else None
     ref = x.detach().numpy() @ w.detach().numpy().T + (b.detach().numpy() if bias else 0)
-    np.testing.assert_allclose(dense.linear(x, w, b).detach().numpy(), ref, rtol=1e-12)
-    np.testing.assert_allclose(dense._linear_impl(x, w, b).detach().numpy(), ref, rtol=1e-12)
+    np.testing.assert_allclose(linalg.linear(x, w, b).detach().numpy(), ref, rtol=1e-12)
+    np.testing.assert_allclose(linalg._linear_impl(x, w, b).detach().numpy(), ref, rtol=1e-12)
     inputs = (x, w, b) if bias else (x, w)
-    assert gradcheck(dense.linear, inputs)
-    assert gradgradcheck(dense.linear, inputs)
+    assert gradcheck(linalg.linear, inputs)
+    assert gradgradcheck(linalg.linear, inputs)
     with pytest.raises(RuntimeError, match="one dtype"):
-        dense.linear(x, w.detach().float())
+        linalg.linear(x, w.detach().float())
 
 
 def test_relu_gradient_is_a_selection_not_a_product(device) -> None:

@@ -10,14 +10,19 @@ Lookups are cached per op and device type, so the per-op path is a dict lookup.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .backends import Backend, registry
 
-__all__ = ["Op", "OPS", "primitive", "composite", "kernel_for", "invalidate_caches", "FallbackWarning"]
+__all__ = [
+    "Op", "OPS", "primitive", "composite", "kernel_for", "invalidate_caches", "FallbackWarning",
+    "Api", "API", "public",
+]  # fmt: skip
 
 #: The device type of the host reference backend that missing kernels fall back to.
 REFERENCE_DEVICE_TYPE = "cpu"
@@ -48,6 +53,11 @@ class Op:
     save_inputs: bool = False  # the derivative reads node[i]
     save_out: bool = False  # the derivative reads node.out
     index_arg: int | None = None  # which positional argument is the device index (creation kernels)
+    #: elementwise ops: how core picks the compute and result dtypes (`ember.ops._elementwise.RULES`)
+    rule: str | None = None
+    #: the function of this name in a NumPy-compatible array module (NumPy, CuPy, the array API)
+    #: computes the kernel; core's generic kernels (`ember.xp_kernels`) take it from there
+    xp: str | None = None
     _kernels: dict[str, Callable[..., Any] | None] = field(default_factory=dict, repr=False)
 
     def __hash__(self) -> int:
@@ -77,12 +87,14 @@ def primitive(
     save_inputs: bool = False,
     save_out: bool = False,
     index_arg: int | None = None,
+    rule: str | None = None,
+    xp: str | None = None,
 ) -> Op:
     """Declare a primitive: every backend provides a kernel named `name`."""
     return _declare(
         Op(
             name, "primitive", signature, doc, family, vjp, None, view, inplace, differentiable,
-            save_inputs, save_out, index_arg,
+            save_inputs, save_out, index_arg, rule, xp,
         )  # fmt: skip
     )
 
@@ -118,6 +130,53 @@ def inplace_variant(op: Op) -> Op:
             differentiable=False,
         )
     )
+
+
+@dataclass(frozen=True)
+class Api:
+    """A public function of the `ember` namespace, and the Tensor methods it gives.
+
+    `ember.__all__`, the `ember.ops` namespace and the generated Tensor methods
+    (`ember/_tensor_methods.py`, `python -m ember.codegen`) are all read off `API`.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    #: `x.name(*args)` calls `fn(x, *args)`
+    method: bool = False
+    #: `x.name_(*args)` computes `fn(x, *args)` and writes it into x
+    inplace: bool = False
+    #: the op this function runs, when it is one op's front end
+    op: Op | None = None
+
+
+API: dict[str, Api] = {}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def public(
+    fn: Any = None,
+    *,
+    name: str | None = None,
+    method: bool = False,
+    inplace: bool = False,
+    aliases: tuple[str, ...] = (),
+    op: Op | None = None,
+) -> Any:
+    """Register `fn` as `ember.<name>` (and Tensor methods); usable as a decorator with or without arguments.
+
+    Each alias is registered the same way under its own name (PyTorch's `clip` for `clamp`).
+    """
+
+    def register(f: _F) -> _F:
+        for n in (name or f.__name__, *aliases):
+            if n in API:
+                raise ValueError(f"public function {n!r} is declared twice")
+            API[n] = Api(n, f, method, inplace, op)
+        return f
+
+    return register(fn) if fn is not None else register
 
 
 def kernel_for(op: Op, device_type: str) -> Callable[..., Any] | None:
@@ -159,6 +218,19 @@ def _resolve(op: Op, device_type: str) -> Callable[..., Any] | None:
     return _fallback(op, backend, ref)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The `stacklevel` that points a warning at the first caller outside ember's core package."""
+    frame = sys._getframe(2)  # the caller of the function that calls warnings.warn
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 _NOT_ARRAYS = (int, float, bool, str, slice, type(None), type(Ellipsis))
 
 
@@ -198,7 +270,7 @@ def _fallback(op: Op, backend: Backend, ref: Backend) -> Callable[..., Any]:
                 f"{op.name}: backend {backend.name!r} has no kernel for it; running it on the host "
                 f"reference backend {ref.name!r} with copies to and from {backend.device_type!r} (slow)",
                 FallbackWarning,
-                stacklevel=4,
+                stacklevel=_user_stacklevel(),
             )
         index = kwargs.get("index")
         if index is None and op.index_arg is not None and len(args) > op.index_arg:

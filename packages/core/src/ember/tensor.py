@@ -1,7 +1,9 @@
 """`Tensor`: a backend's native array with its shape, dtype, device and autograd state.
 
-The math methods (``x.exp()``, ``a + b``, ``x[i]``, ...) are attached by
-`ember.ops.methods`; this module holds what a tensor *is*.
+This module holds what a tensor *is*; its math comes from two base classes:
+`ember._tensor_methods.TensorMethods` (``x.exp()``, ``x.sum(1)``: the public functions
+as methods, generated from the op table) and `ember._operators.TensorOperators`
+(``a + b``, ``x[i]``, ``x.float()``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dt
+from ._operators import TensorOperators
+from ._tensor_methods import TensorMethods
 from .autograd.graph import Node, _bind_tensor_type, run_backward
 from .backends import Backend, BackendUnavailableError, registry
 from .device import Device
@@ -36,7 +40,7 @@ class _VersionCounter:
         self.value = 0
 
 
-class Tensor:
+class Tensor(TensorMethods, TensorOperators):
     """An n-dimensional array on a device, with reverse-mode autograd."""
 
     __slots__ = (

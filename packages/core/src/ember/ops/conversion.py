@@ -10,18 +10,16 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..backends import registry
 from ..device import Device
-from ..dispatch import Op, primitive
+from ..dispatch import API, Op, primitive, public
 from ..tensor import Tensor, check_dtype_supported, resolve_device, tracked
-from .apply import broadcast_shapes_for, cast, kernel, maybe_record, record, to_tensor, wrap
+from ._run import broadcast_shapes_for, cast, kernel, maybe_record, record, to_tensor, wrap
 from .creation import ASTYPE
-
-__all__ = ["clone", "contiguous", "to", "copy_", "assign_"]
 
 COPY = primitive(
     "copy",
     "copy(x: array) -> array",
     "A new array with x's values and shape, owning its memory (C-contiguous), never a view.",
-    family="creation",
+    family="conversion",
     vjp=lambda node, g: (g,),
 )
 COPY_ = primitive(
@@ -29,7 +27,7 @@ COPY_ = primitive(
     "copy_(dst: array, src: array | scalar) -> None",
     "Write `src` (dst's dtype, shape broadcastable to dst's) into `dst` in place, through views. "
     "The one primitive that cannot fall back to the host.",
-    family="creation",
+    family="conversion",
     inplace=True,
     differentiable=False,
 )
@@ -38,11 +36,12 @@ TO_DEVICE = Op(
     "transfer",
     "",
     "A host round trip between two backends.",
-    "creation",
+    "conversion",
     vjp=lambda node, g: (to(g, device=node.args[0]),),
 )
 
 
+@public(method=True)
 def clone(x: Tensor) -> Tensor:
     """A copy of `x` with its own memory; gradients flow through it."""
     out = wrap(kernel(COPY, x._device)(x._data), x._shape, x._dtype, x._device)
@@ -50,11 +49,13 @@ def clone(x: Tensor) -> Tensor:
     return out
 
 
+@public(method=True)
 def contiguous(x: Tensor) -> Tensor:
     """`x` itself when it is not a view, else a compact copy."""
     return x if x._base is None else clone(x)
 
 
+@public(method=True)
 def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool = False, non_blocking: bool = False) -> Tensor:
     """`x` on another device and/or in another dtype: `.to("cuda")`, `.to(ember.float64)`, `.to(other)`."""
     for a in args:
@@ -143,6 +144,26 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
     return x
 
 
+def inplace(name: str, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """`x.<name>_(*args, **kwargs)`: the public function `name` on x, written back into x.
+
+    A binary op with an in-place kernel uses it when no gradient is recorded; otherwise
+    the result is computed out of place (from a copy of x when the op's derivative reads
+    its input and autograd watches x) and written in with `assign_`.
+    """
+    api = API[name]
+    op = api.op
+    if op is not None and len(args) == 1 and not kwargs:
+        from .elementwise import inplace_binary
+
+        done = inplace_binary(op, x, args[0])
+        if done is not None:
+            return done
+    saves_input = op.save_inputs if op is not None else True
+    src = clone(x) if saves_input and grad_mode.state.enabled and tracked(x) else x
+    return assign_(x, api.fn(src, *args, **kwargs), name + "_")
+
+
 def _redo_view(base: Tensor, chain: Any) -> Tensor:
     out = base
     for fn, args in chain:
@@ -166,7 +187,7 @@ def _copy_slices_vjp(node: Any, g: Tensor) -> tuple[Any, Any]:
     return grad_base, grad_value
 
 
-COPY_SLICES = Op("copy_slices", "internal", "", "An in-place write through a view, seen from its base.", "creation", vjp=_copy_slices_vjp)
+COPY_SLICES = Op("copy_slices", "internal", "", "An in-place write through a view, seen from its base.", "conversion", vjp=_copy_slices_vjp)
 
 
 def _rebase_view(view: Tensor, value: Tensor) -> None:
@@ -202,6 +223,7 @@ def refresh_view(view: Tensor) -> None:
         view.grad_fn, view._output_nr, view._requires_grad = redone.grad_fn, redone._output_nr, True
 
 
+@public(method=True)
 def copy_(x: Tensor, src: Any) -> Tensor:
     """Write `src` into `x` (broadcast, cast to x's dtype); gradients flow to `src`."""
     src = to_tensor(src, "copy_", like=x)

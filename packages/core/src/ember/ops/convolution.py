@@ -21,7 +21,7 @@ import numpy as np
 
 from ..dispatch import composite
 from ..tensor import Tensor
-from .apply import call, same_device
+from ._run import call, same_device
 
 __all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "conv_out_size", "pad2d", "unfold_index"]
 

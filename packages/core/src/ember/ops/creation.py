@@ -7,24 +7,10 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..device import Device
-from ..dispatch import primitive
+from ..dispatch import primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor, resolve_device
-from .apply import check_supported, kernel, wrap
-
-__all__ = [
-    "full",
-    "full_like",
-    "zeros",
-    "zeros_like",
-    "ones",
-    "ones_like",
-    "empty",
-    "empty_like",
-    "arange",
-    "linspace",
-    "eye",
-]
+from ._run import check_supported, kernel, wrap
 
 FULL = primitive(
     "full",
@@ -79,6 +65,7 @@ def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> T
     return wrap(kernel(FULL, device)(shape, value, dtype, device.index), shape, dtype, device)
 
 
+@public
 def full(
     size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -94,14 +81,17 @@ def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires
     return _finish(_full(size_arg(size, op), value, d, resolve_device(device)), requires_grad)
 
 
+@public
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _filled(size, 0, dtype, device, requires_grad, "zeros")
 
 
+@public
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _filled(size, 1, dtype, device, requires_grad, "ones")
 
 
+@public
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Like `zeros` (Ember does not hand out uninitialised memory)."""
     return _filled(size, 0, dtype, device, requires_grad, "empty")
@@ -113,22 +103,27 @@ def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -
     return _finish(_full(x._shape, value, d, dev), requires_grad)
 
 
+@public
 def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like(x, fill_value, dtype, device, requires_grad)
 
 
+@public
 def zeros_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like(x, 0, dtype, device, requires_grad)
 
 
+@public
 def ones_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like(x, 1, dtype, device, requires_grad)
 
 
+@public
 def empty_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like(x, 0, dtype, device, requires_grad)
 
 
+@public
 def arange(
     start: Any,
     end: Any = None,
@@ -159,6 +154,7 @@ def arange(
     return _finish(wrap(kernel(ARANGE, dev)(start, end, step, d, dev.index), (n,), d, dev), requires_grad)
 
 
+@public
 def linspace(
     start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -181,6 +177,7 @@ def linspace(
     return _finish(out.to(d), requires_grad)
 
 
+@public
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """The `n` x `m` identity matrix."""
     m = n if m is None else m

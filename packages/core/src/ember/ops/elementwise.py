@@ -1,169 +1,217 @@
-"""Elementwise ops (unary, binary, `where`), each declared with its derivative.
+"""Elementwise ops (unary, binary, `where`), each declared once with its derivative.
 
-Core decides broadcasting and type promotion (PyTorch's rules, Python scalars
-weak); kernels get operands already in the compute dtype, and Python scalars
-that they must treat as that dtype.
+A unary or binary op is one call to `unary(...)` or `binary_op(...)`: that declares the
+primitive (kernel contract, dtype rule, derivative, the NumPy/array-API function that
+computes it) and the public function with its Tensor methods. Nothing else lists it:
+`__all__`, the Tensor methods, the generic kernels and the kit's tables are read off
+`ember.dispatch.OPS` and `ember.dispatch.API`.
+
+Core decides broadcasting and type promotion (PyTorch's rules, Python scalars weak);
+kernels get operands already in the compute dtype, and Python scalars that they must
+treat as that dtype.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import Op, inplace_variant, primitive
+from ..dispatch import API, OPS, Op, inplace_variant, primitive, public
 from ..dtypes import DType
-from ..tensor import Tensor, tracked
-from .apply import _state, broadcast_shapes_for, cast, describe, kernel, maybe_record, record, to_tensor
-
-__all__ = [
-    "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid",
-    "relu", "erf", "floor", "ceil", "round", "sign", "reciprocal", "logical_not",
-    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "maximum", "minimum",
-    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
-    "where", "clamp", "square", "isnan", "isfinite",
-]  # fmt: skip
+from ..tensor import Tensor
+from ._run import _state, broadcast_shapes_for, cast, describe, kernel, run, to_tensor
 
 _make = Tensor._make
+
+#: The dtype rules of elementwise ops: how the compute dtype and the result dtype follow from
+#: the operands' promoted dtype (PyTorch's type promotion, Python scalars weak).
+RULES = {
+    "same": "computes and returns the promoted dtype",
+    "numeric": "computes and returns the promoted dtype; bool operands are refused",
+    "float": "computes and returns the promoted dtype, with integer and bool promoted to the default float dtype",
+    "bool": "computes in the promoted dtype and returns bool",
+    "logical": "computes on operands cast to bool and returns bool",
+}
+_RESULT_NOTE = {
+    "same": "",
+    "numeric": " Not defined for bool tensors.",
+    "float": " Integer and bool inputs compute in the default float dtype.",
+    "bool": " Returns a bool tensor.",
+    "logical": " Nonzero counts as True; returns a bool tensor.",
+}
+
+
+def _compute_dtype(op: Op, dt: DType, operands: str) -> DType:
+    """The dtype `op`'s kernel computes in, given the operands' promoted dtype (its rule, applied)."""
+    rule = op.rule
+    if rule == "float":
+        return dt if dt.is_floating_point else _dt.get_default_dtype()
+    if rule == "logical":
+        return _dt.bool_
+    if rule == "numeric" and dt is _dt.bool_:
+        raise TypeError(
+            f"{op.name}: not supported on bool tensors ({operands}); "
+            + ("use logical_not() or ~ to invert a mask" if op.name in ("neg", "sign") else "use the logical ops")
+        )
+    return dt
+
+
+def _result_dtype(op: Op, compute: DType) -> DType:
+    return _dt.bool_ if op.rule in ("bool", "logical") else compute
 
 
 # --------------------------------------------------------------------------- unary
 
-# dtype rules: "float" (ints and bool compute in the default float), "same", "bool"
-def _unary(name: str, doc: str, rule: str, vjp: Any = None, *, save_inputs: bool = False, save_out: bool = False) -> Op:
-    sig = f"{name}(x: array) -> array" + (" of bool" if rule == "bool" else "")
-    return primitive(
-        name,
-        sig,
-        doc,
-        family="elementwise",
-        vjp=vjp,
-        differentiable=vjp is not None,
-        save_inputs=save_inputs,
-        save_out=save_out,
-    )
+
+def unary(
+    name: str,
+    doc: str,
+    rule: str,
+    vjp: Callable[..., Any] | None = None,
+    *,
+    xp: str | None = None,
+    save_inputs: bool = False,
+    save_out: bool = False,
+    inplace: bool | None = None,
+    aliases: tuple[str, ...] = (),
+) -> Callable[[Any], Tensor]:
+    """Declare a unary elementwise primitive and its public function `ember.<name>` / `x.<name>()`.
+
+    `doc` says what the op computes (the user's docstring and the kernel contract both
+    start with it); `rule` is one of `RULES`; `vjp(node, g)` its derivative (None: not
+    differentiable); `xp` the NumPy/array-API function that computes it. In-place
+    `x.<name>_()` comes along unless the result is bool.
+    """
+    if rule not in RULES:
+        raise ValueError(f"unary {name!r}: unknown dtype rule {rule!r}; expected one of {sorted(RULES)}")
+    out = " of bool" if rule in ("bool", "logical") else ""
+    op = primitive(
+        name, f"{name}(x: array) -> array{out}", f"{doc} Called with x in the compute dtype ({RULES[rule]}).",
+        family="elementwise", vjp=vjp, differentiable=vjp is not None, save_inputs=save_inputs,
+        save_out=save_out, rule=rule, xp=xp,
+    )  # fmt: skip
+
+    def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        return apply_unary(op, input)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc + _RESULT_NOTE[rule]
+    fn.__module__ = __name__
+    public(fn, method=True, inplace=rule not in ("bool", "logical") if inplace is None else inplace, aliases=aliases, op=op)
+    return fn
+
+
+def apply_unary(op: Op, x: Any) -> Tensor:
+    """Run a unary op: its dtype rule applied, the kernel called, the graph recorded."""
+    if type(x) is not Tensor:
+        x = to_tensor(x, op.name)
+    dt = _compute_dtype(op, x._dtype, describe(x)) if op.rule != "same" else x._dtype
+    return run(op, x._device, (cast(x, dt),), x._shape, _result_dtype(op, dt), (x,))
 
 
 def _zero_grad(node: Any, g: Tensor) -> tuple[Tensor]:
     return (g * 0,)
 
 
-NEG = _unary("neg", "-x.", "same", lambda n, g: (-g,))
-ABS = _unary("abs", "|x|.", "same", lambda n, g: (g * sign(n[0]),), save_inputs=True)
-EXP = _unary("exp", "e**x.", "float", lambda n, g: (g * n.out,), save_out=True)
-LOG = _unary("log", "Natural log; -inf at 0, nan below.", "float", lambda n, g: (g / n[0],), save_inputs=True)
-LOG1P = _unary("log1p", "log(1 + x), accurate near 0.", "float", lambda n, g: (g / (n[0] + 1),), save_inputs=True)
-EXPM1 = _unary("expm1", "e**x - 1, accurate near 0.", "float", lambda n, g: (g * (n.out + 1),), save_out=True)
-SQRT = _unary("sqrt", "Square root; nan below 0.", "float", lambda n, g: (g / (n.out * 2),), save_out=True)
-RSQRT = _unary(
-    "rsqrt", "1 / sqrt(x).", "float", lambda n, g: (g * (n.out * n.out * n.out) * -0.5,), save_out=True
-)
-SIN = _unary("sin", "Sine.", "float", lambda n, g: (g * cos(n[0]),), save_inputs=True)
-COS = _unary("cos", "Cosine.", "float", lambda n, g: (-g * sin(n[0]),), save_inputs=True)
-TANH = _unary("tanh", "Hyperbolic tangent.", "float", lambda n, g: (g * (1 - n.out * n.out),), save_out=True)
-SIGMOID = _unary(
-    "sigmoid", "1 / (1 + e**-x), without overflow for large |x|.", "float",
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+neg = unary("neg", "-input, elementwise.", "numeric", lambda n, g: (-g,), xp="negative", aliases=("negative",))
+abs = unary("abs", "|input|, elementwise.", "same", lambda n, g: (g * sign(n[0]),), save_inputs=True, aliases=("absolute",))  # noqa: A001
+exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * n.out,), xp="exp", save_out=True)
+log = unary(
+    "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
+    lambda n, g: (g / n[0],), xp="log", save_inputs=True,
+)  # fmt: skip
+log1p = unary(
+    "log1p", "log(1 + input), accurate for small inputs.", "float",
+    lambda n, g: (g / (n[0] + 1),), xp="log1p", save_inputs=True,
+)  # fmt: skip
+expm1 = unary(
+    "expm1", "e**input - 1, accurate for small inputs.", "float", lambda n, g: (g * (n.out + 1),), xp="expm1",
+    save_out=True,
+)  # fmt: skip
+sqrt = unary("sqrt", "Square root of each element; nan below 0.", "float", lambda n, g: (g / (n.out * 2),), xp="sqrt", save_out=True)
+rsqrt = unary(
+    "rsqrt", "1 / sqrt(input), elementwise.", "float", lambda n, g: (g * (n.out * n.out * n.out) * -0.5,),
+    save_out=True,
+)  # fmt: skip
+sin = unary("sin", "Sine of each element (radians).", "float", lambda n, g: (g * cos(n[0]),), xp="sin", save_inputs=True)
+cos = unary("cos", "Cosine of each element (radians).", "float", lambda n, g: (-g * sin(n[0]),), xp="cos", save_inputs=True)
+tanh = unary(
+    "tanh", "Hyperbolic tangent of each element.", "float", lambda n, g: (g * (1 - n.out * n.out),), xp="tanh",
+    save_out=True,
+)  # fmt: skip
+sigmoid = unary(
+    "sigmoid", "The logistic function 1 / (1 + e**-input), without overflow for large |input|.", "float",
     lambda n, g: (g * n.out * (1 - n.out),), save_out=True,
 )  # fmt: skip
-RELU = _unary("relu", "max(x, 0).", "same", lambda n, g: (where(n.out > 0, g, 0),), save_out=True)
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-ERF = _unary(
-    "erf", "The error function.", "float",
+relu = unary("relu", "max(input, 0), elementwise (nan stays nan).", "same", lambda n, g: (where(n.out > 0, g, 0),), save_out=True)
+erf = unary(
+    "erf", "The Gauss error function of each element.", "float",
     lambda n, g: (g * exp(-(n[0] * n[0])) * _TWO_OVER_SQRT_PI,), save_inputs=True,
 )  # fmt: skip
-FLOOR = _unary("floor", "Round toward -inf (ints unchanged).", "same", _zero_grad)
-CEIL = _unary("ceil", "Round toward +inf (ints unchanged).", "same", _zero_grad)
-ROUND = _unary("round", "Round half to even (ints unchanged).", "same", _zero_grad)
-SIGN = _unary("sign", "-1, 0 or 1 (nan stays nan).", "same", _zero_grad)
-RECIPROCAL = _unary("reciprocal", "1 / x.", "float", lambda n, g: (-g * n.out * n.out,), save_out=True)
-LOGICAL_NOT = _unary("logical_not", "not x (x is bool).", "bool")
-ISNAN = _unary("isnan", "x != x, as bool.", "bool")
-ISFINITE = _unary("isfinite", "Neither inf nor nan, as bool.", "bool")
-
-_RULES = {
-    "neg": "same", "abs": "same", "relu": "same", "floor": "same", "ceil": "same", "round": "same",
-    "sign": "same", "logical_not": "bool", "isnan": "bool", "isfinite": "bool",
-}  # fmt: skip
+floor = unary("floor", "Each element rounded down (toward -inf); integers unchanged.", "same", _zero_grad)
+ceil = unary("ceil", "Each element rounded up (toward +inf); integers unchanged.", "same", _zero_grad)
+round = unary("round", "Each element rounded to the nearest integer, half to even; integers unchanged.", "same", _zero_grad)  # noqa: A001
+sign = unary("sign", "-1, 0 or 1 by the sign of each element (nan stays nan).", "numeric", _zero_grad)
+reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * n.out * n.out,), xp="reciprocal", save_out=True)
+logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
+isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
+isfinite = unary("isfinite", "Whether each element is finite (neither inf nor nan).", "bool", xp="isfinite")
 
 
-def _apply_unary(op: Op, x: Any) -> Tensor:
-    if type(x) is not Tensor:
-        x = to_tensor(x, op.name)
-    rule = _RULES.get(op.name, "float")
-    dt = x._dtype
-    if rule == "float" and not dt.is_floating_point:
-        dt = _dt.get_default_dtype()
-        data = cast(x, dt)
-    elif op is LOGICAL_NOT:
-        data = cast(x, _dt.bool_)
-    elif rule == "same" and dt is _dt.bool_ and op.name in ("neg", "sign"):
-        raise TypeError(
-            f"{op.name}: not supported on bool tensors (shape {x._shape}); use logical_not() or ~ to invert a mask"
-        )
-    else:
-        data = x._data
-    k = kernel(op, x._device)
-    out = _make(k(data), x._shape, _dt.bool_ if rule == "bool" else dt, x._device)
-    if _state.enabled and op.vjp is not None and (x._requires_grad or x._base is not None and tracked(x)):
-        record(op, (x,), out)
-    return out
-
-
-def _unary_fn(op: Op) -> Any:
-    def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        return _apply_unary(op, input)
-
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = op.doc
-    return fn
-
-
-neg = _unary_fn(NEG)
-abs = _unary_fn(ABS)  # noqa: A001 - PyTorch's name
-exp = _unary_fn(EXP)
-log = _unary_fn(LOG)
-log1p = _unary_fn(LOG1P)
-expm1 = _unary_fn(EXPM1)
-sqrt = _unary_fn(SQRT)
-rsqrt = _unary_fn(RSQRT)
-sin = _unary_fn(SIN)
-cos = _unary_fn(COS)
-tanh = _unary_fn(TANH)
-sigmoid = _unary_fn(SIGMOID)
-relu = _unary_fn(RELU)
-erf = _unary_fn(ERF)
-floor = _unary_fn(FLOOR)
-ceil = _unary_fn(CEIL)
-round = _unary_fn(ROUND)  # noqa: A001
-sign = _unary_fn(SIGN)
-reciprocal = _unary_fn(RECIPROCAL)
-logical_not = _unary_fn(LOGICAL_NOT)
-isnan = _unary_fn(ISNAN)
-isfinite = _unary_fn(ISFINITE)
-
-
-def square(input: Tensor) -> Tensor:  # noqa: A002
+@public(method=True, inplace=True)
+def square(input: Any) -> Tensor:  # noqa: A002
+    """input * input, elementwise."""
     return mul(input, input)
 
 
 # --------------------------------------------------------------------------- binary
 
-_ARITH, _DIV, _CMP, _LOGIC = 0, 1, 2, 3
 
+def binary_op(
+    name: str,
+    doc: str,
+    rule: str,
+    vjp: Callable[..., Any] | None = None,
+    *,
+    xp: str | None = None,
+    save_inputs: bool = False,
+    save_out: bool = False,
+    inplace: bool = False,
+    inplace_kernel: bool = False,
+    aliases: tuple[str, ...] = (),
+    public_fn: bool = True,
+) -> Op:
+    """Declare a binary elementwise primitive and (unless `public_fn` is False) `ember.<name>(input, other)`.
 
-def _binary(name: str, doc: str, vjp: Any = None, *, save_inputs: bool = False, save_out: bool = False, out: str = "") -> Op:
-    sig = f"{name}(a: array | scalar, b: array | scalar) -> array{out}"
-    return primitive(
-        name,
-        sig,
-        doc + " a and b have the compute dtype and broadcast (NumPy rules).",
-        family="elementwise",
-        vjp=vjp,
-        differentiable=vjp is not None,
-        save_inputs=save_inputs,
-        save_out=save_out,
-    )
+    As `unary`; `inplace_kernel` also declares the optional kernel `<name>_` that
+    writes into its first operand (used when no gradient is recorded).
+    """
+    if rule not in RULES:
+        raise ValueError(f"binary {name!r}: unknown dtype rule {rule!r}; expected one of {sorted(RULES)}")
+    out = " of bool" if rule in ("bool", "logical") else ""
+    op = primitive(
+        name, f"{name}(a: array | scalar, b: array | scalar) -> array{out}",
+        f"{doc} a and b are in the compute dtype ({RULES[rule]}) and broadcast (NumPy rules).",
+        family="elementwise", vjp=vjp, differentiable=vjp is not None, save_inputs=save_inputs,
+        save_out=save_out, rule=rule, xp=xp,
+    )  # fmt: skip
+    if inplace_kernel:
+        inplace_variant(op)
+    if public_fn:
+
+        def fn(input: Any, other: Any) -> Tensor:  # noqa: A002
+            return binary(op, input, other)
+
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = doc + _RESULT_NOTE[rule]
+        fn.__module__ = __name__
+        public(fn, method=True, inplace=inplace, aliases=aliases, op=op)
+    return op
 
 
 def _pow_vjp(n: Any, ga: Tensor) -> tuple[Any, Any]:
@@ -195,44 +243,49 @@ def _minmax_vjp(first_wins: Any) -> Any:
     return vjp
 
 
-ADD = _binary("add", "a + b.", lambda n, g: (g, g))
-SUB = _binary("sub", "a - b.", lambda n, g: (g, -g if n.needs(1) else None))
-MUL = _binary(
-    "mul", "a * b.",
-    lambda n, g: (g * n[1] if n.needs(0) else None, g * n[0] if n.needs(1) else None), save_inputs=True,
+# add and sub take alpha: their public functions are written below
+ADD = binary_op("add", "a + b.", "same", lambda n, g: (g, g), xp="add", inplace_kernel=True, public_fn=False)
+SUB = binary_op(
+    "sub", "a - b.", "numeric", lambda n, g: (g, -g if n.needs(1) else None), xp="subtract", inplace_kernel=True,
+    public_fn=False,
 )  # fmt: skip
-DIV = _binary(
-    "div", "a / b (true division; called with floating operands only).",
+MUL = binary_op(
+    "mul", "input * other, elementwise.", "same",
+    lambda n, g: (g * n[1] if n.needs(0) else None, g * n[0] if n.needs(1) else None),
+    xp="multiply", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("multiply",),
+)  # fmt: skip
+DIV = binary_op(
+    "div", "input / other, true division.", "float",
     lambda n, g: (g / n[1] if n.needs(0) else None, -g * n[0] / (n[1] * n[1]) if n.needs(1) else None),
-    save_inputs=True,
+    xp="divide", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("divide", "true_divide"),
 )  # fmt: skip
-FLOOR_DIVIDE = _binary(
-    "floor_divide", "floor(a / b), Python's //.", lambda n, g: (g * 0 if n.needs(0) else None, g * 0 if n.needs(1) else None)
-)
-REMAINDER = _binary(
-    "remainder", "a - floor(a / b) * b, Python's % (sign of b).",
+FLOOR_DIVIDE = binary_op(
+    "floor_divide", "floor(input / other), Python's //.", "numeric",
+    lambda n, g: (g * 0 if n.needs(0) else None, g * 0 if n.needs(1) else None), xp="floor_divide", inplace=True,
+)  # fmt: skip
+REMAINDER = binary_op(
+    "remainder", "input - floor(input / other) * other, Python's % (the sign of other).", "numeric",
     lambda n, g: (g if n.needs(0) else None, -g * floor_divide(n[0], n[1]) if n.needs(1) else None),
-    save_inputs=True,
+    xp="remainder", save_inputs=True, inplace=True,
 )  # fmt: skip
-POW = _binary("pow", "a ** b.", _pow_vjp, save_inputs=True)
-MAXIMUM = _binary(
-    "maximum", "The larger of a and b (nan if either is nan).", _minmax_vjp(lambda a, b: a > b), save_inputs=True
-)
-MINIMUM = _binary(
-    "minimum", "The smaller of a and b (nan if either is nan).", _minmax_vjp(lambda a, b: a < b), save_inputs=True
-)
-EQ = _binary("eq", "a == b.", out=" of bool")
-NE = _binary("ne", "a != b.", out=" of bool")
-LT = _binary("lt", "a < b.", out=" of bool")
-LE = _binary("le", "a <= b.", out=" of bool")
-GT = _binary("gt", "a > b.", out=" of bool")
-GE = _binary("ge", "a >= b.", out=" of bool")
-LOGICAL_AND = _binary("logical_and", "a and b (bool operands).", out=" of bool")
-LOGICAL_OR = _binary("logical_or", "a or b (bool operands).", out=" of bool")
-LOGICAL_XOR = _binary("logical_xor", "a xor b (bool operands).", out=" of bool")
-
-ADD_, SUB_, MUL_, DIV_ = (inplace_variant(op) for op in (ADD, SUB, MUL, DIV))
-INPLACE_VARIANTS = {"add": ADD_, "sub": SUB_, "mul": MUL_, "div": DIV_}
+POW = binary_op("pow", "input ** exponent, elementwise.", "same", _pow_vjp, xp="pow", save_inputs=True, inplace=True)
+MAXIMUM = binary_op(
+    "maximum", "The larger of input and other, elementwise (nan if either is nan).", "same",
+    _minmax_vjp(lambda a, b: a > b), xp="maximum", save_inputs=True,
+)  # fmt: skip
+MINIMUM = binary_op(
+    "minimum", "The smaller of input and other, elementwise (nan if either is nan).", "same",
+    _minmax_vjp(lambda a, b: a < b), xp="minimum", save_inputs=True,
+)  # fmt: skip
+EQ = binary_op("eq", "input == other, elementwise.", "bool", xp="equal")
+NE = binary_op("ne", "input != other, elementwise.", "bool", xp="not_equal", aliases=("not_equal",))
+LT = binary_op("lt", "input < other, elementwise.", "bool", xp="less", aliases=("less",))
+LE = binary_op("le", "input <= other, elementwise.", "bool", xp="less_equal", aliases=("less_equal",))
+GT = binary_op("gt", "input > other, elementwise.", "bool", xp="greater", aliases=("greater",))
+GE = binary_op("ge", "input >= other, elementwise.", "bool", xp="greater_equal", aliases=("greater_equal",))
+LOGICAL_AND = binary_op("logical_and", "input and other, elementwise.", "logical", xp="logical_and")
+LOGICAL_OR = binary_op("logical_or", "input or other, elementwise.", "logical", xp="logical_or")
+LOGICAL_XOR = binary_op("logical_xor", "input xor other, elementwise.", "logical", xp="logical_xor")
 
 
 def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
@@ -241,13 +294,13 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     None when the fast way does not apply (dtype or shape would change, autograd is
     watching, an expanded view, no kernel); the caller then computes out of place.
     """
-    variant = INPLACE_VARIANTS.get(op.name)
+    variant = OPS.get(op.name + "_")
     if variant is None or (x._base is not None) or not x._dtype.is_floating_point:
         return None
     if _state.enabled and (x._requires_grad or (type(other) is Tensor and other._requires_grad)):
         return None
     dev = x._device
-    k = variant._kernels.get(dev.type) if dev.type in variant._kernels else kernel(variant, dev)
+    k = kernel(variant, dev)
     if k is None:
         return None
     if type(other) is Tensor:
@@ -264,11 +317,6 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     return x
 
 
-_FAST = frozenset(op.name for op in (ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM))
-_MODE = {
-    "div": _DIV, "eq": _CMP, "ne": _CMP, "lt": _CMP, "le": _CMP, "gt": _CMP, "ge": _CMP,
-    "logical_and": _LOGIC, "logical_or": _LOGIC, "logical_xor": _LOGIC,
-}  # fmt: skip
 _PY = {"b": bool, "i": int, "f": float}
 
 
@@ -301,35 +349,26 @@ def _wrap_int(v: int, dt: DType) -> int:
     return v if lo <= v < lo + (1 << bits) else (v - lo) % (1 << bits) + lo
 
 
+_FAST_RULES = frozenset({"same", "numeric", "float"})
+
+
 def binary(op: Op, a: Any, b: Any) -> Tensor:
-    """Run a binary op: devices checked, shapes broadcast, dtypes promoted, graph recorded."""
+    """Run a binary op: devices checked, shapes broadcast, dtypes promoted by its rule, graph recorded."""
     ta, tb = type(a) is Tensor, type(b) is Tensor
-    if ta and op.name in _FAST:  # the hot path: floating tensors of one dtype, or a float scalar
+    if ta and op.rule in _FAST_RULES and a._dtype.is_floating_point:
+        # the hot path: floating tensors of one dtype and shape, or a Python number
         dt = a._dtype
-        if dt.is_floating_point:
-            dev = a._device
-            if tb:
-                if b._device is dev and b._dtype is dt and b._shape == a._shape:
-                    k = op._kernels.get(dev.type) or kernel(op, dev)
-                    out = _make(k(a._data, b._data), a._shape, dt, dev)
-                    if _state.enabled and (
-                        a._requires_grad or b._requires_grad or a._base is not None or b._base is not None
-                    ):
-                        maybe_record(op, (a, b), out)
-                    return out
-            elif type(b) is float or type(b) is int:
-                k = op._kernels.get(dev.type) or kernel(op, dev)
-                out = _make(k(a._data, float(b)), a._shape, dt, dev)
-                if _state.enabled and (a._requires_grad or a._base is not None and tracked(a)):
-                    record(op, (a, b), out)
-                return out
+        if tb:
+            if b._device is a._device and b._dtype is dt and b._shape == a._shape:
+                return run(op, a._device, (a._data, b._data), a._shape, dt, (a, b))
+        elif type(b) is float or type(b) is int:
+            return run(op, a._device, (a._data, float(b)), a._shape, dt, (a, b))
     if not ta:
         a = _scalar_operand(a, op.name)
         ta = isinstance(a, Tensor)
     if not tb:
         b = _scalar_operand(b, op.name)
         tb = isinstance(b, Tensor)
-    mode = _MODE.get(op.name, _ARITH)
     if ta and tb:
         dev = a._device
         if b._device is not dev:
@@ -356,60 +395,47 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         )
     if (op is FLOOR_DIVIDE or op is REMAINDER) and not dt.is_floating_point and not tb and b == 0:
         raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
-    if mode == _DIV and not dt.is_floating_point:
-        dt = _dt.get_default_dtype()
-    elif mode == _LOGIC:
-        dt = _dt.bool_
-    elif mode == _ARITH and dt is _dt.bool_ and op.name in ("sub", "floor_divide", "remainder"):
-        raise TypeError(f"{op.name}: not supported on bool tensors ({describe(a)}, {describe(b)}); use logical ops")
+    dt = _compute_dtype(op, dt, f"{describe(a)}, {describe(b)}") if op.rule != "same" else dt
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
-    if dt.kind == "i" and mode == _ARITH and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
+    if dt.kind == "i" and op.rule != "bool" and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
         xa, xb = (xa if ta else _wrap_int(xa, dt)), (xb if tb else _wrap_int(xb, dt))
-    k = op._kernels.get(dev.type) or kernel(op, dev)
-    out = _make(k(xa, xb), shape, _dt.bool_ if mode >= _CMP else dt, dev)
-    if _state.enabled and op.vjp is not None and out._dtype.is_floating_point:
-        if (ta and tracked(a)) or (tb and tracked(b)):
-            record(op, (a, b), out)
-    return out
+    return run(op, dev, (xa, xb), shape, _result_dtype(op, dt), (a, b))
 
 
-def _binary_fn(op: Op) -> Any:
-    def fn(input: Any, other: Any) -> Tensor:  # noqa: A002
-        return binary(op, input, other)
-
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = op.doc
-    return fn
-
-
+@public(method=True, inplace=True, op=ADD)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
-    """input + alpha * other."""
+    """input + alpha * other, elementwise (broadcast; dtypes promoted)."""
     return binary(ADD, input, other if alpha == 1 else mul(other, alpha))
 
 
+@public(method=True, inplace=True, aliases=("subtract",), op=SUB)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
-    """input - alpha * other."""
+    """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors."""
     return binary(SUB, input, other if alpha == 1 else mul(other, alpha))
 
 
-mul = _binary_fn(MUL)
-div = _binary_fn(DIV)
+def _fn(name: str) -> Callable[..., Tensor]:
+    return API[name].fn
+
+
+mul = _fn("mul")
+div = _fn("div")
 true_divide = div
-floor_divide = _binary_fn(FLOOR_DIVIDE)
-remainder = _binary_fn(REMAINDER)
-pow = _binary_fn(POW)  # noqa: A001
-maximum = _binary_fn(MAXIMUM)
-minimum = _binary_fn(MINIMUM)
-eq = _binary_fn(EQ)
-ne = _binary_fn(NE)
-lt = _binary_fn(LT)
-le = _binary_fn(LE)
-gt = _binary_fn(GT)
-ge = _binary_fn(GE)
-logical_and = _binary_fn(LOGICAL_AND)
-logical_or = _binary_fn(LOGICAL_OR)
-logical_xor = _binary_fn(LOGICAL_XOR)
+floor_divide = _fn("floor_divide")
+remainder = _fn("remainder")
+pow = _fn("pow")  # noqa: A001
+maximum = _fn("maximum")
+minimum = _fn("minimum")
+eq = _fn("eq")
+ne = _fn("ne")
+lt = _fn("lt")
+le = _fn("le")
+gt = _fn("gt")
+ge = _fn("ge")
+logical_and = _fn("logical_and")
+logical_or = _fn("logical_or")
+logical_xor = _fn("logical_xor")
 
 
 # --------------------------------------------------------------------------- where / clamp
@@ -434,6 +460,7 @@ WHERE = primitive(
 )
 
 
+@public(method=True)
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """`input` where `condition` holds, else `other` (broadcast; dtypes promoted)."""
     if not isinstance(condition, Tensor):
@@ -461,12 +488,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         a = full((), a, dtype=dt, device=dev)
     xa = cast(a, dt) if isinstance(a, Tensor) else _PY[dt.kind](a)
     xb = cast(b, dt) if isinstance(b, Tensor) else _PY[dt.kind](b)
-    out = _make(kernel(WHERE, dev)(condition._data, xa, xb), shape, dt, dev)
-    if _state.enabled and dt.is_floating_point and any(isinstance(x, Tensor) and tracked(x) for x in (a, b)):
-        record(WHERE, (condition, a, b), out)
-    return out
+    return run(WHERE, dev, (condition._data, xa, xb), shape, dt, (condition, a, b))
 
 
+@public(method=True, inplace=True, aliases=("clip",))
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """`input` limited to [min, max]; the gradient passes where min <= input <= max."""
     if min is None and max is None:
@@ -479,3 +504,5 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if out._dtype is not input._dtype and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         out = out.to(input._dtype) if input._dtype.is_floating_point else out  # type: ignore[attr-defined]
     return out
+
+

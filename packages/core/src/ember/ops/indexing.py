@@ -12,11 +12,9 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..autograd import grad_mode
-from ..dispatch import Op, primitive
+from ..dispatch import Op, primitive, public
 from ..tensor import Tensor, tracked
-from .apply import cast, describe, kernel, maybe_record, record, to_tensor, wrap, wrap_dim
-
-__all__ = ["getitem", "setitem", "gather", "scatter", "scatter_add", "index_select", "masked_fill", "nonzero", "take_along_dim"]
+from ._run import cast, describe, kernel, maybe_record, record, to_tensor, wrap, wrap_dim
 
 SLICE = primitive(
     "slice",
@@ -262,7 +260,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     is_tracked = grad_mode.state.enabled and (tracked(x) or tracked(value))
     if not advanced:
         k, shape = _basic(x, items)
-        from .apply import broadcast_shapes_for
+        from ._run import broadcast_shapes_for
 
         if value._shape != shape and broadcast_shapes_for("setitem", shape, value._shape) != shape:
             raise RuntimeError(f"setitem: cannot write a value of shape {value._shape} into x[key] of shape {shape}")
@@ -308,6 +306,7 @@ def _shrink(x: Tensor, axis: int, shape: tuple[int, ...]) -> Tensor:
     return getitem(x, key)
 
 
+@public(method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`."""
     axis = _check_index_tensor("gather", input, dim, index)
@@ -318,7 +317,6 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     return out
 
 
-take_along_dim = gather
 
 
 def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
@@ -335,16 +333,19 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
     return out
 
 
+@public(method=True, inplace=True)
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:  # noqa: A002
     """A copy of `input` with values from `src` written at `index` along `dim`."""
     return _scatter(SCATTER, input, dim, index, src if src is not None else value)
 
 
+@public(method=True, inplace=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     """A copy of `input` with `src` added at `index` along `dim` (repeats sum)."""
     return _scatter(SCATTER_ADD, input, dim, index, src)
 
 
+@public(method=True)
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     axis = wrap_dim(dim, input.ndim, "index_select")
     if index.ndim > 1 or index._dtype.is_floating_point or index._dtype is _dt.bool_:
@@ -352,6 +353,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     return getitem(input, (slice(None),) * axis + (index.reshape(-1),))  # type: ignore[attr-defined]
 
 
+@public(method=True, inplace=True)
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
     """`input` with `value` where `mask` is True (mask broadcasts)."""
     from .elementwise import where
@@ -368,6 +370,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     return out if out._dtype is input._dtype else out.to(input._dtype)  # type: ignore[attr-defined, no-any-return]
 
 
+@public(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
     data = kernel(NONZERO, input._device)(input._data)

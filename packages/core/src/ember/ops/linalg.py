@@ -1,14 +1,12 @@
-"""Matrix products: `matmul` (batched, with NumPy's 1-D rules) and the helpers built on it."""
+"""Matrix products: `matmul` (batched, with NumPy's 1-D rules), the helpers built on it, and `linear`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..dispatch import primitive
+from ..dispatch import composite, primitive, public
 from ..tensor import Tensor
-from .apply import broadcast_shapes_for, describe, kernel, maybe_record, same_device, wrap
-
-__all__ = ["matmul", "mm", "bmm", "dot", "outer"]
+from ._run import broadcast_shapes_for, call, describe, kernel, maybe_record, same_device, wrap
 
 
 def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
@@ -59,6 +57,7 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return out
 
 
+@public(method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Matrix product with broadcasting batch dims (``a @ b``)."""
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
@@ -75,23 +74,75 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return out
 
 
+@public(method=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {input._shape} and {mat2._shape}")
     return matmul(input, mat2)
 
 
+@public(method=True)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 3 or mat2.ndim != 3 or input._shape[0] != mat2._shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with equal batch size, got {input._shape} and {mat2._shape}")
     return matmul(input, mat2)
 
 
+@public(method=True)
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: expected 1-D tensors, got shapes {input._shape} and {other._shape}")
     return matmul(input, other)
 
 
+@public(method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     return input.unsqueeze(1) * vec2.unsqueeze(0)  # type: ignore[attr-defined, no-any-return]
+
+
+# --------------------------------------------------------------------------- linear
+# `linear`: ``x @ w.T + b``, a composite with its own derivative, so a backend may fuse it.
+#
+# The derivative gives the weight's gradient directly in w's (out, in) layout (``g^T x``), with
+# no transposed view in between; the decomposition is matmul with ``w.mT`` and an add.
+
+def _linear_impl(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
+    out = x @ w.mT  # type: ignore[attr-defined, operator]
+    return out + b if b is not None else out  # type: ignore[no-any-return]
+
+
+def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
+    x, w = n[0], n[1]
+    gx = g @ w if n.needs(0) else None  # type: ignore[operator]
+    gw = gb = None
+    if n.needs(1) or (len(n.next) > 2 and n.needs(2)):
+        g2 = g.reshape(-1, g.shape[-1])  # type: ignore[attr-defined]
+        if n.needs(1):
+            gw = g2.mT @ x.reshape(-1, x.shape[-1])  # type: ignore[attr-defined]
+        if len(n.next) > 2 and n.needs(2):
+            gb = g2.sum(0)  # type: ignore[attr-defined]
+    return (gx, gw) if len(n.next) == 2 else (gx, gw, gb)
+
+
+LINEAR = composite(
+    "linear",
+    "linear(x: array (*, in), w: array (out, in), b: array (out,) = None) -> array (*, out)",
+    "x @ w.T + b; without a bias core calls linear(x, w), so give b a default of None. x, w and b share a floating dtype.",
+    family="linalg",
+    impl=_linear_impl,
+    vjp=_linear_vjp,
+    save_inputs=True,
+)
+
+
+def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
+    """``x @ w.T + b`` on checked operands (x (*, in), w (out, in), b (out,) or None)."""
+    inputs = (x, w) if b is None else (x, w, b)
+    for t in inputs[1:]:
+        if t.dtype is not x.dtype:
+            raise RuntimeError(
+                "linear: expected input, weight and bias of one dtype, got "
+                + ", ".join(f"{tuple(t.shape)} {t.dtype.name}" for t in inputs)
+                + "; cast with .to(dtype)"
+            )
+    return call(LINEAR, inputs, (), (*x.shape[:-1], w.shape[0]), x.dtype)

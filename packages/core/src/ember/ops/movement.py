@@ -6,16 +6,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..dispatch import primitive
+from ..dispatch import primitive, public
 from ..tensor import Tensor
-from .apply import kernel, maybe_record, same_device, wrap, wrap_dim
+from ._run import kernel, maybe_record, same_device, wrap, wrap_dim
 from .conversion import clone
-
-__all__ = [
-    "reshape", "view", "permute", "transpose", "expand", "expand_as", "broadcast_to", "squeeze", "unsqueeze",
-    "flatten", "unflatten", "movedim", "cat", "concat", "stack", "split", "chunk", "unbind", "flip", "roll",
-    "tril", "triu", "t", "view_as", "reshape_as", "swapaxes",
-]  # fmt: skip
 
 
 def _as_view(out: Tensor, x: Tensor, fn: Any, *args: Any) -> Tensor:
@@ -92,6 +86,7 @@ def _shape_args(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+@public(method=True)
 def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     """`input` with a new shape: a view when the layout allows, else a view of a compact copy."""
     new = _infer_shape(_shape_args(shape, "reshape"), input.numel(), "reshape", input._shape)
@@ -109,6 +104,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     return _as_view(out, src, reshape, new)
 
 
+@public(method=True)
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     """`input` with a new shape, sharing its memory (fails if the layout does not allow it)."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
@@ -126,14 +122,17 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     return _as_view(out, input, view, new)
 
 
+@public(method=True)
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return view(input, other._shape)
 
 
+@public(method=True)
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return reshape(input, other._shape)
 
 
+@public(method=True)
 def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     """`input` with its dims reordered (a view)."""
     d = _shape_args(dims, "permute")
@@ -151,6 +150,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     return _as_view(out, input, permute, d)
 
 
+@public(method=True, aliases=('swapaxes',))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -161,15 +161,16 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     return permute(input, tuple(perm))
 
 
-swapaxes = transpose
 
 
+@public(method=True)
 def t(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {input.ndim}; use .mT or .transpose()")
     return transpose(input, 0, -1) if input.ndim == 2 else input
 
 
+@public(method=True)
 def movedim(input: Tensor, source: int, destination: int) -> Tensor:  # noqa: A002
     n = input.ndim
     s, d = wrap_dim(source, n, "movedim"), wrap_dim(destination, n, "movedim")
@@ -178,6 +179,7 @@ def movedim(input: Tensor, source: int, destination: int) -> Tensor:  # noqa: A0
     return permute(input, tuple(order))
 
 
+@public(method=True)
 def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     """`input` broadcast to `sizes` without copying (-1 keeps a size)."""
     shape = _shape_args(sizes, "expand")
@@ -214,14 +216,17 @@ def expand_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:  # noqa: A002
     return _as_view(out, input, expand_to, shape)
 
 
+@public(method=True)
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return expand(input, other._shape)
 
 
+@public(method=True)
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
     return expand(input, tuple(shape))
 
 
+@public(method=True)
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """Remove dims of size 1 (all of them, or those in `dim` that are 1)."""
     n = input.ndim
@@ -236,6 +241,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     return reshape(input, tuple(s for i, s in enumerate(input._shape) if i not in dims))
 
 
+@public(method=True)
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     n = input.ndim + 1
     d = wrap_dim(dim, n, "unsqueeze")
@@ -244,6 +250,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return reshape(input, tuple(shape))
 
 
+@public(method=True)
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
     n = input.ndim
     if n == 0:
@@ -255,6 +262,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
     return reshape(input, shape)
 
 
+@public(method=True)
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A002
     n = input.ndim
     d = wrap_dim(dim, n, "unflatten")
@@ -262,6 +270,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     return reshape(input, input._shape[:d] + tuple(sizes) + input._shape[d + 1 :])
 
 
+@public(aliases=('concat',))
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; dtypes promote."""
     ts = list(tensors)
@@ -297,9 +306,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return out
 
 
-concat = cat
 
 
+@public
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     ts = list(tensors)
@@ -312,6 +321,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, d) for t in ts], d)
 
 
+@public(method=True)
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Views of consecutive pieces along `dim`: equal `int` sizes, or a list of sizes."""
     axis = wrap_dim(dim, input.ndim, "split")
@@ -334,6 +344,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
     return tuple(out)
 
 
+@public(method=True)
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
@@ -341,13 +352,15 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
     return split(input, max(-(-n // chunks), 1), dim)
 
 
+@public(method=True)
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     axis = wrap_dim(dim, input.ndim, "unbind")
     return tuple(input[(slice(None),) * axis + (i,)] for i in range(input._shape[axis]))  # type: ignore[index]
 
 
+@public(method=True)
 def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
-    from .apply import normalize_dims
+    from ._run import normalize_dims
 
     axes = normalize_dims(dims, input.ndim, "flip")
     if not axes:
@@ -357,6 +370,7 @@ def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     return out
 
 
+@public(method=True)
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     """Shift elements along `dims` cyclically (flattened when `dims` is None)."""
     if dims is None:
@@ -391,11 +405,13 @@ def _tri(input: Tensor, diagonal: int, upper: bool) -> Tensor:  # noqa: A002
     return where(keep, input, 0).to(input._dtype)  # type: ignore[attr-defined, no-any-return]
 
 
+@public(method=True)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The lower triangle (elements with col - row <= diagonal); the rest zero."""
     return _tri(input, diagonal, upper=False)
 
 
+@public(method=True)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The upper triangle (elements with col - row >= diagonal); the rest zero."""
     return _tri(input, diagonal, upper=True)

@@ -13,7 +13,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..dispatch import composite
 from ..tensor import Tensor
-from .apply import kernel, maybe_record, wrap
+from ._run import kernel, maybe_record, wrap
 from .convolution import _index_tensor, conv_out_size, im2col, unfold_index
 
 __all__ = ["max_pool2d_with_indices"]

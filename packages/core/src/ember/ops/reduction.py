@@ -7,16 +7,11 @@ from collections import namedtuple
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import composite, primitive
+from ..dispatch import composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from .apply import cast, kernel, maybe_record, normalize_dims, to_tensor, wrap, wrap_dim
+from ._run import cast, kernel, maybe_record, normalize_dims, to_tensor, wrap, wrap_dim
 from .movement import expand_to
-
-__all__ = [
-    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any",
-    "var", "std", "logsumexp", "cumsum", "sum_to_size", "count_nonzero",
-]  # fmt: skip
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -117,6 +112,7 @@ def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor
     return out
 
 
+@public(method=True)
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001, A002
     """Sum over `dim` (all dims when None); ints and bools sum in int64."""
     x = input if type(input) is Tensor else to_tensor(input, "sum")
@@ -128,6 +124,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return _reduce(SUM, x, dim, keepdim, _sum_dtype(x, dtype))
 
 
+@public(method=True)
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     x = to_tensor(input, "prod")
     return _reduce(PROD, x, dim, keepdim, _sum_dtype(x, dtype))
@@ -142,11 +139,13 @@ def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
         )
 
 
+@public(method=True)
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     _check_nonempty(input, dim, "amax")
     return _reduce(AMAX, input, dim, keepdim, input._dtype)
 
 
+@public(method=True)
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     _check_nonempty(input, dim, "amin")
     return _reduce(AMIN, input, dim, keepdim, input._dtype)
@@ -163,10 +162,12 @@ def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     return wrap(kernel(op, x._device)(x._data, axis, keepdim), shape, _dt.int64, x._device)
 
 
+@public(method=True)
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     return _arg(ARGMAX, input, dim, keepdim)
 
 
+@public(method=True)
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     return _arg(ARGMIN, input, dim, keepdim)
 
@@ -191,27 +192,33 @@ def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> A
     return values_indices(values, indices)
 
 
+@public(method=True)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor."""
     return _extreme(amax, argmax, input, dim, keepdim)
 
 
+@public(method=True)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     return _extreme(amin, argmin, input, dim, keepdim)
 
 
+@public(method=True)
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     return _reduce(ALL, input, dim, keepdim, _dt.bool_)
 
 
+@public(method=True)
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     return _reduce(ANY, input, dim, keepdim, _dt.bool_)
 
 
+@public(method=True)
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     return sum(input != 0, dim)
 
 
+@public(method=True)
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Arithmetic mean over `dim`; floating dtypes only, like PyTorch."""
     d = _dt.as_dtype(dtype) if dtype is not None else input._dtype
@@ -228,6 +235,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return s / n if n else s / 0.0
 
 
+@public(method=True)
 def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
     """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch)."""
     if unbiased is not None:
@@ -240,6 +248,7 @@ def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool 
     return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
 
 
+@public(method=True)
 def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
     from .elementwise import sqrt
 
@@ -275,6 +284,7 @@ LOGSUMEXP = composite(
 )
 
 
+@public(method=True)
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     """log(sum(exp(input), dim)), stable for large inputs."""
     x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())  # type: ignore[attr-defined]
@@ -287,6 +297,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     return out
 
 
+@public(method=True)
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     x = to_tensor(input, "cumsum")
     d = _sum_dtype(x, dtype)
@@ -298,6 +309,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     return out
 
 
+@public(method=True)
 def sum_to_size(input: Tensor, *size: Any) -> Tensor:  # noqa: A002
     """Sum `input` down to `size`, undoing a broadcast (leading dims and dims of size 1)."""
     from .creation import size_arg

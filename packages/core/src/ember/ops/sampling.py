@@ -6,19 +6,17 @@ import math
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import primitive
+from ..dispatch import primitive, public
 from ..random import Generator, default_generator
 from ..tensor import Tensor, resolve_device
-from .apply import check_supported, kernel, wrap
+from ._run import check_supported, kernel, wrap
 from .creation import size_arg
-
-__all__ = ["rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm", "bernoulli", "random_bits"]
 
 RANDOM_BITS = primitive(
     "random_bits",
     "random_bits(seed: int, offset: int, n: int, index: int) -> array of int64",
     "n Philox4x32-10 words in [0, 2**32) as core's ember.random.philox4x32 defines them, on device `index`.",
-    family="random",
+    family="sampling",
     differentiable=False,
     index_arg=3,
 )
@@ -32,6 +30,7 @@ def _gen(generator: Generator | None, device: Any) -> tuple[Generator, Any]:
     return g, dev
 
 
+@public
 def random_bits(n: int, *, generator: Generator | None = None, device: Any = None) -> Tensor:
     """`n` random words in [0, 2**32) as int64, advancing the generator."""
     g, dev = _gen(generator, device)
@@ -63,6 +62,7 @@ def _float_dtype(dtype: Any, op: str) -> Any:
     return d
 
 
+@public
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
     shape = size_arg(size, "rand")
@@ -73,6 +73,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
     return out.requires_grad_(requires_grad) if requires_grad else out  # type: ignore[no-any-return]
 
 
+@public
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples (Box-Muller on Philox uniforms)."""
     shape = size_arg(size, "randn")
@@ -88,14 +89,17 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, dev
     return out.requires_grad_(requires_grad) if requires_grad else out  # type: ignore[no-any-return]
 
 
+@public
 def rand_like(x: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None) -> Tensor:
     return rand(x._shape, dtype=dtype or x._dtype, device=device or x._device, generator=generator)
 
 
+@public
 def randn_like(x: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None) -> Tensor:
     return randn(x._shape, dtype=dtype or x._dtype, device=device or x._device, generator=generator)
 
 
+@public
 def randint(low: int, high: int | None = None, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Integers uniform in [low, high) (`randint(high, size)` means low = 0)."""
     if high is None or (size is None and isinstance(high, (tuple, list))):
@@ -117,12 +121,14 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
     return out if d is _dt.int64 else out.to(d)  # type: ignore[no-any-return]
 
 
+@public
 def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
     if high is None:
         low, high = 0, low
     return randint(low, high, x._shape, generator=generator, dtype=dtype or x._dtype, device=x._device)
 
 
+@public
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (a stable argsort of random words)."""
     from .sorting import argsort
@@ -132,6 +138,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
     return out if dtype is None else out.to(dtype)  # type: ignore[no-any-return]
 
 
+@public
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:  # noqa: A002
     """1 with probability `input` (or `p`), else 0, in input's dtype."""
     prob = input if p is None else p

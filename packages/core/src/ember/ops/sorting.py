@@ -6,12 +6,10 @@ from collections import namedtuple
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import primitive
+from ..dispatch import primitive, public
 from ..tensor import Tensor
-from .apply import kernel, wrap, wrap_dim
+from ._run import kernel, wrap, wrap_dim
 from .indexing import gather
-
-__all__ = ["argsort", "sort", "topk"]
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -25,6 +23,7 @@ ARGSORT = primitive(
 )
 
 
+@public(method=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = True) -> Tensor:  # noqa: A002
     """Indices that sort `input` along `dim` (stable)."""
     if input.ndim == 0:  # sorting one element: index 0
@@ -35,6 +34,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return wrap(kernel(ARGSORT, input._device)(input._data, axis, descending), input._shape, _dt.int64, input._device)
 
 
+@public(method=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = True) -> Any:  # noqa: A002
     """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions."""
     idx = argsort(input, dim, descending)
@@ -43,6 +43,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return values_indices(gather(input, dim, idx), idx)
 
 
+@public(method=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The `k` largest (or smallest) values along `dim` and their indices."""
     axis = wrap_dim(dim, input.ndim, "topk") if input.ndim else 0

@@ -14,7 +14,7 @@ from typing import Any
 import ember
 from ember import Tensor
 from ember.ops import convolution as _conv
-from ember.ops import dense as _dense
+from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
 
 __all__ = [
@@ -68,7 +68,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: expected weight (out_features, in_features) and bias (out_features,), got "
             f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}"
         )
-    return _dense.linear(input, weight, bias)
+    return _linalg.linear(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -1,6 +1,7 @@
 """How an op runs: check devices, find the kernel, wrap its result, record the graph.
 
-Every op module uses these; the checks and their error messages live here once.
+Every op module goes through `run` (or `call`, for composites); the device check,
+the kernel lookup, the "needs grad" test and graph recording are written here once.
 """
 
 from __future__ import annotations
@@ -29,19 +30,34 @@ def describe(x: Any) -> str:
 
 def kernel(op: Op, device: Device) -> Any:
     """The kernel for `op` on `device` (None for a composite the backend does not override)."""
-    k = op._kernels.get(device.type)
-    if k is None and device.type not in op._kernels:
-        k = kernel_for(op, device.type)
-    return k
+    try:
+        return op._kernels[device.type]
+    except KeyError:
+        return kernel_for(op, device.type)
+
+
+def needs_grad(inputs: Sequence[Any]) -> bool:
+    """Whether an op on `inputs` is recorded: grad mode is on and some input is tracked.
+
+    `isinstance`, not `type() is`: a Tensor subclass (ember.nn.Parameter) is tracked too;
+    a view is tracked when its base is.
+    """
+    if _state.enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
+                return True
+    return False
 
 
 def same_device(op: str, tensors: Sequence[Tensor]) -> Device:
+    """The one device of `tensors`, or an error naming the op and every operand."""
     dev = tensors[0]._device
     for t in tensors[1:]:
         if t._device is not dev:
             devs = ", ".join(f"{describe(x)}" for x in tensors)
             raise RuntimeError(
-                f"{op}: expected all tensors on the same device, got {devs}; move them first with .to(device)"
+                f"{op}: expected all tensors on the same device, got {devs}; "
+                f"move them first with .to(device) (Ember never copies between devices implicitly)"
             )
     return dev
 
@@ -73,16 +89,8 @@ def wrap(data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Ten
 
 
 def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
-    """Attach a node for `op` to its output(s), if any input requires grad."""
-    if isinstance(out, Tensor):
-        node = Node(op.name, op.vjp, inputs, args, op.save_inputs, 1)  # type: ignore[arg-type]
-        if out._dtype.is_floating_point:
-            out._requires_grad = True
-            out.grad_fn = node
-        if op.save_out:
-            node.save_output(out)
-        return
-    outs = tuple(out)  # type: ignore[arg-type]
+    """Attach a node for `op` to its output(s); floating outputs then require grad."""
+    outs: Sequence[Tensor] = (out,) if isinstance(out, Tensor) else tuple(out)
     node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))  # type: ignore[arg-type]
     for i, o in enumerate(outs):
         if o._dtype.is_floating_point:
@@ -94,13 +102,34 @@ def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: 
 
 
 def maybe_record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
-    if _state.enabled:
-        for x in inputs:  # isinstance: a Tensor subclass (ember.nn.Parameter) is tracked too
-            if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
-                if not op.differentiable:
-                    return
-                record(op, inputs, out, args)
-                return
+    """Record `op` when it has a derivative and `needs_grad(inputs)`."""
+    if op.vjp is not None and needs_grad(inputs):
+        record(op, inputs, out, args)
+
+
+def run(
+    op: Op,
+    device: Device,
+    natives: Sequence[Any],
+    shape: tuple[int, ...],
+    dtype: DType,
+    inputs: Sequence[Any] = (),
+    args: tuple[Any, ...] = (),
+) -> Tensor:
+    """The one way an op runs: its kernel on `natives` + `args`, the result wrapped, the graph recorded.
+
+    `natives` are the kernel's array operands (already in the compute dtype), `args` its
+    other arguments (also what the derivative reads as `node.args`), `inputs` the tensors
+    (or Python scalars) the derivative differentiates with respect to.
+    """
+    try:
+        k = op._kernels[device.type]
+    except KeyError:
+        k = kernel_for(op, device.type)
+    out = _make(k(*natives, *args), shape, dtype, device)
+    if inputs and op.vjp is not None and _state.enabled and needs_grad(inputs):
+        record(op, inputs, out, args)
+    return out
 
 
 def call(
@@ -109,18 +138,13 @@ def call(
     args: tuple[Any, ...],
     shape: tuple[int, ...],
     dtype: DType,
-    kwargs: dict[str, Any] | None = None,
 ) -> Tensor:
-    """Run a single-output op whose inputs are tensors already of the kernel's dtype."""
+    """Run a single-output op on tensors already of the kernel's dtype; a composite without a kernel runs its `impl`."""
     dev = inputs[0]._device if len(inputs) == 1 else same_device(op.name, inputs)
-    k = kernel(op, dev)
-    if k is None:
+    if kernel(op, dev) is None:
         assert op.impl is not None
-        return op.impl(*inputs, *args, **(kwargs or {}))  # type: ignore[no-any-return]
-    natives = [t._data for t in inputs]
-    out = _make(k(*natives, *args, **(kwargs or {})), shape, dtype, dev)
-    maybe_record(op, inputs, out, args)
-    return out
+        return op.impl(*inputs, *args)  # type: ignore[no-any-return]
+    return run(op, dev, [t._data for t in inputs], shape, dtype, inputs, args)
 
 
 @lru_cache(maxsize=4096)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import composite
+from ..dispatch import composite, public
 from ..tensor import Tensor
-from .apply import kernel, maybe_record, wrap, wrap_dim
-
-__all__ = ["softmax", "log_softmax"]
+from ._run import kernel, maybe_record, wrap, wrap_dim
 
 
 def _softmax_impl(x: Tensor, axis: int) -> Tensor:
@@ -71,11 +69,13 @@ def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
     return out
 
 
+@public(method=True)
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
     """Softmax along `dim`."""
     return _run(SOFTMAX, input, dim, dtype)
 
 
+@public(method=True)
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
     """Log-softmax along `dim`."""
     return _run(LOG_SOFTMAX, input, dim, dtype)
