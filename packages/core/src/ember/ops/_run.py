@@ -115,12 +115,13 @@ def run(
     dtype: DType,
     inputs: Sequence[Any] = (),
     args: tuple[Any, ...] = (),
+    saved: tuple[Any, ...] | None = None,
 ) -> Tensor:
     """The one way an op runs: its kernel on `natives` + `args`, the result wrapped, the graph recorded.
 
     `natives` are the kernel's array operands (already in the compute dtype), `args` its
-    other arguments (also what the derivative reads as `node.args`), `inputs` the tensors
-    (or Python scalars) the derivative differentiates with respect to.
+    other arguments, `inputs` the tensors (or Python scalars) the derivative differentiates
+    with respect to, `saved` what the derivative reads as `node.args` (default: `args`).
     """
     try:
         k = op._kernels[device.type]
@@ -128,7 +129,7 @@ def run(
         k = kernel_for(op, device.type)
     out = _make(k(*natives, *args), shape, dtype, device)
     if inputs and op.vjp is not None and _state.enabled and needs_grad(inputs):
-        record(op, inputs, out, args)
+        record(op, inputs, out, args if saved is None else saved)
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..dispatch import composite, public
 from ..tensor import Tensor
-from ._run import kernel, maybe_record, wrap, wrap_dim
+from ._run import kernel, run, wrap_dim
 
 
 def _softmax_impl(x: Tensor, axis: int) -> Tensor:
@@ -64,9 +64,7 @@ def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
     k = kernel(op, x._device)
     if k is None:
         return op.impl(x, axis)  # type: ignore[no-any-return]
-    out = wrap(k(x._data, axis), x._shape, x._dtype, x._device)
-    maybe_record(op, (x,), out, (axis,))
-    return out
+    return run(op, x._device, (x._data,), x._shape, x._dtype, (x,), (axis,))
 
 
 @public(method=True)

@@ -12,7 +12,7 @@ from ..backends import registry
 from ..device import Device
 from ..dispatch import API, Op, primitive, public
 from ..tensor import Tensor, check_dtype_supported, resolve_device, tracked
-from ._run import broadcast_shapes_for, cast, kernel, maybe_record, record, to_tensor, wrap
+from ._run import broadcast_shapes_for, cast, kernel, record, run, to_tensor, wrap
 from .creation import ASTYPE
 
 COPY = primitive(
@@ -44,9 +44,7 @@ TO_DEVICE = Op(
 @public(method=True)
 def clone(x: Tensor) -> Tensor:
     """A copy of `x` with its own memory; gradients flow through it."""
-    out = wrap(kernel(COPY, x._device)(x._data), x._shape, x._dtype, x._device)
-    maybe_record(COPY, (x,), out)
-    return out
+    return run(COPY, x._device, (x._data,), x._shape, x._dtype, (x,))
 
 
 @public(method=True)
@@ -79,8 +77,7 @@ def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool 
     if d is not out._dtype:
         check_dtype_supported(d, dev, "to")
         prev = out
-        out = wrap(kernel(ASTYPE, dev)(out._data, d), out._shape, d, dev)
-        maybe_record(ASTYPE, (prev,), out)
+        out = run(ASTYPE, dev, (out._data, d), out._shape, d, (prev,), ())
     if copy and out is x:
         out = clone(x)
     return out

@@ -10,7 +10,7 @@ from ..device import Device
 from ..dispatch import primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor, resolve_device
-from ._run import check_supported, kernel, wrap
+from ._run import check_supported, run
 
 FULL = primitive(
     "full",
@@ -62,7 +62,7 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 
 def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Tensor:
     check_supported(dtype, device, "full")
-    return wrap(kernel(FULL, device)(shape, value, dtype, device.index), shape, dtype, device)
+    return run(FULL, device, (shape, value, dtype, device.index), shape, dtype)
 
 
 @public
@@ -151,7 +151,7 @@ def arange(
     dev = resolve_device(device)
     check_supported(d, dev, "arange")
     n = max(math.ceil((end - start) / step), 0)
-    return _finish(wrap(kernel(ARANGE, dev)(start, end, step, d, dev.index), (n,), d, dev), requires_grad)
+    return _finish(run(ARANGE, dev, (start, end, step, d, dev.index), (n,), d), requires_grad)
 
 
 @public

@@ -14,7 +14,7 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..dispatch import Op, primitive, public
 from ..tensor import Tensor, tracked
-from ._run import cast, describe, kernel, maybe_record, record, to_tensor, wrap, wrap_dim
+from ._run import cast, describe, kernel, maybe_record, record, run, to_tensor, wrap, wrap_dim
 
 SLICE = primitive(
     "slice",
@@ -178,8 +178,7 @@ def _basic(x: Tensor, items: list[Any]) -> tuple[tuple[Any, ...], tuple[int, ...
 def _slice(x: Tensor, key: tuple[Any, ...], shape: tuple[int, ...] | None = None) -> Tensor:
     if shape is None:
         shape = _basic(x, list(key))[1]
-    out = wrap(kernel(SLICE, x._device)(x._data, key), shape, x._dtype, x._device)
-    maybe_record(SLICE, (x,), out, (key,))
+    out = run(SLICE, x._device, (x._data,), shape, x._dtype, (x,), (key,))
     from .movement import _as_view
 
     return _as_view(out, x, _slice, key)
@@ -232,7 +231,7 @@ def _advanced_key(x: Tensor, items: list[Any]) -> tuple[Any, ...]:
 
 
 def _index(x: Tensor, key: tuple[Any, ...]) -> Tensor:
-    data = kernel(INDEX, x._device)(x._data, key)
+    data = kernel(INDEX, x._device)(x._data, key)  # the result's shape is the kernel's to say
     out = wrap(data, tuple(data.shape), x._dtype, x._device)
     maybe_record(INDEX, (x,), out, (key,))
     return out
@@ -278,10 +277,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
 def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `x` with `x[key] = values` (or `+=`, summing repeats, when `accumulate`)."""
     v = cast(values, x._dtype) if isinstance(values, Tensor) else values
-    data = kernel(INDEX_PUT, x._device)(x._data, key, v, accumulate)
-    out = wrap(data, x._shape, x._dtype, x._device)
-    maybe_record(INDEX_PUT, (x, values), out, (key, accumulate))
-    return out
+    return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), saved=(key, accumulate))
 
 
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor) -> int:
@@ -311,10 +307,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`."""
     axis = _check_index_tensor("gather", input, dim, index)
     x = _shrink(input, axis, index._shape)
-    data = kernel(GATHER, x._device)(x._data, axis, index._data)
-    out = wrap(data, index._shape, x._dtype, x._device)
-    maybe_record(GATHER, (x, index), out, (axis, index))
-    return out
+    return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), saved=(axis, index))
 
 
 
@@ -327,9 +320,8 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
         if src.ndim != index.ndim or any(a < b for a, b in zip(src._shape, index._shape)):
             raise RuntimeError(f"{op.name}: src {src._shape} must be at least as large as index {index._shape}")
         src = getitem(src, tuple(slice(0, s) for s in index._shape))
-    data = kernel(op, input._device)(input._data, axis, index._data, cast(src, input._dtype))
-    out = wrap(data, input._shape, input._dtype, input._device)
-    maybe_record(op, (input, index, src), out, (axis, index))
+    natives = (input._data, axis, index._data, cast(src, input._dtype))
+    out = run(op, input._device, natives, input._shape, input._dtype, (input, index, src), saved=(axis, index))
     return out
 
 

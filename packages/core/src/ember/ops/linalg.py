@@ -6,7 +6,7 @@ from typing import Any
 
 from ..dispatch import composite, primitive, public
 from ..tensor import Tensor
-from ._run import broadcast_shapes_for, call, describe, kernel, maybe_record, same_device, wrap
+from ._run import broadcast_shapes_for, call, describe, run, same_device
 
 
 def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
@@ -69,8 +69,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
             f"{other._dtype.name}; cast one with .to(dtype)"
         )
     shape = _matmul_shape(input._shape, other._shape)
-    out = wrap(kernel(MATMUL, dev)(input._data, other._data), shape, input._dtype, dev)
-    maybe_record(MATMUL, (input, other), out)
+    out = run(MATMUL, dev, (input._data, other._data), shape, input._dtype, (input, other))
     return out
 
 

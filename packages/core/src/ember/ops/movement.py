@@ -8,7 +8,7 @@ from typing import Any
 
 from ..dispatch import primitive, public
 from ..tensor import Tensor
-from ._run import kernel, maybe_record, same_device, wrap, wrap_dim
+from ._run import run, same_device, wrap_dim
 from .conversion import clone
 
 
@@ -92,15 +92,12 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     new = _infer_shape(_shape_args(shape, "reshape"), input.numel(), "reshape", input._shape)
     if new == input._shape:
         return input
-    k = kernel(VIEW, input._device)
     src = input
     try:
-        data = k(src._data, new)
+        out = run(VIEW, src._device, (src._data, new), new, src._dtype, (src,))
     except ValueError:  # PyTorch's rule: reshape is contiguous().view()
         src = clone(input)
-        data = k(src._data, new)
-    out = wrap(data, new, input._dtype, input._device)
-    maybe_record(VIEW, (src,), out)
+        out = run(VIEW, src._device, (src._data, new), new, src._dtype, (src,))
     return _as_view(out, src, reshape, new)
 
 
@@ -111,14 +108,12 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         return input.to(shape[0])  # type: ignore[attr-defined, no-any-return]
     new = _infer_shape(_shape_args(shape, "view"), input.numel(), "view", input._shape)
     try:
-        data = kernel(VIEW, input._device)(input._data, new)
+        out = run(VIEW, input._device, (input._data, new), new, input._dtype, (input,))
     except ValueError as exc:
         raise RuntimeError(
             f"view: shape {new} is not compatible with the input's layout (shape {input._shape}, a "
             f"non-contiguous view); use .reshape(...) instead ({exc})"
         ) from None
-    out = wrap(data, new, input._dtype, input._device)
-    maybe_record(VIEW, (input,), out)
     return _as_view(out, input, view, new)
 
 
@@ -145,8 +140,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     if d == tuple(range(n)):
         return input
     shape = tuple(input._shape[i] for i in d)
-    out = wrap(kernel(PERMUTE, input._device)(input._data, d), shape, input._dtype, input._device)
-    maybe_record(PERMUTE, (input,), out, (d,))
+    out = run(PERMUTE, input._device, (input._data,), shape, input._dtype, (input,), (d,))
     return _as_view(out, input, permute, d)
 
 
@@ -202,8 +196,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     tnew = tuple(new)
     if tnew == input._shape:
         return input
-    out = wrap(kernel(EXPAND, input._device)(input._data, tnew), tnew, input._dtype, input._device)
-    maybe_record(EXPAND, (input,), out)
+    out = run(EXPAND, input._device, (input._data, tnew), tnew, input._dtype, (input,))
     return _as_view(out, input, expand_to, tnew)
 
 
@@ -211,8 +204,7 @@ def expand_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:  # noqa: A002
     """`expand` for shapes already known to be valid broadcasts (derivatives use it)."""
     if shape == input._shape:
         return input
-    out = wrap(kernel(EXPAND, input._device)(input._data, shape), shape, input._dtype, input._device)
-    maybe_record(EXPAND, (input,), out)
+    out = run(EXPAND, input._device, (input._data, shape), shape, input._dtype, (input,))
     return _as_view(out, input, expand_to, shape)
 
 
@@ -301,8 +293,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     shape = ref[:axis] + (sum(sizes),) + ref[axis + 1 :]
     if len(ts) == 1:
         return clone(ts[0])  # a new tensor, as PyTorch's cat always makes
-    out = wrap(kernel(CAT, dev)([t._data for t in ts], axis), shape, dt, dev)
-    maybe_record(CAT, ts, out, (axis, sizes))
+    out = run(CAT, dev, ([t._data for t in ts], axis), shape, dt, ts, saved=(axis, sizes))
     return out
 
 
@@ -365,8 +356,7 @@ def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     axes = normalize_dims(dims, input.ndim, "flip")
     if not axes:
         return input
-    out = wrap(kernel(FLIP, input._device)(input._data, axes), input._shape, input._dtype, input._device)
-    maybe_record(FLIP, (input,), out, (axes,))
+    out = run(FLIP, input._device, (input._data,), input._shape, input._dtype, (input,), (axes,))
     return out
 
 

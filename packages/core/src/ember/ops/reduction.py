@@ -10,7 +10,7 @@ from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import cast, kernel, maybe_record, normalize_dims, to_tensor, wrap, wrap_dim
+from ._run import cast, kernel, normalize_dims, run, to_tensor, wrap_dim
 from .movement import expand_to
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -107,9 +107,7 @@ def _sum_dtype(x: Tensor, dtype: Any) -> DType:
 def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor:
     axes = normalize_dims(dim, x.ndim, op.name)
     shape = _reduced_shape(x._shape, axes, keepdim)
-    out = wrap(kernel(op, x._device)(cast(x, dtype), axes, keepdim), shape, dtype, x._device)
-    maybe_record(op, (x,), out, (axes, keepdim))
-    return out
+    return run(op, x._device, (cast(x, dtype),), shape, dtype, (x,), (axes, keepdim))
 
 
 @public(method=True)
@@ -118,9 +116,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     x = input if type(input) is Tensor else to_tensor(input, "sum")
     if dim is None and not keepdim and dtype is None and x._dtype.is_floating_point:  # the common loss.sum()
         axes = tuple(range(len(x._shape)))
-        out = wrap(kernel(SUM, x._device)(x._data, axes, False), (), x._dtype, x._device)
-        maybe_record(SUM, (x,), out, (axes, False))
-        return out
+        return run(SUM, x._device, (x._data,), (), x._dtype, (x,), (axes, False))
     return _reduce(SUM, x, dim, keepdim, _sum_dtype(x, dtype))
 
 
@@ -159,7 +155,7 @@ def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     else:
         axis = wrap_dim(dim, x.ndim, op.name) if x.ndim else None
         shape = _reduced_shape(x._shape, (axis,) if axis is not None else (), keepdim)
-    return wrap(kernel(op, x._device)(x._data, axis, keepdim), shape, _dt.int64, x._device)
+    return run(op, x._device, (x._data, axis, keepdim), shape, _dt.int64)
 
 
 @public(method=True)
@@ -292,9 +288,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     k = kernel(LOGSUMEXP, x._device)
     if k is None:
         return _logsumexp_impl(x, axes, keepdim)
-    out = wrap(k(x._data, axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype, x._device)
-    maybe_record(LOGSUMEXP, (x,), out, (axes, keepdim))
-    return out
+    return run(LOGSUMEXP, x._device, (x._data,), _reduced_shape(x._shape, axes, keepdim), x._dtype, (x,), (axes, keepdim))
 
 
 @public(method=True)
@@ -304,8 +298,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     axis = wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
         return x.to(d)  # type: ignore[attr-defined, no-any-return]
-    out = wrap(kernel(CUMSUM, x._device)(cast(x, d), axis), x._shape, d, x._device)
-    maybe_record(CUMSUM, (x,), out, (axis,))
+    out = run(CUMSUM, x._device, (cast(x, d),), x._shape, d, (x,), (axis,))
     return out
 
 

@@ -9,7 +9,7 @@ from .. import dtypes as _dt
 from ..dispatch import primitive, public
 from ..random import Generator, default_generator
 from ..tensor import Tensor, resolve_device
-from ._run import check_supported, kernel, wrap
+from ._run import check_supported, run
 from .creation import size_arg
 
 RANDOM_BITS = primitive(
@@ -35,7 +35,7 @@ def random_bits(n: int, *, generator: Generator | None = None, device: Any = Non
     """`n` random words in [0, 2**32) as int64, advancing the generator."""
     g, dev = _gen(generator, device)
     seed, offset = g._take(n)
-    return wrap(kernel(RANDOM_BITS, dev)(seed, offset, n, dev.index), (n,), _dt.int64, dev)
+    return run(RANDOM_BITS, dev, (seed, offset, n, dev.index), (n,), _dt.int64)
 
 
 def _uniform(n: int, dtype: Any, g: Generator, dev: Any) -> Tensor:

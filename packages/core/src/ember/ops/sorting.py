@@ -8,7 +8,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..dispatch import primitive, public
 from ..tensor import Tensor
-from ._run import kernel, wrap, wrap_dim
+from ._run import run, wrap_dim
 from .indexing import gather
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -31,7 +31,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
         return zeros((), dtype=_dt.int64, device=input._device)
     axis = wrap_dim(dim, input.ndim, "argsort")
-    return wrap(kernel(ARGSORT, input._device)(input._data, axis, descending), input._shape, _dt.int64, input._device)
+    return run(ARGSORT, input._device, (input._data, axis, descending), input._shape, _dt.int64)
 
 
 @public(method=True)
