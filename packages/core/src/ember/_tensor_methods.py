@@ -5,7 +5,7 @@ Written by `python -m ember._codegen` from `ember.dispatch.API` (each method cal
 tensor). Declare a function with ``@public(method=True)`` and regenerate.
 """
 
-# ruff: noqa: A002
+# ruff: noqa: A002, E501
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import ops as _ops
+    from .device import Device
+    from .dtypes import DType
+    from .random import Generator
     from .tensor import Tensor
 else:
     _ops = None  # bound by `ember.ops` once it is imported (the ops import Tensor, so not the other way round)
@@ -62,42 +65,42 @@ class TensorMethods:
         return _ops.conversion.inplace("add", self, other, alpha=alpha)
 
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """ember.all on this tensor.
+        """Whether every element over `dim` (all dims when None) is nonzero, as bool.
 
         See `ember.all`.
         """
         return _ops.all(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """ember.amax on this tensor.
+        """The maximum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties.
 
         See `ember.amax`.
         """
         return _ops.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """ember.amin on this tensor.
+        """The minimum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties.
 
         See `ember.amin`.
         """
         return _ops.amin(self, dim, keepdim)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """ember.any on this tensor.
+        """Whether any element over `dim` (all dims when None) is nonzero, as bool.
 
         See `ember.any`.
         """
         return _ops.any(self, dim, keepdim)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """ember.argmax on this tensor.
+        """The index of the first maximum along `dim` (of the flattened tensor when None), as int64.
 
         See `ember.argmax`.
         """
         return _ops.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """ember.argmin on this tensor.
+        """The index of the first minimum along `dim` (of the flattened tensor when None), as int64.
 
         See `ember.argmin`.
         """
@@ -111,14 +114,14 @@ class TensorMethods:
         return _ops.argsort(self, dim, descending, stable)
 
     def bmm(self, mat2: Tensor) -> Tensor:
-        """ember.bmm on this tensor.
+        """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
 
         See `ember.bmm`.
         """
         return _ops.bmm(self, mat2)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """ember.broadcast_to on this tensor.
+        """`input` broadcast to `shape` without copying (NumPy's broadcast_to).
 
         See `ember.broadcast_to`.
         """
@@ -136,7 +139,7 @@ class TensorMethods:
         return _ops.conversion.inplace("ceil", self)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        """ember.chunk on this tensor.
+        """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller.
 
         See `ember.chunk`.
         """
@@ -197,14 +200,14 @@ class TensorMethods:
         return _ops.conversion.inplace("cos", self)
 
     def count_nonzero(self, dim: Any = None) -> Tensor:
-        """ember.count_nonzero on this tensor.
+        """The number of nonzero elements over `dim` (all dims when None), as int64.
 
         See `ember.count_nonzero`.
         """
         return _ops.count_nonzero(self, dim)
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
-        """ember.cumsum on this tensor.
+        """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given.
 
         See `ember.cumsum`.
         """
@@ -233,7 +236,7 @@ class TensorMethods:
         return _ops.conversion.inplace("divide", self, other)
 
     def dot(self, other: Tensor) -> Tensor:
-        """ember.dot on this tensor.
+        """The inner product of two 1-D tensors of the same length.
 
         See `ember.dot`.
         """
@@ -276,7 +279,7 @@ class TensorMethods:
         return _ops.expand(self, *sizes)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        """ember.expand_as on this tensor.
+        """`input` broadcast to `other`'s shape without copying (see `expand`).
 
         See `ember.expand_as`.
         """
@@ -294,14 +297,14 @@ class TensorMethods:
         return _ops.conversion.inplace("expm1", self)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """ember.flatten on this tensor.
+        """`input` with dimensions `start_dim`..`end_dim` merged into one (a view when the layout allows).
 
         See `ember.flatten`.
         """
         return _ops.flatten(self, start_dim, end_dim)
 
     def flip(self, dims: Any) -> Tensor:
-        """ember.flip on this tensor.
+        """`input` reversed along `dims`, in new memory.
 
         See `ember.flip`.
         """
@@ -365,7 +368,7 @@ class TensorMethods:
         return _ops.gt(self, other)
 
     def index_select(self, dim: int, index: Tensor) -> Tensor:
-        """ember.index_select on this tensor.
+        """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory.
 
         See `ember.index_select`.
         """
@@ -517,7 +520,7 @@ class TensorMethods:
         return _ops.mean(self, dim, keepdim, dtype=dtype)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """ember.min on this tensor.
+        """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor.
 
         See `ember.min`.
         """
@@ -531,14 +534,14 @@ class TensorMethods:
         return _ops.minimum(self, other)
 
     def mm(self, mat2: Tensor) -> Tensor:
-        """ember.mm on this tensor.
+        """The matrix product of two 2-D tensors (no broadcasting).
 
         See `ember.mm`.
         """
         return _ops.mm(self, mat2)
 
     def movedim(self, source: int, destination: int) -> Tensor:
-        """ember.movedim on this tensor.
+        """`input` with dimension `source` moved to position `destination`, as a view.
 
         See `ember.movedim`.
         """
@@ -610,7 +613,7 @@ class TensorMethods:
         return _ops.not_equal(self, other)
 
     def outer(self, vec2: Tensor) -> Tensor:
-        """ember.outer on this tensor.
+        """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j].
 
         See `ember.outer`.
         """
@@ -635,7 +638,7 @@ class TensorMethods:
         return _ops.conversion.inplace("pow", self, other)
 
     def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        """ember.prod on this tensor.
+        """The product over `dim` (all dims when None); integers and bools multiply in int64.
 
         See `ember.prod`.
         """
@@ -682,7 +685,7 @@ class TensorMethods:
         return _ops.reshape(self, *shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        """ember.reshape_as on this tensor.
+        """`input` reshaped to `other`'s shape (a view when the layout allows; see `reshape`).
 
         See `ember.reshape_as`.
         """
@@ -823,7 +826,7 @@ class TensorMethods:
         return _ops.squeeze(self, dim)
 
     def std(self, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
-        """ember.std on this tensor.
+        """The standard deviation over `dim` with Bessel's correction by default (`correction=1`).
 
         See `ember.std`.
         """
@@ -866,18 +869,28 @@ class TensorMethods:
         return _ops.sum_to_size(self, *size)
 
     def swapaxes(self, dim0: int, dim1: int) -> Tensor:
-        """ember.swapaxes on this tensor.
+        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
 
         See `ember.swapaxes`.
         """
         return _ops.swapaxes(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        """ember.t on this tensor.
+        """The transpose of a tensor of at most 2 dimensions, as a view (0-d and 1-d are returned as they are).
 
         See `ember.t`.
         """
         return _ops.t(self)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        """The values of `input` at `indices` along `dim` (NumPy's take_along_axis).
+
+        With `dim` None both are flattened first; otherwise they have the same number of
+        dimensions and broadcast in every dimension but `dim`.
+
+        See `ember.take_along_dim`.
+        """
+        return _ops.take_along_dim(self, indices, dim)
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent of each element. Integer and bool inputs compute in the default float dtype.
@@ -905,7 +918,7 @@ class TensorMethods:
         return _ops.topk(self, k, dim, largest, sorted)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        """ember.transpose on this tensor.
+        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
 
         See `ember.transpose`.
         """
@@ -937,21 +950,21 @@ class TensorMethods:
         return _ops.conversion.inplace("true_divide", self, other)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        """ember.unbind on this tensor.
+        """The slices of `input` along `dim` as a tuple of views, each without that dimension.
 
         See `ember.unbind`.
         """
         return _ops.unbind(self, dim)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        """ember.unflatten on this tensor.
+        """`input` with dimension `dim` split into `sizes` (one of them may be -1).
 
         See `ember.unflatten`.
         """
         return _ops.unflatten(self, dim, sizes)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        """ember.unsqueeze on this tensor.
+        """`input` with a dimension of size 1 inserted at `dim`, as a view.
 
         See `ember.unsqueeze`.
         """
@@ -972,7 +985,7 @@ class TensorMethods:
         return _ops.view(self, *shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        """ember.view_as on this tensor.
+        """`input` viewed with `other`'s shape (shares memory; see `view`).
 
         See `ember.view_as`.
         """

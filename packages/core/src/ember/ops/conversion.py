@@ -11,8 +11,8 @@ from ..autograd import grad_mode
 from ..backends import registry
 from ..device import Device
 from ..dispatch import API, Op, primitive, public
-from ..tensor import Tensor, check_dtype_supported, resolve_device, tracked
-from ._run import broadcast_shapes_for, cast, kernel, record, run, to_tensor, wrap
+from ..tensor import Tensor, check_dtype_supported, resolve_device
+from ._run import broadcast_shapes_for, cast, kernel, needs_grad, record, run, same_device, to_tensor, wrap
 from .creation import ASTYPE
 
 COPY = primitive(
@@ -72,7 +72,7 @@ def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool 
         dst = registry.get(dev.type)
         host = np.array(src.to_host(x._data), copy=True)  # both sides may alias host memory: never share
         out = wrap(dst.from_host(host, dev.index), x._shape, x._dtype, dev)
-        if grad_mode.state.enabled and tracked(x):
+        if needs_grad((x,)):
             record(TO_DEVICE, (x,), out, (x._device,))
     if d is not out._dtype:
         check_dtype_supported(d, dev, "to")
@@ -119,13 +119,12 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
             raise RuntimeError(
                 f"{op}: the result has shape {value._shape}, which cannot be written into a tensor of shape {x._shape}"
             )
-    if value._device is not x._device:
-        raise RuntimeError(f"{op}: expected a tensor on {x._device}, got one on {value._device}")
+    same_device(op, (x, value))
     if value._dtype is not x._dtype and _KIND_ORDER[value._dtype.kind] > _KIND_ORDER[x._dtype.kind]:
         raise RuntimeError(
             f"{op}: result type {value._dtype.name} can't be cast to the desired output type {x._dtype.name}"
         )
-    is_tracked = grad_mode.state.enabled and (tracked(value) or tracked(x))
+    is_tracked = needs_grad((value, x))
     if is_tracked and x._base is not None:
         _check_inplace(x._base, op)
     kernel(COPY_, x._device)(x._data, cast(value, x._dtype))
@@ -157,7 +156,7 @@ def inplace(name: str, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         if done is not None:
             return done
     saves_input = op.save_inputs if op is not None else True
-    src = clone(x) if saves_input and grad_mode.state.enabled and tracked(x) else x
+    src = clone(x) if saves_input and needs_grad((x,)) else x
     return assign_(x, api.fn(src, *args, **kwargs), name + "_")
 
 
@@ -226,7 +225,7 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     src = to_tensor(src, "copy_", like=x)
     if src._device is not x._device:
         src = to(src, device=x._device)
-    if grad_mode.state.enabled and tracked(src):
+    if needs_grad((src,)):
         src = to(src, dtype=x._dtype)
         if src._shape != x._shape:
             src = src.expand(x._shape)  # type: ignore[attr-defined]

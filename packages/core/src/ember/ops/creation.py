@@ -83,11 +83,13 @@ def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires
 
 @public
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size (default dtype unless `dtype` is given)."""
     return _filled(size, 0, dtype, device, requires_grad, "zeros")
 
 
 @public
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size (default dtype unless `dtype` is given)."""
     return _filled(size, 1, dtype, device, requires_grad, "ones")
 
 
@@ -105,21 +107,25 @@ def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -
 
 @public
 def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `input`'s shape filled with `fill_value`, in its dtype and device unless given."""
     return _like(x, fill_value, dtype, device, requires_grad)
 
 
 @public
 def zeros_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `input`'s shape, in its dtype and device unless given."""
     return _like(x, 0, dtype, device, requires_grad)
 
 
 @public
 def ones_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of `input`'s shape, in its dtype and device unless given."""
     return _like(x, 1, dtype, device, requires_grad)
 
 
 @public
 def empty_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor of `input`'s shape, in its dtype and device unless given."""
     return _like(x, 0, dtype, device, requires_grad)
 
 

@@ -22,7 +22,7 @@ from .. import dtypes as _dt
 from ..dispatch import API, OPS, Op, inplace_variant, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import _state, broadcast_shapes_for, cast, describe, kernel, run, to_tensor
+from ._run import broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
 
 _make = Tensor._make
 
@@ -297,7 +297,7 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     variant = OPS.get(op.name + "_")
     if variant is None or (x._base is not None) or not x._dtype.is_floating_point:
         return None
-    if _state.enabled and (x._requires_grad or (type(other) is Tensor and other._requires_grad)):
+    if needs_grad((x, other)):
         return None
     dev = x._device
     k = kernel(variant, dev)
@@ -370,12 +370,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         b = _scalar_operand(b, op.name)
         tb = isinstance(b, Tensor)
     if ta and tb:
-        dev = a._device
-        if b._device is not dev:
-            raise RuntimeError(
-                f"{op.name}: expected both tensors on the same device, got {describe(a)} and {describe(b)}; "
-                f"move one with .to(device) (Ember never copies between devices implicitly)"
-            )
+        dev = a._device if b._device is a._device else same_device(op.name, (a, b))
         da, dbt = a._dtype, b._dtype
         dt = da if da is dbt else _dt.result_type(a, b)
         sa, sb = a._shape, b._shape
@@ -469,13 +464,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         condition = condition != 0
     a = _scalar_operand(input, "where")
     b = _scalar_operand(other, "where")
-    tensors = [t for t in (condition, a, b) if isinstance(t, Tensor)]
-    dev = condition._device
-    for t in tensors:
-        if t._device is not dev:
-            raise RuntimeError(
-                "where: expected all tensors on the same device, got " + ", ".join(describe(t) for t in tensors)
-            )
+    dev = same_device("where", [t for t in (condition, a, b) if isinstance(t, Tensor)])
     operands = [x for x in (a, b)]
     dt = _dt.result_type(*operands)
     shape = condition._shape

@@ -13,8 +13,8 @@ import numpy as np
 from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..dispatch import Op, primitive, public
-from ..tensor import Tensor, tracked
-from ._run import cast, describe, kernel, maybe_record, record, run, to_tensor, wrap, wrap_dim
+from ..tensor import Tensor
+from ._run import cast, describe, kernel, maybe_record, needs_grad, record, run, same_device, to_tensor, wrap, wrap_dim
 
 SLICE = primitive(
     "slice",
@@ -125,8 +125,7 @@ def _expand_key(x: Tensor, key: Any) -> tuple[list[Any], bool]:
         if isinstance(k, Tensor):
             if k._dtype.is_floating_point:
                 raise IndexError(f"index: tensors used as indices must be integer or bool, got {describe(k)}")
-            if k._device is not x._device:
-                raise RuntimeError(f"index: indices on {k._device} but the tensor is on {x._device}; move them with .to()")
+            same_device("index", (x, k))
             advanced = True
         items.append(k)
     consumed = sum(
@@ -194,7 +193,7 @@ def _slice_put(x: Tensor, value: Any, key: tuple[Any, ...]) -> Tensor:
     v = cast(value, x._dtype) if isinstance(value, Tensor) else value
     kernel(COPY_, dev)(view, v)
     out = wrap(data, x._shape, x._dtype, dev)
-    if grad_mode.state.enabled and (tracked(x) or (isinstance(value, Tensor) and tracked(value))):
+    if needs_grad((x, value)):
         record(SLICE_PUT, (x, value), out, (key,))
     return out
 
@@ -253,10 +252,9 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     from .conversion import assign_, copy_
 
     value = value if isinstance(value, Tensor) else to_tensor(value, "setitem", like=x, dtype=x._dtype)
-    if value._device is not x._device:
-        raise RuntimeError(f"setitem: value is on {value._device} but the tensor is on {x._device}; move it with .to()")
+    same_device("setitem", (x, value))
     items, advanced = _expand_key(x, key)
-    is_tracked = grad_mode.state.enabled and (tracked(x) or tracked(value))
+    is_tracked = needs_grad((x, value))
     if not advanced:
         k, shape = _basic(x, items)
         from ._run import broadcast_shapes_for
@@ -283,8 +281,7 @@ def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = F
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor) or index._dtype is not _dt.int64:
         raise RuntimeError(f"{op}: index must be an int64 tensor, got {describe(index)}")
-    if index._device is not x._device:
-        raise RuntimeError(f"{op}: index is on {index._device} but the input is on {x._device}")
+    same_device(op, (x, index))
     axis = wrap_dim(dim, x.ndim, op)
     if index.ndim != x.ndim:
         raise RuntimeError(f"{op}: index {index._shape} and input {x._shape} must have the same number of dimensions")
@@ -310,6 +307,33 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), saved=(axis, index))
 
 
+
+
+@public(method=True)
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """The values of `input` at `indices` along `dim` (NumPy's take_along_axis).
+
+    With `dim` None both are flattened first; otherwise they have the same number of
+    dimensions and broadcast in every dimension but `dim`.
+    """
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    axis = wrap_dim(dim, input.ndim, "take_along_dim")
+    if not isinstance(indices, Tensor) or indices.ndim != input.ndim:
+        raise RuntimeError(
+            f"take_along_dim: input {describe(input)} and indices {describe(indices)} must have the same number "
+            f"of dimensions"
+        )
+    from ._run import broadcast_shapes_for
+
+    rest = broadcast_shapes_for(
+        "take_along_dim",
+        tuple(1 if d == axis else s for d, s in enumerate(input._shape)),
+        tuple(1 if d == axis else s for d, s in enumerate(indices._shape)),
+    )
+    x = input.expand(tuple(input._shape[d] if d == axis else s for d, s in enumerate(rest)))
+    idx = indices.expand(tuple(indices._shape[d] if d == axis else s for d, s in enumerate(rest)))
+    return gather(x, axis, idx)
 
 
 def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
@@ -339,6 +363,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
 
 @public(method=True)
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory."""
     axis = wrap_dim(dim, input.ndim, "index_select")
     if index.ndim > 1 or index._dtype.is_floating_point or index._dtype is _dt.bool_:
         raise RuntimeError(f"index_select: index must be a 0-d or 1-D integer tensor, got {describe(index)}")

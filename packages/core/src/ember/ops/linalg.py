@@ -75,6 +75,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """The matrix product of two 2-D tensors (no broadcasting)."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {input._shape} and {mat2._shape}")
     return matmul(input, mat2)
@@ -82,6 +83,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting)."""
     if input.ndim != 3 or mat2.ndim != 3 or input._shape[0] != mat2._shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with equal batch size, got {input._shape} and {mat2._shape}")
     return matmul(input, mat2)
@@ -89,6 +91,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The inner product of two 1-D tensors of the same length."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: expected 1-D tensors, got shapes {input._shape} and {other._shape}")
     return matmul(input, other)
@@ -96,6 +99,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
     return input.unsqueeze(1) * vec2.unsqueeze(0)  # type: ignore[attr-defined, no-any-return]
 
 

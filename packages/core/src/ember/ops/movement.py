@@ -119,11 +119,13 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """`input` viewed with `other`'s shape (shares memory; see `view`)."""
     return view(input, other._shape)
 
 
 @public(method=True)
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """`input` reshaped to `other`'s shape (a view when the layout allows; see `reshape`)."""
     return reshape(input, other._shape)
 
 
@@ -146,6 +148,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
 
 @public(method=True, aliases=('swapaxes',))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """`input` with dimensions `dim0` and `dim1` swapped, as a view."""
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
@@ -159,6 +162,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def t(input: Tensor) -> Tensor:  # noqa: A002
+    """The transpose of a tensor of at most 2 dimensions, as a view (0-d and 1-d are returned as they are)."""
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {input.ndim}; use .mT or .transpose()")
     return transpose(input, 0, -1) if input.ndim == 2 else input
@@ -166,6 +170,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def movedim(input: Tensor, source: int, destination: int) -> Tensor:  # noqa: A002
+    """`input` with dimension `source` moved to position `destination`, as a view."""
     n = input.ndim
     s, d = wrap_dim(source, n, "movedim"), wrap_dim(destination, n, "movedim")
     order = [i for i in range(n) if i != s]
@@ -210,11 +215,13 @@ def expand_to(input: Tensor, shape: tuple[int, ...]) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """`input` broadcast to `other`'s shape without copying (see `expand`)."""
     return expand(input, other._shape)
 
 
 @public(method=True)
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
+    """`input` broadcast to `shape` without copying (NumPy's broadcast_to)."""
     return expand(input, tuple(shape))
 
 
@@ -235,6 +242,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """`input` with a dimension of size 1 inserted at `dim`, as a view."""
     n = input.ndim + 1
     d = wrap_dim(dim, n, "unsqueeze")
     shape = list(input._shape)
@@ -244,6 +252,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    """`input` with dimensions `start_dim`..`end_dim` merged into one (a view when the layout allows)."""
     n = input.ndim
     if n == 0:
         return reshape(input, (1,))
@@ -256,6 +265,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
 
 @public(method=True)
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A002
+    """`input` with dimension `dim` split into `sizes` (one of them may be -1)."""
     n = input.ndim
     d = wrap_dim(dim, n, "unflatten")
     sizes = _infer_shape(tuple(sizes), input._shape[d], "unflatten", input._shape)
@@ -337,6 +347,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
 
 @public(method=True)
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller."""
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     n = input._shape[wrap_dim(dim, input.ndim, "chunk")]
@@ -345,12 +356,14 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
 
 @public(method=True)
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """The slices of `input` along `dim` as a tuple of views, each without that dimension."""
     axis = wrap_dim(dim, input.ndim, "unbind")
     return tuple(input[(slice(None),) * axis + (i,)] for i in range(input._shape[axis]))  # type: ignore[index]
 
 
 @public(method=True)
 def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
+    """`input` reversed along `dims`, in new memory."""
     from ._run import normalize_dims
 
     axes = normalize_dims(dims, input.ndim, "flip")

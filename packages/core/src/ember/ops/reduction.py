@@ -122,6 +122,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
 
 @public(method=True)
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The product over `dim` (all dims when None); integers and bools multiply in int64."""
     x = to_tensor(input, "prod")
     return _reduce(PROD, x, dim, keepdim, _sum_dtype(x, dtype))
 
@@ -137,12 +138,14 @@ def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
 
 @public(method=True)
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The maximum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties."""
     _check_nonempty(input, dim, "amax")
     return _reduce(AMAX, input, dim, keepdim, input._dtype)
 
 
 @public(method=True)
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The minimum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties."""
     _check_nonempty(input, dim, "amin")
     return _reduce(AMIN, input, dim, keepdim, input._dtype)
 
@@ -160,11 +163,13 @@ def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
 
 @public(method=True)
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The index of the first maximum along `dim` (of the flattened tensor when None), as int64."""
     return _arg(ARGMAX, input, dim, keepdim)
 
 
 @public(method=True)
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The index of the first minimum along `dim` (of the flattened tensor when None), as int64."""
     return _arg(ARGMIN, input, dim, keepdim)
 
 
@@ -196,21 +201,25 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 @public(method=True)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor."""
     return _extreme(amin, argmin, input, dim, keepdim)
 
 
 @public(method=True)
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    """Whether every element over `dim` (all dims when None) is nonzero, as bool."""
     return _reduce(ALL, input, dim, keepdim, _dt.bool_)
 
 
 @public(method=True)
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+    """Whether any element over `dim` (all dims when None) is nonzero, as bool."""
     return _reduce(ANY, input, dim, keepdim, _dt.bool_)
 
 
 @public(method=True)
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    """The number of nonzero elements over `dim` (all dims when None), as int64."""
     return sum(input != 0, dim)
 
 
@@ -246,6 +255,7 @@ def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool 
 
 @public(method=True)
 def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
+    """The standard deviation over `dim` with Bessel's correction by default (`correction=1`)."""
     from .elementwise import sqrt
 
     return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
@@ -293,6 +303,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
 
 @public(method=True)
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given."""
     x = to_tensor(input, "cumsum")
     d = _sum_dtype(x, dtype)
     axis = wrap_dim(dim, x.ndim, "cumsum")

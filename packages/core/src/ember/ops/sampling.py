@@ -91,11 +91,13 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, dev
 
 @public
 def rand_like(x: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None) -> Tensor:
+    """Uniform samples in [0, 1) of `input`'s shape, in its dtype and device unless given."""
     return rand(x._shape, dtype=dtype or x._dtype, device=device or x._device, generator=generator)
 
 
 @public
 def randn_like(x: Tensor, *, dtype: Any = None, device: Any = None, generator: Generator | None = None) -> Tensor:
+    """Standard normal samples of `input`'s shape, in its dtype and device unless given."""
     return randn(x._shape, dtype=dtype or x._dtype, device=device or x._device, generator=generator)
 
 
@@ -123,6 +125,7 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
 
 @public
 def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
+    """Integers uniform in [low, high) of `input`'s shape, in its dtype and device unless given."""
     if high is None:
         low, high = 0, low
     return randint(low, high, x._shape, generator=generator, dtype=dtype or x._dtype, device=x._device)

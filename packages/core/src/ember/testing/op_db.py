@@ -1172,6 +1172,29 @@ def _gather_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
     ]
 
 
+def _take_along_dim_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
+    rng = make.rng
+    return [
+        S(make(3, 4), make.index(rng.integers(0, 4, (3, 2))), 1, name="dim-1"),
+        S(make(3, 4), make.index(rng.integers(0, 3, (2, 4))), -2, name="dim-0"),
+        S(make(3, 4), make.index(rng.integers(0, 4, (1, 5))), 1, name="broadcast-indices"),
+        S(make(1, 4), make.index(rng.integers(0, 4, (3, 2))), 1, name="broadcast-input"),
+        S(make(3, 4), make.index(rng.integers(0, 12, (5,))), name="flattened"),
+        S(make(4, 3, layout="transposed"), make.index(rng.integers(0, 4, (2, 3))), 0, name="transposed"),
+        S(make(3, 4), make.index(np.zeros((3, 0))), 1, name="empty"),
+    ]
+
+
+def _ref_take_along_dim(x: np.ndarray, idx: np.ndarray, dim: int | None = None) -> np.ndarray:
+    if dim is None:
+        return np.take_along_axis(x.reshape(-1), idx.reshape(-1), 0)
+    shape = np.broadcast_shapes(*[tuple(1 if d == dim % x.ndim else s for d, s in enumerate(a.shape)) for a in (x, idx)])
+    ax = dim % x.ndim
+    xb = np.broadcast_to(x, tuple(x.shape[d] if d == ax else s for d, s in enumerate(shape)))
+    ib = np.broadcast_to(idx, tuple(idx.shape[d] if d == ax else s for d, s in enumerate(shape)))
+    return np.take_along_axis(xb, ib, ax)
+
+
 def _unique_index(rng: np.random.Generator, n: int, shape: tuple[int, int], dim: int) -> np.ndarray:
     """An index without repeats along `dim` (scatter's result is otherwise unspecified)."""
     lines = shape[1 - dim]
@@ -1525,6 +1548,7 @@ _add_op(
     OpInfo("getitem", lambda x, key: x[key], lambda x, key: np.asarray(x[key]), _getitem_samples, dtypes=_MOVE_DTYPES),
     OpInfo("setitem", _ember_setitem, _ref_setitem, _setitem_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("gather", ember.gather, _ref_gather, _gather_samples, dtypes=_MOVE_DTYPES),
+    OpInfo("take_along_dim", ember.take_along_dim, _ref_take_along_dim, _take_along_dim_samples, dtypes=_MOVE_DTYPES),
     OpInfo("scatter", ember.scatter, _ref_scatter(False), _scatter_samples, dtypes=FLOATS + ("int64",)),
     OpInfo("scatter_add", ember.scatter_add, _ref_scatter(True), _scatter_samples, dtypes=FLOATS + ("int64",)),
     OpInfo("index_select", ember.index_select, _ref_index_select, _index_select_samples, dtypes=_MOVE_DTYPES),

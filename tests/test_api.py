@@ -1,0 +1,98 @@
+"""The public namespace and the Tensor methods are read off the op table, and stay in step with it."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _codegen
+from ember._tensor_methods import TensorMethods
+from ember.dispatch import API, OPS
+
+
+def test_generated_files_are_current() -> None:
+    stale = _codegen.stale()
+    if not stale:
+        return
+    lines = []
+    for path, wanted in stale:
+        have = path.read_text() if path.exists() else ""
+        if path == _codegen.METHODS_FILE:
+            names = {ln.split("(")[0].strip()[4:] for ln in wanted.splitlines() if ln.startswith("    def ")}
+            old = {ln.split("(")[0].strip()[4:] for ln in have.splitlines() if ln.startswith("    def ")}
+            detail = f"missing methods {sorted(names - old)}, stale methods {sorted(old - names)}" if names != old else "signatures or docstrings changed"
+        else:
+            detail = "the op declarations changed"
+        lines.append(f"{path}: {detail}")
+    pytest.fail("generated files are out of date; run `python -m ember._codegen`:\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("name", sorted(API))
+def test_every_public_function_is_in_the_namespace_with_a_docstring(name: str) -> None:
+    api = API[name]
+    assert getattr(ember, name) is api.fn, f"ember.{name} is not the function declared with @public"
+    doc = inspect.getdoc(api.fn) or ""
+    assert doc, f"ember.{name} has no docstring"
+    assert "array" not in doc.split(".")[0] or "NumPy" in doc, f"ember.{name}'s docstring reads like a kernel contract: {doc!r}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in API.items() if a.method))
+def test_methods_are_real_methods(name: str) -> None:
+    """x.name is defined in the class body (help(), IDEs and type checkers see it), with the function's docs."""
+    api = API[name]
+    method = TensorMethods.__dict__.get(name)
+    assert method is not None, f"Tensor.{name} is missing from ember/_tensor_methods.py; run `python -m ember._codegen`"
+    assert inspect.getdoc(api.fn).splitlines()[0] in (inspect.getdoc(method) or "")  # type: ignore[union-attr]
+    if api.inplace:
+        assert f"{name}_" in TensorMethods.__dict__, f"Tensor.{name}_ is missing; run `python -m ember._codegen`"
+
+
+def test_no_other_tensor_methods_are_attached_at_import() -> None:
+    """Every public method of Tensor comes from a class body, none from setattr."""
+    from ember._operators import TensorOperators
+    from ember.tensor import Tensor
+
+    bodies = set(Tensor.__dict__) | set(TensorMethods.__dict__) | set(TensorOperators.__dict__) | set(object.__dict__)
+    attached = [n for n in dir(Tensor) if n not in bodies]
+    assert not attached, f"attributes attached outside a class body: {attached}"
+
+
+_UNARY = sorted(
+    op.name for op in OPS.values() if op.family == "elementwise" and op.kind == "primitive" and op.signature.startswith(f"{op.name}(x: array)")
+)
+
+
+@pytest.mark.parametrize("name", _UNARY)
+def test_unary_ops_give_writable_zero_dim_tensors(name: str, device: str) -> None:
+    """A 0-d result is a real array on every backend: in-place ops and x[...] = v write into it.
+
+    (Regression: an elementwise op missing from a hand-kept list held a NumPy scalar, so
+    `.add_(1.)` raised TypeError and `y[...] = 3.` silently did nothing.)
+    """
+    x = ember.tensor(True if OPS[name].rule == "logical" else 0.5, device=device)
+    y = getattr(ember, name)(x)
+    assert y.shape == ()
+    if y.dtype is ember.bool:
+        y[...] = False
+        assert y.item() is False
+        return
+    before = y.item()
+    y.add_(1.0)
+    assert y.item() == pytest.approx(before + 1.0)
+    y[...] = 3.0
+    assert y.item() == 3.0
+
+
+def test_take_along_dim_has_pytorchs_signature(device: str) -> None:
+    """Regression: take_along_dim was gather under another name, (input, dim, index) not (input, indices, dim)."""
+    a = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    idx = np.array([[0], [3], [1]])
+    x = ember.tensor(a, device=device)
+    i = ember.tensor(idx, device=device)
+    np.testing.assert_array_equal(ember.take_along_dim(x, i, dim=1).numpy(), np.take_along_axis(a, idx, 1))
+    np.testing.assert_array_equal(x.take_along_dim(ember.tensor([11, 0], device=device)).numpy(), [11.0, 0.0])
+    with pytest.raises(RuntimeError, match="take_along_dim: .* same number of dimensions"):
+        ember.take_along_dim(x, ember.tensor([0], device=device), 1)
