@@ -1,22 +1,25 @@
 """`Tensor`: a backend's native array with its shape, dtype, device and autograd state.
 
-This module holds what a tensor *is*; its math comes from two base classes:
-`ember._tensor_methods.TensorMethods` (``x.exp()``, ``x.sum(1)``: the public functions
-as methods, generated from the op table) and `ember._operators.TensorOperators`
-(``a + b``, ``x[i]``, ``x.float()``).
+The class body holds what a tensor *is* (metadata, autograd state, conversions),
+its Python operators and casts (``a + b``, ``x[i]``, ``x.float()``), and, between the
+"generated" markers, one method per public function declared with
+``@public(method=True)`` (``x.exp()``, ``x.sum(1)``), written by
+``python -m ember._codegen`` from `ember.dispatch.API`. The methods call the op
+functions through `_ops` (the `ember.ops` package), bound once it has been imported.
+
+Inside the class, `_bool`, `_int` and `_float` stand for the builtins, which the
+methods `bool()`, `int()` and `float()` shadow there.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from . import dtypes as _dt
-from ._operators import TensorOperators
-from ._tensor_methods import TensorMethods
 from .autograd.graph import Node, _bind_tensor_type, run_backward
 from .backends import Backend, BackendUnavailableError, registry
 from .device import Device
@@ -25,6 +28,15 @@ from .dtypes import DType
 __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "is_tensor"]
 
 _CPU = Device("cpu")
+_bool: TypeAlias = bool
+_int: TypeAlias = int
+_float: TypeAlias = float
+
+if TYPE_CHECKING:
+    from . import ops as _ops
+    from .random import Generator
+else:
+    _ops = None  # bound by `ember.ops` once imported (the ops import Tensor, so not the other way round)
 
 
 class _ItemError(RuntimeError, ValueError):
@@ -40,7 +52,7 @@ class _VersionCounter:
         self.value = 0
 
 
-class Tensor(TensorMethods, TensorOperators):
+class Tensor:
     """An n-dimensional array on a device, with reverse-mode autograd."""
 
     __slots__ = (
@@ -62,25 +74,25 @@ class Tensor(TensorMethods, TensorOperators):
     )
 
     _data: Any
-    _shape: tuple[int, ...]
+    _shape: tuple[_int, ...]
     _dtype: DType
     _device: Device
-    _requires_grad: bool
+    _requires_grad: _bool
     grad: Tensor | None
     grad_fn: Node | None
-    _output_nr: int
+    _output_nr: _int
     _version: _VersionCounter | None
     _base: Tensor | None
     _view_fn: tuple[tuple[Callable[..., Tensor], tuple[Any, ...]], ...]
-    _view_version: int  # the base's version when this view's grad_fn was last set
-    _retains_grad: bool
+    _view_version: _int  # the base's version when this view's grad_fn was last set
+    _retains_grad: _bool
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use ember.tensor(data), ember.zeros(shape), ... to make tensors")
 
     @classmethod
-    def _make(cls, data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Tensor:
+    def _make(cls, data: Any, shape: tuple[_int, ...], dtype: DType, device: Device) -> Tensor:
         t = object.__new__(cls)
         t._data = data
         t._shape = shape
@@ -98,10 +110,10 @@ class Tensor(TensorMethods, TensorOperators):
 
     # -- metadata -------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[_int, ...]:
         return self._shape
 
-    def size(self, dim: int | None = None) -> Any:
+    def size(self, dim: _int | None = None) -> Any:
         if dim is None:
             return self._shape
         return self._shape[_wrap_dim(dim, len(self._shape), "size")]
@@ -115,29 +127,29 @@ class Tensor(TensorMethods, TensorOperators):
         return self._device
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> _int:
         return len(self._shape)
 
-    def dim(self) -> int:
+    def dim(self) -> _int:
         return len(self._shape)
 
-    def numel(self) -> int:
+    def numel(self) -> _int:
         n = 1
         for s in self._shape:
             n *= s
         return n
 
-    def element_size(self) -> int:
+    def element_size(self) -> _int:
         return self._dtype.itemsize
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> _bool:
         return self._dtype.is_floating_point
 
     @property
     def backend(self) -> Backend:
         return registry.get(self._device.type)
 
-    def __len__(self) -> int:
+    def __len__(self) -> _int:
         if not self._shape:
             raise TypeError("len() of a 0-d tensor")
         return self._shape[0]
@@ -146,21 +158,21 @@ class Tensor(TensorMethods, TensorOperators):
         if not self._shape:
             raise TypeError("iteration over a 0-d tensor")
         for i in range(self._shape[0]):
-            yield self[i]  # type: ignore[index]
+            yield self[i]
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> _int:
         return id(self)
 
     # -- autograd state -------------------------------------------------------
     @property
-    def requires_grad(self) -> bool:
+    def requires_grad(self) -> _bool:
         return tracked(self) if self._base is not None else self._requires_grad
 
     @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
+    def requires_grad(self, value: _bool) -> None:
         self.requires_grad_(value)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
                 "you can only change requires_grad of leaf tensors; use .detach() to get a tensor without grad"
@@ -174,7 +186,7 @@ class Tensor(TensorMethods, TensorOperators):
         return self
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> _bool:
         return self.grad_fn is None
 
     def _version_counter(self) -> _VersionCounter:
@@ -184,7 +196,7 @@ class Tensor(TensorMethods, TensorOperators):
         return v
 
     @property
-    def _version_value(self) -> int:
+    def _version_value(self) -> _int:
         return self._version_counter().value
 
     def _bump_version(self) -> None:
@@ -234,12 +246,12 @@ class Tensor(TensorMethods, TensorOperators):
         def keep(g: Tensor) -> None:
             t = ref()
             if t is not None:  # a copy: the gradient flowing on may be a view or shared
-                t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()  # type: ignore[attr-defined]
+                t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()
 
         self.grad_fn.register_prehook(self._output_nr, keep, last=True)
 
     @property
-    def retains_grad(self) -> bool:
+    def retains_grad(self) -> _bool:
         return self._retains_grad
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
@@ -258,13 +270,13 @@ class Tensor(TensorMethods, TensorOperators):
         return RemovableHandle(hooks, hook)
 
     def backward(
-        self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False
+        self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
         _backward_entry((self,), (gradient,), retain_graph, create_graph, None)
 
     # -- conversion -----------------------------------------------------------
-    def numpy(self, *, force: bool = False) -> np.ndarray:
+    def numpy(self, *, force: _bool = False) -> np.ndarray:
         """The data as a NumPy array (shares memory on the host device)."""
         if self._requires_grad and not force:
             raise RuntimeError(
@@ -273,13 +285,13 @@ class Tensor(TensorMethods, TensorOperators):
         backend = registry.get(self._device.type)
         return backend.to_host(self._data)
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
         a = registry.get(self._device.type).to_host(self._data)
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
 
-    def item(self) -> bool | int | float:
+    def item(self) -> _bool | _int | _float:
         """The value of a one-element tensor as a Python number."""
         n = self.numel()
         if n != 1:
@@ -287,25 +299,25 @@ class Tensor(TensorMethods, TensorOperators):
                 f"item(): a tensor with {n} elements (shape {self._shape}) cannot be converted to a Python "
                 f"number; only one-element tensors can"
             )
-        return registry.get(self._device.type).to_host(self._data).reshape(()).item()  # type: ignore[no-any-return]
+        return registry.get(self._device.type).to_host(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
         return registry.get(self._device.type).to_host(self._data).tolist()
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> _bool:
         if self.numel() != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.numel()} elements is ambiguous; use .any() or .all()"
             )
         return bool(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> _float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> _int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> _int:
         if self._dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
@@ -318,11 +330,11 @@ class Tensor(TensorMethods, TensorOperators):
             raise BufferError(f"backend of device {self._device} cannot export DLPack capsules")
         return exporter(*args, **kwargs)
 
-    def __dlpack_device__(self) -> tuple[int, int]:
+    def __dlpack_device__(self) -> tuple[_int, _int]:
         dev = getattr(self._data, "__dlpack_device__", None)
         if dev is None:
             raise BufferError(f"backend of device {self._device} cannot export DLPack capsules")
-        return dev()  # type: ignore[no-any-return]
+        return dev()
 
     def __repr__(self) -> str:
         from ._format import format_tensor
@@ -331,6 +343,1209 @@ class Tensor(TensorMethods, TensorOperators):
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (self.numpy(force=True).copy(), self._dtype.name, str(self._device), self._requires_grad))
+
+    # -- arithmetic -------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.ADD, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.ADD, other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.SUB, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.SUB, other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.MUL, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.MUL, other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.DIV, self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.DIV, other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.FLOOR_DIVIDE, self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.FLOOR_DIVIDE, other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.REMAINDER, self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.REMAINDER, other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.POW, self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.POW, other, self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("add", self, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("sub", self, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("mul", self, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("div", self, other)
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("floor_divide", self, other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("remainder", self, other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("pow", self, other)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    # -- comparisons (elementwise, as in PyTorch) -----------------------------------
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
+        return _ops.elementwise.binary(_ops.elementwise.EQ, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
+        return _ops.elementwise.binary(_ops.elementwise.NE, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.LT, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.LE, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.GT, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.elementwise.binary(_ops.elementwise.GE, self, other)
+
+    # -- logical operators: bool tensors only ----------------------------------------
+    def __and__(self, other: Any) -> Tensor:
+        _bool_only(self, other, "and")
+        return _ops.logical_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Tensor:
+        _bool_only(self, other, "or")
+        return _ops.logical_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other: Any) -> Tensor:
+        _bool_only(self, other, "xor")
+        return _ops.logical_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        if self._dtype is not _dt.bool_:
+            raise TypeError(f"operator ~: Ember implements ~ for bool tensors only, got {self._dtype.name}")
+        return _ops.logical_not(self)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where `condition` holds, else `other` (`ember.where(condition, self, other)`)."""
+        return _ops.where(condition, self, other)
+
+    # -- indexing ---------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> Tensor:
+        return _ops.indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _ops.indexing.setitem(self, key, value)
+
+    # -- transposes -------------------------------------------------------------------
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its dimensions reversed."""
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return _ops.transpose(self, -2, -1)
+
+    # -- dtype and device casts -------------------------------------------------------
+    def float(self) -> Tensor:
+        """This tensor as float32 (itself when it already is)."""
+        return _ops.to(self, dtype=_dt.float32)
+
+    def double(self) -> Tensor:
+        """This tensor as float64."""
+        return _ops.to(self, dtype=_dt.float64)
+
+    def half(self) -> Tensor:
+        """This tensor as float16."""
+        return _ops.to(self, dtype=_dt.float16)
+
+    def bfloat16(self) -> Tensor:
+        """This tensor as bfloat16."""
+        return _ops.to(self, dtype=_dt.bfloat16)
+
+    def long(self) -> Tensor:
+        """This tensor as int64."""
+        return _ops.to(self, dtype=_dt.int64)
+
+    def int(self) -> Tensor:
+        """This tensor as int32."""
+        return _ops.to(self, dtype=_dt.int32)
+
+    def short(self) -> Tensor:
+        """This tensor as int16."""
+        return _ops.to(self, dtype=_dt.int16)
+
+    def bool(self) -> Tensor:
+        """This tensor as bool (nonzero is True)."""
+        return _ops.to(self, dtype=_dt.bool_)
+
+    def byte(self) -> Tensor:
+        """This tensor as uint8."""
+        return _ops.to(self, dtype=_dt.uint8)
+
+    def char(self) -> Tensor:
+        """This tensor as int8."""
+        return _ops.to(self, dtype=_dt.int8)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in `other`'s dtype."""
+        return _ops.to(self, dtype=other._dtype)
+
+    def cpu(self) -> Tensor:
+        """This tensor on the host device "cpu" (itself when it is there)."""
+        return _ops.to(self, "cpu")
+
+    # -- filling in place ---------------------------------------------------------------
+    def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
+        return _ops.conversion.assign_(self, _ops.zeros_like(self), "zero_")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with `value` (a number or a one-element tensor), in place."""
+        v = value.item() if isinstance(value, Tensor) else value
+        return _ops.conversion.assign_(self, _ops.full_like(self, v), "fill_")
+
+    def uniform_(self, a: Any = 0.0, b: Any = 1.0, generator: Generator | None = None) -> Tensor:
+        """Fill with samples uniform in [a, b), in place."""
+        return _ops.conversion.assign_(self, _ops.rand_like(self, generator=generator) * (b - a) + a, "uniform_")
+
+    def normal_(self, mean: Any = 0.0, std: Any = 1.0, generator: Generator | None = None) -> Tensor:
+        """Fill with normal samples of `mean` and `std`, in place."""
+        return _ops.conversion.assign_(self, _ops.randn_like(self, generator=generator) * std + mean, "normal_")
+
+    def bernoulli_(self, p: Any = 0.5, generator: Generator | None = None) -> Tensor:
+        """Fill with 1 with probability `p`, else 0, in place."""
+        return _ops.conversion.assign_(self, _ops.bernoulli(self, p, generator=generator), "bernoulli_")
+
+    # -- new tensors like this one ------------------------------------------------------
+    def new_zeros(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+        """Zeros of `size`, in this tensor's dtype and device unless given."""
+        return _ops.zeros(*size, dtype=dtype or self._dtype, device=device or self._device)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+        """Ones of `size`, in this tensor's dtype and device unless given."""
+        return _ops.ones(*size, dtype=dtype or self._dtype, device=device or self._device)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+        """An uninitialized tensor of `size`, in this tensor's dtype and device unless given."""
+        return _ops.empty(*size, dtype=dtype or self._dtype, device=device or self._device)
+
+    def new_full(
+        self, size: Any, fill_value: Any, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
+        """`fill_value` in a tensor of `size`, in this tensor's dtype and device unless given."""
+        return _ops.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+        """A tensor of `data`, in this tensor's dtype and device unless given."""
+        from .tensor import tensor
+
+        return tensor(data, dtype=dtype or self._dtype, device=device or self._device)
+
+    # -- generated by `python -m ember._codegen` from ember.dispatch.API: do not edit by hand ------------
+    def abs(self) -> Tensor:
+        """|input|, elementwise.
+
+        See `ember.abs`.
+        """
+        return _ops.abs(self)
+
+    def abs_(self) -> Tensor:
+        """In-place abs(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("abs", self)
+
+    def absolute(self) -> Tensor:
+        """|input|, elementwise.
+
+        See `ember.absolute`.
+        """
+        return _ops.abs(self)
+
+    def absolute_(self) -> Tensor:
+        """In-place absolute(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("absolute", self)
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """input + alpha * other, elementwise (broadcast; dtypes promoted).
+
+        See `ember.add`.
+        """
+        return _ops.add(self, other, alpha=alpha)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """In-place add(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("add", self, other, alpha=alpha)
+
+    def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
+        """Whether every element over `dim` (all dims when None) is nonzero, as bool.
+
+        See `ember.all`.
+        """
+        return _ops.all(self, dim, keepdim)
+
+    def amax(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
+        """The maximum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties.
+
+        See `ember.amax`.
+        """
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
+        """The minimum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties.
+
+        See `ember.amin`.
+        """
+        return _ops.amin(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
+        """Whether any element over `dim` (all dims when None) is nonzero, as bool.
+
+        See `ember.any`.
+        """
+        return _ops.any(self, dim, keepdim)
+
+    def argmax(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
+        """The index of the first maximum along `dim` (of the flattened tensor when None), as int64.
+
+        See `ember.argmax`.
+        """
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
+        """The index of the first minimum along `dim` (of the flattened tensor when None), as int64.
+
+        See `ember.argmin`.
+        """
+        return _ops.argmin(self, dim, keepdim)
+
+    def argsort(self, dim: _int = -1, descending: _bool = False, stable: _bool = True) -> Tensor:
+        """Indices that sort `input` along `dim` (stable).
+
+        See `ember.argsort`.
+        """
+        return _ops.argsort(self, dim, descending, stable)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
+
+        See `ember.bmm`.
+        """
+        return _ops.bmm(self, mat2)
+
+    def broadcast_to(self, shape: Sequence[_int]) -> Tensor:
+        """`input` broadcast to `shape` without copying (NumPy's broadcast_to).
+
+        See `ember.broadcast_to`.
+        """
+        return _ops.broadcast_to(self, shape)
+
+    def ceil(self) -> Tensor:
+        """Each element rounded up (toward +inf); integers unchanged.
+
+        See `ember.ceil`.
+        """
+        return _ops.ceil(self)
+
+    def ceil_(self) -> Tensor:
+        """In-place ceil(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("ceil", self)
+
+    def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
+        """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller.
+
+        See `ember.chunk`.
+        """
+        return _ops.chunk(self, chunks, dim)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """`input` limited to [min, max]; the gradient passes where min <= input <= max.
+
+        See `ember.clamp`.
+        """
+        return _ops.clamp(self, min, max)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """In-place clamp(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("clamp", self, min, max)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """`input` limited to [min, max]; the gradient passes where min <= input <= max.
+
+        See `ember.clip`.
+        """
+        return _ops.clamp(self, min, max)
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """In-place clip(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("clip", self, min, max)
+
+    def clone(self) -> Tensor:
+        """A copy of `x` with its own memory; gradients flow through it.
+
+        See `ember.clone`.
+        """
+        return _ops.clone(self)
+
+    def contiguous(self) -> Tensor:
+        """`x` itself when it is not a view, else a compact copy.
+
+        See `ember.contiguous`.
+        """
+        return _ops.contiguous(self)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Write `src` into `x` (broadcast, cast to x's dtype); gradients flow to `src`.
+
+        See `ember.copy_`.
+        """
+        return _ops.copy_(self, src)
+
+    def cos(self) -> Tensor:
+        """Cosine of each element (radians). Integer and bool inputs compute in the default float dtype.
+
+        See `ember.cos`.
+        """
+        return _ops.cos(self)
+
+    def cos_(self) -> Tensor:
+        """In-place cos(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("cos", self)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        """The number of nonzero elements over `dim` (all dims when None), as int64.
+
+        See `ember.count_nonzero`.
+        """
+        return _ops.count_nonzero(self, dim)
+
+    def cumsum(self, dim: _int, *, dtype: Any = None) -> Tensor:
+        """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given.
+
+        See `ember.cumsum`.
+        """
+        return _ops.cumsum(self, dim, dtype=dtype)
+
+    def div(self, other: Any) -> Tensor:
+        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.div`.
+        """
+        return _ops.div(self, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """In-place div(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("div", self, other)
+
+    def divide(self, other: Any) -> Tensor:
+        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.divide`.
+        """
+        return _ops.div(self, other)
+
+    def divide_(self, other: Any) -> Tensor:
+        """In-place divide(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("divide", self, other)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product of two 1-D tensors of the same length.
+
+        See `ember.dot`.
+        """
+        return _ops.dot(self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        """input == other, elementwise. Returns a bool tensor.
+
+        See `ember.eq`.
+        """
+        return _ops.eq(self, other)
+
+    def erf(self) -> Tensor:
+        """The Gauss error function of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.erf`.
+        """
+        return _ops.erf(self)
+
+    def erf_(self) -> Tensor:
+        """In-place erf(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("erf", self)
+
+    def exp(self) -> Tensor:
+        """e to the power of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.exp`.
+        """
+        return _ops.exp(self)
+
+    def exp_(self) -> Tensor:
+        """In-place exp(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("exp", self)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """`input` broadcast to `sizes` without copying (-1 keeps a size).
+
+        See `ember.expand`.
+        """
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """`input` broadcast to `other`'s shape without copying (see `expand`).
+
+        See `ember.expand_as`.
+        """
+        return _ops.expand_as(self, other)
+
+    def expm1(self) -> Tensor:
+        """e**input - 1, accurate for small inputs. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.expm1`.
+        """
+        return _ops.expm1(self)
+
+    def expm1_(self) -> Tensor:
+        """In-place expm1(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("expm1", self)
+
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
+        """`input` with dimensions `start_dim`..`end_dim` merged into one (a view when the layout allows).
+
+        See `ember.flatten`.
+        """
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def flip(self, dims: Any) -> Tensor:
+        """`input` reversed along `dims`, in new memory.
+
+        See `ember.flip`.
+        """
+        return _ops.flip(self, dims)
+
+    def floor(self) -> Tensor:
+        """Each element rounded down (toward -inf); integers unchanged.
+
+        See `ember.floor`.
+        """
+        return _ops.floor(self)
+
+    def floor_(self) -> Tensor:
+        """In-place floor(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("floor", self)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """floor(input / other), Python's //. Not defined for bool tensors.
+
+        See `ember.floor_divide`.
+        """
+        return _ops.floor_divide(self, other)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        """In-place floor_divide(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("floor_divide", self, other)
+
+    def gather(self, dim: _int, index: Tensor) -> Tensor:
+        """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`.
+
+        See `ember.gather`.
+        """
+        return _ops.gather(self, dim, index)
+
+    def ge(self, other: Any) -> Tensor:
+        """input >= other, elementwise. Returns a bool tensor.
+
+        See `ember.ge`.
+        """
+        return _ops.ge(self, other)
+
+    def greater(self, other: Any) -> Tensor:
+        """input > other, elementwise. Returns a bool tensor.
+
+        See `ember.greater`.
+        """
+        return _ops.gt(self, other)
+
+    def greater_equal(self, other: Any) -> Tensor:
+        """input >= other, elementwise. Returns a bool tensor.
+
+        See `ember.greater_equal`.
+        """
+        return _ops.ge(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        """input > other, elementwise. Returns a bool tensor.
+
+        See `ember.gt`.
+        """
+        return _ops.gt(self, other)
+
+    def index_select(self, dim: _int, index: Tensor) -> Tensor:
+        """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory.
+
+        See `ember.index_select`.
+        """
+        return _ops.index_select(self, dim, index)
+
+    def isfinite(self) -> Tensor:
+        """Whether each element is finite (neither inf nor nan). Returns a bool tensor.
+
+        See `ember.isfinite`.
+        """
+        return _ops.isfinite(self)
+
+    def isnan(self) -> Tensor:
+        """Whether each element is nan. Returns a bool tensor.
+
+        See `ember.isnan`.
+        """
+        return _ops.isnan(self)
+
+    def le(self, other: Any) -> Tensor:
+        """input <= other, elementwise. Returns a bool tensor.
+
+        See `ember.le`.
+        """
+        return _ops.le(self, other)
+
+    def less(self, other: Any) -> Tensor:
+        """input < other, elementwise. Returns a bool tensor.
+
+        See `ember.less`.
+        """
+        return _ops.lt(self, other)
+
+    def less_equal(self, other: Any) -> Tensor:
+        """input <= other, elementwise. Returns a bool tensor.
+
+        See `ember.less_equal`.
+        """
+        return _ops.le(self, other)
+
+    def log(self) -> Tensor:
+        """Natural logarithm of each element: -inf at 0, nan below 0. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.log`.
+        """
+        return _ops.log(self)
+
+    def log_(self) -> Tensor:
+        """In-place log(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("log", self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + input), accurate for small inputs. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.log1p`.
+        """
+        return _ops.log1p(self)
+
+    def log1p_(self) -> Tensor:
+        """In-place log1p(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("log1p", self)
+
+    def log_softmax(self, dim: _int, dtype: Any = None) -> Tensor:
+        """Log-softmax along `dim`.
+
+        See `ember.log_softmax`.
+        """
+        return _ops.log_softmax(self, dim, dtype)
+
+    def logical_and(self, other: Any) -> Tensor:
+        """input and other, elementwise. Nonzero counts as True; returns a bool tensor.
+
+        See `ember.logical_and`.
+        """
+        return _ops.logical_and(self, other)
+
+    def logical_not(self) -> Tensor:
+        """Logical not of each element. Nonzero counts as True; returns a bool tensor.
+
+        See `ember.logical_not`.
+        """
+        return _ops.logical_not(self)
+
+    def logical_or(self, other: Any) -> Tensor:
+        """input or other, elementwise. Nonzero counts as True; returns a bool tensor.
+
+        See `ember.logical_or`.
+        """
+        return _ops.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """input xor other, elementwise. Nonzero counts as True; returns a bool tensor.
+
+        See `ember.logical_xor`.
+        """
+        return _ops.logical_xor(self, other)
+
+    def logsumexp(self, dim: Any, keepdim: _bool = False) -> Tensor:
+        """log(sum(exp(input), dim)), stable for large inputs.
+
+        See `ember.logsumexp`.
+        """
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def lt(self, other: Any) -> Tensor:
+        """input < other, elementwise. Returns a bool tensor.
+
+        See `ember.lt`.
+        """
+        return _ops.lt(self, other)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        """`input` with `value` where `mask` is True (mask broadcasts).
+
+        See `ember.masked_fill`.
+        """
+        return _ops.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        """In-place masked_fill(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("masked_fill", self, mask, value)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with broadcasting batch dims (``a @ b``).
+
+        See `ember.matmul`.
+        """
+        return _ops.matmul(self, other)
+
+    def max(self, dim: Any = None, keepdim: _bool = False) -> Any:
+        """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor.
+
+        See `ember.max`.
+        """
+        return _ops.max(self, dim, keepdim)
+
+    def maximum(self, other: Any) -> Tensor:
+        """The larger of input and other, elementwise (nan if either is nan).
+
+        See `ember.maximum`.
+        """
+        return _ops.maximum(self, other)
+
+    def mean(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """Arithmetic mean over `dim`; floating dtypes only, like PyTorch.
+
+        See `ember.mean`.
+        """
+        return _ops.mean(self, dim, keepdim, dtype=dtype)
+
+    def min(self, dim: Any = None, keepdim: _bool = False) -> Any:
+        """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor.
+
+        See `ember.min`.
+        """
+        return _ops.min(self, dim, keepdim)
+
+    def minimum(self, other: Any) -> Tensor:
+        """The smaller of input and other, elementwise (nan if either is nan).
+
+        See `ember.minimum`.
+        """
+        return _ops.minimum(self, other)
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The matrix product of two 2-D tensors (no broadcasting).
+
+        See `ember.mm`.
+        """
+        return _ops.mm(self, mat2)
+
+    def movedim(self, source: _int, destination: _int) -> Tensor:
+        """`input` with dimension `source` moved to position `destination`, as a view.
+
+        See `ember.movedim`.
+        """
+        return _ops.movedim(self, source, destination)
+
+    def mul(self, other: Any) -> Tensor:
+        """input * other, elementwise.
+
+        See `ember.mul`.
+        """
+        return _ops.mul(self, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """In-place mul(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("mul", self, other)
+
+    def multiply(self, other: Any) -> Tensor:
+        """input * other, elementwise.
+
+        See `ember.multiply`.
+        """
+        return _ops.mul(self, other)
+
+    def multiply_(self, other: Any) -> Tensor:
+        """In-place multiply(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("multiply", self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        """input != other, elementwise. Returns a bool tensor.
+
+        See `ember.ne`.
+        """
+        return _ops.ne(self, other)
+
+    def neg(self) -> Tensor:
+        """-input, elementwise. Not defined for bool tensors.
+
+        See `ember.neg`.
+        """
+        return _ops.neg(self)
+
+    def neg_(self) -> Tensor:
+        """In-place neg(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("neg", self)
+
+    def negative(self) -> Tensor:
+        """-input, elementwise. Not defined for bool tensors.
+
+        See `ember.negative`.
+        """
+        return _ops.neg(self)
+
+    def negative_(self) -> Tensor:
+        """In-place negative(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("negative", self)
+
+    def nonzero(self, *, as_tuple: _bool = False) -> Any:
+        """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones.
+
+        See `ember.nonzero`.
+        """
+        return _ops.nonzero(self, as_tuple=as_tuple)
+
+    def not_equal(self, other: Any) -> Tensor:
+        """input != other, elementwise. Returns a bool tensor.
+
+        See `ember.not_equal`.
+        """
+        return _ops.ne(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j].
+
+        See `ember.outer`.
+        """
+        return _ops.outer(self, vec2)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """`input` with its dims reordered (a view).
+
+        See `ember.permute`.
+        """
+        return _ops.permute(self, *dims)
+
+    def pow(self, other: Any) -> Tensor:
+        """input ** exponent, elementwise.
+
+        See `ember.pow`.
+        """
+        return _ops.pow(self, other)
+
+    def pow_(self, other: Any) -> Tensor:
+        """In-place pow(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("pow", self, other)
+
+    def prod(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """The product over `dim` (all dims when None); integers and bools multiply in int64.
+
+        See `ember.prod`.
+        """
+        return _ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def reciprocal(self) -> Tensor:
+        """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.reciprocal`.
+        """
+        return _ops.reciprocal(self)
+
+    def reciprocal_(self) -> Tensor:
+        """In-place reciprocal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("reciprocal", self)
+
+    def relu(self) -> Tensor:
+        """max(input, 0), elementwise (nan stays nan).
+
+        See `ember.relu`.
+        """
+        return _ops.relu(self)
+
+    def relu_(self) -> Tensor:
+        """In-place relu(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("relu", self)
+
+    def remainder(self, other: Any) -> Tensor:
+        """input - floor(input / other) * other, Python's % (the sign of other). Not defined for bool tensors.
+
+        See `ember.remainder`.
+        """
+        return _ops.remainder(self, other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        """In-place remainder(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("remainder", self, other)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """`input` with a new shape: a view when the layout allows, else a view of a compact copy.
+
+        See `ember.reshape`.
+        """
+        return _ops.reshape(self, *shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """`input` reshaped to `other`'s shape (a view when the layout allows; see `reshape`).
+
+        See `ember.reshape_as`.
+        """
+        return _ops.reshape_as(self, other)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Shift elements along `dims` cyclically (flattened when `dims` is None).
+
+        See `ember.roll`.
+        """
+        return _ops.roll(self, shifts, dims)
+
+    def round(self) -> Tensor:
+        """Each element rounded to the nearest integer, half to even; integers unchanged.
+
+        See `ember.round`.
+        """
+        return _ops.round(self)
+
+    def round_(self) -> Tensor:
+        """In-place round(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("round", self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(input), elementwise. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.rsqrt`.
+        """
+        return _ops.rsqrt(self)
+
+    def rsqrt_(self) -> Tensor:
+        """In-place rsqrt(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("rsqrt", self)
+
+    def scatter(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        """A copy of `input` with values from `src` written at `index` along `dim`.
+
+        See `ember.scatter`.
+        """
+        return _ops.scatter(self, dim, index, src, value=value)
+
+    def scatter_(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+        """In-place scatter(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("scatter", self, dim, index, src, value=value)
+
+    def scatter_add(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy of `input` with `src` added at `index` along `dim` (repeats sum).
+
+        See `ember.scatter_add`.
+        """
+        return _ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
+        """In-place scatter_add(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("scatter_add", self, dim, index, src)
+
+    def sigmoid(self) -> Tensor:
+        """The logistic function 1 / (1 + e**-input), without overflow for large |input|. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.sigmoid`.
+        """
+        return _ops.sigmoid(self)
+
+    def sigmoid_(self) -> Tensor:
+        """In-place sigmoid(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sigmoid", self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (nan stays nan). Not defined for bool tensors.
+
+        See `ember.sign`.
+        """
+        return _ops.sign(self)
+
+    def sign_(self) -> Tensor:
+        """In-place sign(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sign", self)
+
+    def sin(self) -> Tensor:
+        """Sine of each element (radians). Integer and bool inputs compute in the default float dtype.
+
+        See `ember.sin`.
+        """
+        return _ops.sin(self)
+
+    def sin_(self) -> Tensor:
+        """In-place sin(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sin", self)
+
+    def softmax(self, dim: _int, dtype: Any = None) -> Tensor:
+        """Softmax along `dim`.
+
+        See `ember.softmax`.
+        """
+        return _ops.softmax(self, dim, dtype)
+
+    def sort(self, dim: _int = -1, descending: _bool = False, stable: _bool = True) -> Any:
+        """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions.
+
+        See `ember.sort`.
+        """
+        return _ops.sort(self, dim, descending, stable)
+
+    def split(self, split_size_or_sections: Any, dim: _int = 0) -> tuple[Tensor, ...]:
+        """Views of consecutive pieces along `dim`: equal `int` sizes, or a list of sizes.
+
+        See `ember.split`.
+        """
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def sqrt(self) -> Tensor:
+        """Square root of each element; nan below 0. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.sqrt`.
+        """
+        return _ops.sqrt(self)
+
+    def sqrt_(self) -> Tensor:
+        """In-place sqrt(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sqrt", self)
+
+    def square(self) -> Tensor:
+        """input * input, elementwise.
+
+        See `ember.square`.
+        """
+        return _ops.square(self)
+
+    def square_(self) -> Tensor:
+        """In-place square(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("square", self)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        """Remove dims of size 1 (all of them, or those in `dim` that are 1).
+
+        See `ember.squeeze`.
+        """
+        return _ops.squeeze(self, dim)
+
+    def std(self, dim: Any = None, *, correction: _float = 1, keepdim: _bool = False, unbiased: _bool | None = None) -> Tensor:
+        """The standard deviation over `dim` with Bessel's correction by default (`correction=1`).
+
+        See `ember.std`.
+        """
+        return _ops.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
+
+        See `ember.sub`.
+        """
+        return _ops.sub(self, other, alpha=alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """In-place sub(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sub", self, other, alpha=alpha)
+
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
+
+        See `ember.subtract`.
+        """
+        return _ops.sub(self, other, alpha=alpha)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """In-place subtract(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("subtract", self, other, alpha=alpha)
+
+    def sum(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """Sum over `dim` (all dims when None); ints and bools sum in int64.
+
+        See `ember.sum`.
+        """
+        return _ops.sum(self, dim, keepdim, dtype=dtype)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        """Sum `input` down to `size`, undoing a broadcast (leading dims and dims of size 1).
+
+        See `ember.sum_to_size`.
+        """
+        return _ops.sum_to_size(self, *size)
+
+    def swapaxes(self, dim0: _int, dim1: _int) -> Tensor:
+        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
+
+        See `ember.swapaxes`.
+        """
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dimensions, as a view (0-d and 1-d are returned as they are).
+
+        See `ember.t`.
+        """
+        return _ops.t(self)
+
+    def take_along_dim(self, indices: Tensor, dim: _int | None = None) -> Tensor:
+        """The values of `input` at `indices` along `dim` (NumPy's take_along_axis).
+
+        With `dim` None both are flattened first; otherwise they have the same number of
+        dimensions and broadcast in every dimension but `dim`.
+
+        See `ember.take_along_dim`.
+        """
+        return _ops.take_along_dim(self, indices, dim)
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.tanh`.
+        """
+        return _ops.tanh(self)
+
+    def tanh_(self) -> Tensor:
+        """In-place tanh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("tanh", self)
+
+    def to(self, *args: Any, device: Any = None, dtype: Any = None, copy: _bool = False, non_blocking: _bool = False) -> Tensor:
+        """`x` on another device and/or in another dtype: `.to("cuda")`, `.to(ember.float64)`, `.to(other)`.
+
+        See `ember.to`.
+        """
+        return _ops.to(self, *args, device=device, dtype=dtype, copy=copy, non_blocking=non_blocking)
+
+    def topk(self, k: _int, dim: _int = -1, largest: _bool = True, sorted: _bool = True) -> Any:  # noqa: A002 - PyTorch's argument names
+        """The `k` largest (or smallest) values along `dim` and their indices.
+
+        See `ember.topk`.
+        """
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def transpose(self, dim0: _int, dim1: _int) -> Tensor:
+        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
+
+        See `ember.transpose`.
+        """
+        return _ops.transpose(self, dim0, dim1)
+
+    def tril(self, diagonal: _int = 0) -> Tensor:
+        """The lower triangle (elements with col - row <= diagonal); the rest zero.
+
+        See `ember.tril`.
+        """
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal: _int = 0) -> Tensor:
+        """The upper triangle (elements with col - row >= diagonal); the rest zero.
+
+        See `ember.triu`.
+        """
+        return _ops.triu(self, diagonal)
+
+    def true_divide(self, other: Any) -> Tensor:
+        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.true_divide`.
+        """
+        return _ops.div(self, other)
+
+    def true_divide_(self, other: Any) -> Tensor:
+        """In-place true_divide(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("true_divide", self, other)
+
+    def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
+        """The slices of `input` along `dim` as a tuple of views, each without that dimension.
+
+        See `ember.unbind`.
+        """
+        return _ops.unbind(self, dim)
+
+    def unflatten(self, dim: _int, sizes: Sequence[_int]) -> Tensor:
+        """`input` with dimension `dim` split into `sizes` (one of them may be -1).
+
+        See `ember.unflatten`.
+        """
+        return _ops.unflatten(self, dim, sizes)
+
+    def unsqueeze(self, dim: _int) -> Tensor:
+        """`input` with a dimension of size 1 inserted at `dim`, as a view.
+
+        See `ember.unsqueeze`.
+        """
+        return _ops.unsqueeze(self, dim)
+
+    def var(self, dim: Any = None, *, correction: _float = 1, keepdim: _bool = False, unbiased: _bool | None = None) -> Tensor:
+        """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch).
+
+        See `ember.var`.
+        """
+        return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+
+    def view(self, *shape: Any) -> Tensor:
+        """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
+
+        See `ember.view`.
+        """
+        return _ops.view(self, *shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """`input` viewed with `other`'s shape (shares memory; see `view`).
+
+        See `ember.view_as`.
+        """
+        return _ops.view_as(self, other)
+
+    # -- end of generated methods -----------------------------------------------------------------
 
 
 class RemovableHandle:
@@ -346,6 +1561,21 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
     __call__ = remove
+
+
+def _bool_only(self: Tensor, other: Any, name: str) -> None:
+    is_tensor = isinstance(other, Tensor)
+    if self._dtype is not _dt.bool_ or (is_tensor and other._dtype is not _dt.bool_):
+        raise TypeError(
+            f"operator {name}: Ember implements &, |, ^ for bool tensors only (got {self._dtype.name}"
+            f"{', ' + other._dtype.name if is_tensor else ''}); use logical_{name}()"
+        )
+
+
+def _bind_ops(module: Any) -> None:
+    """Give the Tensor methods the `ember.ops` package (called once, when it is imported)."""
+    global _ops
+    _ops = module
 
 
 def _rebuild(array: np.ndarray, dtype: str, device: str, requires_grad: bool) -> Tensor:
@@ -471,7 +1701,7 @@ def as_tensor(data: Any, dtype: Any = None, device: str | Device | None = None) 
     """`data` as a tensor, sharing memory where it can (a tensor or a host array on "cpu")."""
     d = _dt.as_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
-        return data.to(device=device if device is not None else data.device, dtype=d)  # type: ignore[attr-defined, no-any-return]
+        return data.to(device=device if device is not None else data.device, dtype=d)
     return _from_host(_host_array(data, d), resolve_device(device), False, "as_tensor")
 
 

@@ -56,7 +56,7 @@ def _analytical_jacobian(outs: tuple[Any, ...], inputs: tuple[Any, ...], diff: l
         per_input = [np.zeros((n, inputs[k].numel())) for k in diff]
         for r in range(n):
             g = zeros_like(o)
-            g.view(-1)[r] = 1  # type: ignore[attr-defined]  # a view: the write must reach g
+            g.view(-1)[r] = 1  # a view: the write must reach g
             grads = autograd_grad(o, [inputs[k] for k in diff], g, retain_graph=True, allow_unused=True)
             for m, gr in enumerate(grads):
                 if gr is not None:

@@ -4,11 +4,11 @@ The public namespace (`ember.<name>`, read from here) and the Tensor methods are
 from `ember.dispatch.API`, which the family modules fill as they declare their functions.
 """
 
+import sys
 from typing import TYPE_CHECKING
 
-from .. import _operators, _tensor_methods
 from ..dispatch import API
-from ..tensor import Tensor
+from ..tensor import _bind_ops
 from . import (  # each declares its ops and public functions
     activation,
     conversion,
@@ -25,9 +25,10 @@ from . import (  # each declares its ops and public functions
 )
 
 globals().update({name: api.fn for name, api in API.items()})
-__all__ = sorted(API)
+if not TYPE_CHECKING:  # (type checkers read the names off the star imports below)
+    __all__ = sorted(API)
 
-_operators._ops = _tensor_methods._ops = __import__("sys").modules[__name__]  # type: ignore[attr-defined]
+_bind_ops(sys.modules[__name__])  # the Tensor methods call the ops through it
 
 if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .activation import *
@@ -41,4 +42,4 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .sampling import *
     from .sorting import *
 
-del TYPE_CHECKING, Tensor
+del TYPE_CHECKING, sys, _bind_ops

@@ -123,6 +123,7 @@ def run(
     other arguments, `inputs` the tensors (or Python scalars) the derivative differentiates
     with respect to, `saved` what the derivative reads as `node.args` (default: `args`).
     """
+    k: Any
     try:
         k = op._kernels[device.type]
     except KeyError:
@@ -144,7 +145,7 @@ def call(
     dev = inputs[0]._device if len(inputs) == 1 else same_device(op.name, inputs)
     if kernel(op, dev) is None:
         assert op.impl is not None
-        return op.impl(*inputs, *args)  # type: ignore[no-any-return]
+        return op.impl(*inputs, *args)
     return run(op, dev, [t._data for t in inputs], shape, dtype, inputs, args)
 
 

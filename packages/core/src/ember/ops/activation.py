@@ -11,24 +11,24 @@ from ._run import kernel, run, wrap_dim
 
 
 def _softmax_impl(x: Tensor, axis: int) -> Tensor:
-    e = (x - x.amax(axis, keepdim=True).detach()).exp()  # type: ignore[attr-defined]
-    return e / e.sum(axis, keepdim=True)  # type: ignore[no-any-return]
+    e = (x - x.amax(axis, keepdim=True).detach()).exp()
+    return e / e.sum(axis, keepdim=True)
 
 
 def _log_softmax_impl(x: Tensor, axis: int) -> Tensor:
-    return x - x.logsumexp(axis, keepdim=True)  # type: ignore[attr-defined, no-any-return]
+    return x - x.logsumexp(axis, keepdim=True)
 
 
 def _softmax_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     y = n.out
     (axis,) = n.args
-    return (y * (g - (g * y).sum(axis, keepdim=True)),)  # type: ignore[attr-defined]
+    return (y * (g - (g * y).sum(axis, keepdim=True)),)
 
 
 def _log_softmax_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     y = n.out
     (axis,) = n.args
-    return (g - y.exp() * g.sum(axis, keepdim=True),)  # type: ignore[attr-defined]
+    return (g - y.exp() * g.sum(axis, keepdim=True),)
 
 
 SOFTMAX = composite(
@@ -54,16 +54,16 @@ LOG_SOFTMAX = composite(
 def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
     x = input
     if dtype is not None:
-        x = x.to(_dt.as_dtype(dtype))  # type: ignore[attr-defined]
+        x = x.to(_dt.as_dtype(dtype))
     elif not x._dtype.is_floating_point:
-        x = x.to(_dt.get_default_dtype())  # type: ignore[attr-defined]
+        x = x.to(_dt.get_default_dtype())
     if x.ndim == 0:
-        x1 = x.reshape(1)  # type: ignore[attr-defined]
-        return _run(op, x1, 0, None).reshape(())  # type: ignore[attr-defined, no-any-return]
+        x1 = x.reshape(1)
+        return _run(op, x1, 0, None).reshape(())
     axis = wrap_dim(dim, x.ndim, op.name)
     k = kernel(op, x._device)
     if k is None:
-        return op.impl(x, axis)  # type: ignore[no-any-return]
+        return op.impl(x, axis)
     return run(op, x._device, (x._data,), x._shape, x._dtype, (x,), (axis,))
 
 

@@ -133,7 +133,7 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
         _rebase_view(x, value)
     elif grad_mode.state.enabled and value._requires_grad:
         if value._dtype is not x._dtype or value._shape != x._shape:
-            value = to(value.expand(x._shape), dtype=x._dtype)  # type: ignore[attr-defined]
+            value = to(value.expand(x._shape), dtype=x._dtype)
         x.grad_fn, x._output_nr, x._requires_grad = value.grad_fn, value._output_nr, True
     elif x.grad_fn is not None and grad_mode.state.enabled:
         x.grad_fn, x._requires_grad = None, False  # overwritten by a constant: no more history
@@ -193,7 +193,7 @@ def _rebase_view(view: Tensor, value: Tensor) -> None:
     old_base = base.detach()
     old_base._requires_grad, old_base.grad_fn, old_base._output_nr = base._requires_grad, base.grad_fn, base._output_nr
     if value._shape != view._shape or value._dtype is not view._dtype:
-        value = to(value.expand(view._shape), dtype=view._dtype)  # type: ignore[attr-defined]
+        value = to(value.expand(view._shape), dtype=view._dtype)
     new_base = Tensor._make(base._data, base._shape, base._dtype, base._device)
     new_base._version = base._version_counter()
     record(COPY_SLICES, (old_base, value), new_base, (view._view_fn,))
@@ -228,7 +228,7 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     if needs_grad((src,)):
         src = to(src, dtype=x._dtype)
         if src._shape != x._shape:
-            src = src.expand(x._shape)  # type: ignore[attr-defined]
+            src = src.expand(x._shape)
         src = clone(src) if src is not x else src
     elif src._dtype is not x._dtype:
         src = wrap(cast(src, x._dtype), src._shape, x._dtype, src._device)

@@ -94,9 +94,9 @@ def im2col(
     hp, wp = h + 2 * padding[0] + extra[0], w + 2 * padding[1] + extra[1]
     idx = unfold_index(hp, wp, kernel, stride, dilation, out_hw)
     k, nl = idx.shape
-    flat = xp.reshape(n, c, hp * wp)  # type: ignore[attr-defined]
-    index = _index_tensor(idx.reshape(1, 1, k * nl), x).expand(n, c, k * nl)  # type: ignore[attr-defined]
-    return flat.gather(2, index).reshape(n, c, k, nl)  # type: ignore[attr-defined, no-any-return]
+    flat = xp.reshape(n, c, hp * wp)
+    index = _index_tensor(idx.reshape(1, 1, k * nl), x).expand(n, c, k * nl)
+    return flat.gather(2, index).reshape(n, c, k, nl)
 
 
 def col2im(cols: Tensor, input_hw: Pair, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Tensor:
@@ -109,10 +109,10 @@ def col2im(cols: Tensor, input_hw: Pair, kernel: Pair, stride: Pair, padding: Pa
     oh = conv_out_size(h, kernel[0], stride[0], padding[0], dilation[0])
     ow = conv_out_size(w, kernel[1], stride[1], padding[1], dilation[1])
     idx = unfold_index(hp, wp, kernel, stride, dilation, (oh, ow))
-    index = _index_tensor(idx.reshape(1, 1, k * nl), cols).expand(n, c, k * nl)  # type: ignore[attr-defined]
+    index = _index_tensor(idx.reshape(1, 1, k * nl), cols).expand(n, c, k * nl)
     out = zeros(n, c, hp * wp, dtype=cols.dtype, device=cols.device)
-    out = out.scatter_add(2, index, cols.reshape(n, c, k * nl)).reshape(n, c, hp, wp)  # type: ignore[attr-defined]
-    return out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]  # type: ignore[no-any-return]
+    out = out.scatter_add(2, index, cols.reshape(n, c, k * nl)).reshape(n, c, hp, wp)
+    return out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
 
 
 # -- decompositions ----------------------------------------------------------------
@@ -127,9 +127,9 @@ def _conv2d_impl(x: Tensor, w: Tensor, stride: Pair, padding: Pair, dilation: Pa
     n, c = x.shape[:2]
     o, cg, kh, kw = w.shape
     oh, ow = _out_hw(x.shape[2:], (kh, kw), stride, padding, dilation)
-    cols = im2col(x, (kh, kw), stride, padding, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)  # type: ignore[attr-defined]
-    wm = w.reshape(groups, o // groups, cg * kh * kw)  # type: ignore[attr-defined]
-    return (wm @ cols).reshape(n, o, oh, ow)  # type: ignore[no-any-return, operator]
+    cols = im2col(x, (kh, kw), stride, padding, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)
+    wm = w.reshape(groups, o // groups, cg * kh * kw)
+    return (wm @ cols).reshape(n, o, oh, ow)
 
 
 def _input_grad_impl(
@@ -137,9 +137,9 @@ def _input_grad_impl(
 ) -> Tensor:
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
-    gm = g.reshape(n, groups, o // groups, oh * ow)  # type: ignore[attr-defined]
-    wm = w.reshape(groups, o // groups, cg * kh * kw)  # type: ignore[attr-defined]
-    cols = (wm.mT @ gm).reshape(n, groups * cg, kh * kw, oh * ow)  # type: ignore[attr-defined]
+    gm = g.reshape(n, groups, o // groups, oh * ow)
+    wm = w.reshape(groups, o // groups, cg * kh * kw)
+    cols = (wm.mT @ gm).reshape(n, groups * cg, kh * kw, oh * ow)
     return col2im(cols, input_hw, (kh, kw), stride, padding, dilation)
 
 
@@ -150,9 +150,9 @@ def _weight_grad_impl(
     o, oh, ow = g.shape[1:]
     kh, kw = kernel
     cg = c // groups
-    cols = im2col(x, kernel, stride, padding, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)  # type: ignore[attr-defined]
-    gm = g.reshape(n, groups, o // groups, oh * ow)  # type: ignore[attr-defined]
-    return (gm @ cols.mT).sum(0).reshape(o, cg, kh, kw)  # type: ignore[no-any-return, attr-defined]
+    cols = im2col(x, kernel, stride, padding, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)
+    gm = g.reshape(n, groups, o // groups, oh * ow)
+    return (gm @ cols.mT).sum(0).reshape(o, cg, kh, kw)
 
 
 # -- derivatives: the three ops are each other's adjoints -----------------------------

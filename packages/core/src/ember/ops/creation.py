@@ -188,6 +188,6 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
     """The `n` x `m` identity matrix."""
     m = n if m is None else m
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    rows = arange(n, device=device).unsqueeze(1)  # type: ignore[attr-defined]
-    cols = arange(m, device=device).unsqueeze(0)  # type: ignore[attr-defined]
+    rows = arange(n, device=device).unsqueeze(1)
+    cols = arange(m, device=device).unsqueeze(0)
     return _finish((rows == cols).to(d), requires_grad)

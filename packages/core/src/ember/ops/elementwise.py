@@ -116,10 +116,18 @@ def _zero_grad(node: Any, g: Tensor) -> tuple[Tensor]:
     return (g * 0,)
 
 
+def _abs_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    return (g * sign(n[0]),)
+
+
+def _sin_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    return (g * cos(n[0]),)
+
+
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", "-input, elementwise.", "numeric", lambda n, g: (-g,), xp="negative", aliases=("negative",))
-abs = unary("abs", "|input|, elementwise.", "same", lambda n, g: (g * sign(n[0]),), save_inputs=True, aliases=("absolute",))  # noqa: A001
+abs = unary("abs", "|input|, elementwise.", "same", _abs_vjp, save_inputs=True, aliases=("absolute",))  # noqa: A001
 exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * n.out,), xp="exp", save_out=True)
 log = unary(
     "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
@@ -138,7 +146,7 @@ rsqrt = unary(
     "rsqrt", "1 / sqrt(input), elementwise.", "float", lambda n, g: (g * (n.out * n.out * n.out) * -0.5,),
     save_out=True,
 )  # fmt: skip
-sin = unary("sin", "Sine of each element (radians).", "float", lambda n, g: (g * cos(n[0]),), xp="sin", save_inputs=True)
+sin = unary("sin", "Sine of each element (radians).", "float", _sin_vjp, xp="sin", save_inputs=True)
 cos = unary("cos", "Cosine of each element (radians).", "float", lambda n, g: (-g * sin(n[0]),), xp="cos", save_inputs=True)
 tanh = unary(
     "tanh", "Hyperbolic tangent of each element.", "float", lambda n, g: (g * (1 - n.out * n.out),), xp="tanh",
@@ -265,7 +273,7 @@ FLOOR_DIVIDE = binary_op(
 )  # fmt: skip
 REMAINDER = binary_op(
     "remainder", "input - floor(input / other) * other, Python's % (the sign of other).", "numeric",
-    lambda n, g: (g if n.needs(0) else None, -g * floor_divide(n[0], n[1]) if n.needs(1) else None),
+    lambda n, g: (g if n.needs(0) else None, -g * binary(FLOOR_DIVIDE, n[0], n[1]) if n.needs(1) else None),
     xp="remainder", save_inputs=True, inplace=True,
 )  # fmt: skip
 POW = binary_op("pow", "input ** exponent, elementwise.", "same", _pow_vjp, xp="pow", save_inputs=True, inplace=True)
@@ -455,7 +463,7 @@ WHERE = primitive(
 )
 
 
-@public(method=True)
+@public
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """`input` where `condition` holds, else `other` (broadcast; dtypes promoted)."""
     if not isinstance(condition, Tensor):
@@ -491,7 +499,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if max is not None:
         out = where(out > max, max, out)
     if out._dtype is not input._dtype and not isinstance(min, Tensor) and not isinstance(max, Tensor):
-        out = out.to(input._dtype) if input._dtype.is_floating_point else out  # type: ignore[attr-defined]
+        out = out.to(input._dtype) if input._dtype.is_floating_point else out
     return out
 
 

@@ -119,7 +119,7 @@ def _expand_key(x: Tensor, key: Any) -> tuple[list[Any], bool]:
         if isinstance(k, (list, np.ndarray)):
             k = to_tensor(np.asarray(k), "index", like=x)
         elif isinstance(k, bool) or (isinstance(k, (np.bool_,))):
-            k = to_tensor(bool(k), "index", like=x).reshape(())  # type: ignore[attr-defined]
+            k = to_tensor(bool(k), "index", like=x).reshape(())
         elif isinstance(k, np.integer):
             k = int(k)
         if isinstance(k, Tensor):
@@ -266,10 +266,10 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
                 copy_(_slice(x, k, shape), value)
             x._bump_version() if x._base is not None else None
             return
-        assign_(x, _slice_put(x, value.to(x._dtype), k), "setitem")  # type: ignore[attr-defined]
+        assign_(x, _slice_put(x, value.to(x._dtype), k), "setitem")
         return
     akey = _advanced_key(x, items)
-    assign_(x, index_put(x, akey, value.to(x._dtype)), "setitem")  # type: ignore[attr-defined]
+    assign_(x, index_put(x, akey, value.to(x._dtype)), "setitem")
 
 
 def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
@@ -339,7 +339,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
     axis = _check_index_tensor(op.name, input, dim, index)
     if not isinstance(src, Tensor):
-        src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)  # type: ignore[attr-defined]
+        src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)
     elif src._shape != index._shape:
         if src.ndim != index.ndim or any(a < b for a, b in zip(src._shape, index._shape)):
             raise RuntimeError(f"{op.name}: src {src._shape} must be at least as large as index {index._shape}")
@@ -367,7 +367,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     axis = wrap_dim(dim, input.ndim, "index_select")
     if index.ndim > 1 or index._dtype.is_floating_point or index._dtype is _dt.bool_:
         raise RuntimeError(f"index_select: index must be a 0-d or 1-D integer tensor, got {describe(index)}")
-    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))  # type: ignore[attr-defined]
+    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))
 
 
 @public(method=True, inplace=True)
@@ -380,11 +380,11 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill: value must be a 0-d tensor or a number, got shape {value._shape}")
-        value = value.to(input._dtype)  # type: ignore[attr-defined]
+        value = value.to(input._dtype)
     else:
         value = _dt._combine(input._dtype, _dt.scalar_dtype(value)) and value
     out = where(mask, value, input)
-    return out if out._dtype is input._dtype else out.to(input._dtype)  # type: ignore[attr-defined, no-any-return]
+    return out if out._dtype is input._dtype else out.to(input._dtype)
 
 
 @public(method=True)
@@ -394,6 +394,6 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     out = wrap(data, tuple(data.shape), _dt.int64, input._device)
     if as_tuple:
         if input.ndim == 0:
-            return (out.reshape(-1),)  # type: ignore[attr-defined]
+            return (out.reshape(-1),)
         return tuple(getitem(out, (slice(None), i)) for i in range(input.ndim))
     return out

@@ -100,7 +100,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 @public(method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
-    return input.unsqueeze(1) * vec2.unsqueeze(0)  # type: ignore[attr-defined, no-any-return]
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
 # --------------------------------------------------------------------------- linear
@@ -110,20 +110,20 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 # no transposed view in between; the decomposition is matmul with ``w.mT`` and an add.
 
 def _linear_impl(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
-    out = x @ w.mT  # type: ignore[attr-defined, operator]
-    return out + b if b is not None else out  # type: ignore[no-any-return]
+    out = x @ w.mT
+    return out + b if b is not None else out
 
 
 def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
     x, w = n[0], n[1]
-    gx = g @ w if n.needs(0) else None  # type: ignore[operator]
+    gx = g @ w if n.needs(0) else None
     gw = gb = None
     if n.needs(1) or (len(n.next) > 2 and n.needs(2)):
-        g2 = g.reshape(-1, g.shape[-1])  # type: ignore[attr-defined]
+        g2 = g.reshape(-1, g.shape[-1])
         if n.needs(1):
-            gw = g2.mT @ x.reshape(-1, x.shape[-1])  # type: ignore[attr-defined]
+            gw = g2.mT @ x.reshape(-1, x.shape[-1])
         if len(n.next) > 2 and n.needs(2):
-            gb = g2.sum(0)  # type: ignore[attr-defined]
+            gb = g2.sum(0)
     return (gx, gw) if len(n.next) == 2 else (gx, gw, gb)
 
 

@@ -105,7 +105,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     """`input` with a new shape, sharing its memory (fails if the layout does not allow it)."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])  # type: ignore[attr-defined, no-any-return]
+        return input.to(shape[0])
     new = _infer_shape(_shape_args(shape, "view"), input.numel(), "view", input._shape)
     try:
         out = run(VIEW, input._device, (input._data, new), new, input._dtype, (input,))
@@ -298,7 +298,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: sizes of tensors must match except in dimension {axis}: tensor 0 has shape {ref}, "
                 f"tensor {i} has shape {t._shape}"
             )
-    ts = [t if t._dtype is dt else t.to(dt) for t in ts]  # type: ignore[attr-defined]
+    ts = [t if t._dtype is dt else t.to(dt) for t in ts]
     sizes = tuple(t._shape[axis] for t in ts)
     shape = ref[:axis] + (sum(sizes),) + ref[axis + 1 :]
     if len(ts) == 1:
@@ -340,7 +340,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
     start = 0
     for s in sizes:
         key = (slice(None),) * axis + (slice(start, start + s),)
-        out.append(input[key])  # type: ignore[index]
+        out.append(input[key])
         start += s
     return tuple(out)
 
@@ -358,7 +358,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """The slices of `input` along `dim` as a tuple of views, each without that dimension."""
     axis = wrap_dim(dim, input.ndim, "unbind")
-    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input._shape[axis]))  # type: ignore[index]
+    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input._shape[axis]))
 
 
 @public(method=True)
@@ -391,7 +391,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
         s %= n
         if s:
             pre = (slice(None),) * axis
-            out = cat([out[pre + (slice(n - s, n),)], out[pre + (slice(0, n - s),)]], axis)  # type: ignore[index]
+            out = cat([out[pre + (slice(n - s, n),)], out[pre + (slice(0, n - s),)]], axis)
     return out if out is not input else clone(input)
 
 
@@ -405,7 +405,7 @@ def _tri(input: Tensor, diagonal: int, upper: bool) -> Tensor:  # noqa: A002
     rows = unsqueeze(arange(r, device=input._device), 1)
     cols = unsqueeze(arange(c, device=input._device), 0)
     keep = (cols - rows >= diagonal) if upper else (cols - rows <= diagonal)
-    return where(keep, input, 0).to(input._dtype)  # type: ignore[attr-defined, no-any-return]
+    return where(keep, input, 0).to(input._dtype)
 
 
 @public(method=True)

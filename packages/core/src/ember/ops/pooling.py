@@ -36,12 +36,12 @@ def _max_pool2d_impl(
     eh = _extra(h, oh, kernel_size[0], stride[0], padding[0], dilation[0])
     ew = _extra(w, ow, kernel_size[1], stride[1], padding[1], dilation[1])
     cols = im2col(x, kernel_size, stride, padding, dilation, (oh, ow), float("-inf"), (eh, ew))  # (N, C, K, L)
-    arg = cols.argmax(2, keepdim=True)  # type: ignore[attr-defined]
-    values = cols.gather(2, arg).reshape(n, c, oh, ow)  # type: ignore[attr-defined]
+    arg = cols.argmax(2, keepdim=True)
+    values = cols.gather(2, arg).reshape(n, c, oh, ow)
     wp = w + 2 * padding[1] + ew
     idx = unfold_index(h + 2 * padding[0] + eh, wp, kernel_size, stride, dilation, (oh, ow))
     k, nl = idx.shape
-    pos = _index_tensor(idx.reshape(1, 1, k, nl), x).expand(n, c, k, nl).gather(2, arg)  # type: ignore[attr-defined]
+    pos = _index_tensor(idx.reshape(1, 1, k, nl), x).expand(n, c, k, nl).gather(2, arg)
     row = pos // wp - padding[0]
     col = pos % wp - padding[1]
     return values, (row * w + col).reshape(n, c, oh, ow)
@@ -54,7 +54,7 @@ def _max_pool2d_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     indices = n.args[-1]
     b, c, h, w = shape
     out = zeros(b, c, h * w, dtype=g.dtype, device=g.device)
-    return (out.scatter_add(2, indices.reshape(b, c, -1), g.reshape(b, c, -1)).reshape(shape),)  # type: ignore[attr-defined]
+    return (out.scatter_add(2, indices.reshape(b, c, -1), g.reshape(b, c, -1)).reshape(shape),)
 
 
 MAX_POOL2D = composite(

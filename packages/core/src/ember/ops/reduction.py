@@ -26,7 +26,7 @@ def _expand_back(g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepd
     """A reduced gradient broadcast back over the reduced axes."""
     if not keepdim and axes and len(axes) < len(shape):
         kept = _reduced_shape(shape, axes, True)
-        g = g.reshape(kept)  # type: ignore[attr-defined]
+        g = g.reshape(kept)
     return expand_to(g, shape)
 
 
@@ -42,7 +42,7 @@ def _prod_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     out = _expand_back(n.out, shape, axes, keepdim)
     ge = _expand_back(g, shape, axes, keepdim)
     is_zero = x == 0
-    zeros = sum(is_zero, axes, keepdim=True).expand(shape)  # type: ignore[attr-defined]
+    zeros = sum(is_zero, axes, keepdim=True).expand(shape)
     others = _expand_back(prod(where(is_zero, 1, x), axes, keepdim=True), shape, axes, True)
     safe = where(is_zero, 1, x)
     return (ge * where(is_zero, where(zeros == 1, others, 0), out / safe),)
@@ -94,7 +94,7 @@ CUMSUM = primitive(
     "cumsum(x: array, axis: int) -> array",
     "Inclusive running sum along `axis`, in x's dtype.",
     family="reduction",
-    vjp=lambda n, g: (g.flip(n.args[0]).cumsum(n.args[0]).flip(n.args[0]),),  # type: ignore[attr-defined]
+    vjp=lambda n, g: (g.flip(n.args[0]).cumsum(n.args[0]).flip(n.args[0]),),
 )
 
 
@@ -182,14 +182,14 @@ def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> A
         return op_all(input)
     if input.ndim == 0:  # one element along dim 0 (or -1): the value itself, at index 0
         wrap_dim(dim, 0, "max" if op_all is amax else "min")
-        values, indices = _extreme(op_all, arg, input.reshape(1), 0, False)  # type: ignore[attr-defined]
+        values, indices = _extreme(op_all, arg, input.reshape(1), 0, False)
         return values_indices(values, indices)
     indices = arg(input, dim, keepdim=True)
     from .indexing import gather
 
     values = gather(input, dim, indices)
     if not keepdim and input.ndim:
-        values, indices = values.squeeze(dim), indices.squeeze(dim)  # type: ignore[attr-defined]
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
     return values_indices(values, indices)
 
 
@@ -264,10 +264,10 @@ def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool 
 def _logsumexp_impl(x: Tensor, axes: tuple[int, ...], keepdim: bool) -> Tensor:
     from .elementwise import exp, isfinite, log
 
-    m = amax(x, axes, keepdim=True).detach()  # type: ignore[attr-defined]
+    m = amax(x, axes, keepdim=True).detach()
     m = where(isfinite(m), m, 0)
     out = log(sum(exp(x - m), axes, keepdim=True)) + m
-    return out if keepdim else out.squeeze(axes) if axes else out  # type: ignore[attr-defined]
+    return out if keepdim else out.squeeze(axes) if axes else out
 
 
 def _logsumexp_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
@@ -293,7 +293,7 @@ LOGSUMEXP = composite(
 @public(method=True)
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     """log(sum(exp(input), dim)), stable for large inputs."""
-    x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())  # type: ignore[attr-defined]
+    x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())
     axes = normalize_dims(dim, x.ndim, "logsumexp")
     k = kernel(LOGSUMEXP, x._device)
     if k is None:
@@ -308,7 +308,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     d = _sum_dtype(x, dtype)
     axis = wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
-        return x.to(d)  # type: ignore[attr-defined, no-any-return]
+        return x.to(d)
     out = run(CUMSUM, x._device, (cast(x, d),), x._shape, d, (x,), (axis,))
     return out
 
@@ -331,7 +331,7 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:  # noqa: A002
         elif s != input._shape[lead + i]:
             raise RuntimeError(f"sum_to_size: size {shape} is not expandable to the tensor's shape {input._shape}")
     out = sum(input, tuple(axes), keepdim=True) if axes else input
-    return out.reshape(shape)  # type: ignore[attr-defined, no-any-return]
+    return out.reshape(shape)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:

@@ -40,12 +40,12 @@ def random_bits(n: int, *, generator: Generator | None = None, device: Any = Non
 
 def _uniform(n: int, dtype: Any, g: Generator, dev: Any) -> Tensor:
     if dtype is _dt.float64:
-        bits = random_bits(2 * n, generator=g, device=dev).reshape(n, 2)  # type: ignore[attr-defined]
+        bits = random_bits(2 * n, generator=g, device=dev).reshape(n, 2)
         hi = (bits[:, 0] // 32).to(_dt.float64)  # 27 bits
         lo = (bits[:, 1] // 64).to(_dt.float64)  # 26 bits
-        return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0)  # type: ignore[no-any-return]
+        return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0)
     u = (random_bits(n, generator=g, device=dev) // 256).to(_dt.float32) * (1.0 / 16777216.0)
-    return u if dtype is _dt.float32 else u.to(dtype)  # type: ignore[no-any-return]
+    return u if dtype is _dt.float32 else u.to(dtype)
 
 
 def _own(t: Tensor) -> Tensor:
@@ -69,8 +69,8 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
     d = _float_dtype(dtype, "rand")
     g, dev = _gen(generator, device)
     check_supported(d, dev, "rand")
-    out = _own(_uniform(math.prod(shape), d, g, dev).reshape(shape))  # type: ignore[attr-defined]
-    return out.requires_grad_(requires_grad) if requires_grad else out  # type: ignore[no-any-return]
+    out = _own(_uniform(math.prod(shape), d, g, dev).reshape(shape))
+    return out.requires_grad_(requires_grad) if requires_grad else out
 
 
 @public
@@ -82,11 +82,11 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, dev
     check_supported(d, dev, "randn")
     n = math.prod(shape)
     work = _dt.float64 if d is _dt.float64 else _dt.float32
-    u = _uniform(2 * n, work, g, dev).reshape(2, n)  # type: ignore[attr-defined]
+    u = _uniform(2 * n, work, g, dev).reshape(2, n)
     r = ((1 - u[0]).log() * -2).sqrt()
     z = r * (u[1] * (2 * math.pi)).cos()
     out = _own(z.reshape(shape).to(d))
-    return out.requires_grad_(requires_grad) if requires_grad else out  # type: ignore[no-any-return]
+    return out.requires_grad_(requires_grad) if requires_grad else out
 
 
 @public
@@ -119,8 +119,8 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
     g, dev = _gen(generator, device)
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
     bits = random_bits(math.prod(shape), generator=g, device=dev)
-    out = _own((bits % (high - low) + low).reshape(shape))  # type: ignore[attr-defined]
-    return out if d is _dt.int64 else out.to(d)  # type: ignore[no-any-return]
+    out = _own((bits % (high - low) + low).reshape(shape))
+    return out if d is _dt.int64 else out.to(d)
 
 
 @public
@@ -138,7 +138,7 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
 
     g, dev = _gen(generator, device)
     out = argsort(random_bits(n, generator=g, device=dev), 0)
-    return out if dtype is None else out.to(dtype)  # type: ignore[no-any-return]
+    return out if dtype is None else out.to(dtype)
 
 
 @public
@@ -146,4 +146,4 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
     """1 with probability `input` (or `p`), else 0, in input's dtype."""
     prob = input if p is None else p
     u = rand(input._shape, generator=generator, dtype=input._dtype, device=input._device)
-    return (u < prob).to(input._dtype)  # type: ignore[no-any-return]
+    return (u < prob).to(input._dtype)

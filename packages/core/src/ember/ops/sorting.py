@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 from .. import dtypes as _dt
@@ -10,8 +9,7 @@ from ..dispatch import primitive, public
 from ..tensor import Tensor
 from ._run import run, wrap_dim
 from .indexing import gather
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
+from .reduction import values_indices
 
 ARGSORT = primitive(
     "argsort",
@@ -39,7 +37,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions."""
     idx = argsort(input, dim, descending)
     if input.ndim == 0:
-        return values_indices(input.clone(), idx)  # type: ignore[attr-defined]
+        return values_indices(input.clone(), idx)
     return values_indices(gather(input, dim, idx), idx)
 
 
@@ -53,5 +51,5 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if input.ndim == 0 and k == 1:  # a 0-d tensor is its own top 1, at index 0
         return sort(input, 0, descending=largest)
     idx = argsort(input, axis, descending=largest)
-    idx = idx[(slice(None),) * axis + (slice(0, k),)]  # type: ignore[index]
+    idx = idx[(slice(None),) * axis + (slice(0, k),)]
     return values_indices(gather(input, axis, idx), idx)

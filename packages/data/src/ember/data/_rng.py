@@ -32,7 +32,7 @@ def permutation(n: int, generator: Generator | None) -> list[int]:
     """A random permutation of range(n) as a list of ints."""
     if n == 0:
         return []
-    return ember.randperm(n, generator=generator).tolist()  # type: ignore[no-any-return]
+    return ember.randperm(n, generator=generator).tolist()
 
 
 def uniform(n: int, generator: Generator | None) -> np.ndarray:

@@ -415,7 +415,7 @@ class _MultiProcessIter(_BaseIter):
             message = self._results.recv(wait)
             if message is not None:
                 try:
-                    return pickle.loads(message)  # type: ignore[no-any-return]
+                    return pickle.loads(message)
                 except Exception as exc:
                     raise RuntimeError(f"DataLoader: could not unpickle a batch sent by a worker: {exc!r}") from exc
             self._check_workers()

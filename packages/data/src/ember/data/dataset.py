@@ -86,7 +86,7 @@ class StackDataset(Dataset[T_co]):
         if not args and not kwargs:
             raise ValueError("StackDataset needs at least one dataset")
         parts: Sequence[Any] = args or list(kwargs.values())
-        lengths = {len(d) for d in parts}  # type: ignore[arg-type]
+        lengths = {len(d) for d in parts}
         if len(lengths) != 1:
             raise ValueError(f"StackDataset: the datasets have different lengths {sorted(lengths)}; they must all be equal")
         self._length = lengths.pop()
@@ -128,7 +128,7 @@ class ConcatDataset(Dataset[T_co]):
             index += n
         which = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[which - 1] if which else 0
-        return self.datasets[which][index - start]  # type: ignore[no-any-return]
+        return self.datasets[which][index - start]
 
 
 class ChainDataset(IterableDataset[T_co]):

@@ -221,8 +221,8 @@ class Normalize(_HostArrayTransform):
             return host_tensor(out)
         mean, std = self._stats(tensor.dtype, tensor.shape, tensor.device)
         if self.inplace:
-            return tensor.sub_(mean).div_(std)  # type: ignore[attr-defined, no-any-return]
-        return (tensor - mean) / std  # type: ignore[no-any-return]
+            return tensor.sub_(mean).div_(std)
+        return (tensor - mean) / std
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
@@ -268,7 +268,7 @@ class RandomHorizontalFlip:
 
 def _pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
     if isinstance(size, numbers.Number):
-        return int(size), int(size)  # type: ignore[call-overload]
+        return int(size), int(size)
     if len(size) == 1:
         return int(size[0]), int(size[0])
     if len(size) != 2:
@@ -306,7 +306,7 @@ class RandomCrop:
     @staticmethod
     def _ltrb(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
         if isinstance(padding, numbers.Number):
-            p = int(padding)  # type: ignore[call-overload]
+            p = int(padding)
             return p, p, p, p
         padding = [int(p) for p in padding]
         if len(padding) == 1:

@@ -37,7 +37,7 @@ class Parameter(Tensor):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
         if id(self) in memo:
-            return memo[id(self)]  # type: ignore[no-any-return]
+            return memo[id(self)]
         out = Parameter(self.detach().clone(), self.requires_grad)
         if self.grad is not None:
             out.grad = self.grad.detach().clone()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.dispatch import API
 from ember.testing.kit import op_params, require_dtype, sample_supported
 from ember.testing.op_db import OP_DB, Arg, OpInfo, SampleInput, assert_same, to_ember, to_numpy
 
@@ -187,7 +188,8 @@ def test_reference_independent_of_ember() -> None:
 
 
 def _method_ops() -> list[OpInfo]:
-    return [i for i in OP_DB if callable(getattr(ember.Tensor, i.name, None)) and i.name not in ("T", "mT")]
+    """The ops whose Tensor method is the function with the tensor first (declared `@public(method=True)`)."""
+    return [i for i in OP_DB if i.name in API and API[i.name].method]
 
 
 def _first_is_tensor(sample: SampleInput) -> bool:
@@ -211,7 +213,7 @@ def test_method_variant(info: OpInfo, backend: Any, device: str) -> None:
 
 
 def _inplace_ops() -> list[OpInfo]:
-    return [i for i in OP_DB if callable(getattr(ember.Tensor, f"{i.name}_", None))]
+    return [i for i in OP_DB if i.name in API and API[i.name].inplace]
 
 
 @pytest.mark.parametrize(("info", "dtype"), op_params("inplace", _inplace_ops(), dtypes="float32"))

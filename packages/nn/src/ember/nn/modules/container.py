@@ -128,7 +128,7 @@ class ModuleList(Module):
         items.insert(index, module)
         self._modules.clear()
         for i, m in enumerate(items):
-            self.add_module(str(i), m)  # type: ignore[arg-type]
+            self.add_module(str(i), m)
 
 
 class ModuleDict(Module):

@@ -357,7 +357,7 @@ class Module:
 
         def convert(t: Tensor) -> Tensor:
             dt = dtype if dtype is not None and t.dtype.is_floating_point else t.dtype
-            return t.to(device=device if device is not None else t.device, dtype=dt)  # type: ignore[attr-defined, no-any-return]
+            return t.to(device=device if device is not None else t.device, dtype=dt)
 
         return self._apply(convert)
 
@@ -387,7 +387,7 @@ class Module:
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return destination  # type: ignore[no-any-return]
+        return destination
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
         """Copy parameters and buffers from `state_dict` into this module (and its descendants).
@@ -426,13 +426,13 @@ class Module:
                     continue
                 with ember.no_grad():
                     if assign:
-                        new = value.to(device=current.device)  # type: ignore[attr-defined]
+                        new = value.to(device=current.device)
                         if is_param:
                             setattr(m, name, Parameter(new.detach(), current.requires_grad))
                         else:
                             m._buffers[name] = new.detach()
                     else:
-                        current.copy_(value.to(device=current.device, dtype=current.dtype))  # type: ignore[attr-defined]
+                        current.copy_(value.to(device=current.device, dtype=current.dtype))
         unexpected = [k for k in state_dict if k not in expected]
         if strict:
             if unexpected:
