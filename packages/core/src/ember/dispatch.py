@@ -294,7 +294,7 @@ def reference_markdown() -> str:
     lines = [
         "# Primitives and composites",
         "",
-        "Generated from the op declarations in `ember-core` by `python -m ember.dispatch > docs/primitives.md`;",
+        "Generated from the op declarations in `ember-core` by `python -m ember._codegen`;",
         "a test fails when this file and the declarations disagree.",
         "",
         "A backend's kernel table maps these names to functions on its native arrays.",
