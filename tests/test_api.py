@@ -97,3 +97,30 @@ def test_take_along_dim_has_pytorchs_signature(device: str) -> None:
     np.testing.assert_array_equal(x.take_along_dim(ember.tensor([11, 0], device=device)).numpy(), [11.0, 0.0])
     with pytest.raises(RuntimeError, match="take_along_dim: .* same number of dimensions"):
         ember.take_along_dim(x, ember.tensor([0], device=device), 1)
+
+
+def test_inplace_methods_use_the_backends_inplace_kernel(device: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """x.add_(y) and x += y run the add_ kernel when no gradient is recorded, also with alpha at its default.
+
+    (Regression: the generated add_ passes alpha=1 by keyword, which made every call compute
+    out of place and copy back, so .grad accumulation in backward lost its in-place kernel.)
+    """
+    from ember.ops import _run
+
+    variant = OPS["add_"]
+    k = _run.kernel(variant, ember.device(device))
+    if k is None:
+        pytest.skip(f"the backend for {device} has no add_ kernel")
+    calls = []
+
+    def counting(x: object, y: object) -> None:
+        calls.append(1)
+        k(x, y)
+
+    monkeypatch.setitem(variant._kernels, ember.device(device).type, counting)
+    x, y = ember.zeros(3, device=device), ember.ones(3, device=device)
+    x.add_(y)
+    x += y
+    x.add_(y, alpha=2)  # not the default: computed out of place, then written back
+    assert len(calls) == 2
+    np.testing.assert_array_equal(x.numpy(), [4.0, 4.0, 4.0])

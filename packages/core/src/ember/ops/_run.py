@@ -40,7 +40,7 @@ def needs_grad(inputs: Sequence[Any]) -> bool:
     """Whether an op on `inputs` is recorded: grad mode is on and some input is tracked.
 
     `isinstance`, not `type() is`: a Tensor subclass (ember.nn.Parameter) is tracked too;
-    a view is tracked when its base is.
+    a view is tracked when its base is. (`run` inlines this test.)
     """
     if _state.enabled:
         for x in inputs:
@@ -128,9 +128,12 @@ def run(
         k = op._kernels[device.type]
     except KeyError:
         k = kernel_for(op, device.type)
-    out = _make(k(*natives, *args), shape, dtype, device)
-    if inputs and op.vjp is not None and _state.enabled and needs_grad(inputs):
-        record(op, inputs, out, args if saved is None else saved)
+    out = _make(k(*natives, *args) if args else k(*natives), shape, dtype, device)
+    if _state.enabled and op.vjp is not None:
+        for x in inputs:  # needs_grad(inputs), inlined: this is the hottest loop in Ember
+            if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
+                record(op, inputs, out, args if saved is None else saved)
+                break
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,7 @@ from ..dispatch import API, Op, primitive, public
 from ..tensor import Tensor, check_dtype_supported, resolve_device
 from ._run import broadcast_shapes_for, cast, kernel, needs_grad, record, run, same_device, to_tensor, wrap
 from .creation import ASTYPE
+from .elementwise import inplace_binary
 
 COPY = primitive(
     "copy",
@@ -149,15 +152,28 @@ def inplace(name: str, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """
     api = API[name]
     op = api.op
-    if op is not None and len(args) == 1 and not kwargs:
-        from .elementwise import inplace_binary
-
+    if op is not None and len(args) == 1 and (not kwargs or _all_defaults(name, kwargs)):
         done = inplace_binary(op, x, args[0])
         if done is not None:
             return done
     saves_input = op.save_inputs if op is not None else True
     src = clone(x) if saves_input and needs_grad((x,)) else x
     return assign_(x, api.fn(src, *args, **kwargs), name + "_")
+
+
+@cache
+def _keyword_defaults(name: str) -> dict[str, Any]:
+    params = inspect.signature(API[name].fn).parameters.values()
+    return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+
+
+def _all_defaults(name: str, kwargs: dict[str, Any]) -> bool:
+    """Whether keyword arguments (as the generated methods always pass them) are all at their defaults."""
+    defaults = _keyword_defaults(name)
+    for k, v in kwargs.items():
+        if type(v) not in (int, float, bool) or k not in defaults or v != defaults[k]:
+            return False
+    return True
 
 
 def _redo_view(base: Tensor, chain: Any) -> Tensor:

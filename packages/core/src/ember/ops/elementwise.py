@@ -44,16 +44,18 @@ _RESULT_NOTE = {
 }
 
 
-def _compute_dtype(op: Op, dt: DType, operands: str) -> DType:
+def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
     """The dtype `op`'s kernel computes in, given the operands' promoted dtype (its rule, applied)."""
     rule = op.rule
+    if rule == "same":
+        return dt
     if rule == "float":
         return dt if dt.is_floating_point else _dt.get_default_dtype()
     if rule == "logical":
         return _dt.bool_
     if rule == "numeric" and dt is _dt.bool_:
         raise TypeError(
-            f"{op.name}: not supported on bool tensors ({operands}); "
+            f"{op.name}: not supported on bool tensors ({', '.join(describe(x) for x in operands)}); "
             + ("use logical_not() or ~ to invert a mask" if op.name in ("neg", "sign") else "use the logical ops")
         )
     return dt
@@ -95,21 +97,18 @@ def unary(
     )  # fmt: skip
 
     def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        return apply_unary(op, input)
+        x = input if type(input) is Tensor else to_tensor(input, name)
+        dt = x._dtype
+        if rule == "float" and dt.is_floating_point:  # the common case, inline
+            return run(op, x._device, (x._data,), x._shape, dt, (x,))
+        dt = _compute_dtype(op, dt, x)
+        return run(op, x._device, (cast(x, dt),), x._shape, _result_dtype(op, dt), (x,))
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + _RESULT_NOTE[rule]
     fn.__module__ = __name__
     public(fn, method=True, inplace=rule not in ("bool", "logical") if inplace is None else inplace, aliases=aliases, op=op)
     return fn
-
-
-def apply_unary(op: Op, x: Any) -> Tensor:
-    """Run a unary op: its dtype rule applied, the kernel called, the graph recorded."""
-    if type(x) is not Tensor:
-        x = to_tensor(x, op.name)
-    dt = _compute_dtype(op, x._dtype, describe(x)) if op.rule != "same" else x._dtype
-    return run(op, x._device, (cast(x, dt),), x._shape, _result_dtype(op, dt), (x,))
 
 
 def _zero_grad(node: Any, g: Tensor) -> tuple[Tensor]:
@@ -398,7 +397,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         )
     if (op is FLOOR_DIVIDE or op is REMAINDER) and not dt.is_floating_point and not tb and b == 0:
         raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
-    dt = _compute_dtype(op, dt, f"{describe(a)}, {describe(b)}") if op.rule != "same" else dt
+    dt = _compute_dtype(op, dt, a, b)
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
     if dt.kind == "i" and op.rule != "bool" and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
