@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,31 +15,43 @@ if TYPE_CHECKING:
 _PREFIX = "tensor("
 
 
-def _float_kwargs(a: np.ndarray) -> dict[str, object]:
+def _float_format(a: np.ndarray) -> Callable[[Any], str] | None:
+    """How `a`'s floats print; None (no finite value) leaves it to NumPy with 4 digits."""
     finite = a[np.isfinite(a)].astype(np.float64)
     if finite.size == 0:
-        return {"precision": 4, "floatmode": "maxprec_equal"}
+        return None
     nonzero = np.abs(finite[finite != 0])
     amax = nonzero.max() if nonzero.size else 0.0
     amin = nonzero.min() if nonzero.size else 0.0
     # PyTorch's rule: scientific when the largest is >= 1e8, the smallest < 1e-4, or their ratio > 1000
     sci = nonzero.size and (amax >= 1e8 or amin < 1e-4 or amax / amin > 1e3)
     if sci:
-        return {"formatter": {"float_kind": lambda v: f"{v:.4e}"}}
+        return lambda v: f"{v:.4e}"
     if np.all(finite == np.round(finite)):
-        return {"formatter": {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}}
-    return {"formatter": {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)}}
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
+    return lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)
 
 
 def format_tensor(t: Tensor) -> str:
     a = np.asarray(t.numpy(force=True))
     if t.dtype.is_floating_point and a.dtype != np.float64 and a.dtype != np.float32:
         a = a.astype(np.float32)  # float16 and bfloat16 print like float32
-    kwargs: dict[str, object] = _float_kwargs(a) if a.dtype.kind == "f" else {}
-    if a.dtype == np.bool_:
-        kwargs = {"formatter": {"bool": lambda v: "True" if v else "False"}}
+    float_format = _float_format(a) if a.dtype.kind == "f" else None
+    numpy_floats = a.dtype.kind == "f" and float_format is None  # no finite value: NumPy's style, 4 digits
     body = np.array2string(
-        a, separator=", ", prefix=_PREFIX, threshold=1000, edgeitems=3, max_line_width=80, **kwargs  # type: ignore[arg-type]
+        a,
+        separator=", ",
+        prefix=_PREFIX,
+        threshold=1000,
+        edgeitems=3,
+        max_line_width=80,
+        formatter=(
+            {"bool": lambda v: "True" if v else "False"}
+            if a.dtype == np.bool_
+            else {"float_kind": float_format} if float_format is not None else None
+        ),
+        precision=4 if numpy_floats else None,
+        floatmode="maxprec_equal" if numpy_floats else None,
     )
     if a.size == 0:
         body = "[]" if a.ndim == 1 else body

@@ -149,7 +149,7 @@ class _Encoder:
 
 def _crc32(arr: np.ndarray) -> int:
     """The CRC-32 of a C-contiguous array's bytes (0 when it is empty)."""
-    return zlib.crc32(memoryview(arr).cast("B")) if arr.size else 0
+    return zlib.crc32(arr.data.cast("B")) if arr.size else 0
 
 
 def _join(path: str, key: Any) -> str:

@@ -8,6 +8,8 @@ from . import grad_mode
 from .graph import Node
 
 if TYPE_CHECKING:
+    from ..device import Device
+    from ..dtypes import DType
     from ..tensor import Tensor
 
 __all__ = ["Function", "FunctionCtx"]
@@ -61,6 +63,13 @@ class FunctionCtx:
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
 
+    if TYPE_CHECKING:
+        # forward may leave anything else on ctx for backward (ctx.scale = ...), as in PyTorch
+
+        def __getattr__(self, name: str) -> Any: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
 
 class _SavedOutput:
     """A saved output of the Function itself, kept as data so output -> node -> output is no cycle."""
@@ -86,7 +95,13 @@ class _SavedOutput:
 
 
 class _FunctionNode(Node):
+    """The node of one `Function.apply`: its ctx, its Function class and its outputs' (shape, dtype, device)."""
+
     __slots__ = ("ctx", "fn_cls", "_out_metas")
+
+    ctx: FunctionCtx
+    fn_cls: type[Function]
+    _out_metas: list[tuple[tuple[int, ...], DType, Device] | None]  # None for an output that is no tensor
 
     def name_(self) -> str:
         return f"{self.fn_cls.__name__}Backward"
@@ -100,9 +115,9 @@ def _function_vjp(node: _FunctionNode, *grads: Any) -> tuple[Any, ...]:
     from ..ops.creation import zeros
 
     if node.ctx.materialize_grads:
-        grads = tuple(
-            g if g is not None else zeros(shape, dtype=dtype, device=device)
-            for g, (shape, dtype, device) in zip(grads, node._out_metas)
+        grads = tuple(  # a non-tensor output has no metadata, and its gradient stays None
+            g if g is not None or meta is None else zeros(meta[0], dtype=meta[1], device=meta[2])
+            for g, meta in zip(grads, node._out_metas)
         )
     out = node.fn_cls.backward(node.ctx, *grads)
     if not isinstance(out, tuple):

@@ -10,7 +10,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = [
     "no_grad",
@@ -81,14 +81,14 @@ class _Mode:
                         return stop.value
                     to_send = yield item
 
-            return gen_wrapper  # type: ignore[return-value]
+            return cast(F, gen_wrapper)  # functools.wraps keeps fn's signature
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with mode._clone():
                 return fn(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)
 
 
 class no_grad(_Mode):

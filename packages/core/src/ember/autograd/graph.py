@@ -9,12 +9,14 @@ calls each node's derivative once, with the sum of the gradients that reached it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import grad_mode
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from ..device import Device
+    from ..dtypes import DType
+    from ..tensor import Tensor, _VersionCounter
 
 __all__ = ["Node", "run_backward"]
 
@@ -24,6 +26,13 @@ class _Freed:
 
 
 _FREED = _Freed()
+
+# An input edge: (the grad_fn of a non-leaf input, its output number) or (a leaf input, 0);
+# None for an input that wants no gradient (or is no tensor).
+_Edge: TypeAlias = "tuple[Node, int] | tuple[Tensor, int]"
+# What a node keeps of its output: (data, shape, dtype, device, version counter).
+_SavedOut: TypeAlias = "tuple[Any, tuple[int, ...], DType, Device, _VersionCounter]"
+_Hook: TypeAlias = "Callable[[Tensor], Tensor | None]"
 
 
 def _camel(name: str) -> str:
@@ -55,6 +64,18 @@ class Node:
         "__weakref__",
     )
 
+    name: str
+    vjp: Callable[..., Sequence[Any]]
+    next: list[_Edge | None]
+    meta: list[tuple[tuple[int, ...], DType] | None]  # (shape, dtype) per tensor input, None for others
+    args: Any
+    _inputs: Sequence[Any] | _Freed | None
+    _out: _SavedOut | _Freed | None
+    _versions: list[int] | None
+    _out_version: int | None
+    pre_hooks: dict[int, list[_Hook]] | None
+    nout: int
+
     def __init__(
         self,
         name: str,
@@ -68,12 +89,12 @@ class Node:
         self.vjp = vjp
         self.args = args
         self.nout = nout
-        self.pre_hooks: dict[int, list[Callable[[Tensor], Tensor | None]]] | None = None
+        self.pre_hooks = None
         self._out = None
         self._out_version = None
-        nxt = []
-        meta = []
-        versions = []
+        nxt: list[_Edge | None] = []
+        meta: list[tuple[tuple[int, ...], DType] | None] = []
+        versions: list[int] = []
         T = _TensorType
         for x in inputs:
             if isinstance(x, T):
@@ -103,17 +124,18 @@ class Node:
 
     # -- what derivatives read ------------------------------------------------
     def __getitem__(self, i: int) -> Any:
-        inputs = self._inputs
-        if inputs is None or inputs is _FREED:
+        inputs, versions = self._inputs, self._versions
+        if inputs is None or isinstance(inputs, _Freed):
             raise self._freed_error()
         x = inputs[i]
         if isinstance(x, _TensorType):
+            assert versions is not None  # saved together with the inputs
             now = x._version_counter().value
-            if now != self._versions[i]:
+            if now != versions[i]:
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an in-place "
                     f"operation: input {i} of {self.name} (shape {tuple(x._shape)}, dtype {x._dtype.name}) "
-                    f"is at version {now}; expected version {self._versions[i]}. Use .clone() before the "
+                    f"is at version {now}; expected version {versions[i]}. Use .clone() before the "
                     f"in-place op, or make it out-of-place."
                 )
         return x
@@ -122,7 +144,7 @@ class Node:
     def out(self) -> Tensor:
         """The saved output, connected to this node so double backward sees it."""
         saved = self._out
-        if saved is None or saved is _FREED:
+        if saved is None or isinstance(saved, _Freed):
             raise self._freed_error()
         data, shape, dtype, device, counter = saved
         if counter.value != self._out_version:
@@ -164,31 +186,42 @@ class Node:
         return f"{_camel(self.name)}Backward0"
 
     @property
-    def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        out = []
+    def next_functions(self) -> tuple[tuple[Node | _AccumulateGrad | None, int], ...]:
+        out: list[tuple[Node | _AccumulateGrad | None, int]] = []
         for e in self.next:
             if e is None:
                 out.append((None, 0))
-            elif isinstance(e[0], _TensorType):
-                out.append((_AccumulateGrad(e[0]), 0))
-            else:
+            elif isinstance(e[0], Node):
                 out.append(e)
+            else:
+                out.append((_AccumulateGrad(e[0]), 0))
         return tuple(out)
 
-    def register_prehook(self, output_nr: int, hook: Callable[[Tensor], Tensor | None], last: bool = False) -> None:
+    def register_prehook(self, output_nr: int, hook: _Hook, last: bool = False) -> None:
         """Call `hook(grad)` on output `output_nr`'s gradient; `last` hooks (retain_grad) run after the others."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
         hooks = self.pre_hooks.setdefault(output_nr, [])
         if last:
-            hook._ember_last = True  # type: ignore[attr-defined]
-            hooks.append(hook)
+            hooks.append(_LastHook(hook))
         else:
-            n = next((i for i, h in enumerate(hooks) if getattr(h, "_ember_last", False)), len(hooks))
+            n = next((i for i, h in enumerate(hooks) if isinstance(h, _LastHook)), len(hooks))
             hooks.insert(n, hook)
 
     def __repr__(self) -> str:
         return f"<{self.name_()}>"
+
+
+class _LastHook:
+    """A pre-hook that stays after those registered later (retain_grad's copy of the gradient)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: _Hook) -> None:
+        self.fn = fn
+
+    def __call__(self, g: Tensor) -> Tensor | None:
+        return self.fn(g)
 
 
 class _AccumulateGrad:
@@ -209,7 +242,10 @@ def _refresh_view(view: Any) -> None:
     refresh_view(view)
 
 
-_TensorType: Any = None  # set by ember.tensor to the Tensor class (no import cycle)
+if TYPE_CHECKING:
+    _TensorType: type[Tensor]
+else:
+    _TensorType = None  # set by ember.tensor to the Tensor class (no import cycle)
 
 
 def _bind_tensor_type(cls: type) -> None:
@@ -228,7 +264,7 @@ def _topological(roots: list[Node]) -> list[Node]:
             for edge in it:
                 if edge is not None:
                     child = edge[0]
-                    if not isinstance(child, _TensorType) and child not in visited:
+                    if isinstance(child, Node) and child not in visited:  # a leaf tensor ends the path
                         visited.add(child)
                         stack.append((child, iter(child.next)))
                         break
@@ -239,7 +275,7 @@ def _topological(roots: list[Node]) -> list[Node]:
     return order
 
 
-def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]] | None, g: Tensor) -> Tensor:
+def _run_hooks(hooks: list[_Hook] | None, g: Tensor) -> Tensor:
     if hooks:
         for hook in hooks:
             r = hook(g)
@@ -248,7 +284,7 @@ def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]] | None, g: Tensor)
     return g
 
 
-def _fit(g: Tensor, meta: tuple[tuple[int, ...], Any]) -> Tensor:
+def _fit(g: Tensor, meta: tuple[tuple[int, ...], DType]) -> Tensor:
     """Sum a broadcast gradient back to its input's shape and cast it to its dtype."""
     shape, dtype = meta
     if g._shape != shape:
@@ -314,19 +350,19 @@ def run_backward(
             if not retain_graph:
                 node.release()
             for edge, g, meta in zip(node.next, grads, node.meta):
-                if edge is None or g is None:
+                if edge is None or g is None or meta is None:  # meta is None only where edge is
                     continue
                 if g._shape != meta[0] or g._dtype is not meta[1]:
                     g = _fit(g, meta)
                 target, nr = edge
-                if isinstance(target, _TensorType):  # a leaf: sum first, so its hooks see the total once
-                    held = leaf_bufs.get(id(target))
-                    leaf_bufs[id(target)] = (target, g) if held is None else (target, held[1] + g)
-                else:
+                if isinstance(target, Node):
                     tb = buffers.get(target)
                     if tb is None:
                         tb = buffers[target] = [None] * target.nout
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
+                else:  # a leaf: sum first, so its hooks see the total once
+                    held = leaf_bufs.get(id(target))
+                    leaf_bufs[id(target)] = (target, g) if held is None else (target, held[1] + g)
         for leaf, g in leaf_bufs.values():
             sink.leaf(leaf, g)
     finally:
@@ -354,10 +390,12 @@ class _Sink:
                     self.captured[(id(t.grad_fn), t._output_nr)] = k
 
     def capture(self, node: Node, buf: list[Any]) -> None:
+        results = self.results
+        assert results is not None  # captured is filled only with inputs, which also make results
         for i, g in enumerate(buf):
             k = self.captured.get((id(node), i))
             if k is not None and g is not None:
-                self.results[k] = g  # type: ignore[index]
+                results[k] = g
 
     def leaf(self, leaf: Tensor, g: Tensor) -> None:
         if leaf._hooks:

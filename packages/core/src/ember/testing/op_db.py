@@ -25,7 +25,7 @@ import warnings
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -143,6 +143,7 @@ class Maker:
     ) -> Arg:
         dt = np.dtype(dtype) if dtype is not None else self.dtype
         rng = self.rng
+        a: np.ndarray
         if dt == np.bool_:
             a = rng.random(shape) < 0.5
         elif dt.kind == "f":
@@ -1295,7 +1296,7 @@ def _topk_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
     rng = make.rng
 
     def distinct(*shape: int, layout: str = "contiguous") -> Arg:
-        vals = rng.permutation(int(np.prod(shape))).reshape(shape) - 3
+        vals: np.ndarray = rng.permutation(int(np.prod(shape))).reshape(shape) - 3
         if make.dtype.kind == "f":
             vals = vals * 0.37 + rng.uniform(-0.1, 0.1, shape)
         return Arg(vals.astype(make.dtype), layout, make.dtype.kind == "f")
@@ -1338,8 +1339,12 @@ def _add_op(*infos: OpInfo) -> None:
 
 _POSITIVE = (0.5, 3.0)
 
-# unary, float rule: ints compute in float32
-for _name, _fn, _dom, _extra in [
+
+class _UnaryExtra(TypedDict, total=False):
+    int_domain: tuple[int, int]
+
+
+_UNARY_FLOAT: list[tuple[str, Callable[..., Any], tuple[float, float], _UnaryExtra]] = [
     ("exp", np.exp, (-2.0, 2.0), {}),
     ("log", np.log, _POSITIVE, {"int_domain": (1, 6)}),
     ("log1p", np.log1p, (-0.5, 3.0), {"int_domain": (0, 6)}),
@@ -1352,7 +1357,10 @@ for _name, _fn, _dom, _extra in [
     ("sigmoid", lambda x: 1 / (1 + np.exp(-x)), (-3.0, 3.0), {}),
     ("erf", _erf, (-2.0, 2.0), {}),
     ("reciprocal", lambda x: 1 / x, _POSITIVE, {"int_domain": (1, 6)}),
-]:
+]
+
+# unary, float rule: ints compute in float32
+for _name, _fn, _dom, _extra in _UNARY_FLOAT:
     _add_op(
         OpInfo(
             _name,

@@ -36,6 +36,16 @@ def _is_namedtuple(x: Any) -> bool:
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
+def _same_mapping(like: Any, items: dict[Any, Any]) -> Any:
+    """`items` as a mapping of `like`'s type (an OrderedDict stays one), or the dict itself if that type cannot take it."""
+    if type(like) is dict:
+        return items
+    try:
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
 def _host_arrays(batch: abc.Sequence[Any], path: str, kind: str) -> list[np.ndarray]:
     """The samples of a batch of tensors/arrays as host arrays (no copy on the host device)."""
     try:
@@ -114,12 +124,7 @@ def collate_numpy(batch: abc.Sequence[Any], _path: str = "") -> Any:
                 k = next(k for k, d in enumerate(batch) if not isinstance(d, abc.Mapping) or key not in d)
                 raise KeyError(f"default_collate: sample {k}{_where(_path)} has no key {key!r}, which sample 0 has") from None
             out_map[key] = collate_numpy(values, f"{_path}[{key!r}]")
-        if type(elem) is dict:
-            return out_map
-        try:
-            return type(elem)(out_map)
-        except TypeError:
-            return out_map
+        return _same_mapping(elem, out_map)
     if isinstance(elem, abc.Sequence):
         size, kind = len(elem), type(elem)
         for k, x in enumerate(batch):
@@ -163,13 +168,7 @@ def _apply(data: Any, leaf: abc.Callable[[Any], Any], tuple_as_list: bool = Fals
     if isinstance(data, (str, bytes)):
         return leaf(data)
     if isinstance(data, abc.Mapping):
-        out = {k: _apply(v, leaf, tuple_as_list) for k, v in data.items()}
-        if type(data) is dict:
-            return out
-        try:
-            return type(data)(out)
-        except TypeError:
-            return out
+        return _same_mapping(data, {k: _apply(v, leaf, tuple_as_list) for k, v in data.items()})
     if _is_namedtuple(data):
         return type(data)(*(_apply(d, leaf, tuple_as_list) for d in data))
     if isinstance(data, tuple):

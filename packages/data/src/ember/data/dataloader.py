@@ -15,8 +15,8 @@ import pickle
 import signal
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from typing import Any, Generic, TypeVar, cast
 
 import ember
 from ember import Device, Generator
@@ -25,7 +25,7 @@ from . import worker as _worker
 from ._rng import new_seed
 from .channel import ResultPipes, WorkerPipe
 from .collate import collate_numpy, convert_numpy, default_collate, default_convert, to_device, to_tensors
-from .dataset import Dataset, IterableDataset
+from .dataset import Dataset, IterableDataset, _sized_len
 from .fetch import make_fetcher
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -39,7 +39,7 @@ _LIVENESS_INTERVAL = 0.1
 _JOIN_TIMEOUT = 2.0
 
 
-class _InfiniteConstantSampler(Sampler[None]):
+class _InfiniteConstantSampler(Sampler[Any]):
     """The "sampler" of an iterable dataset: None forever (the dataset decides what comes next)."""
 
     def __iter__(self) -> Iterator[None]:
@@ -125,10 +125,9 @@ class DataLoader(Generic[T_co]):
         if sampler is None:
             if iterable:
                 sampler = _InfiniteConstantSampler()
-            elif shuffle:
-                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
-            else:
-                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
+            else:  # a map-style dataset: it has a __len__ (one the samplers call when iterated), Dataset declares none
+                sized = cast(Sized, dataset)
+                sampler = RandomSampler(sized, generator=generator) if shuffle else SequentialSampler(sized)
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
@@ -155,7 +154,8 @@ class DataLoader(Generic[T_co]):
         self.collate_fn = collate_fn
         # The default collate functions run in two halves: the NumPy one in the fetcher (in a worker, if any),
         # tensors on the device in the main process. A user's collate_fn runs whole in the fetcher.
-        self._host_half = {default_collate: collate_numpy, default_convert: convert_numpy}.get(collate_fn)
+        halves: dict[Callable[..., Any], Callable[[Any], Any]] = {default_collate: collate_numpy, default_convert: convert_numpy}
+        self._host_half = halves.get(collate_fn)
         self._iterator: _MultiProcessIter | None = None
         self._initialized = True
         if num_workers > 0:
@@ -209,7 +209,7 @@ class DataLoader(Generic[T_co]):
 
     def __len__(self) -> int:
         if self._is_iterable:
-            n = len(self.dataset)  # type: ignore[arg-type]
+            n = _sized_len(self.dataset)
             if self.batch_size is not None:
                 return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
             return n
@@ -304,7 +304,8 @@ class _MultiProcessIter(_BaseIter):
         self._shutdown = True  # until the workers exist
         n = loader.num_workers
         self._num_workers = n
-        self._prefetch = loader.prefetch_factor * n  # type: ignore[operator]
+        assert loader.prefetch_factor is not None  # the loader sets it whenever num_workers > 0
+        self._prefetch = loader.prefetch_factor * n
         self._timeout = loader.timeout
         self._persistent = loader.persistent_workers
         self._in_order = loader.in_order

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 from ember import Generator, Tensor
@@ -29,6 +29,16 @@ __all__ = [
 
 T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
+
+
+def _sized_len(obj: object) -> int:
+    """``len(obj)`` for a dataset or sampler, whose base classes declare no ``__len__`` (as in PyTorch).
+
+    Raises the TypeError that ``len`` itself raises when `obj` has none.
+    """
+    if not isinstance(obj, Sized):
+        raise TypeError(f"object of type {type(obj).__name__!r} has no len()")
+    return len(obj)
 
 
 class Dataset(Generic[T_co]):
@@ -51,7 +61,7 @@ class IterableDataset(Dataset[T_co]):
     def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
-    def __add__(self, other: Dataset[T_co]) -> ChainDataset:  # type: ignore[override]
+    def __add__(self, other: Dataset[T_co]) -> ChainDataset[T_co]:  # type: ignore[override]  # streams chain (PyTorch's API)
         return ChainDataset([self, other])
 
 
@@ -114,7 +124,7 @@ class ConcatDataset(Dataset[T_co]):
         self.cumulative_sizes: list[int] = []
         total = 0
         for d in self.datasets:
-            total += len(d)  # type: ignore[arg-type]
+            total += _sized_len(d)
             self.cumulative_sizes.append(total)
 
     def __len__(self) -> int:
@@ -144,7 +154,7 @@ class ChainDataset(IterableDataset[T_co]):
             yield from d
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)  # type: ignore[arg-type]
+        return sum(_sized_len(d) for d in self.datasets)
 
 
 class Subset(Dataset[T_co]):
@@ -190,7 +200,7 @@ def random_split(dataset: Dataset[T], lengths: Sequence[int | float], generator:
     ``generator`` (an `ember.Generator`) makes the split reproducible; None uses
     the default generator, so `ember.manual_seed` does too.
     """
-    n = len(dataset)  # type: ignore[arg-type]
+    n = _sized_len(dataset)
     counts = _split_lengths(n, lengths)
     perm = permutation(n, generator)
     out, start = [], 0

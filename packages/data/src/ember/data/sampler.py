@@ -12,6 +12,7 @@ import ember
 from ember import Generator, Tensor
 
 from ._rng import fresh_generator, permutation, uniform
+from .dataset import _sized_len
 
 __all__ = [
     "Sampler",
@@ -193,5 +194,5 @@ class BatchSampler(Sampler[list[int]]):
             yield batch
 
     def __len__(self) -> int:
-        n = len(self.sampler)  # type: ignore[arg-type]
+        n = _sized_len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

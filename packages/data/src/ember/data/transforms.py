@@ -12,10 +12,9 @@ costs, not one op dispatch per arithmetic step.
 
 from __future__ import annotations
 
-import numbers
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence, Sized
+from typing import Any, Literal
 
 import numpy as np
 
@@ -61,9 +60,11 @@ class Compose:
         while i < len(self.transforms):
             t, j = self.transforms[i], i + 1
             if isinstance(t, ToTensor):
-                while j < len(self.transforms) and isinstance(self.transforms[j], _HostArrayTransform):
+                then: list[_HostArrayTransform] = []
+                while j < len(self.transforms) and isinstance(u := self.transforms[j], _HostArrayTransform):
+                    then.append(u)
                     j += 1
-                self._steps.append(_ToTensorChain(t, tuple(self.transforms[i + 1 : j])))  # type: ignore[arg-type]
+                self._steps.append(_ToTensorChain(t, tuple(then)))
             else:
                 self._steps.append(t)
             i = j
@@ -266,8 +267,11 @@ class RandomHorizontalFlip:
         return f"{type(self).__name__}(p={self.p})"
 
 
+_PadMode = Literal["constant", "edge", "reflect", "symmetric"]
+
+
 def _pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
-    if isinstance(size, numbers.Number):
+    if not isinstance(size, Sized):  # a number (int, float, NumPy scalar)
         return int(size), int(size)
     if len(size) == 1:
         return int(size[0]), int(size[0])
@@ -285,7 +289,7 @@ class RandomCrop:
     Works on Pillow images, HWC arrays and (..., H, W) tensors (tensors are padded on the host).
     """
 
-    _MODES = ("constant", "edge", "reflect", "symmetric")
+    _MODES: tuple[_PadMode, ...] = ("constant", "edge", "reflect", "symmetric")
 
     def __init__(
         self,
@@ -301,11 +305,11 @@ class RandomCrop:
         self.padding = padding
         self.pad_if_needed = pad_if_needed
         self.fill = fill
-        self.padding_mode = padding_mode
+        self.padding_mode: _PadMode = padding_mode  # narrowed by the check above
 
     @staticmethod
     def _ltrb(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
-        if isinstance(padding, numbers.Number):
+        if not isinstance(padding, Sized):  # a number
             p = int(padding)
             return p, p, p, p
         padding = [int(p) for p in padding]
@@ -335,11 +339,11 @@ class RandomCrop:
 
     def __call__(self, img: Any) -> Any:
         pil = _is_pil(img)
-        tensor = isinstance(img, Tensor)
+        a: np.ndarray | None  # the image as a host array; None for a tensor (cropped as one)
         if pil:
             a = np.asarray(img)
             hw_axes = (0, 1)
-        elif tensor:
+        elif isinstance(img, Tensor):
             if img.ndim < 2:
                 raise ValueError(f"RandomCrop: expected a tensor image (..., H, W), got shape {tuple(img.shape)}")
             a = None
@@ -351,7 +355,7 @@ class RandomCrop:
             hw_axes = (0, 1)
         else:
             raise TypeError(f"RandomCrop: expected a PIL Image, numpy.ndarray or Tensor, got {type(img).__name__}")
-        shape = tuple(img.shape) if tensor else a.shape  # type: ignore[union-attr]
+        shape = tuple(img.shape) if a is None else a.shape
         h, w = shape[hw_axes[0]], shape[hw_axes[1]]
         left, top, right, bottom = self._ltrb(self.padding) if self.padding is not None else (0, 0, 0, 0)
         th, tw = self.size
@@ -364,18 +368,18 @@ class RandomCrop:
                 left, right = left + extra, right + extra
         ltrb = (left, top, right, bottom)
         if any(ltrb):
-            if tensor:
+            if a is None:
                 img = ember.as_tensor(self._pad(img.numpy(force=True), ltrb, hw_axes), device=img.device)
             else:
-                a = self._pad(a, ltrb, hw_axes)  # type: ignore[arg-type]
+                a = self._pad(a, ltrb, hw_axes)
         h, w = h + top + bottom, w + left + right
         if h < th or w < tw:
             raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than the (padded) input image size {(h, w)}")
         i = _randint(0, h - th + 1) if h > th else 0
         j = _randint(0, w - tw + 1) if w > tw else 0
-        if tensor:
+        if a is None:
             return img[..., i : i + th, j : j + tw]
-        out = np.ascontiguousarray(a[i : i + th, j : j + tw])  # type: ignore[index]
+        out = np.ascontiguousarray(a[i : i + th, j : j + tw])
         if pil:
             from PIL import Image
 

@@ -166,8 +166,9 @@ def worker_loop(
             if init_error is not None:
                 data = init_error  # every batch of a worker that could not start says why
             else:
+                assert fetcher is not None  # made whenever init_error is None
                 try:
-                    data = fetcher.fetch(index)  # type: ignore[union-attr]
+                    data = fetcher.fetch(index)
                 except StopIteration:
                     data, ended = IterableEnd(worker_id), True
                 except Exception as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 import ember
 from ember import Tensor
@@ -34,7 +34,12 @@ __all__ = [
 ]  # fmt: skip
 
 
+@overload
+def _pair(v: Any, n: Literal[2] = 2, name: str = "argument") -> tuple[int, int]: ...
+@overload
+def _pair(v: Any, n: int, name: str = "argument") -> tuple[int, ...]: ...
 def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
+    """`v` (an int, or a tuple or list of `n` ints) as a tuple of `n` ints."""
     if isinstance(v, (tuple, list)):
         if len(v) != n:
             raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
@@ -424,13 +429,15 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
     oh = _conv.conv_out_size(input.shape[2], k[0], s[0], p[0], d[0])
     ow = _conv.conv_out_size(input.shape[3], k[1], s[1], p[1], d[1])
-    cols = _conv.im2col(input, k, s, p, d, (oh, ow))  # type: ignore[arg-type]
+    cols = _conv.im2col(input, k, s, p, d, (oh, ow))
     n, c = input.shape[:2]
     return cols.reshape(n, c * k[0] * k[1], oh * ow)
 
 
 # -- pooling ------------------------------------------------------------------------------
-def _pool_args(fn: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> tuple[tuple[int, ...], ...]:
+def _pool_args(
+    fn: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
     k = _pair(kernel_size, 2, "kernel_size")
     s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _pair(stride, 2, "stride")
     p = _pair(padding, 2, "padding")
@@ -461,7 +468,7 @@ def max_pool2d(
     for i in range(2):
         if _conv.conv_out_size(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) <= 0:
             raise ValueError(f"max_pool2d: input {tuple(input.shape)} is too small for kernel {k} (dilation {d})")
-    out, idx = _pool.max_pool2d_with_indices(x, k, s, p, d, ceil_mode)  # type: ignore[arg-type]
+    out, idx = _pool.max_pool2d_with_indices(x, k, s, p, d, ceil_mode)
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
     return (out, idx) if return_indices else out

@@ -24,6 +24,7 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
         p = cls._make(data._data, data._shape, data._dtype, data._device)
+        assert isinstance(p, Parameter)  # _make builds a cls; it is typed as returning a Tensor
         p._version = data._version_counter()  # one memory, one version counter
         if requires_grad:
             p.requires_grad_(True)

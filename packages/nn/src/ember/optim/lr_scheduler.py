@@ -326,7 +326,7 @@ class SequentialLR(LRScheduler):
         self._schedulers[0]._initial_step()
         self._last_lr = self._schedulers[0].get_last_lr()
 
-    def step(self) -> None:  # type: ignore[override]
+    def step(self) -> None:  # type: ignore[override]  # PyTorch's SequentialLR.step takes no epoch
         """Advance one epoch, stepping the scheduler whose turn it is."""
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
@@ -493,7 +493,7 @@ class ReduceLROnPlateau(LRScheduler):
         threshold: float = 1e-4,
         threshold_mode: str = "rel",
         cooldown: int = 0,
-        min_lr: float | Sequence[float] = 0,
+        min_lr: float | list[float] | tuple[float, ...] = 0,
         eps: float = 1e-8,
     ) -> None:
         _check_optimizer(optimizer)
@@ -508,7 +508,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.default_min_lr: float | None = None
             self.min_lrs = list(min_lr)
         else:
-            self.default_min_lr = float(min_lr)  # type: ignore[arg-type]  # a number here
+            self.default_min_lr = float(min_lr)
             self.min_lrs = [self.default_min_lr] * n
         self.patience = patience
         self.cooldown = cooldown
@@ -550,7 +550,7 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]  # needs the metric, as in PyTorch
         """Record one epoch's metric (a number or one-element tensor) and reduce the lrs if it plateaued."""
         current = float(metrics)
         if epoch is None:

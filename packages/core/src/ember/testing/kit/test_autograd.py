@@ -101,6 +101,7 @@ def test_retain_graph_allows_second_backward(device: str) -> None:
     x = ember.tensor([0.5, 1.0], device=device, requires_grad=True)
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
+    assert x.grad is not None
     first = x.grad.numpy().copy()
     y.backward()
     _close(x.grad, 2 * first)
@@ -139,6 +140,7 @@ def test_grad_create_graph_double_backward(device: str) -> None:
     x = ember.tensor([1.0, 2.0, -1.5], device=device, requires_grad=True)
     y = (x**3).sum()
     (g,) = ember.autograd.grad(y, x, create_graph=True)
+    assert g is not None
     _close(g, 3 * x.detach().numpy() ** 2)
     assert g.requires_grad
     (gg,) = ember.autograd.grad(g.sum(), x)
@@ -151,6 +153,7 @@ def test_backward_create_graph_then_backward_of_grad(device: str) -> None:
     y = x.sin().sum()
     y.backward(create_graph=True)
     g = x.grad
+    assert g is not None
     x.grad = None
     g.sum().backward()
     _close(x.grad, -np.sin(x.detach().numpy()))
@@ -200,6 +203,39 @@ def test_custom_function_saved_tensor_modified(device: str) -> None:
     a.add_(1)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         y.sum().backward()
+
+
+class _ScaleAndCount(Function):
+    """Returns a tensor and a plain int, as a Function may."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Any) -> Any:
+        return x * 2, 3
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Any, g_count: Any) -> Any:
+        assert g_count is None  # no gradient for a non-tensor output, even with materialize_grads
+        return g * 2
+
+
+def test_custom_function_with_a_non_tensor_output(device: str) -> None:
+    """Regression: materialize_grads once tried to build zeros for the int output and raised a TypeError."""
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y, count = _ScaleAndCount.apply(x)
+    assert count == 3
+    y.sum().backward()
+    _close(x.grad, [2.0, 2.0])
+
+
+def test_retain_grad_sees_hooks_registered_after_it(device: str) -> None:
+    """retain_grad's hook runs after every other hook on the tensor, also those registered later."""
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.register_hook(lambda g: g * 2)
+    y.sum().backward()
+    _close(y.grad, [2.0, 2.0])
+    _close(x.grad, [6.0, 6.0])
 
 
 def test_no_grad_and_enable_grad(device: str) -> None:

@@ -148,5 +148,6 @@ def test_broadcast_gradient_sums_back(pair: tuple[np.ndarray, np.ndarray], devic
     for i, s in enumerate(a.shape):
         if s == 1 and expected.shape[i] != 1:
             expected = expected.sum(axis=i, keepdims=True)
+    assert x.grad is not None
     assert x.grad.shape == a.shape
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-4, atol=1e-3)

@@ -38,6 +38,8 @@ class ImageCSVDataset(VisionDataset):
     raises an error naming the CSV file and line.
     """
 
+    root: str  # required here (VisionDataset's may be None)
+
     def __init__(
         self,
         root: str | os.PathLike[str],
@@ -54,7 +56,7 @@ class ImageCSVDataset(VisionDataset):
     ) -> None:
         super().__init__(root, transform, target_transform)
         self.csv_file = os.fspath(csv_file)
-        check_dir(self.root, "ImageCSVDataset")  # type: ignore[arg-type]
+        check_dir(self.root, "ImageCSVDataset")
         self.loader = loader if loader is not None else functools.partial(pil_loader, mode=mode)
         self.image_column = image_column
         self.label_column = label_column
@@ -107,7 +109,7 @@ class ImageCSVDataset(VisionDataset):
 
     def _resolve(self, ids: list[str], lines: list[int], extension: str | None) -> list[str]:
         """Each id's image path; the folder is listed once, so 60,000 rows cost no 60,000 lookups on disk."""
-        root: str = self.root  # type: ignore[assignment]
+        root = self.root
         names = set(os.listdir(root))
         by_stem: dict[str, str] = {}
         for name in names:

@@ -30,6 +30,8 @@ class ImageFolder(VisionDataset):
     that cannot be read raises an OSError naming it and its sample index.
     """
 
+    root: str  # required here (VisionDataset's may be None)
+
     def __init__(
         self,
         root: str | os.PathLike[str],
@@ -41,12 +43,12 @@ class ImageFolder(VisionDataset):
     ) -> None:
         super().__init__(root, transform, target_transform)
         self.loader = loader
-        self.classes, self.class_to_idx = find_classes(self.root)  # type: ignore[arg-type]
+        self.classes, self.class_to_idx = find_classes(self.root)
         valid = is_valid_file or has_image_extension
         samples: list[tuple[str, int]] = []
         empty = []
         for cls in self.classes:
-            folder = os.path.join(self.root, cls)  # type: ignore[arg-type]
+            folder = os.path.join(self.root, cls)
             found = [
                 os.path.join(dirpath, name)
                 for dirpath, _, names in sorted(os.walk(folder, followlinks=True))

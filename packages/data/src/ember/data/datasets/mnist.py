@@ -18,7 +18,7 @@ from .vision import ArrayImageDataset
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]
 
 #: IDX type codes: unsigned byte, signed byte, short, int, float, double (multi-byte types are big-endian).
-_IDX_DTYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -68,6 +68,7 @@ class MNIST(ArrayImageDataset):
         ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
         ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
     ]
+    root: str  # required here (VisionDataset's may be None)
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
     _split_files = {
         True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -97,10 +98,10 @@ class MNIST(ArrayImageDataset):
 
     @property
     def raw_folder(self) -> str:
-        return os.path.join(self.root, type(self).__name__, "raw")  # type: ignore[arg-type]
+        return os.path.join(self.root, type(self).__name__, "raw")
 
     def _candidates(self, stem: str) -> list[str]:
-        return [os.path.join(folder, stem + ext) for folder in (self.raw_folder, self.root) for ext in ("", ".gz")]  # type: ignore[arg-type]
+        return [os.path.join(folder, stem + ext) for folder in (self.raw_folder, self.root) for ext in ("", ".gz")]
 
     def _find(self, stem: str) -> str:
         for path in self._candidates(stem):

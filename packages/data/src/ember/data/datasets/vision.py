@@ -36,11 +36,14 @@ class VisionDataset(Dataset[Any]):
             target = self.target_transform(target)
         return image, target
 
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__")  # as in torchvision
+
     def extra_repr(self) -> str:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}"]  # type: ignore[arg-type]
+        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}"]
         if self.root is not None:
             lines.append(f"    Root location: {self.root}")
         lines += [f"    {line}" for line in self.extra_repr().splitlines()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ember import Tensor
 
@@ -13,6 +13,11 @@ from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
+
+
+def _children(container: Module) -> dict[str, Module]:
+    """A container's `_modules`: its methods take modules only, so (unlike Module's) no entry is None."""
+    return cast("dict[str, Module]", container._modules)
 
 
 def _index(idx: int, n: int, what: str) -> int:
@@ -57,7 +62,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())  # type: ignore[arg-type]
+        return iter(_children(self).values())
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -77,8 +82,8 @@ class Sequential(Module):
         return self
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        for module in self._modules.values():
-            input = module(input)  # type: ignore[misc]  # noqa: A001
+        for module in _children(self).values():
+            input = module(input)  # noqa: A001
         return input
 
 
@@ -92,7 +97,7 @@ class ModuleList(Module):
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return ModuleList(list(self._modules.values())[idx])  # type: ignore[arg-type]
+            return ModuleList(list(_children(self).values())[idx])
         return self._modules[str(_index(idx, len(self), "ModuleList"))]
 
     def __setitem__(self, idx: int, module: Module) -> None:
@@ -109,7 +114,7 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())  # type: ignore[arg-type]
+        return iter(_children(self).values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -140,7 +145,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]  # type: ignore[return-value]
+        return _children(self)[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -161,13 +166,13 @@ class ModuleDict(Module):
         return self._modules.keys()
 
     def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()  # type: ignore[return-value]
+        return _children(self).items()
 
     def values(self) -> Iterable[Module]:
-        return self._modules.values()  # type: ignore[return-value]
+        return _children(self).values()
 
     def pop(self, key: str) -> Module:
-        return self._modules.pop(key)  # type: ignore[return-value]
+        return _children(self).pop(key)
 
     def clear(self) -> None:
         self._modules.clear()

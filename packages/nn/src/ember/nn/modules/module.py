@@ -73,10 +73,11 @@ class Module:
         sa(self, "_forward_pre_hooks", OrderedDict())
         sa(self, "_forward_hooks", OrderedDict())
 
-    forward: Callable[..., Any]
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
+    def _forward_unimplemented(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    # Declared as a Callable attribute (as in PyTorch) so that subclasses may define forward with any signature.
+    forward: Callable[..., Any] = _forward_unimplemented
 
     # -- calling ----------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -210,17 +211,19 @@ class Module:
     def get_submodule(self, target: str) -> Module:
         mod: Module = self
         for item in target.split(".") if target else []:
-            if item not in mod._modules or mod._modules[item] is None:
+            sub = mod._modules.get(item)
+            if sub is None:
                 raise AttributeError(f"{mod._get_name()} has no submodule {item!r} (looking up {target!r})")
-            mod = mod._modules[item]  # type: ignore[assignment]
+            mod = sub
         return mod
 
     def get_parameter(self, target: str) -> Parameter:
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
-        if name not in mod._parameters or mod._parameters[name] is None:
+        param = mod._parameters.get(name)
+        if param is None:
             raise AttributeError(f"{mod._get_name()} has no parameter {name!r}")
-        return mod._parameters[name]  # type: ignore[return-value]
+        return param
 
     # -- traversal ------------------------------------------------------------------
     def named_modules(
@@ -402,7 +405,7 @@ class Module:
         expected: set[str] = set()
         for prefix, m in self.named_modules(remove_duplicate=False):
             pre = prefix + "." if prefix else ""
-            local = [(n, t, True) for n, t in m._parameters.items() if t is not None]
+            local: list[tuple[str, Tensor, bool]] = [(n, t, True) for n, t in m._parameters.items() if t is not None]
             local += [
                 (n, t, False)
                 for n, t in m._buffers.items()

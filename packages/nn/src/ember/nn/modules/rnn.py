@@ -105,10 +105,12 @@ class RNNBase(Module):
                 xw = F.linear(x, w_ih, b_ih)  # all time steps at once: (L, N, G*H)
                 h = self._split_state(hx, layer * dirs + d)
                 steps = range(seq - 1, -1, -1) if d else range(seq)
-                ys: list[Tensor] = [None] * seq  # type: ignore[list-item]
+                ys: list[Tensor] = []
                 for t in steps:
                     y, h = self._cell(xw[t], h, w_hh, b_hh)
-                    ys[t] = y
+                    ys.append(y)
+                if d:
+                    ys.reverse()  # the reverse direction ran from the last step: back to time order
                 outs.append(ember.stack(ys, 0))
                 finals.append(h)
             x = outs[0] if dirs == 1 else ember.cat(outs, -1)
