@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -223,10 +224,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def _user_stacklevel() -> int:
     """The `stacklevel` that points a warning at the first caller outside ember's core package."""
-    frame = sys._getframe(2)  # the caller of the function that calls warnings.warn
+    frame: types.FrameType | None = sys._getframe(2)  # the caller of the function that calls warnings.warn
     level = 2
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
         level += 1
     return level
 

@@ -260,7 +260,9 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             self.grad_fn.register_prehook(self._output_nr, hook)
-            hooks = self.grad_fn.pre_hooks[self._output_nr]  # type: ignore[index]
+            pre_hooks = self.grad_fn.pre_hooks
+            assert pre_hooks is not None  # register_prehook made them
+            hooks = pre_hooks[self._output_nr]
         else:
             if self._hooks is None:
                 self._hooks = []

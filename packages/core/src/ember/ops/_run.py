@@ -91,7 +91,8 @@ def wrap(data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Ten
 def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
     """Attach a node for `op` to its output(s); floating outputs then require grad."""
     outs: Sequence[Tensor] = (out,) if isinstance(out, Tensor) else tuple(out)
-    node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))  # type: ignore[arg-type]
+    assert op.vjp is not None, f"{op.name} has no derivative to record"
+    node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))
     for i, o in enumerate(outs):
         if o._dtype.is_floating_point:
             o._requires_grad = True

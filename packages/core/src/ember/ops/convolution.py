@@ -229,7 +229,7 @@ def conv2d(x: Tensor, w: Tensor, stride: Pair, padding: Pair, dilation: Pair, gr
     _check_float("conv2d", x, w)
     same_device("conv2d", (x, w))
     args = (tuple(stride), tuple(padding), tuple(dilation), int(groups))
-    oh, ow = _out_hw(x.shape[2:], w.shape[2:], *args[:3])  # type: ignore[arg-type]
+    oh, ow = _out_hw(x.shape[2:], (w.shape[2], w.shape[3]), stride, padding, dilation)
     return call(CONV2D, (x, w), args, (x.shape[0], w.shape[0], oh, ow), x.dtype)
 
 

@@ -329,7 +329,9 @@ _PY = {"b": bool, "i": int, "f": float}
 
 @cache
 def _scalar_promote_for(dtype: DType, pytype: type, default: DType) -> DType:
-    return _dt._combine(dtype, default if pytype is float else _dt.scalar_dtype(pytype()))  # type: ignore[return-value]
+    out = _dt._combine(dtype, default if pytype is float else _dt.scalar_dtype(pytype()))
+    assert out is not None  # both operands have a dtype
+    return out
 
 
 def _scalar_promote(dtype: DType, pytype: type) -> DType:

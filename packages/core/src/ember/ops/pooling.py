@@ -73,10 +73,10 @@ def max_pool2d_with_indices(
     x: Tensor, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool = False
 ) -> tuple[Tensor, Tensor]:
     """Max pooling of an already-checked 4-D floating `x`: (values, flat indices)."""
-    args = (tuple(kernel_size), tuple(stride), tuple(padding), tuple(dilation), bool(ceil_mode))
     k = kernel(MAX_POOL2D, x.device)
     if k is None:
-        return _max_pool2d_impl(x, *args)  # type: ignore[arg-type]
+        return _max_pool2d_impl(x, kernel_size, stride, padding, dilation, bool(ceil_mode))
+    args = (tuple(kernel_size), tuple(stride), tuple(padding), tuple(dilation), bool(ceil_mode))
     vals, idx = k(x._data, *args)
     shape = tuple(vals.shape)
     out = wrap(vals, shape, x.dtype, x.device)
