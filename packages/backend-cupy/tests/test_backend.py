@@ -74,10 +74,22 @@ def test_the_kernel_table_covers_every_primitive_and_names_only_ops() -> None:
     assert primitives, "core declares no primitives?"
     assert sorted(primitives - set(kernels)) == []
     assert sorted(set(kernels) - set(OPS)) == []
-    # the composite overrides and in-place variants it ships
+    # the composite overrides it ships, and every in-place variant (derived from OPS, as core's generic table is)
+    inplace = tuple(name for name, op in OPS.items() if op.kind == "inplace")
     for name in ("softmax", "log_softmax", "logsumexp", "conv2d", "conv2d_input_grad", "conv2d_weight_grad",
-                 "max_pool2d", "linear", "add_", "sub_", "mul_", "div_"):  # fmt: skip
+                 "max_pool2d", "linear", *inplace):  # fmt: skip
         assert name in kernels, name
+
+
+def test_every_declared_array_api_function_resolves_on_cupy() -> None:
+    """core's generic table takes each op's kernel from CuPy by its array-API name (Op.xp), or NumPy 1's spelling."""
+    import cupy
+
+    from ember.xp_kernels import xp_function
+
+    _load_all_ops()
+    missing = sorted(f"{name} ({op.xp})" for name, op in OPS.items() if op.xp and xp_function(cupy, op.xp) is None)
+    assert not missing, f"CuPy has none of these functions, so these ops fall back to the host: {missing}"
 
 
 def test_cupys_capabilities() -> None:

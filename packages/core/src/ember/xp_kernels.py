@@ -3,6 +3,15 @@
 `kernel_table(xp)` builds the kernel table from `xp`'s NumPy-style API, for
 NumPy (`ember-backend-numpy`) and CuPy (`ember-backend-cupy`) alike, so the two
 backends share one implementation of each contract in docs/primitives.md.
+
+Most elementwise kernels are not written here at all: an op that names its
+array-API function (`Op.xp`, e.g. ``"log1p"``) gets that function of `xp`
+(`elementwise_kernels`), and its in-place variant (``add_``) gets the same
+function with ``out=`` (`inplace_kernels`). A new such op needs no line here.
+The rest are hand-written below, one section per family, keyed by op name in
+`kernel_table`; each is a module-level function that takes the array module
+(and, where it matters, its `Caps`) as its first arguments.
+
 Where NumPy and CuPy differ, the code branches on a capability (`Caps`), never
 on copies of functions:
 
@@ -20,18 +29,26 @@ NumPy API), NumPy's host fast paths, CuPy's fused and raw CUDA kernels.
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy
 
 from .dtypes import DType
 from .random import philox4x32
 
-__all__ = ["Caps", "Kernel", "caps_of", "kernel_table", "conv_out"]
+if TYPE_CHECKING:
+    from .dispatch import Op
+
+__all__ = [
+    "Caps", "Kernel", "caps_of", "kernel_table", "conv_out", "array_out",
+    "xp_function", "elementwise_kernels", "inplace_kernels", "scalar_result_ops",
+]  # fmt: skip
 
 Kernel = Callable[..., Any]
 
@@ -85,6 +102,284 @@ def conv_out(hw: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, in
     )
 
 
+def array_out(fn: Kernel, ndarray: type, asarray: Callable[[Any], Any]) -> Kernel:
+    """NumPy turns 0-d results into scalars; Ember's kernels return arrays (writable, viewable)."""
+
+    def kernel(*args: Any) -> Any:
+        out = fn(*args)
+        return out if type(out) is ndarray else asarray(out)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
+
+
+def _bind(fn: Callable[..., Any], *first: Any) -> Kernel:
+    """`fn` with its leading arguments (the array module, its Caps, ...) bound: a kernel."""
+    kernel = functools.partial(fn, *first)
+    kernel.__name__ = fn.__name__  # type: ignore[attr-defined]
+    return kernel
+
+
+def _quiet(caps: Caps) -> Any:
+    """A context that silences the module's floating-point warnings (where it has any)."""
+    return caps.errstate(all="ignore") if caps.errstate is not None else contextlib.nullcontext()
+
+
+# --------------------------------------------------------------------------- derived from OPS
+
+#: Array-API names that NumPy 1 and CuPy spell differently (NumPy 2 has both): a rule of the
+#: standard's naming, not a list of Ember ops. The inverse trigonometric and hyperbolic functions
+#: (acos, asinh, atan2, ...) follow the rule in `xp_function` instead: "a..." is "arc...".
+_NUMPY1_SPELLING = {
+    "pow": "power",
+    "bitwise_invert": "invert",
+    "bitwise_left_shift": "left_shift",
+    "bitwise_right_shift": "right_shift",
+    "concat": "concatenate",
+    "permute_dims": "transpose",
+}
+_INVERSE_TRIG = re.compile(r"^a(?=(?:sin|cos|tan)h?2?$)")
+
+
+def xp_function(xp: Any, name: str) -> Callable[..., Any] | None:
+    """`xp`'s function `name` (an array-API name), or its NumPy 1 / CuPy spelling; None when it has neither."""
+    fn = getattr(xp, name, None)
+    if fn is None:
+        old = _NUMPY1_SPELLING.get(name) or _INVERSE_TRIG.sub("arc", name, count=1)
+        if old != name:
+            fn = getattr(xp, old, None)
+    return fn
+
+
+def _ops() -> dict[str, Op]:
+    from .dispatch import OPS, _load_all_ops
+
+    _load_all_ops()  # the op declarations (ember.ops), before anything is derived from them
+    return OPS
+
+
+def elementwise_kernels(xp: Any, wrap: Callable[[Op, Callable[..., Any]], Kernel] | None = None) -> dict[str, Kernel]:
+    """A kernel for every op that names its array-API function (`Op.xp`): that function of `xp`.
+
+    `wrap(op, fn)`, when given, makes the kernel out of the function (e.g. where the module's
+    functions want arrays, not Python scalars). An op whose function `xp` lacks is left out
+    (it falls back to the host, and the conformance kit names it).
+    """
+    table: dict[str, Kernel] = {}
+    for name, op in _ops().items():
+        fn = xp_function(xp, op.xp) if op.xp is not None else None
+        if fn is not None:
+            table[name] = fn if wrap is None else wrap(op, fn)
+    return table
+
+
+def _inplace(ufunc: Callable[..., Any], name: str) -> Kernel:
+    def kernel(x: Any, y: Any) -> None:
+        ufunc(x, y, out=x)
+
+    kernel.__name__ = name
+    return kernel
+
+
+def inplace_kernels(xp: Any) -> dict[str, Kernel]:
+    """``x op= y`` for every in-place variant (kind "inplace", named ``<op>_``) whose op names its
+    array-API function: ``fn(x, y, out=x)`` (NumPy's and CuPy's ufuncs take ``out=``)."""
+    ops = _ops()
+    table: dict[str, Kernel] = {}
+    for name, op in ops.items():
+        base = ops.get(name.removesuffix("_")) if op.kind == "inplace" else None
+        fn = xp_function(xp, base.xp) if base is not None and base.xp is not None else None
+        if fn is not None:
+            table[name] = _inplace(fn, name)
+    return table
+
+
+def scalar_result_ops() -> frozenset[str]:
+    """The primitives whose NumPy kernels may return a NumPy scalar for a 0-d result: every
+    elementwise op with a dtype rule (ufuncs, and the kernels written with them; `where` returns
+    arrays) and the linalg primitives (matmul, a ufunc: 1-D @ 1-D is 0-d)."""
+    return frozenset(
+        name for name, op in _ops().items()
+        if op.kind == "primitive" and (op.rule is not None or op.family == "linalg")
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def full(xp: Any, shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> Any:
+    out = xp.empty(shape, dtype=dtype.numpy)
+    out.fill(value)
+    return out
+
+
+def arange(xp: Any, start: Any, end: Any, step: Any, dtype: DType, index: int) -> Any:
+    return xp.arange(start, end, step).astype(dtype.numpy, copy=False)
+
+
+def astype(caps: Caps, x: Any, dtype: DType) -> Any:
+    with _quiet(caps):
+        return x.astype(dtype.numpy)
+
+
+def copy(xp: Any, x: Any) -> Any:
+    return xp.array(x, order="C", copy=True)
+
+
+def copy_(xp: Any, dst: Any, src: Any) -> None:
+    xp.copyto(dst, src, casting="unsafe")
+
+
+# --------------------------------------------------------------------------- elementwise (hand-written)
+# The ops with no single array-API function that meets the contract; the others come from OPS.
+
+
+def sigmoid(xp: Any, x: Any) -> Any:
+    # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
+    out = xp.tanh(x * 0.5)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def relu(xp: Any, x: Any) -> Any:
+    return xp.maximum(x, 0) if x.dtype != numpy.bool_ else x.copy()
+
+
+def rsqrt(xp: Any, x: Any) -> Any:
+    return xp.reciprocal(xp.sqrt(x))
+
+
+def sign(xp: Any, x: Any) -> Any:
+    return xp.sign(x) if x.dtype != numpy.bool_ else x.copy()
+
+
+def abs_(xp: Any, x: Any) -> Any:
+    return xp.abs(x) if x.dtype != numpy.bool_ else x.copy()
+
+
+def _same_if_int(fn: Kernel) -> Kernel:
+    """floor, ceil, round: integers (and bools) come back unchanged, in their own dtype."""
+
+    def kernel(x: Any) -> Any:
+        return x.copy() if x.dtype.kind in "biu" else fn(x)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def where(xp: Any, cond: Any, a: Any, b: Any) -> Any:
+    out = xp.where(cond, a, b)
+    ndarray = xp.ndarray
+    dt = a.dtype if isinstance(a, ndarray) else (b.dtype if isinstance(b, ndarray) else None)
+    return out.astype(dt, copy=False) if dt is not None else out
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+def _reduction(xp: Any, caps: Caps, ufunc: Any, fn: Kernel) -> Kernel:
+    """sum, prod, amax, ...: `ufunc.reduce` on NumPy (positional arguments: the cheapest call), `fn` elsewhere."""
+    ndarray = xp.ndarray
+    if caps.scalar_results:
+        red = ufunc.reduce
+
+        def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+            if keepdim or len(axes) < x.ndim:
+                out = red(x, axes, None, None, keepdim)
+            else:  # a full reduction: keepdims then reshape gives a 0-d array, not a NumPy scalar
+                out = red(x, axes, None, None, True).reshape(())
+            return out if type(out) is ndarray else xp.asarray(out, dtype=x.dtype)
+    else:
+
+        def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+            if not axes:  # the identity of shape, in new memory
+                return x.copy()
+            return fn(x, axis=axes, keepdims=keepdim)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def _arg_reduction(xp: Any, fn: Kernel) -> Kernel:
+    """argmax, argmin: int64 indices."""
+
+    def kernel(x: Any, axis: int | None, keepdim: bool) -> Any:
+        return xp.asarray(fn(x, axis=axis, keepdims=keepdim), dtype=xp.int64)
+
+    kernel.__name__ = fn.__name__
+    return kernel
+
+
+def cumsum(xp: Any, x: Any, axis: int) -> Any:
+    return xp.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+def logsumexp(xp: Any, caps: Caps, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+    with _quiet(caps):
+        m = xp.max(x, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+    return out if keepdim else xp.squeeze(out, axis=axes)
+
+
+# --------------------------------------------------------------------------- activation
+
+
+def softmax(xp: Any, x: Any, axis: int) -> Any:
+    e = x - x.max(axis=axis, keepdims=True)
+    xp.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
+    m = x.max(axis=axis, keepdims=True)
+    with _quiet(caps):
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = x - m
+        return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+
+
+# --------------------------------------------------------------------------- movement
+
+
+def view(x: Any, shape: tuple[int, ...]) -> Any:
+    out = x.reshape(shape)
+    base = x if x.base is None else x.base
+    if out.base is not base and out.size:  # the module had to copy: not a view of x
+        raise ValueError(f"cannot view an array of shape {x.shape} and strides {x.strides} as shape {shape}")
+    return out
+
+
+def expand(xp: Any, caps: Caps, x: Any, shape: tuple[int, ...]) -> Any:
+    # A zero-stride view, built directly (broadcast_to costs several times more). Core refuses
+    # in-place writes into expanded tensors, so the view need not be marked read-only.
+    if x.flags.c_contiguous:
+        if x.ndim == 0:
+            strides: tuple[int, ...] = (0,) * len(shape)
+        else:
+            lead = len(shape) - x.ndim
+            strides = (0,) * lead + tuple(
+                0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides)
+            )
+        if caps.buffer_is_array:
+            return xp.ndarray(shape, x.dtype, x, 0, strides)
+        return xp.ndarray(shape, x.dtype, x.data, strides)
+    return xp.broadcast_to(x, shape)
+
+
+def cat(xp: Any, xs: list[Any], axis: int) -> Any:
+    return xp.concatenate(xs, axis=axis)
+
+
+def flip(xp: Any, x: Any, axes: tuple[int, ...]) -> Any:
+    return xp.flip(x, axes).copy()
+
+
+# --------------------------------------------------------------------------- indexing
+
+
 def _key_dims(ndim: int, key: tuple[Any, ...]) -> Iterator[tuple[int, Any]]:
     """(dimension, item) for each item of an indexing key that consumes a dimension."""
     consuming = sum(1 for k in key if k is not None and k is not Ellipsis)
@@ -99,10 +394,198 @@ def _key_dims(ndim: int, key: tuple[Any, ...]) -> Iterator[tuple[int, Any]]:
         d += 1
 
 
+def _check_key(xp: Any, op: str, x: Any, key: tuple[Any, ...]) -> None:
+    """Raise IndexError as NumPy would, for a module whose indexing wraps silently."""
+    for d, k in _key_dims(x.ndim, key):
+        n = x.shape[d] if d < x.ndim else 0
+        if isinstance(k, xp.ndarray):
+            if k.dtype.kind in "iu" and k.size and bool(((k < -n) | (k >= n)).any()):
+                raise IndexError(f"{op}: index out of range for dimension {d} with size {n}")
+        elif isinstance(k, (int, numpy.integer)) and not -n <= int(k) < n:
+            raise IndexError(f"{op}: index {int(k)} is out of range for dimension {d} with size {n}")
+
+
+def _check_axis_index(op: str, x: Any, axis: int, idx: Any) -> None:
+    n = x.shape[axis]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"{op}: index out of range for dimension {axis} with size {n} (indices must be in [0, {n}))")
+
+
+def slice_(xp: Any, x: Any, key: tuple[Any, ...]) -> Any:
+    out = x[key]
+    return out if isinstance(out, xp.ndarray) else x[key + (Ellipsis,)]
+
+
+def index(xp: Any, caps: Caps, x: Any, key: tuple[Any, ...]) -> Any:
+    if not caps.checks_bounds:
+        _check_key(xp, "index", x, key)
+    return xp.array(x[key], copy=True)
+
+
+def index_put(xp: Any, caps: Caps, add_at: Kernel, x: Any, key: tuple[Any, ...], values: Any, accumulate: bool) -> Any:
+    if not caps.checks_bounds:
+        _check_key(xp, "index_put", x, key)
+    out = x.copy()
+    if accumulate:
+        add_at(out, key, values)
+    else:
+        out[key] = values
+    return out
+
+
+def gather(xp: Any, x: Any, axis: int, index: Any) -> Any:
+    _check_axis_index("gather", x, axis, index)
+    return xp.take_along_axis(x, index, axis=axis)
+
+
+def _scatter_key(xp: Any, x: Any, axis: int, index: Any) -> tuple[Any, ...]:
+    _check_axis_index("scatter", x, axis, index)
+    nd = index.ndim
+    return tuple(
+        index if d == axis else xp.arange(s).reshape((s,) + (1,) * (nd - d - 1)) for d, s in enumerate(index.shape)
+    )
+
+
+def scatter(xp: Any, x: Any, axis: int, index: Any, src: Any) -> Any:
+    out = x.copy()
+    out[_scatter_key(xp, x, axis, index)] = src
+    return out
+
+
+def scatter_add(xp: Any, add_at: Kernel, x: Any, axis: int, index: Any, src: Any) -> Any:
+    out = x.copy()
+    add_at(out, _scatter_key(xp, x, axis, index), src)
+    return out
+
+
+def nonzero(xp: Any, x: Any) -> Any:
+    return xp.argwhere(x).astype(xp.int64, copy=False)
+
+
+# --------------------------------------------------------------------------- linalg, sorting, random
+
+
+def linear(xp: Any, x: Any, w: Any, b: Any = None) -> Any:
+    out = xp.matmul(x, w.T)  # BLAS reads the transpose in place
+    if b is not None:
+        out += b
+    return out
+
+
+def argsort(xp: Any, caps: Caps, x: Any, axis: int, descending: bool) -> Any:
+    kind = "stable" if caps.scalar_results else None  # CuPy's sort is always stable and takes no kind
+    if not descending:
+        return xp.argsort(x, axis=axis, kind=kind).astype(xp.int64, copy=False)
+    # stable descending: sort the reversed array ascending, then map indices back
+    # (nan sorts last, so reading backwards puts it first: nan counts as the largest)
+    n = x.shape[axis]
+    idx = xp.argsort(xp.flip(x, axis), axis=axis, kind=kind)
+    return xp.flip(n - 1 - idx, axis).astype(xp.int64, copy=False)
+
+
+def random_bits(xp: Any, seed: int, offset: int, n: int, index: int) -> Any:
+    return philox4x32(seed, offset, n, xp=xp)
+
+
+# --------------------------------------------------------------------------- convolution and pooling
+
+
+def _windows(xp: Any, caps: Caps, xpad: Any, kernel: tuple[int, int], stride: tuple[int, int],
+             dilation: tuple[int, int], out_hw: tuple[int, int]) -> Any:  # fmt: skip
+    """A (N, C, kh, kw, OH, OW) view of the sliding windows of the padded `xpad` (read-only where possible)."""
+    sn, sc, sh, sw = xpad.strides
+    shape = (xpad.shape[0], xpad.shape[1], kernel[0], kernel[1], out_hw[0], out_hw[1])
+    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
+    ro = {"writeable": False} if caps.strided_writeable_arg else {}
+    return xp.lib.stride_tricks.as_strided(xpad, shape, strides, **ro)
+
+
+def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
+    if not (padding[0] or padding[1] or extra[0] or extra[1]):
+        return x
+    widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
+    return xp.pad(x, widths, constant_values=value)
+
+
+def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
+    """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L)."""
+    n = x.shape[0]
+    o, cg, kh, kw = w.shape
+    oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
+    win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
+    cols = win.reshape(n, groups, cg * kh * kw, oh * ow)
+    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+    return out.reshape(n, o, oh, ow)
+
+
+def conv2d_input_grad(xp: Any, g: Any, w: Any, input_hw: Any, stride: Any, padding: Any, dilation: Any,
+                      groups: int) -> Any:  # fmt: skip
+    """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input."""
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    h, wd = input_hw
+    wm = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
+    cols = xp.matmul(wm, g.reshape(n, groups, o // groups, oh * ow)).reshape(n, groups * cg, kh, kw, oh, ow)
+    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+    out = xp.zeros((n, groups * cg, hp, wp), dtype=g.dtype)
+    for i in range(kh):
+        r = i * dilation[0]
+        for j in range(kw):
+            q = j * dilation[1]
+            out[:, :, r : r + stride[0] * (oh - 1) + 1 : stride[0], q : q + stride[1] * (ow - 1) + 1 : stride[1]] += (
+                cols[:, :, i, j]
+            )
+    if padding[0] or padding[1]:
+        out = xp.ascontiguousarray(out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd])
+    return out
+
+
+def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stride: Any, padding: Any,
+                       dilation: Any, groups: int) -> Any:  # fmt: skip
+    """sum over n and output positions of g times the windows of x: one tensordot (GEMM) per group."""
+    c = x.shape[1]
+    o, oh, ow = g.shape[1:]
+    win = _windows(xp, caps, _pad2(xp, x, padding), tuple(kernel_hw), stride, dilation, (oh, ow))
+    if groups == 1:
+        return xp.tensordot(g, win, axes=([0, 2, 3], [0, 4, 5]))
+    cg, og = c // groups, o // groups
+    parts = [
+        xp.tensordot(g[:, k * og : (k + 1) * og], win[:, k * cg : (k + 1) * cg], axes=([0, 2, 3], [0, 4, 5]))
+        for k in range(groups)
+    ]
+    return xp.concatenate(parts, axis=0)
+
+
+def max_pool2d(xp: Any, caps: Caps, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               ceil_mode: bool) -> tuple[Any, Any]:  # fmt: skip
+    n, c, h, w = x.shape
+    kh, kw = kernel_size
+    oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation, ceil_mode)
+    extra = (
+        max(0, (oh - 1) * stride[0] + dilation[0] * (kh - 1) + 1 - h - 2 * padding[0]),
+        max(0, (ow - 1) * stride[1] + dilation[1] * (kw - 1) + 1 - w - 2 * padding[1]),
+    )
+    xpad = _pad2(xp, x, padding, extra, float("-inf"))
+    win = (
+        _windows(xp, caps, xpad, (kh, kw), stride, dilation, (oh, ow))
+        .transpose(0, 1, 4, 5, 2, 3)
+        .reshape(n, c, oh, ow, kh * kw)
+    )
+    arg = win.argmax(-1)
+    vals = xp.take_along_axis(win, arg[..., None], -1)[..., 0]
+    ki, kj = xp.divmod(arg, kw)
+    row = (xp.arange(oh) * stride[0] - padding[0])[:, None] + ki * dilation[0]
+    col = (xp.arange(ow) * stride[1] - padding[1])[None, :] + kj * dilation[1]
+    return vals, (row * w + col).astype(xp.int64, copy=False)
+
+
+# --------------------------------------------------------------------------- the table
+
+
 def kernel_table(
     xp: ModuleType, *, add_at: Callable[[Any, Any, Any], None] | None = None, caps: Caps | None = None
 ) -> dict[str, Kernel]:
-    """Every primitive (and the composites this generic code does well) as kernels on `xp`'s arrays.
+    """Every primitive but `erf` (and the composites this generic code does well) as kernels on `xp`'s arrays.
 
     `xp` is `numpy` or a module with NumPy's API (CuPy). `add_at(out, key, values)`
     replaces `xp.add.at` (unbuffered `out[key] += values`) where the module's own
@@ -110,382 +593,40 @@ def kernel_table(
     module's code paths on NumPy).
     """
     caps = caps or caps_of(xp)
-    ndarray = xp.ndarray
     add_at = add_at or xp.add.at
-    errstate = caps.errstate
-
-    def quiet() -> Any:
-        return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
-
-    # -- creation ---------------------------------------------------------------
-    def full(shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> Any:
-        out = xp.empty(shape, dtype=dtype.numpy)
-        out.fill(value)
-        return out
-
-    def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> Any:
-        return xp.arange(start, end, step).astype(dtype.numpy, copy=False)
-
-    def astype(x: Any, dtype: DType) -> Any:
-        with quiet():
-            return x.astype(dtype.numpy)
-
-    def copy(x: Any) -> Any:
-        return xp.array(x, order="C", copy=True)
-
-    def copy_(dst: Any, src: Any) -> None:
-        xp.copyto(dst, src, casting="unsafe")
-
-    # -- elementwise --------------------------------------------------------------
-    def sigmoid(x: Any) -> Any:
-        # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
-        out = xp.tanh(x * 0.5)
-        out *= 0.5
-        out += 0.5
-        return out
-
-    def relu(x: Any) -> Any:
-        return xp.maximum(x, 0) if x.dtype != numpy.bool_ else x.copy()
-
-    def rsqrt(x: Any) -> Any:
-        return xp.reciprocal(xp.sqrt(x))
-
-    def same_if_int(fn: Kernel) -> Kernel:
-        def kernel(x: Any) -> Any:
-            return x.copy() if x.dtype.kind in "biu" else fn(x)
-
-        kernel.__name__ = fn.__name__
-        return kernel
-
-    def sign(x: Any) -> Any:
-        return xp.sign(x) if x.dtype != numpy.bool_ else x.copy()
-
-    def abs_(x: Any) -> Any:
-        return xp.abs(x) if x.dtype != numpy.bool_ else x.copy()
-
-    def where(cond: Any, a: Any, b: Any) -> Any:
-        out = xp.where(cond, a, b)
-        dt = a.dtype if isinstance(a, ndarray) else (b.dtype if isinstance(b, ndarray) else None)
-        return out.astype(dt, copy=False) if dt is not None else out
-
-    # -- reductions ---------------------------------------------------------------
-    def reduce(ufunc: Any, fn: Kernel) -> Kernel:
-        if caps.scalar_results:  # NumPy: ufunc.reduce with positional arguments is the cheapest call
-            red = ufunc.reduce
-
-            def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
-                if keepdim or len(axes) < x.ndim:
-                    out = red(x, axes, None, None, keepdim)
-                else:  # a full reduction: keepdims then reshape gives a 0-d array, not a NumPy scalar
-                    out = red(x, axes, None, None, True).reshape(())
-                return out if type(out) is ndarray else xp.asarray(out, dtype=x.dtype)
-        else:
-
-            def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
-                if not axes:  # the identity of shape, in new memory
-                    return x.copy()
-                return fn(x, axis=axes, keepdims=keepdim)
-
-        kernel.__name__ = fn.__name__
-        return kernel
-
-    def argext(fn: Kernel) -> Kernel:
-        def kernel(x: Any, axis: int | None, keepdim: bool) -> Any:
-            out = fn(x, axis=axis, keepdims=keepdim)
-            return xp.asarray(out, dtype=xp.int64)
-
-        kernel.__name__ = fn.__name__
-        return kernel
-
-    def cumsum(x: Any, axis: int) -> Any:
-        return xp.cumsum(x, axis=axis, dtype=x.dtype)
-
-    def logsumexp(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
-        with quiet():
-            m = xp.max(x, axis=axes, keepdims=True)
-            m = xp.where(xp.isfinite(m), m, 0)
-            out = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
-        return out if keepdim else xp.squeeze(out, axis=axes)
-
-    def softmax(x: Any, axis: int) -> Any:
-        e = x - x.max(axis=axis, keepdims=True)
-        xp.exp(e, out=e)
-        e /= e.sum(axis=axis, keepdims=True)
-        return e
-
-    def log_softmax(x: Any, axis: int) -> Any:
-        m = x.max(axis=axis, keepdims=True)
-        with quiet():
-            m = xp.where(xp.isfinite(m), m, 0)
-            s = x - m
-            return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
-
-    # -- movement -----------------------------------------------------------------
-    def view(x: Any, shape: tuple[int, ...]) -> Any:
-        out = x.reshape(shape)
-        base = x if x.base is None else x.base
-        if out.base is not base and out.size:  # the module had to copy: not a view of x
-            raise ValueError(f"cannot view an array of shape {x.shape} and strides {x.strides} as shape {shape}")
-        return out
-
-    buffer_is_array = caps.buffer_is_array
-
-    def expand(x: Any, shape: tuple[int, ...]) -> Any:
-        # A zero-stride view, built directly (broadcast_to costs several times more). Core refuses
-        # in-place writes into expanded tensors, so the view need not be marked read-only.
-        if x.flags.c_contiguous:
-            if x.ndim == 0:
-                strides: tuple[int, ...] = (0,) * len(shape)
-            else:
-                lead = len(shape) - x.ndim
-                strides = (0,) * lead + tuple(
-                    0 if o == 1 and n != 1 else st for o, n, st in zip(x.shape, shape[lead:], x.strides)
-                )
-            if buffer_is_array:
-                return ndarray(shape, x.dtype, x, 0, strides)
-            return ndarray(shape, x.dtype, x.data, strides)
-        return xp.broadcast_to(x, shape)
-
-    def cat(xs: list[Any], axis: int) -> Any:
-        return xp.concatenate(xs, axis=axis)
-
-    def flip(x: Any, axes: tuple[int, ...]) -> Any:
-        return xp.flip(x, axes).copy()
-
-    # -- indexing -----------------------------------------------------------------
-    def slice_(x: Any, key: tuple[Any, ...]) -> Any:
-        out = x[key]
-        return out if isinstance(out, ndarray) else x[key + (Ellipsis,)]
-
-    def check_key(op: str, x: Any, key: tuple[Any, ...]) -> None:
-        """Raise IndexError as NumPy would, for a module whose indexing wraps silently."""
-        for d, k in _key_dims(x.ndim, key):
-            n = x.shape[d] if d < x.ndim else 0
-            if isinstance(k, ndarray):
-                if k.dtype.kind in "iu" and k.size and bool(((k < -n) | (k >= n)).any()):
-                    raise IndexError(f"{op}: index out of range for dimension {d} with size {n}")
-            elif isinstance(k, (int, numpy.integer)) and not -n <= int(k) < n:
-                raise IndexError(f"{op}: index {int(k)} is out of range for dimension {d} with size {n}")
-
-    def index(x: Any, key: tuple[Any, ...]) -> Any:
-        if not caps.checks_bounds:
-            check_key("index", x, key)
-        return xp.array(x[key], copy=True)
-
-    def index_put(x: Any, key: tuple[Any, ...], values: Any, accumulate: bool) -> Any:
-        if not caps.checks_bounds:
-            check_key("index_put", x, key)
-        out = x.copy()
-        if accumulate:
-            add_at(out, key, values)
-        else:
-            out[key] = values
-        return out
-
-    def check_axis_index(op: str, x: Any, axis: int, idx: Any) -> None:
-        n = x.shape[axis]
-        if idx.size and (idx.min() < 0 or idx.max() >= n):
-            raise IndexError(
-                f"{op}: index out of range for dimension {axis} with size {n} (indices must be in [0, {n}))"
-            )
-
-    def gather(x: Any, axis: int, index: Any) -> Any:
-        check_axis_index("gather", x, axis, index)
-        return xp.take_along_axis(x, index, axis=axis)
-
-    def scatter_key(x: Any, axis: int, index: Any) -> tuple[Any, ...]:
-        check_axis_index("scatter", x, axis, index)
-        nd = index.ndim
-        return tuple(
-            index if d == axis else xp.arange(s).reshape((s,) + (1,) * (nd - d - 1)) for d, s in enumerate(index.shape)
-        )
-
-    def scatter(x: Any, axis: int, index: Any, src: Any) -> Any:
-        out = x.copy()
-        out[scatter_key(x, axis, index)] = src
-        return out
-
-    def scatter_add(x: Any, axis: int, index: Any, src: Any) -> Any:
-        out = x.copy()
-        add_at(out, scatter_key(x, axis, index), src)
-        return out
-
-    def nonzero(x: Any) -> Any:
-        return xp.argwhere(x).astype(xp.int64, copy=False)
-
-    # -- linalg, sorting, random ----------------------------------------------------
-    def matmul(a: Any, b: Any) -> Any:
-        return xp.matmul(a, b)
-
-    argsort_kind = "stable" if caps.scalar_results else None  # CuPy's sort is always stable and takes no kind
-
-    def argsort(x: Any, axis: int, descending: bool) -> Any:
-        if not descending:
-            return xp.argsort(x, axis=axis, kind=argsort_kind).astype(xp.int64, copy=False)
-        # stable descending: sort the reversed array ascending, then map indices back
-        n = x.shape[axis]
-        # (nan sorts last, so reading backwards puts it first: nan counts as the largest)
-        idx = xp.argsort(xp.flip(x, axis), axis=axis, kind=argsort_kind)
-        return xp.flip(n - 1 - idx, axis).astype(xp.int64, copy=False)
-
-    def random_bits(seed: int, offset: int, n: int, index: int) -> Any:
-        return philox4x32(seed, offset, n, xp=xp)
-
-    # -- convolution and pooling (composite overrides) ------------------------------
-    as_strided = xp.lib.stride_tricks.as_strided
-    ro = {"writeable": False} if caps.strided_writeable_arg else {}
-
-    def windows(xpad: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-                out_hw: tuple[int, int]) -> Any:  # fmt: skip
-        """A (N, C, kh, kw, OH, OW) view of the sliding windows of the padded `xpad` (read-only where possible)."""
-        sn, sc, sh, sw = xpad.strides
-        shape = (xpad.shape[0], xpad.shape[1], kernel[0], kernel[1], out_hw[0], out_hw[1])
-        strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
-        return as_strided(xpad, shape, strides, **ro)
-
-    def pad2(x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
-        if not (padding[0] or padding[1] or extra[0] or extra[1]):
-            return x
-        widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
-        return xp.pad(x, widths, constant_values=value)
-
-    def conv2d(x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
-        """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L)."""
-        n = x.shape[0]
-        o, cg, kh, kw = w.shape
-        oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
-        cols = windows(pad2(x, padding), (kh, kw), stride, dilation, (oh, ow)).reshape(n, groups, cg * kh * kw, oh * ow)
-        out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
-        return out.reshape(n, o, oh, ow)
-
-    def conv2d_input_grad(g: Any, w: Any, input_hw: Any, stride: Any, padding: Any, dilation: Any,
-                          groups: int) -> Any:  # fmt: skip
-        """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input."""
-        n, o, oh, ow = g.shape
-        _, cg, kh, kw = w.shape
-        h, wd = input_hw
-        wm = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
-        cols = xp.matmul(wm, g.reshape(n, groups, o // groups, oh * ow)).reshape(n, groups * cg, kh, kw, oh, ow)
-        hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
-        out = xp.zeros((n, groups * cg, hp, wp), dtype=g.dtype)
-        for i in range(kh):
-            r = i * dilation[0]
-            for j in range(kw):
-                q = j * dilation[1]
-                out[
-                    :, :, r : r + stride[0] * (oh - 1) + 1 : stride[0], q : q + stride[1] * (ow - 1) + 1 : stride[1]
-                ] += cols[:, :, i, j]
-        if padding[0] or padding[1]:
-            out = xp.ascontiguousarray(out[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd])
-        return out
-
-    def conv2d_weight_grad(x: Any, g: Any, kernel_hw: Any, stride: Any, padding: Any, dilation: Any,
-                           groups: int) -> Any:  # fmt: skip
-        """sum over n and output positions of g times the windows of x: one tensordot (GEMM) per group."""
-        c = x.shape[1]
-        o, oh, ow = g.shape[1:]
-        win = windows(pad2(x, padding), tuple(kernel_hw), stride, dilation, (oh, ow))
-        if groups == 1:
-            return xp.tensordot(g, win, axes=([0, 2, 3], [0, 4, 5]))
-        cg, og = c // groups, o // groups
-        parts = [
-            xp.tensordot(g[:, k * og : (k + 1) * og], win[:, k * cg : (k + 1) * cg], axes=([0, 2, 3], [0, 4, 5]))
-            for k in range(groups)
-        ]
-        return xp.concatenate(parts, axis=0)
-
-    def max_pool2d(x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
-                   ceil_mode: bool) -> tuple[Any, Any]:  # fmt: skip
-        n, c, h, w = x.shape
-        kh, kw = kernel_size
-        oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation, ceil_mode)
-        extra = (
-            max(0, (oh - 1) * stride[0] + dilation[0] * (kh - 1) + 1 - h - 2 * padding[0]),
-            max(0, (ow - 1) * stride[1] + dilation[1] * (kw - 1) + 1 - w - 2 * padding[1]),
-        )
-        xpad = pad2(x, padding, extra, float("-inf"))
-        win = (
-            windows(xpad, (kh, kw), stride, dilation, (oh, ow))
-            .transpose(0, 1, 4, 5, 2, 3)
-            .reshape(n, c, oh, ow, kh * kw)
-        )
-        arg = win.argmax(-1)
-        vals = xp.take_along_axis(win, arg[..., None], -1)[..., 0]
-        ki, kj = xp.divmod(arg, kw)
-        row = (xp.arange(oh) * stride[0] - padding[0])[:, None] + ki * dilation[0]
-        col = (xp.arange(ow) * stride[1] - padding[1])[None, :] + kj * dilation[1]
-        return vals, (row * w + col).astype(xp.int64, copy=False)
-
-    def linear(x: Any, w: Any, b: Any = None) -> Any:
-        out = xp.matmul(x, w.T)  # BLAS reads the transpose in place
-        if b is not None:
-            out += b
-        return out
-
-    table: dict[str, Kernel] = {
+    table: dict[str, Kernel] = elementwise_kernels(xp)  # every op with an array-API function (Op.xp)
+    table.update({
         # creation
-        "full": full, "arange": arange, "astype": astype, "copy": copy, "copy_": copy_,
-        # elementwise unary
-        "neg": xp.negative, "abs": abs_, "exp": xp.exp, "log": xp.log,
-        "log1p": xp.log1p, "expm1": xp.expm1, "sqrt": xp.sqrt,
-        "rsqrt": rsqrt, "sin": xp.sin, "cos": xp.cos, "tanh": xp.tanh,
-        "sigmoid": sigmoid, "relu": relu,
-        "floor": same_if_int(xp.floor), "ceil": same_if_int(xp.ceil),
-        "round": same_if_int(xp.round), "sign": sign, "reciprocal": xp.reciprocal,
-        "logical_not": xp.logical_not, "isnan": xp.isnan, "isfinite": xp.isfinite,
-        # elementwise binary
-        "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.true_divide, "floor_divide": xp.floor_divide,
-        "remainder": xp.remainder, "pow": xp.power, "maximum": xp.maximum, "minimum": xp.minimum,
-        "eq": xp.equal, "ne": xp.not_equal, "lt": xp.less, "le": xp.less_equal,
-        "gt": xp.greater, "ge": xp.greater_equal,
-        "logical_and": xp.logical_and, "logical_or": xp.logical_or, "logical_xor": xp.logical_xor,
-        "where": where,
+        "full": _bind(full, xp), "arange": _bind(arange, xp), "astype": _bind(astype, caps),
+        "copy": _bind(copy, xp), "copy_": _bind(copy_, xp),
+        # elementwise, hand-written
+        "abs": _bind(abs_, xp), "rsqrt": _bind(rsqrt, xp), "sigmoid": _bind(sigmoid, xp), "relu": _bind(relu, xp),
+        "floor": _same_if_int(xp.floor), "ceil": _same_if_int(xp.ceil), "round": _same_if_int(xp.round),
+        "sign": _bind(sign, xp), "where": _bind(where, xp),
         # reductions
-        "sum": reduce(xp.add, xp.sum), "prod": reduce(xp.multiply, xp.prod),
-        "amax": reduce(xp.maximum, xp.max), "amin": reduce(xp.minimum, xp.min),
-        "all": reduce(xp.logical_and, xp.all), "any": reduce(xp.logical_or, xp.any),
-        "argmax": argext(xp.argmax), "argmin": argext(xp.argmin), "cumsum": cumsum,
+        "sum": _reduction(xp, caps, xp.add, xp.sum), "prod": _reduction(xp, caps, xp.multiply, xp.prod),
+        "amax": _reduction(xp, caps, xp.maximum, xp.max), "amin": _reduction(xp, caps, xp.minimum, xp.min),
+        "all": _reduction(xp, caps, xp.logical_and, xp.all), "any": _reduction(xp, caps, xp.logical_or, xp.any),
+        "argmax": _arg_reduction(xp, xp.argmax), "argmin": _arg_reduction(xp, xp.argmin),
+        "cumsum": _bind(cumsum, xp), "logsumexp": _bind(logsumexp, xp, caps),
+        # activation (composite overrides)
+        "softmax": _bind(softmax, xp), "log_softmax": _bind(log_softmax, xp, caps),
         # movement
-        "view": view, "permute": xp.transpose, "expand": expand, "cat": cat, "flip": flip,
+        "view": view, "permute": xp.transpose, "expand": _bind(expand, xp, caps), "cat": _bind(cat, xp),
+        "flip": _bind(flip, xp),
         # indexing
-        "slice": slice_, "index": index, "index_put": index_put, "gather": gather, "scatter": scatter,
-        "scatter_add": scatter_add, "nonzero": nonzero,
+        "slice": _bind(slice_, xp), "index": _bind(index, xp, caps), "index_put": _bind(index_put, xp, caps, add_at),
+        "gather": _bind(gather, xp), "scatter": _bind(scatter, xp), "scatter_add": _bind(scatter_add, xp, add_at),
+        "nonzero": _bind(nonzero, xp),
         # linalg, sorting, random
-        "matmul": matmul, "argsort": argsort, "random_bits": random_bits,
-        # composite overrides
-        "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
-        "conv2d": conv2d, "conv2d_input_grad": conv2d_input_grad, "conv2d_weight_grad": conv2d_weight_grad,
-        "max_pool2d": max_pool2d, "linear": linear,
-    }  # fmt: skip
-
+        "matmul": xp.matmul, "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
+        "random_bits": _bind(random_bits, xp),
+        # convolution and pooling (composite overrides)
+        "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
+        "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
+    })  # fmt: skip
     if caps.scalar_results:
-        for name in (
-            "neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu",
-            "floor", "ceil", "round", "sign", "reciprocal", "logical_not", "isnan", "isfinite", "add", "sub", "mul",
-            "div", "floor_divide", "remainder", "pow", "maximum", "minimum", "logical_and", "logical_or", "logical_xor",
-            "matmul", "eq", "ne", "lt", "le", "gt", "ge",
-        ):  # fmt: skip
-            table[name] = array_out(table[name], ndarray, xp.asarray)
-
-    def inplace(ufunc: Any) -> Kernel:
-        def kernel(x: Any, y: Any) -> None:
-            ufunc(x, y, out=x)
-
-        kernel.__name__ = ufunc.__name__ + "_"
-        return kernel
-
-    table.update(
-        add_=inplace(xp.add), sub_=inplace(xp.subtract), mul_=inplace(xp.multiply), div_=inplace(xp.true_divide)
-    )
+        for name in scalar_result_ops() & table.keys():
+            table[name] = array_out(table[name], xp.ndarray, xp.asarray)
+    table.update(inplace_kernels(xp))
     return table
-
-
-def array_out(fn: Kernel, ndarray: type, asarray: Callable[[Any], Any]) -> Kernel:
-    """NumPy turns 0-d results into scalars; Ember's kernels return arrays (writable, viewable)."""
-
-    def kernel(*args: Any) -> Any:
-        out = fn(*args)
-        return out if type(out) is ndarray else asarray(out)
-
-    kernel.__name__ = getattr(fn, "__name__", "kernel")
-    return kernel
