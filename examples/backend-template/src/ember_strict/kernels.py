@@ -17,6 +17,7 @@ import array_api_strict as xp
 
 from ember.dtypes import DType
 from ember.random import philox4x32
+from ember.xp_kernels import elementwise_kernels
 
 Kernel = Callable[..., Any]
 
@@ -61,61 +62,41 @@ def copy_(dst: Any, src: Any) -> None:
 
 
 # -- elementwise ---------------------------------------------------------------------
+# Ops that name their array-API function (`Op.xp` in ember.dispatch.OPS: neg -> "negative",
+# sub -> "subtract", lt -> "less", ...) get it from core's `elementwise_kernels`, through
+# `_elementwise` below: a new such op in core needs no line here. What follows is the rest.
+
+
+def _elementwise(op: Any, fn: Callable[..., Any]) -> Kernel:
+    """The kernel of `op` out of its array-API function `fn`, with what the standard leaves out.
+
+    - Python scalars: the standard's functions want arrays; core means a scalar in the other
+      operand's dtype, so it becomes a 0-d array of that dtype (`_like`).
+    - Bools: the standard has no arithmetic or ordering on bools; PyTorch has (False < True,
+      + is or, * is and, max is or). Under the rules that let bool operands through ("same",
+      "bool") they compute as int8, and a "same" result goes back to bool.
+    """
+    on_bools = op.rule in ("same", "bool")
+    back = op.rule == "same"
+
+    def kernel(*args: Any) -> Any:
+        ref = next(a for a in args if hasattr(a, "dtype"))
+        arrays = [_like(a, ref) for a in args]
+        if on_bools and ref.dtype == xp.bool:
+            out = fn(*(xp.astype(a, xp.int8) for a in arrays))
+            return xp.astype(out, xp.bool) if back else out
+        return fn(*arrays)
+
+    kernel.__name__ = op.name
+    return kernel
+
+
 def relu(x: Any) -> Any:
     return xp.where(x > 0, x, xp.zeros_like(x))
 
 
 def sigmoid(x: Any) -> Any:
     return xp.tanh(x * 0.5) * 0.5 + 0.5  # never overflows, unlike 1 / (1 + exp(-x))
-
-
-def _binary(fn: Callable[[Any, Any], Any]) -> Kernel:
-    """A binary kernel: at most one operand is a Python scalar, which operators accept."""
-
-    def kernel(a: Any, b: Any) -> Any:
-        return fn(a, b)
-
-    return kernel
-
-
-def _is_bool(a: Any, b: Any) -> bool:
-    ref = a if hasattr(a, "dtype") else b
-    return bool(ref.dtype == xp.bool)
-
-
-def add(a: Any, b: Any) -> Any:
-    return _logical(xp.logical_or)(a, b) if _is_bool(a, b) else a + b  # bool + bool is "or", as in PyTorch
-
-
-def mul(a: Any, b: Any) -> Any:
-    return _logical(xp.logical_and)(a, b) if _is_bool(a, b) else a * b
-
-
-def _ordered(fn: Callable[[Any, Any], Any]) -> Kernel:
-    """Comparisons: the standard does not order bools, PyTorch does (False < True)."""
-
-    def kernel(a: Any, b: Any) -> Any:
-        if _is_bool(a, b):
-            a = xp.astype(a, xp.int8) if hasattr(a, "dtype") else int(a)
-            b = xp.astype(b, xp.int8) if hasattr(b, "dtype") else int(b)
-        return fn(a, b)
-
-    return kernel
-
-
-def maximum(a: Any, b: Any) -> Any:
-    return xp.maximum(_like(a, b), _like(b, a))
-
-
-def minimum(a: Any, b: Any) -> Any:
-    return xp.minimum(_like(a, b), _like(b, a))
-
-
-def _logical(fn: Callable[[Any, Any], Any]) -> Kernel:
-    def kernel(a: Any, b: Any) -> Any:
-        return fn(_like(a, b), _like(b, a))
-
-    return kernel
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
@@ -207,19 +188,10 @@ def random_bits(seed: int, offset: int, n: int, index: int) -> Any:
 KERNELS: dict[str, Kernel] = {
     # creation
     "full": full, "arange": arange, "astype": astype, "copy": copy, "copy_": copy_,
-    # elementwise
-    "neg": xp.negative, "abs": xp.abs, "exp": xp.exp, "log": xp.log, "log1p": xp.log1p, "expm1": xp.expm1,
-    "sqrt": xp.sqrt, "rsqrt": lambda x: 1 / xp.sqrt(x), "sin": xp.sin, "cos": xp.cos, "tanh": xp.tanh,
-    "sigmoid": sigmoid, "relu": relu, "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "sign": xp.sign,
-    "reciprocal": lambda x: 1 / x, "logical_not": xp.logical_not, "isnan": xp.isnan, "isfinite": xp.isfinite,
-    "add": add, "sub": _binary(lambda a, b: a - b), "mul": mul,
-    "div": _binary(lambda a, b: a / b), "floor_divide": _binary(lambda a, b: a // b),
-    "remainder": _binary(lambda a, b: a % b), "pow": _binary(lambda a, b: a**b),
-    "maximum": _ordered(maximum), "minimum": _ordered(minimum),
-    "eq": _binary(lambda a, b: a == b), "ne": _binary(lambda a, b: a != b), "lt": _ordered(lambda a, b: a < b),
-    "le": _ordered(lambda a, b: a <= b), "gt": _ordered(lambda a, b: a > b), "ge": _ordered(lambda a, b: a >= b),
-    "logical_and": _logical(xp.logical_and), "logical_or": _logical(xp.logical_or),
-    "logical_xor": _logical(xp.logical_xor), "where": where,
+    # elementwise: those with an array-API function in their declaration (Op.xp) come from core
+    **elementwise_kernels(xp, wrap=_elementwise),
+    "abs": xp.abs, "rsqrt": lambda x: 1 / xp.sqrt(x), "sigmoid": sigmoid, "relu": relu,
+    "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "sign": xp.sign, "where": where,
     # reductions
     "sum": _reduction(xp.sum, pass_dtype=True), "prod": _reduction(xp.prod, pass_dtype=True),
     "amax": _reduction(xp.max), "amin": _reduction(xp.min), "all": _reduction(xp.all), "any": _reduction(xp.any),
@@ -231,3 +203,5 @@ KERNELS: dict[str, Kernel] = {
     # linalg, sorting, random
     "matmul": xp.matmul, "argsort": argsort, "random_bits": random_bits,
 }  # fmt: skip
+if "reciprocal" not in KERNELS:  # array-api-strict before the 2024.12 standard has no reciprocal
+    KERNELS["reciprocal"] = lambda x: 1 / x
