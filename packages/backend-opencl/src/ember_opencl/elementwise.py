@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ember.dispatch import OPS, _load_all_ops
 from ember.dtypes import DType
 
 from . import cltypes
@@ -23,6 +24,8 @@ from .clarray import CLArray, empty
 from .device import Device
 
 Scalar = bool | int | float
+
+_load_all_ops()  # the op declarations, which the tables below are checked against and read from
 
 
 def broadcast_strides(a: CLArray, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -139,6 +142,9 @@ def run(device: Device, kernel: Any, n: int, args: Sequence[Any], local: int = 6
 
 
 # -- the op table -----------------------------------------------------------------
+# The one thing the OpenCL backend says per elementwise op: its C expression. Everything else
+# (which ops return bool, the in-place variants) is read off the declarations in ember.dispatch.OPS;
+# tests/test_elementwise_tables.py checks that every declared unary/binary op has an expression here.
 # name -> {kind: expression}; kinds are "f" (float), "i" (signed), "u" (unsigned), "b" (bool), "*" any.
 UNARY: dict[str, dict[str, str]] = {
     "neg": {"*": "-x0"},
@@ -185,7 +191,8 @@ BINARY: dict[str, dict[str, str]] = {
     "gt": {"*": "x0 > x1"},
     "ge": {"*": "x0 >= x1"},
 }
-COMPARISONS = frozenset({"logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge"})
+#: the elementwise ops whose result is bool whatever the operands' dtype (dtype rule "bool" or "logical")
+BOOL_RESULTS = frozenset(name for name, op in OPS.items() if op.rule in ("bool", "logical"))
 
 # Python's (and NumPy's) floor division and modulo, which C's / and % are not; integer division by
 # zero gives 0 as in NumPy (and never traps the host CPU running the kernel).
@@ -263,7 +270,7 @@ def _operands(xs: Sequence[Any], dtype: np.dtype) -> list[CLArray | tuple[Scalar
 
 
 def _unary(name: str) -> Callable[[CLArray], CLArray]:
-    out_bool = name in ("logical_not", "isnan", "isfinite")
+    out_bool = name in BOOL_RESULTS
 
     def kernel(x: CLArray) -> CLArray:
         expr, helpers = expression(UNARY, name, x.dtype)
@@ -276,7 +283,7 @@ def _unary(name: str) -> Callable[[CLArray], CLArray]:
 
 
 def _binary(name: str) -> Callable[[Any, Any], CLArray]:
-    out_bool = name in COMPARISONS
+    out_bool = name in BOOL_RESULTS
 
     def kernel(a: Any, b: Any) -> CLArray:
         dtype = _dtype_of(a) or _dtype_of(b)
@@ -354,7 +361,7 @@ def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> CLArray
 
 KERNELS: dict[str, Callable[..., Any]] = {name: _unary(name) for name in UNARY}
 KERNELS.update({name: _binary(name) for name in BINARY})
-KERNELS.update(
-    where=where, astype=astype, copy=copy, copy_=copy_, full=full, arange=arange,
-    add_=_inplace("add"), sub_=_inplace("sub"), mul_=_inplace("mul"), div_=_inplace("div"),
-)  # fmt: skip
+KERNELS.update(where=where, astype=astype, copy=copy, copy_=copy_, full=full, arange=arange)
+for _name, _op in OPS.items():  # the in-place variants (add_, ...): each one declared whose op has an expression
+    if _op.kind == "inplace" and _name.removesuffix("_") in BINARY:
+        KERNELS[_name] = _inplace(_name.removesuffix("_"))
