@@ -59,6 +59,8 @@ class Op:
     #: the function of this name in a NumPy-compatible array module (NumPy, CuPy, the array API)
     #: computes the kernel; core's generic kernels (`ember.xp_kernels`) take it from there
     xp: str | None = None
+    #: the optional in-place kernel `<name>_` declared with `inplace_variant(self)`
+    variant: Op | None = None
     _kernels: dict[str, Callable[..., Any] | None] = field(default_factory=dict, repr=False)
 
     def __hash__(self) -> int:
@@ -119,7 +121,7 @@ def composite(
 
 def inplace_variant(op: Op) -> Op:
     """Declare `op`'s optional in-place kernel `op.name + "_"`: x op= y, writing into x."""
-    return _declare(
+    op.variant = _declare(
         Op(
             op.name + "_",
             "inplace",
@@ -131,6 +133,7 @@ def inplace_variant(op: Op) -> Op:
             differentiable=False,
         )
     )
+    return op.variant
 
 
 @dataclass(frozen=True)

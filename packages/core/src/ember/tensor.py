@@ -23,6 +23,7 @@ from . import dtypes as _dt
 from .autograd.graph import Node, _bind_tensor_type, run_backward
 from .backends import Backend, BackendUnavailableError, registry
 from .device import Device
+from .dispatch import OPS
 from .dtypes import DType
 
 __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "is_tensor"]
@@ -34,9 +35,10 @@ _float: TypeAlias = float
 
 if TYPE_CHECKING:
     from . import ops as _ops
+    from .ops.elementwise import binary as _binary
     from .random import Generator
 else:
-    _ops = None  # bound by `ember.ops` once imported (the ops import Tensor, so not the other way round)
+    _ops = _binary = None  # bound by `ember.ops` once imported (the ops import Tensor, so not the other way round)
 
 
 class _ItemError(RuntimeError, ValueError):
@@ -348,46 +350,46 @@ class Tensor:
 
     # -- arithmetic -------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.ADD, self, other)
+        return _binary(OPS["add"], self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.ADD, other, self)
+        return _binary(OPS["add"], other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.SUB, self, other)
+        return _binary(OPS["sub"], self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.SUB, other, self)
+        return _binary(OPS["sub"], other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.MUL, self, other)
+        return _binary(OPS["mul"], self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.MUL, other, self)
+        return _binary(OPS["mul"], other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.DIV, self, other)
+        return _binary(OPS["div"], self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.DIV, other, self)
+        return _binary(OPS["div"], other, self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.FLOOR_DIVIDE, self, other)
+        return _binary(OPS["floor_divide"], self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.FLOOR_DIVIDE, other, self)
+        return _binary(OPS["floor_divide"], other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.REMAINDER, self, other)
+        return _binary(OPS["remainder"], self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.REMAINDER, other, self)
+        return _binary(OPS["remainder"], other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.POW, self, other)
+        return _binary(OPS["pow"], self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.POW, other, self)
+        return _binary(OPS["pow"], other, self)
 
     def __matmul__(self, other: Tensor) -> Tensor:
         return _ops.matmul(self, other)
@@ -427,22 +429,22 @@ class Tensor:
 
     # -- comparisons (elementwise, as in PyTorch) -----------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
-        return _ops.elementwise.binary(_ops.elementwise.EQ, self, other)
+        return _binary(OPS["eq"], self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
-        return _ops.elementwise.binary(_ops.elementwise.NE, self, other)
+        return _binary(OPS["ne"], self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.LT, self, other)
+        return _binary(OPS["lt"], self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.LE, self, other)
+        return _binary(OPS["le"], self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.GT, self, other)
+        return _binary(OPS["gt"], self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _ops.elementwise.binary(_ops.elementwise.GE, self, other)
+        return _binary(OPS["ge"], self, other)
 
     # -- logical operators: bool tensors only ----------------------------------------
     def __and__(self, other: Any) -> Tensor:
@@ -1576,8 +1578,9 @@ def _bool_only(self: Tensor, other: Any, name: str) -> None:
 
 def _bind_ops(module: Any) -> None:
     """Give the Tensor methods the `ember.ops` package (called once, when it is imported)."""
-    global _ops
+    global _ops, _binary
     _ops = module
+    _binary = module.elementwise.binary
 
 
 def _rebuild(array: np.ndarray, dtype: str, device: str, requires_grad: bool) -> Tensor:

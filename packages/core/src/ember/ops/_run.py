@@ -90,8 +90,16 @@ def wrap(data: Any, shape: tuple[int, ...], dtype: DType, device: Device) -> Ten
 
 def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: Any = ()) -> None:
     """Attach a node for `op` to its output(s); floating outputs then require grad."""
-    outs: Sequence[Tensor] = (out,) if isinstance(out, Tensor) else tuple(out)
     assert op.vjp is not None, f"{op.name} has no derivative to record"
+    if isinstance(out, Tensor):  # one output: the common case
+        node = Node(op.name, op.vjp, inputs, args, op.save_inputs, 1)
+        if out._dtype.is_floating_point:
+            out._requires_grad = True
+            out.grad_fn = node
+        if op.save_out:
+            node.save_output(out)
+        return
+    outs = tuple(out)
     node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))
     for i, o in enumerate(outs):
         if o._dtype.is_floating_point:

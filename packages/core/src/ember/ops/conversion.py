@@ -152,8 +152,8 @@ def inplace(name: str, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """
     api = API[name]
     op = api.op
-    if op is not None and len(args) == 1 and (not kwargs or _all_defaults(name, kwargs)):
-        done = inplace_binary(op, x, args[0])
+    if op is not None and op.variant is not None and len(args) == 1 and (not kwargs or kwargs == _keyword_defaults(name)):
+        done = inplace_binary(op, x, args[0])  # the generated methods pass keywords at their defaults
         if done is not None:
             return done
     saves_input = op.save_inputs if op is not None else True
@@ -166,14 +166,6 @@ def _keyword_defaults(name: str) -> dict[str, Any]:
     params = inspect.signature(API[name].fn).parameters.values()
     return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
 
-
-def _all_defaults(name: str, kwargs: dict[str, Any]) -> bool:
-    """Whether keyword arguments (as the generated methods always pass them) are all at their defaults."""
-    defaults = _keyword_defaults(name)
-    for k, v in kwargs.items():
-        if type(v) not in (int, float, bool) or k not in defaults or v != defaults[k]:
-            return False
-    return True
 
 
 def _redo_view(base: Tensor, chain: Any) -> Tensor:

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from .. import dtypes as _dt
-from ..dispatch import API, OPS, Op, inplace_variant, primitive, public
+from ..dispatch import API, Op, inplace_variant, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
 from ._run import broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
@@ -301,13 +301,14 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     None when the fast way does not apply (dtype or shape would change, autograd is
     watching, an expanded view, no kernel); the caller then computes out of place.
     """
-    variant = OPS.get(op.name + "_")
-    if variant is None or (x._base is not None) or not x._dtype.is_floating_point:
-        return None
-    if needs_grad((x, other)):
+    variant = op.variant
+    if variant is None or (x._base is not None) or not x._dtype.is_floating_point or needs_grad((x, other)):
         return None
     dev = x._device
-    k = kernel(variant, dev)
+    try:
+        k = variant._kernels[dev.type]
+    except KeyError:
+        k = kernel(variant, dev)
     if k is None:
         return None
     if type(other) is Tensor:
