@@ -151,6 +151,7 @@ UNARY: dict[str, dict[str, str]] = {
     "abs": {"f": "fabs(x0)", "i": "x0 < 0 ? -x0 : x0", "*": "x0"},
     "exp": {"f": "exp(x0)"},
     "log": {"f": "log(x0)"},
+    "log2": {"f": "log2(x0)"},
     "log1p": {"f": "log1p(x0)"},
     "expm1": {"f": "expm1(x0)"},
     "sqrt": {"f": "sqrt(x0)"},

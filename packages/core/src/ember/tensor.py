@@ -989,6 +989,17 @@ class Tensor:
         """In-place log1p(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("log1p", self)
 
+    def log2(self) -> Tensor:
+        """Base-2 logarithm of each element: -inf at 0, nan below 0. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.log2`.
+        """
+        return _ops.log2(self)
+
+    def log2_(self) -> Tensor:
+        """In-place log2(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("log2", self)
+
     def log_softmax(self, dim: _int, dtype: Any = None) -> Tensor:
         """Log-softmax along `dim`.
 

@@ -132,6 +132,10 @@ log = unary(
     "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
     lambda n, g: (g / n[0],), xp="log", save_inputs=True,
 )  # fmt: skip
+log2 = unary(
+    "log2", "Base-2 logarithm of each element: -inf at 0, nan below 0.", "float",
+    lambda n, g: (g / (n[0] * math.log(2.0)),), xp="log2", save_inputs=True,
+)  # fmt: skip
 log1p = unary(
     "log1p", "log(1 + input), accurate for small inputs.", "float",
     lambda n, g: (g / (n[0] + 1),), xp="log1p", save_inputs=True,

@@ -1347,6 +1347,7 @@ class _UnaryExtra(TypedDict, total=False):
 _UNARY_FLOAT: list[tuple[str, Callable[..., Any], tuple[float, float], _UnaryExtra]] = [
     ("exp", np.exp, (-2.0, 2.0), {}),
     ("log", np.log, _POSITIVE, {"int_domain": (1, 6)}),
+    ("log2", np.log2, _POSITIVE, {"int_domain": (1, 6)}),
     ("log1p", np.log1p, (-0.5, 3.0), {"int_domain": (0, 6)}),
     ("expm1", np.expm1, (-2.0, 2.0), {}),
     ("sqrt", np.sqrt, _POSITIVE, {"int_domain": (0, 9)}),
