@@ -65,6 +65,20 @@ def _result_dtype(op: Op, compute: DType) -> DType:
     return _dt.bool_ if op.rule in ("bool", "logical") else compute
 
 
+def _elementwise_primitive(
+    name: str, operands: str, contract: str, rule: str, vjp: Callable[..., Any] | None, xp: str | None,
+    save_inputs: bool, save_out: bool,
+) -> Op:  # fmt: skip
+    """The primitive behind `unary` and `binary_op`: its contract says the dtype rule it is called under."""
+    if rule not in RULES:
+        raise ValueError(f"{name}: unknown dtype rule {rule!r}; expected one of {sorted(RULES)}")
+    out = " of bool" if rule in ("bool", "logical") else ""
+    return primitive(
+        name, f"{name}({operands}) -> array{out}", contract.replace("{rule}", RULES[rule]), family="elementwise",
+        vjp=vjp, differentiable=vjp is not None, save_inputs=save_inputs, save_out=save_out, rule=rule, xp=xp,
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------- unary
 
 
@@ -87,14 +101,8 @@ def unary(
     differentiable); `xp` the NumPy/array-API function that computes it. In-place
     `x.<name>_()` comes along unless the result is bool.
     """
-    if rule not in RULES:
-        raise ValueError(f"unary {name!r}: unknown dtype rule {rule!r}; expected one of {sorted(RULES)}")
-    out = " of bool" if rule in ("bool", "logical") else ""
-    op = primitive(
-        name, f"{name}(x: array) -> array{out}", f"{doc} Called with x in the compute dtype ({RULES[rule]}).",
-        family="elementwise", vjp=vjp, differentiable=vjp is not None, save_inputs=save_inputs,
-        save_out=save_out, rule=rule, xp=xp,
-    )  # fmt: skip
+    contract = doc + " Called with x in the compute dtype ({rule})."
+    op = _elementwise_primitive(name, "x: array", contract, rule, vjp, xp, save_inputs, save_out)
 
     def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
         x = input if type(input) is Tensor else to_tensor(input, name)
@@ -202,15 +210,8 @@ def binary_op(
     As `unary`; `inplace_kernel` also declares the optional kernel `<name>_` that
     writes into its first operand (used when no gradient is recorded).
     """
-    if rule not in RULES:
-        raise ValueError(f"binary {name!r}: unknown dtype rule {rule!r}; expected one of {sorted(RULES)}")
-    out = " of bool" if rule in ("bool", "logical") else ""
-    op = primitive(
-        name, f"{name}(a: array | scalar, b: array | scalar) -> array{out}",
-        f"{doc} a and b are in the compute dtype ({RULES[rule]}) and broadcast (NumPy rules).",
-        family="elementwise", vjp=vjp, differentiable=vjp is not None, save_inputs=save_inputs,
-        save_out=save_out, rule=rule, xp=xp,
-    )  # fmt: skip
+    contract = doc + " a and b are in the compute dtype ({rule}) and broadcast (NumPy rules)."
+    op = _elementwise_primitive(name, "a: array | scalar, b: array | scalar", contract, rule, vjp, xp, save_inputs, save_out)
     if inplace_kernel:
         inplace_variant(op)
     if public_fn:
