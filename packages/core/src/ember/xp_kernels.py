@@ -116,7 +116,7 @@ def array_out(fn: Kernel, ndarray: type, asarray: Callable[[Any], Any]) -> Kerne
 def _bind(fn: Callable[..., Any], *first: Any) -> Kernel:
     """`fn` with its leading arguments (the array module, its Caps, ...) bound: a kernel."""
     kernel = functools.partial(fn, *first)
-    kernel.__name__ = fn.__name__  # type: ignore[attr-defined]
+    kernel.__name__ = fn.__name__  # type: ignore[attr-defined]  # a partial takes attributes; its stub does not say so
     return kernel
 
 
