@@ -105,7 +105,7 @@ def lint(session: nox.Session) -> None:
     """ruff over the whole tree; mypy over core, nn and data; the files generated from the op table are current."""
     session.install("ruff>=0.5")
     session.run("ruff", "check", ".")
-    session.install("mypy>=1.10", "./packages/core", *[f"./{p}" for p in FRAMEWORK if p.startswith("packages/")])
+    session.install("mypy>=1.10", "./packages/core[test]", *[f"./{p}" for p in FRAMEWORK if p.startswith("packages/")])
     session.run("mypy")  # configured in mypy.ini
     session.run("python", "-m", "ember._codegen", "--check")  # after declaring an op: python -m ember._codegen
 

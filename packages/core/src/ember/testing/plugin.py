@@ -200,7 +200,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for outcome in _OUTCOMES:
         for rep in tr.stats.get(outcome, []):
             nodeid = getattr(rep, "nodeid", None)
-            if nodeid in target.kit_nodeids and (nodeid, outcome) not in seen:
+            if isinstance(nodeid, str) and nodeid in target.kit_nodeids and (nodeid, outcome) not in seen:
                 seen.add((nodeid, outcome))
                 counts[outcome] += 1
     if target.kit_nodeids:
