@@ -120,7 +120,7 @@ def run(
     op: Op,
     device: Device,
     natives: Sequence[Any],
-    shape: tuple[int, ...],
+    shape: tuple[int, ...] | None,
     dtype: DType,
     inputs: Sequence[Any] = (),
     args: tuple[Any, ...] = (),
@@ -131,13 +131,15 @@ def run(
     `natives` are the kernel's array operands (already in the compute dtype), `args` its
     other arguments, `inputs` the tensors (or Python scalars) the derivative differentiates
     with respect to, `saved` what the derivative reads as `node.args` (default: `args`).
+    `shape` None: the kernel's result decides it (nonzero, boolean-mask indexing).
     """
     k: Any
     try:
         k = op._kernels[device.type]
     except KeyError:
         k = kernel_for(op, device.type)
-    out = _make(k(*natives, *args) if args else k(*natives), shape, dtype, device)
+    data = k(*natives, *args) if args else k(*natives)
+    out = _make(data, tuple(data.shape) if shape is None else shape, dtype, device)
     if _state.enabled and op.vjp is not None:
         for x in inputs:  # needs_grad(inputs), inlined: this is the hottest loop in Ember
             if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):

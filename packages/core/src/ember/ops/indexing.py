@@ -14,7 +14,7 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..dispatch import Op, primitive, public
 from ..tensor import Tensor
-from ._run import cast, describe, kernel, maybe_record, needs_grad, record, run, same_device, to_tensor, wrap, wrap_dim
+from ._run import cast, describe, kernel, needs_grad, record, run, same_device, to_tensor, wrap, wrap_dim
 
 SLICE = primitive(
     "slice",
@@ -230,10 +230,7 @@ def _advanced_key(x: Tensor, items: list[Any]) -> tuple[Any, ...]:
 
 
 def _index(x: Tensor, key: tuple[Any, ...]) -> Tensor:
-    data = kernel(INDEX, x._device)(x._data, key)  # the result's shape is the kernel's to say
-    out = wrap(data, tuple(data.shape), x._dtype, x._device)
-    maybe_record(INDEX, (x,), out, (key,))
-    return out
+    return run(INDEX, x._device, (x._data,), None, x._dtype, (x,), (key,))
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
@@ -390,8 +387,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
 @public(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
-    data = kernel(NONZERO, input._device)(input._data)
-    out = wrap(data, tuple(data.shape), _dt.int64, input._device)
+    out = run(NONZERO, input._device, (input._data,), None, _dt.int64)
     if as_tuple:
         if input.ndim == 0:
             return (out.reshape(-1),)
