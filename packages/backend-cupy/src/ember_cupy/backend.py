@@ -54,7 +54,7 @@ class CupyBackend(ember.Backend):
         super().__init__(**fields)
         self._kernels: dict[str, Kernel] | None = None
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override]  # a class attribute in ember.Backend, computed lazily here
     def kernels(self) -> Mapping[str, Kernel]:
         """The kernel table, built on first use (it imports CuPy); empty when CuPy is not installed.
 

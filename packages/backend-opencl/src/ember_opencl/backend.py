@@ -20,7 +20,7 @@ class OpenCLBackend(ember.Backend):
     kernels = KERNELS
     dlpack_device_type = 4  # kDLOpenCL
 
-    @functools.cached_property  # type: ignore[override]
+    @functools.cached_property  # type: ignore[override]  # a class attribute in ember.Backend, derived from the device here
     def dtypes(self) -> frozenset[ember.DType]:
         """What the first device computes in (float64 only with cl_khr_fp64; never float16/bfloat16); derived once,
         since core reads it on every tensor creation."""

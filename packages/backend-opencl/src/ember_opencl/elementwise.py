@@ -123,7 +123,7 @@ def launch(name: str, expr: str, out: CLArray, operands: Sequence[CLArray | tupl
             args += [op.buffer, op.offset, *strides[a]]
             a += 1
         else:
-            value, dt = op  # type: ignore[misc]
+            value, dt = op  # type: ignore[misc]  # a scalar operand is a (value, dtype) pair
             scalar_dtypes.append(cltypes.ARG_TYPES[np.dtype(dt)])
             args.append(value)
     kernel = device.kernel(key, source, f"ember_{name}", scalar_dtypes)

@@ -176,7 +176,7 @@ def _put(op: str, dst: CLArray, outer: tuple[int, ...], inner: tuple[int, ...], 
     device = dst.device
     no = len(outer)
     is_array = isinstance(values, CLArray)
-    all_strides = [dst_strides] + ([values_strides] if is_array else []) + [s for _, s in indices]  # type: ignore[list-item]
+    all_strides = [dst_strides] + ([values_strides] if is_array else []) + [s for _, s in indices]  # type: ignore[list-item]  # indices hold (array, strides) pairs
     odims, ostr = collapse(outer, [s[:no] for s in all_strides])
     idims, istr = collapse(inner, [s[no:] for s in all_strides])
     ndo, ndi = len(odims), len(idims)
@@ -281,7 +281,7 @@ def _put(op: str, dst: CLArray, outer: tuple[int, ...], inner: tuple[int, ...], 
         args += [values.buffer, values.offset, *ostr[1], *istr[1]]
         s = 2
     else:
-        value, dt = values  # type: ignore[misc]
+        value, dt = values  # type: ignore[misc]  # a scalar operand is a (value, dtype) pair
         scalar.append(cltypes.ARG_TYPES[np.dtype(dt)])
         args.append(value)
     for k, (ix, _) in enumerate(indices):
