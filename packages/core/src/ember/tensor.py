@@ -29,6 +29,7 @@ from .dtypes import DType
 __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "from_dlpack", "is_tensor"]
 
 _CPU = Device("cpu")
+_new_object = object.__new__
 _bool: TypeAlias = bool
 _int: TypeAlias = int
 _float: TypeAlias = float
@@ -95,7 +96,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: Any, shape: tuple[_int, ...], dtype: DType, device: Device) -> Tensor:
-        t = object.__new__(cls)
+        """A tensor of class `cls` around a backend's native array (no copy, no checks)."""
+        t = _new_object(cls)
         t._data = data
         t._shape = shape
         t._dtype = dtype

@@ -140,11 +140,11 @@ def run(
         k = kernel_for(op, device.type)
     data = k(*natives, *args) if args else k(*natives)
     out = _make(data, tuple(data.shape) if shape is None else shape, dtype, device)
-    if _state.enabled and op.vjp is not None:
-        for x in inputs:  # needs_grad(inputs), inlined: this is the hottest loop in Ember
-            if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
+    for x in inputs:  # needs_grad(inputs), inlined (this is the hottest loop in Ember), the grad mode last
+        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
+            if _state.enabled and op.vjp is not None:
                 record(op, inputs, out, args if saved is None else saved)
-                break
+            break
     return out
 
 
