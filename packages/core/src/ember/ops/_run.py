@@ -123,14 +123,13 @@ def run(
     shape: tuple[int, ...] | None,
     dtype: DType,
     inputs: Sequence[Any] = (),
-    args: tuple[Any, ...] = (),
-    saved: tuple[Any, ...] | None = None,
+    saved: tuple[Any, ...] = (),
 ) -> Tensor:
-    """The one way an op runs: its kernel on `natives` + `args`, the result wrapped, the graph recorded.
+    """The one way an op runs: its kernel called on `natives`, the result wrapped, the graph recorded.
 
-    `natives` are the kernel's array operands (already in the compute dtype), `args` its
-    other arguments, `inputs` the tensors (or Python scalars) the derivative differentiates
-    with respect to, `saved` what the derivative reads as `node.args` (default: `args`).
+    `natives` are the kernel's arguments (array operands already in the compute dtype, then
+    the rest), `inputs` the tensors (or Python scalars) the derivative differentiates with
+    respect to, `saved` the other values the derivative reads (as `node.args`).
     `shape` None: the kernel's result decides it (nonzero, boolean-mask indexing).
     """
     k: Any
@@ -138,12 +137,12 @@ def run(
         k = op._kernels[device.type]
     except KeyError:
         k = kernel_for(op, device.type)
-    data = k(*natives, *args) if args else k(*natives)
+    data = k(*natives)
     out = _make(data, tuple(data.shape) if shape is None else shape, dtype, device)
-    for x in inputs:  # needs_grad(inputs), inlined (this is the hottest loop in Ember), the grad mode last
-        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and tracked(x)):
+    for x in inputs:  # needs_grad(inputs), inlined (this is the hottest loop in Ember), the grad mode read late
+        if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and _state.enabled and tracked(x)):
             if _state.enabled and op.vjp is not None:
-                record(op, inputs, out, args if saved is None else saved)
+                record(op, inputs, out, saved)
             break
     return out
 
@@ -160,7 +159,7 @@ def call(
     if kernel(op, dev) is None:
         assert op.impl is not None
         return op.impl(*inputs, *args)
-    return run(op, dev, [t._data for t in inputs], shape, dtype, inputs, args)
+    return run(op, dev, (*[t._data for t in inputs], *args), shape, dtype, inputs, args)
 
 
 @lru_cache(maxsize=4096)

@@ -64,7 +64,7 @@ def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
     k = kernel(op, x._device)
     if k is None:
         return op.impl(x, axis)
-    return run(op, x._device, (x._data,), x._shape, x._dtype, (x,), (axis,))
+    return run(op, x._device, (x._data, axis), x._shape, x._dtype, (x,), (axis,))
 
 
 @public(method=True)

@@ -80,7 +80,7 @@ def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool 
     if d is not out._dtype:
         check_dtype_supported(d, dev, "to")
         prev = out
-        out = run(ASTYPE, dev, (out._data, d), out._shape, d, (prev,), ())
+        out = run(ASTYPE, dev, (out._data, d), out._shape, d, (prev,))
     if copy and out is x:
         out = clone(x)
     return out

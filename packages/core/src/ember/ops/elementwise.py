@@ -22,7 +22,7 @@ from .. import dtypes as _dt
 from ..dispatch import API, Op, inplace_variant, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
+from ._run import _state, broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
 
 _make = Tensor._make
 
@@ -307,7 +307,7 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     watching, an expanded view, no kernel); the caller then computes out of place.
     """
     variant = op.variant
-    if variant is None or (x._base is not None) or not x._dtype.is_floating_point or needs_grad((x, other)):
+    if variant is None or x._base is not None or not x._dtype.is_floating_point or _state.enabled and needs_grad((x, other)):
         return None
     dev = x._device
     try:

@@ -177,7 +177,7 @@ def _basic(x: Tensor, items: list[Any]) -> tuple[tuple[Any, ...], tuple[int, ...
 def _slice(x: Tensor, key: tuple[Any, ...], shape: tuple[int, ...] | None = None) -> Tensor:
     if shape is None:
         shape = _basic(x, list(key))[1]
-    out = run(SLICE, x._device, (x._data,), shape, x._dtype, (x,), (key,))
+    out = run(SLICE, x._device, (x._data, key), shape, x._dtype, (x,), (key,))
     from .movement import _as_view
 
     return _as_view(out, x, _slice, key)
@@ -230,7 +230,7 @@ def _advanced_key(x: Tensor, items: list[Any]) -> tuple[Any, ...]:
 
 
 def _index(x: Tensor, key: tuple[Any, ...]) -> Tensor:
-    return run(INDEX, x._device, (x._data,), None, x._dtype, (x,), (key,))
+    return run(INDEX, x._device, (x._data, key), None, x._dtype, (x,), (key,))
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
@@ -272,7 +272,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
 def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `x` with `x[key] = values` (or `+=`, summing repeats, when `accumulate`)."""
     v = cast(values, x._dtype) if isinstance(values, Tensor) else values
-    return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), saved=(key, accumulate))
+    return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate))
 
 
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor) -> int:
@@ -301,7 +301,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`."""
     axis = _check_index_tensor("gather", input, dim, index)
     x = _shrink(input, axis, index._shape)
-    return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), saved=(axis, index))
+    return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), (axis, index))
 
 
 
@@ -342,7 +342,7 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
             raise RuntimeError(f"{op.name}: src {src._shape} must be at least as large as index {index._shape}")
         src = getitem(src, tuple(slice(0, s) for s in index._shape))
     natives = (input._data, axis, index._data, cast(src, input._dtype))
-    out = run(op, input._device, natives, input._shape, input._dtype, (input, index, src), saved=(axis, index))
+    out = run(op, input._device, natives, input._shape, input._dtype, (input, index, src), (axis, index))
     return out
 
 

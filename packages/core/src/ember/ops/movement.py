@@ -142,7 +142,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     if d == tuple(range(n)):
         return input
     shape = tuple(input._shape[i] for i in d)
-    out = run(PERMUTE, input._device, (input._data,), shape, input._dtype, (input,), (d,))
+    out = run(PERMUTE, input._device, (input._data, d), shape, input._dtype, (input,), (d,))
     return _as_view(out, input, permute, d)
 
 
@@ -303,7 +303,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     shape = ref[:axis] + (sum(sizes),) + ref[axis + 1 :]
     if len(ts) == 1:
         return clone(ts[0])  # a new tensor, as PyTorch's cat always makes
-    out = run(CAT, dev, ([t._data for t in ts], axis), shape, dt, ts, saved=(axis, sizes))
+    out = run(CAT, dev, ([t._data for t in ts], axis), shape, dt, ts, (axis, sizes))
     return out
 
 
@@ -369,7 +369,7 @@ def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     axes = normalize_dims(dims, input.ndim, "flip")
     if not axes:
         return input
-    out = run(FLIP, input._device, (input._data,), input._shape, input._dtype, (input,), (axes,))
+    out = run(FLIP, input._device, (input._data, axes), input._shape, input._dtype, (input,), (axes,))
     return out
 
 

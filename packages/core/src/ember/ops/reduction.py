@@ -107,7 +107,7 @@ def _sum_dtype(x: Tensor, dtype: Any) -> DType:
 def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor:
     axes = normalize_dims(dim, x.ndim, op.name)
     shape = _reduced_shape(x._shape, axes, keepdim)
-    return run(op, x._device, (cast(x, dtype),), shape, dtype, (x,), (axes, keepdim))
+    return run(op, x._device, (cast(x, dtype), axes, keepdim), shape, dtype, (x,), (axes, keepdim))
 
 
 @public(method=True)
@@ -116,7 +116,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     x = input if type(input) is Tensor else to_tensor(input, "sum")
     if dim is None and not keepdim and dtype is None and x._dtype.is_floating_point:  # the common loss.sum()
         axes = tuple(range(len(x._shape)))
-        return run(SUM, x._device, (x._data,), (), x._dtype, (x,), (axes, False))
+        return run(SUM, x._device, (x._data, axes, False), (), x._dtype, (x,), (axes, False))
     return _reduce(SUM, x, dim, keepdim, _sum_dtype(x, dtype))
 
 
@@ -298,7 +298,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     k = kernel(LOGSUMEXP, x._device)
     if k is None:
         return _logsumexp_impl(x, axes, keepdim)
-    return run(LOGSUMEXP, x._device, (x._data,), _reduced_shape(x._shape, axes, keepdim), x._dtype, (x,), (axes, keepdim))
+    return run(LOGSUMEXP, x._device, (x._data, axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype, (x,), (axes, keepdim))
 
 
 @public(method=True)
@@ -309,7 +309,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     axis = wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
         return x.to(d)
-    out = run(CUMSUM, x._device, (cast(x, d),), x._shape, d, (x,), (axis,))
+    out = run(CUMSUM, x._device, (cast(x, d), axis), x._shape, d, (x,), (axis,))
     return out
 
 
