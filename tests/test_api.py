@@ -82,7 +82,7 @@ def test_unary_ops_give_writable_zero_dim_tensors(name: str, device: str) -> Non
         return
     before = y.item()
     y.add_(1.0)
-    assert y.item() == pytest.approx(before + 1.0)
+    assert y.item() == pytest.approx(before + 1.0, nan_ok=True)  # (nan where 0.5 is outside the domain)
     y[...] = 3.0
     assert y.item() == 3.0
 

@@ -613,6 +613,28 @@ class Tensor:
         """In-place absolute(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("absolute", self)
 
+    def acos(self) -> Tensor:
+        """Arccosine of each element, in [0, pi]; nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.acos`.
+        """
+        return _ops.acos(self)
+
+    def acos_(self) -> Tensor:
+        """In-place acos(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("acos", self)
+
+    def acosh(self) -> Tensor:
+        """Inverse hyperbolic cosine of each element; nan below 1. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.acosh`.
+        """
+        return _ops.acosh(self)
+
+    def acosh_(self) -> Tensor:
+        """In-place acosh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("acosh", self)
+
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """input + alpha * other, elementwise (broadcast; dtypes promoted).
 
@@ -652,6 +674,72 @@ class Tensor:
         """
         return _ops.any(self, dim, keepdim)
 
+    def arccos(self) -> Tensor:
+        """Arccosine of each element, in [0, pi]; nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arccos`.
+        """
+        return _ops.acos(self)
+
+    def arccos_(self) -> Tensor:
+        """In-place arccos(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arccos", self)
+
+    def arccosh(self) -> Tensor:
+        """Inverse hyperbolic cosine of each element; nan below 1. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arccosh`.
+        """
+        return _ops.acosh(self)
+
+    def arccosh_(self) -> Tensor:
+        """In-place arccosh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arccosh", self)
+
+    def arcsin(self) -> Tensor:
+        """Arcsine of each element, in [-pi/2, pi/2]; nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arcsin`.
+        """
+        return _ops.asin(self)
+
+    def arcsin_(self) -> Tensor:
+        """In-place arcsin(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arcsin", self)
+
+    def arcsinh(self) -> Tensor:
+        """Inverse hyperbolic sine of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arcsinh`.
+        """
+        return _ops.asinh(self)
+
+    def arcsinh_(self) -> Tensor:
+        """In-place arcsinh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arcsinh", self)
+
+    def arctan(self) -> Tensor:
+        """Arctangent of each element, in (-pi/2, pi/2). Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arctan`.
+        """
+        return _ops.atan(self)
+
+    def arctan_(self) -> Tensor:
+        """In-place arctan(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arctan", self)
+
+    def arctanh(self) -> Tensor:
+        """Inverse hyperbolic tangent of each element; +-inf at +-1, nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arctanh`.
+        """
+        return _ops.atanh(self)
+
+    def arctanh_(self) -> Tensor:
+        """In-place arctanh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arctanh", self)
+
     def argmax(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor:
         """The index of the first maximum along `dim` (of the flattened tensor when None), as int64.
 
@@ -672,6 +760,50 @@ class Tensor:
         See `ember.argsort`.
         """
         return _ops.argsort(self, dim, descending, stable)
+
+    def asin(self) -> Tensor:
+        """Arcsine of each element, in [-pi/2, pi/2]; nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.asin`.
+        """
+        return _ops.asin(self)
+
+    def asin_(self) -> Tensor:
+        """In-place asin(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("asin", self)
+
+    def asinh(self) -> Tensor:
+        """Inverse hyperbolic sine of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.asinh`.
+        """
+        return _ops.asinh(self)
+
+    def asinh_(self) -> Tensor:
+        """In-place asinh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("asinh", self)
+
+    def atan(self) -> Tensor:
+        """Arctangent of each element, in (-pi/2, pi/2). Integer and bool inputs compute in the default float dtype.
+
+        See `ember.atan`.
+        """
+        return _ops.atan(self)
+
+    def atan_(self) -> Tensor:
+        """In-place atan(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("atan", self)
+
+    def atanh(self) -> Tensor:
+        """Inverse hyperbolic tangent of each element; +-inf at +-1, nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.atanh`.
+        """
+        return _ops.atanh(self)
+
+    def atanh_(self) -> Tensor:
+        """In-place atanh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("atanh", self)
 
     def bmm(self, mat2: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
@@ -758,6 +890,17 @@ class Tensor:
     def cos_(self) -> Tensor:
         """In-place cos(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("cos", self)
+
+    def cosh(self) -> Tensor:
+        """Hyperbolic cosine of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.cosh`.
+        """
+        return _ops.cosh(self)
+
+    def cosh_(self) -> Tensor:
+        """In-place cosh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("cosh", self)
 
     def count_nonzero(self, dim: Any = None) -> Tensor:
         """The number of nonzero elements over `dim` (all dims when None), as int64.
@@ -979,6 +1122,17 @@ class Tensor:
     def log_(self) -> Tensor:
         """In-place log(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("log", self)
+
+    def log10(self) -> Tensor:
+        """Base-10 logarithm of each element: -inf at 0, nan below 0. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.log10`.
+        """
+        return _ops.log10(self)
+
+    def log10_(self) -> Tensor:
+        """In-place log10(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("log10", self)
 
     def log1p(self) -> Tensor:
         """log(1 + input), accurate for small inputs. Integer and bool inputs compute in the default float dtype.
@@ -1346,6 +1500,17 @@ class Tensor:
         """In-place sin(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("sin", self)
 
+    def sinh(self) -> Tensor:
+        """Hyperbolic sine of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.sinh`.
+        """
+        return _ops.sinh(self)
+
+    def sinh_(self) -> Tensor:
+        """In-place sinh(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sinh", self)
+
     def softmax(self, dim: _int, dtype: Any = None) -> Tensor:
         """Softmax along `dim`.
 
@@ -1462,6 +1627,17 @@ class Tensor:
         See `ember.take_along_dim`.
         """
         return _ops.take_along_dim(self, indices, dim)
+
+    def tan(self) -> Tensor:
+        """Tangent of each element (radians). Integer and bool inputs compute in the default float dtype.
+
+        See `ember.tan`.
+        """
+        return _ops.tan(self)
+
+    def tan_(self) -> Tensor:
+        """In-place tan(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("tan", self)
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent of each element. Integer and bool inputs compute in the default float dtype.

@@ -144,6 +144,10 @@ log2 = unary(
     "log2", "Base-2 logarithm of each element: -inf at 0, nan below 0.", "float",
     lambda n, g: (g / (n[0] * math.log(2.0)),), xp="log2", save_inputs=True,
 )  # fmt: skip
+log10 = unary(
+    "log10", "Base-10 logarithm of each element: -inf at 0, nan below 0.", "float",
+    lambda n, g: (g / (n[0] * math.log(10.0)),), xp="log10", save_inputs=True,
+)  # fmt: skip
 log1p = unary(
     "log1p", "log(1 + input), accurate for small inputs.", "float",
     lambda n, g: (g / (n[0] + 1),), xp="log1p", save_inputs=True,
@@ -159,6 +163,36 @@ rsqrt = unary(
 )  # fmt: skip
 sin = unary("sin", "Sine of each element (radians).", "float", _sin_vjp, xp="sin", save_inputs=True)
 cos = unary("cos", "Cosine of each element (radians).", "float", lambda n, g: (-g * sin(n[0]),), xp="cos", save_inputs=True)
+tan = unary(
+    "tan", "Tangent of each element (radians).", "float", lambda n, g: (g * (1 + n.out * n.out),), xp="tan",
+    save_out=True,
+)  # fmt: skip
+asin = unary(
+    "asin", "Arcsine of each element, in [-pi/2, pi/2]; nan outside [-1, 1].", "float",
+    lambda n, g: (g * rsqrt(1 - n[0] * n[0]),), xp="asin", save_inputs=True, aliases=("arcsin",),
+)  # fmt: skip
+acos = unary(
+    "acos", "Arccosine of each element, in [0, pi]; nan outside [-1, 1].", "float",
+    lambda n, g: (-g * rsqrt(1 - n[0] * n[0]),), xp="acos", save_inputs=True, aliases=("arccos",),
+)  # fmt: skip
+atan = unary(
+    "atan", "Arctangent of each element, in (-pi/2, pi/2).", "float",
+    lambda n, g: (g / (1 + n[0] * n[0]),), xp="atan", save_inputs=True, aliases=("arctan",),
+)  # fmt: skip
+sinh = unary("sinh", "Hyperbolic sine of each element.", "float", lambda n, g: (g * cosh(n[0]),), xp="sinh", save_inputs=True)
+cosh = unary("cosh", "Hyperbolic cosine of each element.", "float", lambda n, g: (g * sinh(n[0]),), xp="cosh", save_inputs=True)
+asinh = unary(
+    "asinh", "Inverse hyperbolic sine of each element.", "float",
+    lambda n, g: (g * rsqrt(n[0] * n[0] + 1),), xp="asinh", save_inputs=True, aliases=("arcsinh",),
+)  # fmt: skip
+acosh = unary(
+    "acosh", "Inverse hyperbolic cosine of each element; nan below 1.", "float",
+    lambda n, g: (g * rsqrt(n[0] * n[0] - 1),), xp="acosh", save_inputs=True, aliases=("arccosh",),
+)  # fmt: skip
+atanh = unary(
+    "atanh", "Inverse hyperbolic tangent of each element; +-inf at +-1, nan outside [-1, 1].", "float",
+    lambda n, g: (g / (1 - n[0] * n[0]),), xp="atanh", save_inputs=True, aliases=("arctanh",),
+)  # fmt: skip
 tanh = unary(
     "tanh", "Hyperbolic tangent of each element.", "float", lambda n, g: (g * (1 - n.out * n.out),), xp="tanh",
     save_out=True,
