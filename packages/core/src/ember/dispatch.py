@@ -54,7 +54,7 @@ class Op:
     save_inputs: bool = False  # the derivative reads node[i]
     save_out: bool = False  # the derivative reads node.out
     index_arg: int | None = None  # which positional argument is the device index (creation kernels)
-    #: elementwise ops: how core picks the compute and result dtypes (`ember.ops._elementwise.RULES`)
+    #: elementwise ops: how core picks the compute and result dtypes (`ember.ops.elementwise.RULES`)
     rule: str | None = None
     #: the function of this name in a NumPy-compatible array module (NumPy, CuPy, the array API)
     #: computes the kernel; core's generic kernels (`ember.xp_kernels`) take it from there
@@ -140,8 +140,8 @@ def inplace_variant(op: Op) -> Op:
 class Api:
     """A public function of the `ember` namespace, and the Tensor methods it gives.
 
-    `ember.__all__`, the `ember.ops` namespace and the generated Tensor methods
-    (`ember/_tensor_methods.py`, `python -m ember.codegen`) are all read off `API`.
+    The `ember.<name>` namespace (`ember/ops/__init__.py`) and the Tensor methods
+    (generated into `ember/tensor.py` by `python -m ember._codegen`) are read off `API`.
     """
 
     name: str
