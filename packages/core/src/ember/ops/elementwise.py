@@ -131,6 +131,10 @@ def _sin_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     return (g * cos(n[0]),)
 
 
+def _sinh_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    return (g * cosh(n[0]),)
+
+
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", "-input, elementwise.", "numeric", lambda n, g: (-g,), xp="negative", aliases=("negative",))
@@ -179,7 +183,7 @@ atan = unary(
     "atan", "Arctangent of each element, in (-pi/2, pi/2).", "float",
     lambda n, g: (g / (1 + n[0] * n[0]),), xp="atan", save_inputs=True, aliases=("arctan",),
 )  # fmt: skip
-sinh = unary("sinh", "Hyperbolic sine of each element.", "float", lambda n, g: (g * cosh(n[0]),), xp="sinh", save_inputs=True)
+sinh = unary("sinh", "Hyperbolic sine of each element.", "float", _sinh_vjp, xp="sinh", save_inputs=True)
 cosh = unary("cosh", "Hyperbolic cosine of each element.", "float", lambda n, g: (g * sinh(n[0]),), xp="cosh", save_inputs=True)
 asinh = unary(
     "asinh", "Inverse hyperbolic sine of each element.", "float",
