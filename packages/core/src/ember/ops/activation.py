@@ -7,7 +7,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..dispatch import composite, public
 from ..tensor import Tensor
-from ._run import kernel, run, wrap_dim
+from ._run import call, wrap_dim
 
 
 def _softmax_impl(x: Tensor, axis: int) -> Tensor:
@@ -51,7 +51,7 @@ LOG_SOFTMAX = composite(
 )
 
 
-def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
+def _softmax_family(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
     x = input
     if dtype is not None:
         x = x.to(_dt.as_dtype(dtype))
@@ -59,21 +59,18 @@ def _run(op: Any, input: Tensor, dim: int, dtype: Any) -> Tensor:  # noqa: A002
         x = x.to(_dt.get_default_dtype())
     if x.ndim == 0:
         x1 = x.reshape(1)
-        return _run(op, x1, 0, None).reshape(())
+        return _softmax_family(op, x1, 0, None).reshape(())
     axis = wrap_dim(dim, x.ndim, op.name)
-    k = kernel(op, x._device)
-    if k is None:
-        return op.impl(x, axis)
-    return run(op, x._device, (x._data, axis), x._shape, x._dtype, (x,), (axis,))
+    return call(op, (x,), (axis,), x._shape, x._dtype)
 
 
 @public(method=True)
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
     """Softmax along `dim`."""
-    return _run(SOFTMAX, input, dim, dtype)
+    return _softmax_family(SOFTMAX, input, dim, dtype)
 
 
 @public(method=True)
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
     """Log-softmax along `dim`."""
-    return _run(LOG_SOFTMAX, input, dim, dtype)
+    return _softmax_family(LOG_SOFTMAX, input, dim, dtype)

@@ -10,7 +10,7 @@ from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import cast, kernel, normalize_dims, run, to_tensor, wrap_dim
+from ._run import call, cast, normalize_dims, run, to_tensor, wrap_dim
 from .movement import expand_to
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -295,10 +295,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     """log(sum(exp(input), dim)), stable for large inputs."""
     x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())
     axes = normalize_dims(dim, x.ndim, "logsumexp")
-    k = kernel(LOGSUMEXP, x._device)
-    if k is None:
-        return _logsumexp_impl(x, axes, keepdim)
-    return run(LOGSUMEXP, x._device, (x._data, axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype, (x,), (axes, keepdim))
+    return call(LOGSUMEXP, (x,), (axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype)
 
 
 @public(method=True)
