@@ -373,6 +373,6 @@ def arange(start: Any, end: Any, step: Any, dtype: DType, index: int) -> CLArray
 KERNELS: dict[str, Callable[..., Any]] = {name: _unary(name) for name in UNARY}
 KERNELS.update({name: _binary(name) for name in BINARY})
 KERNELS.update(where=where, astype=astype, copy=copy, copy_=copy_, full=full, arange=arange)
-for _name, _op in OPS.items():  # the in-place variants (add_, ...): each one declared whose op has an expression
-    if _op.kind == "inplace" and _name.removesuffix("_") in BINARY:
-        KERNELS[_name] = _inplace(_name.removesuffix("_"))
+for _op in OPS.values():  # the in-place variants (add_, ...): each one declared whose op has an expression
+    if _op.variant is not None and _op.name in BINARY:
+        KERNELS[_op.variant.name] = _inplace(_op.name)

@@ -182,15 +182,14 @@ def _inplace(ufunc: Callable[..., Any], name: str) -> Kernel:
 
 
 def inplace_kernels(xp: Any) -> dict[str, Kernel]:
-    """``x op= y`` for every in-place variant (kind "inplace", named ``<op>_``) whose op names its
+    """``x op= y`` for every in-place variant (`Op.variant`, named ``<op>_``) whose op names its
     array-API function: ``fn(x, y, out=x)`` (NumPy's and CuPy's ufuncs take ``out=``)."""
-    ops = _ops()
     table: dict[str, Kernel] = {}
-    for name, op in ops.items():
-        base = ops.get(name.removesuffix("_")) if op.kind == "inplace" else None
-        fn = xp_function(xp, base.xp) if base is not None and base.xp is not None else None
-        if fn is not None:
-            table[name] = _inplace(fn, name)
+    for op in _ops().values():
+        variant = op.variant
+        fn = xp_function(xp, op.xp) if variant is not None and op.xp is not None else None
+        if variant is not None and fn is not None:
+            table[variant.name] = _inplace(fn, variant.name)
     return table
 
 
