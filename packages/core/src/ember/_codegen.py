@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from .dispatch import API, Api, reference_markdown
+from .dispatch import API, reference_markdown
 
 PACKAGE = Path(__file__).parent
 TENSOR_FILE = PACKAGE / "tensor.py"
@@ -35,9 +35,8 @@ def _annotation(text: str) -> str:
     return re.sub(r"(?<![\w.])(bool|int|float)(?![\w(])", r"_\1", text)
 
 
-def _params(api: Api) -> tuple[str, str]:
+def _params(sig: inspect.Signature) -> tuple[str, str]:
     """The method's parameter list (after self) and the call that forwards them."""
-    sig = inspect.signature(api.fn)
     params = list(sig.parameters.values())[1:]
     decl, call = [], []
     star_seen = False
@@ -63,8 +62,8 @@ def _params(api: Api) -> tuple[str, str]:
     return ", ".join(["self", *decl]), ", ".join(call)
 
 
-def _shadows_builtin(api: Api) -> bool:
-    return any(p in vars(builtins) for p in list(inspect.signature(api.fn).parameters)[1:])
+def _shadows_builtin(sig: inspect.Signature) -> bool:
+    return any(p in vars(builtins) for p in list(sig.parameters)[1:])
 
 
 def _docstring(text: str, indent: str) -> str:
@@ -82,12 +81,13 @@ def methods_source() -> str:
     out = []
     for name in sorted(n for n, a in API.items() if a.method):
         api = API[name]
-        decl, call = _params(api)
-        ret = inspect.signature(api.fn).return_annotation
+        sig = inspect.signature(api.fn)
+        decl, call = _params(sig)
+        ret = sig.return_annotation
         ret = "Any" if ret is inspect.Signature.empty else _annotation(ret)
         doc = inspect.getdoc(api.fn) or f"ember.{name} on this tensor."
         first = call and f", {call}"
-        noqa = "  # noqa: A002 - PyTorch's argument names" if _shadows_builtin(api) else ""
+        noqa = "  # noqa: A002 - PyTorch's argument names" if _shadows_builtin(sig) else ""
         out.append(f"    def {name}({decl}) -> {ret}:{noqa}\n")
         out.append(_docstring(doc + f"\n\nSee `ember.{name}`.", "        "))
         out.append(f"        return _ops.{api.fn.__name__}(self{first})\n")

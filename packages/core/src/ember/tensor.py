@@ -1933,23 +1933,9 @@ def _is_scalar(x: Any) -> bool:
     return isinstance(x, numbers.Number) and not isinstance(x, complex)
 
 
-_FULL: Any = None
-
-
 def _ones(t: Tensor) -> Tensor:
     """A tensor of ones like `t`: the implicit gradient of a scalar output."""
-    global _FULL
-    if _FULL is None:
-        from .ops.creation import FULL
-
-        _FULL = FULL
-    dev = t._device
-    k = _FULL._kernels.get(dev.type)
-    if k is None:
-        from .dispatch import kernel_for
-
-        k = kernel_for(_FULL, dev.type)
-    return Tensor._make(k(t._shape, 1, t._dtype, dev.index), t._shape, t._dtype, dev)
+    return _ops.ones_like(t)
 
 
 def _backward_entry(

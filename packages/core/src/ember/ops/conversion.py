@@ -167,7 +167,6 @@ def _keyword_defaults(name: str) -> dict[str, Any]:
     return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
 
 
-
 def _redo_view(base: Tensor, chain: Any) -> Tensor:
     out = base
     for fn, args in chain:

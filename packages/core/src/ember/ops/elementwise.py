@@ -24,8 +24,6 @@ from ..dtypes import DType
 from ..tensor import Tensor
 from ._run import _state, broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
 
-_make = Tensor._make
-
 #: The dtype rules of elementwise ops: how the compute dtype and the result dtype follow from
 #: the operands' promoted dtype (PyTorch's type promotion, Python scalars weak).
 RULES = {
@@ -35,6 +33,8 @@ RULES = {
     "bool": "computes in the promoted dtype and returns bool",
     "logical": "computes on operands cast to bool and returns bool",
 }
+#: the rules whose result is bool (no in-place method: it would change the tensor's dtype)
+_BOOL_RESULT = frozenset({"bool", "logical"})
 _RESULT_NOTE = {
     "same": "",
     "numeric": " Not defined for bool tensors.",
@@ -62,7 +62,7 @@ def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
 
 
 def _result_dtype(op: Op, compute: DType) -> DType:
-    return _dt.bool_ if op.rule in ("bool", "logical") else compute
+    return _dt.bool_ if op.rule in _BOOL_RESULT else compute
 
 
 def _elementwise_primitive(
@@ -72,7 +72,7 @@ def _elementwise_primitive(
     """The primitive behind `unary` and `binary_op`: its contract says the dtype rule it is called under."""
     if rule not in RULES:
         raise ValueError(f"{name}: unknown dtype rule {rule!r}; expected one of {sorted(RULES)}")
-    out = " of bool" if rule in ("bool", "logical") else ""
+    out = " of bool" if rule in _BOOL_RESULT else ""
     return primitive(
         name, f"{name}({operands}) -> array{out}", contract.replace("{rule}", RULES[rule]), family="elementwise",
         vjp=vjp, differentiable=vjp is not None, save_inputs=save_inputs, save_out=save_out, rule=rule, xp=xp,
@@ -115,7 +115,7 @@ def unary(
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + _RESULT_NOTE[rule]
     fn.__module__ = __name__
-    public(fn, method=True, inplace=rule not in ("bool", "logical") if inplace is None else inplace, aliases=aliases, op=op)
+    public(fn, method=True, inplace=rule not in _BOOL_RESULT if inplace is None else inplace, aliases=aliases, op=op)
     return fn
 
 

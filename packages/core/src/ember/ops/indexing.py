@@ -14,7 +14,19 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..dispatch import Op, primitive, public
 from ..tensor import Tensor
-from ._run import cast, describe, kernel, needs_grad, record, run, same_device, to_tensor, wrap, wrap_dim
+from ._run import (
+    broadcast_shapes_for,
+    cast,
+    describe,
+    kernel,
+    needs_grad,
+    record,
+    run,
+    same_device,
+    to_tensor,
+    wrap,
+    wrap_dim,
+)
 
 SLICE = primitive(
     "slice",
@@ -254,8 +266,6 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     is_tracked = needs_grad((x, value))
     if not advanced:
         k, shape = _basic(x, items)
-        from ._run import broadcast_shapes_for
-
         if value._shape != shape and broadcast_shapes_for("setitem", shape, value._shape) != shape:
             raise RuntimeError(f"setitem: cannot write a value of shape {value._shape} into x[key] of shape {shape}")
         if not is_tracked:
@@ -304,8 +314,6 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), (axis, index))
 
 
-
-
 @public(method=True)
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """The values of `input` at `indices` along `dim` (NumPy's take_along_axis).
@@ -321,8 +329,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
             f"take_along_dim: input {describe(input)} and indices {describe(indices)} must have the same number "
             f"of dimensions"
         )
-    from ._run import broadcast_shapes_for
-
     rest = broadcast_shapes_for(
         "take_along_dim",
         tuple(1 if d == axis else s for d, s in enumerate(input._shape)),
