@@ -124,7 +124,7 @@ def test_every_op_has_an_opinfo(name: str) -> None:
     front = f"; its public function is ember.{fronts[0]}" if fronts else ""
     assert name in _opinfo_names(), (
         f"the op {name!r} ({op.signature}) has no OpInfo: add an OpInfo entry named {name!r} to OP_DB in "
-        f"ember/testing/op_db.py (sample inputs and a NumPy reference{front}). A kernel that users never call "
+        f"ember/testing/op_db/<family>.py (sample inputs and a NumPy reference{front}). A kernel that users never call "
         f"directly goes in NO_OPINFO in tests/test_op_tables.py instead, with the reason"
     )
 

@@ -142,6 +142,8 @@ class Api:
 
     The `ember.<name>` namespace (`ember/ops/__init__.py`) and the Tensor methods
     (generated into `ember/tensor.py` by `python -m ember._codegen`) are read off `API`.
+    A function of a sub-namespace (`ember.linalg.norm`) is keyed by its dotted name
+    ("linalg.norm") and read off `API` by that namespace's module (`ember/linalg.py`).
     """
 
     name: str
@@ -167,20 +169,30 @@ def public(
     inplace: bool = False,
     aliases: tuple[str, ...] = (),
     op: Op | None = None,
+    namespace: str | None = None,
 ) -> Any:
     """Register `fn` as `ember.<name>` (and Tensor methods); usable as a decorator with or without arguments.
 
     Each alias is registered the same way under its own name (PyTorch's `clip` for `clamp`).
+    With `namespace` ("linalg", "fft") the function is `ember.<namespace>.<name>` instead.
     """
+    if namespace is not None and (method or inplace):
+        raise ValueError("a function of a sub-namespace gives no Tensor methods; declare the method separately")
 
     def register(f: _F) -> _F:
         for n in (name or f.__name__, *aliases):
+            n = f"{namespace}.{n}" if namespace else n
             if n in API:
                 raise ValueError(f"public function {n!r} is declared twice")
             API[n] = Api(n, f, method, inplace, op)
         return f
 
     return register(fn) if fn is not None else register
+
+
+def namespace(prefix: str) -> dict[str, Callable[..., Any]]:
+    """The public functions of the sub-namespace `prefix` ("linalg"), by their short names."""
+    return {n.split(".", 1)[1]: a.fn for n, a in API.items() if n.startswith(prefix + ".")}
 
 
 def kernel_for(op: Op, device_type: str) -> Callable[..., Any] | None:

@@ -16,17 +16,18 @@ from . import (  # each declares its ops and public functions
     creation,
     elementwise,
     indexing,
-    linalg,
     movement,
     pooling,
     reduction,
     sampling,
     sorting,
 )
+from . import linalg as _linalg  # (private: `ember.linalg` is the torch.linalg namespace)
 
-globals().update({name: api.fn for name, api in API.items()})
+_TOP = {name: api.fn for name, api in API.items() if "." not in name}  # not ember.linalg.*, ember.fft.*
+globals().update(_TOP)
 if not TYPE_CHECKING:  # (type checkers read the names off the star imports below)
-    __all__ = sorted(API)
+    __all__ = sorted(_TOP)
 
 _bind_ops(sys.modules[__name__])  # the Tensor methods call the ops through it
 
@@ -42,4 +43,4 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .sampling import *
     from .sorting import *
 
-del TYPE_CHECKING, sys, _bind_ops
+del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg

@@ -237,3 +237,14 @@ def test_inplace_variant(info: OpInfo, dtype: str, backend: Any, device: str) ->
         assert_same(x, expected.numpy(), info.tolerance, f"{info.name}_ {sample!r}")
         checked += 1
     assert checked, f"{info.name}_: no sample has a result of the input's shape and dtype"
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=i.name) for i in OP_DB if i.error_inputs is not None])
+def test_error_inputs(info: OpInfo, backend: Any, device: str) -> None:
+    """Every bad call of the entry raises its error, with a message naming the op and the problem."""
+    require_dtype(backend, "float32")
+    errors = info.errors()
+    assert errors, f"{info.name}: error_inputs gave no bad calls"
+    for bad in errors:
+        with pytest.raises(bad.error, match=bad.match):
+            _run(info, bad.sample, device)

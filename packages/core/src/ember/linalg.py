@@ -1,0 +1,16 @@
+"""`ember.linalg`, as torch.linalg: norms, decompositions, solvers and products of matrices.
+
+The functions are declared with ``@public(namespace="linalg")`` next to their ops in
+`ember.ops` and read off `ember.dispatch.API` here.
+"""
+
+from typing import TYPE_CHECKING
+
+from . import ops as _ops  # noqa: F401  (declares them)
+from .dispatch import namespace as _namespace
+
+globals().update(_namespace("linalg"))
+if not TYPE_CHECKING:
+    __all__ = sorted(_namespace("linalg"))
+
+del TYPE_CHECKING
