@@ -40,3 +40,17 @@ def test_architecture_twin_is_in_the_project() -> None:
     text = (ROOT / "docs" / "architecture.md").read_text()
     assert "ember.backends" in text and "ember_register_backends" in text
     assert f"({ember.PLUGIN_API_VERSION[0]}, {ember.PLUGIN_API_VERSION[1]})" in text
+
+
+def test_pytorch_coverage_page_is_current() -> None:
+    """docs/pytorch-coverage.md says what the installed Ember has: regenerate it after adding a name."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pytorch_coverage", ROOT / "tools" / "pytorch_coverage.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    page = (ROOT / "docs" / "pytorch-coverage.md").read_text()
+    assert page == tool.render(), "docs/pytorch-coverage.md is stale: run `python tools/pytorch_coverage.py`"
+    stale = sorted(k for k in tool.NOT_PROVIDED if f"`{k}` | ✔" in page or f"`torch.{k}` | ✔" in page)
+    assert not stale, f"NOT_PROVIDED gives reasons for entries Ember now has: {stale}"

@@ -109,3 +109,10 @@ class CupyBackend(ember.Backend):
         import cupy
 
         cupy.cuda.Device(index).synchronize()
+
+    def layout(self, native: Any) -> tuple[tuple[int, ...], int]:
+        itemsize = native.itemsize
+        return tuple(s // itemsize for s in native.strides), (native.data.ptr - native.data.mem.ptr) // itemsize
+
+    def data_ptr(self, native: Any) -> int:
+        return int(native.data.ptr)

@@ -58,3 +58,10 @@ class OpenCLBackend(ember.Backend):
 
     def synchronize(self, index: int) -> None:
         _device.get(index).synchronize()
+
+    def layout(self, native: Any) -> tuple[tuple[int, ...], int]:
+        return tuple(native.strides), native.offset  # a CLArray keeps both in elements
+
+    def data_ptr(self, native: Any) -> int:
+        """The buffer's cl_mem handle plus the view's byte offset (OpenCL memory has no host address)."""
+        return int(native.buffer.int_ptr) + native.offset * native.dtype.itemsize

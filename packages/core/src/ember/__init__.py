@@ -19,7 +19,15 @@ import builtins as _builtins
 from importlib import metadata as _metadata
 
 from . import autograd, dispatch, dtypes, fft, linalg, random
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from ._format import set_printoptions
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backends import (
     PLUGIN_API_VERSION,
     Backend,
@@ -35,10 +43,13 @@ from .dtypes import (
     DType,
     bfloat16,
     bool_,
+    can_cast,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
+    iinfo,
     int8,
     int16,
     int32,
@@ -54,6 +65,7 @@ from .ops import abs, all, any, max, min, pow, round, sum  # noqa: A004
 from .random import Generator, initial_seed, manual_seed, seed
 from .serialization import load, save
 from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor
+from .threads import get_num_threads, set_num_threads
 
 bool = bool_  # noqa: A001 - PyTorch's name: ember.bool
 half, float, double = float16, float32, float64  # noqa: A001
@@ -67,6 +79,11 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 def is_floating_point(x: Tensor) -> _builtins.bool:
     return x.dtype.is_floating_point
+
+
+def is_complex(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
+    """False: Ember has no complex dtypes."""
+    return input.is_complex()
 
 
 def numel(x: Tensor) -> _builtins.int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,40 @@ if TYPE_CHECKING:
 
 _PREFIX = "tensor("
 
+#: PyTorch's print profiles: (precision, threshold, edgeitems, linewidth)
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, sys.maxsize, 3, 80)}
+
+
+class _Options:
+    precision, threshold, edgeitems, linewidth = _PROFILES["default"]
+    sci_mode: bool | None = None
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """How tensors print, as `torch.set_printoptions`: digits after the point, the element count past
+    which only `edgeitems` per edge are shown, the line width, a profile ("default", "short", "full") applied
+    first, and `sci_mode` (True/False forces scientific notation on or off; None decides per tensor)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: unknown profile {profile!r}; expected one of {sorted(_PROFILES)}")
+        _Options.precision, _Options.threshold, _Options.edgeitems, _Options.linewidth = _PROFILES[profile]
+    if precision is not None:
+        _Options.precision = int(precision)
+    if threshold is not None:
+        _Options.threshold = sys.maxsize if threshold == float("inf") else int(threshold)
+    if edgeitems is not None:
+        _Options.edgeitems = int(edgeitems)
+    if linewidth is not None:
+        _Options.linewidth = int(linewidth)
+    _Options.sci_mode = sci_mode
+
 
 def _float_format(a: np.ndarray) -> Callable[[Any], str] | None:
     """How `a`'s floats print; None (no finite value) leaves it to NumPy with 4 digits."""
@@ -25,11 +60,14 @@ def _float_format(a: np.ndarray) -> Callable[[Any], str] | None:
     amin = nonzero.min() if nonzero.size else 0.0
     # PyTorch's rule: scientific when the largest is >= 1e8, the smallest < 1e-4, or their ratio > 1000
     sci = nonzero.size and (amax >= 1e8 or amin < 1e-4 or amax / amin > 1e3)
+    if _Options.sci_mode is not None:
+        sci = _Options.sci_mode
+    p = _Options.precision
     if sci:
-        return lambda v: f"{v:.4e}"
+        return lambda v: f"{v:.{p}e}"
     if np.all(finite == np.round(finite)):
         return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    return lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)
+    return lambda v: f"{v:.{p}f}" if np.isfinite(v) else str(v)
 
 
 def format_tensor(t: Tensor) -> str:
@@ -42,15 +80,15 @@ def format_tensor(t: Tensor) -> str:
         a,
         separator=", ",
         prefix=_PREFIX,
-        threshold=1000,
-        edgeitems=3,
-        max_line_width=80,
+        threshold=_Options.threshold,
+        edgeitems=_Options.edgeitems,
+        max_line_width=_Options.linewidth,
         formatter=(
             {"bool": lambda v: "True" if v else "False"}
             if a.dtype == np.bool_
             else {"float_kind": float_format} if float_format is not None else None
         ),
-        precision=4 if numpy_floats else None,
+        precision=_Options.precision if numpy_floats else None,
         floatmode="maxprec_equal" if numpy_floats else None,
     )
     if a.size == 0:

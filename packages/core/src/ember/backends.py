@@ -118,6 +118,30 @@ class Backend:
     def synchronize(self, index: int) -> None:
         """Wait for the device's queued work; a no-op on synchronous backends."""
 
+    # -- memory layout (optional: Tensor.stride(), storage_offset(), is_contiguous(), data_ptr()) ----
+    def layout(self, native: Any) -> tuple[tuple[int, ...], int]:
+        """`native`'s strides and its offset from the start of its memory block, both in elements.
+
+        The default reads NumPy's array interface (any ndarray, views included); a backend whose
+        arrays are not NumPy's overrides it.
+        """
+        iface = getattr(native, "__array_interface__", None)
+        if iface is None:
+            raise NotImplementedError(f"backend {self.name!r} does not report memory layouts (Backend.layout)")
+        itemsize = native.itemsize
+        strides = tuple(s // itemsize for s in native.strides)
+        root = native
+        while isinstance(getattr(root, "base", None), np.ndarray):
+            root = root.base
+        return strides, (iface["data"][0] - root.__array_interface__["data"][0]) // itemsize
+
+    def data_ptr(self, native: Any) -> int:
+        """The address (or, where memory has none, a handle plus byte offset) of `native`'s first element."""
+        iface = getattr(native, "__array_interface__", None)
+        if iface is None:
+            raise NotImplementedError(f"backend {self.name!r} does not report data pointers (Backend.data_ptr)")
+        return int(iface["data"][0])
+
     def __repr__(self) -> str:
         return f"<Backend {self.name!r} device_type={self.device_type!r} from {self.distribution}>"
 

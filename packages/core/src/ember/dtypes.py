@@ -6,6 +6,7 @@ representation, which every backend uses to move data to and from the host.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -29,6 +30,9 @@ __all__ = [
     "get_default_dtype",
     "set_default_dtype",
     "as_dtype",
+    "can_cast",
+    "finfo",
+    "iinfo",
 ]
 
 
@@ -36,6 +40,8 @@ class DType:
     """A tensor element type. Compare with `is`; each dtype exists once."""
 
     __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_signed", "kind", "_rank")
+    #: Ember has no complex dtypes (PyTorch's attribute, for code that asks)
+    is_complex = False
 
     def __init__(self, name: str, numpy_dtype: Any, kind: str, rank: int) -> None:
         self.name = name
@@ -203,3 +209,63 @@ def result_type(*operands: Any) -> DType:
     out = _combine(dim, _combine(zero, wrapped))
     assert out is not None
     return out
+
+
+def can_cast(from_: DType, to: DType) -> bool:
+    """Whether PyTorch's casting rules allow `from_` -> `to` in an in-place op: never to a lower category
+    (floating -> integer, integer -> bool); any size within a category."""
+    a, b = as_dtype(from_), as_dtype(to)
+    return _category(a) <= _category(b)
+
+
+class finfo:
+    """Machine limits of a floating dtype, as `torch.finfo`: bits, eps, max, min, tiny (= smallest_normal),
+    resolution, dtype. `finfo()` describes the default dtype."""
+
+    bits: int
+    eps: float
+    max: float
+    min: float
+    tiny: float
+    smallest_normal: float
+    resolution: float
+    dtype: str
+
+    def __init__(self, type: DType | None = None) -> None:  # noqa: A002 - PyTorch's argument name
+        d = get_default_dtype() if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"finfo: {d} is not a floating dtype; use ember.iinfo for integer dtypes")
+        info = np.finfo(d.numpy)
+        self.bits = d.itemsize * 8
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -math.floor(-math.log10(self.eps))  # PyTorch's: 10**-(decimal digits)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+            f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:
+    """Machine limits of an integer dtype, as `torch.iinfo`: bits, min, max, dtype."""
+
+    bits: int
+    min: int
+    max: int
+    dtype: str
+
+    def __init__(self, type: DType) -> None:  # noqa: A002 - PyTorch's argument name
+        d = as_dtype(type)
+        if d.kind != "i":
+            hint = "use ember.finfo for floating dtypes" if d.is_floating_point else "bool has no integer limits"
+            raise TypeError(f"iinfo: {d} is not an integer dtype; {hint}")
+        self.bits = d.itemsize * 8
+        info = np.iinfo(d.numpy)
+        self.min, self.max = int(info.min), int(info.max)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -13,6 +13,7 @@ methods `bool()`, `int()` and `float()` shadow there.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -53,6 +54,13 @@ class _VersionCounter:
 
     def __init__(self) -> None:
         self.value = 0
+
+
+#: dtype name -> PyTorch's legacy type name (`x.type()` says "ember.FloatTensor")
+_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+}  # fmt: skip
 
 
 class Tensor:
@@ -148,6 +156,73 @@ class Tensor:
 
     def is_floating_point(self) -> _bool:
         return self._dtype.is_floating_point
+
+    def is_complex(self) -> _bool:
+        """False: Ember has no complex dtypes."""
+        return False
+
+    @property
+    def itemsize(self) -> _int:
+        """Bytes per element."""
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> _int:
+        """Bytes the elements take (numel * itemsize; a broadcast view counts each element)."""
+        return self.numel() * self._dtype.itemsize
+
+    def ndimension(self) -> _int:
+        """The number of dimensions (as `dim()`)."""
+        return len(self._shape)
+
+    def nelement(self) -> _int:
+        """The number of elements (as `numel()`)."""
+        return self.numel()
+
+    # -- memory layout, as the backend's native array has it -------------------
+    def stride(self, dim: _int | None = None) -> Any:
+        """Steps in elements between neighbours along each dimension (one dim's with `dim`)."""
+        strides = self.backend.layout(self._data)[0]
+        return strides if dim is None else strides[_wrap_dim(dim, len(self._shape), "stride")]
+
+    def storage_offset(self) -> _int:
+        """Where the first element sits in its memory block, in elements (nonzero for some views)."""
+        return self.backend.layout(self._data)[1]
+
+    def is_contiguous(self, memory_format: Any = None) -> _bool:
+        """Whether the elements lie in row-major order without gaps (dims of size 1 may have any stride)."""
+        if self.numel() == 0:
+            return True
+        step = 1
+        for n, st in zip(reversed(self._shape), reversed(self.backend.layout(self._data)[0])):
+            if n != 1 and st != step:
+                return False
+            step *= n
+        return True
+
+    def data_ptr(self) -> _int:
+        """The address of the first element (on OpenCL, the buffer's handle plus the byte offset)."""
+        return self.backend.data_ptr(self._data)
+
+    def get_device(self) -> _int:
+        """The device index, or -1 on the CPU (as PyTorch)."""
+        return -1 if self._device.type == "cpu" else self._device.index
+
+    @property
+    def is_cpu(self) -> _bool:
+        return self._device.type == "cpu"
+
+    @property
+    def is_cuda(self) -> _bool:
+        return self._device.type == "cuda"
+
+    def is_pinned(self) -> _bool:
+        """False: Ember's host memory is never page-locked (transfers copy through the backend)."""
+        return False
+
+    def pin_memory(self) -> Tensor:
+        """This tensor: Ember's backends copy host data themselves, so there is nothing to pin."""
+        return self
 
     @property
     def backend(self) -> Backend:
@@ -492,7 +567,36 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         """The last two dimensions swapped (a batch of transposed matrices)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
         return _ops.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix: its transpose, Ember's dtypes being real."""
+        if self.ndim != 2:
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor. "
+                "For batches of matrices, consider using tensor.mH"
+            )
+        return _ops.transpose(self, 0, 1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices: `mT`, Ember's dtypes being real."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return _ops.transpose(self, -2, -1)
+
+    @property
+    def real(self) -> Tensor:
+        """The real part: the tensor itself, Ember's dtypes being real."""
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        """Refused, as PyTorch does for real tensors."""
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
     # -- dtype and device casts -------------------------------------------------------
     def float(self) -> Tensor:
@@ -543,6 +647,30 @@ class Tensor:
         """This tensor on the host device "cpu" (itself when it is there)."""
         return _ops.to(self, "cpu")
 
+    def cuda(self, device: Any = None, non_blocking: _bool = False) -> Tensor:
+        """This tensor on a CUDA device ("cuda", "cuda:N" or an index; itself when it is there)."""
+        if device is None:
+            dev: Any = "cuda"
+        elif isinstance(device, _int):
+            dev = f"cuda:{device}"
+        else:
+            dev = device
+        return _ops.to(self, dev, non_blocking=non_blocking)
+
+    def type(self, dtype: Any = None, non_blocking: _bool = False) -> Any:
+        """With no argument, the type's name ("ember.FloatTensor"); else this tensor cast to `dtype`
+        (a dtype or such a name: "ember.LongTensor", "torch.LongTensor")."""
+        if dtype is None:
+            where = "" if self._device.type == "cpu" else f"{self._device.type}."
+            return f"ember.{where}{_TYPE_NAMES[self._dtype.name]}Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.rsplit(".", 1)[-1][: -len("Tensor")]
+            by_name = {v: k for k, v in _TYPE_NAMES.items()}
+            if name not in by_name:
+                raise ValueError(f"type: invalid type {dtype!r}; expected e.g. 'ember.FloatTensor' or a dtype")
+            dtype = by_name[name]
+        return _ops.to(self, dtype=dtype, non_blocking=non_blocking)
+
     # -- filling in place ---------------------------------------------------------------
     def zero_(self) -> Tensor:
         """Fill with zeros, in place."""
@@ -564,6 +692,63 @@ class Tensor:
     def bernoulli_(self, p: Any = 0.5, generator: Generator | None = None) -> Tensor:
         """Fill with 1 with probability `p`, else 0, in place."""
         return _ops.conversion.assign_(self, _ops.bernoulli(self, p, generator=generator), "bernoulli_")
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """`clamp(min=min)`."""
+        return _ops.clamp(self, min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """`clamp(max=max)`."""
+        return _ops.clamp(self, max=max)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """`clamp_(min=min)`, in place."""
+        return _ops.conversion.assign_(self, _ops.clamp(self, min=min), "clamp_min_")
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """`clamp_(max=max)`, in place."""
+        return _ops.conversion.assign_(self, _ops.clamp(self, max=max), "clamp_max_")
+
+    # -- Python callables and resizing, on the host ------------------------------------
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        """Replace each element x by `callable(x)` (a Python function of a number), in place."""
+        host = self.numpy(force=True)
+        out = np.array([callable(v) for v in host.reshape(-1).tolist()], dtype=host.dtype).reshape(host.shape)
+        return self._write_host(out, "apply_")
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+        """Replace each element x by `callable(x, y)`, y the element of `tensor` (broadcast to self), in place."""
+        host = self.numpy(force=True)
+        other = np.broadcast_to(np.asarray(tensor.numpy(force=True)), host.shape)
+        pairs = zip(host.reshape(-1).tolist(), other.reshape(-1).tolist())
+        out = np.array([callable(a, b) for a, b in pairs], dtype=host.dtype).reshape(host.shape)
+        return self._write_host(out, "map_")
+
+    def _write_host(self, values: np.ndarray, op: str) -> Tensor:
+        from .tensor import tensor
+
+        if self._requires_grad or self.grad_fn is not None:
+            raise RuntimeError(f"{op}: runs a Python function outside autograd; call it on a tensor without grad")
+        return _ops.conversion.assign_(self, tensor(values, dtype=self._dtype, device=self._device), op)
+
+    def resize_(self, *sizes: Any) -> Tensor:
+        """Give this tensor shape `sizes`, in place: its elements in row-major order are kept as far as
+        they go; new elements are uninitialized (zero here)."""
+        shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+        if any(not isinstance(n, _int) or n < 0 for n in shape):
+            raise RuntimeError(f"resize_: expected non-negative integer sizes, got {shape}")
+        if self._requires_grad or self.grad_fn is not None:
+            raise RuntimeError("resize_: cannot resize variables that require grad")
+        if self._base is not None:
+            raise RuntimeError("resize_: cannot resize a view; resize the tensor it views, or a clone")
+        flat = self.numpy(force=True).reshape(-1)
+        n = math.prod(shape)
+        out = np.zeros(n, dtype=flat.dtype)
+        out[: min(n, flat.size)] = flat[:n]
+        self._data = self.backend.from_host(out.reshape(shape), self._device.index)
+        self._shape = shape
+        self._bump_version()
+        return self
 
     # -- new tensors like this one ------------------------------------------------------
     def new_zeros(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:

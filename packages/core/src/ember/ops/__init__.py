@@ -22,6 +22,7 @@ from . import (  # each declares its ops and public functions
     sampling,
     sorting,
 )
+from . import fft as _fft  # (private: `ember.fft` is the torch.fft namespace)
 from . import linalg as _linalg  # (private: `ember.linalg` is the torch.linalg namespace)
 
 _TOP = {name: api.fn for name, api in API.items() if "." not in name}  # not ember.linalg.*, ember.fft.*

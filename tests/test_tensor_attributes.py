@@ -1,0 +1,176 @@
+"""Tensor attributes and utilities beyond the ops: layout, type names, dtype limits, printing, threads.
+
+Expected values are PyTorch's documented results (checked against torch 2.13 by hand), or NumPy's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_layout_of_views(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    assert x.stride() == (4, 1) and x.stride(0) == 4 and x.stride(-1) == 1
+    assert x.storage_offset() == 0 and x.is_contiguous()
+    v = x[1:, ::2]
+    assert v.stride() == (4, 2) and v.storage_offset() == 4 and not v.is_contiguous()
+    assert x.t().stride() == (1, 4) and not x.t().is_contiguous()
+    assert x[1].is_contiguous() and x[1].storage_offset() == 4
+    e = ember.ones(1, 3, device=device).expand(4, 3)
+    assert e.stride() == (0, 1) and not e.is_contiguous()
+    assert ember.empty(0, 3, device=device).t().is_contiguous()
+    assert x[1].data_ptr() - x.data_ptr() == 4 * x.element_size()
+    with pytest.raises(IndexError, match="stride"):
+        x.stride(2)
+
+
+def test_sizes_and_counts(device: str) -> None:
+    x = ember.zeros(3, 4, dtype=ember.float64, device=device)
+    assert (x.itemsize, x.nbytes, x.ndimension(), x.nelement()) == (8, 96, 2, 12)
+    assert ember.zeros(2, dtype=ember.int16, device=device).nbytes == 4
+
+
+def test_device_predicates(device: str) -> None:
+    x = ember.ones(2, device=device)
+    assert x.is_cpu == (device == "cpu") and x.is_cuda == (device == "cuda")
+    assert x.get_device() == (-1 if device == "cpu" else 0)
+    assert not x.is_pinned() and x.pin_memory() is x
+
+
+def test_type_names_and_casts(device: str) -> None:
+    x = ember.ones(2, 3, device=device)
+    where = "" if device == "cpu" else f"{device}."
+    assert x.type() == f"ember.{where}FloatTensor"
+    assert x.long().type() == f"ember.{where}LongTensor" and x.bool().type() == f"ember.{where}BoolTensor"
+    assert x.type(ember.int64).dtype is ember.int64
+    assert x.type("torch.DoubleTensor").dtype is ember.float64 and x.type("ember.ByteTensor").dtype is ember.uint8
+    with pytest.raises(ValueError, match="type.*ComplexTensor"):
+        x.type("torch.ComplexTensor")
+
+
+def test_conjugate_transposes_and_real_parts(device: str) -> None:
+    a = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    x = ember.tensor(a, device=device)
+    np.testing.assert_array_equal(x.H.numpy(), a.T)
+    b = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    np.testing.assert_array_equal(ember.tensor(b, device=device).mH.numpy(), np.swapaxes(b, -1, -2))
+    assert x.real is x and not x.is_complex() and not ember.is_complex(x)
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
+        x.imag
+    with pytest.raises(RuntimeError, match=r"tensor.H is only supported on matrices \(2-D tensors\). Got 3-D"):
+        ember.tensor(b, device=device).H
+    with pytest.raises(RuntimeError, match="tensor.mH is only supported on matrices or batches of matrices. Got 1-D"):
+        ember.ones(3, device=device).mH
+
+
+def test_clamp_min_max_methods(device: str) -> None:
+    x = ember.tensor([-2.0, 0.5, 3.0], device=device)
+    np.testing.assert_array_equal(x.clamp_min(0).numpy(), [0.0, 0.5, 3.0])
+    np.testing.assert_array_equal(x.clamp_max(1).numpy(), [-2.0, 0.5, 1.0])
+    x.clamp_min_(0)
+    x.clamp_max_(1)
+    np.testing.assert_array_equal(x.numpy(), [0.0, 0.5, 1.0])
+
+
+def test_apply_and_map_run_python_per_element(device: str) -> None:
+    t = ember.tensor([1, 2, 3], device=device)
+    assert t.apply_(lambda v: v * 2) is t
+    t.map_(ember.tensor([10, 20, 30], device=device), lambda a, b: a + b)
+    assert t.tolist() == [12, 24, 36]
+    with pytest.raises(RuntimeError, match="apply_.*grad"):
+        ember.ones(2, requires_grad=True, device=device).apply_(abs)
+
+
+def test_resize_keeps_leading_elements(device: str) -> None:
+    z = ember.arange(6.0, device=device)
+    assert z.resize_(2, 2) is z and z.shape == (2, 2)
+    assert z.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    z.resize_((3, 3))
+    assert z.shape == (3, 3) and z.reshape(-1)[:4].tolist() == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        ember.ones(2, requires_grad=True, device=device).resize_(3)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64"])
+def test_finfo_matches_numpy(name: str) -> None:
+    d = getattr(ember, name)
+    info = ember.finfo(d)
+    ref = np.finfo(d.numpy)
+    assert info.bits == 8 * d.itemsize and info.eps == float(ref.eps) and info.max == float(ref.max)
+    assert info.min == float(ref.min) and info.tiny == info.smallest_normal == float(ref.smallest_normal)
+    assert info.resolution == 10.0 ** -math.floor(-math.log10(info.eps)) and info.dtype == name
+    assert ember.finfo().dtype == ember.get_default_dtype().name
+    with pytest.raises(TypeError, match="finfo.*int32"):
+        ember.finfo(ember.int32)
+
+
+def test_iinfo_and_can_cast() -> None:
+    assert (ember.iinfo(ember.uint8).min, ember.iinfo(ember.uint8).max) == (0, 255)
+    assert ember.iinfo(ember.int64).max == 2**63 - 1 and ember.iinfo(ember.int16).bits == 16
+    with pytest.raises(TypeError, match="iinfo.*float32"):
+        ember.iinfo(ember.float32)
+    assert ember.can_cast(ember.int8, ember.uint8) and ember.can_cast(ember.bool, ember.int8)
+    assert ember.can_cast(ember.float64, ember.float16) and ember.can_cast(ember.int64, ember.float32)
+    assert not ember.can_cast(ember.float32, ember.int32) and not ember.can_cast(ember.int32, ember.bool)
+
+
+def test_set_printoptions() -> None:
+    x = ember.tensor([1.123456, 2.5, 3.0])
+    try:
+        ember.set_printoptions(precision=2)
+        assert repr(x) == "tensor([1.12, 2.50, 3.00])"
+        ember.set_printoptions(sci_mode=True)
+        assert repr(x) == "tensor([1.12e+00, 2.50e+00, 3.00e+00])"
+        ember.set_printoptions(profile="default", threshold=5, edgeitems=2)
+        assert repr(ember.arange(10.0)).startswith("tensor([0., 1.,") and "..." in repr(ember.arange(10.0))
+        with pytest.raises(ValueError, match="set_printoptions.*profile"):
+            ember.set_printoptions(profile="tiny")
+    finally:
+        ember.set_printoptions(profile="default")
+    assert repr(x) == "tensor([1.1235, 2.5000, 3.0000])"
+
+
+def test_num_threads_round_trip() -> None:
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        assert ember.get_num_threads() == 1
+    finally:
+        ember.set_num_threads(before)
+    with pytest.raises(ValueError, match="set_num_threads"):
+        ember.set_num_threads(0)
+
+
+def test_inference_mode_flag() -> None:
+    assert not ember.is_inference_mode_enabled()
+    with ember.inference_mode():
+        assert ember.is_inference_mode_enabled()
+    assert not ember.is_inference_mode_enabled()
+
+
+def test_fft_frequencies_match_numpy(device: str) -> None:
+    for n in (1, 4, 5):
+        np.testing.assert_allclose(ember.fft.fftfreq(n, 0.5, device=device).numpy(), np.fft.fftfreq(n, 0.5), rtol=1e-6)
+        np.testing.assert_allclose(ember.fft.rfftfreq(n, device=device).numpy(), np.fft.rfftfreq(n), rtol=1e-6)
+    f = ember.fft.fftfreq(4, dtype=ember.float64, device=device)
+    assert f.dtype is ember.float64 and f.device.type == device.split(":")[0]
+    assert ember.fft.fftfreq(0, device=device).shape == (0,)
+    with pytest.raises(RuntimeError, match="fft.fftfreq.*floating point dtype.*int64"):
+        ember.fft.fftfreq(4, dtype=ember.int64)
+
+
+def test_fft_shifts_match_numpy(device: str) -> None:
+    a = np.arange(10).reshape(2, 5)
+    x = ember.tensor(a, device=device)
+    np.testing.assert_array_equal(ember.fft.fftshift(x).numpy(), np.fft.fftshift(a))
+    np.testing.assert_array_equal(ember.fft.ifftshift(x, dim=1).numpy(), np.fft.ifftshift(a, axes=1))
+    np.testing.assert_array_equal(ember.fft.ifftshift(ember.fft.fftshift(x, dim=(0, 1)), dim=(0, 1)).numpy(), a)
+    g = ember.ones(2, 5, dtype=ember.float64, device=device, requires_grad=True)
+    (ember.fft.fftshift(g) * ember.arange(10.0, dtype=ember.float64, device=device).reshape(2, 5)).sum().backward()
+    assert g.grad is not None
+    np.testing.assert_array_equal(g.grad.numpy(), np.fft.ifftshift(np.arange(10.0).reshape(2, 5)))
