@@ -30,12 +30,13 @@ BACKENDS = ["numpy", "opencl"]
 #: What plain `nox` (and CI) runs. The cupy session needs a GPU: run it by hand there (`nox -s cupy`).
 nox.options.sessions = ["lint", "tests(backend='numpy')", "tests(backend='opencl')", "template"]
 
-#: Installed beside core in every tests session: the framework packages and the main job (examples/classify).
+#: Installed beside core in every tests session: the framework packages, the main job (examples/classify) and the
+#: language and reinforcement-learning programs (examples/language, examples/rl).
 FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
 #: Extras installed with a framework package: ember-data's tests need scikit-learn (its Digits dataset).
 EXTRAS = {"packages/data": "[test]"}
-if len(FRAMEWORK) == 2:  # the main job needs both
-    FRAMEWORK.append("examples/classify")
+if len(FRAMEWORK) == 2:  # the programs need both
+    FRAMEWORK += ["examples/classify", "examples/language", "examples/rl"]
 
 
 @nox.session

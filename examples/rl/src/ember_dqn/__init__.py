@@ -1,0 +1,1 @@
+"""ember-dqn: Deep Q-learning (replay buffer, target network, epsilon schedule) on gymnasium's CartPole."""
