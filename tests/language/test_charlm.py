@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("ember_charlm", reason="ember-charlm (examples/language) is not installed")
 
-from ember_charlm import corpus  # noqa: E402
-from ember_charlm.model import CharTransformer, Config  # noqa: E402
+from ember_charlm import corpus
+from ember_charlm.model import CharTransformer, Config
 
-import ember  # noqa: E402
+import ember
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -15,10 +15,10 @@ import pytest
 pytest.importorskip("ember_dqn", reason="ember-dqn (examples/rl) is not installed")
 pytest.importorskip("gymnasium", reason="gymnasium is not installed")
 
-from ember_dqn.agent import Agent, Settings  # noqa: E402
-from ember_dqn.replay import ReplayBuffer  # noqa: E402
+from ember_dqn.agent import Agent, Settings
+from ember_dqn.replay import ReplayBuffer
 
-import ember  # noqa: E402
+import ember
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
