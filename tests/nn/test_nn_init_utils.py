@@ -97,7 +97,9 @@ def test_default_initialisation_like_pytorch(device) -> None:
     assert within(lin.weight, 1 / math.sqrt(400)) and within(lin.bias, 1 / math.sqrt(400))
     conv = nn.Conv2d(6, 8, 3, groups=2)
     fan_in = 3 * 9
-    assert within(conv.weight, 1 / math.sqrt(fan_in)) and np.abs(conv.bias.detach().numpy()).max() <= 1 / math.sqrt(fan_in)
+    assert within(conv.weight, 1 / math.sqrt(fan_in)) and np.abs(conv.bias.detach().numpy()).max() <= 1 / math.sqrt(
+        fan_in
+    )
     rnn = nn.LSTM(5, 50)
     assert all(np.abs(p.detach().numpy()).max() <= 1 / math.sqrt(50) for p in rnn.parameters())
     emb = nn.Embedding(500, 40)

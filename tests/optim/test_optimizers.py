@@ -76,8 +76,9 @@ def sgd_ref(p, g, st, t, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nest
     return p - lr * g
 
 
-def adam_ref(p, g, st, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-             decoupled=False):
+def adam_ref(
+    p, g, st, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled=False
+):
     b1, b2 = betas
     g = -g if maximize else g
     if decoupled:
@@ -140,8 +141,19 @@ def adamax_ref(p, g, st, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=
     return p - lr / (1 - b1**t) * st["m"] / st["u"]
 
 
-def nadam_ref(p, g, st, t, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-              decoupled=False, maximize=False):
+def nadam_ref(
+    p,
+    g,
+    st,
+    t,
+    lr=2e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    momentum_decay=4e-3,
+    decoupled=False,
+    maximize=False,
+):
     # Dozat's NAdam as PyTorch documents it: mu_t = beta1 (1 - 0.5 * 0.96^(t psi))
     b1, b2 = betas
     g = -g if maximize else g
@@ -592,8 +604,10 @@ def test_bad_params_are_refused_clearly(device: str) -> None:
         (lambda ps: optim.ASGD(ps, weight_decay=-0.1), "Invalid weight_decay value"),
         (lambda ps: optim.LBFGS(ps, lr=-1.0), "Invalid learning rate"),
         (lambda ps: optim.LBFGS(ps, line_search_fn="armijo"), "only 'strong_wolfe' is supported"),
-        (lambda ps: optim.LBFGS([{"params": ps[:1]}, {"params": [ember.zeros(1, requires_grad=True)]}]),
-         "LBFGS doesn't support per-parameter options"),
+        (
+            lambda ps: optim.LBFGS([{"params": ps[:1]}, {"params": [ember.zeros(1, requires_grad=True)]}]),
+            "LBFGS doesn't support per-parameter options",
+        ),
     ],
 )
 def test_bad_hyperparameters_are_refused(device: str, make, match: str) -> None:

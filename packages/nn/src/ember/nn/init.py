@@ -37,7 +37,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape {tuple(tensor.shape)})")
+        raise ValueError(
+            f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape {tuple(tensor.shape)})"
+        )
     receptive = 1
     for s in tensor.shape[2:]:
         receptive *= s
@@ -71,7 +73,9 @@ def trunc_normal_(
             bad = (out < a) | (out > b)
             if not bool(bad.any().item()):
                 break
-            fresh = ember.randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device, generator=generator) * std + mean
+            fresh = (
+                ember.randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device, generator=generator) * std + mean
+            )
             out = ember.where(bad, fresh, out)
         return tensor.copy_(out.clamp(a, b))
 
@@ -130,7 +134,9 @@ def kaiming_normal_(
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample (on the host)."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}"
+        )
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
@@ -151,16 +157,19 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     ``d < min(out, in)`` in each of `groups` (``out = size(0) // groups``), zeros elsewhere, so the
     convolution passes its input channels through."""
     if tensor.ndim not in (3, 4, 5):
-        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tuple(tensor.shape)}"
+        )
     sizes = tuple(tensor.shape)
     if groups < 1 or sizes[0] % groups != 0:
         raise ValueError(f"dirac_: dim 0 must be divisible by groups (size {sizes[0]}, groups {groups})")
     out_per_group = sizes[0] // groups
     diag = np.arange(min(out_per_group, sizes[1]))
-    centre = tuple(s // 2 for s in sizes[2:])
+    centre: list[Any] = [s // 2 for s in sizes[2:]]
     weight = np.zeros(sizes)
     for g in range(groups):
-        weight[(g * out_per_group + diag, diag, *centre)] = 1
+        index: tuple[Any, ...] = tuple([g * out_per_group + diag, diag, *centre])
+        weight[index] = 1
     with ember.no_grad():
         return tensor.copy_(ember.tensor(weight, dtype=tensor.dtype, device=tensor.device))
 

@@ -170,7 +170,9 @@ class LBFGS(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         check_lr(group["lr"])
         if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: only 'strong_wolfe' is supported as line_search_fn, got {group['line_search_fn']!r}")
+            raise ValueError(
+                f"LBFGS: only 'strong_wolfe' is supported as line_search_fn, got {group['line_search_fn']!r}"
+            )
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """LBFGS has exactly one group; adding another is refused."""
@@ -272,7 +274,7 @@ class LBFGS(Optimizer):
                 q = flat_grad.neg()
                 for i in range(num_old - 1, -1, -1):
                     al[i] = _dot(old_stps[i], q) * ro[i]
-                    q.sub_(old_dirs[i] * al[i])  # type: ignore[operator]
+                    q.sub_(old_dirs[i] * al[i])
                 d = r = q * H_diag
                 for i in range(num_old):
                     be_i = _dot(old_dirs[i], r) * ro[i]
@@ -322,5 +324,10 @@ class LBFGS(Optimizer):
                 break
 
         state["d"], state["t"], state["old_dirs"], state["old_stps"] = d, t, old_dirs, old_stps
-        state["ro"], state["H_diag"], state["prev_flat_grad"], state["prev_loss"] = ro, H_diag, prev_flat_grad, prev_loss
+        state["ro"], state["H_diag"], state["prev_flat_grad"], state["prev_loss"] = (
+            ro,
+            H_diag,
+            prev_flat_grad,
+            prev_loss,
+        )
         return orig_loss

@@ -204,7 +204,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """``lr = base_lr * gamma ** (number of milestones <= last_epoch)``."""
 
-    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -441,7 +443,9 @@ class ChainedScheduler(_SchedulerList):
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
         if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler.")
+            raise ValueError(
+                f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler."
+            )
         optimizer = optimizer or schedulers[0].optimizer
         _check_optimizer(optimizer)
         _check_schedulers(type(self).__name__, schedulers, optimizer)
@@ -570,7 +574,9 @@ class CyclicLR(LRScheduler):
         state = super().state_dict()
         fn = state.pop("_scale_fn_custom")
         state["_scale_fn_custom"] = (
-            None if fn is None or isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__") else dict(fn.__dict__)
+            None
+            if fn is None or isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+            else dict(fn.__dict__)
         )
         return state
 
@@ -669,9 +675,7 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(
-                f"Tried to step {step} times. The specified number of total steps is {self.total_steps}"
-            )
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
@@ -835,11 +839,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         cos = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
         return [self.eta_min + (b - self.eta_min) * cos for b in self.base_lrs]
 
-    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]  # a fractional epoch, no warning
+    def step(self, epoch: float | None = None) -> None:  # a fractional epoch, and no deprecation warning
         """Advance one epoch, or go to `epoch` (may be fractional: ``epoch + batch / batches``)."""
         self._step(epoch)
 
-    def _step(self, epoch: float | None) -> None:  # type: ignore[override]
+    def _step(self, epoch: float | None) -> None:
         self._step_count += 1
         if epoch is None and self.last_epoch < 0:
             epoch = 0
