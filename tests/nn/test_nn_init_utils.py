@@ -51,13 +51,55 @@ def test_initialisers(device) -> None:
         init.xavier_uniform_(ember.empty(3))
 
 
+def test_dirac_passes_channels_through_a_convolution(device) -> None:
+    ember.manual_seed(0)
+    x = ember.randn(2, 3, 5, 6, device=device)
+    w = nn.Parameter(ember.randn(4, 3, 3, 3, device=device))  # more out channels than in: the 4th stays zero
+    assert init.dirac_(w) is w and w.requires_grad and w.grad_fn is None
+    y = nn.functional.conv2d(x, w, padding=1).detach().numpy()
+    np.testing.assert_allclose(y[:, :3], x.numpy(), rtol=1e-6)
+    assert (y[:, 3] == 0).all() and w.detach().numpy().sum() == 3
+    w1 = ember.empty(6, 2, 4, device=device)  # 1-D, even kernel (centre 4 // 2), two groups of 3 out channels
+    init.dirac_(w1, groups=2)
+    want = np.zeros((6, 2, 4))
+    for out, inp in ((0, 0), (1, 1), (3, 0), (4, 1)):
+        want[out, inp, 2] = 1
+    np.testing.assert_array_equal(w1.numpy(), want)
+    w3 = ember.full((2, 2, 3, 1, 2), 7.0, device=device)
+    init.dirac_(w3)
+    assert w3.numpy()[0, 0, 1, 0, 1] == 1 and w3.numpy()[1, 1, 1, 0, 1] == 1 and w3.numpy().sum() == 2
+    with pytest.raises(ValueError, match="3, 4, or 5 dimensions.*\\(3, 3\\)"):
+        init.dirac_(ember.empty(3, 3, device=device))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        init.dirac_(ember.empty(5, 2, 3, device=device), groups=2)
+
+
+def test_sparse_zeroes_a_fraction_of_each_column(device) -> None:
+    ember.manual_seed(0)
+    w = nn.Parameter(ember.empty(200, 50, device=device))
+    assert init.sparse_(w, sparsity=0.3, std=0.5) is w and w.grad_fn is None
+    a = w.detach().numpy()
+    assert ((a == 0).sum(axis=0) == 60).all()  # ceil(0.3 * 200) zeros in every column
+    assert abs(a[a != 0].std() - 0.5) < 0.02 and abs(a[a != 0].mean()) < 0.02
+    rows_zeroed = (a == 0).sum(axis=1)
+    assert rows_zeroed.min() < rows_zeroed.max()  # a different random subset per column
+    small = ember.empty(3, 4, device=device)
+    init.sparse_(small, sparsity=0.5)  # ceil(1.5) = 2 zeros a column; std defaults to 0.01
+    s = small.numpy()
+    assert ((s == 0).sum(axis=0) == 2).all() and np.abs(s).max() < 0.1
+    with pytest.raises(ValueError, match="2 dimensions.*\\(3,\\)"):
+        init.sparse_(ember.empty(3, device=device), 0.5)
+
+
 def test_default_initialisation_like_pytorch(device) -> None:
     ember.manual_seed(1)
     lin = nn.Linear(400, 30)
     assert within(lin.weight, 1 / math.sqrt(400)) and within(lin.bias, 1 / math.sqrt(400))
     conv = nn.Conv2d(6, 8, 3, groups=2)
     fan_in = 3 * 9
-    assert within(conv.weight, 1 / math.sqrt(fan_in)) and np.abs(conv.bias.detach().numpy()).max() <= 1 / math.sqrt(fan_in)
+    assert within(conv.weight, 1 / math.sqrt(fan_in)) and np.abs(conv.bias.detach().numpy()).max() <= 1 / math.sqrt(
+        fan_in
+    )
     rnn = nn.LSTM(5, 50)
     assert all(np.abs(p.detach().numpy()).max() <= 1 / math.sqrt(50) for p in rnn.parameters())
     emb = nn.Embedding(500, 40)

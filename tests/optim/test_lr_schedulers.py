@@ -111,6 +111,131 @@ def test_step_with_epoch_uses_closed_form_and_warns(make_opt) -> None:
     assert s.last_epoch == 7 and s.get_last_lr() == pytest.approx([0.01])
 
 
+def test_multiplicative_lr_multiplies_the_current_lr(make_opt) -> None:
+    def factor(t: int) -> float:
+        return 0.9 if t % 3 else 0.5
+
+    s = sched.MultiplicativeLR(make_opt(0.1, groups=2), lr_lambda=factor)
+    want = [[b * math.prod(factor(k) for k in range(1, t + 1)) for b in (0.1, 0.2)] for t in range(STEPS + 1)]
+    _close(_trace(s), want)
+
+
+def test_constant_lr(make_opt) -> None:
+    s = sched.ConstantLR(make_opt(0.1, groups=2), factor=0.2, total_iters=9)
+    _close(_trace(s), [[b * (0.2 if t < 9 else 1.0) for b in (0.1, 0.2)] for t in range(STEPS + 1)])
+
+
+@pytest.mark.parametrize("total_iters, power", [(5, 1.0), (40, 2.0), (17, 0.5)])
+def test_polynomial_lr(make_opt, total_iters: int, power: float) -> None:
+    s = sched.PolynomialLR(make_opt(0.1), total_iters=total_iters, power=power)
+    _close(_trace(s), [[0.1 * (1 - min(t, total_iters) / total_iters) ** power] for t in range(STEPS + 1)])
+
+
+def test_chained_scheduler_multiplies_its_schedulers(make_opt) -> None:
+    opt = make_opt(0.1, groups=2)
+    s = sched.ChainedScheduler([sched.ConstantLR(opt, factor=0.5, total_iters=4), sched.ExponentialLR(opt, gamma=0.9)])
+    assert s.optimizer is opt
+    _close(_trace(s), [[b * (0.5 if t < 4 else 1.0) * 0.9**t for b in (0.1, 0.2)] for t in range(STEPS + 1)])
+
+
+def _cyclic_factor(t: int, up: int, down: int) -> float:
+    """How far up the triangle iteration `t` is: 0 at the base, 1 at the peak."""
+    u = t % (up + down)
+    return u / up if u <= up else (up + down - u) / down
+
+
+def _cyclic_trace(s: sched.CyclicLR, steps: int) -> tuple[list[list[float]], list[list[float]]]:
+    def momenta() -> list[float]:
+        return [g["betas"][0] if "betas" in g else g["momentum"] for g in s.optimizer.param_groups]
+
+    lrs, moms = [s.get_last_lr()], [momenta()]
+    for _ in range(steps):
+        s.optimizer.step()
+        s.step()
+        lrs.append(s.get_last_lr())
+        moms.append(momenta())
+    return lrs, moms
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_lr_modes_with_momentum(make_opt, mode: str) -> None:
+    up, down, gamma = 7, 4, 0.98
+    opt = make_opt(0.5, groups=2, momentum=0.9)
+    s = sched.CyclicLR(opt, base_lr=[0.01, 0.02], max_lr=[0.1, 0.3], step_size_up=up, step_size_down=down, mode=mode,
+                       gamma=gamma, base_momentum=0.7, max_momentum=0.95)  # fmt: skip
+
+    def scale(t: int) -> float:
+        if mode == "triangular2":
+            return 0.5 ** (t // (up + down))
+        return gamma**t if mode == "exp_range" else 1.0
+
+    lrs, moms = _cyclic_trace(s, STEPS)
+    _close(lrs, [[b + (m - b) * _cyclic_factor(t, up, down) * scale(t) for b, m in ((0.01, 0.1), (0.02, 0.3))]
+                 for t in range(STEPS + 1)])  # fmt: skip
+    _close(moms, [[0.95 - 0.25 * _cyclic_factor(t, up, down) * scale(t)] * 2 for t in range(STEPS + 1)])
+    assert opt.param_groups[1]["base_momentum"] == 0.7 and opt.param_groups[1]["max_momentum"] == 0.95
+
+
+def test_cyclic_lr_cycles_adams_beta1_and_custom_scale(make_opt) -> None:
+    opt = make_opt(0.5, kind=optim.Adam, betas=(0.9, 0.99))
+    s = sched.CyclicLR(opt, 0.001, 0.01, step_size_up=4)  # defaults: triangular, momentum 0.8..0.9
+    lrs, beta1 = _cyclic_trace(s, 30)
+    _close(lrs, [[0.001 + 0.009 * _cyclic_factor(t, 4, 4)] for t in range(31)])
+    _close(beta1, [[0.9 - 0.1 * _cyclic_factor(t, 4, 4)] for t in range(31)])
+    assert opt.param_groups[0]["betas"][1] == 0.99
+    s = sched.CyclicLR(make_opt(0.5), 0.001, 0.01, step_size_up=3, cycle_momentum=False,
+                       scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations")  # fmt: skip
+    lrs, _ = _cyclic_trace(s, 20)
+    _close(lrs, [[0.001 + 0.009 * _cyclic_factor(t, 3, 3) / (1 + t)] for t in range(21)])
+    assert s.state_dict()["_scale_fn_custom"] is None  # a plain function is not saved
+
+
+def test_cyclic_lr_hand_values(make_opt) -> None:
+    s = sched.CyclicLR(make_opt(1.0, momentum=0.9), 0.1, 1.0, step_size_up=2, mode="triangular2")
+    lrs, moms = _cyclic_trace(s, 8)
+    assert [x[0] for x in lrs] == pytest.approx([0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1])
+    assert [x[0] for x in moms] == pytest.approx([0.9, 0.85, 0.8, 0.85, 0.9, 0.875, 0.85, 0.875, 0.9])
+
+
+def _sgdr(t: float, T_0: int, T_mult: int, base: float, eta_min: float) -> float:
+    """SGDR's closed form: find the period that holds epoch `t`, then the cosine within it."""
+    start, T_i = 0, T_0
+    while t >= start + T_i:
+        start, T_i = start + T_i, T_i * T_mult
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * (t - start) / T_i)) / 2
+
+
+@pytest.mark.parametrize("T_0, T_mult, eta_min", [(10, 1, 0.0), (3, 2, 0.001), (2, 3, 0.01)])
+def test_cosine_annealing_warm_restarts(make_opt, T_0: int, T_mult: int, eta_min: float) -> None:
+    s = sched.CosineAnnealingWarmRestarts(make_opt(0.1, groups=2), T_0=T_0, T_mult=T_mult, eta_min=eta_min)
+    _close(_trace(s), [[_sgdr(t, T_0, T_mult, b, eta_min) for b in (0.1, 0.2)] for t in range(STEPS + 1)])
+
+
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_cosine_annealing_warm_restarts_fractional_epochs(make_opt, T_mult: int) -> None:
+    s = sched.CosineAnnealingWarmRestarts(make_opt(0.1), T_0=3, T_mult=T_mult, eta_min=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # step(epoch) is this scheduler's documented use: no deprecation warning
+        for epoch in range(25):
+            for i in range(4):
+                s.step(epoch + i / 4)
+                assert s.get_last_lr() == pytest.approx([_sgdr(epoch + i / 4, 3, T_mult, 0.1, 0.01)], rel=1e-9)
+                assert s.last_epoch == epoch
+    s.step(1.5)  # back in time: into the first period again
+    assert s.T_i == 3 and s.get_last_lr() == pytest.approx([_sgdr(1.5, 3, T_mult, 0.1, 0.01)])
+    s.step()
+    assert s.last_epoch == 2 and s.get_last_lr() == pytest.approx([_sgdr(2.5, 3, T_mult, 0.1, 0.01)])
+    with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
+        s.step(-1)
+
+
+def test_cosine_annealing_warm_restarts_hand_values(make_opt) -> None:
+    s = sched.CosineAnnealingWarmRestarts(make_opt(1.0), T_0=2, T_mult=2)
+    # periods [0, 2), [2, 6): cos^2 steps of pi/2 then of pi/4
+    half = (1 + math.cos(math.pi / 4)) / 2
+    assert [x[0] for x in _trace(s, 6)] == pytest.approx([1.0, 0.5, 1.0, half, 0.5, 1 - half, 1.0])
+
+
 # -- values worked out by hand (what PyTorch prints) ---------------------------------------------------------------
 
 
@@ -235,7 +360,21 @@ def _schedulers(make_opt):
         opt = make_opt(0.1)
         return sched.SequentialLR(opt, [sched.LinearLR(opt, total_iters=4), sched.MultiStepLR(opt, [3, 9])], [4])
 
+    def chained():
+        opt = make_opt(0.1)
+        return sched.ChainedScheduler([sched.ConstantLR(opt, total_iters=3), sched.PolynomialLR(opt, 12, 2.0)])
+
+    def cyclic():
+        return sched.CyclicLR(make_opt(0.1, kind=optim.Adam), 0.01, 0.1, step_size_up=3, mode="exp_range",
+                              gamma=0.9, scale_fn=_Scale(1.0), scale_mode="iterations")  # fmt: skip
+
     return {
+        "multiplicative": lambda: sched.MultiplicativeLR(make_opt(0.1), _Scale(0.9)),
+        "constant": lambda: sched.ConstantLR(make_opt(0.1), factor=0.5, total_iters=8),
+        "polynomial": lambda: sched.PolynomialLR(make_opt(0.1), total_iters=15, power=1.5),
+        "chained": chained,
+        "cyclic": cyclic,
+        "warm-restarts": lambda: sched.CosineAnnealingWarmRestarts(make_opt(0.1), T_0=3, T_mult=2, eta_min=0.01),
         "step": lambda: sched.StepLR(make_opt(0.1, groups=2), 4, gamma=0.5),
         "multistep": lambda: sched.MultiStepLR(make_opt(0.1), [5, 9, 9], gamma=0.5),
         "exponential": lambda: sched.ExponentialLR(make_opt(0.1), 0.9),
@@ -248,7 +387,8 @@ def _schedulers(make_opt):
 
 
 @pytest.mark.parametrize("name", ["step", "multistep", "exponential", "cosine", "lambda", "linear", "onecycle",
-                                  "sequential"])  # fmt: skip
+                                  "sequential", "multiplicative", "constant", "polynomial", "chained", "cyclic",
+                                  "warm-restarts"])  # fmt: skip
 @pytest.mark.parametrize("via_file", [False, True], ids=["in-memory", "ember.save"])
 def test_state_dict_round_trip_continues_identically(make_opt, name: str, via_file: bool) -> None:
     make = _schedulers(make_opt)[name]
@@ -263,8 +403,10 @@ def test_state_dict_round_trip_continues_identically(make_opt, name: str, via_fi
         buf.seek(0)
         state = ember.load(buf)
     twin = make()
-    if name == "lambda":
+    if name in ("lambda", "multiplicative"):
         twin.lr_lambdas[0].factor = 123.0  # restored from the state dict
+    if name == "cyclic":
+        twin._scale_fn_custom.factor = 123.0
     twin.optimizer.load_state_dict(state["optimizer"])
     twin.load_state_dict(state["scheduler"])
     assert twin.get_last_lr() == s.get_last_lr()
@@ -273,8 +415,11 @@ def test_state_dict_round_trip_continues_identically(make_opt, name: str, via_fi
         twin.step()
         assert twin.get_last_lr() == s.get_last_lr()
         assert twin.optimizer.param_groups[0]["lr"] == s.optimizer.param_groups[0]["lr"]
-    if name == "lambda":
-        assert twin.lr_lambdas[0].factor == 2.0
+    if name in ("lambda", "multiplicative"):
+        assert twin.lr_lambdas[0].factor == s.lr_lambdas[0].factor != 123.0
+    if name == "cyclic":
+        assert twin._scale_fn_custom.factor == 1.0
+        assert twin.optimizer.param_groups[0]["betas"] == s.optimizer.param_groups[0]["betas"]
 
 
 def test_reduce_on_plateau_state_round_trip(make_opt) -> None:
@@ -363,6 +508,41 @@ def test_bad_scheduler_arguments(make_opt) -> None:
         sched.ReduceLROnPlateau(opt, threshold_mode="pct")
     with pytest.raises(ValueError, match="expected 2 min_lrs, got 1"):
         sched.ReduceLROnPlateau(opt, min_lr=[0.1])
+
+
+def test_bad_arguments_of_the_newer_schedulers(make_opt) -> None:
+    opt = make_opt(0.1, groups=2)
+    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+        sched.MultiplicativeLR(opt, 0.9)
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 3"):
+        sched.MultiplicativeLR(opt, [abs] * 3)
+    with pytest.raises(ValueError, match="Constant multiplicative factor expected to be between 0 and 1"):
+        sched.ConstantLR(opt, factor=1.5)
+    with pytest.raises(ValueError, match="mode is invalid and scale_fn is None"):
+        sched.CyclicLR(opt, 0.01, 0.1, mode="sawtooth")
+    with pytest.raises(ValueError, match="scale_mode"):
+        sched.CyclicLR(opt, 0.01, 0.1, scale_fn=abs, scale_mode="epochs")
+    with pytest.raises(ValueError, match="step_size_up and step_size_down must be positive"):
+        sched.CyclicLR(opt, 0.01, 0.1, step_size_up=0)
+    with pytest.raises(ValueError, match="expected 2 values for max_lr, got 3"):
+        sched.CyclicLR(opt, 0.01, [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        sched.CyclicLR(make_opt(0.1, kind=optim.Rprop), 0.01, 0.1)
+    with pytest.raises(ValueError, match="Expected positive integer T_0, but got 0"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(ValueError, match="Expected positive integer T_0"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=2.5)
+    with pytest.raises(ValueError, match="Expected integer T_mult >= 1, but got 0"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=0)
+    with pytest.raises(ValueError, match="Expected float or int eta_min"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=3, eta_min="0")
+    a = sched.StepLR(opt, 3)
+    with pytest.raises(ValueError, match="ChainedScheduler expects at least one scheduler to be chained"):
+        sched.ChainedScheduler([])
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        sched.ChainedScheduler([a, sched.ReduceLROnPlateau(opt)])
+    with pytest.raises(ValueError, match="ChainedScheduler expects all schedulers to belong to the same optimizer"):
+        sched.ChainedScheduler([a, sched.StepLR(make_opt(0.1, groups=2), 3)])
 
 
 def test_bad_sequential_lr(make_opt) -> None:

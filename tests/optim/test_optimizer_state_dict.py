@@ -17,7 +17,24 @@ OPTIMIZERS = {
     "rmsprop": lambda groups: optim.RMSprop(groups, lr=0.01, momentum=0.5, centered=True),
     "adagrad": lambda groups: optim.Adagrad(groups, lr=0.1, lr_decay=0.01),
     "adadelta": lambda groups: optim.Adadelta(groups, lr=0.5),
+    "adamax": lambda groups: optim.Adamax(groups, lr=0.05, weight_decay=0.01),
+    "nadam": lambda groups: optim.NAdam(groups, lr=0.05, weight_decay=0.01, decoupled_weight_decay=True),
+    "radam": lambda groups: optim.RAdam(groups, lr=0.05, betas=(0.9, 0.8)),
+    "rprop": lambda groups: optim.Rprop(groups, lr=0.05),
+    "asgd": lambda groups: optim.ASGD(groups, lr=0.05, t0=2, lambd=0.01),
 }
+
+# PyTorch's per-parameter state keys and the hyperparameters its param_groups carry (foreach/fused/capturable/
+# differentiable aside: Ember accepts those arguments but has no use for them)
+PYTORCH_KEYS = {
+    "adamax": ({"step", "exp_avg", "exp_inf"}, {"lr", "betas", "eps", "weight_decay", "maximize"}),
+    "nadam": ({"step", "mu_product", "exp_avg", "exp_avg_sq"},
+              {"lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "maximize"}),
+    "radam": ({"step", "exp_avg", "exp_avg_sq"}, {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay",
+                                                  "maximize"}),
+    "rprop": ({"step", "prev", "step_size"}, {"lr", "etas", "step_sizes", "maximize"}),
+    "asgd": ({"step", "eta", "mu", "ax"}, {"lr", "lambd", "alpha", "t0", "weight_decay", "maximize"}),
+}  # fmt: skip
 
 
 def _params(device: str) -> list[ember.Tensor]:
@@ -104,6 +121,44 @@ def test_load_state_dict_takes_saved_hyperparameters_and_keeps_own_params(device
     twin.load_state_dict(sd)
     assert twin.param_groups[1]["lr"] == 0.5
     assert twin.param_groups[1]["params"][0] is other[2]
+
+
+@pytest.mark.parametrize("name", list(PYTORCH_KEYS))
+def test_state_and_group_keys_are_pytorchs(device: str, name: str) -> None:
+    params = _params(device)
+    opt = OPTIMIZERS[name](_groups(params))
+    _train(opt, params, 2)
+    sd = opt.state_dict()
+    state_keys, group_keys = PYTORCH_KEYS[name]
+    assert sorted(sd["state"]) == [0, 1, 2]
+    for index, p in enumerate(params):
+        state = sd["state"][index]
+        assert set(state) == state_keys and state["step"] == 2
+        for key in state_keys - {"step", "mu_product", "eta", "mu"}:
+            assert state[key].shape == p.shape and state[key].dtype is p.dtype
+    assert set(sd["param_groups"][1]) == group_keys | {"params"} and sd["param_groups"][1]["lr"] == 0.02
+
+
+def test_pytorch_style_scalar_tensors_are_accepted(device: str) -> None:
+    # torch keeps step, mu_product (NAdam), eta and mu (ASGD) as 0-d float32 tensors; Ember as Python numbers
+    for name, scalars in (("nadam", ("step", "mu_product")), ("asgd", ("step", "eta", "mu"))):
+        params = _params(device)
+        opt = OPTIMIZERS[name](_groups(params))
+        _train(opt, params, 3)
+        sd = opt.state_dict()
+        torch_like = {"param_groups": sd["param_groups"],
+                      "state": {i: {k: ember.tensor(float(v)) if k in scalars else v for k, v in s.items()}
+                                for i, s in sd["state"].items()}}  # fmt: skip
+        twin_params = _clone(params)
+        twin = OPTIMIZERS[name](_groups(twin_params))
+        twin.load_state_dict(torch_like)
+        state = twin.state[twin_params[0]]
+        assert state["step"] == 3 and isinstance(state["step"], int)
+        assert all(isinstance(state[k], float) for k in scalars if k != "step")
+        _train(opt, params, 2, start=3)
+        _train(twin, twin_params, 2, start=3)
+        for p, q in zip(params, twin_params):
+            np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_pytorch_style_tensor_step_is_accepted(device: str) -> None:

@@ -12,7 +12,7 @@ from ember import Tensor
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_", "eye_",
-    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "dirac_", "sparse_",
 ]  # fmt: skip
 
 
@@ -37,7 +37,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape {tuple(tensor.shape)})")
+        raise ValueError(
+            f"fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape {tuple(tensor.shape)})"
+        )
     receptive = 1
     for s in tensor.shape[2:]:
         receptive *= s
@@ -71,7 +73,9 @@ def trunc_normal_(
             bad = (out < a) | (out > b)
             if not bool(bad.any().item()):
                 break
-            fresh = ember.randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device, generator=generator) * std + mean
+            fresh = (
+                ember.randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device, generator=generator) * std + mean
+            )
             out = ember.where(bad, fresh, out)
         return tensor.copy_(out.clamp(a, b))
 
@@ -130,7 +134,9 @@ def kaiming_normal_(
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample (on the host)."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}"
+        )
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
@@ -144,3 +150,41 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
         q = q.T
     with ember.no_grad():
         return tensor.copy_(ember.tensor(q.reshape(tensor.shape) * gain, dtype=tensor.dtype, device=tensor.device))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta of a convolution weight (3-D, 4-D or 5-D): ``weight[g*out + d, d, centre...] = 1`` for
+    ``d < min(out, in)`` in each of `groups` (``out = size(0) // groups``), zeros elsewhere, so the
+    convolution passes its input channels through."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tuple(tensor.shape)}"
+        )
+    sizes = tuple(tensor.shape)
+    if groups < 1 or sizes[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 must be divisible by groups (size {sizes[0]}, groups {groups})")
+    out_per_group = sizes[0] // groups
+    diag = np.arange(min(out_per_group, sizes[1]))
+    centre: list[Any] = [s // 2 for s in sizes[2:]]
+    weight = np.zeros(sizes)
+    for g in range(groups):
+        index: tuple[Any, ...] = tuple([g * out_per_group + diag, diag, *centre])
+        weight[index] = 1
+    with ember.no_grad():
+        return tensor.copy_(ember.tensor(weight, dtype=tensor.dtype, device=tensor.device))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+    """A 2-D tensor drawn from N(0, std**2) with ``ceil(sparsity * rows)`` entries of each column, chosen at
+    random, set to zero (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    # a random subset of num_zeros rows per column: the first rows of each column's random order
+    order = np.argsort(ember.rand(rows, cols, dtype=ember.float64, generator=generator).numpy(), axis=0)
+    zero = np.zeros((rows, cols), dtype=bool)
+    np.put_along_axis(zero, order[:num_zeros], True, axis=0)
+    with ember.no_grad():
+        tensor.normal_(0.0, std, generator=generator)
+        return tensor.masked_fill_(ember.tensor(zero, device=tensor.device), 0.0)

@@ -62,7 +62,9 @@ class Adagrad(Optimizer):
         check_hyper(group["lr_decay"] >= 0.0, "lr_decay value", group["lr_decay"])
         check_hyper(group["weight_decay"] >= 0.0, "weight_decay value", group["weight_decay"])
         check_hyper(
-            group["initial_accumulator_value"] >= 0.0, "initial_accumulator_value value", group["initial_accumulator_value"]
+            group["initial_accumulator_value"] >= 0.0,
+            "initial_accumulator_value value",
+            group["initial_accumulator_value"],
         )
         check_hyper(group["eps"] >= 0.0, "epsilon value", group["eps"])
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+from .optimizer import Optimizer, ParamsT, check_adam_group
 
 __all__ = ["Adam"]
 
@@ -51,14 +51,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_lr(group["lr"])
-        check_hyper(group["eps"] >= 0.0, "epsilon value", group["eps"])
-        betas = group["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
-        check_hyper(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
-        check_hyper(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
-        check_hyper(group["weight_decay"] >= 0.0, "weight_decay value", group["weight_decay"])
+        check_adam_group(group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""

@@ -10,7 +10,7 @@ from typing import Any
 import ember
 from ember import Tensor
 
-__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr"]
+__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr", "check_adam_group"]
 
 
 class _RequiredParameter:
@@ -224,11 +224,19 @@ class Optimizer:
         return "\n".join(lines)
 
 
+#: State entries PyTorch keeps as 0-d tensors and Ember as Python numbers (a loaded tensor becomes a number).
+_SCALAR_STATE = frozenset(
+    {"step", "mu_product", "eta", "mu", "n_iter", "func_evals", "t", "H_diag", "prev_loss", "ro", "al"}
+)
+
+
 def _cast_state(param: Tensor, key: str, value: Any) -> Any:
     """A state value for `param`: tensors copied onto its device (floating ones in its dtype)."""
     if isinstance(value, Tensor):
+        if key in _SCALAR_STATE and value.numel() == 1:
+            return int(value.item()) if key in ("step", "n_iter", "func_evals") else float(value.item())
         if key == "step":
-            return int(value.item()) if value.numel() == 1 else value.detach().to(param.device).clone()
+            return value.detach().to(param.device).clone()
         if value.dtype.is_floating_point:
             return value.detach().to(param.device, param.dtype).clone()
         return value.detach().to(param.device).clone()
@@ -249,3 +257,15 @@ def check_lr(lr: Any) -> None:
     if isinstance(lr, Tensor) or not isinstance(lr, int | float) or isinstance(lr, bool):
         raise TypeError(f"lr must be a Python number, got {type(lr).__name__}")
     check_hyper(lr >= 0.0, "learning rate", lr)
+
+
+def check_adam_group(group: dict[str, Any]) -> None:
+    """The checks Adam and its relatives (Adamax, NAdam, RAdam) make: lr, eps, betas, weight_decay."""
+    check_lr(group["lr"])
+    check_hyper(group["eps"] >= 0.0, "epsilon value", group["eps"])
+    betas = group["betas"]
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
+    check_hyper(0.0 <= betas[0] < 1.0, "beta parameter at index 0", betas[0])
+    check_hyper(0.0 <= betas[1] < 1.0, "beta parameter at index 1", betas[1])
+    check_hyper(group["weight_decay"] >= 0.0, "weight_decay value", group["weight_decay"])
