@@ -174,7 +174,17 @@ def test_lstm_proj_size_matches_numpy(device) -> None:
     out, (hn, cn) = m(T(x, device), (T(h0, device), T(c0, device)))
     h, c, ys = h0[0], c0[0], []
     for t in range(4):
-        h, c = np_step("LSTM", x[:, t], h, c, p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"], p["weight_hr_l0"])
+        h, c = np_step(
+            "LSTM",
+            x[:, t],
+            h,
+            c,
+            p["weight_ih_l0"],
+            p["weight_hh_l0"],
+            p["bias_ih_l0"],
+            p["bias_hh_l0"],
+            p["weight_hr_l0"],
+        )
         ys.append(h)
     np.testing.assert_allclose(N(out), np.stack(ys, 1), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(N(hn)[0], h, rtol=1e-10, atol=1e-12)
@@ -198,7 +208,9 @@ def test_layer_errors(device) -> None:
         gru(ember.ones(2, 3, 3, 3, device=device))
     lstm = nn.LSTM(3, 4).to(device)
     with pytest.raises(RuntimeError, match=r"LSTM: Expected hidden\[1\] size \(1, 3, 4\), got \[1, 2, 4\]"):
-        lstm(ember.ones(2, 3, 3, device=device), (ember.ones(1, 3, 4, device=device), ember.ones(1, 2, 4, device=device)))
+        lstm(
+            ember.ones(2, 3, 3, device=device), (ember.ones(1, 3, 4, device=device), ember.ones(1, 2, 4, device=device))
+        )
     with pytest.raises(TypeError, match=r"hx must be a tuple \(h_0, c_0\)"):
         lstm(ember.ones(2, 3, 3, device=device), ember.ones(1, 3, 4, device=device))
     with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
@@ -261,7 +273,9 @@ def test_pack_errors(device) -> None:
         R.pack_padded_sequence(x, [2, 4, 1])
     with pytest.raises(RuntimeError, match="Length of all samples has to be greater than 0"):
         R.pack_padded_sequence(x, [0, 4, 1], enforce_sorted=False)
-    with pytest.raises(RuntimeError, match=r"Expected `len\(lengths\)` to be equal to batch_size, but got 2 \(batch_size=3\)"):
+    with pytest.raises(
+        RuntimeError, match=r"Expected `len\(lengths\)` to be equal to batch_size, but got 2 \(batch_size=3\)"
+    ):
         R.pack_padded_sequence(x, [4, 2])
     with pytest.raises(RuntimeError, match="exceeds the input's sequence length 4"):
         R.pack_padded_sequence(x, [5, 2, 1])
@@ -275,7 +289,9 @@ def test_pack_errors(device) -> None:
 def test_pad_sequence_and_pack_sequence(device) -> None:
     a, b = T([1.0, 1.0], device), T([2.0, 2.0, 2.0], device)
     np.testing.assert_array_equal(N(R.pad_sequence([a, b])), [[1, 2], [1, 2], [0, 2]])
-    np.testing.assert_array_equal(N(R.pad_sequence([a, b], batch_first=True, padding_side="left")), [[0, 1, 1], [2, 2, 2]])
+    np.testing.assert_array_equal(
+        N(R.pad_sequence([a, b], batch_first=True, padding_side="left")), [[0, 1, 1], [2, 2, 2]]
+    )
     np.testing.assert_array_equal(N(R.pad_sequence([a, b], True, 7.0)), [[1, 1, 7], [2, 2, 2]])
     with pytest.raises(ValueError, match="Expected padding_side to be one of left or right, but got mid."):
         R.pad_sequence([a, b], padding_side="mid")

@@ -98,7 +98,12 @@ def _layer_keys(pre, cross):
     for a in attn:
         out += [(f"{pre}{a}.in_proj_weight", (24, 8)), (f"{pre}{a}.in_proj_bias", (24,)),
                 (f"{pre}{a}.out_proj.weight", (8, 8)), (f"{pre}{a}.out_proj.bias", (8,))]  # fmt: skip
-    out += [(f"{pre}linear1.weight", (16, 8)), (f"{pre}linear1.bias", (16,)), (f"{pre}linear2.weight", (8, 16)), (f"{pre}linear2.bias", (8,))]
+    out += [
+        (f"{pre}linear1.weight", (16, 8)),
+        (f"{pre}linear1.bias", (16,)),
+        (f"{pre}linear2.weight", (8, 16)),
+        (f"{pre}linear2.bias", (8,)),
+    ]
     for i in range(1, 4 if cross else 3):
         out += [(f"{pre}norm{i}.weight", (8,)), (f"{pre}norm{i}.bias", (8,))]
     return out
@@ -136,7 +141,9 @@ def test_state_dict_keys_and_shapes_match_pytorch() -> None:
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_decoder_layer_matches_numpy(device, norm_first, batch_first) -> None:
     act, np_act = ("relu", lambda x: np.maximum(x, 0)) if norm_first else ((lambda t: t.tanh()), np.tanh)
-    layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, activation=act, batch_first=batch_first, norm_first=norm_first)
+    layer = nn.TransformerDecoderLayer(
+        8, 2, 16, dropout=0.0, activation=act, batch_first=batch_first, norm_first=norm_first
+    )
     layer = layer.to(device).double()
     with ember.no_grad():
         for mha in (layer.self_attn, layer.multihead_attn):
@@ -202,7 +209,9 @@ def test_mask_forms_agree(device) -> None:
     mem2 = N(mem).copy()
     mem2[2:, 1] = 100.0
     b = layer(tgt, mem, memory_key_padding_mask=T(kpm, device))
-    np.testing.assert_allclose(N(layer(tgt, T(mem2, device), memory_key_padding_mask=T(kpm, device))), N(b), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        N(layer(tgt, T(mem2, device), memory_key_padding_mask=T(kpm, device))), N(b), rtol=1e-12, atol=1e-12
+    )
     fk = T(np.where(kpm, -np.inf, 0.0), device)
     np.testing.assert_allclose(N(layer(tgt, mem, memory_key_padding_mask=fk)), N(b), rtol=1e-12, atol=1e-12)
     assert not np.allclose(N(b), N(layer(tgt, mem)))
@@ -270,7 +279,11 @@ def test_multihead_attention_equals_sdpa_on_projected_heads(device) -> None:
 
 def test_multihead_attention_bias_kv_zero_attn_and_kdim(device) -> None:
     e, h = 8, 2
-    mha = nn.MultiheadAttention(e, h, add_bias_kv=True, add_zero_attn=True, kdim=4, vdim=6, batch_first=True).to(device).double()
+    mha = (
+        nn.MultiheadAttention(e, h, add_bias_kv=True, add_zero_attn=True, kdim=4, vdim=6, batch_first=True)
+        .to(device)
+        .double()
+    )
     with ember.no_grad():
         mha.in_proj_bias.copy_(ember.randn(3 * e, dtype=ember.float64, device=device))
     p = params(mha)
@@ -327,12 +340,20 @@ def test_sdpa_masks_scale_causal(device) -> None:
     q, k, v = RNG.standard_normal((2, 2, 3, 4)), RNG.standard_normal((2, 2, 5, 4)), RNG.standard_normal((2, 2, 5, 6))
     Q, K, V = T(q, device), T(k, device), T(v, device)
     fm = RNG.standard_normal((3, 5))
-    np.testing.assert_allclose(N(F.scaled_dot_product_attention(Q, K, V, attn_mask=T(fm, device), scale=0.3)), np_sdpa(q, k, v, fm, 0.3), rtol=1e-10)
+    np.testing.assert_allclose(
+        N(F.scaled_dot_product_attention(Q, K, V, attn_mask=T(fm, device), scale=0.3)),
+        np_sdpa(q, k, v, fm, 0.3),
+        rtol=1e-10,
+    )
     bm = RNG.uniform(size=(2, 1, 3, 5)) > 0.4
     bm[..., 1] = True
-    np.testing.assert_allclose(N(F.scaled_dot_product_attention(Q, K, V, attn_mask=T(bm, device))), np_sdpa(q, k, v, bm), rtol=1e-10)
+    np.testing.assert_allclose(
+        N(F.scaled_dot_product_attention(Q, K, V, attn_mask=T(bm, device))), np_sdpa(q, k, v, bm), rtol=1e-10
+    )
     causal = np.tril(np.ones((3, 5), bool))  # top-left aligned for L != S
-    np.testing.assert_allclose(N(F.scaled_dot_product_attention(Q, K, V, is_causal=True)), np_sdpa(q, k, v, causal), rtol=1e-10)
+    np.testing.assert_allclose(
+        N(F.scaled_dot_product_attention(Q, K, V, is_causal=True)), np_sdpa(q, k, v, causal), rtol=1e-10
+    )
     # a query row with every key masked out gives zeros (as PyTorch), also for -inf float masks
     dead = np.ones((3, 5), bool)
     dead[0] = False
@@ -350,23 +371,39 @@ def test_sdpa_grouped_query_attention(device) -> None:
     ref = np_sdpa(q, np.repeat(k, 2, axis=1), np.repeat(v, 2, axis=1))  # head i uses key head i // 2
     np.testing.assert_allclose(N(got), ref, rtol=1e-10)
     with pytest.raises(RuntimeError, match="Number of heads in key and value must divide the number of heads in query"):
-        F.scaled_dot_product_attention(T(q, device), T(np.tile(k[:, :1], (1, 3, 1, 1)), device), T(np.tile(v[:, :1], (1, 3, 1, 1)), device), enable_gqa=True)
+        F.scaled_dot_product_attention(
+            T(q, device),
+            T(np.tile(k[:, :1], (1, 3, 1, 1)), device),
+            T(np.tile(v[:, :1], (1, 3, 1, 1)), device),
+            enable_gqa=True,
+        )
 
 
 def test_sdpa_gradcheck(device) -> None:
     q, k, v = (T(RNG.standard_normal(s), device, True) for s in ((1, 2, 2, 3), (1, 1, 3, 3), (1, 1, 3, 2)))
     fm = T(RNG.standard_normal((2, 3)), device)
     assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, attn_mask=fm, enable_gqa=True), (q, k, v))
-    assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b.expand(1, 2, 3, 3), c.expand(1, 2, 3, 2), is_causal=True), (q, k, v))
+    assert gradcheck(
+        lambda a, b, c: F.scaled_dot_product_attention(a, b.expand(1, 2, 3, 3), c.expand(1, 2, 3, 2), is_causal=True),
+        (q, k, v),
+    )
 
 
 def test_sdpa_errors(device) -> None:
-    q, k, v = ember.randn(2, 3, 4, device=device), ember.randn(2, 5, 4, device=device), ember.randn(2, 5, 6, device=device)
+    q, k, v = (
+        ember.randn(2, 3, 4, device=device),
+        ember.randn(2, 5, 4, device=device),
+        ember.randn(2, 5, 6, device=device),
+    )
     with pytest.raises(RuntimeError, match="Explicit attn_mask should not be set when is_causal=True"):
-        F.scaled_dot_product_attention(q, k, v, attn_mask=ember.ones(3, 5, dtype=ember.bool_, device=device), is_causal=True)
+        F.scaled_dot_product_attention(
+            q, k, v, attn_mask=ember.ones(3, 5, dtype=ember.bool_, device=device), is_causal=True
+        )
     with pytest.raises(RuntimeError, match="Expected attn_mask dtype to be bool or float"):
         F.scaled_dot_product_attention(q, k, v, attn_mask=ember.ones(3, 5, dtype=ember.int64, device=device))
-    with pytest.raises(RuntimeError, match=r"attn_mask of shape \(3, 4\) does not broadcast to the attention scores' shape \(2, 3, 5\)"):
+    with pytest.raises(
+        RuntimeError, match=r"attn_mask of shape \(3, 4\) does not broadcast to the attention scores' shape \(2, 3, 5\)"
+    ):
         F.scaled_dot_product_attention(q, k, v, attn_mask=ember.zeros(3, 4, device=device))
     with pytest.raises(ValueError, match="do not fit together"):
         F.scaled_dot_product_attention(q, k[..., :3], v)

@@ -25,15 +25,21 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _Step = Callable[[Tensor, tuple[Tensor, ...], Tensor, "Tensor | None", "Tensor | None"], tuple[Tensor, ...]]
 
 
-def _rnn_tanh_step(xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> tuple[Tensor, ...]:
+def _rnn_tanh_step(
+    xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
+) -> tuple[Tensor, ...]:
     return ((xw + F.linear(state[0], w_hh, b_hh)).tanh(),)
 
 
-def _rnn_relu_step(xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> tuple[Tensor, ...]:
+def _rnn_relu_step(
+    xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
+) -> tuple[Tensor, ...]:
     return ((xw + F.linear(state[0], w_hh, b_hh)).relu(),)
 
 
-def _lstm_step(xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> tuple[Tensor, ...]:
+def _lstm_step(
+    xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
+) -> tuple[Tensor, ...]:
     """Gates (input, forget, cell, output) in PyTorch's order."""
     hp, cp = state
     i, f, g, o = (xw + F.linear(hp, w_hh, b_hh)).chunk(4, -1)
@@ -42,7 +48,9 @@ def _lstm_step(xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor
     return (h if w_hr is None else F.linear(h, w_hr), c)
 
 
-def _gru_step(xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> tuple[Tensor, ...]:
+def _gru_step(
+    xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None
+) -> tuple[Tensor, ...]:
     """Gates (reset, update, new): ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``."""
     h = state[0]
     xr, xz, xn = xw.chunk(3, -1)
@@ -53,7 +61,12 @@ def _gru_step(xw: Tensor, state: tuple[Tensor, ...], w_hh: Tensor, b_hh: Tensor 
     return ((1 - z) * n + z * h,)
 
 
-_STEPS: dict[str, _Step] = {"RNN_TANH": _rnn_tanh_step, "RNN_RELU": _rnn_relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
+_STEPS: dict[str, _Step] = {
+    "RNN_TANH": _rnn_tanh_step,
+    "RNN_RELU": _rnn_relu_step,
+    "LSTM": _lstm_step,
+    "GRU": _gru_step,
+}
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
@@ -115,7 +128,9 @@ class RNNBase(Module):
         if mode not in _STEPS:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
-            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element being zeroed")
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 "dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
@@ -145,7 +160,7 @@ class RNNBase(Module):
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 in_size = input_size if layer == 0 else real_hidden * dirs
-                shapes = {"weight_ih": (g, in_size), "weight_hh": (g, real_hidden)}
+                shapes: dict[str, tuple[int, ...]] = {"weight_ih": (g, in_size), "weight_hh": (g, real_hidden)}
                 if bias:
                     shapes.update(bias_ih=(g,), bias_hh=(g,))
                 if proj_size:
@@ -168,10 +183,13 @@ class RNNBase(Module):
         names = self._flat_weights_names
         return [[getattr(self, n) for n in names[i : i + per]] for i in range(0, len(names), per)]
 
-    def _weights(self, layer: int, d: int) -> tuple[Tensor, Tensor | None, Tensor, Tensor | None, Tensor | None]:
+    def _weights(self, layer: int, d: int) -> tuple[Tensor, Tensor | None, tuple[Tensor, Tensor | None, Tensor | None]]:
+        """(weight_ih, bias_ih, (weight_hh, bias_hh, weight_hr)) of one layer and direction."""
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         p = self._parameters
-        return p["weight_ih" + sfx], p.get("bias_ih" + sfx), p["weight_hh" + sfx], p.get("bias_hh" + sfx), p.get("weight_hr" + sfx)  # type: ignore[return-value]
+        w_ih, w_hh = p["weight_ih" + sfx], p["weight_hh" + sfx]
+        assert w_ih is not None and w_hh is not None
+        return w_ih, p.get("bias_ih" + sfx), (w_hh, p.get("bias_hh" + sfx), p.get("weight_hr" + sfx))
 
     def _state_shapes(self, n: int) -> list[tuple[int, int, int]]:
         dirs = 2 if self.bidirectional else 1
@@ -183,18 +201,24 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             data, sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
             if data.ndim != 2:
-                raise ValueError(f"{name}: a PackedSequence's data must be 2-D (sum(lengths), input_size), got shape {tuple(data.shape)}")
+                raise ValueError(
+                    f"{name}: a PackedSequence's data must be 2-D (sum(lengths), input_size), got shape {tuple(data.shape)}"
+                )
             n, unbatched, steps = sizes[0], False, len(sizes)
             ref = data
         else:
             if input.ndim not in (2, 3):
-                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead (shape {tuple(input.shape)})")
+                raise ValueError(
+                    f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead (shape {tuple(input.shape)})"
+                )
             unbatched = input.ndim == 2
             x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
             steps, n = x.shape[0], x.shape[1]
             data, sizes, ref = x.reshape(steps * n, x.shape[2]), [n] * steps, input
         if data.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}")
+            raise RuntimeError(
+                f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}"
+            )
         state = self._initial_state(hx, n, unbatched, ref)
         if isinstance(input, PackedSequence) and input.sorted_indices is not None:
             state = tuple(s.index_select(1, input.sorted_indices) for s in state)
@@ -204,9 +228,10 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
-                w_ih, b_ih, *weights = self._weights(layer, d)
+                w_ih, b_ih, weights = self._weights(layer, d)
                 xw = F.linear(data, w_ih, b_ih)  # every time step at once: (rows, G*H)
-                out, h = _run_direction(step, xw, sizes, tuple(s[layer * dirs + d] for s in state), tuple(weights), bool(d))  # type: ignore[arg-type]
+                h0 = tuple(s[layer * dirs + d] for s in state)
+                out, h = _run_direction(step, xw, sizes, h0, weights, bool(d))
                 outs.append(out)
                 finals.append(h)
             data = outs[0] if dirs == 1 else ember.cat(outs, -1)
@@ -316,7 +341,17 @@ class LSTM(RNNBase):
         dtype: Any = None,
     ) -> None:
         super().__init__(
-            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size, device, dtype
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
         )
 
 
@@ -336,7 +371,9 @@ class GRU(RNNBase):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device, dtype)
+        super().__init__(
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device, dtype
+        )
 
 
 # -- cells: one time step -------------------------------------------------------------------------
@@ -346,7 +383,9 @@ class RNNCellBase(Module):
 
     _step_mode = "RNN_TANH"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         kw = {"device": device, "dtype": dtype}
@@ -378,7 +417,9 @@ class RNNCellBase(Module):
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected {self.input_size}")
+            raise RuntimeError(
+                f"{name}: input has inconsistent input_size: got {input.shape[-1]} expected {self.input_size}"
+            )
         unbatched = input.ndim == 1
         x = input.unsqueeze(0) if unbatched else input
         n = x.shape[0]
@@ -391,12 +432,16 @@ class RNNCellBase(Module):
                 raise TypeError(f"{name}: hx must be a tuple (h_0, c_0)")
             for i, s in enumerate(states):
                 if s.ndim not in (1, 2) or s.ndim != input.ndim:
-                    raise ValueError(f"{name}: Expected hidden to be {input.ndim}D like the input, got {s.ndim}D instead (shape {tuple(s.shape)})")
+                    raise ValueError(
+                        f"{name}: Expected hidden to be {input.ndim}D like the input, got {s.ndim}D instead (shape {tuple(s.shape)})"
+                    )
                 s2 = s.unsqueeze(0) if unbatched else s
                 if s2.shape[0] != n:
                     raise RuntimeError(f"{name}: Input batch size {n} doesn't match hidden{i} batch size {s2.shape[0]}")
                 if s2.shape[1] != self.hidden_size:
-                    raise RuntimeError(f"{name}: hidden{i} has inconsistent hidden_size: got {s2.shape[1]}, expected {self.hidden_size}")
+                    raise RuntimeError(
+                        f"{name}: hidden{i} has inconsistent hidden_size: got {s2.shape[1]}, expected {self.hidden_size}"
+                    )
             states = tuple(s.unsqueeze(0) if unbatched else s for s in states)
         xw = F.linear(x, self.weight_ih, self.bias_ih)
         out = _STEPS[self._step_mode](xw, states, self.weight_hh, self.bias_hh, None)
@@ -409,7 +454,13 @@ class RNNCell(RNNCellBase):
     """``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)`` with act tanh or relu."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", device: Any = None, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
@@ -418,7 +469,7 @@ class RNNCell(RNNCellBase):
         self._step_mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
-        return self._step(input, hx, 1)  # type: ignore[no-any-return]
+        return self._step(input, hx, 1)
 
 
 class LSTMCell(RNNCellBase):
@@ -426,11 +477,13 @@ class LSTMCell(RNNCellBase):
 
     _step_mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        return self._step(input, hx, 2)  # type: ignore[no-any-return]
+        return self._step(input, hx, 2)
 
 
 class GRUCell(RNNCellBase):
@@ -438,8 +491,10 @@ class GRUCell(RNNCellBase):
 
     _step_mode = "GRU"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
-        return self._step(input, hx, 1)  # type: ignore[no-any-return]
+        return self._step(input, hx, 1)

@@ -75,11 +75,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **kw)
+        self.bias_k: Parameter | None = None
+        self.bias_v: Parameter | None = None
         if add_bias_kv:
             self.bias_k = Parameter(ember.empty(1, 1, embed_dim, **kw))
             self.bias_v = Parameter(ember.empty(1, 1, embed_dim, **kw))
-        else:
-            self.bias_k = self.bias_v = None
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
@@ -92,7 +92,7 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
-        if self.bias_k is not None:
+        if self.bias_k is not None and self.bias_v is not None:
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
@@ -101,14 +101,20 @@ class MultiheadAttention(Module):
         if mask.dtype is ember.bool_:
             return ember.zeros(mask.shape, dtype=like.dtype, device=like.device).masked_fill(mask, float("-inf"))
         if not mask.dtype.is_floating_point:
-            raise TypeError(f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}")
+            raise TypeError(
+                f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}"
+            )
         return mask.to(dtype=like.dtype)
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         if query.ndim not in (2, 3):
-            raise ValueError(f"MultiheadAttention: expected a 2-D (unbatched) or 3-D query, got shape {tuple(query.shape)}")
+            raise ValueError(
+                f"MultiheadAttention: expected a 2-D (unbatched) or 3-D query, got shape {tuple(query.shape)}"
+            )
         if query.shape[-1] != self.embed_dim:
-            raise ValueError(f"MultiheadAttention: expected query with last dimension {self.embed_dim} (embed_dim), got {tuple(query.shape)}")
+            raise ValueError(
+                f"MultiheadAttention: expected query with last dimension {self.embed_dim} (embed_dim), got {tuple(query.shape)}"
+            )
         if key.ndim != query.ndim or value.ndim != query.ndim:
             raise ValueError(
                 f"MultiheadAttention: query, key and value must all be {query.ndim}-D, got shapes "
@@ -120,10 +126,14 @@ class MultiheadAttention(Module):
                 f"{tuple(key.shape)} and {tuple(value.shape)}"
             )
         if key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)} (but for the last dimension)")
+            raise ValueError(
+                f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)} (but for the last dimension)"
+            )
         b = 0 if self.batch_first else 1
         if query.ndim == 3 and key.shape[b] != query.shape[b]:
-            raise ValueError(f"MultiheadAttention: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes")
+            raise ValueError(
+                f"MultiheadAttention: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes"
+            )
 
     def forward(
         self,
@@ -203,14 +213,20 @@ class MultiheadAttention(Module):
             m = self._float_mask(attn_mask, "attn_mask", query)
             if m.ndim == 2:
                 if tuple(m.shape) != (lq, s):
-                    raise RuntimeError(f"MultiheadAttention: The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(lq, s)}.")
+                    raise RuntimeError(
+                        f"MultiheadAttention: The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(lq, s)}."
+                    )
             elif m.ndim == 3:
                 want = (h, lq, s) if unbatched else (n * h, lq, s)
                 if tuple(m.shape) != want:
-                    raise RuntimeError(f"MultiheadAttention: The shape of the 3D attn_mask is {tuple(m.shape)}, but should be {want}.")
+                    raise RuntimeError(
+                        f"MultiheadAttention: The shape of the 3D attn_mask is {tuple(m.shape)}, but should be {want}."
+                    )
                 m = m.reshape(n, h, lq, s)
             else:
-                raise RuntimeError(f"MultiheadAttention: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)")
+                raise RuntimeError(
+                    f"MultiheadAttention: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)"
+                )
             mask = m
         if key_padding_mask is not None:
             want_k = (s,) if unbatched else (n, s)
@@ -269,12 +285,20 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
 
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal)[0]
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        x = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
         return self.dropout1(x)
 
     def forward(
-        self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None, is_causal: bool = False
+        self,
+        src: Tensor,
+        src_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool = False,
     ) -> Tensor:
         x = src
         if self.norm_first:
@@ -303,7 +327,11 @@ class TransformerEncoder(Module):
         self.norm = norm
 
     def forward(
-        self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None, is_causal: bool | None = None
+        self,
+        src: Tensor,
+        mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool | None = None,
     ) -> Tensor:
         x = src
         for layer in self.layers:
@@ -332,7 +360,9 @@ class TransformerDecoderLayer(Module):
         super().__init__()
         kw = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
+        self.multihead_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
+        )
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
@@ -345,11 +375,17 @@ class TransformerDecoderLayer(Module):
         self.dropout3 = Dropout(dropout)
         self.activation = _activation(activation)
 
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal)[0]
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        x = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
         return self.dropout1(x)
 
-    def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
+    def _mha_block(
+        self, x: Tensor, mem: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
         x = self.multihead_attn(
             x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
         )[0]
@@ -439,12 +475,16 @@ class Transformer(Module):
             self.encoder = custom_encoder
         else:
             enc_layer = TransformerEncoderLayer(*args, **kw)
-            self.encoder = TransformerEncoder(enc_layer, num_encoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+            self.encoder = TransformerEncoder(
+                enc_layer, num_encoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+            )
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             dec_layer = TransformerDecoderLayer(*args, **kw)
-            self.decoder = TransformerDecoder(dec_layer, num_decoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+            self.decoder = TransformerDecoder(
+                dec_layer, num_decoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+            )
         self._reset_parameters()
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
 
@@ -474,14 +514,16 @@ class Transformer(Module):
             )
         b = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[b] != tgt.shape[b]:
-            raise RuntimeError(f"Transformer: the batch number of src and tgt must be equal, got shapes {tuple(src.shape)} and {tuple(tgt.shape)} (batch_first={self.batch_first})")
+            raise RuntimeError(
+                f"Transformer: the batch number of src and tgt must be equal, got shapes {tuple(src.shape)} and {tuple(tgt.shape)} (batch_first={self.batch_first})"
+            )
         if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
             raise RuntimeError(
                 f"Transformer: the feature number of src and tgt must be equal to d_model ({self.d_model}), got shapes "
                 f"{tuple(src.shape)} and {tuple(tgt.shape)}"
             )
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
-        return self.decoder(  # type: ignore[no-any-return]
+        return self.decoder(
             tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
             memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal,
         )  # fmt: skip

@@ -44,7 +44,9 @@ class PackedSequence(_PackedSequenceBase):
         unsorted_indices: Tensor | None = None,
     ) -> PackedSequence:
         if batch_sizes is None:
-            raise TypeError("PackedSequence: batch_sizes is required; build one with pack_padded_sequence or pack_sequence")
+            raise TypeError(
+                "PackedSequence: batch_sizes is required; build one with pack_padded_sequence or pack_sequence"
+            )
         if unsorted_indices is None and sorted_indices is not None:
             unsorted_indices = _invert_permutation(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
@@ -64,7 +66,7 @@ class PackedSequence(_PackedSequenceBase):
     def double(self) -> PackedSequence:
         return self.to(dtype=ember.float64)
 
-    def float(self) -> PackedSequence:  # noqa: A003
+    def float(self) -> PackedSequence:
         return self.to(dtype=ember.float32)
 
     def half(self) -> PackedSequence:
@@ -104,13 +106,19 @@ def pack_padded_sequence(
     is sorted here and the permutation kept in the result, so outputs come back in input order."""
     lens = _lengths_list(lengths)
     if input.ndim < 2:
-        raise ValueError(f"pack_padded_sequence: expected an input of at least 2 dimensions (T, B, *), got shape {tuple(input.shape)}")
+        raise ValueError(
+            f"pack_padded_sequence: expected an input of at least 2 dimensions (T, B, *), got shape {tuple(input.shape)}"
+        )
     x = input.transpose(0, 1) if batch_first else input
     steps, batch = x.shape[0], x.shape[1]
     if len(lens) != batch:
-        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lens)} (batch_size={batch})")
+        raise RuntimeError(
+            f"Expected `len(lengths)` to be equal to batch_size, but got {len(lens)} (batch_size={batch})"
+        )
     if any(n <= 0 for n in lens):
-        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0")
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0"
+        )
     if max(lens) > steps:
         raise RuntimeError(
             f"pack_padded_sequence: a length ({max(lens)}) exceeds the input's sequence length {steps} "
