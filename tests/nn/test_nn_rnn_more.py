@@ -306,6 +306,12 @@ def test_pad_sequence_and_pack_sequence(device) -> None:
     assert isinstance(d, R.PackedSequence) and d.data.dtype is ember.float64 and d.sorted_indices is ps.sorted_indices
     assert ps.double().data.dtype is ember.float64 and not ps.is_cuda
     assert ps.to(device).data.device == ps.data.device
+    assert R.invert_permutation(ember.tensor([2, 0, 1])).tolist() == [1, 2, 0] and R.invert_permutation(None) is None
+    seqs = [T(RNG.standard_normal((n, 2)), device) for n in (2, 4, 1)]
+    for got, want in zip(R.unpack_sequence(R.pack_sequence(seqs, enforce_sorted=False)), seqs):
+        np.testing.assert_array_equal(N(got), N(want))
+    for got, want in zip(R.unpad_sequence(R.pad_sequence(seqs, True), [2, 4, 1], batch_first=True), seqs):
+        np.testing.assert_array_equal(N(got), N(want))
 
 
 # -- PackedSequence through RNN / LSTM / GRU: the same as each sequence alone ------------------------

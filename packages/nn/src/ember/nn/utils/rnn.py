@@ -10,12 +10,15 @@ packing and padding on every backend.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import ember
 from ember import Tensor
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence", "pad_sequence"]
+__all__ = [
+    "PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
+    "pad_sequence", "unpad_sequence", "unpack_sequence",
+]  # fmt: skip
 
 
 class _PackedSequenceBase(NamedTuple):
@@ -48,7 +51,7 @@ class PackedSequence(_PackedSequenceBase):
                 "PackedSequence: batch_sizes is required; build one with pack_padded_sequence or pack_sequence"
             )
         if unsorted_indices is None and sorted_indices is not None:
-            unsorted_indices = _invert_permutation(sorted_indices)
+            unsorted_indices = invert_permutation(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def _with(self, data: Tensor) -> PackedSequence:
@@ -80,11 +83,18 @@ class PackedSequence(_PackedSequenceBase):
         return False
 
 
-def _invert_permutation(perm: Tensor) -> Tensor:
-    inv = [0] * perm.shape[0]
-    for pos, i in enumerate(perm.tolist()):
+@overload
+def invert_permutation(permutation: Tensor) -> Tensor: ...
+@overload
+def invert_permutation(permutation: None) -> None: ...
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The inverse of a permutation of 0..n-1 (``inv[perm[i]] = i``); None stays None."""
+    if permutation is None:
+        return None
+    inv = [0] * permutation.shape[0]
+    for pos, i in enumerate(permutation.tolist()):
         inv[i] = pos
-    return ember.tensor(inv, dtype=ember.int64, device=perm.device)
+    return ember.tensor(inv, dtype=ember.int64, device=permutation.device)
 
 
 def _lengths_list(lengths: Any) -> list[int]:
@@ -223,3 +233,22 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
     """Pack a list of sequences (L_i, *): `pad_sequence` then `pack_padded_sequence`."""
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(
+    padded_sequences: Tensor, lengths: Tensor | Sequence[int], batch_first: bool = False
+) -> list[Tensor]:
+    """Undo `pad_sequence`: the list of sequences ``padded[:lengths[b], b]`` (or ``padded[b, :lengths[b]]``)."""
+    lens = _lengths_list(lengths)
+    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    if len(lens) != x.shape[0]:
+        raise RuntimeError(
+            f"unpad_sequence: got {len(lens)} lengths for a batch of {x.shape[0]} (shape {tuple(padded_sequences.shape)})"
+        )
+    return [x[b, :n] for b, n in enumerate(lens)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """Undo `pack_sequence`: the list of sequences, in the original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
