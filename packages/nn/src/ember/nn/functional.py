@@ -666,6 +666,48 @@ def group_norm(
 
 
 # -- attention ----------------------------------------------------------------------------------
+def _attention(
+    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: float
+) -> tuple[Tensor, Tensor]:
+    """``softmax(q k^T * scale + mask) v`` and the weights; `mask` is None, bool (True = take part)
+    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), not NaN."""
+    scores = (query @ key.mT) * scale
+    if mask is not None:
+        scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype is ember.bool_ else scores + mask
+        dead = (scores == float("-inf")).all(-1, keepdim=True)
+        scores = scores.masked_fill(dead, 0.0)
+        weights = ember.softmax(scores, -1).masked_fill(dead, 0.0)
+    else:
+        weights = ember.softmax(scores, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value, weights
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy's broadcast of two shapes, or None when they do not broadcast."""
+    out = []
+    for x, y in zip((1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def _check_attn_mask(fn: str, mask: Tensor, query: Tensor, shape: tuple[int, ...]) -> None:
+    """`mask` must be bool or floating and broadcast to `shape` (the scores' shape)."""
+    if mask.dtype is not ember.bool_ and not mask.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{fn}: Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {mask.dtype} and query.dtype: {query.dtype} instead."
+        )
+    if _broadcast(tuple(mask.shape), shape) != shape:
+        raise RuntimeError(
+            f"{fn}: attn_mask of shape {tuple(mask.shape)} does not broadcast to the attention scores' shape {shape} "
+            f"(..., L, S); pass (L, S) or a shape broadcastable to (N, heads, L, S)"
+        )
+
+
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -674,32 +716,44 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
 ) -> Tensor:
     """``softmax(q k^T * scale + mask) v`` over (..., L, E), (..., S, E), (..., S, Ev).
 
-    A bool `attn_mask` marks the positions that may be attended (True = take part); a float one is added.
+    A bool `attn_mask` marks the positions that may be attended (True = take part); a float one is
+    added. `is_causal` masks key j > query i (top-left aligned). With `enable_gqa`, query's head
+    dimension (-3) may be a multiple of key/value's: each key/value head then serves that many query
+    heads (grouped-query attention). `dropout_p` always applies (pass 0 in evaluation).
     """
+    fn = "scaled_dot_product_attention"
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
         raise ValueError(
-            f"scaled_dot_product_attention: query (..., L, E) {tuple(query.shape)}, key (..., S, E) "
+            f"{fn}: query (..., L, E) {tuple(query.shape)}, key (..., S, E) "
             f"{tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} do not fit together"
         )
-    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.mT) * s
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
+        hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+        if hk != hv or hq % hk:
+            raise RuntimeError(
+                f"{fn}: Number of heads in key and value must divide the number of heads in query "
+                f"(query {tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)})"
+            )
+
+        def repeat_heads(t: Tensor) -> Tensor:  # repeat_interleave over the head dimension
+            s = tuple(t.shape)
+            return t.unsqueeze(-3).expand(*s[:-2], hq // hk, *s[-2:]).reshape(*s[:-3], hq, *s[-2:])
+
+        key, value = repeat_heads(key), repeat_heads(value)
+    lq, lk = query.shape[-2], key.shape[-2]
     if is_causal:
         if attn_mask is not None:
-            raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal, not both")
-        lq, lk = query.shape[-2], key.shape[-2]
+            raise RuntimeError(f"{fn}: Explicit attn_mask should not be set when is_causal=True")
         attn_mask = ember.ones(lq, lk, dtype=ember.bool_, device=query.device).tril()
-    if attn_mask is not None:
-        if attn_mask.dtype is ember.bool_:
-            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            scores = scores + attn_mask
-    weights = ember.softmax(scores, -1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, True)
-    return weights @ value
+    elif attn_mask is not None:
+        batch = _broadcast(tuple(query.shape[:-2]), tuple(key.shape[:-2])) or tuple(query.shape[:-2])
+        _check_attn_mask(fn, attn_mask, query, (*batch, lq, lk))
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    return _attention(query, key, value, attn_mask, dropout_p, s)[0]
 
 
 # -- losses ---------------------------------------------------------------------------------------

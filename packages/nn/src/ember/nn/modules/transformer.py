@@ -1,4 +1,5 @@
-"""`MultiheadAttention`, `TransformerEncoderLayer`, `TransformerEncoder`."""
+"""`MultiheadAttention` and the Transformer family: `Transformer`, `TransformerEncoder(Layer)`,
+`TransformerDecoder(Layer)`, with PyTorch's parameter names."""
 
 from __future__ import annotations
 
@@ -18,12 +19,22 @@ from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
 
-__all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+__all__ = [
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder",
+    "Transformer",
+]  # fmt: skip
 
 
 class MultiheadAttention(Module):
     """Multi-head attention as in PyTorch: packed ``in_proj_weight`` (3E, E) when key/value have the
-    embedding size (else ``q/k/v_proj_weight``), ``out_proj`` a Linear; (L, N, E) or `batch_first`."""
+    embedding size (else ``q/k/v_proj_weight``), ``in_proj_bias`` (3E,), ``out_proj`` a Linear, and
+    with `add_bias_kv` the learned ``bias_k``/``bias_v`` (1, 1, E) appended to the keys/values;
+    (L, N, E), (N, L, E) with `batch_first`, or unbatched (L, E).
+
+    Masks: `attn_mask` (L, S) or (N*num_heads, L, S), `key_padding_mask` (N, S); bool ones mark the
+    positions that may NOT be attended (True = masked out), float ones are added to the scores.
+    `is_causal` without an `attn_mask` applies the causal mask (PyTorch asks for the mask too).
+    """
 
     def __init__(
         self,
@@ -40,8 +51,6 @@ class MultiheadAttention(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported yet")
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads}), both positive")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
@@ -49,6 +58,7 @@ class MultiheadAttention(Module):
         self.vdim = vdim if vdim is not None else embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.head_dim = embed_dim // num_heads
+        self.add_zero_attn = add_zero_attn
         kw = {"device": device, "dtype": dtype}
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(ember.empty(3 * embed_dim, embed_dim, **kw))
@@ -65,6 +75,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **kw)
+        self.bias_k: Parameter | None = None
+        self.bias_v: Parameter | None = None
+        if add_bias_kv:
+            self.bias_k = Parameter(ember.empty(1, 1, embed_dim, **kw))
+            self.bias_v = Parameter(ember.empty(1, 1, embed_dim, **kw))
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
@@ -77,6 +92,48 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None and self.bias_v is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def _float_mask(self, mask: Tensor, name: str, like: Tensor) -> Tensor:
+        """A bool mask (True = masked out) as an additive float mask of `like`'s dtype."""
+        if mask.dtype is ember.bool_:
+            return ember.zeros(mask.shape, dtype=like.dtype, device=like.device).masked_fill(mask, float("-inf"))
+        if not mask.dtype.is_floating_point:
+            raise TypeError(
+                f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}"
+            )
+        return mask.to(dtype=like.dtype)
+
+    def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
+        if query.ndim not in (2, 3):
+            raise ValueError(
+                f"MultiheadAttention: expected a 2-D (unbatched) or 3-D query, got shape {tuple(query.shape)}"
+            )
+        if query.shape[-1] != self.embed_dim:
+            raise ValueError(
+                f"MultiheadAttention: expected query with last dimension {self.embed_dim} (embed_dim), got {tuple(query.shape)}"
+            )
+        if key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ValueError(
+                f"MultiheadAttention: query, key and value must all be {query.ndim}-D, got shapes "
+                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+            )
+        if key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
+            raise ValueError(
+                f"MultiheadAttention: key must end in kdim={self.kdim} and value in vdim={self.vdim}, got "
+                f"{tuple(key.shape)} and {tuple(value.shape)}"
+            )
+        if key.shape[:-1] != value.shape[:-1]:
+            raise ValueError(
+                f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)} (but for the last dimension)"
+            )
+        b = 0 if self.batch_first else 1
+        if query.ndim == 3 and key.shape[b] != query.shape[b]:
+            raise ValueError(
+                f"MultiheadAttention: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes"
+            )
 
     def forward(
         self,
@@ -89,20 +146,16 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
-        if query.ndim not in (2, 3):
-            raise ValueError(f"MultiheadAttention: expected a 2-D or 3-D query, got shape {tuple(query.shape)}")
-        if query.shape[-1] != self.embed_dim:
-            raise ValueError(f"MultiheadAttention: expected query with last dimension {self.embed_dim} (embed_dim), got {tuple(query.shape)}")
+        self._check_inputs(query, key, value)
         unbatched = query.ndim == 2
         if unbatched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
         elif self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         lq, n, e = query.shape
         s = key.shape[0]
         h, hd = self.num_heads, self.head_dim
+        mask = self._merged_mask(attn_mask, key_padding_mask, is_causal, unbatched, lq, n, s, query)
         b = self.in_proj_bias
         bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
         if self._qkv_same_embed_dim:
@@ -113,26 +166,24 @@ class MultiheadAttention(Module):
         q = F.linear(query, wq, bq)
         k = F.linear(key, wk, bk)
         v = F.linear(value, wv, bv)
-        # (L, N, E) -> (N, H, L, hd)
+        extra = 0  # key columns appended by add_bias_kv / add_zero_attn
+        if self.bias_k is not None and self.bias_v is not None:
+            k = ember.cat([k, self.bias_k.expand(1, n, e)], 0)
+            v = ember.cat([v, self.bias_v.expand(1, n, e)], 0)
+            extra += 1
+        # (S, N, E) -> (N, H, S, hd)
         q = q.reshape(lq, n, h, hd).permute(1, 2, 0, 3)
-        k = k.reshape(s, n, h, hd).permute(1, 2, 0, 3)
-        v = v.reshape(s, n, h, hd).permute(1, 2, 0, 3)
-        scores = (q @ k.mT) * (hd**-0.5)  # (N, H, L, S)
-        if is_causal and attn_mask is None:
-            attn_mask = ember.ones(lq, s, dtype=ember.bool_, device=query.device).triu(1)
-        if attn_mask is not None:  # PyTorch's convention here: True = masked out
-            m = attn_mask
-            if m.ndim == 3:
-                m = m.reshape(n, h, lq, s)
-            scores = scores.masked_fill(m, float("-inf")) if m.dtype is ember.bool_ else scores + m
-        if key_padding_mask is not None:
-            kpm = key_padding_mask.reshape(n, 1, 1, s)
-            scores = scores.masked_fill(kpm, float("-inf")) if kpm.dtype is ember.bool_ else scores + kpm
-        weights = ember.softmax(scores, -1)
-        if self.dropout > 0.0 and self.training:
-            weights = F.dropout(weights, self.dropout, True)
-        out = (weights @ v).permute(2, 0, 1, 3).reshape(lq, n, e)
-        out = self.out_proj(out)
+        k = k.reshape(k.shape[0], n, h, hd).permute(1, 2, 0, 3)
+        v = v.reshape(v.shape[0], n, h, hd).permute(1, 2, 0, 3)
+        if self.add_zero_attn:
+            k = ember.cat([k, ember.zeros(n, h, 1, hd, dtype=k.dtype, device=k.device)], 2)
+            v = ember.cat([v, ember.zeros(n, h, 1, hd, dtype=v.dtype, device=v.device)], 2)
+            extra += 1
+        if mask is not None and extra:
+            mask = F.pad(mask, (0, extra))
+        p = self.dropout if self.training else 0.0
+        out, weights = F._attention(q, k, v, mask, p, hd**-0.5)  # (N, H, L, hd), (N, H, L, S')
+        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(lq, n, e))
         if unbatched:
             out = out.squeeze(1)
         elif self.batch_first:
@@ -142,6 +193,52 @@ class MultiheadAttention(Module):
         wts = weights.mean(1) if average_attn_weights else weights
         return out, (wts.squeeze(0) if unbatched else wts)
 
+    def _merged_mask(
+        self,
+        attn_mask: Tensor | None,
+        key_padding_mask: Tensor | None,
+        is_causal: bool,
+        unbatched: bool,
+        lq: int,
+        n: int,
+        s: int,
+        query: Tensor,
+    ) -> Tensor | None:
+        """attn_mask and key_padding_mask as one additive float mask broadcastable to (N, H, L, S)."""
+        h = self.num_heads
+        if attn_mask is None and is_causal:
+            attn_mask = ember.ones(lq, s, dtype=ember.bool_, device=query.device).triu(1)
+        mask = None
+        if attn_mask is not None:
+            m = self._float_mask(attn_mask, "attn_mask", query)
+            if m.ndim == 2:
+                if tuple(m.shape) != (lq, s):
+                    raise RuntimeError(
+                        f"MultiheadAttention: The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(lq, s)}."
+                    )
+            elif m.ndim == 3:
+                want = (h, lq, s) if unbatched else (n * h, lq, s)
+                if tuple(m.shape) != want:
+                    raise RuntimeError(
+                        f"MultiheadAttention: The shape of the 3D attn_mask is {tuple(m.shape)}, but should be {want}."
+                    )
+                m = m.reshape(n, h, lq, s)
+            else:
+                raise RuntimeError(
+                    f"MultiheadAttention: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)"
+                )
+            mask = m
+        if key_padding_mask is not None:
+            want_k = (s,) if unbatched else (n, s)
+            if tuple(key_padding_mask.shape) != want_k:
+                raise ValueError(
+                    f"MultiheadAttention: expected key_padding_mask of shape {want_k} ((N, S) batched, (S,) unbatched), "
+                    f"got {tuple(key_padding_mask.shape)}"
+                )
+            kpm = self._float_mask(key_padding_mask, "key_padding_mask", query).reshape(n, 1, 1, s)
+            mask = kpm if mask is None else mask + kpm
+        return mask
+
 
 def _activation(name: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     if callable(name):
@@ -150,7 +247,11 @@ def _activation(name: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Te
         return F.relu
     if name == "gelu":
         return F.gelu
-    raise ValueError(f"activation should be relu/gelu, not {name!r}")
+    raise RuntimeError(f"activation should be relu/gelu, not {name}")
+
+
+def _ff_block(layer: Any, x: Tensor, out_dropout: Dropout) -> Tensor:
+    return out_dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
 
 
 class TransformerEncoderLayer(Module):
@@ -184,23 +285,28 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
 
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal)[0]
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        x = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
-
     def forward(
-        self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None, is_causal: bool = False
+        self,
+        src: Tensor,
+        src_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool = False,
     ) -> Tensor:
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
+            x = x + _ff_block(self, self.norm2(x), self.dropout2)
         else:
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
+            x = self.norm2(x + _ff_block(self, x, self.dropout2))
         return x
 
 
@@ -221,9 +327,208 @@ class TransformerEncoder(Module):
         self.norm = norm
 
     def forward(
-        self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None, is_causal: bool | None = None
+        self,
+        src: Tensor,
+        mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool | None = None,
     ) -> Tensor:
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
         return self.norm(x) if self.norm is not None else x
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention over the target, attention to the encoder's output (`memory`), then a
+    feed-forward block; each with a residual and LayerNorm (``norm1..3``; pre-norm with `norm_first`)."""
+
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        kw = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
+        self.multihead_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw
+        )
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation(activation)
+
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        x = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
+        return self.dropout1(x)
+
+    def _mha_block(
+        self, x: Tensor, mem: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        x = self.multihead_attn(
+            x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False, is_causal=is_causal
+        )[0]
+        return self.dropout2(x)
+
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        tgt_is_causal: bool = False,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+            x = x + _ff_block(self, self.norm3(x), self.dropout3)
+        else:
+            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
+            x = self.norm3(x + _ff_block(self, x, self.dropout3))
+        return x
+
+
+class TransformerDecoder(Module):
+    """`num_layers` deep copies of `decoder_layer`, applied in turn to the target with the same
+    `memory`, then an optional final `norm`."""
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None) -> None:
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
+        x = tgt
+        for layer in self.layers:
+            x = layer(
+                x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=bool(tgt_is_causal),
+                memory_is_causal=memory_is_causal,
+            )  # fmt: skip
+        return self.norm(x) if self.norm is not None else x
+
+
+class Transformer(Module):
+    """The encoder-decoder Transformer of "Attention Is All You Need": ``encoder`` (a
+    `TransformerEncoder` with a final LayerNorm) reads `src`, ``decoder`` attends to its output
+    while reading `tgt`. Weights of dimension > 1 are Xavier-uniform, as PyTorch."""
+
+    def __init__(
+        self,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        custom_encoder: Module | None = None,
+        custom_decoder: Module | None = None,
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        kw = {"device": device, "dtype": dtype}
+        args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            enc_layer = TransformerEncoderLayer(*args, **kw)
+            self.encoder = TransformerEncoder(
+                enc_layer, num_encoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+            )
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            dec_layer = TransformerDecoderLayer(*args, **kw)
+            self.decoder = TransformerDecoder(
+                dec_layer, num_decoder_layers, LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
+            )
+        self._reset_parameters()
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    def _reset_parameters(self) -> None:
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(
+        self,
+        src: Tensor,
+        tgt: Tensor,
+        src_mask: Tensor | None = None,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        src_is_causal: bool | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
+        if src.ndim != tgt.ndim or src.ndim not in (2, 3):
+            raise RuntimeError(
+                f"Transformer: src and tgt must both be 3-D (batched) or 2-D (unbatched), got shapes "
+                f"{tuple(src.shape)} and {tuple(tgt.shape)}"
+            )
+        b = 0 if self.batch_first else 1
+        if src.ndim == 3 and src.shape[b] != tgt.shape[b]:
+            raise RuntimeError(
+                f"Transformer: the batch number of src and tgt must be equal, got shapes {tuple(src.shape)} and {tuple(tgt.shape)} (batch_first={self.batch_first})"
+            )
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError(
+                f"Transformer: the feature number of src and tgt must be equal to d_model ({self.d_model}), got shapes "
+                f"{tuple(src.shape)} and {tuple(tgt.shape)}"
+            )
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(
+            tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal,
+        )  # fmt: skip
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+        """(sz, sz) float mask: -inf above the diagonal (the future), 0 elsewhere."""
+        return ember.full((sz, sz), float("-inf"), device=device, dtype=dtype).triu(1)
