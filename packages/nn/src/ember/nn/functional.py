@@ -1267,24 +1267,26 @@ def gaussian_nll_loss(
     """``0.5 (log(var) + (input - target)^2 / var)`` (+ ``0.5 log(2 pi)`` with `full`); `var` has the
     input's shape, or one dim fewer or one dim of size 1 (one variance shared along it); it is clamped
     at `eps` for stability."""
-    if isinstance(var, (int, float)):
+    if not isinstance(var, Tensor):
         if var < 0:
             raise ValueError(f"gaussian_nll_loss: var has a negative entry ({var})")
-        var = ember.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
-    elif var.numel() and bool((var < 0).any().item()):
-        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
-    if tuple(var.shape) != tuple(input.shape):
-        if tuple(input.shape[:-1]) == tuple(var.shape):
-            var = var.unsqueeze(-1)
-        elif not (input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+        v = ember.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
+    else:
+        v = var
+        if v.numel() and bool((v < 0).any().item()):
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    if tuple(v.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(v.shape):
+            v = v.unsqueeze(-1)
+        elif not (input.ndim == v.ndim and sum(b for a, b in zip(input.shape, v.shape) if a != b) == 1):
             raise ValueError(
-                f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input of size {tuple(input.shape)}: "
+                f"gaussian_nll_loss: var is of incorrect size {tuple(v.shape)} for input of size {tuple(input.shape)}: "
                 "expected the input's size, or it with the last dim dropped or one dim set to 1"
             )
     _check_reduction("gaussian_nll_loss", reduction)
-    var = _clamp_min_keep_grad(var, eps)
+    v = _clamp_min_keep_grad(v, eps)
     d = input - target
-    loss = (var.log() + d * d / var) * 0.5
+    loss = (v.log() + d * d / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
