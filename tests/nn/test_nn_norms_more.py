@@ -41,6 +41,9 @@ def ref_instance_norm(x, w=None, b=None, eps=1e-5):
 def test_batch_norm_3d(device) -> None:
     bn = nn.BatchNorm3d(3, momentum=0.5).to(device)
     assert shapes(bn) == {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,), "num_batches_tracked": ()}
+    assert repr(bn) == "BatchNorm3d(3, eps=1e-05, momentum=0.5, affine=True, bias=True, track_running_stats=True)"
+    no_bias = nn.BatchNorm3d(3, bias=False)
+    assert no_bias.bias is None and list(no_bias.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
     x = RNG.standard_normal((2, 3, 2, 3, 2)) * 3 + 1
     axes = (0, 2, 3, 4)
     ref = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
@@ -59,7 +62,7 @@ def test_instance_norm_defaults_and_affine(device, cls, shape) -> None:
     x = RNG.standard_normal(shape) * 2 + 3
     m = cls(3).to(device)
     assert m.weight is None and m.running_mean is None and shapes(m) == {}
-    assert repr(m) == f"{cls.__name__}(3, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)"
+    assert repr(m) == f"{cls.__name__}(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)"
     np.testing.assert_allclose(npy(m(T(x, device))), ref_instance_norm(x), rtol=1e-10, atol=1e-10)
     # an unbatched input is one sample
     np.testing.assert_allclose(npy(m(T(x[0], device))), ref_instance_norm(x[:1])[0], rtol=1e-10, atol=1e-10)
