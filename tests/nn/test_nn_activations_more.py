@@ -119,8 +119,12 @@ def test_rrelu_training_draws_slopes_in_bounds(device) -> None:
     np.testing.assert_array_equal(npy(m(ember.ones(5, device=device))), np.ones(5))
     m.eval()
     np.testing.assert_allclose(npy(m(x)), np.full(2000, -0.2), rtol=1e-6)
-    with pytest.raises(ValueError, match="lower bound"):
-        nn.RReLU(0.5, 0.1)
+    with pytest.raises(RuntimeError, match=r"rrelu: lower bound \(0.5\) should be less than or equal to the upper bound"):
+        nn.RReLU(0.5, 0.1)(x)
+    with pytest.raises(RuntimeError, match="celu: alpha cannot be 0"):
+        F.celu(x, 0.0)
+    with pytest.raises(RuntimeError, match="softshrink: lambda must be greater or equal to 0"):
+        F.softshrink(x, -1.0)
 
 
 def test_softmax2d(device) -> None:
@@ -187,12 +191,17 @@ def test_channel_dropout_zeroes_whole_channels(device, module, fn, shape, mask_d
 
 
 def test_channel_dropout_errors(device) -> None:
-    with pytest.raises(ValueError, match=r"dropout1d: expected a 2 or 3-D input \(N, C, L\) or \(C, L\), got a 4-D"):
+    with pytest.raises(RuntimeError, match=r"dropout1d: expected a 2-D or 3-D input \(C, L\) or \(N, C, L\), got a 4-D"):
         F.dropout1d(ember.ones(2, 2, 2, 2, device=device))
-    with pytest.raises(ValueError, match="dropout2d: expected a 3 or 4-D input"):
-        nn.Dropout2d()(ember.ones(2, 2, device=device))
-    with pytest.raises(ValueError, match="dropout3d: expected a 4 or 5-D input"):
-        F.dropout3d(ember.ones(2, 2, 2, device=device))
+    with pytest.raises(RuntimeError, match="dropout2d: feature dropout requires at least 2 dimensions"):
+        nn.Dropout2d()(ember.ones(2, device=device))
+    # other ranks are deprecated in PyTorch: a warning, and still channel-wise
+    ember.manual_seed(0)
+    with pytest.warns(UserWarning, match="dropout3d: received a 3-D input"):
+        y = npy(F.dropout3d(ember.ones(300, 2, 2, device=device)))
+    assert (y.reshape(300, -1) == y.reshape(300, -1)[:, :1]).all() and 0 < (y == 0).mean() < 1
+    with pytest.warns(UserWarning, match="dropout2d: received a 2-D input"):
+        F.dropout2d(ember.ones(3, 2, device=device))
     with pytest.raises(ValueError, match="Dropout2d: dropout probability has to be between 0 and 1, but got 1.5"):
         nn.Dropout2d(1.5)
     with pytest.raises(ValueError, match="alpha_dropout: dropout probability"):

@@ -136,5 +136,7 @@ def test_rms_norm(device) -> None:
     plain = nn.RMSNorm(4, eps=1e-3, elementwise_affine=False)
     assert plain.weight is None and shapes(plain) == {}
     np.testing.assert_allclose(npy(plain(T(x, device))), x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-3), rtol=1e-12)
-    with pytest.raises(ValueError, match=r"rms_norm: expected input with shape \(\*, 3, 4\), got \(2, 4, 3\)"):
+    with pytest.raises(RuntimeError, match=r"rms_norm: expected weight of shape \(4,\) \(normalized_shape\), got \(3,\)"):
+        F.rms_norm(T(x, device), [4], ember.ones(3, device=device, dtype=ember.float64))
+    with pytest.raises(RuntimeError, match=r"rms_norm: expected input with shape \(\*, 3, 4\), got \(2, 4, 3\)"):
         m(ember.ones(2, 4, 3, device=device))

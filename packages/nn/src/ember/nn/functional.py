@@ -8,6 +8,7 @@ max pooling go through core's overridable composites (`ember.ops.convolution`,
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, overload
 
@@ -219,7 +220,7 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides the input)")
+        raise RuntimeError("celu: alpha cannot be 0 (it divides the input)")
     return _inplace(input, ember.where(input > 0, input, (input.clamp(max=0) / alpha).expm1() * alpha), inplace)
 
 
@@ -259,7 +260,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """``x - lambd`` above `lambd`, ``x + lambd`` below ``-lambd``, else 0."""
     if lambd < 0:
-        raise ValueError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
     return ember.where(input > lambd, input - lambd, ember.where(input < -lambd, input + lambd, 0.0))
 
 
@@ -295,7 +296,7 @@ def rrelu(
     """Leaky ReLU with a negative slope drawn uniformly from [lower, upper] per element in training,
     and the fixed slope ``(lower + upper) / 2`` otherwise."""
     if lower > upper:
-        raise ValueError(f"rrelu: lower bound ({lower}) must not be greater than upper bound ({upper})")
+        raise RuntimeError(f"rrelu: lower bound ({lower}) should be less than or equal to the upper bound ({upper})")
     if training:
         slope = ember.rand(*input.shape, device=input.device, dtype=input.dtype) * (upper - lower) + lower
     else:
@@ -355,21 +356,36 @@ def _feature_dropout(fn: str, input: Tensor, p: float, training: bool, inplace: 
     return _inplace(input, out, inplace)
 
 
+def _feature_dims(fn: str, input: Tensor, expected: tuple[int, int]) -> None:  # noqa: A002
+    """PyTorch's rule for dropout2d/3d: another rank is deprecated (a warning) but still dropped channel-wise."""
+    if input.ndim < 2:
+        raise RuntimeError(f"{fn}: feature dropout requires at least 2 dimensions in the input, got shape {tuple(input.shape)}")
+    if input.ndim not in expected:
+        warnings.warn(
+            f"{fn}: received a {input.ndim}-D input, which is deprecated; {fn} drops channels of "
+            f"{expected[0]}-D or {expected[1]}-D inputs",
+            stacklevel=3,
+        )
+
+
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Channel-wise dropout of (N, C, L) or (C, L): each channel is zeroed entirely with probability `p`."""
-    _check_dim("dropout1d", input, (2, 3), "(N, C, L) or (C, L)")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: expected a 2-D or 3-D input (C, L) or (N, C, L), got a {input.ndim}-D input of shape {tuple(input.shape)}"
+        )
     return _feature_dropout("dropout1d", input, p, training, inplace, input.ndim == 3)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Channel-wise dropout of (N, C, H, W); like PyTorch, a 3-D input is taken as (N, C, L)."""
-    _check_dim("dropout2d", input, (3, 4), "(N, C, H, W) (or (N, C, L))")
+    _feature_dims("dropout2d", input, (3, 4))
     return _feature_dropout("dropout2d", input, p, training, inplace, True)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
-    """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W)."""
-    _check_dim("dropout3d", input, (4, 5), "(N, C, D, H, W) or (C, D, H, W)")
+    """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) (any other rank as unbatched, like PyTorch)."""
+    _feature_dims("dropout3d", input, (4, 5))
     return _feature_dropout("dropout3d", input, p, training, inplace, input.ndim == 5)
 
 
@@ -924,11 +940,11 @@ def rms_norm(
     the machine epsilon of the input's dtype."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:
-        raise ValueError(
+        raise RuntimeError(
             f"rms_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {tuple(input.shape)}"
         )
     if weight is not None and tuple(weight.shape) != shape:
-        raise ValueError(f"rms_norm: expected weight of shape {shape} (normalized_shape), got {tuple(weight.shape)}")
+        raise RuntimeError(f"rms_norm: expected weight of shape {shape} (normalized_shape), got {tuple(weight.shape)}")
     if eps is None:
         eps = float(ember.finfo(input.dtype).eps)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
@@ -1398,10 +1414,10 @@ def _class_targets(fn: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tens
         raise ValueError(f"{fn}: expected an input (N, C), (C,) or 0-D, got shape {tuple(input.shape)}")
     x = input.reshape(1, -1) if input.ndim < 2 else input
     if target.dtype.is_floating_point or target.dtype is ember.bool_:
-        raise TypeError(f"{fn}: expected integer class indices as target, got dtype {target.dtype.name}")
+        raise RuntimeError(f"{fn}: expected integer class indices as target, got dtype {target.dtype.name}")
     t = target.reshape(-1).long()
     if t.shape[0] != x.shape[0] or target.ndim > 1:
-        raise ValueError(f"{fn}: expected a target of shape ({x.shape[0]},) for input {tuple(input.shape)}, got {tuple(target.shape)}")
+        raise RuntimeError(f"{fn}: expected a target of shape ({x.shape[0]},) for input {tuple(input.shape)}, got {tuple(target.shape)}")
     return x, t
 
 
@@ -1425,7 +1441,7 @@ def multi_margin_loss(
     if t.numel() and (int(t.min().item()) < 0 or int(t.max().item()) >= c):
         raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in [0, {c - 1}]")
     if weight is not None and (weight.ndim != 1 or weight.numel() != c):
-        raise ValueError(f"multi_margin_loss: weight should be a 1-D tensor of {c} elements, got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"multi_margin_loss: weight should be a 1-D tensor of {c} elements, got shape {tuple(weight.shape)}")
     picked = x.gather(1, t.unsqueeze(1))
     z = (x - picked + margin).clamp(min=0)
     if p == 2:
@@ -1453,12 +1469,12 @@ def multilabel_margin_loss(
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("multilabel_margin_loss", reduction)
     if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
-        raise ValueError(
+        raise RuntimeError(
             f"multilabel_margin_loss: expected input (N, C) or (C,) and a target of the same shape, got "
             f"{tuple(input.shape)} and {tuple(target.shape)}"
         )
     if target.dtype.is_floating_point or target.dtype is ember.bool_:
-        raise TypeError(f"multilabel_margin_loss: expected integer class indices as target, got dtype {target.dtype.name}")
+        raise RuntimeError(f"multilabel_margin_loss: expected integer class indices as target, got dtype {target.dtype.name}")
     x = input.reshape(1, -1) if input.ndim < 2 else input
     n, c = x.shape
     tgt = target.reshape(n, c).numpy().astype("int64")
@@ -1544,21 +1560,19 @@ def ctc_loss(
     fn = "ctc_loss"
     _check_reduction(fn, reduction)
     if log_probs.ndim not in (2, 3):
-        raise ValueError(f"{fn}: expected log_probs (T, N, C) or (T, C), got shape {tuple(log_probs.shape)}")
+        raise RuntimeError(f"{fn}: expected log_probs (T, N, C) or (T, C), got shape {tuple(log_probs.shape)}")
     _float_input(fn, log_probs)
     unbatched = log_probs.ndim == 2
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     t_max, n, c = lp.shape
     if not 0 <= blank < c:
         raise RuntimeError(f"{fn}: blank ({blank}) must be in [0, {c - 1}] (the number of classes is {c})")
-    if targets.dtype.is_floating_point or targets.dtype is ember.bool_:
-        raise TypeError(f"{fn}: expected integer targets, got dtype {targets.dtype.name}")
     in_len = _lengths(fn, "input_lengths", input_lengths, n)
     tg_len = _lengths(fn, "target_lengths", target_lengths, n)
     tg = targets.numpy().astype(np.int64)
     if unbatched:
         tg = tg.reshape(1, -1)
-    if tg.ndim == 2 and not (unbatched is False and targets.ndim == 1):
+    if tg.ndim == 2:
         rows = [tg[i, : tg_len[i]] for i in range(n)]
         if any(ln > tg.shape[1] for ln in tg_len):
             raise RuntimeError(f"{fn}: target_lengths {tg_len} exceed the target length {tg.shape[1]} of targets {tuple(targets.shape)}")
@@ -1628,8 +1642,6 @@ def _pnorm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """``||x1 - x2 + eps||_p`` over the last dim (the inputs broadcast)."""
-    if p < 0:
-        raise RuntimeError(f"pairwise_distance: p must be non-negative, got {p}")
     d = x1 - x2 + eps
     if d.ndim == 0:
         return d.abs() if p != 0 else (d != 0).to(d.dtype)

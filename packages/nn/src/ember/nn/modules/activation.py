@@ -270,8 +270,6 @@ class RReLU(Module):
 
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
         super().__init__()
-        if lower > upper:
-            raise ValueError(f"RReLU: lower bound ({lower}) must not be greater than upper bound ({upper})")
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
