@@ -104,6 +104,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 # -- activations ----------------------------------------------------------------------
+def _inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:  # noqa: A002
+    """`out`, written into `input` for the ``inplace=True`` variants."""
+    return input.copy_(out) if inplace else out
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input.relu_() if inplace else input.relu()
 
@@ -118,12 +123,12 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     out = ember.where(input > 0, input, input * negative_slope)
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     out = ember.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -137,12 +142,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     out = input * input.sigmoid()
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     out = input * softplus(input).tanh()
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -198,10 +203,6 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
     norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1 / p)
     return input / norm.clamp(min=eps)
-
-
-def _inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:  # noqa: A002
-    return input.copy_(out) if inplace else out
 
 
 def _threshold(input: Tensor, th: float, value: float, inplace: bool) -> Tensor:  # noqa: A002
@@ -333,7 +334,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     else:
         keep = (ember.rand(*input.shape, device=input.device) >= p).to(input.dtype)
         out = input * keep * (1.0 / (1.0 - p))
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def _check_p(fn: str, p: float) -> None:
