@@ -297,6 +297,8 @@ def test_cosine_similarity(device) -> None:
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v, dim=-1), (T(a, device, True), T(b, device, True)))
     with pytest.raises(IndexError, match="dim 3 is out of range"):
         F.cosine_similarity(T(a, device), T(b, device), dim=3)
+    with pytest.raises(RuntimeError, match=r"cosine_similarity: shapes \(2, 3\) and \(3, 2\) are not broadcastable"):
+        F.cosine_similarity(ember.ones(2, 3, device=device), ember.ones(3, 2, device=device))
 
 
 @pytest.mark.parametrize("p", [2.0, 1.0, 0.5, math.inf])

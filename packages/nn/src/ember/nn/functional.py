@@ -1555,7 +1555,9 @@ def ctc_loss(
     """Connectionist Temporal Classification loss: ``-log`` of the total probability of every alignment
     of each target to its input (log_probs (T, N, C) or (T, C); targets (N, S) padded or concatenated),
     by the forward algorithm in log space over the time steps. 'mean' divides each loss by its target
-    length, then averages."""
+    length, then averages. The gradient (autograd through the recursion) is the exact derivative with
+    respect to `log_probs`; PyTorch's kernel returns the one of normalised log-probabilities instead, and
+    the two agree through the usual ``log_softmax``."""
     import numpy as np
 
     fn = "ctc_loss"
@@ -1574,9 +1576,9 @@ def ctc_loss(
     if unbatched:
         tg = tg.reshape(1, -1)
     if tg.ndim == 2:
-        rows = [tg[i, : tg_len[i]] for i in range(n)]
         if any(ln > tg.shape[1] for ln in tg_len):
             raise RuntimeError(f"{fn}: target_lengths {tg_len} exceed the target length {tg.shape[1]} of targets {tuple(targets.shape)}")
+        rows = [tg[i, : tg_len[i]] for i in range(n)]
     else:
         if sum(tg_len) > tg.size:
             raise RuntimeError(f"{fn}: target_lengths sum to {sum(tg_len)} but the concatenated targets have {tg.size} labels")
@@ -1599,7 +1601,7 @@ def ctc_loss(
     ext_t = ember.tensor(ext, device=dev)
     skip_t = ember.tensor(skip, device=dev)
     in_len_t = ember.tensor(in_len, device=dev).unsqueeze(1)
-    ninf = math.inf * -1
+    ninf = -math.inf
     pos = ember.arange(s_max, device=dev).unsqueeze(0)
     alpha = ember.where(pos < 2, lp[0].gather(1, ext_t), ninf)
     alpha = ember.where(in_len_t > 0, alpha, ember.where(pos == 0, 0.0, ninf))  # an empty input: only the empty path
@@ -1610,11 +1612,10 @@ def ctc_loss(
         a2 = ember.where(skip_t, ember.cat([pad2, alpha[:, :-2]], 1), ninf)
         new = _lse(alpha, a1, a2) + lp[t].gather(1, ext_t)
         alpha = ember.where(in_len_t > t, new, alpha)
-    last = ember.tensor([[2 * ln, max(2 * ln - 1, 0)] for ln in tg_len], device=dev)
-    ends = alpha.gather(1, last)
-    one_end = ember.tensor([[ln == 0] for ln in tg_len], device=dev)
-    ll = _lse(ends[:, 0], ember.where(one_end.squeeze(1), ninf, ends[:, 1]))
-    loss = -ll
+    # a path ends on the last label or the blank after it (only the blank for an empty target)
+    ends = alpha.gather(1, ember.tensor([[2 * ln, max(2 * ln - 1, 0)] for ln in tg_len], device=dev))
+    empty = ember.tensor([ln == 0 for ln in tg_len], device=dev)
+    loss = -_lse(ends[:, 0], ember.where(empty, ninf, ends[:, 1]))
     if zero_infinity:
         loss = ember.where(loss == math.inf, 0.0, loss)
     if reduction == "mean":
@@ -1651,7 +1652,9 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``x1 . x2 / (max(||x1||, eps) max(||x2||, eps))`` along `dim` (the inputs broadcast)."""
-    shape = tuple((x1 + x2).shape)  # the broadcast shape, with PyTorch's error when there is none
+    from ember.ops._run import broadcast_shapes_for
+
+    shape = broadcast_shapes_for("cosine_similarity", tuple(x1.shape), tuple(x2.shape))
     a, b = x1.expand(*shape), x2.expand(*shape)
     if not -len(shape) <= dim < max(len(shape), 1):
         raise IndexError(f"cosine_similarity: dim {dim} is out of range for inputs of shape {tuple(shape)}")
