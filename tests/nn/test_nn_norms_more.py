@@ -78,6 +78,8 @@ def test_instance_norm_defaults_and_affine(device, cls, shape) -> None:
     assert gradcheck(lambda i, w, b: F.instance_norm(i, weight=w, bias=b), (T(x[:1], device, True), a.weight, a.bias))
     with pytest.raises(ValueError, match=r"to have 3 channels \(num_features\) in dim 1, but got 4"):
         a(ember.ones(2, 4, *shape[2:], device=device, dtype=ember.float64))
+    with pytest.warns(UserWarning, match=r"to have 3 channels .* but got 2 \(num_features is not used, since affine=False\)"):
+        m.train()(T(x[:, :2], device))
     with pytest.raises(ValueError, match=f"{cls.__name__}: expected a"):
         m(ember.ones(*shape, 1, device=device))
 

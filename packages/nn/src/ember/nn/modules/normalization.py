@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -152,11 +153,14 @@ class _InstanceNorm(_BatchNorm):
             raise ValueError(f"{name}: expected a {want} input {self._layout}, got a {input.ndim}-D input of shape {tuple(input.shape)}")
         batched = input.ndim == self._dims[-1]
         cdim = 1 if batched else 0
-        if input.shape[cdim] != self.num_features and self.affine:
-            raise ValueError(
+        if input.shape[cdim] != self.num_features:
+            msg = (
                 f"{name}: expected input of shape {tuple(input.shape)} to have {self.num_features} channels "
                 f"(num_features) in dim {cdim}, but got {input.shape[cdim]}"
             )
+            if self.affine:
+                raise ValueError(msg)
+            warnings.warn(msg + " (num_features is not used, since affine=False)", stacklevel=2)
         x = input if batched else input.unsqueeze(0)
         out = F.instance_norm(
             x,
