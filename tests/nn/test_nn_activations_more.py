@@ -37,7 +37,12 @@ ACTIVATIONS = [  # module, functional, NumPy reference, kinks
     (nn.CELU(0.7), lambda x: F.celu(x, 0.7), lambda x: np.where(x > 0, x, 0.7 * np.expm1(x / 0.7)), [0]),
     (nn.SELU(), F.selu, lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x)), [0]),
     (nn.Hardshrink(0.6), lambda x: F.hardshrink(x, 0.6), lambda x: np.where(np.abs(x) > 0.6, x, 0), [-0.6, 0.6]),
-    (nn.Softshrink(0.6), lambda x: F.softshrink(x, 0.6), lambda x: np.where(x > 0.6, x - 0.6, np.where(x < -0.6, x + 0.6, 0)), [-0.6, 0.6]),
+    (
+        nn.Softshrink(0.6),
+        lambda x: F.softshrink(x, 0.6),
+        lambda x: np.where(x > 0.6, x - 0.6, np.where(x < -0.6, x + 0.6, 0)),
+        [-0.6, 0.6],
+    ),
     (nn.Hardsigmoid(), F.hardsigmoid, lambda x: np.clip(x / 6 + 0.5, 0, 1), [-3, 3]),
     (nn.Hardswish(), F.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6, [-3, 3]),
     (nn.Softsign(), F.softsign, lambda x: x / (1 + np.abs(x)), []),
@@ -119,7 +124,9 @@ def test_rrelu_training_draws_slopes_in_bounds(device) -> None:
     np.testing.assert_array_equal(npy(m(ember.ones(5, device=device))), np.ones(5))
     m.eval()
     np.testing.assert_allclose(npy(m(x)), np.full(2000, -0.2), rtol=1e-6)
-    with pytest.raises(RuntimeError, match=r"rrelu: lower bound \(0.5\) should be less than or equal to the upper bound"):
+    with pytest.raises(
+        RuntimeError, match=r"rrelu: lower bound \(0.5\) should be less than or equal to the upper bound"
+    ):
         nn.RReLU(0.5, 0.1)(x)
     with pytest.raises(RuntimeError, match="celu: alpha cannot be 0"):
         F.celu(x, 0.0)
@@ -155,7 +162,10 @@ def test_gumbel_softmax_soft_and_hard(device) -> None:
     F.gumbel_softmax(x, hard=True).sum().backward()
     np.testing.assert_allclose(npy(x.grad), 0.0, atol=1e-12)  # each soft sample sums to 1
     ember.manual_seed(7)
-    assert gradcheck(lambda a: (ember.manual_seed(7), F.gumbel_softmax(a, tau=2.0, dim=0))[1], (T(RNG.standard_normal((3, 2)), device, True),))
+    assert gradcheck(
+        lambda a: (ember.manual_seed(7), F.gumbel_softmax(a, tau=2.0, dim=0))[1],
+        (T(RNG.standard_normal((3, 2)), device, True),),
+    )
 
 
 # -- dropout ------------------------------------------------------------------------------------------------
@@ -191,7 +201,9 @@ def test_channel_dropout_zeroes_whole_channels(device, module, fn, shape, mask_d
 
 
 def test_channel_dropout_errors(device) -> None:
-    with pytest.raises(RuntimeError, match=r"dropout1d: expected a 2-D or 3-D input \(C, L\) or \(N, C, L\), got a 4-D"):
+    with pytest.raises(
+        RuntimeError, match=r"dropout1d: expected a 2-D or 3-D input \(C, L\) or \(N, C, L\), got a 4-D"
+    ):
         F.dropout1d(ember.ones(2, 2, 2, 2, device=device))
     with pytest.raises(RuntimeError, match="dropout2d: feature dropout requires at least 2 dimensions"):
         nn.Dropout2d()(ember.ones(2, device=device))

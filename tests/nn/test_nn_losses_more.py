@@ -44,13 +44,20 @@ def pm1(n):
 def test_poisson_nll_loss(device, reduction) -> None:
     x = RNG.standard_normal((3, 4))
     t = RNG.integers(0, 6, (3, 4)).astype(float)
-    np.testing.assert_allclose(npy(F.poisson_nll_loss(T(x, device), T(t, device), reduction=reduction)), reduce(np.exp(x) - t * x, reduction), rtol=1e-12)
+    np.testing.assert_allclose(
+        npy(F.poisson_nll_loss(T(x, device), T(t, device), reduction=reduction)),
+        reduce(np.exp(x) - t * x, reduction),
+        rtol=1e-12,
+    )
     rate = np.abs(x) + 0.1
     stirling = np.where(t > 1, t * np.log(np.maximum(t, 1)) - t + 0.5 * np.log(2 * np.pi * np.maximum(t, 1)), 0)
     want = reduce(rate - t * np.log(rate + 1e-8) + stirling, reduction)
     m = nn.PoissonNLLLoss(log_input=False, full=True, reduction=reduction)
     np.testing.assert_allclose(npy(m(T(rate, device), T(t, device))), want, rtol=1e-12)
-    assert gradcheck(lambda a: F.poisson_nll_loss(a, T(t, device), log_input=False, full=True, reduction=reduction), (T(rate, device, True),))
+    assert gradcheck(
+        lambda a: F.poisson_nll_loss(a, T(t, device), log_input=False, full=True, reduction=reduction),
+        (T(rate, device, True),),
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -62,11 +69,24 @@ def test_gaussian_nll_loss(device, reduction) -> None:
     np.testing.assert_allclose(npy(m(T(x, device), T(t, device), T(var, device))), full, rtol=1e-12)
     for v in (var[:, :1], var[:, 0]):  # one variance per row: (3, 1), or the last dim dropped
         want = reduce(0.5 * (np.log(var[:, :1]) + (x - t) ** 2 / var[:, :1]), reduction)
-        np.testing.assert_allclose(npy(F.gaussian_nll_loss(T(x, device), T(t, device), T(v, device), reduction=reduction)), want, rtol=1e-12)
-    np.testing.assert_allclose(npy(F.gaussian_nll_loss(T(x, device), T(t, device), 0.5, reduction=reduction)), reduce(0.5 * (np.log(0.5) + (x - t) ** 2 / 0.5), reduction), rtol=1e-12)
+        np.testing.assert_allclose(
+            npy(F.gaussian_nll_loss(T(x, device), T(t, device), T(v, device), reduction=reduction)), want, rtol=1e-12
+        )
+    np.testing.assert_allclose(
+        npy(F.gaussian_nll_loss(T(x, device), T(t, device), 0.5, reduction=reduction)),
+        reduce(0.5 * (np.log(0.5) + (x - t) ** 2 / 0.5), reduction),
+        rtol=1e-12,
+    )
     tiny = np.full((3, 4), 1e-9)  # clamped at eps in value, the gradient still reaches var
-    np.testing.assert_allclose(npy(F.gaussian_nll_loss(T(x, device), T(t, device), T(tiny, device), reduction="none")), 0.5 * (np.log(1e-6) + (x - t) ** 2 / 1e-6), rtol=1e-10)
-    assert gradcheck(lambda a, v: F.gaussian_nll_loss(a, T(t, device), v, reduction=reduction), (T(x, device, True), T(var, device, True)))
+    np.testing.assert_allclose(
+        npy(F.gaussian_nll_loss(T(x, device), T(t, device), T(tiny, device), reduction="none")),
+        0.5 * (np.log(1e-6) + (x - t) ** 2 / 1e-6),
+        rtol=1e-10,
+    )
+    assert gradcheck(
+        lambda a, v: F.gaussian_nll_loss(a, T(t, device), v, reduction=reduction),
+        (T(x, device, True), T(var, device, True)),
+    )
 
 
 def test_gaussian_nll_loss_errors(device) -> None:
@@ -80,13 +100,30 @@ def test_gaussian_nll_loss_errors(device) -> None:
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_margin_hinge_and_soft_margin_losses(device, reduction) -> None:
     a, b, y = RNG.standard_normal(8), RNG.standard_normal(8), pm1(8)
-    np.testing.assert_allclose(npy(nn.MarginRankingLoss(0.3, reduction=reduction)(T(a, device), T(b, device), T(y, device))), reduce(np.maximum(0, -y * (a - b) + 0.3), reduction), rtol=1e-12)
-    np.testing.assert_allclose(npy(nn.HingeEmbeddingLoss(0.5, reduction=reduction)(T(a, device), T(y, device))), reduce(np.where(y == 1, a, np.maximum(0, 0.5 - a)), reduction), rtol=1e-12)
-    np.testing.assert_allclose(npy(nn.SoftMarginLoss(reduction=reduction)(T(a * 30, device), T(y, device))), reduce(np.logaddexp(0, -y * a * 30), reduction), rtol=1e-12)
+    np.testing.assert_allclose(
+        npy(nn.MarginRankingLoss(0.3, reduction=reduction)(T(a, device), T(b, device), T(y, device))),
+        reduce(np.maximum(0, -y * (a - b) + 0.3), reduction),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        npy(nn.HingeEmbeddingLoss(0.5, reduction=reduction)(T(a, device), T(y, device))),
+        reduce(np.where(y == 1, a, np.maximum(0, 0.5 - a)), reduction),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        npy(nn.SoftMarginLoss(reduction=reduction)(T(a * 30, device), T(y, device))),
+        reduce(np.logaddexp(0, -y * a * 30), reduction),
+        rtol=1e-12,
+    )
     a = a + np.where(np.abs(a - b - 0.3 * y) < 1e-2, 0.1, 0)  # off the hinge's kink
-    assert gradcheck(lambda p, q: F.margin_ranking_loss(p, q, T(y, device), 0.3, reduction=reduction), (T(a, device, True), T(b, device, True)))
+    assert gradcheck(
+        lambda p, q: F.margin_ranking_loss(p, q, T(y, device), 0.3, reduction=reduction),
+        (T(a, device, True), T(b, device, True)),
+    )
     assert gradcheck(lambda p: F.soft_margin_loss(p, T(y, device), reduction=reduction), (T(a, device, True),))
-    with pytest.raises(RuntimeError, match="margin_ranking_loss: all input tensors should have the same number of dimensions"):
+    with pytest.raises(
+        RuntimeError, match="margin_ranking_loss: all input tensors should have the same number of dimensions"
+    ):
         F.margin_ranking_loss(T(a, device), T(b, device), T(y[None], device))
 
 
@@ -97,8 +134,15 @@ def test_multilabel_soft_margin_loss(device, reduction) -> None:
     m = nn.MultiLabelSoftMarginLoss(weight=T(w, device), reduction=reduction)
     assert list(m.state_dict()) == ["weight"]
     np.testing.assert_allclose(npy(m(T(x, device), T(y, device))), reduce((per * w).mean(1), reduction), rtol=1e-12)
-    np.testing.assert_allclose(npy(F.multilabel_soft_margin_loss(T(x[0], device), T(y[0], device), reduction=reduction)), reduce(per[0].mean(), reduction), rtol=1e-12)
-    assert gradcheck(lambda a: F.multilabel_soft_margin_loss(a, T(y, device), T(w, device), reduction=reduction), (T(x, device, True),))
+    np.testing.assert_allclose(
+        npy(F.multilabel_soft_margin_loss(T(x[0], device), T(y[0], device), reduction=reduction)),
+        reduce(per[0].mean(), reduction),
+        rtol=1e-12,
+    )
+    assert gradcheck(
+        lambda a: F.multilabel_soft_margin_loss(a, T(y, device), T(w, device), reduction=reduction),
+        (T(x, device, True),),
+    )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -106,10 +150,17 @@ def test_cosine_embedding_loss(device, reduction) -> None:
     a, b, y = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 3)), pm1(6)
     cos = (a * b).sum(1) / np.sqrt(((a * a).sum(1) + 1e-12) * ((b * b).sum(1) + 1e-12))
     want = reduce(np.where(y == 1, 1 - cos, np.maximum(0, cos - 0.2)), reduction)
-    np.testing.assert_allclose(npy(nn.CosineEmbeddingLoss(0.2, reduction=reduction)(T(a, device), T(b, device), T(y, device))), want, rtol=1e-12)
+    np.testing.assert_allclose(
+        npy(nn.CosineEmbeddingLoss(0.2, reduction=reduction)(T(a, device), T(b, device), T(y, device))),
+        want,
+        rtol=1e-12,
+    )
     one = F.cosine_embedding_loss(T(a[0], device), T(b[0], device), T(np.array(1.0), device), reduction=reduction)
     np.testing.assert_allclose(npy(one), 1 - cos[0], rtol=1e-12)
-    assert gradcheck(lambda p, q: F.cosine_embedding_loss(p, q, T(y, device), 0.2, reduction=reduction), (T(a, device, True), T(b, device, True)))
+    assert gradcheck(
+        lambda p, q: F.cosine_embedding_loss(p, q, T(y, device), 0.2, reduction=reduction),
+        (T(a, device, True), T(b, device, True)),
+    )
     with pytest.raises(RuntimeError, match=r"a 1-D target expects 2-D inputs, but got inputs of shapes \(6, 3, 1\)"):
         F.cosine_embedding_loss(T(a[..., None], device), T(b[..., None], device), T(y, device))
 
@@ -132,7 +183,9 @@ def test_multi_margin_loss(device, reduction, p, margin, weighted) -> None:
     x, t = RNG.standard_normal((5, 4)), RNG.integers(0, 4, 5)
     w = RNG.random(4) + 0.5 if weighted else None
     m = nn.MultiMarginLoss(p, margin, None if w is None else T(w, device), reduction=reduction)
-    np.testing.assert_allclose(npy(m(T(x, device), T(t, device))), reduce(ref_multi_margin(x, t, p, margin, w), reduction), rtol=1e-12)
+    np.testing.assert_allclose(
+        npy(m(T(x, device), T(t, device))), reduce(ref_multi_margin(x, t, p, margin, w), reduction), rtol=1e-12
+    )
     one = F.multi_margin_loss(T(x[0], device), T(np.array(t[0]), device), p, margin, reduction="none")
     assert one.ndim == 0
     np.testing.assert_allclose(npy(one), ref_multi_margin(x[:1], t[:1], p, margin)[0], rtol=1e-12)
@@ -174,7 +227,9 @@ def test_multilabel_margin_loss(device, reduction) -> None:
     x = RNG.standard_normal((4, 4))
     y = np.array([[3, 0, -1, 1], [0, 1, 2, 3], [-1, 1, 1, 1], [2, 2, -1, 0]])
     m = nn.MultiLabelMarginLoss(reduction=reduction)
-    np.testing.assert_allclose(npy(m(T(x, device), T(y, device))), reduce(ref_multilabel_margin(x, y), reduction), rtol=1e-12)
+    np.testing.assert_allclose(
+        npy(m(T(x, device), T(y, device))), reduce(ref_multilabel_margin(x, y), reduction), rtol=1e-12
+    )
     one = F.multilabel_margin_loss(T(x[0], device), T(y[0], device), reduction="none")
     assert one.ndim == 0
     np.testing.assert_allclose(npy(one), ref_multilabel_margin(x[:1], y[:1])[0], rtol=1e-12)
@@ -235,7 +290,9 @@ def test_ctc_loss_matches_brute_force(device, reduction, blank) -> None:
     got = m(T(lp, device), T(padded, device), T(in_len, device), T(tg_len, device))
     np.testing.assert_allclose(npy(got), want, rtol=1e-10)
     concat = T(np.array(sum(targets, []), dtype=np.int64), device)
-    np.testing.assert_allclose(npy(F.ctc_loss(T(lp, device), concat, in_len, tg_len, blank, reduction)), want, rtol=1e-10)
+    np.testing.assert_allclose(
+        npy(F.ctc_loss(T(lp, device), concat, in_len, tg_len, blank, reduction)), want, rtol=1e-10
+    )
     x = T(lp[:4, :2], device, True)
     assert gradcheck(lambda a: F.ctc_loss(a, T(padded[:2], device), [4, 3], [2, 3], blank, reduction), (x,))
 
@@ -274,7 +331,9 @@ def test_ctc_loss_errors(device) -> None:
 def test_pairwise_distance(device, p) -> None:
     a, b = RNG.standard_normal((4, 5)), RNG.standard_normal((4, 5))
     d = a - b + 1e-6
-    want = {0.0: (d != 0).sum(-1).astype(float), math.inf: np.abs(d).max(-1)}.get(p, (np.abs(d) ** p).sum(-1) ** (1 / max(p, 1e-9)))
+    want = {0.0: (d != 0).sum(-1).astype(float), math.inf: np.abs(d).max(-1)}.get(
+        p, (np.abs(d) ** p).sum(-1) ** (1 / max(p, 1e-9))
+    )
     m = nn.PairwiseDistance(p)
     np.testing.assert_allclose(npy(m(T(a, device), T(b, device))), want, rtol=1e-12)
     keep = F.pairwise_distance(T(a, device), T(b[0], device), p, keepdim=True)
@@ -291,7 +350,9 @@ def test_cosine_similarity(device) -> None:
     got = nn.CosineSimilarity()(T(a, device), T(b, device))
     assert tuple(got.shape) == (2, 4)
     np.testing.assert_allclose(npy(got), want, rtol=1e-12)
-    np.testing.assert_allclose(npy(F.cosine_similarity(T(a[0, :, 0], device), T(b[0, :, 0], device), dim=0)), want[0, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        npy(F.cosine_similarity(T(a[0, :, 0], device), T(b[0, :, 0], device), dim=0)), want[0, 0], rtol=1e-12
+    )
     zero = F.cosine_similarity(ember.zeros(3, dtype=ember.float64, device=device), T(a[0, :, 0], device), dim=-1)
     assert npy(zero) == 0.0  # the norms are clamped at eps
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v, dim=-1), (T(a, device, True), T(b, device, True)))

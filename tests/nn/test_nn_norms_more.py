@@ -40,10 +40,21 @@ def ref_instance_norm(x, w=None, b=None, eps=1e-5):
 
 def test_batch_norm_3d(device) -> None:
     bn = nn.BatchNorm3d(3, momentum=0.5).to(device)
-    assert shapes(bn) == {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,), "num_batches_tracked": ()}
+    assert shapes(bn) == {
+        "weight": (3,),
+        "bias": (3,),
+        "running_mean": (3,),
+        "running_var": (3,),
+        "num_batches_tracked": (),
+    }
     assert repr(bn) == "BatchNorm3d(3, eps=1e-05, momentum=0.5, affine=True, bias=True, track_running_stats=True)"
     no_bias = nn.BatchNorm3d(3, bias=False)
-    assert no_bias.bias is None and list(no_bias.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
+    assert no_bias.bias is None and list(no_bias.state_dict()) == [
+        "weight",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
     x = RNG.standard_normal((2, 3, 2, 3, 2)) * 3 + 1
     axes = (0, 2, 3, 4)
     ref = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
@@ -52,11 +63,14 @@ def test_batch_norm_3d(device) -> None:
     with pytest.raises(ValueError, match=r"BatchNorm3d: expected a 5-D input \(N, C, D, H, W\), got a 4-D"):
         bn(ember.ones(2, 3, 2, 2, device=device))
     bn.double()
-    assert gradcheck(lambda a, w, b: F.batch_norm(a, None, None, w, b, True), (T(x[:, :, :1], device, True), bn.weight, bn.bias))
+    assert gradcheck(
+        lambda a, w, b: F.batch_norm(a, None, None, w, b, True), (T(x[:, :, :1], device, True), bn.weight, bn.bias)
+    )
 
 
 @pytest.mark.parametrize(
-    "cls,shape", [(nn.InstanceNorm1d, (2, 3, 5)), (nn.InstanceNorm2d, (2, 3, 4, 3)), (nn.InstanceNorm3d, (2, 3, 2, 3, 2))]
+    "cls,shape",
+    [(nn.InstanceNorm1d, (2, 3, 5)), (nn.InstanceNorm2d, (2, 3, 4, 3)), (nn.InstanceNorm3d, (2, 3, 2, 3, 2))],
 )
 def test_instance_norm_defaults_and_affine(device, cls, shape) -> None:
     x = RNG.standard_normal(shape) * 2 + 3
@@ -78,7 +92,9 @@ def test_instance_norm_defaults_and_affine(device, cls, shape) -> None:
     assert gradcheck(lambda i, w, b: F.instance_norm(i, weight=w, bias=b), (T(x[:1], device, True), a.weight, a.bias))
     with pytest.raises(ValueError, match=r"to have 3 channels \(num_features\) in dim 1, but got 4"):
         a(ember.ones(2, 4, *shape[2:], device=device, dtype=ember.float64))
-    with pytest.warns(UserWarning, match=r"to have 3 channels .* but got 2 \(num_features is not used, since affine=False\)"):
+    with pytest.warns(
+        UserWarning, match=r"to have 3 channels .* but got 2 \(num_features is not used, since affine=False\)"
+    ):
         m.train()(T(x[:, :2], device))
     with pytest.raises(ValueError, match=f"{cls.__name__}: expected a"):
         m(ember.ones(*shape, 1, device=device))
@@ -137,8 +153,12 @@ def test_rms_norm(device) -> None:
     assert gradcheck(lambda a, b: F.rms_norm(a, (4,), b), (T(x, device, True), T(w, device, True)))
     plain = nn.RMSNorm(4, eps=1e-3, elementwise_affine=False)
     assert plain.weight is None and shapes(plain) == {}
-    np.testing.assert_allclose(npy(plain(T(x, device))), x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-3), rtol=1e-12)
-    with pytest.raises(RuntimeError, match=r"rms_norm: expected weight of shape \(4,\) \(normalized_shape\), got \(3,\)"):
+    np.testing.assert_allclose(
+        npy(plain(T(x, device))), x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-3), rtol=1e-12
+    )
+    with pytest.raises(
+        RuntimeError, match=r"rms_norm: expected weight of shape \(4,\) \(normalized_shape\), got \(3,\)"
+    ):
         F.rms_norm(T(x, device), [4], ember.ones(3, device=device, dtype=ember.float64))
     with pytest.raises(RuntimeError, match=r"rms_norm: expected input with shape \(\*, 3, 4\), got \(2, 4, 3\)"):
         m(ember.ones(2, 4, 3, device=device))
