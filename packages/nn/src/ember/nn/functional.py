@@ -8,6 +8,7 @@ max pooling go through core's overridable composites (`ember.ops.convolution`,
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, overload
 
@@ -21,16 +22,24 @@ __all__ = [
     # linear and activations
     "linear", "bilinear", "relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax",
     "log_softmax", "softmin", "softplus", "hardtanh", "relu6", "mish", "logsigmoid", "glu",
+    "threshold", "threshold_", "celu", "celu_", "selu", "selu_", "hardsigmoid", "hardswish", "hardshrink", "softshrink",
+    "softsign", "tanhshrink", "prelu", "rrelu", "rrelu_", "gumbel_softmax",
     # convolution, pooling, shape
     "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "unfold", "pad", "one_hot", "embedding",
     # normalisation and dropout
     "batch_norm", "layer_norm", "group_norm", "normalize", "dropout",
+    "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
     # attention
     "scaled_dot_product_attention",
     # losses
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div",
+    "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "cosine_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "triplet_margin_loss", "ctc_loss",
+    # distance
+    "pairwise_distance", "cosine_similarity", "pdist",
 ]  # fmt: skip
 
 
@@ -95,6 +104,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 # -- activations ----------------------------------------------------------------------
+def _inplace(input: Tensor, out: Tensor, inplace: bool) -> Tensor:  # noqa: A002
+    """`out`, written into `input` for the ``inplace=True`` variants."""
+    return input.copy_(out) if inplace else out
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input.relu_() if inplace else input.relu()
 
@@ -109,12 +123,12 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     out = ember.where(input > 0, input, input * negative_slope)
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     out = ember.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -128,12 +142,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     out = input * input.sigmoid()
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     out = input * softplus(input).tanh()
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -191,6 +205,123 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / norm.clamp(min=eps)
 
 
+def _threshold(input: Tensor, th: float, value: float, inplace: bool) -> Tensor:  # noqa: A002
+    return _inplace(input, ember.where(input > th, input, value), inplace)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
+    """`input` where it is greater than `threshold`, else `value`."""
+    return _threshold(input, threshold, value, inplace)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    return _threshold(input, threshold, value, True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``max(0, x) + min(0, alpha (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("celu: alpha cannot be 0 (it divides the input)")
+    return _inplace(input, ember.where(input > 0, input, (input.clamp(max=0) / alpha).expm1() * alpha), inplace)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return celu(input, alpha, True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al. (2017)."""
+    out = ember.where(input > 0, input * _SELU_SCALE, input.clamp(max=0).expm1() * (_SELU_ALPHA * _SELU_SCALE))
+    return _inplace(input, out, inplace)
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    return selu(input, True)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``relu6(x + 3) / 6``."""
+    return _inplace(input, (input + 3).clamp(0, 6) / 6, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x * relu6(x + 3) / 6``."""
+    return _inplace(input, input * (input + 3).clamp(0, 6) / 6, inplace)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """`input` where ``|x| > lambd``, else 0."""
+    return ember.where(input.abs() > lambd, input, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """``x - lambd`` above `lambd`, ``x + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}")
+    return ember.where(input > lambd, input - lambd, ember.where(input < -lambd, input + lambd, 0.0))
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """``max(0, x) + weight * min(0, x)`` with one learnt slope per channel (dim 1), or one for all."""
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and (weight.ndim != 1 or weight.numel() != channels):
+        raise RuntimeError(
+            f"prelu: mismatch of parameter numbers and input channel size: found {weight.numel()} parameters "
+            f"(weight of shape {tuple(weight.shape)}) for input of shape {tuple(input.shape)} with channel size {channels}"
+        )
+    w = weight.reshape(()) if weight.numel() == 1 else weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    return ember.where(input > 0, input, input * w)
+
+
+def rrelu(
+    input: Tensor,  # noqa: A002
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Leaky ReLU with a negative slope drawn uniformly from [lower, upper] per element in training,
+    and the fixed slope ``(lower + upper) / 2`` otherwise."""
+    if lower > upper:
+        raise RuntimeError(f"rrelu: lower bound ({lower}) should be less than or equal to the upper bound ({upper})")
+    if training:
+        slope = ember.rand(*input.shape, device=input.device, dtype=input.dtype) * (upper - lower) + lower
+    else:
+        slope = ember.tensor((lower + upper) / 2, device=input.device, dtype=input.dtype)
+    return _inplace(input, ember.where(input >= 0, input, input * slope), inplace)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
+    return rrelu(input, lower, upper, training, True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """Softmax of ``(logits + Gumbel noise) / tau``; with `hard`, the one-hot of its argmax in the forward
+    pass and the soft sample's gradient (straight-through)."""
+    u = ember.rand(*logits.shape, device=logits.device, dtype=logits.dtype)
+    gumbels = -(-u.clamp(min=1e-20).log()).log()  # -log(Exp(1)) with Exp(1) = -log(U)
+    y_soft = ember.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = ember.zeros_like(y_soft).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 # -- dropout --------------------------------------------------------------------------
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Zero each element with probability `p` and scale the rest by 1/(1-p) (identity when not training)."""
@@ -203,7 +334,77 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     else:
         keep = (ember.rand(*input.shape, device=input.device) >= p).to(input.dtype)
         out = input * keep * (1.0 / (1.0 - p))
-    return input.copy_(out) if inplace else out
+    return _inplace(input, out, inplace)
+
+
+def _check_p(fn: str, p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _feature_dropout(fn: str, input: Tensor, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:  # noqa: A002
+    """Zero whole channels (dim 1 of a batched input, dim 0 of an unbatched one) with probability `p`."""
+    _check_p(fn, p)
+    if not training or p == 0.0:
+        return input
+    lead = 2 if batched else 1
+    mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    if p == 1.0:
+        out = input * 0.0
+    else:
+        keep = (ember.rand(*mask_shape, device=input.device) >= p).to(input.dtype)
+        out = input * keep * (1.0 / (1.0 - p))
+    return _inplace(input, out, inplace)
+
+
+def _feature_dims(fn: str, input: Tensor, expected: tuple[int, int]) -> None:  # noqa: A002
+    """PyTorch's rule for dropout2d/3d: another rank is deprecated (a warning) but still dropped channel-wise."""
+    if input.ndim < 2:
+        raise RuntimeError(f"{fn}: feature dropout requires at least 2 dimensions in the input, got shape {tuple(input.shape)}")
+    if input.ndim not in expected:
+        warnings.warn(
+            f"{fn}: received a {input.ndim}-D input, which is deprecated; {fn} drops channels of "
+            f"{expected[0]}-D or {expected[1]}-D inputs",
+            stacklevel=3,
+        )
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Channel-wise dropout of (N, C, L) or (C, L): each channel is zeroed entirely with probability `p`."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: expected a 2-D or 3-D input (C, L) or (N, C, L), got a {input.ndim}-D input of shape {tuple(input.shape)}"
+        )
+    return _feature_dropout("dropout1d", input, p, training, inplace, input.ndim == 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Channel-wise dropout of (N, C, H, W); like PyTorch, a 3-D input is taken as (N, C, L)."""
+    _feature_dims("dropout2d", input, (3, 4))
+    return _feature_dropout("dropout2d", input, p, training, inplace, True)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Channel-wise dropout of (N, C, D, H, W) or (C, D, H, W) (any other rank as unbatched, like PyTorch)."""
+    _feature_dims("dropout3d", input, (4, 5))
+    return _feature_dropout("dropout3d", input, p, training, inplace, input.ndim == 5)
+
+
+_ALPHA_PRIME = 1.7580993408473766  # -SELU's negative saturation value, alpha * scale
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Dropout for SELU networks: dropped elements take SELU's saturation value and an affine map
+    ``a x + b`` keeps the mean and variance of a standard-normal input."""
+    _check_p("alpha_dropout", p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return _inplace(input, input * 0.0, inplace)
+    keep = (ember.rand(*input.shape, device=input.device) >= p).to(input.dtype)
+    a = 1.0 / math.sqrt((_ALPHA_PRIME**2 * p + 1) * (1 - p))
+    b = (keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
+    return _inplace(input, input * keep * a + b, inplace)
 
 
 # -- padding, one-hot, embedding ----------------------------------------------------------
@@ -665,6 +866,93 @@ def group_norm(
     return out
 
 
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of each sample of (N, C, *) over its positions; with running statistics
+    given, they are updated with the batch average of the per-instance statistics (or used when
+    `use_input_stats` is False)."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input with at least 3 dims (N, C, *), got shape {tuple(input.shape)}")
+    n, c = input.shape[:2]
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        count = input.numel() // max(n * c, 1)
+        if count <= 1:
+            raise ValueError(
+                f"instance_norm: expected more than 1 spatial element when training, got input size {tuple(input.shape)}"
+            )
+        axes = tuple(range(2, input.ndim))
+        mean = input.mean(axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with ember.no_grad():
+                bm = mean.detach().reshape(n, c).mean(0).to(running_mean.dtype)
+                bv = (var.detach().reshape(n, c) * (count / (count - 1))).mean(0).to(running_var.dtype)
+                running_mean.mul_(1 - momentum).add_(bm * momentum)
+                running_var.mul_(1 - momentum).add_(bv * momentum)
+        out = centered * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
+        scale = (running_var.to(input.dtype) + eps).rsqrt().reshape(shape)
+        out = (input - running_mean.to(input.dtype).reshape(shape)) * scale
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:  # noqa: A002
+    """``x / (k + alpha * mean of x^2 over a window of `size` neighbouring channels)^beta`` (the window
+    is zero-padded, and the mean always divides by `size`, as in PyTorch)."""
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected a 3-D or higher input (N, C, *), got shape {tuple(input.shape)}")
+    if input.numel() == 0:
+        return input
+    c = input.shape[1]
+    sq = input * input
+    before, after = size // 2, (size - 1) // 2
+    pad_spec = (0, 0) * (input.ndim - 2) + (before, after)
+    sqp = pad(sq, pad_spec)
+    div = sqp[:, 0:c]
+    for i in range(1, size):
+        div = div + sqp[:, i : i + c]
+    div = (div * (alpha / size) + k) ** beta
+    return input / div
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the trailing dims `normalized_shape`; `eps` defaults to
+    the machine epsilon of the input's dtype."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise RuntimeError(
+            f"rms_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {tuple(input.shape)}"
+        )
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: expected weight of shape {shape} (normalized_shape), got {tuple(weight.shape)}")
+    if eps is None:
+        eps = float(ember.finfo(input.dtype).eps)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
 # -- attention ----------------------------------------------------------------------------------
 def _attention(
     query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: float
@@ -1008,3 +1296,436 @@ def kl_div(
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
+
+
+def _clamp_min_keep_grad(t: Tensor, lo: float) -> Tensor:
+    """`t` clamped below at `lo` in value, with the gradient of `t` itself (PyTorch clamps such
+    stabilisers in place under no_grad)."""
+    return t + (t.detach().clamp(min=lo) - t.detach())
+
+
+def poisson_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a Poisson target: ``exp(x) - t x`` for a log-rate `input`, else
+    ``x - t log(x + eps)``; `full` adds Stirling's approximation of ``log(t!)`` where t > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("poisson_nll_loss", reduction)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        big = target > 1
+        t = ember.where(big, target, 2.0)
+        stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
+        loss = loss + ember.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """``0.5 (log(var) + (input - target)^2 / var)`` (+ ``0.5 log(2 pi)`` with `full`); `var` has the
+    input's shape, or one dim fewer or one dim of size 1 (one variance shared along it); it is clamped
+    at `eps` for stability."""
+    if not isinstance(var, Tensor):
+        if var < 0:
+            raise ValueError(f"gaussian_nll_loss: var has a negative entry ({var})")
+        v = ember.full(tuple(input.shape), float(var), dtype=input.dtype, device=input.device)
+    else:
+        v = var
+        if v.numel() and bool((v < 0).any().item()):
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    if tuple(v.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(v.shape):
+            v = v.unsqueeze(-1)
+        elif not (input.ndim == v.ndim and sum(b for a, b in zip(input.shape, v.shape) if a != b) == 1):
+            raise ValueError(
+                f"gaussian_nll_loss: var is of incorrect size {tuple(v.shape)} for input of size {tuple(input.shape)}: "
+                "expected the input's size, or it with the last dim dropped or one dim set to 1"
+            )
+    _check_reduction("gaussian_nll_loss", reduction)
+    v = _clamp_min_keep_grad(v, eps)
+    d = input - target
+    loss = (v.log() + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _same_ndim(fn: str, **tensors: Tensor) -> None:
+    dims = {name: t.ndim for name, t in tensors.items()}
+    if len(set(dims.values())) > 1:
+        got = ", ".join(f"{name} {tuple(t.shape)}" for name, t in tensors.items())
+        raise RuntimeError(f"{fn}: all input tensors should have the same number of dimensions, got {got}")
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``: y = 1 says x1 should rank higher, y = -1 lower."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("margin_ranking_loss", reduction)
+    _same_ndim("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """`x` where y = 1 and ``max(0, margin - x)`` where y = -1 (x is usually a distance)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("hinge_embedding_loss", reduction)
+    margin_part = ember.where(target != 1, (margin - input).clamp(min=0), 0.0)
+    self_part = ember.where(target != -1, input, 0.0)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Two-class logistic loss ``log(1 + exp(-y x))`` for targets y in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("soft_margin_loss", reduction)
+    return _reduce(softplus(-target * input, threshold=math.inf), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Per-class logistic loss of (N, C) logits against 0/1 targets, averaged over the classes."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("multilabel_soft_margin_loss", reduction)
+    if input.ndim == 0:
+        raise ValueError("multilabel_soft_margin_loss: expected an input (N, C) or (C,), got a 0-D tensor")
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    c = input.shape[-1]
+    return _reduce(loss.sum(input.ndim - 1) / c, reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``1 - cos(x1, x2)`` where y = 1 and ``max(0, cos(x1, x2) - margin)`` where y = -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("cosine_embedding_loss", reduction)
+    if target.ndim not in (0, 1):
+        raise RuntimeError(f"cosine_embedding_loss: 0-D or 1-D target expected, multi-target not supported; got target {tuple(target.shape)}")
+    want = target.ndim + 1
+    if input1.ndim != want or input2.ndim != want:
+        raise RuntimeError(
+            f"cosine_embedding_loss: a {target.ndim}-D target expects {want}-D inputs, but got inputs of "
+            f"shapes {tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
+    d = target.ndim
+    prod = (input1 * input2).sum(d)
+    mag = ((input1 * input1).sum(d) + 1e-12) * ((input2 * input2).sum(d) + 1e-12)
+    cos = prod / mag.sqrt()
+    loss = ember.where(target == 1, 1 - cos, 0.0) + ember.where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(loss, reduction)
+
+
+def _class_targets(fn: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """`input` as (N, C) and integer class `target` as (N,) for the margin losses, checked."""
+    if input.ndim > 2:
+        raise ValueError(f"{fn}: expected an input (N, C), (C,) or 0-D, got shape {tuple(input.shape)}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if target.dtype.is_floating_point or target.dtype is ember.bool_:
+        raise RuntimeError(f"{fn}: expected integer class indices as target, got dtype {target.dtype.name}")
+    t = target.reshape(-1).long()
+    if t.shape[0] != x.shape[0] or target.ndim > 1:
+        raise RuntimeError(f"{fn}: expected a target of shape ({x.shape[0]},) for input {tuple(input.shape)}, got {tuple(target.shape)}")
+    return x, t
+
+
+def multi_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss: ``sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("multi_margin_loss", reduction)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got p={p}")
+    x, t = _class_targets("multi_margin_loss", input, target)
+    c = x.shape[1]
+    if t.numel() and (int(t.min().item()) < 0 or int(t.max().item()) >= c):
+        raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in [0, {c - 1}]")
+    if weight is not None and (weight.ndim != 1 or weight.numel() != c):
+        raise RuntimeError(f"multi_margin_loss: weight should be a 1-D tensor of {c} elements, got shape {tuple(weight.shape)}")
+    picked = x.gather(1, t.unsqueeze(1))
+    z = (x - picked + margin).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight.to(x.dtype)[t].unsqueeze(1)
+    not_target = ember.ones_like(x).scatter(1, t.unsqueeze(1), 0.0)
+    loss = (z * not_target).sum(1) / c
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label hinge loss: for each sample, the target classes are the leading non-negative entries
+    of its `target` row (ended by -1); ``sum_{j target, i not} max(0, 1 - (x_j - x_i)) / C``."""
+    import numpy as np
+
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("multilabel_margin_loss", reduction)
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"multilabel_margin_loss: expected input (N, C) or (C,) and a target of the same shape, got "
+            f"{tuple(input.shape)} and {tuple(target.shape)}"
+        )
+    if target.dtype.is_floating_point or target.dtype is ember.bool_:
+        raise RuntimeError(f"multilabel_margin_loss: expected integer class indices as target, got dtype {target.dtype.name}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    n, c = x.shape
+    tgt = target.reshape(n, c).numpy().astype("int64")
+    valid = (tgt >= 0).cumprod(1).astype(bool)  # the labels before the first negative entry
+    if ((tgt >= c) & valid).any():
+        raise RuntimeError(f"multilabel_margin_loss: target index out of range: labels must be in [0, {c - 1}] (or -1 to end)")
+    safe = tgt * valid
+    is_target = np.zeros((n, c), dtype=bool)
+    rows = np.repeat(np.arange(n), c)
+    is_target[rows[valid.reshape(-1)], safe.reshape(-1)[valid.reshape(-1)]] = True
+    dev, dt = x.device, x.dtype
+    picked = x.gather(1, ember.tensor(safe, device=dev))  # (N, C): x at each listed label
+    hinge = (1 - picked.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)  # (N, label j, class i)
+    mask = ember.tensor(valid[:, :, None] & ~is_target[:, None, :], device=dev).to(dt)
+    loss = (hinge * mask).sum((1, 2)) / c
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` with the pairwise p-norm distance; `swap` uses
+    ``min(d(a, n), d(p, n))`` as the negative distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("triplet_margin_loss", reduction)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "triplet_margin_loss: the anchor, positive and negative tensors are expected to have the same number "
+            f"of dimensions, got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
+        )
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ember.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
+def _lse(*xs: Tensor) -> Tensor:
+    """logsumexp of same-shape tensors, elementwise; -inf (with a zero gradient) where all are -inf."""
+    st = ember.stack(xs, 0)
+    m = st.detach().amax(0)
+    finite = m > -math.inf
+    m = ember.where(finite, m, 0.0)
+    s = (st - m).exp().sum(0)
+    return ember.where(finite, ember.where(finite, s, 1.0).log() + m, -math.inf)
+
+
+def _lengths(fn: str, name: str, v: Tensor | Sequence[int], n: int) -> list[int]:
+    out = [int(i) for i in (v.reshape(-1).tolist() if isinstance(v, Tensor) else v)]
+    if len(out) != n:
+        raise RuntimeError(f"{fn}: expected {name} to have {n} entries (one per batch element), got {len(out)}")
+    return out
+
+
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
+    """Connectionist Temporal Classification loss: ``-log`` of the total probability of every alignment
+    of each target to its input (log_probs (T, N, C) or (T, C); targets (N, S) padded or concatenated),
+    by the forward algorithm in log space over the time steps. 'mean' divides each loss by its target
+    length, then averages. The gradient (autograd through the recursion) is the exact derivative with
+    respect to `log_probs`; PyTorch's kernel returns the one of normalised log-probabilities instead, and
+    the two agree through the usual ``log_softmax``."""
+    import numpy as np
+
+    fn = "ctc_loss"
+    _check_reduction(fn, reduction)
+    if log_probs.ndim not in (2, 3):
+        raise RuntimeError(f"{fn}: expected log_probs (T, N, C) or (T, C), got shape {tuple(log_probs.shape)}")
+    _float_input(fn, log_probs)
+    unbatched = log_probs.ndim == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    t_max, n, c = lp.shape
+    if not 0 <= blank < c:
+        raise RuntimeError(f"{fn}: blank ({blank}) must be in [0, {c - 1}] (the number of classes is {c})")
+    in_len = _lengths(fn, "input_lengths", input_lengths, n)
+    tg_len = _lengths(fn, "target_lengths", target_lengths, n)
+    tg = targets.numpy().astype(np.int64)
+    if unbatched:
+        tg = tg.reshape(1, -1)
+    if tg.ndim == 2:
+        if any(ln > tg.shape[1] for ln in tg_len):
+            raise RuntimeError(f"{fn}: target_lengths {tg_len} exceed the target length {tg.shape[1]} of targets {tuple(targets.shape)}")
+        rows = [tg[i, : tg_len[i]] for i in range(n)]
+    else:
+        if sum(tg_len) > tg.size:
+            raise RuntimeError(f"{fn}: target_lengths sum to {sum(tg_len)} but the concatenated targets have {tg.size} labels")
+        offs = np.cumsum([0, *tg_len])
+        rows = [tg[offs[i] : offs[i + 1]] for i in range(n)]
+    for i in range(n):
+        if not 0 <= in_len[i] <= t_max:
+            raise RuntimeError(f"{fn}: input_lengths[{i}] = {in_len[i]} is not in [0, {t_max}] (the T of log_probs {tuple(log_probs.shape)})")
+        if tg_len[i] < 0:
+            raise RuntimeError(f"{fn}: target_lengths[{i}] = {tg_len[i]} is negative")
+        if len(rows[i]) and (rows[i].min() < 0 or rows[i].max() >= c):
+            raise RuntimeError(f"{fn}: targets of batch element {i} must be class indices in [0, {c - 1}]")
+    s_max = 2 * max(tg_len, default=0) + 1
+    ext = np.full((n, s_max), blank, dtype=np.int64)  # blank, l1, blank, l2, ..., blank
+    skip = np.zeros((n, s_max), dtype=bool)  # may come from s - 2: a label unlike the one two back
+    for i, row in enumerate(rows):
+        ext[i, 1 : 2 * len(row) : 2] = row
+        skip[i, 3 : 2 * len(row) : 2] = row[1:] != row[:-1]
+    dev = lp.device
+    ext_t = ember.tensor(ext, device=dev)
+    skip_t = ember.tensor(skip, device=dev)
+    in_len_t = ember.tensor(in_len, device=dev).unsqueeze(1)
+    ninf = -math.inf
+    pos = ember.arange(s_max, device=dev).unsqueeze(0)
+    alpha = ember.where(pos < 2, lp[0].gather(1, ext_t), ninf)
+    alpha = ember.where(in_len_t > 0, alpha, ember.where(pos == 0, 0.0, ninf))  # an empty input: only the empty path
+    pad1 = ember.full((n, 1), ninf, dtype=lp.dtype, device=dev)
+    pad2 = ember.full((n, 2), ninf, dtype=lp.dtype, device=dev)
+    for t in range(1, t_max):
+        a1 = ember.cat([pad1, alpha[:, :-1]], 1)
+        a2 = ember.where(skip_t, ember.cat([pad2, alpha[:, :-2]], 1), ninf)
+        new = _lse(alpha, a1, a2) + lp[t].gather(1, ext_t)
+        alpha = ember.where(in_len_t > t, new, alpha)
+    # a path ends on the last label or the blank after it (only the blank for an empty target)
+    ends = alpha.gather(1, ember.tensor([[2 * ln, max(2 * ln - 1, 0)] for ln in tg_len], device=dev))
+    empty = ember.tensor([ln == 0 for ln in tg_len], device=dev)
+    loss = -_lse(ends[:, 0], ember.where(empty, ninf, ends[:, 1]))
+    if zero_infinity:
+        loss = ember.where(loss == math.inf, 0.0, loss)
+    if reduction == "mean":
+        denom = ember.tensor([max(ln, 1) for ln in tg_len], device=dev, dtype=loss.dtype)
+        return (loss / denom).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+# -- distance -------------------------------------------------------------------------------------
+def _pnorm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
+    """The p-norm of `x` along `dim`, with a zero (not NaN) gradient where the norm is 0."""
+    if p == math.inf:
+        return x.abs().amax(dim, keepdim=keepdim)
+    if p == -math.inf:
+        return x.abs().amin(dim, keepdim=keepdim)
+    if p == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim=keepdim)
+    s = (x * x).sum(dim, keepdim=keepdim) if p == 2 else (x.abs() ** p).sum(dim, keepdim=keepdim)
+    pos = s > 0
+    safe = ember.where(pos, s, 1.0)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    return ember.where(pos, root, 0.0)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dim (the inputs broadcast)."""
+    d = x1 - x2 + eps
+    if d.ndim == 0:
+        return d.abs() if p != 0 else (d != 0).to(d.dtype)
+    return _pnorm(d, p, max(x1.ndim, x2.ndim) - 1, keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``x1 . x2 / (max(||x1||, eps) max(||x2||, eps))`` along `dim` (the inputs broadcast)."""
+    from ember.ops._run import broadcast_shapes_for
+
+    shape = broadcast_shapes_for("cosine_similarity", tuple(x1.shape), tuple(x2.shape))
+    a, b = x1.expand(*shape), x2.expand(*shape)
+    if not -len(shape) <= dim < max(len(shape), 1):
+        raise IndexError(f"cosine_similarity: dim {dim} is out of range for inputs of shape {tuple(shape)}")
+    na = _clamp_min_keep_grad(_pnorm(a, 2, dim, True), eps)
+    nb = _clamp_min_keep_grad(_pnorm(b, 2, dim, True), eps)
+    return ((a / na) * (b / nb)).sum(dim)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The p-norm distances between every pair of rows i < j of an (N, M) input, in row-major order."""
+    import numpy as np
+
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist: only supports 2-D tensors (N, M), got shape {tuple(input.shape)}")
+    if p < 0:
+        raise RuntimeError(f"pdist: only supports non-negative p values, got {p}")
+    i, j = np.triu_indices(input.shape[0], 1)
+    dev = input.device
+    d = input[ember.tensor(i.astype(np.int64), device=dev)] - input[ember.tensor(j.astype(np.int64), device=dev)]
+    return _pnorm(d, p, 1)

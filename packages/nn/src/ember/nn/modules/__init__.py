@@ -3,6 +3,7 @@
 from .activation import *
 from .container import *
 from .conv import *
+from .distance import *
 from .dropout import *
 from .flatten import *
 from .linear import *
