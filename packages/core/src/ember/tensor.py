@@ -594,7 +594,8 @@ class Tensor:
         """`transpose()` in place: this tensor itself has `dim0` and `dim1` swapped."""
         return _ops.movement.become(self, _ops.transpose(self, dim0, dim1), "transpose_")
 
-    swapdims_ = swapaxes_ = transpose_
+    swapdims_ = transpose_
+    swapaxes_ = transpose_
 
     def squeeze_(self, dim: Any = None) -> Tensor:
         """`squeeze()` in place: this tensor itself loses its dimensions of size 1 (or those in `dim`)."""
@@ -850,6 +851,13 @@ class Tensor:
     def atanh_(self) -> Tensor:
         """In-place atanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("atanh", self)
+
+    def bernoulli(self, p: _float | None = None, *, generator: Generator | None = None) -> Tensor:
+        """1 with probability `input` (or `p`), else 0, in input's dtype.
+
+        See `ember.bernoulli`.
+        """
+        return _ops.bernoulli(self, p, generator=generator)
 
     def bmm(self, mat2: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
@@ -1445,6 +1453,16 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         """In-place mul(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("mul", self, other)
+
+    def multinomial(self, num_samples: _int, replacement: _bool = False, *, generator: Generator | None = None) -> Tensor:
+        """`num_samples` category indices per row of `input` (non-negative weights), with or without replacement.
+
+        With replacement: inverse-CDF sampling; without: the k smallest of E_i / w_i (E_i exponential),
+        which picks categories in the order of sequential draws without replacement.
+
+        See `ember.multinomial`.
+        """
+        return _ops.multinomial(self, num_samples, replacement, generator=generator)
 
     def multiply(self, other: Any) -> Tensor:
         """input * other, elementwise.

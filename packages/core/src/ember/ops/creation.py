@@ -197,7 +197,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
 def asarray(
     obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None, requires_grad: bool = False
 ) -> Tensor:
-    """`obj` (a tensor, array, buffer-backed array, sequence or number) as a tensor, sharing memory where it can.
+    """`obj` (a tensor, NumPy array, buffer, sequence or number) as a tensor, sharing memory where it can.
 
     `copy=True` always copies; `copy=False` raises ValueError when a copy would be needed.
     """

@@ -71,7 +71,7 @@ def test_backend_random_bits_match_reference(seed: int, offset: int, device: str
         bits = random_bits(n, generator=g, device=device)
         assert bits.dtype is ember.int64 and bits.shape == (n,)
         np.testing.assert_array_equal(bits.numpy(), philox4x32(seed, offset, n))
-        assert g.get_state() == (seed, offset + -(-n // 4))  # the counter advanced by whole blocks
+        assert g.state == (seed, (offset + -(-n // 4)) % 2**64)  # the counter advanced by whole blocks
     direct = ember.get_backend(ember.device(device).type).kernels["random_bits"](seed, offset, 9, 0)
     np.testing.assert_array_equal(ember.get_backend(ember.device(device).type).to_host(direct), philox4x32(seed, offset, 9))
 
