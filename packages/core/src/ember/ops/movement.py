@@ -183,6 +183,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
     d = [wrap_dim(x, n, "movedim") for x in dst]
     if len(set(s)) != len(s) or len(set(d)) != len(d):
         raise RuntimeError(f"movedim: repeated dim in source {list(src)} or destination {list(dst)}")
+    if n == 0:
+        return input
     order: list[int | None] = [None] * n
     for a, b in zip(s, d):
         order[b] = a
@@ -807,7 +809,6 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         grids.append(expand(reshape(t, view_shape), shape))
     if swap:
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [transpose(g, 0, 1) for g in grids]
     return tuple(grids)
 
 
