@@ -684,6 +684,10 @@ def scatter_reduce(
 
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"scatter_reduce: reduce argument must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
+    if input.ndim == 0 and isinstance(index, Tensor) and isinstance(src, Tensor) and index.ndim <= 1:
+        wrap_dim(dim, 0, "scatter_reduce")
+        flat = scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce, include_self=include_self)
+        return flat.reshape(())
     axis = _check_index_tensor("scatter_reduce", input, dim, index)
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
@@ -695,8 +699,6 @@ def scatter_reduce(
         raise RuntimeError(f"scatter_reduce: src {src._shape} must be at least as large as index {index._shape}")
     if src._shape != index._shape:
         src = getitem(src, tuple(slice(0, s) for s in index._shape))
-    if input.ndim == 0:
-        return scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce, include_self=include_self).reshape(())
     base = input if include_self else scatter(input, axis, index, 0)
     if reduce == "sum":
         return scatter_add(base, axis, index, src)
