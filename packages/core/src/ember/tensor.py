@@ -565,8 +565,9 @@ class Tensor:
         """Fill with 1 with probability `p`, else 0, in place."""
         return _ops.conversion.assign_(self, _ops.bernoulli(self, p, generator=generator), "bernoulli_")
 
-    def random_(self, from_: Any = 0, to: Any = None, *, generator: Generator | None = None) -> Tensor:
-        """Fill with integers uniform in [from_, to), in place (no bounds: [0, 2**mantissa] or the dtype's max)."""
+    def random_(self, from_: Any = None, to: Any = None, *, generator: Generator | None = None) -> Tensor:
+        """Fill with integers uniform in [from_, to), in place: random_(to) is [0, to); random_() is [0, 2**mantissa]
+        for floats and [0, max] for integers."""
         return _ops.conversion.assign_(self, _ops.sampling.random_like(self, from_, to, generator), "random_")
 
     def exponential_(self, lambd: Any = 1.0, *, generator: Generator | None = None) -> Tensor:

@@ -406,12 +406,15 @@ def multinomial(
 _MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 
 
-def random_like(x: Tensor, from_: Any = 0, to: Any = None, generator: Generator | None = None) -> Tensor:
+def random_like(x: Tensor, from_: Any = None, to: Any = None, generator: Generator | None = None) -> Tensor:
     """Integers uniform in [from_, to) in x's shape, dtype and device (`Tensor.random_`).
 
-    Without `to`: up to 2**mantissa for floats (every integer exactly representable), the largest
-    value for integers.
+    One bound alone is `to` (PyTorch's random_(to)); without bounds: up to 2**mantissa for floats
+    (every integer exactly representable), the largest value for integers.
     """
+    if to is None and from_ is not None:
+        from_, to = 0, from_
+    from_ = 0 if from_ is None else from_
     d = x._dtype
     if to is None:
         if d.is_floating_point:
