@@ -94,7 +94,7 @@ SAMPLERS = {
     "normal-size": lambda g, d: ember.normal(1.0, 0.5, (4,), generator=g, device=d),
     "poisson": lambda g, d: ember.poisson(ember.tensor([0.5, 4.0, 30.0, 200.0] * 3, device=d), generator=g),
     "multinomial": lambda g, d: ember.multinomial(ember.tensor([[0.2, 0.5, 0.3], [1.0, 0.0, 3.0]], device=d), 20, True, generator=g),
-    "multinomial-no-replacement": lambda g, d: ember.multinomial(ember.rand(3, 8, device=d) + 0.1, 8, generator=g),
+    "multinomial-no-replacement": lambda g, d: ember.multinomial(ember.arange(1.0, 25.0, device=d).reshape(3, 8), 8, generator=g),
     "exponential_": lambda g, d: ember.zeros(6, device=d).exponential_(2.0, generator=g),
     "random_": lambda g, d: ember.zeros(8, dtype=ember.int64, device=d).random_(-5, 1000, generator=g),
 }
