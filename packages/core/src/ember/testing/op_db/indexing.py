@@ -507,12 +507,12 @@ _add_op(
     OpInfo("take", ember.take, lambda x, i: np.take(x, i), _take_samples, dtypes=MOVE_DTYPES,
            error_inputs=lambda op, make: [
                E(RuntimeError, r"take\(\): Expected a long tensor for index", make(3), make(2)),
-               E(IndexError, "out of bounds", make(3), make.index([3])),
+               E(IndexError, "out of (bounds|range)", make(3), make.index([3])),
            ]),
     OpInfo("put", ember.put, _ref_put, _put_samples, dtypes=FLOATS + ("int64",),
            error_inputs=lambda op, make: [
                E(RuntimeError, "put: expected source .* as many elements as index", make(3), make.index([0, 1]), make(3)),
-               E(IndexError, "out of bounds", make(3), make.index([3]), make(1)),
+               E(IndexError, "out of (bounds|range)", make(3), make.index([3]), make(1)),
            ]),
     OpInfo("index_add", ember.index_add, _ref_index_add, _index_add_samples, dtypes=FLOATS + ("int64",),
            error_inputs=_index_errors),
