@@ -51,7 +51,13 @@ def test_frombuffer() -> None:
 
 @pytest.mark.parametrize(
     ("args", "kwargs"),
-    [((0, 2, 3), {}), ((-1.0, 2.0, 7), {"base": 2.0}), ((0, 3, 4), {"dtype": "int64"}), ((1, 1, 1), {}), ((0, 1, 0), {})],
+    [
+        ((0, 2, 3), {}),
+        ((-1.0, 2.0, 7), {"base": 2.0}),
+        ((0, 3, 4), {"dtype": "int64"}),
+        ((1, 1, 1), {}),
+        ((0, 1, 0), {}),
+    ],
 )
 def test_logspace(args: tuple[Any, ...], kwargs: dict[str, Any], device: str) -> None:
     kw = dict(kwargs)
@@ -233,7 +239,9 @@ def test_inplace_view_methods_and_autograd(device: str) -> None:
     np.testing.assert_array_equal(w.grad.numpy(), [[2.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
 
 
-@pytest.mark.parametrize(("shape", "wrap"), [((3, 3), False), ((5, 3), True), ((5, 3), False), ((3, 5), True), ((2, 2, 2), False)])
+@pytest.mark.parametrize(
+    ("shape", "wrap"), [((3, 3), False), ((5, 3), True), ((5, 3), False), ((3, 5), True), ((2, 2, 2), False)]
+)
 def test_fill_diagonal_(shape: tuple[int, ...], wrap: bool, device: str) -> None:
     x = ember.zeros(*shape, device=device)
     assert x.fill_diagonal_(2.0, wrap) is x

@@ -15,7 +15,16 @@ import numpy as np
 
 from .device import Device
 
-__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator", "philox4x32", "get_rng_state", "set_rng_state"]
+__all__ = [
+    "Generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "default_generator",
+    "philox4x32",
+    "get_rng_state",
+    "set_rng_state",
+]
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)

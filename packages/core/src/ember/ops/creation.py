@@ -66,9 +66,7 @@ def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> T
 
 
 @public
-def full(
-    size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
-) -> Tensor:
+def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with `fill_value` (dtype inferred from it, like PyTorch)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -106,7 +104,9 @@ def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -
 
 
 @public
-def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of `input`'s shape filled with `fill_value`, in its dtype and device unless given."""
     return _like(x, fill_value, dtype, device, requires_grad)
 
@@ -234,14 +234,18 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, req
     d = _dt.as_dtype(dtype)
     nbytes = memoryview(buffer).nbytes
     if offset < 0 or offset > nbytes or (nbytes and offset == nbytes):
-        raise ValueError(f"frombuffer: both buffer length ({nbytes}) and offset ({offset}) must be positive, offset < length")
+        raise ValueError(
+            f"frombuffer: both buffer length ({nbytes}) and offset ({offset}) must be positive, offset < length"
+        )
     if count == 0 or (count < 0 and (nbytes - offset) % d.itemsize):
         raise ValueError(
             f"frombuffer: buffer length ({nbytes - offset} bytes after offset {offset}) must be a multiple of the "
             f"element size ({d.itemsize}) and count ({count}) must not be 0"
         )
     if count > 0 and count * d.itemsize > nbytes - offset:
-        raise ValueError(f"frombuffer: requested {count} elements of {d.itemsize} bytes, but only {nbytes - offset} bytes")
+        raise ValueError(
+            f"frombuffer: requested {count} elements of {d.itemsize} bytes, but only {nbytes - offset} bytes"
+        )
     arr = np.frombuffer(buffer, dtype=d.numpy, count=count, offset=offset)
     return _finish(as_tensor(arr, device="cpu"), requires_grad)
 

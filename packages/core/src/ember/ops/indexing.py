@@ -146,7 +146,9 @@ def _index_tensor(k: Any, x: Tensor) -> Tensor:
     """A sequence or NumPy array in a key as an index tensor (int64, or bool for a mask), on x's device."""
     a = np.asarray(list(k) if isinstance(k, range) else k)
     if a.dtype.kind == "O" or a.dtype.kind in "USV":
-        raise IndexError(f"index: cannot index with {type(k).__name__} {k!r}; use ints, slices, None, ..., sequences or tensors")
+        raise IndexError(
+            f"index: cannot index with {type(k).__name__} {k!r}; use ints, slices, None, ..., sequences or tensors"
+        )
     if a.dtype.kind != "b":
         if isinstance(k, np.ndarray) and a.dtype.kind not in "iu":
             raise IndexError(f"index: tensors used as indices must be long, int, byte or bool tensors, got {a.dtype}")
@@ -172,7 +174,9 @@ def _expand_key(x: Tensor, key: Any) -> tuple[list[Any], bool]:
             same_device("index", (x, k))
             dt = k._dtype
             if dt.is_floating_point:
-                raise IndexError(f"index: tensors used as indices must be long, int, byte or bool tensors, got {describe(k)}")
+                raise IndexError(
+                    f"index: tensors used as indices must be long, int, byte or bool tensors, got {describe(k)}"
+                )
             if k.ndim == 0:  # a 0-d tensor acts as the Python scalar it holds
                 k = _BoolScalar(bool(k.item())) if dt in (_dt.bool_, _dt.uint8) else int(k.item())
             elif dt is _dt.uint8:
@@ -253,7 +257,9 @@ def _basic(x: Tensor, items: list[Any]) -> tuple[tuple[Any, ...], tuple[int, ...
             try:
                 i = int(k.__index__())
             except AttributeError:
-                raise TypeError(f"index: unsupported index type {type(k).__name__}; use ints, slices, None, ... or tensors") from None
+                raise TypeError(
+                    f"index: unsupported index type {type(k).__name__}; use ints, slices, None, ... or tensors"
+                ) from None
             if not -size <= i < size:
                 raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size} (shape {x._shape})")
             key.append(i + size if i < 0 else i)
@@ -551,7 +557,9 @@ def _index_along(op: str, input: Tensor, dim: int, index: Tensor, source: Tensor
             raise RuntimeError(
                 f"{op}(): self ({input._dtype.name}) and source ({source._dtype.name}) must have the same scalar type"
             )
-        want = tuple(idx.numel() if d == axis else s for d, s in enumerate(input._shape)) if input.ndim else (idx.numel(),)
+        want = (
+            tuple(idx.numel() if d == axis else s for d, s in enumerate(input._shape)) if input.ndim else (idx.numel(),)
+        )
         have = source._shape if source.ndim else (1,)
         if have != want and not (input.ndim == 0 and source.numel() == idx.numel()):
             raise RuntimeError(
@@ -672,7 +680,13 @@ def _segmented(values: Tensor, dest: Tensor, reduce: str) -> tuple[Tensor, Tenso
 
 @public(method=True, inplace=True)
 def scatter_reduce(
-    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True  # noqa: A002
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    src: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
 ) -> Tensor:
     """A copy of `input` with `src` reduced into it at `index` along `dim`: "sum", "prod", "mean", "amax" or "amin".
 
@@ -686,7 +700,9 @@ def scatter_reduce(
         raise RuntimeError(f"scatter_reduce: reduce argument must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
     if input.ndim == 0 and isinstance(index, Tensor) and isinstance(src, Tensor) and index.ndim <= 1:
         wrap_dim(dim, 0, "scatter_reduce")
-        flat = scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce, include_self=include_self)
+        flat = scatter_reduce(
+            input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce, include_self=include_self
+        )
         return flat.reshape(())
     axis = _check_index_tensor("scatter_reduce", input, dim, index)
     if not isinstance(src, Tensor):

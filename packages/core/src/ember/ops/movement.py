@@ -158,8 +158,6 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     return permute(input, tuple(perm))
 
 
-
-
 @public(method=True)
 def t(input: Tensor) -> Tensor:  # noqa: A002
     """The transpose of a tensor of at most 2 dimensions, as a view (0-d and 1-d are returned as they are)."""
@@ -198,7 +196,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     shape = _shape_args(sizes, "expand")
     n, k = len(shape), input.ndim
     if n < k:
-        raise RuntimeError(f"expand: the number of sizes ({n}) must be >= the tensor's dims ({k}, shape {input._shape})")
+        raise RuntimeError(
+            f"expand: the number of sizes ({n}) must be >= the tensor's dims ({k}, shape {input._shape})"
+        )
     old = (1,) * (n - k) + input._shape
     new = []
     for i, (s, o) in enumerate(zip(shape, old)):
@@ -321,8 +321,6 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return out
 
 
-
-
 @public
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
@@ -331,7 +329,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise RuntimeError("stack: expected a non-empty list of tensors")
     for i, t in enumerate(ts):
         if t._shape != ts[0]._shape:
-            raise RuntimeError(f"stack: expects each tensor to be equal size, but got {ts[0]._shape} at entry 0 and {t._shape} at entry {i}")
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {ts[0]._shape} at entry 0 and {t._shape} at entry {i}"
+            )
     d = wrap_dim(dim, ts[0].ndim + 1, "stack")
     return cat([unsqueeze(t, d) for t in ts], d)
 
@@ -411,7 +411,9 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
 
 def _tri(input: Tensor, diagonal: int, upper: bool) -> Tensor:  # noqa: A002
     if input.ndim < 2:
-        raise RuntimeError(f"{'triu' if upper else 'tril'}: input must have at least 2 dimensions, got shape {input._shape}")
+        raise RuntimeError(
+            f"{'triu' if upper else 'tril'}: input must have at least 2 dimensions, got shape {input._shape}"
+        )
     from .creation import arange
     from .elementwise import where
 
@@ -432,7 +434,6 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The upper triangle (elements with col - row >= diagonal); the rest zero."""
     return _tri(input, diagonal, upper=True)
-
 
 
 # -- splitting and joining ---------------------------------------------------------------
@@ -462,6 +463,7 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
             )
         spec = spec.item() if spec.ndim == 0 else [int(v) for v in spec.tolist()]
     size = input._shape[axis]
+    pieces: list[tuple[int | None, int | None]]
     if isinstance(spec, int):
         if spec <= 0:
             raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {spec}")
@@ -598,10 +600,14 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
     size = input._shape[axis]
     if isinstance(start, Tensor):
         if start.ndim or start._dtype.is_floating_point:
-            raise RuntimeError(f"narrow: start must be an int or a 0-d integer tensor, got {start._dtype.name} {start._shape}")
+            raise RuntimeError(
+                f"narrow: start must be an int or a 0-d integer tensor, got {start._dtype.name} {start._shape}"
+            )
         start = int(start.item())
     if not -size <= start <= size:
-        raise IndexError(f"narrow: start ({start}) is out of range for dimension {axis} of size {size} (expected [{-size}, {size}])")
+        raise IndexError(
+            f"narrow: start ({start}) is out of range for dimension {axis} of size {size} (expected [{-size}, {size}])"
+        )
     start = start + size if start < 0 else start
     if length < 0:
         raise RuntimeError(f"narrow: length must be non-negative, got {length}")
@@ -699,7 +705,11 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def repeat_interleave(
-    input: Any, repeats: Any = None, dim: int | None = None, *, output_size: int | None = None  # noqa: A002
+    input: Any,  # noqa: A002
+    repeats: Any = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
 ) -> Tensor:
     """Each element (or slice along `dim`) repeated `repeats` times (an int or one count per element).
 
@@ -715,12 +725,9 @@ def repeat_interleave(
             raise RuntimeError("repeat_interleave: repeats must be a 0-d or 1-d integer tensor")
         counts = counts.reshape(-1)
         return _interleave_index(counts, output_size, "repeat_interleave")
-    if dim is None:
-        input = flatten(input)
-        axis = 0
-    else:
-        axis = wrap_dim(dim, input.ndim, "repeat_interleave")
-    n = input._shape[axis] if input.ndim else 1
+    x = flatten(input) if dim is None else input
+    axis = 0 if dim is None else wrap_dim(dim, x.ndim, "repeat_interleave")
+    n = x._shape[axis] if x.ndim else 1
     if isinstance(repeats, Tensor):
         if repeats._dtype.is_floating_point or repeats._dtype is _dt.bool_:
             raise RuntimeError(f"repeat_interleave: repeats must be an integer tensor, got {repeats._dtype.name}")
@@ -734,10 +741,10 @@ def repeat_interleave(
     if isinstance(repeats, int):
         if repeats < 0:
             raise RuntimeError(f"repeat_interleave: repeats can not be negative, got {repeats}")
-        idx = arange(n, device=input._device).unsqueeze(1).expand(n, repeats).reshape(-1)
+        idx = arange(n, device=x._device).unsqueeze(1).expand(n, repeats).reshape(-1)
     else:
         idx = _interleave_index(repeats.to(_dt.int64), output_size, "repeat_interleave")
-    return index_select(input, axis, idx)
+    return index_select(x, axis, idx)
 
 
 def _interleave_index(counts: Tensor, output_size: int | None, op: str) -> Tensor:

@@ -65,7 +65,9 @@ def _float_dtype(dtype: Any, op: str) -> Any:
 
 
 @public
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Uniform samples in [0, 1)."""
     shape = size_arg(size, "rand")
     d = _float_dtype(dtype, "rand")
@@ -76,7 +78,9 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
 
 
 @public
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal samples (Box-Muller on Philox uniforms)."""
     shape = size_arg(size, "randn")
     d = _float_dtype(dtype, "randn")
@@ -104,7 +108,15 @@ def randn_like(x: Tensor, *, dtype: Any = None, device: Any = None, generator: G
 
 
 @public
-def randint(low: int, high: int | None = None, size: Any = None, *, generator: Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = None,
+    *,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
     """Integers uniform in [low, high) (`randint(high, size)` means low = 0)."""
     if high is None or (size is None and isinstance(high, (tuple, list))):
         if size is None and isinstance(high, (tuple, list)):
@@ -126,7 +138,9 @@ def randint(low: int, high: int | None = None, size: Any = None, *, generator: G
 
 
 @public
-def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
+def randint_like(
+    x: Tensor, low: int, high: int | None = None, *, dtype: Any = None, generator: Generator | None = None
+) -> Tensor:
     """Integers uniform in [low, high) of `input`'s shape, in its dtype and device unless given."""
     if high is None:
         low, high = 0, low
@@ -332,7 +346,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noq
     return _sampled(out.to(input._dtype), input)
 
 
-def _check_probabilities(op: str, input: Tensor) -> None:
+def _check_probabilities(op: str, input: Tensor) -> None:  # noqa: A002
     if not isinstance(input, Tensor) or not input._dtype.is_floating_point:
         raise RuntimeError(f"{op}: expected a floating point tensor of probabilities, got {describe(input)}")
     if input.ndim not in (1, 2):
@@ -341,7 +355,11 @@ def _check_probabilities(op: str, input: Tensor) -> None:
 
 @public(method=True)
 def multinomial(
-    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None  # noqa: A002
+    input: Tensor,  # noqa: A002
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Generator | None = None,
 ) -> Tensor:
     """`num_samples` category indices per row of `input` (non-negative weights), with or without replacement.
 
@@ -350,7 +368,7 @@ def multinomial(
     """
     from .creation import arange
     from .elementwise import minimum, where
-    from .indexing import gather, scatter
+    from .indexing import scatter
     from .movement import cat
     from .reduction import cumsum
     from .sorting import argsort

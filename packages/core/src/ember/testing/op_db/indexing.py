@@ -129,12 +129,20 @@ def _getitem_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
         S(x(2, 3, 4), (0, slice(None), [0, 2]), ref=lambda a: a[0][:, [0, 2]], name="int-selects-first"),
         S(x(2, 3, 4), ([1, 0], slice(None), [3, 1]), name="separated-advanced-go-first"),
         S(x(2, 3, 4), (slice(None), [[0], [2]], [1, 3]), name="adjacent-advanced-broadcast"),
-        S(x(2, 3, 4), (None, [0, 1], Ellipsis, None, 2), ref=lambda a: a[:, :, 2][None, [0, 1], ..., None],
-          name="none-ellipsis-anywhere"),
+        S(
+            x(2, 3, 4),
+            (None, [0, 1], Ellipsis, None, 2),
+            ref=lambda a: a[:, :, 2][None, [0, 1], ..., None],
+            name="none-ellipsis-anywhere",
+        ),
         S(x(2, 3, 4), ([0, 1], None, [1, 2]), name="none-separates"),
         S(x(4, 3), Arg(np.array([3, 0, -1], np.int32)), name="int32-tensor"),
-        S(x(4, 3), Arg(np.array([1, 0, 1, 1], np.uint8)), ref=lambda a: a[np.array([True, False, True, True])],
-          name="uint8-tensor-is-a-mask"),
+        S(
+            x(4, 3),
+            Arg(np.array([1, 0, 1, 1], np.uint8)),
+            ref=lambda a: a[np.array([True, False, True, True])],
+            name="uint8-tensor-is-a-mask",
+        ),
         S(x(4, 3), Arg(np.array(2)), name="0-d-int-tensor"),
         S(x(4, 3), (slice(None), Arg(np.array(1)), None), ref=lambda a: a[:, 1, None], name="0-d-int-tensor-selects"),
         S(x(4, 3), True, ref=lambda a: a[None], name="true"),
@@ -164,13 +172,28 @@ def _setitem_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
         S(x(4, 3), ([0, 3], [1, 2]), x(2), name="tuple-of-lists"),
         S(x(4, 3), [[0, 1], [1, 0]], x(2), ref=_setter(lambda a: (a, ([0, 1], [1, 0]))), name="nested-list-is-a-tuple"),
         S(x(4, 3), [True, False, True, False], make.scalar(1), name="bool-list"),
-        S(x(2, 3, 4), (0, slice(None), [0, 2]), x(1, 3, 2), ref=_setter(lambda a: (a[0], (slice(None), [0, 2]))),
-          name="int-selects-first"),
+        S(
+            x(2, 3, 4),
+            (0, slice(None), [0, 2]),
+            x(1, 3, 2),
+            ref=_setter(lambda a: (a[0], (slice(None), [0, 2]))),
+            name="int-selects-first",
+        ),
         S(x(2, 3, 4), ([1, 0], slice(None), [3, 1]), x(3), name="separated-advanced-broadcast-value"),
-        S(x(2, 3, 4), (None, [0, 1], Ellipsis, 2), x(2, 3), ref=_setter(lambda a: (a[:, :, 2], (None, [0, 1], Ellipsis))),
-          name="none-ellipsis"),
-        S(x(4, 3), Arg(np.array([1, 0, 1, 1], np.uint8)), x(3),
-          ref=_setter(lambda a: (a, np.array([True, False, True, True]))), name="uint8-tensor-is-a-mask"),
+        S(
+            x(2, 3, 4),
+            (None, [0, 1], Ellipsis, 2),
+            x(2, 3),
+            ref=_setter(lambda a: (a[:, :, 2], (None, [0, 1], Ellipsis))),
+            name="none-ellipsis",
+        ),
+        S(
+            x(4, 3),
+            Arg(np.array([1, 0, 1, 1], np.uint8)),
+            x(3),
+            ref=_setter(lambda a: (a, np.array([True, False, True, True]))),
+            name="uint8-tensor-is-a-mask",
+        ),
         S(x(4, 3), (slice(None), Arg(np.array([2, 0], np.int32))), x(4, 1), name="int32-tensor"),
         S(x(4, 3), True, x(4, 3), ref=_setter(lambda a: (a, Ellipsis)), name="true"),
         S(x(4, 3, layout="strided"), ([3, 1], slice(1, None)), x(2), name="strided-advanced"),
@@ -394,10 +417,22 @@ def _index_errors(op: OpInfo, make: Maker) -> list[Any]:
     ]
     if op.name != "index_fill":
         out += [
-            E(RuntimeError, f"{op.name}\\(\\): source shape \\(3, 2\\) must match input shape \\(4, 2\\)", make(4, 2), 0,
-              idx([0, 1]), make(3, 2)),
-            E(RuntimeError, f"{op.name}\\(\\): self \\(float32\\) and source \\(int64\\) must have the same scalar type",
-              make(4, 2), 0, idx([0, 1]), idx([[1, 1], [1, 1]])),
+            E(
+                RuntimeError,
+                f"{op.name}\\(\\): source shape \\(3, 2\\) must match input shape \\(4, 2\\)",
+                make(4, 2),
+                0,
+                idx([0, 1]),
+                make(3, 2),
+            ),
+            E(
+                RuntimeError,
+                f"{op.name}\\(\\): self \\(float32\\) and source \\(int64\\) must have the same scalar type",
+                make(4, 2),
+                0,
+                idx([0, 1]),
+                idx([[1, 1], [1, 1]]),
+            ),
         ]
     return out
 
@@ -445,15 +480,28 @@ def _scatter_reduce_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
     for reduce in ("sum", "prod", "mean", "amax", "amin"):
         out += [
             S(make(3, 4), 1, _scatter_reduce_index(rng, 4, (3, 5)), make(3, 5), reduce, name=f"{reduce}-dim-1"),
-            S(make(3, 4), 0, _scatter_reduce_index(rng, 3, (4, 4)), make(4, 4), reduce, include_self=False,
-              name=f"{reduce}-exclude-self"),
+            S(
+                make(3, 4),
+                0,
+                _scatter_reduce_index(rng, 3, (4, 4)),
+                make(4, 4),
+                reduce,
+                include_self=False,
+                name=f"{reduce}-exclude-self",
+            ),
         ]
     out += [
         S(make(5), 0, make.index([1, 1, 3]), make(4), "amax", name="src-larger"),
         S(make(), 0, make.index([0, 0]), make(2), "prod", name="0-d"),
         S(make(3, 4), 1, make.index(np.zeros((3, 0))), make(3, 0), "amin", name="empty"),
-        S(make(4, 3, layout="transposed"), 0, _scatter_reduce_index(rng, 4, (6, 3)), make(6, 3), "mean",
-          name="transposed"),
+        S(
+            make(4, 3, layout="transposed"),
+            0,
+            _scatter_reduce_index(rng, 4, (6, 3)),
+            make(6, 3),
+            "mean",
+            name="transposed",
+        ),
     ]
     if make.dtype.kind == "f":
         ties = make.array([1.0, 2.0, 2.0, 0.5])
@@ -470,12 +518,11 @@ def _ref_scatter_reduce(
     dim = dim % xs.ndim
     groups: dict[tuple[int, ...], list[Any]] = {}
     for pos in np.ndindex(*index.shape):
-        dst = list(pos)
-        dst[dim] = index[pos]
-        groups.setdefault(tuple(dst), []).append(src[pos])
+        at = list(pos)
+        at[dim] = index[pos]
+        groups.setdefault(tuple(at), []).append(src[pos])
     for dst, vals in groups.items():
-        vals = ([xs[dst]] if include_self else []) + vals
-        v = np.asarray(vals, dtype=np.float64)
+        v = np.asarray(([xs[dst]] if include_self else []) + vals, dtype=np.float64)
         if reduce == "sum":
             r = v.sum()
         elif reduce == "prod":
@@ -494,8 +541,15 @@ def _scatter_reduce_errors(op: OpInfo, make: Maker) -> list[Any]:
     idx = make.index
     return [
         E(RuntimeError, "scatter_reduce: reduce argument must be one of", make(3), 0, idx([0]), make(1), "max"),
-        E(RuntimeError, r"scatter_reduce\(\): Expected self.dtype to be equal to src.dtype", make(3), 0, idx([0]),
-          idx([1]), "sum"),
+        E(
+            RuntimeError,
+            r"scatter_reduce\(\): Expected self.dtype to be equal to src.dtype",
+            make(3),
+            0,
+            idx([0]),
+            idx([1]),
+            "sum",
+        ),
         E(RuntimeError, "scatter_reduce: index must be an int64 tensor", make(3), 0, make(1), make(1), "sum"),
         E(IndexError, "scatter_reduce: dim 1 is out of range", make(3), 1, idx([0]), make(1), "sum"),
     ]

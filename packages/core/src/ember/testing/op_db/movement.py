@@ -571,7 +571,7 @@ def _meshgrid_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
 def _ref_meshgrid(*xs: Any, indexing: str = "ij") -> tuple[np.ndarray, ...]:
     if len(xs) == 1 and isinstance(xs[0], list):
         xs = tuple(xs[0])
-    return tuple(np.meshgrid(*[np.reshape(x, -1) for x in xs], indexing=indexing))
+    return tuple(np.meshgrid(*[np.reshape(x, -1) for x in xs], indexing=indexing))  # type: ignore[call-overload]
 
 
 def _cartesian_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
@@ -828,7 +828,7 @@ _add_op(
                E(RuntimeError, "unfold: maximum size for tensor at dimension 0 is 3 but size is 4", make(3), 0, 4, 1),
                E(RuntimeError, "unfold: step is 0 but must be > 0", make(3), 0, 2, 0),
            ]),
-    OpInfo("swapdims", ember.swapdims, _swap_ref, _transpose_samples, dtypes=MOVE_DTYPES),
+    OpInfo("swapdims", lambda x, a, b: x.swapdims(a, b), _swap_ref, _transpose_samples, dtypes=MOVE_DTYPES),
     OpInfo("movedim", ember.movedim, lambda x, s, d: np.moveaxis(x, s, d) if x.ndim else x.copy(), _movedim_samples,
            dtypes=MOVE_DTYPES, error_inputs=_movedim_errors),
 )  # fmt: skip
