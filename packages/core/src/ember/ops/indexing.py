@@ -744,8 +744,10 @@ def scatter_reduce(
     picked = gather(res, axis, index)
     m_src = src == picked
     touched = scatter(input.new_zeros(input._shape, dtype=_dt.bool_), axis, index, True)
-    m_in = (input == res) & touched if include_self else input.new_zeros(input._shape, dtype=_dt.bool_)
-    count = scatter_add(m_in.to(input._dtype), axis, index, m_src.to(input._dtype))
+    at_result = input == res
+    m_in = at_result & touched if include_self else input.new_zeros(input._shape, dtype=_dt.bool_)
+    # PyTorch counts the input's element among the ties even without include_self (its backward formula)
+    count = scatter_add(at_result.to(input._dtype), axis, index, m_src.to(input._dtype))
     summed = scatter_add(where(m_in, input, 0), axis, index, where(m_src, src, 0))
     spread = res + (summed - summed.detach()) / where(count == 0, 1, count)
     return where(touched, spread, input)

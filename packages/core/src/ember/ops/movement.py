@@ -848,11 +848,10 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
         return empty((0,), dtype=input._dtype, device=input._device)
     gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(gen(range(input._shape[0]), r))
-    if not rows:
-        return empty((0, r), dtype=input._dtype, device=input._device)
+    from .. import dtypes as _dt
     from ..tensor import tensor
 
-    idx = tensor([i for row in rows for i in row], device=input._device)
+    idx = tensor([i for row in rows for i in row], dtype=_dt.int64, device=input._device)
     return reshape(index_select(input, 0, idx), (len(rows), r))
 
 
