@@ -15,7 +15,16 @@ import numpy as np
 
 from .device import Device
 
-__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator", "philox4x32", "get_rng_state", "set_rng_state"]
+__all__ = [
+    "Generator",
+    "manual_seed",
+    "seed",
+    "initial_seed",
+    "default_generator",
+    "philox4x32",
+    "get_rng_state",
+    "set_rng_state",
+]
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
@@ -77,11 +86,19 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> tuple[int, int]:
-        return (self._seed, self._offset)
+    def get_state(self) -> Any:
+        """The generator's state as a uint8 tensor (16 bytes: the seed and the counter offset, little-endian)."""
+        return _state_tensor(self._seed, self._offset)
 
-    def set_state(self, state: tuple[int, int]) -> None:
-        self._seed, self._offset = int(state[0]), int(state[1])
+    def set_state(self, new_state: Any) -> Generator:
+        """Restore a state from `get_state()` (a uint8 tensor), or from a (seed, offset) pair."""
+        self._seed, self._offset = _read_state(new_state, "set_state")
+        return self
+
+    @property
+    def state(self) -> tuple[int, int]:
+        """The (seed, offset) pair: the Philox key and the next counter block."""
+        return (self._seed, self._offset)
 
     def _take(self, n: int) -> tuple[int, int]:
         """Reserve `n` words: the (seed, offset) to generate them from."""
@@ -129,9 +146,31 @@ def initial_seed() -> int:
     return default_generator("cpu").initial_seed()
 
 
-def get_rng_state(device: Any = "cpu") -> tuple[int, int]:
+def get_rng_state(device: Any = "cpu") -> Any:
+    """The state of `device`'s default generator, as a uint8 tensor."""
     return default_generator(device).get_state()
 
 
-def set_rng_state(state: tuple[int, int], device: Any = "cpu") -> None:
-    default_generator(device).set_state(state)
+def set_rng_state(new_state: Any, device: Any = "cpu") -> None:
+    """Restore `device`'s default generator from `get_rng_state()`'s tensor."""
+    default_generator(device).set_state(new_state)
+
+
+def _state_tensor(seed: int, offset: int) -> Any:
+    from .tensor import tensor
+
+    raw = np.array([seed % 2**64, offset % 2**64], dtype="<u8").view(np.uint8)
+    return tensor(raw)
+
+
+def _read_state(state: Any, op: str) -> tuple[int, int]:
+    if isinstance(state, tuple) and len(state) == 2:
+        return int(state[0]) % 2**64, int(state[1]) % 2**64
+    from .dtypes import uint8
+    from .tensor import Tensor
+
+    if not isinstance(state, Tensor) or state.dtype is not uint8 or state.shape != (16,):
+        got = f"{state.dtype.name} tensor of shape {state.shape}" if isinstance(state, Tensor) else type(state).__name__
+        raise RuntimeError(f"{op}: expected a uint8 tensor of 16 bytes (from get_state/get_rng_state), got {got}")
+    seed, offset = np.ascontiguousarray(state.cpu().numpy()).view("<u8").tolist()
+    return int(seed), int(offset)

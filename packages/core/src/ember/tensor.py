@@ -693,6 +693,19 @@ class Tensor:
         """Fill with 1 with probability `p`, else 0, in place."""
         return _ops.conversion.assign_(self, _ops.bernoulli(self, p, generator=generator), "bernoulli_")
 
+    def random_(self, from_: Any = None, to: Any = None, *, generator: Generator | None = None) -> Tensor:
+        """Fill with integers uniform in [from_, to), in place: random_(to) is [0, to); random_() is [0, 2**mantissa]
+        for floats and [0, max] for integers."""
+        return _ops.conversion.assign_(self, _ops.sampling.random_like(self, from_, to, generator), "random_")
+
+    def exponential_(self, lambd: Any = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """Fill with samples of the exponential distribution of rate `lambd`, in place."""
+        return _ops.conversion.assign_(self, _ops.sampling.exponential_like(self, lambd, generator), "exponential_")
+
+    def fill_diagonal_(self, fill_value: Any, wrap: _bool = False) -> Tensor:
+        """Write `fill_value` on the main diagonal, in place (see `ember.ops.indexing.fill_diagonal_`)."""
+        return _ops.indexing.fill_diagonal_(self, fill_value, wrap)
+
     def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
         """`clamp(min=min)`."""
         return _ops.clamp(self, min=min)
@@ -749,6 +762,34 @@ class Tensor:
         self._shape = shape
         self._bump_version()
         return self
+
+    # -- shapes: Tensor-only methods and in-place view changes ---------------------------
+    def repeat(self, *sizes: Any) -> Tensor:
+        """This tensor tiled `sizes[i]` times along each dimension (new leading dimensions allowed)."""
+        return _ops.movement.repeat(self, *sizes)
+
+    def unfold(self, dimension: _int, size: _int, step: _int) -> Tensor:
+        """Every window of `size` elements along `dimension`, `step` apart, as a new last dimension."""
+        return _ops.movement.unfold(self, dimension, size, step)
+
+    def t_(self) -> Tensor:
+        """`t()` in place: this tensor itself becomes its transpose."""
+        return _ops.movement.become(self, _ops.t(self), "t_")
+
+    def transpose_(self, dim0: _int, dim1: _int) -> Tensor:
+        """`transpose()` in place: this tensor itself has `dim0` and `dim1` swapped."""
+        return _ops.movement.become(self, _ops.transpose(self, dim0, dim1), "transpose_")
+
+    swapdims_ = transpose_
+    swapaxes_ = transpose_
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        """`squeeze()` in place: this tensor itself loses its dimensions of size 1 (or those in `dim`)."""
+        return _ops.movement.become(self, _ops.squeeze(self, dim), "squeeze_")
+
+    def unsqueeze_(self, dim: _int) -> Tensor:
+        """`unsqueeze()` in place: this tensor itself gains a dimension of size 1 at `dim`."""
+        return _ops.movement.become(self, _ops.unsqueeze(self, dim), "unsqueeze_")
 
     # -- new tensors like this one ------------------------------------------------------
     def new_zeros(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
@@ -946,6 +987,13 @@ class Tensor:
         """
         return _ops.argsort(self, dim, descending, stable)
 
+    def argwhere(self) -> Tensor:
+        """The (n, ndim) int64 indices of the nonzero elements of `input`, in C order (`nonzero`).
+
+        See `ember.argwhere`.
+        """
+        return _ops.argwhere(self)
+
     def asin(self) -> Tensor:
         """Arcsine of each element, in [-pi/2, pi/2]; nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
 
@@ -989,6 +1037,13 @@ class Tensor:
     def atanh_(self) -> Tensor:
         """In-place atanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("atanh", self)
+
+    def bernoulli(self, p: _float | None = None, *, generator: Generator | None = None) -> Tensor:
+        """1 with probability `input` (or `p`), else 0, in input's dtype.
+
+        See `ember.bernoulli`.
+        """
+        return _ops.bernoulli(self, p, generator=generator)
 
     def bmm(self, mat2: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
@@ -1101,6 +1156,37 @@ class Tensor:
         """
         return _ops.cumsum(self, dim, dtype=dtype)
 
+    def diag(self, diagonal: _int = 0) -> Tensor:
+        """A 1-D tensor as the `diagonal`-th diagonal of a square matrix, or a 2-D matrix's diagonal (a copy).
+
+        See `ember.diag`.
+        """
+        return _ops.diag(self, diagonal)
+
+    def diag_embed(self, offset: _int = 0, dim1: _int = -2, dim2: _int = -1) -> Tensor:
+        """Tensors whose `dim1` x `dim2` planes have the last dimension of `input` on their `offset` diagonal.
+
+        See `ember.diag_embed`.
+        """
+        return _ops.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset: _int = 0) -> Tensor:
+        """The flattened `input` as the `offset`-th diagonal of a square matrix.
+
+        See `ember.diagflat`.
+        """
+        return _ops.diagflat(self, offset)
+
+    def diagonal(self, offset: _int = 0, dim1: _int = 0, dim2: _int = 1) -> Tensor:
+        """The diagonal of the `dim1` x `dim2` planes (`offset` above or below the main one), as the last dimension.
+
+        A view where the layout lets the two dimensions merge (contiguous, transposed and strided
+        tensors); otherwise a copy (Ember's view kernels have no general as_strided).
+
+        See `ember.diagonal`.
+        """
+        return _ops.diagonal(self, offset, dim1, dim2)
+
     def div(self, other: Any) -> Tensor:
         """input / other, true division. Integer and bool inputs compute in the default float dtype.
 
@@ -1129,6 +1215,13 @@ class Tensor:
         See `ember.dot`.
         """
         return _ops.dot(self, other)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """Split depth-wise: along dim 2 of a tensor of at least 3 dimensions, into equal sections or at indices.
+
+        See `ember.dsplit`.
+        """
+        return _ops.dsplit(self, indices_or_sections)
 
     def eq(self, other: Any) -> Tensor:
         """input == other, elementwise. Returns a bool tensor.
@@ -1198,6 +1291,20 @@ class Tensor:
         """
         return _ops.flip(self, dims)
 
+    def fliplr(self) -> Tensor:
+        """`input` reversed left to right (along dim 1); needs at least 2 dimensions.
+
+        See `ember.fliplr`.
+        """
+        return _ops.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        """`input` reversed up to down (along dim 0); needs at least 1 dimension.
+
+        See `ember.flipud`.
+        """
+        return _ops.flipud(self)
+
     def floor(self) -> Tensor:
         """Each element rounded down (toward -inf); integers unchanged.
 
@@ -1254,6 +1361,46 @@ class Tensor:
         See `ember.gt`.
         """
         return _ops.gt(self, other)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """Split horizontally: along dim 1 (dim 0 for a 1-D tensor), into equal sections or at indices.
+
+        See `ember.hsplit`.
+        """
+        return _ops.hsplit(self, indices_or_sections)
+
+    def index_add(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """A copy of `input` with `alpha * source` added at `index` along `dim` (repeated indices add up).
+
+        See `ember.index_add`.
+        """
+        return _ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """In-place index_add(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("index_add", self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy of `input` with the slices of `source` written at `index` along `dim`.
+
+        See `ember.index_copy`.
+        """
+        return _ops.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
+        """In-place index_copy(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("index_copy", self, dim, index, source)
+
+    def index_fill(self, dim: _int, index: Tensor, value: Any) -> Tensor:
+        """A copy of `input` with `value` (a number or 0-d tensor) at `index` along `dim`.
+
+        See `ember.index_fill`.
+        """
+        return _ops.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: _int, index: Tensor, value: Any) -> Tensor:
+        """In-place index_fill(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("index_fill", self, dim, index, value)
 
     def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory.
@@ -1401,6 +1548,24 @@ class Tensor:
         """In-place masked_fill(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("masked_fill", self, mask, value)
 
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """A copy of `input` with the elements of `source`, in order, written where `mask` (bool, broadcast) holds.
+
+        See `ember.masked_scatter`.
+        """
+        return _ops.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """In-place masked_scatter(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("masked_scatter", self, mask, source)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements of `input` where `mask` (bool, broadcast with input) holds, as a 1-D tensor.
+
+        See `ember.masked_select`.
+        """
+        return _ops.masked_select(self, mask)
+
     def matmul(self, other: Tensor) -> Tensor:
         """Matrix product with broadcasting batch dims (``a @ b``).
 
@@ -1450,8 +1615,15 @@ class Tensor:
         """
         return _ops.mm(self, mat2)
 
-    def movedim(self, source: _int, destination: _int) -> Tensor:
-        """`input` with dimension `source` moved to position `destination`, as a view.
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        """`input` with dimension(s) `source` moved to position(s) `destination`, as a view.
+
+        See `ember.moveaxis`.
+        """
+        return _ops.movedim(self, source, destination)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        """`input` with dimension(s) `source` moved to position(s) `destination`, as a view.
 
         See `ember.movedim`.
         """
@@ -1468,6 +1640,16 @@ class Tensor:
         """In-place mul(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("mul", self, other)
 
+    def multinomial(self, num_samples: _int, replacement: _bool = False, *, generator: Generator | None = None) -> Tensor:
+        """`num_samples` category indices per row of `input` (non-negative weights), with or without replacement.
+
+        With replacement: inverse-CDF sampling; without: the k smallest of E_i / w_i (E_i exponential),
+        which picks categories in the order of sequential draws without replacement.
+
+        See `ember.multinomial`.
+        """
+        return _ops.multinomial(self, num_samples, replacement, generator=generator)
+
     def multiply(self, other: Any) -> Tensor:
         """input * other, elementwise.
 
@@ -1478,6 +1660,20 @@ class Tensor:
     def multiply_(self, other: Any) -> Tensor:
         """In-place multiply(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("multiply", self, other)
+
+    def narrow(self, dim: _int, start: Any, length: _int) -> Tensor:
+        """The view input[..., start:start+length, ...] along `dim` (`start` may be negative or a 0-d tensor).
+
+        See `ember.narrow`.
+        """
+        return _ops.narrow(self, dim, start, length)
+
+    def narrow_copy(self, dim: _int, start: Any, length: _int) -> Tensor:
+        """`narrow` in new memory (not a view).
+
+        See `ember.narrow_copy`.
+        """
+        return _ops.narrow_copy(self, dim, start, length)
 
     def ne(self, other: Any) -> Tensor:
         """input != other, elementwise. Returns a bool tensor.
@@ -1554,6 +1750,17 @@ class Tensor:
         """
         return _ops.prod(self, dim, keepdim, dtype=dtype)
 
+    def put(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
+        """A copy of `input`, read as 1-D, with `source`'s elements written (or added) at `index`.
+
+        See `ember.put`.
+        """
+        return _ops.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
+        """In-place put(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("put", self, index, source, accumulate)
+
     def reciprocal(self) -> Tensor:
         """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.
 
@@ -1587,6 +1794,15 @@ class Tensor:
         """In-place remainder(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("remainder", self, other)
 
+    def repeat_interleave(self, repeats: Any = None, dim: _int | None = None, *, output_size: _int | None = None) -> Tensor:
+        """Each element (or slice along `dim`) repeated `repeats` times (an int or one count per element).
+
+        `repeat_interleave(counts)` alone gives arange(len(counts)) with element i repeated counts[i] times.
+
+        See `ember.repeat_interleave`.
+        """
+        return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+
     def reshape(self, *shape: Any) -> Tensor:
         """`input` with a new shape: a view when the layout allows, else a view of a compact copy.
 
@@ -1607,6 +1823,13 @@ class Tensor:
         See `ember.roll`.
         """
         return _ops.roll(self, shifts, dims)
+
+    def rot90(self, k: _int = 1, dims: Sequence[_int] = (0, 1)) -> Tensor:
+        """`input` rotated by 90 degrees `k` times in the plane of `dims`, from the first towards the second.
+
+        See `ember.rot90`.
+        """
+        return _ops.rot90(self, k, dims)
 
     def round(self) -> Tensor:
         """Each element rounded to the nearest integer, half to even; integers unchanged.
@@ -1651,6 +1874,28 @@ class Tensor:
     def scatter_add_(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
         """In-place scatter_add(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("scatter_add", self, dim, index, src)
+
+    def scatter_reduce(self, dim: _int, index: Tensor, src: Tensor, reduce: str, *, include_self: _bool = True) -> Tensor:
+        """A copy of `input` with `src` reduced into it at `index` along `dim`: "sum", "prod", "mean", "amax" or "amin".
+
+        With `include_self` the values already in `input` take part; otherwise the written positions hold only
+        the reduction of what `src` brings (positions that nothing is written to keep `input`'s values). Gradients
+        as PyTorch's: for amax/amin they are shared evenly among the elements equal to the result.
+
+        See `ember.scatter_reduce`.
+        """
+        return _ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim: _int, index: Tensor, src: Tensor, reduce: str, *, include_self: _bool = True) -> Tensor:
+        """In-place scatter_reduce(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("scatter_reduce", self, dim, index, src, reduce, include_self=include_self)
+
+    def select(self, dim: _int, index: _int) -> Tensor:
+        """The view input[..., index, ...] along `dim`, without that dimension.
+
+        See `ember.select`.
+        """
+        return _ops.select(self, dim, index)
 
     def sigmoid(self) -> Tensor:
         """The logistic function 1 / (1 + e**-input), without overflow for large |input|. Integer and bool inputs compute in the default float dtype.
@@ -1796,12 +2041,26 @@ class Tensor:
         """
         return _ops.transpose(self, dim0, dim1)
 
+    def swapdims(self, dim0: _int, dim1: _int) -> Tensor:
+        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
+
+        See `ember.swapdims`.
+        """
+        return _ops.transpose(self, dim0, dim1)
+
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dimensions, as a view (0-d and 1-d are returned as they are).
 
         See `ember.t`.
         """
         return _ops.t(self)
+
+    def take(self, index: Tensor) -> Tensor:
+        """The elements of `input`, read as 1-D, at `index` (negative counts from the end); shaped like `index`.
+
+        See `ember.take`.
+        """
+        return _ops.take(self, index)
 
     def take_along_dim(self, indices: Tensor, dim: _int | None = None) -> Tensor:
         """The values of `input` at `indices` along `dim` (NumPy's take_along_axis).
@@ -1834,6 +2093,23 @@ class Tensor:
     def tanh_(self) -> Tensor:
         """In-place tanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("tanh", self)
+
+    def tensor_split(self, indices_or_sections: Any, dim: _int = 0) -> tuple[Tensor, ...]:
+        """Views of `input` split along `dim` into `n` nearly equal parts (an int) or at the given indices (a list).
+
+        Like NumPy's array_split: n parts of sizes size//n + 1 (the first size % n of them) and size//n;
+        indices cut as Python slices do (negative counts from the end, past the end gives empty parts).
+
+        See `ember.tensor_split`.
+        """
+        return _ops.tensor_split(self, indices_or_sections, dim)
+
+    def tile(self, dims: Sequence[_int]) -> Tensor:
+        """`input` repeated `dims[i]` times along each dimension (`dims` padded with leading 1s, as NumPy's tile).
+
+        See `ember.tile`.
+        """
+        return _ops.tile(self, dims)
 
     def to(self, *args: Any, device: Any = None, dtype: Any = None, copy: _bool = False, non_blocking: _bool = False) -> Tensor:
         """`x` on another device and/or in another dtype: `.to("cuda")`, `.to(ember.float64)`, `.to(other)`.
@@ -1922,6 +2198,13 @@ class Tensor:
         See `ember.view_as`.
         """
         return _ops.view_as(self, other)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        """Split vertically: along dim 0 of a tensor of at least 2 dimensions, into equal sections or at indices.
+
+        See `ember.vsplit`.
+        """
+        return _ops.vsplit(self, indices_or_sections)
 
     # -- end of generated methods -----------------------------------------------------------------
 

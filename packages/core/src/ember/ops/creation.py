@@ -66,9 +66,7 @@ def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> T
 
 
 @public
-def full(
-    size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
-) -> Tensor:
+def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with `fill_value` (dtype inferred from it, like PyTorch)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
@@ -106,7 +104,9 @@ def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -
 
 
 @public
-def full_like(x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of `input`'s shape filled with `fill_value`, in its dtype and device unless given."""
     return _like(x, fill_value, dtype, device, requires_grad)
 
@@ -191,3 +191,107 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
     rows = arange(n, device=device).unsqueeze(1)
     cols = arange(m, device=device).unsqueeze(0)
     return _finish((rows == cols).to(d), requires_grad)
+
+
+@public
+def asarray(
+    obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None, requires_grad: bool = False
+) -> Tensor:
+    """`obj` (a tensor, NumPy array, buffer, sequence or number) as a tensor, sharing memory where it can.
+
+    `copy=True` always copies; `copy=False` raises ValueError when a copy would be needed.
+    """
+    from ..tensor import as_tensor, tensor
+
+    d = _dt.as_dtype(dtype) if dtype is not None else None
+    if isinstance(obj, Tensor):
+        dev = resolve_device(device) if device is not None else obj._device
+        same = (d is None or d is obj._dtype) and dev == obj._device
+        if copy is False and not same:
+            raise ValueError(
+                f"asarray: copy=False but converting {obj._dtype.name} on {obj._device} to "
+                f"{(d or obj._dtype).name} on {dev} needs a copy"
+            )
+        out = obj.to(device=dev, dtype=d) if not same else obj
+        if copy and out is obj:
+            out = obj.clone().detach() if not obj._requires_grad else obj.clone()
+    elif copy:
+        out = tensor(obj, dtype=d, device=device)
+    else:
+        if copy is False and not hasattr(obj, "__array_interface__") and not hasattr(obj, "__array__"):
+            raise ValueError(f"asarray: copy=False but a {type(obj).__name__} cannot be shared without a copy")
+        out = as_tensor(obj, dtype=d, device=device)
+    return _finish(out, requires_grad) if requires_grad else out
+
+
+@public
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
+    """A 1-D "cpu" tensor of `count` elements (-1: all) of `dtype` read from an object with the buffer protocol."""
+    import numpy as np
+
+    from ..tensor import as_tensor
+
+    d = _dt.as_dtype(dtype)
+    nbytes = memoryview(buffer).nbytes
+    if offset < 0 or offset > nbytes or (nbytes and offset == nbytes):
+        raise ValueError(
+            f"frombuffer: both buffer length ({nbytes}) and offset ({offset}) must be positive, offset < length"
+        )
+    if count == 0 or (count < 0 and (nbytes - offset) % d.itemsize):
+        raise ValueError(
+            f"frombuffer: buffer length ({nbytes - offset} bytes after offset {offset}) must be a multiple of the "
+            f"element size ({d.itemsize}) and count ({count}) must not be 0"
+        )
+    if count > 0 and count * d.itemsize > nbytes - offset:
+        raise ValueError(
+            f"frombuffer: requested {count} elements of {d.itemsize} bytes, but only {nbytes - offset} bytes"
+        )
+    arr = np.frombuffer(buffer, dtype=d.numpy, count=count, offset=offset)
+    return _finish(as_tensor(arr, device="cpu"), requires_grad)
+
+
+@public
+def logspace(
+    start: Any,
+    end: Any,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """`steps` values from base**start to base**end, evenly spaced in the exponent."""
+    d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    work = _dt.float64 if d is _dt.float64 else _dt.float32
+    exps = linspace(start, end, steps, dtype=work, device=device)
+    out = float(base) ** exps
+    if not d.is_floating_point:
+        out = out.round()
+    return _finish(out.to(d), requires_grad)
+
+
+def _tri_indices(op: str, row: int, col: int, offset: int, dtype: Any, device: Any, upper: bool) -> Tensor:
+    import numpy as np
+
+    from ..tensor import tensor
+
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}: row ({row}) and col ({col}) must be non-negative")
+    d = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
+    if d not in (_dt.int64, _dt.int32):
+        raise RuntimeError(f"{op}: dtype must be int64 or int32, got {d.name}")
+    r, c = np.triu_indices(row, offset, col) if upper else np.tril_indices(row, offset, col)
+    return tensor(np.stack([r, c]).astype(d.numpy).reshape(2, -1), device=device)
+
+
+@public
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle (col - row <= offset) of a row x col matrix, row by row."""
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, upper=False)
+
+
+@public
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle (col - row >= offset) of a row x col matrix, row by row."""
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, upper=True)

@@ -146,7 +146,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     return _as_view(out, input, permute, d)
 
 
-@public(method=True, aliases=('swapaxes',))
+@public(method=True, aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     """`input` with dimensions `dim0` and `dim1` swapped, as a view."""
     n = input.ndim
@@ -158,8 +158,6 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     return permute(input, tuple(perm))
 
 
-
-
 @public(method=True)
 def t(input: Tensor) -> Tensor:  # noqa: A002
     """The transpose of a tensor of at most 2 dimensions, as a view (0-d and 1-d are returned as they are)."""
@@ -168,14 +166,28 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     return transpose(input, 0, -1) if input.ndim == 2 else input
 
 
-@public(method=True)
-def movedim(input: Tensor, source: int, destination: int) -> Tensor:  # noqa: A002
-    """`input` with dimension `source` moved to position `destination`, as a view."""
+@public(method=True, aliases=("moveaxis",))
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+    """`input` with dimension(s) `source` moved to position(s) `destination`, as a view."""
     n = input.ndim
-    s, d = wrap_dim(source, n, "movedim"), wrap_dim(destination, n, "movedim")
-    order = [i for i in range(n) if i != s]
-    order.insert(d, s)
-    return permute(input, tuple(order))
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the same number "
+            f"of dims as destination ({list(dst)} dims)"
+        )
+    s = [wrap_dim(d, n, "movedim") for d in src]
+    d = [wrap_dim(x, n, "movedim") for x in dst]
+    if len(set(s)) != len(s) or len(set(d)) != len(d):
+        raise RuntimeError(f"movedim: repeated dim in source {list(src)} or destination {list(dst)}")
+    if n == 0:
+        return input
+    order: list[int | None] = [None] * n
+    for a, b in zip(s, d):
+        order[b] = a
+    rest = iter(i for i in range(n) if i not in s)
+    return permute(input, tuple(next(rest) if o is None else o for o in order))
 
 
 @public(method=True)
@@ -184,7 +196,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     shape = _shape_args(sizes, "expand")
     n, k = len(shape), input.ndim
     if n < k:
-        raise RuntimeError(f"expand: the number of sizes ({n}) must be >= the tensor's dims ({k}, shape {input._shape})")
+        raise RuntimeError(
+            f"expand: the number of sizes ({n}) must be >= the tensor's dims ({k}, shape {input._shape})"
+        )
     old = (1,) * (n - k) + input._shape
     new = []
     for i, (s, o) in enumerate(zip(shape, old)):
@@ -272,7 +286,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     return reshape(input, input._shape[:d] + tuple(sizes) + input._shape[d + 1 :])
 
 
-@public(aliases=('concat',))
+@public(aliases=("concat", "concatenate"))
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; dtypes promote."""
     ts = list(tensors)
@@ -307,8 +321,6 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return out
 
 
-
-
 @public
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
@@ -317,7 +329,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise RuntimeError("stack: expected a non-empty list of tensors")
     for i, t in enumerate(ts):
         if t._shape != ts[0]._shape:
-            raise RuntimeError(f"stack: expects each tensor to be equal size, but got {ts[0]._shape} at entry 0 and {t._shape} at entry {i}")
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {ts[0]._shape} at entry 0 and {t._shape} at entry {i}"
+            )
     d = wrap_dim(dim, ts[0].ndim + 1, "stack")
     return cat([unsqueeze(t, d) for t in ts], d)
 
@@ -397,7 +411,9 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
 
 def _tri(input: Tensor, diagonal: int, upper: bool) -> Tensor:  # noqa: A002
     if input.ndim < 2:
-        raise RuntimeError(f"{'triu' if upper else 'tril'}: input must have at least 2 dimensions, got shape {input._shape}")
+        raise RuntimeError(
+            f"{'triu' if upper else 'tril'}: input must have at least 2 dimensions, got shape {input._shape}"
+        )
     from .creation import arange
     from .elementwise import where
 
@@ -419,3 +435,586 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The upper triangle (elements with col - row >= diagonal); the rest zero."""
     return _tri(input, diagonal, upper=True)
 
+
+# -- splitting and joining ---------------------------------------------------------------
+
+
+def _along(axis: int, key: Any) -> tuple[Any, ...]:
+    """A basic-index key that applies `key` to dimension `axis` only."""
+    return (slice(None),) * axis + (key,)
+
+
+@public(method=True)
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Views of `input` split along `dim` into `n` nearly equal parts (an int) or at the given indices (a list).
+
+    Like NumPy's array_split: n parts of sizes size//n + 1 (the first size % n of them) and size//n;
+    indices cut as Python slices do (negative counts from the end, past the end gives empty parts).
+    """
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor, got a 0-d tensor")
+    axis = wrap_dim(dim, input.ndim, "tensor_split")
+    spec = indices_or_sections
+    if isinstance(spec, Tensor):
+        if spec._dtype.is_floating_point or spec._dtype.name == "bool" or spec.ndim > 1:
+            raise RuntimeError(
+                f"tensor_split: indices_or_sections must be a 0-d or 1-D integer tensor, got {spec._dtype.name} "
+                f"of shape {spec._shape}"
+            )
+        spec = spec.item() if spec.ndim == 0 else [int(v) for v in spec.tolist()]
+    size = input._shape[axis]
+    pieces: list[tuple[int | None, int | None]]
+    if isinstance(spec, int):
+        if spec <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {spec}")
+        q, r = divmod(size, spec)
+        bounds = [i * q + min(i, r) for i in range(spec + 1)]
+        pieces = list(zip(bounds[:-1], bounds[1:]))
+    else:
+        cuts = [int(i) for i in spec]
+        starts = [0, *cuts]
+        pieces = [(a, b) for a, b in zip(starts, [*cuts, None])]
+    return tuple(input[_along(axis, slice(a, b))] for a, b in pieces)
+
+
+def _split_like_numpy(op: str, input: Tensor, spec: Any, dim: int, min_dims: int) -> tuple[Tensor, ...]:  # noqa: A002
+    if input.ndim < min_dims:
+        raise RuntimeError(
+            f"{op} requires a tensor with at least {min_dims} dimension{'s' if min_dims > 1 else ''}, but got a tensor "
+            f"with {input.ndim} dimensions (shape {input._shape})"
+        )
+    if isinstance(spec, int):
+        size = input._shape[dim]
+        if spec == 0 or size % spec:
+            raise RuntimeError(
+                f"{op} attempted to split along dimension {dim}, but the size of the dimension {size} is not "
+                f"divisible by the split_size {spec}!"
+            )
+    return tensor_split(input, spec, dim)
+
+
+@public(method=True)
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split horizontally: along dim 1 (dim 0 for a 1-D tensor), into equal sections or at indices."""
+    return _split_like_numpy("hsplit", input, indices_or_sections, 0 if input.ndim == 1 else 1, 1)
+
+
+@public(method=True)
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split vertically: along dim 0 of a tensor of at least 2 dimensions, into equal sections or at indices."""
+    return _split_like_numpy("vsplit", input, indices_or_sections, 0, 2)
+
+
+@public(method=True)
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # noqa: A002
+    """Split depth-wise: along dim 2 of a tensor of at least 3 dimensions, into equal sections or at indices."""
+    return _split_like_numpy("dsplit", input, indices_or_sections, 2, 3)
+
+
+def _atleast(tensors: tuple[Any, ...], fn: Any) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(fn(t) for t in tensors[0])
+    if len(tensors) == 1:
+        return fn(tensors[0])
+    return tuple(fn(t) for t in tensors)
+
+
+def _to_1d(t: Tensor) -> Tensor:
+    return reshape(t, (1,)) if t.ndim == 0 else t
+
+
+def _to_2d(t: Tensor) -> Tensor:
+    return reshape(t, (1, 1)) if t.ndim == 0 else unsqueeze(t, 0) if t.ndim == 1 else t
+
+
+def _to_3d(t: Tensor) -> Tensor:
+    if t.ndim == 0:
+        return reshape(t, (1, 1, 1))
+    if t.ndim == 1:
+        return reshape(t, (1, t._shape[0], 1))
+    return unsqueeze(t, -1) if t.ndim == 2 else t
+
+
+@public
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least one dimension (0-d becomes shape (1,)); one tensor in, one out, else a tuple."""
+    return _atleast(tensors, _to_1d)
+
+
+@public
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least two dimensions (leading 1s added); one tensor in, one out, else a tuple."""
+    return _atleast(tensors, _to_2d)
+
+
+@public
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least three dimensions, as NumPy's atleast_3d; one tensor in, one out, else a tuple."""
+    return _atleast(tensors, _to_3d)
+
+
+def _tensor_list(op: str, tensors: Any) -> list[Tensor]:
+    ts = list(tensors)
+    if not ts:
+        raise RuntimeError(f"{op}: expected a non-empty list of Tensors")
+    if not all(isinstance(t, Tensor) for t in ts):
+        raise TypeError(f"{op}: expected a sequence of Tensors, got {[type(t).__name__ for t in ts]}")
+    return ts
+
+
+@public
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join horizontally: along dim 1, or dim 0 when every tensor is (made) 1-D."""
+    ts = [_to_1d(t) for t in _tensor_list("hstack", tensors)]
+    return cat(ts, 0 if all(t.ndim == 1 for t in ts) else 1)
+
+
+@public(aliases=("row_stack",))
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join vertically: along dim 0 after making every tensor at least 2-D."""
+    return cat([_to_2d(t) for t in _tensor_list("vstack", tensors)], 0)
+
+
+@public
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join depth-wise: along dim 2 after making every tensor at least 3-D."""
+    return cat([_to_3d(t) for t in _tensor_list("dstack", tensors)], 2)
+
+
+@public
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join as columns: 0-d and 1-D tensors become (n, 1) columns, then all join along dim 1."""
+    ts = _tensor_list("column_stack", tensors)
+    return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in ts], 1)
+
+
+# -- narrowing and selecting -------------------------------------------------------------
+
+
+@public(method=True)
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
+    """The view input[..., start:start+length, ...] along `dim` (`start` may be negative or a 0-d tensor)."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    axis = wrap_dim(dim, input.ndim, "narrow")
+    size = input._shape[axis]
+    if isinstance(start, Tensor):
+        if start.ndim or start._dtype.is_floating_point:
+            raise RuntimeError(
+                f"narrow: start must be an int or a 0-d integer tensor, got {start._dtype.name} {start._shape}"
+            )
+        start = int(start.item())
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow: start ({start}) is out of range for dimension {axis} of size {size} (expected [{-size}, {size}])"
+        )
+    start = start + size if start < 0 else start
+    if length < 0:
+        raise RuntimeError(f"narrow: length must be non-negative, got {length}")
+    if start + length > size:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return input[_along(axis, slice(start, start + length))]
+
+
+@public(method=True)
+def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
+    """`narrow` in new memory (not a view)."""
+    return clone(narrow(input, dim, start, length))
+
+
+@public(method=True)
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    """The view input[..., index, ...] along `dim`, without that dimension."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = wrap_dim(dim, input.ndim, "select")
+    size = input._shape[axis]
+    index = int(index)
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {input._shape} at dimension {axis}")
+    return input[_along(axis, index)]
+
+
+# -- flips and rotations -----------------------------------------------------------------
+
+
+@public(method=True)
+def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` reversed left to right (along dim 1); needs at least 2 dimensions."""
+    if input.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {input._shape}")
+    return flip(input, (1,))
+
+
+@public(method=True)
+def flipud(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` reversed up to down (along dim 0); needs at least 1 dimension."""
+    if input.ndim < 1:
+        raise RuntimeError(f"flipud: input must be >= 1-d, got shape {input._shape}")
+    return flip(input, (0,))
+
+
+@public(method=True)
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002
+    """`input` rotated by 90 degrees `k` times in the plane of `dims`, from the first towards the second."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {input.ndim}")
+    a, b = wrap_dim(dims[0], input.ndim, "rot90"), wrap_dim(dims[1], input.ndim, "rot90")
+    if a == b:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (b,)), a, b)
+    if k == 2:
+        return flip(input, (a, b))
+    if k == 3:
+        return transpose(flip(input, (a,)), a, b)
+    return clone(input)
+
+
+# -- repeating ---------------------------------------------------------------------------
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    """`Tensor.repeat`: `input` tiled `sizes[i]` times along each dimension (new leading ones allowed)."""
+    reps = _shape_args(sizes, "repeat")
+    if len(reps) < input.ndim:
+        raise RuntimeError(
+            f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the number of tensor dims "
+            f"({input.ndim}, shape {input._shape})"
+        )
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
+    shape = (1,) * (len(reps) - input.ndim) + input._shape
+    x = reshape(input, shape)
+    inter = tuple(v for s in shape for v in (1, s))
+    big = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    return reshape(expand(reshape(x, inter), big), tuple(r * s for r, s in zip(reps, shape)))
+
+
+@public(method=True)
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """`input` repeated `dims[i]` times along each dimension (`dims` padded with leading 1s, as NumPy's tile)."""
+    reps = _shape_args(tuple(dims), "tile")
+    reps = (1,) * (input.ndim - len(reps)) + reps
+    return repeat(input, reps)
+
+
+@public(method=True)
+def repeat_interleave(
+    input: Any,  # noqa: A002
+    repeats: Any = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
+) -> Tensor:
+    """Each element (or slice along `dim`) repeated `repeats` times (an int or one count per element).
+
+    `repeat_interleave(counts)` alone gives arange(len(counts)) with element i repeated counts[i] times.
+    """
+    from .. import dtypes as _dt
+    from .creation import arange
+    from .indexing import index_select
+
+    if repeats is None:
+        counts = input
+        if not isinstance(counts, Tensor) or counts.ndim > 1 or counts._dtype.is_floating_point:
+            raise RuntimeError("repeat_interleave: repeats must be a 0-d or 1-d integer tensor")
+        counts = counts.reshape(-1)
+        return _interleave_index(counts, output_size, "repeat_interleave")
+    x = flatten(input) if dim is None else input
+    axis = 0 if dim is None else wrap_dim(dim, x.ndim, "repeat_interleave")
+    n = x._shape[axis] if x.ndim else 1
+    if isinstance(repeats, Tensor):
+        if repeats._dtype.is_floating_point or repeats._dtype is _dt.bool_:
+            raise RuntimeError(f"repeat_interleave: repeats must be an integer tensor, got {repeats._dtype.name}")
+        if repeats.ndim > 1 or (repeats.ndim == 1 and repeats._shape[0] not in (1, n)):
+            raise RuntimeError(
+                f"repeat_interleave: repeats must have the same size as input along dim, but got "
+                f"repeats.size(0) = {repeats.numel()} and input.size({axis}) = {n}"
+            )
+        if repeats.numel() == 1:
+            repeats = int(repeats.item())
+    if isinstance(repeats, int):
+        if repeats < 0:
+            raise RuntimeError(f"repeat_interleave: repeats can not be negative, got {repeats}")
+        idx = arange(n, device=x._device).unsqueeze(1).expand(n, repeats).reshape(-1)
+    else:
+        idx = _interleave_index(repeats.to(_dt.int64), output_size, "repeat_interleave")
+    return index_select(x, axis, idx)
+
+
+def _interleave_index(counts: Tensor, output_size: int | None, op: str) -> Tensor:
+    """arange(len(counts)) with element i repeated counts[i] times (int64)."""
+    from .. import dtypes as _dt
+    from .creation import zeros
+    from .indexing import put_at
+    from .reduction import cumsum
+
+    counts = counts.to(_dt.int64)
+    if counts.numel() and bool((counts < 0).any().item()):
+        raise RuntimeError(f"{op}: repeats can not be negative")
+    ends = cumsum(counts, 0)
+    total = int(ends[-1].item()) if counts.numel() else 0
+    if output_size is not None and output_size != total:
+        raise RuntimeError(f"{op}: output_size ({output_size}) does not match the sum of repeats ({total})")
+    marks = zeros(total + 1, dtype=_dt.int64, device=counts._device)
+    if counts.numel() > 1:
+        marks = put_at(marks, (ends[:-1],), 1, accumulate=True)
+    return cumsum(marks, 0)[:total]
+
+
+# -- broadcasting and grids --------------------------------------------------------------
+
+
+@public
+def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
+    """The shape that tensors of `shapes` broadcast to (ints count as 1-D shapes), or RuntimeError."""
+    from ._run import broadcast_shapes_for
+
+    out: tuple[int, ...] = ()
+    for s in shapes:
+        shape = (int(s),) if isinstance(s, int) else tuple(int(v) for v in s)
+        if any(v < 0 for v in shape):
+            raise RuntimeError(f"broadcast_shapes: trying to create a tensor with negative dimension: {shape}")
+        out = broadcast_shapes_for("broadcast_shapes", out, shape)
+    return out
+
+
+@public
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors broadcast to one shape, as views (no copies)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(t._shape for t in tensors))
+    return tuple(expand_to(t, shape) for t in tensors)
+
+
+@public
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: 'ij' (matrix, the default) or 'xy' (Cartesian) indexing."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    ts = _tensor_list("meshgrid", tensors)
+    indexing = "ij" if indexing is None else indexing
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
+    for t in ts:
+        if t.ndim > 1:
+            raise RuntimeError(f"meshgrid: expects 0D or 1D tensors, got a tensor of shape {t._shape}")
+    same_device("meshgrid", ts)
+    ts = [reshape(t, (-1,)) for t in ts]
+    swap = indexing == "xy" and len(ts) >= 2
+    order = [ts[1], ts[0], *ts[2:]] if swap else ts
+    shape = tuple(t._shape[0] for t in order)
+    grids = []
+    for i, t in enumerate(order):
+        view_shape = tuple(-1 if j == i else 1 for j in range(len(order)))
+        grids.append(expand(reshape(t, view_shape), shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+@public
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """The Cartesian product of 1-D tensors, one row per combination (itertools.product order)."""
+    ts = _tensor_list("cartesian_prod", tensors)
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got a tensor of shape {t._shape}")
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+@public
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
+    """The length-`r` combinations of a 1-D tensor's elements, one per row (itertools' order)."""
+    import itertools
+
+    from .creation import empty
+    from .indexing import index_select
+
+    if input.ndim != 1:
+        raise RuntimeError(f"combinations: expect a 1D vector, but got a tensor of shape {input._shape}")
+    if r < 0:
+        raise RuntimeError(f"combinations: expect a non-negative number, but got {r}")
+    if r == 0:
+        return empty((0,), dtype=input._dtype, device=input._device)
+    gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(gen(range(input._shape[0]), r))
+    from .. import dtypes as _dt
+    from ..tensor import tensor
+
+    idx = tensor([i for row in rows for i in row], dtype=_dt.int64, device=input._device)
+    return reshape(index_select(input, 0, idx), (len(rows), r))
+
+
+# -- diagonals ---------------------------------------------------------------------------
+
+
+@public(method=True)
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """The diagonal of the `dim1` x `dim2` planes (`offset` above or below the main one), as the last dimension.
+
+    A view where the layout lets the two dimensions merge (contiguous, transposed and strided
+    tensors); otherwise a copy (Ember's view kernels have no general as_strided).
+    """
+    n = input.ndim
+    if n < 2:
+        raise RuntimeError(f"diagonal: input must have at least 2 dimensions, got shape {input._shape}")
+    a, b = wrap_dim(dim1, n, "diagonal"), wrap_dim(dim2, n, "diagonal")
+    if a == b:
+        raise RuntimeError(f"diagonal: dimensions cannot be identical {dim1}, {dim2}")
+    rest = [d for d in range(n) if d not in (a, b)]
+    rows, cols = input._shape[a], input._shape[b]
+    length = max(min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols), 0)
+    lead = tuple(input._shape[d] for d in rest)
+    x = permute(input, (*rest, a, b))
+    if length == 0:
+        return reshape(x[(Ellipsis, slice(0, 0), slice(0, 0))], (*lead, 0))
+    start = offset if offset >= 0 else -offset * cols
+    try:
+        flat = view(x, (*lead, rows * cols))
+    except RuntimeError:
+        flat = None
+    if flat is not None:
+        return flat[(Ellipsis, slice(start, start + (length - 1) * (cols + 1) + 1, cols + 1))]
+    try:  # the other order of the two dimensions may merge
+        flat = view(transpose(x, -1, -2), (*lead, rows * cols))
+        start = -offset if offset <= 0 else offset * rows
+        return flat[(Ellipsis, slice(start, start + (length - 1) * (rows + 1) + 1, rows + 1))]
+    except RuntimeError:
+        pass
+    from .creation import arange
+
+    i = arange(length, device=input._device)
+    r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
+    return x[(Ellipsis, r, c)]
+
+
+@public(method=True)
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
+    """Tensors whose `dim1` x `dim2` planes have the last dimension of `input` on their `offset` diagonal."""
+    from .creation import arange, zeros
+    from .indexing import put_at
+
+    if input.ndim == 0:
+        raise RuntimeError("diag_embed: expected a tensor with at least 1 dimension, got a 0-d tensor")
+    n = input.ndim + 1
+    a, b = wrap_dim(dim1, n, "diag_embed"), wrap_dim(dim2, n, "diag_embed")
+    if a == b:
+        raise RuntimeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    k = input._shape[-1]
+    size = k + abs(offset)
+    lead = input._shape[:-1]
+    i = arange(k, device=input._device)
+    r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
+    out = put_at(zeros((*lead, size, size), dtype=input._dtype, device=input._device), (Ellipsis, r, c), input)
+    rest = [d for d in range(n) if d not in (a, b)]
+    order = [0] * n
+    for j, d in enumerate(rest):
+        order[d] = j
+    order[a], order[b] = n - 2, n - 1
+    return permute(out, tuple(order))
+
+
+@public(method=True)
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """A 1-D tensor as the `diagonal`-th diagonal of a square matrix, or a 2-D matrix's diagonal (a copy)."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return clone(globals()["diagonal"](input, diagonal, 0, 1))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+@public(method=True)
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
+    """The flattened `input` as the `offset`-th diagonal of a square matrix."""
+    return diag_embed(reshape(input, (-1,)), offset, 0, 1)
+
+
+@public
+def block_diag(*tensors: Tensor) -> Tensor:
+    """A block-diagonal matrix with the tensors (0-d, 1-D rows or 2-D) as its blocks; dtypes promote."""
+    from .. import dtypes as _dt
+    from .creation import zeros
+
+    if not tensors:
+        return zeros((1, 0))
+    ts = list(tensors)
+    for i, t in enumerate(ts):
+        if not isinstance(t, Tensor) or t.ndim > 2:
+            raise RuntimeError(
+                f"block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                f"{t.ndim if isinstance(t, Tensor) else type(t).__name__} dimensions"
+            )
+    dev = same_device("block_diag", ts)
+    dt = ts[0]._dtype
+    for t in ts[1:]:
+        dt = _dt.promote_types(dt, t._dtype)
+    mats = [(t.reshape(1, -1) if t.ndim < 2 else t).to(dt) for t in ts]
+    width = sum(m._shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        r, c = m._shape
+        parts = [zeros((r, left), dtype=dt, device=dev), m, zeros((r, width - left - c), dtype=dt, device=dev)]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)
+
+
+# -- windows (Tensor.unfold) -------------------------------------------------------------
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
+    """`Tensor.unfold`: every window of `size` elements along `dimension`, `step` apart, as a new last dimension.
+
+    A view when the windows do not overlap (`step == size`) and the layout allows; otherwise a copy
+    (gathered; Ember's view kernels have no general as_strided).
+    """
+    from .creation import arange
+    from .indexing import index_select
+
+    n = max(input.ndim, 1)
+    axis = wrap_dim(dimension, n, "unfold")
+    x = reshape(input, (1,)) if input.ndim == 0 else input
+    length = x._shape[axis]
+    if size < 0 or size > length:
+        raise RuntimeError(f"unfold: maximum size for tensor at dimension {axis} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    count = (length - size) // step + 1
+    if step == size:
+        part = x[_along(axis, slice(0, count * size))]
+        out = movedim(unflatten(part, axis, (count, size)), axis + 1, -1)
+    else:
+        idx = (arange(count, device=x._device) * step).unsqueeze(1) + arange(size, device=x._device).unsqueeze(0)
+        picked = index_select(x, axis, idx.reshape(-1))
+        out = movedim(unflatten(picked, axis, (count, size)), axis + 1, -1)
+    return reshape(out, (size,)) if input.ndim == 0 else out
+
+
+# -- in-place shape changes (Tensor.t_, transpose_, squeeze_, unsqueeze_) ---------------------
+
+
+def become(x: Tensor, new: Tensor, op: str) -> Tensor:
+    """Make `x` itself take `new`'s shape and layout (a view of x): PyTorch's in-place view ops."""
+    from ._run import needs_grad
+
+    if x._requires_grad and x.grad_fn is None and needs_grad((x,)):
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
+    if new is x:
+        return x
+    x._data, x._shape = new._data, new._shape
+    if x._base is not None:  # a view stays a view of its base, with one more step to redo
+        x._view_fn, x._view_version = new._view_fn, new._view_version
+    if new.grad_fn is not None:
+        x.grad_fn, x._output_nr, x._requires_grad = new.grad_fn, new._output_nr, True
+    return x
