@@ -21,6 +21,7 @@ from . import (  # each declares its ops and public functions
     reduction,
     sampling,
     sorting,
+    special,
 )
 from . import linalg as _linalg  # (private: `ember.linalg` is the torch.linalg namespace)
 
@@ -42,5 +43,6 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .reduction import *
     from .sampling import *
     from .sorting import *
+    from .special import *
 
 del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg
