@@ -667,9 +667,19 @@ def _float_operands(name: str, *xs: Any, rule: str = "float") -> tuple[Any, ...]
         raise TypeError(f"{name}: at least one operand must be a Tensor, got {', '.join(describe(x) for x in xs)}")
     dt = _dt.result_type(*xs)
     check_kinds(name, rule, dt, *xs)
+    _broadcast_check(name, *xs)
     if not dt.is_floating_point:
         dt = _dt.get_default_dtype()
     return tuple(x.to(dt) if isinstance(x, Tensor) else float(x) for x in xs)
+
+
+def _broadcast_check(name: str, *xs: Any) -> None:
+    """RuntimeError naming `name` (not an op inside the composite) when the tensors' shapes do not broadcast."""
+    shapes = [x._shape for x in xs if isinstance(x, Tensor)]
+    out = shapes[0] if shapes else ()
+    for shape in shapes[1:]:
+        if shape != out:
+            out = broadcast_shapes_for(name, out, shape)
 
 
 def _bool_like(x: Tensor, value: bool) -> Tensor:
@@ -788,6 +798,7 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"heaviside: input and values must have the same dtype, got {describe(input)} and {describe(values)}"
         )
+    _broadcast_check("heaviside", input, values)
     return where(input == 0, values, (input > 0).to(input._dtype))
 
 
@@ -805,6 +816,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     for what, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._dtype is not input._dtype:
             raise RuntimeError(f"lerp: expected dtype {input._dtype.name} for {what}, got {describe(t)}")
+    _broadcast_check("lerp", input, end, weight)
     return input + weight * (end - input)
 
 
@@ -840,6 +852,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
 
 def _fminmax(name: str, input: Any, other: Any, wins: Callable[[Any, Any], Tensor]) -> Tensor:  # noqa: A002
     a, b = _scalar_operand(input, name), _scalar_operand(other, name)
+    _broadcast_check(name, a, b)
     first = wins(a, b)  # ties go to input, as PyTorch's gradient does
     if _dt.result_type(a, b).is_floating_point:
         first = first | isnan(b) if isinstance(b, Tensor) else (first | math.isnan(b))
@@ -868,6 +881,7 @@ def _value_for(value: Any, *xs: Any) -> Any:
 @public(method=True, inplace=True)
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2, elementwise (broadcast; dtypes promoted)."""
+    _broadcast_check("addcmul", input, tensor1, tensor2)
     prod = mul(tensor1, tensor2)
     value = _value_for(value, input, tensor1, tensor2)
     return add(input, prod if value == 1 else mul(prod, value))
@@ -881,6 +895,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
             f"addcdiv: integer division is not supported ({describe(tensor1)} / {describe(tensor2)}); "
             "use floating tensors, or (input + value * tensor1.div(tensor2, rounding_mode='trunc')) for the old behaviour"
         )
+    _broadcast_check("addcdiv", input, tensor1, tensor2)
     quot = div(tensor1, tensor2)
     return add(input, quot if value == 1 else mul(quot, value))
 
@@ -924,6 +939,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
         )
     if rtol < 0 or atol < 0:
         raise RuntimeError(f"isclose: rtol and atol must be greater than or equal to zero, got rtol={rtol}, atol={atol}")
+    _broadcast_check("isclose", input, other)
     close = input == other
     if input._dtype is _dt.bool_:
         return close

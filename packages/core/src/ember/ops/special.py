@@ -55,8 +55,10 @@ I1 = _elementwise_primitive(
 )  # fmt: skip
 
 
+@public(namespace="special", op=I1)
 def i1(input: Any) -> Tensor:  # noqa: A002
-    """The modified Bessel function of the first kind of order 1 (i0's derivative), elementwise."""
+    """The modified Bessel function of the first kind of order 1 (i0's derivative), elementwise.
+    Integer and bool inputs compute in the default float dtype."""
     x = _as_float(_tensor_arg(input, "i1"))
     return run(I1, x._device, (x._data,), x._shape, x._dtype, (x,))
 
