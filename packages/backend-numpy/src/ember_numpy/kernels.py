@@ -70,7 +70,10 @@ def _special(name: str) -> Kernel:
                 impl.append(getattr(scipy.special, scipy_name))
             except ImportError:
                 impl.append(fallback)
-        return np.asarray(impl[0](x) if x.size else x).astype(x.dtype, copy=False)
+        out = np.asarray(impl[0](x) if x.size else x)
+        if name == "lgamma":  # PyTorch (and math.lgamma): inf at -inf; SciPy's gammaln says -inf
+            out = np.where(x == -np.inf, np.inf, out)
+        return out.astype(x.dtype, copy=False)
 
     kernel.__name__ = name
     return kernel

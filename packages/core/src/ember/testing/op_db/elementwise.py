@@ -367,11 +367,11 @@ for _name, _np_fn in [("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise
             differentiable=False, error_inputs=_float_errors(_name),
         )  # fmt: skip
     )
-for _name, _np_fn in [("gcd", np.gcd), ("lcm", np.lcm)]:
+for _name, _np_fn, _dom in [("gcd", np.gcd, (-60, 61)), ("lcm", np.lcm, (-9, 10))]:  # (lcm: no int8 overflow)
     _add_op(
         OpInfo(
             _name, getattr(ember, _name), binary(_np_fn), _int_binary_samples, dtypes=_INT_DTYPES,
-            differentiable=False, int_domain=(-12, 13), error_inputs=_float_errors(_name),
+            differentiable=False, int_domain=_dom, error_inputs=_float_errors(_name),
         )  # fmt: skip
     )
 for _name, _left in [("bitwise_left_shift", True), ("bitwise_right_shift", False)]:
