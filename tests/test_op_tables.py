@@ -80,7 +80,11 @@ def test_generic_elementwise_kernels_return_arrays_for_0d(name: str) -> None:
     """NumPy's ufuncs give scalars for 0-d operands; the kernels (all ops with a dtype rule) give arrays."""
     op = OPS[name]
     kinds = RULE_KINDS[op.rule]
-    x = numpy.array(True) if op.rule == "logical" else numpy.array(0.75 if "f" in kinds else 3, numpy.float32 if "f" in kinds else numpy.int64)
+    x = (
+        numpy.array(True)
+        if op.rule == "logical"
+        else numpy.array(0.75 if "f" in kinds else 3, numpy.float32 if "f" in kinds else numpy.int64)
+    )
     arity = 1 if op.signature.startswith(f"{name}(x: array)") else 2
     out = _GENERIC[name](*([x] * arity))
     assert type(out) is numpy.ndarray and out.shape == (), f"{name}: {type(out).__name__} for 0-d operands"

@@ -249,7 +249,9 @@ trunc = unary(
     "trunc", "Each element rounded toward zero (its integer part); integers unchanged.", "numeric", _zero_grad,
     xp="trunc", aliases=("fix",),
 )  # fmt: skip
-bitwise_not = unary("bitwise_not", "Bitwise not of each element (logical not for bool).", "integral", xp="bitwise_invert")
+bitwise_not = unary(
+    "bitwise_not", "Bitwise not of each element (logical not for bool).", "integral", xp="bitwise_invert"
+)
 
 
 @public(method=True, inplace=True)
@@ -406,9 +408,9 @@ NEXTAFTER = binary_op(
     "nextafter", "The next floating-point value after input in the direction of other.", "floating",
     xp="nextafter", inplace=True,
 )  # fmt: skip
-BITWISE_AND = binary_op("bitwise_and", "Bitwise and (logical and for bool).", "integral", xp="bitwise_and", inplace=True)
+BITWISE_AND = binary_op("bitwise_and", "Bitwise and (logical and for bool).", "integral", xp="bitwise_and", inplace=True)  # fmt: skip
 BITWISE_OR = binary_op("bitwise_or", "Bitwise or (logical or for bool).", "integral", xp="bitwise_or", inplace=True)
-BITWISE_XOR = binary_op("bitwise_xor", "Bitwise xor (logical xor for bool).", "integral", xp="bitwise_xor", inplace=True)
+BITWISE_XOR = binary_op("bitwise_xor", "Bitwise xor (logical xor for bool).", "integral", xp="bitwise_xor", inplace=True)  # fmt: skip
 BITWISE_LEFT_SHIFT = binary_op(
     "bitwise_left_shift", "input shifted left by other bits; 0 when other is negative or not less than the bit width.",
     "integer", xp="bitwise_left_shift", inplace=True,
@@ -419,8 +421,12 @@ BITWISE_RIGHT_SHIFT = binary_op(
     "than the bit width, -1 for negative input and 0 otherwise.",
     "integer", xp="bitwise_right_shift", inplace=True,
 )  # fmt: skip
-GCD = binary_op("gcd", "The greatest common divisor of |input| and |other| (0 when both are 0).", "integer", xp="gcd", inplace=True)
-LCM = binary_op("lcm", "The least common multiple of |input| and |other| (0 when either is 0).", "integer", xp="lcm", inplace=True)
+GCD = binary_op(
+    "gcd", "The greatest common divisor of |input| and |other| (0 when both are 0).", "integer", xp="gcd", inplace=True
+)
+LCM = binary_op(
+    "lcm", "The least common multiple of |input| and |other| (0 when either is 0).", "integer", xp="lcm", inplace=True
+)
 
 
 def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
@@ -643,8 +649,6 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if out._dtype is not input._dtype and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         out = out.to(input._dtype) if input._dtype.is_floating_point else out
     return out
-
-
 
 
 # --------------------------------------------------------------------------- composites (written with the ops above)
@@ -938,7 +942,9 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
             f"isclose: input and other must have the same dtype, got {describe(input)} and {describe(other)}"
         )
     if rtol < 0 or atol < 0:
-        raise RuntimeError(f"isclose: rtol and atol must be greater than or equal to zero, got rtol={rtol}, atol={atol}")
+        raise RuntimeError(
+            f"isclose: rtol and atol must be greater than or equal to zero, got rtol={rtol}, atol={atol}"
+        )
     _broadcast_check("isclose", input, other)
     close = input == other
     if input._dtype is _dt.bool_:

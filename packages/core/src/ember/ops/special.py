@@ -14,7 +14,8 @@ from typing import Any
 from ..dispatch import public
 from ..tensor import Tensor
 from ._run import run
-from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, pow, unary, where
+from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, unary, where
+from .elementwise import pow as _pow
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -35,9 +36,13 @@ erfinv = unary(
     "erfinv", "The inverse error function of each element: +-inf at +-1, nan outside [-1, 1].", "float",
     lambda n, g: (g * exp(n.out * n.out) * _SQRT_PI_OVER_TWO,), save_out=True,
 )  # fmt: skip
+def _lgamma_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    return (g * digamma(n[0]),)
+
+
 lgamma = unary(
-    "lgamma", "log |Gamma(input)| of each element: inf at 0 and the negative integers.", "float",
-    lambda n, g: (g * digamma(n[0]),), save_inputs=True,
+    "lgamma", "log |Gamma(input)| of each element: inf at 0 and the negative integers.", "float", _lgamma_vjp,
+    save_inputs=True,
 )  # fmt: skip
 digamma = unary(
     "digamma", "The logarithmic derivative of Gamma, Gamma'(x) / Gamma(x), of each element: -inf at 0 "
@@ -72,15 +77,15 @@ _SHIFT = 16
 
 def _hurwitz_zeta(s: int, x: Tensor) -> Tensor:
     """zeta(s, x) = sum over k >= 0 of (x + k)**-s, for an integer s >= 2 (inf where x + k == 0)."""
-    out = pow(x, -s)
+    out = _pow(x, -s)
     for k in range(1, _SHIFT):
-        out = out + pow(x + k, -s)
+        out = out + _pow(x + k, -s)
     y = x + _SHIFT
     # Euler-Maclaurin: y**(1-s) / (s-1) + y**-s / 2 + sum_j B_2j / (2j)! * s (s+1) ... (s+2j-2) * y**(-s-2j+1)
-    tail = pow(y, 1 - s) * (1.0 / (s - 1)) + pow(y, -s) * 0.5
+    tail = _pow(y, 1 - s) * (1.0 / (s - 1)) + _pow(y, -s) * 0.5
     rising = float(s)
     for j, b in enumerate(_BERNOULLI):
-        tail = tail + pow(y, -s - 2 * j - 1) * (b * rising)
+        tail = tail + _pow(y, -s - 2 * j - 1) * (b * rising)
         rising *= (s + 2 * j + 1) * (s + 2 * j + 2)
     return out + tail
 

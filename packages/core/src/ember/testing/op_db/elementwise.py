@@ -281,7 +281,10 @@ def _int_make(make: Maker) -> Maker:
 def _int_binary_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
     make = _int_make(make)
     out = binary_samples(op, make, scalars=False)
-    out += [S(make(2, 3), make.scalar(3), name="python-scalar"), S(make.scalar(5), make(2, 3), name="python-scalar-lhs")]
+    out += [
+        S(make(2, 3), make.scalar(3), name="python-scalar"),
+        S(make.scalar(5), make(2, 3), name="python-scalar-lhs"),
+    ]
     return out
 
 
@@ -303,7 +306,13 @@ def _shift_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
         S(make.array([-7, 5, -1, 100]), 70, name="past-the-width"),
     ]
     if make.dtype.kind == "i" and bits > 8:
-        out.append(S(make.array([5, -5, 7, -7, 1, -1, 3, -3]), make.array([0, 1, 3, bits - 1, bits, bits + 3, -1, 2]), name="counts"))
+        out.append(
+            S(
+                make.array([5, -5, 7, -7, 1, -1, 3, -3]),
+                make.array([0, 1, 3, bits - 1, bits, bits + 3, -1, 2]),
+                name="counts",
+            )
+        )
     elif count is not None:
         out.append(S(make.array([5, 200, 7, 9, 1, 255, 3, 4]), count, name="counts"))
     return out
@@ -363,22 +372,39 @@ def _bool_errors(name: str) -> Callable[[OpInfo, Maker], list[ErrorInput]]:
 for _name, _np_fn in [("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or), ("bitwise_xor", np.bitwise_xor)]:
     _add_op(
         OpInfo(
-            _name, getattr(ember, _name), binary(_np_fn), _int_binary_samples, dtypes=_BITWISE_DTYPES,
-            differentiable=False, error_inputs=_float_errors(_name),
+            _name,
+            getattr(ember, _name),
+            binary(_np_fn),
+            _int_binary_samples,
+            dtypes=_BITWISE_DTYPES,
+            differentiable=False,
+            error_inputs=_float_errors(_name),
         )  # fmt: skip
     )
-for _name, _np_fn, _dom in [("gcd", np.gcd, (-60, 61)), ("lcm", np.lcm, (-9, 10))]:  # (lcm: no int8 overflow)
+for _name, _int_fn, _dom in [("gcd", np.gcd, (-60, 61)), ("lcm", np.lcm, (-9, 10))]:  # (lcm: no int8 overflow)
     _add_op(
         OpInfo(
-            _name, getattr(ember, _name), binary(_np_fn), _int_binary_samples, dtypes=_INT_DTYPES,
-            differentiable=False, int_domain=_dom, error_inputs=_float_errors(_name),
+            _name,
+            getattr(ember, _name),
+            binary(_int_fn),
+            _int_binary_samples,
+            dtypes=_INT_DTYPES,
+            differentiable=False,
+            int_domain=_dom,
+            error_inputs=_float_errors(_name),
         )  # fmt: skip
     )
 for _name, _left in [("bitwise_left_shift", True), ("bitwise_right_shift", False)]:
     _add_op(
         OpInfo(
-            _name, getattr(ember, _name), _ref_shift(_left), _shift_samples, dtypes=_INT_DTYPES,
-            differentiable=False, int_domain=(-100, 100), error_inputs=_bool_errors(_name),
+            _name,
+            getattr(ember, _name),
+            _ref_shift(_left),
+            _shift_samples,
+            dtypes=_INT_DTYPES,
+            differentiable=False,
+            int_domain=(-100, 100),
+            error_inputs=_bool_errors(_name),
         )  # fmt: skip
     )
 
@@ -409,7 +435,9 @@ def _signed_zero_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
 
 
 @quiet
-def _ref_nan_to_num(x: np.ndarray, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> np.ndarray:
+def _ref_nan_to_num(
+    x: np.ndarray, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> np.ndarray:
     return np.asarray(np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)).astype(x.dtype)
 
 
@@ -417,7 +445,10 @@ def _nan_to_num_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
     out = unary_special_samples(op, make)
     if make.dtype.kind == "f":
         vals = make.array([np.nan, np.inf, -np.inf, 1.0, -2.0])
-        out += [S(vals, name="special-defaults", grad=False), S(vals, nan=1.5, posinf=2.0, neginf=-3.0, name="given", grad=False)]
+        out += [
+            S(vals, name="special-defaults", grad=False),
+            S(vals, nan=1.5, posinf=2.0, neginf=-3.0, name="given", grad=False),
+        ]
     return out
 
 
@@ -441,31 +472,56 @@ def _ref_logit(x: np.ndarray, eps: float | None = None) -> np.ndarray:
 _add_op(
     OpInfo("trunc", ember.trunc, unary_same(np.trunc), rounding_samples, dtypes=NUMERIC, gradgrad=False),
     OpInfo(
-        "bitwise_not", ember.bitwise_not, unary_same(np.invert), _int_unary_samples, dtypes=_BITWISE_DTYPES,
-        differentiable=False, error_inputs=lambda op, make: [E(TypeError, "bitwise_not: not supported on floating", make(2))],
+        "bitwise_not",
+        ember.bitwise_not,
+        unary_same(np.invert),
+        _int_unary_samples,
+        dtypes=_BITWISE_DTYPES,
+        differentiable=False,
+        error_inputs=lambda op, make: [E(TypeError, "bitwise_not: not supported on floating", make(2))],
     ),  # fmt: skip
     OpInfo(
         "signbit", ember.signbit, _ref_signbit, _signed_zero_samples, dtypes=NUMERIC + ("bool",), differentiable=False
     ),
     OpInfo(
-        "frac", ember.frac, unary_same(lambda x: x - np.trunc(x)), unary_special_samples,
+        "frac",
+        ember.frac,
+        unary_same(lambda x: x - np.trunc(x)),
+        unary_special_samples,
         error_inputs=_float_only_unary_errors("frac"),
     ),  # fmt: skip
-    OpInfo("positive", ember.positive, unary_same(lambda x: x), unary_samples, dtypes=NUMERIC,
-           error_inputs=lambda op, make: [E(TypeError, "positive: not supported on bool", Arg(np.array([True])))]),  # fmt: skip
+    OpInfo(
+        "positive",
+        ember.positive,
+        unary_same(lambda x: x),
+        unary_samples,
+        dtypes=NUMERIC,
+        error_inputs=lambda op, make: [E(TypeError, "positive: not supported on bool", Arg(np.array([True])))],
+    ),  # fmt: skip
     OpInfo("sgn", ember.sgn, _ref_sgn, unary_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("nan_to_num", ember.nan_to_num, _ref_nan_to_num, _nan_to_num_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo(
-        "logit", ember.logit, _ref_logit, _logit_samples, dtypes=NUMERIC + ("bool",), domain=(0.1, 0.9), int_domain=(0, 2),
+        "logit",
+        ember.logit,
+        _ref_logit,
+        _logit_samples,
+        dtypes=NUMERIC + ("bool",),
+        domain=(0.1, 0.9),
+        int_domain=(0, 2),
     ),  # fmt: skip
 )
-for _name, _np_fn in [
+_TESTS: list[tuple[str, Callable[..., Any]]] = [
     ("isinf", np.isinf), ("isposinf", np.isposinf), ("isneginf", np.isneginf), ("isreal", np.isreal),
-]:  # fmt: skip
+]  # fmt: skip
+for _name, _test_fn in _TESTS:
     _add_op(
         OpInfo(
-            _name, getattr(ember, _name), (lambda f: lambda x: np.asarray(f(x)))(_np_fn), unary_special_samples,
-            dtypes=NUMERIC + ("bool",), differentiable=False,
+            _name,
+            getattr(ember, _name),
+            (lambda f: lambda x: np.asarray(f(x)))(_test_fn),
+            unary_special_samples,
+            dtypes=NUMERIC + ("bool",),
+            differentiable=False,
         )  # fmt: skip
     )
 
@@ -501,7 +557,12 @@ def _xlogy_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
     out = binary_samples(op, make)
     if make.dtype.kind == "f":
         out.append(
-            S(make.array([0.0, 0.0, 0.0, 1.0, 0.0, 2.0]), make.array([0.0, -1.0, np.nan, 0.0, np.inf, 3.0]), name="zeros", grad=False)
+            S(
+                make.array([0.0, 0.0, 0.0, 1.0, 0.0, 2.0]),
+                make.array([0.0, -1.0, np.nan, 0.0, np.inf, 3.0]),
+                name="zeros",
+                grad=False,
+            )
         )
         out.append(S(make.array([0.0, 1.0, 2.0]), 0.0, name="scalar-zero", grad=False))
     return out
@@ -588,7 +649,9 @@ def _isclose_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
 
 
 @quiet
-def _ref_isclose(a: np.ndarray, b: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> np.ndarray:
+def _ref_isclose(
+    a: np.ndarray, b: np.ndarray, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> np.ndarray:
     if a.dtype == np.bool_:
         return np.asarray(a == b)
     return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -627,30 +690,61 @@ _EXACT = {"float16": (0.0, 0.0), "float32": (0.0, 0.0), "float64": (0.0, 0.0)}
 
 _add_op(
     OpInfo("atan2", ember.atan2, binary(np.arctan2, "div"), binary_samples, dtypes=NUMERIC + ("bool",)),
-    OpInfo("fmod", ember.fmod, binary(np.fmod), binary_samples_nonzero, dtypes=NUMERIC + ("int8",),
-           error_inputs=_bool_errors("fmod")),  # fmt: skip
+    OpInfo(
+        "fmod",
+        ember.fmod,
+        binary(np.fmod),
+        binary_samples_nonzero,
+        dtypes=NUMERIC + ("int8",),
+        error_inputs=_bool_errors("fmod"),
+    ),  # fmt: skip
     OpInfo("copysign", ember.copysign, binary(np.copysign, "div"), binary_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("hypot", ember.hypot, binary(np.hypot), binary_samples_tensors, error_inputs=_int_errors("hypot")),
     OpInfo(
-        "nextafter", ember.nextafter, binary(np.nextafter), binary_samples_tensors, differentiable=False, tol=_EXACT,
+        "nextafter",
+        ember.nextafter,
+        binary(np.nextafter),
+        binary_samples_tensors,
+        differentiable=False,
+        tol=_EXACT,
         error_inputs=_int_errors("nextafter"),
     ),  # fmt: skip
     OpInfo("logaddexp", ember.logaddexp, binary(np.logaddexp), _nan_tie_samples, error_inputs=_int_errors("logaddexp")),
-    OpInfo("logaddexp2", ember.logaddexp2, binary(np.logaddexp2), _nan_tie_samples, error_inputs=_int_errors("logaddexp2")),
-    OpInfo("xlogy", ember.xlogy, _ref_xlogy, _xlogy_samples, dtypes=NUMERIC + ("bool",), domain=(0.5, 3.0), int_domain=(0, 5)),
+    OpInfo(
+        "logaddexp2", ember.logaddexp2, binary(np.logaddexp2), _nan_tie_samples, error_inputs=_int_errors("logaddexp2")
+    ),
+    OpInfo(
+        "xlogy",
+        ember.xlogy,
+        _ref_xlogy,
+        _xlogy_samples,
+        dtypes=NUMERIC + ("bool",),
+        domain=(0.5, 3.0),
+        int_domain=(0, 5),
+    ),
     OpInfo("float_power", ember.float_power, _ref_float_power, _float_power_samples, dtypes=NUMERIC, domain=(0.5, 2.0)),
     OpInfo("ldexp", ember.ldexp, binary(_ref_ldexp, "div"), binary_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("lerp", ember.lerp, _ref_lerp, _lerp_samples, error_inputs=_lerp_errors),
     OpInfo("fmax", ember.fmax, binary(np.fmax), binary_samples_tensors, dtypes=NUMERIC + ("bool",)),
     OpInfo("fmin", ember.fmin, binary(np.fmin), binary_samples_tensors, dtypes=NUMERIC + ("bool",)),
     OpInfo(
-        "heaviside", ember.heaviside, _ref_heaviside, _heaviside_samples, dtypes=NUMERIC + ("bool",),
-        differentiable=False, error_inputs=_heaviside_errors,
+        "heaviside",
+        ember.heaviside,
+        _ref_heaviside,
+        _heaviside_samples,
+        dtypes=NUMERIC + ("bool",),
+        differentiable=False,
+        error_inputs=_heaviside_errors,
     ),  # fmt: skip
     OpInfo("addcmul", ember.addcmul, _ref_addcmul, _ternary_samples, dtypes=NUMERIC),
     OpInfo("addcdiv", ember.addcdiv, _ref_addcdiv, _ternary_samples, error_inputs=_addcdiv_errors),
     OpInfo(
-        "isclose", ember.isclose, _ref_isclose, _isclose_samples, dtypes=NUMERIC + ("bool",), differentiable=False,
+        "isclose",
+        ember.isclose,
+        _ref_isclose,
+        _isclose_samples,
+        dtypes=NUMERIC + ("bool",),
+        differentiable=False,
         error_inputs=_isclose_errors,
     ),  # fmt: skip
 )

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.ops.special import i1
 from ember.testing.opinfo import (
     NUMERIC,
     E,
@@ -128,20 +129,41 @@ _TOL32 = {"float32": (2e-5, 1e-6)}
 INFOS += [
     OpInfo("erfc", ember.erfc, unary_float(_scipy("erfc")), _special_samples, dtypes=_ANY, domain=(-2.0, 3.0)),
     OpInfo(
-        "erfinv", ember.erfinv, unary_float(_scipy("erfinv")), _special_samples, dtypes=_ANY, domain=(-0.95, 0.95),
-        int_domain=(-1, 2), tol=_TOL32,
+        "erfinv",
+        ember.erfinv,
+        unary_float(_scipy("erfinv")),
+        _special_samples,
+        dtypes=_ANY,
+        domain=(-0.95, 0.95),
+        int_domain=(-1, 2),
+        tol=_TOL32,
     ),  # fmt: skip
-    OpInfo("lgamma", ember.lgamma, _ref_lgamma, _special_samples, dtypes=_ANY, domain=(0.2, 5.0),
-           tol=_TOL32),  # fmt: skip
+    OpInfo(
+        "lgamma", ember.lgamma, _ref_lgamma, _special_samples, dtypes=_ANY, domain=(0.2, 5.0), tol=_TOL32
+    ),  # fmt: skip
     OpInfo("digamma", ember.digamma, _ref_digamma, _special_samples, dtypes=_ANY, domain=(0.2, 5.0), tol=_TOL32),
     OpInfo("i0", ember.i0, unary_float(_scipy("i0")), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
-    OpInfo("i1", ember.special.i1, unary_float(_scipy("i1")), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
+    OpInfo("i1", i1, unary_float(_scipy("i1")), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
     OpInfo(
-        "polygamma", ember.polygamma, _ref_polygamma, _polygamma_samples, dtypes=NUMERIC, domain=(0.3, 4.0),
-        int_domain=(1, 6), tol={"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-11)}, error_inputs=_polygamma_errors,
+        "polygamma",
+        ember.polygamma,
+        _ref_polygamma,
+        _polygamma_samples,
+        dtypes=NUMERIC,
+        domain=(0.3, 4.0),
+        int_domain=(1, 6),
+        tol={"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-11)},
+        error_inputs=_polygamma_errors,
     ),  # fmt: skip
     OpInfo(
-        "mvlgamma", ember.mvlgamma, _ref_mvlgamma, _mvlgamma_samples, dtypes=NUMERIC, domain=(2.0, 5.0),
-        int_domain=(2, 7), tol=_TOL32, error_inputs=_mvlgamma_errors,
+        "mvlgamma",
+        ember.mvlgamma,
+        _ref_mvlgamma,
+        _mvlgamma_samples,
+        dtypes=NUMERIC,
+        domain=(2.0, 5.0),
+        int_domain=(2, 7),
+        tol=_TOL32,
+        error_inputs=_mvlgamma_errors,
     ),  # fmt: skip
 ]
