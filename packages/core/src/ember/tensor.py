@@ -1949,7 +1949,8 @@ class Tensor:
         return _ops.conversion.inplace("scatter_add", self, dim, index, src)
 
     def sgn(self) -> Tensor:
-        """sign(input) for real tensors (bool tensors come back unchanged): -1, 0 or 1; nan stays nan.
+        """The sign of each element, x / |x| (0 at 0): -1, 0 or 1 for real tensors, and 0 at nan as in PyTorch.
+        Bool tensors come back unchanged.
 
         See `ember.sgn`.
         """

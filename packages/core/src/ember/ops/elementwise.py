@@ -780,10 +780,13 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True, inplace=True)
 def sgn(input: Tensor) -> Tensor:  # noqa: A002
-    """sign(input) for real tensors (bool tensors come back unchanged): -1, 0 or 1; nan stays nan."""
+    """The sign of each element, x / |x| (0 at 0): -1, 0 or 1 for real tensors, and 0 at nan as in PyTorch.
+    Bool tensors come back unchanged."""
     from .conversion import clone
 
-    return clone(input) if input._dtype is _dt.bool_ else sign(input)
+    if input._dtype is _dt.bool_:
+        return clone(input)
+    return where(isnan(input), 0, sign(input)) if input._dtype.is_floating_point else sign(input)
 
 
 @public(method=True, inplace=True)

@@ -14,7 +14,7 @@ from typing import Any
 from ..dispatch import public
 from ..tensor import Tensor
 from ._run import run
-from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, unary, where
+from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, unary, where
 from .elementwise import pow as _pow
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -98,8 +98,11 @@ def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
     x = _as_float(_tensor_arg(input, "polygamma"))
     if n == 0:
         return digamma(x)
-    # (-1)**(n+1) n! zeta(n + 1, x): the series converges for every x but 0 and the negative integers
-    return _hurwitz_zeta(n + 1, x) * float((-1) ** (n + 1) * math.factorial(n))
+    # (-1)**(n+1) n! zeta(n + 1, x): the series converges for every x but 0 and the negative integers,
+    # where the result is (-1)**(n+1) inf (as PyTorch, also at -0)
+    scale = float((-1) ** (n + 1) * math.factorial(n))
+    pole = (x <= 0) & (x == floor(x))
+    return where(pole, math.copysign(math.inf, scale), _hurwitz_zeta(n + 1, x) * scale)
 
 
 @public(method=True, inplace=True)

@@ -416,7 +416,7 @@ def _ref_signbit(x: np.ndarray) -> np.ndarray:
 
 @quiet
 def _ref_sgn(x: np.ndarray) -> np.ndarray:
-    return x.copy() if x.dtype == np.bool_ else np.asarray(np.sign(x)).astype(x.dtype)
+    return x.copy() if x.dtype == np.bool_ else np.asarray(np.nan_to_num(np.sign(x), nan=0.0)).astype(x.dtype)
 
 
 def _float_only_unary_errors(name: str) -> Callable[[OpInfo, Maker], list[ErrorInput]]:
@@ -498,7 +498,7 @@ _add_op(
         dtypes=NUMERIC,
         error_inputs=lambda op, make: [E(TypeError, "positive: not supported on bool", Arg(np.array([True])))],
     ),  # fmt: skip
-    OpInfo("sgn", ember.sgn, _ref_sgn, unary_samples, dtypes=NUMERIC + ("bool",)),
+    OpInfo("sgn", ember.sgn, _ref_sgn, unary_special_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("nan_to_num", ember.nan_to_num, _ref_nan_to_num, _nan_to_num_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo(
         "logit",

@@ -78,7 +78,9 @@ def _ref_lgamma(x: np.ndarray) -> np.ndarray:
 @quiet
 def _ref_polygamma(n: int, x: np.ndarray) -> np.ndarray:
     x = as_float(x)
-    return np.asarray(_scipy("polygamma")(n, x.astype(np.float64))).astype(x.dtype)
+    out = np.asarray(_scipy("polygamma")(n, x.astype(np.float64)))
+    pole = (x <= 0) & (x == np.floor(x))  # PyTorch: (-1)**(n+1) inf at 0, -0 and the negative integers
+    return np.where(pole, (-1.0) ** (n + 1) * np.inf, out).astype(x.dtype)
 
 
 @quiet
@@ -100,7 +102,8 @@ def _polygamma_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
         S(1, make.array([-0.5, -1.5, -2.3, -3.7]), name="negative"),
     ]
     if make.dtype.kind == "f":
-        out.append(S(1, make.array([30.0, 1e-3, np.inf, np.nan]), name="special", grad=False))
+        out.append(S(1, make.array([30.0, 1e-3, np.nan, 0.0, -2.0]), name="special", grad=False))
+        out.append(S(2, make.array([-0.0, -3.0, 0.5, -np.inf]), name="poles", grad=False))
     return out
 
 
