@@ -36,6 +36,8 @@ erfinv = unary(
     "erfinv", "The inverse error function of each element: +-inf at +-1, nan outside [-1, 1].", "float",
     lambda n, g: (g * exp(n.out * n.out) * _SQRT_PI_OVER_TWO,), save_out=True,
 )  # fmt: skip
+
+
 def _lgamma_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     return (g * digamma(n[0]),)
 
