@@ -309,12 +309,12 @@ T erfinv_T(T y) {
   }
   return x;
 }""",
-    # I0 and I1 by their power series sum (x/2)^(2k+n) / (k! (k+n)!): positive terms, summed until
+    # I0 and I1 (nan at +-inf, as PyTorch) by their power series sum (x/2)^(2k+n) / (k! (k+n)!): positive terms, summed until
     # they no longer change the sum (about |x|/2 + 10 sqrt|x| terms)
     "bessel_T": """
 T bessel_T(T x, int order) {
   if (isnan(x)) return x;
-  if (isinf(x)) return order == 0 ? (T)INFINITY : x;
+  if (isinf(x)) return (T)NAN;  /* as PyTorch */
   T q = x * x / 4, t = order == 0 ? (T)1 : x / 2, s = t;
   for (int k = 1; k < 100000; ++k) {
     t *= q / ((T)k * (T)(k + order));

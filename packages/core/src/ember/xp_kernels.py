@@ -322,8 +322,9 @@ def digamma(xp: Any, caps: Caps, x: Any) -> Any:
         return out.astype(x.dtype, copy=False)
 
 
-def i0(xp: Any, x: Any) -> Any:
-    return xp.asarray(xp.i0(x)).astype(x.dtype, copy=False)
+def i0(xp: Any, caps: Caps, x: Any) -> Any:
+    with _quiet(caps):  # nan at +-inf, as PyTorch
+        return xp.where(xp.isinf(x), numpy.nan, xp.i0(x)).astype(x.dtype, copy=False)
 
 
 def i1(xp: Any, caps: Caps, x: Any) -> Any:
@@ -341,7 +342,7 @@ def i1(xp: Any, caps: Caps, x: Any) -> Any:
         for k in range(1, terms):
             t = t * (q / (k * (k + 1)))
             out += t
-        return out.astype(x.dtype, copy=False)
+        return xp.where(xp.isinf(z), numpy.nan, out).astype(x.dtype, copy=False)  # nan at +-inf, as PyTorch
 
 
 # --------------------------------------------------------------------------- reductions
@@ -674,7 +675,7 @@ def kernel_table(
         "sign": _bind(sign, xp), "where": _bind(where, xp), "trunc": _same_if_int(xp.trunc),
         "bitwise_left_shift": _shift(xp, True), "bitwise_right_shift": _shift(xp, False),
         # special functions (erfc, erfinv and lgamma are each backend's own: outside NumPy's API)
-        "digamma": _bind(digamma, xp, caps), "i0": _bind(i0, xp), "i1": _bind(i1, xp, caps),
+        "digamma": _bind(digamma, xp, caps), "i0": _bind(i0, xp, caps), "i1": _bind(i1, xp, caps),
         # reductions
         "sum": _reduction(xp, caps, xp.add, xp.sum), "prod": _reduction(xp, caps, xp.multiply, xp.prod),
         "amax": _reduction(xp, caps, xp.maximum, xp.max), "amin": _reduction(xp, caps, xp.minimum, xp.min),

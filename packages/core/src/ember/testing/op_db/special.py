@@ -55,8 +55,8 @@ _SPECIAL_VALUES = {
     "erfinv": [0.0, -0.0, 1.0, -1.0, 1.5, -2.0, np.nan, 0.999, -0.9999, 1e-6],
     "lgamma": [0.0, 1.0, 2.0, -1.0, -2.5, np.inf, -np.inf, np.nan, 30.0, 1e-6],
     "digamma": [0.0, -0.0, 1.0, -1.0, -2.5, np.inf, np.nan, 30.0, 1.4616321449683622, 1e-3],
-    "i0": [0.0, -0.0, 1.0, -1.0, 10.0, -30.0, 60.0, np.nan],
-    "i1": [0.0, -0.0, 1.0, -1.0, 10.0, -30.0, 60.0, np.nan],
+    "i0": [0.0, -0.0, 1.0, -1.0, 10.0, -30.0, 60.0, np.nan, np.inf, -np.inf],
+    "i1": [0.0, -0.0, 1.0, -1.0, 10.0, -30.0, 60.0, np.nan, np.inf, -np.inf],
 }
 
 
@@ -66,6 +66,16 @@ def _ref_digamma(x: np.ndarray) -> np.ndarray:
     out = np.asarray(_scipy("digamma")(x.astype(np.float64)))
     out = np.where(x == 0, np.copysign(np.inf, -x), out)  # PyTorch: -inf at +0, +inf at -0
     return out.astype(x.dtype)
+
+
+def _bessel(name: str) -> Callable[..., Any]:
+    @quiet
+    def ref(x: np.ndarray) -> np.ndarray:
+        x = as_float(x)
+        out = np.asarray(_scipy(name)(x))
+        return np.where(np.isinf(x), np.nan, out).astype(x.dtype)  # PyTorch: nan at +-inf
+
+    return ref
 
 
 @quiet
@@ -145,8 +155,8 @@ INFOS += [
         "lgamma", ember.lgamma, _ref_lgamma, _special_samples, dtypes=_ANY, domain=(0.2, 5.0), tol=_TOL32
     ),  # fmt: skip
     OpInfo("digamma", ember.digamma, _ref_digamma, _special_samples, dtypes=_ANY, domain=(0.2, 5.0), tol=_TOL32),
-    OpInfo("i0", ember.i0, unary_float(_scipy("i0")), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
-    OpInfo("i1", i1, unary_float(_scipy("i1")), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
+    OpInfo("i0", ember.i0, _bessel("i0"), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
+    OpInfo("i1", i1, _bessel("i1"), _special_samples, dtypes=_ANY, domain=(-4.0, 4.0), tol=_TOL32),
     OpInfo(
         "polygamma",
         ember.polygamma,
