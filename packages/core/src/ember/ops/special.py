@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import dtypes as _dt
 from ..dispatch import public
 from ..tensor import Tensor
 from ._run import run
-from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, unary, where
+from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, tan, unary, where
 from .elementwise import pow as _pow
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -73,8 +74,8 @@ def i1(input: Any) -> Tensor:  # noqa: A002
 # Bernoulli numbers B_2, B_4, ..., B_16 over (2j)!: the asymptotic series of the Hurwitz zeta function
 _B2J = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 _BERNOULLI = tuple(b / math.factorial(2 * j + 2) for j, b in enumerate(_B2J))
-#: terms summed before the asymptotic series: it is accurate for x + _SHIFT >= 10
-_SHIFT = 16
+#: terms summed before the asymptotic series: it is accurate for x + _SHIFT >= 10 (x >= 0 here)
+_SHIFT = 10
 
 
 def _hurwitz_zeta(s: int, x: Tensor) -> Tensor:
@@ -92,6 +93,19 @@ def _hurwitz_zeta(s: int, x: Tensor) -> Tensor:
     return out + tail
 
 
+def _cot_derivative(n: int) -> list[float]:
+    """The coefficients (constant term first) of the polynomial P in c = cot(pi x) with
+    d^n/dx^n cot(pi x) = P(c): P_0 = c, and P_(k+1)(c) = P_k'(c) * -pi (1 + c^2)."""
+    p = [0.0, 1.0]
+    for _ in range(n):
+        dp = [i * a for i, a in enumerate(p)][1:]
+        p = [0.0] * (len(dp) + 2)
+        for i, a in enumerate(dp):
+            p[i] -= math.pi * a
+            p[i + 2] -= math.pi * a
+    return p
+
+
 @public
 def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
     """The n-th derivative of digamma, elementwise (n = 0: digamma). Integer inputs compute in the default float dtype."""
@@ -100,11 +114,22 @@ def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
     x = _as_float(_tensor_arg(input, "polygamma"))
     if n == 0:
         return digamma(x)
-    # (-1)**(n+1) n! zeta(n + 1, x): the series converges for every x but 0 and the negative integers,
-    # where the result is (-1)**(n+1) inf (as PyTorch, also at -0)
+    # (-1)**(n+1) n! zeta(n + 1, w) for w >= 0; below 0 the reflection formula, the n-th derivative of
+    # psi(1 - x) - psi(x) = pi cot(pi x): psi_n(x) = (-1)**n psi_n(1 - x) - pi d^n/dx^n cot(pi x).
+    # At 0, -0 and the negative integers: (-1)**(n+1) inf, as PyTorch.
+    if x._dtype.itemsize < 4:  # float16/bfloat16: computed in float32 (as PyTorch's opmath), then cast
+        return polygamma(n, x.to(_dt.float32)).to(x._dtype)
     scale = float((-1) ** (n + 1) * math.factorial(n))
+    neg = x < 0
+    series = _hurwitz_zeta(n + 1, where(neg, 1.0 - x, x)) * scale
+    c = 1.0 / tan(where(neg, x, 0.5) * math.pi)  # (0.5 where unused: no inf, so no nan in the gradient)
+    coefs = _cot_derivative(n)
+    poly = c * 0.0 + coefs[-1]
+    for a in reversed(coefs[:-1]):
+        poly = poly * c + a
+    out = where(neg, series * float((-1) ** n) - poly * math.pi, series)
     pole = (x <= 0) & (x == floor(x))
-    return where(pole, math.copysign(math.inf, scale), _hurwitz_zeta(n + 1, x) * scale)
+    return where(pole, math.copysign(math.inf, scale), out)
 
 
 @public(method=True, inplace=True)

@@ -110,6 +110,7 @@ def _polygamma_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
         S(1, make(0, 3), name="empty"),
         S(2, make(3, 2, layout="transposed"), name="transposed"),
         S(1, make.array([-0.5, -1.5, -2.3, -3.7]), name="negative"),
+        S(3, make.array([-20.3, -7.6, -11.2]), name="far-negative"),
     ]
     if make.dtype.kind == "f":
         out.append(S(1, make.array([30.0, 1e-3, np.nan, 0.0, -2.0]), name="special", grad=False))
