@@ -14,6 +14,7 @@ import numpy
 import pytest
 
 from ember.dispatch import API, OPS, _load_all_ops
+from ember.ops.elementwise import RULE_KINDS
 from ember.testing.op_db import OP_DB
 from ember.xp_kernels import kernel_table
 
@@ -24,6 +25,9 @@ ELEMENTWISE = sorted(name for name, op in OPS.items() if op.kind == "primitive" 
 #: primitives the generic table leaves to each backend, and why
 NOT_GENERIC = {
     "erf": "a special function outside NumPy's API (SciPy's on NumPy, cupyx's on CuPy)",
+    "erfc": "a special function outside NumPy's API (SciPy's on NumPy, else math.erfc)",
+    "erfinv": "a special function outside NumPy's API (SciPy's on NumPy, else an approximation and Newton steps)",
+    "lgamma": "a special function outside NumPy's API (SciPy's gammaln on NumPy, else math.lgamma)",
 }
 
 #: ops with no OpInfo under their own name, and where they are tested instead. Keep this short: a
@@ -75,7 +79,12 @@ def test_every_elementwise_primitive_has_numpy_kernels(name: str) -> None:
 def test_generic_elementwise_kernels_return_arrays_for_0d(name: str) -> None:
     """NumPy's ufuncs give scalars for 0-d operands; the kernels (all ops with a dtype rule) give arrays."""
     op = OPS[name]
-    x = numpy.array(True) if op.rule == "logical" else numpy.array(0.75, numpy.float32)
+    kinds = RULE_KINDS[op.rule]
+    x = (
+        numpy.array(True)
+        if op.rule == "logical"
+        else numpy.array(0.75 if "f" in kinds else 3, numpy.float32 if "f" in kinds else numpy.int64)
+    )
     arity = 1 if op.signature.startswith(f"{name}(x: array)") else 2
     out = _GENERIC[name](*([x] * arity))
     assert type(out) is numpy.ndarray and out.shape == (), f"{name}: {type(out).__name__} for 0-d operands"

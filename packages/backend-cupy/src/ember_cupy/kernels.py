@@ -7,7 +7,7 @@ with the NumPy backend. Here are only CuPy's own kernels:
 - `softmax`, `log_softmax`, `logsumexp`: the max, then one ReductionKernel for sum(exp(x - max))
   and one fused ElementwiseKernel for the output (3 launches, no exp(x) temporary);
 - `sigmoid`, `rsqrt`: one fused ElementwiseKernel each instead of a chain of ufuncs;
-- `erf`: cupyx.scipy.special.erf;
+- `erf`, `erfc`, `erfinv`, `lgamma`: cupyx.scipy.special's;
 - `index_put`/`scatter_add` accumulate with atomics (`cupy.add.at`), which CUDA has for
   float16/32/64, int32, uint32 and uint64: int64 adds through uint64 (same bits, two's complement),
   narrower ints and bool through int32.
@@ -83,10 +83,21 @@ def _logsumexp(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
     return out if keepdim else cupy.squeeze(out, axis=axes)
 
 
-def _erf(x: Any) -> Any:
-    from cupyx.scipy.special import erf
+#: Ember's special functions outside CuPy's NumPy API, by their names in cupyx.scipy.special
+_SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln"}
 
-    return erf(x).astype(x.dtype, copy=False)
+
+def _special(name: str) -> Kernel:
+    def kernel(x: Any) -> Any:
+        import cupyx.scipy.special
+
+        out = getattr(cupyx.scipy.special, _SPECIAL[name])(x)
+        if name == "lgamma":  # PyTorch: inf at -inf (SciPy's gammaln says -inf)
+            out = cupy.where(x == -cupy.inf, cupy.inf, out)
+        return out.astype(x.dtype, copy=False)
+
+    kernel.__name__ = name
+    return kernel
 
 
 def _on_index(fn: Kernel) -> Kernel:
@@ -111,7 +122,7 @@ def build() -> dict[str, Kernel]:
     table["full"] = _full
     table["arange"] = _on_index(table["arange"])
     table["random_bits"] = random_bits
-    table["erf"] = _erf
+    table.update({name: _special(name) for name in _SPECIAL})
     table["softmax"] = _fused(table["softmax"], _softmax)
     table["log_softmax"] = _fused(table["log_softmax"], _log_softmax)
     generic_lse = table["logsumexp"]

@@ -16,21 +16,67 @@ import numpy as np
 from ember.xp_kernels import Kernel, array_out, kernel_table
 
 
-def _erf() -> Kernel:
-    """SciPy's erf when SciPy is installed (looked up once, on first use), else math.erf elementwise."""
+def _lgamma(x: float) -> float:
+    """math.lgamma, with PyTorch's values where math raises: inf at the poles and at -inf."""
+    try:
+        return math.lgamma(x)
+    except ValueError:
+        return math.inf
+
+
+def _erfinv(x: np.ndarray) -> np.ndarray:
+    """Giles' single-precision approximation ("Approximating the erfinv function", 2010), then two
+    Newton steps on erf (math.erf) for full double precision; +-inf at +-1, nan outside [-1, 1]."""
+    y = x.astype(np.float64)
+    w = -np.log1p(-y * y)
+    small = w < 5
+    ws = np.where(small, w - 2.5, np.sqrt(np.where(small, 5.0, w)) - 3)
+    p = np.where(small, 2.81022636e-08, -0.000200214257)
+    for cs, cl in (
+        (3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322), (-4.39150654e-06, -0.00367342844),
+        (0.00021858087, 0.00573950773), (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
+        (0.246640727, 1.00167406), (1.50140941, 2.83297682),
+    ):  # fmt: skip
+        p = p * ws + np.where(small, cs, cl)
+    out = p * y
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    for _ in range(2):
+        inner = np.isfinite(out) & (np.abs(y) < 1)
+        step = (erf(np.where(inner, out, 0.0)) - y) / (2 / math.sqrt(math.pi) * np.exp(-out * out))
+        out = np.where(inner, out - step, out)
+    out = np.where(np.abs(y) == 1, np.copysign(np.inf, y), out)
+    return np.where(np.abs(y) > 1, np.nan, out)
+
+
+#: SciPy's name and a pure-NumPy fallback for each special function NumPy lacks
+_SPECIAL: dict[str, tuple[str, Kernel]] = {
+    "erf": ("erf", np.vectorize(math.erf, otypes=[np.float64])),
+    "erfc": ("erfc", np.vectorize(math.erfc, otypes=[np.float64])),
+    "lgamma": ("gammaln", np.vectorize(_lgamma, otypes=[np.float64])),
+    "erfinv": ("erfinv", _erfinv),
+}
+
+
+def _special(name: str) -> Kernel:
+    """SciPy's function when SciPy is installed (looked up once, on first use), else the pure-NumPy one."""
+    scipy_name, fallback = _SPECIAL[name]
     impl: list[Any] = []
 
-    def erf(x: np.ndarray) -> np.ndarray:
+    def kernel(x: np.ndarray) -> np.ndarray:
         if not impl:
             try:
-                from scipy.special import erf as sp_erf
+                import scipy.special
 
-                impl.append(sp_erf)
+                impl.append(getattr(scipy.special, scipy_name))
             except ImportError:
-                impl.append(np.vectorize(math.erf, otypes=[np.float64]))
-        return np.asarray(impl[0](x)).astype(x.dtype, copy=False)
+                impl.append(fallback)
+        out = np.asarray(impl[0](x) if x.size else x)
+        if name == "lgamma":  # PyTorch (and math.lgamma): inf at -inf; SciPy's gammaln says -inf
+            out = np.where(x == -np.inf, np.inf, out)
+        return out.astype(x.dtype, copy=False)
 
-    return erf
+    kernel.__name__ = name
+    return kernel
 
 
 _BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
@@ -53,5 +99,6 @@ def _where() -> Kernel:
 
 
 KERNELS: dict[str, Kernel] = kernel_table(np)
-KERNELS["erf"] = array_out(_erf(), np.ndarray, np.asarray)
+for _name in _SPECIAL:
+    KERNELS[_name] = array_out(_special(_name), np.ndarray, np.asarray)
 KERNELS["where"] = _where()

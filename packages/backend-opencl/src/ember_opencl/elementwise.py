@@ -180,6 +180,14 @@ UNARY: dict[str, dict[str, str]] = {
     "logical_not": {"*": "!x0"},
     "isnan": {"f": "isnan(x0)", "*": "0"},
     "isfinite": {"f": "isfinite(x0)", "*": "1"},
+    "trunc": {"f": "trunc(x0)", "*": "x0"},
+    "bitwise_not": {"b": "!x0", "*": "~x0"},
+    "erfc": {"f": "erfc(x0)"},
+    "lgamma": {"f": "lgamma(x0)"},
+    "digamma": {"f": "digamma_T(x0)"},
+    "erfinv": {"f": "erfinv_T(x0)"},
+    "i0": {"f": "bessel_T(x0, 0)"},
+    "i1": {"f": "bessel_T(x0, 1)"},
 }
 
 BINARY: dict[str, dict[str, str]] = {
@@ -201,6 +209,19 @@ BINARY: dict[str, dict[str, str]] = {
     "le": {"*": "x0 <= x1"},
     "gt": {"*": "x0 > x1"},
     "ge": {"*": "x0 >= x1"},
+    "atan2": {"f": "atan2(x0, x1)"},
+    "fmod": {"f": "fmod(x0, x1)", "*": "(x1 == 0 || x1 == (T)-1) ? (T)0 : (T)(x0 % x1)"},  # no INT_MIN % -1 trap
+    "copysign": {"f": "copysign(x0, x1)"},
+    "hypot": {"f": "hypot(x0, x1)"},
+    "nextafter": {"f": "nextafter(x0, x1)"},
+    "bitwise_and": {"*": "x0 & x1"},
+    "bitwise_or": {"*": "x0 | x1"},
+    "bitwise_xor": {"*": "x0 ^ x1"},
+    # shifts by a negative count or by the bit width or more: 0, or the sign (right), as PyTorch
+    "bitwise_left_shift": {"*": "(x1 < 0 || x1 >= (T)(8 * sizeof(T))) ? (T)0 : (T)(x0 << x1)"},
+    "bitwise_right_shift": {"*": "(x1 < 0 || x1 >= (T)(8 * sizeof(T))) ? (T)(x0 < 0 ? -1 : 0) : (T)(x0 >> x1)"},
+    "gcd": {"*": "igcd_T(x0, x1)"},
+    "lcm": {"*": "ilcm_T(x0, x1)"},
 }
 #: the elementwise ops whose result is bool whatever the operands' dtype (dtype rule "bool" or "logical")
 BOOL_RESULTS = frozenset(name for name, op in OPS.items() if op.rule in ("bool", "logical"))
@@ -238,6 +259,71 @@ T iremainder_T(T a, T b) {
   T r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }""",
+    "igcd_T": """
+T igcd_T(T a, T b) {
+  a = a < 0 ? -a : a; b = b < 0 ? -b : b;
+  while (b != 0) { T t = a % b; a = b; b = t; }
+  return a;
+}""",
+    "ilcm_T": """
+T ilcm_T(T a, T b) {
+  T g = igcd_T(a, b);
+  if (g == 0) return 0;
+  T r = a / g * b;
+  return r < 0 ? -r : r;
+}""",
+    # psi(x): reflection below 0, the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the
+    # asymptotic series log x - 1/(2x) - sum B_2k / (2k x^2k)
+    "digamma_T": """
+T digamma_T(T x) {
+  if (x == 0) return copysign((T)INFINITY, -x);
+  if (x < 0 && x == floor(x)) return (T)NAN;
+  T refl = 0, acc = 0;
+  if (x < 0) { refl = (T)M_PI / tan((T)M_PI * x); x = 1 - x; }
+  while (x < 10) { acc -= 1 / x; x += 1; }
+  T z = 1 / (x * x);
+  T s = z * ((T)(1.0 / 12) - z * ((T)(1.0 / 120) - z * ((T)(1.0 / 252) - z * ((T)(1.0 / 240)
+        - z * ((T)(1.0 / 132) - z * ((T)(691.0 / 32760) - z * (T)(1.0 / 12)))))));
+  return log(x) - (T)0.5 / x - s + acc - refl;
+}""",
+    # Giles' single-precision approximation; in double, two Newton steps on erf after it
+    "erfinv_T": """
+T erfinv_T(T y) {
+  if (fabs(y) > 1) return (T)NAN;
+  if (fabs(y) == 1) return copysign((T)INFINITY, y);
+  T w = -log1p(-y * y), p;
+  if (w < 5) {
+    w -= (T)2.5;
+    p = (T)2.81022636e-08; p = (T)3.43273939e-07 + p * w; p = (T)-3.5233877e-06 + p * w;
+    p = (T)-4.39150654e-06 + p * w; p = (T)0.00021858087 + p * w; p = (T)-0.00125372503 + p * w;
+    p = (T)-0.00417768164 + p * w; p = (T)0.246640727 + p * w; p = (T)1.50140941 + p * w;
+  } else {
+    w = sqrt(w) - 3;
+    p = (T)-0.000200214257; p = (T)0.000100950558 + p * w; p = (T)0.00134934322 + p * w;
+    p = (T)-0.00367342844 + p * w; p = (T)0.00573950773 + p * w; p = (T)-0.0076224613 + p * w;
+    p = (T)0.00943887047 + p * w; p = (T)1.00167406 + p * w; p = (T)2.83297682 + p * w;
+  }
+  T x = p * y;
+  if (sizeof(T) == 8) {
+    for (int k = 0; k < 2; ++k) x -= (erf(x) - y) / ((T)1.1283791670955126 * exp(-x * x));
+  }
+  return x;
+}""",
+    # I0 and I1 (nan at +-inf, as PyTorch) by their power series sum (x/2)^(2k+n) / (k! (k+n)!): positive terms, summed until
+    # they no longer change the sum (about |x|/2 + 10 sqrt|x| terms)
+    "bessel_T": """
+T bessel_T(T x, int order) {
+  if (isnan(x)) return x;
+  if (isinf(x)) return (T)NAN;  /* as PyTorch */
+  T q = x * x / 4, t = order == 0 ? (T)1 : x / 2, s = t;
+  for (int k = 1; k < 100000; ++k) {
+    t *= q / ((T)k * (T)(k + order));
+    T next = s + t;
+    if (next == s) break;
+    s = next;
+  }
+  return s;
+}""",
     "ipow_T": """
 T ipow_T(T a, T b) {
   if (b < 0) return a == 1 ? 1 : (a == (T)-1 ? ((b & 1) ? (T)-1 : 1) : 0);
@@ -260,8 +346,10 @@ def expression(table: dict[str, dict[str, str]], name: str, dtype: np.dtype) -> 
 
 @functools.cache
 def _helpers_for(expr: str) -> str:
-    """The helper functions `expr` calls (looked up once per expression)."""
-    return "".join(src for h, src in _HELPERS.items() if re.search(rf"\b{h}\(", expr))
+    """The helper functions `expr` calls, and those they call, callees first (looked up once per expression)."""
+    found = [h for h in _HELPERS if re.search(rf"\b{h}\(", expr)]
+    callees = [c for h in found for c in _HELPERS if c not in found and re.search(rf"\b{c}\(", _HELPERS[h])]
+    return "".join(_HELPERS[h] for h in dict.fromkeys(callees + found))
 
 
 def _dtype_of(x: Any) -> np.dtype | None:

@@ -18,7 +18,7 @@ __path__ = extend_path(__path__, __name__)
 import builtins as _builtins
 from importlib import metadata as _metadata
 
-from . import autograd, dispatch, dtypes, fft, linalg, random
+from . import autograd, dispatch, dtypes, fft, linalg, random, special
 from ._format import set_printoptions
 from .autograd import (
     enable_grad,

@@ -523,29 +523,60 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return _binary(OPS["ge"], self, other)
 
-    # -- logical operators: bool tensors only ----------------------------------------
+    # -- bitwise operators: bool and integer tensors (logical and/or/xor/not on bool) --
     def __and__(self, other: Any) -> Tensor:
-        _bool_only(self, other, "and")
-        return _ops.logical_and(self, other)
+        return _binary(OPS["bitwise_and"], self, other)
 
     __rand__ = __and__
 
     def __or__(self, other: Any) -> Tensor:
-        _bool_only(self, other, "or")
-        return _ops.logical_or(self, other)
+        return _binary(OPS["bitwise_or"], self, other)
 
     __ror__ = __or__
 
     def __xor__(self, other: Any) -> Tensor:
-        _bool_only(self, other, "xor")
-        return _ops.logical_xor(self, other)
+        return _binary(OPS["bitwise_xor"], self, other)
 
     __rxor__ = __xor__
 
     def __invert__(self) -> Tensor:
-        if self._dtype is not _dt.bool_:
-            raise TypeError(f"operator ~: Ember implements ~ for bool tensors only, got {self._dtype.name}")
-        return _ops.logical_not(self)
+        return _ops.bitwise_not(self)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return _binary(OPS["bitwise_left_shift"], self, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _binary(OPS["bitwise_left_shift"], other, self)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _binary(OPS["bitwise_right_shift"], self, other)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _binary(OPS["bitwise_right_shift"], other, self)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("bitwise_and", self, other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("bitwise_or", self, other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("bitwise_xor", self, other)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("bitwise_left_shift", self, other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return _ops.conversion.inplace("bitwise_right_shift", self, other)
+
+    def polygamma(self, n: int) -> Tensor:
+        """The n-th derivative of digamma of this tensor (`ember.polygamma(n, self)`)."""
+        return _ops.polygamma(n, self)
+
+    def polygamma_(self, n: int) -> Tensor:
+        """In-place polygamma(n): the result is written into this tensor, which is returned."""
+        src = _ops.conversion.clone(self) if self._requires_grad or self.grad_fn is not None else self
+        return _ops.conversion.assign_(self, _ops.polygamma(n, src), "polygamma_")
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """This tensor where `condition` holds, else `other` (`ember.where(condition, self, other)`)."""
@@ -872,12 +903,41 @@ class Tensor:
         """In-place add(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("add", self, other, alpha=alpha)
 
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """input + value * tensor1 / tensor2, elementwise (true division; broadcast; dtypes promoted).
+
+        See `ember.addcdiv`.
+        """
+        return _ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """In-place addcdiv(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("addcdiv", self, tensor1, tensor2, value=value)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """input + value * tensor1 * tensor2, elementwise (broadcast; dtypes promoted).
+
+        See `ember.addcmul`.
+        """
+        return _ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """In-place addcmul(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("addcmul", self, tensor1, tensor2, value=value)
+
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether every element over `dim` (all dims when None) is nonzero, as bool.
 
         See `ember.all`.
         """
         return _ops.all(self, dim, keepdim)
+
+    def allclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08, equal_nan: _bool = False) -> _bool:
+        """Whether every element of input is close to other's (`isclose`, broadcast): a Python bool.
+
+        See `ember.allclose`.
+        """
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
 
     def amax(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """The maximum over `dim` (all dims when None); nan propagates; the gradient is shared evenly by ties.
@@ -955,6 +1015,17 @@ class Tensor:
         """In-place arctan(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("arctan", self)
 
+    def arctan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, input): arctan(input / other) in the right quadrant, in [-pi, pi]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.arctan2`.
+        """
+        return _ops.atan2(self, other)
+
+    def arctan2_(self, other: Any) -> Tensor:
+        """In-place arctan2(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("arctan2", self, other)
+
     def arctanh(self) -> Tensor:
         """Inverse hyperbolic tangent of each element; +-inf at +-1, nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
 
@@ -1027,6 +1098,17 @@ class Tensor:
         """In-place atan(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("atan", self)
 
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, input): arctan(input / other) in the right quadrant, in [-pi, pi]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.atan2`.
+        """
+        return _ops.atan2(self, other)
+
+    def atan2_(self, other: Any) -> Tensor:
+        """In-place atan2(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("atan2", self, other)
+
     def atanh(self) -> Tensor:
         """Inverse hyperbolic tangent of each element; +-inf at +-1, nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
 
@@ -1044,6 +1126,72 @@ class Tensor:
         See `ember.bernoulli`.
         """
         return _ops.bernoulli(self, p, generator=generator)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """Bitwise and (logical and for bool). Defined for bool and integer tensors only.
+
+        See `ember.bitwise_and`.
+        """
+        return _ops.bitwise_and(self, other)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        """In-place bitwise_and(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("bitwise_and", self, other)
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        """input shifted left by other bits; 0 when other is negative or not less than the bit width. Defined for integer tensors only.
+
+        See `ember.bitwise_left_shift`.
+        """
+        return _ops.bitwise_left_shift(self, other)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        """In-place bitwise_left_shift(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("bitwise_left_shift", self, other)
+
+    def bitwise_not(self) -> Tensor:
+        """Bitwise not of each element (logical not for bool). Defined for bool and integer tensors only.
+
+        See `ember.bitwise_not`.
+        """
+        return _ops.bitwise_not(self)
+
+    def bitwise_not_(self) -> Tensor:
+        """In-place bitwise_not(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("bitwise_not", self)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """Bitwise or (logical or for bool). Defined for bool and integer tensors only.
+
+        See `ember.bitwise_or`.
+        """
+        return _ops.bitwise_or(self, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        """In-place bitwise_or(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("bitwise_or", self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        """input shifted right by other bits (arithmetic: the sign fills in); when other is negative or not less than the bit width, -1 for negative input and 0 otherwise. Defined for integer tensors only.
+
+        See `ember.bitwise_right_shift`.
+        """
+        return _ops.bitwise_right_shift(self, other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        """In-place bitwise_right_shift(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("bitwise_right_shift", self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """Bitwise xor (logical xor for bool). Defined for bool and integer tensors only.
+
+        See `ember.bitwise_xor`.
+        """
+        return _ops.bitwise_xor(self, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        """In-place bitwise_xor(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("bitwise_xor", self, other)
 
     def bmm(self, mat2: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
@@ -1120,6 +1268,17 @@ class Tensor:
         """
         return _ops.copy_(self, src)
 
+    def copysign(self, other: Any) -> Tensor:
+        """|input| with the sign bit of other (-0.0 and nan's sign count). Integer and bool inputs compute in the default float dtype.
+
+        See `ember.copysign`.
+        """
+        return _ops.copysign(self, other)
+
+    def copysign_(self, other: Any) -> Tensor:
+        """In-place copysign(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("copysign", self, other)
+
     def cos(self) -> Tensor:
         """Cosine of each element (radians). Integer and bool inputs compute in the default float dtype.
 
@@ -1156,6 +1315,17 @@ class Tensor:
         """
         return _ops.cumsum(self, dim, dtype=dtype)
 
+    def deg2rad(self) -> Tensor:
+        """Each element converted from degrees to radians.
+
+        See `ember.deg2rad`.
+        """
+        return _ops.deg2rad(self)
+
+    def deg2rad_(self) -> Tensor:
+        """In-place deg2rad(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("deg2rad", self)
+
     def diag(self, diagonal: _int = 0) -> Tensor:
         """A 1-D tensor as the `diagonal`-th diagonal of a square matrix, or a 2-D matrix's diagonal (a copy).
 
@@ -1186,6 +1356,17 @@ class Tensor:
         See `ember.diagonal`.
         """
         return _ops.diagonal(self, offset, dim1, dim2)
+
+    def digamma(self) -> Tensor:
+        """The logarithmic derivative of Gamma, Gamma'(x) / Gamma(x), of each element: -inf at 0 (+inf at -0), nan at the negative integers. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.digamma`.
+        """
+        return _ops.digamma(self)
+
+    def digamma_(self) -> Tensor:
+        """In-place digamma(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("digamma", self)
 
     def div(self, other: Any) -> Tensor:
         """input / other, true division. Integer and bool inputs compute in the default float dtype.
@@ -1230,6 +1411,13 @@ class Tensor:
         """
         return _ops.eq(self, other)
 
+    def equal(self, other: Tensor) -> _bool:
+        """Whether input and other have the same shape and the same values (nan is never equal): a Python bool.
+
+        See `ember.equal`.
+        """
+        return _ops.equal(self, other)
+
     def erf(self) -> Tensor:
         """The Gauss error function of each element. Integer and bool inputs compute in the default float dtype.
 
@@ -1241,6 +1429,28 @@ class Tensor:
         """In-place erf(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("erf", self)
 
+    def erfc(self) -> Tensor:
+        """The complementary error function 1 - erf(input) of each element, accurate where erf is near 1. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.erfc`.
+        """
+        return _ops.erfc(self)
+
+    def erfc_(self) -> Tensor:
+        """In-place erfc(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("erfc", self)
+
+    def erfinv(self) -> Tensor:
+        """The inverse error function of each element: +-inf at +-1, nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.erfinv`.
+        """
+        return _ops.erfinv(self)
+
+    def erfinv_(self) -> Tensor:
+        """In-place erfinv(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("erfinv", self)
+
     def exp(self) -> Tensor:
         """e to the power of each element. Integer and bool inputs compute in the default float dtype.
 
@@ -1251,6 +1461,17 @@ class Tensor:
     def exp_(self) -> Tensor:
         """In-place exp(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("exp", self)
+
+    def exp2(self) -> Tensor:
+        """2 to the power of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.exp2`.
+        """
+        return _ops.exp2(self)
+
+    def exp2_(self) -> Tensor:
+        """In-place exp2(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("exp2", self)
 
     def expand(self, *sizes: Any) -> Tensor:
         """`input` broadcast to `sizes` without copying (-1 keeps a size).
@@ -1276,6 +1497,17 @@ class Tensor:
     def expm1_(self) -> Tensor:
         """In-place expm1(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("expm1", self)
+
+    def fix(self) -> Tensor:
+        """Each element rounded toward zero (its integer part); integers unchanged. Not defined for bool tensors.
+
+        See `ember.fix`.
+        """
+        return _ops.trunc(self)
+
+    def fix_(self) -> Tensor:
+        """In-place fix(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("fix", self)
 
     def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
         """`input` with dimensions `start_dim`..`end_dim` merged into one (a view when the layout allows).
@@ -1305,6 +1537,17 @@ class Tensor:
         """
         return _ops.flipud(self)
 
+    def float_power(self, exponent: Any) -> Tensor:
+        """input ** exponent computed in float64, whatever the operands' dtypes.
+
+        See `ember.float_power`.
+        """
+        return _ops.float_power(self, exponent)
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        """In-place float_power(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("float_power", self, exponent)
+
     def floor(self) -> Tensor:
         """Each element rounded down (toward -inf); integers unchanged.
 
@@ -1327,12 +1570,59 @@ class Tensor:
         """In-place floor_divide(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("floor_divide", self, other)
 
+    def fmax(self, other: Any) -> Tensor:
+        """The larger of input and other, elementwise, ignoring nan (nan only where both are nan).
+
+        See `ember.fmax`.
+        """
+        return _ops.fmax(self, other)
+
+    def fmin(self, other: Any) -> Tensor:
+        """The smaller of input and other, elementwise, ignoring nan (nan only where both are nan).
+
+        See `ember.fmin`.
+        """
+        return _ops.fmin(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        """input - trunc(input / other) * other, C's fmod (the sign of input). Not defined for bool tensors.
+
+        See `ember.fmod`.
+        """
+        return _ops.fmod(self, other)
+
+    def fmod_(self, other: Any) -> Tensor:
+        """In-place fmod(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("fmod", self, other)
+
+    def frac(self) -> Tensor:
+        """The fractional part of each element, input - trunc(input), with input's sign. Floating tensors only.
+
+        See `ember.frac`.
+        """
+        return _ops.frac(self)
+
+    def frac_(self) -> Tensor:
+        """In-place frac(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("frac", self)
+
     def gather(self, dim: _int, index: Tensor) -> Tensor:
         """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`.
 
         See `ember.gather`.
         """
         return _ops.gather(self, dim, index)
+
+    def gcd(self, other: Any) -> Tensor:
+        """The greatest common divisor of |input| and |other| (0 when both are 0). Defined for integer tensors only.
+
+        See `ember.gcd`.
+        """
+        return _ops.gcd(self, other)
+
+    def gcd_(self, other: Any) -> Tensor:
+        """In-place gcd(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("gcd", self, other)
 
     def ge(self, other: Any) -> Tensor:
         """input >= other, elementwise. Returns a bool tensor.
@@ -1362,12 +1652,45 @@ class Tensor:
         """
         return _ops.gt(self, other)
 
+    def heaviside(self, values: Any) -> Tensor:
+        """The step function: 0 where input < 0, values where input == 0, 1 where input > 0 (broadcast).
+
+        See `ember.heaviside`.
+        """
+        return _ops.heaviside(self, values)
+
+    def heaviside_(self, values: Any) -> Tensor:
+        """In-place heaviside(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("heaviside", self, values)
+
     def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         """Split horizontally: along dim 1 (dim 0 for a 1-D tensor), into equal sections or at indices.
 
         See `ember.hsplit`.
         """
         return _ops.hsplit(self, indices_or_sections)
+
+    def hypot(self, other: Any) -> Tensor:
+        """sqrt(input**2 + other**2), without overflow or underflow in between. Defined for floating tensors only.
+
+        See `ember.hypot`.
+        """
+        return _ops.hypot(self, other)
+
+    def hypot_(self, other: Any) -> Tensor:
+        """In-place hypot(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("hypot", self, other)
+
+    def i0(self) -> Tensor:
+        """The modified Bessel function of the first kind of order 0 of each element. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.i0`.
+        """
+        return _ops.i0(self)
+
+    def i0_(self) -> Tensor:
+        """In-place i0(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("i0", self)
 
     def index_add(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
         """A copy of `input` with `alpha * source` added at `index` along `dim` (repeated indices add up).
@@ -1409,12 +1732,27 @@ class Tensor:
         """
         return _ops.index_select(self, dim, index)
 
+    def isclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08, equal_nan: _bool = False) -> Tensor:
+        """Whether each element of input is close to other's: |input - other| <= atol + rtol * |other|
+        (equal infinities are close; nans are close to each other only with equal_nan). Returns a bool tensor.
+
+        See `ember.isclose`.
+        """
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+
     def isfinite(self) -> Tensor:
         """Whether each element is finite (neither inf nor nan). Returns a bool tensor.
 
         See `ember.isfinite`.
         """
         return _ops.isfinite(self)
+
+    def isinf(self) -> Tensor:
+        """Whether each element is +inf or -inf. Returns a bool tensor.
+
+        See `ember.isinf`.
+        """
+        return _ops.isinf(self)
 
     def isnan(self) -> Tensor:
         """Whether each element is nan. Returns a bool tensor.
@@ -1423,12 +1761,66 @@ class Tensor:
         """
         return _ops.isnan(self)
 
+    def isneginf(self) -> Tensor:
+        """Whether each element is -inf. Returns a bool tensor.
+
+        See `ember.isneginf`.
+        """
+        return _ops.isneginf(self)
+
+    def isposinf(self) -> Tensor:
+        """Whether each element is +inf. Returns a bool tensor.
+
+        See `ember.isposinf`.
+        """
+        return _ops.isposinf(self)
+
+    def isreal(self) -> Tensor:
+        """Whether each element is real: always True (Ember has no complex dtypes). Returns a bool tensor.
+
+        See `ember.isreal`.
+        """
+        return _ops.isreal(self)
+
+    def lcm(self, other: Any) -> Tensor:
+        """The least common multiple of |input| and |other| (0 when either is 0). Defined for integer tensors only.
+
+        See `ember.lcm`.
+        """
+        return _ops.lcm(self, other)
+
+    def lcm_(self, other: Any) -> Tensor:
+        """In-place lcm(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("lcm", self, other)
+
+    def ldexp(self, other: Any) -> Tensor:
+        """input * 2**other, elementwise, in a floating dtype.
+
+        See `ember.ldexp`.
+        """
+        return _ops.ldexp(self, other)
+
+    def ldexp_(self, other: Any) -> Tensor:
+        """In-place ldexp(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("ldexp", self, other)
+
     def le(self, other: Any) -> Tensor:
         """input <= other, elementwise. Returns a bool tensor.
 
         See `ember.le`.
         """
         return _ops.le(self, other)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype.
+
+        See `ember.lerp`.
+        """
+        return _ops.lerp(self, end, weight)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        """In-place lerp(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("lerp", self, end, weight)
 
     def less(self, other: Any) -> Tensor:
         """input < other, elementwise. Returns a bool tensor.
@@ -1443,6 +1835,17 @@ class Tensor:
         See `ember.less_equal`.
         """
         return _ops.le(self, other)
+
+    def lgamma(self) -> Tensor:
+        """log |Gamma(input)| of each element: inf at 0 and the negative integers. Integer and bool inputs compute in the default float dtype.
+
+        See `ember.lgamma`.
+        """
+        return _ops.lgamma(self)
+
+    def lgamma_(self) -> Tensor:
+        """In-place lgamma(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("lgamma", self)
 
     def log(self) -> Tensor:
         """Natural logarithm of each element: -inf at 0, nan below 0. Integer and bool inputs compute in the default float dtype.
@@ -1495,6 +1898,20 @@ class Tensor:
         """
         return _ops.log_softmax(self, dim, dtype)
 
+    def logaddexp(self, other: Any) -> Tensor:
+        """log(exp(input) + exp(other)), elementwise, without overflow. Floating tensors only.
+
+        See `ember.logaddexp`.
+        """
+        return _ops.logaddexp(self, other)
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """log2(2**input + 2**other), elementwise, without overflow. Floating tensors only.
+
+        See `ember.logaddexp2`.
+        """
+        return _ops.logaddexp2(self, other)
+
     def logical_and(self, other: Any) -> Tensor:
         """input and other, elementwise. Nonzero counts as True; returns a bool tensor.
 
@@ -1522,6 +1939,17 @@ class Tensor:
         See `ember.logical_xor`.
         """
         return _ops.logical_xor(self, other)
+
+    def logit(self, eps: _float | None = None) -> Tensor:
+        """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given.
+
+        See `ember.logit`.
+        """
+        return _ops.logit(self, eps)
+
+    def logit_(self, eps: _float | None = None) -> Tensor:
+        """In-place logit(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logit", self, eps)
 
     def logsumexp(self, dim: Any, keepdim: _bool = False) -> Tensor:
         """log(sum(exp(input), dim)), stable for large inputs.
@@ -1661,6 +2089,30 @@ class Tensor:
         """In-place multiply(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("multiply", self, other)
 
+    def mvlgamma(self, p: _int) -> Tensor:
+        """The multivariate log-gamma function of dimension p, elementwise:
+        p (p - 1) / 4 * log(pi) + sum over i < p of lgamma(input - i / 2).
+
+        See `ember.mvlgamma`.
+        """
+        return _ops.mvlgamma(self, p)
+
+    def mvlgamma_(self, p: _int) -> Tensor:
+        """In-place mvlgamma(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("mvlgamma", self, p)
+
+    def nan_to_num(self, nan: _float = 0.0, posinf: _float | None = None, neginf: _float | None = None) -> Tensor:
+        """nan, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the dtype's largest
+        and lowest finite values). Integer and bool tensors come back unchanged.
+
+        See `ember.nan_to_num`.
+        """
+        return _ops.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan: _float = 0.0, posinf: _float | None = None, neginf: _float | None = None) -> Tensor:
+        """In-place nan_to_num(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("nan_to_num", self, nan, posinf, neginf)
+
     def narrow(self, dim: _int, start: Any, length: _int) -> Tensor:
         """The view input[..., start:start+length, ...] along `dim` (`start` may be negative or a 0-d tensor).
 
@@ -1704,6 +2156,17 @@ class Tensor:
         """In-place negative(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("negative", self)
 
+    def nextafter(self, other: Any) -> Tensor:
+        """The next floating-point value after input in the direction of other. Defined for floating tensors only.
+
+        See `ember.nextafter`.
+        """
+        return _ops.nextafter(self, other)
+
+    def nextafter_(self, other: Any) -> Tensor:
+        """In-place nextafter(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("nextafter", self, other)
+
     def nonzero(self, *, as_tuple: _bool = False) -> Any:
         """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones.
 
@@ -1731,6 +2194,13 @@ class Tensor:
         See `ember.permute`.
         """
         return _ops.permute(self, *dims)
+
+    def positive(self) -> Tensor:
+        """input itself (unary +). Not defined for bool tensors.
+
+        See `ember.positive`.
+        """
+        return _ops.positive(self)
 
     def pow(self, other: Any) -> Tensor:
         """input ** exponent, elementwise.
@@ -1760,6 +2230,17 @@ class Tensor:
     def put_(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
         """In-place put(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("put", self, index, source, accumulate)
+
+    def rad2deg(self) -> Tensor:
+        """Each element converted from radians to degrees.
+
+        See `ember.rad2deg`.
+        """
+        return _ops.rad2deg(self)
+
+    def rad2deg_(self) -> Tensor:
+        """In-place rad2deg(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("rad2deg", self)
 
     def reciprocal(self) -> Tensor:
         """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.
@@ -1897,6 +2378,18 @@ class Tensor:
         """
         return _ops.select(self, dim, index)
 
+    def sgn(self) -> Tensor:
+        """The sign of each element, x / |x| (0 at 0): -1, 0 or 1 for real tensors, and 0 at nan as in PyTorch.
+        Bool tensors come back unchanged.
+
+        See `ember.sgn`.
+        """
+        return _ops.sgn(self)
+
+    def sgn_(self) -> Tensor:
+        """In-place sgn(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sgn", self)
+
     def sigmoid(self) -> Tensor:
         """The logistic function 1 / (1 + e**-input), without overflow for large |input|. Integer and bool inputs compute in the default float dtype.
 
@@ -1919,6 +2412,13 @@ class Tensor:
         """In-place sign(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("sign", self)
 
+    def signbit(self) -> Tensor:
+        """Whether the sign bit of each element is set: True for negative values, -0.0 and negative nan.
+
+        See `ember.signbit`.
+        """
+        return _ops.signbit(self)
+
     def sin(self) -> Tensor:
         """Sine of each element (radians). Integer and bool inputs compute in the default float dtype.
 
@@ -1929,6 +2429,17 @@ class Tensor:
     def sin_(self) -> Tensor:
         """In-place sin(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("sin", self)
+
+    def sinc(self) -> Tensor:
+        """sin(pi x) / (pi x) of each element x, 1 at 0 (gradient 0 there).
+
+        See `ember.sinc`.
+        """
+        return _ops.sinc(self)
+
+    def sinc_(self) -> Tensor:
+        """In-place sinc(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("sinc", self)
 
     def sinh(self) -> Tensor:
         """Hyperbolic sine of each element. Integer and bool inputs compute in the default float dtype.
@@ -2157,6 +2668,17 @@ class Tensor:
         """In-place true_divide(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("true_divide", self, other)
 
+    def trunc(self) -> Tensor:
+        """Each element rounded toward zero (its integer part); integers unchanged. Not defined for bool tensors.
+
+        See `ember.trunc`.
+        """
+        return _ops.trunc(self)
+
+    def trunc_(self) -> Tensor:
+        """In-place trunc(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("trunc", self)
+
     def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
         """The slices of `input` along `dim` as a tuple of views, each without that dimension.
 
@@ -2206,6 +2728,17 @@ class Tensor:
         """
         return _ops.vsplit(self, indices_or_sections)
 
+    def xlogy(self, other: Any) -> Tensor:
+        """input * log(other), taken as 0 where input == 0 (unless other is nan). Computes in a floating dtype.
+
+        See `ember.xlogy`.
+        """
+        return _ops.xlogy(self, other)
+
+    def xlogy_(self, other: Any) -> Tensor:
+        """In-place xlogy(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("xlogy", self, other)
+
     # -- end of generated methods -----------------------------------------------------------------
 
 
@@ -2222,15 +2755,6 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
     __call__ = remove
-
-
-def _bool_only(self: Tensor, other: Any, name: str) -> None:
-    is_tensor = isinstance(other, Tensor)
-    if self._dtype is not _dt.bool_ or (is_tensor and other._dtype is not _dt.bool_):
-        raise TypeError(
-            f"operator {name}: Ember implements &, |, ^ for bool tensors only (got {self._dtype.name}"
-            f"{', ' + other._dtype.name if is_tensor else ''}); use logical_{name}()"
-        )
 
 
 def _bind_ops(module: Any) -> None:

@@ -22,14 +22,15 @@ on copies of functions:
 - NumPy's ufunc.reduce with positional arguments is the cheapest reduction call;
   CuPy uses its reduction functions.
 
-Backends add what is their own on top: `erf` (a special function outside the
-NumPy API), NumPy's host fast paths, CuPy's fused and raw CUDA kernels.
+Backends add what is their own on top: `erf`, `erfc`, `erfinv` and `lgamma` (special
+functions outside the NumPy API), NumPy's host fast paths, CuPy's fused and raw CUDA kernels.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -267,11 +268,81 @@ def _same_if_int(fn: Kernel) -> Kernel:
     return kernel
 
 
+def _shift(xp: Any, left: bool) -> Kernel:
+    """bitwise_left_shift / bitwise_right_shift: shifts by a negative count or by the bit width or more
+    give 0 (left), or -1 for negative and 0 for other values (right), as PyTorch (C leaves them undefined)."""
+
+    def kernel(a: Any, b: Any) -> Any:
+        dt = (a if isinstance(a, xp.ndarray) else b).dtype
+        a, b = xp.asarray(a, dtype=dt), xp.asarray(b, dtype=dt)
+        ok = (b >= 0) & (b < dt.itemsize * 8)
+        count = xp.where(ok, b, 0).astype(dt, copy=False)
+        if left:
+            out = xp.where(ok, xp.left_shift(a, count), 0)
+        else:
+            out = xp.where(ok, xp.right_shift(a, count), xp.where(a < 0, -1, 0))
+        return out.astype(dt, copy=False)
+
+    kernel.__name__ = "bitwise_left_shift" if left else "bitwise_right_shift"
+    return kernel
+
+
 def where(xp: Any, cond: Any, a: Any, b: Any) -> Any:
     out = xp.where(cond, a, b)
     ndarray = xp.ndarray
     dt = a.dtype if isinstance(a, ndarray) else (b.dtype if isinstance(b, ndarray) else None)
     return out.astype(dt, copy=False) if dt is not None else out
+
+
+# --------------------------------------------------------------------------- special functions
+# Computed in float64 (NumPy and CuPy both have it) and returned in x's dtype.
+
+#: B_2j / (2j) for j = 1..7: the asymptotic series of digamma, accurate to float64 for x >= 10
+_DIGAMMA_ASYMPTOTIC = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+
+
+def digamma(xp: Any, caps: Caps, x: Any) -> Any:
+    with _quiet(caps):
+        z = x.astype(numpy.float64)
+        neg = z < 0
+        w = xp.where(neg, 1 - z, z)  # reflection: psi(z) = psi(1 - z) - pi / tan(pi z)
+        acc = xp.zeros_like(w)
+        for _ in range(10):  # psi(w) = psi(w + 1) - 1 / w, until w >= 10
+            small = w < 10
+            acc -= xp.where(small, 1 / w, 0)
+            w = xp.where(small, w + 1, w)
+        inv2 = 1 / (w * w)
+        series = xp.zeros_like(w)
+        for c in reversed(_DIGAMMA_ASYMPTOTIC):
+            series = (series + c) * inv2
+        out = xp.log(w) - 0.5 / w - series + acc
+        out = xp.where(neg, out - numpy.pi / xp.tan(numpy.pi * z), out)
+        out = xp.where(neg & (z == xp.floor(z)), numpy.nan, out)  # the poles, and -inf
+        out = xp.where(z == 0, xp.copysign(numpy.inf, -z), out)  # -inf at +0, +inf at -0
+        return out.astype(x.dtype, copy=False)
+
+
+def i0(xp: Any, caps: Caps, x: Any) -> Any:
+    with _quiet(caps):  # nan at +-inf, as PyTorch
+        return xp.where(xp.isinf(x), numpy.nan, xp.i0(x)).astype(x.dtype, copy=False)
+
+
+def i1(xp: Any, caps: Caps, x: Any) -> Any:
+    """The power series sum_k (x/2)**(2k+1) / (k! (k+1)!): positive terms, so it loses nothing; the
+    number of terms follows from the largest finite |x| (the terms peak near k = |x| / 2)."""
+    with _quiet(caps):
+        z = x.astype(numpy.float64)
+        a = xp.abs(z)
+        finite = a[xp.isfinite(a)]
+        top = float(finite.max()) if finite.size else 0.0
+        terms = int(0.5 * top + 10 * math.sqrt(top) + 30)
+        q = z * z / 4
+        t = z / 2
+        out = t.copy()
+        for k in range(1, terms):
+            t = t * (q / (k * (k + 1)))
+            out += t
+        return xp.where(xp.isinf(z), numpy.nan, out).astype(x.dtype, copy=False)  # nan at +-inf, as PyTorch
 
 
 # --------------------------------------------------------------------------- reductions
@@ -584,7 +655,7 @@ def max_pool2d(xp: Any, caps: Caps, x: Any, kernel_size: Any, stride: Any, paddi
 def kernel_table(
     xp: ModuleType, *, add_at: Callable[[Any, Any, Any], None] | None = None, caps: Caps | None = None
 ) -> dict[str, Kernel]:
-    """Every primitive but `erf` (and the composites this generic code does well) as kernels on `xp`'s arrays.
+    """Every primitive but `erf`, `erfc`, `erfinv` and `lgamma` (and the composites this generic code does well) as kernels on `xp`'s arrays.
 
     `xp` is `numpy` or a module with NumPy's API (CuPy). `add_at(out, key, values)`
     replaces `xp.add.at` (unbuffered `out[key] += values`) where the module's own
@@ -601,7 +672,10 @@ def kernel_table(
         # elementwise, hand-written
         "abs": _bind(abs_, xp), "rsqrt": _bind(rsqrt, xp), "sigmoid": _bind(sigmoid, xp), "relu": _bind(relu, xp),
         "floor": _same_if_int(xp.floor), "ceil": _same_if_int(xp.ceil), "round": _same_if_int(xp.round),
-        "sign": _bind(sign, xp), "where": _bind(where, xp),
+        "sign": _bind(sign, xp), "where": _bind(where, xp), "trunc": _same_if_int(xp.trunc),
+        "bitwise_left_shift": _shift(xp, True), "bitwise_right_shift": _shift(xp, False),
+        # special functions (erfc, erfinv and lgamma are each backend's own: outside NumPy's API)
+        "digamma": _bind(digamma, xp, caps), "i0": _bind(i0, xp, caps), "i1": _bind(i1, xp, caps),
         # reductions
         "sum": _reduction(xp, caps, xp.add, xp.sum), "prod": _reduction(xp, caps, xp.multiply, xp.prod),
         "amax": _reduction(xp, caps, xp.maximum, xp.max), "amin": _reduction(xp, caps, xp.minimum, xp.min),

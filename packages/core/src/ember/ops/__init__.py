@@ -24,6 +24,7 @@ from . import (  # each declares its ops and public functions
 )
 from . import fft as _fft  # (private: `ember.fft` is the torch.fft namespace)
 from . import linalg as _linalg  # (private: `ember.linalg` is the torch.linalg namespace)
+from . import special as _special  # (private: `ember.special` is the torch.special namespace)
 
 _TOP = {name: api.fn for name, api in API.items() if "." not in name}  # not ember.linalg.*, ember.fft.*
 globals().update(_TOP)
@@ -43,5 +44,6 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .reduction import *
     from .sampling import *
     from .sorting import *
+    from .special import *
 
-del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg
+del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg, _special

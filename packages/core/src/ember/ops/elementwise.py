@@ -32,7 +32,15 @@ RULES = {
     "float": "computes and returns the promoted dtype, with integer and bool promoted to the default float dtype",
     "bool": "computes in the promoted dtype and returns bool",
     "logical": "computes on operands cast to bool and returns bool",
+    "integral": "computes and returns the promoted dtype; floating operands are refused (bool and integers only)",
+    "integer": "computes and returns the promoted dtype; integer operands only (bool and floating are refused)",
+    "floating": "computes and returns the promoted dtype; floating operands only (bool and integers are refused)",
 }
+#: the dtype kinds ("b", "i", "u", "f") each rule lets through; the others raise TypeError naming the op
+RULE_KINDS = {
+    "same": "biuf", "numeric": "iuf", "float": "biuf", "bool": "biuf", "logical": "biuf",
+    "integral": "biu", "integer": "iu", "floating": "f",
+}  # fmt: skip
 #: the rules whose result is bool (no in-place method: it would change the tensor's dtype)
 _BOOL_RESULT = frozenset({"bool", "logical"})
 _RESULT_NOTE = {
@@ -41,7 +49,23 @@ _RESULT_NOTE = {
     "float": " Integer and bool inputs compute in the default float dtype.",
     "bool": " Returns a bool tensor.",
     "logical": " Nonzero counts as True; returns a bool tensor.",
+    "integral": " Defined for bool and integer tensors only.",
+    "integer": " Defined for integer tensors only.",
+    "floating": " Defined for floating tensors only.",
 }
+_KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
+
+
+def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
+    """TypeError naming the op and its operands when `dt` (their promoted dtype) is outside `rule`'s kinds."""
+    kinds = RULE_KINDS[rule]
+    if dt.kind in kinds:
+        return
+    ok = sorted({_KIND_WORDS[k] for k in kinds})
+    raise TypeError(
+        f"{name}: not supported on {_KIND_WORDS[dt.kind]} tensors ({', '.join(describe(x) for x in operands)}); "
+        f"it takes {' and '.join(ok)} tensors"
+    )
 
 
 def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
@@ -53,6 +77,9 @@ def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
         return dt if dt.is_floating_point else _dt.get_default_dtype()
     if rule == "logical":
         return _dt.bool_
+    if rule in ("integral", "integer", "floating"):
+        check_kinds(op.name, rule, dt, *operands)
+        return dt
     if rule == "numeric" and dt is _dt.bool_:
         raise TypeError(
             f"{op.name}: not supported on bool tensors ({', '.join(describe(x) for x in operands)}); "
@@ -218,6 +245,13 @@ reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g
 logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
 isfinite = unary("isfinite", "Whether each element is finite (neither inf nor nan).", "bool", xp="isfinite")
+trunc = unary(
+    "trunc", "Each element rounded toward zero (its integer part); integers unchanged.", "numeric", _zero_grad,
+    xp="trunc", aliases=("fix",),
+)  # fmt: skip
+bitwise_not = unary(
+    "bitwise_not", "Bitwise not of each element (logical not for bool).", "integral", xp="bitwise_invert"
+)
 
 
 @public(method=True, inplace=True)
@@ -338,6 +372,63 @@ LOGICAL_OR = binary_op("logical_or", "input or other, elementwise.", "logical", 
 LOGICAL_XOR = binary_op("logical_xor", "input xor other, elementwise.", "logical", xp="logical_xor")
 
 
+def _atan2_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
+    a, b = n[0], n[1]
+    r2 = a * a + b * b
+    return (g * b / r2 if n.needs(0) else None, -g * a / r2 if n.needs(1) else None)
+
+
+def _copysign_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
+    a = n[0]  # d/da: +-1 by whether the sign changed (0 at a == 0, as PyTorch); nothing flows to b
+    return (where(a == 0, 0, g * n.out / a) if n.needs(0) else None, g * 0 if n.needs(1) else None)
+
+
+def _hypot_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
+    return (g * n[0] / n.out if n.needs(0) else None, g * n[1] / n.out if n.needs(1) else None)
+
+
+ATAN2 = binary_op(
+    "atan2", "The angle of the point (other, input): arctan(input / other) in the right quadrant, in [-pi, pi].",
+    "float", _atan2_vjp, xp="atan2", save_inputs=True, inplace=True, aliases=("arctan2",),
+)  # fmt: skip
+FMOD = binary_op(
+    "fmod", "input - trunc(input / other) * other, C's fmod (the sign of input).", "numeric",
+    lambda n, g: (g if n.needs(0) else None, -g * trunc(n[0] / n[1]) if n.needs(1) else None),
+    xp="fmod", save_inputs=True, inplace=True,
+)  # fmt: skip
+COPYSIGN = binary_op(
+    "copysign", "|input| with the sign bit of other (-0.0 and nan's sign count).", "float", _copysign_vjp,
+    xp="copysign", save_inputs=True, save_out=True, inplace=True,
+)  # fmt: skip
+HYPOT = binary_op(
+    "hypot", "sqrt(input**2 + other**2), without overflow or underflow in between.", "floating", _hypot_vjp,
+    xp="hypot", save_inputs=True, save_out=True, inplace=True,
+)  # fmt: skip
+NEXTAFTER = binary_op(
+    "nextafter", "The next floating-point value after input in the direction of other.", "floating",
+    xp="nextafter", inplace=True,
+)  # fmt: skip
+BITWISE_AND = binary_op("bitwise_and", "Bitwise and (logical and for bool).", "integral", xp="bitwise_and", inplace=True)  # fmt: skip
+BITWISE_OR = binary_op("bitwise_or", "Bitwise or (logical or for bool).", "integral", xp="bitwise_or", inplace=True)
+BITWISE_XOR = binary_op("bitwise_xor", "Bitwise xor (logical xor for bool).", "integral", xp="bitwise_xor", inplace=True)  # fmt: skip
+BITWISE_LEFT_SHIFT = binary_op(
+    "bitwise_left_shift", "input shifted left by other bits; 0 when other is negative or not less than the bit width.",
+    "integer", xp="bitwise_left_shift", inplace=True,
+)  # fmt: skip
+BITWISE_RIGHT_SHIFT = binary_op(
+    "bitwise_right_shift",
+    "input shifted right by other bits (arithmetic: the sign fills in); when other is negative or not less "
+    "than the bit width, -1 for negative input and 0 otherwise.",
+    "integer", xp="bitwise_right_shift", inplace=True,
+)  # fmt: skip
+GCD = binary_op(
+    "gcd", "The greatest common divisor of |input| and |other| (0 when both are 0).", "integer", xp="gcd", inplace=True
+)
+LCM = binary_op(
+    "lcm", "The least common multiple of |input| and |other| (0 when either is 0).", "integer", xp="lcm", inplace=True
+)
+
+
 def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     """`x op= other` by the backend's in-place kernel, when one exists and no gradient is recorded.
 
@@ -441,7 +532,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
         )
-    if (op is FLOOR_DIVIDE or op is REMAINDER) and not dt.is_floating_point and not tb and b == 0:
+    if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point and not tb and b == 0:
         raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
     dt = _compute_dtype(op, dt, a, b)
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
@@ -484,6 +575,18 @@ ge = _fn("ge")
 logical_and = _fn("logical_and")
 logical_or = _fn("logical_or")
 logical_xor = _fn("logical_xor")
+atan2 = _fn("atan2")
+fmod = _fn("fmod")
+copysign = _fn("copysign")
+hypot = _fn("hypot")
+nextafter = _fn("nextafter")
+bitwise_and = _fn("bitwise_and")
+bitwise_or = _fn("bitwise_or")
+bitwise_xor = _fn("bitwise_xor")
+bitwise_left_shift = _fn("bitwise_left_shift")
+bitwise_right_shift = _fn("bitwise_right_shift")
+gcd = _fn("gcd")
+lcm = _fn("lcm")
 
 
 # --------------------------------------------------------------------------- where / clamp
@@ -548,3 +651,326 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     return out
 
 
+# --------------------------------------------------------------------------- composites (written with the ops above)
+
+
+def _tensor_arg(x: Any, name: str) -> Tensor:
+    return x if type(x) is Tensor else to_tensor(x, name)
+
+
+def _as_float(x: Tensor) -> Tensor:
+    """x itself when floating, else x in the default float dtype (PyTorch's float ops on ints and bools)."""
+    return x if x._dtype.is_floating_point else x.to(_dt.get_default_dtype())
+
+
+def _float_operands(name: str, *xs: Any, rule: str = "float") -> tuple[Any, ...]:
+    """Tensors and Python numbers cast to their promoted dtype, made floating (`rule` "float": ints and
+    bools become the default float) or refused unless floating (`rule` "floating")."""
+    xs = tuple(_scalar_operand(x, name) for x in xs)
+    if not any(isinstance(x, Tensor) for x in xs):
+        raise TypeError(f"{name}: at least one operand must be a Tensor, got {', '.join(describe(x) for x in xs)}")
+    dt = _dt.result_type(*xs)
+    check_kinds(name, rule, dt, *xs)
+    _broadcast_check(name, *xs)
+    if not dt.is_floating_point:
+        dt = _dt.get_default_dtype()
+    return tuple(x.to(dt) if isinstance(x, Tensor) else float(x) for x in xs)
+
+
+def _broadcast_check(name: str, *xs: Any) -> None:
+    """RuntimeError naming `name` (not an op inside the composite) when the tensors' shapes do not broadcast."""
+    shapes = [x._shape for x in xs if isinstance(x, Tensor)]
+    out = shapes[0] if shapes else ()
+    for shape in shapes[1:]:
+        if shape != out:
+            out = broadcast_shapes_for(name, out, shape)
+
+
+def _bool_like(x: Tensor, value: bool) -> Tensor:
+    from .creation import full
+
+    return full(x._shape, value, dtype=_dt.bool_, device=x._device)
+
+
+@public(method=True)
+def signbit(input: Any) -> Tensor:  # noqa: A002
+    """Whether the sign bit of each element is set: True for negative values, -0.0 and negative nan."""
+    x = _tensor_arg(input, "signbit")
+    if x._dtype.is_floating_point:
+        return binary(COPYSIGN, 1.0, x) < 0
+    return _bool_like(x, False) if x._dtype is _dt.bool_ else x < 0
+
+
+@public(method=True, inplace=True)
+def frac(input: Any) -> Tensor:  # noqa: A002
+    """The fractional part of each element, input - trunc(input), with input's sign. Floating tensors only."""
+    x = _tensor_arg(input, "frac")
+    check_kinds("frac", "floating", x._dtype, x)
+    return x - trunc(x)
+
+
+@public(method=True, inplace=True)
+def exp2(input: Any) -> Tensor:  # noqa: A002
+    """2 to the power of each element. Integer and bool inputs compute in the default float dtype."""
+    return binary(POW, 2.0, _as_float(_tensor_arg(input, "exp2")))
+
+
+def _logaddexp(name: str, input: Any, other: Any, base2: bool) -> Tensor:  # noqa: A002
+    a, b = _float_operands(name, input, other, rule="floating")
+    # max + log(1 + base**-|a - b|): never overflows; where a == b (also both +-inf) the difference is 0
+    d = where(a == b, 0.0, a - b)
+    if base2:
+        return maximum(a, b) + log1p(exp2(-abs(d))) * (1.0 / math.log(2.0))
+    return maximum(a, b) + log1p(exp(-abs(d)))
+
+
+@public(method=True)
+def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """log(exp(input) + exp(other)), elementwise, without overflow. Floating tensors only."""
+    return _logaddexp("logaddexp", input, other, False)
+
+
+@public(method=True)
+def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """log2(2**input + 2**other), elementwise, without overflow. Floating tensors only."""
+    return _logaddexp("logaddexp2", input, other, True)
+
+
+@public(method=True, inplace=True)
+def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
+    """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given."""
+    x = _as_float(_tensor_arg(input, "logit"))
+    if eps is not None:
+        x = clamp(x, eps, 1.0 - eps)
+    return log(x / (1.0 - x))
+
+
+@public(method=True, inplace=True)
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input * log(other), taken as 0 where input == 0 (unless other is nan). Computes in a floating dtype."""
+    a, b = _float_operands("xlogy", input, other)
+    if not isinstance(b, Tensor):  # a Python number: its log is a number too
+        if math.isnan(b):
+            return a * math.nan
+        lb = math.log(b) if b > 0 else (-math.inf if b == 0 else math.nan)
+        return a * lb if 0 < b < math.inf else where(a == 0, 0.0, a * lb)
+    # where input == 0, log's argument is replaced by 1 where it would give +-inf or nan (not for nan)
+    bad = (b <= 0) | (b == math.inf)
+    if isinstance(a, Tensor):
+        b = where((a == 0) & bad, 1.0, b)
+    elif a == 0:
+        b = where(bad, 1.0, b)
+    return a * log(b)
+
+
+@public(method=True, inplace=True)
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """input ** exponent computed in float64, whatever the operands' dtypes."""
+    a = input.to(_dt.float64) if isinstance(input, Tensor) else float(input)
+    b = exponent.to(_dt.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return binary(POW, a, b)
+
+
+@public(method=True)
+def positive(input: Tensor) -> Tensor:  # noqa: A002
+    """input itself (unary +). Not defined for bool tensors."""
+    check_kinds("positive", "numeric", input._dtype, input)
+    return input
+
+
+@public(method=True, inplace=True)
+def sgn(input: Tensor) -> Tensor:  # noqa: A002
+    """The sign of each element, x / |x| (0 at 0): -1, 0 or 1 for real tensors, and 0 at nan as in PyTorch.
+    Bool tensors come back unchanged."""
+    from .conversion import clone
+
+    if input._dtype is _dt.bool_:
+        return clone(input)
+    return where(isnan(input), 0, sign(input)) if input._dtype.is_floating_point else sign(input)
+
+
+@public(method=True, inplace=True)
+def sinc(input: Any) -> Tensor:  # noqa: A002
+    """sin(pi x) / (pi x) of each element x, 1 at 0 (gradient 0 there)."""
+    x = _as_float(_tensor_arg(input, "sinc"))
+    zero = x == 0
+    px = where(zero, 1.0, x) * math.pi  # no 0 / 0, so no nan in the gradient at 0
+    return where(zero, 1.0, sin(px) / px)
+
+
+@public(method=True, inplace=True)
+def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
+    """The step function: 0 where input < 0, values where input == 0, 1 where input > 0 (broadcast)."""
+    if isinstance(values, Tensor) and values._dtype is not input._dtype:
+        raise RuntimeError(
+            f"heaviside: input and values must have the same dtype, got {describe(input)} and {describe(values)}"
+        )
+    _broadcast_check("heaviside", input, values)
+    return where(input == 0, values, (input > 0).to(input._dtype))
+
+
+@public(method=True, inplace=True)
+def ldexp(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input * 2**other, elementwise, in a floating dtype."""
+    a, b = _float_operands("ldexp", input, other)
+    return a * (2.0**b if not isinstance(b, Tensor) else binary(POW, 2.0, b))
+
+
+@public(method=True, inplace=True)
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
+    """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype."""
+    check_kinds("lerp", "floating", input._dtype, input)
+    for what, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._dtype is not input._dtype:
+            raise RuntimeError(f"lerp: expected dtype {input._dtype.name} for {what}, got {describe(t)}")
+    _broadcast_check("lerp", input, end, weight)
+    return input + weight * (end - input)
+
+
+@public(method=True, inplace=True)
+def deg2rad(input: Any) -> Tensor:  # noqa: A002
+    """Each element converted from degrees to radians."""
+    return _as_float(_tensor_arg(input, "deg2rad")) * (math.pi / 180.0)
+
+
+@public(method=True, inplace=True)
+def rad2deg(input: Any) -> Tensor:  # noqa: A002
+    """Each element converted from radians to degrees."""
+    return _as_float(_tensor_arg(input, "rad2deg")) * (180.0 / math.pi)
+
+
+@public(method=True, inplace=True)
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
+    """nan, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the dtype's largest
+    and lowest finite values). Integer and bool tensors come back unchanged."""
+    from .conversion import clone
+
+    if not input._dtype.is_floating_point:
+        return clone(input)
+    import numpy
+
+    info = numpy.finfo(input._dtype.numpy)
+    hi = float(info.max) if posinf is None else posinf
+    lo = float(info.min) if neginf is None else neginf
+    out = where(isnan(input), nan, input)
+    out = where(out == math.inf, hi, out)
+    return where(out == -math.inf, lo, out)
+
+
+def _fminmax(name: str, input: Any, other: Any, wins: Callable[[Any, Any], Tensor]) -> Tensor:  # noqa: A002
+    a, b = _scalar_operand(input, name), _scalar_operand(other, name)
+    _broadcast_check(name, a, b)
+    first = wins(a, b)  # ties go to input, as PyTorch's gradient does
+    if _dt.result_type(a, b).is_floating_point:
+        first = first | isnan(b) if isinstance(b, Tensor) else (first | math.isnan(b))
+    return where(first, a, b)
+
+
+@public(method=True)
+def fmax(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The larger of input and other, elementwise, ignoring nan (nan only where both are nan)."""
+    return _fminmax("fmax", input, other, lambda a, b: a >= b)
+
+
+@public(method=True)
+def fmin(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The smaller of input and other, elementwise, ignoring nan (nan only where both are nan)."""
+    return _fminmax("fmin", input, other, lambda a, b: a <= b)
+
+
+def _value_for(value: Any, *xs: Any) -> Any:
+    """addcmul's `value` in the operands' result dtype: a float value truncates for integer results, as PyTorch."""
+    if isinstance(value, float) and not _dt.result_type(*xs).is_floating_point:
+        return int(value)
+    return value
+
+
+@public(method=True, inplace=True)
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
+    """input + value * tensor1 * tensor2, elementwise (broadcast; dtypes promoted)."""
+    _broadcast_check("addcmul", input, tensor1, tensor2)
+    prod = mul(tensor1, tensor2)
+    value = _value_for(value, input, tensor1, tensor2)
+    return add(input, prod if value == 1 else mul(prod, value))
+
+
+@public(method=True, inplace=True)
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
+    """input + value * tensor1 / tensor2, elementwise (true division; broadcast; dtypes promoted)."""
+    if not _dt.result_type(tensor1, tensor2).is_floating_point:
+        raise RuntimeError(
+            f"addcdiv: integer division is not supported ({describe(tensor1)} / {describe(tensor2)}); "
+            "use floating tensors, or (input + value * tensor1.div(tensor2, rounding_mode='trunc')) for the old behaviour"
+        )
+    _broadcast_check("addcdiv", input, tensor1, tensor2)
+    quot = div(tensor1, tensor2)
+    return add(input, quot if value == 1 else mul(quot, value))
+
+
+# --------------------------------------------------------------------------- closeness and special values
+
+
+@public(method=True)
+def isinf(input: Tensor) -> Tensor:  # noqa: A002
+    """Whether each element is +inf or -inf. Returns a bool tensor."""
+    return abs(input) == math.inf if input._dtype.is_floating_point else _bool_like(input, False)
+
+
+@public(method=True)
+def isposinf(input: Tensor) -> Tensor:  # noqa: A002
+    """Whether each element is +inf. Returns a bool tensor."""
+    return input == math.inf if input._dtype.is_floating_point else _bool_like(input, False)
+
+
+@public(method=True)
+def isneginf(input: Tensor) -> Tensor:  # noqa: A002
+    """Whether each element is -inf. Returns a bool tensor."""
+    return input == -math.inf if input._dtype.is_floating_point else _bool_like(input, False)
+
+
+@public(method=True)
+def isreal(input: Tensor) -> Tensor:  # noqa: A002
+    """Whether each element is real: always True (Ember has no complex dtypes). Returns a bool tensor."""
+    return _bool_like(input, True)
+
+
+@public(method=True)
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: A002
+    """Whether each element of input is close to other's: |input - other| <= atol + rtol * |other|
+    (equal infinities are close; nans are close to each other only with equal_nan). Returns a bool tensor."""
+    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
+        raise TypeError(f"isclose: input and other must be Tensors, got {describe(input)} and {describe(other)}")
+    if input._dtype is not other._dtype:
+        raise RuntimeError(
+            f"isclose: input and other must have the same dtype, got {describe(input)} and {describe(other)}"
+        )
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(
+            f"isclose: rtol and atol must be greater than or equal to zero, got rtol={rtol}, atol={atol}"
+        )
+    _broadcast_check("isclose", input, other)
+    close = input == other
+    if input._dtype is _dt.bool_:
+        return close
+    if equal_nan and input._dtype.is_floating_point:
+        close = close | (isnan(input) & isnan(other))
+    a, b = _as_float(input), _as_float(other)
+    err = abs(a - b)
+    return close | (isfinite(err) & (err <= atol + abs(b) * rtol))
+
+
+@public(method=True)
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+    """Whether every element of input is close to other's (`isclose`, broadcast): a Python bool."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+
+
+@public(method=True)
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """Whether input and other have the same shape and the same values (nan is never equal): a Python bool."""
+    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
+        raise TypeError(f"equal: input and other must be Tensors, got {describe(input)} and {describe(other)}")
+    same_device("equal", (input, other))
+    if input._shape != other._shape:
+        return False
+    return bool((input == other).all().item())

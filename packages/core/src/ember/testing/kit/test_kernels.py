@@ -148,6 +148,11 @@ _LOGIC = _ops_like(["a", "b"], "logical", family="elementwise")
 # Reductions over `axes` (sum, amax, logsumexp, ...). OPS gives reductions no dtype rule yet;
 # all and any are the two that take and return bool.
 _REDUCE = _ops_like(["x", "axes", "keepdim"], None, family="reduction")
+# Ops defined for some dtype kinds only: bitwise_not/and/..., shifts, gcd (integers), hypot (floats)
+_UNARY_INT = _ops_like(["x"], "integral", "integer", family="elementwise")
+_UNARY_FLOATING = _ops_like(["x"], "floating", family="elementwise")
+_ARITH_INT = _ops_like(["a", "b"], "integral", "integer", family="elementwise")
+_ARITH_FLOATING = _ops_like(["a", "b"], "floating", family="elementwise")
 _REDUCE_BOOL = [name for name in _REDUCE if name in ("all", "any")]
 
 CALLS: dict[str, list[Call]] = {
@@ -181,7 +186,18 @@ CALLS: dict[str, list[Call]] = {
         ]
         for name in _UNARY_LOGICAL
     },
-    **{name: _binary_calls() for name in _ARITH},
+    **{name: _binary_calls() for name in _ARITH + _ARITH_FLOATING},
+    **{name: _binary_calls(dtype=np.int64) for name in _ARITH_INT},
+    **{name: _unary_calls() for name in _UNARY_FLOATING},
+    **{
+        name: [
+            Call(lambda T: (T(_grid(2, 3, dtype=np.int64)),), (2, 3), i64),
+            Call(lambda T: (T(_grid(3, 2, dtype=np.int32), "transposed"),), (3, 2), ember.int32),
+            Call(lambda T: (T(np.zeros((0, 2), np.int64)),), (0, 2), i64),
+            Call(lambda T: (T(np.array(3, np.int64)),), (), i64),
+        ]
+        for name in _UNARY_INT
+    },
     **{name: _binary_calls(b8) for name in _CMP},
     **{name: _binary_calls(b8, np.bool_) for name in _LOGIC},
     "where": [

@@ -1,0 +1,85 @@
+"""Pointwise functions that do not fit the op table: Python-bool results (equal, allclose), the bitwise
+operators, and the methods whose tensor is not the first argument (x.polygamma(n))."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_equal_is_a_python_bool_of_shape_and_values(device: str) -> None:
+    a = ember.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    assert ember.equal(a, a.clone()) is True
+    assert a.equal(ember.tensor([[1, 2], [3, 4]], device=device)) is True  # values compare after promotion
+    assert ember.equal(a, a + 1e-3) is False
+    assert ember.equal(a, a.reshape(4)) is False  # same values, another shape
+    assert ember.equal(a[:0], ember.zeros(0, 2, device=device)) is True
+    nan = ember.tensor([float("nan")], device=device)
+    assert ember.equal(nan, nan) is False
+    with pytest.raises(TypeError, match="equal: input and other must be Tensors"):
+        ember.equal(a, 1.0)
+
+
+def test_allclose_is_a_python_bool(device: str) -> None:
+    a = ember.tensor([1.0, 2.0, float("inf"), float("nan")], device=device)
+    b = ember.tensor([1.0 + 1e-7, 2.0, float("inf"), float("nan")], device=device)
+    assert ember.allclose(a, b) is False  # nan is not close to nan ...
+    assert ember.allclose(a, b, equal_nan=True) is True  # ... unless asked
+    assert a.allclose(b + 1e-3, rtol=0.0, atol=1e-2, equal_nan=True) is True
+    assert ember.allclose(a[:2], ember.tensor([1.0, 2.1], device=device)) is False
+    assert ember.allclose(ember.ones(2, 3, device=device), ember.ones(3, device=device)) is True  # broadcast
+    with pytest.raises(RuntimeError, match="isclose: input and other must have the same dtype"):
+        ember.allclose(a, a.double())
+    with pytest.raises(RuntimeError, match="isclose: shapes"):
+        ember.allclose(a, a[:3])
+
+
+def test_bitwise_operators_on_integers_and_bools(device: str) -> None:
+    a_np = np.array([3, -4, 5, 0], np.int64)
+    b_np = np.array([6, 6, -1, 7], np.int64)
+    a, b = ember.tensor(a_np, device=device), ember.tensor(b_np, device=device)
+    np.testing.assert_array_equal((a & b).numpy(), a_np & b_np)
+    np.testing.assert_array_equal((a | b).numpy(), a_np | b_np)
+    np.testing.assert_array_equal((a ^ b).numpy(), a_np ^ b_np)
+    np.testing.assert_array_equal((~a).numpy(), ~a_np)
+    np.testing.assert_array_equal((a << 2).numpy(), a_np << 2)
+    np.testing.assert_array_equal((a >> 1).numpy(), a_np >> 1)
+    np.testing.assert_array_equal((1 << ember.tensor([0, 3], device=device)).numpy(), [1, 8])
+    np.testing.assert_array_equal((64 >> ember.tensor([0, 3], device=device)).numpy(), [64, 8])
+    np.testing.assert_array_equal((5 & a).numpy(), 5 & a_np)
+    np.testing.assert_array_equal((a << 64).numpy(), [0, 0, 0, 0])  # past the width, as PyTorch
+    np.testing.assert_array_equal((a >> 70).numpy(), [0, -1, 0, 0])
+    m = ember.tensor([True, False, True], device=device)
+    n = ember.tensor([True, True, False], device=device)
+    assert (m & n).dtype is ember.bool and (m & n).tolist() == [True, False, False]
+    assert (m | n).tolist() == [True, True, True] and (m ^ n).tolist() == [False, True, True]
+    assert (~m).tolist() == [False, True, False]
+    c = a.clone()
+    c &= b
+    c |= 1
+    c ^= 2
+    c <<= 1
+    c >>= 1
+    np.testing.assert_array_equal(c.numpy(), (((a_np & b_np) | 1) ^ 2) << 1 >> 1)
+    f = ember.tensor([1.0, 2.0], device=device)
+    for bad in (lambda: f & f, lambda: f | 1, lambda: ~f, lambda: f << 1, lambda: m << m):
+        with pytest.raises(TypeError, match="bitwise_.*: not supported on (floating|bool) tensors"):
+            bad()
+
+
+def test_polygamma_and_mvlgamma_methods(device: str) -> None:
+    x = ember.tensor([0.5, 1.0, 2.5], dtype=ember.float64, device=device)
+    np.testing.assert_allclose(x.polygamma(1).numpy(), [np.pi**2 / 2, np.pi**2 / 6, 0.4903577561002349], rtol=1e-12)
+    np.testing.assert_allclose(x.polygamma(0).numpy(), ember.digamma(x).numpy())
+    y = x.clone()
+    assert y.polygamma_(2) is y
+    np.testing.assert_allclose(y.numpy(), ember.polygamma(2, x).numpy())
+    z = ember.tensor([2.5, 3.0], dtype=ember.float64, device=device)
+    expected = [0.5 * math.log(math.pi) + math.lgamma(v) + math.lgamma(v - 0.5) for v in (2.5, 3.0)]
+    np.testing.assert_allclose(z.mvlgamma(2).numpy(), expected, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="polygamma: n must be a non-negative integer"):
+        x.polygamma(-1)
