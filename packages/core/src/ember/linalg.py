@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from . import ops as _ops  # noqa: F401  (declares them)
 from .dispatch import namespace as _namespace
+from .ops.decomposition import LinAlgError
 
 globals().update(_namespace("linalg"))
 if not TYPE_CHECKING:
-    __all__ = sorted(_namespace("linalg"))
+    __all__ = sorted(_namespace("linalg")) + ["LinAlgError"]
 
 del TYPE_CHECKING

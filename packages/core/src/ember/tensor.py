@@ -646,6 +646,34 @@ class Tensor:
         """In-place add(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("add", self, other, alpha=alpha)
 
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * sum_b batch1[b] @ batch2[b] (a reduced batched product).
+
+        See `ember.addbmm`.
+        """
+        return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, m) and mat2 (m, p); input broadcasts to (n, p).
+
+        See `ember.addmm`.
+        """
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,).
+
+        See `ember.addmv`.
+        """
+        return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * outer(vec1, vec2).
+
+        See `ember.addr`.
+        """
+        return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether every element over `dim` (all dims when None) is nonzero, as bool.
 
@@ -805,6 +833,13 @@ class Tensor:
         """In-place atanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("atanh", self)
 
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * bmm(batch1, batch2), batch by batch.
+
+        See `ember.baddbmm`.
+        """
+        return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
     def bmm(self, mat2: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
 
@@ -829,6 +864,13 @@ class Tensor:
     def ceil_(self) -> Tensor:
         """In-place ceil(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("ceil", self)
+
+    def cholesky(self, upper: _bool = False) -> Tensor:
+        """The Cholesky factor of each symmetric positive-definite matrix (torch.cholesky: `upper` positional).
+
+        See `ember.cholesky`.
+        """
+        return _ops.cholesky(self, upper)
 
     def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller.
@@ -909,12 +951,26 @@ class Tensor:
         """
         return _ops.count_nonzero(self, dim)
 
+    def cross(self, other: Tensor, dim: _int | None = None) -> Tensor:
+        """The cross product of 3-vectors along `dim` (None: the first dim of size 3, as torch.cross).
+
+        See `ember.cross`.
+        """
+        return _ops.cross(self, other, dim)
+
     def cumsum(self, dim: _int, *, dtype: Any = None) -> Tensor:
         """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given.
 
         See `ember.cumsum`.
         """
         return _ops.cumsum(self, dim, dtype=dtype)
+
+    def det(self) -> Tensor:
+        """The determinant of each square matrix (batched over leading dims).
+
+        See `ember.det`.
+        """
+        return _ops.det(self)
 
     def div(self, other: Any) -> Tensor:
         """input / other, true division. Integer and bool inputs compute in the default float dtype.
@@ -1049,6 +1105,13 @@ class Tensor:
         """
         return _ops.ge(self, other)
 
+    def ger(self, vec2: Tensor) -> Tensor:
+        """The outer product of two vectors (an alias of outer).
+
+        See `ember.ger`.
+        """
+        return _ops.ger(self, vec2)
+
     def greater(self, other: Any) -> Tensor:
         """input > other, elementwise. Returns a bool tensor.
 
@@ -1077,6 +1140,20 @@ class Tensor:
         """
         return _ops.index_select(self, dim, index)
 
+    def inner(self, other: Tensor) -> Tensor:
+        """The inner product over the last dims: out[i..., j...] = sum_k input[i..., k] * other[j..., k].
+
+        See `ember.inner`.
+        """
+        return _ops.inner(self, other)
+
+    def inverse(self) -> Tensor:
+        """The inverse of each square matrix (torch.inverse, as linalg.inv).
+
+        See `ember.inverse`.
+        """
+        return _ops.inverse(self)
+
     def isfinite(self) -> Tensor:
         """Whether each element is finite (neither inf nor nan). Returns a bool tensor.
 
@@ -1090,6 +1167,13 @@ class Tensor:
         See `ember.isnan`.
         """
         return _ops.isnan(self)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product: blocks input[i...] * other, dims paired from the right.
+
+        See `ember.kron`.
+        """
+        return _ops.kron(self, other)
 
     def le(self, other: Any) -> Tensor:
         """input <= other, elementwise. Returns a bool tensor.
@@ -1163,6 +1247,13 @@ class Tensor:
         """
         return _ops.log_softmax(self, dim, dtype)
 
+    def logdet(self) -> Tensor:
+        """log(det(A)): nan where the determinant is negative, -inf where it is zero.
+
+        See `ember.logdet`.
+        """
+        return _ops.logdet(self)
+
     def logical_and(self, other: Any) -> Tensor:
         """input and other, elementwise. Nonzero counts as True; returns a bool tensor.
 
@@ -1222,6 +1313,20 @@ class Tensor:
         See `ember.matmul`.
         """
         return _ops.matmul(self, other)
+
+    def matrix_exp(self) -> Tensor:
+        """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix.
+
+        See `ember.matrix_exp`.
+        """
+        return _ops.matrix_exp(self)
+
+    def matrix_power(self, n: _int) -> Tensor:
+        """The n-th power of each square matrix (n < 0: of its inverse; n == 0: the identity).
+
+        See `ember.matrix_power`.
+        """
+        return _ops.matrix_power(self, n)
 
     def max(self, dim: Any = None, keepdim: _bool = False) -> Any:
         """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor.
@@ -1294,6 +1399,13 @@ class Tensor:
         """In-place multiply(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("multiply", self, other)
 
+    def mv(self, vec: Tensor) -> Tensor:
+        """The product of a matrix (n, m) and a vector (m,).
+
+        See `ember.mv`.
+        """
+        return _ops.mv(self, vec)
+
     def ne(self, other: Any) -> Tensor:
         """input != other, elementwise. Returns a bool tensor.
 
@@ -1351,6 +1463,13 @@ class Tensor:
         """
         return _ops.permute(self, *dims)
 
+    def pinverse(self, rcond: _float = 1e-15) -> Tensor:
+        """The pseudo-inverse (torch.pinverse: singular values below rcond * the largest are dropped).
+
+        See `ember.pinverse`.
+        """
+        return _ops.pinverse(self, rcond)
+
     def pow(self, other: Any) -> Tensor:
         """input ** exponent, elementwise.
 
@@ -1368,6 +1487,13 @@ class Tensor:
         See `ember.prod`.
         """
         return _ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def qr(self, some: _bool = True) -> Any:
+        """(Q, R) with A = Q R (torch.qr: the reduced decomposition when `some`, else the complete one).
+
+        See `ember.qr`.
+        """
+        return _ops.qr(self, some)
 
     def reciprocal(self) -> Tensor:
         """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.
@@ -1511,6 +1637,13 @@ class Tensor:
         """In-place sinh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("sinh", self)
 
+    def slogdet(self) -> Any:
+        """(sign, logabsdet) of the determinant of each square matrix: stable where det under/overflows.
+
+        See `ember.slogdet`.
+        """
+        return _ops.slogdet(self)
+
     def softmax(self, dim: _int, dtype: Any = None) -> Tensor:
         """Softmax along `dim`.
 
@@ -1603,6 +1736,13 @@ class Tensor:
         See `ember.sum_to_size`.
         """
         return _ops.sum_to_size(self, *size)
+
+    def svd(self, some: _bool = True, compute_uv: _bool = True) -> Any:
+        """(U, S, V) with A = U diag(S) V^T (torch.svd: V, not Vh; reduced when `some`; zeros for U, V without compute_uv).
+
+        See `ember.svd`.
+        """
+        return _ops.svd(self, some, compute_uv)
 
     def swapaxes(self, dim0: _int, dim1: _int) -> Tensor:
         """`input` with dimensions `dim0` and `dim1` swapped, as a view.
@@ -1723,6 +1863,13 @@ class Tensor:
         See `ember.var`.
         """
         return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors (the first conjugated: the same as dot for real tensors).
+
+        See `ember.vdot`.
+        """
+        return _ops.vdot(self, other)
 
     def view(self, *shape: Any) -> Tensor:
         """`input` with a new shape, sharing its memory (fails if the layout does not allow it).

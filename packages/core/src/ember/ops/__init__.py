@@ -22,7 +22,8 @@ from . import (  # each declares its ops and public functions
     sampling,
     sorting,
 )
-from . import linalg as _linalg  # (private: `ember.linalg` is the torch.linalg namespace)
+from . import decomposition as _decomposition  # (private: `ember.linalg` is the torch.linalg namespace)
+from . import linalg as _linalg
 
 _TOP = {name: api.fn for name, api in API.items() if "." not in name}  # not ember.linalg.*, ember.fft.*
 globals().update(_TOP)
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .activation import *
     from .conversion import *
     from .creation import *
+    from .decomposition import *
     from .elementwise import *
     from .indexing import *
     from .linalg import *
@@ -43,4 +45,4 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .sampling import *
     from .sorting import *
 
-del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg
+del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg, _decomposition
