@@ -723,8 +723,9 @@ def kernel_table(
         "matmul": xp.matmul, "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
         "random_bits": _bind(random_bits, xp),
         # linalg: LAPACK-style
-        "slogdet": _bind(slogdet, xp), "inv": _bind(inv, xp, caps), "solve": _bind(solve, xp, caps),
-        "cholesky": _bind(cholesky, xp, caps), "qr": _bind(qr, xp), "svd": _bind(svd, xp), "eigh": _bind(eigh, xp),
+        "linalg_slogdet": _bind(slogdet, xp), "linalg_inv": _bind(inv, xp, caps),
+        "linalg_solve": _bind(solve, xp, caps), "linalg_cholesky": _bind(cholesky, xp, caps),
+        "linalg_qr": _bind(qr, xp), "linalg_svd": _bind(svd, xp), "linalg_eigh": _bind(eigh, xp),
         # convolution and pooling (composite overrides)
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),

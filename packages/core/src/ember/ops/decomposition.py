@@ -109,8 +109,8 @@ def _slogdet_vjp(n: Any, g_sign: Any, g_logabsdet: Any) -> tuple[Any]:
 
 
 SLOGDET = primitive(
-    "slogdet",
-    "slogdet(a: array (*, n, n)) -> (sign: array (*,), logabsdet: array (*,))",
+    "linalg_slogdet",
+    "linalg_slogdet(a: array (*, n, n)) -> (sign: array (*,), logabsdet: array (*,))",
     "The sign (-1, 0 or 1) and the log of the absolute value of the determinant of each matrix, in a's "
     "floating dtype (a singular matrix: sign 0, logabsdet -inf). Through LU; xp.linalg.slogdet.",
     family="linalg",
@@ -171,8 +171,8 @@ def _inv_vjp(n: Any, g: Any, g_info: Any = None) -> tuple[Any]:
 
 
 INV = primitive(
-    "inv",
-    "inv(a: array (*, n, n)) -> (inverse: array (*, n, n), info: array (*,) of int32)",
+    "linalg_inv",
+    "linalg_inv(a: array (*, n, n)) -> (inverse: array (*, n, n), info: array (*,) of int32)",
     "The inverse of each matrix, and LAPACK's info per matrix: 0, or the 1-based index of the first zero "
     "pivot of its LU factorization (then the inverse may hold anything, e.g. nan). xp.linalg.inv.",
     family="linalg",
@@ -235,8 +235,8 @@ def _solve_vjp(n: Any, g: Any, g_info: Any = None) -> tuple[Any, Any]:
 
 
 SOLVE = primitive(
-    "solve",
-    "solve(a: array (*, n, n), b: array (*, n, k)) -> (x: array (*, n, k), info: array (*,) of int32)",
+    "linalg_solve",
+    "linalg_solve(a: array (*, n, n), b: array (*, n, k)) -> (x: array (*, n, k), info: array (*,) of int32)",
     "x with a @ x = b for each matrix (a and b have the same batch shape and dtype), and LAPACK's info as "
     "for inv. xp.linalg.solve.",
     family="linalg",
@@ -305,8 +305,8 @@ def _cholesky_vjp(n: Any, g: Any, g_info: Any = None) -> tuple[Any]:
 
 
 CHOLESKY = primitive(
-    "cholesky",
-    "cholesky(a: array (*, n, n)) -> (L: array (*, n, n), info: array (*,) of int32)",
+    "linalg_cholesky",
+    "linalg_cholesky(a: array (*, n, n)) -> (L: array (*, n, n), info: array (*,) of int32)",
     "The lower Cholesky factor L (a = L @ L.T) of each symmetric positive-definite matrix, read from a's lower "
     "triangle, and LAPACK's info per matrix: 0, or the order of the first leading minor that is not "
     "positive-definite (then L may hold anything). xp.linalg.cholesky.",
@@ -344,15 +344,38 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
 
 def _qr_vjp(n: Any, gq: Any, gr: Any) -> tuple[Any]:
     (complete,), (q, r) = n.args
-    m, k = q._shape[-2], r._shape[-2]
-    ncols = r._shape[-1]
-    if m < ncols or (complete and m > ncols):
+    m, ncols = q._shape[-2], r._shape[-1]
+    if complete and m > ncols:
         raise NotImplementedError(
-            f"qr: the derivative is implemented for the reduced QR of matrices with rows >= columns (and the "
-            f"complete one of square matrices), got a {m}x{ncols} matrix with mode="
-            f"{'complete' if complete else 'reduced'}"
+            f"linalg.qr: the derivative of the complete QR of a matrix with more rows than columns ({m}x{ncols}) is "
+            f"not defined (Q's extra columns are arbitrary); use mode='reduced'"
         )
-    del k
+    if m < ncols:  # A = [X Y] with X square: X = Q R1 and Y = Q R2
+        from .movement import cat
+
+        r1, r2 = r[..., :, :m], r[..., :, m:]
+        gy = matmul(q, gr[..., :, m:]) if gr is not None else None
+        gq2 = gq
+        if gr is not None:
+            gq2 = matmul(_wide_rest(n), gr[..., :, m:].mT) if gq is None else gq + matmul(_wide_rest(n), gr[..., :, m:].mT)
+        (gx,) = _qr_square_vjp(q, r1, gq2, gr[..., :, :m] if gr is not None else None)
+        if gx is None and gy is None:
+            return (None,)
+        from .creation import zeros_like
+
+        gx = gx if gx is not None else zeros_like(r1)
+        gy = gy if gy is not None else zeros_like(r2)
+        return (cat([gx, gy], -1),)
+    return _qr_square_vjp(q, r, gq, gr)
+
+
+def _wide_rest(n: Any) -> Tensor:
+    """The columns of a wide QR's input past the square part (Y = Q R2), rebuilt from the saved outputs."""
+    (_,), (q, r) = n.args
+    return matmul(q, r[..., :, q._shape[-2] :])
+
+
+def _qr_square_vjp(q: Tensor, r: Tensor, gq: Any, gr: Any) -> tuple[Any]:
     # A = QR, m >= n: gA = (gQ + Q copyltu(M)) R^{-T}, M = R gR^T - gQ^T Q
     mm = 0
     if gr is not None:
@@ -369,8 +392,8 @@ def _qr_vjp(n: Any, gq: Any, gr: Any) -> tuple[Any]:
 
 
 QR = primitive(
-    "qr",
-    "qr(a: array (*, m, n), complete: bool) -> (Q: array (*, m, k), R: array (*, k, n))",
+    "linalg_qr",
+    "linalg_qr(a: array (*, m, n), complete: bool) -> (Q: array (*, m, k), R: array (*, k, n))",
     "The QR decomposition of each matrix (Householder, LAPACK's signs): k = min(m, n), or k = m when "
     "complete. xp.linalg.qr(mode='reduced' | 'complete').",
     family="linalg",
@@ -410,12 +433,7 @@ def _svd_vjp(n: Any, gu: Any, gs: Any, gvh: Any) -> tuple[Any]:
     (full,), (u, s, vh) = n.args
     m, ncols = u._shape[-2], vh._shape[-1]
     k = s._shape[-1]
-    if full and (gu is not None or gvh is not None) and m != ncols:
-        raise NotImplementedError(
-            "svd: the derivative of U and Vh with full_matrices=True is not defined for non-square matrices; "
-            "use full_matrices=False"
-        )
-    if full:
+    if full:  # the columns beyond k are arbitrary (any orthonormal completion): only the first k count, as PyTorch
         u, vh = u[..., :, :k], vh[..., :k, :]
         gu = gu[..., :, :k] if gu is not None else None
         gvh = gvh[..., :k, :] if gvh is not None else None
@@ -451,8 +469,8 @@ def _svd_vjp(n: Any, gu: Any, gs: Any, gvh: Any) -> tuple[Any]:
 
 
 SVD = primitive(
-    "svd",
-    "svd(a: array (*, m, n), full_matrices: bool) -> (U: array (*, m, k), S: array (*, k), Vh: array (*, k, n))",
+    "linalg_svd",
+    "linalg_svd(a: array (*, m, n), full_matrices: bool) -> (U: array (*, m, k), S: array (*, k), Vh: array (*, k, n))",
     "a = U @ diag(S) @ Vh with S descending and non-negative (LAPACK's gesdd signs); k = min(m, n), and U "
     "(m, m), Vh (n, n) when full_matrices. xp.linalg.svd.",
     family="linalg",
@@ -475,11 +493,14 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = No
 @public(method=True)
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:  # noqa: A002
     """(U, S, V) with A = U diag(S) V^T (torch.svd: V, not Vh; reduced when `some`; zeros for U, V without compute_uv)."""
-    u, s, vh = _svd("svd", input, not some)
-    if not compute_uv:
-        from .creation import zeros_like
+    if not compute_uv:  # PyTorch: zero-filled (m, m) and (n, n) U and V, `some` ignored
+        from .creation import zeros
 
-        return svd_uv_result(zeros_like(u).detach(), s, zeros_like(vh.mT).detach())
+        u, s, vh = _svd("svd", input, False)
+        batch, (m, n) = input._shape[:-2], input._shape[-2:]
+        z = [zeros(*batch, k, k, dtype=input._dtype, device=input._device) for k in (m, n)]
+        return svd_uv_result(z[0], s, z[1])
+    u, s, vh = _svd("svd", input, not some)
     return svd_uv_result(u, s, vh.mT)
 
 
@@ -506,8 +527,8 @@ def _eigh_vjp(n: Any, gl: Any, gq: Any) -> tuple[Any]:
 
 
 EIGH = primitive(
-    "eigh",
-    "eigh(a: array (*, n, n), upper: bool) -> (eigenvalues: array (*, n), eigenvectors: array (*, n, n))",
+    "linalg_eigh",
+    "linalg_eigh(a: array (*, n, n), upper: bool) -> (eigenvalues: array (*, n), eigenvectors: array (*, n, n))",
     "The eigenvalues (ascending) and orthonormal eigenvectors (columns) of each symmetric matrix, read from a's "
     "lower triangle (upper when `upper`). xp.linalg.eigh(UPLO='L' | 'U').",
     family="linalg",
@@ -600,8 +621,8 @@ def _pinv_vjp(n: Any, g: Tensor) -> tuple[Any]:
 
 
 PINV = composite(
-    "pinv",
-    "pinv(a: array (*, m, n), atol: float | None, rtol: float | None, hermitian: bool) -> array (*, n, m)",
+    "linalg_pinv",
+    "linalg_pinv(a: array (*, m, n), atol: float | None, rtol: float | None, hermitian: bool) -> array (*, n, m)",
     "The Moore-Penrose pseudo-inverse from the SVD (the eigendecomposition when hermitian), singular values "
     "at or below max(atol, rtol * largest) treated as zero.",
     family="linalg",
@@ -728,8 +749,8 @@ def _matrix_exp_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
 
 
 MATRIX_EXP = composite(
-    "matrix_exp",
-    "matrix_exp(a: array (*, n, n)) -> array (*, n, n)",
+    "linalg_matrix_exp",
+    "linalg_matrix_exp(a: array (*, n, n)) -> array (*, n, n)",
     "The matrix exponential of each square matrix (scaling and squaring with a Pade [13/13] approximant).",
     family="linalg",
     impl=_matrix_exp_impl,

@@ -718,8 +718,8 @@ def _vector_norm_vjp(n: Any, g: Tensor) -> tuple[Any]:
 
 
 VECTOR_NORM = composite(
-    "vector_norm",
-    "vector_norm(x: array, ord: float, axes: tuple[int, ...], keepdim: bool) -> array",
+    "linalg_vector_norm",
+    "linalg_vector_norm(x: array, ord: float, axes: tuple[int, ...], keepdim: bool) -> array",
     "The ord-norm of x over `axes` (sorted; empty: every element on its own): (sum |x|^ord)^(1/ord), max|x| for "
     "inf, min|x| for -inf, the count of nonzeros for 0. x is floating.",
     family="linalg",
