@@ -830,7 +830,7 @@ for _name, _fn, _ref in (
 
 
 def _sym(a: Any) -> Any:
-    if a.ndim < 2:  # (bad input, for the error checks: the op itself reports it)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:  # (bad input, for the error checks: the op reports it)
         return a
     return a + a.mT if isinstance(a, ember.Tensor) else a + _t(a)
 
