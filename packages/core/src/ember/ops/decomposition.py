@@ -27,6 +27,7 @@ from ._run import kernel, maybe_record, needs_grad, record, wrap
 from .linalg import _diag_embed as diag_embed
 from .linalg import matmul
 
+
 class LinAlgError(RuntimeError):
     """A matrix that the operation cannot handle: singular, not positive-definite (torch.linalg.LinAlgError)."""
 
@@ -357,7 +358,11 @@ def _qr_vjp(n: Any, gq: Any, gr: Any) -> tuple[Any]:
         gy = matmul(q, gr[..., :, m:]) if gr is not None else None
         gq2 = gq
         if gr is not None:
-            gq2 = matmul(_wide_rest(n), gr[..., :, m:].mT) if gq is None else gq + matmul(_wide_rest(n), gr[..., :, m:].mT)
+            gq2 = (
+                matmul(_wide_rest(n), gr[..., :, m:].mT)
+                if gq is None
+                else gq + matmul(_wide_rest(n), gr[..., :, m:].mT)
+            )
         (gx,) = _qr_square_vjp(q, r1, gq2, gr[..., :, :m] if gr is not None else None)
         if gx is None and gy is None:
             return (None,)
@@ -404,7 +409,9 @@ QR = primitive(
 def _qr(op: str, A: Tensor, mode: str) -> Any:
     check_matrix(op, A)
     if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"{op}: qr received unrecognized mode {mode!r} but expected one of 'reduced', 'complete', 'r'")
+        raise RuntimeError(
+            f"{op}: qr received unrecognized mode {mode!r} but expected one of 'reduced', 'complete', 'r'"
+        )
     complete = mode == "complete"
     q, r = _run_many(QR, A._device, (A._data, complete), (A._dtype, A._dtype), (A,), (complete,))
     if mode == "r":
@@ -546,13 +553,13 @@ def _eigh(op: str, A: Tensor, UPLO: str) -> tuple[Tensor, Tensor]:
 
 
 @public(namespace="linalg")
-def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803 - PyTorch's name
+def eigh(A: Tensor, UPLO: str = "L") -> Any:
     """(eigenvalues ascending, eigenvectors as columns) of each symmetric matrix (reads the UPLO triangle)."""
     return eigh_result(*_eigh("linalg.eigh", A, UPLO))
 
 
 @public(namespace="linalg")
-def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803 - PyTorch's name
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues of each symmetric matrix, ascending."""
     return _eigh("linalg.eigvalsh", A, UPLO)[0]
 
@@ -774,4 +781,3 @@ def matrix_exp(A: Tensor) -> Tensor:
 def linalg_matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix."""
     return _matrix_exp("linalg.matrix_exp", A)
-

@@ -113,6 +113,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 # The derivative gives the weight's gradient directly in w's (out, in) layout (``g^T x``), with
 # no transposed view in between; the decomposition is matmul with ``w.mT`` and an add.
 
+
 def _linear_impl(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     out = x @ w.mT
     return out + b if b is not None else out
@@ -211,12 +212,14 @@ def ger(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     return outer(input, vec2)
 
 
-def _scaled_add(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+def _scaled_add(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:  # noqa: A002
     """beta * input + alpha * product (input broadcasts to product's shape; beta == 0 ignores it, nan included)."""
     from ._run import broadcast_shapes_for
 
     if broadcast_shapes_for(op, input._shape, product._shape) != product._shape:
-        raise RuntimeError(f"{op}: input of shape {input._shape} does not broadcast to the product's shape {product._shape}")
+        raise RuntimeError(
+            f"{op}: input of shape {input._shape} does not broadcast to the product's shape {product._shape}"
+        )
     out = product if alpha == 1 else product * alpha
     if beta == 0:  # PyTorch ignores input then (nan and inf in it do not propagate)
         return out
@@ -510,7 +513,9 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         args = (equation, *operands)
 
         def sub(ids: Sequence[Any]) -> str:
-            return "".join("..." if x is Ellipsis else "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[x] for x in ids)
+            return "".join(
+                "..." if x is Ellipsis else "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[x] for x in ids
+            )
 
         ts = list(args[0:-1:2]) if len(args) % 2 else list(args[0::2])
         subs = [sub(s) for s in (args[1::2] if len(args) % 2 == 0 else args[1:-1:2])]
@@ -755,7 +760,14 @@ _MATRIX_ORDS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
 
 
 @public(namespace="linalg")
-def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+def matrix_norm(
+    A: Tensor,
+    ord: Any = "fro",  # noqa: A002
+    dim: Any = (-2, -1),
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
     """The matrix norm over the two dims `dim`: 'fro', 'nuc', inf/-inf (max/min row sum), 1/-1 (column sum),
     2/-2 (largest/smallest singular value)."""
     from ._run import wrap_dim
