@@ -138,9 +138,41 @@ def linalg_slogdet(A: Tensor) -> Any:
     return slogdet_result(*_slogdet("linalg.slogdet", A))
 
 
-def _det(op: str, A: Tensor) -> Tensor:
-    sign, logabsdet = _slogdet(op, A)
+def _det_impl(A: Tensor) -> Tensor:
+    sign, logabsdet = _run_many(SLOGDET, A._device, (A._data,), (A._dtype, A._dtype), ())
     return sign * logabsdet.exp()
+
+
+def _det_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    """g * adj(A)^T: det(A) A^-T, or through the SVD where some matrix is singular (as PyTorch), with
+    adj(A)^T = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh."""
+    a, d = n[0], n.out
+    g2 = g.unsqueeze(-1).unsqueeze(-1)
+    if not bool((d == 0).any().item()):
+        return (g2 * d.unsqueeze(-1).unsqueeze(-1) * _inv_unchecked(a).mT,)
+    u, s, vh = _svd("linalg.det", a, False)
+    k = s._shape[-1]
+    eye = _eye_like(s, k)
+    others = (s.unsqueeze(-2) * (1 - eye) + eye).prod(-1)  # prod over j != i of s_j, no division
+    signs = _det_impl(u) * _det_impl(vh)
+    return (g2 * signs.unsqueeze(-1).unsqueeze(-1) * matmul(u * others.unsqueeze(-2), vh),)
+
+
+DET = composite(
+    "linalg_det",
+    "linalg_det(a: array (*, n, n)) -> array (*,)",
+    "The determinant of each matrix (from linalg_slogdet: sign * exp(logabsdet)).",
+    family="linalg",
+    impl=_det_impl,
+    vjp=_det_vjp,
+    save_inputs=True,
+    save_out=True,
+)
+
+
+def _det(op: str, A: Tensor) -> Tensor:
+    check_matrix(op, A, square=True)
+    return _custom(DET, (A,), ())
 
 
 @public(method=True)
@@ -583,17 +615,24 @@ def _custom(op: Op, inputs: tuple[Tensor, ...], args: tuple[Any, ...]) -> Tensor
     return res
 
 
-def _tolerance(op: str, S: Tensor, atol: Any, rtol: Any, n: int) -> Tensor:
-    """max(atol, rtol * largest singular value) per matrix (PyTorch's defaults), shaped to compare with S."""
-    smax = S.amax(-1, keepdim=True) if S._shape[-1] else S.sum(-1, keepdim=True)
-    if rtol is None:
-        rtol = _dt_eps(S._dtype) * n if atol is None or (not isinstance(atol, Tensor) and atol <= 0) else 0.0
-    tol = smax * rtol
-    if atol is not None:
-        from .elementwise import maximum
+def _tolerance(S: Tensor, atol: Any, rtol: Any, n: int) -> Tensor:
+    """max(atol, rtol * the largest singular value) per matrix, shaped (*, 1) to compare with S (*, k).
 
-        tol = maximum(tol, atol if isinstance(atol, Tensor) else tol * 0 + atol)
-    return tol
+    PyTorch's defaults: rtol = eps * max(m, n), or 0 where atol is given and positive; tensor
+    tolerances broadcast over the batch dims."""
+    from .elementwise import maximum, where
+
+    smax = S.amax(-1, keepdim=True) if S._shape[-1] else S.sum(-1, keepdim=True)
+    atol = atol.unsqueeze(-1) if isinstance(atol, Tensor) else atol
+    if rtol is None:
+        default = _dt_eps(S._dtype) * n
+        rtol = (
+            where(atol > 0, 0.0, default) if isinstance(atol, Tensor) else (default if not atol or atol <= 0 else 0.0)
+        )
+    elif isinstance(rtol, Tensor):
+        rtol = rtol.unsqueeze(-1)
+    tol = smax * rtol
+    return maximum(tol, atol if isinstance(atol, Tensor) else tol * 0 + atol) if atol is not None else tol
 
 
 def _pinv_impl(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Tensor:
@@ -603,11 +642,11 @@ def _pinv_impl(A: Tensor, atol: Any, rtol: Any, hermitian: bool) -> Tensor:
     if hermitian:
         w, q = _eigh("linalg.pinv", A, "L")
         aw = w.abs()
-        tol = _tolerance("linalg.pinv", aw, atol, rtol, n)
+        tol = _tolerance(aw, atol, rtol, n)
         winv = where(aw > tol, 1 / w, 0.0)
         return matmul(q * winv.unsqueeze(-2), q.mT)
     u, s, vh = _svd("linalg.pinv", A, False)
-    tol = _tolerance("linalg.pinv", s, atol, rtol, max(m, n))
+    tol = _tolerance(s, atol, rtol, max(m, n))
     sinv = where(s > tol, 1 / s, 0.0)
     return matmul(vh.mT * sinv.unsqueeze(-2), u.mT)
 
@@ -665,7 +704,7 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: boo
     check_matrix("linalg.matrix_rank", A, square=hermitian)
     with grad_mode.no_grad():
         s = _eigh("linalg.matrix_rank", A, "L")[0].abs() if hermitian else _svd("linalg.matrix_rank", A, False)[1]
-        t = _tolerance("linalg.matrix_rank", s, atol, rtol, max(A._shape[-2], A._shape[-1]))
+        t = _tolerance(s, atol, rtol, max(A._shape[-2], A._shape[-1]))
         return (s > t).sum(-1)
 
 
@@ -697,7 +736,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     x = matmul(_pinv(op, A, None, rtol, False), B2)
     with grad_mode.no_grad():
         s = _svd(op, A, False)[1] if driver != "gels" else None
-        rank = (s > _tolerance(op, s, None, rtol, max(m, n))).sum(-1) if s is not None else None
+        rank = (s > _tolerance(s, None, rtol, max(m, n))).sum(-1) if s is not None else None
     residuals = empty(0, dtype=A._dtype, device=A._device)
     if driver != "gelsy" and m > n and (rank is None or bool((rank == n).all().item())):
         residuals = ((matmul(A, x) - B2) ** 2).sum(-2)

@@ -726,7 +726,7 @@ def _ref_logdet(a: np.ndarray) -> np.ndarray:
 
 for _name, _fn, _ref, _samples in (
     ("det", ember.det, _in64(np.linalg.det), _det_samples),
-    ("linalg.det", ember.linalg.det, _in64(np.linalg.det), _det_samples),
+    ("linalg_det", ember.linalg.det, _in64(np.linalg.det), _det_samples),
     ("logdet", ember.logdet, _in64(_ref_logdet), _logdet_samples),
     ("slogdet", ember.slogdet, _in64(_slogdet_ref), _det_samples),
     ("linalg_slogdet", ember.linalg.slogdet, _in64(_slogdet_ref), _det_samples),
