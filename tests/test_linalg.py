@@ -163,3 +163,44 @@ def test_decompositions_on_a_device_warn_once_when_they_run_on_the_host(backend:
     fallbacks = [w for w in caught if issubclass(w.category, ember.dispatch.FallbackWarning)]
     assert len(fallbacks) <= 1
     np.testing.assert_allclose(ember.linalg.inv(a).numpy(), np.linalg.inv(a.numpy()), rtol=1e-10)
+
+
+def test_det_gradient_of_singular_matrices_is_the_adjugate(device: str) -> None:
+    """Through the SVD where det is 0: adj(A)^T, checked against finite differences."""
+    for a in (np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])):
+        x = _t(a, device, True)
+        ember.linalg.det(x).backward()
+        adj_t = (
+            np.array([[4.0, -2.0], [-2.0, 1.0]])
+            if a.shape == (2, 2)
+            else np.array([[4, 4, -4], [-2, -2, 2], [0, 0, 0]])
+        )
+        np.testing.assert_allclose(x.grad.numpy(), adj_t, atol=1e-12)
+        assert gradcheck(ember.linalg.det, (_t(a, device, True),))
+
+
+def test_lapack_info_where_the_module_returns_non_finite_values_instead_of_raising() -> None:
+    """CuPy's solvers return nan/inf for a singular matrix rather than raising as NumPy does: the
+    generic kernels then find the refused matrices and compute their info on the host."""
+    import dataclasses
+    import types
+
+    from ember import xp_kernels
+
+    def quiet_inv(a: np.ndarray) -> np.ndarray:
+        out = np.empty_like(a)
+        for idx in np.ndindex(*a.shape[:-2]):
+            try:
+                out[idx] = np.linalg.inv(a[idx])
+            except np.linalg.LinAlgError:
+                out[idx] = np.inf
+        return out
+
+    fake = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+    fake.linalg = types.SimpleNamespace(inv=quiet_inv)
+    caps = dataclasses.replace(xp_kernels.caps_of(np), scalar_results=False)
+    a = np.array([[[2.0, 0.0], [0.0, 4.0]], [[1.0, 2.0], [2.0, 4.0]]])
+    inverse, info = xp_kernels.inv(fake, caps, a)
+    assert info.tolist() == [0, 2]
+    np.testing.assert_allclose(inverse[0], np.diag([0.5, 0.25]))
+    assert np.isnan(inverse[1]).all()
