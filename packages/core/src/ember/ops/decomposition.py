@@ -78,14 +78,35 @@ def _eye_like(x: Tensor, n: int) -> Tensor:
 # --------------------------------------------------------------------------- running a multi-output primitive
 
 
-def _run_many(op: Op, device: Device, natives: Sequence[Any], dtypes: Sequence[DType], inputs: Sequence[Any],
-               args: tuple[Any, ...] = ()) -> tuple[Tensor, ...]:  # fmt: skip
-    """Run a kernel that returns several arrays; the derivative reads the outputs from ``node.args[1]``."""
+def _run_many(
+    op: Op,
+    device: Device,
+    natives: Sequence[Any],
+    dtypes: Sequence[DType],
+    inputs: Sequence[Any],
+    args: tuple[Any, ...] = (),
+) -> tuple[Tensor, ...]:
+    """Run a kernel that returns several arrays. The node keeps `args` and the outputs' data
+    (``node.args``); the derivative gets the outputs back, connected to the node, from `_outputs`."""
     datas = kernel(op, device)(*natives)
     outs = tuple(wrap(d, tuple(d.shape), dt, device) for d, dt in zip(datas, dtypes))
     if op.vjp is not None and needs_grad(inputs):
-        record(op, inputs, outs, (args, outs))
+        record(op, inputs, outs, (args, tuple((o._data, o._shape, o._dtype) for o in outs), device))
     return outs
+
+
+def _outputs(n: Any) -> tuple[Tensor, ...]:
+    """The outputs of a `_run_many` node as tensors whose grad_fn is the node (so double backward reaches it)."""
+    _, saved, device = n.args
+    outs = []
+    for i, (data, shape, dtype) in enumerate(saved):
+        t = wrap(data, shape, dtype, device)
+        if dtype.is_floating_point:
+            t._requires_grad = True
+            t.grad_fn = n
+            t._output_nr = i
+        outs.append(t)
+    return tuple(outs)
 
 
 def _raise_info(op: str, info: Tensor, message: str) -> None:
@@ -198,7 +219,7 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def _inv_vjp(n: Any, g: Any, g_info: Any = None) -> tuple[Any]:
-    x = n.args[1][0]
+    x = _outputs(n)[0]
     xt = x.mT
     return (-matmul(matmul(xt, g), xt),)
 
@@ -261,7 +282,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
 
 def _solve_vjp(n: Any, g: Any, g_info: Any = None) -> tuple[Any, Any]:
     a = n[0]
-    x = n.args[1][0]
+    x = _outputs(n)[0]
     gb = _solve_unchecked(a.mT, g)
     ga = -matmul(gb, x.mT) if n.needs(0) else None
     return ga, gb
@@ -330,7 +351,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
 
 
 def _cholesky_vjp(n: Any, g: Any, g_info: Any = None) -> tuple[Any]:
-    L = n.args[1][0]
+    L = _outputs(n)[0]
     t = matmul(L.mT, g).tril()
     m = 0.5 * (t + t.tril(-1).mT)  # symmetric, with the lower triangle's diagonal halved
     linv = _inv_unchecked(L)
@@ -376,7 +397,8 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
 
 
 def _qr_vjp(n: Any, gq: Any, gr: Any) -> tuple[Any]:
-    (complete,), (q, r) = n.args
+    (complete,) = n.args[0]
+    q, r = _outputs(n)
     m, ncols = q._shape[-2], r._shape[-1]
     if complete and m > ncols:
         raise NotImplementedError(
@@ -408,7 +430,7 @@ def _qr_vjp(n: Any, gq: Any, gr: Any) -> tuple[Any]:
 
 def _wide_rest(n: Any) -> Tensor:
     """The columns of a wide QR's input past the square part (Y = Q R2), rebuilt from the saved outputs."""
-    (_,), (q, r) = n.args
+    q, r = _outputs(n)
     return matmul(q, r[..., :, q._shape[-2] :])
 
 
@@ -469,7 +491,8 @@ def qr(input: Tensor, some: bool = True) -> Any:  # noqa: A002
 
 
 def _svd_vjp(n: Any, gu: Any, gs: Any, gvh: Any) -> tuple[Any]:
-    (full,), (u, s, vh) = n.args
+    (full,) = n.args[0]
+    u, s, vh = _outputs(n)
     m, ncols = u._shape[-2], vh._shape[-1]
     k = s._shape[-1]
     if full:  # the columns beyond k are arbitrary (any orthonormal completion): only the first k count, as PyTorch
@@ -553,7 +576,7 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:
 
 
 def _eigh_vjp(n: Any, gl: Any, gq: Any) -> tuple[Any]:
-    _, (w, q) = n.args
+    w, q = _outputs(n)
     inner = diag_embed(gl) if gl is not None else 0
     if gq is not None:
         k = w._shape[-1]
