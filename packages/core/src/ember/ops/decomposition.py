@@ -2,12 +2,14 @@
 decompositions (Cholesky, QR, SVD, symmetric eigendecomposition), and what is built on them
 (least squares, pseudo-inverse, rank, matrix exponential).
 
-Seven primitives compute through LAPACK-style kernels (`slogdet`, `inv`, `solve`, `cholesky`, `qr`,
-`svd`, `eigh`; core's generic kernels use ``xp.linalg``). Each returns several arrays; those that
-LAPACK can refuse also return its ``info`` per matrix, from which core raises `LinAlgError` (or
-reports it, in the ``*_ex`` functions). Their derivatives are written in ember ops, so double
-backward works. `pinv` and `matrix_exp` are composites with their own derivatives (a backend may
-override their forward); the rest are plain composites.
+Seven primitives compute through LAPACK-style kernels (`linalg_slogdet`, `linalg_inv`, `linalg_solve`,
+`linalg_cholesky`, `linalg_qr`, `linalg_svd`, `linalg_eigh`, named as PyTorch's aten ops; core's
+generic kernels use ``xp.linalg``). Each returns several arrays; those that LAPACK can refuse also
+return its ``info`` per matrix, from which core raises `LinAlgError` (or reports it, in the ``*_ex``
+functions). Their derivatives are written in ember ops, so double backward works. `linalg_det`,
+`linalg_pinv` and `linalg_matrix_exp` are composites with their own derivatives (a backend may
+override their forward); the rest (logdet, lstsq, svdvals, eigvalsh, matrix_rank, the torch.*
+variants) are plain composites.
 """
 
 from __future__ import annotations
@@ -310,6 +312,11 @@ def _solve(op: str, A: Tensor, B: Tensor, left: bool) -> tuple[Tensor, Tensor]:
     if B._dtype is not A._dtype:
         raise RuntimeError(f"{op}: expected A and B of one dtype, got {A._dtype.name} and {B._dtype.name}")
     if not left:  # X A = B  <=>  A^T X^T = B^T
+        if B.ndim < 2:
+            raise RuntimeError(
+                f"{op}: Incompatible shapes of A and B for the equation XA = B: B must be a matrix (or batch of "
+                f"them) when left=False, got A of shape {A._shape} and B of shape {B._shape}"
+            )
         x, info = _solve(op, A.mT, B.mT, True)
         return x.mT, info
     n = A._shape[-1]

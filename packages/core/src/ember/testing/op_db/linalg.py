@@ -830,6 +830,7 @@ def _solve_errors(raises: bool) -> Any:
             E(RuntimeError, r"linalg.solve.*square.*2 by 3", make(2, 3), make(2)),
             E(RuntimeError, r"linalg.solve.*Incompatible shapes.*2x2 and 3x1", make(2, 2), make(3)),
             E(RuntimeError, r"linalg.solve.*not broadcastable", make(2, 2, 2), make(3, 2, 1)),
+            E(RuntimeError, r"linalg.solve.*XA = B.*\(2,\)", make(2, 2), make(2), left=False),
         ]
         if raises:  # (solve_ex reports it in info instead)
             out.append(
