@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import cltypes
-from .clarray import CLArray, c_strides, empty
+from .clarray import CLArray, c_strides, empty, from_numpy, to_numpy
 from .device import Device
 from .elementwise import broadcast_strides, collapse, launch
 
@@ -373,3 +373,48 @@ def linear(x: CLArray, w: CLArray, b: CLArray | None = None) -> CLArray:
 
 
 KERNELS: dict[str, Callable[..., Any]] = {"matmul": matmul, "linear": linear}
+
+
+# --------------------------------------------------------------------------- LAPACK-style: on the host
+# The decompositions and solvers (core's linalg primitives other than matmul: slogdet, inv, solve,
+# cholesky, qr, svd, eigh) have no OpenCL kernels: pivoting and iterative eigensolvers are sequential
+# work for which a device pays more in launches than LAPACK takes on the host. Like core's fallback,
+# they copy their operands to the host, run core's generic NumPy kernel (LAPACK) and copy the results
+# back, warning once per op with a FallbackWarning; unlike it, they need no host backend installed.
+
+
+def _on_host(name: str) -> Callable[..., Any]:
+    host: list[Callable[..., Any]] = []
+
+    def kernel(*args: Any) -> Any:
+        if not host:
+            import warnings
+
+            from ember.dispatch import FallbackWarning, _user_stacklevel
+            from ember.xp_kernels import kernel_table
+
+            host.append(kernel_table(np)[name])
+            warnings.warn(
+                f"{name}: the OpenCL backend has no kernel for it; running it on the host (NumPy's LAPACK) "
+                f"with copies to and from the device (slow for large or many small matrices)",
+                FallbackWarning,
+                stacklevel=_user_stacklevel(),  # the user's line, as core's fallback warnings
+            )
+        dev = next(a.device for a in args if isinstance(a, CLArray))
+        out = host[0](*[to_numpy(a) if isinstance(a, CLArray) else a for a in args])
+        if isinstance(out, tuple):
+            return tuple(from_numpy(dev, np.asarray(o)) for o in out)
+        return from_numpy(dev, np.asarray(out))
+
+    kernel.__name__ = f"host_{name}"
+    return kernel
+
+
+def _host_primitives() -> list[str]:
+    """The linalg primitives of core's op table that have no device kernel above."""
+    from ember.dispatch import OPS
+
+    return sorted(n for n, op in OPS.items() if op.family == "linalg" and op.kind == "primitive" and n not in KERNELS)
+
+
+KERNELS.update({name: _on_host(name) for name in _host_primitives()})

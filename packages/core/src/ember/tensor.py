@@ -903,6 +903,13 @@ class Tensor:
         """In-place add(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("add", self, other, alpha=alpha)
 
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * sum_b batch1[b] @ batch2[b] (a reduced batched product).
+
+        See `ember.addbmm`.
+        """
+        return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """input + value * tensor1 / tensor2, elementwise (true division; broadcast; dtypes promoted).
 
@@ -924,6 +931,27 @@ class Tensor:
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """In-place addcmul(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("addcmul", self, tensor1, tensor2, value=value)
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, m) and mat2 (m, p); input broadcasts to (n, p).
+
+        See `ember.addmm`.
+        """
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,).
+
+        See `ember.addmv`.
+        """
+        return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * outer(vec1, vec2).
+
+        See `ember.addr`.
+        """
+        return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether every element over `dim` (all dims when None) is nonzero, as bool.
@@ -1120,6 +1148,13 @@ class Tensor:
         """In-place atanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("atanh", self)
 
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """beta * input + alpha * bmm(batch1, batch2), batch by batch.
+
+        See `ember.baddbmm`.
+        """
+        return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
     def bernoulli(self, p: _float | None = None, *, generator: Generator | None = None) -> Tensor:
         """1 with probability `input` (or `p`), else 0, in input's dtype.
 
@@ -1218,6 +1253,13 @@ class Tensor:
         """In-place ceil(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("ceil", self)
 
+    def cholesky(self, upper: _bool = False) -> Tensor:
+        """The Cholesky factor of each symmetric positive-definite matrix (torch.cholesky: `upper` positional).
+
+        See `ember.cholesky`.
+        """
+        return _ops.cholesky(self, upper)
+
     def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller.
 
@@ -1308,6 +1350,13 @@ class Tensor:
         """
         return _ops.count_nonzero(self, dim)
 
+    def cross(self, other: Tensor, dim: _int | None = None) -> Tensor:
+        """The cross product of 3-vectors along `dim` (None: the first dim of size 3, as torch.cross).
+
+        See `ember.cross`.
+        """
+        return _ops.cross(self, other, dim)
+
     def cumsum(self, dim: _int, *, dtype: Any = None) -> Tensor:
         """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given.
 
@@ -1325,6 +1374,13 @@ class Tensor:
     def deg2rad_(self) -> Tensor:
         """In-place deg2rad(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("deg2rad", self)
+
+    def det(self) -> Tensor:
+        """The determinant of each square matrix (batched over leading dims).
+
+        See `ember.det`.
+        """
+        return _ops.det(self)
 
     def diag(self, diagonal: _int = 0) -> Tensor:
         """A 1-D tensor as the `diagonal`-th diagonal of a square matrix, or a 2-D matrix's diagonal (a copy).
@@ -1631,6 +1687,13 @@ class Tensor:
         """
         return _ops.ge(self, other)
 
+    def ger(self, vec2: Tensor) -> Tensor:
+        """The outer product of two vectors (an alias of outer).
+
+        See `ember.ger`.
+        """
+        return _ops.ger(self, vec2)
+
     def greater(self, other: Any) -> Tensor:
         """input > other, elementwise. Returns a bool tensor.
 
@@ -1732,6 +1795,20 @@ class Tensor:
         """
         return _ops.index_select(self, dim, index)
 
+    def inner(self, other: Tensor) -> Tensor:
+        """The inner product over the last dims: out[i..., j...] = sum_k input[i..., k] * other[j..., k].
+
+        See `ember.inner`.
+        """
+        return _ops.inner(self, other)
+
+    def inverse(self) -> Tensor:
+        """The inverse of each square matrix (torch.inverse, as linalg.inv).
+
+        See `ember.inverse`.
+        """
+        return _ops.inverse(self)
+
     def isclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08, equal_nan: _bool = False) -> Tensor:
         """Whether each element of input is close to other's: |input - other| <= atol + rtol * |other|
         (equal infinities are close; nans are close to each other only with equal_nan). Returns a bool tensor.
@@ -1781,6 +1858,13 @@ class Tensor:
         See `ember.isreal`.
         """
         return _ops.isreal(self)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product: blocks input[i...] * other, dims paired from the right.
+
+        See `ember.kron`.
+        """
+        return _ops.kron(self, other)
 
     def lcm(self, other: Any) -> Tensor:
         """The least common multiple of |input| and |other| (0 when either is 0). Defined for integer tensors only.
@@ -1912,6 +1996,13 @@ class Tensor:
         """
         return _ops.logaddexp2(self, other)
 
+    def logdet(self) -> Tensor:
+        """log(det(A)): nan where the determinant is negative, -inf where it is zero.
+
+        See `ember.logdet`.
+        """
+        return _ops.logdet(self)
+
     def logical_and(self, other: Any) -> Tensor:
         """input and other, elementwise. Nonzero counts as True; returns a bool tensor.
 
@@ -2001,6 +2092,20 @@ class Tensor:
         """
         return _ops.matmul(self, other)
 
+    def matrix_exp(self) -> Tensor:
+        """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix.
+
+        See `ember.matrix_exp`.
+        """
+        return _ops.matrix_exp(self)
+
+    def matrix_power(self, n: _int) -> Tensor:
+        """The n-th power of each square matrix (n < 0: of its inverse; n == 0: the identity).
+
+        See `ember.matrix_power`.
+        """
+        return _ops.matrix_power(self, n)
+
     def max(self, dim: Any = None, keepdim: _bool = False) -> Any:
         """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor.
 
@@ -2088,6 +2193,13 @@ class Tensor:
     def multiply_(self, other: Any) -> Tensor:
         """In-place multiply(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("multiply", self, other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """The product of a matrix (n, m) and a vector (m,).
+
+        See `ember.mv`.
+        """
+        return _ops.mv(self, vec)
 
     def mvlgamma(self, p: _int) -> Tensor:
         """The multivariate log-gamma function of dimension p, elementwise:
@@ -2195,6 +2307,13 @@ class Tensor:
         """
         return _ops.permute(self, *dims)
 
+    def pinverse(self, rcond: _float = 1e-15) -> Tensor:
+        """The pseudo-inverse (torch.pinverse: singular values below rcond * the largest are dropped).
+
+        See `ember.pinverse`.
+        """
+        return _ops.pinverse(self, rcond)
+
     def positive(self) -> Tensor:
         """input itself (unary +). Not defined for bool tensors.
 
@@ -2230,6 +2349,13 @@ class Tensor:
     def put_(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
         """In-place put(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("put", self, index, source, accumulate)
+
+    def qr(self, some: _bool = True) -> Any:
+        """(Q, R) with A = Q R (torch.qr: the reduced decomposition when `some`, else the complete one).
+
+        See `ember.qr`.
+        """
+        return _ops.qr(self, some)
 
     def rad2deg(self) -> Tensor:
         """Each element converted from radians to degrees.
@@ -2452,6 +2578,13 @@ class Tensor:
         """In-place sinh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("sinh", self)
 
+    def slogdet(self) -> Any:
+        """(sign, logabsdet) of the determinant of each square matrix: stable where det under/overflows.
+
+        See `ember.slogdet`.
+        """
+        return _ops.slogdet(self)
+
     def softmax(self, dim: _int, dtype: Any = None) -> Tensor:
         """Softmax along `dim`.
 
@@ -2544,6 +2677,13 @@ class Tensor:
         See `ember.sum_to_size`.
         """
         return _ops.sum_to_size(self, *size)
+
+    def svd(self, some: _bool = True, compute_uv: _bool = True) -> Any:
+        """(U, S, V) with A = U diag(S) V^T (torch.svd: V, not Vh; reduced when `some`; zeros for U, V without compute_uv).
+
+        See `ember.svd`.
+        """
+        return _ops.svd(self, some, compute_uv)
 
     def swapaxes(self, dim0: _int, dim1: _int) -> Tensor:
         """`input` with dimensions `dim0` and `dim1` swapped, as a view.
@@ -2706,6 +2846,13 @@ class Tensor:
         See `ember.var`.
         """
         return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors (the first conjugated: the same as dot for real tensors).
+
+        See `ember.vdot`.
+        """
+        return _ops.vdot(self, other)
 
     def view(self, *shape: Any) -> Tensor:
         """`input` with a new shape, sharing its memory (fails if the layout does not allow it).

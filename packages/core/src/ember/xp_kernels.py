@@ -197,10 +197,12 @@ def inplace_kernels(xp: Any) -> dict[str, Kernel]:
 def scalar_result_ops() -> frozenset[str]:
     """The primitives whose NumPy kernels may return a NumPy scalar for a 0-d result: every
     elementwise op with a dtype rule (ufuncs, and the kernels written with them; `where` returns
-    arrays) and the linalg primitives (matmul, a ufunc: 1-D @ 1-D is 0-d)."""
+    arrays) and the single-result linalg primitives (matmul, a ufunc: 1-D @ 1-D is 0-d; the
+    decompositions, declared ``-> (...)``, return tuples of arrays themselves)."""
     return frozenset(
         name for name, op in _ops().items()
-        if op.kind == "primitive" and (op.rule is not None or op.family == "linalg")
+        if op.kind == "primitive"
+        and (op.rule is not None or op.family == "linalg" and "-> (" not in op.signature)
     )  # fmt: skip
 
 
@@ -557,6 +559,106 @@ def random_bits(xp: Any, seed: int, offset: int, n: int, index: int) -> Any:
     return philox4x32(seed, offset, n, xp=xp)
 
 
+# --------------------------------------------------------------------------- linalg: LAPACK-style (xp.linalg)
+# Dense decompositions and solvers through the module's own `linalg` (LAPACK on NumPy, cuSOLVER on
+# CuPy). The kernels that LAPACK can refuse (singular, not positive-definite) return LAPACK's `info`
+# per matrix (int32, the batch shape) beside the result, and core raises or reports it.
+
+
+def _to_numpy(xp: Any, x: Any) -> numpy.ndarray:
+    return numpy.asarray(xp.asnumpy(x) if hasattr(xp, "asnumpy") else x)
+
+
+def _lu_info(m: numpy.ndarray) -> int:
+    """getrf's info for one square matrix: the 1-based index of the first exactly-zero pivot of its LU
+    factorization with partial pivoting, or 0."""
+    u = numpy.array(m, dtype=numpy.float64)
+    info = 0
+    for k in range(u.shape[0]):
+        p = k + int(numpy.argmax(numpy.abs(u[k:, k])))
+        if u[p, k] == 0 or not numpy.isfinite(u[p, k]):
+            info = info or k + 1
+            continue
+        u[[k, p]] = u[[p, k]]
+        u[k + 1 :, k:] -= numpy.outer(u[k + 1 :, k] / u[k, k], u[k, k:])
+    return info
+
+
+def _cholesky_info(m: numpy.ndarray) -> int:
+    """potrf's info for one matrix: the order of the first leading minor that is not positive-definite, or 0."""
+    for k in range(1, m.shape[0] + 1):
+        try:
+            c = numpy.linalg.cholesky(m[:k, :k])
+        except numpy.linalg.LinAlgError:
+            return k
+        if not numpy.isfinite(c).all():
+            return k
+    return 0
+
+
+def _checked(xp: Any, caps: Caps, fn: Kernel, info_fn: Callable[[numpy.ndarray], int], out_shape: tuple[int, ...],
+             a: Any, *rest: Any) -> tuple[Any, Any]:  # fmt: skip
+    """(fn(a, *rest), info) in one batched call; matrices LAPACK refuses (NumPy raises for them, CuPy
+    returns non-finite values) get nan results and their info, computed on the host."""
+    batch = a.shape[:-2]
+    try:
+        out = fn(a, *rest)
+    except numpy.linalg.LinAlgError:
+        out = None
+    if out is not None:
+        if caps.scalar_results:  # NumPy: no exception, no refused matrix
+            return out, xp.zeros(batch, dtype=xp.int32)
+        bad = _to_numpy(xp, ~xp.isfinite(out).all(axis=(-2, -1)))
+        if not bad.any():
+            return out, xp.zeros(batch, dtype=xp.int32)
+    info = numpy.zeros(batch, numpy.int32)
+    result = xp.full(out_shape, numpy.nan, dtype=a.dtype) if out is None else out
+    for idx in numpy.ndindex(*batch):
+        if out is not None and not bad[idx]:
+            continue
+        if out is None:
+            try:
+                result[idx] = fn(a[idx], *(r[idx] for r in rest))
+                continue
+            except numpy.linalg.LinAlgError:
+                pass
+        info[idx] = info_fn(_to_numpy(xp, a[idx])) or 1
+        result[idx] = numpy.nan
+    return result, xp.asarray(info)
+
+
+def slogdet(xp: Any, a: Any) -> tuple[Any, Any]:
+    sign, logabsdet = xp.linalg.slogdet(a)
+    return xp.asarray(sign, dtype=a.dtype), xp.asarray(logabsdet, dtype=a.dtype)
+
+
+def inv(xp: Any, caps: Caps, a: Any) -> tuple[Any, Any]:
+    return _checked(xp, caps, xp.linalg.inv, _lu_info, a.shape, a)
+
+
+def solve(xp: Any, caps: Caps, a: Any, b: Any) -> tuple[Any, Any]:
+    return _checked(xp, caps, xp.linalg.solve, _lu_info, b.shape, a, b)
+
+
+def cholesky(xp: Any, caps: Caps, a: Any) -> tuple[Any, Any]:
+    return _checked(xp, caps, xp.linalg.cholesky, _cholesky_info, a.shape, a)
+
+
+def qr(xp: Any, a: Any, complete: bool) -> tuple[Any, Any]:
+    q, r = xp.linalg.qr(a, mode="complete" if complete else "reduced")
+    return q, r
+
+
+def svd(xp: Any, a: Any, full_matrices: bool) -> tuple[Any, Any, Any]:
+    u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def eigh(xp: Any, a: Any, upper: bool) -> tuple[Any, Any]:
+    w, v = xp.linalg.eigh(a, UPLO="U" if upper else "L")
+    return w, v
+
+
 # --------------------------------------------------------------------------- convolution and pooling
 
 
@@ -694,6 +796,10 @@ def kernel_table(
         # linalg, sorting, random
         "matmul": xp.matmul, "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
         "random_bits": _bind(random_bits, xp),
+        # linalg: LAPACK-style
+        "linalg_slogdet": _bind(slogdet, xp), "linalg_inv": _bind(inv, xp, caps),
+        "linalg_solve": _bind(solve, xp, caps), "linalg_cholesky": _bind(cholesky, xp, caps),
+        "linalg_qr": _bind(qr, xp), "linalg_svd": _bind(svd, xp), "linalg_eigh": _bind(eigh, xp),
         # convolution and pooling (composite overrides)
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),

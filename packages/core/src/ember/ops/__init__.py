@@ -22,8 +22,9 @@ from . import (  # each declares its ops and public functions
     sampling,
     sorting,
 )
+from . import decomposition as _decomposition  # (private: `ember.linalg` is the torch.linalg namespace)
 from . import fft as _fft  # (private: `ember.fft` is the torch.fft namespace)
-from . import linalg as _linalg  # (private: `ember.linalg` is the torch.linalg namespace)
+from . import linalg as _linalg
 from . import special as _special  # (private: `ember.special` is the torch.special namespace)
 
 _TOP = {name: api.fn for name, api in API.items() if "." not in name}  # not ember.linalg.*, ember.fft.*
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .activation import *
     from .conversion import *
     from .creation import *
+    from .decomposition import *
     from .elementwise import *
     from .indexing import *
     from .linalg import *
@@ -46,4 +48,4 @@ if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .sorting import *
     from .special import *
 
-del TYPE_CHECKING, sys, _bind_ops, _TOP, _linalg, _special
+del TYPE_CHECKING, sys, _bind_ops, _TOP, _decomposition, _fft, _linalg, _special

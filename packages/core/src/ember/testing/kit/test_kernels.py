@@ -57,8 +57,8 @@ class Call:
     """One kernel call: the args (built by `build(T)`, where T makes tensors), and the declared result."""
 
     build: Callable[[Callable[..., Any]], tuple[Any, ...]]
-    shape: Any  # tuple, or a callable of the host inputs
-    dtype: Any
+    shape: Any  # tuple, or a callable of the host inputs; a list of them for several results
+    dtype: Any  # a tuple of dtypes for a kernel with several results
     name: str = ""
 
 
@@ -154,6 +154,47 @@ _UNARY_FLOATING = _ops_like(["x"], "floating", family="elementwise")
 _ARITH_INT = _ops_like(["a", "b"], "integral", "integer", family="elementwise")
 _ARITH_FLOATING = _ops_like(["a", "b"], "floating", family="elementwise")
 _REDUCE_BOOL = [name for name in _REDUCE if name in ("all", "any")]
+
+def _spd(*shape: int, dtype: Any = np.float32) -> np.ndarray:
+    """Symmetric positive-definite matrices (a batch of them)."""
+    a = _grid(*shape, dtype=np.float64)
+    return (a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])).astype(dtype)
+
+
+def _lapack_calls() -> dict[str, list[Call]]:
+    i32 = ember.int32
+    return {
+        "linalg_slogdet": [
+            Call(lambda T: (T(_spd(3, 3)),), [(), ()], (f32, f32)),
+            Call(lambda T: (T(_spd(2, 3, 3, dtype=np.float64), "transposed"),), [(2,), (2,)], (f64, f64), "batched"),
+        ],
+        "linalg_inv": [
+            Call(lambda T: (T(_spd(3, 3)),), [(3, 3), ()], (f32, i32)),
+            Call(lambda T: (T(_spd(2, 3, 3), "transposed"),), [(2, 3, 3), (2,)], (f32, i32), "batched"),
+            Call(lambda T: (T(np.ones((2, 2), np.float32)),), [(2, 2), ()], (f32, i32), "singular"),
+        ],
+        "linalg_solve": [
+            Call(lambda T: (T(_spd(3, 3)), T(_grid(3, 2))), [(3, 2), ()], (f32, i32)),
+            Call(lambda T: (T(_spd(2, 3, 3)), T(_grid(2, 3, 2), "transposed")), [(2, 3, 2), (2,)], (f32, i32), "batched"),
+        ],
+        "linalg_cholesky": [
+            Call(lambda T: (T(_spd(3, 3)),), [(3, 3), ()], (f32, i32)),
+            Call(lambda T: (T(-_spd(2, 2, 2, dtype=np.float64)),), [(2, 2, 2), (2,)], (f64, i32), "not-positive"),
+        ],
+        "linalg_qr": [
+            Call(lambda T: (T(_grid(4, 3)), False), [(4, 3), (3, 3)], (f32, f32), "reduced"),
+            Call(lambda T: (T(_grid(2, 3, 4), "transposed"), True), [(2, 3, 3), (2, 3, 4)], (f32, f32), "complete"),
+        ],
+        "linalg_svd": [
+            Call(lambda T: (T(_grid(4, 3)), False), [(4, 3), (3,), (3, 3)], (f32, f32, f32), "reduced"),
+            Call(lambda T: (T(_grid(2, 3, 4)), True), [(2, 3, 3), (2, 3), (2, 4, 4)], (f32, f32, f32), "full"),
+        ],
+        "linalg_eigh": [
+            Call(lambda T: (T(_spd(3, 3)), False), [(3,), (3, 3)], (f32, f32)),
+            Call(lambda T: (T(_spd(2, 3, 3, dtype=np.float64), "transposed"), True), [(2, 3), (2, 3, 3)], (f64, f64), "upper"),
+        ],
+    }
+
 
 CALLS: dict[str, list[Call]] = {
     "full": [
@@ -261,6 +302,8 @@ CALLS: dict[str, list[Call]] = {
         Call(lambda T: (T(_grid(3, 4)), 0, False), (3, 4), i64),
     ],
     "random_bits": [Call(lambda T: (1, 0, 10, 0), (10,), i64), Call(lambda T: (2**40 + 3, 7, 0, 0), (0,), i64)],
+    # LAPACK-style primitives: several results each (shapes and dtypes as tuples)
+    **_lapack_calls(),
     # composites a backend may override (logsumexp: with the reductions above)
     "softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32), Call(lambda T: (T(_grid(2, 3, dtype=np.float64)), 0), (2, 3), f64)],
     "log_softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32)],
@@ -317,7 +360,10 @@ def test_kernel_contract(name: str, backend: Any, device: str) -> None:
             args = call.build(T)
         except _Unsupported:
             continue
-        if any(isinstance(a, ember.DType) and a not in backend.dtypes for a in args) or call.dtype not in backend.dtypes:
+        dtypes = call.dtype if isinstance(call.dtype, tuple) else (call.dtype,)  # a tuple: several results
+        if any(isinstance(a, ember.DType) and a not in backend.dtypes for a in args) or any(
+            d not in backend.dtypes for d in dtypes
+        ):
             continue
         ran += 1
         saved = [t.clone() for t in made]
@@ -326,10 +372,17 @@ def test_kernel_contract(name: str, backend: Any, device: str) -> None:
         assert not isinstance(out, ember.Tensor), f"{what} returned a Tensor; kernels return native arrays"
         for i, (t, s) in enumerate(zip(made, saved)):
             assert _same(t, s), f"{what} modified its input array {i}"
-        host = np.asarray(backend.to_host(out))
         shape = call.shape(*[np.asarray(backend.to_host(t._data)) for t in made]) if callable(call.shape) else call.shape
-        assert host.shape == tuple(shape), f"{what}: shape {host.shape}, declared {tuple(shape)}"
-        assert host.dtype == call.dtype.numpy, f"{what}: dtype {host.dtype}, declared {call.dtype.name}"
+        outs, shapes = (out, shape) if isinstance(call.dtype, tuple) else ((out,), [shape])
+        assert isinstance(outs, (tuple, list)) and len(outs) == len(dtypes), (
+            f"{what}: expected {len(dtypes)} results, got {type(out).__name__}"
+        )
+        for j, (o, sh, dt) in enumerate(zip(outs, shapes, dtypes)):
+            assert not isinstance(o, ember.Tensor), f"{what} returned a Tensor; kernels return native arrays"
+            host = np.asarray(backend.to_host(o))
+            res = f"{what} result {j}" if len(dtypes) > 1 else what
+            assert host.shape == tuple(sh), f"{res}: shape {host.shape}, declared {tuple(sh)}"
+            assert host.dtype == dt.numpy, f"{res}: dtype {host.dtype}, declared {dt.name}"
     if not ran:
         pytest.skip(f"backend {backend.name!r} supports none of the dtypes of the kit's samples for {name!r}")
 

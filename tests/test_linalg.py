@@ -1,0 +1,206 @@
+"""torch.linalg and torch's LAPACK functions beyond what the op table checks: error types and
+messages, the torch.* variants' own conventions (torch.svd's V, torch.qr's `some`, torch.cholesky's
+`upper`), LAPACK's info, lstsq's derivative, einsum's sublist form, and the OpenCL host path.
+Expected values come from NumPy (or were read off PyTorch 2.13)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+
+def _t(a: np.ndarray, device: str, grad: bool = False) -> ember.Tensor:
+    return ember.tensor(a, device=device, requires_grad=grad)
+
+
+def _rand(*shape: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def test_linalg_error_is_a_runtime_error(device: str) -> None:
+    assert issubclass(ember.linalg.LinAlgError, RuntimeError)
+    singular = _t(np.array([[1.0, 2.0], [2.0, 4.0]]), device)
+    with pytest.raises(ember.linalg.LinAlgError, match=r"linalg.inv: The diagonal element 2 is zero"):
+        ember.linalg.inv(singular)
+    with pytest.raises(RuntimeError, match="linalg.solve.*singular"):
+        ember.linalg.solve(singular, _t(np.ones(2), device))
+
+
+def test_inv_ex_reports_lapack_info_per_matrix(device: str) -> None:
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 4.0]], [[0.0, 0.0], [0.0, 1.0]]])
+    inverse, info = ember.linalg.inv_ex(_t(a, device))
+    assert info.dtype is ember.int32
+    assert info.tolist() == [2, 0, 1]  # as PyTorch: the first zero pivot of each LU
+    np.testing.assert_allclose(inverse[1].numpy(), np.linalg.inv(a[1]))
+    result, info = ember.linalg.solve_ex(_t(a, device), _t(np.ones((3, 2)), device))
+    assert info.tolist() == [2, 0, 1]
+    np.testing.assert_allclose(result[1].numpy(), [0.5, 0.25])
+
+
+def test_cholesky_names_the_failing_minor(device: str) -> None:
+    a = np.array([[4.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(ember.linalg.LinAlgError, match=r"linalg.cholesky:.*leading minor of order 2"):
+        ember.linalg.cholesky(_t(a, device))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [ember.linalg.det, ember.linalg.inv, ember.linalg.cholesky, ember.linalg.svd, ember.linalg.qr, ember.linalg.eigh],
+    ids=lambda f: f.__name__,
+)
+def test_decompositions_refuse_integers(fn: object, device: str) -> None:
+    with pytest.raises(RuntimeError, match=r"float32 or float64.*int64"):
+        fn(ember.ones(2, 2, dtype=ember.int64, device=device))  # type: ignore[operator]
+
+
+def test_torch_variants_conventions(device: str) -> None:
+    a = _rand(4, 3)
+    x = _t(a, device)
+    u, s, v = ember.svd(x)  # torch.svd: reduced, V (not Vh)
+    assert (u.shape, s.shape, v.shape) == ((4, 3), (3,), (3, 3))
+    np.testing.assert_allclose((u * s @ v.mT).numpy(), a, atol=1e-12)
+    u, s, v = ember.svd(x, some=False)
+    assert (u.shape, v.shape) == ((4, 4), (3, 3))
+    u, s, v = x.svd(compute_uv=False)
+    assert (u.shape, v.shape) == ((4, 4), (3, 3)) and not u.numpy().any()
+    q, r = ember.qr(x, some=False)
+    assert (q.shape, r.shape) == ((4, 4), (4, 3))
+    np.testing.assert_allclose((q @ r).numpy(), a, atol=1e-12)
+    q, r = ember.linalg.qr(x, mode="r")
+    assert q.shape == (0,) and r.shape == (3, 3)
+    spd = a.T @ a + np.eye(3)
+    upper = ember.cholesky(_t(spd, device), True)  # torch.cholesky: `upper` positional
+    np.testing.assert_allclose(upper.numpy(), np.linalg.cholesky(spd).T, atol=1e-12)
+    np.testing.assert_allclose(ember.linalg.cholesky(_t(spd, device), upper=True).numpy(), upper.numpy())
+    res = ember.linalg.svd(x)
+    assert res.U.shape == (4, 4) and res.Vh.shape == (3, 3)  # linalg.svd: full_matrices=True by default
+    assert ember.linalg.eigh(_t(spd, device))._fields == ("eigenvalues", "eigenvectors")
+    assert ember.linalg.slogdet(_t(spd, device))._fields == ("sign", "logabsdet")
+
+
+def test_lstsq_solution_gradient_and_fields(device: str) -> None:
+    a, b = _t(_rand(5, 3), device, True), _t(_rand(5, 2, seed=1), device, True)
+    assert gradcheck(lambda a, b: ember.linalg.lstsq(a, b).solution, (a, b))
+    assert gradgradcheck(lambda a, b: ember.linalg.lstsq(a, b).solution, (a, b))
+    out = ember.linalg.lstsq(a, b, driver="gelsd")
+    assert out._fields == ("solution", "residuals", "rank", "singular_values")
+    x, *_ = np.linalg.lstsq(a.detach().numpy(), b.detach().numpy(), rcond=None)
+    np.testing.assert_allclose(out.solution.detach().numpy(), x, atol=1e-12)
+    assert out.rank.item() == 3 and out.residuals.shape == (2,)
+
+
+def test_pinv_gradient_rank_deficient_wide_and_hermitian(device: str) -> None:
+    wide = _t(_rand(2, 4), device, True)
+    assert gradcheck(ember.linalg.pinv, (wide,))
+    sym = _t(_rand(3, 3), device, True)
+    assert gradcheck(lambda m: ember.linalg.pinv(m + m.mT, hermitian=True), (sym,))
+
+
+def test_det_gradient_matches_adjugate(device: str) -> None:
+    a = _rand(3, 3)
+    x = _t(a, device, True)
+    ember.linalg.det(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-10)
+
+
+def test_vector_norm_gradient_is_zero_at_zero(device: str) -> None:
+    x = _t(np.zeros((2, 3)), device, True)
+    ember.linalg.vector_norm(x).backward()
+    assert not x.grad.numpy().any() and np.isfinite(x.grad.numpy()).all()
+    y = _t(np.array([[0.0, 0.0], [3.0, 4.0]]), device, True)
+    ember.cdist(y, y).sum().backward()  # zero distances on the diagonal: finite gradients, as PyTorch
+    assert np.isfinite(y.grad.numpy()).all()
+
+
+def test_einsum_forms(device: str) -> None:
+    a, b = _rand(2, 3), _rand(3, 4, seed=1)
+    x, y = _t(a, device), _t(b, device)
+    np.testing.assert_allclose(ember.einsum(x, [0, 1], y, [1, 2], [0, 2]).numpy(), a @ b)
+    np.testing.assert_allclose(ember.einsum("ij,jk", [x, y]).numpy(), a @ b)
+    np.testing.assert_allclose(ember.einsum(" i j , j k -> k i ", x, y).numpy(), (a @ b).T)
+    c = _rand(2, 2, 3)
+    np.testing.assert_allclose(ember.einsum("bii->b", _t(c[..., :2], device)).numpy(), np.einsum("bii->b", c[..., :2]))
+
+
+def test_einsum_lowers_to_matmul_not_a_broadcast_product(device: str) -> None:
+    """A contraction never materializes the broadcast product of its operands (i, j, k here)."""
+    from ember.ops import linalg as ops_linalg
+
+    seen: list[tuple[int, ...]] = []
+    real = ops_linalg.matmul
+
+    def spy(a: ember.Tensor, b: ember.Tensor) -> ember.Tensor:
+        seen.append(tuple(a.shape) + tuple(b.shape))
+        return real(a, b)
+
+    ops_linalg.matmul = spy  # type: ignore[assignment]
+    try:
+        out = ember.einsum("ij,jk->ik", ember.ones(50, 60, device=device), ember.ones(60, 70, device=device))
+    finally:
+        ops_linalg.matmul = real  # type: ignore[assignment]
+    assert seen and out.shape == (50, 70)
+
+
+def test_matrix_exp_of_large_and_nilpotent_matrices(device: str) -> None:
+    n = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(ember.linalg.matrix_exp(_t(n, device)).numpy(), np.eye(3) + n + n @ n / 2, atol=1e-14)
+    big = np.diag([10.0, -20.0])
+    np.testing.assert_allclose(ember.matrix_exp(_t(big, device)).numpy(), np.diag(np.exp([10.0, -20.0])), rtol=1e-12)
+
+
+def test_decompositions_on_a_device_warn_once_when_they_run_on_the_host(backend: object, device: str) -> None:
+    """The device's own kernel, or a host computation announced by one FallbackWarning per op."""
+    a = _t(_rand(3, 3) + 3 * np.eye(3), device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.linalg.inv(a)
+        ember.linalg.inv(a)
+    fallbacks = [w for w in caught if issubclass(w.category, ember.dispatch.FallbackWarning)]
+    assert len(fallbacks) <= 1
+    np.testing.assert_allclose(ember.linalg.inv(a).numpy(), np.linalg.inv(a.numpy()), rtol=1e-10)
+
+
+def test_det_gradient_of_singular_matrices_is_the_adjugate(device: str) -> None:
+    """Through the SVD where det is 0: adj(A)^T, checked against finite differences."""
+    for a in (np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])):
+        x = _t(a, device, True)
+        ember.linalg.det(x).backward()
+        adj_t = (
+            np.array([[4.0, -2.0], [-2.0, 1.0]])
+            if a.shape == (2, 2)
+            else np.array([[4, 4, -4], [-2, -2, 2], [0, 0, 0]])
+        )
+        np.testing.assert_allclose(x.grad.numpy(), adj_t, atol=1e-12)
+        assert gradcheck(ember.linalg.det, (_t(a, device, True),))
+
+
+def test_lapack_info_where_the_module_returns_non_finite_values_instead_of_raising() -> None:
+    """CuPy's solvers return nan/inf for a singular matrix rather than raising as NumPy does: the
+    generic kernels then find the refused matrices and compute their info on the host."""
+    import dataclasses
+    import types
+
+    from ember import xp_kernels
+
+    def quiet_inv(a: np.ndarray) -> np.ndarray:
+        out = np.empty_like(a)
+        for idx in np.ndindex(*a.shape[:-2]):
+            try:
+                out[idx] = np.linalg.inv(a[idx])
+            except np.linalg.LinAlgError:
+                out[idx] = np.inf
+        return out
+
+    fake = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+    fake.linalg = types.SimpleNamespace(inv=quiet_inv)
+    caps = dataclasses.replace(xp_kernels.caps_of(np), scalar_results=False)
+    a = np.array([[[2.0, 0.0], [0.0, 4.0]], [[1.0, 2.0], [2.0, 4.0]]])
+    inverse, info = xp_kernels.inv(fake, caps, a)
+    assert info.tolist() == [0, 2]
+    np.testing.assert_allclose(inverse[0], np.diag([0.5, 0.25]))
+    assert np.isnan(inverse[1]).all()
