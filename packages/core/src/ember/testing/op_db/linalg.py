@@ -557,7 +557,7 @@ _add_op(
             S(make(0, 3), name="empty"),
         ],
         dtypes=FLOATS + ("int64", "bool"),
-        error_inputs=lambda op, make: [E(RuntimeError, r"diagonal.*same dimension", make(2, 2), dim1=0, dim2=-2)],
+        error_inputs=lambda op, make: [E(RuntimeError, r"diagonal.*dimensions cannot be identical 0, -2", make(2, 2), dim1=0, dim2=-2)],
     ),
 )
 
