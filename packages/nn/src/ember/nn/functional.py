@@ -240,6 +240,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for {input.ndim}-D")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', 'replicate' or 'circular'")
+    if mode != "constant" and not len(pad) // 2 + 1 <= input.ndim <= len(pad) // 2 + 2:
+        raise NotImplementedError(
+            f"pad: padding size {len(pad)} is not supported for {input.ndim}D input tensor with mode {mode!r}; "
+            "non-constant padding of the last k dims needs a (k+1)-D or (k+2)-D input"
+        )
     x = input
     for k in range(len(pad) // 2):
         dim = input.ndim - 1 - k

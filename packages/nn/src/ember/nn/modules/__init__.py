@@ -5,11 +5,15 @@ from .container import *
 from .conv import *
 from .dropout import *
 from .flatten import *
+from .fold import *
 from .linear import *
 from .loss import *
 from .module import Module, RemovableHandle
 from .normalization import *
+from .padding import *
+from .pixelshuffle import *
 from .pooling import *
 from .rnn import *
 from .sparse import *
 from .transformer import *
+from .upsampling import *
