@@ -46,7 +46,10 @@ def test_pixel_shuffle_unshuffle_channel_shuffle(device) -> None:
     close(cs, ref_cs)
     assert gradcheck(lambda a: F.pixel_shuffle(a, 2), (T(x[:1], device, True),))
     assert gradcheck(lambda a: F.pixel_unshuffle(a, 3), (T(RNG.standard_normal((1, 2, 3, 6)), device, True),))
-    assert repr(nn.PixelShuffle(2)) == "PixelShuffle(upscale_factor=2)" and repr(nn.ChannelShuffle(2)) == "ChannelShuffle(groups=2)"
+    assert (
+        repr(nn.PixelShuffle(2)) == "PixelShuffle(upscale_factor=2)"
+        and repr(nn.ChannelShuffle(2)) == "ChannelShuffle(groups=2)"
+    )
     with pytest.raises(RuntimeError, match=r"divisible by the square of upscale_factor, but input.size\(-3\)=5"):
         F.pixel_shuffle(ember.ones(1, 5, 2, 2, device=device), 2)
     with pytest.raises(RuntimeError, match="divisible by downscale_factor"):
@@ -127,13 +130,20 @@ def test_interpolate_smooth_modes(device, mode, nd, ac, how) -> None:
 def test_interpolate_nearest_and_area(device, nd) -> None:
     x = RNG.standard_normal((2, 3, *(5, 6, 4)[:nd]))
     sizes = x.shape[2:]
-    for kw, outs, scales in [({"size": (7, 4, 5)[:nd]}, (7, 4, 5)[:nd], [None] * nd), ({"scale_factor": 1.5}, [math.floor(s * 1.5) for s in sizes], [1.5] * nd)]:
+    for kw, outs, scales in [
+        ({"size": (7, 4, 5)[:nd]}, (7, 4, 5)[:nd], [None] * nd),
+        ({"scale_factor": 1.5}, [math.floor(s * 1.5) for s in sizes], [1.5] * nd),
+    ]:
         for exact in (False, True):
             idx = [
-                np.minimum(np.floor((np.arange(o) + (0.5 if exact else 0.0)) * (1 / sc if sc else s / o)).astype(int), s - 1)
+                np.minimum(
+                    np.floor((np.arange(o) + (0.5 if exact else 0.0)) * (1 / sc if sc else s / o)).astype(int), s - 1
+                )
                 for o, s, sc in zip(outs, sizes, scales)
             ]
-            close(F.interpolate(T(x, device), mode="nearest-exact" if exact else "nearest", **kw), x[(..., *np.ix_(*idx))])
+            close(
+                F.interpolate(T(x, device), mode="nearest-exact" if exact else "nearest", **kw), x[(..., *np.ix_(*idx))]
+            )
     outs = (3, 4, 2)[:nd]
     area = np.zeros((2, 3, *outs))
     for pos in np.ndindex(*outs):
@@ -149,9 +159,14 @@ def test_upsample_modules_and_errors(device) -> None:
     close(nn.Upsample(scale_factor=2)(T(x, device)), x.repeat(2, 2).repeat(2, 3))
     close(nn.UpsamplingNearest2d(size=(6, 8))(T(x, device)), x.repeat(2, 2).repeat(2, 3))
     close(nn.UpsamplingBilinear2d(scale_factor=2)(T(x, device)), ref_separable(x, (6, 8), lin_taps, True, [2.0, 2.0]))
-    close(F.upsample(T(x, device), size=(5, 5), mode="bicubic"), F.interpolate(T(x, device), size=(5, 5), mode="bicubic").numpy())
+    close(
+        F.upsample(T(x, device), size=(5, 5), mode="bicubic"),
+        F.interpolate(T(x, device), size=(5, 5), mode="bicubic").numpy(),
+    )
     assert repr(nn.Upsample(scale_factor=2)) == "Upsample(scale_factor=2.0, mode='nearest')"
-    assert repr(nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True)) == "Upsample(size=(3, 4), mode='bilinear')"
+    assert (
+        repr(nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True)) == "Upsample(size=(3, 4), mode='bilinear')"
+    )
     assert nn.Upsample(scale_factor=(2, 3)).scale_factor == (2.0, 3.0)
     xt = T(x, device)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
@@ -224,7 +239,9 @@ def test_grid_sample(device, mode, padding_mode, ac) -> None:
     close(out, ref_grid_sample(x, grid, mode, padding_mode, ac))
     if mode == "bilinear":
         g = RNG.uniform(-0.9, 0.9, (1, 2, 2, 2))  # away from pixel centres' kinks
-        assert gradcheck(lambda a, b: F.grid_sample(a, b, mode, padding_mode, ac), (T(x[:1, :1], device, True), T(g, device, True)))
+        assert gradcheck(
+            lambda a, b: F.grid_sample(a, b, mode, padding_mode, ac), (T(x[:1, :1], device, True), T(g, device, True))
+        )
 
 
 def test_affine_grid_and_identity_resampling(device) -> None:

@@ -84,7 +84,9 @@ def ref_conv_transpose(x, w, b, s, p, op, d, g):
                 continue
             for gi in range(g):
                 xin = x[(slice(None), slice(gi * cg, (gi + 1) * cg), *ipos)]  # (N, cg)
-                out[(slice(None), slice(gi * cog, (gi + 1) * cog), *opos)] += xin @ w[(slice(gi * cg, (gi + 1) * cg), slice(None), *a)]
+                out[(slice(None), slice(gi * cog, (gi + 1) * cog), *opos)] += (
+                    xin @ w[(slice(gi * cg, (gi + 1) * cg), slice(None), *a)]
+                )
     return out + (0 if b is None else b.reshape(1, -1, *[1] * nd))
 
 
@@ -157,7 +159,9 @@ def test_conv3d_matches_reference_and_gradcheck(device, kwargs) -> None:
         ref = ref_conv(xr, w, b, (1, 1, 1), (0, 0, 0), dil, 1)
         assert ref.shape[2:] == x.shape[2:]
     else:
-        ref = ref_conv(x, w, b, F._pair(kwargs.get("stride", 1), 3), F._pair(pad, 3), F._pair(kwargs.get("dilation", 1), 3), g)
+        ref = ref_conv(
+            x, w, b, F._pair(kwargs.get("stride", 1), 3), F._pair(pad, 3), F._pair(kwargs.get("dilation", 1), 3), g
+        )
     close(conv(T(x, device, dtype=ember.float32)), ref, 1e-4)
     close(F.conv3d(T(x[0], device), T(w, device), T(b, device), **kwargs), ref[0])  # unbatched
     gradcheck_module(conv, [T(x[:1, :, :3, :4, :3], device, True)])
@@ -166,7 +170,15 @@ def test_conv3d_matches_reference_and_gradcheck(device, kwargs) -> None:
 def test_conv3d_padding_modes_and_errors(device) -> None:
     conv = nn.Conv3d(2, 2, 3, padding=1, padding_mode="circular").to(device).double()
     x = RNG.standard_normal((1, 2, 3, 4, 3))
-    ref = ref_conv(np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1), (1, 1)], mode="wrap"), npy(conv.weight), npy(conv.bias), (1,) * 3, (0,) * 3, (1,) * 3, 1)
+    ref = ref_conv(
+        np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1), (1, 1)], mode="wrap"),
+        npy(conv.weight),
+        npy(conv.bias),
+        (1,) * 3,
+        (0,) * 3,
+        (1,) * 3,
+        1,
+    )
     close(conv(T(x, device)), ref)
     with pytest.raises(ValueError, match=r"Conv3d: expected input of shape \(1, 3, 3, 4, 3\) to have 2 channels"):
         conv(ember.ones(1, 3, 3, 4, 3, device=device, dtype=ember.float64))
@@ -187,7 +199,16 @@ def test_conv_transpose1d(device, kwargs) -> None:
     assert tuple(conv.weight.shape) == (4, 6 // g, 3)
     x = RNG.standard_normal((2, 4, 5))
     one = lambda name, dflt: (kwargs.get(name, dflt),)  # noqa: E731
-    ref = ref_conv_transpose(x, npy(conv.weight), npy(conv.bias), one("stride", 1), one("padding", 0), one("output_padding", 0), one("dilation", 1), g)
+    ref = ref_conv_transpose(
+        x,
+        npy(conv.weight),
+        npy(conv.bias),
+        one("stride", 1),
+        one("padding", 0),
+        one("output_padding", 0),
+        one("dilation", 1),
+        g,
+    )
     close(conv(T(x, device)), ref)
     close(conv(T(x[1], device)), ref[1])
     gradcheck_module(conv, [T(x[:1, :, :3], device, True)])
@@ -204,7 +225,16 @@ def test_conv_transpose3d(device, kwargs) -> None:
     assert {k: tuple(v.shape) for k, v in conv.state_dict().items()} == {"weight": (2, 4 // g, 2, 3, 2), "bias": (4,)}
     x = RNG.standard_normal((2, 2, 3, 3, 2))
     tri = lambda name, dflt: F._pair(kwargs.get(name, dflt), 3)  # noqa: E731
-    ref = ref_conv_transpose(x, npy(conv.weight), npy(conv.bias), tri("stride", 1), tri("padding", 0), tri("output_padding", 0), tri("dilation", 1), g)
+    ref = ref_conv_transpose(
+        x,
+        npy(conv.weight),
+        npy(conv.bias),
+        tri("stride", 1),
+        tri("padding", 0),
+        tri("output_padding", 0),
+        tri("dilation", 1),
+        g,
+    )
     close(conv(T(x, device)), ref)
     gradcheck_module(conv, [T(x[:1, :, :2, :2, :2], device, True)])
 
@@ -218,7 +248,9 @@ def test_conv_transpose_output_size_and_errors(device) -> None:
         conv(x, output_size=(9, 7, 7))
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose1d(ember.ones(1, 2, 3, device=device), ember.ones(2, 2, 3, device=device), output_padding=1)
-    with pytest.raises(ValueError, match=r"conv_transpose3d: expected input of shape \(1, 3, 2, 2, 2\) to have 2 channels"):
+    with pytest.raises(
+        ValueError, match=r"conv_transpose3d: expected input of shape \(1, 3, 2, 2, 2\) to have 2 channels"
+    ):
         F.conv_transpose3d(ember.ones(1, 3, 2, 2, 2, device=device), ember.ones(2, 2, 3, 3, 3, device=device))
     with pytest.raises(ValueError, match="zeros"):
         nn.ConvTranspose1d(2, 2, 3, padding_mode="reflect")
@@ -229,10 +261,22 @@ def test_fold_is_unfolds_adjoint(device) -> None:
     kw = {"kernel_size": (2, 3), "dilation": (1, 2), "padding": (1, 1), "stride": (2, 1)}
     cols = F.unfold(T(x, device), **kw)
     # reference unfold: the patch of each block, channel-major
-    k, d, p, s = (2, 3), (1, 2), (1, 1), (2, 1)
+    k, d, s = (2, 3), (1, 2), (2, 1)  # padding (1, 1)
     xp = np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1)])
     oh, ow = (5 + 2 - 1 - 1) // 2 + 1, (6 + 2 - 4 - 1) // 1 + 1
-    ref = np.stack([xp[:, :, i * s[0] : i * s[0] + d[0] * (k[0] - 1) + 1 : d[0], j * s[1] : j * s[1] + d[1] * (k[1] - 1) + 1 : d[1]].reshape(2, -1) for i in range(oh) for j in range(ow)], -1)
+    ref = np.stack(
+        [
+            xp[
+                :,
+                :,
+                i * s[0] : i * s[0] + d[0] * (k[0] - 1) + 1 : d[0],
+                j * s[1] : j * s[1] + d[1] * (k[1] - 1) + 1 : d[1],
+            ].reshape(2, -1)
+            for i in range(oh)
+            for j in range(ow)
+        ],
+        -1,
+    )
     close(cols, ref)
     close(F.unfold(T(x[0], device), **kw), ref[0])
     # fold: <unfold(x), c> == <x, fold(c)>
@@ -243,7 +287,9 @@ def test_fold_is_unfolds_adjoint(device) -> None:
     close(F.fold(T(c[0], device), (5, 6), **kw), npy(folded)[0])
     assert gradcheck(lambda a: F.fold(a, (4, 4), 2, stride=1), (T(RNG.standard_normal((1, 8, 9)), device, True),))
     assert gradcheck(lambda a: nn.Unfold(2, padding=1)(a), (T(RNG.standard_normal((1, 2, 3, 3)), device, True),))
-    with pytest.raises(RuntimeError, match="expected size of input's dimension 2 to match the calculated number of sliding blocks"):
+    with pytest.raises(
+        RuntimeError, match="expected size of input's dimension 2 to match the calculated number of sliding blocks"
+    ):
         F.fold(ember.ones(1, 12, 5, device=device), (4, 5), 2)
     with pytest.raises(RuntimeError, match="divisible by the product of kernel_size"):
         F.fold(ember.ones(1, 7, 12, device=device), (4, 5), 2)
@@ -277,7 +323,10 @@ def test_avg_pool3d_and_2d_ceil_mode(device, k, s, p, ceil, cip, div) -> None:
     x = RNG.standard_normal((2, 3, 5, 6, 7))
     out = nn.AvgPool3d(k, s, p, ceil, cip, div)(T(x, device))
     close(out, ref_avg_pool(x, k, s or k, p, ceil, cip, div))
-    close(F.avg_pool2d(T(x[0], device), k[1:], s and s[1:], p[1:], ceil, cip, div), ref_avg_pool(x[0], k[1:], (s or k)[1:], p[1:], ceil, cip, div))
+    close(
+        F.avg_pool2d(T(x[0], device), k[1:], s and s[1:], p[1:], ceil, cip, div),
+        ref_avg_pool(x[0], k[1:], (s or k)[1:], p[1:], ceil, cip, div),
+    )
     assert gradcheck(lambda a: F.avg_pool3d(a, k, s, p, ceil, cip, div), (T(x[:1, :1], device, True),))
 
 
@@ -340,7 +389,7 @@ def test_max_unpool_inverts_max_pool(device) -> None:
 def test_lp_pool(device, norm, k, s, ceil) -> None:
     x = np.abs(RNG.standard_normal((2, 3, 6, 7))) + 0.1
     kk = F._pair(k)
-    ref = ref_avg_pool(x ** norm, kk, F._pair(s) if s else kk, (0, 0), ceil, True) * (kk[0] * kk[1])
+    ref = ref_avg_pool(x**norm, kk, F._pair(s) if s else kk, (0, 0), ceil, True) * (kk[0] * kk[1])
     close(nn.LPPool2d(norm, k, s, ceil)(T(x, device)), ref ** (1 / norm))
     ref1 = ref_avg_pool(x[0] ** norm, (kk[0],), (F._pair(s)[0] if s else kk[0],), (0,), ceil, True) * kk[0]
     close(F.lp_pool1d(T(x[0], device), norm, kk[0], s and F._pair(s)[0], ceil), ref1 ** (1 / norm))
@@ -410,17 +459,27 @@ def test_embedding_bag(device, mode, padding_idx) -> None:
     close(bag(T(idx, device), T(offsets, device)), ref_bag(idx, offsets, w, mode, padding_idx=padding_idx))
     two_d = idx[:8].reshape(2, 4)
     close(bag(T(two_d, device)), ref_bag(idx[:8], [0, 4], w, mode, padding_idx=padding_idx))
-    last = nn.EmbeddingBag(10, 3, mode=mode, include_last_offset=True, padding_idx=padding_idx, _weight=bag.weight.detach())
-    close(last(T(idx, device), T([0, 4, 7, 10], device)), ref_bag(idx, [0, 4, 7, 10], w, mode, padding_idx=padding_idx, include_last=True))
+    last = nn.EmbeddingBag(
+        10, 3, mode=mode, include_last_offset=True, padding_idx=padding_idx, _weight=bag.weight.detach()
+    )
+    close(
+        last(T(idx, device), T([0, 4, 7, 10], device)),
+        ref_bag(idx, [0, 4, 7, 10], w, mode, padding_idx=padding_idx, include_last=True),
+    )
     gradcheck_module(bag, [], extra=(T(idx, device), T(offsets, device)))
 
 
 def test_embedding_bag_per_sample_weights_and_errors(device) -> None:
     w = RNG.standard_normal((6, 2))
     idx, off, psw = np.array([0, 5, 3, 3, 1]), np.array([0, 2]), RNG.standard_normal(5)
-    out = F.embedding_bag(T(idx, device), T(w, device, True), T(off, device), mode="sum", per_sample_weights=T(psw, device, True))
+    out = F.embedding_bag(
+        T(idx, device), T(w, device, True), T(off, device), mode="sum", per_sample_weights=T(psw, device, True)
+    )
     close(out, ref_bag(idx, off, w, "sum", psw))
-    assert gradcheck(lambda a, p: F.embedding_bag(T(idx, device), a, T(off, device), mode="sum", per_sample_weights=p), (T(w, device, True), T(psw, device, True)))
+    assert gradcheck(
+        lambda a, p: F.embedding_bag(T(idx, device), a, T(off, device), mode="sum", per_sample_weights=p),
+        (T(w, device, True), T(psw, device, True)),
+    )
     with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
         F.embedding_bag(T(idx, device), T(w, device), T(off, device), per_sample_weights=T(psw, device))
     with pytest.raises(ValueError, match="offsets has to be None"):

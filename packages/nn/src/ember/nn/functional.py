@@ -607,7 +607,7 @@ def conv3d(
     xs = xs.permute(0, 3, 1, 2, 4, 5, 6).reshape(n * od, c * k[0], h, w)
     o = weight.shape[0]
     w2 = weight.to(x.dtype).reshape(o, cg * k[0], k[1], k[2])
-    out = _conv.conv2d(xs, w2, s[1:], pads[1:], d[1:], groups)
+    out = _conv.conv2d(xs, w2, (s[1], s[2]), (pads[1], pads[2]), (d[1], d[2]), groups)
     out = out.reshape(n, od, o, *out.shape[2:]).transpose(1, 2)
     if bias is not None:
         out = out + bias.reshape(-1, 1, 1, 1)
@@ -1015,7 +1015,7 @@ def avg_pool3d(
     )
 
 
-def _adaptive_sizes(fn: str, input: Tensor, nd: int, output_size: Any) -> list[int]:
+def _adaptive_sizes(fn: str, input: Tensor, nd: int, output_size: Any) -> list[int]:  # noqa: A002
     sizes = input.shape[-nd:]
     want = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * nd
     if len(want) != nd:

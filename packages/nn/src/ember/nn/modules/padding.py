@@ -25,7 +25,9 @@ class _PadNd(Module):
         n = 2 * self._nd
         if isinstance(padding, (tuple, list)):
             if len(padding) != n:
-                raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of {n} ints, got {padding!r}")
+                raise ValueError(
+                    f"{type(self).__name__}: padding must be an int or a tuple of {n} ints, got {padding!r}"
+                )
             self.padding: tuple[int, ...] = tuple(int(p) for p in padding)
         else:
             self.padding = (int(padding),) * n
