@@ -3,6 +3,7 @@ against NumPy references written per output element from the definitions, plus g
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -185,9 +186,11 @@ def test_upsample_modules_and_errors(device) -> None:
 
 # -- grid_sample and affine_grid ---------------------------------------------------------------------------
 def ref_grid_sample(x, grid, mode, padding_mode, ac):
-    n, c, h, w = x.shape
-    _, ho, wo, _ = grid.shape
-    out = np.zeros((n, c, ho, wo))
+    """Per output element and per neighbour, following the definitions (any number of spatial dims)."""
+    n, c = x.shape[:2]
+    sizes = x.shape[2:]
+    nd = len(sizes)
+    out = np.zeros((n, c, *grid.shape[1:-1]))
 
     def unnorm(v, size):
         return (v + 1) / 2 * (size - 1) if ac else ((v + 1) * size - 1) / 2
@@ -196,39 +199,51 @@ def ref_grid_sample(x, grid, mode, padding_mode, ac):
         if hi == lo:
             return 0.0
         span = hi - lo
-        v = abs(v - lo)
-        flips, extra = divmod(v, span)
+        flips, extra = divmod(abs(v - lo), span)
         return extra + lo if int(flips) % 2 == 0 else span - extra + lo
 
-    def coord(v, size):
-        v = unnorm(v, size)
+    def pad(v, size):
         if padding_mode == "border":
-            v = min(max(v, 0), size - 1)
-        elif padding_mode == "reflection":
+            return min(max(v, 0), size - 1)
+        if padding_mode == "reflection":
             v = reflect(v, 0, size - 1) if ac else reflect(v, -0.5, size - 0.5)
-            v = min(max(v, 0), size - 1)
+            return min(max(v, 0), size - 1)
         return v
 
-    def at(b, yy, xx):
-        return x[b, :, yy, xx] if 0 <= yy < h and 0 <= xx < w else np.zeros(c)
+    def cubic(t):
+        a = -0.75
+
+        def k(z):
+            z = abs(z)
+            return (a + 2) * z**3 - (a + 3) * z * z + 1 if z <= 1 else a * z**3 - 5 * a * z * z + 8 * a * z - 4 * a
+
+        return [k(t + 1), k(t), k(1 - t), k(2 - t)]
 
     for b in range(n):
-        for i in range(ho):
-            for j in range(wo):
-                gx, gy = coord(grid[b, i, j, 0], w), coord(grid[b, i, j, 1], h)
+        for opos in np.ndindex(*grid.shape[1:-1]):
+            taps = []
+            for d in range(nd):
+                v = unnorm(grid[(b, *opos, nd - 1 - d)], sizes[d])
+                if mode == "bicubic":
+                    f = math.floor(v)
+                    taps.append([(pad(f + k, sizes[d]), w) for k, w in zip((-1, 0, 1, 2), cubic(v - f))])
+                    continue
+                v = pad(v, sizes[d])
                 if mode == "nearest":
-                    out[b, :, i, j] = at(b, int(np.rint(gy)), int(np.rint(gx)))
+                    taps.append([(float(np.rint(v)), 1.0)])
                 else:
-                    x0, y0 = math.floor(gx), math.floor(gy)
-                    tx, ty = gx - x0, gy - y0
-                    out[b, :, i, j] = (
-                        at(b, y0, x0) * (1 - tx) * (1 - ty) + at(b, y0, x0 + 1) * tx * (1 - ty)
-                        + at(b, y0 + 1, x0) * (1 - tx) * ty + at(b, y0 + 1, x0 + 1) * tx * ty
-                    )  # fmt: skip
+                    f = math.floor(v)
+                    taps.append([(f, 1 - (v - f)), (f + 1, v - f)])
+            acc = np.zeros(c)
+            for combo in itertools.product(*taps):
+                idx = [int(q) for q, _ in combo]
+                if all(0 <= q <= sizes[d] - 1 for d, (q, _) in enumerate(combo)):
+                    acc += math.prod(w for _, w in combo) * x[(b, slice(None), *idx)]
+            out[(b, slice(None), *opos)] = acc
     return out
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("ac", [False, True])
 def test_grid_sample(device, mode, padding_mode, ac) -> None:
@@ -237,10 +252,23 @@ def test_grid_sample(device, mode, padding_mode, ac) -> None:
     grid[0, 0, 0] = (1.0, -1.0)
     out = F.grid_sample(T(x, device), T(grid, device), mode, padding_mode, ac)
     close(out, ref_grid_sample(x, grid, mode, padding_mode, ac))
-    if mode == "bilinear":
-        g = RNG.uniform(-0.9, 0.9, (1, 2, 2, 2))  # away from pixel centres' kinks
+    if mode != "nearest":
+        g = RNG.uniform(-0.9, 0.9, (1, 2, 2, 2))  # away from the kinks at pixel centres
         assert gradcheck(
             lambda a, b: F.grid_sample(a, b, mode, padding_mode, ac), (T(x[:1, :1], device, True), T(g, device, True))
+        )
+    if mode == "bicubic":
+        return
+    x3 = RNG.standard_normal((1, 2, 3, 4, 5))
+    grid3 = RNG.uniform(-1.4, 1.4, (1, 2, 3, 2, 3))
+    close(
+        F.grid_sample(T(x3, device), T(grid3, device), mode, padding_mode, ac),
+        ref_grid_sample(x3, grid3, mode, padding_mode, ac),
+    )
+    if mode == "bilinear":
+        g3 = RNG.uniform(-0.9, 0.9, (1, 1, 2, 1, 3))
+        assert gradcheck(
+            lambda a, b: F.grid_sample(a, b, mode, padding_mode, ac), (T(x3[:, :1], device, True), T(g3, device, True))
         )
 
 
@@ -266,5 +294,7 @@ def test_affine_grid_and_identity_resampling(device) -> None:
         F.affine_grid(T(theta3, device), (1, 1, 3, 4))
     with pytest.raises(ValueError, match="padding_mode"):
         F.grid_sample(T(x, device), T(np.zeros((1, 2, 2, 2)), device), padding_mode="wrap")
-    with pytest.raises(RuntimeError, match=r"grid \(N, H_out, W_out, 2\)"):
+    with pytest.raises(RuntimeError, match=r"expected a grid \(N, \*out_spatial, 2\)"):
         F.grid_sample(T(x, device), T(np.zeros((1, 2, 2, 3)), device))
+    with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D input"):
+        F.grid_sample(T(np.zeros((1, 1, 2, 2, 2)), device), T(np.zeros((1, 1, 1, 1, 3)), device), mode="bicubic")

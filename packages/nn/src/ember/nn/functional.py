@@ -7,6 +7,7 @@ max pooling go through core's overridable composites (`ember.ops.convolution`,
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any, Literal, overload
@@ -1334,9 +1335,13 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-def _grid_source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
-    """Normalised grid coordinates in [-1, 1] -> pixel coordinates, with border/reflection applied."""
-    x = ((coord + 1) / 2) * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+def _grid_unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    """Normalised grid coordinates in [-1, 1] -> pixel coordinates."""
+    return ((coord + 1) / 2) * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+
+
+def _grid_pad(x: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """Pixel coordinates moved inside the image as 'border' (clip) or 'reflection' (mirror, then clip) say."""
     if padding_mode == "border":
         return x.clamp(0, size - 1)
     if padding_mode == "reflection":
@@ -1353,6 +1358,19 @@ def _grid_source(coord: Tensor, size: int, padding_mode: str, align_corners: boo
     return x
 
 
+def _cubic_weight_tensors(t: Tensor) -> list[Tensor]:
+    """Keys' cubic convolution weights (A = -0.75) of taps -1, 0, 1, 2 at fractions `t` (differentiable in t)."""
+    a = -0.75
+
+    def near(x: Tensor) -> Tensor:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
 def grid_sample(
     input: Tensor,  # noqa: A002
     grid: Tensor,
@@ -1360,55 +1378,75 @@ def grid_sample(
     padding_mode: str = "zeros",
     align_corners: bool | None = None,
 ) -> Tensor:
-    """Sample (N, C, H, W) at the normalised (x, y) locations of grid (N, Ho, Wo, 2) -> (N, C, Ho, Wo).
+    """Sample (N, C, H, W) at the normalised (x, y) locations of grid (N, Ho, Wo, 2) -> (N, C, Ho, Wo)
+    (or (N, C, D, H, W) at grid (N, Do, Ho, Wo, 3), bilinear meaning trilinear there).
 
-    Bilinear: the four neighbours gathered from the flattened image and weighted; neighbours outside
-    the image count as 0 ('zeros'); 'border' and 'reflection' move the coordinates inside first.
-    Differentiable in both the input and the grid.
+    Each output reads a few neighbours (2 per dim for bilinear, 4 for bicubic, 1 for nearest),
+    gathered from the flattened image and weighted; neighbours outside the image count as 0
+    ('zeros'), 'border' and 'reflection' move the coordinates inside. Differentiable in the
+    input and the grid.
     """
     if mode not in ("bilinear", "nearest", "bicubic"):
-        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'")
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
+        )
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(
-            f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', but got: '{padding_mode}'"
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
+            f"but got: '{padding_mode}'"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet; use 'bilinear' or 'nearest'")
-    if input.ndim == 5:
-        raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported yet; only 4-D (N, C, H, W)")
-    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+    _check_dim("grid_sample", input, (4, 5), "(N, C, H, W) or (N, C, D, H, W)")
+    nd = input.ndim - 2
+    if grid.ndim != nd + 2 or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
         raise RuntimeError(
-            f"grid_sample: expected input (N, C, H, W) and grid (N, H_out, W_out, 2) with the same N, "
-            f"got input {tuple(input.shape)} and grid {tuple(grid.shape)}"
+            f"grid_sample: expected a grid (N, *out_spatial, {nd}) with the input's N for input {tuple(input.shape)}, "
+            f"got grid {tuple(grid.shape)}"
         )
+    if mode == "bicubic" and nd == 3:
+        raise RuntimeError("grid_sample: bicubic interpolation only supports 4D input")
     _float_input("grid_sample", input)
-    n, c, h, w = input.shape
-    _, ho, wo, _ = grid.shape
+    n, c = input.shape[:2]
+    sizes = input.shape[2:]
+    out_sp = grid.shape[1:-1]
+    m = math.prod(out_sp)
     g = grid.to(input.dtype)
     corners = bool(align_corners)
-    ix = _grid_source(g[..., 0], w, padding_mode, corners).reshape(n, 1, ho * wo)
-    iy = _grid_source(g[..., 1], h, padding_mode, corners).reshape(n, 1, ho * wo)
-    flat = input.reshape(n, c, h * w)
-
-    def tap(xc: Tensor, yc: Tensor) -> tuple[Tensor, Tensor]:
-        valid = (xc >= 0) & (xc <= w - 1) & (yc >= 0) & (yc <= h - 1)
-        pos = yc.clamp(0, h - 1).long() * w + xc.clamp(0, w - 1).long()
-        return flat.gather(2, pos.expand(n, c, ho * wo)), valid.to(input.dtype)
-
-    if mode == "nearest":
-        val, valid = tap(ix.detach().round(), iy.detach().round())
-        out = val * valid
-    else:
-        x0, y0 = ix.detach().floor(), iy.detach().floor()
-        wx1, wy1 = ix - x0, iy - y0
-        wx0, wy0 = 1 - wx1, 1 - wy1
-        out = None
-        for xc, yc, wt in ((x0, y0, wx0 * wy0), (x0 + 1, y0, wx1 * wy0), (x0, y0 + 1, wx0 * wy1), (x0 + 1, y0 + 1, wx1 * wy1)):
-            val, valid = tap(xc, yc)
-            term = val * (wt * valid)
-            out = term if out is None else out + term
+    taps: list[list[tuple[Tensor, Tensor | None]]] = []  # per spatial dim: (integer coordinate, weight)
+    for d in range(nd):
+        size = sizes[d]
+        coord = g[..., nd - 1 - d].reshape(n, 1, m)  # grid's last entry indexes the first spatial dim
+        if mode == "bicubic":
+            x = _grid_unnormalize(coord, size, corners)
+            f = x.detach().floor()
+            ws = _cubic_weight_tensors(x - f)
+            taps.append([(_grid_pad(f + k, size, padding_mode, corners), ws[k + 1]) for k in (-1, 0, 1, 2)])
+            continue
+        x = _grid_pad(_grid_unnormalize(coord, size, corners), size, padding_mode, corners)
+        if mode == "nearest":
+            taps.append([(x.detach().round(), None)])
+        else:
+            f = x.detach().floor()
+            t = x - f
+            taps.append([(f, 1 - t), (f + 1, t)])
+    flat = input.reshape(n, c, -1)
+    out: Tensor | None = None
+    for combo in itertools.product(*taps):
+        valid: Tensor | None = None
+        pos: Tensor | None = None
+        weight: Tensor | None = None
+        for d, (xc, w) in enumerate(combo):
+            ok = (xc >= 0) & (xc <= sizes[d] - 1)
+            valid = ok if valid is None else valid & ok
+            idx = xc.detach().clamp(0, sizes[d] - 1).long()
+            pos = idx if pos is None else pos * sizes[d] + idx
+            if w is not None:
+                weight = w if weight is None else weight * w
+        assert valid is not None and pos is not None
+        mask = valid.to(input.dtype)
+        term = flat.gather(2, pos.expand(n, c, m)) * (mask if weight is None else weight * mask)
+        out = term if out is None else out + term
     assert out is not None
-    return out.reshape(n, c, ho, wo)
+    return out.reshape(n, c, *out_sp)
 
 
 def _base_coords(steps: int, align_corners: bool) -> np.ndarray:
