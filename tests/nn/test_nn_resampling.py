@@ -298,3 +298,40 @@ def test_affine_grid_and_identity_resampling(device) -> None:
         F.grid_sample(T(x, device), T(np.zeros((1, 2, 2, 3)), device))
     with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D input"):
         F.grid_sample(T(np.zeros((1, 1, 2, 2, 2)), device), T(np.zeros((1, 1, 1, 1, 3)), device), mode="bicubic")
+
+
+def aa_taps(mode):
+    """Antialiased taps: the filter stretched by the downscale factor, normalised (PyTorch's definition)."""
+
+    def taps(i, size, out, ac, scale):
+        step = ((size - 1) / (out - 1) if out > 1 else 0.0) if ac else (1 / scale if scale else size / out)
+        half = 1.0 if mode == "bilinear" else 2.0
+        support, inv = (half * step, 1 / step) if step >= 1 else (half, 1.0)
+
+        def filt(z):
+            z = abs(z)
+            if mode == "bilinear":
+                return max(1 - z, 0.0)
+            a = -0.5
+            return ((a + 2) * z - (a + 3)) * z * z + 1 if z < 1 else ((((z - 5) * z + 8) * z - 4) * a if z < 2 else 0.0)
+
+        center = step * (i + 0.5)
+        js = range(max(int(center - support + 0.5), 0), min(int(center + support + 0.5), size))
+        ws = [filt((j - center + 0.5) * inv) for j in js]
+        return [(j, w / sum(ws)) for j, w in zip(js, ws)]
+
+    return taps
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("ac", [False, True])
+def test_interpolate_antialias(device, mode, ac) -> None:
+    x = RNG.standard_normal((1, 2, 11, 9))
+    for kw, outs, scales in [({"size": (4, 5)}, (4, 5), [None, None]), ({"scale_factor": 0.4}, (4, 3), [0.4, 0.4])]:
+        out = F.interpolate(T(x, device), mode=mode, align_corners=ac, antialias=True, **kw)
+        close(out, ref_separable(x, outs, aa_taps(mode), ac, scales))
+    assert gradcheck(
+        lambda a: F.interpolate(a, size=(2, 3), mode=mode, antialias=True), (T(x[:, :1, :5, :6], device, True),)
+    )
+    with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear and bicubic"):
+        F.interpolate(T(x, device), size=(3, 3), mode="nearest", antialias=True)

@@ -1240,6 +1240,33 @@ def _interp_matrix(mode: str, size: int, out: int, align_corners: bool, scale: f
     return m
 
 
+def _antialias_matrix(mode: str, size: int, out: int, align_corners: bool, scale: float | None) -> np.ndarray:
+    """(out, size) for antialiased bilinear/bicubic: the filter (triangle, or Keys' cubic with A = -0.5)
+    stretched by the downscale factor so every input pixel contributes, each row normalised to sum 1."""
+    step = _source_scale(size, out, align_corners, scale)
+    half = 1.0 if mode == "bilinear" else 2.0
+    support = half * step if step >= 1.0 else half
+    inv = 1.0 / step if step >= 1.0 else 1.0
+
+    def filt(x: float) -> float:
+        x = abs(x)
+        if mode == "bilinear":
+            return 1.0 - x if x < 1.0 else 0.0
+        a = -0.5
+        if x < 1.0:
+            return ((a + 2) * x - (a + 3)) * x * x + 1
+        return (((x - 5) * x + 8) * x - 4) * a if x < 2.0 else 0.0
+
+    m = np.zeros((out, size))
+    for i in range(out):
+        center = step * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), size)
+        w = np.array([filt((j - center + 0.5) * inv) for j in range(lo, hi)])
+        m[i, lo:hi] = w / w.sum() if w.sum() != 0 else w
+    return m
+
+
 def _nearest_index(size: int, out: int, scale: float | None, exact: bool) -> np.ndarray:
     step = 1.0 / scale if scale is not None and scale > 0 else size / out
     src = np.floor((np.arange(out) + (0.5 if exact else 0.0)) * step)
@@ -1276,8 +1303,8 @@ def interpolate(
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input, got mode {mode!r}")  # fmt: skip
     _float_input("interpolate", input)
     corners = bool(align_corners)
     sizes = input.shape[2:]
@@ -1309,7 +1336,10 @@ def interpolate(
             continue
         if mode == "area" and sizes[i] == outs[i]:
             continue
-        m = _interp_matrix(mode, sizes[i], outs[i], corners, scales[i] if mode != "area" else None)
+        if antialias:
+            m = _antialias_matrix(mode, sizes[i], outs[i], corners, scales[i])
+        else:
+            m = _interp_matrix(mode, sizes[i], outs[i], corners, scales[i] if mode != "area" else None)
         x = (x.movedim(ax, -1) @ ember.tensor(m.T, dtype=x.dtype, device=x.device)).movedim(-1, ax)
     return x
 
