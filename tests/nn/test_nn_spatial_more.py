@@ -310,6 +310,12 @@ def test_max_pool3d(device, k, s, p, d, ceil) -> None:
     close(vals, rv)
     np.testing.assert_array_equal(npy(idx), ri)
     assert F.max_pool3d(T(x[0], device), k, s, p, d, ceil).shape == rv.shape[1:]
+    xi = np.full((1, 2, 3, 4, 4), -np.inf)  # windows of -inf only: the index is the first element inside
+    xi[0, 1, 2, 3, 3] = 1.0
+    vi, ii = F.max_pool3d(T(xi, device), k, s, p, d, ceil, True)
+    rvi, rii = ref_max_pool(xi, k, s or k, p, d, ceil)
+    np.testing.assert_array_equal(npy(vi), rvi)
+    np.testing.assert_array_equal(npy(ii), rii)
     assert gradcheck(lambda a: F.max_pool3d(a, k, s, p, d, ceil), (T(x[:1, 1:], device, True),))  # no ties
 
 

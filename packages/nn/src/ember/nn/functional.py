@@ -961,7 +961,17 @@ def _max_pool_nd(
     vals = vals.reshape(*lead, *outs)
     if not return_indices:
         return vals
-    table = _flat_positions([ix - p[i] for i, ix in enumerate(idx)], input.shape[-nd:])
+    sizes = input.shape[-nd:]
+    real = [ix - p[i] for i, ix in enumerate(idx)]
+    inside = [(r >= 0) & (r < sizes[i]) for i, r in enumerate(real)]
+    # a padding element wins only when the window's maximum is -inf; PyTorch then reports the window's
+    # first element inside the input, so padding elements point there
+    first = [np.where(ok.any(1), r[np.arange(len(r)), ok.argmax(1)], 0)[:, None] for r, ok in zip(real, inside)]
+    table = np.where(
+        _flat_positions([ok.astype(np.int64) for ok in inside], [1] * nd) == nd,  # every dim inside
+        _flat_positions(real, sizes),
+        _flat_positions(first, sizes),
+    )
     return vals, _pick_indices(table, arg).reshape(*lead, *outs)
 
 
