@@ -684,27 +684,33 @@ def conv_transpose3d(
 ) -> Tensor:
     """Transposed 3-D convolution, weight (C_in, C_out/groups, kd, kh, kw).
 
-    The adjoint of conv3d written as a convolution: the input with stride-1 zeros between its
-    elements, padded by dilation*(k-1) - padding, correlated with the flipped, transposed kernel.
+    Each input depth slice goes through one (overridable) conv_transpose2d whose output channels also
+    carry the kd depth taps; tap a of input depth i then lands at output depth i*stride - padding +
+    a*dilation, which per tap is a zero-stuffed, shifted copy summed into the output.
     """
     unbatched = _transpose_checks("conv_transpose3d", input, weight, groups, 3)
     x = input.unsqueeze(0) if unbatched else input
     s, p, op, d = (_pair(v, 3, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
     _output_padding_check("conv_transpose3d", op, s, d)
     k = tuple(weight.shape[2:])
-    for i in range(3):
-        if (x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 <= 0:
-            raise ValueError(f"conv_transpose3d: input {tuple(input.shape)} gives an empty output for kernel {k}, padding {p}")
-        x = _zero_stuff(x, 2 + i, s[i])
-    widths: list[int] = []
-    for i in reversed(range(3)):
-        before = d[i] * (k[i] - 1) - p[i]
-        widths += [before, before + op[i]]
-    x = pad(x, widths)
-    cin, cog = weight.shape[:2]
-    wt = weight.to(x.dtype).reshape(groups, cin // groups, cog, *k).transpose(1, 2)
-    wt = wt.reshape(groups * cog, cin // groups, *k).flip((2, 3, 4))
-    out = conv3d(x, wt, bias, 1, 0, d, groups)
+    outs = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(3)]
+    if any(o <= 0 for o in outs):
+        raise ValueError(f"conv_transpose3d: input {tuple(input.shape)} gives an empty output {tuple(outs)} for kernel {k}, padding {p}")  # fmt: skip
+    n, cin, depth, h, w = x.shape
+    cog = weight.shape[1]
+    w2 = weight.to(x.dtype).reshape(cin, cog * k[0], k[1], k[2])  # output channels (C_out/groups, kd)
+    xs = x.transpose(1, 2).reshape(n * depth, cin, h, w)
+    y = conv_transpose2d(xs, w2, None, s[1:], p[1:], op[1:], groups, d[1:])
+    y = y.reshape(n, depth, groups * cog, k[0], outs[1], outs[2]).permute(0, 2, 3, 1, 4, 5)
+    out: Tensor | None = None
+    for a in range(k[0]):
+        ya = _zero_stuff(y[:, :, a], 2, s[0])
+        before = a * d[0] - p[0]  # where input depth 0 lands; negative widths crop
+        ya = pad(ya, (0, 0, 0, 0, before, outs[0] - before - ya.shape[2]))
+        out = ya if out is None else out + ya
+    assert out is not None
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1, 1)
     return out.squeeze(0) if unbatched else out
 
 
