@@ -56,12 +56,16 @@ def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
     return (int(v),) * n
 
 
+class _ShapeError(ValueError, RuntimeError):
+    """Bad input rank, channels or sizes: a ValueError, and the RuntimeError that PyTorch raises there."""
+
+
 def _check_dim(fn: str, x: Tensor, allowed: Sequence[int], layout: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}: expected a Tensor input, got {type(x).__name__}")
     if x.ndim not in allowed:
         want = " or ".join(str(a) for a in allowed)
-        raise ValueError(f"{fn}: expected a {want}-D input {layout}, got a {x.ndim}-D input of shape {tuple(x.shape)}")
+        raise _ShapeError(f"{fn}: expected a {want}-D input {layout}, got a {x.ndim}-D input of shape {tuple(x.shape)}")
 
 
 def _float_input(fn: str, x: Tensor) -> None:
@@ -223,11 +227,11 @@ def _index_pad(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tenso
         idx = [min(max(i, 0), n - 1) for i in idx]
     elif mode == "reflect":
         if before >= n or after >= n:
-            raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the input size {n}")
+            raise _ShapeError(f"pad: reflect padding ({before}, {after}) must be smaller than the input size {n}")
         idx = [-i if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in idx]
     elif mode == "circular":
         if before > n or after > n:
-            raise ValueError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
+            raise _ShapeError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
         idx = [i % n for i in idx]
     return x.index_select(dim, ember.tensor(idx, device=x.device))
 
@@ -373,7 +377,7 @@ def embedding_bag(
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     if any(not 0 <= i < n for i in flat_idx):
-        raise IndexError(f"embedding_bag: index out of range: indices must be in [0, {n}) for {n} embeddings")
+        raise RuntimeError(f"embedding_bag: index out of range: indices must be in [0, {n}) for {n} embeddings")
     pad_row = None if padding_idx is None else padding_idx % n
     bags = [[j for j in range(a, b) if flat_idx[j] != pad_row] for a, b in zip(starts, starts[1:])]
     nb, longest = len(bags), max((len(g) for g in bags), default=0)
@@ -419,16 +423,16 @@ def _conv_checks(fn: str, x: Tensor, weight: Tensor, groups: int, nd: int) -> bo
     _check_dim(fn, x, (nd + 1, nd + 2), _CONV_LAYOUT[nd])
     _float_input(fn, x)
     if weight.ndim != nd + 2:
-        raise ValueError(f"{fn}: expected a {nd + 2}-D weight, got shape {tuple(weight.shape)}")
+        raise _ShapeError(f"{fn}: expected a {nd + 2}-D weight, got shape {tuple(weight.shape)}")
     c = x.shape[-nd - 1]
     want = weight.shape[1] * groups
     if c != want:
-        raise ValueError(
+        raise _ShapeError(
             f"{fn}: expected input of shape {tuple(x.shape)} to have {want} channels "
             f"(weight {tuple(weight.shape)}, groups={groups}), but got {c} channels instead"
         )
     if weight.shape[0] % groups:
-        raise ValueError(f"{fn}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+        raise _ShapeError(f"{fn}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
     if x.device != weight.device:
         raise RuntimeError(f"{fn}: input is on {x.device} but the weight is on {weight.device}; move one with .to()")
     return x.ndim == nd + 1
@@ -452,19 +456,19 @@ def conv2d(
             pads = (0, 0)
         elif padding == "same":
             if stride != (1, 1):
-                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+                raise _ShapeError("conv2d: padding='same' is not supported for strided convolutions")
             sym, extra = _same_padding(weight.shape[2:], dilation)
             if any(extra):
                 x = _conv.pad2d(x, 0, extra[0], 0, extra[1])
             pads = (sym[0], sym[1])
         else:
-            raise ValueError(f"conv2d: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+            raise _ShapeError(f"conv2d: invalid padding string {padding!r}, should be one of 'valid', 'same'")
     else:
         pads = _pair(padding, 2, "padding")
     k = weight.shape[2:]
     for i in range(2):
         if x.shape[2 + i] + 2 * pads[i] < dilation[i] * (k[i] - 1) + 1:
-            raise ValueError(
+            raise _ShapeError(
                 f"conv2d: input size {tuple(x.shape[2:])} (padded {pads}) is smaller than the kernel "
                 f"{tuple(k)} (dilation {dilation})"
             )
@@ -515,14 +519,14 @@ def conv_transpose2d(
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     if x.shape[1] != weight.shape[0]:
-        raise ValueError(
+        raise _ShapeError(
             f"conv_transpose2d: expected input of shape {tuple(input.shape)} to have {weight.shape[0]} channels "
             f"(weight {tuple(weight.shape)}), but got {x.shape[1]} channels instead"
         )
     s, p, op, d = (_pair(v, 2, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
     for i in range(2):
         if op[i] >= max(s[i], d[i]):
-            raise ValueError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
+            raise _ShapeError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
     k = weight.shape[2:]
     hw = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
     out = _conv.conv2d_input_grad(x, weight.to(x.dtype), hw, s, p, d, groups)
@@ -560,10 +564,10 @@ def _resolve_padding(
         return (0,) * nd, [0] * nd
     if padding == "same":
         if any(s != 1 for s in stride):
-            raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions")
+            raise _ShapeError(f"{fn}: padding='same' is not supported for strided convolutions")
         sym, extra = _same_padding(kernel, dilation)
         return tuple(sym), extra
-    raise ValueError(f"{fn}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    raise _ShapeError(f"{fn}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
 
 
 def _right_pad(extra: Sequence[int]) -> list[int]:
@@ -597,7 +601,7 @@ def conv3d(
     n, c, dp, h, w = x.shape
     for i, size in enumerate((dp, h + 2 * pads[1], w + 2 * pads[2])):
         if size < d[i] * (k[i] - 1) + 1:
-            raise ValueError(
+            raise _ShapeError(
                 f"conv3d: input size {tuple(input.shape[-3:])} (padded {pads}) is smaller than the kernel {k} "
                 f"(dilation {d})"
             )
@@ -619,22 +623,22 @@ def _transpose_checks(fn: str, x: Tensor, weight: Tensor, groups: int, nd: int) 
     _check_dim(fn, x, (nd + 1, nd + 2), _CONV_LAYOUT[nd])
     _float_input(fn, x)
     if weight.ndim != nd + 2:
-        raise ValueError(f"{fn}: expected a {nd + 2}-D weight (C_in, C_out/groups, *kernel), got shape {tuple(weight.shape)}")
+        raise _ShapeError(f"{fn}: expected a {nd + 2}-D weight (C_in, C_out/groups, *kernel), got shape {tuple(weight.shape)}")
     c = x.shape[-nd - 1]
     if c != weight.shape[0]:
-        raise ValueError(
+        raise _ShapeError(
             f"{fn}: expected input of shape {tuple(x.shape)} to have {weight.shape[0]} channels "
             f"(weight {tuple(weight.shape)}), but got {c} channels instead"
         )
     if groups <= 0 or c % groups:
-        raise ValueError(f"{fn}: in_channels ({c}) must be divisible by groups ({groups})")
+        raise _ShapeError(f"{fn}: in_channels ({c}) must be divisible by groups ({groups})")
     return x.ndim == nd + 1
 
 
 def _output_padding_check(fn: str, op: Sequence[int], s: Sequence[int], d: Sequence[int]) -> None:
     for i in range(len(op)):
         if op[i] >= max(s[i], d[i]):
-            raise ValueError(f"{fn}: output_padding {tuple(op)} must be smaller than either stride {tuple(s)} or dilation {tuple(d)}")
+            raise _ShapeError(f"{fn}: output_padding {tuple(op)} must be smaller than either stride {tuple(s)} or dilation {tuple(d)}")
 
 
 def conv_transpose1d(
@@ -695,7 +699,7 @@ def conv_transpose3d(
     k = tuple(weight.shape[2:])
     outs = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(3)]
     if any(o <= 0 for o in outs):
-        raise ValueError(f"conv_transpose3d: input {tuple(input.shape)} gives an empty output {tuple(outs)} for kernel {k}, padding {p}")  # fmt: skip
+        raise _ShapeError(f"conv_transpose3d: input {tuple(input.shape)} gives an empty output {tuple(outs)} for kernel {k}, padding {p}")  # fmt: skip
     n, cin, depth, h, w = x.shape
     cog = weight.shape[1]
     w2 = weight.to(x.dtype).reshape(cin, cog * k[0], k[1], k[2])  # output channels (C_out/groups, kd)
@@ -754,9 +758,9 @@ def _pool_args(
     d = _pair(dilation, 2, "dilation")
     for i in range(2):
         if p[i] > k[i] // 2:
-            raise ValueError(f"{fn}: padding should be at most half of the effective kernel size, got padding={p}, kernel_size={k}")
+            raise _ShapeError(f"{fn}: padding should be at most half of the effective kernel size, got padding={p}, kernel_size={k}")
         if k[i] <= 0 or s[i] <= 0 or d[i] <= 0:
-            raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
+            raise _ShapeError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
     return k, s, p, d
 
 
@@ -777,7 +781,7 @@ def max_pool2d(
     x = input.unsqueeze(0) if unbatched else input
     for i in range(2):
         if _conv.conv_out_size(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) <= 0:
-            raise ValueError(f"max_pool2d: input {tuple(input.shape)} is too small for kernel {k} (dilation {d})")
+            raise _ShapeError(f"max_pool2d: input {tuple(input.shape)} is too small for kernel {k} (dilation {d})")
     out, idx = _pool.max_pool2d_with_indices(x, k, s, p, d, ceil_mode)
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
@@ -821,7 +825,7 @@ def avg_pool2d(
     x = input.unsqueeze(0) if unbatched else input
     n, c, h, w = x.shape
     if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
-        raise ValueError(f"avg_pool2d: input {tuple(input.shape)} is too small for kernel {k} (padding {p})")
+        raise _ShapeError(f"avg_pool2d: input {tuple(input.shape)} is too small for kernel {k} (padding {p})")
     if k == s and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:  # non-overlapping tiles: a reshape and a sum
         out = x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).sum((3, 5))
     else:
@@ -865,7 +869,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = (h if size[0] is None else int(size[0])), (w if size[1] is None else int(size[1]))
     if oh <= 0 or ow <= 0:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+        raise _ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
     if h % oh == 0 and w % ow == 0:
         lead = input.shape[:-2]
         return input.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))
@@ -926,9 +930,9 @@ def _nd_pool_args(
     s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _pair(stride, nd, "stride")
     p, d = _pair(padding, nd, "padding"), _pair(dilation, nd, "dilation")
     if any(v <= 0 for v in (*k, *s, *d)):
-        raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
+        raise _ShapeError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
     if any(p[i] > k[i] // 2 for i in range(nd)) or any(v < 0 for v in p):
-        raise ValueError(f"{fn}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k}")
+        raise _ShapeError(f"{fn}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k}")
     return k, s, p, d
 
 
@@ -940,7 +944,7 @@ def _sliding(
     sizes = list(input.shape[-nd:])
     outs = [_conv.conv_out_size(sizes[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd)]
     if any(o <= 0 for o in outs):
-        raise ValueError(
+        raise _ShapeError(
             f"{fn}: input of shape {tuple(input.shape)} is too small for kernel_size {tuple(k)} "
             f"(padding {tuple(p)}, dilation {tuple(d)}): the output would be {tuple(outs)}"
         )
@@ -1036,12 +1040,12 @@ def _adaptive_sizes(fn: str, input: Tensor, nd: int, output_size: Any) -> list[i
     sizes = input.shape[-nd:]
     want = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * nd
     if len(want) != nd:
-        raise ValueError(f"{fn}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}")
+        raise _ShapeError(f"{fn}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}")
     outs = [sizes[i] if want[i] is None else int(want[i]) for i in range(nd)]
     if any(o < 0 for o in outs) or any(o == 0 and sizes[i] for i, o in enumerate(outs)):
-        raise ValueError(f"{fn}: output_size must be positive, got {output_size!r}")
+        raise _ShapeError(f"{fn}: output_size must be positive, got {output_size!r}")
     if any(s == 0 for s in sizes):
-        raise ValueError(f"{fn}: expected input with non-zero spatial sizes, got shape {tuple(input.shape)}")
+        raise _ShapeError(f"{fn}: expected input with non-zero spatial sizes, got shape {tuple(input.shape)}")
     return outs
 
 
@@ -1113,10 +1117,10 @@ def _max_unpool_nd(
     else:
         outs = [int(v) for v in tuple(output_size)[-nd:]]
         if len(outs) != nd:
-            raise ValueError(f"{fn}: output_size must have {nd} or {nd + 2} elements, got {output_size!r}")
+            raise _ShapeError(f"{fn}: output_size must have {nd} or {nd + 2} elements, got {output_size!r}")
         for i in range(nd):
             if not default[i] - s[i] < outs[i] < default[i] + s[i]:
-                raise ValueError(
+                raise _ShapeError(
                     f"{fn}: invalid output_size {tuple(output_size)} (dim {i} must be between "
                     f"{default[i] - s[i]} and {default[i] + s[i]}, exclusive)"
                 )
@@ -1210,10 +1214,10 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     if input.ndim < 3:
         raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
     if groups <= 0:
-        raise ValueError(f"channel_shuffle: number of groups to divide channels in must be positive, got {groups}")
+        raise _ShapeError(f"channel_shuffle: number of groups to divide channels in must be positive, got {groups}")
     n, c, *rest = input.shape
     if c % groups:
-        raise ValueError(f"channel_shuffle: number of channels ({c}) must be divisible by groups ({groups})")
+        raise _ShapeError(f"channel_shuffle: number of channels ({c}) must be divisible by groups ({groups})")
     return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
 
 

@@ -89,13 +89,13 @@ class _ConvNd(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (nd + 1, nd + 2):
-            raise ValueError(
+            raise F._ShapeError(
                 f"{name}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input {layout}, "
                 f"got a {input.ndim}-D input of shape {tuple(input.shape)}"
             )
         c = input.shape[-nd - 1]
         if c != self.in_channels:
-            raise ValueError(
+            raise F._ShapeError(
                 f"{name}: expected input of shape {tuple(input.shape)} to have {self.in_channels} channels "
                 f"(in_channels), but got {c} channels instead"
             )
