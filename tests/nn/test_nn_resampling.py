@@ -169,6 +169,8 @@ def test_upsample_modules_and_errors(device) -> None:
         repr(nn.Upsample(size=(3, 4), mode="bilinear", align_corners=True)) == "Upsample(size=(3, 4), mode='bilinear')"
     )
     assert nn.Upsample(scale_factor=(2, 3)).scale_factor == (2.0, 3.0)
+    xi = T(RNG.integers(0, 100, (1, 2, 3, 4)), device)  # nearest modes take any dtype
+    np.testing.assert_array_equal(F.interpolate(xi, scale_factor=2).numpy(), xi.numpy().repeat(2, 2).repeat(2, 3))
     xt = T(x, device)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
         F.interpolate(xt, size=4, scale_factor=2)

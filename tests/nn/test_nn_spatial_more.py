@@ -414,11 +414,12 @@ def test_lp_pool(device, norm, k, s, ceil) -> None:
 @pytest.mark.parametrize("cls,np_mode,nd", [
     (nn.ReflectionPad1d, "reflect", 1), (nn.ReflectionPad2d, "reflect", 2), (nn.ReplicationPad1d, "edge", 1),
     (nn.ReplicationPad2d, "edge", 2), (nn.CircularPad1d, "wrap", 1), (nn.CircularPad2d, "wrap", 2),
-    (nn.ZeroPad1d, "constant", 1), (nn.ZeroPad2d, "constant", 2),
+    (nn.ZeroPad1d, "constant", 1), (nn.ZeroPad2d, "constant", 2), (nn.ReflectionPad3d, "reflect", 3),
+    (nn.ReplicationPad3d, "edge", 3), (nn.CircularPad3d, "wrap", 3), (nn.ZeroPad3d, "constant", 3),
 ])  # fmt: skip
 def test_padding_layers(device, cls, np_mode, nd) -> None:
-    x = RNG.standard_normal((2, 3, 5, 6)[-nd - 2 :])
-    pads = (1, 2, 2, 0)[: 2 * nd]
+    x = RNG.standard_normal((2, 3, 4, 5, 6)[-nd - 2 :])
+    pads = (1, 2, 2, 0, 0, 3)[: 2 * nd]
     m = cls(pads)
     widths = [(0, 0)] * (x.ndim - nd) + [(pads[2 * i], pads[2 * i + 1]) for i in reversed(range(nd))]
     close(m(T(x, device)), np.pad(x, widths, mode=np_mode))
@@ -529,3 +530,30 @@ def test_lazy_linear_materialises_at_first_call(device) -> None:
     fresh = nn.LazyLinear(3)
     fresh.load_state_dict(lazy.to("cpu").state_dict())
     assert type(fresh) is nn.Linear and tuple(fresh.weight.shape) == (3, 5)
+
+
+def test_3d_variants_of_adaptive_max_unpool_lp_and_constant_pad(device) -> None:
+    x = RNG.standard_normal((2, 2, 5, 4, 6))
+    vals, idx = nn.AdaptiveMaxPool3d((2, None, 4), return_indices=True)(T(x, device))
+    rv, ri = np.zeros((2, 2, 2, 4, 4)), np.zeros((2, 2, 2, 4, 4), dtype=np.int64)
+    for i, (a, b) in enumerate(bins(5, 2)):
+        for j in range(4):
+            for m, (c, e) in enumerate(bins(6, 4)):
+                win = x[:, :, a:b, j, c:e].reshape(2, 2, -1)
+                rv[:, :, i, j, m] = win.max(-1)
+                li = win.argmax(-1)
+                ri[:, :, i, j, m] = ((a + li // (e - c)) * 4 + j) * 6 + c + li % (e - c)
+    close(vals, rv)
+    np.testing.assert_array_equal(npy(idx), ri)
+    pv, pi = F.max_pool3d(T(x[..., :4, :4, :4], device), 2, return_indices=True)
+    up = nn.MaxUnpool3d(2)(pv, pi)
+    ref = np.zeros((2, 2, 64))
+    np.put_along_axis(ref, npy(pi).reshape(2, 2, -1), npy(pv).reshape(2, 2, -1), -1)
+    close(up, ref.reshape(2, 2, 4, 4, 4))
+    xa = np.abs(x) + 0.1
+    ref_lp = (ref_avg_pool(xa**2, (2, 2, 3), (1, 2, 3), (0, 0, 0), True, True) * 12) ** 0.5
+    close(nn.LPPool3d(2, (2, 2, 3), (1, 2, 3), ceil_mode=True)(T(xa, device)), ref_lp)
+    assert gradcheck(lambda a: F.lp_pool3d(a, 2, 2), (T(xa[:1, :1, :2, :2, :4], device, True),))
+    close(
+        nn.ConstantPad3d(1, 2.5)(T(x, device)), np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1), (1, 1)], constant_values=2.5)
+    )

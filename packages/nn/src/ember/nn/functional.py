@@ -28,7 +28,8 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "unfold", "pad", "one_hot", "embedding",
     "conv3d", "conv_transpose1d", "conv_transpose3d", "fold", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
-    "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
     "embedding_bag",
     # resampling
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "interpolate", "upsample", "upsample_nearest",
@@ -1100,6 +1101,11 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_nd("adaptive_max_pool2d", input, 2, output_size, return_indices)
 
 
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
+    """Maxima over PyTorch's adaptive bins of (N, C, D, H, W) or (C, D, H, W); with `return_indices`, flat D*H*W positions."""
+    return _adaptive_max_nd("adaptive_max_pool3d", input, 3, output_size, return_indices)
+
+
 def _max_unpool_nd(
     fn: str, input: Tensor, indices: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, output_size: Any  # noqa: A002
 ) -> Tensor:
@@ -1148,6 +1154,13 @@ def max_unpool2d(
     return _max_unpool_nd("max_unpool2d", input, indices, 2, kernel_size, stride, padding, output_size)
 
 
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None  # noqa: A002
+) -> Tensor:
+    """The partial inverse of max_pool3d: values put back at their flat D*H*W `indices`, zeros elsewhere."""
+    return _max_unpool_nd("max_unpool3d", input, indices, 3, kernel_size, stride, padding, output_size)
+
+
 def _lp_pool_nd(
     fn: str, input: Tensor, nd: int, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool  # noqa: A002
 ) -> Tensor:
@@ -1168,6 +1181,13 @@ def lp_pool2d(
 ) -> Tensor:
     """Power-average pooling: (sum over the window of x^p)^(1/p), over (N, C, H, W) or (C, H, W)."""
     return _lp_pool_nd("lp_pool2d", input, 2, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False  # noqa: A002
+) -> Tensor:
+    """Power-average pooling: (sum over the window of x^p)^(1/p), over (N, C, D, H, W) or (C, D, H, W)."""
+    return _lp_pool_nd("lp_pool3d", input, 3, norm_type, kernel_size, stride, ceil_mode)
 
 
 # -- resampling ---------------------------------------------------------------------------
@@ -1325,7 +1345,8 @@ def interpolate(
         )
     if antialias and mode not in ("bilinear", "bicubic"):
         raise ValueError(f"Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input, got mode {mode!r}")  # fmt: skip
-    _float_input("interpolate", input)
+    if mode not in ("nearest", "nearest-exact"):  # the nearest modes only pick elements: any dtype
+        _float_input("interpolate", input)
     corners = bool(align_corners)
     sizes = input.shape[2:]
     if (size is None) == (scale_factor is None):

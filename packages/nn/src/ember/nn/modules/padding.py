@@ -1,5 +1,5 @@
-"""Padding layers: `ZeroPad1d/2d`, `ConstantPad1d/2d`, `ReflectionPad1d/2d`, `ReplicationPad1d/2d`,
-`CircularPad1d/2d`, each a fixed `F.pad` of the last 1 or 2 dims."""
+"""Padding layers: `ZeroPad1d/2d/3d`, `ConstantPad1d/2d/3d`, `ReflectionPad1d/2d/3d`, `ReplicationPad1d/2d/3d`,
+`CircularPad1d/2d/3d`, each a fixed `F.pad` of the last 1, 2 or 3 dims."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from .. import functional as F
 from .module import Module
 
 __all__ = [
-    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
-    "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d",
 ]  # fmt: skip
 
 
@@ -63,6 +64,12 @@ class ConstantPad2d(_ConstantPadNd):
     _nd = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with a constant: padding an int or (left, right, top, bottom, front, back)."""
+
+    _nd = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     """Pads the last dim with zeros: padding an int or (left, right)."""
 
@@ -83,6 +90,16 @@ class ZeroPad2d(ConstantPad2d):
         return f"{self.padding}"
 
 
+class ZeroPad3d(ConstantPad3d):
+    """Pads the last three dims with zeros: padding an int or (left, right, top, bottom, front, back)."""
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
 class ReflectionPad1d(_PadNd):
     """Pads (C, W) or (N, C, W) with the reflection of the input (edge not repeated)."""
 
@@ -95,6 +112,12 @@ class ReflectionPad2d(_PadNd):
     _nd, _mode = 2, "reflect"
 
 
+class ReflectionPad3d(_PadNd):
+    """Pads (C, D, H, W) or (N, C, D, H, W) with the reflection of the input (edge not repeated)."""
+
+    _nd, _mode = 3, "reflect"
+
+
 class ReplicationPad1d(_PadNd):
     """Pads (C, W) or (N, C, W) by repeating the edge values."""
 
@@ -105,6 +128,12 @@ class ReplicationPad2d(_PadNd):
     """Pads (C, H, W) or (N, C, H, W) by repeating the edge values."""
 
     _nd, _mode = 2, "replicate"
+
+
+class ReplicationPad3d(_PadNd):
+    """Pads (C, D, H, W) or (N, C, D, H, W) by repeating the edge values."""
+
+    _nd, _mode = 3, "replicate"
 
 
 class _CircularPadNd(_PadNd):
@@ -130,3 +159,9 @@ class CircularPad2d(_CircularPadNd):
     """Pads (C, H, W) or (N, C, H, W) by wrapping around (periodic boundary)."""
 
     _nd = 2
+
+
+class CircularPad3d(_CircularPadNd):
+    """Pads (C, D, H, W) or (N, C, D, H, W) by wrapping around (periodic boundary)."""
+
+    _nd = 3
