@@ -7,10 +7,13 @@ max pooling go through core's overridable composites (`ember.ops.convolution`,
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal, overload
+
+import numpy as np
 
 import ember
 from ember import Tensor
@@ -27,6 +30,13 @@ __all__ = [
     # convolution, pooling, shape
     "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "unfold", "pad", "one_hot", "embedding",
+    "conv3d", "conv_transpose1d", "conv_transpose3d", "fold", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "embedding_bag",
+    # resampling
+    "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "grid_sample", "affine_grid",
     # normalisation and dropout
     "batch_norm", "layer_norm", "group_norm", "normalize", "dropout",
     "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -56,12 +66,16 @@ def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
     return (int(v),) * n
 
 
+class _ShapeError(ValueError, RuntimeError):
+    """Bad input rank, channels or sizes: a ValueError, and the RuntimeError that PyTorch raises there."""
+
+
 def _check_dim(fn: str, x: Tensor, allowed: Sequence[int], layout: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}: expected a Tensor input, got {type(x).__name__}")
     if x.ndim not in allowed:
         want = " or ".join(str(a) for a in allowed)
-        raise ValueError(f"{fn}: expected a {want}-D input {layout}, got a {x.ndim}-D input of shape {tuple(x.shape)}")
+        raise _ShapeError(f"{fn}: expected a {want}-D input {layout}, got a {x.ndim}-D input of shape {tuple(x.shape)}")
 
 
 def _float_input(fn: str, x: Tensor) -> None:
@@ -415,11 +429,11 @@ def _index_pad(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tenso
         idx = [min(max(i, 0), n - 1) for i in idx]
     elif mode == "reflect":
         if before >= n or after >= n:
-            raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the input size {n}")
+            raise _ShapeError(f"pad: reflect padding ({before}, {after}) must be smaller than the input size {n}")
         idx = [-i if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in idx]
     elif mode == "circular":
         if before > n or after > n:
-            raise ValueError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
+            raise _ShapeError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
         idx = [i % n for i in idx]
     return x.index_select(dim, ember.tensor(idx, device=x.device))
 
@@ -433,6 +447,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for {input.ndim}-D")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', 'replicate' or 'circular'")
+    if mode != "constant" and not len(pad) // 2 + 1 <= input.ndim <= len(pad) // 2 + 2:
+        raise NotImplementedError(
+            f"pad: padding size {len(pad)} is not supported for {input.ndim}D input tensor with mode {mode!r}; "
+            "non-constant padding of the last k dims needs a (k+1)-D or (k+2)-D input"
+        )
     x = input
     for k in range(len(pad) // 2):
         dim = input.ndim - 1 - k
@@ -495,6 +514,98 @@ def embedding(
     return out.reshape(*input.shape, weight.shape[1])
 
 
+def embedding_bag(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Sums, means or maxima of bags of embeddings: the rows of a 2-D `input`, or the slices of a 1-D
+    `input` that start at `offsets`. Entries equal to `padding_idx` are left out; empty bags give zeros.
+
+    The bags are laid out on the host as a (bags, longest bag) table of positions, with a filler row
+    (0, or -inf for 'max') for the gaps, so the reduction is one gather and one sum/max.
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if input.dtype.is_floating_point or input.dtype is ember.bool_:
+        raise TypeError(f"embedding_bag: expected an integer index tensor, got dtype {input.dtype.name}")
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported yet")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding_bag: weight has to be a 2D Tensor, got shape {tuple(weight.shape)}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
+                f"(got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} must have the shape of the input "
+                f"{tuple(input.shape)}"
+            )
+    n = weight.shape[0]
+    flat_idx = input.reshape(-1).tolist()
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                f"if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length "
+                f"sequences. However, found offsets of shape {tuple(offsets.shape)}"
+            )
+        b, ln = input.shape
+        starts = [i * ln for i in range(b)] + [b * ln]
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError(f"offsets has to be a 1D Tensor, got shape {tuple(offsets.shape)}")
+        starts = [int(v) for v in offsets.tolist()]
+        if not include_last_offset:
+            starts.append(len(flat_idx))
+        elif not starts:
+            raise ValueError("embedding_bag: include_last_offset=True needs at least one offset")
+        if starts and starts[0] != 0:
+            raise ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {starts[0]}")  # fmt: skip
+        if any(a > b for a, b in zip(starts, starts[1:])) or (starts and starts[-1] > len(flat_idx)):
+            raise ValueError(f"embedding_bag: offsets must be non-decreasing and at most len(input) = {len(flat_idx)}, got {starts}")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if any(not 0 <= i < n for i in flat_idx):
+        raise RuntimeError(f"embedding_bag: index out of range: indices must be in [0, {n}) for {n} embeddings")
+    pad_row = None if padding_idx is None else padding_idx % n
+    bags = [[j for j in range(a, b) if flat_idx[j] != pad_row] for a, b in zip(starts, starts[1:])]
+    nb, longest = len(bags), max((len(g) for g in bags), default=0)
+    d = weight.shape[1]
+    if nb == 0 or longest == 0:
+        return ember.zeros(nb, d, dtype=weight.dtype, device=weight.device)
+    m = len(flat_idx)
+    table = np.full((nb, longest), m, dtype=np.int64)  # position m is the filler row
+    for r, g in enumerate(bags):
+        table[r, : len(g)] = g
+    rows = weight.index_select(0, input.reshape(-1))
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1).to(rows.dtype)
+    fill = -math.inf if mode == "max" else 0.0
+    rows = ember.cat([rows, ember.full((1, d), fill, dtype=rows.dtype, device=rows.device)], 0)
+    picked = rows.index_select(0, ember.tensor(table.reshape(-1), device=rows.device)).reshape(nb, longest, d)
+    counts = np.array([len(g) for g in bags], dtype=np.float64)
+    if mode == "sum":
+        return picked.sum(1)
+    if mode == "mean":
+        return picked.sum(1) / ember.tensor(np.maximum(counts, 1.0).reshape(-1, 1), dtype=rows.dtype, device=rows.device)
+    out = picked.max(1)[0]
+    empty = ember.tensor((counts == 0).reshape(-1, 1), device=rows.device)
+    return ember.where(empty, ember.zeros_like(out), out) if (counts == 0).any() else out
+
+
 # -- convolution ------------------------------------------------------------------------
 def _same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[list[int], list[int]]:
     """Per spatial dim: (symmetric part, extra on the right) of 'same' padding."""
@@ -506,22 +617,24 @@ def _same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple[list[
     return sym, extra
 
 
+_CONV_LAYOUT = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+
+
 def _conv_checks(fn: str, x: Tensor, weight: Tensor, groups: int, nd: int) -> bool:
     """Check input rank and channels; returns True when the input is unbatched."""
-    layout = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
-    _check_dim(fn, x, (nd + 1, nd + 2), layout)
+    _check_dim(fn, x, (nd + 1, nd + 2), _CONV_LAYOUT[nd])
     _float_input(fn, x)
     if weight.ndim != nd + 2:
-        raise ValueError(f"{fn}: expected a {nd + 2}-D weight, got shape {tuple(weight.shape)}")
+        raise _ShapeError(f"{fn}: expected a {nd + 2}-D weight, got shape {tuple(weight.shape)}")
     c = x.shape[-nd - 1]
     want = weight.shape[1] * groups
     if c != want:
-        raise ValueError(
+        raise _ShapeError(
             f"{fn}: expected input of shape {tuple(x.shape)} to have {want} channels "
             f"(weight {tuple(weight.shape)}, groups={groups}), but got {c} channels instead"
         )
     if weight.shape[0] % groups:
-        raise ValueError(f"{fn}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+        raise _ShapeError(f"{fn}: out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
     if x.device != weight.device:
         raise RuntimeError(f"{fn}: input is on {x.device} but the weight is on {weight.device}; move one with .to()")
     return x.ndim == nd + 1
@@ -545,19 +658,19 @@ def conv2d(
             pads = (0, 0)
         elif padding == "same":
             if stride != (1, 1):
-                raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+                raise _ShapeError("conv2d: padding='same' is not supported for strided convolutions")
             sym, extra = _same_padding(weight.shape[2:], dilation)
             if any(extra):
                 x = _conv.pad2d(x, 0, extra[0], 0, extra[1])
             pads = (sym[0], sym[1])
         else:
-            raise ValueError(f"conv2d: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+            raise _ShapeError(f"conv2d: invalid padding string {padding!r}, should be one of 'valid', 'same'")
     else:
         pads = _pair(padding, 2, "padding")
     k = weight.shape[2:]
     for i in range(2):
         if x.shape[2 + i] + 2 * pads[i] < dilation[i] * (k[i] - 1) + 1:
-            raise ValueError(
+            raise _ShapeError(
                 f"conv2d: input size {tuple(x.shape[2:])} (padded {pads}) is smaller than the kernel "
                 f"{tuple(k)} (dilation {dilation})"
             )
@@ -608,14 +721,14 @@ def conv_transpose2d(
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     if x.shape[1] != weight.shape[0]:
-        raise ValueError(
+        raise _ShapeError(
             f"conv_transpose2d: expected input of shape {tuple(input.shape)} to have {weight.shape[0]} channels "
             f"(weight {tuple(weight.shape)}), but got {x.shape[1]} channels instead"
         )
     s, p, op, d = (_pair(v, 2, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
     for i in range(2):
         if op[i] >= max(s[i], d[i]):
-            raise ValueError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
+            raise _ShapeError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
     k = weight.shape[2:]
     hw = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
     out = _conv.conv2d_input_grad(x, weight.to(x.dtype), hw, s, p, d, groups)
@@ -625,14 +738,216 @@ def conv_transpose2d(
 
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
-    """Sliding local blocks of (N, C, H, W) as columns (N, C*kh*kw, L) (im2col)."""
-    _check_dim("unfold", input, (4,), "(N, C, H, W)")
+    """Sliding local blocks of (N, C, H, W) (or unbatched (C, H, W)) as columns (N, C*kh*kw, L) (im2col)."""
+    _check_dim("unfold", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    x = input.unsqueeze(0) if input.ndim == 3 else input
     k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
-    oh = _conv.conv_out_size(input.shape[2], k[0], s[0], p[0], d[0])
-    ow = _conv.conv_out_size(input.shape[3], k[1], s[1], p[1], d[1])
-    cols = _conv.im2col(input, k, s, p, d, (oh, ow))
-    n, c = input.shape[:2]
-    return cols.reshape(n, c * k[0] * k[1], oh * ow)
+    oh = _conv.conv_out_size(x.shape[2], k[0], s[0], p[0], d[0])
+    ow = _conv.conv_out_size(x.shape[3], k[1], s[1], p[1], d[1])
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(
+            f"unfold: input {tuple(input.shape)} is too small for kernel_size={k}, dilation={d}, padding={p}, "
+            f"stride={s}: the number of blocks would be ({oh}, {ow})"
+        )
+    cols = _conv.im2col(x, k, s, p, d, (oh, ow))
+    n, c = x.shape[:2]
+    out = cols.reshape(n, c * k[0] * k[1], oh * ow)
+    return out.squeeze(0) if input.ndim == 3 else out
+
+
+def _resolve_padding(
+    fn: str, padding: Any, stride: tuple[int, ...], kernel: Sequence[int], dilation: tuple[int, ...]
+) -> tuple[tuple[int, ...], list[int]]:
+    """(symmetric padding, extra right padding) per spatial dim from an int, tuple, 'valid' or 'same'."""
+    nd = len(kernel)
+    if not isinstance(padding, str):
+        return _pair(padding, nd, "padding"), [0] * nd
+    if padding == "valid":
+        return (0,) * nd, [0] * nd
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise _ShapeError(f"{fn}: padding='same' is not supported for strided convolutions")
+        sym, extra = _same_padding(kernel, dilation)
+        return tuple(sym), extra
+    raise _ShapeError(f"{fn}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+
+
+def _right_pad(extra: Sequence[int]) -> list[int]:
+    """`F.pad` widths adding `extra[i]` after spatial dim i (the last dim comes first in `pad`'s list)."""
+    return [w for e in reversed(extra) for w in (0, int(e))]
+
+
+def conv3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D cross-correlation of (N, C, D, H, W) with weight (O, C/groups, kd, kh, kw).
+
+    The kd strided depth slices that each output depth reads are stacked into the channels of a
+    (N*OD, C*kd, H, W) batch, so one (overridable) conv2d does the work and its gradients.
+    """
+    unbatched = _conv_checks("conv3d", input, weight, groups, 3)
+    x = input.unsqueeze(0) if unbatched else input
+    s, d = _pair(stride, 3, "stride"), _pair(dilation, 3, "dilation")
+    k = tuple(weight.shape[2:])
+    pads, extra = _resolve_padding("conv3d", padding, s, k, d)
+    if any(extra):
+        x = pad(x, _right_pad(extra))
+    if pads[0]:
+        x = pad(x, (0, 0, 0, 0, pads[0], pads[0]))
+    n, c, dp, h, w = x.shape
+    for i, size in enumerate((dp, h + 2 * pads[1], w + 2 * pads[2])):
+        if size < d[i] * (k[i] - 1) + 1:
+            raise _ShapeError(
+                f"conv3d: input size {tuple(input.shape[-3:])} (padded {pads}) is smaller than the kernel {k} "
+                f"(dilation {d})"
+            )
+    od = _conv.conv_out_size(dp, k[0], s[0], 0, d[0])
+    taps = [x[:, :, a * d[0] : a * d[0] + (od - 1) * s[0] + 1 : s[0]] for a in range(k[0])]
+    cg = c // groups
+    xs = ember.stack(taps, 3).reshape(n, groups, cg, od, k[0], h, w)  # (N, g, C/g, OD, kd, H, W)
+    xs = xs.permute(0, 3, 1, 2, 4, 5, 6).reshape(n * od, c * k[0], h, w)
+    o = weight.shape[0]
+    w2 = weight.to(x.dtype).reshape(o, cg * k[0], k[1], k[2])
+    out = _conv.conv2d(xs, w2, (s[1], s[2]), (pads[1], pads[2]), (d[1], d[2]), groups)
+    out = out.reshape(n, od, o, *out.shape[2:]).transpose(1, 2)
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _transpose_checks(fn: str, x: Tensor, weight: Tensor, groups: int, nd: int) -> bool:
+    _check_dim(fn, x, (nd + 1, nd + 2), _CONV_LAYOUT[nd])
+    _float_input(fn, x)
+    if weight.ndim != nd + 2:
+        raise _ShapeError(f"{fn}: expected a {nd + 2}-D weight (C_in, C_out/groups, *kernel), got shape {tuple(weight.shape)}")
+    c = x.shape[-nd - 1]
+    if c != weight.shape[0]:
+        raise _ShapeError(
+            f"{fn}: expected input of shape {tuple(x.shape)} to have {weight.shape[0]} channels "
+            f"(weight {tuple(weight.shape)}), but got {c} channels instead"
+        )
+    if groups <= 0 or c % groups:
+        raise _ShapeError(f"{fn}: in_channels ({c}) must be divisible by groups ({groups})")
+    return x.ndim == nd + 1
+
+
+def _output_padding_check(fn: str, op: Sequence[int], s: Sequence[int], d: Sequence[int]) -> None:
+    for i in range(len(op)):
+        if op[i] >= max(s[i], d[i]):
+            raise _ShapeError(f"{fn}: output_padding {tuple(op)} must be smaller than either stride {tuple(s)} or dilation {tuple(d)}")
+
+
+def conv_transpose1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """Transposed 1-D convolution, weight (C_in, C_out/groups, k): conv_transpose2d on a height-1 image."""
+    _transpose_checks("conv_transpose1d", input, weight, groups, 1)
+    one = lambda v, name: (1, _pair(v, 1, name)[0])  # noqa: E731
+    op = (0, _pair(output_padding, 1, "output_padding")[0])
+    _output_padding_check("conv_transpose1d", op[1:], one(stride, "stride")[1:], one(dilation, "dilation")[1:])
+    out = conv_transpose2d(
+        input.unsqueeze(-2), weight.unsqueeze(2), bias, one(stride, "stride"), (0, _pair(padding, 1, "padding")[0]),
+        op, groups, one(dilation, "dilation"),
+    )  # fmt: skip
+    return out.squeeze(-2)
+
+
+def _zero_stuff(x: Tensor, dim: int, s: int) -> Tensor:
+    """`s - 1` zeros between neighbours along `dim` (length L becomes (L - 1) * s + 1)."""
+    if s == 1 or x.shape[dim] == 0:
+        return x
+    n = x.shape[dim]
+    parts = [x] + [ember.zeros_like(x)] * (s - 1)
+    y = ember.stack(parts, dim + 1)
+    y = y.reshape(*x.shape[:dim], n * s, *x.shape[dim + 1 :])
+    key = [slice(None)] * y.ndim
+    key[dim] = slice(0, (n - 1) * s + 1)
+    return y[tuple(key)]
+
+
+def conv_transpose3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """Transposed 3-D convolution, weight (C_in, C_out/groups, kd, kh, kw).
+
+    Each input depth slice goes through one (overridable) conv_transpose2d whose output channels also
+    carry the kd depth taps; tap a of input depth i then lands at output depth i*stride - padding +
+    a*dilation, which per tap is a zero-stuffed, shifted copy summed into the output.
+    """
+    unbatched = _transpose_checks("conv_transpose3d", input, weight, groups, 3)
+    x = input.unsqueeze(0) if unbatched else input
+    s, p, op, d = (_pair(v, 3, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
+    _output_padding_check("conv_transpose3d", op, s, d)
+    k = tuple(weight.shape[2:])
+    outs = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(3)]
+    if any(o <= 0 for o in outs):
+        raise _ShapeError(f"conv_transpose3d: input {tuple(input.shape)} gives an empty output {tuple(outs)} for kernel {k}, padding {p}")  # fmt: skip
+    n, cin, depth, h, w = x.shape
+    cog = weight.shape[1]
+    w2 = weight.to(x.dtype).reshape(cin, cog * k[0], k[1], k[2])  # output channels (C_out/groups, kd)
+    xs = x.transpose(1, 2).reshape(n * depth, cin, h, w)
+    y = conv_transpose2d(xs, w2, None, s[1:], p[1:], op[1:], groups, d[1:])
+    y = y.reshape(n, depth, groups * cog, k[0], outs[1], outs[2]).permute(0, 2, 3, 1, 4, 5)
+    out: Tensor | None = None
+    for a in range(k[0]):
+        ya = _zero_stuff(y[:, :, a], 2, s[0])
+        before = a * d[0] - p[0]  # where input depth 0 lands; negative widths crop
+        ya = pad(ya, (0, 0, 0, 0, before, outs[0] - before - ya.shape[2]))
+        out = ya if out is None else out + ya
+    assert out is not None
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
+) -> Tensor:
+    """col2im, the adjoint of `unfold`: columns (N, C*kh*kw, L) summed back into (N, C, *output_size)."""
+    _check_dim("fold", input, (2, 3), "(N, C*kh*kw, L) or (C*kh*kw, L)")
+    unbatched = input.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    size, k, d, p, s = (_pair(v, 2, n) for v, n in ((output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))  # fmt: skip
+    n, ck, nl = x.shape
+    kk = k[0] * k[1]
+    if ck % kk:
+        raise RuntimeError(
+            f"fold: expected size of input's dimension 1 ({ck}) to be divisible by the product of kernel_size {k}"
+        )
+    blocks = [_conv.conv_out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2)]
+    if blocks[0] * blocks[1] != nl:
+        raise RuntimeError(
+            f"fold: given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, expected "
+            f"size of input's dimension 2 to match the calculated number of sliding blocks {blocks[0]} * {blocks[1]} "
+            f"= {blocks[0] * blocks[1]}, but got input.size(2)={nl}"
+        )
+    out = _conv.col2im(x.reshape(n, ck // kk, kk, nl), size, k, s, p, d)
+    return out.squeeze(0) if unbatched else out
 
 
 # -- pooling ------------------------------------------------------------------------------
@@ -645,9 +960,9 @@ def _pool_args(
     d = _pair(dilation, 2, "dilation")
     for i in range(2):
         if p[i] > k[i] // 2:
-            raise ValueError(f"{fn}: padding should be at most half of the effective kernel size, got padding={p}, kernel_size={k}")
+            raise _ShapeError(f"{fn}: padding should be at most half of the effective kernel size, got padding={p}, kernel_size={k}")
         if k[i] <= 0 or s[i] <= 0 or d[i] <= 0:
-            raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
+            raise _ShapeError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
     return k, s, p, d
 
 
@@ -668,7 +983,7 @@ def max_pool2d(
     x = input.unsqueeze(0) if unbatched else input
     for i in range(2):
         if _conv.conv_out_size(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) <= 0:
-            raise ValueError(f"max_pool2d: input {tuple(input.shape)} is too small for kernel {k} (dilation {d})")
+            raise _ShapeError(f"max_pool2d: input {tuple(input.shape)} is too small for kernel {k} (dilation {d})")
     out, idx = _pool.max_pool2d_with_indices(x, k, s, p, d, ceil_mode)
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
@@ -705,14 +1020,14 @@ def avg_pool2d(
     """Window means over (N, C, H, W) or (C, H, W): a depthwise convolution with a constant kernel."""
     _check_dim("avg_pool2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
     _float_input("avg_pool2d", input)
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported yet")
+    if ceil_mode:  # windows may run past the padding: the general path clips their divisors
+        return _avg_pool_nd("avg_pool2d", input, 2, kernel_size, stride, padding, True, count_include_pad, divisor_override)
     k, s, p, _ = _pool_args("avg_pool2d", kernel_size, stride, padding)
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     n, c, h, w = x.shape
     if h + 2 * p[0] < k[0] or w + 2 * p[1] < k[1]:
-        raise ValueError(f"avg_pool2d: input {tuple(input.shape)} is too small for kernel {k} (padding {p})")
+        raise _ShapeError(f"avg_pool2d: input {tuple(input.shape)} is too small for kernel {k} (padding {p})")
     if k == s and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:  # non-overlapping tiles: a reshape and a sum
         out = x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).sum((3, 5))
     else:
@@ -756,7 +1071,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = (h if size[0] is None else int(size[0])), (w if size[1] is None else int(size[1]))
     if oh <= 0 or ow <= 0:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+        raise _ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
     if h % oh == 0 and w % ow == 0:
         lead = input.shape[:-2]
         return input.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))
@@ -770,6 +1085,676 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
 def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
     _check_dim("adaptive_avg_pool1d", input, (2, 3), "(N, C, L) or (C, L)")
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, output_size)).squeeze(-2)
+
+
+# Windowed pooling in any number of dims: each spatial dim i gets an index table (O_i, L_i) of the
+# positions its output o reads; `_windows` gathers them (index_select per dim) into one trailing axis.
+_POOL_LAYOUT = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)", 3: "(N, C, D, H, W) or (C, D, H, W)"}
+
+
+def _windows(x: Tensor, idx: Sequence[np.ndarray]) -> Tensor:
+    """x (B, S_1, ..., S_n) -> (B, O_1, ..., O_n, L_1 * ... * L_n), reading x at idx[i][o, j] along dim i."""
+    nd = len(idx)
+    for i, ix in enumerate(idx):
+        ax = 1 + 2 * i
+        o, ln = ix.shape
+        x = x.index_select(ax, ember.tensor(ix.reshape(-1), device=x.device))
+        x = x.reshape(*x.shape[:ax], o, ln, *x.shape[ax + 1 :])
+    x = x.permute(0, *[1 + 2 * i for i in range(nd)], *[2 + 2 * i for i in range(nd)])
+    return x.reshape(*x.shape[: 1 + nd], -1)
+
+
+def _flat_positions(idx: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
+    """(O_1, ..., O_n, L_1*...*L_n): the row-major flat position in `sizes` of every window element."""
+    nd = len(idx)
+    out: Any = 0
+    mult = 1
+    for i in reversed(range(nd)):
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = idx[i].shape
+        out = out + idx[i].reshape(shape) * mult
+        mult *= sizes[i]
+    out = np.broadcast_to(out, [ix.shape[0] for ix in idx] + [ix.shape[1] for ix in idx])
+    return out.reshape(*[ix.shape[0] for ix in idx], -1)
+
+
+def _pick_indices(table: np.ndarray, arg: Tensor) -> Tensor:
+    """For each output position, the flat input position of the window element `arg` chose."""
+    t = ember.tensor(np.ascontiguousarray(table), device=arg.device)
+    t = t.unsqueeze(0).expand(arg.shape[0], *table.shape)
+    return t.gather(-1, arg.unsqueeze(-1)).squeeze(-1)
+
+
+def _nd_pool_args(
+    fn: str, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    k = _pair(kernel_size, nd, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else _pair(stride, nd, "stride")
+    p, d = _pair(padding, nd, "padding"), _pair(dilation, nd, "dilation")
+    if any(v <= 0 for v in (*k, *s, *d)):
+        raise _ShapeError(f"{fn}: kernel_size, stride and dilation must be positive, got {k}, {s}, {d}")
+    if any(p[i] > k[i] // 2 for i in range(nd)) or any(v < 0 for v in p):
+        raise _ShapeError(f"{fn}: pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k}")
+    return k, s, p, d
+
+
+def _sliding(
+    fn: str, input: Tensor, nd: int, k: Sequence[int], s: Sequence[int], p: Sequence[int], d: Sequence[int],  # noqa: A002
+    ceil_mode: bool, fill: float,
+) -> tuple[Tensor, list[np.ndarray], list[int]]:  # fmt: skip
+    """Windows (B, *out, prod(k)) of `input`'s last nd dims padded with `fill`; also the tables (padded coords)."""
+    sizes = list(input.shape[-nd:])
+    outs = [_conv.conv_out_size(sizes[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd)]
+    if any(o <= 0 for o in outs):
+        raise _ShapeError(
+            f"{fn}: input of shape {tuple(input.shape)} is too small for kernel_size {tuple(k)} "
+            f"(padding {tuple(p)}, dilation {tuple(d)}): the output would be {tuple(outs)}"
+        )
+    idx = [(np.arange(outs[i]) * s[i])[:, None] + (np.arange(k[i]) * d[i])[None, :] for i in range(nd)]
+    widths: list[int] = []
+    for i in reversed(range(nd)):
+        widths += [p[i], max(int(idx[i].max()) + 1 - sizes[i] - p[i], 0)]
+    x = input.reshape(-1, *sizes)
+    if any(widths):
+        x = pad(x, widths, value=fill)
+    return _windows(x, idx), idx, outs
+
+
+def _max_pool_nd(
+    fn: str, input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,  # noqa: A002
+    ceil_mode: bool, return_indices: bool,
+) -> Any:  # fmt: skip
+    _check_dim(fn, input, (nd + 1, nd + 2), _POOL_LAYOUT[nd])
+    _float_input(fn, input)
+    k, s, p, d = _nd_pool_args(fn, nd, kernel_size, stride, padding, dilation)
+    lead = input.shape[:-nd]
+    win, idx, outs = _sliding(fn, input, nd, k, s, p, d, ceil_mode, -math.inf)
+    vals, arg = win.max(-1)
+    vals = vals.reshape(*lead, *outs)
+    if not return_indices:
+        return vals
+    sizes = input.shape[-nd:]
+    real = [ix - p[i] for i, ix in enumerate(idx)]
+    inside = [(r >= 0) & (r < sizes[i]) for i, r in enumerate(real)]
+    # a padding element wins only when the window's maximum is -inf; PyTorch then reports the window's
+    # first element inside the input, so padding elements point there
+    first = [np.where(ok.any(1), r[np.arange(len(r)), ok.argmax(1)], 0)[:, None] for r, ok in zip(real, inside)]
+    table = np.where(
+        _flat_positions([ok.astype(np.int64) for ok in inside], [1] * nd) == nd,  # every dim inside
+        _flat_positions(real, sizes),
+        _flat_positions(first, sizes),
+    )
+    return vals, _pick_indices(table, arg).reshape(*lead, *outs)
+
+
+def max_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Window maxima over (N, C, D, H, W) or (C, D, H, W); with `return_indices`, also flat D*H*W positions."""
+    return _max_pool_nd("max_pool3d", input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _avg_pool_nd(
+    fn: str, input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,  # noqa: A002
+    count_include_pad: bool, divisor_override: int | None,
+) -> Tensor:  # fmt: skip
+    """Window means; the divisor counts the window's positions inside the (padded, if `count_include_pad`) input."""
+    _check_dim(fn, input, (nd + 1, nd + 2), _POOL_LAYOUT[nd])
+    _float_input(fn, input)
+    k, s, p, d = _nd_pool_args(fn, nd, kernel_size, stride, padding)
+    win, idx, outs = _sliding(fn, input, nd, k, s, p, d, ceil_mode, 0.0)
+    out = win.sum(-1).reshape(*input.shape[:-nd], *outs)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError(f"{fn}: divisor must be not zero")
+        return out / divisor_override
+    sizes = input.shape[-nd:]
+    div: Any = np.ones((), dtype=np.float64)
+    for i in range(nd):
+        lo, hi = (0, sizes[i] + 2 * p[i]) if count_include_pad else (p[i], p[i] + sizes[i])
+        cnt = ((idx[i] >= lo) & (idx[i] < hi)).sum(1).astype(np.float64)
+        div = np.multiply.outer(div, cnt)
+    return out / ember.tensor(div, dtype=out.dtype, device=out.device)
+
+
+def avg_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Window means over (N, C, D, H, W) or (C, D, H, W)."""
+    return _avg_pool_nd(
+        "avg_pool3d", input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def _adaptive_sizes(fn: str, input: Tensor, nd: int, output_size: Any) -> list[int]:  # noqa: A002
+    sizes = input.shape[-nd:]
+    want = list(output_size) if isinstance(output_size, (tuple, list)) else [output_size] * nd
+    if len(want) != nd:
+        raise _ShapeError(f"{fn}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}")
+    outs = [sizes[i] if want[i] is None else int(want[i]) for i in range(nd)]
+    if any(o < 0 for o in outs) or any(o == 0 and sizes[i] for i, o in enumerate(outs)):
+        raise _ShapeError(f"{fn}: output_size must be positive, got {output_size!r}")
+    if any(s == 0 for s in sizes):
+        raise _ShapeError(f"{fn}: expected input with non-zero spatial sizes, got shape {tuple(input.shape)}")
+    return outs
+
+
+def _adaptive_matrix(size: int, out: int) -> np.ndarray:
+    """(out, size): row i averages PyTorch's adaptive bin i (floor(i*size/out) to ceil((i+1)*size/out))."""
+    m = np.zeros((out, size))
+    for i, (a, b) in enumerate(_adaptive_bins(size, out)):
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """Means over PyTorch's adaptive bins in D, H and W: one small averaging matmul per dim (bins are separable)."""
+    _check_dim("adaptive_avg_pool3d", input, (4, 5), _POOL_LAYOUT[3])
+    _float_input("adaptive_avg_pool3d", input)
+    outs = _adaptive_sizes("adaptive_avg_pool3d", input, 3, output_size)
+    x = input
+    for i in range(3):
+        ax = input.ndim - 3 + i
+        if x.shape[ax] == outs[i]:
+            continue
+        m = ember.tensor(_adaptive_matrix(x.shape[ax], outs[i]).T, dtype=x.dtype, device=x.device)
+        x = (x.movedim(ax, -1) @ m).movedim(-1, ax)
+    return x
+
+
+def _adaptive_max_nd(fn: str, input: Tensor, nd: int, output_size: Any, return_indices: bool) -> Any:  # noqa: A002
+    _check_dim(fn, input, (nd + 1, nd + 2), _POOL_LAYOUT[nd])
+    _float_input(fn, input)
+    outs = _adaptive_sizes(fn, input, nd, output_size)
+    sizes = input.shape[-nd:]
+    idx = []
+    for i in range(nd):
+        bins = _adaptive_bins(sizes[i], outs[i])
+        width = max((b - a for a, b in bins), default=1)
+        idx.append(np.array([[min(a + j, b - 1) for j in range(width)] for a, b in bins], dtype=np.int64).reshape(outs[i], width))
+    lead = input.shape[:-nd]
+    vals, arg = _windows(input.reshape(-1, *sizes), idx).max(-1)
+    vals = vals.reshape(*lead, *outs)
+    if not return_indices:
+        return vals
+    return vals, _pick_indices(_flat_positions(idx, sizes), arg).reshape(*lead, *outs)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
+    """Maxima over PyTorch's adaptive bins of (N, C, L) or (C, L); with `return_indices`, their positions."""
+    return _adaptive_max_nd("adaptive_max_pool1d", input, 1, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
+    """Maxima over PyTorch's adaptive bins of (N, C, H, W) or (C, H, W); with `return_indices`, flat H*W positions."""
+    return _adaptive_max_nd("adaptive_max_pool2d", input, 2, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
+    """Maxima over PyTorch's adaptive bins of (N, C, D, H, W) or (C, D, H, W); with `return_indices`, flat D*H*W positions."""
+    return _adaptive_max_nd("adaptive_max_pool3d", input, 3, output_size, return_indices)
+
+
+def _max_unpool_nd(
+    fn: str, input: Tensor, indices: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, output_size: Any  # noqa: A002
+) -> Tensor:
+    _check_dim(fn, input, (nd + 1, nd + 2), _POOL_LAYOUT[nd])
+    if tuple(indices.shape) != tuple(input.shape) or indices.dtype.is_floating_point or indices.dtype is ember.bool_:
+        raise RuntimeError(
+            f"{fn}: expected integer indices of the input's shape {tuple(input.shape)}, got {tuple(indices.shape)} "
+            f"{indices.dtype.name}"
+        )
+    k, s, p, _ = _nd_pool_args(fn, nd, kernel_size, stride, padding)
+    sizes = input.shape[-nd:]
+    default = [(sizes[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd)]
+    if output_size is None:
+        outs = default
+    else:
+        outs = [int(v) for v in tuple(output_size)[-nd:]]
+        if len(outs) != nd:
+            raise _ShapeError(f"{fn}: output_size must have {nd} or {nd + 2} elements, got {output_size!r}")
+        for i in range(nd):
+            if not default[i] - s[i] < outs[i] < default[i] + s[i]:
+                raise _ShapeError(
+                    f"{fn}: invalid output_size {tuple(output_size)} (dim {i} must be between "
+                    f"{default[i] - s[i]} and {default[i] + s[i]}, exclusive)"
+                )
+    total = math.prod(outs)
+    lead = input.shape[:-nd]
+    flat = indices.reshape(-1, math.prod(sizes))
+    if flat.numel() and (int(flat.min().item()) < 0 or int(flat.max().item()) >= total):
+        raise RuntimeError(f"{fn}: found an invalid max index (output size {tuple(outs)} has {total} positions)")
+    out = ember.zeros(flat.shape[0], total, dtype=input.dtype, device=input.device)
+    out = out.scatter(1, flat, input.reshape(flat.shape))
+    return out.reshape(*lead, *outs)
+
+
+def max_unpool1d(
+    input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None  # noqa: A002
+) -> Tensor:
+    """The partial inverse of max_pool1d: values put back at their `indices`, zeros elsewhere."""
+    return _max_unpool_nd("max_unpool1d", input, indices, 1, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(
+    input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None  # noqa: A002
+) -> Tensor:
+    """The partial inverse of max_pool2d: values put back at their flat H*W `indices`, zeros elsewhere."""
+    return _max_unpool_nd("max_unpool2d", input, indices, 2, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, output_size: Any = None  # noqa: A002
+) -> Tensor:
+    """The partial inverse of max_pool3d: values put back at their flat D*H*W `indices`, zeros elsewhere."""
+    return _max_unpool_nd("max_unpool3d", input, indices, 3, kernel_size, stride, padding, output_size)
+
+
+def _lp_pool_nd(
+    fn: str, input: Tensor, nd: int, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool  # noqa: A002
+) -> Tensor:
+    k = _pair(kernel_size, nd, "kernel_size")
+    out = _avg_pool_nd(fn, input.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None)
+    return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: int, stride: Any = None, ceil_mode: bool = False  # noqa: A002
+) -> Tensor:
+    """Power-average pooling: (sum over the window of x^p)^(1/p), over (N, C, L) or (C, L)."""
+    return _lp_pool_nd("lp_pool1d", input, 1, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False  # noqa: A002
+) -> Tensor:
+    """Power-average pooling: (sum over the window of x^p)^(1/p), over (N, C, H, W) or (C, H, W)."""
+    return _lp_pool_nd("lp_pool2d", input, 2, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False  # noqa: A002
+) -> Tensor:
+    """Power-average pooling: (sum over the window of x^p)^(1/p), over (N, C, D, H, W) or (C, D, H, W)."""
+    return _lp_pool_nd("lp_pool3d", input, 3, norm_type, kernel_size, stride, ceil_mode)
+
+
+# -- resampling ---------------------------------------------------------------------------
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r): sub-pixel rearrangement of channels into space."""
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of upscale_factor, "
+            f"but input.size(-3)={c} is not divisible by {r * r}"
+        )
+    nl = len(lead)
+    x = input.reshape(*lead, c // (r * r), r, r, h, w)
+    x = x.permute(*range(nl), nl, nl + 3, nl + 1, nl + 4, nl + 2)
+    return x.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C, H*r, W*r) -> (*, C*r^2, H, W): the inverse of pixel_shuffle."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but input.size(-2)={h} "
+            f"and input.size(-1)={w} are not divisible by {r}"
+        )
+    nl = len(lead)
+    x = input.reshape(*lead, c, h // r, r, w // r, r)
+    x = x.permute(*range(nl), nl, nl + 2, nl + 4, nl + 1, nl + 3)
+    return x.reshape(*lead, c * r * r, h // r, w // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """(N, C, *) with channels regrouped: channel g*(C/groups)+i moves to i*groups+g (ShuffleNet)."""
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)")
+    if groups <= 0:
+        raise _ShapeError(f"channel_shuffle: number of groups to divide channels in must be positive, got {groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise _ShapeError(f"channel_shuffle: number of channels ({c}) must be divisible by groups ({groups})")
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+_INTERP_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _source_scale(size: int, out: int, align_corners: bool, scale: float | None) -> float:
+    """PyTorch's area_pixel_compute_scale: the input step per output step."""
+    if align_corners:
+        return (size - 1) / (out - 1) if out > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else size / out
+
+
+def _cubic_weights(t: float) -> list[float]:
+    """Keys' cubic convolution weights (A = -0.75, as PyTorch) for taps -1, 0, 1, 2 at fraction t."""
+    a = -0.75
+    c1 = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731
+    c2 = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731
+    return [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)]
+
+
+def _interp_matrix(mode: str, size: int, out: int, align_corners: bool, scale: float | None) -> np.ndarray:
+    """(out, size): output i is row i times the input, for the linear, cubic and area modes."""
+    if mode == "area":
+        return _adaptive_matrix(size, out)
+    m = np.zeros((out, size))
+    step = _source_scale(size, out, align_corners, scale)
+    for i in range(out):
+        src = step * i if align_corners else step * (i + 0.5) - 0.5
+        if mode == "bicubic":
+            i0 = math.floor(src)
+            for tap, wt in zip(range(i0 - 1, i0 + 3), _cubic_weights(src - i0)):
+                m[i, min(max(tap, 0), size - 1)] += wt
+        else:
+            src = max(src, 0.0)
+            i0 = min(int(src), size - 1)
+            lam = src - i0
+            m[i, i0] += 1.0 - lam
+            m[i, min(i0 + 1, size - 1)] += lam
+    return m
+
+
+def _antialias_matrix(mode: str, size: int, out: int, align_corners: bool, scale: float | None) -> np.ndarray:
+    """(out, size) for antialiased bilinear/bicubic: the filter (triangle, or Keys' cubic with A = -0.5)
+    stretched by the downscale factor so every input pixel contributes, each row normalised to sum 1."""
+    step = _source_scale(size, out, align_corners, scale)
+    half = 1.0 if mode == "bilinear" else 2.0
+    support = half * step if step >= 1.0 else half
+    inv = 1.0 / step if step >= 1.0 else 1.0
+
+    def filt(x: float) -> float:
+        x = abs(x)
+        if mode == "bilinear":
+            return 1.0 - x if x < 1.0 else 0.0
+        a = -0.5
+        if x < 1.0:
+            return ((a + 2) * x - (a + 3)) * x * x + 1
+        return (((x - 5) * x + 8) * x - 4) * a if x < 2.0 else 0.0
+
+    m = np.zeros((out, size))
+    for i in range(out):
+        center = step * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), size)
+        w = np.array([filt((j - center + 0.5) * inv) for j in range(lo, hi)])
+        m[i, lo:hi] = w / w.sum() if w.sum() != 0 else w
+    return m
+
+
+def _nearest_index(size: int, out: int, scale: float | None, exact: bool) -> np.ndarray:
+    step = 1.0 / scale if scale is not None and scale > 0 else size / out
+    src = np.floor((np.arange(out) + (0.5 if exact else 0.0)) * step)
+    return np.minimum(src.astype(np.int64), size - 1)
+
+
+def interpolate(
+    input: Tensor,  # noqa: A002
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize the spatial dims of (N, C, *spatial) to `size` or by `scale_factor`.
+
+    Every mode is separable: nearest modes pick rows per dim (index_select); linear, cubic and area
+    modes multiply each dim by a small (out, in) interpolation matrix built on the host.
+    """
+    modes = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+    if mode not in modes:
+        raise NotImplementedError(f"interpolate: unknown mode {mode!r}; expected one of {modes}")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate: expected a Tensor input, got {type(input).__name__}")
+    nd = input.ndim - 2
+    if nd not in (1, 2, 3):
+        raise NotImplementedError(
+            f"interpolate: input must be 3-D, 4-D or 5-D (N, C, *spatial), got a {input.ndim}-D input of shape {tuple(input.shape)}"
+        )
+    if mode in _INTERP_DIMS and _INTERP_DIMS[mode] != nd:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_INTERP_DIMS[mode] + 2}D input")
+    if align_corners is not None and mode not in _INTERP_DIMS:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+        )
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor as input, got mode {mode!r}")  # fmt: skip
+    if mode not in ("nearest", "nearest-exact"):  # the nearest modes only pick elements: any dtype
+        _float_input("interpolate", input)
+    corners = bool(align_corners)
+    sizes = input.shape[2:]
+    if (size is None) == (scale_factor is None):
+        raise ValueError(
+            "only one of size or scale_factor should be defined" if size is not None else "either size or scale_factor should be defined"
+        )
+    scales: list[float | None]
+    if size is not None:
+        outs = list(size) if isinstance(size, (tuple, list)) else [size] * nd
+        if len(outs) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of {list(sizes)} and output size of {size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")  # fmt: skip
+        outs = [int(o) for o in outs]
+        scales = [None] * nd
+    else:
+        sf = list(scale_factor) if isinstance(scale_factor, (tuple, list)) else [scale_factor] * nd
+        if len(sf) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions of {list(sizes)} and scale_factor of shape {scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")  # fmt: skip
+        outs = [math.floor(sizes[i] * float(sf[i])) for i in range(nd)]
+        scales = [None if recompute_scale_factor else float(v) for v in sf]
+    if any(o <= 0 for o in outs) or any(s == 0 for s in sizes):
+        raise ValueError(f"interpolate: input {tuple(input.shape)} and output size {tuple(outs)} must be non-empty")
+    x = input
+    for i in range(nd):
+        ax = 2 + i
+        if mode in ("nearest", "nearest-exact"):
+            ix = _nearest_index(sizes[i], outs[i], scales[i], mode == "nearest-exact")
+            x = x.index_select(ax, ember.tensor(ix, device=x.device))
+            continue
+        if mode == "area" and sizes[i] == outs[i]:
+            continue
+        if antialias:
+            m = _antialias_matrix(mode, sizes[i], outs[i], corners, scales[i])
+        else:
+            m = _interp_matrix(mode, sizes[i], outs[i], corners, scales[i] if mode != "area" else None)
+        x = (x.movedim(ax, -1) @ ember.tensor(m.T, dtype=x.dtype, device=x.device)).movedim(-1, ax)
+    return x
+
+
+def upsample(
+    input: Tensor,  # noqa: A002
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Deprecated alias of `interpolate` (kept for PyTorch compatibility)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:  # noqa: A002
+    """Deprecated: `interpolate(..., mode='nearest')`."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:  # noqa: A002
+    """Deprecated: `interpolate(..., mode='bilinear', align_corners=True)`."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _grid_unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    """Normalised grid coordinates in [-1, 1] -> pixel coordinates."""
+    return ((coord + 1) / 2) * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+
+
+def _grid_pad(x: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """Pixel coordinates moved inside the image as 'border' (clip) or 'reflection' (mirror, then clip) say."""
+    if padding_mode == "border":
+        return x.clamp(0, size - 1)
+    if padding_mode == "reflection":
+        lo, hi = (0.0, float(size - 1)) if align_corners else (-0.5, size - 0.5)
+        span = hi - lo
+        if span <= 0:
+            return ember.zeros_like(x)
+        y = (x - lo).abs()
+        flips = (y / span).floor()
+        extra = y - flips * span
+        even = (flips / 2).floor() * 2 == flips
+        x = ember.where(even, extra + lo, span - extra + lo)
+        return x.clamp(0, size - 1)
+    return x
+
+
+def _cubic_weight_tensors(t: Tensor) -> list[Tensor]:
+    """Keys' cubic convolution weights (A = -0.75) of taps -1, 0, 1, 2 at fractions `t` (differentiable in t)."""
+    a = -0.75
+
+    def near(x: Tensor) -> Tensor:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def grid_sample(
+    input: Tensor,  # noqa: A002
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Sample (N, C, H, W) at the normalised (x, y) locations of grid (N, Ho, Wo, 2) -> (N, C, Ho, Wo)
+    (or (N, C, D, H, W) at grid (N, Do, Ho, Wo, 3), bilinear meaning trilinear there).
+
+    Each output reads a few neighbours (2 per dim for bilinear, 4 for bicubic, 1 for nearest),
+    gathered from the flattened image and weighted; neighbours outside the image count as 0
+    ('zeros'), 'border' and 'reflection' move the coordinates inside. Differentiable in the
+    input and the grid.
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
+            f"but got: '{padding_mode}'"
+        )
+    _check_dim("grid_sample", input, (4, 5), "(N, C, H, W) or (N, C, D, H, W)")
+    nd = input.ndim - 2
+    if grid.ndim != nd + 2 or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"grid_sample: expected a grid (N, *out_spatial, {nd}) with the input's N for input {tuple(input.shape)}, "
+            f"got grid {tuple(grid.shape)}"
+        )
+    if mode == "bicubic" and nd == 3:
+        raise RuntimeError("grid_sample: bicubic interpolation only supports 4D input")
+    _float_input("grid_sample", input)
+    n, c = input.shape[:2]
+    sizes = input.shape[2:]
+    out_sp = grid.shape[1:-1]
+    m = math.prod(out_sp)
+    g = grid.to(input.dtype)
+    corners = bool(align_corners)
+    taps: list[list[tuple[Tensor, Tensor | None]]] = []  # per spatial dim: (integer coordinate, weight)
+    for d in range(nd):
+        size = sizes[d]
+        coord = g[..., nd - 1 - d].reshape(n, 1, m)  # grid's last entry indexes the first spatial dim
+        if mode == "bicubic":
+            x = _grid_unnormalize(coord, size, corners)
+            f = x.detach().floor()
+            ws = _cubic_weight_tensors(x - f)
+            taps.append([(_grid_pad(f + k, size, padding_mode, corners), ws[k + 1]) for k in (-1, 0, 1, 2)])
+            continue
+        x = _grid_pad(_grid_unnormalize(coord, size, corners), size, padding_mode, corners)
+        if mode == "nearest":
+            taps.append([(x.detach().round(), None)])
+        else:
+            f = x.detach().floor()
+            t = x - f
+            taps.append([(f, 1 - t), (f + 1, t)])
+    flat = input.reshape(n, c, -1)
+    out: Tensor | None = None
+    for combo in itertools.product(*taps):
+        valid: Tensor | None = None
+        pos: Tensor | None = None
+        weight: Tensor | None = None
+        for d, (xc, w) in enumerate(combo):
+            ok = (xc >= 0) & (xc <= sizes[d] - 1)
+            valid = ok if valid is None else valid & ok
+            idx = xc.detach().clamp(0, sizes[d] - 1).long()
+            pos = idx if pos is None else pos * sizes[d] + idx
+            if w is not None:
+                weight = w if weight is None else weight * w
+        assert valid is not None and pos is not None
+        mask = valid.to(input.dtype)
+        term = flat.gather(2, pos.expand(n, c, m)) * (mask if weight is None else weight * mask)
+        out = term if out is None else out + term
+    assert out is not None
+    return out.reshape(n, c, *out_sp)
+
+
+def _base_coords(steps: int, align_corners: bool) -> np.ndarray:
+    if steps <= 1:
+        return np.zeros(max(steps, 0))
+    r = np.linspace(-1.0, 1.0, steps)
+    return r if align_corners else r * (steps - 1) / steps
+
+
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
+    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3) (or (N, 3, 4))."""
+    size = [int(v) for v in size]
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype.name}")
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[1:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {tuple(size)}. Got {tuple(theta.shape)}.")
+        spatial = size[2:]
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[1:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {tuple(size)}. Got {tuple(theta.shape)}.")
+        spatial = size[2:]
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size {tuple(size)}.")  # fmt: skip
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {tuple(size)}")
+    if theta.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: theta has batch size {theta.shape[0]} but size asks for {size[0]}")
+    corners = bool(align_corners)
+    axes = [_base_coords(s, corners) for s in spatial]  # (D,) H, W
+    mesh = np.meshgrid(*axes, indexing="ij")
+    nd = len(spatial)
+    base = np.stack([mesh[nd - 1 - j] for j in range(nd)] + [np.ones(spatial)], -1).reshape(1, -1, nd + 1)  # x, y, (z), 1
+    b = ember.tensor(base, dtype=theta.dtype, device=theta.device)
+    grid = b @ theta.transpose(1, 2)
+    return grid.reshape(size[0], *spatial, nd)
 
 
 # -- normalisation ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`Conv1d`, `Conv2d`, `ConvTranspose2d` (PyTorch's arguments, default initialisation and checks)."""
+"""`Conv1d/2d/3d`, `ConvTranspose1d/2d/3d` (PyTorch's arguments, default initialisation and checks)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -85,17 +85,17 @@ class _ConvNd(Module):
     def _check_input(self, input: Tensor) -> None:  # noqa: A002
         nd = self._nd
         name = type(self).__name__
-        layout = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+        layout = F._CONV_LAYOUT[nd]
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (nd + 1, nd + 2):
-            raise ValueError(
+            raise F._ShapeError(
                 f"{name}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input {layout}, "
                 f"got a {input.ndim}-D input of shape {tuple(input.shape)}"
             )
         c = input.shape[-nd - 1]
         if c != self.in_channels:
-            raise ValueError(
+            raise F._ShapeError(
                 f"{name}: expected input of shape {tuple(input.shape)} to have {self.in_channels} channels "
                 f"(in_channels), but got {c} channels instead"
             )
@@ -184,10 +184,36 @@ class Conv1d(_ConvNd):
         )  # fmt: skip
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution (the gradient of Conv2d with respect to its input)."""
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) (or unbatched (C_in, D, H, W))."""
 
-    _nd = 2
+    _nd = 3
+    _conv = staticmethod(F.conv3d)
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias, padding_mode,
+            device, dtype,
+        )  # fmt: skip
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolutions (the gradient of the convolution with respect to its input)."""
+
+    _conv_t: Any = None  # F.conv_transpose1d/2d/3d (a staticmethod)
 
     def __init__(
         self,
@@ -204,24 +230,62 @@ class ConvTranspose2d(_ConvNd):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
+        name = type(self).__name__
         if padding_mode != "zeros":
-            raise ValueError(f'Only "zeros" padding mode is supported for ConvTranspose2d, got {padding_mode!r}')
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}, got {padding_mode!r}')
         if isinstance(padding, str):
-            raise ValueError("ConvTranspose2d: padding must be an int or a pair of ints")
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding, groups, bias,
             padding_mode, device, dtype,
         )  # fmt: skip
 
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
+        """The output_padding that gives `output_size` (PyTorch's rule: it must lie within one stride)."""
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        want = [int(v) for v in tuple(output_size)[-nd:]]
+        if len(want) != nd:
+            raise ValueError(f"{type(self).__name__}: output_size must have {nd} or {nd + 2} elements, got {output_size!r}")
+        out = []
+        for i in range(nd):
+            least = (
+                (input.shape[-nd + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                + self.dilation[i] * (self.kernel_size[i] - 1) + 1
+            )  # fmt: skip
+            if not least <= want[i] < least + self.stride[i]:
+                raise ValueError(
+                    f"{type(self).__name__}: requested an output size of {want}, but valid sizes range from {least} "
+                    f"to {least + self.stride[i] - 1} in dim {i} (for an input of shape {tuple(input.shape)})"
+                )
+            out.append(want[i] - least)
+        return tuple(out)
+
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
         self._check_input(input)
-        output_padding = self.output_padding
-        if output_size is not None:
-            want = tuple(output_size)[-2:]
-            output_padding = tuple(
-                int(want[i]) - ((input.shape[-2 + i] - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
-                for i in range(2)
-            )  # fmt: skip
-        return F.conv_transpose2d(
+        output_padding = self._output_padding(input, output_size)
+        return self._conv_t(
             input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
         )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution over (N, C_in, L) (or unbatched (C_in, L))."""
+
+    _nd = 1
+    _conv_t = staticmethod(F.conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution over (N, C_in, H, W) (or unbatched (C_in, H, W))."""
+
+    _nd = 2
+    _conv_t = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution over (N, C_in, D, H, W) (or unbatched (C_in, D, H, W))."""
+
+    _nd = 3
+    _conv_t = staticmethod(F.conv_transpose3d)

@@ -1,4 +1,4 @@
-"""`Identity`, `Linear`, `Bilinear`."""
+"""`Identity`, `Linear`, `LazyLinear`, `Bilinear`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear"]
+__all__ = ["Identity", "Linear", "LazyLinear", "Bilinear", "UninitializedParameter"]
 
 
 class Identity(Module):
@@ -56,6 +56,83 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (an empty placeholder); a lazy module gives it its shape
+    in place at its first call, so the object (and any optimizer holding it) stays the same."""
+
+    __slots__ = ()
+
+    def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> UninitializedParameter:
+        p = super().__new__(cls, ember.empty(0, device=device, dtype=dtype), requires_grad)
+        assert isinstance(p, UninitializedParameter)
+        return p
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+    def materialize(self, shape: tuple[int, ...]) -> None:
+        """Give the parameter `shape` (uninitialised values, its own device and dtype); it becomes a `Parameter`."""
+        with ember.no_grad():
+            self.data = ember.empty(*shape, device=self.device, dtype=self.dtype)
+        self.__class__ = Parameter  # type: ignore[assignment]
+
+
+class LazyLinear(Linear):
+    """`Linear` whose `in_features` is taken from the last dim of the first input it sees.
+
+    Until then `weight` and `bias` are `UninitializedParameter`s; the first call gives them their shapes,
+    initialises them like `Linear`, and the module becomes a `Linear`. A `state_dict` loaded into it
+    directly (before the first call) materialises it with the checkpoint's shapes.
+    """
+
+    def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        Module.__init__(self)
+        self.in_features = 0
+        self.out_features = out_features
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def has_uninitialized_params(self) -> bool:
+        return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002
+        """Materialise the parameters for `input`'s last dim and initialise them."""
+        if not self.has_uninitialized_params():
+            return
+        if input.ndim == 0:
+            raise ValueError("LazyLinear: expected an input with at least 1 dim to infer in_features, got a 0-D input")
+        self._materialize(int(input.shape[-1]))
+
+    def _materialize(self, in_features: int) -> None:
+        self.in_features = in_features
+        assert isinstance(self.weight, UninitializedParameter)
+        self.weight.materialize((self.out_features, in_features))
+        if isinstance(self.bias, UninitializedParameter):
+            self.bias.materialize((self.out_features,))
+        self.reset_parameters()
+        self.__class__ = Linear  # type: ignore[assignment]
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self.initialize_parameters(input)
+        return Linear.forward(self, input)  # self is a Linear by now, so no super()
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        w = state_dict.get("weight") if hasattr(state_dict, "get") else None
+        if self.has_uninitialized_params() and isinstance(w, Tensor) and w.ndim == 2:
+            self._materialize(int(w.shape[1]))
+        return Module.load_state_dict(self, state_dict, strict, assign)
 
 
 class Bilinear(Module):
