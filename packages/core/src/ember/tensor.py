@@ -667,6 +667,13 @@ class Tensor:
         """
         return _ops.amin(self, dim, keepdim)
 
+    def aminmax(self, *, dim: _int | None = None, keepdim: _bool = False) -> Any:
+        """(min, max) over `dim` (all dims when None) as the named tuple `aminmax(min, max)`.
+
+        See `ember.aminmax`.
+        """
+        return _ops.aminmax(self, dim=dim, keepdim=keepdim)
+
     def any(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether any element over `dim` (all dims when None) is nonzero, as bool.
 
@@ -805,6 +812,15 @@ class Tensor:
         """In-place atanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("atanh", self)
 
+    def bincount(self, weights: Tensor | None = None, minlength: _int = 0) -> Tensor:
+        """Counts of each value 0..max(input) of a 1-d non-negative integer tensor (summed `weights` when given).
+
+        Counts are int64; float32/float64 weights keep their dtype, other weights give float64.
+
+        See `ember.bincount`.
+        """
+        return _ops.bincount(self, weights, minlength)
+
     def bmm(self, mat2: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting).
 
@@ -909,12 +925,51 @@ class Tensor:
         """
         return _ops.count_nonzero(self, dim)
 
+    def cummax(self, dim: _int) -> Any:
+        """(values, indices) of the running maximum along `dim`; ties take the last index, nan propagates.
+
+        See `ember.cummax`.
+        """
+        return _ops.cummax(self, dim)
+
+    def cummin(self, dim: _int) -> Any:
+        """(values, indices) of the running minimum along `dim`; ties take the last index, nan propagates.
+
+        See `ember.cummin`.
+        """
+        return _ops.cummin(self, dim)
+
+    def cumprod(self, dim: _int, *, dtype: Any = None) -> Tensor:
+        """The running product along `dim`; integers and bools multiply in int64 unless `dtype` is given.
+
+        See `ember.cumprod`.
+        """
+        return _ops.cumprod(self, dim, dtype=dtype)
+
+    def cumprod_(self, dim: _int, *, dtype: Any = None) -> Tensor:
+        """In-place cumprod(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("cumprod", self, dim, dtype=dtype)
+
     def cumsum(self, dim: _int, *, dtype: Any = None) -> Tensor:
         """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given.
 
         See `ember.cumsum`.
         """
         return _ops.cumsum(self, dim, dtype=dtype)
+
+    def diff(self, n: _int = 1, dim: _int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
+        """The n-th forward difference along `dim` (`prepend`/`append` joined first); for bools, "not equal".
+
+        See `ember.diff`.
+        """
+        return _ops.diff(self, n, dim, prepend, append)
+
+    def dist(self, other: Tensor, p: _float = 2) -> Tensor:
+        """The p-norm of `input - other` (broadcast), over all elements.
+
+        See `ember.dist`.
+        """
+        return _ops.dist(self, other, p)
 
     def div(self, other: Any) -> Tensor:
         """input / other, true division. Integer and bool inputs compute in the default float dtype.
@@ -1070,6 +1125,22 @@ class Tensor:
         """
         return _ops.gt(self, other)
 
+    def histc(self, bins: _int = 100, min: _float = 0, max: _float = 0) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """A histogram of `bins` equal bins over [min, max] (the data's range when min == max); elements outside
+        (and nan) are ignored, max falls into the last bin. Floating dtypes only; the counts have input's dtype.
+
+        See `ember.histc`.
+        """
+        return _ops.histc(self, bins, min, max)
+
+    def histogram(self, bins: Any, *, range: Any = None, weight: Tensor | None = None, density: _bool = False) -> Any:  # noqa: A002 - PyTorch's argument names
+        """(hist, bin_edges): `bins` equal bins over `range` (the data's range by default) or the given
+        increasing edges; the last bin includes its right edge. `density` normalizes to a unit integral.
+
+        See `ember.histogram`.
+        """
+        return _ops.histogram(self, bins, range=range, weight=weight, density=density)
+
     def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory.
 
@@ -1090,6 +1161,13 @@ class Tensor:
         See `ember.isnan`.
         """
         return _ops.isnan(self)
+
+    def kthvalue(self, k: _int, dim: _int = -1, keepdim: _bool = False) -> Any:
+        """(values, indices) of the k-th smallest element (1-based) along `dim` (nan counts as the largest).
+
+        See `ember.kthvalue`.
+        """
+        return _ops.kthvalue(self, k, dim, keepdim)
 
     def le(self, other: Any) -> Tensor:
         """input <= other, elementwise. Returns a bool tensor.
@@ -1162,6 +1240,13 @@ class Tensor:
         See `ember.log_softmax`.
         """
         return _ops.log_softmax(self, dim, dtype)
+
+    def logcumsumexp(self, dim: _int) -> Tensor:
+        """log(cumsum(exp(input))) along `dim`, computed without overflow; floating dtypes only.
+
+        See `ember.logcumsumexp`.
+        """
+        return _ops.logcumsumexp(self, dim)
 
     def logical_and(self, other: Any) -> Tensor:
         """input and other, elementwise. Nonzero counts as True; returns a bool tensor.
@@ -1244,6 +1329,14 @@ class Tensor:
         """
         return _ops.mean(self, dim, keepdim, dtype=dtype)
 
+    def median(self, dim: Any = None, keepdim: _bool = False) -> Any:
+        """The lower median (of an even count, the smaller middle value, not the average): a tensor over all
+        elements, or (values, indices) along `dim`. nan propagates (a line with nan gives its first nan).
+
+        See `ember.median`.
+        """
+        return _ops.median(self, dim, keepdim)
+
     def min(self, dim: Any = None, keepdim: _bool = False) -> Any:
         """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor.
 
@@ -1265,12 +1358,27 @@ class Tensor:
         """
         return _ops.mm(self, mat2)
 
+    def mode(self, dim: _int = -1, keepdim: _bool = False) -> Any:
+        """(values, indices) of the most frequent value along `dim`: the smallest one on a tie of counts,
+        with the index of its last occurrence (as PyTorch on the CPU). nan gives no defined result.
+
+        See `ember.mode`.
+        """
+        return _ops.mode(self, dim, keepdim)
+
     def movedim(self, source: _int, destination: _int) -> Tensor:
         """`input` with dimension `source` moved to position `destination`, as a view.
 
         See `ember.movedim`.
         """
         return _ops.movedim(self, source, destination)
+
+    def msort(self) -> Tensor:
+        """`input` sorted along its first dim (ascending; nan last).
+
+        See `ember.msort`.
+        """
+        return _ops.msort(self)
 
     def mul(self, other: Any) -> Tensor:
         """input * other, elementwise.
@@ -1293,6 +1401,34 @@ class Tensor:
     def multiply_(self, other: Any) -> Tensor:
         """In-place multiply(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("multiply", self, other)
+
+    def nanmean(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """The mean over `dim` of the elements that are not nan (nan where all are); floating dtypes only.
+
+        See `ember.nanmean`.
+        """
+        return _ops.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def nanmedian(self, dim: Any = None, keepdim: _bool = False) -> Any:
+        """`median` ignoring nan: the lower median of the values that are not nan (nan where all are).
+
+        See `ember.nanmedian`.
+        """
+        return _ops.nanmedian(self, dim, keepdim)
+
+    def nanquantile(self, q: Any, dim: _int | None = None, keepdim: _bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """`quantile` ignoring nan (nan where a line is all nan).
+
+        See `ember.nanquantile`.
+        """
+        return _ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nansum(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """The sum over `dim` treating nan as 0; ints and bools sum in int64, like `sum`.
+
+        See `ember.nansum`.
+        """
+        return _ops.nansum(self, dim, keepdim, dtype=dtype)
 
     def ne(self, other: Any) -> Tensor:
         """input != other, elementwise. Returns a bool tensor.
@@ -1329,6 +1465,14 @@ class Tensor:
         See `ember.nonzero`.
         """
         return _ops.nonzero(self, as_tuple=as_tuple)
+
+    def norm(self, p: Any = 'fro', dim: Any = None, keepdim: _bool = False, dtype: Any = None) -> Tensor:
+        """The vector p-norm over `dim` (all elements when None): p a number (inf, -inf, 0 too) or "fro";
+        "nuc" is the nuclear norm of a matrix (needs `ember.linalg.svdvals`). Floating dtypes only.
+
+        See `ember.norm`.
+        """
+        return _ops.norm(self, p, dim, keepdim, dtype)
 
     def not_equal(self, other: Any) -> Tensor:
         """input != other, elementwise. Returns a bool tensor.
@@ -1369,6 +1513,15 @@ class Tensor:
         """
         return _ops.prod(self, dim, keepdim, dtype=dtype)
 
+    def quantile(self, q: Any, dim: _int | None = None, keepdim: _bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """The q-th quantiles along `dim` (of all elements when None); q a number or a 1-d tensor (its values
+        become the first dim). `interpolation` between the two nearest ranks: linear, lower, higher,
+        midpoint or nearest. A line with nan gives nan.
+
+        See `ember.quantile`.
+        """
+        return _ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
     def reciprocal(self) -> Tensor:
         """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.
 
@@ -1401,6 +1554,17 @@ class Tensor:
     def remainder_(self, other: Any) -> Tensor:
         """In-place remainder(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("remainder", self, other)
+
+    def renorm(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """Each slice along `dim` whose p-norm exceeds `maxnorm` scaled down to norm `maxnorm` (others unchanged).
+
+        See `ember.renorm`.
+        """
+        return _ops.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """In-place renorm(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("renorm", self, p, dim, maxnorm)
 
     def reshape(self, *shape: Any) -> Tensor:
         """`input` with a new shape: a view when the layout allows, else a view of a compact copy.
@@ -1664,6 +1828,13 @@ class Tensor:
         """
         return _ops.topk(self, k, dim, largest, sorted)
 
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a matrix; integers and bools sum in int64.
+
+        See `ember.trace`.
+        """
+        return _ops.trace(self)
+
     def transpose(self, dim0: _int, dim1: _int) -> Tensor:
         """`input` with dimensions `dim0` and `dim1` swapped, as a view.
 
@@ -1709,6 +1880,22 @@ class Tensor:
         See `ember.unflatten`.
         """
         return _ops.unflatten(self, dim, sizes)
+
+    def unique(self, sorted: _bool = True, return_inverse: _bool = False, return_counts: _bool = False, dim: _int | None = None) -> Any:  # noqa: A002 - PyTorch's argument names
+        """The distinct elements (or distinct slices along `dim`) in ascending order; with `return_inverse`
+        each element's index into them, with `return_counts` how often each occurs (both int64).
+        (The result is always sorted, as PyTorch's on the CPU; nan values are each distinct.)
+
+        See `ember.unique`.
+        """
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse: _bool = False, return_counts: _bool = False, dim: _int | None = None) -> Any:
+        """`unique` of consecutive runs only: each run of equal elements (or slices along `dim`) kept once.
+
+        See `ember.unique_consecutive`.
+        """
+        return _ops.unique_consecutive(self, return_inverse, return_counts, dim)
 
     def unsqueeze(self, dim: _int) -> Tensor:
         """`input` with a dimension of size 1 inserted at `dim`, as a view.

@@ -482,6 +482,27 @@ def argsort(xp: Any, caps: Caps, x: Any, axis: int, descending: bool) -> Any:
     return xp.flip(n - 1 - idx, axis).astype(xp.int64, copy=False)
 
 
+def searchsorted(xp: Any, seq: Any, values: Any, right: bool) -> Any:
+    """NumPy's searchsorted for a 1-d sequence; otherwise a binary search of every row at once."""
+    side = "right" if right else "left"
+    if seq.ndim == 1:
+        return xp.asarray(xp.searchsorted(seq, values, side=side), dtype=xp.int64).reshape(values.shape)
+    n = seq.shape[-1]
+    lo = xp.zeros(values.shape, xp.int64)
+    hi = xp.full(values.shape, n, xp.int64)
+    vnan = xp.isnan(values) if values.dtype.kind == "f" else None
+    for _ in range(max(n, 1).bit_length()):
+        mid = (lo + hi) // 2
+        m = xp.take_along_axis(seq, xp.minimum(mid, n - 1), axis=-1)
+        go = (m <= values) if right else (m < values)  # nan largest: a nan value is above every number
+        if vnan is not None:
+            mnan = xp.isnan(m)
+            go = (go & ~mnan) | (vnan & ~mnan) | (vnan & mnan & right)
+        active = lo < hi
+        lo, hi = xp.where(go & active, mid + 1, lo), xp.where(~go & active, mid, hi)
+    return lo
+
+
 def random_bits(xp: Any, seed: int, offset: int, n: int, index: int) -> Any:
     return philox4x32(seed, offset, n, xp=xp)
 
@@ -619,6 +640,7 @@ def kernel_table(
         "nonzero": _bind(nonzero, xp),
         # linalg, sorting, random
         "matmul": xp.matmul, "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
+        "searchsorted": _bind(searchsorted, xp),
         "random_bits": _bind(random_bits, xp),
         # convolution and pooling (composite overrides)
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
