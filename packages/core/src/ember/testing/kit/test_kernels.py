@@ -244,6 +244,11 @@ CALLS: dict[str, list[Call]] = {
         Call(lambda T: (T(_grid(3, 4)), 1, True), (3, 4), i64),
         Call(lambda T: (T(_grid(3, 4)), 0, False), (3, 4), i64),
     ],
+    "searchsorted": [
+        Call(lambda T: (T(_grid(5)), T(_grid(2, 3)), False), (2, 3), i64, "1-d"),
+        Call(lambda T: (T(_grid(2, 4)), T(_grid(2, 3), "transposed"), True), (2, 3), i64, "batched"),
+        Call(lambda T: (T(np.arange(4)), T(np.array(2)), True), (), i64, "0-d"),
+    ],
     "random_bits": [Call(lambda T: (1, 0, 10, 0), (10,), i64), Call(lambda T: (2**40 + 3, 7, 0, 0), (0,), i64)],
     # composites a backend may override (logsumexp: with the reductions above)
     "softmax": [Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32), Call(lambda T: (T(_grid(2, 3, dtype=np.float64)), 0), (2, 3), f64)],
