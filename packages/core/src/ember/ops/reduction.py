@@ -707,8 +707,8 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         raise NotImplementedError(f"histc: not implemented for {x._dtype.name} input; cast it with .float()")
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0, got {bins}")
-    lo, hi = _histc_range(x, min, max, "histc")
     flat = x.detach().reshape(-1)
+    lo, hi = _histc_range(flat, min, max, "histc")
     inside = (flat >= lo) & (flat <= hi)
     pos = floor((flat - lo) * (bins / (hi - lo))).to(_dt.int64).clamp(0, bins - 1)
     return _count_bins(flat, pos, inside, bins, None)
@@ -733,7 +733,7 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
     else:
         if bins <= 0:
             raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
-        lo, hi = _histc_range(x, *(range if range is not None else (0, 0)), "histogram")
+        lo, hi = _histc_range(x.detach().reshape(-1), *(range if range is not None else (0, 0)), "histogram")
         edges = linspace(lo, hi, int(bins) + 1, dtype=x._dtype, device=x._device)
     nb = edges.numel() - 1
     flat = x.detach().reshape(-1)
