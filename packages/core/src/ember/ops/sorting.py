@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import numpy as np
+
 from .. import dtypes as _dt
 from ..dispatch import primitive, public
 from ..tensor import Tensor
@@ -104,8 +106,9 @@ def _median(input: Tensor, dim: Any, keepdim: bool, op: str) -> Any:  # noqa: A0
 
     x0 = to_tensor(input, op)
     if dim is None:
-        if x0.numel() == 0:
-            return full((), float("nan"), dtype=x0._dtype, device=x0._device)
+        if x0.numel() == 0:  # nan (integers: nan cast as PyTorch does it, to the lowest value)
+            fill = float("nan") if x0._dtype.is_floating_point else int(np.iinfo(x0._dtype.numpy).min)
+            return full((), fill, dtype=x0._dtype, device=x0._device)
         return _median(x0.reshape(-1), 0, False, op).values
     x, axis = _line(x0, dim, op)
     n = x._shape[axis]
