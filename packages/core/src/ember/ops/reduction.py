@@ -340,8 +340,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 # --------------------------------------------------------------------------- nan-aware sums, moments, extremes
 
-aminmax_result = namedtuple("aminmax", ["min", "max"])
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+# PyTorch's torch.return_types names (the repr says aminmax(min=..., max=...))
+aminmax_result = namedtuple("aminmax", ["min", "max"])  # type: ignore[name-match]
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])  # type: ignore[name-match]
 
 
 def _float_only(x: Tensor, op: str, what: str = "floating point") -> None:
@@ -715,7 +716,7 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
 
 
 @public(method=True)
-def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None, density: bool = False) -> Any:  # noqa: A001, A002
+def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None, density: bool = False) -> Any:  # noqa: A002
     """(hist, bin_edges): `bins` equal bins over `range` (the data's range by default) or the given
     increasing edges; the last bin includes its right edge. `density` normalizes to a unit integral."""
     from .creation import linspace
@@ -733,7 +734,8 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
     else:
         if bins <= 0:
             raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
-        lo, hi = _histc_range(x.detach().reshape(-1), *(range if range is not None else (0, 0)), "histogram")
+        lo, hi = range if range is not None else (0, 0)
+        lo, hi = _histc_range(x.detach().reshape(-1), lo, hi, "histogram")
         edges = linspace(lo, hi, int(bins) + 1, dtype=x._dtype, device=x._device)
     nb = edges.numel() - 1
     flat = x.detach().reshape(-1)

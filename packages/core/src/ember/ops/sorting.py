@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
@@ -154,15 +153,14 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
     with the index of its last occurrence (as PyTorch on the CPU). nan gives no defined result."""
     from .creation import arange, full
     from .movement import cat
-    from .reduction import argmax, cummax
+    from .reduction import _narrow, argmax, cummax
 
     x, axis = _line(input, dim, "mode")
     n = x._shape[axis]
     order = argsort(x, axis)
     sv = gather(x.detach(), axis, order)
-    key = (slice(None),) * axis
     first = full(tuple(1 if d == axis else s for d, s in enumerate(x._shape)), True, device=x._device)
-    new = cat([first, sv[(*key, slice(1, n))] != sv[(*key, slice(0, n - 1))]], axis)
+    new = cat([first, _narrow(sv, axis, 1, n) != _narrow(sv, axis, 0, n - 1)], axis)
     shape = tuple(s if d == axis else 1 for d, s in enumerate(x._shape))
     at = arange(n, device=x._device).reshape(shape).expand(x._shape)
     start = cummax(where(new, at, 0), axis).values

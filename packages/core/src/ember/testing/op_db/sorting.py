@@ -255,7 +255,7 @@ def _ref_quantile(ignore_nan: bool) -> Callable[..., Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             qq = np.asarray(q, np.float64)
-            out = fn(x.astype(np.float64), qq, axis=None if x.ndim == 0 else dim, keepdims=keepdim, method=interpolation)
+            out = fn(x.astype(np.float64), qq, axis=None if x.ndim == 0 else dim, keepdims=keepdim, method=interpolation)  # type: ignore[call-overload]
         out = np.asarray(out)
         if keepdim and dim is None and x.ndim == 0:
             out = out.reshape(qq.shape)
@@ -299,7 +299,7 @@ def _quantile_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
 # --------------------------------------------------------------------------- searching
 
 
-def _np_searchsorted(seq: np.ndarray, v: np.ndarray, side: str) -> np.ndarray:
+def _np_searchsorted(seq: np.ndarray, v: np.ndarray, side: Any) -> np.ndarray:
     if seq.ndim == 1:
         return np.asarray(np.searchsorted(seq, v, side=side), np.int64)
     out = np.zeros(v.shape, np.int64)
@@ -356,7 +356,7 @@ def _searchsorted_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
 
 def _ref_bucketize(x: Any, boundaries: np.ndarray, *, out_int32: bool = False, right: bool = False) -> np.ndarray:
     dt = np.result_type(x, boundaries) if isinstance(x, np.ndarray) else boundaries.dtype
-    out = np.searchsorted(boundaries.astype(dt), np.asarray(x).astype(dt), side="right" if right else "left")
+    out = _np_searchsorted(boundaries.astype(dt), np.asarray(x).astype(dt), "right" if right else "left")
     return np.asarray(out).astype(np.int32 if out_int32 else np.int64)
 
 
