@@ -677,10 +677,10 @@ def _histc_range(x: Tensor, lo: float, hi: float, op: str) -> tuple[float, float
     lo, hi = float(lo), float(hi)
     if lo > hi:
         raise RuntimeError(f"{op}: max must be larger than min (got min={lo}, max={hi})")
-    if lo == hi and x.numel():
-        finite = x[x == x]
-        if finite.numel():
-            lo, hi = float(amin(finite).item()), float(amax(finite).item())
+    if lo == hi and x.numel():  # the data's range (nan when the data has nan: an error below, as PyTorch)
+        lo, hi = float(amin(x).item()), float(amax(x).item())
+        if math.isnan(lo) or math.isnan(hi):
+            lo = hi = math.nan
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if not (math.isfinite(lo) and math.isfinite(hi)):

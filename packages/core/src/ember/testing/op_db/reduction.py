@@ -592,9 +592,8 @@ def _bincount_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
 
 def _ref_histc(x: np.ndarray, bins: int = 100, min: float = 0, max: float = 0) -> np.ndarray:  # noqa: A002
     lo, hi = float(min), float(max)
-    finite = x[~np.isnan(x)]
-    if lo == hi and finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     out = np.zeros(bins, np.float64)
@@ -614,7 +613,7 @@ def _histc_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
         S(make(4, 5), 7, -1.0, 1.5, name="range"),
         S(make.array([1.0, 2.0, 1.0, 4.0]), 4, 0, 3, name="outside"),
         S(make.array([2.0, 2.0]), 4, name="constant"),
-        S(make.array([0.5, np.nan, 1.5, 0.25]), 3, name="nan-ignored"),
+        S(make.array([0.5, np.nan, 1.5, 0.25, np.inf]), 3, 0.0, 2.0, name="nan-inf-ignored"),
         S(make(5, 4, layout="transposed"), 5, name="transposed"),
         S(make(), 3, name="0-d"),
         S(make(0), 3, name="empty"),
@@ -625,6 +624,8 @@ def _histc_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
     return [
         E(RuntimeError, "histc: max must be larger than min", make(3), 4, 2.0, 1.0),
         E(RuntimeError, "histc: bins must be > 0", make(3), 0),
+        E(RuntimeError, "histc: range of \\[nan, nan\\] is not finite", make.array([1.0, np.nan]), 4),
+        E(RuntimeError, "histc: range of \\[1.0, inf\\] is not finite", make.array([1.0, np.inf]), 4),
         E(NotImplementedError, "histc: not implemented for int64", Arg(np.arange(3)), 4),
     ]
 
@@ -633,8 +634,7 @@ def _ref_histogram(x: np.ndarray, bins: Any, *, range: Any = None, weight: Any =
     if isinstance(bins, np.ndarray):
         edges = bins.astype(np.float64)
     else:
-        finite = x[~np.isnan(x)]
-        lo, hi = range if range is not None else ((finite.min(), finite.max()) if finite.size else (0.0, 0.0))
+        lo, hi = range if range is not None else ((x.min(), x.max()) if x.size else (0.0, 0.0))
         lo, hi = float(lo), float(hi)
         if lo == hi:
             lo, hi = lo - 1, hi + 1
