@@ -314,6 +314,10 @@ def cumsum(xp: Any, x: Any, axis: int) -> Any:
     return xp.cumsum(x, axis=axis, dtype=x.dtype)
 
 
+def cumprod(xp: Any, x: Any, axis: int) -> Any:
+    return xp.cumprod(x, axis=axis, dtype=x.dtype)
+
+
 def logsumexp(xp: Any, caps: Caps, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
     with _quiet(caps):
         m = xp.max(x, axis=axes, keepdims=True)
@@ -635,7 +639,7 @@ def kernel_table(
         "amax": _reduction(xp, caps, xp.maximum, xp.max), "amin": _reduction(xp, caps, xp.minimum, xp.min),
         "all": _reduction(xp, caps, xp.logical_and, xp.all), "any": _reduction(xp, caps, xp.logical_or, xp.any),
         "argmax": _arg_reduction(xp, xp.argmax), "argmin": _arg_reduction(xp, xp.argmin),
-        "cumsum": _bind(cumsum, xp), "logsumexp": _bind(logsumexp, xp, caps),
+        "cumsum": _bind(cumsum, xp), "cumprod": _bind(cumprod, xp), "logsumexp": _bind(logsumexp, xp, caps),
         # activation (composite overrides)
         "softmax": _bind(softmax, xp), "log_softmax": _bind(log_softmax, xp, caps),
         # movement

@@ -406,9 +406,9 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
 
 
 # --------------------------------------------------------------------------- scans
-# cumprod, cummax, cummin and logcumsumexp are one inclusive scan (Hillis-Steele: log2(n) steps of
-# elementwise ops on shifted slices), so they run on every backend and their gradients, zeros in
-# cumprod included, come from the elementwise ops' own derivatives.
+# cumprod is a primitive (a scan kernel like cumsum's). cummax, cummin and logcumsumexp are one inclusive
+# scan (Hillis-Steele: log2(n) steps of elementwise ops on shifted slices), so they run on every backend
+# and their gradients come from the elementwise ops' own derivatives.
 
 
 def _narrow(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
@@ -436,13 +436,58 @@ def _scan_input(input: Tensor, dim: int, op: str) -> tuple[Tensor, int]:  # noqa
     return (x.reshape(1) if x.ndim == 0 else x), axis
 
 
+def _cumprod_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    """PyTorch's cumprod derivative, exact with zeros. Without zeros: revcumsum(g * out) / x. With zeros, in
+    O(n): that before a line's first zero z, at z the product before it times sum_{j >= z} g_j * prod_{z < k <= j}
+    x_k, after it 0; a derivative that is itself differentiated (create_graph) takes PyTorch's O(n^2) form."""
+    from ..autograd.grad_mode import state
+    from .movement import cat
+
+    x, out = n[0], n.out
+    (axis,) = n.args
+    length = x._shape[axis]
+    is_zero = x == 0
+    rev = (g * out).flip(axis).cumsum(axis).flip(axis)
+    if state.enabled and length > 1 and bool(any(is_zero).item()):  # twice differentiable, column by column
+        cols = []
+        for k in range(length):
+            after = cumprod(_narrow(x, axis, k + 1, length), axis)
+            head = _narrow(out, axis, k - 1, k) if k else None
+            omitted = cat([x.new_ones(_reduced_shape(x._shape, (axis,), True)), after], axis)
+            if head is not None:
+                omitted = omitted * head
+            cols.append(sum(_narrow(g, axis, k, length) * omitted, axis, keepdim=True))
+        return (cat(cols, axis),)
+    zeros_so_far = cumsum(is_zero, axis)
+    before = zeros_so_far == 0
+    first_zero = is_zero & (zeros_so_far == 1)
+    grad = where(before, rev / where(before, x, 1), 0)
+    ones = x.new_ones(_reduced_shape(x._shape, (axis,), True))
+    prev = cat([ones, _narrow(out, axis, 0, length - 1)], axis)
+    tail = sum(where(before, 0, g * cumprod(where(before | first_zero, 1, x), axis)), axis, keepdim=True)
+    return (grad + where(first_zero, prev * tail, 0),)
+
+
+CUMPROD = primitive(
+    "cumprod",
+    "cumprod(x: array, axis: int) -> array",
+    "Inclusive running product along `axis`, in x's dtype.",
+    family="reduction",
+    vjp=_cumprod_vjp,
+    save_inputs=True,
+    save_out=True,
+)
+
+
 @public(method=True, inplace=True)
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """The running product along `dim`; integers and bools multiply in int64 unless `dtype` is given."""
-    x0 = to_tensor(input, "cumprod")
-    x, axis = _scan_input(x0.to(_sum_dtype(x0, dtype)), dim, "cumprod")
-    (out,) = _scan((x,), axis, lambda a, b: (a[0] * b[0],))
-    return out.reshape(x0._shape)
+    x = to_tensor(input, "cumprod")
+    d = _sum_dtype(x, dtype)
+    axis = wrap_dim(dim, x.ndim, "cumprod")
+    if x.ndim == 0:
+        return x.to(d)
+    return run(CUMPROD, x._device, (cast(x, d), axis), x._shape, d, (x,), (axis,))
 
 
 def _cumext(input: Tensor, dim: int, op: str) -> Any:  # noqa: A002
