@@ -761,12 +761,12 @@ class Tensor:
         """
         return _ops.argmin(self, dim, keepdim)
 
-    def argsort(self, dim: _int = -1, descending: _bool = False, stable: _bool = True) -> Tensor:
-        """Indices that sort `input` along `dim` (stable).
+    def argsort(self, dim: _int = -1, descending: _bool = False, *, stable: _bool = False) -> Tensor:
+        """Indices that sort `input` along `dim` (always stable, whatever `stable` says).
 
         See `ember.argsort`.
         """
-        return _ops.argsort(self, dim, descending, stable)
+        return _ops.argsort(self, dim, descending, stable=stable)
 
     def asin(self) -> Tensor:
         """Arcsine of each element, in [-pi/2, pi/2]; nan outside [-1, 1]. Integer and bool inputs compute in the default float dtype.
@@ -1682,12 +1682,12 @@ class Tensor:
         """
         return _ops.softmax(self, dim, dtype)
 
-    def sort(self, dim: _int = -1, descending: _bool = False, stable: _bool = True) -> Any:
-        """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions.
+    def sort(self, dim: _int = -1, descending: _bool = False, *, stable: _bool = False) -> Any:
+        """(values, indices) of `input` sorted along `dim` (always stable); gradients flow to the values' positions.
 
         See `ember.sort`.
         """
-        return _ops.sort(self, dim, descending, stable)
+        return _ops.sort(self, dim, descending, stable=stable)
 
     def split(self, split_size_or_sections: Any, dim: _int = 0) -> tuple[Tensor, ...]:
         """Views of consecutive pieces along `dim`: equal `int` sizes, or a list of sizes.
@@ -1725,12 +1725,12 @@ class Tensor:
         """
         return _ops.squeeze(self, dim)
 
-    def std(self, dim: Any = None, *, correction: _float = 1, keepdim: _bool = False, unbiased: _bool | None = None) -> Tensor:
+    def std(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False, *, correction: _float | None = None) -> Tensor:
         """The standard deviation over `dim` with Bessel's correction by default (`correction=1`).
 
         See `ember.std`.
         """
-        return _ops.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
@@ -1904,12 +1904,12 @@ class Tensor:
         """
         return _ops.unsqueeze(self, dim)
 
-    def var(self, dim: Any = None, *, correction: _float = 1, keepdim: _bool = False, unbiased: _bool | None = None) -> Tensor:
-        """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch).
+    def var(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False, *, correction: _float | None = None) -> Tensor:
+        """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch; `unbiased=False` is 0).
 
         See `ember.var`.
         """
-        return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def view(self, *shape: Any) -> Tensor:
         """`input` with a new shape, sharing its memory (fails if the layout does not allow it).

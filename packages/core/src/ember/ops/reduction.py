@@ -241,25 +241,34 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return s / n if n else s / 0.0
 
 
+def _correction(dim: Any, unbiased: bool | None, correction: float | None) -> tuple[Any, float]:
+    """PyTorch's forms of var/std: `var(x, unbiased)` (a bool where dim goes), `var(x, dim, unbiased, keepdim)`
+    and `var(x, dim, correction=)`; Bessel's correction (1) unless told otherwise."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
 @public(method=True)
-def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
-    """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch)."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
+    """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch; `unbiased=False` is 0)."""
+    dim, corr = _correction(dim, unbiased, correction)
     axes = normalize_dims(dim, input.ndim, "var")
     n = 1
     for a in axes:
         n *= input._shape[a]
     centered = input - mean(input, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
+    return sum(centered * centered, axes, keepdim) / builtins.max(n - corr, 0)
 
 
 @public(method=True)
-def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
     """The standard deviation over `dim` with Bessel's correction by default (`correction=1`)."""
     from .elementwise import sqrt
 
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def _logsumexp_impl(x: Tensor, axes: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -376,20 +385,21 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     return nansum(x, dim, keepdim) / count
 
 
-def _moment_mean(fn: Any, input: Tensor, dim: Any, correction: float, keepdim: bool, unbiased: bool | None) -> tuple[Tensor, Tensor]:  # noqa: A002
-    return fn(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(input, dim, keepdim)
+def _moment_mean(fn: Any, input: Tensor, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    dim, corr = _correction(dim, unbiased, correction)
+    return fn(input, dim, keepdim=keepdim, correction=corr), mean(input, dim, keepdim)
 
 
 @public
-def var_mean(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
     """(var, mean) over `dim` in one call; `correction` as in `var`."""
-    return _moment_mean(var, input, dim, correction, keepdim, unbiased)
+    return _moment_mean(var, input, dim, unbiased, keepdim, correction)
 
 
 @public
-def std_mean(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
     """(std, mean) over `dim` in one call; `correction` as in `std`."""
-    return _moment_mean(std, input, dim, correction, keepdim, unbiased)
+    return _moment_mean(std, input, dim, unbiased, keepdim, correction)
 
 
 @public(method=True)

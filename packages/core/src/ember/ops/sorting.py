@@ -25,8 +25,8 @@ ARGSORT = primitive(
 
 
 @public(method=True)
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = True) -> Tensor:  # noqa: A002
-    """Indices that sort `input` along `dim` (stable)."""
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:  # noqa: A002
+    """Indices that sort `input` along `dim` (always stable, whatever `stable` says)."""
     if input.ndim == 0:  # sorting one element: index 0
         from .creation import zeros
 
@@ -36,8 +36,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 
 @public(method=True)
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = True) -> Any:  # noqa: A002
-    """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions."""
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:  # noqa: A002
+    """(values, indices) of `input` sorted along `dim` (always stable); gradients flow to the values' positions."""
     idx = argsort(input, dim, descending)
     if input.ndim == 0:
         return values_indices(input.clone(), idx)
