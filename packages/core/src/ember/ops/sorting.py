@@ -378,12 +378,13 @@ def _unique_impl(x: Tensor, sort_first: bool, return_inverse: bool, return_count
     n = rows._shape[0]
     dev = x._device
     if sort_first and n:
+        keys = rows.to(_dt.uint8) if rows._dtype is _dt.bool_ else rows  # (argsort takes numbers)
         if rows.ndim == 1:
-            perm = argsort(rows)
+            perm = argsort(keys)
         else:  # lexicographic order of the rows: stable sorts by each column, last column first
             perm = arange(n, device=dev)
             for c in range(rows._shape[1] - 1, -1, -1):
-                perm = perm[argsort(rows[perm, c])]
+                perm = perm[argsort(keys[perm, c])]
         rows = rows[perm]
     else:
         perm = arange(n, device=dev)
