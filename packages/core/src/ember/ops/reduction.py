@@ -708,11 +708,11 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     from .indexing import scatter_add
 
     x = to_tensor(input, "bincount")
-    if x._dtype.is_floating_point:
+    if x._dtype.is_floating_point or x._dtype is _dt.bool_:
         raise NotImplementedError(f"bincount: not implemented for {x._dtype.name} input; it counts integers")
     if minlength < 0:
         raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
-    if x.ndim != 1 or x._dtype is _dt.bool_ or (x.numel() and _host_int(amin(x)) < 0):
+    if x.ndim != 1 or (x.numel() and _host_int(amin(x)) < 0):
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs (got shape {x._shape}, dtype {x._dtype.name})"
         )
@@ -785,7 +785,11 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
     if isinstance(bins, Tensor):
         if bins.ndim != 1 or bins.numel() < 1:
             raise RuntimeError(f"histogram: bins tensor should have one dimension and at least 1 element, got {bins._shape}")
-        edges = bins.to(x._dtype)
+        if bins._dtype is not x._dtype:
+            raise RuntimeError(
+                f"histogram: input tensor and bins tensors should have the same dtype, got {x._dtype.name} and {bins._dtype.name}"
+            )
+        edges = bins
     else:
         if bins <= 0:
             raise RuntimeError(f"histogram: bins must be > 0, got {bins}")

@@ -585,7 +585,8 @@ def _bincount_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
     return [
         E(RuntimeError, "bincount only supports 1-d non-negative integral inputs", Arg(np.array([-1, 2]))),
         E(RuntimeError, "bincount only supports 1-d non-negative integral inputs", Arg(np.array([[1, 2]]))),
-        E(RuntimeError, "bincount: not implemented for float32", make(3)),
+        E(NotImplementedError, "bincount: not implemented for float32", make(3)),
+        E(NotImplementedError, "bincount: not implemented for bool", Arg(np.array([True, False]), grad=False)),
         E(RuntimeError, "bincount: weights should have the same shape", Arg(np.array([1, 2])), make(3)),
     ]
 
@@ -663,6 +664,8 @@ def _histogram_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
         E(RuntimeError, "histogram: max must be larger than min", make(3), 4, range=(2.0, 1.0)),
         E(RuntimeError, "histogram: weight should have the same shape", make(3), 4, weight=make(2)),
         E(RuntimeError, "histogram: bins tensor should have one dimension", make(3), make(2, 2)),
+        E(RuntimeError, "histogram: input tensor and bins tensors should have the same dtype, got float32 and float64",
+          make(3), Arg(np.array([0.0, 1.0]), grad=False)),  # fmt: skip
     ]
 
 
