@@ -85,3 +85,23 @@ def test_unique_and_bincount_on_many_elements(device: str) -> None:
 
 def _dtypes(device: str) -> set[str]:
     return {d.name for d in ember.get_backend(ember.device(device).type).dtypes}
+
+
+@pytest.mark.parametrize("shape", [(2, 5000, 3000), (50, 9, 4)])
+def test_searchsorted_kernel_paths(shape: tuple[int, int, int]) -> None:
+    """Core's generic searchsorted: NumPy's row-by-row path (long rows), and the all-rows binary search
+    CuPy takes (run here on NumPy with CuPy's capabilities), nan included."""
+    import dataclasses
+
+    from ember.xp_kernels import caps_of, kernel_table
+
+    rows, n, m = shape
+    rng = np.random.default_rng(2)
+    seq = np.sort(np.round(rng.standard_normal((rows, n)), 1), axis=1)
+    vals = np.round(rng.standard_normal((rows, m)), 1)
+    vals[0, 0] = np.nan
+    for caps in (caps_of(np), dataclasses.replace(caps_of(np), scalar_results=False)):
+        k = kernel_table(np, caps=caps)["searchsorted"]
+        for side in ("left", "right"):
+            expected = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq, vals)])
+            np.testing.assert_array_equal(k(seq, vals, side == "right"), expected)
