@@ -105,3 +105,18 @@ def test_searchsorted_kernel_paths(shape: tuple[int, int, int]) -> None:
         for side in ("left", "right"):
             expected = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq, vals)])
             np.testing.assert_array_equal(k(seq, vals, side == "right"), expected)
+
+
+def test_cummax_indices_kernel_and_scan_agree() -> None:
+    """The NumPy kernel of cumext_indices (ufunc accumulate) and core's scan (what OpenCL runs) agree on
+    ties (the later index) and nan (the latest nan)."""
+    from ember.ops.reduction import _cumext_indices_impl
+    from ember.xp_kernels import kernel_table
+
+    rng = np.random.default_rng(3)
+    a = rng.choice([0.0, 1.0, 2.0, np.nan], (4, 33), p=[0.4, 0.3, 0.25, 0.05])
+    k = kernel_table(np)["cumext_indices"]
+    for axis in (0, 1):
+        for largest in (True, False):
+            scan = _cumext_indices_impl(ember.tensor(a), axis, largest).numpy()
+            np.testing.assert_array_equal(k(a, axis, largest), scan)

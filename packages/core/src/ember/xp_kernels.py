@@ -318,6 +318,25 @@ def cumprod(xp: Any, x: Any, axis: int) -> Any:
     return xp.cumprod(x, axis=axis, dtype=x.dtype)
 
 
+def _accumulates(xp: Any) -> bool:
+    """Whether the module's maximum/minimum ufuncs have a working `accumulate` (NumPy's do)."""
+    try:
+        return xp.minimum.accumulate(xp.maximum.accumulate(xp.zeros(2), axis=0), axis=0).shape == (2,)
+    except Exception:  # any failure means "no"
+        return False
+
+
+def cumext_indices(xp: Any, x: Any, axis: int, largest: bool) -> Any:
+    """The running extreme's index: the last position so far that holds the running extreme (or a nan)."""
+    run = (xp.maximum if largest else xp.minimum).accumulate(x, axis=axis)
+    shape = tuple(n if d == axis else 1 for d, n in enumerate(x.shape))
+    at = xp.arange(x.shape[axis], dtype=xp.int64).reshape(shape)
+    hit = x == run
+    if x.dtype.kind == "f":
+        hit |= xp.isnan(x)
+    return xp.maximum.accumulate(xp.where(hit, at, 0), axis=axis)
+
+
 def logsumexp(xp: Any, caps: Caps, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
     with _quiet(caps):
         m = xp.max(x, axis=axes, keepdims=True)
@@ -657,6 +676,8 @@ def kernel_table(
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
     })  # fmt: skip
+    if _accumulates(xp):  # cummax/cummin's indices in O(n) (else core's scan composite runs)
+        table["cumext_indices"] = _bind(cumext_indices, xp)
     if caps.scalar_results:
         for name in scalar_result_ops() & table.keys():
             table[name] = array_out(table[name], xp.ndarray, xp.asarray)

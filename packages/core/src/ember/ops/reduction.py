@@ -500,25 +500,43 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A
     return run(CUMPROD, x._device, (cast(x, d), axis), x._shape, d, (x,), (axis,))
 
 
-def _cumext(input: Tensor, dim: int, op: str) -> Any:  # noqa: A002
-    """(values, indices) of the running max/min; ties and nan take the later index, like PyTorch."""
+def _cumext_indices_impl(x: Tensor, axis: int, largest: bool) -> Tensor:
     from .creation import arange
     from .elementwise import isnan
-    from .indexing import gather
 
-    x, axis = _scan_input(input, dim, op)
     shape = tuple(n if d == axis else 1 for d, n in enumerate(x._shape))
     idx = arange(x._shape[axis], device=x._device).reshape(shape).expand(x._shape)
     floating = x._dtype.is_floating_point
 
     def combine(a: tuple[Tensor, ...], b: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-        later = (b[0] >= a[0]) if op == "cummax" else (b[0] <= a[0])
+        later = (b[0] >= a[0]) if largest else (b[0] <= a[0])
         if floating:
             later = later | isnan(b[0])
         return where(later, b[0], a[0]), where(later, b[1], a[1])
 
     with _no_grad():
-        _, idx = _scan((x.detach(), idx), axis, combine)
+        return _scan((x.detach(), idx), axis, combine)[1]
+
+
+CUMEXT_INDICES = composite(
+    "cumext_indices",
+    "cumext_indices(x: array, axis: int, largest: bool) -> array of int64",
+    "For each position along `axis`, the index of the running maximum (`largest`) or minimum so far: on ties "
+    "the later index; nan counts as the extreme (the latest nan so far). x is at least 1-d.",
+    family="reduction",
+    impl=_cumext_indices_impl,
+    vjp=None,
+)
+
+
+def _cumext(input: Tensor, dim: int, op: str) -> Any:  # noqa: A002
+    """(values, indices) of the running max/min; ties and nan take the later index, like PyTorch.
+    The indices come from `cumext_indices` (a scan, or a backend's kernel); the values are gathered
+    from them, so the gradient reaches the element each value came from."""
+    from .indexing import gather
+
+    x, axis = _scan_input(input, dim, op)
+    idx = call(CUMEXT_INDICES, (x.detach(),), (axis, op == "cummax"), x._shape, _dt.int64)
     values = gather(x, axis, idx)
     return values_indices(values.reshape(input._shape), idx.reshape(input._shape))
 
