@@ -319,11 +319,17 @@ def cumprod(xp: Any, x: Any, axis: int) -> Any:
 
 
 def _accumulates(xp: Any) -> bool:
-    """Whether the module's maximum/minimum ufuncs have a working `accumulate` (NumPy's do)."""
+    """Whether the module's maximum/minimum/logaddexp ufuncs have a working `accumulate` (NumPy's do)."""
     try:
-        return xp.minimum.accumulate(xp.maximum.accumulate(xp.zeros(2), axis=0), axis=0).shape == (2,)
+        z = xp.logaddexp.accumulate(xp.zeros(2), axis=0)
+        return xp.minimum.accumulate(xp.maximum.accumulate(z, axis=0), axis=0).shape == (2,)
     except Exception:  # any failure means "no"
         return False
+
+
+def logcumsumexp(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
+    with _quiet(caps):
+        return xp.logaddexp.accumulate(x, axis=axis, dtype=x.dtype)
 
 
 def cumext_indices(xp: Any, x: Any, axis: int, largest: bool) -> Any:
@@ -676,8 +682,9 @@ def kernel_table(
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
     })  # fmt: skip
-    if _accumulates(xp):  # cummax/cummin's indices in O(n) (else core's scan composite runs)
+    if _accumulates(xp):  # cummax/cummin's indices and logcumsumexp in O(n) (else core's scan composites run)
         table["cumext_indices"] = _bind(cumext_indices, xp)
+        table["logcumsumexp"] = _bind(logcumsumexp, xp, caps)
     if caps.scalar_results:
         for name in scalar_result_ops() & table.keys():
             table[name] = array_out(table[name], xp.ndarray, xp.asarray)

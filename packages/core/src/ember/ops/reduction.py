@@ -7,6 +7,8 @@ import math
 from collections import namedtuple
 from typing import Any
 
+import numpy as np
+
 from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
 from ..dtypes import DType
@@ -416,9 +418,9 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
 
 
 # --------------------------------------------------------------------------- scans
-# cumprod is a primitive (a scan kernel like cumsum's). cummax, cummin and logcumsumexp are one inclusive
-# scan (Hillis-Steele: log2(n) steps of elementwise ops on shifted slices), so they run on every backend
-# and their gradients come from the elementwise ops' own derivatives.
+# cumprod is a primitive (a scan kernel like cumsum's). cummax/cummin's indices and logcumsumexp are
+# composites: one inclusive scan (Hillis-Steele: log2(n) steps of elementwise ops on shifted slices) that
+# runs on every backend, which a backend may override with a kernel (NumPy's ufunc accumulate).
 
 
 def _narrow(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
@@ -569,6 +571,40 @@ def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
     return hi + log1p(exp(where(infinite, 0.0, lo - hi)))
 
 
+def _logcumsumexp_impl(x: Tensor, axis: int) -> Tensor:
+    return _scan((x,), axis, lambda a, b: (_logaddexp(a[0], b[0]),))[0]
+
+
+def _logcumsumexp_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    """grad_i = exp(x_i) * sum_{j >= i} g_j * exp(-out_j), summed in log space for g's positive and negative
+    parts apart (PyTorch's formula), so it neither overflows nor loses the gradient of tiny terms."""
+    from .elementwise import abs as _abs
+    from .elementwise import exp, log
+
+    x, out = n[0], n.out
+    (axis,) = n.args
+    log_g = log(_abs(g))
+    low = float(np.finfo(g._dtype.numpy).min)  # not -inf: -inf - (-inf) would be nan in the second derivative
+
+    def part(mask: Tensor) -> Tensor:
+        y = where(mask, log_g, low) - out
+        return exp(logcumsumexp(y.flip(axis), axis).flip(axis) + x)
+
+    return (part(g > 0) - part(g < 0),)
+
+
+LOGCUMSUMEXP = composite(
+    "logcumsumexp",
+    "logcumsumexp(x: array, axis: int) -> array",
+    "log(cumsum(exp(x))) along `axis` without overflow (x floating, at least 1-d).",
+    family="reduction",
+    impl=_logcumsumexp_impl,
+    vjp=_logcumsumexp_vjp,
+    save_inputs=True,
+    save_out=True,
+)
+
+
 @public(method=True)
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """log(cumsum(exp(input))) along `dim`, computed without overflow; floating dtypes only."""
@@ -576,8 +612,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     if not x0._dtype.is_floating_point:
         raise NotImplementedError(f"logcumsumexp: not implemented for {x0._dtype.name} input; cast it with .float()")
     x, axis = _scan_input(x0, dim, "logcumsumexp")
-    (out,) = _scan((x,), axis, lambda a, b: (_logaddexp(a[0], b[0]),))
-    return out.reshape(x0._shape)
+    return call(LOGCUMSUMEXP, (x,), (axis,), x._shape, x._dtype).reshape(x0._shape)
 
 
 # --------------------------------------------------------------------------- norms

@@ -209,6 +209,10 @@ CALLS: dict[str, list[Call]] = {
         Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32),
         Call(lambda T: (T(_grid(3, 2, dtype=np.int64), "transposed"), 0), (3, 2), i64),
     ],
+    "logcumsumexp": [
+        Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32),
+        Call(lambda T: (T(_grid(3, 2, dtype=np.float64), "transposed"), 0), (3, 2), f64),
+    ],
     "cumext_indices": [
         Call(lambda T: (T(_grid(2, 3)), 1, True), (2, 3), i64),
         Call(lambda T: (T(_grid(3, 2, dtype=np.int64), "transposed"), 0, False), (3, 2), i64),
