@@ -1,4 +1,5 @@
-"""Reductions (sum, prod, amax, amin, all, any, argmax, argmin), scans (cumsum, cumprod) and the logsumexp/softmax overrides.
+"""Reductions (sum, prod, amax, amin, all, any, argmax, argmin), scans (cumsum, cumprod, logcumsumexp) and the
+logsumexp/softmax overrides.
 
 Every kernel here works on *segments*: the input is seen as M outputs (the kept
 axes, collapsed) times R reduced elements (the reduced axes, collapsed), read
@@ -500,20 +501,28 @@ def _argext(op: str) -> Callable[[CLArray, int | None, bool], CLArray]:
     return kernel
 
 
-# -- cumsum, cumprod --------------------------------------------------------------------
+# -- cumsum, cumprod, logcumsumexp -------------------------------------------------------
+def _scan_ops(op: str, dtype: np.dtype) -> tuple[str, str]:
+    """(combine OP(a, b), identity) of a scan: a sum, a product, or log(exp(a) + exp(b)) (logcumsumexp:
+    equal arguments give a + log 2, so -inf and inf stay themselves; nan propagates)."""
+    if op == "logcumsumexp":
+        ln2 = "M_LN2" if dtype == np.float64 else "M_LN2_F"
+        return (f"((a) == (b) ? (a) + (T){ln2} : fmax(a, b) + log1p(exp(-fabs((a) - (b)))))", "-INFINITY")
+    return _ops("sum" if op == "cumsum" else "prod", dtype)
+
+
 def _scan(op: str, x: CLArray, axis: int) -> CLArray:
-    """Inclusive running sum/product along `axis`; long lines are split into segments, each started from
-    the combined totals of the segments before it (a first pass computes every segment's total)."""
+    """Inclusive running sum/product/log-sum-exp along `axis`; long lines are split into segments, each started
+    from the combined totals of the segments before it (a first pass computes every segment's total)."""
     device = x.device
     out = empty(device, x.shape, x.dtype)
     if out.size == 0:
         return out
-    red = "sum" if op == "cumsum" else "prod"
     x, lay = _layout(x, (axis,), [out])
     P, seg, ch = _plan(device, lay.M, lay.R)
-    partials = _segment_totals(red, x, lay, P, seg) if P > 1 else None
+    partials = _segment_totals(op, x, lay, P, seg) if P > 1 else None
     t = cltypes.ctype(x.dtype)
-    comb, ident = _ops(red, x.dtype)
+    comb, ident = _scan_ops(op, x.dtype)
     key = (op, t, lay.nk, lay.nr)
 
     def source() -> str:
@@ -542,13 +551,18 @@ def cumprod(x: CLArray, axis: int) -> CLArray:
     return _scan("cumprod", x, axis)
 
 
-def _segment_totals(red: str, x: CLArray, lay: _Layout, P: int, seg: int) -> CLArray:
-    """The (M, P) per-segment sums or products of x's layout (the first pass of a split reduction, kept)."""
+def logcumsumexp(x: CLArray, axis: int) -> CLArray:
+    """log(cumsum(exp(x))) along `axis`, one log-add-exp at a time (core's composite, overridden)."""
+    return _scan("logcumsumexp", x, axis)
+
+
+def _segment_totals(op: str, x: CLArray, lay: _Layout, P: int, seg: int) -> CLArray:
+    """The (M, P) per-segment totals of the scan `op` over x's layout (the first pass of a split scan)."""
     device = x.device
     dst = empty(device, (lay.M, P), x.dtype)
     t = cltypes.ctype(x.dtype)
-    comb, ident = _ops(red, x.dtype)
-    key = ("segtotal", red, t, lay.nk, lay.nr)
+    comb, ident = _scan_ops(op, x.dtype)
+    key = ("segtotal", op, t, lay.nk, lay.nr)
 
     def source() -> str:
         body = "    T acc = IDENT;\n" + _loop_code(lay.nr, ["x"], "      acc = OP(acc, x[i_x]);\n") + "    dst[s] = acc;\n"
@@ -711,5 +725,6 @@ def log_softmax(x: CLArray, axis: int) -> CLArray:
 KERNELS: dict[str, Callable[..., Any]] = {
     **{op: _reduction(op) for op in ("sum", "prod", "amax", "amin", "all", "any")},
     "argmax": _argext("argmax"), "argmin": _argext("argmin"), "cumsum": cumsum, "cumprod": cumprod,
+    "logcumsumexp": logcumsumexp,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
 }  # fmt: skip
