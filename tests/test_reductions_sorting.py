@@ -107,9 +107,9 @@ def test_searchsorted_kernel_paths(shape: tuple[int, int, int]) -> None:
             np.testing.assert_array_equal(k(seq, vals, side == "right"), expected)
 
 
-def test_cummax_indices_kernel_and_scan_agree() -> None:
-    """The NumPy kernel of cumext_indices (ufunc accumulate) and core's scan (what OpenCL runs) agree on
-    ties (the later index) and nan (the latest nan)."""
+def test_cummax_indices_kernel_and_scan_agree(device: str) -> None:
+    """The NumPy kernel of cumext_indices (ufunc accumulate), the device's (through cummax/cummin) and core's
+    scan (what a backend without the kernel runs) agree on ties (the later index) and nan (the latest nan)."""
     from ember.ops.reduction import _cumext_indices_impl
     from ember.xp_kernels import kernel_table
 
@@ -120,6 +120,8 @@ def test_cummax_indices_kernel_and_scan_agree() -> None:
         for largest in (True, False):
             scan = _cumext_indices_impl(ember.tensor(a), axis, largest).numpy()
             np.testing.assert_array_equal(k(a, axis, largest), scan)
+            on_device = (ember.cummax if largest else ember.cummin)(ember.tensor(a, device=device), axis).indices
+            np.testing.assert_array_equal(on_device.numpy(), scan)
 
 
 def test_logcumsumexp_scan_composite_matches_numpy() -> None:

@@ -1,5 +1,5 @@
-"""Reductions (sum, prod, amax, amin, all, any, argmax, argmin), scans (cumsum, cumprod, logcumsumexp) and the
-logsumexp/softmax overrides.
+"""Reductions (sum, prod, amax, amin, all, any, argmax, argmin), scans (cumsum, cumprod, logcumsumexp,
+cummax/cummin's indices) and the logsumexp/softmax overrides.
 
 Every kernel here works on *segments*: the input is seen as M outputs (the kept
 axes, collapsed) times R reduced elements (the reduced axes, collapsed), read
@@ -556,6 +556,32 @@ def logcumsumexp(x: CLArray, axis: int) -> CLArray:
     return _scan("logcumsumexp", x, axis)
 
 
+def cumext_indices(x: CLArray, axis: int, largest: bool) -> CLArray:
+    """The index of the running max (`largest`) or min along `axis`: ties and nan take the later index.
+    One work-item walks a line (lines are not split: the running index has no cheap segment total)."""
+    device = x.device
+    out = empty(device, x.shape, np.int64)
+    if out.size == 0:
+        return out
+    x, lay = _layout(x, (axis,), [out])
+    _, seg, ch = _plan(device, lay.M, lay.R, split=False)
+    t = cltypes.ctype(x.dtype)
+    cmp = ">=" if largest else "<="
+    later = f"(v {cmp} best) || isnan(v)" if x.dtype.kind == "f" else f"v {cmp} best"
+    key = ("cumext_indices", t, lay.nk, lay.nr, largest)
+
+    def source() -> str:
+        step = f"      const {t} v = x[i_x];\n      if (r == 0 || {later}) {{ best = v; bi = r; }}\n      y[i_y] = bi;\n"
+        body = f"    {t} best = 0; long bi = 0;\n" + _loop_code(lay.nr, ["x", "y"], step)
+        params = (_dim_params(lay.nk, lay.nr) + _array_params("x", t, lay.nk, lay.nr)
+                  + _array_params("y", "long", lay.nk, lay.nr, const=False))  # fmt: skip
+        return _kernel_source("ember_cumext_indices", [x.dtype], params, _base_code(lay.nk, ["x", "y"]) + body)
+
+    kernel = device.kernel(key, source, "ember_cumext_indices", _scalars(lay, 2))
+    _run(device, kernel, lay.M, 1, seg, lay.R, ch, lay.dim_args() + lay.array_args(0, x) + lay.array_args(1, out))
+    return out
+
+
 def _segment_totals(op: str, x: CLArray, lay: _Layout, P: int, seg: int) -> CLArray:
     """The (M, P) per-segment totals of the scan `op` over x's layout (the first pass of a split scan)."""
     device = x.device
@@ -725,6 +751,6 @@ def log_softmax(x: CLArray, axis: int) -> CLArray:
 KERNELS: dict[str, Callable[..., Any]] = {
     **{op: _reduction(op) for op in ("sum", "prod", "amax", "amin", "all", "any")},
     "argmax": _argext("argmax"), "argmin": _argext("argmin"), "cumsum": cumsum, "cumprod": cumprod,
-    "logcumsumexp": logcumsumexp,
+    "logcumsumexp": logcumsumexp, "cumext_indices": cumext_indices,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
 }  # fmt: skip
