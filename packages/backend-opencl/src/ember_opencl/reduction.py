@@ -1,4 +1,5 @@
-"""Reductions (sum, prod, amax, amin, all, any, argmax, argmin, cumsum) and the logsumexp/softmax overrides.
+"""Reductions (sum, prod, amax, amin, all, any, argmax, argmin), scans (cumsum, cumprod, logcumsumexp,
+cummax/cummin's indices) and the logsumexp/softmax overrides.
 
 Every kernel here works on *segments*: the input is seen as M outputs (the kept
 axes, collapsed) times R reduced elements (the reduced axes, collapsed), read
@@ -500,50 +501,102 @@ def _argext(op: str) -> Callable[[CLArray, int | None, bool], CLArray]:
     return kernel
 
 
-# -- cumsum ------------------------------------------------------------------------------
-def cumsum(x: CLArray, axis: int) -> CLArray:
-    """Inclusive running sum along `axis`; long lines are split into segments offset by their predecessors' sums."""
+# -- cumsum, cumprod, logcumsumexp -------------------------------------------------------
+def _scan_ops(op: str, dtype: np.dtype) -> tuple[str, str]:
+    """(combine OP(a, b), identity) of a scan: a sum, a product, or log(exp(a) + exp(b)) (logcumsumexp:
+    equal arguments give a + log 2, so -inf and inf stay themselves; nan propagates)."""
+    if op == "logcumsumexp":
+        ln2 = "M_LN2" if dtype == np.float64 else "M_LN2_F"
+        return (f"((a) == (b) ? (a) + (T){ln2} : fmax(a, b) + log1p(exp(-fabs((a) - (b)))))", "-INFINITY")
+    return _ops("sum" if op == "cumsum" else "prod", dtype)
+
+
+def _scan(op: str, x: CLArray, axis: int) -> CLArray:
+    """Inclusive running sum/product/log-sum-exp along `axis`; long lines are split into segments, each started
+    from the combined totals of the segments before it (a first pass computes every segment's total)."""
     device = x.device
     out = empty(device, x.shape, x.dtype)
     if out.size == 0:
         return out
     x, lay = _layout(x, (axis,), [out])
     P, seg, ch = _plan(device, lay.M, lay.R)
-    partials = _segment_sums(x, lay, P, seg) if P > 1 else None
+    partials = _segment_totals(op, x, lay, P, seg) if P > 1 else None
     t = cltypes.ctype(x.dtype)
-    add = "|" if x.dtype.kind == "b" else "+"
-    key = ("cumsum", t, lay.nk, lay.nr)
+    comb, ident = _scan_ops(op, x.dtype)
+    key = (op, t, lay.nk, lay.nr)
 
     def source() -> str:
-        body = f"    {t} acc = 0;\n    for (long q = o * P; q < s; ++q) acc = acc {add} part[q];\n" + _loop_code(
-            lay.nr, ["x", "y"], f"      acc = acc {add} x[i_x]; y[i_y] = acc;\n"
+        body = "    T acc = IDENT;\n    for (long q = o * P; q < s; ++q) acc = OP(acc, part[q]);\n" + _loop_code(
+            lay.nr, ["x", "y"], "      acc = OP(acc, x[i_x]); y[i_y] = acc;\n"
         )
         params = (_dim_params(lay.nk, lay.nr) + _array_params("x", t, lay.nk, lay.nr)
                   + _array_params("y", t, lay.nk, lay.nr, const=False) + [f"__global const {t}* part"])  # fmt: skip
-        return _kernel_source("ember_cumsum", [x.dtype], params, _base_code(lay.nk, ["x", "y"]) + body)
+        defines = f"#define T {t}\n#define OP(a, b) {comb}\n#define IDENT (({t}){ident})\n"
+        return _kernel_source(f"ember_{op}", [x.dtype], params, _base_code(lay.nk, ["x", "y"]) + body, defines)
 
-    kernel = device.kernel(key, source, "ember_cumsum", _scalars(lay, 2) + [None])
+    kernel = device.kernel(key, source, f"ember_{op}", _scalars(lay, 2) + [None])
     args = lay.dim_args() + lay.array_args(0, x) + lay.array_args(1, out)
     args.append((partials if partials is not None else out).buffer)
     _run(device, kernel, lay.M * P, P, seg, lay.R, ch, args)
     return out
 
 
-def _segment_sums(x: CLArray, lay: _Layout, P: int, seg: int) -> CLArray:
-    """The (M, P) per-segment sums of x's layout (the first pass of a split reduction, kept)."""
+def cumsum(x: CLArray, axis: int) -> CLArray:
+    """Inclusive running sum along `axis`."""
+    return _scan("cumsum", x, axis)
+
+
+def cumprod(x: CLArray, axis: int) -> CLArray:
+    """Inclusive running product along `axis`."""
+    return _scan("cumprod", x, axis)
+
+
+def logcumsumexp(x: CLArray, axis: int) -> CLArray:
+    """log(cumsum(exp(x))) along `axis`, one log-add-exp at a time (core's composite, overridden)."""
+    return _scan("logcumsumexp", x, axis)
+
+
+def cumext_indices(x: CLArray, axis: int, largest: bool) -> CLArray:
+    """The index of the running max (`largest`) or min along `axis`: ties and nan take the later index.
+    One work-item walks a line (lines are not split: the running index has no cheap segment total)."""
+    device = x.device
+    out = empty(device, x.shape, np.int64)
+    if out.size == 0:
+        return out
+    x, lay = _layout(x, (axis,), [out])
+    _, seg, ch = _plan(device, lay.M, lay.R, split=False)
+    t = cltypes.ctype(x.dtype)
+    cmp = ">=" if largest else "<="
+    later = f"(v {cmp} best) || isnan(v)" if x.dtype.kind == "f" else f"v {cmp} best"
+    key = ("cumext_indices", t, lay.nk, lay.nr, largest)
+
+    def source() -> str:
+        step = f"      const {t} v = x[i_x];\n      if (r == 0 || {later}) {{ best = v; bi = r; }}\n      y[i_y] = bi;\n"
+        body = f"    {t} best = 0; long bi = 0;\n" + _loop_code(lay.nr, ["x", "y"], step)
+        params = (_dim_params(lay.nk, lay.nr) + _array_params("x", t, lay.nk, lay.nr)
+                  + _array_params("y", "long", lay.nk, lay.nr, const=False))  # fmt: skip
+        return _kernel_source("ember_cumext_indices", [x.dtype], params, _base_code(lay.nk, ["x", "y"]) + body)
+
+    kernel = device.kernel(key, source, "ember_cumext_indices", _scalars(lay, 2))
+    _run(device, kernel, lay.M, 1, seg, lay.R, ch, lay.dim_args() + lay.array_args(0, x) + lay.array_args(1, out))
+    return out
+
+
+def _segment_totals(op: str, x: CLArray, lay: _Layout, P: int, seg: int) -> CLArray:
+    """The (M, P) per-segment totals of the scan `op` over x's layout (the first pass of a split scan)."""
     device = x.device
     dst = empty(device, (lay.M, P), x.dtype)
     t = cltypes.ctype(x.dtype)
-    comb, _ = _ops("sum", x.dtype)
-    key = ("segsum", t, lay.nk, lay.nr)
+    comb, ident = _scan_ops(op, x.dtype)
+    key = ("segtotal", op, t, lay.nk, lay.nr)
 
     def source() -> str:
-        body = "    T acc = 0;\n" + _loop_code(lay.nr, ["x"], "      acc = OP(acc, x[i_x]);\n") + "    dst[s] = acc;\n"
+        body = "    T acc = IDENT;\n" + _loop_code(lay.nr, ["x"], "      acc = OP(acc, x[i_x]);\n") + "    dst[s] = acc;\n"
         params = _dim_params(lay.nk, lay.nr) + _array_params("x", t, lay.nk, lay.nr) + [f"__global {t}* dst"]
-        defines = f"#define T {t}\n#define OP(a, b) {comb}\n"
-        return _kernel_source("ember_segsum", [x.dtype], params, _base_code(lay.nk, ["x"]) + body, defines)
+        defines = f"#define T {t}\n#define OP(a, b) {comb}\n#define IDENT (({t}){ident})\n"
+        return _kernel_source("ember_segtotal", [x.dtype], params, _base_code(lay.nk, ["x"]) + body, defines)
 
-    kernel = device.kernel(key, source, "ember_segsum", _scalars(lay, 1) + [None])
+    kernel = device.kernel(key, source, "ember_segtotal", _scalars(lay, 1) + [None])
     _run(device, kernel, lay.M * P, P, seg, lay.R, 1, lay.dim_args() + lay.array_args(0, x) + [dst.buffer])
     return dst
 
@@ -697,6 +750,7 @@ def log_softmax(x: CLArray, axis: int) -> CLArray:
 
 KERNELS: dict[str, Callable[..., Any]] = {
     **{op: _reduction(op) for op in ("sum", "prod", "amax", "amin", "all", "any")},
-    "argmax": _argext("argmax"), "argmin": _argext("argmin"), "cumsum": cumsum,
+    "argmax": _argext("argmax"), "argmin": _argext("argmin"), "cumsum": cumsum, "cumprod": cumprod,
+    "logcumsumexp": logcumsumexp, "cumext_indices": cumext_indices,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
 }  # fmt: skip

@@ -157,4 +157,44 @@ def argsort(x: CLArray, axis: int, descending: bool) -> CLArray:
     return out
 
 
-KERNELS: dict[str, Callable[..., Any]] = {"argsort": argsort}
+_SEARCH = """
+__kernel void ember_searchsorted(long N, long n, long m, int batched, int right,
+                                 __global const T* seq, long seq_off, __global const T* v, long v_off,
+                                 __global long* out) {
+  const long i = get_global_id(0);
+  if (i >= N) return;
+  const T x = v[v_off + i];
+  __global const T* s = seq + seq_off + (batched ? (i / m) * n : 0);
+  long lo = 0, hi = n;
+  while (lo < hi) {  /* the first position whose element is not below x (right: not at or below x) */
+    const long mid = (lo + hi) >> 1;
+    const T y = s[mid];
+    if (right ? !lt_(x, y) : lt_(y, x)) lo = mid + 1; else hi = mid;
+  }
+  out[i] = lo;
+}
+"""
+
+
+def searchsorted(seq: CLArray, values: CLArray, right: bool) -> CLArray:
+    """int64 insertion points of `values` in the lines of `seq` (1-d, or values' leading dims): binary search,
+    one work-item per value, with the merge sort's comparison (nan largest)."""
+    device = seq.device
+    out = empty(device, values.shape, np.int64)
+    if out.size == 0:
+        return out
+    seq = seq if seq.is_contiguous else copy(seq)
+    values = values if values.is_contiguous else copy(values)
+    t = cltypes.ctype(seq.dtype)
+    kernel = device.kernel(("searchsorted", t), lambda: _source(t, seq.dtype, _SEARCH), "ember_searchsorted",
+                           [np.int64] * 3 + [np.int32] * 2 + [None, np.int64, None, np.int64, None])  # fmt: skip
+    n = seq.shape[-1]
+    batched = int(len(seq.shape) > 1)
+    m = values.shape[-1] if values.shape else 1
+    local = _local(device, out.size)
+    kernel(device.queue, (-(-out.size // local) * local,), (local,), out.size, n, max(m, 1), batched, int(bool(right)),
+           seq.buffer, seq.offset, values.buffer, values.offset, out.buffer)  # fmt: skip
+    return out
+
+
+KERNELS: dict[str, Callable[..., Any]] = {"argsort": argsort, "searchsorted": searchsorted}

@@ -981,6 +981,13 @@ class Tensor:
         """
         return _ops.amin(self, dim, keepdim)
 
+    def aminmax(self, *, dim: _int | None = None, keepdim: _bool = False) -> Any:
+        """(min, max) over `dim` (all dims when None) as the named tuple `aminmax(min, max)`.
+
+        See `ember.aminmax`.
+        """
+        return _ops.aminmax(self, dim=dim, keepdim=keepdim)
+
     def any(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether any element over `dim` (all dims when None) is nonzero, as bool.
 
@@ -1079,12 +1086,12 @@ class Tensor:
         """
         return _ops.argmin(self, dim, keepdim)
 
-    def argsort(self, dim: _int = -1, descending: _bool = False, stable: _bool = True) -> Tensor:
-        """Indices that sort `input` along `dim` (stable).
+    def argsort(self, dim: _int = -1, descending: _bool = False, *, stable: _bool = False) -> Tensor:
+        """Indices that sort `input` along `dim` (always stable, whatever `stable` says).
 
         See `ember.argsort`.
         """
-        return _ops.argsort(self, dim, descending, stable)
+        return _ops.argsort(self, dim, descending, stable=stable)
 
     def argwhere(self) -> Tensor:
         """The (n, ndim) int64 indices of the nonzero elements of `input`, in C order (`nonzero`).
@@ -1161,6 +1168,15 @@ class Tensor:
         See `ember.bernoulli`.
         """
         return _ops.bernoulli(self, p, generator=generator)
+
+    def bincount(self, weights: Tensor | None = None, minlength: _int = 0) -> Tensor:
+        """Counts of each value 0..max(input) of a 1-d non-negative integer tensor (summed `weights` when given).
+
+        Counts are int64; float32/float64 weights keep their dtype, other weights give float64.
+
+        See `ember.bincount`.
+        """
+        return _ops.bincount(self, weights, minlength)
 
     def bitwise_and(self, other: Any) -> Tensor:
         """Bitwise and (logical and for bool). Defined for bool and integer tensors only.
@@ -1357,6 +1373,31 @@ class Tensor:
         """
         return _ops.cross(self, other, dim)
 
+    def cummax(self, dim: _int) -> Any:
+        """(values, indices) of the running maximum along `dim`; ties take the last index, nan propagates.
+
+        See `ember.cummax`.
+        """
+        return _ops.cummax(self, dim)
+
+    def cummin(self, dim: _int) -> Any:
+        """(values, indices) of the running minimum along `dim`; ties take the last index, nan propagates.
+
+        See `ember.cummin`.
+        """
+        return _ops.cummin(self, dim)
+
+    def cumprod(self, dim: _int, *, dtype: Any = None) -> Tensor:
+        """The running product along `dim`; integers and bools multiply in int64 unless `dtype` is given.
+
+        See `ember.cumprod`.
+        """
+        return _ops.cumprod(self, dim, dtype=dtype)
+
+    def cumprod_(self, dim: _int, *, dtype: Any = None) -> Tensor:
+        """In-place cumprod(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("cumprod", self, dim, dtype=dtype)
+
     def cumsum(self, dim: _int, *, dtype: Any = None) -> Tensor:
         """The running sum along `dim`; integers and bools sum in int64 unless `dtype` is given.
 
@@ -1413,6 +1454,13 @@ class Tensor:
         """
         return _ops.diagonal(self, offset, dim1, dim2)
 
+    def diff(self, n: _int = 1, dim: _int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
+        """The n-th forward difference along `dim` (`prepend`/`append` joined first); for bools, "not equal".
+
+        See `ember.diff`.
+        """
+        return _ops.diff(self, n, dim, prepend, append)
+
     def digamma(self) -> Tensor:
         """The logarithmic derivative of Gamma, Gamma'(x) / Gamma(x), of each element: -inf at 0 (+inf at -0), nan at the negative integers. Integer and bool inputs compute in the default float dtype.
 
@@ -1423,6 +1471,13 @@ class Tensor:
     def digamma_(self) -> Tensor:
         """In-place digamma(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("digamma", self)
+
+    def dist(self, other: Tensor, p: _float = 2) -> Tensor:
+        """The p-norm of `input - other` (broadcast), over all elements.
+
+        See `ember.dist`.
+        """
+        return _ops.dist(self, other, p)
 
     def div(self, other: Any) -> Tensor:
         """input / other, true division. Integer and bool inputs compute in the default float dtype.
@@ -1726,6 +1781,22 @@ class Tensor:
         """In-place heaviside(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("heaviside", self, values)
 
+    def histc(self, bins: _int = 100, min: _float = 0, max: _float = 0) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """A histogram of `bins` equal bins over [min, max] (the data's range when min == max); elements outside
+        (and nan) are ignored, max falls into the last bin. Floating dtypes only; the counts have input's dtype.
+
+        See `ember.histc`.
+        """
+        return _ops.histc(self, bins, min, max)
+
+    def histogram(self, bins: Any, *, range: Any = None, weight: Tensor | None = None, density: _bool = False) -> Any:  # noqa: A002 - PyTorch's argument names
+        """(hist, bin_edges): `bins` equal bins over `range` (the data's range by default) or the given
+        increasing edges; the last bin includes its right edge. `density` normalizes to a unit integral.
+
+        See `ember.histogram`.
+        """
+        return _ops.histogram(self, bins, range=range, weight=weight, density=density)
+
     def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         """Split horizontally: along dim 1 (dim 0 for a 1-D tensor), into equal sections or at indices.
 
@@ -1866,6 +1937,13 @@ class Tensor:
         """
         return _ops.kron(self, other)
 
+    def kthvalue(self, k: _int, dim: _int = -1, keepdim: _bool = False) -> Any:
+        """(values, indices) of the k-th smallest element (1-based) along `dim` (nan counts as the largest).
+
+        See `ember.kthvalue`.
+        """
+        return _ops.kthvalue(self, k, dim, keepdim)
+
     def lcm(self, other: Any) -> Tensor:
         """The least common multiple of |input| and |other| (0 when either is 0). Defined for integer tensors only.
 
@@ -1995,6 +2073,13 @@ class Tensor:
         See `ember.logaddexp2`.
         """
         return _ops.logaddexp2(self, other)
+
+    def logcumsumexp(self, dim: _int) -> Tensor:
+        """log(cumsum(exp(input))) along `dim`, computed without overflow; floating dtypes only.
+
+        See `ember.logcumsumexp`.
+        """
+        return _ops.logcumsumexp(self, dim)
 
     def logdet(self) -> Tensor:
         """log(det(A)): nan where the determinant is negative, -inf where it is zero.
@@ -2127,6 +2212,14 @@ class Tensor:
         """
         return _ops.mean(self, dim, keepdim, dtype=dtype)
 
+    def median(self, dim: Any = None, keepdim: _bool = False) -> Any:
+        """The lower median (of an even count, the smaller middle value, not the average): a tensor over all
+        elements, or (values, indices) along `dim`. nan propagates (a line with nan gives its first nan).
+
+        See `ember.median`.
+        """
+        return _ops.median(self, dim, keepdim)
+
     def min(self, dim: Any = None, keepdim: _bool = False) -> Any:
         """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor.
 
@@ -2148,6 +2241,14 @@ class Tensor:
         """
         return _ops.mm(self, mat2)
 
+    def mode(self, dim: _int = -1, keepdim: _bool = False) -> Any:
+        """(values, indices) of the most frequent value along `dim`: the smallest one on a tie of counts,
+        with the index of its last occurrence (as PyTorch on the CPU). nan gives no defined result.
+
+        See `ember.mode`.
+        """
+        return _ops.mode(self, dim, keepdim)
+
     def moveaxis(self, source: Any, destination: Any) -> Tensor:
         """`input` with dimension(s) `source` moved to position(s) `destination`, as a view.
 
@@ -2161,6 +2262,13 @@ class Tensor:
         See `ember.movedim`.
         """
         return _ops.movedim(self, source, destination)
+
+    def msort(self) -> Tensor:
+        """`input` sorted along its first dim (ascending; nan last).
+
+        See `ember.msort`.
+        """
+        return _ops.msort(self)
 
     def mul(self, other: Any) -> Tensor:
         """input * other, elementwise.
@@ -2225,6 +2333,34 @@ class Tensor:
         """In-place nan_to_num(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("nan_to_num", self, nan, posinf, neginf)
 
+    def nanmean(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """The mean over `dim` of the elements that are not nan (nan where all are); floating dtypes only.
+
+        See `ember.nanmean`.
+        """
+        return _ops.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def nanmedian(self, dim: Any = None, keepdim: _bool = False) -> Any:
+        """`median` ignoring nan: the lower median of the values that are not nan (nan where all are).
+
+        See `ember.nanmedian`.
+        """
+        return _ops.nanmedian(self, dim, keepdim)
+
+    def nanquantile(self, q: Any, dim: _int | None = None, keepdim: _bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """`quantile` ignoring nan (nan where a line is all nan).
+
+        See `ember.nanquantile`.
+        """
+        return _ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nansum(self, dim: Any = None, keepdim: _bool = False, *, dtype: Any = None) -> Tensor:
+        """The sum over `dim` treating nan as 0; ints and bools sum in int64, like `sum`.
+
+        See `ember.nansum`.
+        """
+        return _ops.nansum(self, dim, keepdim, dtype=dtype)
+
     def narrow(self, dim: _int, start: Any, length: _int) -> Tensor:
         """The view input[..., start:start+length, ...] along `dim` (`start` may be negative or a 0-d tensor).
 
@@ -2285,6 +2421,14 @@ class Tensor:
         See `ember.nonzero`.
         """
         return _ops.nonzero(self, as_tuple=as_tuple)
+
+    def norm(self, p: Any = 'fro', dim: Any = None, keepdim: _bool = False, dtype: Any = None) -> Tensor:
+        """The vector p-norm over `dim` (all elements when None): p a number (inf, -inf, 0 too) or "fro";
+        "nuc" is the nuclear norm of a matrix (needs `ember.linalg.svdvals`). Floating dtypes only.
+
+        See `ember.norm`.
+        """
+        return _ops.norm(self, p, dim, keepdim, dtype)
 
     def not_equal(self, other: Any) -> Tensor:
         """input != other, elementwise. Returns a bool tensor.
@@ -2357,6 +2501,15 @@ class Tensor:
         """
         return _ops.qr(self, some)
 
+    def quantile(self, q: Any, dim: _int | None = None, keepdim: _bool = False, *, interpolation: str = 'linear') -> Tensor:
+        """The q-th quantiles along `dim` (of all elements when None); q a number or a 1-d tensor (its values
+        become the first dim). `interpolation` between the two nearest ranks: linear, lower, higher,
+        midpoint or nearest. A line with nan gives nan.
+
+        See `ember.quantile`.
+        """
+        return _ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
     def rad2deg(self) -> Tensor:
         """Each element converted from radians to degrees.
 
@@ -2400,6 +2553,17 @@ class Tensor:
     def remainder_(self, other: Any) -> Tensor:
         """In-place remainder(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("remainder", self, other)
+
+    def renorm(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """Each slice along `dim` whose p-norm exceeds `maxnorm` scaled down to norm `maxnorm` (others unchanged).
+
+        See `ember.renorm`.
+        """
+        return _ops.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """In-place renorm(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("renorm", self, p, dim, maxnorm)
 
     def repeat_interleave(self, repeats: Any = None, dim: _int | None = None, *, output_size: _int | None = None) -> Tensor:
         """Each element (or slice along `dim`) repeated `repeats` times (an int or one count per element).
@@ -2592,12 +2756,12 @@ class Tensor:
         """
         return _ops.softmax(self, dim, dtype)
 
-    def sort(self, dim: _int = -1, descending: _bool = False, stable: _bool = True) -> Any:
-        """(values, indices) of `input` sorted along `dim`; gradients flow to the values' positions.
+    def sort(self, dim: _int = -1, descending: _bool = False, *, stable: _bool = False) -> Any:
+        """(values, indices) of `input` sorted along `dim` (always stable); gradients flow to the values' positions.
 
         See `ember.sort`.
         """
-        return _ops.sort(self, dim, descending, stable)
+        return _ops.sort(self, dim, descending, stable=stable)
 
     def split(self, split_size_or_sections: Any, dim: _int = 0) -> tuple[Tensor, ...]:
         """Views of consecutive pieces along `dim`: equal `int` sizes, or a list of sizes.
@@ -2635,12 +2799,12 @@ class Tensor:
         """
         return _ops.squeeze(self, dim)
 
-    def std(self, dim: Any = None, *, correction: _float = 1, keepdim: _bool = False, unbiased: _bool | None = None) -> Tensor:
+    def std(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False, *, correction: _float | None = None) -> Tensor:
         """The standard deviation over `dim` with Bessel's correction by default (`correction=1`).
 
         See `ember.std`.
         """
-        return _ops.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
@@ -2776,6 +2940,13 @@ class Tensor:
         """
         return _ops.topk(self, k, dim, largest, sorted)
 
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a matrix; integers and bools sum in int64.
+
+        See `ember.trace`.
+        """
+        return _ops.trace(self)
+
     def transpose(self, dim0: _int, dim1: _int) -> Tensor:
         """`input` with dimensions `dim0` and `dim1` swapped, as a view.
 
@@ -2833,6 +3004,22 @@ class Tensor:
         """
         return _ops.unflatten(self, dim, sizes)
 
+    def unique(self, sorted: _bool = True, return_inverse: _bool = False, return_counts: _bool = False, dim: _int | None = None) -> Any:  # noqa: A002 - PyTorch's argument names
+        """The distinct elements (or distinct slices along `dim`) in ascending order; with `return_inverse`
+        each element's index into them, with `return_counts` how often each occurs (both int64).
+        (The result is always sorted, as PyTorch's on the CPU; nan values are each distinct.)
+
+        See `ember.unique`.
+        """
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse: _bool = False, return_counts: _bool = False, dim: _int | None = None) -> Any:
+        """`unique` of consecutive runs only: each run of equal elements (or slices along `dim`) kept once.
+
+        See `ember.unique_consecutive`.
+        """
+        return _ops.unique_consecutive(self, return_inverse, return_counts, dim)
+
     def unsqueeze(self, dim: _int) -> Tensor:
         """`input` with a dimension of size 1 inserted at `dim`, as a view.
 
@@ -2840,12 +3027,12 @@ class Tensor:
         """
         return _ops.unsqueeze(self, dim)
 
-    def var(self, dim: Any = None, *, correction: _float = 1, keepdim: _bool = False, unbiased: _bool | None = None) -> Tensor:
-        """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch).
+    def var(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False, *, correction: _float | None = None) -> Tensor:
+        """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch; `unbiased=False` is 0).
 
         See `ember.var`.
         """
-        return _ops.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
     def vdot(self, other: Tensor) -> Tensor:
         """The dot product of two 1-D tensors (the first conjugated: the same as dot for real tensors).

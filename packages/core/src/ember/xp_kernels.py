@@ -387,6 +387,35 @@ def cumsum(xp: Any, x: Any, axis: int) -> Any:
     return xp.cumsum(x, axis=axis, dtype=x.dtype)
 
 
+def cumprod(xp: Any, x: Any, axis: int) -> Any:
+    return xp.cumprod(x, axis=axis, dtype=x.dtype)
+
+
+def _accumulates(xp: Any) -> bool:
+    """Whether the module's maximum/minimum/logaddexp ufuncs have a working `accumulate` (NumPy's do)."""
+    try:
+        z = xp.logaddexp.accumulate(xp.zeros(2), axis=0)
+        return xp.minimum.accumulate(xp.maximum.accumulate(z, axis=0), axis=0).shape == (2,)
+    except Exception:  # any failure means "no"
+        return False
+
+
+def logcumsumexp(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
+    with _quiet(caps):
+        return xp.logaddexp.accumulate(x, axis=axis, dtype=x.dtype)
+
+
+def cumext_indices(xp: Any, x: Any, axis: int, largest: bool) -> Any:
+    """The running extreme's index: the last position so far that holds the running extreme (or a nan)."""
+    run = (xp.maximum if largest else xp.minimum).accumulate(x, axis=axis)
+    shape = tuple(n if d == axis else 1 for d, n in enumerate(x.shape))
+    at = xp.arange(x.shape[axis], dtype=xp.int64).reshape(shape)
+    hit = x == run
+    if x.dtype.kind == "f":
+        hit |= xp.isnan(x)
+    return xp.maximum.accumulate(xp.where(hit, at, 0), axis=axis)
+
+
 def logsumexp(xp: Any, caps: Caps, x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
     with _quiet(caps):
         m = xp.max(x, axis=axes, keepdims=True)
@@ -553,6 +582,34 @@ def argsort(xp: Any, caps: Caps, x: Any, axis: int, descending: bool) -> Any:
     n = x.shape[axis]
     idx = xp.argsort(xp.flip(x, axis), axis=axis, kind=kind)
     return xp.flip(n - 1 - idx, axis).astype(xp.int64, copy=False)
+
+
+def searchsorted(xp: Any, caps: Caps, seq: Any, values: Any, right: bool) -> Any:
+    """The module's searchsorted for a 1-d sequence (and row by row for a few long NumPy rows);
+    otherwise a binary search of every row at once."""
+    side = "right" if right else "left"
+    if seq.ndim == 1:
+        return xp.asarray(xp.searchsorted(seq, values, side=side), dtype=xp.int64).reshape(values.shape)
+    n = seq.shape[-1]
+    rows = values.size // max(values.shape[-1], 1)
+    if caps.scalar_results and rows * 64 <= values.size + n:  # NumPy, rows long enough to pay for a call each
+        out = xp.empty(values.shape, xp.int64)
+        for row in xp.ndindex(values.shape[:-1]):
+            out[row] = xp.searchsorted(seq[row], values[row], side=side)
+        return out
+    lo = xp.zeros(values.shape, xp.int64)
+    hi = xp.full(values.shape, n, xp.int64)
+    vnan = xp.isnan(values) if values.dtype.kind == "f" else None
+    for _ in range(max(n, 1).bit_length()):
+        mid = (lo + hi) // 2
+        m = xp.take_along_axis(seq, xp.minimum(mid, n - 1), axis=-1)
+        go = (m <= values) if right else (m < values)  # nan largest: a nan value is above every number
+        if vnan is not None:
+            mnan = xp.isnan(m)
+            go = (go & ~mnan) | (vnan & ~mnan) | (vnan & mnan & right)
+        active = lo < hi
+        lo, hi = xp.where(go & active, mid + 1, lo), xp.where(~go & active, mid, hi)
+    return lo
 
 
 def random_bits(xp: Any, seed: int, offset: int, n: int, index: int) -> Any:
@@ -783,7 +840,7 @@ def kernel_table(
         "amax": _reduction(xp, caps, xp.maximum, xp.max), "amin": _reduction(xp, caps, xp.minimum, xp.min),
         "all": _reduction(xp, caps, xp.logical_and, xp.all), "any": _reduction(xp, caps, xp.logical_or, xp.any),
         "argmax": _arg_reduction(xp, xp.argmax), "argmin": _arg_reduction(xp, xp.argmin),
-        "cumsum": _bind(cumsum, xp), "logsumexp": _bind(logsumexp, xp, caps),
+        "cumsum": _bind(cumsum, xp), "cumprod": _bind(cumprod, xp), "logsumexp": _bind(logsumexp, xp, caps),
         # activation (composite overrides)
         "softmax": _bind(softmax, xp), "log_softmax": _bind(log_softmax, xp, caps),
         # movement
@@ -795,6 +852,7 @@ def kernel_table(
         "nonzero": _bind(nonzero, xp),
         # linalg, sorting, random
         "matmul": xp.matmul, "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
+        "searchsorted": _bind(searchsorted, xp, caps),
         "random_bits": _bind(random_bits, xp),
         # linalg: LAPACK-style
         "linalg_slogdet": _bind(slogdet, xp), "linalg_inv": _bind(inv, xp, caps),
@@ -804,6 +862,9 @@ def kernel_table(
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
     })  # fmt: skip
+    if _accumulates(xp):  # cummax/cummin's indices and logcumsumexp in O(n) (else core's scan composites run)
+        table["cumext_indices"] = _bind(cumext_indices, xp)
+        table["logcumsumexp"] = _bind(logcumsumexp, xp, caps)
     if caps.scalar_results:
         for name in scalar_result_ops() & table.keys():
             table[name] = array_out(table[name], xp.ndarray, xp.asarray)

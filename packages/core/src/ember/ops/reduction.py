@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 from typing import Any
+
+import numpy as np
 
 from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
@@ -240,25 +243,34 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return s / n if n else s / 0.0
 
 
+def _correction(dim: Any, unbiased: bool | None, correction: float | None) -> tuple[Any, float]:
+    """PyTorch's forms of var/std: `var(x, unbiased)` (a bool where dim goes), `var(x, dim, unbiased, keepdim)`
+    and `var(x, dim, correction=)`; Bessel's correction (1) unless told otherwise."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
 @public(method=True)
-def var(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
-    """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch)."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
+    """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch; `unbiased=False` is 0)."""
+    dim, corr = _correction(dim, unbiased, correction)
     axes = normalize_dims(dim, input.ndim, "var")
     n = 1
     for a in axes:
         n *= input._shape[a]
     centered = input - mean(input, axes, keepdim=True)
-    return sum(centered * centered, axes, keepdim) / builtins.max(n - correction, 0)
+    return sum(centered * centered, axes, keepdim) / builtins.max(n - corr, 0)
 
 
 @public(method=True)
-def std(input: Tensor, dim: Any = None, *, correction: float = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:  # noqa: A002
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
     """The standard deviation over `dim` with Bessel's correction by default (`correction=1`)."""
     from .elementwise import sqrt
 
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
 
 
 def _logsumexp_impl(x: Tensor, axes: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -335,3 +347,516 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     from .elementwise import where as _where
 
     return _where(cond, a, b)
+
+
+# --------------------------------------------------------------------------- nan-aware sums, moments, extremes
+
+# PyTorch's torch.return_types names (the repr says aminmax(min=..., max=...))
+aminmax_result = namedtuple("aminmax", ["min", "max"])  # type: ignore[name-match]
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])  # type: ignore[name-match]
+
+
+def _float_only(x: Tensor, op: str, what: str = "floating point") -> None:
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"{op}(): expected input to have {what} dtype but got {x._dtype.name}; cast it with .float()")
+
+
+def _zero_nan(x: Tensor) -> Tensor:
+    """x with nan replaced by 0 (the gradient there is 0); other dtypes unchanged."""
+    from .elementwise import isnan
+
+    return where(isnan(x), 0, x) if x._dtype.is_floating_point else x
+
+
+@public(method=True)
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The sum over `dim` treating nan as 0; ints and bools sum in int64, like `sum`."""
+    return sum(_zero_nan(to_tensor(input, "nansum")), dim, keepdim, dtype=dtype)
+
+
+@public(method=True)
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The mean over `dim` of the elements that are not nan (nan where all are); floating dtypes only."""
+    from .elementwise import isnan
+
+    x = to_tensor(input, "nanmean")
+    _float_only(x, "nanmean", "floating point or complex")
+    if dtype is not None:
+        x = x.to(_dt.as_dtype(dtype))
+    count = sum(~isnan(x), dim, keepdim)
+    return nansum(x, dim, keepdim) / count
+
+
+def _moment_mean(fn: Any, input: Tensor, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    dim, corr = _correction(dim, unbiased, correction)
+    return fn(input, dim, keepdim=keepdim, correction=corr), mean(input, dim, keepdim)
+
+
+@public
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """(var, mean) over `dim` in one call; `correction` as in `var`."""
+    return _moment_mean(var, input, dim, unbiased, keepdim, correction)
+
+
+@public
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """(std, mean) over `dim` in one call; `correction` as in `std`."""
+    return _moment_mean(std, input, dim, unbiased, keepdim, correction)
+
+
+@public(method=True)
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """(min, max) over `dim` (all dims when None) as the named tuple `aminmax(min, max)`."""
+    x = to_tensor(input, "aminmax")
+    axes = normalize_dims(dim, x.ndim, "aminmax")
+    if builtins.any(x._shape[a] == 0 for a in axes) or (x.numel() == 0 and dim is None):
+        raise RuntimeError(
+            f"aminmax(): cannot compute aminmax over an empty dimension (dim={dim}, shape {x._shape}) "
+            f"as the operation has no identity"
+        )
+    return aminmax_result(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+# --------------------------------------------------------------------------- scans
+# cumprod is a primitive (a scan kernel like cumsum's). cummax/cummin's indices and logcumsumexp are
+# composites: one inclusive scan (Hillis-Steele: log2(n) steps of elementwise ops on shifted slices) that
+# runs on every backend, which a backend may override with a kernel (NumPy's ufunc accumulate).
+
+
+def _narrow(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def _scan(xs: tuple[Tensor, ...], axis: int, combine: Any) -> tuple[Tensor, ...]:
+    """Inclusive scan of the tuple `xs` along `axis` with the associative `combine(earlier, later)`."""
+    from .movement import cat
+
+    n = xs[0]._shape[axis]
+    step = 1
+    while step < n:
+        lo = tuple(_narrow(t, axis, 0, n - step) for t in xs)
+        hi = tuple(_narrow(t, axis, step, n) for t in xs)
+        new = combine(lo, hi)
+        xs = tuple(cat([_narrow(t, axis, 0, step), c], axis) for t, c in zip(xs, new))
+        step *= 2
+    return xs
+
+
+def _scan_input(input: Tensor, dim: int, op: str) -> tuple[Tensor, int]:  # noqa: A002
+    x = to_tensor(input, op)
+    axis = wrap_dim(dim, x.ndim, op)
+    return (x.reshape(1) if x.ndim == 0 else x), axis
+
+
+def _cumprod_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    """PyTorch's cumprod derivative, exact with zeros. Without zeros: revcumsum(g * out) / x. With zeros, in
+    O(n): that before a line's first zero z, at z the product before it times sum_{j >= z} g_j * prod_{z < k <= j}
+    x_k, after it 0; a derivative that is itself differentiated (create_graph) takes PyTorch's O(n^2) form."""
+    from ..autograd.grad_mode import state
+    from .movement import cat
+
+    x, out = n[0], n.out
+    (axis,) = n.args
+    length = x._shape[axis]
+    is_zero = x == 0
+    rev = (g * out).flip(axis).cumsum(axis).flip(axis)
+    if state.enabled and length > 1 and bool(any(is_zero).item()):  # twice differentiable, column by column
+        cols = []
+        for k in range(length):
+            after = cumprod(_narrow(x, axis, k + 1, length), axis)
+            head = _narrow(out, axis, k - 1, k) if k else None
+            omitted = cat([x.new_ones(_reduced_shape(x._shape, (axis,), True)), after], axis)
+            if head is not None:
+                omitted = omitted * head
+            cols.append(sum(_narrow(g, axis, k, length) * omitted, axis, keepdim=True))
+        return (cat(cols, axis),)
+    zeros_so_far = cumsum(is_zero, axis)
+    before = zeros_so_far == 0
+    first_zero = is_zero & (zeros_so_far == 1)
+    grad = where(before, rev / where(before, x, 1), 0)
+    ones = x.new_ones(_reduced_shape(x._shape, (axis,), True))
+    prev = cat([ones, _narrow(out, axis, 0, length - 1)], axis)
+    tail = sum(where(before, 0, g * cumprod(where(before | first_zero, 1, x), axis)), axis, keepdim=True)
+    return (grad + where(first_zero, prev * tail, 0),)
+
+
+CUMPROD = primitive(
+    "cumprod",
+    "cumprod(x: array, axis: int) -> array",
+    "Inclusive running product along `axis`, in x's dtype.",
+    family="reduction",
+    vjp=_cumprod_vjp,
+    save_inputs=True,
+    save_out=True,
+)
+
+
+@public(method=True, inplace=True)
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The running product along `dim`; integers and bools multiply in int64 unless `dtype` is given."""
+    x = to_tensor(input, "cumprod")
+    d = _sum_dtype(x, dtype)
+    axis = wrap_dim(dim, x.ndim, "cumprod")
+    if x.ndim == 0:
+        return x.to(d)
+    return run(CUMPROD, x._device, (cast(x, d), axis), x._shape, d, (x,), (axis,))
+
+
+def _cumext_indices_impl(x: Tensor, axis: int, largest: bool) -> Tensor:
+    from .creation import arange
+    from .elementwise import isnan
+
+    shape = tuple(n if d == axis else 1 for d, n in enumerate(x._shape))
+    idx = arange(x._shape[axis], device=x._device).reshape(shape).expand(x._shape)
+    floating = x._dtype.is_floating_point
+
+    def combine(a: tuple[Tensor, ...], b: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        later = (b[0] >= a[0]) if largest else (b[0] <= a[0])
+        if floating:
+            later = later | isnan(b[0])
+        return where(later, b[0], a[0]), where(later, b[1], a[1])
+
+    with _no_grad():
+        return _scan((x.detach(), idx), axis, combine)[1]
+
+
+CUMEXT_INDICES = composite(
+    "cumext_indices",
+    "cumext_indices(x: array, axis: int, largest: bool) -> array of int64",
+    "For each position along `axis`, the index of the running maximum (`largest`) or minimum so far: on ties "
+    "the later index; nan counts as the extreme (the latest nan so far). x is at least 1-d.",
+    family="reduction",
+    impl=_cumext_indices_impl,
+    vjp=None,
+)
+
+
+def _cumext(input: Tensor, dim: int, op: str) -> Any:  # noqa: A002
+    """(values, indices) of the running max/min; ties and nan take the later index, like PyTorch.
+    The indices come from `cumext_indices` (a scan, or a backend's kernel); the values are gathered
+    from them, so the gradient reaches the element each value came from."""
+    from .indexing import gather
+
+    x, axis = _scan_input(input, dim, op)
+    idx = call(CUMEXT_INDICES, (x.detach(),), (axis, op == "cummax"), x._shape, _dt.int64)
+    values = gather(x, axis, idx)
+    return values_indices(values.reshape(input._shape), idx.reshape(input._shape))
+
+
+def _no_grad() -> Any:
+    from ..autograd.grad_mode import no_grad
+
+    return no_grad()
+
+
+@public(method=True)
+def cummax(input: Tensor, dim: int) -> Any:  # noqa: A002
+    """(values, indices) of the running maximum along `dim`; ties take the last index, nan propagates."""
+    return _cumext(input, dim, "cummax")
+
+
+@public(method=True)
+def cummin(input: Tensor, dim: int) -> Any:  # noqa: A002
+    """(values, indices) of the running minimum along `dim`; ties take the last index, nan propagates."""
+    return _cumext(input, dim, "cummin")
+
+
+def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
+    """log(exp(a) + exp(b)) without overflow; -inf + -inf gives -inf, and the gradient at a == b splits evenly."""
+    from .elementwise import exp, log1p
+
+    first = a >= b
+    hi, lo = where(first, a, b), where(first, b, a)
+    infinite = (hi == float("inf")) | (hi == float("-inf"))
+    return hi + log1p(exp(where(infinite, 0.0, lo - hi)))
+
+
+def _logcumsumexp_impl(x: Tensor, axis: int) -> Tensor:
+    return _scan((x,), axis, lambda a, b: (_logaddexp(a[0], b[0]),))[0]
+
+
+def _logcumsumexp_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    """grad_i = exp(x_i) * sum_{j >= i} g_j * exp(-out_j), summed in log space for g's positive and negative
+    parts apart (PyTorch's formula), so it neither overflows nor loses the gradient of tiny terms."""
+    from .elementwise import abs as _abs
+    from .elementwise import exp, log
+
+    x, out = n[0], n.out
+    (axis,) = n.args
+    log_g = log(_abs(g))
+    low = float(np.finfo(g._dtype.numpy).min)  # not -inf: -inf - (-inf) would be nan in the second derivative
+
+    def part(mask: Tensor) -> Tensor:
+        y = where(mask, log_g, low) - out
+        return exp(logcumsumexp(y.flip(axis), axis).flip(axis) + x)
+
+    return (part(g > 0) - part(g < 0),)
+
+
+LOGCUMSUMEXP = composite(
+    "logcumsumexp",
+    "logcumsumexp(x: array, axis: int) -> array",
+    "log(cumsum(exp(x))) along `axis` without overflow (x floating, at least 1-d).",
+    family="reduction",
+    impl=_logcumsumexp_impl,
+    vjp=_logcumsumexp_vjp,
+    save_inputs=True,
+    save_out=True,
+)
+
+
+@public(method=True)
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """log(cumsum(exp(input))) along `dim`, computed without overflow; floating dtypes only."""
+    x0 = to_tensor(input, "logcumsumexp")
+    if not x0._dtype.is_floating_point:
+        raise NotImplementedError(f"logcumsumexp: not implemented for {x0._dtype.name} input; cast it with .float()")
+    x, axis = _scan_input(x0, dim, "logcumsumexp")
+    return call(LOGCUMSUMEXP, (x,), (axis,), x._shape, x._dtype).reshape(x0._shape)
+
+
+# --------------------------------------------------------------------------- norms
+
+
+def _safe_root(s: Tensor, p: float) -> Tensor:
+    """s ** (1 / p) with a zero gradient (not inf * 0) where s is 0, as PyTorch's norm backward."""
+    from .elementwise import pow as _pow
+    from .elementwise import sqrt
+
+    zero = s == 0
+    safe = where(zero, 1.0, s)
+    root = sqrt(safe) if p == 2 else _pow(safe, 1.0 / p)
+    return where(zero, 0.0, root)
+
+
+def _vector_norm(x: Tensor, p: float, dim: Any, keepdim: bool) -> Tensor:
+    """The p-norm of x over `dim` (all dims when None), p a number (inf, -inf and 0 included)."""
+    from .elementwise import abs as _abs
+    from .elementwise import pow as _pow
+
+    if p == 2:
+        return _safe_root(sum(x * x, dim, keepdim), 2)
+    a = _abs(x)
+    if p == float("inf"):
+        return amax(a, dim, keepdim) if a.numel() else sum(a, dim, keepdim)
+    if p == float("-inf"):
+        return amin(a, dim, keepdim)
+    if p == 0:
+        return sum((x != 0).to(x._dtype), dim, keepdim)
+    if p == 1:
+        return sum(a, dim, keepdim)
+    return _safe_root(sum(_pow(a, p), dim, keepdim), p)
+
+
+@public(method=True)
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The vector p-norm over `dim` (all elements when None): p a number (inf, -inf, 0 too) or "fro";
+    "nuc" is the nuclear norm of a matrix (needs `ember.linalg.svdvals`). Floating dtypes only."""
+    x = to_tensor(input, "norm")
+    if dtype is not None:
+        x = x.to(_dt.as_dtype(dtype))
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"norm: expected a floating point tensor as input, got {x._dtype.name}; cast it with .float()")
+    if p == "fro" or p is None:
+        return _vector_norm(x, 2, dim, keepdim)
+    if p == "nuc":
+        from .. import dispatch
+
+        svdvals = dispatch.namespace("linalg").get("svdvals")
+        axes = normalize_dims((-2, -1) if dim is None else dim, x.ndim, "norm")
+        if len(axes) != 2:
+            raise RuntimeError(f"norm: p='nuc' needs a matrix (2 dims), got dim={dim} of a tensor of shape {x._shape}")
+        if svdvals is None:
+            raise NotImplementedError("norm: p='nuc' needs the singular values (ember.linalg.svdvals), not available")
+        from .movement import movedim
+
+        m = movedim(movedim(x, axes[0], -2), axes[1] if axes[1] > axes[0] else axes[1] + 1, -1)
+        out = sum(svdvals(m), -1)
+        if keepdim:
+            out = out.unsqueeze(axes[0]).unsqueeze(axes[1])
+        return out
+    if isinstance(p, str):
+        raise RuntimeError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+    return _vector_norm(x, float(p), dim, keepdim)
+
+
+@public(method=True)
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The p-norm of `input - other` (broadcast), over all elements."""
+    return norm(input - other, p)
+
+
+@public(method=True, inplace=True)
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A002
+    """Each slice along `dim` whose p-norm exceeds `maxnorm` scaled down to norm `maxnorm` (others unchanged)."""
+    x = to_tensor(input, "renorm")
+    if x.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions (shape {x._shape})")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive norm not supported (p={p})")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    axis = wrap_dim(dim, x.ndim, "renorm")
+    others = tuple(d for d in range(x.ndim) if d != axis)
+    n = _vector_norm(x, float(p), others, True)
+    return x * where(n > maxnorm, maxnorm / (n + 1e-7), 1.0)
+
+
+# --------------------------------------------------------------------------- differences, trace
+
+
+@public(method=True)
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:  # noqa: A002
+    """The n-th forward difference along `dim` (`prepend`/`append` joined first); for bools, "not equal"."""
+    from .movement import cat
+
+    x = to_tensor(input, "diff")
+    if x.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d tensor)")
+    if n < 0:
+        raise RuntimeError(f"diff expects n to be non-negative, got {n}")
+    axis = wrap_dim(dim, x.ndim, "diff")
+    parts = [t for t in (prepend, x, append) if t is not None]
+    if len(parts) > 1:
+        for t in parts:
+            if t.ndim != x.ndim:
+                raise RuntimeError(
+                    f"diff expects prepend or append to be the same dimension as input ({x.ndim}), got shape {t._shape}"
+                )
+        x = cat(parts, axis)
+    for _ in range(n):
+        k = x._shape[axis]
+        if k == 0:
+            break
+        a, b = _narrow(x, axis, 1, k), _narrow(x, axis, 0, k - 1)
+        x = (a != b) if x._dtype is _dt.bool_ else a - b
+    return x
+
+
+@public(method=True)
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    """The sum of the main diagonal of a matrix; integers and bools sum in int64."""
+    x = to_tensor(input, "trace")
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape {x._shape})")
+    rows, cols = x._shape
+    k = builtins.min(rows, cols)
+    diag = x.reshape(-1)[0 : k * (cols + 1) : cols + 1] if k else x.reshape(-1)[0:0]
+    return sum(diag)
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def _host_int(t: Tensor) -> int:
+    return int(t.item())
+
+
+@public(method=True)
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """Counts of each value 0..max(input) of a 1-d non-negative integer tensor (summed `weights` when given).
+
+    Counts are int64; float32/float64 weights keep their dtype, other weights give float64."""
+    from .creation import zeros
+    from .indexing import scatter_add
+
+    x = to_tensor(input, "bincount")
+    if x._dtype.is_floating_point or x._dtype is _dt.bool_:
+        raise NotImplementedError(f"bincount: not implemented for {x._dtype.name} input; it counts integers")
+    if minlength < 0:
+        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+    if x.ndim != 1 or (x.numel() and _host_int(amin(x)) < 0):
+        raise RuntimeError(
+            f"bincount only supports 1-d non-negative integral inputs (got shape {x._shape}, dtype {x._dtype.name})"
+        )
+    if weights is not None and weights._shape != x._shape:
+        raise RuntimeError(f"bincount: weights should have the same shape as input, got {weights._shape} and {x._shape}")
+    length = builtins.max(minlength, _host_int(amax(x)) + 1 if x.numel() else 0)
+    if weights is None:
+        src, dt = x.new_ones(x._shape, dtype=_dt.int64), _dt.int64
+    else:
+        dt = weights._dtype if weights._dtype in (_dt.float32, _dt.float64) else _dt.float64
+        src = weights.to(dt)
+    return scatter_add(zeros(length, dtype=dt, device=x._device), 0, x.to(_dt.int64), src)
+
+
+def _histc_range(x: Tensor, lo: float, hi: float, op: str) -> tuple[float, float]:
+    """PyTorch's range rule: (min, max) of the data when both are equal, widened by 1 when still equal."""
+    lo, hi = float(lo), float(hi)
+    if lo > hi:
+        raise RuntimeError(f"{op}: max must be larger than min (got min={lo}, max={hi})")
+    if lo == hi and x.numel():  # the data's range (nan when the data has nan: an error below, as PyTorch)
+        lo, hi = float(amin(x).item()), float(amax(x).item())
+        if math.isnan(lo) or math.isnan(hi):
+            lo = hi = math.nan
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"{op}: range of [{lo}, {hi}] is not finite")
+    return lo, hi
+
+
+def _count_bins(x: Tensor, bins: Tensor, inside: Tensor, nbins: int, weight: Tensor | None) -> Tensor:
+    """hist[b] = number (or summed weight) of the elements with `inside` set and bin index `bins`."""
+    from .creation import zeros
+    from .indexing import scatter_add
+
+    w = inside.to(x._dtype) if weight is None else where(inside, weight.reshape(-1).to(x._dtype), 0)
+    return scatter_add(zeros(nbins, dtype=x._dtype, device=x._device), 0, where(inside, bins, 0), w)
+
+
+@public(method=True)
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """A histogram of `bins` equal bins over [min, max] (the data's range when min == max); elements outside
+    (and nan) are ignored, max falls into the last bin. Floating dtypes only; the counts have input's dtype."""
+    from .elementwise import floor
+
+    x = to_tensor(input, "histc")
+    if not x._dtype.is_floating_point:
+        raise NotImplementedError(f"histc: not implemented for {x._dtype.name} input; cast it with .float()")
+    if bins <= 0:
+        raise RuntimeError(f"histc: bins must be > 0, got {bins}")
+    flat = x.detach().reshape(-1)
+    lo, hi = _histc_range(flat, min, max, "histc")
+    inside = (flat >= lo) & (flat <= hi)
+    pos = floor((flat - lo) * (bins / (hi - lo))).to(_dt.int64).clamp(0, bins - 1)
+    return _count_bins(flat, pos, inside, bins, None)
+
+
+@public(method=True)
+def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None, density: bool = False) -> Any:  # noqa: A002
+    """(hist, bin_edges): `bins` equal bins over `range` (the data's range by default) or the given
+    increasing edges; the last bin includes its right edge. `density` normalizes to a unit integral."""
+    from .creation import linspace
+    from .sorting import searchsorted
+
+    x = to_tensor(input, "histogram")
+    if not x._dtype.is_floating_point:
+        raise NotImplementedError(f"histogram: not implemented for {x._dtype.name} input; cast it with .float()")
+    if weight is not None and weight._shape != x._shape:
+        raise RuntimeError(f"histogram: weight should have the same shape as input, got {weight._shape} and {x._shape}")
+    if isinstance(bins, Tensor):
+        if bins.ndim != 1 or bins.numel() < 1:
+            raise RuntimeError(f"histogram: bins tensor should have one dimension and at least 1 element, got {bins._shape}")
+        if bins._dtype is not x._dtype:
+            raise RuntimeError(
+                f"histogram: input tensor and bins tensors should have the same dtype, got {x._dtype.name} and {bins._dtype.name}"
+            )
+        edges = bins
+    else:
+        if bins <= 0:
+            raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
+        lo, hi = range if range is not None else (0, 0)
+        lo, hi = _histc_range(x.detach().reshape(-1), lo, hi, "histogram")
+        edges = linspace(lo, hi, int(bins) + 1, dtype=x._dtype, device=x._device)
+    nb = edges.numel() - 1
+    flat = x.detach().reshape(-1)
+    if nb < 1:
+        return histogram_result(x.new_zeros(0), edges)
+    first, last = edges[0], edges[nb]
+    inside = (flat >= first) & (flat <= last)
+    pos = (searchsorted(edges, flat, right=True) - 1).clamp(0, nb - 1)
+    hist = _count_bins(flat, pos, inside, nb, weight.detach() if weight is not None else None)
+    if density:
+        hist = hist / (sum(hist) * (edges[1:] - edges[:-1]))
+    return histogram_result(hist, edges)

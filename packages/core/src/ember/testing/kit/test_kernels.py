@@ -262,6 +262,18 @@ CALLS: dict[str, list[Call]] = {
         Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32),
         Call(lambda T: (T(_grid(2, 3, dtype=np.int64)), 0), (2, 3), i64),
     ],
+    "cumprod": [
+        Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32),
+        Call(lambda T: (T(_grid(3, 2, dtype=np.int64), "transposed"), 0), (3, 2), i64),
+    ],
+    "logcumsumexp": [
+        Call(lambda T: (T(_grid(2, 3)), 1), (2, 3), f32),
+        Call(lambda T: (T(_grid(3, 2, dtype=np.float64), "transposed"), 0), (3, 2), f64),
+    ],
+    "cumext_indices": [
+        Call(lambda T: (T(_grid(2, 3)), 1, True), (2, 3), i64),
+        Call(lambda T: (T(_grid(3, 2, dtype=np.int64), "transposed"), 0, False), (3, 2), i64),
+    ],
     "view": [Call(lambda T: (T(_grid(2, 3, 2)), (3, 4)), (3, 4), f32)],
     "permute": [Call(lambda T: (T(_grid(2, 3, 4)), (2, 0, 1)), (4, 2, 3), f32)],
     "expand": [Call(lambda T: (T(_grid(3, 1)), (2, 3, 4)), (2, 3, 4), f32)],
@@ -300,6 +312,11 @@ CALLS: dict[str, list[Call]] = {
     "argsort": [
         Call(lambda T: (T(_grid(3, 4)), 1, True), (3, 4), i64),
         Call(lambda T: (T(_grid(3, 4)), 0, False), (3, 4), i64),
+    ],
+    "searchsorted": [
+        Call(lambda T: (T(_grid(5)), T(_grid(2, 3)), False), (2, 3), i64, "1-d"),
+        Call(lambda T: (T(_grid(2, 4)), T(_grid(2, 3), "transposed"), True), (2, 3), i64, "batched"),
+        Call(lambda T: (T(np.arange(4)), T(np.array(2)), True), (), i64, "0-d"),
     ],
     "random_bits": [Call(lambda T: (1, 0, 10, 0), (10,), i64), Call(lambda T: (2**40 + 3, 7, 0, 0), (0,), i64)],
     # LAPACK-style primitives: several results each (shapes and dtypes as tuples)

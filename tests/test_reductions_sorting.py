@@ -1,0 +1,139 @@
+"""Reductions and sorting beyond the op table: PyTorch's named-tuple fields, in-place scans, and
+larger inputs than the table's samples (long lines split across work-items, many rows) against NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def test_named_tuple_fields(device: str) -> None:
+    x = ember.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]], device=device)
+    mm = ember.aminmax(x, dim=1)
+    assert mm.min.tolist() == [1.0, -1.0] and mm.max.tolist() == [3.0, 4.0]
+    assert type(mm).__name__ == "aminmax"
+    for name in ("median", "nanmedian", "mode", "cummax", "cummin"):
+        out = getattr(ember, name)(x, 1)
+        assert out.values.shape == out.indices.shape and out.indices.dtype is ember.int64, name
+    k = x.kthvalue(2, 1)
+    assert k.values.tolist() == [2.0, 0.5] and k.indices.tolist() == [2, 0]
+    h = ember.histogram(x, 2, range=(-1.0, 4.0))
+    assert h.hist.tolist() == [3.0, 3.0] and h.bin_edges.tolist() == [-1.0, 1.5, 4.0]
+    v, m = ember.var_mean(x, 1)
+    np.testing.assert_allclose(m.numpy(), [2.0, 3.5 / 3], rtol=1e-6)
+
+
+def test_median_is_the_lower_middle_value(device: str) -> None:
+    x = ember.tensor([4.0, 1.0, 3.0, 2.0], device=device)
+    assert x.median().item() == 2.0  # not the average 2.5
+    assert ember.quantile(x, 0.5).item() == 2.5
+
+
+def test_inplace_scans_and_renorm(device: str) -> None:
+    x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 0.5, 2.0]], device=device)
+    assert x.cumprod_(1) is x
+    assert x.tolist() == [[1.0, 2.0, 6.0], [4.0, 2.0, 4.0]]
+    y = ember.tensor([[3.0, 4.0], [0.3, 0.4]], device=device)
+    y.renorm_(2, 0, 1.0)
+    np.testing.assert_allclose(y.numpy(), [[0.6, 0.8], [0.3, 0.4]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("n", [5000, 70000])
+def test_long_scans_match_numpy(device: str, n: int) -> None:
+    rng = np.random.default_rng(n)
+    a = rng.uniform(0.999, 1.001, (2, n))
+    x = ember.tensor(a, dtype=ember.float64, device=device) if "float64" in _dtypes(device) else None
+    if x is None:
+        pytest.skip("the device has no float64")
+    np.testing.assert_allclose(ember.cumprod(x, 1).numpy(), np.cumprod(a, 1), rtol=1e-10)
+    np.testing.assert_allclose(ember.cumsum(x, 1).numpy(), np.cumsum(a, 1), rtol=1e-10)
+    values, indices = ember.cummax(x, 1)
+    np.testing.assert_array_equal(values.numpy(), np.maximum.accumulate(a, 1))
+    ref = np.maximum.accumulate(a, 1)
+    np.testing.assert_array_equal(a[np.arange(2)[:, None], indices.numpy()], ref)
+
+
+def test_searching_many_rows_and_long_rows(device: str) -> None:
+    rng = np.random.default_rng(0)
+    seq = np.sort(rng.integers(0, 50, (300, 40)), axis=1)
+    vals = rng.integers(-5, 55, (300, 7))
+    for right in (False, True):
+        got = ember.searchsorted(ember.tensor(seq, device=device), ember.tensor(vals, device=device), right=right)
+        side = "right" if right else "left"
+        expected = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq, vals)])
+        np.testing.assert_array_equal(got.numpy(), expected)
+    long = np.sort(rng.standard_normal(100000)).astype(np.float32)
+    q = rng.standard_normal((3, 1000)).astype(np.float32)
+    got = ember.bucketize(ember.tensor(q, device=device), ember.tensor(long, device=device))
+    np.testing.assert_array_equal(got.numpy(), np.searchsorted(long, q))
+
+
+def test_unique_and_bincount_on_many_elements(device: str) -> None:
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 300, 20000)
+    x = ember.tensor(a, device=device)
+    values, inverse, counts = ember.unique(x, return_inverse=True, return_counts=True)
+    ev, ei, ec = np.unique(a, return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(values.numpy(), ev)
+    np.testing.assert_array_equal(inverse.numpy(), ei.reshape(a.shape))
+    np.testing.assert_array_equal(counts.numpy(), ec)
+    np.testing.assert_array_equal(ember.bincount(x).numpy(), np.bincount(a))
+    assert ember.isin(x, ember.tensor([5, 7], device=device)).sum().item() == int(np.isin(a, [5, 7]).sum())
+
+
+def _dtypes(device: str) -> set[str]:
+    return {d.name for d in ember.get_backend(ember.device(device).type).dtypes}
+
+
+@pytest.mark.parametrize("shape", [(2, 5000, 3000), (50, 9, 4)])
+def test_searchsorted_kernel_paths(shape: tuple[int, int, int]) -> None:
+    """Core's generic searchsorted: NumPy's row-by-row path (long rows), and the all-rows binary search
+    CuPy takes (run here on NumPy with CuPy's capabilities), nan included."""
+    import dataclasses
+
+    from ember.xp_kernels import caps_of, kernel_table
+
+    rows, n, m = shape
+    rng = np.random.default_rng(2)
+    seq = np.sort(np.round(rng.standard_normal((rows, n)), 1), axis=1)
+    vals = np.round(rng.standard_normal((rows, m)), 1)
+    vals[0, 0] = np.nan
+    for caps in (caps_of(np), dataclasses.replace(caps_of(np), scalar_results=False)):
+        k = kernel_table(np, caps=caps)["searchsorted"]
+        for side in ("left", "right"):
+            expected = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(seq, vals)])
+            np.testing.assert_array_equal(k(seq, vals, side == "right"), expected)
+
+
+def test_cummax_indices_kernel_and_scan_agree(device: str) -> None:
+    """The NumPy kernel of cumext_indices (ufunc accumulate), the device's (through cummax/cummin) and core's
+    scan (what a backend without the kernel runs) agree on ties (the later index) and nan (the latest nan)."""
+    from ember.ops.reduction import _cumext_indices_impl
+    from ember.xp_kernels import kernel_table
+
+    rng = np.random.default_rng(3)
+    a = rng.choice([0.0, 1.0, 2.0, np.nan], (4, 33), p=[0.4, 0.3, 0.25, 0.05])
+    k = kernel_table(np)["cumext_indices"]
+    for axis in (0, 1):
+        for largest in (True, False):
+            scan = _cumext_indices_impl(ember.tensor(a), axis, largest).numpy()
+            np.testing.assert_array_equal(k(a, axis, largest), scan)
+            on_device = (ember.cummax if largest else ember.cummin)(ember.tensor(a, device=device), axis).indices
+            np.testing.assert_array_equal(on_device.numpy(), scan)
+
+
+def test_logcumsumexp_scan_composite_matches_numpy() -> None:
+    """Core's scan for logcumsumexp (what a backend without an override runs) against NumPy's
+    logaddexp.accumulate, with -inf, inf and large values; its gradient flows through the scan."""
+    from ember.ops.reduction import _logcumsumexp_impl
+
+    a = np.array([[-np.inf, -np.inf, 0.5, 1000.0, -3.0], [2.0, np.inf, 1.0, -np.inf, 0.0], [0.1, 0.2, -0.3, 0.4, 5.0]])
+    with np.errstate(invalid="ignore"):
+        expected = np.logaddexp.accumulate(a, 1)
+    np.testing.assert_allclose(_logcumsumexp_impl(ember.tensor(a), 1).numpy(), expected, rtol=1e-12)
+    x = ember.tensor(a[2:]).requires_grad_()
+    _logcumsumexp_impl(x, 1).sum().backward()
+    e = np.exp(a[2])
+    np.testing.assert_allclose(x.grad.numpy()[0], [np.sum(e[i] / np.cumsum(e)[i:]) for i in range(5)], rtol=1e-10)
