@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-every", type=int, default=100)
     t.add_argument("--eval-windows", type=int, default=256)
     t.add_argument("--device", default="cpu", help="cpu, opencl, cuda, ... (default: cpu)")
+    t.add_argument("--threads", type=int, help="CPU compute threads (default: the compute libraries' own)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--prompt", default="def ", help="prompt for the samples written at the end")
     t.add_argument("--out", default="runs/charlm", help="output folder (default runs/charlm)")
@@ -84,6 +85,8 @@ def _load(checkpoint: str, device: str) -> CharTransformer:
 def train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     ember.manual_seed(args.seed)
+    if args.threads is not None:
+        ember.set_num_threads(args.threads)
     text = corpus.load(Path(args.text_dir) if args.text_dir else None, int(args.max_mb * 1e6))
     cfg = Config(args.context, args.d_model, args.nhead, args.layers, args.dropout)
     if len(text.val) <= cfg.context + 1 or len(text.train) <= cfg.context + 1:

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command")
     t = sub.add_parser("train", help="train until solved, plot and save (the default)")
     t.add_argument("--env", default="CartPole-v1")
-    t.add_argument("--episodes", type=int, default=600, help="give up after this many episodes (default 600)")
+    t.add_argument("--episodes", type=int, default=1000, help="give up after this many episodes (default 1000)")
     t.add_argument("--target-return", type=float, default=SOLVED, help="mean over 100 episodes that counts as solved")
     t.add_argument("--lr", type=float, default=Settings.lr)
     t.add_argument("--gamma", type=float, default=Settings.gamma)
@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--eps-steps", type=int, default=Settings.eps_steps)
     t.add_argument("--hidden", type=int, default=Settings.hidden)
     t.add_argument("--device", default="cpu", help="cpu, opencl, cuda, ... (default: cpu)")
+    t.add_argument("--threads", type=int, default=1,
+                   help="CPU compute threads (default 1: the network is too small to gain from more)")  # fmt: skip
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default="runs/dqn-cartpole")
     t.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -99,6 +101,7 @@ def train(args: argparse.Namespace) -> int:
     if args.episodes < 1:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     ember.manual_seed(args.seed)
+    ember.set_num_threads(args.threads)
     env = _make_env(args.env, args.seed)
     settings = Settings(gamma=args.gamma, lr=args.lr, batch_size=args.batch_size, buffer=args.buffer,
                         learning_starts=args.learning_starts, target_every=args.target_every,
