@@ -70,7 +70,8 @@ def fit(
     on_eval: Callable[[Record], None] = lambda r: None,
     on_best: Callable[[Record], None] = lambda r: None,
 ) -> History:
-    """AdamW with a short warm-up then cosine decay over `steps`, stopping early when `minutes` run out."""
+    """AdamW with a short warm-up then cosine decay over `steps` or `minutes`, whichever ends first (the
+    schedule follows the wall clock too, so a slow machine still anneals), stopping when either runs out."""
     rng = np.random.default_rng(seed)
     ctx = model.cfg.context
     val_starts = np.random.default_rng(seed + 1).integers(0, len(val) - ctx - 1, eval_windows)
@@ -78,27 +79,32 @@ def fit(
     for name, p in model.named_parameters():
         (decay if p.ndim >= 2 and "pos" not in name and "tok" not in name else no_decay).append(p)
     opt = optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.99))
-    warmup = max(1, min(100, steps // 10))
-
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, steps - warmup))))
-
-    sched = optim.lr_scheduler.LambdaLR(opt, schedule)
+    warmup = max(1, min(50, steps // 10))
     history = History()
     start = time.perf_counter()
+    budget = minutes * 60
+
+    def progress(step: int) -> float:
+        """How far training is, 0..1: by steps or by the wall-clock budget, whichever is further along."""
+        return min(1.0, max(step / steps, (time.perf_counter() - start) / budget))
+
+    def lr_factor(step: int) -> float:  # a short warm-up, then cosine decay to a tenth over the run
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress(step)))
+
     running: list[float] = []
     for step in range(1, steps + 1):
+        for group in opt.param_groups:
+            group["lr"] = lr * lr_factor(step - 1)
         x, y = _batch(train, rng.integers(0, len(train) - ctx - 1, batch_size), ctx, device)
         loss = model.loss(x, y)
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        sched.step()
         running.append(loss.item())
-        out_of_time = time.perf_counter() - start > minutes * 60
+        out_of_time = time.perf_counter() - start > budget
         if step % eval_every == 0 or step == steps or out_of_time:
             rec = Record(step, time.perf_counter() - start, float(np.mean(running)) / LN2,
                          evaluate(model, val, val_starts, batch_size, device))  # fmt: skip
