@@ -2982,11 +2982,15 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     else:
         if isinstance(data, (list, tuple)) and _contains_tensor(data):
             data = _tensors_to_lists(data)
-        arr = np.asarray(data)
+        arr = _python_data_array(data, dtype)
         if dtype is None and arr.dtype.kind == "f" and not _has_numpy_floats(data):
             arr = arr.astype(_dt.get_default_dtype().numpy)
         if dtype is None and arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+            if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and arr.size and int(arr.max()) > 2**63 - 1:
+                raise _int_overflow(int(arr.max()))
             arr = arr.astype(np.int64)
+        if dtype is not None:  # Python data that the dtype cannot hold raises, as in PyTorch (arrays cast as C does)
+            _dt.check_array_fits(arr, dtype, "tensor")
     if arr.dtype == object:
         raise TypeError(f"tensor(): could not infer a dtype from data of type {type(data).__name__}")
     if dtype is not None:
@@ -2994,6 +2998,54 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     else:
         _dt.from_numpy_dtype(arr.dtype)  # raises a clear error for unsupported NumPy dtypes
     return arr
+
+
+def _int_overflow(value: int) -> ValueError:
+    return ValueError(
+        f"tensor(): the Python int {value} overflows int64, the dtype Python ints take; "
+        f"give dtype=ember.float64 (or a float) to store it approximately"
+    )
+
+
+def _python_data_array(data: Any, dtype: DType | None) -> np.ndarray:
+    """np.asarray of nested lists and scalars, with PyTorch's errors for ragged lists and ints past 64 bits."""
+    try:
+        arr = np.asarray(data)
+    except ValueError as exc:
+        if "inhomogeneous" not in str(exc):
+            raise
+        raise ValueError(f"tensor(): {_ragged(data)}; every list at one depth must have the same length") from None
+    if arr.dtype == object:
+        if dtype is not None and dtype.is_floating_point:
+            try:
+                return np.asarray(data, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                pass
+        big = next((v for v in arr.reshape(-1) if type(v) is int), None)
+        if big is not None:
+            if dtype is not None:
+                raise _dt.overflow_error(big, dtype, "tensor")
+            raise _int_overflow(big)
+    return arr
+
+
+def _ragged(data: Any) -> str:
+    """Where nested lists stop being rectangular, in PyTorch's words."""
+    level = [data]
+    dim = 0
+    while level:
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if not seqs:
+            break
+        if len(seqs) != len(level):
+            return f"mixed numbers and sequences at dim {dim}"
+        want = len(seqs[0])
+        for x in seqs:
+            if len(x) != want:
+                return f"expected sequence of length {want} at dim {dim} (got {len(x)})"
+        level = [y for x in seqs for y in x]
+        dim += 1
+    return "the nested lists are not rectangular"
 
 
 def _contains_tensor(data: Sequence[Any]) -> bool:

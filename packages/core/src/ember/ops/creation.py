@@ -71,6 +71,8 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.scalar_dtype(fill_value)
+    if d.kind == "i" and not _dt.value_fits(fill_value, d):
+        raise _dt.overflow_error(fill_value, d, "full")
     return _finish(_full(size_arg((size,), "full"), fill_value, d, resolve_device(device)), requires_grad)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import ember
 from ember import Tensor
 from ember.ops import convolution as _conv
+from ember.ops.indexing import select_rows
 from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
 
@@ -504,10 +505,8 @@ def embedding(
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
     n = weight.shape[0]
-    if input.numel() and (int(input.min().item()) < -n or int(input.max().item()) >= n):
-        raise IndexError(f"embedding: index out of range: indices must be in [0, {n}) for {n} embeddings")
     idx = input.reshape(-1)
-    out = weight[idx]
+    out = select_rows("embedding", weight, 0, idx)  # checks [0, n) in the kernel: no host round trip here
     if padding_idx is not None and weight.requires_grad:
         keep = (idx != (padding_idx % n)).unsqueeze(-1)
         out = ember.where(keep, out, out.detach())
