@@ -60,9 +60,26 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Tensor:
-    check_supported(dtype, device, "full")
-    return run(FULL, device, (shape, value, dtype, device.index), shape, dtype)
+def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device, op: str = "full") -> Tensor:
+    check_supported(dtype, device, op)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > _MAX_BYTES:
+        raise RuntimeError(f"{op}: storage size calculation overflowed with sizes={list(shape)} ({dtype.name})")
+    try:
+        return run(FULL, device, (shape, value, dtype, device.index), shape, dtype)
+    except Exception as exc:
+        if nbytes < _BIG:
+            raise
+        # the allocator's own words (NumPy's MemoryError, pyopencl's INVALID_BUFFER_SIZE, ...), with the op
+        raise RuntimeError(
+            f"{op}: cannot allocate {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for a tensor of size {list(shape)} "
+            f"and dtype {dtype.name} on {device}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+#: Sizes past int64 bytes are refused up front (PyTorch's "storage size calculation overflowed"); a failed
+#: allocation of at least _BIG bytes is reported with the op, the size and the device.
+_MAX_BYTES, _BIG = 2**63 - 1, 2**30
 
 
 @public
@@ -78,7 +95,7 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
 
 def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires_grad: bool, op: str) -> Tensor:
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    return _finish(_full(size_arg(size, op), value, d, resolve_device(device)), requires_grad)
+    return _finish(_full(size_arg(size, op), value, d, resolve_device(device), op), requires_grad)
 
 
 @public
@@ -189,6 +206,9 @@ def linspace(
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """The `n` x `m` identity matrix."""
     m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
     rows = arange(n, device=device).unsqueeze(1)
     cols = arange(m, device=device).unsqueeze(0)

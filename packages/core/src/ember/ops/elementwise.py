@@ -494,6 +494,7 @@ def _wrap_int(v: int, dt: DType) -> int:
 
 
 _FAST_RULES = frozenset({"same", "numeric", "float"})
+_INT_MIN, _INT_MAX = _dt.SCALAR_INT_MIN, _dt.SCALAR_INT_MAX
 
 
 def binary(op: Op, a: Any, b: Any) -> Tensor:
@@ -505,7 +506,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         if tb:
             if b._device is a._device and b._dtype is dt and b._shape == a._shape:
                 return run(op, a._device, (a._data, b._data), a._shape, dt, (a, b))
-        elif type(b) is float or type(b) is int:
+        elif type(b) is float or type(b) is int and _INT_MIN <= b <= _INT_MAX:
             return run(op, a._device, (a._data, float(b)), a._shape, dt, (a, b))
     if not ta:
         a = _scalar_operand(a, op.name)
@@ -522,9 +523,13 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
     elif ta:
         dev, shape = a._device, a._shape
         dt = _scalar_promote(a._dtype, type(b))
+        if type(b) is int and not _INT_MIN <= b <= _INT_MAX:
+            _dt.check_scalar_int(b, op.name)
     elif tb:
         dev, shape = b._device, b._shape
         dt = _scalar_promote(b._dtype, type(a))
+        if type(a) is int and not _INT_MIN <= a <= _INT_MAX:
+            _dt.check_scalar_int(a, op.name)
     else:
         raise TypeError(f"{op.name}: at least one operand must be a Tensor, got {describe(a)} and {describe(b)}")
     if op is POW and not dt.is_floating_point and not tb and b < 0:
@@ -532,14 +537,30 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
         )
-    if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point and not tb and b == 0:
-        raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
     dt = _compute_dtype(op, dt, a, b)
+    if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point:
+        _check_int_divisor(op, a, b, tb)
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
     if dt.kind == "i" and op.rule != "bool" and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
         xa, xb = (xa if ta else _wrap_int(xa, dt)), (xb if tb else _wrap_int(xb, dt))
     return run(op, dev, (xa, xb), shape, _result_dtype(op, dt), (a, b))
+
+
+def _check_int_divisor(op: Op, a: Any, b: Any, tb: bool) -> None:
+    """ZeroDivisionError for integer division or remainder by a zero (PyTorch raises on CPU).
+
+    Only integer ops pay: a Python divisor is compared, a tensor one is scanned by a reduction on its own
+    device and one bool comes back (NumPy: a vectorised any(); OpenCL: a device any() and a 1-byte read)."""
+    if not tb:
+        if b == 0:
+            raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
+        return
+    if bool((b == 0).any()):
+        raise ZeroDivisionError(
+            f"{op.name}: integer division by zero: the divisor {describe(b)} holds 0 (dividend {describe(a)}); "
+            f"divide floating tensors to get inf/nan instead"
+        )
 
 
 @public(method=True, inplace=True, op=ADD)
