@@ -84,6 +84,19 @@ def _float_input(fn: str, x: Tensor) -> None:
         raise TypeError(f"{fn}: expected a floating-point input, got dtype {x.dtype.name}")
 
 
+def _same_dtype(fn: str, x: Tensor, **params: Tensor | None) -> None:
+    """RuntimeError naming the layer's function when a parameter's dtype is not the input's (PyTorch raises;
+    computing silently in the wider dtype would hide a model left in float32 fed float64 data, or the reverse)."""
+    dt = x.dtype
+    for name, p in params.items():
+        if p is not None and p.dtype is not dt:
+            raise RuntimeError(
+                f"{fn}: input dtype {dt.name} (shape {tuple(x.shape)}) and {name} dtype {p.dtype.name} "
+                f"(shape {tuple(p.shape)}) should be the same; cast the input with .to({p.dtype}) or the module "
+                f"with .to({dt})"
+            )
+
+
 # -- linear ---------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias``; input (*, in_features), weight (out_features, in_features)."""
@@ -650,6 +663,7 @@ def conv2d(
 ) -> Tensor:
     """2-D cross-correlation of (N, C, H, W) with weight (O, C/groups, kh, kw); padding an int, pair, 'valid' or 'same'."""
     unbatched = _conv_checks("conv2d", input, weight, groups, 2)
+    _same_dtype("conv2d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
     if isinstance(padding, str):
@@ -690,6 +704,7 @@ def conv1d(
 ) -> Tensor:
     """1-D cross-correlation of (N, C, L) with weight (O, C/groups, k): conv2d on a height-1 image."""
     unbatched = _conv_checks("conv1d", input, weight, groups, 1)
+    _same_dtype("conv1d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     pad2: Any = padding if isinstance(padding, str) else (0, _pair(padding, 1, "padding")[0])
     out = conv2d(
@@ -717,6 +732,7 @@ def conv_transpose2d(
     """Transposed 2-D convolution (the adjoint of conv2d); weight (C_in, C_out/groups, kh, kw)."""
     _check_dim("conv_transpose2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
     _float_input("conv_transpose2d", input)
+    _same_dtype("conv_transpose2d", input, weight=weight, bias=bias)
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     if x.shape[1] != weight.shape[0]:
@@ -791,6 +807,7 @@ def conv3d(
     (N*OD, C*kd, H, W) batch, so one (overridable) conv2d does the work and its gradients.
     """
     unbatched = _conv_checks("conv3d", input, weight, groups, 3)
+    _same_dtype("conv3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, d = _pair(stride, 3, "stride"), _pair(dilation, 3, "dilation")
     k = tuple(weight.shape[2:])
@@ -854,6 +871,7 @@ def conv_transpose1d(
 ) -> Tensor:
     """Transposed 1-D convolution, weight (C_in, C_out/groups, k): conv_transpose2d on a height-1 image."""
     _transpose_checks("conv_transpose1d", input, weight, groups, 1)
+    _same_dtype("conv_transpose1d", input, weight=weight, bias=bias)
     one = lambda v, name: (1, _pair(v, 1, name)[0])  # noqa: E731
     op = (0, _pair(output_padding, 1, "output_padding")[0])
     _output_padding_check("conv_transpose1d", op[1:], one(stride, "stride")[1:], one(dilation, "dilation")[1:])
@@ -894,6 +912,7 @@ def conv_transpose3d(
     a*dilation, which per tap is a zero-stuffed, shifted copy summed into the output.
     """
     unbatched = _transpose_checks("conv_transpose3d", input, weight, groups, 3)
+    _same_dtype("conv_transpose3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, p, op, d = (_pair(v, 3, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
     _output_padding_check("conv_transpose3d", op, s, d)
@@ -1771,6 +1790,7 @@ def batch_norm(
     ones updated in place with `momentum`), else the running statistics."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
+    _same_dtype("batch_norm", input, weight=weight, bias=bias)
     c = input.shape[1]
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0, *range(2, input.ndim))
@@ -1812,6 +1832,7 @@ def layer_norm(
         raise ValueError(
             f"layer_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {tuple(input.shape)}"
         )
+    _same_dtype("layer_norm", input, weight=weight, bias=bias)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     mean = input.mean(axes, keepdim=True)
     centered = input - mean
@@ -1837,6 +1858,7 @@ def group_norm(
     n, c = input.shape[:2]
     if c % num_groups:
         raise ValueError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
+    _same_dtype("group_norm", input, weight=weight, bias=bias)
     x = input.reshape(n, num_groups, -1)
     mean = x.mean(2, keepdim=True)
     centered = x - mean
@@ -1865,6 +1887,7 @@ def instance_norm(
     `use_input_stats` is False)."""
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an input with at least 3 dims (N, C, *), got shape {tuple(input.shape)}")
+    _same_dtype("instance_norm", input, weight=weight, bias=bias)
     n, c = input.shape[:2]
     shape = (1, c) + (1,) * (input.ndim - 2)
     if use_input_stats:
@@ -1930,6 +1953,7 @@ def rms_norm(
         )
     if weight is not None and tuple(weight.shape) != shape:
         raise RuntimeError(f"rms_norm: expected weight of shape {shape} (normalized_shape), got {tuple(weight.shape)}")
+    _same_dtype("rms_norm", input, weight=weight)
     if eps is None:
         eps = float(ember.finfo(input.dtype).eps)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
