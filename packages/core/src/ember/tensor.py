@@ -72,7 +72,7 @@ class Tensor:
         "_dtype",
         "_device",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_output_nr",
         "_version",
@@ -89,7 +89,7 @@ class Tensor:
     _dtype: DType
     _device: Device
     _requires_grad: _bool
-    grad: Tensor | None
+    _grad: Tensor | None
     grad_fn: Node | None
     _output_nr: _int
     _version: _VersionCounter | None
@@ -111,7 +111,7 @@ class Tensor:
         t._dtype = dtype
         t._device = device
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._version = None
@@ -308,6 +308,35 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
         self._data, self._shape, self._dtype, self._device = value._data, value._shape, value._dtype, value._device
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, and non-leaves that called retain_grad).
+
+        Reading it on another non-leaf warns, as PyTorch does: it is None there, whatever backward did."""
+        if self.grad_fn is not None and not self._retains_grad:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during backward(). If you indeed want the gradient for a non-leaf Tensor, "
+                "call .retain_grad() on it before backward(); if you access the leaf Tensor by mistake, "
+                "make sure you access the leaf Tensor instead (e.g. x, not x.to(device) or x * 2).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and (not isinstance(value, Tensor) or value._shape != self._shape):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            raise RuntimeError(
+                f"assigned grad has data of a different size: the tensor has shape {self._shape}, "
+                f"the grad {value._shape}"
+            )
+        self._grad = value
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward."""

@@ -2077,6 +2077,19 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def _warn_broadcast(fn: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    """PyTorch's warning when an elementwise loss's target would broadcast against its input: (N, 1) against
+    (N,) silently becomes an (N, N) loss."""
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"{fn}: using a target size {tuple(target.shape)} that is different to the input size "
+            f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
+            f"Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"{fn}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
@@ -2178,6 +2191,12 @@ def cross_entropy(
     if not target.dtype.is_floating_point:
         return _nll("cross_entropy", logp, target, weight, ignore_index, reduction, label_smoothing)
     # class probabilities
+    if tuple(target.shape) != tuple(input.shape) and tuple(target.shape) == tuple(input.shape[:cdim] + input.shape[cdim + 1 :]):
+        raise _ShapeError(
+            f"cross_entropy: expected target dtype to be an integer dtype for class indices, got {target.dtype.name} "
+            f"of shape {tuple(target.shape)}; floating targets are class probabilities of the input's shape "
+            f"{tuple(input.shape)}: for class indices use target.long()"
+        )
     _check_same_shape("cross_entropy", input, target)
     c = input.shape[cdim]
     t = target.to(logp.dtype)
@@ -2195,6 +2214,7 @@ def cross_entropy(
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
+    _warn_broadcast("mse_loss", input, target)
     d = input - target
     return _reduce(d * d, reduction)
 
@@ -2202,6 +2222,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
+    _warn_broadcast("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -2216,6 +2237,7 @@ def smooth_l1_loss(
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("smooth_l1_loss", reduction)
+    _warn_broadcast("smooth_l1_loss", input, target)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = (input - target).abs()
@@ -2229,6 +2251,7 @@ def smooth_l1_loss(
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     _check_reduction("huber_loss", reduction)
+    _warn_broadcast("huber_loss", input, target)
     d = (input - target).abs()
     small = d.clamp(max=delta)
     loss = ember.where(d < delta, small * small * 0.5, (d - 0.5 * delta) * delta)
@@ -2247,10 +2270,15 @@ def binary_cross_entropy(
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
-    if input.numel():
-        lo, hi = float(input.detach().min().item()), float(input.detach().max().item())
-        if lo < 0 or hi > 1:
+    if input.numel():  # one host round trip for both ranges (PyTorch checks them too)
+        x, t = input.detach(), target.detach().to(input.dtype)
+        lo, hi, tlo, thi = ember.stack([x.min(), x.max(), t.min(), t.max()]).tolist()
+        if not (0 <= lo and hi <= 1):
             raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
+        if not (0 <= tlo and thi <= 1):
+            raise ValueError(
+                f"binary_cross_entropy: all elements of target should be between 0 and 1, got values in [{tlo}, {thi}]"
+            )
     log_x = input.log().clamp(min=-100)
     log_1mx = (1 - input).log().clamp(min=-100)
     loss = -(target * log_x + (1 - target) * log_1mx)
