@@ -3045,12 +3045,13 @@ def _python_data_array(data: Any, dtype: DType | None) -> np.ndarray:
             raise
         raise ValueError(f"tensor(): {_ragged(data)}; every list at one depth must have the same length") from None
     if arr.dtype == object:
-        if dtype is not None and dtype.is_floating_point:
-            try:
+        flat = arr.reshape(-1)
+        if dtype is not None and dtype.is_floating_point or any(isinstance(v, float) for v in flat):
+            try:  # huge ints among floats (or for a floating dtype) are stored approximately, as in PyTorch
                 return np.asarray(data, dtype=np.float64)
             except (TypeError, ValueError, OverflowError):
                 pass
-        big = next((v for v in arr.reshape(-1) if type(v) is int), None)
+        big = next((v for v in flat if type(v) is int and not -(2**63) <= v < 2**64), None)
         if big is not None:
             if dtype is not None:
                 raise _dt.overflow_error(big, dtype, "tensor")

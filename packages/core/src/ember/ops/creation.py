@@ -88,8 +88,11 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.scalar_dtype(fill_value)
-    if d.kind == "i" and not _dt.value_fits(fill_value, d):
-        raise _dt.overflow_error(fill_value, d, "full")
+    if d.kind == "i":
+        if not _dt.value_fits(fill_value, d):
+            raise _dt.overflow_error(fill_value, d, "full")
+        if not d.is_signed and fill_value < 0:  # -1 in uint8 is 255, as a C cast (and PyTorch) makes it
+            fill_value = int(fill_value) + (1 << (8 * d.itemsize))
     return _finish(_full(size_arg((size,), "full"), fill_value, d, resolve_device(device)), requires_grad)
 
 
