@@ -42,7 +42,9 @@ SCALAR_OVERFLOW = [
 ]
 
 
-@pytest.mark.parametrize(("op", "fn", "value"), SCALAR_OVERFLOW, ids=[f"{c[0]}-{i}" for i, c in enumerate(SCALAR_OVERFLOW)])
+@pytest.mark.parametrize(
+    ("op", "fn", "value"), SCALAR_OVERFLOW, ids=[f"{c[0]}-{i}" for i, c in enumerate(SCALAR_OVERFLOW)]
+)
 def test_python_int_scalar_too_big(device, op, fn, value) -> None:
     with pytest.raises(OverflowError, match=rf"^{op}: the Python int {value} is too big to convert"):
         fn(T([1], device))
@@ -55,15 +57,35 @@ def test_python_int_scalar_in_range_wraps_as_in_pytorch(device) -> None:
 
 
 CREATION_OVERFLOW = [
-    (lambda d: ember.tensor([300], dtype=ember.uint8, device=d), RuntimeError, r"tensor: value 300 cannot be converted to type uint8"),
+    (
+        lambda d: ember.tensor([300], dtype=ember.uint8, device=d),
+        RuntimeError,
+        r"tensor: value 300 cannot be converted to type uint8",
+    ),
     (lambda d: ember.tensor([-256], dtype=ember.uint8, device=d), RuntimeError, r"tensor: value -256 cannot .* uint8"),
-    (lambda d: ember.tensor([2**40], dtype=ember.int32, device=d), RuntimeError, r"tensor: value 1099511627776 .* int32"),
-    (lambda d: ember.tensor([1, 2**31], dtype=ember.int32, device=d), RuntimeError, r"tensor: value 2147483648 .* int32"),
-    (lambda d: ember.tensor([2**63], device=d), ValueError, r"tensor\(\): the Python int 9223372036854775808 overflows int64"),
+    (
+        lambda d: ember.tensor([2**40], dtype=ember.int32, device=d),
+        RuntimeError,
+        r"tensor: value 1099511627776 .* int32",
+    ),
+    (
+        lambda d: ember.tensor([1, 2**31], dtype=ember.int32, device=d),
+        RuntimeError,
+        r"tensor: value 2147483648 .* int32",
+    ),
+    (
+        lambda d: ember.tensor([2**63], device=d),
+        ValueError,
+        r"tensor\(\): the Python int 9223372036854775808 overflows int64",
+    ),
     (lambda d: ember.tensor([-(2**63) - 1], device=d), ValueError, r"tensor\(\): the Python int -9223372036854775809"),
     (lambda d: ember.tensor([2**64], device=d), ValueError, r"tensor\(\): the Python int 18446744073709551616"),
     (lambda d: ember.tensor(float("nan"), dtype=ember.int64, device=d), RuntimeError, r"tensor: value nan .* int64"),
-    (lambda d: ember.tensor([1.0, float("inf")], dtype=ember.int32, device=d), RuntimeError, r"tensor: value inf .* int32"),
+    (
+        lambda d: ember.tensor([1.0, float("inf")], dtype=ember.int32, device=d),
+        RuntimeError,
+        r"tensor: value inf .* int32",
+    ),
     (lambda d: ember.tensor([-1.5], dtype=ember.uint8, device=d), RuntimeError, r"tensor: value -1.5 .* uint8"),
     (lambda d: ember.tensor([256.0], dtype=ember.uint8, device=d), RuntimeError, r"tensor: value 256.0 .* uint8"),
     (lambda d: ember.as_tensor([300], dtype=ember.uint8, device=d), RuntimeError, r"value 300 .* uint8"),
@@ -73,7 +95,9 @@ CREATION_OVERFLOW = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "error", "match"), CREATION_OVERFLOW, ids=[str(i) for i in range(len(CREATION_OVERFLOW))])
+@pytest.mark.parametrize(
+    ("fn", "error", "match"), CREATION_OVERFLOW, ids=[str(i) for i in range(len(CREATION_OVERFLOW))]
+)
 def test_creation_value_the_dtype_cannot_hold(device, fn, error, match) -> None:
     with pytest.raises(error, match=match):
         fn(device)
@@ -152,7 +176,9 @@ INDEX_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("fn", "op", "value", "dim", "size", "lo"), INDEX_ERRORS, ids=[str(i) for i in range(len(INDEX_ERRORS))])
+@pytest.mark.parametrize(
+    ("fn", "op", "value", "dim", "size", "lo"), INDEX_ERRORS, ids=[str(i) for i in range(len(INDEX_ERRORS))]
+)
 def test_index_out_of_range_one_message_on_every_backend(device, fn, op, value, dim, size, lo) -> None:
     want = rf"^{op}: index {value} is out of range for dimension {dim} with size {size} \(indices must be in \[{lo}, {size}\)\)$"
     with pytest.raises(IndexError, match=want):
@@ -168,7 +194,10 @@ def test_index_put_out_of_range(device) -> None:
 def test_embedding_refuses_negative_and_too_large_indices(device) -> None:
     emb = nn.Embedding(5, 2).to(device)
     for bad in (-1, 5):
-        with pytest.raises(IndexError, match=rf"^embedding: index {bad} is out of range for dimension 0 with size 5 \(indices must be in \[0, 5\)\)"):
+        with pytest.raises(
+            IndexError,
+            match=rf"^embedding: index {bad} is out of range for dimension 0 with size 5 \(indices must be in \[0, 5\)\)",
+        ):
             emb(T([0, bad], device))
     assert tuple(emb(T([[0, 4]], device)).shape) == (1, 2, 2)
 
@@ -228,7 +257,11 @@ CONSTRUCTORS = [
     (lambda: nn.Conv1d(1, 1, 3, dilation=0), ValueError, r"^Conv1d: dilation must be positive, got dilation=0"),
     (lambda: nn.Conv3d(1, 1, 3, groups=0), ValueError, r"^Conv3d: groups must be a positive integer, got groups=0"),
     (lambda: nn.Conv2d(-1, 1, 3), ValueError, r"^Conv2d: in_channels must be non-negative, got in_channels=-1"),
-    (lambda: nn.ConvTranspose2d(1, 1, 3, output_padding=-1), ValueError, r"^ConvTranspose2d: output_padding must be non-negative"),
+    (
+        lambda: nn.ConvTranspose2d(1, 1, 3, output_padding=-1),
+        ValueError,
+        r"^ConvTranspose2d: output_padding must be non-negative",
+    ),
     (lambda: nn.Conv2d(1, 1, 3, stride=1.5), TypeError, r"^Conv2d: stride must be an int or a tuple of ints, got 1.5"),
     (lambda: nn.MaxPool2d(0), ValueError, r"^MaxPool2d: kernel_size must be positive, got kernel_size=0"),
     (lambda: nn.MaxPool2d(2, padding=-1), ValueError, r"^MaxPool2d: padding must be non-negative, got padding=-1"),
@@ -254,10 +287,16 @@ def test_nn_constructor_arguments(make, error, match) -> None:
 @pytest.mark.parametrize(
     ("fn", "match"),
     [
-        (lambda d: ember.empty(2**62, device=d), r"^empty: storage size calculation overflowed with sizes=\[4611686018427387904\]"),
+        (
+            lambda d: ember.empty(2**62, device=d),
+            r"^empty: storage size calculation overflowed with sizes=\[4611686018427387904\]",
+        ),
         (lambda d: ember.zeros(2**63, device=d), r"^zeros: storage size calculation overflowed"),
         (lambda d: ember.ones(2**40, 2**40, device=d), r"^ones: storage size calculation overflowed"),
-        (lambda d: ember.zeros(10**12, device=d), r"^zeros: cannot allocate 4000000000000 bytes .* size \[1000000000000\]"),
+        (
+            lambda d: ember.zeros(10**12, device=d),
+            r"^zeros: cannot allocate 4000000000000 bytes .* size \[1000000000000\]",
+        ),
         (lambda d: ember.eye(-2, device=d), r"^eye: n must be greater or equal to 0, got -2"),
         (lambda d: ember.eye(2, -1, device=d), r"^eye: m must be greater or equal to 0, got -1"),
         (lambda d: ember.empty(-1, device=d), r"^empty: negative dimension -1"),
@@ -278,7 +317,9 @@ def test_hook_may_not_change_the_gradient_size(device) -> None:
         return ember.zeros(5, device=device)
 
     x.register_hook(widen)
-    with pytest.raises(RuntimeError, match=r"^hook 'widen' has changed the size of value: expected shape \(3,\), got \(5,\)"):
+    with pytest.raises(
+        RuntimeError, match=r"^hook 'widen' has changed the size of value: expected shape \(3,\), got \(5,\)"
+    ):
         (x * 2).sum().backward()
 
 
@@ -314,7 +355,10 @@ def test_assigning_a_grad_of_another_shape(device) -> None:
 
 
 def test_bce_target_outside_0_1(device) -> None:
-    with pytest.raises(ValueError, match=r"^binary_cross_entropy: all elements of target should be between 0 and 1, got values in \[0.0, 2.0\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"^binary_cross_entropy: all elements of target should be between 0 and 1, got values in \[0.0, 2.0\]",
+    ):
         F.binary_cross_entropy(T([0.5, 0.5], device), T([2.0, 0.0], device))
     with pytest.raises(ValueError, match=r"^binary_cross_entropy: all elements of input should be between 0 and 1"):
         F.binary_cross_entropy(T([1.5, 0.5], device), T([1.0, 0.0], device))
@@ -322,7 +366,9 @@ def test_bce_target_outside_0_1(device) -> None:
 
 @pytest.mark.parametrize("fn", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
 def test_elementwise_loss_broadcast_warns(device, fn) -> None:
-    with pytest.warns(UserWarning, match=rf"^{fn}: using a target size \(3,\) that is different to the input size \(3, 1\)"):
+    with pytest.warns(
+        UserWarning, match=rf"^{fn}: using a target size \(3,\) that is different to the input size \(3, 1\)"
+    ):
         out = getattr(F, fn)(ember.zeros(3, 1, device=device), ember.zeros(3, device=device))
     assert float(out.item()) == 0.0
     with warnings.catch_warnings():
@@ -331,7 +377,10 @@ def test_elementwise_loss_broadcast_warns(device, fn) -> None:
 
 
 def test_cross_entropy_float_class_indices(device) -> None:
-    with pytest.raises(RuntimeError, match=r"^cross_entropy: expected target dtype to be an integer dtype for class indices, got float32 of shape \(3,\).*target.long\(\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^cross_entropy: expected target dtype to be an integer dtype for class indices, got float32 of shape \(3,\).*target.long\(\)",
+    ):
         F.cross_entropy(ember.zeros(3, 4, device=device), T([1.0, 2.0, 0.0], device))
 
 
@@ -385,7 +434,9 @@ def test_save_failing_part_way_names_the_path_and_leaves_nothing(tmp_path) -> No
         "try:\n    ember.save({'w': ember.ones(100000)}, sys.argv[1])\n"
         "except OSError as e:\n    print(type(e).__name__, e)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, preexec_fn=_fsize_limit, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, preexec_fn=_fsize_limit, timeout=60
+    )
     assert f"ember.save: cannot save to {str(path)!r}: writing it failed" in out.stdout, out.stdout + out.stderr
     assert "File too large" in out.stdout
     assert os.listdir(tmp_path) == ["model.ckpt"]
@@ -428,7 +479,9 @@ def test_save_killed_mid_write_keeps_the_previous_checkpoint_and_the_next_save_c
 def test_load_a_pickle_is_explained(tmp_path) -> None:
     path = tmp_path / "model.pt"
     path.write_bytes(pickle.dumps({"w": [1.0]}))
-    with pytest.raises(serialization.SerializationError, match=r"model.pt' is a pickle, not an Ember checkpoint.*weights_only=True"):
+    with pytest.raises(
+        serialization.SerializationError, match=r"model.pt' is a pickle, not an Ember checkpoint.*weights_only=True"
+    ):
         ember.load(path)
     with pytest.raises(FileNotFoundError, match="nothere.ckpt"):
         ember.load(tmp_path / "nothere.ckpt")

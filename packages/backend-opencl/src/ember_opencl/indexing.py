@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pyopencl as cl
+
 from ember.xp_kernels import index_error
 
 from . import cltypes

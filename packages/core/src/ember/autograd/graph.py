@@ -294,7 +294,9 @@ def _check_hook_result(hook: _Hook, g: Tensor, r: Any) -> None:
     if r._shape != g._shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value: expected shape {g._shape}, got {r._shape}")
     if r._dtype is not g._dtype:
-        raise RuntimeError(f"hook '{name}' has changed the type of value: expected {g._dtype.name}, got {r._dtype.name}")
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value: expected {g._dtype.name}, got {r._dtype.name}"
+        )
     if r._device != g._device:
         raise RuntimeError(f"hook '{name}' has changed the device of value: expected {g._device}, got {r._device}")
 

@@ -18,9 +18,9 @@ import numpy as np
 import ember
 from ember import Tensor
 from ember.ops import convolution as _conv
-from ember.ops.indexing import select_rows
 from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
+from ember.ops.indexing import select_rows
 
 __all__ = [
     # linear and activations
