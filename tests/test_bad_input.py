@@ -92,6 +92,32 @@ CREATION_OVERFLOW = [
     (lambda d: ember.full((2,), float("nan"), dtype=ember.int64, device=d), RuntimeError, r"full: value nan .* int64"),
     (lambda d: ember.full((2,), 300, dtype=ember.uint8, device=d), RuntimeError, r"full: value 300 .* uint8"),
     (lambda d: ember.full((2,), 1e20, dtype=ember.int32, device=d), RuntimeError, r"full: value 1e\+20 .* int32"),
+    (lambda d: ember.zeros(2, dtype=ember.uint8, device=d).fill_(300), RuntimeError, r"full_like: value 300 .* uint8"),
+    (
+        lambda d: ember.zeros(2, dtype=ember.int64, device=d).fill_(float("nan")),
+        RuntimeError,
+        r"full_like: value nan .* int64",
+    ),
+    (
+        lambda d: ember.full_like(ember.zeros(2, dtype=ember.int8, device=d), 200),
+        RuntimeError,
+        r"full_like: value 200 .* int8",
+    ),
+    (
+        lambda d: ember.zeros(2, dtype=ember.uint8, device=d).masked_fill(T([True, False], d), 300),
+        RuntimeError,
+        r"masked_fill: value 300 .* uint8",
+    ),
+    (
+        lambda d: ember.where(T([True], d), T([1], d, dtype=ember.int32), 2**40),
+        RuntimeError,
+        r"where: value 1099511627776 .* int32",
+    ),
+    (
+        lambda d: ember.arange(0, 2**70, device=d),
+        OverflowError,
+        r"arange: the Python int 1180591620717411303424 is too big",
+    ),
 ]
 
 
@@ -114,6 +140,11 @@ def test_creation_values_that_fit_still_work(device) -> None:
     assert ember.tensor(np.array([300]), dtype=ember.uint8, device=device).tolist() == [44]
     assert ember.tensor([True, 2], dtype=ember.bool_, device=device).tolist() == [True, True]
     assert ember.full((1,), -1, dtype=ember.uint8, device=device).tolist() == [255]
+    assert ember.zeros(2, dtype=ember.uint8, device=device).masked_fill(T([True, False], device), -1).tolist() == [
+        255,
+        0,
+    ]
+    assert T([1], device, dtype=ember.int32).add(5, alpha=3).tolist() == [16]
 
 
 @pytest.mark.parametrize(

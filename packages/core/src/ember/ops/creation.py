@@ -88,12 +88,19 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.scalar_dtype(fill_value)
-    if d.kind == "i":
-        if not _dt.value_fits(fill_value, d):
-            raise _dt.overflow_error(fill_value, d, "full")
-        if not d.is_signed and fill_value < 0:  # -1 in uint8 is 255, as a C cast (and PyTorch) makes it
-            fill_value = int(fill_value) + (1 << (8 * d.itemsize))
+    fill_value = fill_value_for(fill_value, d, "full")
     return _finish(_full(size_arg((size,), "full"), fill_value, d, resolve_device(device)), requires_grad)
+
+
+def fill_value_for(value: Any, d: DType, op: str) -> Any:
+    """`value` checked against the integer dtype `d` (PyTorch's overflow rule: nan, inf and values out of
+    range raise) and a negative int wrapped into an unsigned dtype as a C cast does (-1 in uint8 is 255)."""
+    if d.kind == "i":
+        if not _dt.value_fits(value, d):
+            raise _dt.overflow_error(value, d, op)
+        if not d.is_signed and value < 0:
+            value = int(value) + (1 << (8 * d.itemsize))
+    return value
 
 
 def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires_grad: bool, op: str) -> Tensor:
@@ -122,7 +129,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     d = _dt.as_dtype(dtype) if dtype is not None else x._dtype
     dev = resolve_device(device) if device is not None else x._device
-    return _finish(_full(x._shape, value, d, dev), requires_grad)
+    return _finish(_full(x._shape, fill_value_for(value, d, "full_like"), d, dev), requires_grad)
 
 
 @public
@@ -166,6 +173,9 @@ def arange(
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
+    for v in vals:
+        if type(v) is int:
+            _dt.check_scalar_int(v, "arange")
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:

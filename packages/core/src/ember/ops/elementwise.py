@@ -567,16 +567,21 @@ def _check_int_divisor(op: Op, a: Any, b: Any, tb: bool) -> None:
         )
 
 
+def _scaled(other: Any, alpha: Any) -> Any:
+    """alpha * other for add/sub: a tensor product, or plain Python arithmetic when both are numbers."""
+    return mul(other, alpha) if isinstance(other, Tensor) or isinstance(alpha, Tensor) else other * alpha
+
+
 @public(method=True, inplace=True, op=ADD)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """input + alpha * other, elementwise (broadcast; dtypes promoted)."""
-    return binary(ADD, input, other if alpha == 1 else mul(other, alpha))
+    return binary(ADD, input, other if alpha == 1 else _scaled(other, alpha))
 
 
 @public(method=True, inplace=True, aliases=("subtract",), op=SUB)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors."""
-    return binary(SUB, input, other if alpha == 1 else mul(other, alpha))
+    return binary(SUB, input, other if alpha == 1 else _scaled(other, alpha))
 
 
 def _fn(name: str) -> Callable[..., Tensor]:
@@ -656,6 +661,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         from .creation import full
 
         a = full((), a, dtype=dt, device=dev)
+    if dt.kind == "i":  # a Python number the integer result cannot hold raises, as in PyTorch
+        for x in (a, b):
+            if not isinstance(x, Tensor) and not _dt.value_fits(x, dt):
+                raise _dt.overflow_error(x, dt, "where")
     xa = cast(a, dt) if isinstance(a, Tensor) else _PY[dt.kind](a)
     xb = cast(b, dt) if isinstance(b, Tensor) else _PY[dt.kind](b)
     return run(WHERE, dev, (condition._data, xa, xb), shape, dt, (condition, a, b))

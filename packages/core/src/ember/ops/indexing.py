@@ -510,6 +510,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
         value = value.to(input._dtype)
     else:
         value = _dt._combine(input._dtype, _dt.scalar_dtype(value)) and value
+        if input._dtype.kind == "i" and not _dt.value_fits(value, input._dtype):
+            raise _dt.overflow_error(value, input._dtype, "masked_fill")
     out = where(mask, value, input)
     return out if out._dtype is input._dtype else out.to(input._dtype)
 
