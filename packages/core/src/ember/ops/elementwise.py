@@ -667,6 +667,9 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
                 raise _dt.overflow_error(x, dt, "where")
     xa = cast(a, dt) if isinstance(a, Tensor) else _PY[dt.kind](a)
     xb = cast(b, dt) if isinstance(b, Tensor) else _PY[dt.kind](b)
+    if dt.kind == "i":  # -1 in uint8 is 255 (a C cast), whatever the kernel's array library accepts
+        xa = xa if isinstance(a, Tensor) else _wrap_int(xa, dt)
+        xb = xb if isinstance(b, Tensor) else _wrap_int(xb, dt)
     return run(WHERE, dev, (condition._data, xa, xb), shape, dt, (condition, a, b))
 
 
