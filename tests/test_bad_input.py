@@ -113,6 +113,7 @@ CREATION_OVERFLOW = [
         RuntimeError,
         r"where: value 1099511627776 .* int32",
     ),
+    (lambda d: T([1, 2], d, dtype=ember.uint8).clamp(max=300), RuntimeError, r"clamp: value 300 .* uint8"),
     (
         lambda d: ember.arange(0, 2**70, device=d),
         OverflowError,

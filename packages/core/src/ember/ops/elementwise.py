@@ -678,6 +678,10 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     """`input` limited to [min, max]; the gradient passes where min <= input <= max."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
+    if input._dtype.kind == "i":  # a bound the integer dtype cannot hold raises, as in PyTorch
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, Tensor) and not _dt.value_fits(bound, input._dtype):
+                raise _dt.overflow_error(bound, input._dtype, "clamp")
     out = input
     if min is not None:
         out = where(out < min, min, out)
