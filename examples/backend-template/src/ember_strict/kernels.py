@@ -17,7 +17,7 @@ import array_api_strict as xp
 
 from ember.dtypes import DType
 from ember.random import philox4x32
-from ember.xp_kernels import elementwise_kernels
+from ember.xp_kernels import elementwise_kernels, index_error
 
 Kernel = Callable[..., Any]
 
@@ -164,8 +164,10 @@ def slice_(x: Any, key: tuple[Any, ...]) -> Any:
 
 def gather(x: Any, axis: int, index: Any) -> Any:
     n = x.shape[axis]
-    if index.size and (int(xp.min(index)) < 0 or int(xp.max(index)) >= n):
-        raise IndexError(f"gather: index out of range for dimension {axis} with size {n}")
+    if index.size:
+        lo, hi = int(xp.min(index)), int(xp.max(index))
+        if lo < 0 or hi >= n:  # the message every backend gives
+            raise index_error("gather", lo if lo < 0 else hi, axis, n, negative=False)
     return xp.take_along_axis(x, index, axis=axis)
 
 

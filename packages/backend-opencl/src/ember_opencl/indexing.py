@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pyopencl as cl
 
+from ember.xp_kernels import index_error
+
 from . import cltypes
 from .clarray import CLArray, empty, from_numpy
 from .device import Device
@@ -103,11 +105,7 @@ def _raise_if_bad(err: CLArray, indices: Sequence[_Index], op: str) -> None:
     cl.enqueue_copy(err.device.queue, host, err.buffer)
     for k, ix in enumerate(indices):
         if host[2 * k]:
-            n = ix.size
-            raise IndexError(
-                f"{op}: index {int(host[2 * k + 1])} is out of range for dimension {ix.dim} with size {n} "
-                f"(indices must be in [{-n if op.startswith('index') else 0}, {n}))"
-            )
+            raise index_error(op, int(host[2 * k + 1]), ix.dim, ix.size, negative=op.startswith("index"))
 
 
 def _gather(op: str, src: CLArray, out: CLArray, indices: Sequence[_Index], wrap: bool) -> None:
@@ -371,7 +369,7 @@ class _Plan:
             else:
                 i = int(k)
                 if not -size <= i < size:
-                    raise IndexError(f"{op}: index {i} is out of range for dimension {d} with size {size}")
+                    raise index_error(op, i, d, size)
                 offset += (i + size if i < 0 else i) * stride
                 if has_arrays:
                     advanced.append(pos)

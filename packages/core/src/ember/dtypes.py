@@ -269,3 +269,65 @@ class iinfo:
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+# --------------------------------------------------------------------------- values that a dtype cannot hold
+
+#: The Python ints a tensor op takes as a scalar operand (PyTorch reads them as int64 or uint64; any other
+#: raises OverflowError, "int too big to convert"). Within it an int wraps into an integer dtype, as in PyTorch.
+SCALAR_INT_MIN, SCALAR_INT_MAX = -(1 << 63), (1 << 64) - 1
+
+
+def check_scalar_int(value: int, op: str) -> None:
+    """OverflowError naming `op` when the Python int `value` is outside int64/uint64 (PyTorch's rule)."""
+    if not SCALAR_INT_MIN <= value <= SCALAR_INT_MAX:
+        raise OverflowError(
+            f"{op}: the Python int {value} is too big to convert: a scalar operand must lie in "
+            f"[{SCALAR_INT_MIN}, {SCALAR_INT_MAX}]; use a floating value (float({value})) instead"
+        )
+
+
+@cache
+def _int_bounds(d: DType) -> tuple[int, int]:
+    info = np.iinfo(d.numpy)
+    return int(info.min), int(info.max)
+
+
+def value_fits(value: Any, d: DType) -> bool:
+    """Whether the Python number `value` converts to `d` without overflow, by c10's `overflows` rule: any value
+    to bool; finite or not to a floating dtype (too large becomes inf); to an integer dtype an int in
+    [min, max] (unsigned: also down to -max, which wraps, as in C) and a float that is finite and in [min, max]."""
+    if d.kind != "i":
+        return True
+    lo, hi = _int_bounds(d)
+    if isinstance(value, float) and value != value:
+        return False
+    if lo == 0 and not isinstance(value, float):
+        lo = -hi
+    return lo <= value <= hi
+
+
+def overflow_error(value: Any, d: DType, op: str) -> RuntimeError:
+    """The error for a value that `d` cannot hold (PyTorch's RuntimeError and wording, with the op)."""
+    return RuntimeError(f"{op}: value {value!r} cannot be converted to type {d.name} without overflow")
+
+
+def check_array_fits(arr: np.ndarray, d: DType, op: str) -> None:
+    """`value_fits` for every element of a host array of Python-given data (ints, floats or bools) before it
+    is cast to `d`; the error names the first offending value. A vectorised min/max (or isfinite) per call."""
+    if d.kind != "i" or arr.size == 0 or arr.dtype.kind == "b":
+        return
+    lo, hi = _int_bounds(d)
+    if arr.dtype.kind == "f":
+        bad = ~((arr >= lo) & (arr <= hi))  # nan compares False: bad
+    elif arr.dtype.kind in "iu":
+        if lo == 0:
+            lo = -hi
+        amin, amax = int(arr.min()), int(arr.max())
+        if lo <= amin and amax <= hi:
+            return
+        bad = (arr < lo) | (arr > hi) if arr.dtype.kind == "i" else arr > hi
+    else:
+        return
+    if bad.any():
+        raise overflow_error(arr.reshape(-1)[np.flatnonzero(bad.reshape(-1))[0]].item(), d, op)

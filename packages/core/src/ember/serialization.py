@@ -30,6 +30,7 @@ import json
 import math
 import os
 import secrets
+import socket
 import struct
 import zlib
 from collections import OrderedDict
@@ -186,13 +187,23 @@ def save(obj: Any, f: PathLike | IO[bytes]) -> None:
 
 
 def _atomic_save(arrays: dict[str, np.ndarray], metadata: dict[str, str], path: str) -> None:
-    """Write to a temporary file in the target's directory, fsync it, then rename it over `path`."""
+    """Write to a temporary file in the target's directory, fsync it, then rename it over `path`.
+
+    The temporary file is removed on every failure path (an exception, Ctrl-C); one left by a save that was
+    killed outright (SIGKILL, power loss) is removed by the next save to the same path, once its writer's
+    process is gone. Errors name `path`, never the temporary file.
+    """
     from safetensors import numpy as st_numpy
 
     directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    base = os.path.basename(path)
+    _remove_stale_temporaries(directory, base)
+    tmp = os.path.join(directory, f".{base}.{_HOST}-{os.getpid()}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never follow or clobber someone else's file; mode 0o666 lets the umask decide, as open() does
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:
+        raise _save_error(exc, path, "cannot create a file in its directory") from None
     os.close(fd)
     try:
         mode = os.stat(tmp).st_mode & 0o777
@@ -201,13 +212,55 @@ def _atomic_save(arrays: dict[str, np.ndarray], metadata: dict[str, str], path: 
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, Exception):  # not Ctrl-C or SystemExit: those go on unchanged
+            raise _save_error(exc, path, "writing it failed") from exc
         raise
     _fsync_dir(directory)
+
+
+#: Which machine wrote a temporary file (a stale one is removed only by a save on the same machine).
+_HOST = f"{zlib.crc32(socket.gethostname().encode()):08x}"
+
+
+def _save_error(exc: BaseException, path: str, what: str) -> OSError:
+    """An OSError (of the original errno's subclass, e.g. PermissionError) naming the user's path."""
+    errno = getattr(exc, "errno", None)
+    reason = getattr(exc, "strerror", None) or str(exc)
+    msg = f"ember.save: cannot save to {path!r}: {what}: {reason}"
+    return OSError(errno, msg, path) if errno is not None else OSError(msg)
+
+
+def _remove_stale_temporaries(directory: str, base: str) -> None:
+    """Delete `.{base}.{host}-{pid}.*.tmp` files that a killed save on this machine left behind."""
+    prefix = f".{base}.{_HOST}-"
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # pragma: no cover - no cheap check: never delete
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
 
 
 def _fsync_dir(directory: str) -> None:
@@ -247,8 +300,10 @@ def _read_header(data: bytes, size: int, source: str) -> tuple[dict[str, Any], i
         if kind is not None:
             raise SerializationError(
                 f"ember.load: {source} is {kind}, not an Ember checkpoint; Ember never unpickles files, because "
-                f"loading a pickle can run arbitrary code (convert it where you trust it: load it there and save "
-                f"its tensors with ember.save or safetensors)"
+                f"loading a pickle can run arbitrary code. Convert it once, where you trust the file: in PyTorch, "
+                f"safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors'), then "
+                f"read that with safetensors.numpy.load_file and pass the arrays to ember.from_numpy (or "
+                f"ember.save them as a checkpoint)"
             )
         if size < 8:
             raise SerializationError(

@@ -72,7 +72,7 @@ class Tensor:
         "_dtype",
         "_device",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_output_nr",
         "_version",
@@ -89,7 +89,7 @@ class Tensor:
     _dtype: DType
     _device: Device
     _requires_grad: _bool
-    grad: Tensor | None
+    _grad: Tensor | None
     grad_fn: Node | None
     _output_nr: _int
     _version: _VersionCounter | None
@@ -111,7 +111,7 @@ class Tensor:
         t._dtype = dtype
         t._device = device
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._version = None
@@ -308,6 +308,35 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
         self._data, self._shape, self._dtype, self._device = value._data, value._shape, value._dtype, value._device
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, and non-leaves that called retain_grad).
+
+        Reading it on another non-leaf warns, as PyTorch does: it is None there, whatever backward did."""
+        if self.grad_fn is not None and not self._retains_grad:
+            import warnings
+
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                "won't be populated during backward(). If you indeed want the gradient for a non-leaf Tensor, "
+                "call .retain_grad() on it before backward(); if you access the leaf Tensor by mistake, "
+                "make sure you access the leaf Tensor instead (e.g. x, not x.to(device) or x * 2).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and (not isinstance(value, Tensor) or value._shape != self._shape):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            raise RuntimeError(
+                f"assigned grad has data of a different size: the tensor has shape {self._shape}, "
+                f"the grad {value._shape}"
+            )
+        self._grad = value
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward."""
@@ -3169,11 +3198,15 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     else:
         if isinstance(data, (list, tuple)) and _contains_tensor(data):
             data = _tensors_to_lists(data)
-        arr = np.asarray(data)
+        arr = _python_data_array(data, dtype)
         if dtype is None and arr.dtype.kind == "f" and not _has_numpy_floats(data):
             arr = arr.astype(_dt.get_default_dtype().numpy)
         if dtype is None and arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+            if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and arr.size and int(arr.max()) > 2**63 - 1:
+                raise _int_overflow(int(arr.max()))
             arr = arr.astype(np.int64)
+        if dtype is not None:  # Python data that the dtype cannot hold raises, as in PyTorch (arrays cast as C does)
+            _dt.check_array_fits(arr, dtype, "tensor")
     if arr.dtype == object:
         raise TypeError(f"tensor(): could not infer a dtype from data of type {type(data).__name__}")
     if dtype is not None:
@@ -3181,6 +3214,55 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     else:
         _dt.from_numpy_dtype(arr.dtype)  # raises a clear error for unsupported NumPy dtypes
     return arr
+
+
+def _int_overflow(value: int) -> ValueError:
+    return ValueError(
+        f"tensor(): the Python int {value} overflows int64, the dtype Python ints take; "
+        f"give dtype=ember.float64 (or a float) to store it approximately"
+    )
+
+
+def _python_data_array(data: Any, dtype: DType | None) -> np.ndarray:
+    """np.asarray of nested lists and scalars, with PyTorch's errors for ragged lists and ints past 64 bits."""
+    try:
+        arr = np.asarray(data)
+    except ValueError as exc:
+        if "inhomogeneous" not in str(exc):
+            raise
+        raise ValueError(f"tensor(): {_ragged(data)}; every list at one depth must have the same length") from None
+    if arr.dtype == object:
+        flat = arr.reshape(-1)
+        if dtype is not None and dtype.is_floating_point or any(isinstance(v, float) for v in flat):
+            try:  # huge ints among floats (or for a floating dtype) are stored approximately, as in PyTorch
+                return np.asarray(data, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                pass
+        big = next((v for v in flat if type(v) is int and not -(2**63) <= v < 2**64), None)
+        if big is not None:
+            if dtype is not None:
+                raise _dt.overflow_error(big, dtype, "tensor")
+            raise _int_overflow(big)
+    return arr
+
+
+def _ragged(data: Any) -> str:
+    """Where nested lists stop being rectangular, in PyTorch's words."""
+    level = [data]
+    dim = 0
+    while level:
+        seqs = [x for x in level if isinstance(x, (list, tuple))]
+        if not seqs:
+            break
+        if len(seqs) != len(level):
+            return f"mixed numbers and sequences at dim {dim}"
+        want = len(seqs[0])
+        for x in seqs:
+            if len(x) != want:
+                return f"expected sequence of length {want} at dim {dim} (got {len(x)})"
+        level = [y for x in seqs for y in x]
+        dim += 1
+    return "the nested lists are not rectangular"
 
 
 def _contains_tensor(data: Sequence[Any]) -> bool:

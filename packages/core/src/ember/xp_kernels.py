@@ -495,21 +495,41 @@ def _key_dims(ndim: int, key: tuple[Any, ...]) -> Iterator[tuple[int, Any]]:
         d += 1
 
 
+def index_error(op: str, value: int, dim: int, size: int, negative: bool = True) -> IndexError:
+    """The one out-of-range message every backend gives (NumPy, CuPy, OpenCL): the op, the value, the dim,
+    its size and the valid range (negative indices count from the end where `negative`)."""
+    return IndexError(
+        f"{op}: index {value} is out of range for dimension {dim} with size {size} "
+        f"(indices must be in [{-size if negative else 0}, {size}))"
+    )
+
+
+_NUMPY_INDEX_ERROR = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
+
+
+def _reraise_index_error(exc: IndexError, op: str) -> IndexError:
+    """NumPy's own out-of-bounds message ("for axis 0") in Ember's format; other IndexErrors unchanged."""
+    m = _NUMPY_INDEX_ERROR.search(str(exc))
+    return index_error(op, int(m[1]), int(m[2]), int(m[3])) if m else exc
+
+
 def _check_key(xp: Any, op: str, x: Any, key: tuple[Any, ...]) -> None:
     """Raise IndexError as NumPy would, for a module whose indexing wraps silently."""
     for d, k in _key_dims(x.ndim, key):
         n = x.shape[d] if d < x.ndim else 0
         if isinstance(k, xp.ndarray):
-            if k.dtype.kind in "iu" and k.size and bool(((k < -n) | (k >= n)).any()):
-                raise IndexError(f"{op}: index out of range for dimension {d} with size {n}")
+            if k.dtype.kind in "iu" and k.size:
+                bad = (k < -n) | (k >= n)
+                if bool(bad.any()):
+                    raise index_error(op, int(k[bad].reshape(-1)[0]), d, n)
         elif isinstance(k, (int, numpy.integer)) and not -n <= int(k) < n:
-            raise IndexError(f"{op}: index {int(k)} is out of range for dimension {d} with size {n}")
+            raise index_error(op, int(k), d, n)
 
 
 def _check_axis_index(op: str, x: Any, axis: int, idx: Any) -> None:
     n = x.shape[axis]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"{op}: index out of range for dimension {axis} with size {n} (indices must be in [0, {n}))")
+        raise index_error(op, int(idx[(idx < 0) | (idx >= n)].reshape(-1)[0]), axis, n, negative=False)
 
 
 def slice_(xp: Any, x: Any, key: tuple[Any, ...]) -> Any:
@@ -520,17 +540,23 @@ def slice_(xp: Any, x: Any, key: tuple[Any, ...]) -> Any:
 def index(xp: Any, caps: Caps, x: Any, key: tuple[Any, ...]) -> Any:
     if not caps.checks_bounds:
         _check_key(xp, "index", x, key)
-    return xp.array(x[key], copy=True)
+    try:
+        return xp.array(x[key], copy=True)
+    except IndexError as exc:
+        raise _reraise_index_error(exc, "index") from None
 
 
 def index_put(xp: Any, caps: Caps, add_at: Kernel, x: Any, key: tuple[Any, ...], values: Any, accumulate: bool) -> Any:
     if not caps.checks_bounds:
         _check_key(xp, "index_put", x, key)
     out = x.copy()
-    if accumulate:
-        add_at(out, key, values)
-    else:
-        out[key] = values
+    try:
+        if accumulate:
+            add_at(out, key, values)
+        else:
+            out[key] = values
+    except IndexError as exc:
+        raise _reraise_index_error(exc, "index_put") from None
     return out
 
 

@@ -280,8 +280,25 @@ def _run_hooks(hooks: list[_Hook] | None, g: Tensor) -> Tensor:
         for hook in hooks:
             r = hook(g)
             if r is not None:
+                if r is not g:
+                    _check_hook_result(hook, g, r)
                 g = r
     return g
+
+
+def _check_hook_result(hook: _Hook, g: Tensor, r: Any) -> None:
+    """A hook may replace a gradient, not change what it is: PyTorch's errors, naming the hook."""
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(r, _TensorType):
+        raise TypeError(f"hook '{name}' returned {type(r).__name__}; a gradient hook must return a Tensor or None")
+    if r._shape != g._shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: expected shape {g._shape}, got {r._shape}")
+    if r._dtype is not g._dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value: expected {g._dtype.name}, got {r._dtype.name}"
+        )
+    if r._device != g._device:
+        raise RuntimeError(f"hook '{name}' has changed the device of value: expected {g._device}, got {r._device}")
 
 
 def _fit(g: Tensor, meta: tuple[tuple[int, ...], DType]) -> Tensor:

@@ -60,9 +60,26 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device) -> Tensor:
-    check_supported(dtype, device, "full")
-    return run(FULL, device, (shape, value, dtype, device.index), shape, dtype)
+def _full(shape: tuple[int, ...], value: Any, dtype: DType, device: Device, op: str = "full") -> Tensor:
+    check_supported(dtype, device, op)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > _MAX_BYTES:
+        raise RuntimeError(f"{op}: storage size calculation overflowed with sizes={list(shape)} ({dtype.name})")
+    try:
+        return run(FULL, device, (shape, value, dtype, device.index), shape, dtype)
+    except Exception as exc:
+        if nbytes < _BIG:
+            raise
+        # the allocator's own words (NumPy's MemoryError, pyopencl's INVALID_BUFFER_SIZE, ...), with the op
+        raise RuntimeError(
+            f"{op}: cannot allocate {nbytes} bytes ({nbytes / 2**30:.1f} GiB) for a tensor of size {list(shape)} "
+            f"and dtype {dtype.name} on {device}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+#: Sizes past int64 bytes are refused up front (PyTorch's "storage size calculation overflowed"); a failed
+#: allocation of at least _BIG bytes is reported with the op, the size and the device.
+_MAX_BYTES, _BIG = 2**63 - 1, 2**30
 
 
 @public
@@ -71,12 +88,24 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.scalar_dtype(fill_value)
+    fill_value = fill_value_for(fill_value, d, "full")
     return _finish(_full(size_arg((size,), "full"), fill_value, d, resolve_device(device)), requires_grad)
+
+
+def fill_value_for(value: Any, d: DType, op: str) -> Any:
+    """`value` checked against the integer dtype `d` (PyTorch's overflow rule: nan, inf and values out of
+    range raise) and a negative int wrapped into an unsigned dtype as a C cast does (-1 in uint8 is 255)."""
+    if d.kind == "i":
+        if not _dt.value_fits(value, d):
+            raise _dt.overflow_error(value, d, op)
+        if not d.is_signed and value < 0:
+            value = int(value) + (1 << (8 * d.itemsize))
+    return value
 
 
 def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires_grad: bool, op: str) -> Tensor:
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    return _finish(_full(size_arg(size, op), value, d, resolve_device(device)), requires_grad)
+    return _finish(_full(size_arg(size, op), value, d, resolve_device(device), op), requires_grad)
 
 
 @public
@@ -100,7 +129,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     d = _dt.as_dtype(dtype) if dtype is not None else x._dtype
     dev = resolve_device(device) if device is not None else x._device
-    return _finish(_full(x._shape, value, d, dev), requires_grad)
+    return _finish(_full(x._shape, fill_value_for(value, d, "full_like"), d, dev), requires_grad)
 
 
 @public
@@ -144,6 +173,9 @@ def arange(
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = vals
+    for v in vals:
+        if type(v) is int:
+            _dt.check_scalar_int(v, "arange")
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:
@@ -187,6 +219,9 @@ def linspace(
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """The `n` x `m` identity matrix."""
     m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
     rows = arange(n, device=device).unsqueeze(1)
     cols = arange(m, device=device).unsqueeze(0)

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from .. import dtypes as _dt
 from ..dispatch import API, Op, inplace_variant, primitive, public
 from ..dtypes import DType
@@ -494,6 +496,7 @@ def _wrap_int(v: int, dt: DType) -> int:
 
 
 _FAST_RULES = frozenset({"same", "numeric", "float"})
+_INT_MIN, _INT_MAX = _dt.SCALAR_INT_MIN, _dt.SCALAR_INT_MAX
 
 
 def binary(op: Op, a: Any, b: Any) -> Tensor:
@@ -505,7 +508,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         if tb:
             if b._device is a._device and b._dtype is dt and b._shape == a._shape:
                 return run(op, a._device, (a._data, b._data), a._shape, dt, (a, b))
-        elif type(b) is float or type(b) is int:
+        elif type(b) is float or type(b) is int and _INT_MIN <= b <= _INT_MAX:
             return run(op, a._device, (a._data, float(b)), a._shape, dt, (a, b))
     if not ta:
         a = _scalar_operand(a, op.name)
@@ -522,9 +525,13 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
     elif ta:
         dev, shape = a._device, a._shape
         dt = _scalar_promote(a._dtype, type(b))
+        if type(b) is int and not _INT_MIN <= b <= _INT_MAX:
+            _dt.check_scalar_int(b, op.name)
     elif tb:
         dev, shape = b._device, b._shape
         dt = _scalar_promote(b._dtype, type(a))
+        if type(a) is int and not _INT_MIN <= a <= _INT_MAX:
+            _dt.check_scalar_int(a, op.name)
     else:
         raise TypeError(f"{op.name}: at least one operand must be a Tensor, got {describe(a)} and {describe(b)}")
     if op is POW and not dt.is_floating_point and not tb and b < 0:
@@ -532,9 +539,9 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
         )
-    if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point and not tb and b == 0:
-        raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
     dt = _compute_dtype(op, dt, a, b)
+    if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point:
+        _check_int_divisor(op, a, b, tb)
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
     if dt.kind == "i" and op.rule != "bool" and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
@@ -542,16 +549,39 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
     return run(op, dev, (xa, xb), shape, _result_dtype(op, dt), (a, b))
 
 
+def _check_int_divisor(op: Op, a: Any, b: Any, tb: bool) -> None:
+    """ZeroDivisionError for integer division or remainder by a zero (PyTorch raises on CPU).
+
+    Only integer ops pay: a Python divisor is compared, a tensor one is scanned by a reduction on its own
+    device and one bool comes back (NumPy: ndarray.all() on the divisor; OpenCL: a device any() and a 1-byte read)."""
+    if not tb:
+        if b == 0:
+            raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
+        return
+    data = b._data
+    # host arrays: ndarray.all() in place (~1 us); other devices: a reduction there and one bool read back
+    if (not data.all()) if type(data) is np.ndarray else bool((b == 0).any()):
+        raise ZeroDivisionError(
+            f"{op.name}: integer division by zero: the divisor {describe(b)} holds 0 (dividend {describe(a)}); "
+            f"divide floating tensors to get inf/nan instead"
+        )
+
+
+def _scaled(other: Any, alpha: Any) -> Any:
+    """alpha * other for add/sub: a tensor product, or plain Python arithmetic when both are numbers."""
+    return mul(other, alpha) if isinstance(other, Tensor) or isinstance(alpha, Tensor) else other * alpha
+
+
 @public(method=True, inplace=True, op=ADD)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """input + alpha * other, elementwise (broadcast; dtypes promoted)."""
-    return binary(ADD, input, other if alpha == 1 else mul(other, alpha))
+    return binary(ADD, input, other if alpha == 1 else _scaled(other, alpha))
 
 
 @public(method=True, inplace=True, aliases=("subtract",), op=SUB)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors."""
-    return binary(SUB, input, other if alpha == 1 else mul(other, alpha))
+    return binary(SUB, input, other if alpha == 1 else _scaled(other, alpha))
 
 
 def _fn(name: str) -> Callable[..., Tensor]:
@@ -631,8 +661,15 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
         from .creation import full
 
         a = full((), a, dtype=dt, device=dev)
+    if dt.kind == "i":  # a Python number the integer result cannot hold raises, as in PyTorch
+        for x in (a, b):
+            if not isinstance(x, Tensor) and not _dt.value_fits(x, dt):
+                raise _dt.overflow_error(x, dt, "where")
     xa = cast(a, dt) if isinstance(a, Tensor) else _PY[dt.kind](a)
     xb = cast(b, dt) if isinstance(b, Tensor) else _PY[dt.kind](b)
+    if dt.kind == "i":  # -1 in uint8 is 255 (a C cast), whatever the kernel's array library accepts
+        xa = xa if isinstance(a, Tensor) else _wrap_int(xa, dt)
+        xb = xb if isinstance(b, Tensor) else _wrap_int(xb, dt)
     return run(WHERE, dev, (condition._data, xa, xb), shape, dt, (condition, a, b))
 
 
@@ -641,6 +678,10 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     """`input` limited to [min, max]; the gradient passes where min <= input <= max."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
+    if input._dtype.kind == "i":  # a bound the integer dtype cannot hold raises, as in PyTorch
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, Tensor) and not _dt.value_fits(bound, input._dtype):
+                raise _dt.overflow_error(bound, input._dtype, "clamp")
     out = input
     if min is not None:
         out = where(out < min, min, out)

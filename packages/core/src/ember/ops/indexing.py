@@ -475,7 +475,26 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     axis = wrap_dim(dim, input.ndim, "index_select")
     if index.ndim > 1 or index._dtype.is_floating_point or index._dtype is _dt.bool_:
         raise RuntimeError(f"index_select: index must be a 0-d or 1-D integer tensor, got {describe(index)}")
-    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))
+    return select_rows("index_select", input, axis, index)
+
+
+def select_rows(op: str, x: Tensor, axis: int, index: Tensor) -> Tensor:
+    """x's entries at the integer `index` along `axis` (index_select, embedding): a gather with the index
+    broadcast over the other dims, so every backend checks [0, size) in its kernel (negative indices are an
+    error, as in PyTorch; OpenCL reads back one flag, NumPy scans the index) and the message names `op`."""
+    idx = index.reshape(-1)
+    if idx._dtype is not _dt.int64:
+        idx = idx.to(_dt.int64)
+    if x.ndim == 0:
+        return getitem(x, (idx,))
+    view = [1] * x.ndim
+    view[axis] = -1
+    shape = list(x._shape)
+    shape[axis] = idx._shape[0]
+    try:
+        return gather(x, axis, idx.reshape(view).expand(tuple(shape)))
+    except IndexError as exc:
+        raise IndexError(f"{op}: {str(exc).partition(': ')[2]}") from None
 
 
 @public(method=True, inplace=True)
@@ -491,6 +510,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
         value = value.to(input._dtype)
     else:
         value = _dt._combine(input._dtype, _dt.scalar_dtype(value)) and value
+        if input._dtype.kind == "i" and not _dt.value_fits(value, input._dtype):
+            raise _dt.overflow_error(value, input._dtype, "masked_fill")
     out = where(mask, value, input)
     return out if out._dtype is input._dtype else out.to(input._dtype)
 

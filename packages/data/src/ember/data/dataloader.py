@@ -37,6 +37,7 @@ T_co = TypeVar("T_co", covariant=True)
 _LIVENESS_INTERVAL = 0.1
 #: How long shutdown waits for a worker to exit by itself before terminating it.
 _JOIN_TIMEOUT = 2.0
+_TIMEOUT_GRACE = 0.05  # seconds stuck workers get to exit after a `timeout`, before they are terminated
 
 
 class _InfiniteConstantSampler(Sampler[Any]):
@@ -421,7 +422,9 @@ class _MultiProcessIter(_BaseIter):
                     raise RuntimeError(f"DataLoader: could not unpickle a batch sent by a worker: {exc!r}") from exc
             self._check_workers()
             if deadline is not None and time.monotonic() >= deadline:
-                self._shutdown_workers()
+                # the workers are stuck (that is what a timeout says): stop them at once, so the error comes
+                # `timeout` seconds after the wait began, not seconds later
+                self._shutdown_workers(grace=_TIMEOUT_GRACE)
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds waiting for a batch from its workers")
 
     def _next_data(self) -> Any:
@@ -466,7 +469,7 @@ class _MultiProcessIter(_BaseIter):
         return self._finish(data)
 
     # -- shutdown -----------------------------------------------------------------
-    def _shutdown_workers(self) -> None:
+    def _shutdown_workers(self, grace: float = _JOIN_TIMEOUT) -> None:
         """Stop and reap every worker (those that do not exit in time are terminated); idempotent."""
         if self._shutdown:
             return
@@ -479,7 +482,7 @@ class _MultiProcessIter(_BaseIter):
                 except (OSError, ValueError):
                     pass
             # Workers may be blocked writing batches nobody will read: drain the pipe while they exit.
-            deadline = time.monotonic() + _JOIN_TIMEOUT
+            deadline = time.monotonic() + grace
             while any(w.is_alive() for w in self._workers) and time.monotonic() < deadline:
                 self._results.drain()
                 for w in self._workers:
@@ -488,7 +491,7 @@ class _MultiProcessIter(_BaseIter):
             for w in self._workers:
                 if w.is_alive():
                     w.terminate()
-                    w.join(timeout=1.0)
+                    w.join(timeout=min(1.0, max(grace, 0.1)))
                     if w.is_alive():
                         w.kill()
                         w.join()

@@ -20,6 +20,7 @@ from ember import Tensor
 from ember.ops import convolution as _conv
 from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
+from ember.ops.indexing import select_rows
 
 __all__ = [
     # linear and activations
@@ -81,6 +82,19 @@ def _check_dim(fn: str, x: Tensor, allowed: Sequence[int], layout: str) -> None:
 def _float_input(fn: str, x: Tensor) -> None:
     if not x.dtype.is_floating_point:
         raise TypeError(f"{fn}: expected a floating-point input, got dtype {x.dtype.name}")
+
+
+def _same_dtype(fn: str, x: Tensor, **params: Tensor | None) -> None:
+    """RuntimeError naming the layer's function when a parameter's dtype is not the input's (PyTorch raises;
+    computing silently in the wider dtype would hide a model left in float32 fed float64 data, or the reverse)."""
+    dt = x.dtype
+    for name, p in params.items():
+        if p is not None and p.dtype is not dt:
+            raise RuntimeError(
+                f"{fn}: input dtype {dt.name} (shape {tuple(x.shape)}) and {name} dtype {p.dtype.name} "
+                f"(shape {tuple(p.shape)}) should be the same; cast the input with .to({p.dtype}) or the module "
+                f"with .to({dt})"
+            )
 
 
 # -- linear ---------------------------------------------------------------------------
@@ -504,10 +518,8 @@ def embedding(
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
     n = weight.shape[0]
-    if input.numel() and (int(input.min().item()) < -n or int(input.max().item()) >= n):
-        raise IndexError(f"embedding: index out of range: indices must be in [0, {n}) for {n} embeddings")
     idx = input.reshape(-1)
-    out = weight[idx]
+    out = select_rows("embedding", weight, 0, idx)  # checks [0, n) in the kernel: no host round trip here
     if padding_idx is not None and weight.requires_grad:
         keep = (idx != (padding_idx % n)).unsqueeze(-1)
         out = ember.where(keep, out, out.detach())
@@ -651,6 +663,7 @@ def conv2d(
 ) -> Tensor:
     """2-D cross-correlation of (N, C, H, W) with weight (O, C/groups, kh, kw); padding an int, pair, 'valid' or 'same'."""
     unbatched = _conv_checks("conv2d", input, weight, groups, 2)
+    _same_dtype("conv2d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
     if isinstance(padding, str):
@@ -691,6 +704,7 @@ def conv1d(
 ) -> Tensor:
     """1-D cross-correlation of (N, C, L) with weight (O, C/groups, k): conv2d on a height-1 image."""
     unbatched = _conv_checks("conv1d", input, weight, groups, 1)
+    _same_dtype("conv1d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     pad2: Any = padding if isinstance(padding, str) else (0, _pair(padding, 1, "padding")[0])
     out = conv2d(
@@ -718,6 +732,7 @@ def conv_transpose2d(
     """Transposed 2-D convolution (the adjoint of conv2d); weight (C_in, C_out/groups, kh, kw)."""
     _check_dim("conv_transpose2d", input, (3, 4), "(N, C, H, W) or (C, H, W)")
     _float_input("conv_transpose2d", input)
+    _same_dtype("conv_transpose2d", input, weight=weight, bias=bias)
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     if x.shape[1] != weight.shape[0]:
@@ -792,6 +807,7 @@ def conv3d(
     (N*OD, C*kd, H, W) batch, so one (overridable) conv2d does the work and its gradients.
     """
     unbatched = _conv_checks("conv3d", input, weight, groups, 3)
+    _same_dtype("conv3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, d = _pair(stride, 3, "stride"), _pair(dilation, 3, "dilation")
     k = tuple(weight.shape[2:])
@@ -855,6 +871,7 @@ def conv_transpose1d(
 ) -> Tensor:
     """Transposed 1-D convolution, weight (C_in, C_out/groups, k): conv_transpose2d on a height-1 image."""
     _transpose_checks("conv_transpose1d", input, weight, groups, 1)
+    _same_dtype("conv_transpose1d", input, weight=weight, bias=bias)
     one = lambda v, name: (1, _pair(v, 1, name)[0])  # noqa: E731
     op = (0, _pair(output_padding, 1, "output_padding")[0])
     _output_padding_check("conv_transpose1d", op[1:], one(stride, "stride")[1:], one(dilation, "dilation")[1:])
@@ -895,6 +912,7 @@ def conv_transpose3d(
     a*dilation, which per tap is a zero-stuffed, shifted copy summed into the output.
     """
     unbatched = _transpose_checks("conv_transpose3d", input, weight, groups, 3)
+    _same_dtype("conv_transpose3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, p, op, d = (_pair(v, 3, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
     _output_padding_check("conv_transpose3d", op, s, d)
@@ -1772,6 +1790,7 @@ def batch_norm(
     ones updated in place with `momentum`), else the running statistics."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
+    _same_dtype("batch_norm", input, weight=weight, bias=bias)
     c = input.shape[1]
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0, *range(2, input.ndim))
@@ -1813,6 +1832,7 @@ def layer_norm(
         raise ValueError(
             f"layer_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {tuple(input.shape)}"
         )
+    _same_dtype("layer_norm", input, weight=weight, bias=bias)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     mean = input.mean(axes, keepdim=True)
     centered = input - mean
@@ -1838,6 +1858,7 @@ def group_norm(
     n, c = input.shape[:2]
     if c % num_groups:
         raise ValueError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
+    _same_dtype("group_norm", input, weight=weight, bias=bias)
     x = input.reshape(n, num_groups, -1)
     mean = x.mean(2, keepdim=True)
     centered = x - mean
@@ -1866,6 +1887,7 @@ def instance_norm(
     `use_input_stats` is False)."""
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected an input with at least 3 dims (N, C, *), got shape {tuple(input.shape)}")
+    _same_dtype("instance_norm", input, weight=weight, bias=bias)
     n, c = input.shape[:2]
     shape = (1, c) + (1,) * (input.ndim - 2)
     if use_input_stats:
@@ -1931,6 +1953,7 @@ def rms_norm(
         )
     if weight is not None and tuple(weight.shape) != shape:
         raise RuntimeError(f"rms_norm: expected weight of shape {shape} (normalized_shape), got {tuple(weight.shape)}")
+    _same_dtype("rms_norm", input, weight=weight)
     if eps is None:
         eps = float(ember.finfo(input.dtype).eps)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
@@ -2054,6 +2077,19 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+def _warn_broadcast(fn: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    """PyTorch's warning when an elementwise loss's target would broadcast against its input: (N, 1) against
+    (N,) silently becomes an (N, N) loss."""
+    if isinstance(target, Tensor) and isinstance(input, Tensor) and tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"{fn}: using a target size {tuple(target.shape)} that is different to the input size "
+            f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
+            f"Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"{fn}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
@@ -2155,6 +2191,12 @@ def cross_entropy(
     if not target.dtype.is_floating_point:
         return _nll("cross_entropy", logp, target, weight, ignore_index, reduction, label_smoothing)
     # class probabilities
+    if tuple(target.shape) != tuple(input.shape) and tuple(target.shape) == tuple(input.shape[:cdim] + input.shape[cdim + 1 :]):
+        raise _ShapeError(
+            f"cross_entropy: expected target dtype to be an integer dtype for class indices, got {target.dtype.name} "
+            f"of shape {tuple(target.shape)}; floating targets are class probabilities of the input's shape "
+            f"{tuple(input.shape)}: for class indices use target.long()"
+        )
     _check_same_shape("cross_entropy", input, target)
     c = input.shape[cdim]
     t = target.to(logp.dtype)
@@ -2172,6 +2214,7 @@ def cross_entropy(
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
+    _warn_broadcast("mse_loss", input, target)
     d = input - target
     return _reduce(d * d, reduction)
 
@@ -2179,6 +2222,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
+    _warn_broadcast("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -2193,6 +2237,7 @@ def smooth_l1_loss(
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("smooth_l1_loss", reduction)
+    _warn_broadcast("smooth_l1_loss", input, target)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = (input - target).abs()
@@ -2206,6 +2251,7 @@ def smooth_l1_loss(
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     _check_reduction("huber_loss", reduction)
+    _warn_broadcast("huber_loss", input, target)
     d = (input - target).abs()
     small = d.clamp(max=delta)
     loss = ember.where(d < delta, small * small * 0.5, (d - 0.5 * delta) * delta)
@@ -2224,10 +2270,15 @@ def binary_cross_entropy(
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
-    if input.numel():
-        lo, hi = float(input.detach().min().item()), float(input.detach().max().item())
-        if lo < 0 or hi > 1:
+    if input.numel():  # one host round trip for both ranges (PyTorch checks them too)
+        x, t = input.detach(), target.detach().to(input.dtype)
+        lo, hi, tlo, thi = ember.stack([x.min(), x.max(), t.min(), t.max()]).tolist()
+        if not (0 <= lo and hi <= 1):
             raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
+        if not (0 <= tlo and thi <= 1):
+            raise ValueError(
+                f"binary_cross_entropy: all elements of target should be between 0 and 1, got values in [{tlo}, {thi}]"
+            )
     log_x = input.log().clamp(min=-100)
     log_1mx = (1 - input).log().clamp(min=-100)
     loss = -(target * log_x + (1 - target) * log_1mx)

@@ -11,6 +11,7 @@ from ember import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from . import _checks
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -40,8 +41,17 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         nd = self._nd
+        layer = type(self).__name__
+        _checks.non_negative(layer, "in_channels", in_channels)
+        _checks.non_negative(layer, "out_channels", out_channels)
+        _checks.positive(layer, "kernel_size", kernel_size)
+        _checks.positive(layer, "stride", stride)
+        _checks.positive(layer, "dilation", dilation)
+        if not isinstance(padding, str):
+            _checks.non_negative(layer, "padding", padding)
+        _checks.non_negative(layer, "output_padding", output_padding)
         if groups <= 0:
-            raise ValueError("groups must be a positive integer")
+            raise ValueError(f"{layer}: groups must be a positive integer, got groups={groups!r}")
         if in_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:

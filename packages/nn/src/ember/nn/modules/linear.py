@@ -11,6 +11,7 @@ from ember import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from . import _checks
 from .module import Module
 
 __all__ = ["Identity", "Linear", "LazyLinear", "Bilinear", "UninitializedParameter"]
@@ -31,6 +32,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        _checks.non_negative(type(self).__name__, "in_features", in_features)
+        _checks.non_negative(type(self).__name__, "out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(ember.empty(out_features, in_features, device=device, dtype=dtype))

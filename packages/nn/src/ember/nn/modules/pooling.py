@@ -8,6 +8,7 @@ from typing import Any
 from ember import Tensor
 
 from .. import functional as F
+from . import _checks
 from .module import Module
 
 __all__ = [
@@ -15,6 +16,14 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
 ]  # fmt: skip
+
+
+def _pool_checks(layer: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> None:
+    _checks.positive(layer, "kernel_size", kernel_size)
+    if stride is not None:
+        _checks.positive(layer, "stride", stride)
+    _checks.non_negative(layer, "padding", padding)
+    _checks.positive(layer, "dilation", dilation)
 
 
 class _MaxPoolNd(Module):
@@ -28,6 +37,7 @@ class _MaxPoolNd(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
+        _pool_checks(type(self).__name__, kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -66,6 +76,7 @@ class _AvgPoolNd(Module):
         self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True
     ) -> None:
         super().__init__()
+        _pool_checks(type(self).__name__, kernel_size, stride, padding)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
@@ -159,6 +170,7 @@ class _MaxUnpoolNd(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
+        _pool_checks(type(self).__name__, kernel_size, stride, padding)
         nd = self._nd
         self.kernel_size = F._pair(kernel_size, nd, "kernel_size")
         self.stride = F._pair(stride if stride is not None else kernel_size, nd, "stride")
@@ -195,6 +207,7 @@ class MaxUnpool3d(_MaxUnpoolNd):
 class _LPPoolNd(Module):
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
         super().__init__()
+        _pool_checks(type(self).__name__, kernel_size, stride, 0)
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
     def extra_repr(self) -> str:

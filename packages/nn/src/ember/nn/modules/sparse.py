@@ -10,6 +10,7 @@ from ember import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from . import _checks
 from .module import Module
 
 __all__ = ["Embedding", "EmbeddingBag"]
@@ -33,6 +34,8 @@ class Embedding(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        _checks.non_negative("Embedding", "num_embeddings", num_embeddings)
+        _checks.non_negative("Embedding", "embedding_dim", embedding_dim)
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
         if padding_idx is not None:
