@@ -329,6 +329,14 @@ def run_backward(
         order, leads = _prune(order, captured, sink.leaf_targets)
 
     leaf_bufs: dict[int, tuple[Tensor, Tensor]] = {}
+    # How many nodes still to run feed each leaf: a leaf's gradient is handed over (hooks, .grad) as soon as
+    # the last of them ran, while backward goes on, so DistributedDataParallel's hooks overlap communication.
+    feeding: dict[int, int] = {}
+    for node in order:
+        for edge in node.next:
+            if edge is not None and not isinstance(edge[0], Node):
+                k = id(edge[0])
+                feeding[k] = feeding.get(k, 0) + 1
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
@@ -338,6 +346,7 @@ def run_backward(
             if buf is None:
                 if not retain_graph:
                     node.release()
+                _leaves_done(node, feeding, leaf_bufs, sink)
                 continue
             hooks = node.pre_hooks
             if hooks:
@@ -345,6 +354,7 @@ def run_backward(
             if captured:
                 sink.capture(node, buf)
             if leads is not None and id(node) not in leads:
+                _leaves_done(node, feeding, leaf_bufs, sink)
                 continue  # an input's own grad_fn, leading to no other input: stop here
             grads = node.vjp(node, *buf)
             if not retain_graph:
@@ -363,11 +373,26 @@ def run_backward(
                 else:  # a leaf: sum first, so its hooks see the total once
                     held = leaf_bufs.get(id(target))
                     leaf_bufs[id(target)] = (target, g) if held is None else (target, held[1] + g)
+            _leaves_done(node, feeding, leaf_bufs, sink)
         for leaf, g in leaf_bufs.values():
             sink.leaf(leaf, g)
     finally:
         state.enabled = prev
     return sink.results
+
+
+def _leaves_done(node: Node, feeding: dict[int, int], leaf_bufs: dict[int, tuple[Tensor, Tensor]], sink: _Sink) -> None:
+    """After `node` ran (or was skipped): hand over each leaf it fed that no node still to run feeds."""
+    for edge in node.next:
+        if edge is None or isinstance(edge[0], Node):
+            continue
+        k = id(edge[0])
+        left = feeding[k] - 1
+        feeding[k] = left
+        if left == 0:
+            held = leaf_bufs.pop(k, None)
+            if held is not None:
+                sink.leaf(*held)
 
 
 class _Sink:
@@ -417,6 +442,10 @@ class _Sink:
             grad.add_(g)  # accumulate in place, like PyTorch: a reference to .grad sees the sum
         else:
             leaf.grad = grad + g
+        post = leaf._post_acc_hooks
+        if post:
+            for hook in list(post):
+                hook(leaf)
 
 
 def _prune(
