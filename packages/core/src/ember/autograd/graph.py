@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..dtypes import DType
     from ..tensor import Tensor, _VersionCounter
 
-__all__ = ["Node", "run_backward"]
+__all__ = ["Node", "queue_callback", "run_backward"]
 
 
 class _Freed:
@@ -294,6 +294,17 @@ def _fit(g: Tensor, meta: tuple[tuple[int, ...], DType]) -> Tensor:
     return g
 
 
+_final_callbacks: list[Callable[[], None]] = []
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run `callback()` once the backward pass now running has finished (PyTorch's engine `queue_callback`).
+
+    Hooks call this during backward; DistributedDataParallel finishes its gradient communication so.
+    """
+    _final_callbacks.append(callback)
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],
@@ -376,7 +387,10 @@ def run_backward(
             _leaves_done(node, feeding, leaf_bufs, sink)
         for leaf, g in leaf_bufs.values():
             sink.leaf(leaf, g)
+        while _final_callbacks:
+            _final_callbacks.pop(0)()
     finally:
+        _final_callbacks.clear()
         state.enabled = prev
     return sink.results
 

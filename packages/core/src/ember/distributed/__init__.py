@@ -324,12 +324,12 @@ def _mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
         }
         if op in table:
             return table[op]
-    elif op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind not in "iu":
+    elif op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind not in "iu":  # bfloat16's kind is V
         raise ValueError(f"{what}: {op.name} needs an integer or bool tensor, got {dtype}")
     elif op in (ReduceOp.MIN, ReduceOp.MAX) and dtype.kind == "c":
         raise ValueError(f"{what}: {op.name} is not defined for complex tensors ({dtype})")
     if op is ReduceOp.AVG:
-        if dtype.kind not in "fc":
+        if dtype.kind not in "fc" and dtype.name != "bfloat16":
             raise ValueError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {dtype}; use SUM and divide")
         return MPI.SUM
     return {
