@@ -12,8 +12,8 @@ import numpy as np
 import ember
 import ember.distributed as dist
 import ember.nn as nn
-import ember.optim
 import ember.nn.functional as F
+import ember.optim
 from ember.nn.parallel import DistributedDataParallel as DDP
 
 STEPS, BATCH, FEATURES, CLASSES = 50, 32, 16, 5

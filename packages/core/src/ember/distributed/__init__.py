@@ -75,7 +75,7 @@ class ReduceOp(Enum):
 
 def _mpi_missing() -> str | None:
     try:
-        import mpi4py  # noqa: F401
+        import mpi4py
     except ImportError:
         return 'mpi4py is not installed: pip install "ember-core[mpi]" (mpi4py and the MPICH wheel)'
     return None
@@ -84,7 +84,7 @@ def _mpi_missing() -> str | None:
 def _nccl_missing() -> str | None:
     try:
         import cupy
-        from cupy.cuda import nccl  # noqa: F401
+        from cupy.cuda import nccl
     except Exception as e:  # ImportError, or CuPy's own errors about CUDA
         return f"NCCL needs CuPy with NCCL (pip install ember-backend-cupy[cuda12]): {type(e).__name__}: {e}"
     try:
@@ -644,7 +644,7 @@ def all_gather(
 
 def reduce_scatter_tensor(
     output: Tensor,
-    input: Tensor,
+    input: Tensor,  # noqa: A002 (PyTorch's name)
     op: ReduceOp | str = ReduceOp.SUM,
     group: ProcessGroup | None = None,
     async_op: bool = False,

@@ -43,7 +43,9 @@ def main() -> None:
         raise
     except BaseException as e:
         tb = e.__traceback__
-        while tb is not None and (tb.tb_frame.f_code.co_filename in (__file__,) or "runpy" in tb.tb_frame.f_code.co_filename):
+        while tb is not None and (
+            tb.tb_frame.f_code.co_filename in (__file__,) or "runpy" in tb.tb_frame.f_code.co_filename
+        ):
             tb = tb.tb_next  # show the user's frames, not the launcher's
         abort_on_error(type(e), e, tb)
 

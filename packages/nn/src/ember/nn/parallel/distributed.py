@@ -43,7 +43,7 @@ class _Bucket:
         self.request: Any = None
 
 
-def _wire_dtype(dtype: ember.dtype) -> np.dtype:
+def _wire_dtype(dtype: Any) -> np.dtype:
     if dtype.name in ("float16", "bfloat16"):
         return np.dtype(np.float32)  # MPI has no bfloat16, and averaging in float32 is more exact
     return np.dtype(dtype.name)
@@ -108,9 +108,7 @@ class DistributedDataParallel(Module):
         every = g.comm.allgather(mine)
         for r, theirs in enumerate(every):
             if theirs != mine:
-                where = next(
-                    (i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs))
-                )
+                where = next((i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
                 raise RuntimeError(
                     f"DistributedDataParallel: the model differs across ranks: rank {g.rank()} has {len(mine)} "
                     f"parameters, rank {r} has {len(theirs)}; the first difference is parameter {where}: "
