@@ -308,7 +308,19 @@ def _write_back(t: Tensor, host: np.ndarray) -> None:
         t.copy_(from_numpy(np.ascontiguousarray(host).reshape(t._shape)))
 
 
+_OP_CACHE: dict[tuple[Any, str], Any] = {}
+_OP_INDEX = {op: i for i, op in enumerate(ReduceOp)}
+
+
 def _mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
+    key = (op, dtype.str)
+    hit = _OP_CACHE.get(key)
+    if hit is None:
+        hit = _OP_CACHE[key] = _find_mpi_op(op, dtype, what)
+    return hit
+
+
+def _find_mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
     from mpi4py import MPI
 
     op = ReduceOp(op.value if isinstance(op, ReduceOp) else str(op).lower())
@@ -345,7 +357,8 @@ def _mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
 
 def _wire(host: np.ndarray) -> np.ndarray:
     """What MPI reduces: float16/bfloat16 go through float32 (MPI has no bfloat16; float16 support varies)."""
-    if host.dtype.itemsize == 2 and host.dtype.kind == "f" or host.dtype.name == "bfloat16":
+    dt = host.dtype
+    if dt.itemsize == 2 and dt.kind in "fV":  # float16, or bfloat16 (ml_dtypes' kind is V)
         return host.astype(np.float32)
     return host
 
@@ -354,13 +367,23 @@ def _is_avg(op: ReduceOp | str) -> bool:
     return (op.value if isinstance(op, ReduceOp) else str(op).lower()) == "avg"
 
 
+def _dtype_names() -> list[str]:
+    global _DTYPE_NAMES
+    if not _DTYPE_NAMES:
+        from ..dtypes import all_dtypes
+
+        _DTYPE_NAMES = [d.name for d in all_dtypes]
+    return _DTYPE_NAMES
+
+
+_DTYPE_NAMES: list[str] = []
+
+
 def _check(g: ProcessGroup, what: str, tensors: Sequence[Tensor], extra: int = 0) -> None:
     """All ranks call the same collective on tensors of the same shapes and dtypes; else a clear error on every rank."""
     if not g.check_collectives or g._size == 1:
         return
-    from ..dtypes import all_dtypes
-
-    names = [d.name for d in all_dtypes]
+    names = _dtype_names()
     sig = np.full(_CHECK_LEN, -1, dtype=np.int64)
     sig[0] = _CHECK_OPS[what]
     sig[1] = extra
@@ -403,7 +426,7 @@ class Work:
     """The handle of an `async_op=True` collective: `wait()` finishes it (and writes results into the tensors)."""
 
     def __init__(self, requests: Sequence[Any] = (), finish: Callable[[], None] | None = None, result: Any = None):
-        self._requests = list(requests)
+        self._requests = [r for r in requests if r is not None]
         self._finish = finish
         self._done = False
         self._result = result
@@ -435,6 +458,15 @@ class Work:
     def result(self) -> Any:
         self.wait()
         return self._result
+
+
+def _call(g: ProcessGroup, name: str, async_op: bool, *args: Any, **kwargs: Any) -> Any:
+    """MPI's non-blocking collective for async_op (its request), else the blocking one (MPI may pick faster
+    algorithms for it), returning None."""
+    if async_op:
+        return getattr(g.comm, "I" + name)(*args, **kwargs)
+    getattr(g.comm, name[0].upper() + name[1:])(*args, **kwargs)
+    return None
 
 
 def _done(work: Work, async_op: bool) -> Work | None:
@@ -498,7 +530,8 @@ def all_reduce(
     """Combine `tensor` over all ranks with `op`, in place on every rank."""
     t = _check_tensor(tensor, "all_reduce")
     g = _group(group, "all_reduce")
-    _check(g, "all_reduce", [t], list(ReduceOp).index(ReduceOp(op.value if isinstance(op, ReduceOp) else op)))
+    if g.check_collectives:
+        _check(g, "all_reduce", [t], _OP_INDEX[ReduceOp(op.value if isinstance(op, ReduceOp) else op)])
     if _nccl_call(g, t, "all_reduce"):
         nt, nop, count = _nccl_types(t, op)
         g.nccl.allReduce(t.data_ptr(), t.data_ptr(), count, nt, nop, _stream())
@@ -513,7 +546,7 @@ def all_reduce(
     wire = _wire(host)
     from mpi4py import MPI
 
-    req = g.comm.Iallreduce(MPI.IN_PLACE, wire, mop)
+    req = _call(g, "allreduce", async_op, MPI.IN_PLACE, wire, mop)
 
     def finish() -> None:
         if _is_avg(op):
@@ -544,9 +577,9 @@ def reduce(
     from mpi4py import MPI
 
     if g._rank == dst:
-        req = g.comm.Ireduce(MPI.IN_PLACE, wire, mop, root=dst)
+        req = _call(g, "reduce", async_op, MPI.IN_PLACE, wire, mop, root=dst)
     else:
-        req = g.comm.Ireduce(wire, None, mop, root=dst)
+        req = _call(g, "reduce", async_op, wire, None, mop, root=dst)
 
     def finish() -> None:
         if g._rank != dst:
@@ -578,7 +611,7 @@ def broadcast(tensor: Tensor, src: int, group: ProcessGroup | None = None, async
         return _done(Work(), async_op)
     host, shared = _np_view(t)
     wire = host.view(np.uint8) if host.dtype.name == "bfloat16" else host
-    req = g.comm.Ibcast(wire, root=src)
+    req = _call(g, "bcast", async_op, wire, root=src)
 
     def finish() -> None:
         if not shared and g._rank != src:
@@ -606,7 +639,7 @@ def all_gather_into_tensor(
     _check(g, "all_gather", [inp])
     src, _ = _np_view(inp)
     host, shared = _np_view(out)
-    req = g.comm.Iallgather(_bytes(src), _bytes(host))
+    req = _call(g, "allgather", async_op, _bytes(src), _bytes(host))
 
     def finish() -> None:
         if not shared:
@@ -633,7 +666,7 @@ def all_gather(
     _check(g, "all_gather", [t])
     src, _ = _np_view(t)
     host = np.empty((g._size, *src.shape), dtype=src.dtype)
-    req = g.comm.Iallgather(_bytes(src), _bytes(host))
+    req = _call(g, "allgather", async_op, _bytes(src), _bytes(host))
 
     def finish() -> None:
         for r, o in enumerate(tensor_list):
@@ -663,7 +696,7 @@ def reduce_scatter_tensor(
     host, shared = _np_view(out)
     mop = _mpi_op(op, src.dtype, "reduce_scatter_tensor")
     wsrc, wout = _wire(src), _wire(host)
-    req = g.comm.Ireduce_scatter_block(wsrc.reshape(-1), wout.reshape(-1), mop)
+    req = _call(g, "reduce_scatter_block", async_op, wsrc.reshape(-1), wout.reshape(-1), mop)
 
     def finish() -> None:
         if _is_avg(op):
@@ -704,7 +737,7 @@ def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_id
     """Wait until every rank got here."""
     g = _group(group, "barrier")
     _check(g, "barrier", [])
-    return _done(Work([g.comm.Ibarrier()]), async_op)
+    return _done(Work([_call(g, "barrier", async_op)]), async_op)
 
 
 def _p2p(tensor: Tensor, peer: int | None, tag: int, group: ProcessGroup | None, what: str, sending: bool) -> Work:
