@@ -108,8 +108,10 @@ def ranks(repeat: int, single_us: float) -> None:
                 comm.Allreduce(MPI.IN_PLACE, raw)
             theirs.append((time.perf_counter() - s) / inner)
         a, u, b = float(np.median(ours)), float(np.median(bare)), float(np.median(theirs))
-        say(f"  {nbytes / 1024:>8.0f} KB               {a * 1e6:9.1f} us {u * 1e6:9.1f} us {b * 1e6:9.1f} us   "
-            f"{a / b:5.2f}   {nbytes / a / 1e9:6.2f}")
+        say(
+            f"  {nbytes / 1024:>8.0f} KB               {a * 1e6:9.1f} us {u * 1e6:9.1f} us {b * 1e6:9.1f} us   "
+            f"{a / b:5.2f}   {nbytes / a / 1e9:6.2f}"
+        )
 
     ember.set_num_threads(1)
     ember.manual_seed(0)
@@ -120,15 +122,25 @@ def ranks(repeat: int, single_us: float) -> None:
     t_local = median_time(step_fn(local, 32, rank), repeat * 4, 10)
     t_ddp = median_time(step_fn(wrapped, 32, rank), repeat * 4, 10)
     t_raw = median_time(lambda: comm.Allreduce(MPI.IN_PLACE, grads), repeat * 4, 10)
-    t_local, t_ddp, t_raw = comm.allreduce(t_local, MPI.MAX), comm.allreduce(t_ddp, MPI.MAX), comm.allreduce(t_raw, MPI.MAX)
+    t_local, t_ddp, t_raw = (
+        comm.allreduce(t_local, MPI.MAX),
+        comm.allreduce(t_ddp, MPI.MAX),
+        comm.allreduce(t_raw, MPI.MAX),
+    )
     say(f"\ndigits MLP ({grads.size:,} parameters), batch 32 per rank, 1 thread per rank")
-    say(f"  local step {t_local * 1e6:.0f} us; DDP step {t_ddp * 1e6:.0f} us; raw allreduce of the gradients {t_raw * 1e6:.0f} us")
-    say(f"  DDP over the local step: {(t_ddp - t_local) * 1e6:.0f} us; less the raw allreduce: {(t_ddp - t_local - t_raw) * 1e6:.0f} us")
+    say(
+        f"  local step {t_local * 1e6:.0f} us; DDP step {t_ddp * 1e6:.0f} us; raw allreduce of the gradients {t_raw * 1e6:.0f} us"
+    )
+    say(
+        f"  DDP over the local step: {(t_ddp - t_local) * 1e6:.0f} us; less the raw allreduce: {(t_ddp - t_local - t_raw) * 1e6:.0f} us"
+    )
 
     ember.manual_seed(0)
     t2 = median_time(step_fn(DDP(mlp()), 256 // world, rank), repeat, 5)
     t2 = comm.allreduce(t2, MPI.MAX)
-    say(f"\nMLP step at global batch 256: {world} ranks x 1 thread {t2 * 1e6:.0f} us; 1 rank x 2 threads {single_us:.0f} us")
+    say(
+        f"\nMLP step at global batch 256: {world} ranks x 1 thread {t2 * 1e6:.0f} us; 1 rank x 2 threads {single_us:.0f} us"
+    )
 
 
 def main() -> None:

@@ -124,3 +124,26 @@ def test_collectives_before_init_say_what_to_do():
         dist.get_rank()
     with pytest.raises(ValueError, match="'mpi' and 'nccl'"):
         dist.init_process_group("gloo")
+
+
+def _classify_accuracy(out: Path, *extra: str) -> float:
+    import re
+
+    cmd = [sys.executable, "-m", "ember_classify", "train", "--epochs", "5", "--quiet", "--out", str(out), *extra]
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = re.findall(r"test accuracy ([\d.]+)%", proc.stdout)
+    assert len(found) == 1, f"one rank reports, once:\n{proc.stdout}"
+    return float(found[0]) / 100
+
+
+@needs_mpi
+def test_the_main_job_on_two_ranks_reaches_the_single_process_accuracy(tmp_path, device):
+    pytest.importorskip("ember_classify", reason="the main job (examples/classify) is not installed")
+    if device != "cpu":
+        pytest.skip("the main job's distributed run is checked on the CPU")
+    two = _classify_accuracy(tmp_path / "two", "--nproc", "2")
+    one = _classify_accuracy(tmp_path / "one")
+    assert (tmp_path / "two" / "best.safetensors").exists() and (tmp_path / "two" / "predictions.csv").exists()
+    assert two >= 0.9 and abs(two - one) <= 0.03, f"2 ranks {two:.2%} against 1 process {one:.2%}"
