@@ -51,19 +51,19 @@ def same_on_all_ranks(m: nn.Module) -> None:
         every = [ember.zeros_like(mine) for _ in range(dist.get_world_size())]
         dist.all_gather(every, mine)
         for r, other in enumerate(every):
-            assert np.array_equal(other.numpy(), mine.numpy()), f"{name} differs between rank {r} and this rank"
+            assert np.array_equal(other.cpu().numpy(), mine.cpu().numpy()), f"{name} differs between rank {r} and here"
 
 
 def close(a: nn.Module, b: nn.Module, tol: float = 1e-6) -> None:
     for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
-        err = float(np.abs(p.numpy() - q.numpy()).max())
+        err = float(np.abs(p.cpu().numpy() - q.cpu().numpy()).max())
         assert err <= tol, f"{name}: DDP differs from single-process training by {err}"
 
 
-def train(mode: str) -> None:
+def train(mode: str, device: str) -> None:
     rank, world = dist.get_rank(), dist.get_world_size()
-    local = model()
-    reference = Branchy()
+    local = model().to(device)
+    reference = Branchy().to(device)
     reference.load_state_dict({k: v.clone() for k, v in local.state_dict().items()})
     ddp = DDP(local, bucket_cap_mb=0.001 if mode != "unused_find" else 25, find_unused_parameters=mode == "unused_find")
     assert list(ddp.state_dict()) == list(reference.state_dict()), "state_dict keys must be the module's own"
@@ -75,6 +75,7 @@ def train(mode: str) -> None:
     share = BATCH // world
     for step in range(STEPS):
         x, y = data(step)
+        x, y = x.to(device), y.to(device)
         mine = slice(rank * share, (rank + 1) * share)
         opt.zero_grad()
         if mode == "no_sync":  # two micro-batches per step, the first without communication
@@ -103,7 +104,7 @@ def train(mode: str) -> None:
     close(local, reference)
     if mode.startswith("unused"):
         assert local.never.weight.grad is None, "a parameter no rank used must keep grad None"
-        assert np.array_equal(local.never.weight.detach().numpy(), never_before.numpy())
+        assert np.array_equal(local.never.weight.detach().cpu().numpy(), never_before.cpu().numpy())
         assert local.sometimes.weight.grad is not None, "a parameter one rank used gets the average"
 
 
@@ -243,7 +244,7 @@ def main() -> None:
     elif mode == "mismatch":
         mismatch()
     else:
-        train(mode)
+        train(mode, device)
     print(f"rank {dist.get_rank()}: {mode} ok")
     dist.destroy_process_group()
 

@@ -50,9 +50,9 @@ def ok(proc: subprocess.CompletedProcess, mode: str) -> None:
 
 @needs_mpi
 @pytest.mark.parametrize("mode", ["plain", "no_sync", "unused", "unused_find"])
-def test_ddp_matches_single_process_training_bitwise_across_ranks(mode):
+def test_ddp_matches_single_process_training_bitwise_across_ranks(mode, device):
     """50 SGD-momentum steps: both ranks' parameters are bitwise equal and within 1e-6 of one process."""
-    ok(launch(str(HERE / "ddp_worker.py"), mode), mode)
+    ok(launch(str(HERE / "ddp_worker.py"), mode, device), mode)
 
 
 @needs_mpi
