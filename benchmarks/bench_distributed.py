@@ -9,8 +9,9 @@ Started plainly, it first times the 1-rank x 2-threads MLP step, then starts its
   `comm.Allreduce(MPI.IN_PLACE, buf)` of mpi4py on the same NumPy buffer, 4 KB to 16 MB; medians, the ratio
   and the bandwidth (bytes / time). Target: ratio <= 1.1 from 1 MB up.
 - ddp overhead: the digits MLP of ember-classify (64-128-64-10), batch 32 per rank, SGD momentum: the local
-  step (forward, backward, step) against the same step under DistributedDataParallel; the difference less a
-  raw allreduce of all gradients is DDP's own cost (hooks, copies into buckets, averaging). Target <= 100 us.
+  step (forward, backward, step) against the same step under DistributedDataParallel on the 2 ranks (which
+  includes waiting for the slower rank), and DDP's own work (hooks, copies into buckets, averaging, writing
+  .grad back) measured on a group of one rank (MPI_COMM_SELF), interleaved with the local step. Target <= 100 us.
 - 2x1 vs 1x2: the same MLP step at a global batch of 256: 2 ranks with 1 thread each (DDP) against
   1 process with 2 threads.
 """
@@ -122,18 +123,22 @@ def ranks(repeat: int, single_us: float) -> None:
     t_local = median_time(step_fn(local, 32, rank), repeat * 4, 10)
     t_ddp = median_time(step_fn(wrapped, 32, rank), repeat * 4, 10)
     t_raw = median_time(lambda: comm.Allreduce(MPI.IN_PLACE, grads), repeat * 4, 10)
-    t_local, t_ddp, t_raw = (
-        comm.allreduce(t_local, MPI.MAX),
-        comm.allreduce(t_ddp, MPI.MAX),
-        comm.allreduce(t_raw, MPI.MAX),
-    )
+    # DDP's own cost (hooks, copies into buckets, averaging, writing .grad back) without waiting for another rank:
+    # the same DDP on a group of this rank alone (MPI_COMM_SELF) against the local step, interleaved
+    ember.manual_seed(0)
+    alone = DDP(mlp(), process_group=dist.ProcessGroup("mpi", MPI.COMM_SELF.Dup()))
+    f_local, f_alone = step_fn(local, 32, rank), step_fn(alone, 32, rank)
+    diffs = []
+    for _ in range(repeat):
+        a = median_time(f_local, 3, 10)
+        diffs.append(median_time(f_alone, 3, 10) - a)
+    own = float(np.median(diffs))
+    t_local, t_ddp, t_raw, own = (comm.allreduce(v, MPI.MAX) for v in (t_local, t_ddp, t_raw, own))
     say(f"\ndigits MLP ({grads.size:,} parameters), batch 32 per rank, 1 thread per rank")
-    say(
-        f"  local step {t_local * 1e6:.0f} us; DDP step {t_ddp * 1e6:.0f} us; raw allreduce of the gradients {t_raw * 1e6:.0f} us"
-    )
-    say(
-        f"  DDP over the local step: {(t_ddp - t_local) * 1e6:.0f} us; less the raw allreduce: {(t_ddp - t_local - t_raw) * 1e6:.0f} us"
-    )
+    say(f"  local step {t_local * 1e6:.0f} us; DDP step {t_ddp * 1e6:.0f} us; raw allreduce of the gradients "
+        f"{t_raw * 1e6:.0f} us")  # fmt: skip
+    say(f"  DDP over the local step: {(t_ddp - t_local) * 1e6:.0f} us (waiting for the slower rank included)")
+    say(f"  DDP's own work per step (a group of this rank alone, no waiting): {own * 1e6:.0f} us")
 
     ember.manual_seed(0)
     t2 = median_time(step_fn(DDP(mlp()), 256 // world, rank), repeat, 5)

@@ -99,6 +99,7 @@ class DistributedDataParallel(Module):
         self._hooked = False  # a hook of this step's backward already ran
         self._ready = [False] * len(self._params)
         self._next_bucket = 0
+        self._buffers_to_sync = list(module.buffers()) if group.size() > 1 else []
         self._handles = [p.register_post_accumulate_grad_hook(self._hook(i)) for i, p in enumerate(self._params)]
 
     # -- setup -----------------------------------------------------------------
@@ -170,13 +171,11 @@ class DistributedDataParallel(Module):
                 "every rank must run backward through the wrapped module's output in each synchronised step"
             )
         g = self.process_group
-        if self.broadcast_buffers and g.size() > 1:
-            buffers = list(self.module.buffers())
-            if buffers:
-                with ember.no_grad():
-                    self._sync_from_rank0(buffers)
+        if self.broadcast_buffers and self._buffers_to_sync:
+            with ember.no_grad():
+                self._sync_from_rank0(self._buffers_to_sync)
         out = self.module(*inputs, **kwargs)
-        self._syncing = self.require_backward_grad_sync and ember.is_grad_enabled() and g.size() > 1
+        self._syncing = self.require_backward_grad_sync and ember.is_grad_enabled()
         if self._syncing:
             self._ready = [False] * len(self._params)
             for b in self._buckets:
@@ -222,23 +221,27 @@ class DistributedDataParallel(Module):
         if grad is None:
             bucket.flat[lo:hi] = 0
         else:
-            host, _ = dist._np_view(grad)
-            bucket.flat[lo:hi] = host.reshape(-1)
+            data = grad._data
+            if not (type(data) is np.ndarray and data.flags.c_contiguous):
+                data = dist._np_view(grad)[0]
+            bucket.flat[lo:hi] = data.reshape(-1)
         bucket.flat[bucket.offsets[-1] + k] = 1 if used else 0
         self._ready[i] = True
         bucket.pending -= 1
 
     def _launch(self) -> None:
         """Start the allreduce of every full bucket, in bucket order (the same order on every rank)."""
-        from mpi4py import MPI
+        buckets, k = self._buckets, self._next_bucket
+        if k < len(buckets) and buckets[k].pending == 0:
+            from mpi4py import MPI
 
-        comm = self.process_group.comm
-        while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
-            b = self._buckets[self._next_bucket]
-            b.request = comm.Iallreduce(MPI.IN_PLACE, b.flat, MPI.SUM)
-            self._next_bucket += 1
-        if self._next_bucket:  # let MPI progress the ones in flight
-            self._buckets[self._next_bucket - 1].request.Test()
+            comm = self.process_group.comm
+            while k < len(buckets) and buckets[k].pending == 0:
+                buckets[k].request = comm.Iallreduce(MPI.IN_PLACE, buckets[k].flat, MPI.SUM)
+                k += 1
+            self._next_bucket = k
+        elif k:  # let MPI progress the ones in flight
+            buckets[k - 1].request.Test()
 
     def _finish(self) -> None:
         """End of backward: the parameters no hook reported were unused here; send the rest, wait, average."""
@@ -264,6 +267,10 @@ class DistributedDataParallel(Module):
                     avg = grads[b.offsets[k] : b.offsets[k + 1]].reshape(p.shape)
                     if p.grad is None:
                         p.grad = ember.from_numpy(avg.astype(p.dtype.name)).to(p.device)
+                        continue
+                    data = p.grad._data
+                    if type(data) is np.ndarray and data.flags.c_contiguous and p.grad.device.type == "cpu":
+                        data[...] = avg
                         continue
                     host, shared = dist._np_view(p.grad)
                     if shared:
