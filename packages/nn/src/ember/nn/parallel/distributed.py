@@ -170,7 +170,6 @@ class DistributedDataParallel(Module):
                 "DistributedDataParallel: the previous backward did not finish its gradient reduction; "
                 "every rank must run backward through the wrapped module's output in each synchronised step"
             )
-        g = self.process_group
         if self.broadcast_buffers and self._buffers_to_sync:
             with ember.no_grad():
                 self._sync_from_rank0(self._buffers_to_sync)
