@@ -65,11 +65,18 @@ def train(mode: str, device: str) -> None:
     local = model().to(device)
     reference = Branchy().to(device)
     reference.load_state_dict({k: v.clone() for k, v in local.state_dict().items()})
-    ddp = DDP(local, bucket_cap_mb=0.001 if mode != "unused_find" else 25, find_unused_parameters=mode == "unused_find")
+    ddp = DDP(
+        local, bucket_cap_mb=0.0001 if mode != "unused_find" else 25, find_unused_parameters=mode == "unused_find"
+    )
     assert list(ddp.state_dict()) == list(reference.state_dict()), "state_dict keys must be the module's own"
     if rank != 0:  # rank 0's weights were copied here: the reference must start from them too
         reference.load_state_dict({k: v.clone() for k, v in ddp.state_dict().items()})
     never_before = local.never.weight.detach().clone()
+    overlap: list[tuple[int, bool]] = []
+    if mode == "plain":  # runs after DDP's own hook on the last layer, before backward reaches the first layer
+        local.body[2].weight.register_post_accumulate_grad_hook(
+            lambda p: overlap.append((ddp._next_bucket, local.body[0].weight.grad is None))
+        )
     opt = ember.optim.SGD(ddp.parameters(), lr=0.05, momentum=0.9)
     ref_opt = ember.optim.SGD(reference.parameters(), lr=0.05, momentum=0.9)
     share = BATCH // world
@@ -102,6 +109,8 @@ def train(mode: str, device: str) -> None:
         ref_opt.step()
     same_on_all_ranks(local)
     close(local, reference)
+    if mode == "plain":  # buckets were on the wire while backward still had the first layer to do
+        assert overlap[-1][0] >= 1 and overlap[-1][1], overlap[-1]  # after the first step re-bucketed
     if mode.startswith("unused"):
         assert local.never.weight.grad is None, "a parameter no rank used must keep grad None"
         assert np.array_equal(local.never.weight.detach().cpu().numpy(), never_before.cpu().numpy())
@@ -209,6 +218,23 @@ def mismatch() -> None:
     print(f"rank {rank}: mismatch reported")
 
 
+def buffers(device: str) -> None:
+    """Rank 0's buffers reach every rank at wrap time and again at each forward (broadcast_buffers)."""
+    ember.manual_seed(dist.get_rank())
+    net = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).to(device)
+    ddp = DDP(net)
+    same_on_all_ranks(net)
+    x = ember.randn(8, 4, device=device) * (dist.get_rank() + 1)  # different statistics on each rank
+    ddp(x).sum().backward()
+    ddp(x)  # the second forward starts from rank 0's running statistics again
+    mean = net[1].running_mean.detach().contiguous()
+    every = [ember.zeros_like(mean) for _ in range(dist.get_world_size())]
+    dist.all_gather(every, mean)
+    assert not np.array_equal(every[0].cpu().numpy(), every[1].cpu().numpy()), "each rank then updates its own"
+    ddp(x)
+    assert net[1].num_batches_tracked.item() == 3
+
+
 def sampler() -> None:
     from ember.data import DistributedSampler
 
@@ -237,6 +263,8 @@ def main() -> None:
     assert dist.is_initialized()
     if mode == "collectives":
         collectives(device)
+    elif mode == "buffers":
+        buffers(device)
     elif mode == "sampler":
         sampler()
     elif mode == "nccl":

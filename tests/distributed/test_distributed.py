@@ -61,6 +61,11 @@ def test_collectives_against_numpy_on_both_ranks(device):
 
 
 @needs_mpi
+def test_ddp_broadcasts_rank0_buffers(device):
+    ok(launch(str(HERE / "ddp_worker.py"), "buffers", device), "buffers")
+
+
+@needs_mpi
 def test_mismatched_collective_names_both_ranks():
     ok(launch(str(HERE / "ddp_worker.py"), "mismatch"), "mismatch")
 

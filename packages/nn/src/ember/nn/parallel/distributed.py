@@ -92,9 +92,8 @@ class DistributedDataParallel(Module):
         self._params = [p for p in params if p.requires_grad]
         self._check_same_model(params)
         self._sync_from_rank0([*params, *module.buffers()])
-        self._buckets = self._make_buckets()
-        self._where: list[tuple[_Bucket, int]] = [(b, k) for b in self._buckets for k in range(len(b.params))]
-        self._where.sort(key=lambda w: w[0].params[w[1]])
+        self._set_buckets(self._make_buckets())
+        self._arrivals: list[int] | None = []  # the order gradients arrive in the first step, to re-bucket
         self._syncing = False  # this step's backward averages gradients
         self._hooked = False  # a hook of this step's backward already ran
         self._ready = [False] * len(self._params)
@@ -139,7 +138,8 @@ class DistributedDataParallel(Module):
                 if not shared:
                     dist._write_back(t.detach(), h)
 
-    def _make_buckets(self) -> list[_Bucket]:
+    def _make_buckets(self, order: list[int] | None = None) -> list[_Bucket]:
+        """Buckets over the parameters in `order` (by default reversed registration order)."""
         buckets: list[_Bucket] = []
         open_: dict[tuple[str, str], tuple[list[int], list[int], int]] = {}
         cap = min(1024 * 1024, self.bucket_bytes_cap)  # a small first bucket starts communication early
@@ -148,7 +148,7 @@ class DistributedDataParallel(Module):
             idx, sizes, _ = open_.pop(key)
             buckets.append(_Bucket(len(buckets), idx, sizes, _wire_dtype(self._params[idx[0]].dtype)))
 
-        for i in reversed(range(len(self._params))):
+        for i in reversed(range(len(self._params))) if order is None else order:
             p = self._params[i]
             key = (p.dtype.name, str(p.device))
             idx, sizes, nbytes = open_.get(key, ([], [], 0))
@@ -162,6 +162,19 @@ class DistributedDataParallel(Module):
         for key in list(open_):
             close(key)
         return buckets
+
+    def _set_buckets(self, buckets: list[_Bucket]) -> None:
+        self._buckets = buckets
+        self._where: list[tuple[_Bucket, int]] = [(b, k) for b in buckets for k in range(len(b.params))]
+        self._where.sort(key=lambda w: w[0].params[w[1]])
+
+    def _rebucket(self, arrivals: list[int]) -> None:
+        """After the first step: buckets in the order gradients arrived on rank 0 (unused parameters last), so a
+        bucket never waits for a parameter that backward produces late or never (PyTorch's rebuilt buckets)."""
+        seen = set(arrivals)
+        order = arrivals + [i for i in reversed(range(len(self._params))) if i not in seen]
+        order = self.process_group.comm.bcast(order, root=0)  # one order for every rank: MPI needs the same
+        self._set_buckets(self._make_buckets(order))
 
     # -- the step ----------------------------------------------------------------
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
@@ -207,6 +220,8 @@ class DistributedDataParallel(Module):
                 self._hooked = True
                 queue_callback(self._finish)
             self._mark(i, True)
+            if self._arrivals is not None:
+                self._arrivals.append(i)
             self._launch()
 
         return hook
@@ -277,6 +292,9 @@ class DistributedDataParallel(Module):
                     else:
                         dist._write_back(p.grad, avg.astype(host.dtype))
         self._syncing = False
+        if self._arrivals is not None:
+            arrivals, self._arrivals = self._arrivals, None
+            self._rebucket(arrivals)
 
     # -- saving --------------------------------------------------------------------
     def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> dict[str, Any]:
