@@ -253,8 +253,11 @@ def _bind_tensor_type(cls: type) -> None:
     _TensorType = cls
 
 
-def _topological(roots: list[Node]) -> list[Node]:
-    """Nodes reachable from `roots`, each after every node that feeds it a gradient."""
+def _topological(roots: list[Node], feeding: dict[int, int] | None = None) -> list[Node]:
+    """Nodes reachable from `roots`, each after every node that feeds it a gradient.
+
+    `feeding`, if given, gets for each leaf (by id) how many edges of these nodes lead to it.
+    """
     order: list[Node] = []
     visited: set[Node] = set(roots)
     for root in roots:
@@ -264,10 +267,14 @@ def _topological(roots: list[Node]) -> list[Node]:
             for edge in it:
                 if edge is not None:
                     child = edge[0]
-                    if isinstance(child, Node) and child not in visited:  # a leaf tensor ends the path
-                        visited.add(child)
-                        stack.append((child, iter(child.next)))
-                        break
+                    if isinstance(child, Node):
+                        if child not in visited:
+                            visited.add(child)
+                            stack.append((child, iter(child.next)))
+                            break
+                    elif feeding is not None:  # a leaf tensor ends the path
+                        k = id(child)
+                        feeding[k] = feeding.get(k, 0) + 1
             else:
                 stack.pop()
                 order.append(node)
@@ -333,21 +340,16 @@ def run_backward(
         nr = r._output_nr
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    order = _topological(root_nodes)
+    # How many edges still to run lead to each leaf: a leaf's gradient is handed over (hooks, .grad) as soon as
+    # the last of them ran, while backward goes on, so DistributedDataParallel's hooks overlap communication.
+    feeding: dict[int, int] = {}
+    order = _topological(root_nodes, feeding)
     captured = sink.captured
     leads: set[int] | None = None
     if inputs is not None:
         order, leads = _prune(order, captured, sink.leaf_targets)
 
     leaf_bufs: dict[int, tuple[Tensor, Tensor]] = {}
-    # How many nodes still to run feed each leaf: a leaf's gradient is handed over (hooks, .grad) as soon as
-    # the last of them ran, while backward goes on, so DistributedDataParallel's hooks overlap communication.
-    feeding: dict[int, int] = {}
-    for node in order:
-        for edge in node.next:
-            if edge is not None and not isinstance(edge[0], Node):
-                k = id(edge[0])
-                feeding[k] = feeding.get(k, 0) + 1
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
@@ -371,20 +373,27 @@ def run_backward(
             if not retain_graph:
                 node.release()
             for edge, g, meta in zip(node.next, grads, node.meta):
-                if edge is None or g is None or meta is None:  # meta is None only where edge is
+                if edge is None or meta is None:  # meta is None only where edge is
                     continue
-                if g._shape != meta[0] or g._dtype is not meta[1]:
-                    g = _fit(g, meta)
                 target, nr = edge
+                if g is not None and (g._shape != meta[0] or g._dtype is not meta[1]):
+                    g = _fit(g, meta)
                 if isinstance(target, Node):
+                    if g is None:
+                        continue
                     tb = buffers.get(target)
                     if tb is None:
                         tb = buffers[target] = [None] * target.nout
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
-                else:  # a leaf: sum first, so its hooks see the total once
-                    held = leaf_bufs.get(id(target))
-                    leaf_bufs[id(target)] = (target, g) if held is None else (target, held[1] + g)
-            _leaves_done(node, feeding, leaf_bufs, sink)
+                    continue
+                k = id(target)  # a leaf: sum first, so its hooks see the total once
+                if g is not None:
+                    held = leaf_bufs.get(k)
+                    leaf_bufs[k] = (target, g) if held is None else (target, held[1] + g)
+                left = feeding[k] - 1
+                feeding[k] = left
+                if left == 0 and k in leaf_bufs:
+                    sink.leaf(*leaf_bufs.pop(k))
         for leaf, g in leaf_bufs.values():
             sink.leaf(leaf, g)
         while _final_callbacks:
