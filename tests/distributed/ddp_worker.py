@@ -235,6 +235,16 @@ def buffers(device: str) -> None:
     assert net[1].num_batches_tracked.item() == 3
 
 
+def model_mismatch() -> None:
+    rank = dist.get_rank()
+    try:
+        DDP(nn.Linear(4, 3 + rank))
+    except RuntimeError as e:
+        assert "the model differs across ranks" in str(e) and "(3, 4)" in str(e) and "(4, 4)" in str(e), str(e)
+    else:
+        raise AssertionError("DDP over different models did not raise")
+
+
 def sampler() -> None:
     from ember.data import DistributedSampler
 
@@ -265,6 +275,8 @@ def main() -> None:
         collectives(device)
     elif mode == "buffers":
         buffers(device)
+    elif mode == "model_mismatch":
+        model_mismatch()
     elif mode == "sampler":
         sampler()
     elif mode == "nccl":

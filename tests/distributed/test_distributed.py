@@ -66,8 +66,9 @@ def test_ddp_broadcasts_rank0_buffers(device):
 
 
 @needs_mpi
-def test_mismatched_collective_names_both_ranks():
-    ok(launch(str(HERE / "ddp_worker.py"), "mismatch"), "mismatch")
+@pytest.mark.parametrize("mode", ["mismatch", "model_mismatch"])
+def test_mismatched_collectives_and_models_name_both_ranks(mode):
+    ok(launch(str(HERE / "ddp_worker.py"), mode), mode)
 
 
 @needs_mpi
