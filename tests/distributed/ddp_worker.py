@@ -199,6 +199,19 @@ def collectives(device: str) -> None:
     view = base[:, ::2]
     dist.all_reduce(view)
     assert view.cpu().numpy().tolist() == [[3.0] * 3] * 4 and base[:, 1].cpu().numpy().tolist() == [rank + 1.0] * 4
+    t = ember.full((2,), float(rank), device=device)
+    dist.broadcast(t, group_src=1)  # PyTorch's group-rank spelling; the world is the only group
+    assert t.cpu().numpy().tolist() == [1.0, 1.0]
+    for bad, message in ((dict(), "must specify src or group_src"), (dict(src=0, group_src=0), "both src")):
+        try:
+            dist.broadcast(t, **bad)
+        except ValueError as e:
+            assert message in str(e), str(e)
+        else:
+            raise AssertionError(f"broadcast({bad}) did not raise")
+    listed: list = [rank, "from rank 1" if rank == 1 else None]
+    dist.broadcast_object_list(listed, src=1)
+    assert listed == [1, "from rank 1"]
     objs: list = [None] * world
     dist.all_gather_object(objs, {"rank": rank})
     assert objs == [{"rank": r} for r in range(world)]

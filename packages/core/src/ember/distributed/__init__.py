@@ -561,14 +561,16 @@ def all_reduce(
 
 def reduce(
     tensor: Tensor,
-    dst: int,
+    dst: int | None = None,
     op: ReduceOp | str = ReduceOp.SUM,
     group: ProcessGroup | None = None,
     async_op: bool = False,
+    group_dst: int | None = None,
 ) -> Work | None:
     """Combine `tensor` over all ranks into rank `dst`'s `tensor` (others keep theirs)."""
     t = _check_tensor(tensor, "reduce")
     g = _group(group, "reduce")
+    dst = _one_rank(dst, group_dst, "reduce", "dst")
     _check_rank(g, dst, "reduce", "dst")
     _check(g, "reduce", [t], dst)
     host, shared = _np_view(t)
@@ -594,15 +596,33 @@ def reduce(
     return _done(Work([req], finish), async_op)
 
 
+def _one_rank(rank: int | None, group_rank: int | None, what: str, name: str) -> int:
+    """PyTorch's `src`/`group_src` (or dst): exactly one of them (the same thing here: the world is the only group)."""
+    if group_rank is not None:
+        if rank is not None:
+            raise ValueError(f"{what}: can't specify both {name} and group_{name}")
+        return group_rank
+    if rank is None:
+        raise ValueError(f"{what}: must specify {name} or group_{name}")
+    return rank
+
+
 def _check_rank(g: ProcessGroup, r: Any, what: str, name: str) -> None:
     if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r < g._size:
         raise ValueError(f"{what}: {name}={r!r} is not a rank of this group (0..{g._size - 1})")
 
 
-def broadcast(tensor: Tensor, src: int, group: ProcessGroup | None = None, async_op: bool = False) -> Work | None:
+def broadcast(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_src: int | None = None,
+) -> Work | None:
     """Copy rank `src`'s `tensor` into `tensor` on every rank."""
     t = _check_tensor(tensor, "broadcast")
     g = _group(group, "broadcast")
+    src = _one_rank(src, group_src, "broadcast", "src")
     _check_rank(g, src, "broadcast", "src")
     _check(g, "broadcast", [t], src)
     if _nccl_call(g, t, "broadcast"):
@@ -733,7 +753,9 @@ def reduce_scatter(
     return reduce_scatter_tensor(out, stack(input_list), op, group, async_op)
 
 
-def barrier(group: ProcessGroup | None = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
+def barrier(
+    group: ProcessGroup | None = None, async_op: bool = False, device_ids: Any = None, timeout: timedelta | None = None
+) -> Work | None:
     """Wait until every rank got here."""
     g = _group(group, "barrier")
     _check(g, "barrier", [])
@@ -773,23 +795,50 @@ def _p2p(tensor: Tensor, peer: int | None, tag: int, group: ProcessGroup | None,
     return work
 
 
-def send(tensor: Tensor, dst: int, group: ProcessGroup | None = None, tag: int = 0) -> None:
+def send(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> None:
     """Send `tensor` to rank `dst` (returns once the buffer can be reused)."""
-    _p2p(tensor, dst, tag, group, "send", True).wait()
+    _p2p(tensor, _one_rank(dst, group_dst, "send", "dst"), tag, group, "send", True).wait()
 
 
-def recv(tensor: Tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0) -> int:
+def recv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> int:
     """Receive into `tensor` from rank `src` (any rank when None); returns the sender's rank."""
-    work = _p2p(tensor, src, tag, group, "recv", False)
+    work = _p2p(
+        tensor, src if group_src is None else _one_rank(src, group_src, "recv", "src"), tag, group, "recv", False
+    )
     return int(work.result())
 
 
-def isend(tensor: Tensor, dst: int, group: ProcessGroup | None = None, tag: int = 0) -> Work:
-    return _p2p(tensor, dst, tag, group, "isend", True)
+def isend(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> Work:
+    return _p2p(tensor, _one_rank(dst, group_dst, "isend", "dst"), tag, group, "isend", True)
 
 
-def irecv(tensor: Tensor, src: int | None = None, group: ProcessGroup | None = None, tag: int = 0) -> Work:
-    return _p2p(tensor, src, tag, group, "irecv", False)
+def irecv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> Work:
+    peer = src if group_src is None else _one_rank(src, group_src, "irecv", "src")
+    return _p2p(tensor, peer, tag, group, "irecv", False)
 
 
 def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | None = None) -> None:
@@ -800,7 +849,14 @@ def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | No
     object_list[:] = g.comm.allgather(obj)
 
 
-def broadcast_object_list(object_list: list[Any], src: int = 0, group: ProcessGroup | None = None, device: Any = None):
+def broadcast_object_list(
+    object_list: list[Any],
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    device: Any = None,
+    group_src: int | None = None,
+) -> None:
     """Replace `object_list`'s entries by rank `src`'s (picklable objects)."""
     g = _group(group, "broadcast_object_list")
+    src = _one_rank(src, group_src, "broadcast_object_list", "src")
     object_list[:] = g.comm.bcast(object_list if g._rank == src else None, root=src)
