@@ -63,7 +63,8 @@ def _backend_tests(session: nox.Session, backend: str, extra: str = "") -> None:
     # The NumPy backend comes along everywhere: it is the host reference for fallbacks and cross-device tests.
     reference = [] if backend == "numpy" else ["./packages/backend-numpy"]
     framework = [f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK]
-    session.install("./packages/core[test]", *framework, *reference, f"./{pkg}{extra}")
+    # core[mpi]: mpi4py and the MPICH wheel, so tests/distributed runs its two-rank tests (mpiexec -n 2)
+    session.install("./packages/core[test,mpi]", *framework, *reference, f"./{pkg}{extra}")
     probe = (
         f"from ember.backends import registry as r; print(r.peek({DEVICE_TYPES[backend]!r}).unavailable_reason() or '')"
     )

@@ -45,6 +45,9 @@ def _train_parser(sub: Any) -> None:
     m.add_argument("--device", default="cpu", help="cpu, opencl, cuda, cuda:1, ... (default: cpu)")
     m.add_argument("--num-workers", type=int, default=0)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--nproc", type=int, default=1,
+                   help="train on N processes with DistributedDataParallel over MPI (needs ember-core[mpi]); "
+                   "--batch-size stays the global batch")  # fmt: skip
     p.add_argument("--out", help="output folder (default: runs/<data>-<model>)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -81,7 +84,37 @@ def _device(name: str) -> str:
     return name
 
 
+def _start_ranks(args: Any) -> int | None:
+    """With --nproc N > 1: outside MPI, start N ranks of this command (returns their status); inside, join them
+    (returns None) and silence every rank but 0, which alone prints and writes files."""
+    if args.nproc < 1:
+        raise UserError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc == 1:
+        return None
+    import ember.distributed as dist
+
+    if "PMI_RANK" not in os.environ:  # not started by mpiexec: start the ranks
+        from ember.distributed import run
+
+        reason = dist._mpi_missing()
+        if reason:
+            raise UserError(f"--nproc {args.nproc}: {reason}")
+        cmd = ["--nproc", str(args.nproc), "-m", "ember_classify", *args.argv]  # the ranks see PMI_RANK
+        return run.main(cmd)
+    dist.init_process_group("mpi")
+    if dist.get_world_size() != args.nproc:
+        raise UserError(f"--nproc {args.nproc}, but MPI started {dist.get_world_size()} processes")
+    if dist.get_rank() != 0:
+        args.quiet = True
+        sys.stdout = open(os.devnull, "w")
+    return None
+
+
 def train(args: Any) -> int:
+    status = _start_ranks(args)
+    if status is not None:
+        return status
+    rank = int(os.environ.get("RANK", "0")) if args.nproc > 1 else 0
     args.device = _device(args.device)
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.model]
     args.lr = args.lr or DEFAULT_LR[args.optimizer]
@@ -98,16 +131,21 @@ def train(args: Any) -> int:
         f"data: {name}, {len(data.classes)} classes, images {data.image_shape}; "
         f"train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}"
     )
-    print(f"model: {args.model} ({n_params:,} parameters), {args.optimizer} lr {args.lr}, {args.epochs} epochs on {args.device}")
+    print(
+        f"model: {args.model} ({n_params:,} parameters), {args.optimizer} lr {args.lr}, {args.epochs} epochs on {args.device}"
+    )
     meta = {
         "model": args.model, "image_shape": list(data.image_shape), "classes": data.classes,
         "mean": data.mean, "std": data.std, "seed": args.seed,
     }  # fmt: skip
 
     def checkpoint(m: Any, epoch: int) -> None:
-        ember.save({"model": m.state_dict(), "meta": {**meta, "epoch": epoch}}, paths["best.safetensors"])
+        if rank == 0:
+            ember.save({"model": m.state_dict(), "meta": {**meta, "epoch": epoch}}, paths["best.safetensors"])
 
     history = fit(args, model, data.train, data.val, checkpoint, log=_log(args))
+    if rank != 0:
+        return 0  # rank 0 writes the reports
     report.write_history(paths["history.csv"], history)
     report.plot_losses(paths["losses.png"], history)
 
@@ -171,7 +209,9 @@ def predict(args: Any) -> int:
             paths.append(os.path.join(args.images_dir, name if os.path.splitext(name)[1] else name + ".png"))
             label = row.get(args.label_column)
             if label is not None and label not in classes:
-                raise UserError(f"{args.csv}: label {label!r} (image {name}) is not one the model knows: {', '.join(classes)}")
+                raise UserError(
+                    f"{args.csv}: label {label!r} (image {name}) is not one the model knows: {', '.join(classes)}"
+                )
             truth.append(label)
     if not paths:
         raise UserError("predict: give image files, or --csv with --images-dir")
@@ -193,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not any(a in ("train", "predict") for a in argv) and not any(a in ("-h", "--help") for a in argv):
         argv = [a for a in argv if a == "--debug"] + ["train"] + [a for a in argv if a != "--debug"]
     args = parser().parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser().print_help()
         return 0

@@ -31,10 +31,25 @@ def loader(split: Split, batch_size: int, device: str, shuffle: bool, seed: int,
     ds = TensorDataset(ember.from_numpy(split.images), ember.from_numpy(split.labels))
     gen = ember.Generator().manual_seed(seed)
     order = RandomSampler(ds, generator=gen) if shuffle else SequentialSampler(ds)
-    return DataLoader(ds, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False), num_workers=workers)
+    return DataLoader(
+        ds, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False), num_workers=workers
+    )
 
 
-def evaluate(model: nn.Module, split: Split, device: str, batch_size: int = 512) -> tuple[float, np.ndarray, np.ndarray]:
+def distributed_loader(split: Split, batch_size: int, seed: int, workers: int) -> DataLoader:
+    """This rank's share of each epoch (`DistributedSampler`: a new shuffle every epoch, equal shards)."""
+    from ember.data import DistributedSampler
+
+    ds = TensorDataset(ember.from_numpy(split.images), ember.from_numpy(split.labels))
+    order = DistributedSampler(ds, seed=seed)
+    return DataLoader(
+        ds, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False), num_workers=workers
+    )
+
+
+def evaluate(
+    model: nn.Module, split: Split, device: str, batch_size: int = 512
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Mean loss, predicted classes and their probabilities on a split."""
     model.eval()
     losses, preds, probs = 0.0, [], []
@@ -66,11 +81,20 @@ def make_optimizer(args: Any, model: nn.Module, steps: int) -> tuple[Any, Any]:
 
 def fit(args: Any, model: nn.Module, train: Split, val: Split, checkpoint: Any, log: Any = print) -> History:
     """Train for `args.epochs`, validating after each; `checkpoint(model, epoch)` is called on improvement."""
-    import ember.optim  # noqa: F401 - makes ember.optim available
+    import ember.optim
 
     device = args.device
-    batches = loader(train, args.batch_size, device, True, args.seed, args.num_workers)
-    steps = args.epochs * math.ceil(len(train) / args.batch_size)
+    world = 1
+    if getattr(args, "nproc", 1) > 1:  # ranks of ember.distributed: each trains on its shard of every batch
+        import ember.distributed as dist
+        from ember.nn.parallel import DistributedDataParallel
+
+        world = dist.get_world_size()
+        model = DistributedDataParallel(model)
+        batches = distributed_loader(train, math.ceil(args.batch_size / world), args.seed, args.num_workers)
+    else:
+        batches = loader(train, args.batch_size, device, True, args.seed, args.num_workers)
+    steps = args.epochs * len(batches)
     opt, sched = make_optimizer(args, model, steps)
     history = History()
     best = math.inf
@@ -93,6 +117,10 @@ def fit(args: Any, model: nn.Module, train: Split, val: Split, checkpoint: Any, 
             seen += n
             correct += int((logits.argmax(1) == y).sum().item())
             bar.set_postfix(loss=f"{total / seen:.4f}")
+        if world > 1:  # the whole batch's loss and accuracy, summed over the ranks
+            sums = ember.tensor([total, float(seen), float(correct)], dtype=ember.float64)
+            dist.all_reduce(sums)
+            total, seen, correct = sums[0].item(), int(sums[1].item()), int(sums[2].item())
         val_loss, val_pred, _ = evaluate(model, val, device)
         val_acc = float((val_pred == val.labels).mean())
         row = dict(

@@ -81,6 +81,7 @@ class Tensor:
         "_view_version",
         "_retains_grad",
         "_hooks",
+        "_post_acc_hooks",
         "__weakref__",
     )
 
@@ -98,6 +99,7 @@ class Tensor:
     _view_version: _int  # the base's version when this view's grad_fn was last set
     _retains_grad: _bool
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
+    _post_acc_hooks: list[Callable[[Tensor], None]] | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use ember.tensor(data), ember.zeros(shape), ... to make tensors")
@@ -118,6 +120,7 @@ class Tensor:
         t._base = None
         t._retains_grad = False
         t._hooks = None
+        t._post_acc_hooks = None
         return t
 
     # -- metadata -------------------------------------------------------------
@@ -378,6 +381,18 @@ class Tensor:
             hooks.append(hook)
 
         return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call `hook(tensor)` on this leaf after backward accumulated into its `.grad` (DDP starts its
+        communication from such hooks while backward goes on)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = []
+        self._post_acc_hooks.append(hook)
+        return RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(
         self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False

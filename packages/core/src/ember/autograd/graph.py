@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..dtypes import DType
     from ..tensor import Tensor, _VersionCounter
 
-__all__ = ["Node", "run_backward"]
+__all__ = ["Node", "queue_callback", "run_backward"]
 
 
 class _Freed:
@@ -253,8 +253,11 @@ def _bind_tensor_type(cls: type) -> None:
     _TensorType = cls
 
 
-def _topological(roots: list[Node]) -> list[Node]:
-    """Nodes reachable from `roots`, each after every node that feeds it a gradient."""
+def _topological(roots: list[Node], feeding: dict[int, int] | None = None) -> list[Node]:
+    """Nodes reachable from `roots`, each after every node that feeds it a gradient.
+
+    `feeding`, if given, gets for each leaf (by id) how many edges of these nodes lead to it.
+    """
     order: list[Node] = []
     visited: set[Node] = set(roots)
     for root in roots:
@@ -264,10 +267,14 @@ def _topological(roots: list[Node]) -> list[Node]:
             for edge in it:
                 if edge is not None:
                     child = edge[0]
-                    if isinstance(child, Node) and child not in visited:  # a leaf tensor ends the path
-                        visited.add(child)
-                        stack.append((child, iter(child.next)))
-                        break
+                    if isinstance(child, Node):
+                        if child not in visited:
+                            visited.add(child)
+                            stack.append((child, iter(child.next)))
+                            break
+                    elif feeding is not None:  # a leaf tensor ends the path
+                        k = id(child)
+                        feeding[k] = feeding.get(k, 0) + 1
             else:
                 stack.pop()
                 order.append(node)
@@ -311,6 +318,17 @@ def _fit(g: Tensor, meta: tuple[tuple[int, ...], DType]) -> Tensor:
     return g
 
 
+_final_callbacks: list[Callable[[], None]] = []
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run `callback()` once the backward pass now running has finished (PyTorch's engine `queue_callback`).
+
+    Hooks call this during backward; DistributedDataParallel finishes its gradient communication so.
+    """
+    _final_callbacks.append(callback)
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],
@@ -339,7 +357,10 @@ def run_backward(
         nr = r._output_nr
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    order = _topological(root_nodes)
+    # How many edges still to run lead to each leaf: a leaf's gradient is handed over (hooks, .grad) as soon as
+    # the last of them ran, while backward goes on, so DistributedDataParallel's hooks overlap communication.
+    feeding: dict[int, int] = {}
+    order = _topological(root_nodes, feeding)
     captured = sink.captured
     leads: set[int] | None = None
     if inputs is not None:
@@ -355,6 +376,7 @@ def run_backward(
             if buf is None:
                 if not retain_graph:
                     node.release()
+                _leaves_done(node, feeding, leaf_bufs, sink)
                 continue
             hooks = node.pre_hooks
             if hooks:
@@ -362,29 +384,55 @@ def run_backward(
             if captured:
                 sink.capture(node, buf)
             if leads is not None and id(node) not in leads:
+                _leaves_done(node, feeding, leaf_bufs, sink)
                 continue  # an input's own grad_fn, leading to no other input: stop here
             grads = node.vjp(node, *buf)
             if not retain_graph:
                 node.release()
             for edge, g, meta in zip(node.next, grads, node.meta):
-                if edge is None or g is None or meta is None:  # meta is None only where edge is
+                if edge is None or meta is None:  # meta is None only where edge is
                     continue
-                if g._shape != meta[0] or g._dtype is not meta[1]:
-                    g = _fit(g, meta)
                 target, nr = edge
+                if g is not None and (g._shape != meta[0] or g._dtype is not meta[1]):
+                    g = _fit(g, meta)
                 if isinstance(target, Node):
+                    if g is None:
+                        continue
                     tb = buffers.get(target)
                     if tb is None:
                         tb = buffers[target] = [None] * target.nout
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
-                else:  # a leaf: sum first, so its hooks see the total once
-                    held = leaf_bufs.get(id(target))
-                    leaf_bufs[id(target)] = (target, g) if held is None else (target, held[1] + g)
+                    continue
+                k = id(target)  # a leaf: sum first, so its hooks see the total once
+                if g is not None:
+                    held = leaf_bufs.get(k)
+                    leaf_bufs[k] = (target, g) if held is None else (target, held[1] + g)
+                left = feeding[k] - 1
+                feeding[k] = left
+                if left == 0 and k in leaf_bufs:
+                    sink.leaf(*leaf_bufs.pop(k))
         for leaf, g in leaf_bufs.values():
             sink.leaf(leaf, g)
+        while _final_callbacks:
+            _final_callbacks.pop(0)()
     finally:
+        _final_callbacks.clear()
         state.enabled = prev
     return sink.results
+
+
+def _leaves_done(node: Node, feeding: dict[int, int], leaf_bufs: dict[int, tuple[Tensor, Tensor]], sink: _Sink) -> None:
+    """After `node` ran (or was skipped): hand over each leaf it fed that no node still to run feeds."""
+    for edge in node.next:
+        if edge is None or isinstance(edge[0], Node):
+            continue
+        k = id(edge[0])
+        left = feeding[k] - 1
+        feeding[k] = left
+        if left == 0:
+            held = leaf_bufs.pop(k, None)
+            if held is not None:
+                sink.leaf(*held)
 
 
 class _Sink:
@@ -434,6 +482,10 @@ class _Sink:
             grad.add_(g)  # accumulate in place, like PyTorch: a reference to .grad sees the sum
         else:
             leaf.grad = grad + g
+        post = leaf._post_acc_hooks
+        if post:
+            for hook in list(post):
+                hook(leaf)
 
 
 def _prune(

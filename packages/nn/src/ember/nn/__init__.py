@@ -5,7 +5,7 @@
     >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import *
 from .modules import Module
 from .parameter import Parameter

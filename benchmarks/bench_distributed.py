@@ -1,0 +1,165 @@
+"""ember.distributed on MPI: collectives against raw mpi4py, DDP's overhead, 2 ranks x 1 thread vs 1 rank x 2.
+
+    python benchmarks/bench_distributed.py [--repeat N]
+
+Started plainly, it first times the 1-rank x 2-threads MLP step, then starts itself on 2 ranks
+(python -m ember.distributed.run --nproc 2), where:
+
+- allreduce: `dist.all_reduce` (sum, float32, in place, with the cross-rank shape/dtype check) against
+  `comm.Allreduce(MPI.IN_PLACE, buf)` of mpi4py on the same NumPy buffer, 4 KB to 16 MB; medians, the ratio
+  and the bandwidth (bytes / time). Target: ratio <= 1.1 from 1 MB up.
+- ddp overhead: the digits MLP of ember-classify (64-128-64-10), batch 32 per rank, SGD momentum: the local
+  step (forward, backward, step) against the same step under DistributedDataParallel on the 2 ranks (which
+  includes waiting for the slower rank), and DDP's own work (hooks, copies into buckets, averaging, writing
+  .grad back) measured on a group of one rank (MPI_COMM_SELF), interleaved with the local step. Target <= 100 us.
+- 2x1 vs 1x2: the same MLP step at a global batch of 256: 2 ranks with 1 thread each (DDP) against
+  1 process with 2 threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+import ember.optim
+
+
+def mlp() -> nn.Module:
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def median_time(fn: Any, repeat: int, inner: int = 1) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - t) / inner)
+    return float(np.median(times))
+
+
+def step_fn(model: nn.Module, batch: int, seed: int = 0) -> Any:
+    rng = np.random.default_rng(seed)
+    x = ember.from_numpy(rng.standard_normal((batch, 64)).astype(np.float32))
+    y = ember.from_numpy(rng.integers(0, 10, batch))
+    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step() -> None:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def single(repeat: int) -> float:
+    ember.set_num_threads(2)
+    ember.manual_seed(0)
+    return median_time(step_fn(mlp(), 256), repeat, 5)
+
+
+def ranks(repeat: int, single_us: float) -> None:
+    from mpi4py import MPI
+
+    import ember.distributed as dist
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    comm = MPI.COMM_WORLD
+    say = print if rank == 0 else (lambda *a, **k: None)
+    say(f"{world} ranks; MPI: {MPI.Get_library_version().splitlines()[0].strip()}")
+
+    say("\nallreduce (sum, float32, in place)   ember        unchecked    mpi4py       ratio   ember GB/s")
+    for nbytes in (4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20):
+        n = nbytes // 4
+        t = ember.ones(n)
+        raw = np.ones(n, dtype=np.float32)
+        inner = max(1, (1 << 22) // nbytes)
+        reps = repeat if nbytes < (4 << 20) else max(5, repeat // 2)
+        ours, bare, theirs = [], [], []
+        group = dist.GroupMember.WORLD
+        assert group is not None
+        for _ in range(reps):  # interleaved rounds, each timed on rank 0 after a barrier
+            comm.Barrier()
+            s = time.perf_counter()
+            for _ in range(inner):
+                dist.all_reduce(t)
+            ours.append((time.perf_counter() - s) / inner)
+            group.check_collectives = False  # EMBER_DISTRIBUTED_CHECKS=0: no cross-rank shape/dtype check
+            comm.Barrier()
+            s = time.perf_counter()
+            for _ in range(inner):
+                dist.all_reduce(t)
+            bare.append((time.perf_counter() - s) / inner)
+            group.check_collectives = True
+            comm.Barrier()
+            s = time.perf_counter()
+            for _ in range(inner):
+                comm.Allreduce(MPI.IN_PLACE, raw)
+            theirs.append((time.perf_counter() - s) / inner)
+        a, u, b = float(np.median(ours)), float(np.median(bare)), float(np.median(theirs))
+        say(
+            f"  {nbytes / 1024:>8.0f} KB               {a * 1e6:9.1f} us {u * 1e6:9.1f} us {b * 1e6:9.1f} us   "
+            f"{a / b:5.2f}   {nbytes / a / 1e9:6.2f}"
+        )
+
+    ember.set_num_threads(1)
+    ember.manual_seed(0)
+    local = mlp()
+    ember.manual_seed(0)
+    wrapped = DDP(mlp())
+    grads = np.zeros(sum(p.numel() for p in local.parameters()), dtype=np.float32)
+    t_local = median_time(step_fn(local, 32, rank), repeat * 4, 10)
+    t_ddp = median_time(step_fn(wrapped, 32, rank), repeat * 4, 10)
+    t_raw = median_time(lambda: comm.Allreduce(MPI.IN_PLACE, grads), repeat * 4, 10)
+    # DDP's own cost (hooks, copies into buckets, averaging, writing .grad back) without waiting for another rank:
+    # the same DDP on a group of this rank alone (MPI_COMM_SELF) against the local step, interleaved
+    ember.manual_seed(0)
+    alone = DDP(mlp(), process_group=dist.ProcessGroup("mpi", MPI.COMM_SELF.Dup()))
+    f_local, f_alone = step_fn(local, 32, rank), step_fn(alone, 32, rank)
+    diffs = []
+    for _ in range(repeat):
+        a = median_time(f_local, 3, 10)
+        diffs.append(median_time(f_alone, 3, 10) - a)
+    own = float(np.median(diffs))
+    t_local, t_ddp, t_raw, own = (comm.allreduce(v, MPI.MAX) for v in (t_local, t_ddp, t_raw, own))
+    say(f"\ndigits MLP ({grads.size:,} parameters), batch 32 per rank, 1 thread per rank")
+    say(f"  local step {t_local * 1e6:.0f} us; DDP step {t_ddp * 1e6:.0f} us; raw allreduce of the gradients "
+        f"{t_raw * 1e6:.0f} us")  # fmt: skip
+    say(f"  DDP over the local step: {(t_ddp - t_local) * 1e6:.0f} us (waiting for the slower rank included)")
+    say(f"  DDP's own work per step (a group of this rank alone, no waiting): {own * 1e6:.0f} us")
+
+    ember.manual_seed(0)
+    t2 = median_time(step_fn(DDP(mlp()), 256 // world, rank), repeat, 5)
+    t2 = comm.allreduce(t2, MPI.MAX)
+    say(
+        f"\nMLP step at global batch 256: {world} ranks x 1 thread {t2 * 1e6:.0f} us; 1 rank x 2 threads {single_us:.0f} us"
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--single-us", type=float, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if "PMI_RANK" in os.environ:  # started by mpiexec
+        ranks(args.repeat, args.single_us or float("nan"))
+        return
+    single_us = single(args.repeat) * 1e6
+    cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc", "2", os.path.abspath(__file__)]
+    sys.exit(subprocess.call([*cmd, "--repeat", str(args.repeat), "--single-us", str(single_us)]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,862 @@
+"""`ember.distributed`: process groups and collectives with PyTorch's signatures, on MPI (and NCCL on CUDA).
+
+Install the engine with ``pip install "ember-core[mpi]"`` (mpi4py and the MPICH wheel) and start N processes with
+``python -m ember.distributed.run --nproc N script.py`` (or a cluster's own ``mpiexec``). In the script::
+
+    import ember.distributed as dist
+    dist.init_process_group("mpi")
+    dist.all_reduce(t)              # in place, summed over every rank
+
+Tensors of any backend work: CPU tensors go to MPI as their own NumPy buffers (no copy when contiguous), others
+are staged through host memory. See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = [
+    "ReduceOp",
+    "Work",
+    "ProcessGroup",
+    "GroupMember",
+    "is_available",
+    "is_mpi_available",
+    "is_nccl_available",
+    "init_process_group",
+    "is_initialized",
+    "destroy_process_group",
+    "get_rank",
+    "get_world_size",
+    "get_backend",
+    "barrier",
+    "all_reduce",
+    "reduce",
+    "broadcast",
+    "all_gather",
+    "all_gather_into_tensor",
+    "reduce_scatter",
+    "reduce_scatter_tensor",
+    "send",
+    "recv",
+    "isend",
+    "irecv",
+    "all_gather_object",
+    "broadcast_object_list",
+]
+
+
+class ReduceOp(Enum):
+    """How `all_reduce` and friends combine the ranks' values (PyTorch's names)."""
+
+    SUM = "sum"
+    AVG = "avg"
+    PRODUCT = "product"
+    MIN = "min"
+    MAX = "max"
+    BAND = "band"
+    BOR = "bor"
+    BXOR = "bxor"
+
+
+# -- availability -------------------------------------------------------------
+
+
+def _mpi_missing() -> str | None:
+    try:
+        import mpi4py
+    except ImportError:
+        return 'mpi4py is not installed: pip install "ember-core[mpi]" (mpi4py and the MPICH wheel)'
+    return None
+
+
+def _nccl_missing() -> str | None:
+    try:
+        import cupy
+        from cupy.cuda import nccl
+    except Exception as e:  # ImportError, or CuPy's own errors about CUDA
+        return f"NCCL needs CuPy with NCCL (pip install ember-backend-cupy[cuda12]): {type(e).__name__}: {e}"
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:
+        return f"NCCL needs a CUDA GPU; CUDA reports: {e}"
+    if n < 1:
+        return "NCCL needs a CUDA GPU; none is visible"
+    return None
+
+
+def is_available() -> bool:
+    """Whether some backend of ember.distributed can run here (MPI or NCCL)."""
+    return is_mpi_available() or is_nccl_available()
+
+
+def is_mpi_available() -> bool:
+    return _mpi_missing() is None
+
+
+def is_nccl_available() -> bool:
+    return _nccl_missing() is None
+
+
+# -- the process group -----------------------------------------------------------
+
+
+class ProcessGroup:
+    """The ranks that talk together. Ember has one: the world (`GroupMember.WORLD`)."""
+
+    def __init__(self, backend: str, comm: Any, nccl: Any = None) -> None:
+        self.backend = backend
+        self.comm = comm  # mpi4py.MPI.Comm
+        self.nccl = nccl  # cupy.cuda.nccl.NcclCommunicator, for backend "nccl"
+        self._rank: int = comm.Get_rank()
+        self._size: int = comm.Get_size()
+        self.check_collectives = os.environ.get("EMBER_DISTRIBUTED_CHECKS", "1") != "0"
+
+    def rank(self) -> int:
+        return self._rank
+
+    def size(self) -> int:
+        return self._size
+
+    def __repr__(self) -> str:
+        return f"ProcessGroup(backend={self.backend!r}, rank={self._rank}, size={self._size})"
+
+
+class GroupMember:
+    """PyTorch's holder of the default group: `GroupMember.WORLD` (None before `init_process_group`)."""
+
+    WORLD: ProcessGroup | None = None
+    NON_GROUP_MEMBER = -100
+
+
+def _group(group: ProcessGroup | None, what: str) -> ProcessGroup:
+    g = group if group is not None else GroupMember.WORLD
+    if g is None:
+        raise RuntimeError(
+            f"{what}: the default process group has not been initialized; call "
+            "ember.distributed.init_process_group() first (start the ranks with python -m ember.distributed.run)"
+        )
+    return g
+
+
+def _env_int(*names: str) -> int | None:
+    for n in names:
+        v = os.environ.get(n)
+        if v not in (None, ""):
+            return int(v)
+    return None
+
+
+def init_process_group(
+    backend: str | None = None,
+    init_method: str | None = None,
+    timeout: timedelta | None = None,
+    world_size: int = -1,
+    rank: int = -1,
+    store: Any = None,
+    group_name: str = "",
+    pg_options: Any = None,
+    device_id: Any = None,
+) -> None:
+    """Join the world of ranks started by ``mpiexec`` (or ``python -m ember.distributed.run``).
+
+    ``backend`` is ``"mpi"`` (any tensors) or ``"nccl"`` (CUDA tensors, NCCL through CuPy; MPI still starts the
+    ranks and hands out NCCL's id). The rank and world size come from MPI; torchrun-style ``RANK`` /
+    ``WORLD_SIZE`` variables, and ``rank`` / ``world_size`` arguments, must agree with them (they are checked).
+    Afterwards ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` are set for code that reads them.
+    An uncaught exception on any rank then ends every rank (MPI_Abort) after printing its traceback once.
+    """
+    if GroupMember.WORLD is not None:
+        raise RuntimeError("trying to initialize the default process group twice!")
+    name = (backend or "mpi").lower()
+    if name not in ("mpi", "nccl"):
+        raise ValueError(
+            f"init_process_group: backend {backend!r} is not supported; ember.distributed has 'mpi' and 'nccl'"
+        )
+    missing = _mpi_missing()
+    if missing:
+        raise RuntimeError(f"init_process_group(backend={name!r}): {missing}")
+    if name == "nccl":
+        missing = _nccl_missing()
+        if missing:
+            raise RuntimeError(f"init_process_group(backend='nccl'): {missing}")
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD.Dup()
+    r, n = comm.Get_rank(), comm.Get_size()
+    for label, given in (("rank", rank), ("RANK", _env_int("RANK"))):
+        if given is not None and given >= 0 and given != r:
+            raise ValueError(
+                f"init_process_group: {label}={given} but MPI says this process is rank {r} of {n}; "
+                "start the ranks with mpiexec or python -m ember.distributed.run"
+            )
+    for label, given in (("world_size", world_size), ("WORLD_SIZE", _env_int("WORLD_SIZE"))):
+        if given is not None and given > 0 and given != n:
+            raise ValueError(
+                f"init_process_group: {label}={given} but MPI started {n} process(es); start them with "
+                f"mpiexec -n {given} ... or python -m ember.distributed.run --nproc {given} ..."
+            )
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    os.environ.update(
+        RANK=str(r),
+        WORLD_SIZE=str(n),
+        LOCAL_RANK=str(local.Get_rank()),
+        LOCAL_WORLD_SIZE=str(local.Get_size()),
+    )
+    nccl_comm = None
+    if name == "nccl":
+        import cupy
+        from cupy.cuda import nccl
+
+        cupy.cuda.Device(local.Get_rank() % cupy.cuda.runtime.getDeviceCount()).use()
+        uid = comm.bcast(nccl.get_unique_id() if r == 0 else None, root=0)
+        nccl_comm = nccl.NcclCommunicator(n, uid, r)
+    local.Free()
+    GroupMember.WORLD = ProcessGroup(name, comm, nccl_comm)
+    _install_abort_on_error()
+
+
+def is_initialized() -> bool:
+    return GroupMember.WORLD is not None
+
+
+def destroy_process_group(group: ProcessGroup | None = None) -> None:
+    """Leave the default group (MPI itself is finalized when the process ends)."""
+    g = _group(group, "destroy_process_group")
+    g.comm.Free()
+    GroupMember.WORLD = None
+
+
+def get_rank(group: ProcessGroup | None = None) -> int:
+    return _group(group, "get_rank").rank()
+
+
+def get_world_size(group: ProcessGroup | None = None) -> int:
+    return _group(group, "get_world_size").size()
+
+
+def get_backend(group: ProcessGroup | None = None) -> str:
+    return _group(group, "get_backend").backend
+
+
+# -- faults -------------------------------------------------------------------------
+
+_previous_excepthook: Callable[..., Any] | None = None
+
+
+def abort_on_error(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """Print this rank's traceback once, then end every rank (MPI_Abort), so none waits forever in a collective."""
+    try:
+        r = os.environ.get("RANK") or os.environ.get("PMI_RANK") or "?"
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        sys.stderr.write(f"[ember.distributed] rank {r} failed; ending all ranks:\n{text}")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    finally:
+        from mpi4py import MPI
+
+        MPI.COMM_WORLD.Abort(1)
+
+
+def _install_abort_on_error() -> None:
+    global _previous_excepthook
+    if sys.excepthook is not abort_on_error:
+        _previous_excepthook = sys.excepthook
+        sys.excepthook = abort_on_error
+
+
+# -- buffers --------------------------------------------------------------------------
+
+_CHECK_OPS = {
+    "all_reduce": 1,
+    "broadcast": 2,
+    "all_gather": 3,
+    "reduce_scatter": 4,
+    "reduce": 5,
+    "barrier": 6,
+}
+_CHECK_LEN = 12
+
+
+def _np_view(t: Tensor) -> tuple[np.ndarray, bool]:
+    """A contiguous host array of `t`'s data and whether it *is* `t`'s memory (so writes land in `t`)."""
+    from ..backends import registry
+
+    backend = registry.get(t._device.type)
+    host = backend.to_host(t._data)
+    if t._device.type == "cpu" and isinstance(host, np.ndarray) and host.flags.c_contiguous:
+        return host, True
+    return np.ascontiguousarray(host), False
+
+
+def _write_back(t: Tensor, host: np.ndarray) -> None:
+    from ..autograd.grad_mode import no_grad
+    from ..tensor import from_numpy
+
+    with no_grad():
+        t.copy_(from_numpy(np.ascontiguousarray(host).reshape(t._shape)))
+
+
+_OP_CACHE: dict[tuple[Any, str], Any] = {}
+_OP_INDEX = {op: i for i, op in enumerate(ReduceOp)}
+
+
+def _mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
+    key = (op, dtype.str)
+    hit = _OP_CACHE.get(key)
+    if hit is None:
+        hit = _OP_CACHE[key] = _find_mpi_op(op, dtype, what)
+    return hit
+
+
+def _find_mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
+    from mpi4py import MPI
+
+    op = ReduceOp(op.value if isinstance(op, ReduceOp) else str(op).lower())
+    if dtype == np.bool_:
+        table = {
+            ReduceOp.SUM: MPI.LOR,
+            ReduceOp.MAX: MPI.LOR,
+            ReduceOp.BOR: MPI.LOR,
+            ReduceOp.PRODUCT: MPI.LAND,
+            ReduceOp.MIN: MPI.LAND,
+            ReduceOp.BAND: MPI.LAND,
+            ReduceOp.BXOR: MPI.LXOR,
+        }
+        if op in table:
+            return table[op]
+    elif op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind not in "iu":  # bfloat16's kind is V
+        raise ValueError(f"{what}: {op.name} needs an integer or bool tensor, got {dtype}")
+    elif op in (ReduceOp.MIN, ReduceOp.MAX) and dtype.kind == "c":
+        raise ValueError(f"{what}: {op.name} is not defined for complex tensors ({dtype})")
+    if op is ReduceOp.AVG:
+        if dtype.kind not in "fc" and dtype.name != "bfloat16":
+            raise ValueError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {dtype}; use SUM and divide")
+        return MPI.SUM
+    return {
+        ReduceOp.SUM: MPI.SUM,
+        ReduceOp.PRODUCT: MPI.PROD,
+        ReduceOp.MIN: MPI.MIN,
+        ReduceOp.MAX: MPI.MAX,
+        ReduceOp.BAND: MPI.BAND,
+        ReduceOp.BOR: MPI.BOR,
+        ReduceOp.BXOR: MPI.BXOR,
+    }[op]
+
+
+def _wire(host: np.ndarray) -> np.ndarray:
+    """What MPI reduces: float16/bfloat16 go through float32 (MPI has no bfloat16; float16 support varies)."""
+    dt = host.dtype
+    if dt.itemsize == 2 and dt.kind in "fV":  # float16, or bfloat16 (ml_dtypes' kind is V)
+        return host.astype(np.float32)
+    return host
+
+
+def _is_avg(op: ReduceOp | str) -> bool:
+    return (op.value if isinstance(op, ReduceOp) else str(op).lower()) == "avg"
+
+
+def _dtype_names() -> list[str]:
+    global _DTYPE_NAMES
+    if not _DTYPE_NAMES:
+        from ..dtypes import all_dtypes
+
+        _DTYPE_NAMES = [d.name for d in all_dtypes]
+    return _DTYPE_NAMES
+
+
+_DTYPE_NAMES: list[str] = []
+
+
+def _check(g: ProcessGroup, what: str, tensors: Sequence[Tensor], extra: int = 0) -> None:
+    """All ranks call the same collective on tensors of the same shapes and dtypes; else a clear error on every rank."""
+    if not g.check_collectives or g._size == 1:
+        return
+    names = _dtype_names()
+    sig = np.full(_CHECK_LEN, -1, dtype=np.int64)
+    sig[0] = _CHECK_OPS[what]
+    sig[1] = extra
+    if tensors:
+        t = tensors[0]
+        sig[2] = len(tensors)
+        sig[3] = names.index(t._dtype.name)
+        sig[4] = len(t._shape)
+        shape = t._shape[: _CHECK_LEN - 5]
+        sig[5 : 5 + len(shape)] = shape
+    table = np.empty((g._size, _CHECK_LEN), dtype=np.int64)
+    g.comm.Allgather(sig, table)
+    if (table == table[0]).all():
+        return
+
+    def say(row: np.ndarray) -> str:
+        op = next(k for k, v in _CHECK_OPS.items() if v == row[0])
+        if row[2] < 0:
+            return op
+        shape = tuple(int(s) for s in row[5 : 5 + min(int(row[4]), _CHECK_LEN - 5)])
+        return f"{op} on {int(row[2])} tensor(s) of shape {shape}, dtype {names[int(row[3])]} (op/root {int(row[1])})"
+
+    bad = next(i for i in range(g._size) if not (table[i] == table[0]).all())
+    raise RuntimeError(
+        f"ember.distributed.{what}: the ranks called mismatched collectives: rank 0 called {say(table[0])}, "
+        f"rank {bad} called {say(table[bad])}. Every rank must call the same collectives in the same order "
+        "on tensors of the same shapes and dtypes."
+    )
+
+
+def _check_tensor(t: Any, what: str, name: str = "tensor") -> Tensor:
+    from ..tensor import Tensor
+
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what}: {name} must be an ember.Tensor, got {type(t).__name__}")
+    return t
+
+
+class Work:
+    """The handle of an `async_op=True` collective: `wait()` finishes it (and writes results into the tensors)."""
+
+    def __init__(self, requests: Sequence[Any] = (), finish: Callable[[], None] | None = None, result: Any = None):
+        self._requests = [r for r in requests if r is not None]
+        self._finish = finish
+        self._done = False
+        self._result = result
+
+    def is_completed(self) -> bool:
+        if self._done:
+            return True
+        from mpi4py import MPI
+
+        if self._requests and not MPI.Request.Testall(self._requests):
+            return False
+        self.wait()
+        return True
+
+    def is_success(self) -> bool:
+        return self.is_completed()
+
+    def wait(self, timeout: timedelta | None = None) -> bool:
+        if not self._done:
+            if self._requests:
+                from mpi4py import MPI
+
+                MPI.Request.Waitall(self._requests)
+            if self._finish is not None:
+                self._finish()
+            self._done = True
+        return True
+
+    def result(self) -> Any:
+        self.wait()
+        return self._result
+
+
+def _call(g: ProcessGroup, name: str, async_op: bool, *args: Any, **kwargs: Any) -> Any:
+    """MPI's non-blocking collective for async_op (its request), else the blocking one (MPI may pick faster
+    algorithms for it), returning None."""
+    if async_op:
+        return getattr(g.comm, "I" + name)(*args, **kwargs)
+    getattr(g.comm, name[0].upper() + name[1:])(*args, **kwargs)
+    return None
+
+
+def _done(work: Work, async_op: bool) -> Work | None:
+    if async_op:
+        return work
+    work.wait()
+    return None
+
+
+# -- NCCL (CUDA tensors) ---------------------------------------------------------
+
+
+def _nccl_call(g: ProcessGroup, t: Tensor, what: str) -> bool:
+    """Whether `t` goes through NCCL: a CUDA tensor in an "nccl" group."""
+    if g.backend != "nccl":
+        return False
+    if t._device.type != "cuda":
+        raise RuntimeError(f"{what}: the 'nccl' backend takes CUDA tensors, got one on {t._device}; use backend='mpi'")
+    if not t.is_contiguous():
+        raise RuntimeError(f"{what}: NCCL needs a contiguous tensor; call .contiguous() first")
+    return True
+
+
+def _nccl_types(t: Tensor, op: ReduceOp | str | None) -> tuple[int, int | None, int]:
+    from cupy.cuda import nccl
+
+    types = {
+        "float16": nccl.NCCL_FLOAT16,
+        "float32": nccl.NCCL_FLOAT32,
+        "float64": nccl.NCCL_FLOAT64,
+        "int32": nccl.NCCL_INT32,
+        "int64": nccl.NCCL_INT64,
+        "int8": nccl.NCCL_INT8,
+        "uint8": nccl.NCCL_UINT8,
+        "bool": nccl.NCCL_UINT8,
+    }
+    if t._dtype.name not in types:
+        raise TypeError(f"NCCL has no {t._dtype.name}; use backend='mpi' for this tensor")
+    nop = None
+    if op is not None:
+        key = op.value if isinstance(op, ReduceOp) else str(op).lower()
+        nop = {"sum": nccl.NCCL_SUM, "avg": nccl.NCCL_SUM, "product": nccl.NCCL_PROD}.get(key)
+        nop = nop if nop is not None else {"min": nccl.NCCL_MIN, "max": nccl.NCCL_MAX}.get(key)
+        if nop is None:
+            raise ValueError(f"NCCL has no {key} reduction")
+    return types[t._dtype.name], nop, t.numel()
+
+
+def _stream() -> int:
+    import cupy
+
+    return int(cupy.cuda.get_current_stream().ptr)
+
+
+# -- collectives ------------------------------------------------------------------------
+
+
+def all_reduce(
+    tensor: Tensor, op: ReduceOp | str = ReduceOp.SUM, group: ProcessGroup | None = None, async_op: bool = False
+) -> Work | None:
+    """Combine `tensor` over all ranks with `op`, in place on every rank."""
+    t = _check_tensor(tensor, "all_reduce")
+    g = _group(group, "all_reduce")
+    if g.check_collectives:
+        _check(g, "all_reduce", [t], _OP_INDEX[ReduceOp(op.value if isinstance(op, ReduceOp) else op)])
+    if _nccl_call(g, t, "all_reduce"):
+        nt, nop, count = _nccl_types(t, op)
+        g.nccl.allReduce(t.data_ptr(), t.data_ptr(), count, nt, nop, _stream())
+        if _is_avg(op):
+            from ..autograd.grad_mode import no_grad
+
+            with no_grad():
+                t.div_(g._size)
+        return _done(Work(), async_op)
+    host, shared = _np_view(t)
+    mop = _mpi_op(op, host.dtype, "all_reduce")
+    wire = _wire(host)
+    from mpi4py import MPI
+
+    req = _call(g, "allreduce", async_op, MPI.IN_PLACE, wire, mop)
+
+    def finish() -> None:
+        if _is_avg(op):
+            wire[...] /= g._size
+        if wire is not host:
+            host[...] = wire
+        if not shared:
+            _write_back(t, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+def reduce(
+    tensor: Tensor,
+    dst: int | None = None,
+    op: ReduceOp | str = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Combine `tensor` over all ranks into rank `dst`'s `tensor` (others keep theirs)."""
+    t = _check_tensor(tensor, "reduce")
+    g = _group(group, "reduce")
+    dst = _one_rank(dst, group_dst, "reduce", "dst")
+    _check_rank(g, dst, "reduce", "dst")
+    _check(g, "reduce", [t], dst)
+    host, shared = _np_view(t)
+    mop = _mpi_op(op, host.dtype, "reduce")
+    wire = _wire(host)
+    from mpi4py import MPI
+
+    if g._rank == dst:
+        req = _call(g, "reduce", async_op, MPI.IN_PLACE, wire, mop, root=dst)
+    else:
+        req = _call(g, "reduce", async_op, wire, None, mop, root=dst)
+
+    def finish() -> None:
+        if g._rank != dst:
+            return
+        if _is_avg(op):
+            wire[...] /= g._size
+        if wire is not host:
+            host[...] = wire
+        if not shared:
+            _write_back(t, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+def _one_rank(rank: int | None, group_rank: int | None, what: str, name: str) -> int:
+    """PyTorch's `src`/`group_src` (or dst): exactly one of them (the same thing here: the world is the only group)."""
+    if group_rank is not None:
+        if rank is not None:
+            raise ValueError(f"{what}: can't specify both {name} and group_{name}")
+        return group_rank
+    if rank is None:
+        raise ValueError(f"{what}: must specify {name} or group_{name}")
+    return rank
+
+
+def _check_rank(g: ProcessGroup, r: Any, what: str, name: str) -> None:
+    if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r < g._size:
+        raise ValueError(f"{what}: {name}={r!r} is not a rank of this group (0..{g._size - 1})")
+
+
+def broadcast(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_src: int | None = None,
+) -> Work | None:
+    """Copy rank `src`'s `tensor` into `tensor` on every rank."""
+    t = _check_tensor(tensor, "broadcast")
+    g = _group(group, "broadcast")
+    src = _one_rank(src, group_src, "broadcast", "src")
+    _check_rank(g, src, "broadcast", "src")
+    _check(g, "broadcast", [t], src)
+    if _nccl_call(g, t, "broadcast"):
+        nt, _, count = _nccl_types(t, None)
+        g.nccl.broadcast(t.data_ptr(), t.data_ptr(), count, nt, src, _stream())
+        return _done(Work(), async_op)
+    host, shared = _np_view(t)
+    wire = host.view(np.uint8) if host.dtype.name == "bfloat16" else host
+    req = _call(g, "bcast", async_op, wire, root=src)
+
+    def finish() -> None:
+        if not shared and g._rank != src:
+            _write_back(t, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+def _bytes(host: np.ndarray) -> np.ndarray:
+    return host.reshape(-1).view(np.uint8)
+
+
+def all_gather_into_tensor(
+    output_tensor: Tensor, input_tensor: Tensor, group: ProcessGroup | None = None, async_op: bool = False
+) -> Work | None:
+    """Each rank's `input_tensor`, concatenated along dim 0 (or stacked) into `output_tensor`, on every rank."""
+    out = _check_tensor(output_tensor, "all_gather_into_tensor", "output_tensor")
+    inp = _check_tensor(input_tensor, "all_gather_into_tensor", "input_tensor")
+    g = _group(group, "all_gather_into_tensor")
+    if out.numel() != inp.numel() * g._size or out._dtype is not inp._dtype:
+        raise ValueError(
+            f"all_gather_into_tensor: output_tensor (shape {out._shape}, {out._dtype.name}) must hold world_size="
+            f"{g._size} times input_tensor (shape {inp._shape}, {inp._dtype.name}) of the same dtype"
+        )
+    _check(g, "all_gather", [inp])
+    src, _ = _np_view(inp)
+    host, shared = _np_view(out)
+    req = _call(g, "allgather", async_op, _bytes(src), _bytes(host))
+
+    def finish() -> None:
+        if not shared:
+            _write_back(out, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+def all_gather(
+    tensor_list: list[Tensor], tensor: Tensor, group: ProcessGroup | None = None, async_op: bool = False
+) -> Work | None:
+    """Fill `tensor_list[r]` with rank r's `tensor`, on every rank."""
+    t = _check_tensor(tensor, "all_gather")
+    g = _group(group, "all_gather")
+    if not isinstance(tensor_list, list) or len(tensor_list) != g._size:
+        raise ValueError(f"all_gather: tensor_list must be a list of world_size={g._size} tensors")
+    for o in tensor_list:
+        _check_tensor(o, "all_gather", "tensor_list[i]")
+        if o._shape != t._shape or o._dtype is not t._dtype:
+            raise ValueError(
+                f"all_gather: every tensor of tensor_list must have tensor's shape {t._shape} and dtype "
+                f"{t._dtype.name}, got shape {o._shape}, {o._dtype.name}"
+            )
+    _check(g, "all_gather", [t])
+    src, _ = _np_view(t)
+    host = np.empty((g._size, *src.shape), dtype=src.dtype)
+    req = _call(g, "allgather", async_op, _bytes(src), _bytes(host))
+
+    def finish() -> None:
+        for r, o in enumerate(tensor_list):
+            _write_back(o, host[r])
+
+    return _done(Work([req], finish), async_op)
+
+
+def reduce_scatter_tensor(
+    output: Tensor,
+    input: Tensor,  # noqa: A002 (PyTorch's name)
+    op: ReduceOp | str = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Reduce `input` over all ranks and give rank r the r-th of world_size equal chunks (along dim 0)."""
+    out = _check_tensor(output, "reduce_scatter_tensor", "output")
+    inp = _check_tensor(input, "reduce_scatter_tensor", "input")
+    g = _group(group, "reduce_scatter_tensor")
+    if inp.numel() != out.numel() * g._size or out._dtype is not inp._dtype:
+        raise ValueError(
+            f"reduce_scatter_tensor: input (shape {inp._shape}, {inp._dtype.name}) must hold world_size={g._size} "
+            f"times output (shape {out._shape}, {out._dtype.name}) of the same dtype"
+        )
+    _check(g, "reduce_scatter", [inp])
+    src, _ = _np_view(inp)
+    host, shared = _np_view(out)
+    mop = _mpi_op(op, src.dtype, "reduce_scatter_tensor")
+    wsrc, wout = _wire(src), _wire(host)
+    req = _call(g, "reduce_scatter_block", async_op, wsrc.reshape(-1), wout.reshape(-1), mop)
+
+    def finish() -> None:
+        if _is_avg(op):
+            wout[...] /= g._size
+        if wout is not host:
+            host[...] = wout
+        if not shared:
+            _write_back(out, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+def reduce_scatter(
+    output: Tensor,
+    input_list: list[Tensor],
+    op: ReduceOp | str = ReduceOp.SUM,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Reduce `input_list[r]` over all ranks into rank r's `output`."""
+    out = _check_tensor(output, "reduce_scatter", "output")
+    g = _group(group, "reduce_scatter")
+    if not isinstance(input_list, list) or len(input_list) != g._size:
+        raise ValueError(f"reduce_scatter: input_list must be a list of world_size={g._size} tensors")
+    for i in input_list:
+        _check_tensor(i, "reduce_scatter", "input_list[i]")
+        if i._shape != out._shape or i._dtype is not out._dtype:
+            raise ValueError(
+                f"reduce_scatter: every tensor of input_list must have output's shape {out._shape} and dtype "
+                f"{out._dtype.name}, got shape {i._shape}, {i._dtype.name}"
+            )
+    from ..ops import stack
+
+    return reduce_scatter_tensor(out, stack(input_list), op, group, async_op)
+
+
+def barrier(
+    group: ProcessGroup | None = None, async_op: bool = False, device_ids: Any = None, timeout: timedelta | None = None
+) -> Work | None:
+    """Wait until every rank got here."""
+    g = _group(group, "barrier")
+    _check(g, "barrier", [])
+    return _done(Work([_call(g, "barrier", async_op)]), async_op)
+
+
+def _p2p(tensor: Tensor, peer: int | None, tag: int, group: ProcessGroup | None, what: str, sending: bool) -> Work:
+    t = _check_tensor(tensor, what)
+    g = _group(group, what)
+    if peer is not None:
+        _check_rank(g, peer, what, "dst" if sending else "src")
+        if peer == g._rank:
+            raise ValueError(f"{what}: rank {peer} cannot {'send to' if sending else 'receive from'} itself")
+    host, shared = _np_view(t)
+    if sending:
+        return Work([g.comm.Isend(_bytes(host), dest=peer, tag=tag)])
+    from mpi4py import MPI
+
+    status = MPI.Status()
+    buf = _bytes(host)
+    req = g.comm.Irecv(buf, source=MPI.ANY_SOURCE if peer is None else peer, tag=tag)
+    work = Work([req])
+
+    def finish() -> None:
+        MPI.Request.Wait(req, status)
+        if status.Get_count(MPI.BYTE) != buf.size:
+            raise RuntimeError(
+                f"{what}: received {status.Get_count(MPI.BYTE)} bytes from rank {status.Get_source()} but the "
+                f"tensor (shape {t._shape}, {t._dtype.name}) holds {buf.size}; send and recv tensors must match"
+            )
+        work._result = status.Get_source()
+        if not shared:
+            _write_back(t, host)
+
+    work._requests = []
+    work._finish = finish
+    return work
+
+
+def send(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> None:
+    """Send `tensor` to rank `dst` (returns once the buffer can be reused)."""
+    _p2p(tensor, _one_rank(dst, group_dst, "send", "dst"), tag, group, "send", True).wait()
+
+
+def recv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> int:
+    """Receive into `tensor` from rank `src` (any rank when None); returns the sender's rank."""
+    work = _p2p(
+        tensor, src if group_src is None else _one_rank(src, group_src, "recv", "src"), tag, group, "recv", False
+    )
+    return int(work.result())
+
+
+def isend(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> Work:
+    return _p2p(tensor, _one_rank(dst, group_dst, "isend", "dst"), tag, group, "isend", True)
+
+
+def irecv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> Work:
+    peer = src if group_src is None else _one_rank(src, group_src, "irecv", "src")
+    return _p2p(tensor, peer, tag, group, "irecv", False)
+
+
+def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | None = None) -> None:
+    """Fill `object_list[r]` with rank r's picklable `obj`."""
+    g = _group(group, "all_gather_object")
+    if len(object_list) != g._size:
+        raise ValueError(f"all_gather_object: object_list must have world_size={g._size} entries")
+    object_list[:] = g.comm.allgather(obj)
+
+
+def broadcast_object_list(
+    object_list: list[Any],
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    device: Any = None,
+    group_src: int | None = None,
+) -> None:
+    """Replace `object_list`'s entries by rank `src`'s (picklable objects)."""
+    g = _group(group, "broadcast_object_list")
+    src = _one_rank(src, group_src, "broadcast_object_list", "src")
+    object_list[:] = g.comm.bcast(object_list if g._rank == src else None, root=src)
