@@ -224,7 +224,7 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path: Path, device
     """Stop a run with a real SIGINT after epoch 2, resume it: the same history and weights as a run never stopped;
     TensorBoard's view of the resumed run has each epoch once (what the stopped run wrote after its state is hidden)."""
     tensorboard = ["--tensorboard"] if _has("tensorboardX") else []
-    common = ["--epochs", "4", "--batch-size", "16", "--seed", "5", "--device", device, *tensorboard]
+    common = ["--epochs", "4", "--seed", "5", "--device", device, *tensorboard]
     full = run(*common, "--out", "full", cwd=tmp_path)
     assert full.returncode == 0, full.stderr
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
