@@ -188,7 +188,9 @@ def test_log_is_one_line_per_epoch_off_a_terminal(tmp_path: Path, device: str) -
 
 
 def _board(logdir: Path) -> Any:
-    ea = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator", reason="tensorboard is not installed")
+    ea = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator", reason="tensorboard is not installed"
+    )
     acc = ea.EventAccumulator(str(logdir), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "tensors": 0})
     acc.Reload()
     return acc
@@ -213,7 +215,9 @@ def test_tensorboard_run_reads_back(tmp_path: Path, device: str) -> None:
     assert [e.step for e in acc.Images("samples/validation")] == [1, 2]
     assert [e.step for e in acc.Images("samples/train")] == [0]
     assert [e.step for e in acc.Images("confusion_matrix/test")] == [2]
-    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(acc.PluginTagToContent("hparams"))  # this run
+    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(
+        acc.PluginTagToContent("hparams")
+    )  # this run
     assert acc.Scalars("hparam/test_accuracy")[0].value > 0.5
     ops = {n.op for n in acc.Graph().node}
     assert {"IO Node", "Parameter", "linear", "relu"} <= ops
@@ -255,7 +259,9 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path: Path, device
     if tensorboard and _has("tensorboard"):
         full_acc, resumed_acc = _board(tmp_path / "full"), _board(tmp_path / "stopped")
         for tag in ("loss/validation", "learning_rate"):
-            assert [(e.step, e.value) for e in resumed_acc.Scalars(tag)] == [(e.step, e.value) for e in full_acc.Scalars(tag)]
+            assert [(e.step, e.value) for e in resumed_acc.Scalars(tag)] == [
+                (e.step, e.value) for e in full_acc.Scalars(tag)
+            ]
 
 
 def _has(module: str) -> bool:
@@ -270,7 +276,9 @@ def test_resume_mistakes_are_one_line_errors(trained: Path, tmp_path: Path) -> N
     proc = run("--resume", "nowhere", cwd=tmp_path)
     assert proc.returncode == 2 and "no last.safetensors" in proc.stderr and "Traceback" not in proc.stderr
     proc = run("--resume", str(trained), "--model", "cnn", cwd=tmp_path)  # another model than the run's
-    assert proc.returncode == 2 and "trained with --model mlp, not cnn" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.returncode == 2 and "trained with --model mlp, not cnn" in proc.stderr and "Traceback" not in proc.stderr
+    )
     state = ember.load(str(trained / "last.safetensors"))
     other = tmp_path / "other"
     other.mkdir()

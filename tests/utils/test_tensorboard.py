@@ -41,7 +41,9 @@ def test_scalars_values_steps_wall_times(tmp_path: Path, device: str) -> None:
         w.add_scalar("tensor", ember.tensor([3.25], device=device), 8)  # one element of any shape
         w.add_scalar("numpy", np.float32(0.5), 1)
         w.add_scalar("int", 3, 2, walltime=1234.5)
-        w.add_scalar("new", ember.tensor(1.5, dtype=ember.float64, device=device), 4, new_style=True, double_precision=True)
+        w.add_scalar(
+            "new", ember.tensor(1.5, dtype=ember.float64, device=device), 4, new_style=True, double_precision=True
+        )
     after = time.time()
     acc = read(tmp_path)
     loss = acc.Scalars("loss")
@@ -102,8 +104,9 @@ def test_images_sizes_and_formats(tmp_path: Path, device: str) -> None:
     assert (acc.Images("hw")[0].width, acc.Images("hw")[0].height) == (7, 5)
     batch = acc.Images("batch")[0]
     assert (batch.step, batch.width, batch.height) == (2, 32, 8)  # one row of up to 8 images, as in PyTorch
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     img = np.asarray(Image.open(io.BytesIO(acc.Images("clipped")[0].encoded_image_string)))
     assert img.max() == 255
@@ -196,7 +199,9 @@ def test_graph_of_a_model(tmp_path: Path, device: str) -> None:
 def test_embedding(tmp_path: Path, device: str) -> None:
     mat = ember.randn(10, 4, device=device)
     with SummaryWriter(tmp_path) as w:
-        w.add_embedding(mat, metadata=[f"p{i}" for i in range(10)], label_img=ember.rand(10, 1, 4, 4, device=device), tag="feat")
+        w.add_embedding(
+            mat, metadata=[f"p{i}" for i in range(10)], label_img=ember.rand(10, 1, 4, 4, device=device), tag="feat"
+        )
         with pytest.raises(ValueError, match="2-D"):
             w.add_embedding(ember.randn(2, 2, 2))
     folder = tmp_path / "00000" / "feat"
@@ -252,7 +257,9 @@ def test_close_reopen_and_purge_step(tmp_path: Path) -> None:
         for step in range(5, 8):
             r.add_scalar("loss", 100.0 + step, step)
     loss = read(tmp_path).Scalars("loss")
-    assert [(e.step, e.value) for e in loss] == [(s, float(s)) for s in range(5)] + [(s, 100.0 + s) for s in range(5, 8)]
+    assert [(e.step, e.value) for e in loss] == [(s, float(s)) for s in range(5)] + [
+        (s, 100.0 + s) for s in range(5, 8)
+    ]
 
 
 def test_default_log_dir_and_bad_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

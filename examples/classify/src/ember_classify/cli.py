@@ -7,8 +7,8 @@ import csv
 import os
 import shlex
 import sys
-import zlib
 import time
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,7 +106,8 @@ def _resume(args: Any) -> dict[str, Any]:
     try:
         state = ember.load(path, map_location=args.device)
         settings = state["meta"]["settings"]
-        state["epoch"], state["model"]  # noqa: B018 - present in every training state
+        if "epoch" not in state or "model" not in state:
+            raise KeyError("no epoch or model in it")
     except (ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise UserError(f"{path}: not a training state of ember-classify ({str(exc).splitlines()[0]})") from None
     defaults = vars(parser().parse_args(["train"]))

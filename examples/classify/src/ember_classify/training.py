@@ -13,8 +13,8 @@ from tqdm import tqdm
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
-from ember.random import default_generator
 from ember.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+from ember.random import default_generator
 
 from .data import Split
 
@@ -115,7 +115,7 @@ def fit(
     """Train for `args.epochs`, validating after each; `checkpoint(model, epoch)` is called on improvement,
     `on_epoch(epoch, row, model, optimizer)` after each epoch (TensorBoard), then `save_state(training_state(...))`.
     `resume`: a state saved so, to continue from."""
-    import ember.optim  # noqa: F401 - makes ember.optim available
+    import ember.optim
 
     device = args.device
     gen = ember.Generator().manual_seed(args.seed)

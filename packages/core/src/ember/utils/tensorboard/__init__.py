@@ -6,7 +6,7 @@ Needs the optional extra: ``pip install "ember-core[tensorboard]"`` (tensorboard
 from __future__ import annotations
 
 try:
-    import tensorboardX as _tensorboardX  # noqa: F401 - checked here so the error names the extra
+    import tensorboardX as _tensorboardX
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "ember.utils.tensorboard needs tensorboardX, which is not installed: "

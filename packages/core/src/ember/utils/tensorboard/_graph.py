@@ -60,7 +60,9 @@ def _reachable(roots: list[Node], stop: set[int]) -> list[Node]:
 def model_graph(model: Any, input_to_model: Any) -> GraphDef:
     """The GraphDef of `model(*input_to_model)`: IO nodes, parameters, op nodes in module scopes, shapes."""
     if input_to_model is None:
-        raise ValueError("add_graph: pass input_to_model, an example input (a tensor or a tuple of them) to run the model on")
+        raise ValueError(
+            "add_graph: pass input_to_model, an example input (a tensor or a tuple of them) to run the model on"
+        )
     args = tuple(input_to_model) if isinstance(input_to_model, (tuple, list)) else (input_to_model,)
     if not all(isinstance(a, Tensor) for a in args):
         raise TypeError(f"add_graph: input_to_model should be ember tensors, got {[type(a).__name__ for a in args]}")
@@ -75,7 +77,9 @@ def model_graph(model: Any, input_to_model: Any) -> GraphDef:
             parent, _, attr = qual.rpartition(".")
             scope_of[qual] = f"{scope_of[parent]}/{type(mod).__name__}[{attr}]"
 
-        def hook(m: Any, inputs: Any, output: Any, scope: str = scope_of[qual], depth: int = qual.count(".") + bool(qual)) -> None:
+        def hook(
+            m: Any, inputs: Any, output: Any, scope: str = scope_of[qual], depth: int = qual.count(".") + bool(qual)
+        ) -> None:
             calls.append((depth, scope, _tensors(inputs), _tensors(output)))
 
         handles.append(mod.register_forward_hook(hook))
@@ -141,6 +145,13 @@ def model_graph(model: Any, input_to_model: Any) -> GraphDef:
             attr["args"] = AttrValue(s=repr(n.args)[:200].encode())
         defs.append(NodeDef(name=names[id(n)], op=n.name, input=inputs, attr=attr))
     for i, t in enumerate(outputs):
-        src = [names[id(t.grad_fn)]] if t.grad_fn is not None else []
-        defs.append(NodeDef(name=f"output/output.{i}", op="IO Node", input=src, attr={"_output_shapes": _shape_attr([tuple(t.shape)])}))
+        producer = [names[id(t.grad_fn)]] if t.grad_fn is not None else []
+        defs.append(
+            NodeDef(
+                name=f"output/output.{i}",
+                op="IO Node",
+                input=producer,
+                attr={"_output_shapes": _shape_attr([tuple(t.shape)])},
+            )
+        )
     return GraphDef(node=defs, versions=VersionDef(producer=22))

@@ -16,7 +16,9 @@ def hparams_summaries(
     values an hparam may take, are added to the experiment here)."""
     for k, v in hparam_dict.items():
         if v is not None and not isinstance(v, (bool, int, float, str)):
-            raise ValueError(f"add_hparams: the value of {k!r} should be a bool, number, string or tensor, got {type(v).__name__}")
+            raise ValueError(
+                f"add_hparams: the value of {k!r} should be a bool, number, string or tensor, got {type(v).__name__}"
+            )
     exp, ssi, sei = hparams(hparam_dict, metric_dict)
     if domain_discrete:
         for k, values in domain_discrete.items():

@@ -49,7 +49,9 @@ def _numpy(x: Any, what: str) -> np.ndarray:
         return np.stack([_numpy(e, what) for e in x])
     if isinstance(x, (int, float, bool, np.generic, list, tuple)):
         return np.asarray(x)
-    raise TypeError(f"SummaryWriter.{what}: expected an ember.Tensor, a NumPy array or a number, got {type(x).__name__}")
+    raise TypeError(
+        f"SummaryWriter.{what}: expected an ember.Tensor, a NumPy array or a number, got {type(x).__name__}"
+    )
 
 
 def _scalar(x: Any, what: str) -> float:
@@ -234,7 +236,11 @@ class SummaryWriter:
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
     def add_scalars(
-        self, main_tag: str, tag_scalar_dict: dict[str, Any], global_step: int | None = None, walltime: float | None = None
+        self,
+        main_tag: str,
+        tag_scalar_dict: dict[str, Any],
+        global_step: int | None = None,
+        walltime: float | None = None,
     ) -> None:
         """Several series in one chart: each goes to the run ``<log_dir>/<main_tag>_<tag>`` under the tag `main_tag`."""
         walltime = time.time() if walltime is None else walltime
@@ -284,21 +290,35 @@ class SummaryWriter:
 
     # -- images ----------------------------------------------------------------
     def add_image(
-        self, tag: str, img_tensor: Any, global_step: int | None = None, walltime: float | None = None, dataformats: str = "CHW"
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str = "CHW",
     ) -> None:
         """One image: float values in [0, 1] or uint8 in [0, 255]; `dataformats` CHW, HWC, HW."""
         arr = _images(img_tensor, "add_image")
         if arr.ndim != len(dataformats):
-            raise ValueError(f"SummaryWriter.add_image: dataformats {dataformats!r} needs {len(dataformats)} dims, got {arr.shape}")
+            raise ValueError(
+                f"SummaryWriter.add_image: dataformats {dataformats!r} needs {len(dataformats)} dims, got {arr.shape}"
+            )
         self._add(_summary.image(tag, arr, dataformats=dataformats), global_step, walltime)
 
     def add_images(
-        self, tag: str, img_tensor: Any, global_step: int | None = None, walltime: float | None = None, dataformats: str = "NCHW"
+        self,
+        tag: str,
+        img_tensor: Any,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        dataformats: str = "NCHW",
     ) -> None:
         """A batch of images, shown as one grid (`dataformats` NCHW or NHWC)."""
         arr = _images(img_tensor, "add_images")
         if arr.ndim != len(dataformats):
-            raise ValueError(f"SummaryWriter.add_images: dataformats {dataformats!r} needs {len(dataformats)} dims, got {arr.shape}")
+            raise ValueError(
+                f"SummaryWriter.add_images: dataformats {dataformats!r} needs {len(dataformats)} dims, got {arr.shape}"
+            )
         self._add(_summary.image(tag, arr, dataformats=dataformats), global_step, walltime)
 
     def add_image_with_boxes(
@@ -329,17 +349,26 @@ class SummaryWriter:
         else:
             self.add_image(tag, img, global_step, walltime, dataformats="CHW")
 
-    def add_video(self, tag: str, vid_tensor: Any, global_step: int | None = None, fps: int = 4, walltime: float | None = None) -> None:
+    def add_video(
+        self, tag: str, vid_tensor: Any, global_step: int | None = None, fps: int = 4, walltime: float | None = None
+    ) -> None:
         """Videos (N, T, C, H, W), float in [0, 1] or uint8, as an animated GIF (needs moviepy)."""
         self._add(_summary.video(tag, _images(vid_tensor, "add_video"), fps), global_step, walltime)
 
     def add_audio(
-        self, tag: str, snd_tensor: Any, global_step: int | None = None, sample_rate: int = 44100, walltime: float | None = None
+        self,
+        tag: str,
+        snd_tensor: Any,
+        global_step: int | None = None,
+        sample_rate: int = 44100,
+        walltime: float | None = None,
     ) -> None:
         """A sound (1, L), values in [-1, 1]."""
         self._add(_summary.audio(tag, _numpy(snd_tensor, "add_audio"), sample_rate=sample_rate), global_step, walltime)
 
-    def add_text(self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None) -> None:
+    def add_text(
+        self, tag: str, text_string: str, global_step: int | None = None, walltime: float | None = None
+    ) -> None:
         """Text (Markdown), shown in the Text tab."""
         self._add(_summary.text(tag, text_string), global_step, walltime)
 
@@ -363,11 +392,15 @@ class SummaryWriter:
         """A Custom Scalars layout: {category: {chart: ["Multiline" or "Margin", [tags]]}}."""
         self._add(_summary.custom_scalars(layout), None, None)
 
-    def add_custom_scalars_multilinechart(self, tags: list[str], category: str = "default", title: str = "untitled") -> None:
+    def add_custom_scalars_multilinechart(
+        self, tags: list[str], category: str = "default", title: str = "untitled"
+    ) -> None:
         """One Custom Scalars chart with several series."""
         self.add_custom_scalars({category: {title: ["Multiline", tags]}})
 
-    def add_custom_scalars_marginchart(self, tags: list[str], category: str = "default", title: str = "untitled") -> None:
+    def add_custom_scalars_marginchart(
+        self, tags: list[str], category: str = "default", title: str = "untitled"
+    ) -> None:
         """One Custom Scalars chart of a value and its lower and upper bounds (three tags)."""
         if len(tags) != 3:
             raise ValueError(f"add_custom_scalars_marginchart: needs 3 tags (value, lower, upper), got {len(tags)}")
@@ -409,7 +442,10 @@ class SummaryWriter:
             raise TypeError("add_hparams: hparam_dict and metric_dict should be dictionaries")
         from ._hparams import hparams_summaries
 
-        hp = {k: (_scalar(v, "add_hparams") if isinstance(v, (Tensor, np.ndarray, np.generic)) else v) for k, v in hparam_dict.items()}
+        hp = {
+            k: (_scalar(v, "add_hparams") if isinstance(v, (Tensor, np.ndarray, np.generic)) else v)
+            for k, v in hparam_dict.items()
+        }
         summaries = hparams_summaries(hp, metric_dict, hparam_domain_discrete)
         fw = self._get_file_writer() if not run_name else self._writer_at(os.path.join(self.log_dir, run_name))
         for s in summaries:
@@ -419,7 +455,9 @@ class SummaryWriter:
         fw.flush()
 
     # -- graphs and embeddings ---------------------------------------------------
-    def add_graph(self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True) -> None:
+    def add_graph(
+        self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True
+    ) -> None:
         """The graph of one forward call of `model` on `input_to_model` (a tensor or a tuple of them), for the
         Graphs tab: the ops autograd recorded, grouped by the module that ran them, with parameters and shapes.
 
@@ -456,7 +494,9 @@ class SummaryWriter:
             raise ValueError(f"add_embedding: {len(metadata)} metadata rows for {m.shape[0]} points")
         img = None if label_img is None else _images(label_img, "add_embedding")
         if img is not None and (img.ndim != 4 or img.shape[0] != m.shape[0] or img.shape[2] != img.shape[3]):
-            raise ValueError(f"add_embedding: label_img should be N x C x H x W with H == W and N = {m.shape[0]}, got {img.shape}")
+            raise ValueError(
+                f"add_embedding: label_img should be N x C x H x W with H == W and N = {m.shape[0]}, got {img.shape}"
+            )
         step = 0 if global_step is None else global_step
         encoded = tag.replace("%", "%25").replace("/", "%2f").replace("\\", "%5c")
         subdir = f"{str(step).zfill(5)}/{encoded}"
