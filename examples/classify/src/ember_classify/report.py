@@ -80,25 +80,31 @@ def samples_figure(
     images: np.ndarray, labels: np.ndarray, classes: list[str], mean: float, std: float, predictions: np.ndarray | None = None
 ) -> Any:
     """A grid of (normalised) images titled with their labels, and with the predictions when given (green when
-    right, red when wrong): samples.png before training, and TensorBoard's per-epoch view of the validation set."""
+    right, red when wrong): samples.png before training, and TensorBoard's per-epoch view of the validation set.
+    One mosaic in one axes (a few hundredths of a second, where a subplot per image takes a second)."""
     plt = _pyplot()
-    n = len(images)
+    n, c, h, w = images.shape
     cols = min(8, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.45 * rows + 0.2), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= n:
-            continue
-        img = np.clip(images[k] * std + mean, 0.0, 1.0)
-        ax.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), cmap="gray" if img.shape[0] == 1 else None)
+    pad_h, pad_w = max(h // 2, 3), max(w // 8, 1)  # room for each title above its image
+    mosaic = np.ones((rows * (h + pad_h), cols * (w + pad_w), c), np.float32)
+    for k in range(n):
+        r, q = divmod(k, cols)
+        y, x = r * (h + pad_h) + pad_h, q * (w + pad_w)
+        mosaic[y : y + h, x : x + w] = np.clip(images[k] * std + mean, 0.0, 1.0).transpose(1, 2, 0)
+    fig = plt.figure(figsize=(1.2 * cols, 1.35 * rows + 0.3))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0 - 0.3 / (1.35 * rows + 0.3)))
+    ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, vmin=0.0, vmax=1.0)
+    ax.axis("off")
+    for k in range(n):
+        r, q = divmod(k, cols)
         title, color = classes[int(labels[k])], "black"
         if predictions is not None:
             right = int(predictions[k]) == int(labels[k])
             title, color = f"{title} / {classes[int(predictions[k])]}", "green" if right else "red"
-        ax.set_title(title, fontsize=8, color=color)
+        ax.text(q * (w + pad_w) + w / 2 - 0.5, r * (h + pad_h) + pad_h / 2 - 0.5, title, ha="center", va="center",
+                fontsize=8, color=color)  # fmt: skip
     fig.suptitle("label / prediction" if predictions is not None else "random training images (label)", fontsize=9)
-    fig.tight_layout()
     return fig
 
 
