@@ -291,3 +291,12 @@ def test_resume_mistakes_are_one_line_errors(trained: Path, tmp_path: Path) -> N
     ember.save(state, str(other / "last.safetensors"))
     proc = run("--resume", str(other), cwd=tmp_path)
     assert proc.returncode == 2 and "not those of a mlp" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tensorboard_without_the_extra_is_a_one_line_error(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['tensorboardX'] = None; from ember_classify.cli import main; sys.exit(main())"
+    proc = subprocess.run([sys.executable, "-c", code, "--tensorboard"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--tensorboard" in proc.stderr and "ember-core[tensorboard]" in proc.stderr
+    assert "data:" not in proc.stdout  # said before loading anything

@@ -271,3 +271,27 @@ def test_default_log_dir_and_bad_values(tmp_path: Path, monkeypatch: pytest.Monk
         with pytest.raises(ValueError, match="one value.*shape \\(2,\\)"):
             w.add_scalar("x", ember.tensor([1.0, 2.0]))
     assert os.path.isdir(w.get_logdir())
+
+
+def test_add_tensor(tmp_path: Path, device: str) -> None:
+    from tensorboard.util import tensor_util
+
+    x = ember.arange(6, dtype=ember.float32, device=device).reshape(2, 3) / 4
+    with SummaryWriter(tmp_path) as w:
+        w.add_tensor("x", x, 1)
+        w.add_tensor("i", np.array([1, -2], np.int64), 2)
+        w.add_tensor("h", np.array([0.5, 2.0], np.float16), 3)
+        w.add_tensor("b", ember.tensor([True, False], device=device), 4)
+    acc = read(tmp_path)
+    np.testing.assert_array_equal(tensor_util.make_ndarray(acc.Tensors("x")[0].tensor_proto), x.cpu().numpy())
+    for tag, want in (("i", [1, -2]), ("h", [0.5, 2.0]), ("b", [True, False])):
+        got = tensor_util.make_ndarray(acc.Tensors(tag)[0].tensor_proto)
+        assert got.tolist() == want, tag
+
+
+def test_missing_extra_is_named(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['tensorboardX'] = None; import ember.utils.tensorboard"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "ImportError: ember.utils.tensorboard needs tensorboardX" in proc.stderr
+    assert "pip install 'ember-core[tensorboard]'" in proc.stderr

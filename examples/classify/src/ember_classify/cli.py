@@ -137,6 +137,11 @@ def _fingerprint(data: DataBundle) -> dict[str, Any]:
 def train(args: Any) -> int:
     args.device = _device(args.device)
     state = _resume(args) if args.resume else None
+    if args.tensorboard is not None:
+        try:  # before any work: a missing extra is a one-line error at once
+            import ember.utils.tensorboard
+        except ImportError as exc:
+            raise UserError(f"--tensorboard: {exc}") from None
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.model]
     args.lr = args.lr or DEFAULT_LR[args.optimizer]
     ember.manual_seed(args.seed)
@@ -164,7 +169,8 @@ def train(args: Any) -> int:
     }  # fmt: skip
     if state is not None:
         _check_resumable(args.resume, state, meta, model)
-        print(f"resuming after epoch {state['epoch']} of {args.epochs}")
+        done = state["epoch"] >= args.epochs
+        print(f"the run had finished its {args.epochs} epochs" if done else f"resuming after epoch {state['epoch']} of {args.epochs}")
 
     k = report.sample_indices(len(data.train), 32, args.seed)
     report.plot_samples(paths["samples.png"], data.train.images[k], data.train.labels[k], data.classes, data.mean, data.std)

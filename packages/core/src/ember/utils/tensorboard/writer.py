@@ -37,6 +37,19 @@ __all__ = ["SummaryWriter"]
 
 _file_ids = itertools.count()
 
+#: NumPy dtype -> (TensorProto dtype, the TensorProto field that holds the values), as PyTorch's add_tensor writes them
+_TENSOR_FIELDS = {
+    "float16": ("DT_HALF", "half_val"),
+    "float32": ("DT_FLOAT", "float_val"),
+    "float64": ("DT_DOUBLE", "double_val"),
+    "int8": ("DT_INT8", "int_val"),
+    "uint8": ("DT_UINT8", "int_val"),
+    "int16": ("DT_INT16", "int_val"),
+    "int32": ("DT_INT32", "int_val"),
+    "int64": ("DT_INT64", "int64_val"),
+    "bool": ("DT_BOOL", "bool_val"),
+}
+
 
 def _numpy(x: Any, what: str) -> np.ndarray:
     """A host NumPy array of an Ember tensor (any device), an array, a number or a list of them."""
@@ -248,6 +261,22 @@ class SummaryWriter:
             logdir = os.path.join(self.log_dir, main_tag.replace("/", "_") + "_" + tag)
             summary = Summary(value=[Summary.Value(tag=main_tag, simple_value=_scalar(value, "add_scalars"))])
             self._writer_at(logdir).add_summary(summary, global_step, walltime)
+
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """A whole tensor (read back as a tensor event, e.g. by TensorBoard's data API); bfloat16 is written as
+        float32."""
+        arr = _numpy(tensor, "add_tensor")
+        if arr.nbytes >= 1 << 31:
+            raise ValueError(f"add_tensor({tag!r}): {arr.nbytes} bytes is over protocol buffers' limit of 2 GB")
+        kind = _TENSOR_FIELDS.get(arr.dtype.name)
+        if kind is None:
+            raise ValueError(f"add_tensor({tag!r}): unsupported dtype {arr.dtype.name}")
+        dtype, field = kind
+        values = arr.reshape(-1).view(np.uint16) if field == "half_val" else arr.reshape(-1)
+        shape = TensorShapeProto(dim=[TensorShapeProto.Dim(size=int(d)) for d in arr.shape])
+        proto = TensorProto(dtype=dtype, tensor_shape=shape, **{field: values.tolist()})
+        meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="tensor"))
+        self._add(Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=proto)]), global_step, walltime)
 
     # -- distributions ---------------------------------------------------------
     def add_histogram(
