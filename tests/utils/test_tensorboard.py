@@ -295,3 +295,21 @@ def test_missing_extra_is_named(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "ImportError: ember.utils.tensorboard needs tensorboardX" in proc.stderr
     assert "pip install 'ember-core[tensorboard]'" in proc.stderr
+
+
+def test_pr_curves(tmp_path: Path, device: str) -> None:
+    labels = ember.tensor([0, 1, 1, 0, 1, 1], device=device)
+    scores = ember.tensor([0.1, 0.9, 0.8, 0.3, 0.4, 0.7], device=device)
+    with SummaryWriter(tmp_path) as w:
+        w.add_pr_curve("pr", labels, scores, 1, num_thresholds=5)
+        n = np.arange(5.0)
+        w.add_pr_curve_raw("raw", n, n, n, n, n / 5, n / 5, 2, num_thresholds=5)
+        with pytest.raises(ValueError, match="differ in length"):
+            w.add_pr_curve_raw("bad", n, n, n, n, n, n[:2])
+    acc = read(tmp_path)
+    from tensorboard.util import tensor_util
+
+    pr = tensor_util.make_ndarray(acc.Tensors("pr")[0].tensor_proto)
+    assert pr.shape == (6, 5) and pr[0, 0] == 4  # row 0: true positives; at threshold 0 every positive is found
+    raw = tensor_util.make_ndarray(acc.Tensors("raw")[0].tensor_proto)
+    np.testing.assert_allclose(raw[4], np.arange(5.0) / 5)

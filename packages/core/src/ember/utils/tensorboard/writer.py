@@ -417,6 +417,47 @@ class SummaryWriter:
         w = None if weights is None else _numpy(weights, "add_pr_curve")
         self._add(_summary.pr_curve(tag, y, p, num_thresholds, w), global_step, walltime)
 
+    def add_pr_curve_raw(
+        self,
+        tag: str,
+        true_positive_counts: Any,
+        false_positive_counts: Any,
+        true_negative_counts: Any,
+        false_negative_counts: Any,
+        precision: Any,
+        recall: Any,
+        global_step: int | None = None,
+        num_thresholds: int = 127,
+        weights: Any = None,
+        walltime: float | None = None,
+    ) -> None:
+        """A precision-recall curve from counts and rates computed elsewhere (one value per threshold each)."""
+        parts = [
+            _numpy(v, "add_pr_curve_raw").astype(np.float64).reshape(-1)
+            for v in (
+                true_positive_counts,
+                false_positive_counts,
+                true_negative_counts,
+                false_negative_counts,
+                precision,
+                recall,
+            )
+        ]
+        if len({p.size for p in parts}) != 1:
+            raise ValueError(f"add_pr_curve_raw({tag!r}): the six series differ in length: {[p.size for p in parts]}")
+        self._add(_summary.pr_curve_raw(tag, *parts, num_thresholds, weights), global_step, walltime)
+
+    def add_onnx_graph(self, prototxt: str) -> None:
+        """The graph of an ONNX model file (needs the onnx package; Ember itself exports no ONNX yet)."""
+        import contextlib
+        import io
+
+        from tensorboardX.onnx_graph import load_onnx_graph
+
+        with contextlib.redirect_stdout(io.StringIO()):  # tensorboardX prints every node name
+            graph = load_onnx_graph(prototxt)
+        self._get_file_writer().add_event(Event(graph_def=graph.SerializeToString()))
+
     def add_custom_scalars(self, layout: dict[str, dict[str, list[Any]]]) -> None:
         """A Custom Scalars layout: {category: {chart: ["Multiline" or "Margin", [tags]]}}."""
         self._add(_summary.custom_scalars(layout), None, None)
