@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import os
 import shlex
 import sys
@@ -139,7 +140,7 @@ def train(args: Any) -> int:
     state = _resume(args) if args.resume else None
     if args.tensorboard is not None:
         try:  # before any work: a missing extra is a one-line error at once
-            import ember.utils.tensorboard
+            importlib.import_module("ember.utils.tensorboard")
         except ImportError as exc:
             raise UserError(f"--tensorboard: {exc}") from None
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.model]
