@@ -275,6 +275,8 @@ def test_resume_mistakes_are_one_line_errors(trained: Path, tmp_path: Path) -> N
 
     proc = run("--resume", "nowhere", cwd=tmp_path)
     assert proc.returncode == 2 and "no last.safetensors" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("--resume", str(trained), "--out", "elsewhere", cwd=tmp_path)
+    assert proc.returncode == 2 and "drop --out elsewhere" in proc.stderr and "Traceback" not in proc.stderr
     proc = run("--resume", str(trained), "--model", "cnn", cwd=tmp_path)  # another model than the run's
     assert (
         proc.returncode == 2 and "trained with --model mlp, not cnn" in proc.stderr and "Traceback" not in proc.stderr

@@ -111,6 +111,8 @@ def _resume(args: Any) -> dict[str, Any]:
             raise KeyError("no epoch or model in it")
     except (ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise UserError(f"{path}: not a training state of ember-classify ({str(exc).splitlines()[0]})") from None
+    if args.out and os.path.normpath(args.out) != os.path.normpath(args.resume):
+        raise UserError(f"--resume {args.resume} continues the run in that folder; drop --out {args.out}")
     defaults = vars(parser().parse_args(["train"]))
     for key in RUN_SETTINGS:
         given = getattr(args, key)

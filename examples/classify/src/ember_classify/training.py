@@ -95,8 +95,10 @@ def restore(
     if sched is not None:
         sched.load_state_dict(state["scheduler"])
     gen.set_state(state["loader_rng"].cpu())
+    used = _rng_devices(str(next(iter(model.parameters())).device))
     for dev, rng in state["rng"]:
-        default_generator(dev).set_state(rng.cpu())
+        if dev in used:  # a run resumed on another device draws its dropout masks there, from a fresh stream
+            default_generator(dev).set_state(rng.cpu())
     history.rows = [dict(r) for r in state["history"]]
     return int(state["epoch"]) + 1, float(state["best"])
 
