@@ -113,10 +113,13 @@ def test_csv_layout_trains_and_predicts(tmp_path: Path, device: str) -> None:
 
 
 def test_same_seed_same_history(tmp_path: Path, device: str) -> None:
+    """Also with --tensorboard on the second run: logging (graph, sample predictions) leaves training as it is."""
     histories = []
-    for run_dir in ("a", "b"):
+    for run_dir, extra in (("a", []), ("b", ["--tensorboard"] if _has("tensorboardX") else [])):
         out = tmp_path / run_dir
-        proc = run("--epochs", "2", "--quiet", "--seed", "3", "--device", device, "--out", str(out), cwd=tmp_path)
+        proc = run(
+            "--epochs", "2", "--quiet", "--seed", "3", "--device", device, "--out", str(out), *extra, cwd=tmp_path
+        )
         assert proc.returncode == 0, proc.stderr
         rows = list(csv.DictReader(open(out / "history.csv")))
         histories.append([{k: v for k, v in r.items() if k != "seconds"} for r in rows])
