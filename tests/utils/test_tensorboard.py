@@ -313,3 +313,24 @@ def test_pr_curves(tmp_path: Path, device: str) -> None:
     assert pr.shape == (6, 5) and pr[0, 0] == 4  # row 0: true positives; at threshold 0 every positive is found
     raw = tensor_util.make_ndarray(acc.Tensors("raw")[0].tensor_proto)
     np.testing.assert_allclose(raw[4], np.arange(5.0) / 5)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_write_the_parents_events(tmp_path: Path) -> None:
+    """A child forked with events still buffered (a DataLoader worker) and exiting normally adds nothing."""
+    script = f"""
+        import os, sys
+        from ember.utils.tensorboard import SummaryWriter
+        w = SummaryWriter({str(tmp_path)!r}, max_queue=1000)
+        for step in range(5):
+            w.add_scalar("x", float(step), step)
+        pid = os.fork()
+        if pid == 0:
+            sys.exit(0)  # the interpreter's normal exit: atexit handlers, buffered files flushed
+        os.waitpid(pid, 0)
+        w.add_scalar("x", 5.0, 5)
+        w.close()
+    """
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert [e.step for e in read(tmp_path).Scalars("x")] == [0, 1, 2, 3, 4, 5]

@@ -108,6 +108,7 @@ class _EventFile:
         timer.start()
         # closes (flushing) when the writer is collected or at interpreter exit, whichever comes first
         self._finalizer = weakref.finalize(self, _close, self._writer, self._stop)
+        _open_files.add(self)
 
     def add_event(self, event: Event, step: int | None = None, walltime: float | None = None) -> None:
         if not self._finalizer.alive:
@@ -132,6 +133,29 @@ class _EventFile:
 
     def close(self) -> None:
         self._finalizer()
+
+
+_open_files: weakref.WeakSet[_EventFile] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """In a forked child (a DataLoader worker, say), the parent's event files are the parent's: the child neither
+    flushes them at exit nor writes its copy of their buffers into them (its descriptors now lead to /dev/null)."""
+    for f in list(_open_files):
+        f._finalizer.detach()
+        f._stop.set()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, f._file.fileno())
+        except (OSError, ValueError):
+            pass
+        finally:
+            os.close(devnull)
+    _open_files.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _flush_every(writer: EventsWriter, stop: threading.Event, seconds: float) -> None:
