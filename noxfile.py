@@ -37,6 +37,8 @@ FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
 EXTRAS = {"packages/data": "[test]"}
 if len(FRAMEWORK) == 2:  # the programs need both
     FRAMEWORK += ["examples/classify", "examples/language", "examples/rl"]
+#: Test-only packages: TensorBoard's own reader reads back what ember.utils.tensorboard writes.
+TEST_ONLY = ["tensorboard>=2.14"]
 
 
 @nox.session
@@ -63,8 +65,9 @@ def _backend_tests(session: nox.Session, backend: str, extra: str = "") -> None:
     # The NumPy backend comes along everywhere: it is the host reference for fallbacks and cross-device tests.
     reference = [] if backend == "numpy" else ["./packages/backend-numpy"]
     framework = [f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK]
-    # core[mpi]: mpi4py and the MPICH wheel, so tests/distributed runs its two-rank tests (mpiexec -n 2)
-    session.install("./packages/core[test,mpi]", *framework, *reference, f"./{pkg}{extra}")
+    # core[mpi]: mpi4py and the MPICH wheel, so tests/distributed runs its two-rank tests (mpiexec -n 2);
+    # core[tensorboard]: tensorboardX for ember.utils.tensorboard
+    session.install("./packages/core[test,mpi,tensorboard]", *framework, *reference, f"./{pkg}{extra}", *TEST_ONLY)
     probe = (
         f"from ember.backends import registry as r; print(r.peek({DEVICE_TYPES[backend]!r}).unavailable_reason() or '')"
     )

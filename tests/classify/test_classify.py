@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,8 +37,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, backend_name: str, device:
 
 
 def test_train_writes_every_output(trained: Path) -> None:
-    for name in ("best.safetensors", "history.csv", "losses.png", "confusion.png", "predictions.csv"):
+    for name in ("samples.png", "best.safetensors", "last.safetensors", "history.csv", "losses.png", "confusion.png",
+                 "predictions.csv"):  # fmt: skip
         assert (trained / name).is_file(), name
+    assert (trained / "samples.png").read_bytes()[:8] == PNG
     assert (trained / "losses.png").read_bytes()[:8] == PNG
     assert (trained / "confusion.png").read_bytes()[:8] == PNG
     rows = list(csv.DictReader(open(trained / "history.csv")))
@@ -109,10 +113,13 @@ def test_csv_layout_trains_and_predicts(tmp_path: Path, device: str) -> None:
 
 
 def test_same_seed_same_history(tmp_path: Path, device: str) -> None:
+    """Also with --tensorboard on the second run: logging (graph, sample predictions) leaves training as it is."""
     histories = []
-    for run_dir in ("a", "b"):
+    for run_dir, extra in (("a", []), ("b", ["--tensorboard"] if _has("tensorboardX") else [])):
         out = tmp_path / run_dir
-        proc = run("--epochs", "2", "--quiet", "--seed", "3", "--device", device, "--out", str(out), cwd=tmp_path)
+        proc = run(
+            "--epochs", "2", "--quiet", "--seed", "3", "--device", device, "--out", str(out), *extra, cwd=tmp_path
+        )
         assert proc.returncode == 0, proc.stderr
         rows = list(csv.DictReader(open(out / "history.csv")))
         histories.append([{k: v for k, v in r.items() if k != "seconds"} for r in rows])
@@ -165,3 +172,136 @@ def test_checkpoint_of_another_model_shape(trained: Path, tmp_path: Path) -> Non
     proc = run("predict", "wrong.safetensors", "a.png", cwd=tmp_path)
     assert proc.returncode == 2 and "not a checkpoint of" in proc.stderr and "Traceback" not in proc.stderr
     assert os.path.exists(trained / "best.safetensors")
+
+
+def _history(out: Path) -> list[dict[str, str]]:
+    """history.csv without its timings."""
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(open(out / "history.csv"))]
+
+
+def test_log_is_one_line_per_epoch_off_a_terminal(tmp_path: Path, device: str) -> None:
+    proc = run("--epochs", "3", "--device", device, "--out", "out", cwd=tmp_path)  # no --quiet: output is captured
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stdout + proc.stderr and "batch/s" not in proc.stderr  # no progress-bar frames
+    epochs = [line for line in proc.stdout.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"]
+    assert len(proc.stdout.splitlines()) < 30  # the header, three epochs, the report
+    # samples.png (random training images with labels) is written before training: before the first checkpoint
+    assert (tmp_path / "out" / "samples.png").stat().st_mtime <= (tmp_path / "out" / "best.safetensors").stat().st_mtime
+
+
+def _board(logdir: Path) -> Any:
+    ea = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator", reason="tensorboard is not installed"
+    )
+    acc = ea.EventAccumulator(str(logdir), size_guidance={"scalars": 0, "histograms": 0, "images": 0, "tensors": 0})
+    acc.Reload()
+    return acc
+
+
+def test_tensorboard_run_reads_back(tmp_path: Path, device: str) -> None:
+    pytest.importorskip("tensorboardX", reason="the tensorboard extra is not installed")
+    proc = run("--epochs", "2", "--device", device, "--out", "out", "--tensorboard", "tb", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    acc = _board(tmp_path / "tb")
+    rows = _history(tmp_path / "out")
+    for tag, col in (("loss/train", "train_loss"), ("loss/validation", "val_loss"), ("accuracy/train", "train_acc"),
+                     ("accuracy/validation", "val_acc")):  # fmt: skip
+        events = acc.Scalars(tag)
+        assert [e.step for e in events] == [1, 2], tag
+        assert [e.value for e in events] == pytest.approx([float(r[col]) for r in rows], rel=1e-6), tag
+    lr = acc.Scalars("learning_rate")
+    assert [e.step for e in lr] == [1, 2] and lr[0].value > lr[1].value  # cosine schedule
+    tags = acc.Tags()
+    assert {"weights/1.weight", "gradients/1.weight", "weights/6.bias"} <= set(tags["histograms"])
+    assert acc.Histograms("weights/1.weight")[0].histogram_value.num == 64 * 128
+    assert [e.step for e in acc.Images("samples/validation")] == [1, 2]
+    assert [e.step for e in acc.Images("samples/train")] == [0]
+    assert [e.step for e in acc.Images("confusion_matrix/test")] == [2]
+    assert {"_hparams_/experiment", "_hparams_/session_start_info"} <= set(
+        acc.PluginTagToContent("hparams")
+    )  # this run
+    assert acc.Scalars("hparam/test_accuracy")[0].value > 0.5
+    ops = {n.op for n in acc.Graph().node}
+    assert {"IO Node", "Parameter", "linear", "relu"} <= ops
+    assert [p.name for p in (tmp_path / "tb").iterdir() if p.is_dir()] == []  # one run, no sub-runs
+
+
+def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path: Path, device: str) -> None:
+    """Stop a run with a real SIGINT after epoch 2, resume it: the same history and weights as a run never stopped;
+    TensorBoard's view of the resumed run has each epoch once (what the stopped run wrote after its state is hidden)."""
+    tensorboard = ["--tensorboard"] if _has("tensorboardX") else []
+    common = ["--epochs", "4", "--seed", "5", "--device", device, *tensorboard]
+    full = run(*common, "--out", "full", cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "ember_classify", *common, "--out", "stopped"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("epoch   2/4"):
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "interrupted; continue with: ember-classify --resume stopped" in err and "Traceback" not in err
+    import ember
+
+    stopped_at = ember.load(str(tmp_path / "stopped" / "last.safetensors"))["epoch"]
+    assert stopped_at in (2, 3)
+    resumed = run("--resume", "stopped", "--device", device, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming after epoch {stopped_at} of 4" in resumed.stdout
+    assert _history(tmp_path / "stopped") == _history(tmp_path / "full")
+    for name in ("best.safetensors", "last.safetensors"):
+        a, b = ember.load(str(tmp_path / "full" / name)), ember.load(str(tmp_path / "stopped" / name))
+        assert a["model"].keys() == b["model"].keys()
+        for k in a["model"]:
+            np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy(), err_msg=f"{name}: {k}")
+    assert (tmp_path / "full" / "predictions.csv").read_text() == (tmp_path / "stopped" / "predictions.csv").read_text()
+    if tensorboard and _has("tensorboard"):
+        full_acc, resumed_acc = _board(tmp_path / "full"), _board(tmp_path / "stopped")
+        for tag in ("loss/validation", "learning_rate"):
+            assert [(e.step, e.value) for e in resumed_acc.Scalars(tag)] == [
+                (e.step, e.value) for e in full_acc.Scalars(tag)
+            ]
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def test_resume_mistakes_are_one_line_errors(trained: Path, tmp_path: Path) -> None:
+    import ember
+
+    proc = run("--resume", "nowhere", cwd=tmp_path)
+    assert proc.returncode == 2 and "no last.safetensors" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("--resume", str(trained), "--out", "elsewhere", cwd=tmp_path)
+    assert proc.returncode == 2 and "drop --out elsewhere" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("--resume", str(trained), "--model", "cnn", cwd=tmp_path)  # another model than the run's
+    assert (
+        proc.returncode == 2 and "trained with --model mlp, not cnn" in proc.stderr and "Traceback" not in proc.stderr
+    )
+    state = ember.load(str(trained / "last.safetensors"))
+    other = tmp_path / "other"
+    other.mkdir()
+    state["meta"]["data"]["crc32"] += 1  # a run of other images
+    ember.save(state, str(other / "last.safetensors"))
+    proc = run("--resume", str(other), cwd=tmp_path)
+    assert proc.returncode == 2 and "data set differs" in proc.stderr and "Traceback" not in proc.stderr
+    state["meta"]["data"]["crc32"] -= 1
+    state["model"] = {k.replace("1.", "9."): v for k, v in state["model"].items()}  # weights of another model
+    ember.save(state, str(other / "last.safetensors"))
+    proc = run("--resume", str(other), cwd=tmp_path)
+    assert proc.returncode == 2 and "not those of a mlp" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tensorboard_without_the_extra_is_a_one_line_error(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['tensorboardX'] = None; from ember_classify.cli import main; sys.exit(main())"
+    proc = subprocess.run([sys.executable, "-c", code, "--tensorboard"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--tensorboard" in proc.stderr and "ember-core[tensorboard]" in proc.stderr
+    assert "data:" not in proc.stdout  # said before loading anything

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import os
+import shlex
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,7 +52,15 @@ def _train_parser(sub: Any) -> None:
                    help="train on N processes with DistributedDataParallel over MPI (needs ember-core[mpi]); "
                    "--batch-size stays the global batch")  # fmt: skip
     p.add_argument("--out", help="output folder (default: runs/<data>-<model>)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (there are none when output is not a terminal)")
+    p.add_argument(
+        "--tensorboard", nargs="?", const="", metavar="DIR",
+        help="log to TensorBoard (needs ember-core[tensorboard]): into DIR, or the output folder; then tensorboard --logdir runs",
+    )  # fmt: skip
+    p.add_argument(
+        "--resume", metavar="DIR",
+        help="continue the stopped run whose output folder is DIR, with its settings; ends as if it never stopped",
+    )  # fmt: skip
 
 
 def _predict_parser(sub: Any) -> None:
@@ -110,19 +121,71 @@ def _start_ranks(args: Any) -> int | None:
     return None
 
 
+#: The settings of a run (`--resume` takes them from the checkpoint; a different value given with it is an error).
+RUN_SETTINGS = (
+    "dataset", "data_dir", "csv", "images", "id_column", "label_column", "image_folder", "val_fraction",
+    "test_fraction", "model", "epochs", "batch_size", "optimizer", "lr", "weight_decay", "schedule", "seed",
+)  # fmt: skip
+
+
+def _resume(args: Any) -> dict[str, Any]:
+    """The state in `--resume DIR`'s last.safetensors; the run's settings are copied into `args`."""
+    path = os.path.join(args.resume, "last.safetensors")
+    if not os.path.isfile(path):
+        raise UserError(f"--resume {args.resume}: no last.safetensors there; give the --out folder of an ember-classify run")
+    try:
+        state = ember.load(path, map_location=args.device)
+        settings = state["meta"]["settings"]
+        if "epoch" not in state or "model" not in state:
+            raise KeyError("no epoch or model in it")
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+        raise UserError(f"{path}: not a training state of ember-classify ({str(exc).splitlines()[0]})") from None
+    if args.out and os.path.normpath(args.out) != os.path.normpath(args.resume):
+        raise UserError(f"--resume {args.resume} continues the run in that folder; drop --out {args.out}")
+    defaults = vars(parser().parse_args(["train"]))
+    for key in RUN_SETTINGS:
+        given = getattr(args, key)
+        if given != defaults[key] and given != settings[key]:
+            flag = "--" + key.replace("_", "-")
+            raise UserError(
+                f"--resume {args.resume}: the run was trained with {flag} {settings[key]}, not {given}; "
+                f"drop {flag} to continue it, or start a new run with another --out"
+            )
+        setattr(args, key, settings[key])
+    if args.tensorboard is None:
+        args.tensorboard = state["meta"].get("tensorboard")
+    return state
+
+
+def _fingerprint(data: DataBundle) -> dict[str, Any]:
+    """What identifies the data a run trains on: a resumed run must see the same."""
+    digest = zlib.crc32(data.train.labels.tobytes(), zlib.crc32(data.train.images.tobytes()))
+    return {
+        "classes": data.classes, "image_shape": list(data.image_shape),
+        "sizes": [len(data.train), len(data.val), len(data.test)], "crc32": digest,
+    }  # fmt: skip
+
+
 def train(args: Any) -> int:
     status = _start_ranks(args)
     if status is not None:
         return status
     rank = int(os.environ.get("RANK", "0")) if args.nproc > 1 else 0
     args.device = _device(args.device)
+    state = _resume(args) if args.resume else None
+    if args.tensorboard is not None:
+        try:  # before any work: a missing extra is a one-line error at once
+            importlib.import_module("ember.utils.tensorboard")
+        except ImportError as exc:
+            raise UserError(f"--tensorboard: {exc}") from None
     args.epochs = args.epochs or DEFAULT_EPOCHS[args.model]
     args.lr = args.lr or DEFAULT_LR[args.optimizer]
     ember.manual_seed(args.seed)
     started = time.perf_counter()
     data: DataBundle = load(args)
     name = "csv" if args.csv else ("folder" if args.image_folder else args.dataset)
-    out = args.out or os.path.join("runs", f"{name}-{args.model}")
+    out = args.resume or args.out or os.path.join("runs", f"{name}-{args.model}")
+    args.out = out
     os.makedirs(out, exist_ok=True)
     paths = report.outputs(out)
     model = models.build(args.model, data.image_shape, len(data.classes)).to(args.device)
@@ -131,19 +194,40 @@ def train(args: Any) -> int:
         f"data: {name}, {len(data.classes)} classes, images {data.image_shape}; "
         f"train {len(data.train)}, validation {len(data.val)}, test {len(data.test)}"
     )
-    print(
-        f"model: {args.model} ({n_params:,} parameters), {args.optimizer} lr {args.lr}, {args.epochs} epochs on {args.device}"
-    )
+    print(f"model: {args.model} ({n_params:,} parameters), {args.optimizer} lr {args.lr}, {args.epochs} epochs on {args.device}")
+    if args.tensorboard == "":
+        args.tensorboard = out  # the run's folder: `tensorboard --logdir runs` lists it by its name
     meta = {
         "model": args.model, "image_shape": list(data.image_shape), "classes": data.classes,
         "mean": data.mean, "std": data.std, "seed": args.seed,
+        "settings": {k: getattr(args, k) for k in RUN_SETTINGS}, "data": _fingerprint(data),
+        "tensorboard": args.tensorboard,
     }  # fmt: skip
+    if state is not None:
+        _check_resumable(args.resume, state, meta, model)
+        done = state["epoch"] >= args.epochs
+        print(f"the run had finished its {args.epochs} epochs" if done else f"resuming after epoch {state['epoch']} of {args.epochs}")
+
+    k = report.sample_indices(len(data.train), 32, args.seed)
+    if rank == 0:
+        report.plot_samples(paths["samples.png"], data.train.images[k], data.train.labels[k], data.classes, data.mean, data.std)
+    board = None
+    if args.tensorboard and rank == 0:
+        from .board import Board
+
+        board = Board(args.tensorboard, data, args, purge_step=state["epoch"] + 1 if state is not None else None)
+        board.start(model, shlex.join(["ember-classify", *getattr(args, "argv", [])]))
 
     def checkpoint(m: Any, epoch: int) -> None:
         if rank == 0:
             ember.save({"model": m.state_dict(), "meta": {**meta, "epoch": epoch}}, paths["best.safetensors"])
 
-    history = fit(args, model, data.train, data.val, checkpoint, log=_log(args))
+    def save_state(s: dict[str, Any]) -> None:
+        if rank == 0:
+            ember.save({**s, "meta": meta}, paths["last.safetensors"])
+
+    on_epoch = board.epoch if board is not None else None
+    history = fit(args, model, data.train, data.val, checkpoint, log=_log(args), save_state=save_state, resume=state, on_epoch=on_epoch)
     if rank != 0:
         return 0  # rank 0 writes the reports
     report.write_history(paths["history.csv"], history)
@@ -156,10 +240,29 @@ def train(args: Any) -> int:
     report.plot_confusion(paths["confusion.png"], m, data.classes)
     report.write_predictions(paths["predictions.csv"], data.test.ids, pred, conf, data.classes)
     acc = float((pred == data.test.labels).mean())
+    if board is not None:
+        best_val = min(r["val_loss"] for r in history.rows)
+        board.finish(m, {"test_accuracy": acc, "test_loss": test_loss, "best_val_loss": best_val}, args.epochs)
     print(f"\nbest epoch {best['meta']['epoch']}; test loss {test_loss:.4f}, test accuracy {acc:.2%}\n")
     print(metrics.report(m, data.classes))
     print(f"\nwrote {', '.join(paths[k] for k in paths)}  ({time.perf_counter() - started:.1f}s)")
+    if board is not None:
+        print(f"TensorBoard: tensorboard --logdir {os.path.dirname(os.path.normpath(args.tensorboard)) or '.'}")
     return 0
+
+
+def _check_resumable(folder: str, state: dict[str, Any], meta: dict[str, Any], model: Any) -> None:
+    """The data and the model of a resumed run must be the stopped run's."""
+    saved = state["meta"]["data"]
+    for key, what in (("classes", "classes"), ("image_shape", "image size"), ("sizes", "split sizes"), ("crc32", "images")):
+        if saved[key] != meta["data"][key]:
+            raise UserError(
+                f"--resume {folder}: the data set differs from the run's ({what}: {saved[key]} then, {meta['data'][key]} now)"
+            )
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise UserError(f"--resume {folder}: its weights are not those of a {meta['model']} for this data ({str(exc).splitlines()[0]})") from None
 
 
 def _log(args: Any) -> Any:
@@ -233,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not any(a in ("train", "predict") for a in argv) and not any(a in ("-h", "--help") for a in argv):
         argv = [a for a in argv if a == "--debug"] + ["train"] + [a for a in argv if a != "--debug"]
     args = parser().parse_args(argv)
-    args.argv = argv
+    args.argv = [a for a in argv if a != "train"]
     if args.command is None:
         parser().print_help()
         return 0
@@ -245,5 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ember-classify: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("ember-classify: interrupted", file=sys.stderr)
+        out = getattr(args, "out", None)
+        hint = f"; continue with: ember-classify --resume {shlex.quote(out)}" if out and args.command == "train" else ""
+        print(f"ember-classify: interrupted{hint}", file=sys.stderr)
         return 130

@@ -14,6 +14,7 @@ import ember
 import ember.nn as nn
 import ember.nn.functional as F
 from ember.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+from ember.random import default_generator
 
 from .data import Split
 
@@ -26,10 +27,13 @@ class History:
         self.rows.append(row)
 
 
-def loader(split: Split, batch_size: int, device: str, shuffle: bool, seed: int, workers: int) -> DataLoader:
-    """Batches of an in-memory split: the sampler yields whole index lists, so each batch is one gather."""
+def loader(
+    split: Split, batch_size: int, device: str, shuffle: bool, seed: int, workers: int, generator: ember.Generator | None = None
+) -> DataLoader:
+    """Batches of an in-memory split: the sampler yields whole index lists, so each batch is one gather.
+    The shuffle comes from `generator` (default: a new one seeded with `seed`)."""
     ds = TensorDataset(ember.from_numpy(split.images), ember.from_numpy(split.labels))
-    gen = ember.Generator().manual_seed(seed)
+    gen = generator if generator is not None else ember.Generator().manual_seed(seed)
     order = RandomSampler(ds, generator=gen) if shuffle else SequentialSampler(ds)
     return DataLoader(
         ds, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False), num_workers=workers
@@ -79,11 +83,59 @@ def make_optimizer(args: Any, model: nn.Module, steps: int) -> tuple[Any, Any]:
     return opt, sched
 
 
-def fit(args: Any, model: nn.Module, train: Split, val: Split, checkpoint: Any, log: Any = print) -> History:
-    """Train for `args.epochs`, validating after each; `checkpoint(model, epoch)` is called on improvement."""
+def _rng_devices(device: str) -> list[str]:
+    """The devices whose default generators a run draws from: the host (shuffles, worker seeds) and the model's."""
+    dev = str(ember.device(device))
+    return ["cpu"] if dev == "cpu" else ["cpu", dev]
+
+
+def training_state(
+    epoch: int, model: nn.Module, opt: Any, sched: Any, gen: ember.Generator, history: History, best: float, device: str
+) -> dict[str, Any]:
+    """Everything the next epoch depends on: saved after each epoch (last.safetensors) so `--resume` continues the
+    run exactly where it stopped, with the same results as a run that never stopped."""
+    return {
+        "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+        "scheduler": sched.state_dict() if sched is not None else None, "history": history.rows, "best": best,
+        "loader_rng": gen.get_state(), "rng": [[d, default_generator(d).get_state()] for d in _rng_devices(device)],
+    }  # fmt: skip
+
+
+def restore(
+    state: dict[str, Any], model: nn.Module, opt: Any, sched: Any, gen: ember.Generator, history: History
+) -> tuple[int, float]:
+    """Load `training_state`'s dict back; returns (the first epoch still to run, the best validation loss so far)."""
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    if sched is not None:
+        sched.load_state_dict(state["scheduler"])
+    gen.set_state(state["loader_rng"].cpu())
+    used = _rng_devices(str(next(iter(model.parameters())).device))
+    for dev, rng in state["rng"]:
+        if dev in used:  # a run resumed on another device draws its dropout masks there, from a fresh stream
+            default_generator(dev).set_state(rng.cpu())
+    history.rows = [dict(r) for r in state["history"]]
+    return int(state["epoch"]) + 1, float(state["best"])
+
+
+def fit(
+    args: Any,
+    model: nn.Module,
+    train: Split,
+    val: Split,
+    checkpoint: Any,
+    log: Any = print,
+    save_state: Any = None,
+    resume: dict[str, Any] | None = None,
+    on_epoch: Any = None,
+) -> History:
+    """Train for `args.epochs`, validating after each; `checkpoint(model, epoch)` is called on improvement,
+    `on_epoch(epoch, row, model, optimizer)` after each epoch (TensorBoard), then `save_state(training_state(...))`.
+    `resume`: a state saved so, to continue from."""
     import ember.optim
 
     device = args.device
+    gen = ember.Generator().manual_seed(args.seed)
     world = 1
     if getattr(args, "nproc", 1) > 1:  # ranks of ember.distributed: each trains on its shard of every batch
         import ember.distributed as dist
@@ -92,17 +144,21 @@ def fit(args: Any, model: nn.Module, train: Split, val: Split, checkpoint: Any, 
         world = dist.get_world_size()
         model = DistributedDataParallel(model)
         batches = distributed_loader(train, math.ceil(args.batch_size / world), args.seed, args.num_workers)
+        steps = args.epochs * len(batches)
     else:
-        batches = loader(train, args.batch_size, device, True, args.seed, args.num_workers)
-    steps = args.epochs * len(batches)
+        batches = loader(train, args.batch_size, device, True, args.seed, args.num_workers, generator=gen)
+        steps = args.epochs * math.ceil(len(train) / args.batch_size)
     opt, sched = make_optimizer(args, model, steps)
     history = History()
-    best = math.inf
-    for epoch in range(1, args.epochs + 1):
+    first, best = 1, math.inf
+    if resume is not None:
+        first, best = restore(resume, model, opt, sched, gen, history)
+    for epoch in range(first, args.epochs + 1):
         start = time.perf_counter()
         model.train()
         total, seen, correct = 0.0, 0, 0
-        bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", leave=False, disable=args.quiet, unit="batch")
+        # a bar on a terminal only (tqdm's own check, disable=None): a log file gets one line per epoch
+        bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", leave=False, disable=True if args.quiet else None, unit="batch")
         for x, y in bar:
             x, y = x.to(device), y.to(device)
             logits = model(x)
@@ -132,6 +188,10 @@ def fit(args: Any, model: nn.Module, train: Split, val: Split, checkpoint: Any, 
         if improved:
             best = val_loss
             checkpoint(model, epoch)
+        if on_epoch is not None:
+            on_epoch(epoch, row, model, opt)
+        if save_state is not None:
+            save_state(training_state(epoch, model, opt, sched, gen, history, best, device))
         log(
             f"epoch {epoch:3d}/{args.epochs}  train loss {row['train_loss']:.4f}  val loss {val_loss:.4f}  "
             f"val acc {val_acc:6.2%}  {row['seconds']:5.1f}s{'  *' if improved else ''}"

@@ -1,0 +1,1 @@
+"""Utilities beside the tensor library: `ember.utils.tensorboard` (TensorBoard logging, needs the `tensorboard` extra)."""
