@@ -237,8 +237,10 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path: Path, device
     full = run(*common, "--out", "full", cwd=tmp_path)
     assert full.returncode == 0, full.stderr
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # SIGINT's default action in the child: a shell's background job (CI's, say) starts with it ignored
     proc = subprocess.Popen([sys.executable, "-m", "ember_classify", *common, "--out", "stopped"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith(f"epoch   2/{EPOCHS}"):
