@@ -1776,6 +1776,26 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
 
 
 # -- normalisation ----------------------------------------------------------------------------
+def _channel_affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...]) -> Tensor:
+    """`out * weight + bias`, each per channel (reshaped to `shape`) and each optional: the affine tail of the norms."""
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _normalize_running(
+    op: str, when: str, x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, eps: float,
+    shape: tuple[int, ...],
+) -> Tensor:  # fmt: skip
+    """`x` normalized with the running statistics (batch_norm in eval, instance_norm without input stats)."""
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when {when}")
+    scale = (running_var.to(x.dtype) + eps).rsqrt().reshape(shape)
+    return (x - running_mean.to(x.dtype).reshape(shape)) * scale
+
+
 def batch_norm(
     input: Tensor,  # noqa: A002
     running_mean: Tensor | None,
@@ -1808,15 +1828,8 @@ def batch_norm(
                 running_var.mul_(1 - momentum).add_(unbiased.to(running_var.dtype) * momentum)
         out = centered * (var + eps).rsqrt()
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
-        scale = (running_var.to(input.dtype) + eps).rsqrt().reshape(shape)
-        out = (input - running_mean.to(input.dtype).reshape(shape)) * scale
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        out = _normalize_running("batch_norm", "training=False", input, running_mean, running_var, eps, shape)
+    return _channel_affine(out, weight, bias, shape)
 
 
 def layer_norm(
@@ -1865,11 +1878,7 @@ def group_norm(
     var = (centered * centered).mean(2, keepdim=True)
     out = (centered * (var + eps).rsqrt()).reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _channel_affine(out, weight, bias, shape)
 
 
 def instance_norm(
@@ -1908,15 +1917,8 @@ def instance_norm(
                 running_var.mul_(1 - momentum).add_(bv * momentum)
         out = centered * (var + eps).rsqrt()
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: running_mean and running_var are needed when use_input_stats=False")
-        scale = (running_var.to(input.dtype) + eps).rsqrt().reshape(shape)
-        out = (input - running_mean.to(input.dtype).reshape(shape)) * scale
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        out = _normalize_running("instance_norm", "use_input_stats=False", input, running_mean, running_var, eps, shape)
+    return _channel_affine(out, weight, bias, shape)
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:  # noqa: A002
