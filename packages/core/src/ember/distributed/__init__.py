@@ -308,6 +308,16 @@ def _write_back(t: Tensor, host: np.ndarray) -> None:
         t.copy_(from_numpy(np.ascontiguousarray(host).reshape(t._shape)))
 
 
+def _reduced(op: Any, g: Any, wire: np.ndarray, host: np.ndarray, shared: bool, t: Tensor) -> None:
+    """After a reduction landed in `wire`: AVG's division, the copy out of the wire buffer, the write back into `t`."""
+    if _is_avg(op):
+        wire[...] /= g._size
+    if wire is not host:
+        host[...] = wire
+    if not shared:
+        _write_back(t, host)
+
+
 _OP_CACHE: dict[tuple[Any, str], Any] = {}
 _OP_INDEX = {op: i for i, op in enumerate(ReduceOp)}
 
@@ -549,12 +559,7 @@ def all_reduce(
     req = _call(g, "allreduce", async_op, MPI.IN_PLACE, wire, mop)
 
     def finish() -> None:
-        if _is_avg(op):
-            wire[...] /= g._size
-        if wire is not host:
-            host[...] = wire
-        if not shared:
-            _write_back(t, host)
+        _reduced(op, g, wire, host, shared, t)
 
     return _done(Work([req], finish), async_op)
 
@@ -584,14 +589,8 @@ def reduce(
         req = _call(g, "reduce", async_op, wire, None, mop, root=dst)
 
     def finish() -> None:
-        if g._rank != dst:
-            return
-        if _is_avg(op):
-            wire[...] /= g._size
-        if wire is not host:
-            host[...] = wire
-        if not shared:
-            _write_back(t, host)
+        if g._rank == dst:
+            _reduced(op, g, wire, host, shared, t)
 
     return _done(Work([req], finish), async_op)
 
@@ -719,12 +718,7 @@ def reduce_scatter_tensor(
     req = _call(g, "reduce_scatter_block", async_op, wsrc.reshape(-1), wout.reshape(-1), mop)
 
     def finish() -> None:
-        if _is_avg(op):
-            wout[...] /= g._size
-        if wout is not host:
-            host[...] = wout
-        if not shared:
-            _write_back(out, host)
+        _reduced(op, g, wout, host, shared, out)
 
     return _done(Work([req], finish), async_op)
 
