@@ -201,9 +201,8 @@ def kernel_for(op: Op, device_type: str) -> Callable[..., Any] | None:
         return op._kernels[device_type]
     except KeyError:
         pass
-    k = _resolve(op, device_type)
-    op._kernels[device_type] = k
-    return k
+    op._kernels[device_type] = _resolve(op, device_type)
+    return op._kernels[device_type]  # read back: a recording table (ember.capture) wraps it
 
 
 def invalidate_caches() -> None:
