@@ -51,7 +51,7 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(
+            raise F._ShapeError(
                 f"Linear: expected input with last dimension {self.in_features} (in_features), "
                 f"got input of shape {tuple(input.shape)}"
             )
