@@ -589,3 +589,29 @@ def test_recurrent_input_size_must_be_positive() -> None:
 def test_clip_grad_norm_bad_norm_type_fails_without_gradients() -> None:
     with pytest.raises(ValueError, match="could not convert string to float"):
         nn.utils.clip_grad_norm_([nn.Parameter(ember.ones(2))], 1.0, norm_type="foo")
+
+
+def test_index_tensor_dtypes_follow_pytorch(device) -> None:
+    x = ember.arange(6, device=device)
+    for dt in (ember.int8, ember.int16):
+        with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+            x[T([1, 2], device, dtype=dt)]
+        with pytest.raises(RuntimeError, match="index_select: index must be a 0-d or 1-D int64 or int32 tensor"):
+            ember.index_select(x, 0, T([1], device, dtype=dt))
+    assert x[T([1, 2], device, dtype=ember.int32)].tolist() == [1, 2]
+    assert x[T([1, 0, 1, 0, 1, 0], device, dtype=ember.uint8)].tolist() == [0, 2, 4]  # a byte tensor is a mask
+    assert ember.index_select(x, 0, T([4], device, dtype=ember.int32)).tolist() == [4]
+    with pytest.raises(RuntimeError, match=r"take\(\): Expected a long tensor for index"):
+        ember.take(x, T([1], device, dtype=ember.int32))
+
+
+def test_is_causal_is_a_hint_about_the_mask(device) -> None:
+    mha = nn.MultiheadAttention(8, 2).to(device)
+    x = ember.randn(3, 2, 8, device=device)
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        mha(x, x, x, is_causal=True)
+    causal = nn.Transformer.generate_square_subsequent_mask(3, device=device)
+    np.testing.assert_allclose(
+        mha(x, x, x, attn_mask=causal, is_causal=True)[0].detach().numpy(),
+        mha(x, x, x, attn_mask=causal)[0].detach().numpy(),
+    )
