@@ -20,6 +20,7 @@ from importlib import metadata as _metadata
 
 from . import autograd, dispatch, dtypes, fft, linalg, random, special
 from ._format import set_printoptions
+from .compiler import CompileError, compile  # noqa: A004
 from .autograd import (
     enable_grad,
     inference_mode,
