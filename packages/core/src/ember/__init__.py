@@ -20,7 +20,6 @@ from importlib import metadata as _metadata
 
 from . import autograd, dispatch, dtypes, fft, linalg, random, special
 from ._format import set_printoptions
-from .compiler import CompileError, compile  # noqa: A004
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -39,6 +38,7 @@ from .backends import (
     get_backend,
     synchronize,
 )
+from .compiler import CompileError, compile  # noqa: A004
 from .device import Device, device
 from .dtypes import (
     DType,

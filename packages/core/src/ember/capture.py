@@ -142,11 +142,11 @@ def watch_host(watcher: HostWatcher) -> Iterator[None]:
 
     Wraps every loaded backend's `to_host` and `from_host` (instance attributes, removed after).
     """
-    from .backends import registry
+    from .backends import Backend, registry
 
-    patched: list[tuple[Any, dict[str, Any]]] = []
+    patched: list[tuple[Backend, dict[str, Any]]] = []
     for backend in registry._by_device.values():
-        own = {k: backend.__dict__[k] for k in ("to_host", "from_host") if k in backend.__dict__}
+        own: dict[str, Any] = {k: backend.__dict__[k] for k in ("to_host", "from_host") if k in backend.__dict__}
         to_host, from_host = backend.to_host, backend.from_host
 
         def read(native: Any, _f: Callable[..., Any] = to_host) -> Any:
@@ -161,7 +161,7 @@ def watch_host(watcher: HostWatcher) -> Iterator[None]:
             return out
 
         read.__wrapped__ = to_host  # type: ignore[attr-defined]
-        backend.to_host, backend.from_host = read, made  # type: ignore[method-assign]
+        backend.to_host, backend.from_host = read, made  # type: ignore[method-assign,assignment]
         patched.append((backend, own))
     _watchers.append(watcher)
     try:

@@ -59,7 +59,7 @@ class _Trace:
         self.n = 0
         self.inputs: list[tuple[str, Any]] = []  # (var, location) read at each call
         self.guards: list[tuple[str, Any, str]] = []  # (expression, expected value, description)
-        self.pending: list[tuple[Any, str]] = []  # escaped (value, var) since the last kernel call
+        self.pending: list[tuple[Any, str, str]] = []  # escaped (value, var, how) since the last kernel call
         self.escaped: list[tuple[Any, str, str]] = []  # (value, var, how) not bound to a kernel argument
 
     def var(self, expr: str | None) -> str:
@@ -140,8 +140,8 @@ def _number_type(base: type) -> type:
         ("truediv", operator.truediv, "/"), ("floordiv", operator.floordiv, "//"), ("mod", operator.mod, "%"),
         ("pow", operator.pow, "**"),
     ):  # fmt: skip
-        ns[f"__{name}__"] = _binop(pyop, "({} %s {})" % sign)
-        ns[f"__r{name}__"] = _binop(pyop, "({} %s {})" % sign, reflected=True)
+        ns[f"__{name}__"] = _binop(pyop, "({} " + sign + " {})")
+        ns[f"__r{name}__"] = _binop(pyop, "({} " + sign + " {})", reflected=True)
     ns["__neg__"] = _unop(operator.neg, "(-{})")
     ns["__pos__"] = _unop(operator.pos, "(+{})")
     ns["__abs__"] = _unop(abs, "abs({})")
@@ -159,8 +159,8 @@ def _number_type(base: type) -> type:
             continue
         ns[f"__{name}__"] = _escape(name, conv)
 
-    def __new__(cls: type, value: Any, trace: _Trace, var: str) -> Any:
-        self = base.__new__(cls, value)
+    def __new__(cls: Any, value: Any, trace: _Trace, var: str) -> Any:
+        self: Any = base.__new__(cls, value)
         self._trace, self._var = trace, var
         return self
 
@@ -282,15 +282,23 @@ def _scalar_globals(fn: Any) -> list[tuple[str, Callable[[], Any]]]:
         return out
     for name, cell in zip(f.__code__.co_freevars, f.__closure__ or ()):
         try:
-            v = cell.cell_contents
+            _ = cell.cell_contents
         except ValueError:
             continue
-        out.append((f"closure variable {name!r}", lambda c=cell: _value_or_id(c.cell_contents)))
+        out.append((f"closure variable {name!r}", functools.partial(_cell_value, cell)))
     g = f.__globals__
     for name in f.__code__.co_names:
         if name in g and not isinstance(g[name], types.ModuleType):
-            out.append((f"global {name!r}", lambda n=name: _value_or_id(g.get(n))))
+            out.append((f"global {name!r}", functools.partial(_global_value, g, name)))
     return out
+
+
+def _cell_value(cell: Any) -> Any:
+    return _value_or_id(cell.cell_contents)
+
+
+def _global_value(g: dict[str, Any], name: str) -> Any:
+    return _value_or_id(g.get(name))
 
 
 def _value_or_id(v: Any) -> Any:
@@ -417,14 +425,14 @@ def _module_sig(m: Any) -> tuple[Any, ...]:
 def _optimizer_sig(o: Any) -> tuple[Any, ...]:
     groups = []
     for g in o.param_groups:
-        items = []
+        items: list[tuple[Any, Any]] = []
         for k, v in g.items():
             if k == "params":
                 items.append((k, tuple(map(id, v))))
             elif type(v) in (float, int):
                 items.append((k, type(v)))
             elif isinstance(v, tuple) and all(type(e) in (float, int) for e in v):
-                items.append((k, tuple(map(type, v))))
+                items.append((k, tuple(type(e) for e in v)))
             else:
                 items.append((k, v))
         groups.append(tuple(items))
@@ -571,7 +579,7 @@ class _Capture(_capture.HostWatcher):
         while frame is not None:
             if frame.f_code.co_filename == tensor_file:
                 name = frame.f_code.co_name
-                call = f"bool(tensor)" if name == "__bool__" else f"Tensor.{name}()"
+                call = "bool(tensor)" if name == "__bool__" else f"Tensor.{name}()"
             frame = frame.f_back
         raise CompileError(
             f"ember.compile({self.fn_name}): {call} reads a tensor's value on the host while the function is "
@@ -640,7 +648,7 @@ class CompiledFunction:
         self.captures = 0
         self.replays = 0
         self.eager_reason: str | None = None
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.eager_reason is not None or _capture.is_recording():
@@ -770,7 +778,7 @@ class _Program:
             cap.take(g, n, seed, offset)
             return seed, offset
 
-        Generator._take = take  # type: ignore[method-assign]
+        Generator._take = take  # type: ignore[method-assign,assignment]
         for name, f in saved_math.items():
             setattr(math, name, _traced_math(name, f))
         sym_end: list[Any] = []
@@ -890,7 +898,7 @@ class _Program:
         ker += [f"    {line}" for line in cap.lines]
         ker.append(f"    return ({''.join(r + ', ' for r in results)})")
         self.source = "\n".join(num) + "\n\n\n" + "\n".join(ker) + "\n"
-        exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)  # noqa: S102
+        exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
         self._numbers = ns["_numbers"]
         self._kernels = ns["_kernels"]
 
@@ -923,7 +931,7 @@ class _Program:
         res = self._kernels(A, E, R)
         N = []
         for r, cls, shape, dtype, device, rg in self.news:
-            t = cls._make(res[r], shape, dtype, device)
+            t = cls._make(res[r], shape, dtype, device)  # type: ignore[attr-defined]
             if rg:
                 t._requires_grad = True
             N.append(t)
