@@ -17,6 +17,7 @@ import numpy as np
 
 import ember
 from ember import Tensor
+from ember import capture as _capture
 from ember.ops import convolution as _conv
 from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
@@ -2137,8 +2138,10 @@ def _nll(
         raise _ShapeError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
     target = target.long()
     if weight is None and label_smoothing == 0.0 and target.numel() and reduction != "none" and not 0 <= ignore_index < c:
-        lo, hi = int(target.min().item()), int(target.max().item())
-        if lo >= 0 and hi < c:  # the common case: every target is a class index, none ignored
+        in_range = _capture.host_predicate(
+            f"{fn}: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, target.min(), target.max()
+        )
+        if in_range:  # the common case: every target is a class index, none ignored
             picked = logp.gather(1, target.unsqueeze(1))
             return -(picked.mean() if reduction == "mean" else picked.sum())
     valid = target != ignore_index
