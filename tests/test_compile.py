@@ -223,3 +223,76 @@ def test_repeated_recaptures_warn_naming_the_guard(device: str) -> None:
 def test_unsupported_argument_is_refused(device: str) -> None:
     with pytest.raises(TypeError, match="ndarray"):
         ember.compile(lambda a: ember.tensor(a))(np.ones(3))
+
+
+def test_reused_buffers_never_clobber_what_the_caller_holds(device: str) -> None:
+    """Intermediates write into buffers that the program owns (NumPy: ``out=``); returned tensors, views
+    of intermediates and in-place updated arguments are never such buffers."""
+
+    def f(x: ember.Tensor, acc: ember.Tensor) -> tuple[ember.Tensor, ...]:
+        h = (x * 2.0 + 1.0).exp()  # intermediates: reusable buffers
+        y = h.sqrt() - x
+        acc.mul_(0.5)  # mul then copy_: written straight into acc
+        acc.add_(y)
+        return y, (h + 0.0)[1:], h.neg().reshape(2, 2)
+
+    g = ember.compile(f)
+    acc, acc_ref = ember.zeros(4, device=device), np.zeros(4, np.float32)
+    held = []
+    for i in range(5):
+        xn = np.arange(4, dtype=np.float32) / (i + 1)
+        held.append((xn, g(ember.tensor(xn, device=device), acc)))
+        h = np.exp(xn * np.float32(2.0) + np.float32(1.0))
+        acc_ref = acc_ref * np.float32(0.5) + (np.sqrt(h) - xn)
+        _same(acc.numpy(), acc_ref, device)
+    assert g.replays == 4
+    for xn, (y, tail, neg) in held:  # every earlier call's outputs still hold their own values
+        h = np.exp(xn * np.float32(2.0) + np.float32(1.0))
+        np.testing.assert_allclose(y.numpy(), np.sqrt(h) - xn, rtol=1e-6)
+        np.testing.assert_allclose(tail.numpy(), h[1:], rtol=1e-6)
+        np.testing.assert_allclose(neg.numpy(), -h.reshape(2, 2), rtol=1e-6)
+    if device == "cpu":  # the NumPy replay did use out= (else this test would not test it)
+        assert "out=" in g.programs[0].source
+
+
+def test_replays_bump_version_counters(device: str) -> None:
+    """In-place updates in a replay advance the tensors' version counters as the eager call does."""
+    ember.manual_seed(0)
+    model = nn.Linear(3, 2).to(device)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x: ember.Tensor) -> ember.Tensor:
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    g = ember.compile(step)
+    x = ember.ones(4, 3, device=device)
+    counts = []
+    for _ in range(4):
+        g(x)
+        counts.append([p._version_value for p in model.parameters()])
+    step(x)  # an eager step advances them by the same amount as a replay
+    eager = [p._version_value for p in model.parameters()]
+    assert g.replays == 2
+    assert all(b - a > 0 for a, b in zip(counts[2], counts[3]))
+    assert [b - a for a, b in zip(counts[2], counts[3])] == [e - b for b, e in zip(counts[3], eager)]
+
+
+def test_places_changed_between_calls(device: str) -> None:
+    """A parameter whose data or .grad the caller replaces between calls is read from where it is now."""
+    lin = nn.Linear(2, 1, bias=False).to(device)
+    g = ember.compile(lambda x: lin(x))
+    x = ember.ones(1, 2, device=device)
+    for _ in range(3):
+        g(x)
+    with ember.no_grad():
+        lin.weight.copy_(ember.tensor([[1.0, 2.0]], device=device))
+    assert g(x).detach().numpy().tolist() == [[3.0]]
+    lin.weight.data = ember.tensor([[5.0, 1.0]], device=device)  # a new array, same signature
+    assert g(x).detach().numpy().tolist() == [[6.0]]
+    lin.weight = nn.Parameter(ember.tensor([[0.5, 0.5]], device=device))  # a new parameter: recaptured
+    assert g(x).detach().numpy().tolist() == [[1.0]]
+    assert g.captures == 2 and g.replays == 4

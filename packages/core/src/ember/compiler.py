@@ -24,16 +24,20 @@ import builtins
 import functools
 import math
 import operator
+import re
 import types
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy
+
 from . import capture as _capture
 from .autograd import grad_mode as _grad_mode
-from .dispatch import Op
+from .dispatch import OPS, Op
 from .random import Generator
 from .tensor import Tensor
+from .xp_kernels import xp_function
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "RecompileWarning"]
 
@@ -309,19 +313,35 @@ def _value_or_id(v: Any) -> Any:
 
 
 class _Place:
-    """A slot in Python's state that holds a tensor or None: read at each call, written after a replay."""
+    """A slot in Python's state that holds a tensor or None: read at each call, written after a replay.
 
-    __slots__ = ("where", "get", "set")
+    `get` and `set` serve the capture; `code` serves the generated replay: ``code(name)`` gives the
+    expressions that read and write the slot (``{v}`` in the second stands for the new value),
+    with `name` naming the Python objects they reach as constants of the replay's namespace.
+    """
 
-    def __init__(self, where: str, get: Callable[[], Any], set: Callable[[Any], None]) -> None:  # noqa: A002
-        self.where, self.get, self.set = where, get, set
+    __slots__ = ("where", "get", "set", "code")
+
+    def __init__(
+        self, where: str, get: Callable[[], Any], set: Callable[[Any], None],  # noqa: A002
+        code: Callable[[Callable[[Any], str]], tuple[str, str]],
+    ) -> None:  # fmt: skip
+        self.where, self.get, self.set, self.code = where, get, set, code
+
+
+def _key_src(key: Any, name: Callable[[Any], str]) -> str:
+    return repr(key) if type(key) is str else name(key)
 
 
 def _dict_place(where: str, d: dict[Any, Any], key: Any) -> _Place:
     def put(v: Any) -> None:
         d[key] = v
 
-    return _Place(where, lambda: d.get(key), put)
+    def code(name: Callable[[Any], str]) -> tuple[str, str]:
+        dn, kn = name(d), _key_src(key, name)
+        return f"{dn}.get({kn})", f"{dn}[{kn}] = {{v}}"
+
+    return _Place(where, lambda: d.get(key), put, code)
 
 
 def _state_place(where: str, state: dict[Any, Any], p: Any, key: Any) -> _Place:
@@ -332,14 +352,22 @@ def _state_place(where: str, state: dict[Any, Any], p: Any, key: Any) -> _Place:
     def put(v: Any) -> None:
         state.setdefault(p, {})[key] = v
 
-    return _Place(where, get, put)
+    def code(name: Callable[[Any], str]) -> tuple[str, str]:
+        sn, pn, kn = name(state), name(p), _key_src(key, name)
+        return f"{sn}.get({pn}, _EMPTY).get({kn})", f"{sn}.setdefault({pn}, {{{{}}}})[{kn}] = {{v}}"
+
+    return _Place(where, get, put, code)
 
 
 def _grad_place(where: str, t: Tensor) -> _Place:
     def put(v: Any) -> None:
         t._grad = v
 
-    return _Place(where, lambda: t._grad, put)
+    def code(name: Callable[[Any], str]) -> tuple[str, str]:
+        tn = name(t)
+        return f"{tn}._grad", f"{tn}._grad = {{v}}"
+
+    return _Place(where, lambda: t._grad, put, code)
 
 
 def _module_name(m: Any) -> str:
@@ -451,13 +479,105 @@ def _optimizer_sig(o: Any) -> tuple[Any, ...]:
     return (tuple(groups), tuple(state))
 
 
+class _Namer:
+    """Names Python objects as constants of a generated function's namespace (`ns`), one name each."""
+
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = {}
+        self._names: dict[int, str] = {}
+
+    def __call__(self, obj: Any) -> str:
+        n = self._names.get(id(obj))
+        if n is None:
+            n = self._names[id(obj)] = f"_o{len(self._names)}"
+            self.ns[n] = obj
+        return n
+
+
+def _is_value(expr: str, v: Any, name: _Namer) -> str:
+    """A condition that `expr` still is `v`: numbers and strings by type and value, anything else by identity."""
+    if v is None or type(v) is bool:
+        return f"{expr} is {v!r}"
+    if type(v) in (int, str) or type(v) is float and math.isfinite(v):
+        return f"(type(_x := {expr}) is {type(v).__name__} and _x == {v!r})"
+    return f"{expr} is {name(v)}"
+
+
+def _fast_guards(fn: Any, roots: _Roots, name: _Namer) -> list[str]:
+    """The guards of `_Guard.signature` (but the arguments) as conditions that the replay evaluates
+    inline: the values and identities that the modules, optimizers, closure and globals hold now."""
+    conds: list[str] = []
+    f = fn.__func__ if isinstance(fn, types.MethodType) else fn
+    if isinstance(f, types.FunctionType):
+        for cell in f.__closure__ or ():
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            conds.append(_is_value(f"{name(cell)}.cell_contents", v, name))
+        g = f.__globals__
+        for k in f.__code__.co_names:
+            if k in g and not isinstance(g[k], types.ModuleType):
+                conds.append(_is_value(f"{name(g)}.get({k!r})", g[k], name))
+    for m in roots.modules:
+        d = vars(m)
+        dn = name(d)
+        conds.append(f"len({dn}) == {len(d)}")
+        conds += [_is_value(f"{dn}[{k!r}]", v, name) for k, v in d.items() if isinstance(v, _SCALARS)]
+        for table in (m._parameters, m._modules):
+            tn = name(table)
+            conds.append(f"len({tn}) == {len(table)}")
+            conds += [f"{tn}[{k!r}] is {'None' if v is None else name(v)}" for k, v in table.items()]
+        bn = name(m._buffers)
+        conds.append(f"len({bn}) == {len(m._buffers)}")
+        conds += [f"({bn}[{k!r}] is None) is {v is None}" for k, v in m._buffers.items()]
+    for o in roots.optimizers:
+        on, sn = name(o), name(o.state)
+        conds += [f"{on}.state is {sn}", f"len({sn}) == {len(o.state)}", f"len({on}.param_groups) == {len(o.param_groups)}"]
+        for gi, group in enumerate(o.param_groups):
+            gn = name(group)
+            conds += [f"{on}.param_groups[{gi}] is {gn}", f"len({gn}) == {len(group)}"]
+            for k, v in group.items():
+                item = f"{gn}[{k!r}]"
+                if k == "params":
+                    ln = name(v)
+                    conds += [f"{item} is {ln}", f"len({ln}) == {len(v)}"]
+                    conds += [f"{ln}[{j}] is {name(p)}" for j, p in enumerate(v)]
+                elif type(v) in (float, int):
+                    conds.append(f"type({item}) is {type(v).__name__}")
+                elif type(v) is tuple and all(type(e) in (float, int) for e in v):
+                    conds.append(f"tuple(map(type, {item})) == {name(tuple(map(type, v)))}")
+                else:
+                    conds.append(_is_value(item, v, name))
+            for p in group["params"]:
+                st = o.state.get(p)
+                pn = name(p)
+                if st is None:
+                    conds.append(f"{sn}.get({pn}) is None")
+                    continue
+                conds.append(f"len({sn}.get({pn}, _EMPTY)) == {len(st)}")
+                for k, v in st.items():
+                    item = f"{sn}[{pn}][{_key_src(k, name)}]"
+                    if type(v) in (float, int):
+                        conds.append(f"type({item}) is {type(v).__name__}")
+                    elif not isinstance(v, Tensor):
+                        conds.append(_is_value(item, v, name))
+    return conds
+
+
 class _Guard:
-    """What a capture assumed about a call; `check` names the first thing that differs."""
+    """What a capture assumed about a call; `check` names the first thing that differs.
+
+    `fast` is the same as conditions that a replay evaluates inline (see `_fast_guards`); the
+    signature only says which guard failed, once the replay has said that one did.
+    """
 
     def __init__(self, fn: Any, args: Any, kwargs: Any, roots: _Roots) -> None:
         self.roots = roots
         self.scalars = _scalar_globals(fn)
         self.sig = self.signature(args, kwargs)
+        self.namer = _Namer()
+        self.fast = _fast_guards(fn, roots, self.namer)
 
     def signature(self, args: Any, kwargs: Any) -> tuple[Any, ...]:
         tensors: list[Tensor] = []
@@ -487,8 +607,20 @@ class _Refused(Exception):
     """This capture cannot be replayed (the message says why): the function runs eagerly from now on."""
 
 
-class _GuardFailed(Exception):
-    """A guard checked at replay (a traced number's comparison, memory sharing) does not hold."""
+class _Call:
+    """One recorded kernel call: `var = kname(*srcs)` in the replay code (`var` None: no array result)."""
+
+    __slots__ = ("op", "kname", "kernel", "args", "srcs", "var", "result")
+
+    def __init__(
+        self, op: Op, kname: str, kernel: Any, args: tuple[Any, ...], srcs: list[str], var: str | None, result: Any
+    ) -> None:  # fmt: skip
+        self.op, self.kname, self.kernel, self.args, self.srcs = op, kname, kernel, args, srcs
+        self.var, self.result = var, result
+
+    def code(self) -> str:
+        call = f"{self.kname}({', '.join(self.srcs)})"
+        return call if self.var is None else f"{self.var} = {call}"
 
 
 class _Capture(_capture.HostWatcher):
@@ -500,7 +632,8 @@ class _Capture(_capture.HostWatcher):
         self.slot_of: dict[int, str] = {}  # id(native array) -> its variable in the replay code
         self.keep: list[Any] = []  # every array seen, alive until the capture ends (so ids stay unique)
         self.consts: dict[str, Any] = {}
-        self.lines: list[str] = []
+        self.array_of: dict[str, Any] = {}  # variable -> the array it held during the capture
+        self.lines: list[_Call | str] = []  # kernel calls, and lines of code (host_predicate checks)
         self.n = 0
         self.rng: list[tuple[Generator, int]] = []  # (generator, words) of each draw, in order
         self.rng_pending: list[tuple[int, int, int]] = []  # (draw, seed, offset) not yet seen by a kernel
@@ -526,22 +659,21 @@ class _Capture(_capture.HostWatcher):
         t.pending.clear()
         kname = f"k{self.n}"
         self.consts[kname] = kernel
-        call = f"{kname}({', '.join(srcs)})"
-        if result is None or isinstance(result, (bool, int, float)):
-            self.lines.append(call)
-        else:
-            var = f"v{self.n}"
-            self.lines.append(f"{var} = {call}")
+        rvar = None
+        if not (result is None or isinstance(result, (bool, int, float))):
+            rvar = f"v{self.n}"
             if isinstance(result, (tuple, list)):
                 for i, r in enumerate(result):
-                    self.bind(r, f"{var}[{i}]")
+                    self.bind(r, f"{rvar}[{i}]")
             else:
-                self.bind(result, var)
+                self.bind(result, rvar)
+        self.lines.append(_Call(op, kname, kernel, args, srcs, rvar, result))
         self.n += 1
 
     def bind(self, native: Any, var: str) -> None:
         self.keep.append(native)
         self.slot_of[id(native)] = var
+        self.array_of[var] = native
 
     def arg(self, a: Any, scalars: list[tuple[int, Any]], i: int) -> str:
         if isinstance(a, (_SymFloat, _SymInt)):
@@ -655,16 +787,11 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         failed = "no capture yet"
         for prog in self.programs:
-            why = prog.guard.check(prog.guard.signature(args, kwargs))
-            if why is None:
-                try:
-                    out = prog.replay(args, kwargs)
-                except _GuardFailed as e:
-                    failed = str(e)
-                    continue
+            out = prog.run(args, kwargs)
+            if type(out) is not _Miss:
                 self.replays += 1
                 return out
-            failed = why
+            failed = prog.why(out, args, kwargs)
         return self._capture(args, kwargs, failed)
 
     def _capture(self, args: Any, kwargs: Any, failed: str) -> Any:
@@ -707,19 +834,6 @@ def _out_desc(x: Any, tensor_src: Callable[[Tensor], tuple[str, int]], syms: lis
     raise _Refused(f"it returns a {type(x).__name__}; a compiled function returns tensors, numbers and containers")
 
 
-def _build(d: Any, P: list[Any], N: list[Any], S: Any) -> Any:
-    kind = d[0]
-    if kind == "T":
-        return P[d[2]] if d[1] == "P" else N[d[2]]
-    if kind == "S":
-        return S[d[1]]
-    if kind == "L":
-        return d[1](_build(v, P, N, S) for v in d[2])
-    if kind == "D":
-        return d[1]((k, _build(v, P, N, S)) for k, v in d[2])
-    return d[1]
-
-
 class _Program:
     """One capture: it runs the function eagerly (`out`), then replays its kernels on later calls."""
 
@@ -740,6 +854,11 @@ class _Program:
                 self.input_index.append(i)
         pre_data = [t._data if isinstance(t, Tensor) else None for t in pre]
         self.alias = len({id(t._data) for t in pre if isinstance(t, Tensor)})
+        counters: dict[int, tuple[int, Any, int]] = {}  # version counters: a replay bumps them as the call did
+        for i, t in enumerate(pre):
+            if isinstance(t, Tensor):
+                c = t._version_counter()
+                counters.setdefault(id(c), (i, c, c.value))
         self.pre_sig = tuple(map(_tensor_sig, pre))
         # traced numbers: the optimizers' hyperparameters and scalar state, the float arguments
         sym_places: list[tuple[dict[Any, Any], Any, Any, Any]] = []  # (dict, key, plain value, traced value)
@@ -798,6 +917,7 @@ class _Program:
                     d[key] = plain
                 elif key in d:
                     d[key] = _untrace(end)
+        self.bumps = [(i, c.value - v) for i, c, v in counters.values() if c.value != v]
         self.out = _untrace(out) if isinstance(out, (_SymFloat, _SymInt)) else out
         trace.escaped.extend(trace.pending)
         trace.pending.clear()
@@ -877,71 +997,214 @@ class _Program:
         if cap.rng_pending:
             pass  # draws whose bits no kernel read: replay still advances the generator for them
         self.rng = cap.rng
-        self._compile(cap, results, syms)
+        # steady: the call leaves at every place a tensor like the one it found there (same signature and
+        # memory sharing), so that a replay may check the next call's places by identity alone
+        post = [pl.get() for pl in self.places]
+        self.steady = tuple(map(_tensor_sig, post)) == self.pre_sig[n_args:] and len(
+            {id(t._data) for t in post if isinstance(t, Tensor)}
+        ) == len({id(t._data) for t in pre[n_args:] if isinstance(t, Tensor)})
+        self.key: list[Any] = [None]  # the places' identities as the last replay left them
+        self._compile(cap, results, syms, n_args)
         cap.keep.clear()
         cap.slot_of.clear()
+        cap.array_of.clear()
+        cap.lines.clear()
 
-    def _compile(self, cap: _Capture, results: list[str], syms: list[str]) -> None:
-        trace = cap.trace
-        ns: dict[str, Any] = dict(cap.consts)
+    def _compile(self, cap: _Capture, results: list[str], syms: list[str], n_args: int) -> None:
+        """Write the replay: one Python function of (args, kwargs) that checks the guards, runs the
+        kernels and puts Python's state where the eager call leaves it (or returns a `_Miss`)."""
+        trace, name = cap.trace, self.guard.namer
+        ns = name.ns
+        ns.update(cap.consts)
         ns.update({f"_math_{n}": getattr(math, n) for n in _MATH})
-        self.sym_inputs = [loc for _v, loc in trace.inputs]
-        self.guard_desc = [d for _e, _v, d in trace.guards]
-        num = ["def _numbers(I):"]
-        num += [f"    {v} = I[{k}]" for k, (v, _loc) in enumerate(trace.inputs)]
-        num += [f"    {line}" for line in trace.lines]
-        num += [f"    if {expr} != {value!r}: return {k}, None, None" for k, (expr, value, _d) in enumerate(trace.guards)]
-        num.append(f"    return None, [{', '.join(f'e{n}' for n in range(trace.n))}], ({''.join(s + ', ' for s in syms)})")
-        ker = ["def _kernels(A, E, R):"]
-        ker += [f"    a{k} = A[{k}]" for k in range(len(self.input_index))]
-        ker += [f"    e{n} = E[{n}]" for n in range(trace.n)]
-        ker += [f"    {line}" for line in cap.lines]
-        ker.append(f"    return ({''.join(r + ', ' for r in results)})")
-        self.source = "\n".join(num) + "\n\n\n" + "\n".join(ker) + "\n"
-        exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
-        self._numbers = ns["_numbers"]
-        self._kernels = ns["_kernels"]
-
-    def _which_place(self, P: list[Any]) -> str:
-        n_args = len(P) - len(self.places)
-        for i, (t, sig) in enumerate(zip(P, self.pre_sig)):
-            if _tensor_sig(t) != sig:
-                return f"argument tensor {i}" if i < n_args else self.places[i - n_args].where
-        return "the places"
-
-    def replay(self, args: Any, kwargs: Any) -> Any:
-        nums = []
-        for d, key, j in self.sym_inputs:
-            v = args[key] if d == "arg" else d[key]
-            nums.append(v if j is None else v[j])
-        failed, E, S = self._numbers(nums)
-        if failed is not None:
-            raise _GuardFailed(self.guard_desc[failed])
-        P: list[Any] = []
-        _flatten((args, kwargs), P, "args")
-        P += [pl.get() for pl in self.places]
-        if tuple(map(_tensor_sig, P)) != self.pre_sig:
-            raise _GuardFailed(self._which_place(P))
-        if len({id(t._data) for t in P if isinstance(t, Tensor)}) != self.alias:
-            raise _GuardFailed("which tensors share memory")
-        A = [P[i]._data for i in self.input_index]
-        R: list[int] = []
-        for g, n in self.rng:
-            R.extend(_take(g, n))
-        res = self._kernels(A, E, R)
-        N = []
-        for r, cls, shape, dtype, device, rg in self.news:
-            t = cls._make(res[r], shape, dtype, device)  # type: ignore[attr-defined]
+        ns.update(_flatten=_flatten, _gm=_state, _take=_take, _EMPTY={}, _K=self.key, _slow=self._slow_check)
+        misses = [_Miss("the arguments, grad mode, modules, optimizers or globals"), _Miss("the places")]
+        misses += [_Miss(d) for _e, _v, d in trace.guards]
+        misses.append(_Miss("which tensors share memory"))
+        ns.update({f"_miss{k}": m for k, m in enumerate(misses)})
+        pre_kinds = list(self.pre_sig)
+        tv = [f"t{i}" for i in range(len(pre_kinds))]  # the tensor (or None) at each input at the call
+        L = ["def _run(args, kwargs):"]
+        # guards: grad mode, the objects the function reaches, the arguments' structure
+        conds = [f"_gm.enabled is {_state.enabled!r}", *self.guard.fast]
+        L.append("    try:")
+        for k in range(0, len(conds), 16):
+            L.append(f"        if not ({' and '.join(conds[k : k + 16])}): return _miss0")
+        L.append("    except (LookupError, AttributeError, TypeError):")
+        L.append("        return _miss0")
+        ns.update(_asig=self.guard.sig[1][1], _ksig=self.guard.sig[1][2])
+        L.append("    _T = []")
+        L.append("    if _flatten(args, _T, 'args', True) != _asig or _flatten(kwargs, _T, 'kwargs') != _ksig: return _miss0")
+        if n_args:
+            L.append(f"    {''.join(v + ', ' for v in tv[:n_args])}= _T")
+        # the places: what the last replay left there (identity) or the capture's signatures
+        for j, pl in enumerate(self.places):
+            get, _set = pl.code(name)
+            L.append(f"    {tv[n_args + j]} = {get}")
+        key = [self._key_expr(tv[i], pre_kinds[i]) for i in range(n_args, len(pre_kinds))]
+        L.append("    try:")
+        L.append(f"        _k = ({''.join(k + ', ' for k in key)})")
+        L.append("    except AttributeError:")
+        L.append("        _k = None")
+        L.append(f"    if _k != _K[0] and not _slow(({''.join(v + ', ' for v in tv)})): return _miss1")
+        if n_args:
+            datas = [f"id({tv[i]}._data)" for i in range(len(pre_kinds)) if pre_kinds[i] is not None]
+            L.append(f"    if len({{{', '.join(datas)}}}) != {self.alias}: return _miss{len(misses) - 1}")
+        for k, i in enumerate(self.input_index):
+            L.append(f"    a{k} = {tv[i]}._data")
+        # traced numbers, and the comparisons made on them
+        for var, (d, key_, j) in trace.inputs:
+            src = f"args[{key_}]" if d == "arg" else f"{name(d)}[{_key_src(key_, name)}]"
+            L.append(f"    {var} = {src}" + ("" if j is None else f"[{j}]"))
+        L += [f"    {line}" for line in trace.lines]
+        seen: set[tuple[str, Any]] = set()
+        for k, (expr, value, _d) in enumerate(trace.guards):
+            if (expr, value) not in seen:  # the optimizer's loop over parameters asks the same thing each time
+                seen.add((expr, value))
+                L.append(f"    if {expr} != {value!r}: return _miss{k + 2}")
+        if self.rng:
+            L.append(f"    R = ({''.join(f'*_take({name(g)}, {n}), ' for g, n in self.rng)})")
+        # the kernels
+        L += [f"    {line}" for line in _kernel_code(cap, results, name)]
+        # Python's state as the eager call leaves it
+        res = [f"({r})" for r in results]
+        final = list(tv)
+        for k, (r, cls, shape, dtype, device, rg) in enumerate(self.news):
+            L.append(f"    n{k} = {name(cls)}._make({res[r]}, {shape!r}, {name(dtype)}, {name(device)})")
             if rg:
-                t._requires_grad = True
-            N.append(t)
+                L.append(f"    n{k}._requires_grad = True")
         for i, r in self.setdata:
-            P[i]._data = res[r]
+            L.append(f"    {tv[i]}._data = {res[r]}")
         for j, src in self.rebind:
-            self.places[j].set(None if src is None else P[src[1]] if src[0] == "P" else N[src[1]])
-        for d, key, k in self.sym_rebind:
-            d[key] = S[k]
-        return _build(self.out_desc, P, N, S)
+            v = "None" if src is None else tv[src[1]] if src[0] == "P" else f"n{src[1]}"
+            L.append("    " + self.places[j].code(name)[1].format(v=v))
+            final[n_args + j] = v
+        for d, key_, k in self.sym_rebind:
+            L.append(f"    {name(d)}[{_key_src(key_, name)}] = {syms[k]}")
+        for i, delta in self.bumps:
+            L.append(f"    {tv[i]}._version_counter().value += {delta}")
+        if self.steady:  # the next call finds what this one left: checking identities is enough
+            L.append("    try:")
+            L.append(f"        _K[0] = ({''.join(self._key_expr(final[i], pre_kinds[i]) + ', ' for i in range(n_args, len(final)))})")
+            L.append("    except AttributeError:")
+            L.append("        _K[0] = None")
+        L.append(f"    return {_out_src(self.out_desc, tv, syms, name)}")
+        self.source = "\n".join(L) + "\n"
+        exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
+        self.run = ns["_run"]
+
+    @staticmethod
+    def _key_expr(v: str, kind: Any) -> str:
+        return f"{v} is None" if kind is None else f"id({v}), id({v}._data), {v}._requires_grad"
+
+    def _slow_check(self, P: tuple[Any, ...]) -> bool:
+        """The inputs' signatures and memory sharing, when the places do not hold what the last replay left."""
+        return tuple(map(_tensor_sig, P)) == self.pre_sig and len(
+            {id(t._data) for t in P if isinstance(t, Tensor)}
+        ) == self.alias
+
+    def why(self, miss: _Miss, args: Any, kwargs: Any) -> str:
+        """The guard that a call failed, in words."""
+        if miss.why.startswith("the arguments"):
+            return self.guard.check(self.guard.signature(args, kwargs)) or miss.why
+        if miss.why == "the places":
+            P: list[Any] = []
+            _flatten((args, kwargs), P, "args")
+            P += [pl.get() for pl in self.places]
+            n_args = len(P) - len(self.places)
+            for i, (t, sig) in enumerate(zip(P, self.pre_sig)):
+                if _tensor_sig(t) != sig:
+                    return f"argument tensor {i}" if i < n_args else self.places[i - n_args].where
+            return "which tensors share memory"
+        return miss.why
+
+
+_VAR = re.compile(r"\bv\d+\b")
+
+
+def _ufunc_of(c: _Call) -> Any:
+    """The NumPy ufunc that `c`'s kernel is (its op's array-API function, `Op.xp`, or the in-place
+    form of one), or None: the replay may call it directly, with ``out=``."""
+    op = c.op
+    inner = getattr(c.kernel, "__wrapped__", c.kernel)
+    if not isinstance(inner, numpy.ufunc) or inner.nout != 1 or inner.nin != len(c.args):
+        return None
+    if op.inplace:
+        base = next((o for o in OPS.values() if o.variant is op), None)
+        return inner if base is not None and base.xp is not None and c.kernel.__name__ == op.name else None
+    return inner if op.xp is not None and inner is xp_function(numpy, op.xp) else None
+
+
+def _kernel_code(cap: _Capture, results: list[str], name: Callable[[Any], str]) -> list[str]:
+    """The replay's kernel calls. NumPy ufunc kernels are called directly; those whose result the
+    caller never sees write into a buffer that the program owns (``out=``), and a ufunc whose
+    result is only copied into an array by the next call (``x.mul_(0.9)``) writes into it directly."""
+    escaping = [cap.array_of[r] for r in set(results) if type(cap.array_of.get(r)) is numpy.ndarray]
+    uses: dict[str, int] = {}
+    for text in [*results, *(line if isinstance(line, str) else ", ".join(line.srcs) for line in cap.lines)]:
+        for v in _VAR.findall(text):
+            uses[v] = uses.get(v, 0) + 1
+    lines = cap.lines
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        c = lines[i]
+        i += 1
+        if isinstance(c, str):
+            out.append(c)
+            continue
+        arrays = type(c.args[0] if c.op.inplace else c.result) is numpy.ndarray
+        uf = _ufunc_of(c) if arrays else None
+        if uf is None:
+            out.append(c.code())
+            continue
+        ufn, args = name(uf), ", ".join(c.srcs)
+        if c.op.inplace:
+            out.append(f"{ufn}({args}, out={c.srcs[0]})")
+            continue
+        r = c.result
+        fresh = r.base is None and not any(numpy.may_share_memory(r, e) for e in escaping)
+        nxt = lines[i] if i < len(lines) else None
+        if (
+            isinstance(nxt, _Call) and nxt.op.name == "copy_" and nxt.srcs[1] == c.var
+            and uses.get(c.var) == 1 and type(nxt.args[0]) is numpy.ndarray
+            and nxt.args[0].shape == r.shape and nxt.args[0].dtype == r.dtype
+        ):  # fmt: skip
+            out.append(f"{ufn}({args}, out={nxt.srcs[0]})")
+            i += 1
+        elif fresh:
+            out.append(f"{c.var} = {ufn}({args}, out={name(numpy.empty_like(r))})")
+        elif r.ndim:
+            out.append(f"{c.var} = {ufn}({args})")
+        else:
+            out.append(c.code())
+    return out
+
+
+class _Miss:
+    """What a replay returns when a guard fails (`why` names it; `_Program.why` says more)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _out_src(d: Any, tv: list[str], syms: list[str], name: Callable[[Any], str]) -> str:
+    """The expression that builds a replay's return value (`_out_desc`'s description)."""
+    kind = d[0]
+    if kind == "T":
+        return tv[d[2]] if d[1] == "P" else f"n{d[2]}"
+    if kind == "S":
+        return syms[d[1]]
+    if kind == "L":
+        items = "".join(_out_src(v, tv, syms, name) + ", " for v in d[2])
+        return f"({items})" if d[1] is tuple else f"[{items}]" if d[1] is list else f"{name(d[1])}(({items}))"
+    if kind == "D":
+        items = "".join(f"({name(k)}, {_out_src(v, tv, syms, name)}), " for k, v in d[2])
+        return f"{name(d[1])}(({items}))"
+    v = d[1]
+    return repr(v) if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v)) else name(v)
 
 
 def _untrace(v: Any) -> Any:

@@ -111,6 +111,7 @@ def array_out(fn: Kernel, ndarray: type, asarray: Callable[[Any], Any]) -> Kerne
         return out if type(out) is ndarray else asarray(out)
 
     kernel.__name__ = getattr(fn, "__name__", "kernel")
+    kernel.__wrapped__ = fn  # type: ignore[attr-defined]  # ember.compile calls a ufunc directly, with out=
     return kernel
 
 
@@ -179,6 +180,7 @@ def _inplace(ufunc: Callable[..., Any], name: str) -> Kernel:
         ufunc(x, y, out=x)
 
     kernel.__name__ = name
+    kernel.__wrapped__ = ufunc  # type: ignore[attr-defined]  # ember.compile calls it directly
     return kernel
 
 
