@@ -6,6 +6,7 @@ elsewhere. Every test also checks that replays happened, so none can pass by run
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -296,3 +297,63 @@ def test_places_changed_between_calls(device: str) -> None:
     lin.weight = nn.Parameter(ember.tensor([[0.5, 0.5]], device=device))  # a new parameter: recaptured
     assert g(x).detach().numpy().tolist() == [[1.0]]
     assert g.captures == 2 and g.replays == 4
+
+
+def _fuses(device: str) -> bool:
+    """Whether the device's backend fuses elementwise kernels in a replay (ember.fusion's hooks)."""
+    from ember.compiler import _fuser
+
+    return _fuser(ember.device(device).type) is not None
+
+
+def test_fused_elementwise_chains_match_eager(device: str) -> None:
+    """Chains of elementwise kernels (broadcasting, numbers, traced floats, bool intermediates,
+    where, in-place updates) give the eager numbers; where the backend fuses them, fewer kernels run."""
+
+    def f(x: ember.Tensor, b: ember.Tensor, acc: ember.Tensor, lr: float) -> tuple[ember.Tensor, ember.Tensor]:
+        h = (x * 1.5 + b).exp() - 1.0  # b broadcasts along rows
+        mask = h > 0.5
+        g = ember.where(mask, h, 0.0) / (h.abs() + 2.0)
+        acc.mul_(0.9)
+        acc.add_(g)
+        acc.sub_(acc * lr)
+        return g.neg(), ember.maximum(h, g)
+
+    rng = np.random.default_rng(0)
+    g_ = ember.compile(f)
+    outs = {}
+    for compiled in (False, True):
+        run = g_ if compiled else f
+        acc = ember.zeros(3, 4, device=device)
+        res = []
+        for i in range(4):
+            x = ember.tensor(rng.standard_normal((3, 4)).astype(np.float32), device=device)
+            b = ember.tensor(rng.standard_normal(4).astype(np.float32), device=device)
+            res.append([t.numpy().copy() for t in run(x, b, acc, 0.1 / (i + 1))] + [acc.numpy().copy()])
+        outs[compiled] = res
+        rng = np.random.default_rng(0)
+    assert g_.replays == 3
+    for a, b in zip(outs[False], outs[True]):
+        for u, v in zip(a, b):
+            _same(u, v, device)
+    if _fuses(device):  # one kernel for all eleven: nothing else is left to call
+        prog = g_.programs[0]
+        assert prog.fused == 1 and not re.search(r"\bk\d+\(", prog.source)
+
+
+def test_fused_in_place_updates_with_overlapping_inputs(device: str) -> None:
+    """A fused kernel that writes in place falls back to the one-op kernels when another input
+    shares that memory at this call (a view of the same array), so the numbers are eager's."""
+
+    def f(a: ember.Tensor, b: ember.Tensor) -> ember.Tensor:
+        a.mul_(2.0)
+        a.add_(b)
+        return a * 1.0
+
+    g = ember.compile(f)
+    for _ in range(2):
+        g(ember.ones(4, device=device), ember.ones(4, device=device))
+    a = ember.tensor([1.0, 2.0, 3.0, 4.0], device=device)
+    out = g(a, a.view(4))  # b is a's memory: a.mul_ doubles b too, as in eager mode
+    assert g.replays == 2
+    assert out.numpy().tolist() == [4.0, 8.0, 12.0, 16.0] and a.numpy().tolist() == [4.0, 8.0, 12.0, 16.0]

@@ -62,6 +62,18 @@ class OpenCLBackend(ember.Backend):
     def layout(self, native: Any) -> tuple[tuple[int, ...], int]:
         return tuple(native.strides), native.offset  # a CLArray keeps both in elements
 
+    def elementwise_fusible(self, op: Any, args: Any, result: Any) -> bool:
+        """Whether `ember.compile` may fuse this kernel call with its neighbours (see `ember.fusion`)."""
+        from .fusion import elementwise_fusible
+
+        return elementwise_fusible(op, args, result)
+
+    def fuse_elementwise(self, group: Any) -> Any:
+        """One generated kernel for a group of elementwise steps (see `ember.fusion`), or None."""
+        from .fusion import fuse_elementwise
+
+        return fuse_elementwise(group)
+
     def data_ptr(self, native: Any) -> int:
         """The buffer's cl_mem handle plus the view's byte offset (OpenCL memory has no host address)."""
         return int(native.buffer.int_ptr) + native.offset * native.dtype.itemsize

@@ -35,6 +35,7 @@ import numpy
 from . import capture as _capture
 from .autograd import grad_mode as _grad_mode
 from .dispatch import OPS, Op
+from .fusion import fuse_schedule
 from .random import Generator
 from .tensor import Tensor
 from .xp_kernels import xp_function
@@ -610,13 +611,14 @@ class _Refused(Exception):
 class _Call:
     """One recorded kernel call: `var = kname(*srcs)` in the replay code (`var` None: no array result)."""
 
-    __slots__ = ("op", "kname", "kernel", "args", "srcs", "var", "result")
+    __slots__ = ("op", "device_type", "kname", "kernel", "args", "srcs", "var", "result")
 
     def __init__(
-        self, op: Op, kname: str, kernel: Any, args: tuple[Any, ...], srcs: list[str], var: str | None, result: Any
+        self, op: Op, device_type: str, kname: str, kernel: Any, args: tuple[Any, ...], srcs: list[str],
+        var: str | None, result: Any,
     ) -> None:  # fmt: skip
-        self.op, self.kname, self.kernel, self.args, self.srcs = op, kname, kernel, args, srcs
-        self.var, self.result = var, result
+        self.op, self.device_type, self.kname, self.kernel = op, device_type, kname, kernel
+        self.args, self.srcs, self.var, self.result = args, srcs, var, result
 
     def code(self) -> str:
         call = f"{self.kname}({', '.join(self.srcs)})"
@@ -633,6 +635,7 @@ class _Capture(_capture.HostWatcher):
         self.keep: list[Any] = []  # every array seen, alive until the capture ends (so ids stay unique)
         self.consts: dict[str, Any] = {}
         self.array_of: dict[str, Any] = {}  # variable -> the array it held during the capture
+        self.fused = 0  # fused elementwise kernels in the replay
         self.lines: list[_Call | str] = []  # kernel calls, and lines of code (host_predicate checks)
         self.n = 0
         self.rng: list[tuple[Generator, int]] = []  # (generator, words) of each draw, in order
@@ -667,7 +670,7 @@ class _Capture(_capture.HostWatcher):
                     self.bind(r, f"{rvar}[{i}]")
             else:
                 self.bind(result, rvar)
-        self.lines.append(_Call(op, kname, kernel, args, srcs, rvar, result))
+        self.lines.append(_Call(op, device_type, kname, kernel, args, srcs, rvar, result))
         self.n += 1
 
     def bind(self, native: Any, var: str) -> None:
@@ -1089,6 +1092,7 @@ class _Program:
             L.append("    except AttributeError:")
             L.append("        _K[0] = None")
         L.append(f"    return {_out_src(self.out_desc, tv, syms, name)}")
+        self.fused = cap.fused  # how many fused elementwise kernels the replay runs
         self.source = "\n".join(L) + "\n"
         exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
         self.run = ns["_run"]
@@ -1135,16 +1139,25 @@ def _ufunc_of(c: _Call) -> Any:
     return inner if op.xp is not None and inner is xp_function(numpy, op.xp) else None
 
 
+def _fuser(device_type: str) -> Any:
+    """The backend of `device_type` when it fuses elementwise kernels (`ember.fusion`), else None."""
+    from .backends import registry
+
+    backend = registry.get(device_type)
+    return backend if hasattr(backend, "fuse_elementwise") and hasattr(backend, "elementwise_fusible") else None
+
+
 def _kernel_code(cap: _Capture, results: list[str], name: Callable[[Any], str]) -> list[str]:
     """The replay's kernel calls. NumPy ufunc kernels are called directly; those whose result the
     caller never sees write into a buffer that the program owns (``out=``), and a ufunc whose
-    result is only copied into an array by the next call (``x.mul_(0.9)``) writes into it directly."""
+    result is only copied into an array by the next call (``x.mul_(0.9)``) writes into it directly.
+    On a backend that fuses (`ember.fusion`), chains of elementwise kernels become one kernel each."""
     escaping = [cap.array_of[r] for r in set(results) if type(cap.array_of.get(r)) is numpy.ndarray]
     uses: dict[str, int] = {}
     for text in [*results, *(line if isinstance(line, str) else ", ".join(line.srcs) for line in cap.lines)]:
         for v in _VAR.findall(text):
             uses[v] = uses.get(v, 0) + 1
-    lines = cap.lines
+    lines, cap.fused = fuse_schedule(cap.lines, uses, _fuser, name)  # a backend's fused elementwise kernels
     out: list[str] = []
     i = 0
     while i < len(lines):
