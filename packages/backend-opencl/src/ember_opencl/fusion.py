@@ -193,8 +193,8 @@ def _interpreter(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ...]]:
         for j, s in enumerate(group.steps):
             args = [vals[k] if kind == "in" else tmp[k] for kind, k in s.operands]
             r = KERNELS[s.op](*args)
-            if s.target is None:
-                tmp[j] = r
+            if s.target is None:  # an in-place step into a result of the group: that array, updated
+                tmp[j] = args[0] if OPS[s.op].inplace else r
         return tuple(tmp[j] for j in group.outputs)
 
     return unfused

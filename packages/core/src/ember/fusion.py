@@ -33,7 +33,8 @@ class FusedStep:
 
     op: str
     operands: tuple[Ref, ...]  # the kernel's arguments; an in-place step's first one is its target
-    target: int | None  # the input an in-place step writes into, else None
+    target: int | None  # the input an in-place step writes into, else None (an in-place step into
+    # a result of the group is a step whose result is that variable's new value)
     dtype: Any  # the result's dtype (an in-place step's: its target's)
 
 
@@ -106,12 +107,7 @@ def fuse_schedule(
 
 
 def _fits(c: Any, group: list[Any], state: dict[str, Any]) -> bool:
-    if _shape(c) != state["shape"] or state["shape"] is None:
-        return False
-    if c.op.inplace:  # it writes into an input of the group, never into one of its results
-        tmps = {g.var for g in group if g.var is not None}
-        return c.srcs[0] not in tmps
-    return True
+    return state["shape"] is not None and _shape(c) == state["shape"]
 
 
 def _hoistable(c: Any, group: list[Any]) -> bool:
@@ -126,7 +122,7 @@ def _hoistable(c: Any, group: list[Any]) -> bool:
 def _fused_code(group: list[Any], uses: dict[str, int], backend: Any, name: Callable[[Any], str]) -> str | None:
     g = ElementwiseGroup(shape=_shape(group[0]) or ())
     srcs: list[str] = []  # the replay's expression for each input
-    tmp_of: dict[str, int] = {}
+    tmp_of: dict[str, int] = {}  # result variable -> the step that last wrote it
     inside: dict[str, int] = {}
     for j, c in enumerate(group):
         refs: list[Ref] = []
@@ -139,14 +135,19 @@ def _fused_code(group: list[Any], uses: dict[str, int], backend: Any, name: Call
                 srcs.append(s)
                 g.inputs.append(a)
             refs.append(("in", srcs.index(s)))
+        if c.op.inplace and refs[0][0] == "tmp":  # into a result of the group: a new value of that variable
+            g.steps.append(FusedStep(c.op.name, tuple(refs), None, c.args[0].dtype))
+            tmp_of[c.srcs[0]] = j
+            continue
         target = refs[0][1] if c.op.inplace else None
         dtype = (c.args[0] if c.op.inplace else c.result).dtype
         g.steps.append(FusedStep(c.op.name, tuple(refs), target, dtype))
         if c.var is not None:
             tmp_of[c.var] = j
-    g.outputs = [j for v, j in tmp_of.items() if uses.get(v, 0) > inside.get(v, 0)]
+    outs = [(v, j) for v, j in tmp_of.items() if uses.get(v, 0) > inside.get(v, 0)]
+    g.outputs = [j for _v, j in outs]
     fn = backend.fuse_elementwise(g)
     if fn is None:
         return None
-    lhs = "".join(group[j].var + ", " for j in g.outputs)
+    lhs = "".join(v + ", " for v, _j in outs)
     return f"{lhs + '= ' if lhs else ''}{name(fn)}({', '.join(srcs)})"
