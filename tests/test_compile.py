@@ -357,3 +357,19 @@ def test_fused_in_place_updates_with_overlapping_inputs(device: str) -> None:
     out = g(a, a.view(4))  # b is a's memory: a.mul_ doubles b too, as in eager mode
     assert g.replays == 2
     assert out.numpy().tolist() == [4.0, 8.0, 12.0, 16.0] and a.numpy().tolist() == [4.0, 8.0, 12.0, 16.0]
+
+
+def test_cross_entropy_with_ignored_targets(device: str) -> None:
+    """Targets holding ignore_index take cross_entropy's second path, whose range check a replay repeats."""
+    lin = nn.Linear(4, 3).to(device)
+    f = lambda x, y: nn.functional.cross_entropy(lin(x), y)  # noqa: E731
+    g = ember.compile(f)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32), device=device)
+    for labels in ([0, -100, 2, 1, -100], [2, 2, -100, 0, 1], [-100, 1, 1, 0, 2]):
+        y = ember.tensor(labels, device=device)
+        _same(g(x, y).detach().numpy(), f(x, y).detach().numpy(), device)
+    assert g.replays == 2
+    with pytest.raises(CompileError, match="every target is a class index"):
+        g(x, ember.tensor([0, 3, -100, 1, 1], device=device))  # 3 is out of range
+    with pytest.raises(IndexError, match="target 3 is out of bounds"):
+        f(x, ember.tensor([0, 3, -100, 1, 1], device=device))

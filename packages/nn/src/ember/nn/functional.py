@@ -2147,8 +2147,16 @@ def _nll(
     valid = target != ignore_index
     safe = ember.where(valid, target, 0)
     if safe.numel():
-        lo, hi = int(safe.min().item()), int(safe.max().item())
-        if lo < 0 or hi >= c:
+        seen: list[tuple[int, int]] = []  # the check's own read (host_predicate: ember.compile repeats it)
+
+        def in_range(lo: Any, hi: Any) -> bool:
+            seen.append((int(lo), int(hi)))
+            return int(lo) >= 0 and int(hi) < c
+
+        if not _capture.host_predicate(
+            f"{fn}: every target is a class index in [0, {c - 1}] or ignore_index", in_range, safe.min(), safe.max()
+        ):
+            lo, hi = seen[-1]
             bad = lo if lo < 0 else hi
             raise IndexError(f"{fn}: target {bad} is out of bounds: class indices must be in [0, {c - 1}] (or ignore_index={ignore_index})")
     picked = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)  # (N, *)
