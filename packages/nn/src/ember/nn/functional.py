@@ -2149,12 +2149,12 @@ def _nll(
     if safe.numel():
         seen: list[tuple[int, int]] = []  # the check's own read (host_predicate: ember.compile repeats it)
 
-        def in_range(lo: Any, hi: Any) -> bool:
+        def within(lo: Any, hi: Any) -> bool:
             seen.append((int(lo), int(hi)))
             return int(lo) >= 0 and int(hi) < c
 
         if not _capture.host_predicate(
-            f"{fn}: every target is a class index in [0, {c - 1}] or ignore_index", in_range, safe.min(), safe.max()
+            f"{fn}: every target is a class index in [0, {c - 1}] or ignore_index", within, safe.min(), safe.max()
         ):
             lo, hi = seen[-1]
             bad = lo if lo < 0 else hi
