@@ -19,7 +19,7 @@ from ember.dispatch import OPS
 from ember.fusion import ElementwiseGroup
 
 from . import cltypes
-from .clarray import CLArray, empty
+from .clarray import CLArray, c_strides, empty
 from .elementwise import BINARY, UNARY, _index_code, broadcast_strides, chunk_size, collapse, expression, run
 
 __all__ = ["elementwise_fusible", "fuse_elementwise"]
@@ -122,23 +122,16 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
             tuple(written), tuple(outputs), tuple((k, str(dt)) for (k, dt), _ in scalar_list))  # fmt: skip
     unfused = _interpreter(group)
 
-    def fused(*vals: Any) -> tuple[CLArray, ...]:
-        arrs = [vals[k] for k in arrays]
-        for w in written:  # memory shared with an array written in place at this call: run the steps one by one
-            x = vals[w]
-            if any(k != w and vals[k].buffer is x.buffer for k in arrays):
-                return unfused(*vals)
-        device = arrs[0].device
-        outs = [empty(device, shape, dt) for dt in out_dtypes]
-        n = int(np.prod(shape))
-        if n == 0:
-            return tuple(outs)
-        dims, strides = collapse(shape, [o.strides for o in outs] + [broadcast_strides(a, shape) for a in arrs])
+    n = int(np.prod(shape))
+    layouts: dict[Any, tuple[Any, list[Any], list[tuple[int, ...]], int]] = {}
+
+    def prepare(device: Any, arrs: list[CLArray]) -> tuple[Any, list[Any], list[tuple[int, ...]], int]:
+        """The kernel for these operands' layouts, its leading arguments, the collapsed strides, its work-items."""
+        dims, strides = collapse(shape, [c_strides(shape)] * len(out_dtypes) + [broadcast_strides(a, shape) for a in arrs])
         nd = len(dims)
         units = tuple(nd == 1 and st[0] == 1 for st in strides)
         chunk = chunk_size(device)
-        key = ("fused", spec, nd, units, chunk)
-        names = [f"o{m}" for m in range(len(outs))] + [f"a{k}" for k in arrays]
+        names = [f"o{m}" for m in range(len(out_dtypes))] + [f"a{k}" for k in arrays]
 
         def source() -> str:
             params = ["long n"] + [f"long d{d}" for d in range(1, nd)]
@@ -167,18 +160,33 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
             )  # fmt: skip
 
         scalar_dtypes: list[Any] = [np.int64] * nd
-        args: list[Any] = [n, *dims[1:]]
+        scalar_dtypes += ([None, np.int64] + [np.int64] * nd) * (len(out_dtypes) + len(arrs))
+        scalar_dtypes += [cltypes.ARG_TYPES[np.dtype(dt)] for (_k, dt), _nm in scalar_list]
+        kernel = device.kernel(("fused", spec, nd, units, chunk), source, "ember_fused", scalar_dtypes)
+        return kernel, [n, *dims[1:]], strides, -(-n // chunk)
+
+    def fused(*vals: Any) -> tuple[CLArray, ...]:
+        arrs = [vals[k] for k in arrays]
+        for w in written:  # memory shared with an array written in place at this call: run the steps one by one
+            x = vals[w]
+            if any(k != w and vals[k].buffer is x.buffer for k in arrays):
+                return unfused(*vals)
+        device = arrs[0].device
+        outs = [empty(device, shape, dt) for dt in out_dtypes]
+        if n == 0:
+            return tuple(outs)
+        key = (device, *(a.strides for a in arrs))
+        prepared = layouts.get(key)
+        if prepared is None:
+            prepared = layouts[key] = prepare(device, arrs)
+        kernel, args, strides, items = prepared
+        args = list(args)
         for m, o in enumerate(outs):
-            scalar_dtypes += [None, np.int64] + [np.int64] * nd
             args += [o.buffer, o.offset, *strides[m]]
         for i, a in enumerate(arrs):
-            scalar_dtypes += [None, np.int64] + [np.int64] * nd
             args += [a.buffer, a.offset, *strides[len(outs) + i]]
-        for (k, dt), _nm in scalar_list:
-            scalar_dtypes.append(cltypes.ARG_TYPES[np.dtype(dt)])
-            args.append(vals[k])
-        kernel = device.kernel(key, source, "ember_fused", scalar_dtypes)
-        run(device, kernel, -(-n // chunk), args)
+        args += [vals[k] for (k, _dt), _nm in scalar_list]
+        run(device, kernel, items, args)
         return tuple(outs)
 
     return fused
