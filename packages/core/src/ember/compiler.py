@@ -1044,12 +1044,15 @@ class _Program:
         for j, pl in enumerate(self.places):
             get, _set = pl.code(name)
             L.append(f"    {tv[n_args + j]} = {get}")
-        key = [self._key_expr(tv[i], pre_kinds[i]) for i in range(n_args, len(pre_kinds))]
-        L.append("    try:")
-        L.append(f"        _k = ({''.join(k + ', ' for k in key)})")
-        L.append("    except AttributeError:")
-        L.append("        _k = None")
-        L.append(f"    if _k != _K[0] and not _slow(({''.join(v + ', ' for v in tv)})): return _miss1")
+        same, m = [], 0  # each place holds the tensor, and it the array, that the last replay left there
+        for i in range(n_args, len(pre_kinds)):
+            if pre_kinds[i] is None:
+                same.append(f"{tv[i]} is None")
+            else:
+                same.append(f"{tv[i]} is _k[{m}] and {tv[i]}._data is _k[{m + 1}] and {tv[i]}._requires_grad is {pre_kinds[i][4]!r}")
+                m += 2
+        L.append("    _k = _K[0]")
+        L.append(f"    if not (_k is not None{''.join(' and ' + c for c in same)}) and not _slow(({''.join(v + ', ' for v in tv)})): return _miss1")
         if n_args:
             datas = [f"id({tv[i]}._data)" for i in range(len(pre_kinds)) if pre_kinds[i] is not None]
             L.append(f"    if len({{{', '.join(datas)}}}) != {self.alias}: return _miss{len(misses) - 1}")
@@ -1086,20 +1089,14 @@ class _Program:
             L.append(f"    {name(d)}[{_key_src(key_, name)}] = {syms[k]}")
         for i, delta in self.bumps:
             L.append(f"    {tv[i]}._version_counter().value += {delta}")
-        if self.steady:  # the next call finds what this one left: checking identities is enough
-            L.append("    try:")
-            L.append(f"        _K[0] = ({''.join(self._key_expr(final[i], pre_kinds[i]) + ', ' for i in range(n_args, len(final)))})")
-            L.append("    except AttributeError:")
-            L.append("        _K[0] = None")
+        kept = [final[i] for i in range(n_args, len(final)) if pre_kinds[i] is not None]
+        if self.steady and "None" not in kept:  # the next call finds what this one left: identities suffice
+            L.append(f"    _K[0] = ({''.join(f'{v}, {v}._data, ' for v in kept)})")
         L.append(f"    return {_out_src(self.out_desc, tv, syms, name)}")
         self.fused = cap.fused  # how many fused elementwise kernels the replay runs
         self.source = "\n".join(L) + "\n"
         exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
         self.run = ns["_run"]
-
-    @staticmethod
-    def _key_expr(v: str, kind: Any) -> str:
-        return f"{v} is None" if kind is None else f"id({v}), id({v}._data), {v}._requires_grad"
 
     def _slow_check(self, P: tuple[Any, ...]) -> bool:
         """The inputs' signatures and memory sharing, when the places do not hold what the last replay left."""
