@@ -373,3 +373,23 @@ def test_cross_entropy_with_ignored_targets(device: str) -> None:
         g(x, ember.tensor([0, 3, -100, 1, 1], device=device))  # 3 is out of range
     with pytest.raises(IndexError, match="target 3 is out of bounds"):
         f(x, ember.tensor([0, 3, -100, 1, 1], device=device))
+
+
+def test_constant_kernels_are_folded_but_never_shared(device: str) -> None:
+    """Kernels that read no array (``full``, then arithmetic on it) run once, at the capture; a
+    tensor made inside that is written in place or returned is still made at every call."""
+
+    def f(x: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor, ember.Tensor]:
+        c = ember.full((3,), 2.0, device=device) * 3.0  # the same at every call
+        z = ember.zeros(3, device=device)
+        z.add_(x)  # written in place: made at every call
+        return x * c, z * 1.0, ember.ones(3, device=device)  # returned: fresh at every call
+
+    g = ember.compile(f)
+    outs = [g(ember.tensor([float(i), 1.0, 2.0], device=device)) for i in range(4)]
+    for i, (a, z, o) in enumerate(outs):
+        assert a.numpy().tolist() == [6.0 * i, 6.0, 12.0] and z.numpy().tolist() == [float(i), 1.0, 2.0]
+        assert o.numpy().tolist() == [1.0, 1.0, 1.0]
+    assert g.replays == 3 and g.programs[0].folded == 2
+    outs[2][2].add_(5.0)  # what one call returned is its own
+    assert outs[3][2].numpy().tolist() == [1.0, 1.0, 1.0]

@@ -636,6 +636,7 @@ class _Capture(_capture.HostWatcher):
         self.consts: dict[str, Any] = {}
         self.array_of: dict[str, Any] = {}  # variable -> the array it held during the capture
         self.fused = 0  # fused elementwise kernels in the replay
+        self.folded = 0  # kernel calls whose results are constants of the replay
         self.lines: list[_Call | str] = []  # kernel calls, and lines of code (host_predicate checks)
         self.n = 0
         self.rng: list[tuple[Generator, int]] = []  # (generator, words) of each draw, in order
@@ -1094,6 +1095,7 @@ class _Program:
             L.append(f"    _K[0] = ({''.join(f'{v}, {v}._data, ' for v in kept)})")
         L.append(f"    return {_out_src(self.out_desc, tv, syms, name)}")
         self.fused = cap.fused  # how many fused elementwise kernels the replay runs
+        self.folded = cap.folded  # how many kernel calls it does not run: their results are constants
         self.source = "\n".join(L) + "\n"
         exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
         self.run = ns["_run"]
@@ -1144,7 +1146,43 @@ def _fuser(device_type: str) -> Any:
     return backend if hasattr(backend, "fuse_elementwise") and hasattr(backend, "elementwise_fusible") else None
 
 
-def _kernel_code(cap: _Capture, results: list[str], name: Callable[[Any], str]) -> list[str]:
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+
+
+def _fold_constants(cap: _Capture, results: list[str], name: _Namer) -> list[_Call | str]:
+    """The schedule without the kernel calls that read no array but such calls' results (``full``,
+    then ``neg`` of it, ...): their results are the same at every replay, so the capture's arrays
+    become constants of the replay. Never a result that the caller sees or that a kernel writes into."""
+    written = {c.srcs[0] for c in cap.lines if isinstance(c, _Call) and c.op.inplace and c.srcs}
+    escaping = set(results)
+    folded: set[str] = set()
+    out: list[_Call | str] = []
+    for c in cap.lines:
+        if (
+            isinstance(c, _Call) and c.var is not None and not c.op.inplace and c.op.name != "random_bits"
+            and c.var not in written and c.var not in escaping and not isinstance(c.result, (tuple, list))
+            and all(_constant_src(s, folded, cap.consts) for s in c.srcs)
+        ):  # fmt: skip
+            folded.add(c.var)
+            name.ns[c.var] = c.result
+            continue
+        out.append(c)
+    cap.folded = len(folded)
+    return out
+
+
+def _constant_src(src: str, folded: set[str], consts: dict[str, Any]) -> bool:
+    """Whether a kernel argument's code names nothing that may differ between replays."""
+    for tok in _NAME.findall(src):
+        if tok in folded or tok in ("True", "False", "None"):
+            continue
+        c = consts.get(tok, tok)  # a constant that is not an array (a dtype, a non-finite number)
+        if tok not in consts or hasattr(c, "shape") or callable(c):
+            return False
+    return True
+
+
+def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
     """The replay's kernel calls. NumPy ufunc kernels are called directly; those whose result the
     caller never sees write into a buffer that the program owns (``out=``), and a ufunc whose
     result is only copied into an array by the next call (``x.mul_(0.9)``) writes into it directly.
@@ -1154,7 +1192,8 @@ def _kernel_code(cap: _Capture, results: list[str], name: Callable[[Any], str]) 
     for text in [*results, *(line if isinstance(line, str) else ", ".join(line.srcs) for line in cap.lines)]:
         for v in _VAR.findall(text):
             uses[v] = uses.get(v, 0) + 1
-    lines, cap.fused = fuse_schedule(cap.lines, uses, _fuser, name)  # a backend's fused elementwise kernels
+    lines = _fold_constants(cap, results, name)
+    lines, cap.fused = fuse_schedule(lines, uses, _fuser, name)  # a backend's fused elementwise kernels
     out: list[str] = []
     i = 0
     while i < len(lines):
