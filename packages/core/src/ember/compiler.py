@@ -1097,8 +1097,13 @@ class _Program:
         self.fused = cap.fused  # how many fused elementwise kernels the replay runs
         self.folded = cap.folded  # how many kernel calls it does not run: their results are constants
         self.source = "\n".join(L) + "\n"
-        exec(builtins.compile(self.source, f"<ember.compile {cap.fn_name}>", "exec"), ns)
-        self.run = ns["_run"]
+        self._ns, self._filename = ns, f"<ember.compile {cap.fn_name}>"
+
+    def run(self, args: Any, kwargs: Any) -> Any:
+        """Replay (the first call compiles the generated code: a capture never replayed costs no compile)."""
+        exec(builtins.compile(self.source, self._filename, "exec"), self._ns)
+        self.run = self._ns["_run"]  # type: ignore[method-assign]
+        return self.run(args, kwargs)
 
     def _slow_check(self, P: tuple[Any, ...]) -> bool:
         """The inputs' signatures and memory sharing, when the places do not hold what the last replay left."""
@@ -1125,6 +1130,12 @@ class _Program:
 _VAR = re.compile(r"\bv\d+\b")
 
 
+@functools.cache
+def _variant_of() -> dict[str, Op]:
+    """In-place variant's name -> its op (``add_`` -> ``add``)."""
+    return {o.variant.name: o for o in OPS.values() if o.variant is not None}
+
+
 def _ufunc_of(c: _Call) -> Any:
     """The NumPy ufunc that `c`'s kernel is (its op's array-API function, `Op.xp`, or the in-place
     form of one), or None: the replay may call it directly, with ``out=``."""
@@ -1133,7 +1144,7 @@ def _ufunc_of(c: _Call) -> Any:
     if not isinstance(inner, numpy.ufunc) or inner.nout != 1 or inner.nin != len(c.args):
         return None
     if op.inplace:
-        base = next((o for o in OPS.values() if o.variant is op), None)
+        base = _variant_of().get(op.name)
         return inner if base is not None and base.xp is not None and c.kernel.__name__ == op.name else None
     return inner if op.xp is not None and inner is xp_function(numpy, op.xp) else None
 
@@ -1173,6 +1184,8 @@ def _fold_constants(cap: _Capture, results: list[str], name: _Namer) -> list[_Ca
 
 def _constant_src(src: str, folded: set[str], consts: dict[str, Any]) -> bool:
     """Whether a kernel argument's code names nothing that may differ between replays."""
+    if src[0] in "aveR" and src not in folded and src[1:2].isdigit() | (src[0] == "R"):
+        return False  # an input, a kernel's result, a traced number or a random draw
     for tok in _NAME.findall(src):
         if tok in folded or tok in ("True", "False", "None"):
             continue
@@ -1187,7 +1200,14 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
     caller never sees write into a buffer that the program owns (``out=``), and a ufunc whose
     result is only copied into an array by the next call (``x.mul_(0.9)``) writes into it directly.
     On a backend that fuses (`ember.fusion`), chains of elementwise kernels become one kernel each."""
-    escaping = [cap.array_of[r] for r in set(results) if type(cap.array_of.get(r)) is numpy.ndarray]
+    owners: set[int] = set()  # the arrays that own the memory of what the caller sees
+    odd: list[Any] = []  # ... and arrays whose owner is not an ndarray (strided windows): compared by bounds
+    for r in set(results):
+        e = cap.array_of.get(r)
+        if type(e) is numpy.ndarray:
+            while isinstance(e.base, numpy.ndarray):
+                e = e.base
+            (odd.append(e) if e.base is not None else owners.add(id(e)))
     uses: dict[str, int] = {}
     for text in [*results, *(line if isinstance(line, str) else ", ".join(line.srcs) for line in cap.lines)]:
         for v in _VAR.findall(text):
@@ -1212,7 +1232,7 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
             out.append(f"{ufn}({args}, out={c.srcs[0]})")
             continue
         r = c.result
-        fresh = r.base is None and not any(numpy.may_share_memory(r, e) for e in escaping)
+        fresh = r.base is None and id(r) not in owners and not any(numpy.may_share_memory(r, e) for e in odd)
         nxt = lines[i] if i < len(lines) else None
         if (
             isinstance(nxt, _Call) and nxt.op.name == "copy_" and nxt.srcs[1] == c.var
