@@ -94,3 +94,26 @@ def test_relu_gradient_is_a_selection_not_a_product(device) -> None:
         out = x.grad.numpy()
         np.testing.assert_array_equal(out, np.array([0.0, 1.5, 0.0, -np.inf, 0.0], dtype=out.dtype))
         assert not np.signbit(out[[0, 2, 4]]).any()
+
+
+@pytest.mark.parametrize("kernel,shape,ceil_mode", [
+    ((2, 2), (3, 4, 8, 8), False), ((2, 2), (2, 3, 7, 6), False), ((2, 2), (2, 3, 7, 6), True),
+    ((3, 2), (2, 2, 9, 7), False), ((1, 1), (1, 2, 3, 3), False),
+])  # fmt: skip
+def test_max_pool2d_tiles_keep_first_maximum_and_nan(device, kernel, shape, ceil_mode) -> None:
+    # window == stride (the backends' fast path for non-overlapping tiles): ties (ReLU's zeros) pick the
+    # first maximum and NaN windows the first NaN, as the decomposition does; the gradient lands there
+    rng = np.random.default_rng(3)
+    a = np.maximum(rng.standard_normal(shape), 0).astype(np.float32)
+    a[0, 0, 0, 1] = a[0, 0, 1, 0] = np.nan
+    x = _t(a, device, True)
+    args = (kernel, kernel, (0, 0), (1, 1), ceil_mode)
+    v, i = pl.max_pool2d_with_indices(x, *args)
+    vi, ii = pl._max_pool2d_impl(x.detach(), *args)
+    np.testing.assert_array_equal(v.detach().numpy(), vi.numpy())
+    np.testing.assert_array_equal(i.numpy(), ii.numpy())
+    g = rng.standard_normal(v.shape).astype(np.float32)
+    v.backward(_t(g, device))
+    want = np.zeros((shape[0], shape[1], shape[2] * shape[3]), np.float32)
+    np.put_along_axis(want, ii.numpy().reshape(shape[0], shape[1], -1), g.reshape(shape[0], shape[1], -1), 2)
+    np.testing.assert_array_equal(x.grad.numpy(), want.reshape(shape))
