@@ -16,6 +16,7 @@ CONVS = [  # stride, padding, dilation, groups, C, O
     ((1, 1), (0, 0), (1, 1), 1, 3, 4),
     ((2, 1), (1, 2), (1, 2), 2, 4, 6),
     ((3, 2), (2, 0), (2, 1), 4, 4, 4),
+    ((1, 1), (1, 2), (2, 1), 2, 4, 6),  # stride 1 with padding: the backends' row-wise col2im
 ]
 POOLS = [  # kernel, stride, padding, dilation, ceil_mode
     ((2, 2), (2, 2), (0, 0), (1, 1), False),
@@ -117,3 +118,15 @@ def test_max_pool2d_tiles_keep_first_maximum_and_nan(device, kernel, shape, ceil
     want = np.zeros((shape[0], shape[1], shape[2] * shape[3]), np.float32)
     np.put_along_axis(want, ii.numpy().reshape(shape[0], shape[1], -1), g.reshape(shape[0], shape[1], -1), 2)
     np.testing.assert_array_equal(x.grad.numpy(), want.reshape(shape))
+
+
+def test_conv2d_input_grad_with_infinite_weights_matches_decomposition(device) -> None:
+    # the stride-1 col2im adds zero columns (0 * w): with an infinite weight that would be nan, so it must not run
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((4, 2, 3, 3))
+    w[1, 0, 1, 2] = np.inf
+    g = _t(rng.standard_normal((2, 4, 5, 5)), device)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    got = cv.conv2d_input_grad(g, _t(w, device), (5, 5), *args).numpy()
+    want = cv._input_grad_impl(g, _t(w, device), (5, 5), *args).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
