@@ -588,10 +588,15 @@ def scatter_add(xp: Any, add_at: Kernel, x: Any, axis: int, index: Any, src: Any
     for d in range(x.ndim - 2, -1, -1):
         strides[d] = strides[d + 1] * x.shape[d + 1]
     nd = index.ndim
-    flat = index.astype(xp.int64) * strides[axis]
-    for d, s in enumerate(index.shape):
-        if d != axis and s > 1:
-            flat += xp.arange(0, s * strides[d], strides[d], dtype=xp.int64).reshape((s,) + (1,) * (nd - d - 1))
+    if axis == nd - 1 and index.shape[:-1] == x.shape[:-1]:  # rows of x, one pass: index + row * row length
+        rows = math.prod(index.shape[:-1])
+        m = x.shape[-1]
+        flat = index.reshape(rows, -1) + xp.arange(0, rows * m, m, dtype=xp.int64)[:, None]
+    else:
+        flat = index.astype(xp.int64) * strides[axis]
+        for d, s in enumerate(index.shape):
+            if d != axis and s > 1:
+                flat += xp.arange(0, s * strides[d], strides[d], dtype=xp.int64).reshape((s,) + (1,) * (nd - d - 1))
     add_at(out.reshape(-1), (flat.reshape(-1),), xp.broadcast_to(src, index.shape).reshape(-1))
     return out
 
@@ -853,13 +858,15 @@ def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stri
 
 def _max_pool2d_tiled(xp: Any, x: Any, kernel_size: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, Any] | None:
     """Max pooling over non-overlapping tiles (window = stride, no padding or dilation): the running
-    maximum of the kh*kw strided views, then the first window position equal to it, counted without
-    a gather (the general path's copy of every window, argmax and take_along_axis cost ~5x more).
+    maximum over the kh*kw window positions, then the first position equal to it, counted without a
+    gather (the general path's argmax over a short last axis and take_along_axis cost ~3x more).
     None when a maximum is NaN (NaN != NaN: the general path's argmax finds the first NaN)."""
     kh, kw = kernel_size
     oh, ow = out_hw
-    w = x.shape[3]
-    views = [x[:, :, i : i + kh * oh : kh, j : j + kw * ow : kw] for i in range(kh) for j in range(kw)]
+    n, c, _, w = x.shape
+    # one copy to window-position-major (kh, kw, N, C, OH, OW): every pass below is then contiguous
+    tiles = x[:, :, : kh * oh, : kw * ow].reshape(n, c, oh, kh, ow, kw).transpose(3, 5, 0, 1, 2, 4).copy()
+    views = [tiles[i, j] for i in range(kh) for j in range(kw)]
     vals = xp.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
     for v in views[2:]:
         xp.maximum(vals, v, out=vals)
