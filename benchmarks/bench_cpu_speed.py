@@ -21,7 +21,7 @@ on its path). Targets (issue 15): CNN <= 1.0x torch, MLP <= 1.0x torch and <= 1.
 fused <= 4.0x and add <= 3.0x the floor, matmul >= 0.95x NumPy's speed.
 
 - epoch: seconds per epoch of the main job, ``ember-classify train --model cnn`` (bundled digits,
-  default settings), the median of epochs 2..3 of a run; with ``--baseline-python`` (an
+  default settings, the same BLAS threads), the median of epochs 2..3 of a run; with ``--baseline-python`` (an
   interpreter with another Ember installed, e.g. the main branch's) runs of both alternate and the
   ratio is printed.
 """
@@ -189,25 +189,27 @@ def bench_matmul(repeat: int) -> None:
 
 
 # -- the main job's epoch ------------------------------------------------------------------
-def epoch_seconds(python: str, epochs: int = 3) -> float:
-    """The median seconds of epochs 2..`epochs` of ``ember-classify train --model cnn`` run by `python`."""
+def epoch_seconds(python: str, threads: int, epochs: int = 3) -> float:
+    """The median seconds of epochs 2..`epochs` of ``ember-classify train --model cnn`` run by `python`,
+    with `threads` BLAS threads."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
             [python, "-m", "ember_classify", "train", "--model", "cnn", "--epochs", str(epochs), "--quiet", "--out", out],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True, stdout=subprocess.DEVNULL, env=env,
         )  # fmt: skip
         with open(os.path.join(out, "history.csv")) as f:
             rows = list(csv.DictReader(f))
     return statistics.median(float(r["seconds"]) for r in rows[1:])
 
 
-def bench_epoch(repeat: int, baseline: str | None) -> None:
+def bench_epoch(repeat: int, baseline: str | None, threads: int) -> None:
     runs = max(1, min(repeat, 3))
     ours, base = [], []
     for _ in range(runs):
         if baseline:
-            base.append(epoch_seconds(baseline))
-        ours.append(epoch_seconds(sys.executable))
+            base.append(epoch_seconds(baseline, threads))
+        ours.append(epoch_seconds(sys.executable, threads))
     line = f"{'ember-classify --model cnn, s/epoch':<38} ember {statistics.median(ours):6.2f} s"
     if base:
         ratio = statistics.median(b / o for b, o in zip(base, ours))
@@ -248,7 +250,7 @@ def main() -> None:
     print(f"peer: {'torch ' + torch.__version__ + f' ({torch.get_num_threads()} threads)' if torch else 'none (no torch)'}")
     for name in args.only or [*CASES, "epoch"]:
         if name == "epoch":
-            bench_epoch(args.repeat, args.baseline_python)
+            bench_epoch(args.repeat, args.baseline_python, args.threads)
         else:
             CASES[name](args.repeat)
 

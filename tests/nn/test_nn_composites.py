@@ -130,3 +130,15 @@ def test_conv2d_input_grad_with_infinite_weights_matches_decomposition(device) -
     got = cv.conv2d_input_grad(g, _t(w, device), (5, 5), *args).numpy()
     want = cv._input_grad_impl(g, _t(w, device), (5, 5), *args).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("hw", [(5, 6), (12, 11)])  # below and above the 64 output positions where the GEMM changes
+def test_conv2d_weight_grad_matches_decomposition_on_small_and_large_images(device, hw) -> None:
+    rng = np.random.default_rng(5)
+    x = _t(rng.standard_normal((3, 4, *hw)), device)
+    w = _t(rng.standard_normal((6, 4, 3, 3)), device)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    g = _t(rng.standard_normal(cv.conv2d(x, w, *args).shape), device)
+    np.testing.assert_allclose(
+        cv.conv2d_weight_grad(x, g, (3, 3), *args).numpy(), cv._weight_grad_impl(x, g, (3, 3), *args).numpy(), rtol=1e-10
+    )

@@ -846,11 +846,15 @@ def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stri
     """Per sample g (O/G, L) @ cols^T (L, C/G*K) in one batched GEMM, then the sum over the batch.
 
     The columns are the forward's (im2col of a strided view, the copy's inner runs contiguous); a
-    tensordot over (N, OH, OW) instead transposes the 6-D window view first, a copy ~5x slower."""
+    tensordot over (N, OH, OW) instead transposes the 6-D window view first, a copy ~5x slower.
+    Below 64 output positions the per-sample GEMMs are too thin, and one GEMM over the batch wins."""
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
     kh, kw = kernel_hw
     win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
+    if groups == 1 and oh * ow < 64:  # small images: per-sample GEMMs too thin; one (O, N*L) @ (N*L, C*K)
+        cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * oh * ow)
+        return xp.matmul(g.transpose(1, 0, 2, 3).reshape(o, n * oh * ow), cols.T).reshape(o, c, kh, kw)
     cols = win.reshape(n, groups, c // groups * kh * kw, oh * ow)
     gm = g.reshape(n, groups, o // groups, oh * ow)
     return xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
