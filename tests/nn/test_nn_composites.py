@@ -142,3 +142,46 @@ def test_conv2d_weight_grad_matches_decomposition_on_small_and_large_images(devi
     np.testing.assert_allclose(
         cv.conv2d_weight_grad(x, g, (3, 3), *args).numpy(), cv._weight_grad_impl(x, g, (3, 3), *args).numpy(), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_softmax_cross_entropy_matches_its_decomposition_bitwise(device, dtype) -> None:
+    # the fused loss and derivative run the decomposition's arithmetic, so the numbers are the same bit for bit
+    from ember.ops import activation as act
+
+    rng = np.random.default_rng(6)
+    x = _t(rng.standard_normal((33, 7)) * 3, device, True).to(dtype).detach().requires_grad_()
+    t = ember.tensor(rng.integers(0, 7, 33), device=device)
+    loss = act.softmax_cross_entropy(x, t)
+    loss.backward(_t(np.array(1.5), device).to(dtype))
+    x2 = x.detach().requires_grad_()
+    ref, _ = act._sce_impl(x2, t)
+    ref.backward(_t(np.array(1.5), device).to(dtype))
+    np.testing.assert_array_equal(loss.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), x2.grad.numpy())
+    xn = x.detach().numpy().astype(np.float64)
+    p = np.exp(xn - xn.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    want = -np.log(p[np.arange(33), t.numpy()]).mean()
+    np.testing.assert_allclose(loss.item(), want, rtol=1e-6 if dtype is ember.float32 else 1e-12)
+    onehot = np.eye(7)[t.numpy()]
+    np.testing.assert_allclose(x.grad.numpy(), (p - onehot) * 1.5 / 33, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_fused_case_gradchecks_and_keeps_its_errors(device) -> None:
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(7)
+    x = _t(rng.standard_normal((5, 4)), device, True)
+    t = ember.tensor([0, 3, 1, 1, 2], device=device)
+    from ember.ops import activation as act
+    from ember.ops._run import kernel
+
+    if kernel(act.SOFTMAX_CROSS_ENTROPY, x.device) is not None:  # the backend fuses it: one node
+        assert F.cross_entropy(x, t).grad_fn.name == "softmax_cross_entropy"
+    assert gradcheck(lambda a: F.cross_entropy(a, t), (x,))
+    assert gradgradcheck(lambda a: F.cross_entropy(a, t), (x,))  # create_graph: through a recomputed log_softmax
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, ember.tensor([0, 4, 1, 1, 2], device=device))
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, ember.tensor([0, -1, 1, 1, 2], device=device))

@@ -442,6 +442,23 @@ def log_softmax(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
         return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
 
 
+def softmax_cross_entropy(xp: Any, caps: Caps, x: Any, target: Any) -> tuple[Any, Any]:
+    """log_softmax, the picked log-probabilities' sum, / N, negated: the decomposition's ops in one call."""
+    logp = log_softmax(xp, caps, x, 1)
+    total = xp.take_along_axis(logp, target[:, None], 1).sum(keepdims=True).reshape(())
+    return xp.asarray(xp.negative(xp.divide(total, float(x.shape[0])))), logp
+
+
+def softmax_cross_entropy_grad(xp: Any, logp: Any, target: Any, g: Any) -> Any:
+    """P - exp(logp) * P.sum(1) with P the one-hot rows times s = -g / N: the decomposition's ops in one
+    call (P.sum(1) is s itself: one nonzero per row)."""
+    rows = logp.shape[0]
+    s = xp.divide(xp.negative(g), float(rows))
+    picked = xp.zeros_like(logp)
+    picked[xp.arange(rows), target] += s  # 0 + s, as the decomposition's scatter_add
+    return picked - xp.exp(logp) * s
+
+
 # --------------------------------------------------------------------------- movement
 
 
@@ -955,6 +972,8 @@ def kernel_table(
         "cumsum": _bind(cumsum, xp), "cumprod": _bind(cumprod, xp), "logsumexp": _bind(logsumexp, xp, caps),
         # activation (composite overrides)
         "softmax": _bind(softmax, xp), "log_softmax": _bind(log_softmax, xp, caps),
+        "softmax_cross_entropy": _bind(softmax_cross_entropy, xp, caps),
+        "softmax_cross_entropy_grad": _bind(softmax_cross_entropy_grad, xp),
         # movement
         "view": view, "permute": xp.transpose, "expand": _bind(expand, xp, caps), "cat": _bind(cat, xp),
         "flip": _bind(flip, xp),
