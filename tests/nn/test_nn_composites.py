@@ -185,3 +185,23 @@ def test_cross_entropy_fused_case_gradchecks_and_keeps_its_errors(device) -> Non
         F.cross_entropy(x, ember.tensor([0, 4, 1, 1, 2], device=device))
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(x, ember.tensor([0, -1, 1, 1, 2], device=device))
+
+
+def test_kernel_results_do_not_share_the_kernels_work_arrays(device) -> None:
+    # the NumPy kernels reuse work arrays between calls: a result must never be one of them
+    args = ((1, 1), (1, 1), (1, 1), 1)
+
+    def run(seed: int) -> list[np.ndarray]:
+        r = np.random.default_rng(seed)
+        x = _t(r.standard_normal((1, 1, 6, 6)), device)
+        w = _t(r.standard_normal((2, 1, 3, 3)), device)
+        g = _t(r.standard_normal((1, 2, 6, 6)), device)
+        outs = [cv.conv2d(x, w, *args), cv.conv2d_input_grad(g, w, (6, 6), *args), cv.conv2d_weight_grad(x, g, (3, 3), *args)]
+        outs += list(pl.max_pool2d_with_indices(x, (2, 2), (2, 2), (0, 0), (1, 1), False))
+        return outs
+
+    first = run(1)
+    kept = [t.numpy().copy() for t in first]
+    run(2)
+    for t, k in zip(first, kept):
+        np.testing.assert_array_equal(t.numpy(), k)

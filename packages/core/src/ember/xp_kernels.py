@@ -32,6 +32,7 @@ import contextlib
 import functools
 import math
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -788,11 +789,58 @@ def _windows(xp: Any, caps: Caps, xpad: Any, kernel: tuple[int, int], stride: tu
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, **ro)
 
 
+_SCRATCH = threading.local()
+#: the bytes of work arrays kept per thread (the last shapes used: a step's convolutions and poolings); an
+#: array beyond it is never kept (there the GEMMs dwarf the page faults)
+_SCRATCH_BYTES = 64 << 20
+
+
+def _scratch(xp: Any, tag: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    """An uninitialised work array for a kernel's own temporaries (never returned to core), reused per thread.
+
+    A fresh NumPy array of a few MB costs page faults and the OS zeroing its pages on every
+    call (glibc hands large blocks back to the system on free), ~5-10% of a small CNN's
+    training step. Keyed by `tag`, shape and dtype; least recently used out first. Host
+    only: a device module (CuPy) has its own memory pool.
+    """
+    nbytes = math.prod(shape) * numpy.dtype(dtype).itemsize
+    if xp is not numpy or nbytes > _SCRATCH_BYTES:
+        return xp.empty(shape, dtype=dtype)
+    cache: dict[Any, Any] | None = getattr(_SCRATCH, "arrays", None)
+    if cache is None:
+        cache = _SCRATCH.arrays = {}
+    key = (tag, shape, dtype)
+    arr = cache.pop(key, None)
+    if arr is None:
+        arr = numpy.empty(shape, dtype=dtype)
+        held = sum(a.nbytes for a in cache.values())
+        while cache and held + nbytes > _SCRATCH_BYTES:
+            held -= cache.pop(next(iter(cache))).nbytes
+    cache[key] = arr
+    return arr
+
+
 def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
-    if not (padding[0] or padding[1] or extra[0] or extra[1]):
+    """`x` padded by `padding` on each side (and `extra` past the bottom/right) with `value`, in a work array."""
+    (p0, p1), (e0, e1) = padding, extra
+    if not (p0 or p1 or e0 or e1):
         return x
-    widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
-    return xp.pad(x, widths, constant_values=value)
+    n, c, h, w = x.shape
+    out = _scratch(xp, "pad", (n, c, h + 2 * p0 + e0, w + 2 * p1 + e1), x.dtype)
+    out[:, :, :p0] = value
+    out[:, :, p0 + h :] = value
+    out[:, :, p0 : p0 + h, :p1] = value
+    out[:, :, p0 : p0 + h, p1 + w :] = value
+    out[:, :, p0 : p0 + h, p1 : p1 + w] = x
+    return out
+
+
+def _im2col(xp: Any, win: Any, groups: int) -> Any:
+    """The (N, G, C/G*kh*kw, OH*OW) columns of a window view, copied into a work array."""
+    n, c, kh, kw, oh, ow = win.shape
+    cols = _scratch(xp, "cols", (n, groups, c // groups * kh * kw, oh * ow), win.dtype)
+    xp.copyto(cols.reshape(win.shape), win)
+    return cols
 
 
 def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
@@ -801,8 +849,7 @@ def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilat
     o, cg, kh, kw = w.shape
     oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
     win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
-    cols = win.reshape(n, groups, cg * kh * kw, oh * ow)
-    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), _im2col(xp, win, groups))
     return out.reshape(n, o, oh, ow)
 
 
@@ -820,17 +867,20 @@ def _col2im_rows(xp: Any, g: Any, wm: Any, kernel_hw: tuple[int, int], input_hw:
     h, wd = input_hw
     hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
     c = groups * wm.shape[1] // (kh * kw)
-    gw = xp.zeros((n, o, oh, wp), dtype=g.dtype)
+    gw = _scratch(xp, "g", (n, o, oh, wp), g.dtype)
     gw[..., :ow] = g
-    cols = xp.matmul(wm, gw.reshape(n, groups, o // groups, oh * wp)).reshape(n, c, kh, kw, oh * wp)
-    out = xp.zeros((n, c, (hp + 1) * wp), dtype=g.dtype)  # one row more: the last offsets run past hp*wp
+    gw[..., ow:] = 0
+    cols = _scratch(xp, "cols", (n, groups, wm.shape[1], oh * wp), g.dtype)
+    xp.matmul(wm, gw.reshape(n, groups, o // groups, oh * wp), out=cols)
+    cols = cols.reshape(n, c, kh, kw, oh * wp)
+    out = _scratch(xp, "col2im", (n, c, (hp + 1) * wp), g.dtype)  # one row more: the last offsets run past hp*wp
+    out.fill(0)
     span = oh * wp
     for i in range(kh):
         for j in range(kw):
             start = i * dilation[0] * wp + j * dilation[1]
             out[:, :, start : start + span] += cols[:, :, i, j]
-    out = out.reshape(n, c, hp + 1, wp)[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd]
-    return xp.ascontiguousarray(out)
+    return out.reshape(n, c, hp + 1, wp)[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd].copy()
 
 
 def conv2d_input_grad(xp: Any, g: Any, w: Any, input_hw: Any, stride: Any, padding: Any, dilation: Any,
@@ -870,11 +920,11 @@ def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stri
     kh, kw = kernel_hw
     win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
     if groups == 1 and oh * ow < 64:  # small images: per-sample GEMMs too thin; one (O, N*L) @ (N*L, C*K)
-        cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * oh * ow)
+        cols = _scratch(xp, "cols", (c * kh * kw, n * oh * ow), x.dtype)
+        xp.copyto(cols.reshape(c, kh, kw, n, oh, ow), win.transpose(1, 2, 3, 0, 4, 5))
         return xp.matmul(g.transpose(1, 0, 2, 3).reshape(o, n * oh * ow), cols.T).reshape(o, c, kh, kw)
-    cols = win.reshape(n, groups, c // groups * kh * kw, oh * ow)
     gm = g.reshape(n, groups, o // groups, oh * ow)
-    return xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
+    return xp.matmul(gm, _im2col(xp, win, groups).transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
 
 
 def _max_pool2d_tiled(xp: Any, x: Any, kernel_size: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, Any] | None:
@@ -886,7 +936,8 @@ def _max_pool2d_tiled(xp: Any, x: Any, kernel_size: tuple[int, int], out_hw: tup
     oh, ow = out_hw
     n, c, _, w = x.shape
     # one copy to window-position-major (kh, kw, N, C, OH, OW): every pass below is then contiguous
-    tiles = x[:, :, : kh * oh, : kw * ow].reshape(n, c, oh, kh, ow, kw).transpose(3, 5, 0, 1, 2, 4).copy()
+    tiles = _scratch(xp, "tiles", (kh, kw, n, c, oh, ow), x.dtype)
+    xp.copyto(tiles, x[:, :, : kh * oh, : kw * ow].reshape(n, c, oh, kh, ow, kw).transpose(3, 5, 0, 1, 2, 4))
     views = [tiles[i, j] for i in range(kh) for j in range(kw)]
     vals = xp.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
     for v in views[2:]:
