@@ -205,3 +205,15 @@ def test_kernel_results_do_not_share_the_kernels_work_arrays(device) -> None:
     run(2)
     for t, k in zip(first, kept):
         np.testing.assert_array_equal(t.numpy(), k)
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", POOLS)
+def test_max_pool2d_grad_matches_its_decomposition_bitwise(device, kernel, stride, padding, dilation, ceil_mode) -> None:
+    rng = np.random.default_rng(9)
+    x = _t(rng.standard_normal((2, 3, 7, 6)), device)
+    _, i = pl.max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode)
+    g = _t(rng.standard_normal(i.shape), device, True)
+    got = pl.max_pool2d_grad(g, i, (7, 6))
+    np.testing.assert_array_equal(got.detach().numpy(), pl._max_pool2d_grad_impl(g.detach(), i, (7, 6)).numpy())
+    args = (kernel, stride, padding, dilation, ceil_mode)
+    assert gradgradcheck(lambda a: pl.max_pool2d_with_indices(a, *args)[0], (x.detach().requires_grad_(),))

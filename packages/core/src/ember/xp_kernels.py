@@ -988,6 +988,17 @@ def max_pool2d(xp: Any, caps: Caps, x: Any, kernel_size: Any, stride: Any, paddi
     return vals, (row * w + col).astype(xp.int64, copy=False)
 
 
+def max_pool2d_grad(xp: Any, add_at: Kernel, g: Any, indices: Any, input_hw: tuple[int, int]) -> Any:
+    """scatter_add of g into zeros at the flat positions, straight into one new array (the decomposition
+    makes zeros, then scatter_add copies them) through add_at's 1-D fast path, in the same order."""
+    n, c = g.shape[:2]
+    size = input_hw[0] * input_hw[1]
+    out = xp.zeros(n * c * size, dtype=g.dtype)
+    flat = indices.reshape(n * c, -1) + xp.arange(0, n * c * size, size, dtype=xp.int64)[:, None]
+    add_at(out, (flat.reshape(-1),), g.reshape(-1))
+    return out.reshape(n, c, *input_hw)
+
+
 # --------------------------------------------------------------------------- the table
 
 
@@ -1043,6 +1054,7 @@ def kernel_table(
         # convolution and pooling (composite overrides)
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
+        "max_pool2d_grad": _bind(max_pool2d_grad, xp, add_at),
     })  # fmt: skip
     if _accumulates(xp):  # cummax/cummin's indices and logcumsumexp in O(n) (else core's scan composites run)
         table["cumext_indices"] = _bind(cumext_indices, xp)
