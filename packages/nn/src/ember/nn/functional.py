@@ -2212,8 +2212,11 @@ def cross_entropy(
         and not target.dtype.is_floating_point and target.dtype is not ember.bool_
     ):  # fmt: skip
         # the classifier's loss: fused (one kernel each way) when every target is a class index
-        t = target.long()
-        if int(t.min().item()) >= 0 and int(t.max().item()) < input.shape[1]:
+        t, c = target.long(), input.shape[1]
+        in_range = _capture.host_predicate(
+            f"cross_entropy: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, t.min(), t.max()
+        )
+        if in_range:
             return softmax_cross_entropy(input, t)
     cdim = 0 if input.ndim == 1 else 1
     logp = ember.log_softmax(input, cdim)
