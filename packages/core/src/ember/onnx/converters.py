@@ -1,0 +1,575 @@
+"""One ONNX converter per op of `ember.dispatch.OPS`, keyed by op name, and the reasons for the rest.
+
+A converter is called as ``conv(builder, *args)`` with the kernel's arguments: arrays as
+`Value`s (``.name``, ``.dtype``, ``.shape``), Python numbers that follow a dynamic axis as
+`Sym`s, the rest as the kernel received them. It adds nodes through the `Builder` and returns
+the name of each output. `UNSUPPORTED` says, per op, why it has no converter;
+`tests/onnx/test_export.py` checks that every op of the table is in one of the two.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .export import INT64_MAX, INT64_MIN, Builder, Sym, Value, onnx_dtype
+
+__all__ = ["CONVERTERS", "UNSUPPORTED"]
+
+Converter = Callable[..., Any]
+CONVERTERS: dict[str, Converter] = {}
+
+_NO_ONNX = "ONNX has no operator for it"
+_BACKWARD = "it computes a gradient, which a forward pass in eval mode never runs"
+#: Why an op has no converter. A composite here still exports when its backend runs its decomposition.
+UNSUPPORTED: dict[str, str] = {
+    "erfinv": _NO_ONNX + " (no inverse error function)",
+    "lgamma": _NO_ONNX + " (no log-gamma)",
+    "digamma": _NO_ONNX + " (no digamma)",
+    "i0": _NO_ONNX + " (no Bessel functions)",
+    "i1": _NO_ONNX + " (no Bessel functions)",
+    "nextafter": _NO_ONNX + " (no floating-point successor)",
+    "gcd": _NO_ONNX + " (no greatest common divisor)",
+    "lcm": _NO_ONNX + " (no least common multiple)",
+    "bitwise_left_shift": "ONNX's BitShift takes unsigned integers only, and Ember's shifts are signed",
+    "bitwise_right_shift": "ONNX's BitShift takes unsigned integers only, and Ember's shifts are signed",
+    "cumprod": _NO_ONNX + " (no cumulative product)",
+    "cumext_indices": _NO_ONNX + " (no cumulative max/min indices)",
+    "logcumsumexp": _NO_ONNX + " (no cumulative log-sum-exp)",
+    "searchsorted": _NO_ONNX + " (no binary search)",
+    "random_bits": "Ember's Philox random bits have no ONNX equivalent, and baking one draw into the graph would "
+    "freeze it; export in eval mode, where dropout draws nothing, and make no random numbers in forward",
+    "conv2d_weight_grad": _BACKWARD,
+    "linalg_slogdet": _NO_ONNX + " (ONNX has Det but no sign/log-determinant pair)",
+    "linalg_inv": _NO_ONNX + " (no matrix inverse)",
+    "linalg_solve": _NO_ONNX + " (no linear solve)",
+    "linalg_cholesky": _NO_ONNX + " (no Cholesky factorization)",
+    "linalg_qr": _NO_ONNX + " (no QR factorization)",
+    "linalg_svd": _NO_ONNX + " (no singular value decomposition)",
+    "linalg_eigh": _NO_ONNX + " (no eigendecomposition)",
+    "linalg_pinv": _NO_ONNX + " (no pseudo-inverse)",
+    "linalg_matrix_exp": _NO_ONNX + " (no matrix exponential)",
+}
+
+
+def converter(*names: str) -> Callable[[Converter], Converter]:
+    def register(fn: Converter) -> Converter:
+        for n in names:
+            CONVERTERS[n] = fn
+        return fn
+
+    return register
+
+
+def _dt(b: Builder, dtype: Any) -> int:
+    return onnx_dtype(b.onnx, dtype)
+
+
+def _out_dtype(b: Builder) -> np.dtype[Any]:
+    return b.outs[0].dtype
+
+
+# -- elementwise -------------------------------------------------------------------------------------
+
+_UNARY = {
+    "neg": "Neg", "abs": "Abs", "exp": "Exp", "log": "Log", "sqrt": "Sqrt", "sin": "Sin", "cos": "Cos",
+    "tan": "Tan", "asin": "Asin", "acos": "Acos", "atan": "Atan", "sinh": "Sinh", "cosh": "Cosh",
+    "asinh": "Asinh", "acosh": "Acosh", "atanh": "Atanh", "tanh": "Tanh", "sigmoid": "Sigmoid",
+    "relu": "Relu", "erf": "Erf", "floor": "Floor", "ceil": "Ceil", "round": "Round", "sign": "Sign",
+    "reciprocal": "Reciprocal", "logical_not": "Not", "isnan": "IsNaN", "copy": "Identity",
+}  # fmt: skip
+
+
+def _unary(op_type: str) -> Converter:
+    return lambda b, x: b.node(op_type, [x.name])
+
+
+for _name, _op_type in _UNARY.items():
+    CONVERTERS[_name] = _unary(_op_type)
+
+
+def _one(b: Builder, x: Value) -> str:
+    return b.const(np.array(1, dtype=x.dtype))
+
+
+@converter("log2", "log10")
+def _log_base(b: Builder, x: Value) -> str:
+    base = 2.0 if b.op == "log2" else 10.0
+    return b.node("Div", [b.node("Log", [x.name]), b.const(np.array(math.log(base), x.dtype))])
+
+
+@converter("log1p")
+def _log1p(b: Builder, x: Value) -> str:
+    return b.node("Log", [b.node("Add", [x.name, _one(b, x)])])
+
+
+@converter("expm1")
+def _expm1(b: Builder, x: Value) -> str:
+    return b.node("Sub", [b.node("Exp", [x.name]), _one(b, x)])
+
+
+@converter("rsqrt")
+def _rsqrt(b: Builder, x: Value) -> str:
+    return b.node("Reciprocal", [b.node("Sqrt", [x.name])])
+
+
+@converter("erfc")
+def _erfc(b: Builder, x: Value) -> str:
+    return b.node("Sub", [_one(b, x), b.node("Erf", [x.name])])
+
+
+@converter("isfinite")
+def _isfinite(b: Builder, x: Value) -> str:
+    if x.dtype.kind not in "fc":
+        return b.node("Cast", [b.node("Equal", [x.name, x.name])], to=_dt(b, np.bool_))
+    bad = b.node("Or", [b.node("IsNaN", [x.name]), b.node("IsInf", [x.name])])
+    return b.node("Not", [bad])
+
+
+@converter("trunc")
+def _trunc(b: Builder, x: Value) -> str:
+    if x.dtype.kind not in "fc":
+        return b.node("Identity", [x.name])
+    return b.node("Mul", [b.node("Sign", [x.name]), b.node("Floor", [b.node("Abs", [x.name])])])
+
+
+@converter("bitwise_not")
+def _bitwise_not(b: Builder, x: Value) -> str:
+    return b.node("Not" if x.dtype == np.bool_ else "BitwiseNot", [x.name])
+
+
+def _operands(b: Builder, x: Any, y: Any) -> tuple[str, str, np.dtype[Any]]:
+    """Both operands of a binary kernel as ONNX names; a Python scalar takes the array operand's dtype."""
+    dtype = x.dtype if isinstance(x, Value) else y.dtype
+    return b.operand(x, dtype), b.operand(y, dtype), dtype
+
+
+_BINARY = {
+    "add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow", "maximum": "Max", "minimum": "Min",
+    "eq": "Equal", "lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
+}  # fmt: skip
+_LOGICAL = {"logical_and": "And", "logical_or": "Or", "logical_xor": "Xor"}
+_BITWISE = {"bitwise_and": ("BitwiseAnd", "And"), "bitwise_or": ("BitwiseOr", "Or"), "bitwise_xor": ("BitwiseXor", "Xor")}
+
+
+def _binary(op_type: str) -> Converter:
+    def conv(b: Builder, x: Any, y: Any) -> str:
+        xn, yn, _ = _operands(b, x, y)
+        return b.node(op_type, [xn, yn])
+
+    return conv
+
+
+for _name, _op_type in _BINARY.items():
+    CONVERTERS[_name] = _binary(_op_type)
+for _name in ("add", "sub", "mul", "div"):  # in place: the exporter binds the result to x from then on
+    CONVERTERS[_name + "_"] = _binary(_BINARY[_name])
+
+
+@converter("ne")
+def _ne(b: Builder, x: Any, y: Any) -> str:
+    xn, yn, _ = _operands(b, x, y)
+    return b.node("Not", [b.node("Equal", [xn, yn])])
+
+
+def _as_bool(b: Builder, name: str, dtype: np.dtype[Any]) -> str:
+    return name if dtype == np.bool_ else b.node("Cast", [name], to=_dt(b, np.bool_))
+
+
+def _logical(op_type: str) -> Converter:
+    def conv(b: Builder, x: Any, y: Any) -> str:
+        xn, yn, dtype = _operands(b, x, y)
+        return b.node(op_type, [_as_bool(b, xn, dtype), _as_bool(b, yn, dtype)])
+
+    return conv
+
+
+for _name, _op_type in _LOGICAL.items():
+    CONVERTERS[_name] = _logical(_op_type)
+
+
+def _bitwise(op_type: str, bool_op: str) -> Converter:
+    def conv(b: Builder, x: Any, y: Any) -> str:
+        xn, yn, dtype = _operands(b, x, y)
+        return b.node(bool_op if dtype == np.bool_ else op_type, [xn, yn])
+
+    return conv
+
+
+for _name, (_op_type, _bool_op) in _BITWISE.items():
+    CONVERTERS[_name] = _bitwise(_op_type, _bool_op)
+
+
+@converter("floor_divide")
+def _floor_divide(b: Builder, x: Any, y: Any) -> str:
+    xn, yn, dtype = _operands(b, x, y)
+    if dtype.kind == "f":
+        return b.node("Floor", [b.node("Div", [xn, yn])])
+    return b.node("Div", [b.node("Sub", [xn, b.node("Mod", [xn, yn], fmod=0)]), yn])  # exact for integers
+
+
+@converter("remainder")
+def _remainder(b: Builder, x: Any, y: Any) -> str:
+    xn, yn, dtype = _operands(b, x, y)
+    if dtype.kind == "f":  # x - y * floor(x / y): the sign of y, as Python's %
+        return b.node("Sub", [xn, b.node("Mul", [yn, b.node("Floor", [b.node("Div", [xn, yn])])])])
+    return b.node("Mod", [xn, yn], fmod=0)
+
+
+@converter("fmod")
+def _fmod(b: Builder, x: Any, y: Any) -> str:
+    xn, yn, _ = _operands(b, x, y)
+    return b.node("Mod", [xn, yn], fmod=1)
+
+
+@converter("hypot")
+def _hypot(b: Builder, x: Any, y: Any) -> str:
+    xn, yn, _ = _operands(b, x, y)
+    return b.node("Sqrt", [b.node("Add", [b.node("Mul", [xn, xn]), b.node("Mul", [yn, yn])])])
+
+
+@converter("copysign")
+def _copysign(b: Builder, x: Any, y: Any) -> str:
+    xn, yn, dtype = _operands(b, x, y)
+    neg = b.node("Less", [yn, b.const(np.array(0, dtype))])
+    ax = b.node("Abs", [xn])
+    return b.node("Where", [neg, b.node("Neg", [ax]), ax])
+
+
+@converter("atan2")
+def _atan2(b: Builder, y: Any, x: Any) -> str:
+    yn, xn, dtype = _operands(b, y, x)
+    zero, pi = b.const(np.array(0, dtype)), b.const(np.array(math.pi, dtype))
+    half = b.const(np.array(math.pi / 2, dtype))
+    base = b.node("Atan", [b.node("Div", [yn, xn])])
+    y_neg = b.node("Less", [yn, zero])
+    shift = b.node("Where", [y_neg, b.node("Neg", [pi]), pi])
+    left = b.node("Add", [base, shift])  # x < 0
+    x_neg, x_zero = b.node("Less", [xn, zero]), b.node("Equal", [xn, zero])
+    on_axis = b.node("Mul", [b.node("Sign", [yn]), half])  # x == 0
+    return b.node("Where", [x_zero, on_axis, b.node("Where", [x_neg, left, base])])
+
+
+@converter("where")
+def _where(b: Builder, cond: Value, x: Any, y: Any) -> str:
+    dtype = _out_dtype(b)
+    return b.node("Where", [cond.name, b.operand(x, dtype), b.operand(y, dtype)])
+
+
+# -- creation and conversion -------------------------------------------------------------------------
+
+
+@converter("full")
+def _full(b: Builder, shape: tuple[Any, ...], value: Any, dtype: Any, index: int) -> str:
+    np_dtype = _out_dtype(b)
+    fill = b.onnx.numpy_helper.from_array(np.array([b.static(value, "fill value")], dtype=np_dtype), "value")
+    return b.node("ConstantOfShape", [b.ints(shape)], value=fill)
+
+
+@converter("arange")
+def _arange(b: Builder, start: Any, end: Any, step: Any, dtype: Any, index: int) -> str:
+    np_dtype = _out_dtype(b)
+    return b.node("Range", [b.scalar(start, np_dtype), b.scalar(end, np_dtype), b.scalar(step, np_dtype)])
+
+
+@converter("astype")
+def _astype(b: Builder, x: Value, dtype: Any) -> str:
+    return b.node("Cast", [x.name], to=_dt(b, _out_dtype(b)))
+
+
+@converter("copy_")
+def _copy_(b: Builder, dst: Value, src: Any) -> str:
+    """dst's new value: src cast to dst's dtype and broadcast to its shape."""
+    s = b.operand(src, dst.dtype)
+    if not isinstance(src, Value) or src.dtype != dst.dtype:
+        s = b.node("Cast", [s], to=_dt(b, dst.dtype))
+    return b.node("Expand", [s, b.node("Shape", [dst.name])])
+
+
+# -- movement ----------------------------------------------------------------------------------------
+
+
+@converter("view")
+def _view(b: Builder, x: Value, shape: tuple[Any, ...]) -> str:
+    target: list[Any] = list(shape)
+    syms = [i for i, d in enumerate(target) if isinstance(d, Sym)]
+    if len(syms) == 1:  # the one dim that follows an axis is what is left: -1
+        target[syms[0]] = -1
+    allowzero = 1 if 0 in target else None
+    return b.node("Reshape", [x.name, b.ints(target)], allowzero=allowzero)
+
+
+@converter("permute")
+def _permute(b: Builder, x: Value, dims: tuple[int, ...]) -> str:
+    return b.node("Transpose", [x.name], perm=list(dims))
+
+
+@converter("expand")
+def _expand(b: Builder, x: Value, shape: tuple[Any, ...]) -> str:
+    lead = len(shape) - x.ndim
+    target = [d if i < lead or x.shape[i - lead] != d else 1 for i, d in enumerate(shape)]  # 1: keep x's own size
+    return b.node("Expand", [x.name, b.ints(target)])
+
+
+@converter("cat")
+def _cat(b: Builder, xs: list[Value], axis: int) -> str:
+    return b.node("Concat", [x.name for x in xs], axis=axis)
+
+
+@converter("flip")
+def _flip(b: Builder, x: Value, axes: tuple[int, ...]) -> str:
+    n = len(axes)
+    return b.node(
+        "Slice",
+        [x.name, b.ints([-1] * n), b.ints([INT64_MIN] * n), b.ints(list(axes)), b.ints([-1] * n)],
+    )
+
+
+def _basic_index(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
+    """x[key] for a key of ints, slices (normalized: start, stop, step > 0) and None."""
+    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+    dim = 0
+    out_axis = 0
+    for k in key:
+        if k is None:
+            unsqueeze.append(out_axis)
+            out_axis += 1
+            continue
+        size = x.shape[dim]
+        if isinstance(k, slice):
+            start = 0 if k.start is None else k.start
+            stop = INT64_MAX if k.stop is None or k.stop == size else k.stop
+            step = 1 if k.step is None else b.static(k.step, "slice step")
+            if not (start == 0 and stop == INT64_MAX and step == 1):
+                starts.append(start)
+                ends.append(stop)
+                axes.append(dim)
+                steps.append(step)
+            out_axis += 1
+        else:
+            starts.append(k)
+            ends.append(Sym(k.a + 1, k.b + 1) if isinstance(k, Sym) else k + 1)
+            axes.append(dim)
+            steps.append(1)
+            squeeze.append(dim)
+        dim += 1
+    out = x.name
+    if axes:
+        out = b.node("Slice", [out, b.ints(starts), b.ints(ends), b.ints(axes), b.ints(steps)])
+    if squeeze:
+        out = b.node("Squeeze", [out, b.ints(squeeze)])
+    if unsqueeze:
+        out = b.node("Unsqueeze", [out, b.ints(unsqueeze)])
+    return out if out != x.name else b.node("Identity", [out])
+
+
+CONVERTERS["slice"] = _basic_index
+
+
+@converter("index")
+def _index(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
+    arrays = [i for i, k in enumerate(key) if isinstance(k, Value)]
+    if len(arrays) != 1 or any(k is None for k in key):
+        raise b.error(
+            "ONNX export writes advanced indexing with one index tensor (and ints or slices elsewhere); this "
+            f"key has {len(arrays)} index tensors; use gather or index_select"
+        )
+    i = arrays[0]
+    idx = key[i]
+    if idx.dtype == np.bool_:
+        raise b.error("boolean-mask indexing makes a data-dependent shape; use ember.where instead")
+    pre = _basic_index(b, x, tuple(k if j != i else slice(None) for j, k in enumerate(key)))
+    axis = sum(1 for k in key[:i] if isinstance(k, slice))  # ints before i were squeezed away
+    return b.node("Gather", [pre, idx.name], axis=axis)
+
+
+@converter("index_put")
+def _index_put(b: Builder, x: Value, key: tuple[Any, ...], values: Any, accumulate: bool) -> str:
+    if not key or not all(isinstance(k, Value) and k.dtype != np.bool_ for k in key):
+        raise b.error("ONNX export writes index_put with integer index tensors for the leading dims only")
+    idx = [b.node("Unsqueeze", [k.name, b.ints([-1])]) for k in key]
+    if len(idx) > 1:
+        shapes = [b.node("Shape", [k.name]) for k in key]
+        common = shapes[0]
+        for s in shapes[1:]:
+            common = b.node("Max", [common, s])
+        full = b.node("Concat", [common, b.ints([1])], axis=0)
+        idx = [b.node("Expand", [i, full]) for i in idx]
+    indices = idx[0] if len(idx) == 1 else b.node("Concat", idx, axis=-1)
+    # values broadcast to indices.shape[:-1] + x.shape[len(key):]
+    upd_shape = b.node(
+        "Concat",
+        [b.node("Slice", [b.node("Shape", [indices]), b.ints([0]), b.ints([-1])]),
+         b.node("Slice", [b.node("Shape", [x.name]), b.ints([len(key)]), b.ints([INT64_MAX])])],
+        axis=0,
+    )  # fmt: skip
+    upd = b.node("Expand", [b.operand(values, x.dtype), upd_shape])
+    return b.node("ScatterND", [x.name, indices, upd], reduction="add" if accumulate else None)
+
+
+@converter("gather")
+def _gather(b: Builder, x: Value, axis: int, index: Value) -> str:
+    return b.node("GatherElements", [x.name, index.name], axis=axis)
+
+
+@converter("scatter", "scatter_add")
+def _scatter(b: Builder, x: Value, axis: int, index: Value, src: Value) -> str:
+    red = "add" if b.op == "scatter_add" else None
+    return b.node("ScatterElements", [x.name, index.name, src.name], axis=axis, reduction=red)
+
+
+@converter("nonzero")
+def _nonzero(b: Builder, x: Value) -> str:
+    return b.node("Transpose", [b.node("NonZero", [x.name])], perm=[1, 0])
+
+
+# -- reductions --------------------------------------------------------------------------------------
+
+
+def _reduction(op_type: str) -> Converter:
+    def conv(b: Builder, x: Value, axes: tuple[int, ...], keepdim: bool) -> str:
+        if not axes:
+            return b.node("Identity", [x.name])
+        return b.reduce(op_type, x.name, axes, keepdim)
+
+    return conv
+
+
+for _name, _op_type in {"sum": "ReduceSum", "prod": "ReduceProd", "amax": "ReduceMax", "amin": "ReduceMin",
+                        "logsumexp": "ReduceLogSumExp"}.items():  # fmt: skip
+    CONVERTERS[_name] = _reduction(_op_type)
+
+
+@converter("all", "any")
+def _all_any(b: Builder, x: Value, axes: tuple[int, ...], keepdim: bool) -> str:
+    as_int = b.node("Cast", [_as_bool(b, x.name, x.dtype)], to=_dt(b, np.int32))
+    red = b.reduce("ReduceMin" if b.op == "all" else "ReduceMax", as_int, axes or list(range(x.ndim)), keepdim)
+    return b.node("Cast", [red], to=_dt(b, np.bool_))
+
+
+@converter("argmax", "argmin")
+def _argmax(b: Builder, x: Value, axis: int | None, keepdim: bool) -> str:
+    op_type = "ArgMax" if b.op == "argmax" else "ArgMin"
+    if axis is None:
+        flat = b.node("Reshape", [x.name, b.ints([-1])])
+        out = b.node(op_type, [flat], axis=0, keepdims=0)
+        if keepdim:
+            out = b.node("Reshape", [out, b.ints([1] * x.ndim)])
+        return out
+    return b.node(op_type, [x.name], axis=axis, keepdims=int(keepdim))
+
+
+@converter("cumsum")
+def _cumsum(b: Builder, x: Value, axis: int) -> str:
+    return b.node("CumSum", [x.name, b.const(np.int64(axis))])
+
+
+@converter("argsort")
+def _argsort(b: Builder, x: Value, axis: int, descending: bool) -> str:
+    k = b.node("Unsqueeze", [b.dim(x.shape[axis], scalar=True) if isinstance(x.shape[axis], Sym)
+                             else b.const(np.int64(x.shape[axis])), b.ints([0])])  # fmt: skip
+    _, idx = b.node("TopK", [x.name, k], n_out=2, axis=axis, largest=int(descending), sorted=1)
+    return idx
+
+
+# -- linear algebra, convolution, pooling, activations -----------------------------------------------
+
+
+@converter("matmul")
+def _matmul(b: Builder, x: Value, y: Value) -> str:
+    return b.node("MatMul", [x.name, y.name])
+
+
+@converter("linear")
+def _linear(b: Builder, x: Value, w: Value, bias: Value | None = None) -> str:
+    if x.ndim == 2:
+        return b.node("Gemm", [x.name, w.name] + ([bias.name] if bias is not None else []), transB=1)
+    out = b.node("MatMul", [x.name, b.node("Transpose", [w.name], perm=[1, 0])])
+    return b.node("Add", [out, bias.name]) if bias is not None else out
+
+
+@converter("linalg_vector_norm")
+def _vector_norm(b: Builder, x: Value, ord: float, axes: tuple[int, ...], keepdim: bool) -> str:  # noqa: A002
+    ord = b.static(ord, "order")
+    axes = tuple(axes) or tuple(range(x.ndim))
+    ax = b.node("Abs", [x.name])
+    if ord == 2:
+        return b.reduce("ReduceL2", x.name, axes, keepdim)
+    if ord == 1:
+        return b.reduce("ReduceL1", x.name, axes, keepdim)
+    if ord == math.inf:
+        return b.reduce("ReduceMax", ax, axes, keepdim)
+    if ord == -math.inf:
+        return b.reduce("ReduceMin", ax, axes, keepdim)
+    if ord == 0:
+        nz = b.node("Cast", [b.node("Not", [b.node("Equal", [x.name, b.const(np.array(0, x.dtype))])])],
+                    to=_dt(b, x.dtype))  # fmt: skip
+        return b.reduce("ReduceSum", nz, axes, keepdim)
+    p = b.const(np.array(ord, x.dtype))
+    s = b.reduce("ReduceSum", b.node("Pow", [ax, p]), axes, keepdim)
+    return b.node("Pow", [s, b.const(np.array(1.0 / ord, x.dtype))])
+
+
+@converter("linalg_det")
+def _det(b: Builder, a: Value) -> str:
+    return b.node("Det", [a.name])
+
+
+def _pads(padding: tuple[int, int]) -> list[int]:
+    return [padding[0], padding[1], padding[0], padding[1]]
+
+
+@converter("conv2d")
+def _conv2d(b: Builder, x: Value, w: Value, stride: Any, padding: Any, dilation: Any, groups: int) -> str:
+    stride, padding, dilation, groups = b.static((stride, padding, dilation, groups), "stride, padding or groups")
+    return b.node(
+        "Conv", [x.name, w.name], strides=list(stride), pads=_pads(padding), dilations=list(dilation), group=groups
+    )
+
+
+@converter("conv2d_input_grad")
+def _conv_transpose(
+    b: Builder, g: Value, w: Value, input_hw: Any, stride: Any, padding: Any, dilation: Any, groups: int
+) -> str:
+    """The input gradient of conv2d is the transposed convolution (ConvTranspose2d runs it forward)."""
+    input_hw, stride, padding, dilation, groups = b.static(
+        (input_hw, stride, padding, dilation, groups), "size, stride, padding or groups"
+    )
+    kh, kw = (int(s) for s in w.shape[2:])
+    gh, gw = (b.static(s, "spatial size") for s in g.shape[2:])
+    base = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in zip((gh, gw), stride, padding, dilation, (kh, kw))]
+    out_pad = [t - o for t, o in zip(input_hw, base)]
+    return b.node(
+        "ConvTranspose", [g.name, w.name], strides=list(stride), pads=_pads(padding), dilations=list(dilation),
+        group=groups, output_padding=out_pad if any(out_pad) else None,
+    )  # fmt: skip
+
+
+@converter("max_pool2d")
+def _max_pool2d(
+    b: Builder, x: Value, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
+) -> tuple[str, str]:
+    kernel_size, stride, padding, dilation = b.static((kernel_size, stride, padding, dilation), "window")
+    y, flat = b.node(
+        "MaxPool", [x.name], n_out=2, kernel_shape=list(kernel_size), strides=list(stride), pads=_pads(padding),
+        dilations=list(dilation), ceil_mode=int(ceil_mode),
+    )  # fmt: skip
+    h, w = (b.static(s, "spatial size") for s in x.shape[2:])
+    # ONNX numbers the whole tensor; Ember's indices are within each (H, W) plane
+    return y, b.node("Mod", [flat, b.const(np.int64(h * w))], fmod=0)
+
+
+@converter("softmax")
+def _softmax(b: Builder, x: Value, axis: int) -> str:
+    return b.node("Softmax", [x.name], axis=axis)
+
+
+@converter("log_softmax")
+def _log_softmax(b: Builder, x: Value, axis: int) -> str:
+    return b.node("LogSoftmax", [x.name], axis=axis)
+
+
+del _name, _op_type, _bool_op
