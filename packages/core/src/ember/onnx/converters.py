@@ -469,8 +469,7 @@ def _cumsum(b: Builder, x: Value, axis: int) -> str:
 
 @converter("argsort")
 def _argsort(b: Builder, x: Value, axis: int, descending: bool) -> str:
-    k = b.node("Unsqueeze", [b.dim(x.shape[axis], scalar=True) if isinstance(x.shape[axis], Sym)
-                             else b.const(np.int64(x.shape[axis])), b.ints([0])])  # fmt: skip
+    k = b.node("Unsqueeze", [b.size(x.shape[axis]), b.ints([0])])
     _, idx = b.node("TopK", [x.name, k], n_out=2, axis=axis, largest=int(descending), sorted=1)
     return idx
 
@@ -492,25 +491,25 @@ def _linear(b: Builder, x: Value, w: Value, bias: Value | None = None) -> str:
 
 
 @converter("linalg_vector_norm")
-def _vector_norm(b: Builder, x: Value, ord: float, axes: tuple[int, ...], keepdim: bool) -> str:  # noqa: A002
-    ord = b.static(ord, "order")
+def _vector_norm(b: Builder, x: Value, order: float, axes: tuple[int, ...], keepdim: bool) -> str:
+    ord_ = b.static(order, "order")
     axes = tuple(axes) or tuple(range(x.ndim))
     ax = b.node("Abs", [x.name])
-    if ord == 2:
+    if ord_ == 2:
         return b.reduce("ReduceL2", x.name, axes, keepdim)
-    if ord == 1:
+    if ord_ == 1:
         return b.reduce("ReduceL1", x.name, axes, keepdim)
-    if ord == math.inf:
+    if ord_ == math.inf:
         return b.reduce("ReduceMax", ax, axes, keepdim)
-    if ord == -math.inf:
+    if ord_ == -math.inf:
         return b.reduce("ReduceMin", ax, axes, keepdim)
-    if ord == 0:
+    if ord_ == 0:
         nz = b.node("Cast", [b.node("Not", [b.node("Equal", [x.name, b.const(np.array(0, x.dtype))])])],
                     to=_dt(b, x.dtype))  # fmt: skip
         return b.reduce("ReduceSum", nz, axes, keepdim)
-    p = b.const(np.array(ord, x.dtype))
+    p = b.const(np.array(ord_, x.dtype))
     s = b.reduce("ReduceSum", b.node("Pow", [ax, p]), axes, keepdim)
-    return b.node("Pow", [s, b.const(np.array(1.0 / ord, x.dtype))])
+    return b.node("Pow", [s, b.const(np.array(1.0 / ord_, x.dtype))])
 
 
 @converter("linalg_det")
@@ -538,7 +537,7 @@ def _conv_transpose(
     input_hw, stride, padding, dilation, groups = b.static(
         (input_hw, stride, padding, dilation, groups), "size, stride, padding or groups"
     )
-    kh, kw = (int(s) for s in w.shape[2:])
+    kh, kw = b.static(w.shape[2:], "kernel size")
     gh, gw = (b.static(s, "spatial size") for s in g.shape[2:])
     base = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in zip((gh, gw), stride, padding, dilation, (kh, kw))]
     out_pad = [t - o for t, o in zip(input_hw, base)]
@@ -557,9 +556,13 @@ def _max_pool2d(
         "MaxPool", [x.name], n_out=2, kernel_shape=list(kernel_size), strides=list(stride), pads=_pads(padding),
         dilations=list(dilation), ceil_mode=int(ceil_mode),
     )  # fmt: skip
-    h, w = (b.static(s, "spatial size") for s in x.shape[2:])
+    h, w = x.shape[2:]
+    if isinstance(h, int) and isinstance(w, int):
+        hw = b.const(np.int64(h * w))
+    else:
+        hw = b.node("Mul", [b.size(h), b.size(w)])
     # ONNX numbers the whole tensor; Ember's indices are within each (H, W) plane
-    return y, b.node("Mod", [flat, b.const(np.int64(h * w))], fmod=0)
+    return y, b.node("Mod", [flat, hw], fmod=0)
 
 
 @converter("softmax")

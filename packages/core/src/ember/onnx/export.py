@@ -58,9 +58,9 @@ class Sym:
 
 @dataclass
 class Value:
-    """An ONNX value: its name (None for a constant not yet written), dtype and shape (ints or `Sym`s)."""
+    """An ONNX value: its name ("" for a constant not yet written), dtype and shape (ints or `Sym`s)."""
 
-    name: str | None
+    name: str
     dtype: np.dtype[Any]
     shape: tuple[int | Sym, ...]
     const: np.ndarray | None = None  # the host value of a constant (folded or captured)
@@ -165,7 +165,6 @@ class Builder:
     # -- values that follow dynamic axes ---------------------------------------------------------
     def register(self, v: Value) -> None:
         """Make `v`'s dynamic dims available as sources of the numbers that follow them."""
-        assert v.name is not None
         for axis, d in enumerate(v.shape):
             if isinstance(d, Sym):
                 self.sources.setdefault((d.a, d.b), (v.name, axis))
@@ -220,6 +219,10 @@ class Builder:
         if c:
             out = self.node("Add", [out, self.const(np.int64(c) if scalar else np.array([c], np.int64))])
         return out
+
+    def size(self, d: int | Sym) -> str:
+        """A 0-d int64 tensor holding the dimension `d` (computed in the graph when it follows an axis)."""
+        return self.dim(d, scalar=True) if isinstance(d, Sym) else self.const(np.int64(d))
 
     def ints(self, items: Sequence[int | Sym]) -> str:
         """A 1-D int64 tensor of `items`; the ones that follow a dynamic axis computed in the graph."""
@@ -277,7 +280,7 @@ def _tensor_proto(onnx: Any, arr: np.ndarray, name: str) -> Any:
     if arr.dtype.name == "bfloat16":
         t = onnx.helper.make_tensor(name, onnx.TensorProto.BFLOAT16, arr.shape, arr.view(np.uint16).tobytes(), raw=True)
         return t
-    return onnx.numpy_helper.from_array(np.ascontiguousarray(arr), name)
+    return onnx.numpy_helper.from_array(np.asarray(arr, order="C"), name)  # 0-d stays 0-d
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -431,7 +434,7 @@ class _Exporter:
                             f"dynamic axes change size: it would be baked into the graph as a constant; compute it "
                             f"with tensor ops instead"
                         )
-                return Value(None, arr.dtype, tuple(arr.shape), const=arr)
+                return Value("", arr.dtype, tuple(arr.shape), const=arr)
             if va is None or vb is None or va is not vb:
                 raise self.b.error(
                     "the data flow differs between the two traces (the model takes another path when a dynamic "
@@ -465,7 +468,7 @@ class _Exporter:
 
     def materialize(self, x: Any) -> None:
         for v in self.values_in(x):
-            if v.name is None:
+            if not v.name:
                 assert v.const is not None
                 v.name = self.b.const(v.const)
 
@@ -474,8 +477,9 @@ class _Exporter:
         b.op, b.module = op.name, ca.module
         if cb.op is not op:
             raise b.error(
-                f"the second trace (dynamic axes at another size) ran '{cb.op.name}' here instead: the model "
-                f"takes another path when a dynamic axis changes size; export without that dynamic axis"
+                f"the second trace (dynamic axes at another size) ran '{cb.op.name}' here instead: its control "
+                f"flow depends on the size of a dynamic axis, which a traced graph cannot express; export "
+                f"without that dynamic axis"
             )
         if op.name in self.unsupported and (not self.fold or op.name == "random_bits"):
             raise self._no_converter(op.name, ca.module)
@@ -489,7 +493,7 @@ class _Exporter:
         ):  # fmt: skip
             for ra, rb in zip(outs_a, outs_b):
                 arr = self.host(ca.device_type, ra)
-                v = Value(None, arr.dtype, tuple(arr.shape), const=arr)
+                v = Value("", arr.dtype, tuple(arr.shape), const=arr)
                 self.env_a.bind(ra, v)
                 self.env_b.bind(rb, v)
             return
@@ -507,7 +511,7 @@ class _Exporter:
         b.outs = []
         if not op.inplace:
             for ra, rb in zip(outs_a, outs_b):
-                b.outs.append(Value(None, np.dtype(ra.dtype), _merge_shape(ra.shape, rb.shape)))
+                b.outs.append(Value("", np.dtype(ra.dtype), _merge_shape(ra.shape, rb.shape)))
         names = conv(b, *args)
         if op.inplace:  # the written array is now the converter's result
             dst = args[0]
@@ -646,7 +650,8 @@ def export(
             inputs_b = _flat_tensors((pos_b, kwargs_b), "inputs")
         else:
             calls_b, outputs_b, inputs_b = calls_a, outputs, inputs
-        state = model.state_dict() if callable(getattr(model, "state_dict", None)) else {}
+        state_dict = getattr(model, "state_dict", None)
+        state = state_dict() if callable(state_dict) else {}
 
     if len(calls_a) != len(calls_b):
         n = min(len(calls_a), len(calls_b))
@@ -682,27 +687,28 @@ def export(
     # outputs: each one an Identity of its value, named as asked
     b.op, b.module = "output", ""
     graph_outputs = []
-    dim_names = {sizes[n]: n for n in sizes}
+    dim_names: dict[tuple[Any, Any], str] = {sizes[n]: n for n in sizes}
     for t, tb, name in zip(outputs, outputs_b, out_names):
-        v = ex.lookup(ex.env_a, t._data, t.device.type, tb._data)
-        if v is None:
+        out: Value | None = ex.lookup(ex.env_a, t._data, t.device.type, tb._data)
+        if out is None:
             arr = t.cpu().numpy()
-            v = Value(b.const(arr), arr.dtype, arr.shape)
-        ex.materialize(v)
-        assert v.name is not None
+            out = Value(b.const(arr), arr.dtype, arr.shape)
+        ex.materialize(out)
         b.reserve(name)
-        b.nodes.append(onnx.helper.make_node("Identity", [v.name], [name], name=f"/output/{name}"))
+        b.nodes.append(onnx.helper.make_node("Identity", [out.name], [name], name=f"/output/{name}"))
         axes = _axes_of(dynamic_axes.get(name, {}), name)
         shape = _merge_shape(t.shape, tb.shape)
-        dims: list[Any] = []
+        out_dims: list[Any] = []
         for i, d in enumerate(shape):
             if i in axes or (i - len(shape)) in axes:
-                dims.append(axes.get(i, axes.get(i - len(shape))))
+                out_dims.append(axes.get(i, axes.get(i - len(shape))))
             elif isinstance(d, Sym):
-                dims.append(dim_names.get((d.a, d.b), f"{name}_dim_{i}"))
+                out_dims.append(dim_names.get((d.a, d.b), f"{name}_dim_{i}"))
             else:
-                dims.append(d)
-        graph_outputs.append(onnx.helper.make_tensor_value_info(name, onnx_dtype(onnx, np.dtype(t.dtype.numpy)), dims))
+                out_dims.append(d)
+        graph_outputs.append(
+            onnx.helper.make_tensor_value_info(name, onnx_dtype(onnx, np.dtype(t.dtype.numpy)), out_dims)
+        )
 
     graph = onnx.helper.make_graph(b.nodes, type(model).__name__, graph_inputs, graph_outputs, b.initializers)
     opset_imports = [onnx.helper.make_opsetid("", opset)]
@@ -717,7 +723,7 @@ def export(
     )
     try:
         onnx.checker.check_model(model_proto, full_check=True)
-    except onnx.checker.ValidationError as exc:  # a converter bug, not the user's
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:  # a converter bug, not the user's
         raise ExportError(f"ONNX export: the written graph fails onnx.checker ({exc}); please report this") from exc
     data = model_proto.SerializeToString()
     if isinstance(f, (str, os.PathLike)):
