@@ -180,9 +180,9 @@ def test_export_runs_in_onnxruntime_as_the_readme_shows(trained: Path, tmp_path:
     pytest.importorskip("onnxruntime", reason="the exported file is run with onnxruntime")
     import re
 
-    import ember
-
     from ember_classify.cli import _load_checkpoint
+
+    import ember
 
     proc = run("export", str(trained / "best.safetensors"), "model.onnx", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
