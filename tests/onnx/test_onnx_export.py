@@ -114,6 +114,10 @@ CASES["GELU-tanh"] = (lambda: nn.GELU(approximate="tanh"), lambda n: (_f32(n, 3,
 CASES["Softmax"] = (lambda: nn.Softmax(dim=-1), lambda n: (_f32(n, 3, 5),))
 CASES["LogSoftmax"] = (lambda: nn.LogSoftmax(dim=1), lambda n: (_f32(n, 3, 5),))
 CASES["GLU"] = (lambda: nn.GLU(), lambda n: (_f32(n, 3, 6),))
+# composites without an ONNX operator (cummax's indices, logcumsumexp) export through their decomposition
+CASES["cummax-logcumsumexp"] = (
+    lambda: Call(lambda m, x: x.cummax(1)[0] + x.cummin(1)[1].float() + x.logcumsumexp(1)), lambda n: (_f32(n, 6),)
+)
 
 
 def _flat(x: Any) -> list[Any]:

@@ -24,7 +24,8 @@ CONVERTERS: dict[str, Converter] = {}
 
 _NO_ONNX = "ONNX has no operator for it"
 _BACKWARD = "it computes a gradient, which a forward pass in eval mode never runs"
-#: Why an op has no converter. A composite here still exports when its backend runs its decomposition.
+#: Why an op has no converter. The composites here are traced through their decomposition (a backend's
+#: override is hidden during export), so they export when the primitives they decompose into do.
 UNSUPPORTED: dict[str, str] = {
     "erfinv": _NO_ONNX + " (no inverse error function)",
     "lgamma": _NO_ONNX + " (no log-gamma)",

@@ -334,13 +334,19 @@ def _trace(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[l
     import ember
     from ember.capture import record_kernels
 
+    from ember.dispatch import OPS
+
+    from .converters import UNSUPPORTED
+
+    # composites ONNX has no operator for are traced through their decomposition, even where a backend overrides them
+    decompose = {n for n in UNSUPPORTED if n in OPS and OPS[n].kind == "composite"}
     calls: list[_Call] = []
     stack = [""]
 
     def recorder(op: Any, device_type: str, kernel: Any, kargs: tuple[Any, ...], result: Any) -> None:
         calls.append(_Call(op, device_type, kargs, result, stack[-1]))
 
-    with _module_stack(model, stack), ember.no_grad(), record_kernels(recorder):
+    with _module_stack(model, stack), ember.no_grad(), record_kernels(recorder, decompose=decompose):
         out = model(*args, **kwargs)
     return calls, out
 
