@@ -333,7 +333,6 @@ def _trace(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[l
     """Run `model(*args, **kwargs)` once, recording every kernel call and the layer it ran in."""
     import ember
     from ember.capture import record_kernels
-
     from ember.dispatch import OPS
 
     from .converters import UNSUPPORTED
