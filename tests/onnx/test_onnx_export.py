@@ -298,3 +298,76 @@ def test_dynamic_axis_where_onnx_needs_a_constant(device: str) -> None:
 def test_bad_dynamic_axes_names(device: str) -> None:
     with pytest.raises(ExportError, match="neither input names"):
         export(nn.Linear(2, 2).to(device), ember.randn(1, 2, device=device), io.BytesIO(), dynamic_axes={"z": [0]})
+
+
+# -- every op of the conformance kit's table ---------------------------------------------------------
+
+
+def _op_db() -> list[Any]:
+    from ember.testing.op_db import OP_DB
+
+    return OP_DB
+
+
+def _refusal_is_stated(message: str) -> bool:
+    """An export refused for an op whose reason `UNSUPPORTED` states, or for a write through a view."""
+    return any(f"op '{name}'" in message and reason in message for name, reason in UNSUPPORTED.items()) or (
+        "writes in place into a view" in message
+    )
+
+
+@pytest.mark.parametrize("info", _op_db(), ids=lambda info: info.name)
+def test_op_table_samples_match_onnxruntime(info: Any, device: str) -> None:
+    """Each op of `ember.testing.op_db` on its first samples: onnxruntime gives Ember's values, or the export
+    refuses with the op's stated reason."""
+    from ember.testing.op_db import Arg, make_tensor
+
+    samples = [("float32", s) for s in info.samples("float32")[:3] if "float32" in info.dtypes]
+    samples += [("int64", s) for s in info.samples("int64")[:1] if "int64" in info.dtypes]
+    for dtype, sample in samples:
+        arrays: list[np.ndarray] = []
+        layouts: list[str] = []
+
+        def lift(o: Any) -> Any:  # Args become positional inputs of the exported function
+            if isinstance(o, Arg):
+                arrays.append(np.asarray(o.array))
+                layouts.append(o.layout)
+                return ("__input", len(arrays) - 1)
+            if isinstance(o, (tuple, list)):
+                return type(o)(lift(x) for x in o)
+            if isinstance(o, dict):
+                return {k: lift(v) for k, v in o.items()}
+            return o
+
+        def place(ts: tuple[Any, ...], o: Any) -> Any:
+            if isinstance(o, tuple) and len(o) == 2 and o[0] == "__input":
+                return ts[o[1]]
+            if isinstance(o, (tuple, list)):
+                return type(o)(place(ts, x) for x in o)
+            if isinstance(o, dict):
+                return {k: place(ts, v) for k, v in o.items()}
+            return o
+
+        args, kwargs = lift(sample.args), lift(sample.kwargs)
+
+        def fn(m: Any, *ts: Any, _a: Any = args, _k: Any = kwargs) -> Any:
+            return info.op(*place(ts, _a), **place(ts, _k))
+
+        ts = tuple(make_tensor(a, device, lay) for a, lay in zip(arrays, layouts))
+        with ember.no_grad():
+            want = [t.cpu().numpy() for t in _flat(fn(None, *ts))]
+        if not want:
+            continue
+        buf = io.BytesIO()
+        try:
+            export(Call(fn), ts, buf)
+        except ExportError as exc:
+            assert _refusal_is_stated(str(exc)), f"{sample}: {exc}"
+            continue
+        sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+        feed = {i.name: arrays[int(i.name.rsplit("_", 1)[1]) if "_" in i.name else 0] for i in sess.get_inputs()}
+        got = sess.run(None, feed)
+        assert len(got) == len(want), sample
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and g.dtype == w.dtype, f"{sample}: {g.dtype}{g.shape} vs Ember's {w.dtype}{w.shape}"
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5, equal_nan=True, err_msg=f"{info.name} {dtype} {sample}")

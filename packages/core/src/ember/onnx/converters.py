@@ -40,11 +40,9 @@ UNSUPPORTED: dict[str, str] = {
     "cumprod": _NO_ONNX + " (no cumulative product)",
     "cumext_indices": _NO_ONNX + " (no cumulative max/min indices)",
     "logcumsumexp": _NO_ONNX + " (no cumulative log-sum-exp)",
-    "searchsorted": _NO_ONNX + " (no binary search)",
     "random_bits": "Ember's Philox random bits have no ONNX equivalent, and baking one draw into the graph would "
     "freeze it; export in eval mode, where dropout draws nothing, and make no random numbers in forward",
     "conv2d_weight_grad": _BACKWARD,
-    "linalg_slogdet": _NO_ONNX + " (ONNX has Det but no sign/log-determinant pair)",
     "linalg_inv": _NO_ONNX + " (no matrix inverse)",
     "linalg_solve": _NO_ONNX + " (no linear solve)",
     "linalg_cholesky": _NO_ONNX + " (no Cholesky factorization)",
@@ -79,7 +77,7 @@ _UNARY = {
     "neg": "Neg", "abs": "Abs", "exp": "Exp", "log": "Log", "sqrt": "Sqrt", "sin": "Sin", "cos": "Cos",
     "tan": "Tan", "asin": "Asin", "acos": "Acos", "atan": "Atan", "sinh": "Sinh", "cosh": "Cosh",
     "asinh": "Asinh", "acosh": "Acosh", "atanh": "Atanh", "tanh": "Tanh", "sigmoid": "Sigmoid",
-    "relu": "Relu", "erf": "Erf", "floor": "Floor", "ceil": "Ceil", "round": "Round", "sign": "Sign",
+    "erf": "Erf", "sign": "Sign",
     "reciprocal": "Reciprocal", "logical_not": "Not", "isnan": "IsNaN", "copy": "Identity",
 }  # fmt: skip
 
@@ -94,6 +92,20 @@ for _name, _op_type in _UNARY.items():
 
 def _one(b: Builder, x: Value) -> str:
     return b.const(np.array(1, dtype=x.dtype))
+
+
+@converter("relu")
+def _relu(b: Builder, x: Value) -> str:
+    if x.dtype.kind == "f":
+        return b.node("Relu", [x.name])
+    return b.node("Max", [x.name, b.const(np.array(0, x.dtype))])  # onnxruntime has Relu for floats only
+
+
+@converter("floor", "ceil", "round")
+def _rounding(b: Builder, x: Value) -> str:
+    if x.dtype.kind != "f":  # integers are already whole
+        return b.node("Identity", [x.name])
+    return b.node(b.op.capitalize(), [x.name])
 
 
 @converter("log2", "log10")
@@ -310,6 +322,9 @@ def _permute(b: Builder, x: Value, dims: tuple[int, ...]) -> str:
 
 @converter("expand")
 def _expand(b: Builder, x: Value, shape: tuple[Any, ...]) -> str:
+    if 0 in shape:  # an empty result (onnxruntime's Expand keeps a size-1 dim against a target of 0)
+        zero = b.onnx.numpy_helper.from_array(np.zeros(1, x.dtype), "value")
+        return b.node("ConstantOfShape", [b.ints(shape)], value=zero)
     lead = len(shape) - x.ndim
     target = [d if i < lead or x.shape[i - lead] != d else 1 for i, d in enumerate(shape)]  # 1: keep x's own size
     return b.node("Expand", [x.name, b.ints(target)])
@@ -329,8 +344,8 @@ def _flip(b: Builder, x: Value, axes: tuple[int, ...]) -> str:
     )
 
 
-def _basic_index(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
-    """x[key] for a key of ints, slices (normalized: start, stop, step > 0) and None."""
+def _sliced(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
+    """x[key] for a key of ints, slices (normalized: start, stop, step > 0) and None; x itself when key selects all."""
     starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
     dim = 0
     out_axis = 0
@@ -364,51 +379,102 @@ def _basic_index(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
         out = b.node("Squeeze", [out, b.ints(squeeze)])
     if unsqueeze:
         out = b.node("Unsqueeze", [out, b.ints(unsqueeze)])
+    return out
+
+
+@converter("slice")
+def _slice(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
+    out = _sliced(b, x, key)
     return out if out != x.name else b.node("Identity", [out])
 
 
-CONVERTERS["slice"] = _basic_index
+def _inverse(perm: list[int]) -> list[int]:
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return inv
+
+
+def _advanced(
+    b: Builder, x: str, ndim: int, key: tuple[Any, ...], out_ndim: int = 0
+) -> tuple[str, str, list[int], list[int] | None]:
+    """NumPy's advanced indexing as GatherND/ScatterND see it.
+
+    Returns x with the indexed axes moved first, the broadcast indices stacked on a last axis
+    (B..., k), that transpose, and the transpose that puts the broadcast dims B back where NumPy
+    puts them in a result of rank `out_ndim` (at the first indexed axis when the indexed axes are
+    adjacent), or None.
+    Ints count as indices when a key holds arrays, as in NumPy.
+    """
+    if any(k is None for k in key):
+        raise b.error("ONNX export writes advanced indexing without None (newaxis) in the key; unsqueeze first")
+    key = key + (slice(None),) * (ndim - len(key))
+    adv = [i for i, k in enumerate(key) if not isinstance(k, slice)]
+    if any(isinstance(key[i], Value) and key[i].dtype == np.bool_ for i in adv):
+        raise b.error("boolean-mask indexing makes a data-dependent shape; use ember.where instead")
+    rest = [i for i in range(ndim) if i not in adv]
+    perm = adv + rest
+    xt = x if perm == list(range(ndim)) else b.node("Transpose", [x], perm=perm)
+    parts = [key[i].name if isinstance(key[i], Value) else b.scalar(key[i], np.dtype(np.int64)) for i in adv]
+    if len(parts) > 1:  # broadcast the index arrays against each other
+        zero = b.const(np.int64(0))
+        acc = b.node("Mul", [parts[0], zero])
+        for p in parts[1:]:
+            acc = b.node("Add", [acc, b.node("Mul", [p, zero])])
+        shape = b.node("Shape", [acc])
+        parts = [b.node("Expand", [p, shape]) for p in parts]
+    idx = b.node("Concat", [b.node("Unsqueeze", [p, b.ints([-1])]) for p in parts], axis=-1)
+    adjacent = adv == list(range(adv[0], adv[-1] + 1))
+    back = None
+    if adjacent and adv[0] > 0 and out_ndim:
+        n_b = out_ndim - len(rest)
+        front = adv[0]
+        back = list(range(n_b, n_b + front)) + list(range(n_b)) + list(range(n_b + front, n_b + len(rest)))
+    return xt, idx, perm, back
 
 
 @converter("index")
 def _index(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
     arrays = [i for i, k in enumerate(key) if isinstance(k, Value)]
-    if len(arrays) != 1 or any(k is None for k in key):
-        raise b.error(
-            "ONNX export writes advanced indexing with one index tensor (and ints or slices elsewhere); this "
-            f"key has {len(arrays)} index tensors; use gather or index_select"
-        )
-    i = arrays[0]
-    idx = key[i]
-    if idx.dtype == np.bool_:
-        raise b.error("boolean-mask indexing makes a data-dependent shape; use ember.where instead")
-    pre = _basic_index(b, x, tuple(k if j != i else slice(None) for j, k in enumerate(key)))
-    axis = sum(1 for k in key[:i] if isinstance(k, slice))  # ints before i were squeezed away
-    return b.node("Gather", [pre, idx.name], axis=axis)
+    if len(arrays) == 1 and not any(isinstance(k, (int, Sym)) for k in key) and key[arrays[0]].dtype != np.bool_:
+        i = arrays[0]  # one index tensor among slices (and None): a Gather on that axis
+        pre = _sliced(b, x, tuple(k if j != i else slice(None) for j, k in enumerate(key)))
+        axis = sum(1 for k in key[:i] if isinstance(k, slice) or k is None)
+        return b.node("Gather", [pre, key[i].name], axis=axis)
+    pre = _sliced(b, x, tuple(k if isinstance(k, slice) else slice(None) for k in key))
+    xt, idx, _, back = _advanced(b, pre, x.ndim, key, b.outs[0].ndim)
+    out = b.node("GatherND", [xt, idx])
+    return out if back is None else b.node("Transpose", [out], perm=back)
 
 
 @converter("index_put")
 def _index_put(b: Builder, x: Value, key: tuple[Any, ...], values: Any, accumulate: bool) -> str:
-    if not key or not all(isinstance(k, Value) and k.dtype != np.bool_ for k in key):
-        raise b.error("ONNX export writes index_put with integer index tensors for the leading dims only")
-    idx = [b.node("Unsqueeze", [k.name, b.ints([-1])]) for k in key]
-    if len(idx) > 1:
-        shapes = [b.node("Shape", [k.name]) for k in key]
-        common = shapes[0]
-        for s in shapes[1:]:
-            common = b.node("Max", [common, s])
-        full = b.node("Concat", [common, b.ints([1])], axis=0)
-        idx = [b.node("Expand", [i, full]) for i in idx]
-    indices = idx[0] if len(idx) == 1 else b.node("Concat", idx, axis=-1)
-    # values broadcast to indices.shape[:-1] + x.shape[len(key):]
-    upd_shape = b.node(
+    full = [k for k in key if isinstance(k, slice)]
+    if any(k.start not in (None, 0) or k.stop not in (None, x.shape[i]) or k.step not in (None, 1)
+           for i, k in enumerate(key) if isinstance(k, slice)) or not len(full) < len(key):  # fmt: skip
+        raise b.error("ONNX export writes index_put with index tensors and whole-axis slices only")
+    xt, idx, perm, _ = _advanced(b, x.name, x.ndim, key)
+    adv = perm[: len(perm) - (x.ndim - len(key)) - len(full)]
+    rest = x.ndim - len(adv)
+    # the shape of x[key] with the broadcast dims first (as GatherND gives it), and NumPy's order of it
+    sel_t = b.node(
         "Concat",
-        [b.node("Slice", [b.node("Shape", [indices]), b.ints([0]), b.ints([-1])]),
-         b.node("Slice", [b.node("Shape", [x.name]), b.ints([len(key)]), b.ints([INT64_MAX])])],
+        [b.node("Slice", [b.node("Shape", [idx]), b.ints([0]), b.ints([-1])]),
+         b.node("Slice", [b.node("Shape", [xt]), b.ints([len(adv)]), b.ints([INT64_MAX])])],
         axis=0,
     )  # fmt: skip
-    upd = b.node("Expand", [b.operand(values, x.dtype), upd_shape])
-    return b.node("ScatterND", [x.name, indices, upd], reduction="add" if accumulate else None)
+    adjacent = adv == list(range(adv[0], adv[-1] + 1))
+    upd = b.operand(values, x.dtype)
+    if adjacent and adv[0] > 0:  # values broadcast against NumPy's order, then go to GatherND's
+        ranks = [len(key[i].shape) if isinstance(key[i], Value) else 0 for i in adv]
+        nb = max(ranks)
+        back = list(range(nb, nb + adv[0])) + list(range(nb)) + list(range(nb + adv[0], nb + rest))
+        sel = b.node("Gather", [sel_t, b.ints(back)], axis=0)
+        upd = b.node("Transpose", [b.node("Expand", [upd, sel])], perm=_inverse(back))
+    else:
+        upd = b.node("Expand", [upd, sel_t])
+    out = b.node("ScatterND", [xt, idx, upd], reduction="add" if accumulate else None)
+    return out if perm == list(range(x.ndim)) else b.node("Transpose", [out], perm=_inverse(perm))
 
 
 @converter("gather")
@@ -424,6 +490,9 @@ def _scatter(b: Builder, x: Value, axis: int, index: Value, src: Value) -> str:
 
 @converter("nonzero")
 def _nonzero(b: Builder, x: Value) -> str:
+    if x.ndim == 0:  # (1 or 0, 0): a row per nonzero, no columns
+        idx = b.node("NonZero", [b.node("Reshape", [x.name, b.ints([1])])])
+        return b.node("Slice", [b.node("Transpose", [idx], perm=[1, 0]), b.ints([0]), b.ints([0]), b.ints([1])])
     return b.node("Transpose", [b.node("NonZero", [x.name])], perm=[1, 0])
 
 
@@ -511,6 +580,22 @@ def _vector_norm(b: Builder, x: Value, order: float, axes: tuple[int, ...], keep
     p = b.const(np.array(ord_, x.dtype))
     s = b.reduce("ReduceSum", b.node("Pow", [ax, p]), axes, keepdim)
     return b.node("Pow", [s, b.const(np.array(1.0 / ord_, x.dtype))])
+
+
+@converter("linalg_slogdet")
+def _slogdet(b: Builder, a: Value) -> tuple[str, str]:
+    """From ONNX's Det: exact in sign, but the determinant itself can overflow where the log would not."""
+    det = b.node("Det", [a.name])
+    return b.node("Sign", [det]), b.node("Log", [b.node("Abs", [det])])
+
+
+@converter("searchsorted")
+def _searchsorted(b: Builder, seq: Value, values: Value, right: bool) -> str:
+    """The insertion index is how many entries of the sorted row come before the value (a count, not a search)."""
+    v = b.node("Unsqueeze", [values.name, b.ints([-1])])  # (..., K, 1)
+    s = seq.name if seq.ndim == 1 else b.node("Unsqueeze", [seq.name, b.ints([-2])])  # (..., 1, M)
+    before = b.node("LessOrEqual" if right else "Less", [s, v])
+    return b.reduce("ReduceSum", b.node("Cast", [before], to=_dt(b, np.int64)), [-1], False)
 
 
 @converter("linalg_det")

@@ -453,7 +453,7 @@ class _Exporter:
         if isinstance(a, (int, float, np.integer, np.floating)):
             a = a.item() if isinstance(a, np.generic) else a
             b = b.item() if isinstance(b, np.generic) else b
-            return a if a == b else Sym(a, b)
+            return a if a == b or (a != a and b != b) else Sym(a, b)  # nan: the same in both traces
         if isinstance(a, (tuple, list)):
             if not isinstance(b, (tuple, list)) or len(a) != len(b):
                 raise self.b.error(f"an argument differs in structure between the traces ({a!r} then {b!r})")
