@@ -137,7 +137,8 @@ class Builder:
 
     def node(self, op_type: str, inputs: Sequence[str], n_out: int = 1, **attrs: Any) -> Any:
         """Add a node; returns its output name (or the list of them when `n_out` > 1)."""
-        scope = f"/{self.module}/{self.op}" if self.module else f"/{self.op}"
+        path = self.module.split(" (")[0]  # "features.0 (Conv2d)" -> "features.0"
+        scope = f"/{path}/{self.op}" if path else f"/{self.op}"
         outs = [self.fresh(f"{scope}/{op_type}_out".lstrip("/").replace("/", ".")) for _ in range(n_out)]
         name = self.fresh(f"{scope}/{op_type}")
         attrs = {k: v for k, v in attrs.items() if v is not None}
@@ -715,7 +716,8 @@ def export(
             onnx.helper.make_tensor_value_info(name, onnx_dtype(onnx, np.dtype(t.dtype.numpy)), out_dims)
         )
 
-    graph = onnx.helper.make_graph(b.nodes, type(model).__name__, graph_inputs, graph_outputs, b.initializers)
+    nodes, initializers = _live(b.nodes, b.initializers, out_names)
+    graph = onnx.helper.make_graph(nodes, type(model).__name__, graph_inputs, graph_outputs, initializers)
     opset_imports = [onnx.helper.make_opsetid("", opset)]
     import ember
 
@@ -739,6 +741,18 @@ def export(
     else:
         raise TypeError(f"ONNX export: f must be a path or a binary file object, got {type(f).__name__}")
     return model_proto
+
+
+def _live(nodes: list[Any], initializers: list[Any], outputs: list[str]) -> tuple[list[Any], list[Any]]:
+    """The nodes and initializers the outputs depend on (a traced value nothing reads is dropped)."""
+    live = set(outputs)
+    kept = []
+    for node in reversed(nodes):
+        if any(o in live for o in node.output):
+            kept.append(node)
+            live.update(i for i in node.input if i)
+    kept.reverse()
+    return kept, [t for t in initializers if t.name in live]
 
 
 def _ir_version(onnx: Any, opset: int) -> int:
