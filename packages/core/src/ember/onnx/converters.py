@@ -382,6 +382,32 @@ def _sliced(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
     return out
 
 
+def write_slice(b: Builder, base: Value, key: tuple[Any, ...], src: str) -> str:
+    """`base` with `base[key] = src` (`src` has base[key]'s shape): a ScatterND over the indexed region."""
+    if base.ndim == 0:
+        return b.node("Reshape", [src, b.ints([])])
+    key = tuple(k for k in key if k is not None)  # None only adds size-1 dims to the view
+    key = key + (slice(None),) * (base.ndim - len(key))
+    i64 = np.dtype(np.int64)
+    ranges = []
+    for d, k in enumerate(key):
+        if isinstance(k, slice):
+            start = 0 if k.start is None else k.start
+            stop = base.shape[d] if k.stop is None else k.stop
+            step = 1 if k.step is None else k.step
+        else:
+            start, stop, step = k, Sym(k.a + 1, k.b + 1) if isinstance(k, Sym) else k + 1, 1
+        ranges.append(b.node("Range", [b.scalar(start, i64), b.scalar(stop, i64), b.scalar(step, i64)]))
+    region = b.node("Concat", [b.node("Shape", [r]) for r in ranges], axis=0)
+    idx = []
+    for d, r in enumerate(ranges):  # each axis's indices, broadcast over the region, stacked on a last axis
+        others = [a for a in range(base.ndim) if a != d]
+        grid = b.node("Expand", [b.node("Unsqueeze", [r, b.ints(others)]) if others else r, region])
+        idx.append(b.node("Unsqueeze", [grid, b.ints([-1])]))
+    indices = idx[0] if len(idx) == 1 else b.node("Concat", idx, axis=-1)
+    return b.node("ScatterND", [base.name, indices, b.node("Reshape", [src, region])])
+
+
 @converter("slice")
 def _slice(b: Builder, x: Value, key: tuple[Any, ...]) -> str:
     out = _sliced(b, x, key)

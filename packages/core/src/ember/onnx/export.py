@@ -56,7 +56,7 @@ class Sym:
     b: int | float
 
 
-@dataclass
+@dataclass(eq=False)
 class Value:
     """An ONNX value: its name ("" for a constant not yet written), dtype and shape (ints or `Sym`s)."""
 
@@ -64,11 +64,30 @@ class Value:
     dtype: np.dtype[Any]
     shape: tuple[int | Sym, ...]
     const: np.ndarray | None = None  # the host value of a constant (folded or captured)
-    view: bool = False  # made by a view kernel, or the base of one: in-place writes to it cannot be exported
+    origin: _Origin | None = None  # a view: what it was made from
+    views: list[Value] = field(default_factory=list)  # a base: every view made from it (transitively)
+    stale: bool = False  # a view whose base was written in place since it was made
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
+
+
+@dataclass
+class _Origin:
+    """How a view was made: its op, the value it views and the op's other arguments, and the base's
+    native arrays in the two traces (rebound when a write through the view changes the base)."""
+
+    op: str
+    base: Value
+    args: tuple[Any, ...]
+    natives: tuple[Any, Any]
+
+
+def _root(v: Value) -> Value:
+    while v.origin is not None:
+        v = v.origin.base
+    return v
 
 
 def _is_native(x: Any) -> bool:
@@ -441,6 +460,11 @@ class _Exporter:
                             f"with tensor ops instead"
                         )
                 return Value("", arr.dtype, tuple(arr.shape), const=arr)
+            if va is not None and va.stale:
+                raise self.b.error(
+                    "it reads a view taken before an in-place write changed the array it views; ONNX values are "
+                    "immutable, so export cannot show the write through that view: take the view after the write"
+                )
             if va is None or vb is None or va is not vb:
                 raise self.b.error(
                     "the data flow differs between the two traces (the model takes another path when a dynamic "
@@ -507,36 +531,55 @@ class _Exporter:
         if conv is None:
             raise self._no_converter(op.name, ca.module)
         self.materialize(args)
-        if op.inplace:
-            dst = args[0]
-            if dst.view:
-                raise b.error(
-                    "it writes in place into a view (or an array that has views); ONNX values are immutable, so "
-                    "the write would not show through the other views; use out-of-place ops in forward"
-                )
         b.outs = []
         if not op.inplace:
             for ra, rb in zip(outs_a, outs_b):
                 b.outs.append(Value("", np.dtype(ra.dtype), _merge_shape(ra.shape, rb.shape)))
         names = conv(b, *args)
         if op.inplace:  # the written array is now the converter's result
-            dst = args[0]
-            nv = Value(names, dst.dtype, dst.shape)
-            self.env_a.bind(ca.args[0], nv)
-            self.env_b.bind(cb.args[0], nv)
+            self._written(args[0], names, (ca.args[0], cb.args[0]))
             return
         names = (names,) if isinstance(names, str) else tuple(names)
         if len(names) != len(outs_a):
             raise AssertionError(f"converter of {op.name} returned {len(names)} outputs for {len(outs_a)}")
         for ra, rb, name, v in zip(outs_a, outs_b, names, b.outs):
             v.name = name
-            v.view = op.view
+            if op.view:
+                v.origin = _Origin(op.name, args[0], args[1:], (ca.args[0], cb.args[0]))
+                _root(v).views.append(v)
             b.register(v)
             self.env_a.bind(ra, v)
             self.env_b.bind(rb, v)
-        if op.view:
-            for x in inputs:
-                x.view = True
+
+    def _rebind(self, natives: tuple[Any, Any], v: Value) -> None:
+        self.env_a.bind(natives[0], v)
+        self.env_b.bind(natives[1], v)
+
+    def _written(self, dst: Value, name: str, natives: tuple[Any, Any]) -> None:
+        """`dst` now holds the value `name`: so does every array it views, up to its base, written back
+        with ScatterND (through indexing views); the other views of that base are stale from now on."""
+        from .converters import write_slice
+
+        new = Value(name, dst.dtype, dst.shape)
+        self._rebind(natives, new)
+        fresh = [new]
+        old = dst
+        while old.origin is not None:
+            o = old.origin
+            if o.op != "slice":
+                raise self.b.error(
+                    f"it writes in place through a '{o.op}' view; export follows writes through indexing views "
+                    f"(x[i], x[a:b]) only: index the array itself, or write out of place"
+                )
+            base = Value(write_slice(self.b, o.base, o.args[0], new.name), o.base.dtype, o.base.shape)
+            new.origin = _Origin(o.op, base, o.args, o.natives)
+            self._rebind(o.natives, base)
+            fresh.append(base)
+            old, new = o.base, base
+        for v in old.views:
+            if not any(v is f for f in fresh):
+                v.stale = True
+        new.views = fresh[:-1]
 
     def _no_converter(self, op: str, module: str) -> ExportError:
         reason = self.unsupported.get(op, "no converter is written for it yet")
