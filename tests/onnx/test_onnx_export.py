@@ -407,3 +407,38 @@ def test_write_through_a_reshaped_view_is_refused(device: str) -> None:
 
     with pytest.raises(ExportError, match="'copy_'.*through a 'view' view"):
         export(Call(fn), ember.randn(3, 4, device=device), io.BytesIO())
+
+
+def test_keyword_inputs_nested_outputs_and_axes_given_as_lists(device: str) -> None:
+    """A trailing dict of args is keyword arguments; outputs may nest; list-form axes get their own names and,
+    when the model needs them equal, the second trace keeps them equal."""
+
+    class KW(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x: Any, *, scale: Any = None) -> Any:
+            return {"a": self.lin(x) * scale, "b": (x, x + 1)}
+
+    model = KW().to(device)
+    buf = io.BytesIO()
+    proto = export(model, (ember.randn(2, 3, device=device), {"scale": ember.randn(2, 1, device=device)}), buf,
+                   dynamic_axes={"input_0": [0], "input_1": [0]})  # fmt: skip
+    assert [o.name for o in proto.graph.output] == ["output_0", "output_1", "output_2"]
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "input_0_dynamic_axes_1"
+    xs, ss = _f32(5, 3), _f32(5, 1)
+    got = ort.InferenceSession(buf.getvalue()).run(None, {"input_0": xs, "input_1": ss})
+    with ember.no_grad():
+        want = model(ember.from_numpy(xs).to(device), scale=ember.from_numpy(ss).to(device))
+    np.testing.assert_allclose(got[0], want["a"].cpu().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got[2], want["b"][1].cpu().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_model_that_fails_at_another_size_is_refused(device: str) -> None:
+    def fn(m: Any, x: Any) -> Any:
+        return x.reshape(7, 2, -1).sum(1)  # the batch size written into the model
+
+    with pytest.raises(ExportError, match=r"fails when its dynamic axes change size \('batch' 7 -> 8\)"):
+        export(Call(fn), ember.randn(7, 4, device=device), io.BytesIO(), input_names=["x"],
+               dynamic_axes={"x": {0: "batch"}})  # fmt: skip

@@ -654,33 +654,12 @@ def export(
                 f"ONNX export: dynamic_axes names {sorted(unknown)}, which are neither input names {in_names} "
                 f"nor output names {out_names}"
             )
-        # the second trace: every dynamic axis of the inputs at another size
-        sizes: dict[str, tuple[int, int]] = {}  # axis name -> (first size, second size)
-        used: set[tuple[int, int]] = set()
-        resize: list[dict[int, int]] = []
-        for t, name in zip(inputs, in_names):
-            axes = _axes_of(dynamic_axes.get(name, {}), name)
-            r: dict[int, int] = {}
-            for axis, dim_name in axes.items():
-                if not -t.ndim <= axis < t.ndim:
-                    raise ExportError(f"ONNX export: dynamic axis {axis} of input {name!r} of shape {tuple(t.shape)}")
-                axis %= t.ndim
-                n = t.shape[axis]
-                if dim_name in sizes:
-                    if sizes[dim_name][0] != n:
-                        raise ExportError(
-                            f"ONNX export: dynamic axis {dim_name!r} has size {sizes[dim_name][0]} in one input "
-                            f"and {n} in input {name!r}"
-                        )
-                else:
-                    m = n + 1
-                    while (n, m) in used:
-                        m += 1
-                    used.add((n, m))
-                    sizes[dim_name] = (n, m)
-                r[axis] = sizes[dim_name][1]
-            resize.append(r)
-        if sizes:
+        sizes: dict[str, tuple[int, int]] = {}  # dynamic axis name -> (first size, second size)
+        calls_b, outputs_b, inputs_b = calls_a, outputs, inputs
+        for shared in (False, True):  # distinct second sizes per axis name; failing that, one per first size
+            sizes, resize = _second_sizes(inputs, in_names, dynamic_axes, shared)
+            if not sizes:
+                break
             it = iter(resize)
 
             def resized(x: Any) -> Any:
@@ -694,11 +673,19 @@ def export(
                 return x
 
             pos_b, kwargs_b = resized((pos, kwargs))
-            calls_b, out_b = _trace(model, pos_b, kwargs_b)
+            try:
+                calls_b, out_b = _trace(model, pos_b, kwargs_b)
+            except Exception as exc:
+                if not shared:
+                    continue
+                described = ", ".join(f"{n!r} {a} -> {b}" for n, (a, b) in sizes.items())
+                raise ExportError(
+                    f"ONNX export: the model fails when its dynamic axes change size ({described}): "
+                    f"{type(exc).__name__}: {exc}; export without the dynamic axes it cannot take"
+                ) from exc
             outputs_b = _flat_tensors(out_b, "outputs")
             inputs_b = _flat_tensors((pos_b, kwargs_b), "inputs")
-        else:
-            calls_b, outputs_b, inputs_b = calls_a, outputs, inputs
+            break
         state_dict = getattr(model, "state_dict", None)
         state = state_dict() if callable(state_dict) else {}
 
@@ -796,6 +783,42 @@ def _live(nodes: list[Any], initializers: list[Any], outputs: list[str]) -> tupl
             live.update(i for i in node.input if i)
     kept.reverse()
     return kept, [t for t in initializers if t.name in live]
+
+
+def _second_sizes(
+    inputs: list[Any], in_names: list[str], dynamic_axes: Mapping[str, Any], shared: bool
+) -> tuple[dict[str, tuple[int, int]], list[dict[int, int]]]:
+    """The sizes of the second trace: per axis name (first size, second size), and per input {axis: size}.
+
+    Each name gets its own pair, so that a number that follows one axis is told from one that
+    follows another; with `shared`, axes of the same first size share a second size too (for
+    models that need them equal).
+    """
+    sizes: dict[str, tuple[int, int]] = {}
+    used: set[tuple[int, int]] = set()
+    resize: list[dict[int, int]] = []
+    for t, name in zip(inputs, in_names):
+        r: dict[int, int] = {}
+        for axis, dim_name in _axes_of(dynamic_axes.get(name, {}), name).items():
+            if not -t.ndim <= axis < t.ndim:
+                raise ExportError(f"ONNX export: dynamic axis {axis} of input {name!r} of shape {tuple(t.shape)}")
+            axis %= t.ndim
+            n = t.shape[axis]
+            if dim_name in sizes:
+                if sizes[dim_name][0] != n:
+                    raise ExportError(
+                        f"ONNX export: dynamic axis {dim_name!r} has size {sizes[dim_name][0]} in one input "
+                        f"and {n} in input {name!r}"
+                    )
+            else:
+                m = n + 1
+                while (n, m) in used and not shared:
+                    m += 1
+                used.add((n, m))
+                sizes[dim_name] = (n, m)
+            r[axis] = sizes[dim_name][1]
+        resize.append(r)
+    return sizes, resize
 
 
 def _ir_version(onnx: Any, opset: int) -> int:
