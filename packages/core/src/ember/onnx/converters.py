@@ -35,9 +35,6 @@ UNSUPPORTED: dict[str, str] = {
     "nextafter": _NO_ONNX + " (no floating-point successor)",
     "gcd": _NO_ONNX + " (no greatest common divisor)",
     "lcm": _NO_ONNX + " (no least common multiple)",
-    "bitwise_left_shift": "ONNX's BitShift takes unsigned integers only, and Ember's shifts are signed",
-    "bitwise_right_shift": "ONNX's BitShift takes unsigned integers only, and Ember's shifts are signed",
-    "cumprod": _NO_ONNX + " (no cumulative product)",
     "cumext_indices": _NO_ONNX + " (no cumulative max/min indices)",
     "logcumsumexp": _NO_ONNX + " (no cumulative log-sum-exp)",
     "random_bits": "Ember's Philox random bits have no ONNX equivalent, and baking one draw into the graph would "
@@ -214,6 +211,32 @@ def _bitwise(op_type: str, bool_op: str) -> Converter:
 
 for _name, (_op_type, _bool_op) in _BITWISE.items():
     CONVERTERS[_name] = _bitwise(_op_type, _bool_op)
+
+
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+@converter("bitwise_left_shift", "bitwise_right_shift")
+def _shift(b: Builder, x: Any, y: Any) -> str:
+    """ONNX's BitShift on the unsigned twin of the dtype; an arithmetic right shift of a negative x is
+    ~(~x >> n). Counts below 0 or of the bit width and more give 0 (or -1: negative x shifted right)."""
+    xn, yn, dtype = _operands(b, x, y)
+    u = _dt(b, _UNSIGNED[dtype.itemsize])
+    count = b.node("Cast", [yn], to=u)
+    zero = b.const(np.array(0, dtype))
+    ok = b.node("And", [b.node("GreaterOrEqual", [yn, zero]), b.node("Less", [yn, b.const(np.array(dtype.itemsize * 8, dtype))])])
+
+    def shifted(v: str, direction: str) -> str:
+        return b.node("Cast", [b.node("BitShift", [b.node("Cast", [v], to=u), count], direction=direction)], to=_dt(b, dtype))
+
+    if b.op == "bitwise_left_shift":
+        return b.node("Where", [ok, shifted(xn, "LEFT"), zero])
+    neg = b.node("Less", [xn, zero])
+    if dtype.kind == "u":
+        return b.node("Where", [ok, shifted(xn, "RIGHT"), zero])
+    flipped = b.node("BitwiseNot", [shifted(b.node("BitwiseNot", [xn]), "RIGHT")])
+    out = b.node("Where", [neg, flipped, shifted(xn, "RIGHT")])
+    return b.node("Where", [ok, out, b.node("Where", [neg, b.const(np.array(-1, dtype)), zero])])
 
 
 @converter("floor_divide")
@@ -561,6 +584,22 @@ def _argmax(b: Builder, x: Value, axis: int | None, keepdim: bool) -> str:
 @converter("cumsum")
 def _cumsum(b: Builder, x: Value, axis: int) -> str:
     return b.node("CumSum", [x.name, b.const(np.int64(axis))])
+
+
+@converter("cumprod")
+def _cumprod(b: Builder, x: Value, axis: int) -> str:
+    """ONNX has no cumulative product: a Hillis-Steele scan, ceil(log2 n) steps of x *= x shifted by
+    1, 2, 4, ... along the axis (the shift pads with ones), exact for integers."""
+    n = b.static(x.shape[axis], "length along the axis (the scan's step count)")
+    out = x.name
+    k = 1
+    while k < n:
+        pads = [0] * (2 * x.ndim)
+        pads[axis] = k
+        head = b.node("Slice", [out, b.ints([0]), b.ints([-k]), b.ints([axis])])
+        out = b.node("Mul", [out, b.node("Pad", [head, b.ints(pads), b.const(np.array(1, x.dtype))])])
+        k *= 2
+    return out if out != x.name else b.node("Identity", [out])
 
 
 @converter("argsort")
