@@ -442,3 +442,24 @@ def test_model_that_fails_at_another_size_is_refused(device: str) -> None:
     with pytest.raises(ExportError, match=r"fails when its dynamic axes change size \('batch' 7 -> 8\)"):
         export(Call(fn), ember.randn(7, 4, device=device), io.BytesIO(), input_names=["x"],
                dynamic_axes={"x": {0: "batch"}})  # fmt: skip
+
+
+def test_two_dynamic_axes_products_and_offsets(device: str) -> None:
+    """Numbers that follow two dynamic axes: their product, one minus a constant, the last index."""
+
+    def fn(m: Any, x: Any) -> Any:
+        n, t = x.shape[0], x.shape[1]
+        flat = ember.arange(n * t, device=x.device).float()  # the product of both axes
+        return flat * 2, x[:, : t - 1] + 1, x[:, -1], x.reshape(n * t, -1)[n:]
+
+    buf = io.BytesIO()
+    export(Call(fn), ember.randn(3, 5, 2, device=device), buf, input_names=["x"],
+           dynamic_axes={"x": {0: "batch", 1: "time"}})  # fmt: skip
+    sess = ort.InferenceSession(buf.getvalue())
+    for shape in ((1, 1, 2), (4, 9, 2), (6, 2, 2)):
+        x = _f32(*shape)
+        with ember.no_grad():
+            want = [t.cpu().numpy() for t in fn(None, ember.from_numpy(x).to(device))]
+        for g, w in zip(sess.run(None, {"x": x}), want):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-6)

@@ -212,33 +212,38 @@ class Builder:
         return self._dims[key]
 
     def dim(self, s: Sym, scalar: bool = False) -> str:
-        """An int64 tensor ([1], or 0-d when `scalar`) holding `s`, computed from a value's shape."""
+        """An int64 tensor ([1], or 0-d when `scalar`) holding `s`, computed from the values' shapes.
+
+        The explanations tried, simplest first: a dimension that follows an axis the same way; an
+        integer multiple of one; a product of two; one plus or minus a constant (`x[-1]`, `x[: n + 1]`).
+        The second trace moves each axis name by its own step, which tells these apart.
+        """
         a, b = s.a, s.b
         if float(a) != int(a) or float(b) != int(b):
             raise self.error(f"the number {a} (then {b}) follows a dynamic axis but is not an integer multiple of one")
         a, b = int(a), int(b)
+        one = np.int64(1) if scalar else np.array([1], np.int64)
+
+        def times(x: str, k: int) -> str:
+            return x if k == 1 else self.node("Mul", [x, self.const(one * k)])
+
         if (a, b) in self.sources:
             return self._gather_dim(*self.sources[(a, b)], scalar)
-        best: tuple[int, int, str, int] | None = None
-        for (sa, sb), (name, axis) in self.sources.items():
-            if sa == sb or (b - a) % (sb - sa):
-                continue
-            k = (b - a) // (sb - sa)
-            c = a - k * sa
-            if k and (best is None or (c == 0 and best[1] != 0)):
-                best = (k, c, name, axis)
-        if best is None:
-            raise self.error(
-                f"the number {a} (then {b} in the second trace) follows a dynamic axis, but no value "
-                f"of the graph has a dimension it can be computed from"
-            )
-        k, c, name, axis = best
-        out = self._gather_dim(name, axis, scalar)
-        if k != 1:
-            out = self.node("Mul", [out, self.const(np.int64(k) if scalar else np.array([k], np.int64))])
-        if c:
-            out = self.node("Add", [out, self.const(np.int64(c) if scalar else np.array([c], np.int64))])
-        return out
+        found = list(self.sources.items())
+        for (sa, sb), (name, axis) in found:
+            if sa and sb and a % sa == 0 and a // sa == b // sb and b % sb == 0:
+                return times(self._gather_dim(name, axis, scalar), a // sa)
+        for i, ((sa, sb), (n1, x1)) in enumerate(found):
+            for (ta, tb), (n2, x2) in found[i:]:
+                if sa * ta == a and sb * tb == b:
+                    return self.node("Mul", [self._gather_dim(n1, x1, scalar), self._gather_dim(n2, x2, scalar)])
+        for (sa, sb), (name, axis) in found:
+            if b - a == sb - sa:
+                return self.node("Add", [self._gather_dim(name, axis, scalar), self.const(one * (a - sa))])
+        raise self.error(
+            f"the number {a} (then {b} in the second trace) follows a dynamic axis, but no value of the graph "
+            f"has a dimension it can be computed from (a multiple, a product of two, or one plus a constant)"
+        )
 
     def size(self, d: int | Sym) -> str:
         """A 0-d int64 tensor holding the dimension `d` (computed in the graph when it follows an axis)."""
@@ -811,7 +816,7 @@ def _second_sizes(
                         f"and {n} in input {name!r}"
                     )
             else:
-                m = n + 1
+                m = n + (1 if shared else len(sizes) + 1)  # each name its own step, to tell them apart
                 while (n, m) in used and not shared:
                     m += 1
                 used.add((n, m))
