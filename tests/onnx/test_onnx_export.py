@@ -186,6 +186,25 @@ def test_opsets(opset: int, device: str) -> None:
     assert proto.opset_import[0].version == opset
 
 
+def test_bitwise_ops_and_opset_17(device: str) -> None:
+    """~x and shifts are written without BitwiseNot before opset 18; and/or/xor need 18 and say so."""
+
+    def fn(m: Any, x: Any, y: Any) -> Any:
+        return ~x, x >> y, x << y
+
+    x, y = np.array([5, -7, 0, -1, 127], np.int32), np.array([1, 2, 0, 40, 3], np.int32)
+    with ember.no_grad():
+        want = [t.cpu().numpy() for t in fn(None, ember.from_numpy(x).to(device), ember.from_numpy(y).to(device))]
+    for opset in (17, 18):
+        buf = io.BytesIO()
+        export(Call(fn), (ember.from_numpy(x).to(device), ember.from_numpy(y).to(device)), buf, opset_version=opset)
+        got = ort.InferenceSession(buf.getvalue()).run(None, {"input_0": x, "input_1": y})
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+    with pytest.raises(ExportError, match="'bitwise_and'.*BitwiseAnd from opset 18 on; export with opset_version=18"):
+        export(Call(lambda m, a: a & 3), ember.from_numpy(x).to(device), io.BytesIO(), opset_version=17)
+
+
 def test_constant_folding(device: str) -> None:
     class AddRange(nn.Module):
         def forward(self, x: Any) -> Any:

@@ -146,9 +146,18 @@ def _trunc(b: Builder, x: Value) -> str:
     return b.node("Mul", [b.node("Sign", [x.name]), b.node("Floor", [b.node("Abs", [x.name])])])
 
 
+def _invert(b: Builder, x: str, dtype: np.dtype[Any]) -> str:
+    """~x: BitwiseNot from opset 18; before, -x - 1 (two's complement) or max - x (unsigned)."""
+    if b.opset >= 18:
+        return b.node("BitwiseNot", [x])
+    if dtype.kind == "u":
+        return b.node("Sub", [b.const(np.array(np.iinfo(dtype).max, dtype)), x])
+    return b.node("Sub", [b.node("Neg", [x]), b.const(np.array(1, dtype))])
+
+
 @converter("bitwise_not")
 def _bitwise_not(b: Builder, x: Value) -> str:
-    return b.node("Not" if x.dtype == np.bool_ else "BitwiseNot", [x.name])
+    return b.node("Not", [x.name]) if x.dtype == np.bool_ else _invert(b, x.name, x.dtype)
 
 
 def _operands(b: Builder, x: Any, y: Any) -> tuple[str, str, np.dtype[Any]]:
@@ -204,7 +213,11 @@ for _name, _op_type in _LOGICAL.items():
 def _bitwise(op_type: str, bool_op: str) -> Converter:
     def conv(b: Builder, x: Any, y: Any) -> str:
         xn, yn, dtype = _operands(b, x, y)
-        return b.node(bool_op if dtype == np.bool_ else op_type, [xn, yn])
+        if dtype == np.bool_:
+            return b.node(bool_op, [xn, yn])
+        if b.opset < 18:
+            raise b.error(f"ONNX has {op_type} from opset 18 on; export with opset_version=18 or later")
+        return b.node(op_type, [xn, yn])
 
     return conv
 
@@ -234,7 +247,7 @@ def _shift(b: Builder, x: Any, y: Any) -> str:
     neg = b.node("Less", [xn, zero])
     if dtype.kind == "u":
         return b.node("Where", [ok, shifted(xn, "RIGHT"), zero])
-    flipped = b.node("BitwiseNot", [shifted(b.node("BitwiseNot", [xn]), "RIGHT")])
+    flipped = _invert(b, shifted(_invert(b, xn, dtype), "RIGHT"), dtype)
     out = b.node("Where", [neg, flipped, shifted(xn, "RIGHT")])
     return b.node("Where", [ok, out, b.node("Where", [neg, b.const(np.array(-1, dtype)), zero])])
 
