@@ -231,15 +231,15 @@ def test_values_that_follow_the_batch_are_computed_in_the_graph(device: str) -> 
 
 def test_path_and_file_object(tmp_path: Any, device: str) -> None:
     model = nn.Linear(3, 2).to(device)
-    x = ember.randn(2, 3, device=device)
-    export(model, x, tmp_path / "m.onnx")
+    x = ember.randn(2, 3, device=device, requires_grad=True)  # an input that requires grad exports as any other
+    export(model, x, tmp_path / "m.onnx", dynamic_axes={"input": {0: "n"}})
     with open(tmp_path / "f.onnx", "wb") as f:
         export(model, (x,), f, input_names=["x"], output_names=["y"])
     a = onnx.load(tmp_path / "m.onnx")
     b = onnx.load(tmp_path / "f.onnx")
     onnx.checker.check_model(a, full_check=True)
     assert [i.name for i in b.graph.input] == ["x"] and [o.name for o in b.graph.output] == ["y"]
-    got = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": x.cpu().numpy()})[0]
+    got = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"input": x.detach().cpu().numpy()})[0]
     with ember.no_grad():
         np.testing.assert_allclose(got, model(x).cpu().numpy(), rtol=1e-5, atol=1e-6)
 

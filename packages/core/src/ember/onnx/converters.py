@@ -4,7 +4,7 @@ A converter is called as ``conv(builder, *args)`` with the kernel's arguments: a
 `Value`s (``.name``, ``.dtype``, ``.shape``), Python numbers that follow a dynamic axis as
 `Sym`s, the rest as the kernel received them. It adds nodes through the `Builder` and returns
 the name of each output. `UNSUPPORTED` says, per op, why it has no converter;
-`tests/onnx/test_export.py` checks that every op of the table is in one of the two.
+`tests/onnx/test_onnx_export.py` checks that every op of the table is in one of the two.
 """
 
 from __future__ import annotations

@@ -393,7 +393,7 @@ def _resized(t: Any, axes: Mapping[int, int]) -> Any:
     """`t` with each dynamic axis at its second-trace size: its entries repeated cyclically."""
     import ember
 
-    arr = t.cpu().numpy() if hasattr(t, "cpu") else np.asarray(t)
+    arr = t.detach().cpu().numpy()
     for axis, n in axes.items():
         arr = np.take(arr, np.arange(n) % arr.shape[axis], axis=axis)
     return ember.from_numpy(np.ascontiguousarray(arr)).to(t.device)
@@ -732,7 +732,7 @@ def export(
     for t, tb, name in zip(outputs, outputs_b, out_names):
         out: Value | None = ex.lookup(ex.env_a, t._data, t.device.type, tb._data)
         if out is None:
-            arr = t.cpu().numpy()
+            arr = t.detach().cpu().numpy()
             out = Value(b.const(arr), arr.dtype, arr.shape)
         ex.materialize(out)
         b.reserve(name)
