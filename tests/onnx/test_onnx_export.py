@@ -104,6 +104,33 @@ CASES: dict[str, tuple[Callable[[], nn.Module], Callable[[int], tuple[np.ndarray
         lambda: nn.BCEWithLogitsLoss(), lambda n: (_f32(n, 3), rng.uniform(0, 1, (n, 3)).astype(np.float32))
     ),
 }
+_u = lambda *s: rng.uniform(0.05, 0.95, s).astype(np.float32)  # noqa: E731
+_sign = lambda n: np.where(rng.random(n) < 0.5, -1.0, 1.0).astype(np.float32)  # noqa: E731
+CASES.update({  # beyond the list: more of ember.nn, each a few milliseconds
+    "Conv3d": (lambda: nn.Conv3d(2, 3, 3, padding=1), lambda n: (_f32(n, 2, 4, 4, 4),)),
+    "ConvTranspose1d": (lambda: nn.ConvTranspose1d(2, 3, 3, stride=2), lambda n: (_f32(n, 2, 5),)),
+    "AdaptiveMaxPool2d": (lambda: nn.AdaptiveMaxPool2d((2, 3)), lambda n: (_f32(n, 2, 6, 7),)),
+    "LPPool2d": (lambda: nn.LPPool2d(2, 2), lambda n: (_f32(n, 2, 6, 6),)),
+    "InstanceNorm2d": (lambda: nn.InstanceNorm2d(3, affine=True), lambda n: (_f32(n, 3, 4, 4),)),
+    "RMSNorm": (lambda: nn.RMSNorm(6), lambda n: (_f32(n, 3, 6),)),
+    "Upsample-bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), lambda n: (_f32(n, 2, 3, 3),)),
+    "PixelShuffle": (lambda: nn.PixelShuffle(2), lambda n: (_f32(n, 8, 3, 3),)),
+    "ReflectionPad2d": (lambda: nn.ReflectionPad2d(1), lambda n: (_f32(n, 2, 4, 4),)),
+    "Bilinear": (lambda: nn.Bilinear(3, 4, 5), lambda n: (_f32(n, 3), _f32(n, 4))),
+    "CosineSimilarity": (lambda: nn.CosineSimilarity(), lambda n: (_f32(n, 4), _f32(n, 4))),
+    "TransformerEncoder": (
+        lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=True), 2),
+        lambda n: (_f32(n, 5, 8),),
+    ),
+    "LSTMCell": (lambda: nn.LSTMCell(4, 5), lambda n: (_f32(n, 4),)),
+    "GRUCell": (lambda: nn.GRUCell(4, 5), lambda n: (_f32(n, 4),)),
+    "KLDivLoss": (lambda: nn.KLDivLoss(reduction="batchmean"), lambda n: (np.log(_u(n, 4)), _u(n, 4))),
+    "HuberLoss": (lambda: nn.HuberLoss(), lambda n: (_f32(n, 3), _f32(n, 3))),
+    "BCELoss": (lambda: nn.BCELoss(), lambda n: (_u(n, 3), _u(n, 3))),
+    "MarginRankingLoss": (lambda: nn.MarginRankingLoss(), lambda n: (_f32(n), _f32(n), _sign(n))),
+    "TripletMarginLoss": (lambda: nn.TripletMarginLoss(), lambda n: (_f32(n, 4), _f32(n, 4), _f32(n, 4))),
+    "CrossEntropyLoss-smoothing": (lambda: nn.CrossEntropyLoss(label_smoothing=0.1), lambda n: (_f32(n, 5), _cls(n, 5))),
+})
 ACTIVATIONS = [
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus", "Hardtanh", "ReLU6",
     "Hardswish", "Hardsigmoid", "SELU", "CELU", "Softsign", "LogSigmoid", "Tanhshrink", "Softshrink", "PReLU",
