@@ -509,3 +509,11 @@ def test_two_dynamic_axes_products_and_offsets(device: str) -> None:
         for g, w in zip(sess.run(None, {"x": x}), want):
             assert g.shape == w.shape
             np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_without_onnx_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch, device: str) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(ImportError, match=r"needs the onnx package: pip install 'ember-core\[onnx\]'"):
+        export(nn.Linear(2, 2).to(device), ember.randn(1, 2, device=device), io.BytesIO())
