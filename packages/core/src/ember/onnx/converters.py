@@ -333,7 +333,7 @@ def _astype(b: Builder, x: Value, dtype: Any) -> str:
 def _copy_(b: Builder, dst: Value, src: Any) -> str:
     """dst's new value: src cast to dst's dtype and broadcast to its shape."""
     s = b.operand(src, dst.dtype)
-    if not isinstance(src, Value) or src.dtype != dst.dtype:
+    if isinstance(src, Value) and src.dtype != dst.dtype:
         s = b.node("Cast", [s], to=_dt(b, dst.dtype))
     return b.node("Expand", [s, b.node("Shape", [dst.name])])
 
