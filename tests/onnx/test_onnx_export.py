@@ -429,7 +429,9 @@ def test_writes_through_indexing_views(device: str) -> None:
         row[:, ::2][:, :2] = -row[:, 1::2]  # a view of a view of the base, with a step
         z = y.clone()
         z[..., -1] = 0.0
-        return y + 1, row * 3, z
+        c = ember.zeros(3, 5, device=x.device)  # a constant, written through a view with the input's values
+        c[1] = x[0, 0]
+        return y + 1, row * 3, z, c
 
     _check(Call(fn), lambda n: (_f32(n, 4, 5),), device)
 

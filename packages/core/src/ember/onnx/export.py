@@ -425,7 +425,6 @@ class _Exporter:
         self.unsupported = UNSUPPORTED
         self.env_a, self.env_b = _Env(), _Env()
         self.params: dict[int, str] = {}  # id(native) -> state_dict name (unused until a kernel reads it)
-        self.param_host: dict[str, Any] = {}
 
     def host(self, device_type: str, native: Any) -> np.ndarray:
         from ember.backends import registry
@@ -523,7 +522,8 @@ class _Exporter:
         outs_b = cb.result if isinstance(cb.result, tuple) else (cb.result,)
         inputs = list(self.values_in(args))
         if (
-            self.fold and not op.inplace and op.name != "random_bits" and ca.result is not None
+            # views are not folded: a later write through one must reach its base
+            self.fold and not op.inplace and not op.view and op.name != "random_bits" and ca.result is not None
             and all(v.const is not None for v in inputs) and not _has_sym(args)
         ):  # fmt: skip
             for ra, rb in zip(outs_a, outs_b):
