@@ -322,9 +322,8 @@ def _eval_mode(model: Any) -> Iterator[None]:
     """Every module in eval mode for the block, each one's own mode restored afterwards."""
     mods = [m for _, m in _modules(model)]
     modes = [getattr(m, "training", False) for m in mods]
-    for m in mods:
-        if hasattr(m, "training"):
-            m.training = False
+    if callable(getattr(model, "eval", None)):
+        model.eval()  # a module's own train() override runs
     try:
         yield
     finally:
