@@ -50,6 +50,8 @@ def _train_parser(sub: Any) -> None:
     m.add_argument("--device", default="cpu", help="cpu, opencl, cuda, cuda:1, ... (default: cpu)")
     m.add_argument("--num-workers", type=int, default=0)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--no-compile", dest="compile", action="store_false",
+                   help="run the training and evaluation steps eagerly instead of with ember.compile")  # fmt: skip
     m.add_argument("--nproc", type=int, default=1,
                    help="train on N processes with DistributedDataParallel over MPI (needs ember-core[mpi]); "
                    "--batch-size stays the global batch")  # fmt: skip
@@ -245,7 +247,7 @@ def train(args: Any) -> int:
 
     best = ember.load(paths["best.safetensors"], map_location=args.device)
     model.load_state_dict(best["model"])
-    test_loss, pred, conf = evaluate(model, data.test, args.device)
+    test_loss, pred, conf = evaluate(model, data.test, args.device, compiled=getattr(args, "compile", True))
     m = metrics.confusion_matrix(data.test.labels, pred, len(data.classes))
     report.plot_confusion(paths["confusion.png"], m, data.classes)
     report.write_predictions(paths["predictions.csv"], data.test.ids, pred, conf, data.classes)

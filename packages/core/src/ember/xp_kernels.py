@@ -715,6 +715,11 @@ def slogdet(xp: Any, a: Any) -> tuple[Any, Any]:
     return xp.asarray(sign, dtype=a.dtype), xp.asarray(logabsdet, dtype=a.dtype)
 
 
+def det(xp: Any, a: Any) -> Any:
+    """LAPACK's determinant (LU) directly: core's composite, sign * exp(logabsdet), loses the last bits."""
+    return xp.asarray(xp.linalg.det(a), dtype=a.dtype)
+
+
 def inv(xp: Any, caps: Caps, a: Any) -> tuple[Any, Any]:
     return _checked(xp, caps, xp.linalg.inv, _lu_info, a.shape, a)
 
@@ -881,7 +886,7 @@ def kernel_table(
         "searchsorted": _bind(searchsorted, xp, caps),
         "random_bits": _bind(random_bits, xp),
         # linalg: LAPACK-style
-        "linalg_slogdet": _bind(slogdet, xp), "linalg_inv": _bind(inv, xp, caps),
+        "linalg_slogdet": _bind(slogdet, xp), "linalg_det": _bind(det, xp), "linalg_inv": _bind(inv, xp, caps),
         "linalg_solve": _bind(solve, xp, caps), "linalg_cholesky": _bind(cholesky, xp, caps),
         "linalg_qr": _bind(qr, xp), "linalg_svd": _bind(svd, xp), "linalg_eigh": _bind(eigh, xp),
         # convolution and pooling (composite overrides)
