@@ -40,6 +40,8 @@ UNSUPPORTED: dict[str, str] = {
     "random_bits": "Ember's Philox random bits have no ONNX equivalent, and baking one draw into the graph would "
     "freeze it; export in eval mode, where dropout draws nothing, and make no random numbers in forward",
     "conv2d_weight_grad": _BACKWARD,
+    "softmax_cross_entropy_grad": _BACKWARD,
+    "max_pool2d_grad": _BACKWARD,
     "linalg_inv": _NO_ONNX + " (no matrix inverse)",
     "linalg_solve": _NO_ONNX + " (no linear solve)",
     "linalg_cholesky": _NO_ONNX + " (no Cholesky factorization)",
@@ -737,6 +739,13 @@ def _softmax(b: Builder, x: Value, axis: int) -> str:
 @converter("log_softmax")
 def _log_softmax(b: Builder, x: Value, axis: int) -> str:
     return b.node("LogSoftmax", [x.name], axis=axis)
+
+
+@converter("softmax_cross_entropy")
+def _softmax_cross_entropy(b: Builder, x: Value, target: Value) -> tuple[str, str]:
+    """The fused classifier loss: ONNX's SoftmaxCrossEntropyLoss gives the mean loss and the log-probabilities."""
+    loss, logp = b.node("SoftmaxCrossEntropyLoss", [x.name, target.name], n_out=2, reduction="mean")
+    return loss, logp
 
 
 del _name, _op_type, _bool_op
