@@ -15,7 +15,7 @@ recorded `loss.backward()` shows the backward kernels too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,15 +55,18 @@ _watchers: list[HostWatcher] = []
 class _RecordingTable(dict[str, Callable[..., Any] | None]):
     """An op's kernel table whose lookups return kernels that report each call."""
 
-    def __init__(self, op: Op, table: dict[str, Callable[..., Any] | None], recorder: KernelRecorder) -> None:
+    def __init__(
+        self, op: Op, table: dict[str, Callable[..., Any] | None], recorder: KernelRecorder, decompose: bool = False
+    ) -> None:
         super().__init__(table)
         self.op = op
         self.plain = table
         self.recorder = recorder
+        self.decompose = decompose
 
     def __getitem__(self, device_type: str) -> Callable[..., Any] | None:
         k = self.plain[device_type]
-        if k is None:  # a composite this backend does not override: its decomposition runs and is recorded
+        if k is None or self.decompose:  # a composite without (or with a hidden) override: its decomposition runs
             return None
         op, recorder = self.op, self.recorder
 
@@ -99,10 +102,12 @@ def is_recording() -> bool:
 
 
 @contextmanager
-def record_kernels(recorder: KernelRecorder) -> Iterator[None]:
+def record_kernels(recorder: KernelRecorder, *, decompose: Collection[str] = ()) -> Iterator[None]:
     """Report every kernel call made in this block to `recorder`, in the order they run.
 
-    Blocks do not nest and the tables are process-wide: kernels run by other threads
+    The composites named in `decompose` run their decomposition (recorded op by op) even
+    where a backend overrides them: ONNX export uses it for composites ONNX has no operator
+    for. Blocks do not nest and the tables are process-wide: kernels run by other threads
     during the block are reported too.
     """
     with _lock:
@@ -115,7 +120,7 @@ def record_kernels(recorder: KernelRecorder) -> Iterator[None]:
     ops = list(OPS.values())
     try:
         for op in ops:
-            op._kernels = _RecordingTable(op, op._kernels, recorder)
+            op._kernels = _RecordingTable(op, op._kernels, recorder, op.kind == "composite" and op.name in decompose)
         yield
     finally:
         for op in ops:

@@ -21,6 +21,7 @@ from ember import capture as _capture
 from ember.ops import convolution as _conv
 from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
+from ember.ops.activation import softmax_cross_entropy
 from ember.ops.indexing import select_rows
 
 __all__ = [
@@ -2213,6 +2214,18 @@ def cross_entropy(
     if input.ndim == 0:
         raise ValueError("cross_entropy: expected an input of at least 1 dimension (C,) or (N, C, *), got a 0-D tensor")
     _float_input("cross_entropy", input)
+    if (
+        input.ndim == 2 and reduction == "mean" and weight is None and label_smoothing == 0.0
+        and tuple(target.shape) == (input.shape[0],) and target.numel() and not 0 <= ignore_index < input.shape[1]
+        and not target.dtype.is_floating_point and target.dtype is not ember.bool_
+    ):  # fmt: skip
+        # the classifier's loss: fused (one kernel each way) when every target is a class index
+        t, c = target.long(), input.shape[1]
+        in_range = _capture.host_predicate(
+            f"cross_entropy: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, t.min(), t.max()
+        )
+        if in_range:
+            return softmax_cross_entropy(input, t)
     cdim = 0 if input.ndim == 1 else 1
     logp = ember.log_softmax(input, cdim)
     if not target.dtype.is_floating_point:
