@@ -393,3 +393,19 @@ def test_constant_kernels_are_folded_but_never_shared(device: str) -> None:
     assert g.replays == 3 and g.programs[0].folded == 2
     outs[2][2].add_(5.0)  # what one call returned is its own
     assert outs[3][2].numpy().tolist() == [1.0, 1.0, 1.0]
+
+
+def test_module_number_attributes_are_guarded(device: str) -> None:
+    """A module's numbers (NumPy scalars and nan too) are read at each call: the same ones replay,
+    a changed one captures again (and is used), never a silently frozen constant."""
+    lin = nn.Linear(2, 1, bias=False).to(device)
+    with ember.no_grad():
+        lin.weight.copy_(ember.tensor([[1.0, 1.0]], device=device))
+    lin.scale = np.float32(2.0)
+    lin.unused = float("nan")
+    g = ember.compile(lambda x: lin(x) * float(lin.scale))
+    x = ember.ones(1, 2, device=device)
+    assert [g(x).detach().numpy().tolist() for _ in range(3)] == [[[4.0]]] * 3
+    assert g.captures == 1 and g.replays == 2
+    lin.scale = np.float32(3.0)
+    assert g(x).detach().numpy().tolist() == [[6.0]] and g.captures == 2

@@ -204,6 +204,7 @@ def _is_optimizer(x: Any) -> bool:
 
 
 _SCALARS = (bool, int, float, str, type(None))
+_NUMBERS = (*_SCALARS, numpy.generic)  # a module's attributes guarded by value
 
 
 class _Roots:
@@ -444,7 +445,7 @@ def _module_sig(m: Any) -> tuple[Any, ...]:
     d = vars(m)
     return (
         m.training,
-        tuple((k, v) for k, v in d.items() if isinstance(v, _SCALARS)),
+        tuple((k, v) for k, v in d.items() if isinstance(v, _NUMBERS)),
         tuple(map(id, m._modules.values())),
         tuple(map(id, m._parameters.values())),
         tuple(v is None for v in m._buffers.values()),
@@ -501,6 +502,8 @@ def _is_value(expr: str, v: Any, name: _Namer) -> str:
         return f"{expr} is {v!r}"
     if type(v) in (int, str) or type(v) is float and math.isfinite(v):
         return f"(type(_x := {expr}) is {type(v).__name__} and _x == {v!r})"
+    if isinstance(v, (int, float, str, numpy.generic)):  # NumPy's scalars, non-finite floats (nan: the same object)
+        return f"(type(_x := {expr}) is {name(type(v))} and (_x is {name(v)} or _x == {name(v)}))"
     return f"{expr} is {name(v)}"
 
 
@@ -524,7 +527,7 @@ def _fast_guards(fn: Any, roots: _Roots, name: _Namer) -> list[str]:
         d = vars(m)
         dn = name(d)
         conds.append(f"len({dn}) == {len(d)}")
-        conds += [_is_value(f"{dn}[{k!r}]", v, name) for k, v in d.items() if isinstance(v, _SCALARS)]
+        conds += [_is_value(f"{dn}[{k!r}]", v, name) for k, v in d.items() if isinstance(v, _NUMBERS)]
         for table in (m._parameters, m._modules):
             tn = name(table)
             conds.append(f"len({tn}) == {len(table)}")
