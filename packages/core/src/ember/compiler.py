@@ -8,12 +8,17 @@ buffer or tensor attribute, a tensor's `.grad`, an optimizer's state), the resul
 recorded kernel, or else a constant. Python numbers that the optimizers hold (learning
 rates, betas, step counts), and float arguments, are traced (`_SymFloat`, `_SymInt`), so
 a scheduler's new learning rate or Adam's step count reaches the replayed kernels without
-a re-capture. The replay (`_Program`) is one generated Python function: kernel calls with
-slots substituted, then Python-visible state put back where the eager call leaves it.
+a re-capture. The replay (`_Program`) is one generated Python function: the guards as inline
+comparisons, kernel calls with slots substituted (NumPy ufuncs with ``out=`` into buffers the
+program owns, `_kernel_code`; constant kernels folded; elementwise chains fused through
+`ember.fusion` where the backend offers it), then Python-visible state put back where the eager
+call leaves it, version counters included.
 
 Guards (shapes, dtypes, devices, requires_grad, grad mode, modules' flags and scalar
 attributes, the structure of every place, the closure's and named globals' numbers, and
 every comparison made on a traced number) pick a capture; none matches: capture again.
+Places are checked by identity against what the last replay left there (`_Program.steady`);
+the full signatures (`_Guard.signature`) are only built to name a guard that failed.
 Host reads (`.item()`, `.numpy()`, `bool(t)`, `.tolist()`) and data-dependent shapes raise
 `CompileError` during capture. docs/compile.md says all of it for users.
 """
