@@ -409,3 +409,39 @@ def test_module_number_attributes_are_guarded(device: str) -> None:
     assert g.captures == 1 and g.replays == 2
     lin.scale = np.float32(3.0)
     assert g(x).detach().numpy().tolist() == [[6.0]] and g.captures == 2
+
+
+def test_host_reads_replayed_with_the_opt_in(device: str) -> None:
+    """host_reads="replay": a step may return ``loss.item()`` (read again by each replay, at that point),
+    compute with it, and branch on it; a branch that would go the other way raises CompileError."""
+    ember.manual_seed(0)
+    model = nn.Linear(3, 1).to(device)
+    opt = ember.optim.SGD(model.parameters(), lr=0.05)
+
+    def step(x: ember.Tensor, y: ember.Tensor) -> tuple[float, ember.Tensor]:
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        value = loss.item()
+        scaled = x.sum() * value  # the read number reaches a kernel
+        if value > 1e6:  # a branch on the value: guarded
+            scaled = scaled * 0.0
+        return value * 2.0, scaled
+
+    with pytest.raises(CompileError, match="item"):
+        ember.compile(step)(ember.ones(4, 3, device=device), ember.ones(4, 1, device=device))
+    g = ember.compile(step, host_reads="replay")
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = ember.tensor(rng.standard_normal((4, 3)).astype(np.float32), device=device)
+        y = ember.tensor(rng.standard_normal((4, 1)).astype(np.float32), device=device)
+        before = [p.detach().numpy().copy() for p in model.parameters()]
+        twice, scaled = g(x, y)
+        loss = float(((x.numpy() @ before[0].T + before[1] - y.numpy()) ** 2).mean())
+        assert type(twice) is float
+        np.testing.assert_allclose(twice, 2 * loss, rtol=1e-5)
+        np.testing.assert_allclose(scaled.numpy(), x.numpy().sum() * twice / 2, rtol=1e-5)
+    assert g.replays >= 2
+    with pytest.raises(CompileError, match="changed what the function does"):
+        g(ember.ones(4, 3, device=device) * 1e4, ember.zeros(4, 1, device=device))

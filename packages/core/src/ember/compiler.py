@@ -71,13 +71,35 @@ class _Trace:
         self.guards: list[tuple[str, Any, str]] = []  # (expression, expected value, description)
         self.pending: list[tuple[Any, str, str]] = []  # escaped (value, var, how) since the last kernel call
         self.escaped: list[tuple[Any, str, str]] = []  # (value, var, how) not bound to a kernel argument
+        # numbers read from tensors during the call (host_reads="replay"): a replay reads them at the same
+        # point of its kernels, so what is computed from them, and the guards on them, go there too
+        self.late: set[str] = set()
+        self.sink: list[Any] = []  # the capture's kernel schedule
+        self.fail: Callable[[str], None] | None = None
+
+    def _is_late(self, expr: str) -> bool:
+        return bool(self.late) and any(v in self.late for v in _EVAR.findall(expr))
 
     def var(self, expr: str | None) -> str:
         name = f"e{self.n}"
         self.n += 1
         if expr is not None:
-            self.lines.append(f"{name} = {expr}")
+            if self._is_late(expr):
+                self.late.add(name)
+                self.sink.append(f"{name} = {expr}")
+            else:
+                self.lines.append(f"{name} = {expr}")
         return name
+
+    def guard(self, expr: str, value: Any, desc: str) -> None:
+        """`expr` must give `value` at a replay: checked before the kernels, or where a read made it known."""
+        if self._is_late(expr):
+            self.sink.append(f"if {expr} != {value!r}: _read_guard({desc!r})")
+        else:
+            self.guards.append((expr, value, desc))
+
+
+_EVAR = re.compile(r"\be\d+\b")
 
 
 def _sym(trace: _Trace, value: Any, var: str) -> Any:
@@ -127,7 +149,7 @@ def _compare(pyop: Callable[[Any, Any], bool], sign: str) -> Callable[[Any, Any]
         if not isinstance(other, (int, float)):
             return NotImplemented
         result = pyop(_plain(self), _plain(other))
-        self._trace.guards.append((f"({_src(self)} {sign} {_src(other)})", result, f"{_src(self)} {sign} {other!r}"))
+        self._trace.guard(f"({_src(self)} {sign} {_src(other)})", result, f"{_src(self)} {sign} {other!r}")
         return result
 
     return method
@@ -645,7 +667,9 @@ class _Capture(_capture.HostWatcher):
         self.array_of: dict[str, Any] = {}  # variable -> the array it held during the capture
         self.fused = 0  # fused elementwise kernels in the replay
         self.folded = 0  # kernel calls whose results are constants of the replay
-        self.lines: list[_Call | str] = []  # kernel calls, and lines of code (host_predicate checks)
+        self.lines: list[_Call | str] = []  # kernel calls, and lines of code (host_predicate checks, reads)
+        self.trace.sink = self.lines
+        self.consts["_read_guard"] = self.read_guard
         self.n = 0
         self.rng: list[tuple[Generator, int]] = []  # (generator, words) of each draw, in order
         self.rng_pending: list[tuple[int, int, int]] = []  # (draw, seed, offset) not yet seen by a kernel
@@ -757,33 +781,70 @@ class _Capture(_capture.HostWatcher):
         fname = self.const(recheck)
         self.lines.append(f"{fname}({', '.join(srcs)})")
 
+    def item(self, t: Tensor) -> Any:
+        """`Tensor.item` while capturing with host_reads="replay": the value, read again by each replay here."""
+        from .backends import registry
+
+        if t.numel() != 1:
+            return _item(t)  # its own error
+        to_host = registry.get(t._device.type).to_host
+        to_host = getattr(to_host, "__wrapped__", to_host)  # not the watcher's: this read is replayed
+        value = to_host(t._data).reshape(()).item()
+        read = self.const(lambda a: to_host(a).reshape(()).item())
+        src = self.src_of(t._data)
+        if type(value) is bool:
+            self.lines.append(f"if {read}({src}) is not {value!r}: _read_guard({'bool(tensor) held ' + repr(value)!r})")
+            return value
+        var = self.trace.var(None)
+        self.trace.late.add(var)
+        self.lines.append(f"{var} = {read}({src})")
+        return _sym(self.trace, value, var)
+
+    def read_guard(self, what: str) -> None:
+        raise CompileError(
+            f"ember.compile({self.fn_name}): a value read from a tensor changed what the function does ({what} "
+            f"when it was captured, not now); the replay stopped there (kernels before it have run). Call this "
+            f"function without ember.compile for such inputs"
+        )
+
     def take(self, g: Generator, n: int, seed: int, offset: int) -> None:
         self.rng_pending.append((len(self.rng), seed, offset))
         self.rng.append((g, n))
 
 
 _take = Generator._take
+_item = Tensor.item
 
 
-def compile(fn: Callable[..., Any] | None = None, *, max_captures: int = 8, warn_after: int = 4) -> Any:  # noqa: A001
+def compile(  # noqa: A001
+    fn: Callable[..., Any] | None = None, *, max_captures: int = 8, warn_after: int = 4, host_reads: str = "raise"
+) -> Any:
     """Compile `fn` (with no `fn`: a decorator): capture its kernels on the first call, replay them after.
 
     `fn` may be a forward or a whole training step (`loss.backward()` and `optimizer.step()`
     inside). A later call whose guards hold replays the recorded kernels; a failed guard
     captures again (the `max_captures` newest are kept; a `RecompileWarning` names the guard
-    after `warn_after` captures). docs/compile.md lists what is captured, guarded and refused.
+    after `warn_after` captures). `host_reads="replay"`: ``.item()``, ``float(t)``, ``int(t)`` and
+    ``bool(t)`` of one-element tensors are read again at that point of each replay, instead of
+    raising (see docs/compile.md). docs/compile.md lists what is captured, guarded and refused.
     """
+    kw = dict(max_captures=max_captures, warn_after=warn_after, host_reads=host_reads)
     if fn is None:
-        return lambda f: CompiledFunction(f, max_captures=max_captures, warn_after=warn_after)
-    return CompiledFunction(fn, max_captures=max_captures, warn_after=warn_after)
+        return lambda f: CompiledFunction(f, **kw)  # type: ignore[arg-type]
+    return CompiledFunction(fn, **kw)  # type: ignore[arg-type]
 
 
 class CompiledFunction:
     """`fn` with its captures; call it as `fn` itself. `captures`, `replays` count what happened."""
 
-    def __init__(self, fn: Callable[..., Any], *, max_captures: int = 8, warn_after: int = 4) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], *, max_captures: int = 8, warn_after: int = 4, host_reads: str = "raise"
+    ) -> None:
         if not callable(fn):
             raise TypeError(f"ember.compile: expected a function, got {type(fn).__name__}")
+        if host_reads not in ("raise", "replay"):
+            raise ValueError(f"ember.compile: host_reads must be 'raise' or 'replay', got {host_reads!r}")
+        self.host_reads = host_reads
         self.fn = fn
         self.name = getattr(fn, "__qualname__", type(fn).__name__)
         self.max_captures = max(1, max_captures)
@@ -912,6 +973,8 @@ class _Program:
         Generator._take = take  # type: ignore[method-assign,assignment]
         for name, f in saved_math.items():
             setattr(math, name, _traced_math(name, f))
+        if owner.host_reads == "replay":
+            Tensor.item = lambda t: cap.item(t)  # type: ignore[method-assign,assignment]
         sym_end: list[Any] = []
         try:
             with _capture.record_kernels(cap), _capture.watch_host(cap):
@@ -920,6 +983,7 @@ class _Program:
             raise RuntimeError(f"ember.compile({owner.name}): {e}") from None
         finally:
             Generator._take = _take  # type: ignore[method-assign]
+            Tensor.item = _item  # type: ignore[method-assign]
             for name, f in saved_math.items():
                 setattr(math, name, f)
             for d, key, plain, traced in sym_places:  # traced numbers back to plain ones
@@ -930,7 +994,7 @@ class _Program:
                 elif key in d:
                     d[key] = _untrace(end)
         self.bumps = [(i, c.value - v) for i, c, v in counters.values() if c.value != v]
-        self.out = _untrace(out) if isinstance(out, (_SymFloat, _SymInt)) else out
+        self.out = _untrace_all(out)
         trace.escaped.extend(trace.pending)
         trace.pending.clear()
         try:
@@ -1005,7 +1069,8 @@ class _Program:
                     f"function reaches only indirectly, such as a scheduler); call that outside the function"
                 )
         for value, var, how in trace.escaped:
-            trace.guards.append((var, value, f"a traced number {var} used as a Python {how} ({value!r})"))
+            trace.guard(f"{how}({var})" if how in ("float", "int", "bool", "round", "repr", "str", "hash") else var, value,
+                        f"a traced number {var} used as a Python {how} ({value!r})")  # fmt: skip
         if cap.rng_pending:
             pass  # draws whose bits no kernel read: replay still advances the generator for them
         self.rng = cap.rng
@@ -1282,6 +1347,17 @@ def _out_src(d: Any, tv: list[str], syms: list[str], name: Callable[[Any], str])
         return f"{name(d[1])}(({items}))"
     v = d[1]
     return repr(v) if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v)) else name(v)
+
+
+def _untrace_all(v: Any) -> Any:
+    """`v` with every traced number in it (in lists, tuples and dicts too) a plain one."""
+    if isinstance(v, (_SymFloat, _SymInt)):
+        return _plain(v)
+    if type(v) in (list, tuple):
+        return type(v)(map(_untrace_all, v))
+    if type(v) is dict:
+        return {k: _untrace_all(e) for k, e in v.items()}
+    return v
 
 
 def _untrace(v: Any) -> Any:
