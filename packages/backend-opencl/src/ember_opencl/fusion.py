@@ -32,8 +32,8 @@ _T = re.compile(r"\bT\b")
 
 def _expr(name: str, dtype: np.dtype) -> str | None:
     """The C expression of op `name` on operands of `dtype`, or None (none, or it calls helper functions)."""
-    if name in ("where", "copy_"):
-        return "x0 ? x1 : x2" if name == "where" else "x1"
+    if name in ("where", "copy_", "astype"):
+        return {"where": "x0 ? x1 : x2", "copy_": "x1", "astype": "x0"}[name]
     base = _INPLACE_OF.get(name, name)
     table = UNARY if base in UNARY else BINARY if base in BINARY else None
     if table is None:
@@ -55,6 +55,8 @@ def _operand_dtype(name: str, args: Sequence[Any]) -> np.dtype | None:
 
 def elementwise_fusible(op: Any, args: Sequence[Any], result: Any) -> bool:
     """Whether this kernel call may be a step of a fused kernel."""
+    if op.name == "astype":  # (x, the dtype): a cast
+        return isinstance(args[0], CLArray) and np.dtype(args[1].numpy) in cltypes.CTYPES
     if not all(isinstance(a, (CLArray, bool, int, float)) for a in args):
         return False
     if not op.inplace and not isinstance(result, CLArray):
@@ -70,7 +72,8 @@ def elementwise_fusible(op: Any, args: Sequence[Any], result: Any) -> bool:
 def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ...]] | None:
     """One kernel for the group (see `ember.fusion`), or None when this backend cannot fuse it."""
     inputs = group.inputs
-    kinds = ["a" if isinstance(x, CLArray) else "s" for x in inputs]
+    # arrays, numbers (kernel parameters) and other constants (astype's dtype: in the code already)
+    kinds = ["a" if isinstance(x, CLArray) else "s" if isinstance(x, (bool, int, float)) else "c" for x in inputs]
     arrays = [k for k, x in enumerate(inputs) if kinds[k] == "a"]
     if not arrays:
         return None
@@ -97,6 +100,8 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
         expr = _expr(s.op, opdt)
         if expr is None:
             return None
+        if s.op == "astype" and s.dtype == np.bool_:
+            expr = "x0 != 0"
         names = []
         for i, (r, _dt) in enumerate(values):
             if r[0] == "in" and kinds[r[1]] == "s":  # a number: passed in the type the one-op kernel gives it
