@@ -1174,6 +1174,9 @@ class _Program:
 
     def run(self, args: Any, kwargs: Any) -> Any:
         """Replay (the first call compiles the generated code: a capture never replayed costs no compile)."""
+        why = self.guard.check(self.guard.signature(args, kwargs))
+        if why is not None:  # (the optimizer's first step, whose capture its second call never replays)
+            return _Miss(why)
         exec(builtins.compile(self.source, self._filename, "exec"), self._ns)
         self.run = self._ns["_run"]  # type: ignore[method-assign]
         return self.run(args, kwargs)
