@@ -73,11 +73,17 @@ class Graph:
             for sub in step.node.graphs.values():
                 sub.set_device(device)
 
+    def call(self, outer: Mapping[str, Any], *args: Any) -> list[Any]:
+        """Run as a subgraph: `args` bound to the graph's inputs, names of `outer` visible."""
+        return self.run(ChainMap(dict(zip(self.inputs, args)), outer))  # type: ignore[arg-type]
+
     def run(self, env: Mapping[str, Any]) -> list[Any]:
         """Run the steps on `env` (values by name, outer scopes included); the graph's outputs."""
         scope: MutableMapping[str, Any] = ChainMap({}, dict(self._const_tensors), env)  # type: ignore[arg-type]
         for step in self.steps:
             args = [scope[n] if n else None for n in step.inputs]
+            if step.node.graphs:
+                step.node.scope = scope
             try:
                 out = step.fn(step.node, *args)
             except OnnxImportError:
@@ -424,7 +430,7 @@ class OnnxModule(nn.Module):
 
     def _as_input(self, name: str, value: Any, device: str) -> Any:
         declared = self._input_types.get(name)
-        if isinstance(value, (list, tuple)) and declared == "sequence":
+        if isinstance(value, list):
             return [self._as_input(name, v, device) for v in value]
         if value is None:
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import ember
 from ember import Tensor
@@ -37,6 +37,8 @@ class Node:
     graphs: dict[str, Any] = field(default_factory=dict)
     #: values a handler keeps between runs on one device (a Constant's tensor); cleared on a device change
     cache: dict[str, Any] = field(default_factory=dict)
+    #: the values visible to this node's subgraphs (the enclosing scope), set before each run of a node with graphs
+    scope: Any = None
 
     def where(self) -> str:
         """``node 'conv1' (Conv, opset 17)``: how every error names this node."""
@@ -65,19 +67,20 @@ class Node:
 
 
 Handler = Callable[..., "Tensor | Sequence[Any] | Any"]
+_F = TypeVar("_F", bound=Handler)
 
 #: op type -> [(first version, last version or None, handler)]
 HANDLERS: dict[str, list[tuple[int, int | None, Handler]]] = {}
 
 
-def handler(*op_types: str, since: int = 1, until: int | None = None) -> Callable[[Handler], Handler]:
+def handler(*op_types: str, since: int = 1, until: int | None = None) -> Callable[[_F], _F]:
     """Register `fn(node, *inputs)` for operator versions since..until (inclusive) of each op type.
 
     Inputs the node leaves out arrive as None; trailing ones the node omits are not passed at all.
     The handler returns a tensor, or a sequence of them (one per node output).
     """
 
-    def register(fn: Handler) -> Handler:
+    def register(fn: _F) -> _F:
         for op_type in op_types:
             HANDLERS.setdefault(op_type, []).append((since, until, fn))
         return fn

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import elementwise, indexing, layers, movement, reduction
+from . import control, elementwise, indexing, layers, losses, movement, reduction, resize
 
-__all__ = ["elementwise", "indexing", "layers", "movement", "reduction"]
+__all__ = ["control", "elementwise", "indexing", "layers", "losses", "movement", "reduction", "resize"]

@@ -21,7 +21,7 @@ def axis_of(node: Node, axis: int, ndim: int) -> int:
     return axis % max(ndim, 1)
 
 
-@handler("Constant", since=13)
+@handler("Constant", since=1)
 def _constant(node: Node) -> Tensor:
     t = node.cache.get("value")
     if t is None:
