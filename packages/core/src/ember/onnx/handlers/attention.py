@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 import ember
+import ember.nn.functional as F
 from ember import Tensor
 
 from ..elem_types import to_ember
@@ -64,9 +65,9 @@ def _attention(
         if mask.shape[-1] < kv_len:
             widths = [0, kv_len - mask.shape[-1]]
             if mask.dtype == ember.bool_:
-                mask = ember.nn.functional.pad(mask.to(ember.uint8), widths, value=0).to(ember.bool_)
+                mask = F.pad(mask.to(ember.uint8), widths, value=0).to(ember.bool_)
             else:
-                mask = ember.nn.functional.pad(mask, widths, value=-math.inf)
+                mask = F.pad(mask, widths, value=-math.inf)
         if mask.dtype == ember.bool_:
             mask = ember.where(mask, ember.zeros_like(mask, dtype=dtype), ember.full([], -math.inf, dtype=dtype, device=q.device))
         bias = bias + mask.to(dtype)

@@ -152,12 +152,12 @@ def _variadic(fn: Any) -> Any:
     return run
 
 
-handler("Max", since=8)(_variadic(ember.maximum))
-handler("Min", since=8)(_variadic(ember.minimum))
-handler("Sum", since=8)(_variadic(ember.add))
+handler("Max", since=6)(_variadic(ember.maximum))
+handler("Min", since=6)(_variadic(ember.minimum))
+handler("Sum", since=6)(_variadic(ember.add))
 
 
-@handler("Mean", since=8)
+@handler("Mean", since=6)
 def _mean(node: Node, *xs: Tensor) -> Tensor:
     return functools.reduce(ember.add, xs) / len(xs)
 
@@ -186,8 +186,10 @@ def _leaky_relu(node: Node, x: Tensor) -> Tensor:
     return F.leaky_relu(x, node.attr("alpha", 0.01))
 
 
-@handler("PRelu", since=9)
+@handler("PRelu", since=6)
 def _prelu(node: Node, x: Tensor, slope: Tensor) -> Tensor:
+    if node.version < 7 and slope.ndim == 1 and x.ndim > 2 and slope.shape[0] == x.shape[1]:
+        slope = slope.reshape([-1] + [1] * (x.ndim - 2))  # PRelu-6: one slope per channel
     return ember.where(x < 0, x * slope, x)
 
 
@@ -248,3 +250,4 @@ def _cast_like(node: Node, x: Tensor, like: Tensor) -> Tensor:
 for _name, _fn in {"Add": ember.add, "Sub": ember.sub, "Mul": ember.mul}.items():
     handler(_name, since=6, until=6)(_legacy_broadcast(lambda node, a, b, f=_fn: f(a, b)))
 handler("Div", since=6, until=6)(_legacy_broadcast(_div))
+handler("Pow", since=1, until=1)(_legacy_broadcast(_pow))

@@ -19,7 +19,7 @@ def wrap(index: Tensor, n: int) -> Tensor:
     return ember.where(index < 0, index + n, index)
 
 
-@handler("Gather", since=11)
+@handler("Gather", since=1)
 def _gather(node: Node, x: Tensor, index: Tensor) -> Tensor:
     axis = axis_of(node, node.attr("axis", 0), x.ndim)
     idx = wrap(index, x.shape[axis])

@@ -151,7 +151,7 @@ def _window_sum(node: Node, x: Tensor, kernel: list[int], strides: list[int]) ->
     return fn(x, kernel, strides, 0) * math.prod(kernel)
 
 
-@handler("AveragePool", since=7)
+@handler("AveragePool", since=1)
 def _avg_pool(node: Node, x: Tensor) -> Tensor:
     kernel, strides, dilations, begin, end, extra = _pool_layout(node, x)
     if any(d != 1 for d in dilations):
@@ -203,7 +203,7 @@ def _channel(t: Tensor, ndim: int) -> Tensor:
     return t.reshape([1, -1] + [1] * (ndim - 2))
 
 
-@handler("BatchNormalization", since=9)
+@handler("BatchNormalization", since=6)
 def _batch_norm(
     node: Node, x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, var: Tensor
 ) -> Any:

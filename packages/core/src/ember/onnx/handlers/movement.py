@@ -72,7 +72,7 @@ def _reshape(node: Node, x: Tensor, shape: Tensor) -> Tensor:
     return x.reshape(dims)
 
 
-@handler("Flatten", since=9)
+@handler("Flatten", since=1)
 def _flatten(node: Node, x: Tensor) -> Tensor:
     axis = node.attr("axis", 1)
     axis = axis % x.ndim if axis < 0 else axis
@@ -183,6 +183,14 @@ def _slice(
     return x
 
 
+@handler("Slice", since=1, until=9)
+def _slice1(node: Node, x: Tensor) -> Tensor:
+    starts, ends = node.attr("starts"), node.attr("ends")
+    for a, b, c in zip(node.attr("axes") or range(len(starts)), starts, ends):
+        x = slice_axis(x, axis_of(node, a, x.ndim), b, c, 1)
+    return x
+
+
 @handler("Expand", since=8)
 def _expand(node: Node, x: Tensor, shape: Tensor) -> Tensor:
     target = node.ints(shape)
@@ -214,6 +222,13 @@ def _pad(
         begin[a], end[a] = p[i], p[i + k]
     fill = node.scalar(value) if value is not None and value.numel() else 0
     return pad(node, x, begin, end, node.attr("mode", "constant"), fill)
+
+
+@handler("Pad", since=2, until=10)
+def _pad2(node: Node, x: Tensor) -> Tensor:
+    p = node.attr("pads")
+    n = x.ndim
+    return pad(node, x, list(p[:n]), list(p[n:]), node.attr("mode", "constant"), node.attr("value", 0.0))
 
 
 def pad(node: Node, x: Tensor, begin: list[int], end: list[int], mode: str, fill: Any = 0) -> Tensor:
@@ -327,7 +342,7 @@ def _matmul1(node: Node, a: Tensor, b: Tensor) -> Tensor:
     return ember.matmul(a, b)
 
 
-@handler("Gemm", since=7)
+@handler("Gemm", since=6)
 def _gemm(node: Node, a: Tensor, b: Tensor, c: Tensor | None = None) -> Tensor:
     if node.attr("transA", 0):
         a = a.t()
