@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import attention, control, elementwise, indexing, layers, losses, movement, reduction, resize
+from . import attention, control, elementwise, indexing, layers, losses, movement, reduction, resize, signal
 
-__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "reduction", "resize"]
+__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "reduction", "resize", "signal"]
