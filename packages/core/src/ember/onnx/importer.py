@@ -474,10 +474,6 @@ def load(model: str | os.PathLike[str] | bytes | onnx.ModelProto, device: str | 
     proto, source = _read(model)
     if not proto.HasField("graph"):
         raise OnnxImportError(f"cannot import ONNX model {source}: it has no graph")
-    try:
-        onnx.checker.check_model(proto)
-    except onnx.checker.ValidationError as exc:
-        raise OnnxImportError(f"cannot import ONNX model {source}: malformed: {exc}") from None
     if proto.functions:
         proto = onnx.inliner.inline_local_functions(proto)
     dev = str(ember.device(device)) if device is not None else "cpu"
@@ -490,5 +486,9 @@ def load(model: str | os.PathLike[str] | bytes | onnx.ModelProto, device: str | 
             input_types[vi.name] = to_ember(vi.type.tensor_type.elem_type, vi.name)
         elif kind == "sequence_type":
             input_types[vi.name] = "sequence"
-    compiler.raise_problems(source)
+    compiler.raise_problems(source)  # first: they name each node, its op type and opset
+    try:
+        onnx.checker.check_model(proto)
+    except onnx.checker.ValidationError as exc:
+        raise OnnxImportError(f"cannot import ONNX model {source}: malformed: {exc}") from None
     return OnnxModule(graph, inits, dev, input_types)
