@@ -184,3 +184,14 @@ def test_handlers_cover_every_version_they_claim() -> None:
         assert onnx.defs.has(op_type), op_type
         for since, until, _ in spans:
             assert until is None or since <= until, (op_type, since, until)
+
+
+def test_dtype_the_device_lacks_is_refused_at_load(backend, device: str) -> None:
+    model = _one_node("Abs", elem=TensorProto.FLOAT16)
+    if ember.float16 in backend.dtypes:
+        x = np.array([-1.5, 2.0], np.float16)
+        out = ember.onnx.load(model, device=device)(ember.tensor(x, device=device))
+        np.testing.assert_array_equal(out.numpy(), np.abs(x))
+    else:
+        with pytest.raises(OnnxImportError, match=rf"uses float16, which backend '{backend.name}' does not have"):
+            ember.onnx.load(model, device=device)

@@ -25,6 +25,7 @@ from onnx import numpy_helper
 import ember
 import ember.nn as nn
 from ember import Tensor
+from ember.backends import registry
 
 from . import handlers as _handlers  # noqa: F401 - registers the handlers in the table
 from .elem_types import TO_EMBER, to_ember, type_name
@@ -131,6 +132,7 @@ class _Compiler:
                 "upgrade onnx (pip install -U onnx)"
             )
         self.counter = 0
+        self.elem_types: set[int] = set()  #: every element type the model declares or creates
 
     # -- graphs ---------------------------------------------------------------------------------
     def graph(
@@ -199,6 +201,8 @@ class _Compiler:
             return None
         for key in _TYPE_ATTRS:
             t = node.attrs.get(key)
+            if isinstance(t, int) and t:
+                self.elem_types.add(t)
             if isinstance(t, int) and t not in TO_EMBER and not (key == "output_dtype" and t == 0):
                 self.problems.append(
                     f"{node.where()}: attribute {key!r} asks for element type {type_name(t)}, which Ember lacks"
@@ -283,6 +287,7 @@ class _Compiler:
 
     # -- values ---------------------------------------------------------------------------------
     def array(self, t: onnx.TensorProto, where: str) -> np.ndarray:
+        self.elem_types.add(t.data_type)
         if t.data_type not in TO_EMBER:
             self.problems.append(f"{where}: element type {type_name(t.data_type)} has no Ember dtype")
             return np.zeros(0, np.float32)
@@ -298,6 +303,7 @@ class _Compiler:
     def check_value_type(self, vi: onnx.ValueInfoProto, what: str) -> None:
         kind = vi.type.WhichOneof("value")
         if kind == "tensor_type":
+            self.elem_types.add(vi.type.tensor_type.elem_type)
             if vi.type.tensor_type.elem_type not in TO_EMBER:
                 self.problems.append(
                     f"{what} {vi.name!r}: element type {type_name(vi.type.tensor_type.elem_type)} has no Ember dtype"
@@ -465,6 +471,17 @@ def _read(model: Any) -> tuple[onnx.ModelProto, str]:
     )
 
 
+def _check_device_dtypes(elem_types: set[int], device: str, source: str) -> None:
+    """Refuse, at load, a model using a dtype that the device's backend lacks (float16 on most OpenCL devices)."""
+    backend = registry.get(ember.device(device).type)
+    lacking = sorted({TO_EMBER[t].name for t in elem_types if t in TO_EMBER and TO_EMBER[t] not in backend.dtypes})
+    if lacking:
+        raise OnnxImportError(
+            f"cannot import ONNX model {source} on device {device}: it uses {', '.join(lacking)}, which backend "
+            f"{backend.name!r} does not have; load it on a device that does (e.g. device='cpu')"
+        )
+
+
 def load(model: str | os.PathLike[str] | bytes | onnx.ModelProto, device: str | None = None) -> OnnxModule:
     """Import an ONNX model (a file path, its bytes or an ``onnx.ModelProto``) as an `OnnxModule` on `device`.
 
@@ -487,6 +504,7 @@ def load(model: str | os.PathLike[str] | bytes | onnx.ModelProto, device: str | 
         elif kind == "sequence_type":
             input_types[vi.name] = "sequence"
     compiler.raise_problems(source)  # first: they name each node, its op type and opset
+    _check_device_dtypes(compiler.elem_types, dev, source)
     try:
         onnx.checker.check_model(proto)
     except onnx.checker.ValidationError as exc:
