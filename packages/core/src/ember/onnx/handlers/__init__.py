@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
-from . import attention, control, elementwise, indexing, layers, losses, movement, reduction, resize, signal
+from . import (
+    attention,
+    control,
+    elementwise,
+    indexing,
+    layers,
+    losses,
+    movement,
+    quantization,
+    reduction,
+    resize,
+    signal,
+)
 
-__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "reduction", "resize", "signal"]
+__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "reduction", "resize", "signal"]

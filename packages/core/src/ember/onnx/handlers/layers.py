@@ -53,6 +53,11 @@ def _by_rank(node: Node, fns: tuple[Any, Any, Any], x: Tensor) -> Any:
 
 @handler("Conv", since=1)
 def _conv(node: Node, x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
+    return conv(node, x, w, b)
+
+
+def conv(node: Node, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+    """ONNX's convolution (auto_pad, asymmetric pads, groups, dilations) of `node` on `x`."""
     kernel = list(w.shape[2:])
     strides, dilations, begin, end = _geometry(node, x, kernel)
     fn = _by_rank(node, (F.conv1d, F.conv2d, F.conv3d), x)
