@@ -11,9 +11,10 @@ from . import (
     losses,
     movement,
     quantization,
+    recurrent,
     reduction,
     resize,
     signal,
 )
 
-__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "reduction", "resize", "signal"]
+__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "recurrent", "reduction", "resize", "signal"]
