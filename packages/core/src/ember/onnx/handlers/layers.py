@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -81,9 +82,11 @@ def _conv_transpose(node: Node, x: Tensor, w: Tensor, b: Tensor | None = None) -
     if output_shape or auto in ("SAME_UPPER", "SAME_LOWER"):
         target = list(output_shape[-n:]) if output_shape else [i * s for i, s in zip(sizes, strides)]
         totals = [f - t for f, t in zip(full, target)]
-        lower = auto == "SAME_LOWER"
-        begin = [(t + 1) // 2 if lower else t // 2 for t in totals]
-        end = [t - bg for t, bg in zip(totals, begin)]
+        half = [t // 2 for t in totals]  # floor division, as ONNX's reference (an output larger than the full one pads)
+        if auto == "SAME_UPPER":
+            begin, end = half, [t - h for t, h in zip(totals, half)]
+        else:  # SAME_LOWER, or output_shape with explicit padding mode
+            begin, end = [t - h for t, h in zip(totals, half)], half
     elif auto == "VALID":
         begin, end = [0] * n, [0] * n
     else:
@@ -125,13 +128,16 @@ def _max_pool(node: Node, x: Tensor) -> Any:
     kernel, strides, dilations, begin, end, extra = _pool_layout(node, x)
     n = x.ndim - 2
     ends = [e + x_ for e, x_ in zip(end, extra)]
-    padded = pad(node, x, [0, 0] + begin, [0, 0] + ends, "constant", _lowest(x))
+    integer = not x.dtype.is_floating_point
+    source = x.to(ember.float64 if x.dtype in (ember.int32, ember.int64) else ember.float32) if integer else x
+    padded = pad(node, source, [0, 0] + begin, [0, 0] + ends, "constant", _lowest(source))
     fn = _by_rank(node, (F.max_pool1d, F.max_pool2d, F.max_pool3d), x)
     want_indices = node.n_outputs > 1
     out = fn(padded, kernel, strides, 0, dilations, False, want_indices)
     if not want_indices:
-        return out
+        return out.to(x.dtype) if integer else out
     y, idx = out
+    y = y.to(x.dtype) if integer else y
     # indices into the padded plane -> flat indices into the unpadded input (row- or column-major)
     psizes, sizes = list(padded.shape[2:]), list(x.shape[2:])
     order = range(n) if node.attr("storage_order", 0) else reversed(range(n))
@@ -151,36 +157,45 @@ def _max_pool(node: Node, x: Tensor) -> Any:
     return y, flat + plane
 
 
-def _window_sum(node: Node, x: Tensor, kernel: list[int], strides: list[int]) -> Tensor:
-    fn = _by_rank(node, (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d), x)
-    return fn(x, kernel, strides, 0) * math.prod(kernel)
+def _window_sum(node: Node, x: Tensor, kernel: list[int], strides: list[int], dilations: list[int] | None = None) -> Tensor:
+    """Sums over the pooling windows of an already padded `x` (dilated windows: one strided slice per offset)."""
+    if dilations is None or all(d == 1 for d in dilations):
+        fn = _by_rank(node, (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d), x)
+        return fn(x, kernel, strides, 0) * math.prod(kernel)
+    sizes = list(x.shape[2:])
+    outs = [(n - (k - 1) * d - 1) // s + 1 for n, k, s, d in zip(sizes, kernel, strides, dilations)]
+    total = None
+    for offset in itertools.product(*[range(k) for k in kernel]):
+        index: list[Any] = [slice(None), slice(None)]
+        for o, d, s, m in zip(offset, dilations, strides, outs):
+            index.append(slice(o * d, o * d + (m - 1) * s + 1, s))
+        part = x[tuple(index)]
+        total = part if total is None else total + part
+    assert total is not None
+    return total
 
 
 @handler("AveragePool", since=1)
 def _avg_pool(node: Node, x: Tensor) -> Tensor:
     kernel, strides, dilations, begin, end, extra = _pool_layout(node, x)
-    if any(d != 1 for d in dilations):
-        raise node.error(f"dilated average pooling (dilations={dilations}) is not supported")
     n = x.ndim - 2
     zeros, ends = [0, 0], [0, 0] + [e + x_ for e, x_ in zip(end, extra)]
-    sums = _window_sum(node, pad(node, x, zeros + begin, ends, "constant"), kernel, strides)
+    sums = _window_sum(node, pad(node, x, zeros + begin, ends, "constant"), kernel, strides, dilations)
     ones = ember.ones([1, 1] + list(x.shape[2:]), dtype=x.dtype, device=x.device)
     if node.attr("count_include_pad", 0):
         inside = pad(node, ones, zeros + begin, zeros + end, "constant", 1.0)
         counts = pad(node, inside, [0] * (n + 2), zeros + extra, "constant")
     else:
         counts = pad(node, ones, zeros + begin, ends, "constant")
-    return sums / _window_sum(node, counts, kernel, strides)
+    return sums / _window_sum(node, counts, kernel, strides, dilations)
 
 
 @handler("LpPool", since=18)
 def _lp_pool(node: Node, x: Tensor) -> Tensor:
     kernel, strides, dilations, begin, end, extra = _pool_layout(node, x)
-    if any(d != 1 for d in dilations):
-        raise node.error(f"dilated Lp pooling (dilations={dilations}) is not supported")
     p = node.attr("p", 2)
     ends = [0, 0] + [e + x_ for e, x_ in zip(end, extra)]
-    sums = _window_sum(node, pad(node, ember.abs(x) ** p, [0, 0] + begin, ends, "constant"), kernel, strides)
+    sums = _window_sum(node, pad(node, ember.abs(x) ** p, [0, 0] + begin, ends, "constant"), kernel, strides, dilations)
     return sums ** (1.0 / p)
 
 
@@ -309,7 +324,8 @@ def _lp_norm(node: Node, x: Tensor) -> Tensor:
         norm = ember.sum(ember.abs(x), dim=axis, keepdim=True)
     else:
         norm = ember.sqrt(ember.sum(x * x, dim=axis, keepdim=True))
-    return x / norm
+    zero = norm == 0
+    return ember.where(zero, ember.zeros_like(x), x / ember.where(zero, ember.ones_like(norm), norm))
 
 
 _GRID_MODES = {"bilinear": "bilinear", "linear": "bilinear", "nearest": "nearest", "bicubic": "bicubic", "cubic": "bicubic"}

@@ -307,7 +307,11 @@ def _depth_to_space(node: Node, x: Tensor) -> Tensor:
 def _space_to_depth(node: Node, x: Tensor) -> Tensor:
     b = node.attr("blocksize")
     n, c, h, w = x.shape
-    y = x.reshape(n, c, h // b, b, w // b, b).permute(0, 3, 5, 1, 2, 4)
+    y = x.reshape(n, c, h // b, b, w // b, b)
+    if node.attr("mode", "DCR") == "CRD":  # channel-major: the block offsets vary fastest
+        y = y.permute(0, 1, 3, 5, 2, 4)
+    else:
+        y = y.permute(0, 3, 5, 1, 2, 4)
     return y.reshape(n, c * b * b, h // b, w // b)
 
 

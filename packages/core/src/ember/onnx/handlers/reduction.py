@@ -54,7 +54,9 @@ def reduce(node: Node, x: Tensor, axes: list[int] | None) -> Tensor:
         return fn(x, None, False) if node.op_type not in ("ReduceMax", "ReduceMin") else x
     if any(x.shape[d] == 0 for d in dims):
         shape = [1 if i in dims else n for i, n in enumerate(x.shape) if keep or i not in dims]
-        if not x.dtype.is_floating_point and math.isinf(empty):
+        if x.dtype == ember.bool_:
+            empty = empty > 0 if math.isinf(empty) else bool(empty)
+        elif not x.dtype.is_floating_point and math.isinf(empty):
             info = ember.iinfo(x.dtype)
             empty = info.min if empty < 0 else info.max
         return ember.full(shape, empty, dtype=x.dtype, device=x.device)
