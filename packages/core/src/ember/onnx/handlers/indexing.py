@@ -129,3 +129,67 @@ def _reverse_sequence(node: Node, x: Tensor, lengths: Tensor) -> Tensor:
         table = table.T
     index = node.const(table.tolist(), ember.int64).reshape(shape).expand(*x.shape)
     return ember.gather(x, time_axis, index)
+
+
+@handler("Scatter", since=9, until=10)
+def _scatter9(node: Node, x: Tensor, index: Tensor, updates: Tensor) -> Tensor:
+    axis = axis_of(node, node.attr("axis", 0), x.ndim)
+    return ember.scatter(x, axis, wrap(index, x.shape[axis]), updates)
+
+
+@handler("TensorScatter", since=24)
+def _tensor_scatter(node: Node, cache: Tensor, update: Tensor, write_indices: Tensor | None = None) -> Tensor:
+    axis = axis_of(node, node.attr("axis", -2), cache.ndim)
+    batch, length, steps = cache.shape[0], cache.shape[axis], update.shape[axis]
+    starts = node.ints(write_indices) if write_indices is not None else [0] * batch
+    table = np.array([[s + i for i in range(steps)] for s in starts], np.int64)
+    if node.attr("mode", "linear") == "circular":
+        table %= length
+    shape = [1] * cache.ndim
+    shape[0], shape[axis] = batch, steps
+    index = node.const(table.tolist(), ember.int64).reshape(shape).expand(*update.shape)
+    return ember.scatter(cache, axis, index, update)
+
+
+@handler("MaxUnpool", since=9)
+def _max_unpool(node: Node, x: Tensor, index: Tensor, output_shape: Tensor | None = None) -> Tensor:
+    kernel = node.attr("kernel_shape")
+    n = len(kernel)
+    strides = node.attr("strides") or [1] * n
+    pads = node.attr("pads") or [0] * (2 * n)
+    spatial = [(i - 1) * s - pads[k] - pads[k + n] + kk for k, (i, s, kk) in enumerate(zip(x.shape[2:], strides, kernel))]
+    inferred = list(x.shape[:2]) + spatial
+    shape = node.ints(output_shape) if output_shape is not None else inferred
+    idx = index.reshape(-1).to(ember.int64)
+    if shape != inferred:  # indices address the inferred shape: re-ravel them into the requested one
+        flat = None
+        rem = idx
+        coords = []
+        for size in reversed(inferred):
+            coords.append(rem % size)
+            rem = ember.floor_divide(rem, size)
+        for c, size in zip(reversed(coords), shape):
+            flat = c if flat is None else flat * size + c
+        assert flat is not None
+        idx = flat
+    out = ember.zeros(math.prod(shape), dtype=x.dtype, device=x.device)
+    return ember.scatter(out, 0, idx, x.reshape(-1)).reshape(shape)
+
+
+@handler("Unique", since=11)
+def _unique(node: Node, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    axis = node.attr("axis")
+    source = x.reshape(-1) if axis is None else x
+    dim = 0 if axis is None else axis_of(node, axis, x.ndim)
+    values, inverse, counts = ember.unique(source, sorted=True, return_inverse=True, return_counts=True, dim=None if axis is None else dim)
+    n = values.shape[dim]
+    positions = ember.arange(source.shape[dim], dtype=ember.int64, device=x.device)
+    big = ember.full((n,), source.shape[dim], dtype=ember.int64, device=x.device)
+    first = ember.scatter_reduce(big, 0, inverse.reshape(-1), positions, "amin", include_self=True)
+    if not node.attr("sorted", 1):  # in order of first occurrence
+        order = ember.argsort(first)
+        rank = ember.argsort(order)
+        values = ember.index_select(values, dim, order)
+        counts, first = counts[order], first[order]
+        inverse = rank[inverse.reshape(-1)]
+    return values, first, inverse.reshape(-1), counts.to(ember.int64)

@@ -348,3 +348,11 @@ def _grid_sample(node: Node, x: Tensor, grid: Tensor) -> Tensor:
 @handler("AffineGrid", since=20)
 def _affine_grid(node: Node, theta: Tensor, size: Tensor) -> Tensor:
     return F.affine_grid(theta, node.ints(size), align_corners=bool(node.attr("align_corners", 0)))
+
+
+@handler("MeanVarianceNormalization", since=9)
+def _mvn(node: Node, x: Tensor) -> Tensor:
+    axes = [a % x.ndim for a in (node.attr("axes") or [0, 2, 3])]
+    mean = ember.mean(x, dim=axes, keepdim=True)
+    var = ember.mean(x * x, dim=axes, keepdim=True) - mean * mean
+    return (x - mean) / (ember.sqrt(var) + 1e-9)

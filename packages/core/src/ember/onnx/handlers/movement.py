@@ -364,3 +364,18 @@ def _gemm(node: Node, a: Tensor, b: Tensor, c: Tensor | None = None) -> Tensor:
 @handler("Det", since=11)
 def _det(node: Node, x: Tensor) -> Tensor:
     return ember.linalg.det(x)
+
+
+@handler("CenterCropPad", since=18)
+def _center_crop_pad(node: Node, x: Tensor, shape: Tensor) -> Tensor:
+    target = node.ints(shape)
+    axes = [axis_of(node, a, x.ndim) for a in (node.attr("axes") or range(x.ndim))]
+    begin, end = [0] * x.ndim, [0] * x.ndim
+    for a, t in zip(axes, target):
+        diff = t - x.shape[a]
+        if diff >= 0:  # pad: the extra element goes to the end
+            begin[a], end[a] = diff // 2, diff - diff // 2
+        else:  # crop: the extra element is cut from the end too
+            cut = -diff
+            begin[a], end[a] = -(cut // 2), -(cut - cut // 2)
+    return pad(node, x, begin, end, "constant")
