@@ -1,4 +1,5 @@
-"""ONNX Attention (opsets 23-25): scaled dot-product attention with masks, KV cache, GQA, softcap, windows."""
+"""ONNX attention operators: Attention (opsets 23-25: masks, KV cache, GQA, softcap, windows), LinearAttention,
+and the causal depthwise convolution with state of linear-attention models (CausalConvWithState)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,63 @@ def _attention(
     if three_d:
         y = y.permute(0, 2, 1, 3).reshape(y.shape[0], y.shape[2], -1)
     return (y, present_key, present_value, qk_out.to(dtype))[: node.n_outputs]
+
+
+@handler("LinearAttention", since=1)
+def _linear_attention(
+    node: Node,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    past_state: Tensor | None = None,
+    decay: Tensor | None = None,
+    beta: Tensor | None = None,
+) -> Any:
+    rule = node.attr("update_rule", "gated_delta")
+    gating, delta = rule in ("gated", "gated_delta"), rule in ("delta", "gated_delta")
+    hq, hkv = node.attr("q_num_heads"), node.attr("kv_num_heads")
+    out_dtype = q.dtype
+    b, t, _ = q.shape
+    f32 = ember.float32
+    q4, k4, v4 = _heads(q, hq).to(f32), _heads(k, hkv).to(f32), _heads(v, hkv).to(f32)
+    d_k, d_v = q4.shape[3], v4.shape[3]
+    if decay is not None:
+        if decay.shape[-1] == hkv:
+            decay4 = decay.reshape(b, t, hkv, 1).permute(0, 2, 1, 3).to(f32)
+        else:
+            decay4 = _heads(decay, hkv).to(f32)
+    if beta is not None:
+        beta4 = beta.reshape(b, t, beta.shape[-1], 1).permute(0, 2, 1, 3).to(f32)
+    state_dtype = past_state.dtype if past_state is not None else out_dtype
+    state = past_state.to(f32) if past_state is not None else ember.zeros((b, hkv, d_k, d_v), dtype=f32, device=q.device)
+    scale = node.attr("scale", 0.0) or 1 / math.sqrt(d_k)
+    group = hq // hkv
+    outs = []
+    for i in range(t):
+        qt, kt, vt = q4[:, :, i, :], k4[:, :, i, :], v4[:, :, i, :]
+        if gating:
+            state = state * ember.exp(decay4[:, :, i, :]).unsqueeze(-1)
+        if delta:
+            retrieved = ember.matmul(kt.unsqueeze(-2), state).squeeze(-2)
+            vt = beta4[:, :, i, :] * (vt - retrieved)
+        state = state + kt.unsqueeze(-1) * vt.unsqueeze(-2)
+        read = ember.repeat_interleave(state, group, dim=1) if group > 1 else state
+        outs.append(scale * ember.matmul(qt.unsqueeze(-2), read).squeeze(-2))
+    y = ember.stack(outs, dim=2).permute(0, 2, 1, 3).reshape(b, t, hq * d_v).to(out_dtype)
+    return (y, state.to(state_dtype))[: node.n_outputs] if node.n_outputs > 1 else y
+
+
+@handler("CausalConvWithState", since=1)
+def _causal_conv_with_state(
+    node: Node, x: Tensor, w: Tensor, bias: Tensor | None = None, past_state: Tensor | None = None
+) -> Any:
+    batch, channels, _ = x.shape
+    k = w.shape[2]
+    pad = past_state if past_state is not None else ember.zeros((batch, channels, k - 1), dtype=x.dtype, device=x.device)
+    padded = ember.cat([pad, x], dim=2)
+    y = F.conv1d(padded, w, bias, groups=channels)
+    if node.attr("activation", "none") in ("silu", "swish"):
+        y32 = y.to(ember.float32)
+        y = (y32 * ember.sigmoid(y32)).to(x.dtype)
+    present = padded.narrow(2, padded.shape[2] - (k - 1), k - 1)
+    return (y, present)[: node.n_outputs] if node.n_outputs > 1 else y
