@@ -61,6 +61,12 @@ class Node:
         """The value of a one-element tensor on the host."""
         return t.reshape(-1).tolist()[0]
 
+    def wide_float(self) -> Any:
+        """float64 when this node's device has it (exact integer sums, accurate transforms), else float32."""
+        from ember.backends import registry
+
+        return ember.float64 if ember.float64 in registry.get(ember.device(self.device).type).dtypes else ember.float32
+
     def const(self, values: Any, dtype: Any) -> Tensor:
         """A new tensor on this node's device."""
         return ember.tensor(values, dtype=dtype, device=self.device)

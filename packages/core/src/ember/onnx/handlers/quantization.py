@@ -4,8 +4,6 @@ MatMulInteger and ConvInteger. Integer products are computed in float64 where th
 
 from __future__ import annotations
 
-from typing import Any
-
 import ember
 from ember import Tensor
 from ember.dtypes import DType
@@ -26,17 +24,6 @@ def per_axis(node: Node, p: Tensor, x: Tensor) -> Tensor:
         return p.reshape([-1 if i == axis else 1 for i in range(x.ndim)])
     p = ember.repeat_interleave(p, block, dim=axis)
     return p.narrow(axis, 0, x.shape[axis])
-
-
-def _wide(x: Tensor) -> DType:
-    """The floating type integer arithmetic runs in on `x`'s device."""
-    return ember.float64 if ember.float64 in _backend_dtypes(x) else ember.float32
-
-
-def _backend_dtypes(x: Tensor) -> frozenset[Any]:
-    from ember.backends import registry
-
-    return frozenset(registry.get(x.device.type).dtypes)
 
 
 def saturate(node: Node, y: Tensor, dtype: DType) -> Tensor:
@@ -101,7 +88,7 @@ def _qlinear_matmul(
     y_scale: Tensor,
     y_zp: Tensor | None = None,
 ) -> Tensor:
-    wide = _wide(a)
+    wide = node.wide_float()
     c = ember.matmul(_centered(a, a_zp, wide), _centered(b, b_zp, wide))
     # the rescale is computed in the scales' own type, as ONNX's reference does
     factor = (a_scale * b_scale / y_scale).to(wide)
@@ -124,7 +111,7 @@ def _row_zero_point(zp: Tensor | None, x: Tensor, axis: int) -> Tensor | None:
 def _matmul_integer(
     node: Node, a: Tensor, b: Tensor, a_zp: Tensor | None = None, b_zp: Tensor | None = None
 ) -> Tensor:
-    wide = _wide(a)
+    wide = node.wide_float()
     az = _row_zero_point(a_zp, a, a.ndim - 2)
     bz = _row_zero_point(b_zp, b, b.ndim - 1)
     c = ember.matmul(_centered(a, az, wide), _centered(b, bz, wide))
@@ -135,7 +122,7 @@ def _matmul_integer(
 def _conv_integer(
     node: Node, x: Tensor, w: Tensor, x_zp: Tensor | None = None, w_zp: Tensor | None = None
 ) -> Tensor:
-    wide = _wide(x)
+    wide = node.wide_float()
     wz = w_zp.reshape([-1] + [1] * (w.ndim - 1)) if w_zp is not None and w_zp.numel() > 1 else w_zp
     xv = _centered(x, x_zp, wide)
     y = conv(node, xv, _centered(w, wz, wide), None)
@@ -155,7 +142,7 @@ def _qlinear_conv(
     y_zp: Tensor | None = None,
     bias: Tensor | None = None,
 ) -> Tensor:
-    wide = _wide(x)
+    wide = node.wide_float()
     per_channel = [1, -1] + [1] * (x.ndim - 2)
     wz = w_zp.reshape([-1] + [1] * (w.ndim - 1)) if w_zp is not None and w_zp.numel() > 1 else w_zp
     acc = conv(node, _centered(x, x_zp, wide), _centered(w, wz, wide), None)
