@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (
     attention,
     control,
+    detection,
     elementwise,
     indexing,
     layers,
@@ -17,4 +18,4 @@ from . import (
     signal,
 )
 
-__all__ = ["attention", "control", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "recurrent", "reduction", "resize", "signal"]
+__all__ = ["attention", "control", "detection", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "recurrent", "reduction", "resize", "signal"]
