@@ -6,6 +6,8 @@ import itertools
 import math
 from typing import Any
 
+import numpy as np
+
 import ember
 import ember.nn.functional as F
 from ember import Tensor
@@ -356,3 +358,30 @@ def _mvn(node: Node, x: Tensor) -> Tensor:
     mean = ember.mean(x, dim=axes, keepdim=True)
     var = ember.mean(x * x, dim=axes, keepdim=True) - mean * mean
     return (x - mean) / (ember.sqrt(var) + 1e-9)
+
+
+@handler("Col2Im", since=18)
+def _col2im(node: Node, x: Tensor, image_shape: Tensor, block_shape: Tensor) -> Tensor:
+    image, kernel = node.ints(image_shape), node.ints(block_shape)
+    n = len(image)
+    dilations = node.attr("dilations") or [1] * n
+    strides = node.attr("strides") or [1] * n
+    pads = node.attr("pads") or [0] * (2 * n)
+    blocks = [
+        (size + pads[d] + pads[d + n] - (dil * (k - 1) + 1)) // s + 1
+        for d, (size, k, s, dil) in enumerate(zip(image, kernel, strides, dilations))
+    ]
+    # where each (kernel offset, block) column element lands in the image; outside ones go to a spare slot
+    spare = math.prod(image)
+    target = np.full((math.prod(kernel), math.prod(blocks)), spare, np.int64)
+    for ki, offset in enumerate(itertools.product(*[range(k) for k in kernel])):
+        for bi, block in enumerate(itertools.product(*[range(b) for b in blocks])):
+            coords = [b * s - pads[d] + o * dil for d, (b, s, o, dil) in enumerate(zip(block, strides, offset, dilations))]
+            if all(0 <= c < size for c, size in zip(coords, image)):
+                target[ki, bi] = int(np.ravel_multi_index(coords, image))
+    batch, channels = x.shape[0], x.shape[1] // math.prod(kernel)
+    cols = x.reshape(batch, channels, -1)
+    index = node.const(target.reshape(-1).tolist(), ember.int64).reshape(1, 1, -1).expand(batch, channels, target.size)
+    out = ember.zeros((batch, channels, spare + 1), dtype=x.dtype, device=x.device)
+    out = ember.scatter_add(out, 2, index, cols)
+    return out.narrow(2, 0, spare).reshape([batch, channels] + image)
