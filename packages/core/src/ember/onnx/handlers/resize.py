@@ -62,6 +62,21 @@ def _cubic(s: np.ndarray, a: float) -> np.ndarray:
     return np.where(s <= 1, near, np.where(s < 2, far, 0.0))
 
 
+def _taps(mode: str, ratio: float, scale: float, a: float, antialias: bool) -> np.ndarray:
+    """Interpolation coefficients around a sample at fractional offset `ratio` (antialiased: a kernel
+    widened by 1/scale when downsampling, normalized)."""
+    if not antialias:
+        if mode == "linear":
+            return np.array([1 - ratio, ratio])
+        return _cubic(np.array([ratio + 1, ratio, 1 - ratio, 2 - ratio]), a)
+    scale = min(scale, 1.0)
+    support = 1.0 if mode == "linear" else 2.0
+    first = math.floor(-support / scale) + 1
+    offsets = np.arange(first, 2 - first if mode == "cubic" else first + 2 - 2 * first) - ratio
+    k = np.clip(1 - np.abs(offsets * scale), 0, 1) if mode == "linear" else _cubic(offsets * scale, a)
+    return k / k.sum()
+
+
 def _weights(node: Node, n_in: int, n_out: int, scale: float, roi: tuple[float, float]) -> np.ndarray:
     """The (n_out, n_in) interpolation matrix of one axis."""
     src = _source(node, np.arange(n_out, dtype=np.float64), n_in, n_out, scale, roi)
@@ -72,23 +87,27 @@ def _weights(node: Node, n_in: int, n_out: int, scale: float, roi: tuple[float, 
         idx = np.clip(_nearest(node, src, scale).astype(np.int64), 0, n_in - 1)
         w[rows, idx] = 1.0
     elif mode in ("linear", "cubic"):
-        antialias = bool(node.attr("antialias", 0)) and scale < 1
-        stretch = scale if antialias else 1.0
-        support = (1.0 if mode == "linear" else 2.0) / stretch
+        antialias = bool(node.attr("antialias", 0))
         a = node.attr("cubic_coeff_a", -0.75)
         exclude = bool(node.attr("exclude_outside", 0))
         for i, x in enumerate(src):
-            lo, hi = math.floor(x - support) + 1, math.ceil(x + support) - 1
-            if not antialias:
-                lo, hi = math.floor(x) - (0 if mode == "linear" else 1), math.floor(x) + (1 if mode == "linear" else 2)
-            js = np.arange(lo, hi + 1)
-            d = (js - x) * stretch
-            k = np.maximum(0.0, 1.0 - np.abs(d)) if mode == "linear" else _cubic(d, a)
-            inside = (js >= 0) & (js < n_in)
-            if exclude or antialias:
-                k = np.where(inside, k, 0.0)
+            whole = math.floor(x)
+            ratio = 1.0 if x == whole else x - whole
+            k = _taps(mode, ratio, scale, a, antialias)
+            n = len(k)
+            # the n input positions nearest x (ties toward the smaller), as ONNX's reference picks them
+            half = math.ceil(n / 2)
+            p = math.floor(x + half)
+            frac = x + half - p
+            if n % 2 == 0:
+                offset = -(n // 2) if frac == 0 else -(n // 2) + 1
+            else:
+                offset = -((n - 1) // 2) + (0 if frac <= 0.5 else 1)
+            js = p + offset + np.arange(n) - half
+            if exclude:
+                k = np.where((js >= 0) & (js < n_in), k, 0.0)
                 total = k.sum()
-                k = k / total if total else k
+                k = k / (total if total else 1.0)
             np.add.at(w[i], np.clip(js, 0, n_in - 1), k)
     else:
         raise node.error(f"unknown mode {mode!r} (nearest, linear, cubic)")
