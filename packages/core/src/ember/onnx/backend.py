@@ -22,6 +22,8 @@ import ember
 
 from .importer import OnnxModule, load
 
+BFLOAT16 = onnx.helper.tensor_dtype_to_np_dtype(onnx.TensorProto.BFLOAT16)
+
 
 class EmberRep(BackendRep):
     """A prepared model: runs numpy inputs through the imported graph and returns numpy outputs."""
@@ -56,7 +58,11 @@ def _to_numpy(value: Any) -> Any:
         return [_to_numpy(v) for v in value]
     if value is None:
         return None
-    return value.numpy()
+    out = value.numpy()
+    if value.dtype == ember.bfloat16 and out.dtype != BFLOAT16:
+        # the NumPy backend's matmul kernels hand back float32 arrays for bfloat16 tensors: report the declared dtype
+        out = out.astype(BFLOAT16)
+    return out
 
 
 class EmberBackend(Backend):

@@ -76,7 +76,7 @@ def _rotary_embedding(
 @handler("SwiGLU", since=1)
 def _swiglu(node: Node, a: Tensor, b: Tensor) -> Tensor:
     alpha = node.attr("alpha", 1.0)
-    return a * ember.sigmoid(alpha * a) * b
+    return a * (1 / (1 + ember.exp(-alpha * a))) * b  # the sigmoid in the input's own precision, as ONNX's reference
 
 
 def _dft_axis(node: Node, re: Tensor, im: Tensor | None, n: int, inverse: bool, onesided: bool) -> tuple[Tensor, Tensor | None]:
