@@ -195,3 +195,79 @@ def test_dtype_the_device_lacks_is_refused_at_load(backend, device: str) -> None
     else:
         with pytest.raises(OnnxImportError, match=rf"uses float16, which backend '{backend.name}' does not have"):
             ember.onnx.load(model, device=device)
+
+
+def _graph_model(nodes: list, inputs: dict, output_shape: list, inits: dict | None = None, opset: int = 23) -> onnx.ModelProto:
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info(k, TensorProto.DOUBLE, v) for k, v in inputs.items()],
+        [helper.make_tensor_value_info("y", TensorProto.DOUBLE, output_shape)],
+        [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _gradcheck_cases() -> dict[str, tuple[onnx.ModelProto, list[tuple[int, ...]]]]:
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((2, 2, 3, 3))
+    return {
+        "conv_pool": (
+            _graph_model(
+                [
+                    helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 0, 2, 1], strides=[2, 1]),
+                    helper.make_node("AveragePool", ["c"], ["y"], kernel_shape=[2, 2], pads=[0, 1, 1, 0], ceil_mode=1),
+                ],
+                {"x": [1, 2, 5, 4]},
+                [1, 2, None, None],
+                {"w": w},
+            ),
+            [(1, 2, 5, 4)],
+        ),
+        "resize_linear": (
+            _graph_model(
+                [helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="linear")],
+                {"x": [1, 1, 3, 4]},
+                [1, 1, 5, 6],
+                {"scales": np.array([1, 1, 5 / 3, 1.5])},
+            ),
+            [(1, 1, 3, 4)],
+        ),
+        "layer_norm": (
+            _graph_model(
+                [helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"], axis=-1)],
+                {"x": [2, 5]},
+                [2, 5],
+                {"s": rng.standard_normal(5), "b": rng.standard_normal(5)},
+            ),
+            [(2, 5)],
+        ),
+        "attention": (
+            _graph_model(
+                [helper.make_node("Attention", ["q", "k", "v"], ["y"], is_causal=1)],
+                {"q": [1, 2, 3, 4], "k": [1, 2, 3, 4], "v": [1, 2, 3, 4]},
+                [1, 2, 3, 4],
+            ),
+            [(1, 2, 3, 4)] * 3,
+        ),
+        "lstm": (
+            _graph_model(
+                [helper.make_node("LSTM", ["x", "W", "R"], ["", "y"], hidden_size=3)],
+                {"x": [4, 2, 2]},
+                [1, 2, 3],
+                {"W": rng.standard_normal((1, 12, 2)) * 0.5, "R": rng.standard_normal((1, 12, 3)) * 0.5},
+            ),
+            [(4, 2, 2)],
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_gradcheck_cases()))
+def test_gradients_through_handlers_match_numerical_ones(case: str, backend, device: str) -> None:
+    if ember.float64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} has no float64 for a numerical gradient check")
+    model, shapes = _gradcheck_cases()[case]
+    m = ember.onnx.load(model, device=device)
+    rng = np.random.default_rng(4)
+    xs = [ember.tensor(rng.standard_normal(s), device=device, requires_grad=True) for s in shapes]
+    assert ember.autograd.gradcheck(lambda *a: m(*a), tuple(xs), eps=1e-6, atol=1e-5)
