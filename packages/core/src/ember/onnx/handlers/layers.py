@@ -336,8 +336,8 @@ _GRID_MODES = {"bilinear": "bilinear", "linear": "bilinear", "nearest": "nearest
 @handler("GridSample", since=16)
 def _grid_sample(node: Node, x: Tensor, grid: Tensor) -> Tensor:
     mode = node.attr("mode", "linear" if node.version >= 20 else "bilinear")
-    if x.ndim != 4:
-        raise node.error(f"GridSample on {x.ndim - 2} spatial dimensions is not supported (2-D only)")
+    if x.ndim not in (4, 5):
+        raise node.error(f"GridSample on {x.ndim - 2} spatial dimensions is not supported (2-D and 3-D)")
     return F.grid_sample(
         x,
         grid,
