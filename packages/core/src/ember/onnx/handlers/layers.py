@@ -385,3 +385,45 @@ def _col2im(node: Node, x: Tensor, image_shape: Tensor, block_shape: Tensor) -> 
     out = ember.zeros((batch, channels, spare + 1), dtype=x.dtype, device=x.device)
     out = ember.scatter_add(out, 2, index, cols)
     return out.narrow(2, 0, spare).reshape([batch, channels] + image)
+
+
+@handler("DeformConv", since=19)
+def _deform_conv(
+    node: Node, x: Tensor, w: Tensor, offset: Tensor, b: Tensor | None = None, mask: Tensor | None = None
+) -> Tensor:
+    if x.ndim != 4:
+        raise node.error(f"DeformConv on {x.ndim - 2} spatial dimensions is not supported (2-D only)")
+    n, c, ih, iw = x.shape
+    oc, _, kh, kw = w.shape
+    sh, sw = node.attr("strides") or [1, 1]
+    dh, dw = node.attr("dilations") or [1, 1]
+    pads = node.attr("pads") or [0, 0, 0, 0]
+    groups, offset_groups = node.attr("group", 1), node.attr("offset_group", 1)
+    oh, ow = offset.shape[2], offset.shape[3]
+    off = offset.reshape(n, offset_groups, kh * kw, 2, oh, ow)
+    taps = kh * kw
+    # each tap's sampling position on the input grid, before its learned offset: (taps, oh, ow)
+    base_y = (np.arange(kh) * dh).repeat(kw).reshape(-1, 1, 1) + (np.arange(oh) * sh - pads[0]).reshape(1, -1, 1)
+    base_x = np.tile(np.arange(kw) * dw, kh).reshape(-1, 1, 1) + (np.arange(ow) * sw - pads[1]).reshape(1, 1, -1)
+    by = node.const(np.broadcast_to(base_y, (taps, oh, ow)).tolist(), ember.float64).to(x.dtype)
+    bx = node.const(np.broadcast_to(base_x, (taps, oh, ow)).tolist(), ember.float64).to(x.dtype)
+    per_group = c // offset_groups
+    columns = []
+    for g in range(offset_groups):
+        gy = (by + off[:, g, :, 0]) / max(ih - 1, 1) * 2 - 1
+        gx = (bx + off[:, g, :, 1]) / max(iw - 1, 1) * 2 - 1
+        grid = ember.stack([gx, gy], dim=-1).reshape(n, taps * oh, ow, 2)
+        sampled = F.grid_sample(x.narrow(1, g * per_group, per_group), grid, align_corners=True)
+        sampled = sampled.reshape(n, per_group, taps, oh, ow)
+        if mask is not None:
+            sampled = sampled * mask.reshape(n, offset_groups, taps, oh, ow)[:, g].unsqueeze(1)
+        columns.append(sampled)
+    cols = ember.cat(columns, dim=1)  # (n, c, taps, oh, ow)
+    cin, cout = c // groups, oc // groups
+    outs = []
+    for g in range(groups):
+        cg = cols.narrow(1, g * cin, cin).reshape(n, cin * taps, oh * ow)
+        wg = w.narrow(0, g * cout, cout).reshape(cout, cin * taps)
+        outs.append(ember.matmul(wg, cg))
+    y = ember.cat(outs, dim=1).reshape(n, oc, oh, ow)
+    return y + b.reshape(1, -1, 1, 1) if b is not None else y
