@@ -12,10 +12,11 @@ from . import (
     losses,
     movement,
     quantization,
+    random,
     recurrent,
     reduction,
     resize,
     signal,
 )
 
-__all__ = ["attention", "control", "detection", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "recurrent", "reduction", "resize", "signal"]
+__all__ = ["attention", "control", "detection", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "random", "recurrent", "reduction", "resize", "signal"]

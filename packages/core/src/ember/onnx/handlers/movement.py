@@ -12,6 +12,7 @@ from ember import Tensor
 
 from ..elem_types import to_ember
 from ..ops_table import Node, handler
+from .random import node_generator
 
 
 def axis_of(node: Node, axis: int, ndim: int) -> int:
@@ -277,7 +278,7 @@ def _pad_axis(node: Node, x: Tensor, axis: int, lo: int, hi: int, mode: str) -> 
 def _dropout(node: Node, x: Tensor, ratio: Tensor | None = None, training: Tensor | None = None) -> Any:
     if training is not None and bool(node.scalar(training)):
         p = node.scalar(ratio) if ratio is not None else 0.5
-        keep = (ember.rand(x.shape, device=x.device) >= p)
+        keep = ember.rand(*x.shape, generator=node_generator(node), device=x.device) >= p
         y = ember.where(keep, x / (1 - p), ember.zeros_like(x)) if p < 1 else ember.zeros_like(x)
         return (y, keep) if node.n_outputs > 1 else y
     if node.n_outputs > 1:
