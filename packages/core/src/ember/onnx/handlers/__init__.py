@@ -17,6 +17,7 @@ from . import (
     reduction,
     resize,
     signal,
+    text,
 )
 
-__all__ = ["attention", "control", "detection", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "random", "recurrent", "reduction", "resize", "signal"]
+__all__ = ["attention", "control", "detection", "elementwise", "indexing", "layers", "losses", "movement", "quantization", "random", "recurrent", "reduction", "resize", "signal", "text"]
