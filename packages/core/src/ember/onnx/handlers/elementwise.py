@@ -6,11 +6,14 @@ import functools
 import math
 from typing import Any
 
+import numpy as np
+import onnx
+
 import ember
 import ember.nn.functional as F
 from ember import Tensor
 
-from ..elem_types import to_ember
+from ..elem_types import to_ember, type_name
 from ..ops_table import Node, handler
 
 
@@ -251,3 +254,15 @@ for _name, _fn in {"Add": ember.add, "Sub": ember.sub, "Mul": ember.mul}.items()
     handler(_name, since=6, until=6)(_legacy_broadcast(lambda node, a, b, f=_fn: f(a, b)))
 handler("Div", since=6, until=6)(_legacy_broadcast(_div))
 handler("Pow", since=1, until=1)(_legacy_broadcast(_pow))
+
+
+@handler("BitCast", since=26)
+def _bitcast(node: Node, x: Tensor) -> Tensor:
+    """The same bits read as another type of the same width. Ember has no bit-reinterpreting op, so
+    the bits make a round trip through the host (BitCast has no derivative either)."""
+    to = node.attr("to")
+    target = onnx.helper.tensor_dtype_to_np_dtype(to)
+    host = x.detach().numpy()
+    if host.dtype.itemsize != np.dtype(target).itemsize:
+        raise node.error(f"BitCast from {x.dtype} to {type_name(to)}: the widths differ")
+    return ember.tensor(host.view(target), dtype=to_ember(to, node.where()), device=node.device)

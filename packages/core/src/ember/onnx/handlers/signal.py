@@ -160,3 +160,29 @@ def _stft(
     if window is not None:
         framed = framed * window.reshape(1, 1, size, 1).to(framed.dtype)
     return dft(node, framed, 2, size, False, bool(node.attr("onesided", 1)))
+
+
+@handler("MelWeightMatrix", since=17)
+def _mel_weight_matrix(
+    node: Node, bins: Tensor, dft_length: Tensor, rate: Tensor, lower: Tensor, upper: Tensor
+) -> Tensor:
+    """Triangular filters from linear DFT bins to mel bins, (dft_length // 2 + 1, num_mel_bins); a pure
+    function of its scalar inputs, computed on the host."""
+    n_mel, n_dft, sr = int(node.scalar(bins)), int(node.scalar(dft_length)), int(node.scalar(rate))
+    lo_mel = 2595 * math.log1p(float(node.scalar(lower)) / 700) / math.log(10)
+    hi_mel = 2595 * math.log1p(float(node.scalar(upper)) / 700) / math.log(10)
+    edges = np.arange(n_mel + 2) * ((hi_mel - lo_mel) / (n_mel + 2)) + lo_mel
+    edges = ((n_dft + 1) * (700 * np.expm1(edges / 2595 * math.log(10)))) // sr
+    points = edges.astype(int)
+    out = np.zeros((n_dft // 2 + 1, n_mel))
+    for i in range(n_mel):
+        left, center, right = points[i], points[i + 1], points[i + 2]
+        if center == left:
+            out[center, i] = 1
+        else:
+            for j in range(left, center + 1):
+                out[j, i] = (j - left) / (center - left)
+        for j in range(center, right):
+            out[j, i] = (right - j) / (right - center)
+    dtype = to_ember(node.attr("output_datatype", 1), node.where())
+    return node.const(out.tolist(), ember.float64).to(dtype)
