@@ -83,6 +83,25 @@ def _scan(node: Node, *inputs: Any) -> Any:
     return _result(node, state + results)
 
 
+@handler("Scan", since=8, until=8)
+def _scan8(node: Node, lengths: Tensor | None, *inputs: Any) -> Any:
+    """Scan-8: every input has a leading batch axis, scanned along axis 1; one Scan-9 run per batch entry."""
+    m = node.attr("num_scan_inputs")
+    n_state = len(inputs) - m
+    steps = inputs[n_state].shape[1] if m else 0
+    if lengths is not None and any(n != steps for n in node.ints(lengths)):
+        raise node.error("Scan-8 with sequence_lens shorter than the sequences is not supported")
+    directions = node.attr("directions") or [0] * m
+    inner = Node(node.name, "Scan", node.domain, 9, node.opset,
+                 {"num_scan_inputs": m, "scan_input_directions": directions, "body": node.graphs["body"]},
+                 node.device, node.n_outputs, graphs=node.graphs, scope=node.scope)
+    per_batch = []
+    for b in range(inputs[0].shape[0] if inputs else 0):
+        out = _scan(inner, *[x[b] for x in inputs])
+        per_batch.append(out if isinstance(out, tuple) else (out,))
+    return _result(node, [ember.stack([r[j] for r in per_batch], dim=0) for j in range(node.n_outputs)])
+
+
 @handler("SequenceEmpty", since=11)
 def _sequence_empty(node: Node) -> list[Tensor]:
     return []
