@@ -298,3 +298,21 @@ def test_random_operators_draw_from_embers_generator(device: str) -> None:
     p = np.where(np.arange(4000) % 2 == 0, 0.0, 1.0).astype(np.float32)
     b = ember.onnx.load(_random_model("Bernoulli"), device=device)(ember.tensor(p, device=device)).numpy()
     np.testing.assert_array_equal(b, p)
+
+
+def test_loop_building_a_ragged_sequence(device: str) -> None:
+    """ONNX's test_loop16_seq_none, compared element by element (its runner cannot compare ragged sequences)."""
+    from onnx.backend.test.loader import load_model_tests
+    from onnx.backend.test.runner import _normalize_tensor
+
+    case = next(c for c in load_model_tests(kind="node") if c.name == "test_loop16_seq_none")
+    inputs, (expected,) = case.data_sets[0]
+    m = ember.onnx.load(case.model, device=device)
+    feeds = {}
+    for vi, value in zip(case.model.graph.input, inputs):
+        value = _normalize_tensor(value)
+        feeds[vi.name] = [ember.tensor(v, device=device) for v in value] if isinstance(value, list) else ember.tensor(value, device=device)
+    (out,) = m.run(feeds).values()
+    assert len(out) == len(expected) == 6
+    for got, want in zip(out, expected):
+        np.testing.assert_array_equal(got.numpy(), want)
