@@ -37,8 +37,9 @@ FRAMEWORK = [p for p in ("packages/nn", "packages/data") if (ROOT / p).exists()]
 EXTRAS = {"packages/data": "[test]"}
 if len(FRAMEWORK) == 2:  # the programs need both
     FRAMEWORK += ["examples/classify", "examples/language", "examples/rl"]
-#: Test-only packages: TensorBoard's own reader reads back what ember.utils.tensorboard writes.
-TEST_ONLY = ["tensorboard>=2.14"]
+#: Test-only packages: TensorBoard's own reader reads back what ember.utils.tensorboard writes; onnxruntime runs
+#: what ember.onnx.export writes.
+TEST_ONLY = ["tensorboard>=2.14", "onnxruntime>=1.17"]
 
 
 @nox.session
@@ -66,8 +67,7 @@ def _backend_tests(session: nox.Session, backend: str, extra: str = "") -> None:
     reference = [] if backend == "numpy" else ["./packages/backend-numpy"]
     framework = [f"./{p}{EXTRAS.get(p, '')}" for p in FRAMEWORK]
     # core[mpi]: mpi4py and the MPICH wheel, so tests/distributed runs its two-rank tests (mpiexec -n 2);
-    # core[tensorboard]: tensorboardX for ember.utils.tensorboard
-    # core[onnx]: the onnx package for ember.onnx (tests/onnx runs a subset of ONNX's backend test suite)
+    # core[tensorboard]: tensorboardX for ember.utils.tensorboard; core[onnx]: onnx for ember.onnx
     session.install("./packages/core[test,mpi,tensorboard,onnx]", *framework, *reference, f"./{pkg}{extra}", *TEST_ONLY)
     probe = (
         f"from ember.backends import registry as r; print(r.peek({DEVICE_TYPES[backend]!r}).unavailable_reason() or '')"

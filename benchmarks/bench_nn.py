@@ -89,7 +89,8 @@ def np_sgd(params: list[np.ndarray], grads: list[np.ndarray], bufs: list[np.ndar
 
 
 # -- MLP -------------------------------------------------------------------------------
-def bench_mlp(repeat: int) -> None:
+def mlp_workload() -> tuple[nn.Module, np.ndarray, np.ndarray, Any]:
+    """The MLP step's model, batch (x, y) and its hand-written NumPy step (on copies of the model's weights)."""
     ember.manual_seed(0)
     rng = np.random.default_rng(0)
     xn = rng.standard_normal((128, 784), dtype=np.float32)
@@ -113,6 +114,11 @@ def bench_mlp(repeat: int) -> None:
         gw1, gb1 = g1.T @ xn, g1.sum(0)
         np_sgd(params, [gw1, gb1, gw2, gb2, gw3, gb3], bufs)
 
+    return model, xn, yn, numpy_step
+
+
+def bench_mlp(repeat: int) -> None:
+    model, xn, yn, numpy_step = mlp_workload()
     _run_step("MLP 784-256-128-10 step, batch 128", numpy_step, model, xn, yn, repeat, 20, "<= 1.1x", "<= 3x")
 
 
@@ -175,7 +181,8 @@ def np_pool_backward(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (mask * g[:, :, :, None, :, None]).reshape(n, c, oh * 2, ow * 2)
 
 
-def bench_cnn(repeat: int) -> None:
+def cnn_workload() -> tuple[nn.Module, np.ndarray, np.ndarray, Any]:
+    """The CNN step's model, batch (x, y) and its hand-written NumPy step (on copies of the model's weights)."""
     ember.manual_seed(0)
     rng = np.random.default_rng(0)
     xn = rng.standard_normal((64, 1, 28, 28), dtype=np.float32)
@@ -208,6 +215,11 @@ def bench_cnn(repeat: int) -> None:
         gcw1, gcb1, _ = conv1.backward(ga1)
         np_sgd(params, [gcw1, gcb1, gcw2, gcb2, gw, gb], bufs)
 
+    return model, xn, yn, numpy_step
+
+
+def bench_cnn(repeat: int) -> None:
+    model, xn, yn, numpy_step = cnn_workload()
     _run_step(
         "CNN step (2 conv + pool, linear), batch 64", numpy_step, model, xn, yn, repeat, 5, "<= 1.0x (aim 0.4x)", "-"
     )

@@ -84,7 +84,8 @@ def bench_add(repeat: int, grad: bool) -> None:
     row(f"a + b, 16 float32{' (a requires grad)' if grad else ''}", base, ours, "<= 6x" if grad else "<= 4x")
 
 
-def bench_fused(repeat: int, n: int) -> None:
+def fused_numpy(n: int) -> tuple[list[np.ndarray], Callable[[], None]]:
+    """Three float32 vectors of length `n` and the hand-written forward and backward of (a*b + c).sum() on them."""
     rng = np.random.default_rng(0)
     an, bn, cn = (rng.standard_normal(n, dtype=np.float32) for _ in range(3))
 
@@ -95,6 +96,11 @@ def bench_fused(repeat: int, n: int) -> None:
         g = np.ones_like(u)  # d(sum)/du, broadcast
         ga, gb, gc = g * bn, g * an, g.copy()  # noqa: F841 - each leaf gets its own gradient array
 
+    return [an, bn, cn], numpy_step
+
+
+def bench_fused(repeat: int, n: int) -> None:
+    (an, bn, cn), numpy_step = fused_numpy(n)
     a, b, c = (on_device(x.copy()).requires_grad_() for x in (an, bn, cn))
 
     def ember_step() -> None:

@@ -184,6 +184,25 @@ def test_integer_division_by_a_tensor_holding_zero(device, op, fn, dtype) -> Non
         fn(a, 0)
     with pytest.raises(ZeroDivisionError, match=rf"^{op}: integer division by zero"):
         fn(7, b)  # a Python dividend, a tensor divisor
+    with pytest.raises(RuntimeError, match=rf"^{op}: integer division by zero"):  # PyTorch's exception type
+        fn(a, b)
+
+
+@pytest.mark.parametrize("fn", [ember.add, ember.sub], ids=["add", "sub"])
+def test_alpha_must_fit_the_result_dtype(device, fn) -> None:
+    name = fn.__name__
+    ints = T([1, 2], device)
+    with pytest.raises(RuntimeError, match=rf"^{name}: for integral input tensors .* alpha=0.5"):
+        fn(ints, ints, alpha=0.5)
+    with pytest.raises(RuntimeError, match=rf"^{name}: alpha=300 cannot be converted to the result dtype int8"):
+        fn(T([1], device, dtype=ember.int8), T([2], device, dtype=ember.int8), alpha=300)
+    # what PyTorch accepts: an int alpha for ints (no wrap at 2**40), a float alpha once the result is floating,
+    # an int alpha read as a bool for bool results
+    big = fn(ints, T([1, 1], device), alpha=2**40).tolist()
+    assert big == ([1 + 2**40, 2 + 2**40] if name == "add" else [1 - 2**40, 2 - 2**40])
+    assert fn(ints, T([2.0, 2.0], device), alpha=0.5).tolist() == ([2.0, 3.0] if name == "add" else [0.0, 1.0])
+    if name == "add":
+        assert ember.add(T([True], device), T([True], device), alpha=2).tolist() == [True]
 
 
 def test_integer_division_without_zero_and_float_division_by_zero(device) -> None:
@@ -304,6 +323,22 @@ CONSTRUCTORS = [
     (lambda: nn.Embedding(-1, 2), ValueError, r"^Embedding: num_embeddings must be non-negative"),
     (lambda: nn.Dropout(p=2), ValueError, r"^Dropout: dropout probability has to be between 0 and 1, but got 2"),
     (lambda: nn.Dropout2d(p=-0.1), ValueError, r"^Dropout2d: dropout probability has to be between 0 and 1"),
+    (lambda: nn.MultiheadAttention(10, 3), ValueError, r"embed_dim \(10\) must be divisible by num_heads \(3\)"),
+    (lambda: nn.MultiheadAttention(8, -2), ValueError, r"embed_dim \(8\) must be divisible by num_heads \(-2\), both positive"),
+    (lambda: nn.Transformer(d_model=10, nhead=3), ValueError, r"embed_dim \(10\) must be divisible by num_heads \(3\)"),
+    (lambda: nn.TransformerEncoderLayer(8, 2, activation="foo"), RuntimeError, r"activation should be relu/gelu, not foo"),
+    (lambda: nn.TransformerDecoderLayer(8, 2, dropout=-1.0), ValueError, r"dropout probability has to be between 0 and 1"),
+    (lambda: nn.BatchNorm2d(-1), RuntimeError, r"negative dimension -1"),
+    (lambda: nn.GroupNorm(3, 4), ValueError, r"num_channels \(4\) must be divisible by num_groups \(3\)"),
+    (lambda: nn.EmbeddingBag(5, 3, mode="foo"), ValueError, r"EmbeddingBag: mode has to be one of sum, mean or max"),
+    (lambda: nn.GRU(3, 0), ValueError, r"hidden_size must be a positive integer, got 0"),
+    (lambda: nn.LSTM(3, 4, dropout=2.0), ValueError, r"dropout should be a number in range \[0, 1\]"),
+    (lambda: nn.RNN(3, 4, nonlinearity="foo"), ValueError, r"Unknown nonlinearity 'foo'"),
+    (lambda: nn.Upsample()(ember.ones(1, 1, 2, 2)), ValueError, r"either size or scale_factor should be defined"),
+    (lambda: nn.Upsample(size=4, scale_factor=2)(ember.ones(1, 1, 2, 2)), ValueError, r"only one of size or scale_factor"),
+    (lambda: nn.Upsample(scale_factor=2, mode="foo")(ember.ones(1, 1, 2, 2)), NotImplementedError, r"unknown mode 'foo'"),
+    (lambda: nn.Upsample(scale_factor=2, mode="bilinear")(ember.ones(1, 1, 2)), NotImplementedError, r"bilinear mode needs 4D input"),
+    (lambda: nn.PixelShuffle(0)(ember.ones(1, 4, 2, 2)), RuntimeError, r"pixel_shuffle expects a positive upscale_factor, but got 0"),
 ]
 
 
@@ -518,3 +553,65 @@ def test_load_a_pickle_is_explained(tmp_path) -> None:
         ember.load(path)
     with pytest.raises(FileNotFoundError, match="nothere.ckpt"):
         ember.load(tmp_path / "nothere.ckpt")
+
+
+# -- PyTorch's exception types: where PyTorch raises RuntimeError, Ember's clearer ValueError/TypeError is one too
+
+PYTORCH_RUNTIME_ERRORS = [
+    ("linear", lambda d: nn.functional.linear(T([[1.0, 2.0, 3.0]], d), ember.ones(4, 5, device=d)), "linear: expected input with last dimension 5"),
+    ("Linear", lambda d: nn.Linear(5, 4).to(d)(ember.ones(2, 3, device=d)), "Linear: expected input with last dimension 5"),
+    ("layer_norm", lambda d: nn.LayerNorm(5).to(d)(ember.ones(2, 3, device=d)), r"layer_norm: expected input with shape \(\*, 5\)"),
+    ("BatchNorm1d", lambda d: nn.BatchNorm1d(3).to(d)(ember.ones(2, 4, device=d)), "BatchNorm1d: expected input of shape .* to have 3 channels"),
+    ("GroupNorm", lambda d: nn.GroupNorm(2, 4).to(d)(ember.ones(2, 6, 3, device=d)), r"GroupNorm: expected input \(N, 4, \*\)"),
+    ("cross_entropy weight", lambda d: nn.functional.cross_entropy(ember.zeros(2, 3, device=d), T([0, 1], d), weight=ember.ones(2, device=d)), "cross_entropy: weight should be a 1-D tensor of 3 elements"),
+    ("label_smoothing", lambda d: nn.functional.cross_entropy(ember.zeros(2, 3, device=d), T([0, 1], d), label_smoothing=2.0), "cross_entropy: label_smoothing must be between 0.0 and 1.0"),
+    ("pad", lambda d: nn.functional.pad(ember.ones(1, 2, 4, device=d), (1,)), "pad: padding length must be even"),
+    ("one_hot", lambda d: nn.functional.one_hot(T([1.0], d), 2), "one_hot is only applicable to index tensors, got dtype float32"),
+    ("embedding", lambda d: nn.Embedding(3, 2).to(d)(T([1.0], d)), "embedding: expected an integer index tensor, got dtype float32"),
+    ("unfold", lambda d: nn.Unfold(0)(ember.ones(1, 2, 4, 4, device=d)), r"unfold: kernel_size should be greater than zero, got kernel_size=\(0, 0\)"),
+    ("fold", lambda d: nn.functional.fold(ember.ones(1, 4, 4, device=d), (3, 3), 2, stride=0), r"fold: stride should be greater than zero"),
+    ("unfold padding", lambda d: nn.functional.unfold(ember.ones(1, 2, 4, 4, device=d), 2, padding=-1), r"unfold: padding should be non-negative"),
+]
+
+
+@pytest.mark.parametrize(("name", "fn", "match"), PYTORCH_RUNTIME_ERRORS, ids=[c[0] for c in PYTORCH_RUNTIME_ERRORS])
+def test_pytorch_runtime_error_types(device, name, fn, match) -> None:
+    with pytest.raises(RuntimeError, match=match):
+        fn(device)
+
+
+def test_recurrent_input_size_must_be_positive() -> None:
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=rf"input_size must be a positive integer, got {bad}"):
+            nn.LSTM(bad, 3)
+
+
+def test_clip_grad_norm_bad_norm_type_fails_without_gradients() -> None:
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        nn.utils.clip_grad_norm_([nn.Parameter(ember.ones(2))], 1.0, norm_type="foo")
+
+
+def test_index_tensor_dtypes_follow_pytorch(device) -> None:
+    x = ember.arange(6, device=device)
+    for dt in (ember.int8, ember.int16):
+        with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+            x[T([1, 2], device, dtype=dt)]
+        with pytest.raises(RuntimeError, match="index_select: index must be a 0-d or 1-D int64 or int32 tensor"):
+            ember.index_select(x, 0, T([1], device, dtype=dt))
+    assert x[T([1, 2], device, dtype=ember.int32)].tolist() == [1, 2]
+    assert x[T([1, 0, 1, 0, 1, 0], device, dtype=ember.uint8)].tolist() == [0, 2, 4]  # a byte tensor is a mask
+    assert ember.index_select(x, 0, T([4], device, dtype=ember.int32)).tolist() == [4]
+    with pytest.raises(RuntimeError, match=r"take\(\): Expected a long tensor for index"):
+        ember.take(x, T([1], device, dtype=ember.int32))
+
+
+def test_is_causal_is_a_hint_about_the_mask(device) -> None:
+    mha = nn.MultiheadAttention(8, 2).to(device)
+    x = ember.randn(3, 2, 8, device=device)
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        mha(x, x, x, is_causal=True)
+    causal = nn.Transformer.generate_square_subsequent_mask(3, device=device)
+    np.testing.assert_allclose(
+        mha(x, x, x, attn_mask=causal, is_causal=True)[0].detach().numpy(),
+        mha(x, x, x, attn_mask=causal)[0].detach().numpy(),
+    )

@@ -71,3 +71,13 @@ def test_tables_are_restored_when_the_block_raises(device: str) -> None:
             1 / 0
     assert all(type(op._kernels) is dict for op in dispatch.OPS.values())
     assert not capture.is_recording()
+
+
+def test_decompose_hides_a_backends_override_for_the_block(device: str) -> None:
+    x = ember.randn(2, 3, device=device)
+    names: list[str] = []
+    with capture.record_kernels(lambda op, dt, k, args, res: names.append(op.name), decompose={"softmax"}):
+        y = x.softmax(1)
+    assert "softmax" not in names and "exp" in names  # the decomposition ran, op by op
+    np.testing.assert_allclose(y.numpy(), x.softmax(1).numpy(), rtol=1e-6)
+    assert all(type(op._kernels) is dict for op in dispatch.OPS.values())

@@ -204,3 +204,11 @@ def test_lapack_info_where_the_module_returns_non_finite_values_instead_of_raisi
     assert info.tolist() == [0, 2]
     np.testing.assert_allclose(inverse[0], np.diag([0.5, 0.25]))
     assert np.isnan(inverse[1]).all()
+
+
+def test_det_of_small_integer_matrices_is_exact_on_the_host() -> None:
+    # LAPACK's LU determinant; sign * exp(logabsdet) gave 5.0000005 in float32
+    a = ember.tensor([[2.0, 1.0], [1.0, 3.0]])
+    assert ember.det(a).item() == 5.0
+    assert ember.linalg.det(ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]])).item() == pytest.approx(-3.0, abs=1e-5)
+    np.testing.assert_array_equal(ember.det(ember.ones(3, 0, 0)).numpy(), np.ones(3, np.float32))

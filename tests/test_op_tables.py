@@ -49,7 +49,10 @@ NO_OPINFO = {
     "conv2d_input_grad": "conv2d's input derivative: tests/nn/test_nn_composites.py (gradgradcheck)",
     "conv2d_weight_grad": "conv2d's weight derivative: tests/nn/test_nn_composites.py (gradgradcheck)",
     "max_pool2d": "ember.nn.functional.max_pool2d: tests/nn/test_nn_composites.py",
+    "max_pool2d_grad": "max_pool2d's derivative: tests/nn/test_nn_composites.py (bitwise, gradgradcheck)",
     "linear": "ember.nn.functional.linear: tests/nn/test_nn_composites.py",
+    "softmax_cross_entropy": "ember.nn.functional.cross_entropy's fused case: tests/nn/test_nn_composites.py",
+    "softmax_cross_entropy_grad": "its derivative: tests/nn/test_nn_composites.py (bitwise, gradgradcheck)",
     # the indices under cummax/cummin (their OpInfos), with kit CALLS
     "cumext_indices": "cummax/cummin's indices: OpInfos 'cummax', 'cummin', tests/test_reductions_sorting.py",
 }  # fmt: skip

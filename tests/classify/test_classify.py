@@ -174,6 +174,43 @@ def test_checkpoint_of_another_model_shape(trained: Path, tmp_path: Path) -> Non
     assert os.path.exists(trained / "best.safetensors")
 
 
+def test_export_runs_in_onnxruntime_as_the_readme_shows(trained: Path, tmp_path: Path) -> None:
+    """`ember-classify export`, then the README's onnxruntime snippet: Ember's logits, and the right digits."""
+    pytest.importorskip("onnx", reason="export needs ember-core[onnx]")
+    pytest.importorskip("onnxruntime", reason="the exported file is run with onnxruntime")
+    import re
+
+    from ember_classify.cli import _load_checkpoint
+
+    import ember
+
+    proc = run("export", str(trained / "best.safetensors"), "model.onnx", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote model.onnx" in proc.stdout and '"image"' in proc.stdout
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "onnxruntime" in b)
+    cwd = os.getcwd()
+    ns: dict[str, Any] = {}
+    try:
+        os.chdir(tmp_path)
+        exec(compile(block, "README.md", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    assert (ns["logits"].argmax(1) == ns["digits"].target[:10]).sum() >= 8
+    model, meta = _load_checkpoint(str(trained / "best.safetensors"), "cpu")
+    x = (ns["pixels"] - meta["mean"]) / meta["std"]
+    with ember.no_grad():
+        want = model.eval()(ember.from_numpy(x.astype(np.float32))).numpy()
+    np.testing.assert_allclose(ns["logits"], want, rtol=1e-5, atol=1e-5)
+
+
+def test_export_mistakes(trained: Path, tmp_path: Path) -> None:
+    proc = run("export", "missing.safetensors", "m.onnx", cwd=tmp_path)
+    assert proc.returncode == 2 and "no such checkpoint file" in proc.stderr
+    proc = run("export", str(trained / "best.safetensors"), "m.onnx", "--opset", "12", cwd=tmp_path)
+    assert proc.returncode == 2 and "opset_version 12 is not supported" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def _history(out: Path) -> list[dict[str, str]]:
     """history.csv without its timings."""
     return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(open(out / "history.csv"))]

@@ -218,6 +218,80 @@ def collectives(device: str) -> None:
     dist.barrier()
 
 
+def groups(device: str) -> None:
+    """new_group, group ranks, and gather/scatter/all_to_all(_single)/gather_object/scatter_object_list vs NumPy."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    every = [values(r, "float32") for r in range(world)]
+    # gather and scatter to/from every root
+    for root in range(world):
+        outs = [tensor(np.zeros((3, 4), np.float32), "float32", device) for _ in range(world)] if rank == root else None
+        dist.gather(tensor(every[rank], "float32", device), outs, dst=root)
+        if rank == root:
+            assert all(np.array_equal(o.cpu().numpy(), every[r]) for r, o in enumerate(outs))
+        t = tensor(np.zeros((3, 4), np.float32), "float32", device)
+        ins = [tensor(every[r] + 10 * root, "float32", device) for r in range(world)] if rank == root else None
+        dist.scatter(t, ins, src=root, async_op=True).wait()
+        assert np.array_equal(t.cpu().numpy(), every[rank] + 10 * root)
+    try:
+        dist.gather(tensor(every[rank], "float32", device), [ember.zeros(3, 4)] * world, dst=1 - rank)
+    except ValueError as e:
+        assert "gather_list must NOT be specified" in str(e), str(e)
+    else:
+        raise AssertionError("gather_list on a non-destination rank did not raise")
+    # all_to_all_single: equal parts, then uneven split sizes; rows carry (sender, receiver) so the order is checked
+    inp = ember.tensor([[100.0 * rank + r] * 2 for r in range(world)], device=device)
+    out = ember.zeros(world, 2, device=device)
+    dist.all_to_all_single(out, inp)
+    assert out.cpu().numpy()[:, 0].tolist() == [100.0 * r + rank for r in range(world)]
+    in_splits = [r + 1 for r in range(world)]  # rank s sends r+1 rows to rank r
+    inp = ember.tensor(sum(([[100.0 * rank + r]] * (r + 1) for r in range(world)), []), device=device)
+    out = ember.zeros(world * (rank + 1), 1, device=device)
+    dist.all_to_all_single(out, inp, output_split_sizes=[rank + 1] * world, input_split_sizes=in_splits)
+    assert out.cpu().numpy()[:, 0].tolist() == sum(([100.0 * s + rank] * (rank + 1) for s in range(world)), [])
+    outs = [ember.zeros(rank + 1, device=device) for _ in range(world)]
+    dist.all_to_all(outs, [ember.full((r + 1,), 10.0 * rank + r, device=device) for r in range(world)])
+    assert [o.cpu().numpy().tolist() for o in outs] == [[10.0 * s + rank] * (rank + 1) for s in range(world)]
+    got: list = [None] * world if rank == 0 else []
+    dist.gather_object({"r": rank}, got if rank == 0 else None, dst=0)
+    if rank == 0:
+        assert got == [{"r": r} for r in range(world)]
+    out1: list = [None]
+    dist.scatter_object_list(out1, [f"to {r}" for r in range(world)] if rank == 1 else None, src=1)
+    assert out1 == [f"to {rank}"]
+    # subgroups: [1] alone, and the whole world listed backwards (group ranks follow sorted global ranks)
+    solo = dist.new_group([1])
+    if rank == 1:
+        assert isinstance(solo, dist.ProcessGroup) and dist.get_rank(solo) == 0 and dist.get_world_size(solo) == 1
+        assert dist.get_process_group_ranks(solo) == [1] and dist.get_global_rank(solo, 0) == 1
+        t = ember.full((2,), 5.0, device=device)
+        dist.all_reduce(t, group=solo)
+        assert t.cpu().numpy().tolist() == [5.0, 5.0]
+        dist.broadcast(t, src=1, group=solo)  # src is a global rank
+    else:
+        assert solo == dist.GroupMember.NON_GROUP_MEMBER
+        assert dist.get_rank(solo) == -1 and dist.get_world_size(solo) == -1
+        t = ember.full((2,), 5.0, device=device)
+        assert dist.all_reduce(t, group=solo) is None and t.cpu().numpy().tolist() == [5.0, 5.0]  # not a member
+    both = dist.new_group(list(reversed(range(world))))
+    assert dist.get_rank(both) == rank and dist.get_group_rank(both, 1) == 1
+    t = ember.full((2,), float(rank + 1), device=device)
+    dist.all_reduce(t, group=both)
+    assert t.cpu().numpy().tolist() == [float(sum(range(1, world + 1)))] * 2
+    if rank == 0:
+        dist.send(ember.ones(2, device=device), dst=1, group=both)
+    elif rank == 1:
+        assert dist.recv(ember.zeros(2, device=device), group=both) == 0
+    for bad, message in (([0, 0], "ranks must be unique"), ([world], "not a rank of this group")):
+        try:
+            dist.new_group(bad)
+        except ValueError as e:
+            assert message in str(e), str(e)
+        else:
+            raise AssertionError(f"new_group({bad}) did not raise")
+    dist.destroy_process_group(both)
+    dist.barrier()
+
+
 def mismatch() -> None:
     rank = dist.get_rank()
     try:
@@ -292,6 +366,8 @@ def main() -> None:
         model_mismatch()
     elif mode == "sampler":
         sampler()
+    elif mode == "groups":
+        groups(device)
     elif mode == "nccl":
         nccl()
     elif mode == "mismatch":

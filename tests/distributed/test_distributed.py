@@ -61,6 +61,11 @@ def test_collectives_against_numpy_on_both_ranks(device):
 
 
 @needs_mpi
+def test_groups_gather_scatter_and_all_to_all_on_both_ranks(device):
+    ok(launch(str(HERE / "ddp_worker.py"), "groups", device), "groups")
+
+
+@needs_mpi
 def test_ddp_broadcasts_rank0_buffers(device):
     ok(launch(str(HERE / "ddp_worker.py"), "buffers", device), "buffers")
 

@@ -16,6 +16,7 @@ CONVS = [  # stride, padding, dilation, groups, C, O
     ((1, 1), (0, 0), (1, 1), 1, 3, 4),
     ((2, 1), (1, 2), (1, 2), 2, 4, 6),
     ((3, 2), (2, 0), (2, 1), 4, 4, 4),
+    ((1, 1), (1, 2), (2, 1), 2, 4, 6),  # stride 1 with padding: the backends' row-wise col2im
 ]
 POOLS = [  # kernel, stride, padding, dilation, ceil_mode
     ((2, 2), (2, 2), (0, 0), (1, 1), False),
@@ -94,3 +95,125 @@ def test_relu_gradient_is_a_selection_not_a_product(device) -> None:
         out = x.grad.numpy()
         np.testing.assert_array_equal(out, np.array([0.0, 1.5, 0.0, -np.inf, 0.0], dtype=out.dtype))
         assert not np.signbit(out[[0, 2, 4]]).any()
+
+
+@pytest.mark.parametrize("kernel,shape,ceil_mode", [
+    ((2, 2), (3, 4, 8, 8), False), ((2, 2), (2, 3, 7, 6), False), ((2, 2), (2, 3, 7, 6), True),
+    ((3, 2), (2, 2, 9, 7), False), ((1, 1), (1, 2, 3, 3), False),
+])  # fmt: skip
+def test_max_pool2d_tiles_keep_first_maximum_and_nan(device, kernel, shape, ceil_mode) -> None:
+    # window == stride (the backends' fast path for non-overlapping tiles): ties (ReLU's zeros) pick the
+    # first maximum and NaN windows the first NaN, as the decomposition does; the gradient lands there
+    rng = np.random.default_rng(3)
+    a = np.maximum(rng.standard_normal(shape), 0).astype(np.float32)
+    a[0, 0, 0, 1] = a[0, 0, 1, 0] = np.nan
+    x = _t(a, device, True)
+    args = (kernel, kernel, (0, 0), (1, 1), ceil_mode)
+    v, i = pl.max_pool2d_with_indices(x, *args)
+    vi, ii = pl._max_pool2d_impl(x.detach(), *args)
+    np.testing.assert_array_equal(v.detach().numpy(), vi.numpy())
+    np.testing.assert_array_equal(i.numpy(), ii.numpy())
+    g = rng.standard_normal(v.shape).astype(np.float32)
+    v.backward(_t(g, device))
+    want = np.zeros((shape[0], shape[1], shape[2] * shape[3]), np.float32)
+    np.put_along_axis(want, ii.numpy().reshape(shape[0], shape[1], -1), g.reshape(shape[0], shape[1], -1), 2)
+    np.testing.assert_array_equal(x.grad.numpy(), want.reshape(shape))
+
+
+def test_conv2d_input_grad_with_infinite_weights_matches_decomposition(device) -> None:
+    # the stride-1 col2im adds zero columns (0 * w): with an infinite weight that would be nan, so it must not run
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((4, 2, 3, 3))
+    w[1, 0, 1, 2] = np.inf
+    g = _t(rng.standard_normal((2, 4, 5, 5)), device)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    got = cv.conv2d_input_grad(g, _t(w, device), (5, 5), *args).numpy()
+    want = cv._input_grad_impl(g, _t(w, device), (5, 5), *args).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("hw", [(5, 6), (12, 11)])  # below and above the 64 output positions where the GEMM changes
+def test_conv2d_weight_grad_matches_decomposition_on_small_and_large_images(device, hw) -> None:
+    rng = np.random.default_rng(5)
+    x = _t(rng.standard_normal((3, 4, *hw)), device)
+    w = _t(rng.standard_normal((6, 4, 3, 3)), device)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    g = _t(rng.standard_normal(cv.conv2d(x, w, *args).shape), device)
+    np.testing.assert_allclose(
+        cv.conv2d_weight_grad(x, g, (3, 3), *args).numpy(), cv._weight_grad_impl(x, g, (3, 3), *args).numpy(), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+def test_softmax_cross_entropy_matches_its_decomposition_bitwise(device, dtype) -> None:
+    # the fused loss and derivative run the decomposition's arithmetic, so the numbers are the same bit for bit
+    from ember.ops import activation as act
+
+    rng = np.random.default_rng(6)
+    x = _t(rng.standard_normal((33, 7)) * 3, device, True).to(dtype).detach().requires_grad_()
+    t = ember.tensor(rng.integers(0, 7, 33), device=device)
+    loss = act.softmax_cross_entropy(x, t)
+    loss.backward(_t(np.array(1.5), device).to(dtype))
+    x2 = x.detach().requires_grad_()
+    ref, _ = act._sce_impl(x2, t)
+    ref.backward(_t(np.array(1.5), device).to(dtype))
+    np.testing.assert_array_equal(loss.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), x2.grad.numpy())
+    xn = x.detach().numpy().astype(np.float64)
+    p = np.exp(xn - xn.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    want = -np.log(p[np.arange(33), t.numpy()]).mean()
+    np.testing.assert_allclose(loss.item(), want, rtol=1e-6 if dtype is ember.float32 else 1e-12)
+    onehot = np.eye(7)[t.numpy()]
+    np.testing.assert_allclose(x.grad.numpy(), (p - onehot) * 1.5 / 33, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_fused_case_gradchecks_and_keeps_its_errors(device) -> None:
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(7)
+    x = _t(rng.standard_normal((5, 4)), device, True)
+    t = ember.tensor([0, 3, 1, 1, 2], device=device)
+    from ember.ops import activation as act
+    from ember.ops._run import kernel
+
+    if kernel(act.SOFTMAX_CROSS_ENTROPY, x.device) is not None:  # the backend fuses it: one node
+        assert F.cross_entropy(x, t).grad_fn.name == "softmax_cross_entropy"
+    assert gradcheck(lambda a: F.cross_entropy(a, t), (x,))
+    assert gradgradcheck(lambda a: F.cross_entropy(a, t), (x,))  # create_graph: through a recomputed log_softmax
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, ember.tensor([0, 4, 1, 1, 2], device=device))
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, ember.tensor([0, -1, 1, 1, 2], device=device))
+
+
+def test_kernel_results_do_not_share_the_kernels_work_arrays(device) -> None:
+    # the NumPy kernels reuse work arrays between calls: a result must never be one of them
+    args = ((1, 1), (1, 1), (1, 1), 1)
+
+    def run(seed: int) -> list[np.ndarray]:
+        r = np.random.default_rng(seed)
+        x = _t(r.standard_normal((1, 1, 6, 6)), device)
+        w = _t(r.standard_normal((2, 1, 3, 3)), device)
+        g = _t(r.standard_normal((1, 2, 6, 6)), device)
+        outs = [cv.conv2d(x, w, *args), cv.conv2d_input_grad(g, w, (6, 6), *args), cv.conv2d_weight_grad(x, g, (3, 3), *args)]
+        outs += list(pl.max_pool2d_with_indices(x, (2, 2), (2, 2), (0, 0), (1, 1), False))
+        return outs
+
+    first = run(1)
+    kept = [t.numpy().copy() for t in first]
+    run(2)
+    for t, k in zip(first, kept):
+        np.testing.assert_array_equal(t.numpy(), k)
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", POOLS)
+def test_max_pool2d_grad_matches_its_decomposition_bitwise(device, kernel, stride, padding, dilation, ceil_mode) -> None:
+    rng = np.random.default_rng(9)
+    x = _t(rng.standard_normal((2, 3, 7, 6)), device)
+    _, i = pl.max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode)
+    g = _t(rng.standard_normal(i.shape), device, True)
+    got = pl.max_pool2d_grad(g, i, (7, 6))
+    np.testing.assert_array_equal(got.detach().numpy(), pl._max_pool2d_grad_impl(g.detach(), i, (7, 6)).numpy())
+    args = (kernel, stride, padding, dilation, ceil_mode)
+    assert gradgradcheck(lambda a: pl.max_pool2d_with_indices(a, *args)[0], (x.detach().requires_grad_(),))

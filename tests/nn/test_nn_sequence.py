@@ -183,4 +183,5 @@ def test_transformer_encoder(device) -> None:
     y.sum().backward()
     assert all(p.grad is not None for p in enc.parameters())
     pre = nn.TransformerEncoderLayer(8, 2, 16, 0.0, activation="gelu", norm_first=True).to(device)
-    assert pre(ember.randn(5, 3, 8, device=device), is_causal=True).shape == (5, 3, 8)
+    causal = nn.Transformer.generate_square_subsequent_mask(5, device=device)
+    assert pre(ember.randn(5, 3, 8, device=device), src_mask=causal, is_causal=True).shape == (5, 3, 8)

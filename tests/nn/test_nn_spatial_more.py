@@ -530,6 +530,31 @@ def test_lazy_linear_materialises_at_first_call(device) -> None:
     fresh = nn.LazyLinear(3)
     fresh.load_state_dict(lazy.to("cpu").state_dict())
     assert type(fresh) is nn.Linear and tuple(fresh.weight.shape) == (3, 5)
+    # ... also inside a container (a load_state_dict pre-hook of each LazyLinear), values copied
+    src = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2))
+    dst = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(2))
+    assert repr(dst.load_state_dict(src.state_dict())) == "<All keys matched successfully>"
+    x = ember.randn(3, 5)
+    np.testing.assert_array_equal(npy(dst(x)), npy(src(x)))
+
+
+def test_load_state_dict_pre_hook_may_rewrite_entries() -> None:
+    seen = []
+
+    def rename(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+        seen.append(prefix)
+        if prefix + "old_weight" in state_dict:
+            state_dict[prefix + "weight"] = state_dict.pop(prefix + "old_weight")
+
+    outer = nn.Sequential(nn.Linear(2, 2))
+    handle = outer[0].register_load_state_dict_pre_hook(rename)
+    given = {"0.old_weight": ember.ones(2, 2), "0.bias": ember.zeros(2)}
+    outer.load_state_dict(given)
+    assert seen == ["0."] and list(given) == ["0.old_weight", "0.bias"]  # the caller's dict is untouched
+    np.testing.assert_array_equal(npy(outer[0].weight), np.ones((2, 2), np.float32))
+    handle.remove()
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "0.weight"'):
+        outer.load_state_dict(given)
 
 
 def test_3d_variants_of_adaptive_max_unpool_lp_and_constant_pad(device) -> None:

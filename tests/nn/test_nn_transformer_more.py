@@ -202,7 +202,9 @@ def test_mask_forms_agree(device) -> None:
     bmask = ember.ones(4, 4, dtype=ember.bool_, device=device).triu(1)  # True = masked out
     a = layer(tgt, mem, tgt_mask=fmask)
     np.testing.assert_allclose(N(layer(tgt, mem, tgt_mask=bmask)), N(a), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(N(layer(tgt, mem, tgt_is_causal=True)), N(a), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(N(layer(tgt, mem, tgt_mask=fmask, tgt_is_causal=True)), N(a), rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        layer(tgt, mem, tgt_is_causal=True)  # PyTorch: is_causal is a hint about the mask, not a mask
     # the padded memory positions do not matter; bool and float key padding agree
     kpm = np.zeros((2, 5), bool)
     kpm[1, 2:] = True
@@ -229,7 +231,8 @@ def test_dropout_train_and_eval(device) -> None:
 def test_decoder_layer_gradcheck(device) -> None:
     layer = nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, norm_first=True).to(device).double()
     tgt, mem = T(RNG.standard_normal((3, 1, 4)), device, True), T(RNG.standard_normal((2, 1, 4)), device, True)
-    assert gradcheck(lambda a, b: layer(a, b, tgt_is_causal=True), (tgt, mem))
+    causal = nn.Transformer.generate_square_subsequent_mask(3, device=device, dtype=ember.float64)
+    assert gradcheck(lambda a, b: layer(a, b, tgt_mask=causal, tgt_is_causal=True), (tgt, mem))
     ca = layer.multihead_attn
     assert gradcheck(swapped(ca, "in_proj_weight", lambda a, b: layer(a, b)), (tgt, mem, ca.in_proj_weight))
 

@@ -513,7 +513,7 @@ def test_defaults_match_pytorch(device: str) -> None:
     p = [_one_param(device, [1.0], [1.0])]
     assert optim.SGD(p).defaults["lr"] == 1e-3
     assert optim.Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                                          maximize=False, decoupled_weight_decay=False)  # fmt: skip
+                                          maximize=False, decoupled_weight_decay=False, foreach=None)  # fmt: skip
     assert optim.AdamW(p).defaults["weight_decay"] == 1e-2
     assert optim.RMSprop(p).defaults["lr"] == 1e-2 and optim.RMSprop(p).defaults["alpha"] == 0.99
     assert optim.Adagrad(p).defaults["eps"] == 1e-10

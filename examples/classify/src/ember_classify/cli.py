@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import io
+import json
 import os
 import shlex
 import sys
@@ -48,6 +50,8 @@ def _train_parser(sub: Any) -> None:
     m.add_argument("--device", default="cpu", help="cpu, opencl, cuda, cuda:1, ... (default: cpu)")
     m.add_argument("--num-workers", type=int, default=0)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--no-compile", dest="compile", action="store_false",
+                   help="run the training and evaluation steps eagerly instead of with ember.compile")  # fmt: skip
     m.add_argument("--nproc", type=int, default=1,
                    help="train on N processes with DistributedDataParallel over MPI (needs ember-core[mpi]); "
                    "--batch-size stays the global batch")  # fmt: skip
@@ -74,6 +78,13 @@ def _predict_parser(sub: Any) -> None:
     p.add_argument("--device", default="cpu")
 
 
+def _export_parser(sub: Any) -> None:
+    p = sub.add_parser("export", help="write a saved checkpoint as an ONNX model (needs ember-core[onnx])")
+    p.add_argument("checkpoint", help="best.safetensors written by train")
+    p.add_argument("output", help="the ONNX file to write, e.g. model.onnx")
+    p.add_argument("--opset", type=int, help="ONNX opset, 17 to 21 (default: ember.onnx.DEFAULT_OPSET)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ember-classify",
@@ -83,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     _train_parser(sub)
     _predict_parser(sub)
+    _export_parser(sub)
     return p
 
 
@@ -235,7 +247,7 @@ def train(args: Any) -> int:
 
     best = ember.load(paths["best.safetensors"], map_location=args.device)
     model.load_state_dict(best["model"])
-    test_loss, pred, conf = evaluate(model, data.test, args.device)
+    test_loss, pred, conf = evaluate(model, data.test, args.device, compiled=getattr(args, "compile", True))
     m = metrics.confusion_matrix(data.test.labels, pred, len(data.classes))
     report.plot_confusion(paths["confusion.png"], m, data.classes)
     report.write_predictions(paths["predictions.csv"], data.test.ids, pred, conf, data.classes)
@@ -287,17 +299,23 @@ def _load_image(path: str, meta: dict[str, Any]) -> np.ndarray:
     return (arr - meta["mean"]) / meta["std"]
 
 
-def predict(args: Any) -> int:
-    args.device = _device(args.device)
-    if not os.path.isfile(args.checkpoint):
-        raise UserError(f"{args.checkpoint}: no such checkpoint file")
+def _load_checkpoint(path: str, device: str) -> tuple[Any, dict[str, Any]]:
+    """The model of a checkpoint written by train, on `device`, and the checkpoint's metadata."""
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: no such checkpoint file")
     try:
-        ckpt = ember.load(args.checkpoint, map_location=args.device)
+        ckpt = ember.load(path, map_location=device)
         meta = ckpt["meta"]
-        model = models.build(meta["model"], tuple(meta["image_shape"]), len(meta["classes"])).to(args.device)
+        model = models.build(meta["model"], tuple(meta["image_shape"]), len(meta["classes"])).to(device)
         model.load_state_dict(ckpt["model"])
     except (ValueError, KeyError, RuntimeError, TypeError) as exc:
-        raise UserError(f"{args.checkpoint}: not a checkpoint of ember-classify ({str(exc).splitlines()[0]})") from None
+        raise UserError(f"{path}: not a checkpoint of ember-classify ({str(exc).splitlines()[0]})") from None
+    return model, meta
+
+
+def predict(args: Any) -> int:
+    args.device = _device(args.device)
+    model, meta = _load_checkpoint(args.checkpoint, args.device)
     classes = list(meta["classes"])
     paths, truth = list(args.images), []
     if args.csv:
@@ -331,9 +349,45 @@ def predict(args: Any) -> int:
     return 0
 
 
+def export_onnx(args: Any) -> int:
+    """Write the checkpoint's model as ONNX: input "image" (batch, C, H, W), normalized as in training (the
+    mean and std are in the file's metadata), output "logits" (batch, classes); the batch size is free."""
+    try:
+        import onnx
+
+        from ember.onnx import DEFAULT_OPSET, ExportError, export
+    except ImportError:
+        raise UserError("export needs the onnx package: pip install 'ember-core[onnx]'") from None
+    model, meta = _load_checkpoint(args.checkpoint, "cpu")
+    c, h, w = meta["image_shape"]
+    started = time.perf_counter()
+    try:
+        proto = export(
+            model, ember.zeros(1, c, h, w), io.BytesIO(), input_names=["image"], output_names=["logits"],
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, opset_version=args.opset,
+        )  # fmt: skip
+    except (ValueError, ExportError) as exc:
+        raise UserError(f"export: {exc}") from None
+    elapsed = time.perf_counter() - started
+    info = {"classes": json.dumps(list(meta["classes"])), "mean": repr(float(meta["mean"])),
+            "std": repr(float(meta["std"])), "model": meta["model"]}  # fmt: skip
+    onnx.helper.set_model_props(proto, info)
+    try:
+        onnx.save(proto, args.output)
+    except OSError as exc:
+        raise UserError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
+    print(
+        f"wrote {args.output} (opset {args.opset or DEFAULT_OPSET}, exported in {elapsed:.2f}s): input \"image\" "
+        f"float32 (batch, {c}, {h}, {w}), pixels in [0, 1] then (x - mean) / std with mean {float(meta['mean']):.4f}, "
+        f"std {float(meta['std']):.4f}; output \"logits\" (batch, {len(meta['classes'])}); the classes, mean and "
+        f"std are in the model's metadata"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a in ("train", "predict") for a in argv) and not any(a in ("-h", "--help") for a in argv):
+    if not any(a in ("train", "predict", "export") for a in argv) and not any(a in ("-h", "--help") for a in argv):
         argv = [a for a in argv if a == "--debug"] + ["train"] + [a for a in argv if a != "--debug"]
     args = parser().parse_args(argv)
     args.argv = [a for a in argv if a != "train"]
@@ -341,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser().print_help()
         return 0
     try:
-        return train(args) if args.command == "train" else predict(args)
+        return {"train": train, "predict": predict, "export": export_onnx}[args.command](args)
     except UserError as exc:
         if args.debug:
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,21 +53,54 @@ def distributed_loader(split: Split, batch_size: int, seed: int, workers: int) -
 
 
 def evaluate(
-    model: nn.Module, split: Split, device: str, batch_size: int = 512
+    model: nn.Module, split: Split, device: str, batch_size: int = 512, compiled: bool = True
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Mean loss, predicted classes and their probabilities on a split."""
+    """Mean loss, predicted classes and their probabilities on a split (`compiled`: with ember.compile)."""
     model.eval()
     losses, preds, probs = 0.0, [], []
+    step = _eval_step(model, compiled)
     with ember.no_grad():
         for start in range(0, len(split), batch_size):
             x = ember.from_numpy(split.images[start : start + batch_size]).to(device)
             y = ember.from_numpy(split.labels[start : start + batch_size]).to(device)
-            logits = model(x)
-            losses += F.cross_entropy(logits, y, reduction="sum").item()
-            p = logits.softmax(1)
-            preds.append(p.argmax(1).cpu().numpy())
-            probs.append(p.max(1).values.cpu().numpy())
+            loss, pred, prob = step(x, y)
+            losses += loss.item()
+            preds.append(pred.cpu().numpy())
+            probs.append(prob.cpu().numpy())
     return losses / max(len(split), 1), np.concatenate(preds), np.concatenate(probs)
+
+
+_eval_steps: weakref.WeakKeyDictionary[nn.Module, Any] = weakref.WeakKeyDictionary()
+
+
+def _eval_step(model: nn.Module, compiled: bool) -> Any:
+    """The evaluation of one batch: summed loss, predicted classes and their probabilities (compiled once per model)."""
+    if compiled and model in _eval_steps:
+        return _eval_steps[model]
+
+    def step(x: ember.Tensor, y: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor, ember.Tensor]:
+        logits = model(x)
+        p = logits.softmax(1)
+        return F.cross_entropy(logits, y, reduction="sum"), p.argmax(1), p.max(1).values
+
+    if not compiled:
+        return step
+    _eval_steps[model] = ember.compile(step)
+    return _eval_steps[model]
+
+
+def _train_step(model: nn.Module, opt: Any, compiled: bool) -> Any:
+    """One optimization step on a batch: its mean loss and number of correct predictions (compiled unless told not)."""
+
+    def step(x: ember.Tensor, y: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor]:
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.detach(), (logits.argmax(1) == y).sum()
+
+    return ember.compile(step) if compiled else step
 
 
 def make_optimizer(args: Any, model: nn.Module, steps: int) -> tuple[Any, Any]:
@@ -153,6 +187,8 @@ def fit(
     first, best = 1, math.inf
     if resume is not None:
         first, best = restore(resume, model, opt, sched, gen, history)
+    compiled = getattr(args, "compile", True) and world == 1  # DDP's hooks talk to other ranks: eager
+    train_step = _train_step(model, opt, compiled)
     for epoch in range(first, args.epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -161,23 +197,19 @@ def fit(
         bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", leave=False, disable=True if args.quiet else None, unit="batch")
         for x, y in bar:
             x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss, hits = train_step(x, y)
             if sched is not None:
                 sched.step()
             n = len(y)
             total += loss.item() * n
             seen += n
-            correct += int((logits.argmax(1) == y).sum().item())
+            correct += int(hits.item())
             bar.set_postfix(loss=f"{total / seen:.4f}")
         if world > 1:  # the whole batch's loss and accuracy, summed over the ranks
             sums = ember.tensor([total, float(seen), float(correct)], dtype=ember.float64)
             dist.all_reduce(sums)
             total, seen, correct = sums[0].item(), int(sums[1].item()), int(sums[2].item())
-        val_loss, val_pred, _ = evaluate(model, val, device)
+        val_loss, val_pred, _ = evaluate(model, val, device, compiled=compiled)
         val_acc = float((val_pred == val.labels).mean())
         row = dict(
             epoch=epoch, train_loss=total / seen, train_acc=correct / seen, val_loss=val_loss, val_acc=val_acc,

@@ -38,6 +38,7 @@ from .backends import (
     get_backend,
     synchronize,
 )
+from .compiler import CompileError, compile  # noqa: A004
 from .device import Device, device
 from .dtypes import (
     DType,

@@ -15,38 +15,67 @@ recorded `loss.backward()` shows the backward kernels too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .dispatch import OPS, Op
 
-__all__ = ["KernelRecorder", "record_kernels", "is_recording"]
+__all__ = [
+    "KernelRecorder", "record_kernels", "is_recording", "in_kernel", "watch_host", "HostWatcher", "host_predicate",
+]  # fmt: skip
 
 #: ``recorder(op, device_type, kernel, args, result)``, called after each kernel call.
 KernelRecorder = Callable[[Op, str, Callable[..., Any], tuple[Any, ...], Any], None]
 
 _lock = threading.Lock()
 _active: list[KernelRecorder] = []
+_depth = [0]  # > 0 while a recorded kernel runs (its own host copies are the kernel's business)
+
+
+class HostWatcher:
+    """What a capture wants to hear about beside kernel calls (`watch_host`); the defaults do nothing."""
+
+    def read(self, native: Any) -> None:
+        """A tensor's data is copied to the host outside a kernel (`.item()`, `.numpy()`, `bool(t)`, ...)."""
+
+    def made(self, native: Any) -> None:
+        """A native array was made from host data outside a kernel (`ember.tensor(...)`, `from_numpy`)."""
+
+    def data_shape(self, op: Op, natives: tuple[Any, ...]) -> None:
+        """`op`'s output shape is decided by its input data (nonzero, boolean-mask indexing)."""
+
+    def predicate(self, name: str, check: Callable[..., Any], natives: tuple[Any, ...], to_host: Any, result: bool) -> None:
+        """`host_predicate` read `natives` and `check` gave `result` (a replay checks it again)."""
+
+
+_watchers: list[HostWatcher] = []
 
 
 class _RecordingTable(dict[str, Callable[..., Any] | None]):
     """An op's kernel table whose lookups return kernels that report each call."""
 
-    def __init__(self, op: Op, table: dict[str, Callable[..., Any] | None], recorder: KernelRecorder) -> None:
+    def __init__(
+        self, op: Op, table: dict[str, Callable[..., Any] | None], recorder: KernelRecorder, decompose: bool = False
+    ) -> None:
         super().__init__(table)
         self.op = op
         self.plain = table
         self.recorder = recorder
+        self.decompose = decompose
 
     def __getitem__(self, device_type: str) -> Callable[..., Any] | None:
         k = self.plain[device_type]
-        if k is None:  # a composite this backend does not override: its decomposition runs and is recorded
+        if k is None or self.decompose:  # a composite without (or with a hidden) override: its decomposition runs
             return None
         op, recorder = self.op, self.recorder
 
         def recorded(*args: Any) -> Any:
-            result = k(*args)
+            _depth[0] += 1
+            try:
+                result = k(*args)
+            finally:
+                _depth[0] -= 1
             recorder(op, device_type, k, args, result)
             return result
 
@@ -73,10 +102,12 @@ def is_recording() -> bool:
 
 
 @contextmanager
-def record_kernels(recorder: KernelRecorder) -> Iterator[None]:
+def record_kernels(recorder: KernelRecorder, *, decompose: Collection[str] = ()) -> Iterator[None]:
     """Report every kernel call made in this block to `recorder`, in the order they run.
 
-    Blocks do not nest and the tables are process-wide: kernels run by other threads
+    The composites named in `decompose` run their decomposition (recorded op by op) even
+    where a backend overrides them: ONNX export uses it for composites ONNX has no operator
+    for. Blocks do not nest and the tables are process-wide: kernels run by other threads
     during the block are reported too.
     """
     with _lock:
@@ -89,7 +120,7 @@ def record_kernels(recorder: KernelRecorder) -> Iterator[None]:
     ops = list(OPS.values())
     try:
         for op in ops:
-            op._kernels = _RecordingTable(op, op._kernels, recorder)
+            op._kernels = _RecordingTable(op, op._kernels, recorder, op.kind == "composite" and op.name in decompose)
         yield
     finally:
         for op in ops:
@@ -97,3 +128,72 @@ def record_kernels(recorder: KernelRecorder) -> Iterator[None]:
             op._kernels = table.plain if isinstance(table, _RecordingTable) else table
         with _lock:
             _active.clear()
+
+
+def in_kernel() -> bool:
+    """Whether a recorded kernel is running now (host copies it makes are not the program's reads)."""
+    return _depth[0] > 0
+
+
+def shape_from_data(op: Op, natives: tuple[Any, ...]) -> None:
+    """Called by the run path for ops whose output shape their data decides, while a watcher listens."""
+    for w in _watchers:
+        w.data_shape(op, natives)
+
+
+@contextmanager
+def watch_host(watcher: HostWatcher) -> Iterator[None]:
+    """Tell `watcher` about host reads and host-made arrays outside kernels in this block.
+
+    Wraps every loaded backend's `to_host` and `from_host` (instance attributes, removed after).
+    """
+    from .backends import Backend, registry
+
+    patched: list[tuple[Backend, dict[str, Any]]] = []
+    for backend in registry._by_device.values():
+        own: dict[str, Any] = {k: backend.__dict__[k] for k in ("to_host", "from_host") if k in backend.__dict__}
+        to_host, from_host = backend.to_host, backend.from_host
+
+        def read(native: Any, _f: Callable[..., Any] = to_host) -> Any:
+            if not _depth[0]:
+                watcher.read(native)
+            return _f(native)
+
+        def made(arr: Any, index: int, _f: Callable[..., Any] = from_host) -> Any:
+            out = _f(arr, index)
+            if not _depth[0]:
+                watcher.made(out)
+            return out
+
+        read.__wrapped__ = to_host  # type: ignore[attr-defined]
+        backend.to_host, backend.from_host = read, made  # type: ignore[method-assign,assignment]
+        patched.append((backend, own))
+    _watchers.append(watcher)
+    try:
+        yield
+    finally:
+        _watchers.remove(watcher)
+        for backend, own in patched:
+            del backend.to_host, backend.from_host
+            backend.__dict__.update(own)
+
+
+def host_predicate(name: str, check: Callable[..., Any], *tensors: Any) -> bool:
+    """`check(*values)` on the tensors' values read to the host: a data check that picks a code path.
+
+    Ops use it instead of `.item()` for such checks (cross_entropy's "every target is a class index"),
+    so that a capture records the check and its outcome; a replay checks again and raises if the
+    outcome changed, instead of silently following the captured path.
+    """
+    from .backends import registry
+
+    to_host = registry.get(tensors[0]._device.type).to_host
+    to_host = getattr(to_host, "__wrapped__", to_host)  # not the watcher's: this read is the check's own
+    _depth[0] += 1
+    try:
+        result = bool(check(*(to_host(t._data) for t in tensors)))
+    finally:
+        _depth[0] -= 1
+    for w in _watchers:
+        w.predicate(name, check, tuple(t._data for t in tensors), to_host, result)
+    return result

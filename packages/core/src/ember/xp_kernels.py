@@ -32,6 +32,7 @@ import contextlib
 import functools
 import math
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -442,6 +443,23 @@ def log_softmax(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
         return s - xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
 
 
+def softmax_cross_entropy(xp: Any, caps: Caps, x: Any, target: Any) -> tuple[Any, Any]:
+    """log_softmax, the picked log-probabilities' sum, / N, negated: the decomposition's ops in one call."""
+    logp = log_softmax(xp, caps, x, 1)
+    total = xp.take_along_axis(logp, target[:, None], 1).sum(keepdims=True).reshape(())
+    return xp.asarray(xp.negative(xp.divide(total, float(x.shape[0])))), logp
+
+
+def softmax_cross_entropy_grad(xp: Any, logp: Any, target: Any, g: Any) -> Any:
+    """P - exp(logp) * P.sum(1) with P the one-hot rows times s = -g / N: the decomposition's ops in one
+    call (P.sum(1) is s itself: one nonzero per row)."""
+    rows = logp.shape[0]
+    s = xp.divide(xp.negative(g), float(rows))
+    picked = xp.zeros_like(logp)
+    picked[xp.arange(rows), target] += s  # 0 + s, as the decomposition's scatter_add
+    return picked - xp.exp(logp) * s
+
+
 # --------------------------------------------------------------------------- movement
 
 
@@ -580,8 +598,24 @@ def scatter(xp: Any, x: Any, axis: int, index: Any, src: Any) -> Any:
 
 
 def scatter_add(xp: Any, add_at: Kernel, x: Any, axis: int, index: Any, src: Any) -> Any:
-    out = x.copy()
-    add_at(out, _scatter_key(xp, x, axis, index), src)
+    """`add_at` over flat positions (one 1-D index: NumPy's fast path for ``add.at``, ~5x the speed
+    of a tuple of index arrays); the same additions in the same order, so the same result."""
+    _check_axis_index("scatter_add", x, axis, index)
+    out = x.copy()  # C order
+    strides = [1] * x.ndim
+    for d in range(x.ndim - 2, -1, -1):
+        strides[d] = strides[d + 1] * x.shape[d + 1]
+    nd = index.ndim
+    if axis == nd - 1 and index.shape[:-1] == x.shape[:-1]:  # rows of x, one pass: index + row * row length
+        rows = math.prod(index.shape[:-1])
+        m = x.shape[-1]
+        flat = index.reshape(rows, -1) + xp.arange(0, rows * m, m, dtype=xp.int64)[:, None]
+    else:
+        flat = index.astype(xp.int64) * strides[axis]
+        for d, s in enumerate(index.shape):
+            if d != axis and s > 1:
+                flat += xp.arange(0, s * strides[d], strides[d], dtype=xp.int64).reshape((s,) + (1,) * (nd - d - 1))
+    add_at(out.reshape(-1), (flat.reshape(-1),), xp.broadcast_to(src, index.shape).reshape(-1))
     return out
 
 
@@ -715,6 +749,11 @@ def slogdet(xp: Any, a: Any) -> tuple[Any, Any]:
     return xp.asarray(sign, dtype=a.dtype), xp.asarray(logabsdet, dtype=a.dtype)
 
 
+def det(xp: Any, a: Any) -> Any:
+    """LAPACK's determinant (LU) directly: core's composite, sign * exp(logabsdet), loses the last bits."""
+    return xp.asarray(xp.linalg.det(a), dtype=a.dtype)
+
+
 def inv(xp: Any, caps: Caps, a: Any) -> tuple[Any, Any]:
     return _checked(xp, caps, xp.linalg.inv, _lu_info, a.shape, a)
 
@@ -755,11 +794,58 @@ def _windows(xp: Any, caps: Caps, xpad: Any, kernel: tuple[int, int], stride: tu
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, **ro)
 
 
+_SCRATCH = threading.local()
+#: the bytes of work arrays kept per thread (the last shapes used: a step's convolutions and poolings); an
+#: array beyond it is never kept (there the GEMMs dwarf the page faults)
+_SCRATCH_BYTES = 64 << 20
+
+
+def _scratch(xp: Any, tag: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    """An uninitialised work array for a kernel's own temporaries (never returned to core), reused per thread.
+
+    A fresh NumPy array of a few MB costs page faults and the OS zeroing its pages on every
+    call (glibc hands large blocks back to the system on free), ~5-10% of a small CNN's
+    training step. Keyed by `tag`, shape and dtype; least recently used out first. Host
+    only: a device module (CuPy) has its own memory pool.
+    """
+    nbytes = math.prod(shape) * numpy.dtype(dtype).itemsize
+    if xp is not numpy or nbytes > _SCRATCH_BYTES:
+        return xp.empty(shape, dtype=dtype)
+    cache: dict[Any, Any] | None = getattr(_SCRATCH, "arrays", None)
+    if cache is None:
+        cache = _SCRATCH.arrays = {}
+    key = (tag, shape, dtype)
+    arr = cache.pop(key, None)
+    if arr is None:
+        arr = numpy.empty(shape, dtype=dtype)
+        held = sum(a.nbytes for a in cache.values())
+        while cache and held + nbytes > _SCRATCH_BYTES:
+            held -= cache.pop(next(iter(cache))).nbytes
+    cache[key] = arr
+    return arr
+
+
 def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
-    if not (padding[0] or padding[1] or extra[0] or extra[1]):
+    """`x` padded by `padding` on each side (and `extra` past the bottom/right) with `value`, in a work array."""
+    (p0, p1), (e0, e1) = padding, extra
+    if not (p0 or p1 or e0 or e1):
         return x
-    widths = ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1]))
-    return xp.pad(x, widths, constant_values=value)
+    n, c, h, w = x.shape
+    out = _scratch(xp, "pad", (n, c, h + 2 * p0 + e0, w + 2 * p1 + e1), x.dtype)
+    out[:, :, :p0] = value
+    out[:, :, p0 + h :] = value
+    out[:, :, p0 : p0 + h, :p1] = value
+    out[:, :, p0 : p0 + h, p1 + w :] = value
+    out[:, :, p0 : p0 + h, p1 : p1 + w] = x
+    return out
+
+
+def _im2col(xp: Any, win: Any, groups: int) -> Any:
+    """The (N, G, C/G*kh*kw, OH*OW) columns of a window view, copied into a work array."""
+    n, c, kh, kw, oh, ow = win.shape
+    cols = _scratch(xp, "cols", (n, groups, c // groups * kh * kw, oh * ow), win.dtype)
+    xp.copyto(cols.reshape(win.shape), win)
+    return cols
 
 
 def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
@@ -768,18 +854,50 @@ def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilat
     o, cg, kh, kw = w.shape
     oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
     win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
-    cols = win.reshape(n, groups, cg * kh * kw, oh * ow)
-    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), _im2col(xp, win, groups))
     return out.reshape(n, o, oh, ow)
+
+
+def _col2im_rows(xp: Any, g: Any, wm: Any, kernel_hw: tuple[int, int], input_hw: tuple[int, int],
+                 padding: tuple[int, int], dilation: tuple[int, int], groups: int) -> Any:  # fmt: skip
+    """Stride-1 col2im with each kernel offset's add one contiguous run per (n, c).
+
+    `g` is widened to the padded input's row length Wp (zeros past OW), so the columns of
+    w^T g are laid out with the input's row stride: kernel offset (i, j) lands at the flat
+    offset i*d0*Wp + j*d1 of the padded input, rows and all. The zero columns add zeros
+    (the caller checked that w is finite), and the strided 4-D adds (short rows of OW)
+    become 1-D ones, ~2x faster; the GEMM does Wp/OW times the columns."""
+    n, o, oh, ow = g.shape
+    kh, kw = kernel_hw
+    h, wd = input_hw
+    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+    c = groups * wm.shape[1] // (kh * kw)
+    gw = _scratch(xp, "g", (n, o, oh, wp), g.dtype)
+    gw[..., :ow] = g
+    gw[..., ow:] = 0
+    cols = _scratch(xp, "cols", (n, groups, wm.shape[1], oh * wp), g.dtype)
+    xp.matmul(wm, gw.reshape(n, groups, o // groups, oh * wp), out=cols)
+    cols = cols.reshape(n, c, kh, kw, oh * wp)
+    out = _scratch(xp, "col2im", (n, c, (hp + 1) * wp), g.dtype)  # one row more: the last offsets run past hp*wp
+    out.fill(0)
+    span = oh * wp
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dilation[0] * wp + j * dilation[1]
+            out[:, :, start : start + span] += cols[:, :, i, j]
+    return out.reshape(n, c, hp + 1, wp)[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd].copy()
 
 
 def conv2d_input_grad(xp: Any, g: Any, w: Any, input_hw: Any, stride: Any, padding: Any, dilation: Any,
                       groups: int) -> Any:  # fmt: skip
-    """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input."""
+    """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input (a loop over
+    the kernel offsets, not a scatter; at stride 1 each add is a contiguous run, `_col2im_rows`)."""
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     h, wd = input_hw
     wm = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
+    if tuple(stride) == (1, 1) and bool(xp.isfinite(w).all()):
+        return _col2im_rows(xp, g, wm, (kh, kw), input_hw, padding, dilation, groups)
     cols = xp.matmul(wm, g.reshape(n, groups, o // groups, oh * ow)).reshape(n, groups * cg, kh, kw, oh, ow)
     hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
     out = xp.zeros((n, groups * cg, hp, wp), dtype=g.dtype)
@@ -797,18 +915,52 @@ def conv2d_input_grad(xp: Any, g: Any, w: Any, input_hw: Any, stride: Any, paddi
 
 def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stride: Any, padding: Any,
                        dilation: Any, groups: int) -> Any:  # fmt: skip
-    """sum over n and output positions of g times the windows of x: one tensordot (GEMM) per group."""
-    c = x.shape[1]
+    """Per sample g (O/G, L) @ cols^T (L, C/G*K) in one batched GEMM, then the sum over the batch.
+
+    The columns are the forward's (im2col of a strided view, the copy's inner runs contiguous); a
+    tensordot over (N, OH, OW) instead transposes the 6-D window view first, a copy ~5x slower.
+    Below 64 output positions the per-sample GEMMs are too thin, and one GEMM over the batch wins."""
+    n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
-    win = _windows(xp, caps, _pad2(xp, x, padding), tuple(kernel_hw), stride, dilation, (oh, ow))
-    if groups == 1:
-        return xp.tensordot(g, win, axes=([0, 2, 3], [0, 4, 5]))
-    cg, og = c // groups, o // groups
-    parts = [
-        xp.tensordot(g[:, k * og : (k + 1) * og], win[:, k * cg : (k + 1) * cg], axes=([0, 2, 3], [0, 4, 5]))
-        for k in range(groups)
-    ]
-    return xp.concatenate(parts, axis=0)
+    kh, kw = kernel_hw
+    win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
+    if groups == 1 and oh * ow < 64:  # small images: per-sample GEMMs too thin; one (O, N*L) @ (N*L, C*K)
+        cols = _scratch(xp, "cols", (c * kh * kw, n * oh * ow), x.dtype)
+        xp.copyto(cols.reshape(c, kh, kw, n, oh, ow), win.transpose(1, 2, 3, 0, 4, 5))
+        return xp.matmul(g.transpose(1, 0, 2, 3).reshape(o, n * oh * ow), cols.T).reshape(o, c, kh, kw)
+    gm = g.reshape(n, groups, o // groups, oh * ow)
+    return xp.matmul(gm, _im2col(xp, win, groups).transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
+
+
+def _max_pool2d_tiled(xp: Any, x: Any, kernel_size: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, Any] | None:
+    """Max pooling over non-overlapping tiles (window = stride, no padding or dilation): the running
+    maximum over the kh*kw window positions, then the first position equal to it, counted without a
+    gather (the general path's argmax over a short last axis and take_along_axis cost ~3x more).
+    None when a maximum is NaN (NaN != NaN: the general path's argmax finds the first NaN)."""
+    kh, kw = kernel_size
+    oh, ow = out_hw
+    n, c, _, w = x.shape
+    # one copy to window-position-major (kh, kw, N, C, OH, OW): every pass below is then contiguous
+    tiles = _scratch(xp, "tiles", (kh, kw, n, c, oh, ow), x.dtype)
+    xp.copyto(tiles, x[:, :, : kh * oh, : kw * ow].reshape(n, c, oh, kh, ow, kw).transpose(3, 5, 0, 1, 2, 4))
+    views = [tiles[i, j] for i in range(kh) for j in range(kw)]
+    vals = xp.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()
+    for v in views[2:]:
+        xp.maximum(vals, v, out=vals)
+    if vals.dtype.kind == "f" and bool(xp.isnan(vals).any()):
+        return None
+    # k = the number of leading window positions that are not the maximum = the first maximum's position
+    behind = xp.not_equal(views[0], vals)
+    k = behind.astype(xp.uint8)
+    ne = xp.empty_like(behind)
+    for v in views[1:-1]:
+        xp.not_equal(v, vals, out=ne)
+        behind &= ne
+        k += behind
+    offsets = xp.asarray([i * w + j for i in range(kh) for j in range(kw)], dtype=xp.int64)
+    idx = offsets.take(k)
+    idx += (xp.arange(oh, dtype=xp.int64) * (kh * w))[:, None] + xp.arange(ow, dtype=xp.int64) * kw
+    return vals, idx
 
 
 def max_pool2d(xp: Any, caps: Caps, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
@@ -816,6 +968,13 @@ def max_pool2d(xp: Any, caps: Caps, x: Any, kernel_size: Any, stride: Any, paddi
     n, c, h, w = x.shape
     kh, kw = kernel_size
     oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation, ceil_mode)
+    if (
+        tuple(stride) == (kh, kw) and tuple(dilation) == (1, 1) and not any(padding)
+        and oh * kh <= h and ow * kw <= w and kh * kw < 256 and x.size
+    ):  # fmt: skip
+        tiled = _max_pool2d_tiled(xp, x, (kh, kw), (oh, ow))
+        if tiled is not None:
+            return tiled
     extra = (
         max(0, (oh - 1) * stride[0] + dilation[0] * (kh - 1) + 1 - h - 2 * padding[0]),
         max(0, (ow - 1) * stride[1] + dilation[1] * (kw - 1) + 1 - w - 2 * padding[1]),
@@ -832,6 +991,17 @@ def max_pool2d(xp: Any, caps: Caps, x: Any, kernel_size: Any, stride: Any, paddi
     row = (xp.arange(oh) * stride[0] - padding[0])[:, None] + ki * dilation[0]
     col = (xp.arange(ow) * stride[1] - padding[1])[None, :] + kj * dilation[1]
     return vals, (row * w + col).astype(xp.int64, copy=False)
+
+
+def max_pool2d_grad(xp: Any, add_at: Kernel, g: Any, indices: Any, input_hw: tuple[int, int]) -> Any:
+    """scatter_add of g into zeros at the flat positions, straight into one new array (the decomposition
+    makes zeros, then scatter_add copies them) through add_at's 1-D fast path, in the same order."""
+    n, c = g.shape[:2]
+    size = input_hw[0] * input_hw[1]
+    out = xp.zeros(n * c * size, dtype=g.dtype)
+    flat = indices.reshape(n * c, -1) + xp.arange(0, n * c * size, size, dtype=xp.int64)[:, None]
+    add_at(out, (flat.reshape(-1),), g.reshape(-1))
+    return out.reshape(n, c, *input_hw)
 
 
 # --------------------------------------------------------------------------- the table
@@ -869,6 +1039,8 @@ def kernel_table(
         "cumsum": _bind(cumsum, xp), "cumprod": _bind(cumprod, xp), "logsumexp": _bind(logsumexp, xp, caps),
         # activation (composite overrides)
         "softmax": _bind(softmax, xp), "log_softmax": _bind(log_softmax, xp, caps),
+        "softmax_cross_entropy": _bind(softmax_cross_entropy, xp, caps),
+        "softmax_cross_entropy_grad": _bind(softmax_cross_entropy_grad, xp),
         # movement
         "view": view, "permute": xp.transpose, "expand": _bind(expand, xp, caps), "cat": _bind(cat, xp),
         "flip": _bind(flip, xp),
@@ -881,12 +1053,13 @@ def kernel_table(
         "searchsorted": _bind(searchsorted, xp, caps),
         "random_bits": _bind(random_bits, xp),
         # linalg: LAPACK-style
-        "linalg_slogdet": _bind(slogdet, xp), "linalg_inv": _bind(inv, xp, caps),
+        "linalg_slogdet": _bind(slogdet, xp), "linalg_det": _bind(det, xp), "linalg_inv": _bind(inv, xp, caps),
         "linalg_solve": _bind(solve, xp, caps), "linalg_cholesky": _bind(cholesky, xp, caps),
         "linalg_qr": _bind(qr, xp), "linalg_svd": _bind(svd, xp), "linalg_eigh": _bind(eigh, xp),
         # convolution and pooling (composite overrides)
         "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
+        "max_pool2d_grad": _bind(max_pool2d_grad, xp, add_at),
     })  # fmt: skip
     if _accumulates(xp):  # cummax/cummin's indices and logcumsumexp in O(n) (else core's scan composites run)
         table["cumext_indices"] = _bind(cumext_indices, xp)

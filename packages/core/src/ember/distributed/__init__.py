@@ -13,13 +13,14 @@ are staged through host memory. See docs/distributed.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -54,6 +55,16 @@ __all__ = [
     "irecv",
     "all_gather_object",
     "broadcast_object_list",
+    "gather",
+    "scatter",
+    "all_to_all",
+    "all_to_all_single",
+    "gather_object",
+    "scatter_object_list",
+    "new_group",
+    "get_group_rank",
+    "get_global_rank",
+    "get_process_group_ranks",
 ]
 
 
@@ -113,14 +124,17 @@ def is_nccl_available() -> bool:
 
 
 class ProcessGroup:
-    """The ranks that talk together. Ember has one: the world (`GroupMember.WORLD`)."""
+    """The ranks that talk together: the world (`GroupMember.WORLD`) or a `new_group` of some of its ranks.
 
-    def __init__(self, backend: str, comm: Any, nccl: Any = None) -> None:
+    `ranks` are the members' global ranks in group-rank order (sorted, as in PyTorch)."""
+
+    def __init__(self, backend: str, comm: Any, nccl: Any = None, ranks: Sequence[int] | None = None) -> None:
         self.backend = backend
         self.comm = comm  # mpi4py.MPI.Comm
         self.nccl = nccl  # cupy.cuda.nccl.NcclCommunicator, for backend "nccl"
         self._rank: int = comm.Get_rank()
         self._size: int = comm.Get_size()
+        self.ranks: list[int] = list(range(self._size)) if ranks is None else list(ranks)
         self.check_collectives = os.environ.get("EMBER_DISTRIBUTED_CHECKS", "1") != "0"
 
     def rank(self) -> int:
@@ -140,8 +154,36 @@ class GroupMember:
     NON_GROUP_MEMBER = -100
 
 
-def _group(group: ProcessGroup | None, what: str) -> ProcessGroup:
+class _NotAMember(Exception):
+    """Raised by `_group` for `GroupMember.NON_GROUP_MEMBER`; the collectives then return None, as in PyTorch."""
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _members_only(outside: Any = None) -> Callable[[_F], _F]:
+    """A collective called with `GroupMember.NON_GROUP_MEMBER` (what `new_group` gave a rank outside the group)
+    does nothing there and returns `outside`, as in PyTorch."""
+
+    def wrap(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def collective(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except _NotAMember:
+                return outside
+
+        return cast(_F, collective)
+
+    return wrap
+
+
+def _group(group: ProcessGroup | int | None, what: str) -> ProcessGroup:
+    if group is GroupMember.NON_GROUP_MEMBER or (type(group) is int and group == GroupMember.NON_GROUP_MEMBER):
+        raise _NotAMember(what)
     g = group if group is not None else GroupMember.WORLD
+    if not isinstance(g, ProcessGroup) and g is not None:
+        raise TypeError(f"{what}: group must be a ProcessGroup from new_group() or None, got {type(g).__name__}")
     if g is None:
         raise RuntimeError(
             f"{what}: the default process group has not been initialized; call "
@@ -233,17 +275,79 @@ def is_initialized() -> bool:
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
     """Leave the default group (MPI itself is finalized when the process ends)."""
+    if group is not None and group is not GroupMember.WORLD:
+        if isinstance(group, ProcessGroup):
+            group.comm.Free()
+        return
     g = _group(group, "destroy_process_group")
     g.comm.Free()
     GroupMember.WORLD = None
 
 
 def get_rank(group: ProcessGroup | None = None) -> int:
-    return _group(group, "get_rank").rank()
+    """This process's rank in `group` (-1 when it is not a member, as in PyTorch)."""
+    try:
+        return _group(group, "get_rank").rank()
+    except _NotAMember:
+        return -1
 
 
 def get_world_size(group: ProcessGroup | None = None) -> int:
-    return _group(group, "get_world_size").size()
+    """The number of ranks in `group` (-1 when this process is not a member, as in PyTorch)."""
+    try:
+        return _group(group, "get_world_size").size()
+    except _NotAMember:
+        return -1
+
+
+def new_group(
+    ranks: Sequence[int] | None = None,
+    timeout: timedelta | None = None,
+    backend: str | None = None,
+    pg_options: Any = None,
+    use_local_synchronization: bool = False,
+    group_desc: str | None = None,
+    device_id: Any = None,
+) -> ProcessGroup | int:
+    """A group of some of the world's ranks (all when None), for collectives among them only.
+
+    Every rank of the world must call it, with the same `ranks` (an MPI communicator is created over the world).
+    Group ranks follow the sorted global ranks. A rank outside `ranks` gets `GroupMember.NON_GROUP_MEMBER`, and
+    collectives on it return None there, as in PyTorch. Groups use MPI (under an "nccl" world too)."""
+    world = _group(None, "new_group")
+    members = list(range(world._size)) if ranks is None else list(ranks)
+    for r in members:
+        _check_rank(world, r, "new_group", "ranks[i]")
+    if len(set(members)) != len(members):
+        raise ValueError(f"new_group: ranks must be unique, got {list(ranks or [])}")
+    members.sort()
+    if backend is not None and backend.lower() != "mpi":
+        raise ValueError(f"new_group: backend {backend!r} is not supported for subgroups; use 'mpi' (or None)")
+    _check(world, "new_group", [], len(members))
+    comm = world.comm.Create(world.comm.Get_group().Incl(members))
+    if world._rank not in members:
+        return GroupMember.NON_GROUP_MEMBER
+    return ProcessGroup("mpi", comm, ranks=members)
+
+
+def get_process_group_ranks(group: ProcessGroup | None) -> list[int]:
+    """The global ranks of `group`'s members, in group-rank order."""
+    return list(_group(group, "get_process_group_ranks").ranks)
+
+
+def get_group_rank(group: ProcessGroup | None, global_rank: int) -> int:
+    """`global_rank`'s rank within `group` (an error when it is not a member)."""
+    g = _group(group, "get_group_rank")
+    if global_rank not in g.ranks:
+        raise ValueError(f"get_group_rank: global rank {global_rank} is not part of the group {g.ranks}")
+    return g.ranks.index(global_rank)
+
+
+def get_global_rank(group: ProcessGroup | None, group_rank: int) -> int:
+    """The global rank of `group`'s member number `group_rank`."""
+    g = _group(group, "get_global_rank")
+    _check_rank(g, group_rank, "get_global_rank", "group_rank")
+    return g.ranks[group_rank]
 
 
 def get_backend(group: ProcessGroup | None = None) -> str:
@@ -285,6 +389,10 @@ _CHECK_OPS = {
     "reduce_scatter": 4,
     "reduce": 5,
     "barrier": 6,
+    "gather": 7,
+    "scatter": 8,
+    "all_to_all": 9,
+    "new_group": 10,
 }
 _CHECK_LEN = 12
 
@@ -534,6 +642,7 @@ def _stream() -> int:
 # -- collectives ------------------------------------------------------------------------
 
 
+@_members_only()
 def all_reduce(
     tensor: Tensor, op: ReduceOp | str = ReduceOp.SUM, group: ProcessGroup | None = None, async_op: bool = False
 ) -> Work | None:
@@ -564,6 +673,7 @@ def all_reduce(
     return _done(Work([req], finish), async_op)
 
 
+@_members_only()
 def reduce(
     tensor: Tensor,
     dst: int | None = None,
@@ -575,8 +685,7 @@ def reduce(
     """Combine `tensor` over all ranks into rank `dst`'s `tensor` (others keep theirs)."""
     t = _check_tensor(tensor, "reduce")
     g = _group(group, "reduce")
-    dst = _one_rank(dst, group_dst, "reduce", "dst")
-    _check_rank(g, dst, "reduce", "dst")
+    dst = _one_rank(g, dst, group_dst, "reduce", "dst")
     _check(g, "reduce", [t], dst)
     host, shared = _np_view(t)
     mop = _mpi_op(op, host.dtype, "reduce")
@@ -595,15 +704,21 @@ def reduce(
     return _done(Work([req], finish), async_op)
 
 
-def _one_rank(rank: int | None, group_rank: int | None, what: str, name: str) -> int:
-    """PyTorch's `src`/`group_src` (or dst): exactly one of them (the same thing here: the world is the only group)."""
+def _one_rank(g: ProcessGroup, rank: int | None, group_rank: int | None, what: str, name: str) -> int:
+    """PyTorch's `src` (a global rank) or `group_src` (a rank within `g`), exactly one of them, as a rank of `g`."""
     if group_rank is not None:
         if rank is not None:
             raise ValueError(f"{what}: can't specify both {name} and group_{name}")
+        _check_rank(g, group_rank, what, f"group_{name}")
         return group_rank
     if rank is None:
         raise ValueError(f"{what}: must specify {name} or group_{name}")
-    return rank
+    if g.ranks[-1] + 1 == len(g.ranks):  # the world, or a group of ranks 0..n-1: the same numbers
+        _check_rank(g, rank, what, name)
+        return rank
+    if rank not in g.ranks:
+        raise ValueError(f"{what}: {name}={rank!r} is not a global rank of this group ({g.ranks}); or pass group_{name}")
+    return g.ranks.index(rank)
 
 
 def _check_rank(g: ProcessGroup, r: Any, what: str, name: str) -> None:
@@ -611,6 +726,7 @@ def _check_rank(g: ProcessGroup, r: Any, what: str, name: str) -> None:
         raise ValueError(f"{what}: {name}={r!r} is not a rank of this group (0..{g._size - 1})")
 
 
+@_members_only()
 def broadcast(
     tensor: Tensor,
     src: int | None = None,
@@ -621,8 +737,7 @@ def broadcast(
     """Copy rank `src`'s `tensor` into `tensor` on every rank."""
     t = _check_tensor(tensor, "broadcast")
     g = _group(group, "broadcast")
-    src = _one_rank(src, group_src, "broadcast", "src")
-    _check_rank(g, src, "broadcast", "src")
+    src = _one_rank(g, src, group_src, "broadcast", "src")
     _check(g, "broadcast", [t], src)
     if _nccl_call(g, t, "broadcast"):
         nt, _, count = _nccl_types(t, None)
@@ -643,6 +758,7 @@ def _bytes(host: np.ndarray) -> np.ndarray:
     return host.reshape(-1).view(np.uint8)
 
 
+@_members_only()
 def all_gather_into_tensor(
     output_tensor: Tensor, input_tensor: Tensor, group: ProcessGroup | None = None, async_op: bool = False
 ) -> Work | None:
@@ -667,6 +783,7 @@ def all_gather_into_tensor(
     return _done(Work([req], finish), async_op)
 
 
+@_members_only()
 def all_gather(
     tensor_list: list[Tensor], tensor: Tensor, group: ProcessGroup | None = None, async_op: bool = False
 ) -> Work | None:
@@ -694,6 +811,7 @@ def all_gather(
     return _done(Work([req], finish), async_op)
 
 
+@_members_only()
 def reduce_scatter_tensor(
     output: Tensor,
     input: Tensor,  # noqa: A002 (PyTorch's name)
@@ -723,6 +841,7 @@ def reduce_scatter_tensor(
     return _done(Work([req], finish), async_op)
 
 
+@_members_only()
 def reduce_scatter(
     output: Tensor,
     input_list: list[Tensor],
@@ -747,6 +866,7 @@ def reduce_scatter(
     return reduce_scatter_tensor(out, stack(input_list), op, group, async_op)
 
 
+@_members_only()
 def barrier(
     group: ProcessGroup | None = None, async_op: bool = False, device_ids: Any = None, timeout: timedelta | None = None
 ) -> Work | None:
@@ -756,13 +876,22 @@ def barrier(
     return _done(Work([_call(g, "barrier", async_op)]), async_op)
 
 
-def _p2p(tensor: Tensor, peer: int | None, tag: int, group: ProcessGroup | None, what: str, sending: bool) -> Work:
+def _p2p(
+    tensor: Tensor,
+    peer: int | None,
+    group_peer: int | None,
+    tag: int,
+    group: ProcessGroup | None,
+    what: str,
+    sending: bool,
+) -> Work:
     t = _check_tensor(tensor, what)
     g = _group(group, what)
-    if peer is not None:
-        _check_rank(g, peer, what, "dst" if sending else "src")
+    name = "dst" if sending else "src"
+    if peer is not None or group_peer is not None or sending:
+        peer = _one_rank(g, peer, group_peer, what, name)
         if peer == g._rank:
-            raise ValueError(f"{what}: rank {peer} cannot {'send to' if sending else 'receive from'} itself")
+            raise ValueError(f"{what}: rank {g.ranks[peer]} cannot {'send to' if sending else 'receive from'} itself")
     host, shared = _np_view(t)
     if sending:
         return Work([g.comm.Isend(_bytes(host), dest=peer, tag=tag)])
@@ -775,12 +904,13 @@ def _p2p(tensor: Tensor, peer: int | None, tag: int, group: ProcessGroup | None,
 
     def finish() -> None:
         MPI.Request.Wait(req, status)
+        sender = g.ranks[status.Get_source()]
         if status.Get_count(MPI.BYTE) != buf.size:
             raise RuntimeError(
-                f"{what}: received {status.Get_count(MPI.BYTE)} bytes from rank {status.Get_source()} but the "
+                f"{what}: received {status.Get_count(MPI.BYTE)} bytes from rank {sender} but the "
                 f"tensor (shape {t._shape}, {t._dtype.name}) holds {buf.size}; send and recv tensors must match"
             )
-        work._result = status.Get_source()
+        work._result = sender
         if not shared:
             _write_back(t, host)
 
@@ -789,6 +919,7 @@ def _p2p(tensor: Tensor, peer: int | None, tag: int, group: ProcessGroup | None,
     return work
 
 
+@_members_only()
 def send(
     tensor: Tensor,
     dst: int | None = None,
@@ -797,9 +928,10 @@ def send(
     group_dst: int | None = None,
 ) -> None:
     """Send `tensor` to rank `dst` (returns once the buffer can be reused)."""
-    _p2p(tensor, _one_rank(dst, group_dst, "send", "dst"), tag, group, "send", True).wait()
+    _p2p(tensor, dst, group_dst, tag, group, "send", True).wait()
 
 
+@_members_only(-1)
 def recv(
     tensor: Tensor,
     src: int | None = None,
@@ -807,13 +939,11 @@ def recv(
     tag: int = 0,
     group_src: int | None = None,
 ) -> int:
-    """Receive into `tensor` from rank `src` (any rank when None); returns the sender's rank."""
-    work = _p2p(
-        tensor, src if group_src is None else _one_rank(src, group_src, "recv", "src"), tag, group, "recv", False
-    )
-    return int(work.result())
+    """Receive into `tensor` from rank `src` (any rank when None); returns the sender's (global) rank."""
+    return int(_p2p(tensor, src, group_src, tag, group, "recv", False).result())
 
 
+@_members_only()
 def isend(
     tensor: Tensor,
     dst: int | None = None,
@@ -821,9 +951,10 @@ def isend(
     tag: int = 0,
     group_dst: int | None = None,
 ) -> Work:
-    return _p2p(tensor, _one_rank(dst, group_dst, "isend", "dst"), tag, group, "isend", True)
+    return _p2p(tensor, dst, group_dst, tag, group, "isend", True)
 
 
+@_members_only()
 def irecv(
     tensor: Tensor,
     src: int | None = None,
@@ -831,10 +962,10 @@ def irecv(
     tag: int = 0,
     group_src: int | None = None,
 ) -> Work:
-    peer = src if group_src is None else _one_rank(src, group_src, "irecv", "src")
-    return _p2p(tensor, peer, tag, group, "irecv", False)
+    return _p2p(tensor, src, group_src, tag, group, "irecv", False)
 
 
+@_members_only()
 def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | None = None) -> None:
     """Fill `object_list[r]` with rank r's picklable `obj`."""
     g = _group(group, "all_gather_object")
@@ -843,6 +974,7 @@ def all_gather_object(object_list: list[Any], obj: Any, group: ProcessGroup | No
     object_list[:] = g.comm.allgather(obj)
 
 
+@_members_only()
 def broadcast_object_list(
     object_list: list[Any],
     src: int | None = None,
@@ -852,5 +984,215 @@ def broadcast_object_list(
 ) -> None:
     """Replace `object_list`'s entries by rank `src`'s (picklable objects)."""
     g = _group(group, "broadcast_object_list")
-    src = _one_rank(src, group_src, "broadcast_object_list", "src")
+    src = _one_rank(g, src, group_src, "broadcast_object_list", "src")
     object_list[:] = g.comm.bcast(object_list if g._rank == src else None, root=src)
+
+
+def _same_tensors(what: str, name: str, tensors: Any, like: Tensor, count: int) -> list[Tensor]:
+    """`tensors`: a list of `count` tensors of `like`'s shape and dtype, or a clear error."""
+    if not isinstance(tensors, (list, tuple)) or len(tensors) != count:
+        raise ValueError(f"{what}: {name} must be a list of world_size={count} tensors")
+    for o in tensors:
+        _check_tensor(o, what, f"{name}[i]")
+        if o._shape != like._shape or o._dtype is not like._dtype:
+            raise ValueError(
+                f"{what}: every tensor of {name} must have shape {like._shape} and dtype {like._dtype.name}, "
+                f"got shape {o._shape}, {o._dtype.name}"
+            )
+    return list(tensors)
+
+
+def _not_on_other_ranks(what: str, name: str, value: Any, root_name: str) -> None:
+    if value:
+        raise ValueError(f"{what}: argument {name} must NOT be specified on ranks other than {root_name}")
+
+
+@_members_only()
+def gather(
+    tensor: Tensor,
+    gather_list: list[Tensor] | None = None,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Rank r's `tensor` into `gather_list[r]` on rank `dst` (default 0) only."""
+    t = _check_tensor(tensor, "gather")
+    g = _group(group, "gather")
+    dst = _one_rank(g, dst if dst is not None or group_dst is not None else g.ranks[0], group_dst, "gather", "dst")
+    root = g._rank == dst
+    outs = _same_tensors("gather", "gather_list", gather_list, t, g._size) if root else []
+    if not root:
+        _not_on_other_ranks("gather", "gather_list", gather_list, "the destination")
+    _check(g, "gather", [t], dst)
+    src, _ = _np_view(t)
+    host = np.empty((g._size, *src.shape), dtype=src.dtype) if root else None
+    req = _call(g, "gather", async_op, _bytes(src), _bytes(host) if host is not None else None, root=dst)
+
+    def finish() -> None:
+        if host is not None:
+            for r, o in enumerate(outs):
+                _write_back(o, host[r])
+
+    return _done(Work([req], finish), async_op)
+
+
+@_members_only()
+def scatter(
+    tensor: Tensor,
+    scatter_list: list[Tensor] | None = None,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+    group_src: int | None = None,
+) -> Work | None:
+    """`scatter_list[r]` of rank `src` (default 0) into rank r's `tensor`."""
+    t = _check_tensor(tensor, "scatter")
+    g = _group(group, "scatter")
+    src = _one_rank(g, src if src is not None or group_src is not None else g.ranks[0], group_src, "scatter", "src")
+    root = g._rank == src
+    if root:
+        ins = _same_tensors("scatter", "scatter_list", scatter_list, t, g._size)
+        send = np.ascontiguousarray(np.stack([_np_view(i)[0] for i in ins]))
+    else:
+        _not_on_other_ranks("scatter", "scatter_list", scatter_list, "the source")
+    _check(g, "scatter", [t], src)
+    host, shared = _np_view(t)
+    req = _call(g, "scatter", async_op, _bytes(send) if root else None, _bytes(host), root=src)
+
+    def finish() -> None:
+        if not shared:
+            _write_back(t, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+@_members_only()
+def all_to_all_single(
+    output: Tensor,
+    input: Tensor,  # noqa: A002 (PyTorch's name)
+    output_split_sizes: Sequence[int] | None = None,
+    input_split_sizes: Sequence[int] | None = None,
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Split `input` along dim 0 and send the r-th part to rank r; `output` gets, in rank order, what each sent.
+
+    Without split sizes the parts are equal (dim 0 divisible by the world size)."""
+    out = _check_tensor(output, "all_to_all_single", "output")
+    inp = _check_tensor(input, "all_to_all_single", "input")
+    g = _group(group, "all_to_all_single")
+    if out._dtype is not inp._dtype or out._shape[1:] != inp._shape[1:]:
+        raise ValueError(
+            f"all_to_all_single: output (shape {out._shape}, {out._dtype.name}) and input (shape {inp._shape}, "
+            f"{inp._dtype.name}) must have the same dtype and the same sizes beyond dim 0"
+        )
+
+    def splits(sizes: Sequence[int] | None, t: Tensor, name: str) -> list[int]:
+        n = t._shape[0] if t._shape else 1
+        if not sizes:
+            if n % g._size:
+                raise ValueError(
+                    f"all_to_all_single: {name} has {n} rows in dim 0, not divisible by world_size={g._size}; "
+                    f"pass {name}_split_sizes"
+                )
+            return [n // g._size] * g._size
+        sizes = [int(v) for v in sizes]
+        if len(sizes) != g._size or sum(sizes) != n or min(sizes) < 0:
+            raise ValueError(
+                f"all_to_all_single: {name}_split_sizes {sizes} must be world_size={g._size} non-negative sizes "
+                f"summing to {name}'s dim 0 ({n})"
+            )
+        return sizes
+
+    row = int(np.prod(inp._shape[1:], dtype=np.int64)) * inp._dtype.itemsize
+    scounts = [s * row for s in splits(input_split_sizes, inp, "input")]
+    rcounts = [s * row for s in splits(output_split_sizes, out, "output")]
+    _check(g, "all_to_all", [], row)
+    src, _ = _np_view(inp)
+    host, shared = _np_view(out)
+    sdispl = np.concatenate([[0], np.cumsum(scounts)[:-1]]).astype(int).tolist()
+    rdispl = np.concatenate([[0], np.cumsum(rcounts)[:-1]]).astype(int).tolist()
+    req = _call(g, "alltoallv", async_op, [_bytes(src), (scounts, sdispl)], [_bytes(host), (rcounts, rdispl)])
+
+    def finish() -> None:
+        if not shared:
+            _write_back(out, host)
+
+    return _done(Work([req], finish), async_op)
+
+
+@_members_only()
+def all_to_all(
+    output_tensor_list: list[Tensor],
+    input_tensor_list: list[Tensor],
+    group: ProcessGroup | None = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Send `input_tensor_list[r]` to rank r; `output_tensor_list[r]` receives what rank r sent here."""
+    g = _group(group, "all_to_all")
+    for name, lst in (("output_tensor_list", output_tensor_list), ("input_tensor_list", input_tensor_list)):
+        if not isinstance(lst, (list, tuple)) or len(lst) != g._size:
+            raise ValueError(f"all_to_all: {name} must be a list of world_size={g._size} tensors")
+        for t in lst:
+            _check_tensor(t, "all_to_all", f"{name}[i]")
+    dtype = input_tensor_list[0]._dtype
+    if any(t._dtype is not dtype for t in (*output_tensor_list, *input_tensor_list)):
+        raise ValueError("all_to_all: every input and output tensor must have the same dtype")
+    from mpi4py import MPI
+
+    _check(g, "all_to_all", [], -1)
+    sends = [np.ascontiguousarray(_np_view(t)[0]) for t in input_tensor_list]
+    recvs = [np.empty(t._shape, dtype=sends[0].dtype) for t in output_tensor_list]
+    reqs = []
+    for r in range(g._size):
+        reqs.append(g.comm.Irecv(_bytes(recvs[r]), source=r, tag=0x7A2A))
+    for r in range(g._size):
+        reqs.append(g.comm.Isend(_bytes(sends[r]), dest=r, tag=0x7A2A))
+    work = Work(reqs)
+
+    def finish() -> None:
+        MPI.Request.Waitall(reqs)
+        for o, h in zip(output_tensor_list, recvs):
+            _write_back(o, h)
+
+    work._requests = []
+    work._finish = finish
+    return _done(work, async_op)
+
+
+@_members_only()
+def gather_object(
+    obj: Any,
+    object_gather_list: list[Any] | None = None,
+    dst: int | None = None,
+    group: ProcessGroup | None = None,
+    group_dst: int | None = None,
+) -> None:
+    """Rank r's picklable `obj` into `object_gather_list[r]` on rank `dst` (default 0)."""
+    g = _group(group, "gather_object")
+    dst = _one_rank(g, dst if dst is not None or group_dst is not None else g.ranks[0], group_dst, "gather_object", "dst")
+    if g._rank == dst and (object_gather_list is None or len(object_gather_list) != g._size):
+        raise ValueError(f"gather_object: object_gather_list must have world_size={g._size} entries on the destination")
+    got = g.comm.gather(obj, root=dst)
+    if g._rank == dst:
+        assert object_gather_list is not None
+        object_gather_list[:] = got
+
+
+@_members_only()
+def scatter_object_list(
+    scatter_object_output_list: list[Any],
+    scatter_object_input_list: list[Any] | None = None,
+    src: int | None = None,
+    group: ProcessGroup | None = None,
+    group_src: int | None = None,
+) -> None:
+    """`scatter_object_input_list[r]` of rank `src` (default 0) into rank r's `scatter_object_output_list[0]`."""
+    g = _group(group, "scatter_object_list")
+    src = _one_rank(g, src if src is not None or group_src is not None else g.ranks[0], group_src, "scatter_object_list", "src")
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("scatter_object_list: scatter_object_output_list must be a list of at least one entry")
+    if g._rank == src and (scatter_object_input_list is None or len(scatter_object_input_list) != g._size):
+        raise ValueError(f"scatter_object_list: scatter_object_input_list must have world_size={g._size} entries on the source")
+    scatter_object_output_list[0] = g.comm.scatter(list(scatter_object_input_list or []) if g._rank == src else None, root=src)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from .. import capture as _capture
 from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..autograd.graph import Node
@@ -138,7 +139,11 @@ def run(
     except KeyError:
         k = kernel_for(op, device.type)
     data = k(*natives)
-    out = _make(data, tuple(data.shape) if shape is None else shape, dtype, device)
+    if shape is None:  # the data decides the shape: a capture (ember.compile) must hear of it
+        if _capture._watchers:
+            _capture.shape_from_data(op, tuple(natives))
+        shape = tuple(data.shape)
+    out = _make(data, shape, dtype, device)
     for x in inputs:  # needs_grad(inputs), inlined (this is the hottest loop in Ember), the grad mode read late
         if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and _state.enabled and tracked(x)):
             if _state.enabled and op.vjp is not None:

@@ -549,6 +549,10 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
     return run(op, dev, (xa, xb), shape, _result_dtype(op, dt), (a, b))
 
 
+class IntegerDivisionByZero(ZeroDivisionError, RuntimeError):
+    """Integer division or remainder by zero: Python's ZeroDivisionError and, as PyTorch raises, a RuntimeError."""
+
+
 def _check_int_divisor(op: Op, a: Any, b: Any, tb: bool) -> None:
     """ZeroDivisionError for integer division or remainder by a zero (PyTorch raises on CPU).
 
@@ -556,32 +560,51 @@ def _check_int_divisor(op: Op, a: Any, b: Any, tb: bool) -> None:
     device and one bool comes back (NumPy: ndarray.all() on the divisor; OpenCL: a device any() and a 1-byte read)."""
     if not tb:
         if b == 0:
-            raise ZeroDivisionError(f"{op.name}: integer division by zero ({describe(a)} and {b})")
+            raise IntegerDivisionByZero(f"{op.name}: integer division by zero ({describe(a)} and {b})")
         return
     data = b._data
     # host arrays: ndarray.all() in place (~1 us); other devices: a reduction there and one bool read back
     if (not data.all()) if type(data) is np.ndarray else bool((b == 0).any()):
-        raise ZeroDivisionError(
+        raise IntegerDivisionByZero(
             f"{op.name}: integer division by zero: the divisor {describe(b)} holds 0 (dividend {describe(a)}); "
             f"divide floating tensors to get inf/nan instead"
         )
 
 
-def _scaled(other: Any, alpha: Any) -> Any:
-    """alpha * other for add/sub: a tensor product, or plain Python arithmetic when both are numbers."""
+def _scaled(op: str, input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
+    """alpha * other for add/sub: a tensor product, or plain Python arithmetic when both are numbers.
+
+    As in PyTorch, alpha must be representable in the result's dtype: no float alpha for an integer or
+    bool result, no integer alpha outside an integer result's range (it would otherwise wrap silently)."""
+    if not isinstance(alpha, Tensor) and not isinstance(alpha, bool):
+        dt = _dt.result_type(input, other)
+        if not dt.is_floating_point and isinstance(alpha, float):
+            raise RuntimeError(
+                f"{op}: for integral input tensors (result dtype {dt.name}), argument alpha must not be a floating "
+                f"point number, got alpha={alpha!r}; cast the inputs to a floating dtype first"
+            )
+        if dt.kind == "i" and isinstance(alpha, int):
+            info = _dt.iinfo(dt)
+            if not info.min <= alpha <= info.max:
+                raise RuntimeError(
+                    f"{op}: alpha={alpha} cannot be converted to the result dtype {dt.name} without overflow "
+                    f"(range [{info.min}, {info.max}])"
+                )
+        if dt.kind == "b" and isinstance(alpha, int):  # a bool result reads alpha as a bool
+            alpha = bool(alpha)
     return mul(other, alpha) if isinstance(other, Tensor) or isinstance(alpha, Tensor) else other * alpha
 
 
 @public(method=True, inplace=True, op=ADD)
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """input + alpha * other, elementwise (broadcast; dtypes promoted)."""
-    return binary(ADD, input, other if alpha == 1 else _scaled(other, alpha))
+    return binary(ADD, input, other if alpha == 1 else _scaled("add", input, other, alpha))
 
 
 @public(method=True, inplace=True, aliases=("subtract",), op=SUB)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors."""
-    return binary(SUB, input, other if alpha == 1 else _scaled(other, alpha))
+    return binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
 
 
 def _fn(name: str) -> Callable[..., Tensor]:

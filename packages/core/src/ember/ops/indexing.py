@@ -173,7 +173,7 @@ def _expand_key(x: Tensor, key: Any) -> tuple[list[Any], bool]:
         if isinstance(k, Tensor):
             same_device("index", (x, k))
             dt = k._dtype
-            if dt.is_floating_point:
+            if dt not in _INDEX_DTYPES:
                 raise IndexError(
                     f"index: tensors used as indices must be long, int, byte or bool tensors, got {describe(k)}"
                 )
@@ -390,6 +390,12 @@ def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = F
     return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate))
 
 
+#: what PyTorch takes as an index tensor in `x[t]` (uint8 as a mask) and in index_select/index_add & co.
+_INDEX_DTYPES = frozenset({_dt.int64, _dt.int32, _dt.uint8, _dt.bool_})
+_LONG_OR_INT = frozenset({_dt.int64, _dt.int32})
+_LONG = frozenset({_dt.int64})
+
+
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor) or index._dtype is not _dt.int64:
         raise RuntimeError(f"{op}: index must be an int64 tensor, got {describe(index)}")
@@ -473,8 +479,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory."""
     axis = wrap_dim(dim, input.ndim, "index_select")
-    if index.ndim > 1 or index._dtype.is_floating_point or index._dtype is _dt.bool_:
-        raise RuntimeError(f"index_select: index must be a 0-d or 1-D integer tensor, got {describe(index)}")
+    if index.ndim > 1 or index._dtype not in _LONG_OR_INT:
+        raise RuntimeError(f"index_select: index must be a 0-d or 1-D int64 or int32 tensor, got {describe(index)}")
     return select_rows("index_select", input, axis, index)
 
 
@@ -537,8 +543,9 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def _integer_index(op: str, x: Tensor, index: Any, *, flat: bool = False) -> Tensor:
-    if not isinstance(index, Tensor) or index._dtype.is_floating_point or index._dtype is _dt.bool_:
-        raise RuntimeError(f"{op}(): Expected a long tensor for index, got {describe(index)}")
+    if not isinstance(index, Tensor) or index._dtype not in (_LONG_OR_INT if op == "index_add" else _LONG):
+        want = "int64 or int32" if op == "index_add" else "a long (int64)"
+        raise RuntimeError(f"{op}(): Expected a long tensor for index ({want}), got {describe(index)}")
     same_device(op, (x, index))
     if not flat and index.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector (0-d or 1-d), got shape {index._shape}")

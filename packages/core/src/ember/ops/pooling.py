@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from ._run import kernel, maybe_record, wrap
 from .convolution import _index_tensor, conv_out_size, im2col, unfold_index
 
-__all__ = ["max_pool2d_with_indices"]
+__all__ = ["max_pool2d_grad", "max_pool2d_with_indices"]
 
 Pair = tuple[int, int]
 
@@ -48,13 +48,22 @@ def _max_pool2d_impl(
 
 
 def _max_pool2d_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    shape, _ = n.meta[0]
+    return (max_pool2d_grad(g, n.args[-1], shape[2:]),)
+
+
+def _max_pool2d_grad_impl(g: Tensor, indices: Tensor, input_hw: Pair) -> Tensor:
     from .creation import zeros
 
-    shape, _ = n.meta[0]
-    indices = n.args[-1]
-    b, c, h, w = shape
-    out = zeros(b, c, h * w, dtype=g.dtype, device=g.device)
-    return (out.scatter_add(2, indices.reshape(b, c, -1), g.reshape(b, c, -1)).reshape(shape),)
+    b, c = g.shape[:2]
+    out = zeros(b, c, input_hw[0] * input_hw[1], dtype=g.dtype, device=g.device)
+    return out.scatter_add(2, indices.reshape(b, c, -1), g.reshape(b, c, -1)).reshape(b, c, *input_hw)
+
+
+def _max_pool2d_grad_vjp(n: Any, h: Tensor) -> tuple[Tensor]:
+    indices = n.args[0]
+    b, c = indices.shape[:2]
+    return (h.reshape(b, c, -1).gather(2, indices.reshape(b, c, -1)).reshape(indices.shape),)
 
 
 MAX_POOL2D = composite(
@@ -67,6 +76,29 @@ MAX_POOL2D = composite(
     impl=_max_pool2d_impl,
     vjp=_max_pool2d_vjp,
 )
+
+
+MAX_POOL2D_GRAD = composite(
+    "max_pool2d_grad",
+    "max_pool2d_grad(g: array (N, C, OH, OW), indices: array of int64 (N, C, OH, OW), input_hw: (int, int)) "
+    "-> array (N, C, H, W)",
+    "max_pool2d's derivative: zeros of the input's shape with each g added at its flat index h*W + w "
+    "(scatter_add along H*W, in order).",
+    family="pooling",
+    impl=_max_pool2d_grad_impl,
+    vjp=_max_pool2d_grad_vjp,
+)
+
+
+def max_pool2d_grad(g: Tensor, indices: Tensor, input_hw: Pair) -> Tensor:
+    """The gradient of max pooling's input from the output's gradient `g` and the pooling's `indices`."""
+    hw = (int(input_hw[0]), int(input_hw[1]))
+    k = kernel(MAX_POOL2D_GRAD, g.device)
+    if k is None:
+        return _max_pool2d_grad_impl(g, indices, hw)
+    out = wrap(k(g._data, indices._data, hw), (*g.shape[:2], *hw), g.dtype, g.device)
+    maybe_record(MAX_POOL2D_GRAD, (g,), out, (indices, hw))
+    return out
 
 
 def max_pool2d_with_indices(

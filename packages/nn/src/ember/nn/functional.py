@@ -17,9 +17,11 @@ import numpy as np
 
 import ember
 from ember import Tensor
+from ember import capture as _capture
 from ember.ops import convolution as _conv
 from ember.ops import linalg as _linalg
 from ember.ops import pooling as _pool
+from ember.ops.activation import softmax_cross_entropy
 from ember.ops.indexing import select_rows
 
 __all__ = [
@@ -71,6 +73,10 @@ class _ShapeError(ValueError, RuntimeError):
     """Bad input rank, channels or sizes: a ValueError, and the RuntimeError that PyTorch raises there."""
 
 
+class _DTypeError(TypeError, RuntimeError):
+    """An input of the wrong dtype: a TypeError, and the RuntimeError that PyTorch raises there."""
+
+
 def _check_dim(fn: str, x: Tensor, allowed: Sequence[int], layout: str) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}: expected a Tensor input, got {type(x).__name__}")
@@ -101,7 +107,7 @@ def _same_dtype(fn: str, x: Tensor, **params: Tensor | None) -> None:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias``; input (*, in_features), weight (out_features, in_features)."""
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
-        raise ValueError(
+        raise _ShapeError(
             f"linear: expected input with last dimension {weight.shape[-1]} (in_features), "
             f"got input of shape {tuple(input.shape)}"
         )
@@ -458,7 +464,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     Modes 'constant' (negative widths crop), 'reflect', 'replicate', 'circular'.
     """
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for {input.ndim}-D")
+        raise _ShapeError(f"pad: padding length must be even and at most 2 * input.ndim, got {len(pad)} for {input.ndim}-D")
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', 'replicate' or 'circular'")
     if mode != "constant" and not len(pad) // 2 + 1 <= input.ndim <= len(pad) // 2 + 2:
@@ -494,7 +500,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding along a new last dim."""
     if tensor.dtype.is_floating_point or tensor.dtype is ember.bool_:
-        raise TypeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype.name}")
+        raise _DTypeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype.name}")
     if num_classes == -1:
         num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
     if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
@@ -514,7 +520,7 @@ def embedding(
 ) -> Tensor:
     """Rows of `weight` picked by the integer `input`; the row at `padding_idx` gets no gradient."""
     if input.dtype.is_floating_point or input.dtype is ember.bool_:
-        raise TypeError(f"embedding: expected an integer index tensor, got dtype {input.dtype.name}")
+        raise _DTypeError(f"embedding: expected an integer index tensor, got dtype {input.dtype.name}")
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
     n = weight.shape[0]
@@ -548,7 +554,7 @@ def embedding_bag(
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if input.dtype.is_floating_point or input.dtype is ember.bool_:
-        raise TypeError(f"embedding_bag: expected an integer index tensor, got dtype {input.dtype.name}")
+        raise _DTypeError(f"embedding_bag: expected an integer index tensor, got dtype {input.dtype.name}")
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported yet")
     if weight.ndim != 2:
@@ -752,11 +758,20 @@ def conv_transpose2d(
     return out.squeeze(0) if unbatched else out
 
 
+def _check_sliding_blocks(fn: str, k: Sequence[int], d: Sequence[int], p: Sequence[int], s: Sequence[int]) -> None:
+    """fold/unfold's window: kernel_size, dilation and stride positive, padding non-negative (PyTorch's checks)."""
+    for name, v, least in (("kernel_size", k, 1), ("dilation", d, 1), ("stride", s, 1), ("padding", p, 0)):
+        if min(v) < least:
+            want = "greater than zero" if least else "non-negative"
+            raise _ShapeError(f"{fn}: {name} should be {want}, got {name}={tuple(v)}")
+
+
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:  # noqa: A002
     """Sliding local blocks of (N, C, H, W) (or unbatched (C, H, W)) as columns (N, C*kh*kw, L) (im2col)."""
     _check_dim("unfold", input, (3, 4), "(N, C, H, W) or (C, H, W)")
     x = input.unsqueeze(0) if input.ndim == 3 else input
-    k, d, p, s = (_pair(v) for v in (kernel_size, dilation, padding, stride))
+    k, d, p, s = (_pair(v, 2, n) for v, n in ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))  # fmt: skip
+    _check_sliding_blocks("unfold", k, d, p, s)
     oh = _conv.conv_out_size(x.shape[2], k[0], s[0], p[0], d[0])
     ow = _conv.conv_out_size(x.shape[3], k[1], s[1], p[1], d[1])
     if oh <= 0 or ow <= 0:
@@ -951,6 +966,7 @@ def fold(
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
     size, k, d, p, s = (_pair(v, 2, n) for v, n in ((output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))  # fmt: skip
+    _check_sliding_blocks("fold", k, d, p, s)
     n, ck, nl = x.shape
     kk = k[0] * k[1]
     if ck % kk:
@@ -1842,7 +1858,7 @@ def layer_norm(
     """Normalise over the trailing dims `normalized_shape` (biased variance)."""
     shape = tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape) :]) != shape or input.ndim < len(shape):
-        raise ValueError(
+        raise _ShapeError(
             f"layer_norm: expected input with shape (*, {', '.join(map(str, shape))}), got {tuple(input.shape)}"
         )
     _same_dtype("layer_norm", input, weight=weight, bias=bias)
@@ -2120,11 +2136,13 @@ def _nll(
     if target.dtype.is_floating_point or target.dtype is ember.bool_:
         raise TypeError(f"{fn}: expected class indices of an integer dtype (or probabilities for cross_entropy), got {target.dtype.name}")
     if weight is not None and tuple(weight.shape) != (c,):
-        raise ValueError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
+        raise _ShapeError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
     target = target.long()
     if weight is None and label_smoothing == 0.0 and target.numel() and reduction != "none" and not 0 <= ignore_index < c:
-        lo, hi = int(target.min().item()), int(target.max().item())
-        if lo >= 0 and hi < c:  # the common case: every target is a class index, none ignored
+        in_range = _capture.host_predicate(
+            f"{fn}: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, target.min(), target.max()
+        )
+        if in_range:  # the common case: every target is a class index, none ignored
             picked = logp.gather(1, target.unsqueeze(1))
             return -(picked.mean() if reduction == "mean" else picked.sum())
     valid = target != ignore_index
@@ -2184,10 +2202,22 @@ def cross_entropy(
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+        raise _ShapeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     if input.ndim == 0:
         raise ValueError("cross_entropy: expected an input of at least 1 dimension (C,) or (N, C, *), got a 0-D tensor")
     _float_input("cross_entropy", input)
+    if (
+        input.ndim == 2 and reduction == "mean" and weight is None and label_smoothing == 0.0
+        and tuple(target.shape) == (input.shape[0],) and target.numel() and not 0 <= ignore_index < input.shape[1]
+        and not target.dtype.is_floating_point and target.dtype is not ember.bool_
+    ):  # fmt: skip
+        # the classifier's loss: fused (one kernel each way) when every target is a class index
+        t, c = target.long(), input.shape[1]
+        in_range = _capture.host_predicate(
+            f"cross_entropy: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, t.min(), t.max()
+        )
+        if in_range:
+            return softmax_cross_entropy(input, t)
     cdim = 0 if input.ndim == 1 else 1
     logp = ember.log_softmax(input, cdim)
     if not target.dtype.is_floating_point:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import ember
+from ember.tensor import Tensor
 
+from ._foreach import Foreach
 from .optimizer import Optimizer, ParamsT, check_adam_group
 
 __all__ = ["Adam"]
@@ -43,10 +45,11 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        # foreach/fused are accepted for PyTorch compatibility: Ember updates each parameter with its own ops.
+        # fused is accepted for PyTorch compatibility; foreach=False updates each parameter with its own
+        # Tensor ops (the default updates a group's parameters together through the kernels: `_foreach`)
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-            decoupled_weight_decay=decoupled_weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -61,7 +64,10 @@ class Adam(Optimizer):
                 lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
                 weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
                 decoupled = group.get("decoupled_weight_decay", False)
-                for p, g in self._grads(group):
+                pairs = self._grads(group)
+                if self._step_foreach(group, pairs):
+                    continue
+                for p, g in pairs:
                     state = self.state[p]
                     if not state:
                         state["step"] = 0
@@ -91,3 +97,50 @@ class Adam(Optimizer):
                         denom = exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(eps)
                     p.sub_((exp_avg / denom).mul_(step_size))
         return loss
+
+    def _step_foreach(self, group: dict[str, Any], pairs: list[tuple[Tensor, Tensor]]) -> bool:
+        """The step's updates of `pairs` straight through the kernels (`Foreach`): the ops of the
+        per-parameter loop, in its order. False (nothing done) where that loop must run: foreach=False,
+        amsgrad, tensor hyperparameters, mixed tensors."""
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay, decoupled = group["weight_decay"], group.get("decoupled_weight_decay", False)
+        if group.get("foreach") is False or group["amsgrad"] or not pairs or not all(
+            type(v) in (int, float) for v in (lr, beta1, beta2, eps, weight_decay)
+        ):
+            return False
+        for p, _ in pairs:
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = ember.zeros_like(p)
+                state["exp_avg_sq"] = ember.zeros_like(p)
+        avgs = [self.state[p]["exp_avg"] for p, _ in pairs]
+        sqs = [self.state[p]["exp_avg_sq"] for p, _ in pairs]
+        k = Foreach.of([t for pair in pairs for t in pair] + avgs + sqs)
+        if k is None or any(type(self.state[p]["step"]) is not int for p, _ in pairs):
+            return False
+        lr, beta1, beta2, eps, weight_decay = float(lr), float(beta1), float(beta2), float(eps), float(weight_decay)
+        for (p, g), m, v in zip(pairs, avgs, sqs):
+            state = self.state[p]
+            state["step"] += 1
+            step = state["step"]
+            d, pd, md, vd = g._data, p._data, m._data, v._data
+            if weight_decay != 0:
+                if decoupled:
+                    k.mul_(pd, 1 - lr * weight_decay)
+                else:
+                    d = k.add(d, k.mul(pd, weight_decay))
+            k.mul_(md, beta1)
+            k.add_(md, k.mul(d, 1 - beta1))
+            k.mul_(vd, beta2)
+            sq = k.mul(d, d)
+            k.mul_(sq, 1 - beta2)
+            k.add_(vd, sq)
+            denom = k.sqrt(vd)
+            k.div_(denom, math.sqrt(1 - beta2**step))
+            k.add_(denom, eps)
+            upd = k.div(md, denom)
+            k.mul_(upd, lr / (1 - beta1**step))
+            k.sub_(pd, upd)
+        Foreach.written([p for p, _ in pairs] + avgs + sqs)
+        return True

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import ember
+from ember.tensor import Tensor
 
+from ._foreach import Foreach
 from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
 
 __all__ = ["SGD"]
@@ -38,10 +40,11 @@ class SGD(Optimizer):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        # foreach/fused are accepted for PyTorch compatibility: Ember updates each parameter with its own ops.
+        # fused is accepted for PyTorch compatibility; foreach=False updates each parameter with its own
+        # Tensor ops (the default updates a group's parameters together through the kernels: `_foreach`)
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-            maximize=maximize,
+            maximize=maximize, foreach=foreach,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -59,7 +62,10 @@ class SGD(Optimizer):
             for group in self.param_groups:
                 lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
                 weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-                for p, g in self._grads(group):
+                pairs = self._grads(group)
+                if self._step_foreach(group, pairs):
+                    continue
+                for p, g in pairs:
                     if weight_decay != 0:
                         g = g + p * weight_decay
                     if momentum != 0:
@@ -72,3 +78,37 @@ class SGD(Optimizer):
                         g = g + buf * momentum if nesterov else buf
                     p.sub_(g * lr)
         return loss
+
+    def _step_foreach(self, group: dict[str, Any], pairs: list[tuple[Tensor, Tensor]]) -> bool:
+        """The step's updates of `pairs` straight through the kernels (`Foreach`): the ops of the
+        per-parameter loop, in its order. False (nothing done) where that loop must run: foreach=False,
+        a first momentum step (the buffers start as clones), tensor hyperparameters, mixed tensors."""
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+        if group.get("foreach") is False or not pairs or not all(
+            type(v) in (int, float) for v in (lr, momentum, dampening, weight_decay)
+        ):
+            return False
+        bufs: list[Tensor] = []
+        if momentum != 0:
+            for p, _ in pairs:
+                buf = self.state[p].get("momentum_buffer")
+                if buf is None:
+                    return False
+                bufs.append(buf)
+        k = Foreach.of([t for pair in pairs for t in pair] + bufs)
+        if k is None:
+            return False
+        lr, momentum, dampening, weight_decay = float(lr), float(momentum), float(dampening), float(weight_decay)
+        for i, (p, g) in enumerate(pairs):
+            d = g._data
+            if weight_decay != 0:
+                d = k.add(d, k.mul(p._data, weight_decay))
+            if momentum != 0:
+                b = bufs[i]._data
+                k.mul_(b, momentum)
+                k.add_(b, d if dampening == 0 else k.mul(d, 1 - dampening))
+                d = k.add(d, k.mul(b, momentum)) if nesterov else b
+            k.sub_(p._data, k.mul(d, lr))
+        Foreach.written([p for p, _ in pairs] + bufs)
+        return True

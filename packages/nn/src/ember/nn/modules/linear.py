@@ -51,7 +51,7 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise ValueError(
+            raise F._ShapeError(
                 f"Linear: expected input with last dimension {self.in_features} (in_features), "
                 f"got input of shape {tuple(input.shape)}"
             )
@@ -102,6 +102,7 @@ class LazyLinear(Linear):
             self.bias = UninitializedParameter(device=device, dtype=dtype)
         else:
             self.register_parameter("bias", None)
+        self.register_load_state_dict_pre_hook(_materialize_from_state_dict)
 
     def has_uninitialized_params(self) -> bool:
         return any(isinstance(p, UninitializedParameter) for p in self._parameters.values())
@@ -131,11 +132,13 @@ class LazyLinear(Linear):
         self.initialize_parameters(input)
         return Linear.forward(self, input)  # self is a Linear by now, so no super()
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        w = state_dict.get("weight") if hasattr(state_dict, "get") else None
-        if self.has_uninitialized_params() and isinstance(w, Tensor) and w.ndim == 2:
-            self._materialize(int(w.shape[1]))
-        return Module.load_state_dict(self, state_dict, strict, assign)
+
+
+def _materialize_from_state_dict(module: Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """A LazyLinear about to be loaded (alone or inside a container) takes in_features from the checkpoint."""
+    w = state_dict.get(prefix + "weight")
+    if isinstance(module, LazyLinear) and module.has_uninitialized_params() and isinstance(w, Tensor) and w.ndim == 2:
+        module._materialize(int(w.shape[1]))
 
 
 class Bilinear(Module):

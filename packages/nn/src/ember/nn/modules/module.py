@@ -72,6 +72,7 @@ class Module:
         sa(self, "_modules", {})
         sa(self, "_forward_pre_hooks", OrderedDict())
         sa(self, "_forward_hooks", OrderedDict())
+        sa(self, "_load_state_dict_pre_hooks", OrderedDict())
 
     def _forward_unimplemented(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -105,6 +106,14 @@ class Module:
         """``hook(module, args, output)`` runs after ``forward``; it may return a replacement output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``
+        runs in `load_state_dict` before this module's own entries (``prefix + name``) are read; it may change
+        `state_dict` (a copy) or the module, e.g. give a lazy module its shapes."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = hook
         return handle
 
     # -- registration -------------------------------------------------------------
@@ -400,11 +409,14 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected state_dict to be dict-like, got {type(state_dict).__name__}")
+        state_dict = OrderedDict(state_dict)  # pre-hooks may edit it; the caller's stays as it was
         missing: list[str] = []
         errors: list[str] = []
         expected: set[str] = set()
         for prefix, m in self.named_modules(remove_duplicate=False):
             pre = prefix + "." if prefix else ""
+            for hook in list(getattr(m, "_load_state_dict_pre_hooks", {}).values()):
+                hook(m, state_dict, pre, {}, strict, missing, [], errors)
             local: list[tuple[str, Tensor, bool]] = [(n, t, True) for n, t in m._parameters.items() if t is not None]
             local += [
                 (n, t, False)

@@ -78,7 +78,7 @@ class _BatchNorm(Module):
             want = " or ".join(f"{d}-D" for d in self._dims)
             raise ValueError(f"{name}: expected a {want} input {self._layout}, got a {input.ndim}-D input of shape {tuple(input.shape)}")
         if input.shape[1] != self.num_features:
-            raise ValueError(
+            raise F._ShapeError(
                 f"{name}: expected input of shape {tuple(input.shape)} to have {self.num_features} channels "
                 f"(num_features) in dim 1, but got {input.shape[1]}"
             )
@@ -159,7 +159,7 @@ class _InstanceNorm(_BatchNorm):
                 f"(num_features) in dim {cdim}, but got {input.shape[cdim]}"
             )
             if self.affine:
-                raise ValueError(msg)
+                raise F._ShapeError(msg)
             warnings.warn(msg + " (num_features is not used, since affine=False)", stacklevel=2)
         x = input if batched else input.unsqueeze(0)
         out = F.instance_norm(
@@ -291,7 +291,7 @@ class GroupNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim < 2 or input.shape[1] != self.num_channels:
-            raise ValueError(
+            raise F._ShapeError(
                 f"GroupNorm: expected input (N, {self.num_channels}, *), got shape {tuple(input.shape)}"
             )
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

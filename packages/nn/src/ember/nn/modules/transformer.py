@@ -33,7 +33,7 @@ class MultiheadAttention(Module):
 
     Masks: `attn_mask` (L, S) or (N*num_heads, L, S), `key_padding_mask` (N, S); bool ones mark the
     positions that may NOT be attended (True = masked out), float ones are added to the scores.
-    `is_causal` without an `attn_mask` applies the causal mask (PyTorch asks for the mask too).
+    `is_causal` is a hint that `attn_mask` is causal; without an `attn_mask` it is an error, as in PyTorch.
     """
 
     def __init__(
@@ -207,7 +207,11 @@ class MultiheadAttention(Module):
         """attn_mask and key_padding_mask as one additive float mask broadcastable to (N, H, L, S)."""
         h = self.num_heads
         if attn_mask is None and is_causal:
-            attn_mask = ember.ones(lq, s, dtype=ember.bool_, device=query.device).triu(1)
+            raise RuntimeError(
+                "MultiheadAttention: Need attn_mask if specifying the is_causal hint (is_causal only says that "
+                "attn_mask is causal). You may use the Transformer module method "
+                "`generate_square_subsequent_mask` to create this mask."
+            )
         mask = None
         if attn_mask is not None:
             m = self._float_mask(attn_mask, "attn_mask", query)

@@ -25,10 +25,10 @@ def clip_grad_norm_(
 ) -> Tensor:
     """Scale all gradients together so that their joint `norm_type` norm is at most `max_norm`;
     returns the norm before clipping (a 0-d tensor)."""
+    norm_type = float(norm_type)  # a bad norm_type fails even when no parameter has a gradient
     grads = _grads(parameters)
     if not grads:
         return ember.tensor(0.0)
-    norm_type = float(norm_type)
     with ember.no_grad():
         if math.isinf(norm_type):
             norms = [g.abs().amax() for g in grads]

@@ -1,0 +1,63 @@
+"""Optimizer updates over all of a group's parameters at once (PyTorch's ``foreach`` idea).
+
+An optimizer step is a few elementwise ops per parameter; through Tensor methods each
+one pays for argument checks, dtype promotion, a result wrapper and the in-place
+bookkeeping, which for small layers costs more than the arithmetic. `Foreach` calls the
+backend's kernels on the native arrays directly: the same kernels, with the same
+arguments, in the same order as the per-parameter ops (so the same numbers, bit for
+bit), and no graph. The kernels are looked up on each step, so `ember.capture` (which
+swaps the kernel tables while it records) sees every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ember.dispatch import OPS
+from ember.ops._run import kernel
+from ember.tensor import Tensor
+
+__all__ = ["Foreach"]
+
+_OPS = ("mul", "add", "div", "sqrt", "mul_", "add_", "sub_", "div_")
+
+
+class Foreach:
+    """The kernels of a step on one device: ``k.mul(a, b)`` returns a new array, ``k.mul_(a, b)``
+    writes into `a`. Arguments are native arrays or Python floats."""
+
+    mul: Any
+    add: Any
+    div: Any
+    sqrt: Any
+    mul_: Any
+    add_: Any
+    sub_: Any
+    div_: Any
+
+    @classmethod
+    def of(cls, tensors: Sequence[Tensor | None]) -> Foreach | None:
+        """The kernels for updating `tensors` in place together, or None when the per-parameter
+        path must run: not all plain (non-view) floating tensors of one dtype and device, or a
+        kernel missing on the device."""
+        first = next((t for t in tensors if t is not None), None)
+        if first is None or not first._dtype.is_floating_point:
+            return None
+        dev, dt = first._device, first._dtype
+        for t in tensors:
+            if t is not None and (t._base is not None or t._device is not dev or t._dtype is not dt):
+                return None
+        k = cls()
+        for name in _OPS:
+            fn = kernel(OPS[name], dev)
+            if fn is None:
+                return None
+            setattr(k, name, fn)
+        return k
+
+    @staticmethod
+    def written(tensors: Sequence[Tensor]) -> None:
+        """Record an in-place write of each of `tensors` (autograd's version check sees it)."""
+        for t in tensors:
+            t._bump_version()
