@@ -316,3 +316,32 @@ def test_loop_building_a_ragged_sequence(device: str) -> None:
     assert len(out) == len(expected) == 6
     for got, want in zip(out, expected):
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+@pytest.mark.parametrize("opset", [11, 13])
+def test_each_operator_version_keeps_its_semantics(opset: int, device: str) -> None:
+    """Softmax before opset 13 normalizes over the input flattened to 2-D at `axis`; from 13 over `axis` alone."""
+    graph = helper.make_graph(
+        [helper.make_node("Softmax", ["x"], ["y"], axis=1)],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])],
+    )
+    m = ember.onnx.load(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), device=device)
+    x = np.random.default_rng(5).standard_normal((2, 3, 4)).astype(np.float32)
+    e = np.exp(x - x.max())
+    want = e / e.sum(axis=1, keepdims=True) if opset >= 13 else e / e.reshape(2, -1).sum(axis=1).reshape(2, 1, 1)
+    np.testing.assert_allclose(m(ember.tensor(x, device=device)).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_operator_version_outside_the_table_is_refused() -> None:
+    # Upsample-7 (scales as an attribute) is not Upsample-9 (scales as an input), the version Ember implements
+    graph = helper.make_graph(
+        [helper.make_node("Upsample", ["x"], ["y"], name="up", scales=[1.0, 1.0, 2.0, 2.0])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 7)])
+    with pytest.raises(OnnxImportError, match=r"node 'up' \(Upsample-7, opset 7\): no Ember implementation.*versions: 9"):
+        ember.onnx.load(model)
