@@ -345,3 +345,21 @@ def test_operator_version_outside_the_table_is_refused() -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 7)])
     with pytest.raises(OnnxImportError, match=r"node 'up' \(Upsample-7, opset 7\): no Ember implementation.*versions: 9"):
         ember.onnx.load(model)
+
+
+def test_operator_without_handler_runs_its_onnx_function_body(device: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator that ONNX defines as a function of others (HardSwish-22: x * HardSigmoid(x)) runs that body
+    when the table has no handler for it (as for operators newer than the table)."""
+    from ember.onnx.ops_table import HANDLERS
+
+    monkeypatch.delitem(HANDLERS, "HardSwish")
+    graph = helper.make_graph(
+        [helper.make_node("HardSwish", ["x"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5])],
+    )
+    m = ember.onnx.load(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)]), device=device)
+    assert [s.node.op_type for s in m.graph.steps] == ["HardSwish"] and "__body__" in m.graph.steps[0].node.graphs
+    x = np.array([-4.0, -1.5, 0.0, 1.5, 4.0], np.float32)
+    np.testing.assert_allclose(m(ember.tensor(x, device=device)).numpy(), x * np.clip(x / 6 + 0.5, 0, 1), rtol=1e-6)

@@ -256,8 +256,10 @@ class _Compiler:
         body = None
         opset = node.opset
         if schema.has_function:
-            body = schema.get_function_with_opset_version(opset) if hasattr(schema, "get_function_with_opset_version") else schema.function_body
-        if body is None or not getattr(body, "node", None):
+            body = schema.get_function_with_opset_version(opset)
+            if isinstance(body, bytes):  # the onnx package hands the FunctionProto over serialized
+                body = onnx.FunctionProto.FromString(body)
+        if body is None or not body.node:
             return None
         fn_attrs = {}
         for a in schema.attributes.values():
@@ -266,12 +268,19 @@ class _Compiler:
         fn_attrs.update(node.attrs)
         inner_known = set(body.input) | set(known)
         steps = []
-        for p in body.node:
-            step = self.node(p, inner_known, fn_attrs)
-            if step is None:
-                return _Unavailable()
-            steps.append(step)
-            inner_known.update(n for n in p.output if n)
+        reported = len(self.problems)
+        outer_opsets = self.opsets  # the body's nodes take their versions from the body's own opset imports
+        self.opsets = {**outer_opsets, **{("" if d.domain in _DEFAULT_DOMAINS else d.domain): d.version for d in body.opset_import}}
+        try:
+            for p in body.node:
+                step = self.node(p, inner_known, fn_attrs)
+                if step is None:  # the body needs what Ember lacks: report the node's own operator instead
+                    del self.problems[reported:]
+                    return None
+                steps.append(step)
+                inner_known.update(n for n in p.output if n)
+        finally:
+            self.opsets = outer_opsets
         sub = Graph(f"{proto.op_type} function", list(body.input), list(body.output), steps, {})
         node.graphs["__body__"] = sub
         n_formal = len(body.input)
@@ -324,13 +333,6 @@ class _Compiler:
             raise OnnxImportError(
                 f"cannot import ONNX model {source}: {len(self.problems)} problem(s):\n  " + "\n  ".join(shown) + more
             )
-
-
-class _Unavailable:
-    """Marks a function body that uses an operator Ember cannot run (its own problems are recorded)."""
-
-    def __call__(self, node: Node, *args: Any) -> Any:  # pragma: no cover - never compiled into a graph
-        raise node.error("not available")
 
 
 class OnnxModule(nn.Module):
