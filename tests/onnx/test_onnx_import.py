@@ -363,3 +363,14 @@ def test_operator_without_handler_runs_its_onnx_function_body(device: str, monke
     assert [s.node.op_type for s in m.graph.steps] == ["HardSwish"] and "__body__" in m.graph.steps[0].node.graphs
     x = np.array([-4.0, -1.5, 0.0, 1.5, 4.0], np.float32)
     np.testing.assert_allclose(m(ember.tensor(x, device=device)).numpy(), x * np.clip(x / 6 + 0.5, 0, 1), rtol=1e-6)
+
+
+def test_inputs_may_be_arrays_or_lists(device: str) -> None:
+    """NumPy arrays must have the declared dtype (as in onnxruntime); Python lists take it."""
+    model, w = _mlp()
+    m = ember.onnx.load(model, device=device)
+    x = [[0.5, -1.0, 2.0, 0.0]]
+    np.testing.assert_allclose(m(np.asarray(x, np.float32)).detach().numpy(), _reference(w, np.asarray(x)), rtol=1e-5)
+    np.testing.assert_allclose(m(x).detach().numpy(), _reference(w, np.asarray(x)), rtol=1e-5)
+    with pytest.raises(TypeError, match="must be ember.float32, got ember.float64"):
+        m(np.asarray(x))

@@ -438,11 +438,16 @@ class OnnxModule(nn.Module):
 
     def _as_input(self, name: str, value: Any, device: str) -> Any:
         declared = self._input_types.get(name)
-        if isinstance(value, list):
+        if isinstance(value, (list, tuple)) and not isinstance(declared, ember.DType):  # a sequence (or optional one)
             return [self._as_input(name, v, device) for v in value]
         if value is None:
             return None
-        t = value if isinstance(value, Tensor) else ember.tensor(np.asarray(value), device=device)
+        if isinstance(value, Tensor):
+            t = value
+        elif isinstance(value, np.ndarray):
+            t = ember.tensor(value, device=device)
+        else:  # Python numbers and nested lists take the declared type, as ember.tensor(..., dtype=) would
+            t = ember.tensor(value, dtype=declared if isinstance(declared, ember.DType) else None, device=device)
         if isinstance(declared, ember.DType) and t.dtype != declared:
             raise TypeError(f"ONNX model input {name!r} must be {declared}, got {t.dtype}")
         return t
