@@ -82,6 +82,20 @@ def _backend_tests(session: nox.Session, backend: str, extra: str = "") -> None:
     )  # fmt: skip
 
 
+@nox.session(name="onnx-suite")
+@nox.parametrize("backend", BACKENDS)
+def onnx_suite(session: nox.Session, backend: str) -> None:
+    """All of ONNX's backend test suite (node, simple, PyTorch-converted/operator, light model-zoo cases) against
+    ember.onnx on one backend; known failures in tests/onnx/onnx_backend_xfails.txt. Not in plain `nox`."""
+    pkg = BACKEND_PACKAGES[backend]
+    reference = [] if backend == "numpy" else ["./packages/backend-numpy"]
+    session.install("./packages/core[test,onnx]", "./packages/nn", *reference, f"./{pkg}")
+    session.run(
+        "python", "-m", "pytest", "tests/onnx/test_onnx_backend.py", f"--ember-backend={backend}", "-q",
+        "-p", "no:cacheprovider", *session.posargs, env={"EMBER_ONNX_SUITE": "all"},
+    )  # fmt: skip
+
+
 @nox.session
 def template(session: nox.Session) -> None:
     """The third-party backend template, installed as a user would, passes the kit from outside the repo."""
