@@ -604,6 +604,8 @@ def scatter_add(xp: Any, add_at: Kernel, x: Any, axis: int, index: Any, src: Any
     of a tuple of index arrays); the same additions in the same order, so the same result."""
     _check_axis_index("scatter_add", x, axis, index)
     out = x.copy()  # C order
+    if index.size == 0:  # nothing to add (and an empty dim would be a zero arange step below)
+        return out
     strides = [1] * x.ndim
     for d in range(x.ndim - 2, -1, -1):
         strides[d] = strides[d + 1] * x.shape[d + 1]
