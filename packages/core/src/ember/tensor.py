@@ -3357,8 +3357,9 @@ def _is_scalar(x: Any) -> bool:
 
 
 def _ones(t: Tensor) -> Tensor:
-    """A tensor of ones like `t`: the implicit gradient of a scalar output."""
-    return _ops.ones_like(t)
+    """A tensor of ones like `t`: the implicit gradient of a scalar output (`t` requires grad, so its
+    floating dtype is one its device holds: `full`'s checks are skipped)."""
+    return _ops._run.run(_ops.creation.FULL, t._device, (t._shape, 1, t._dtype, t._device.index), t._shape, t._dtype)
 
 
 def _backward_entry(

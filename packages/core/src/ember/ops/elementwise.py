@@ -234,7 +234,16 @@ sigmoid = unary(
     "sigmoid", "The logistic function 1 / (1 + e**-input), without overflow for large |input|.", "float",
     lambda n, g: (g * n.out * (1 - n.out),), save_out=True,
 )  # fmt: skip
-relu = unary("relu", "max(input, 0), elementwise (nan stays nan).", "same", lambda n, g: (where(n.out > 0, g, 0),), save_out=True)
+def _relu_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    out = n.out
+    mask = out > 0
+    if type(g) is Tensor and g._dtype is out._dtype and g._shape == out._shape and g._device is out._device:
+        # where(mask, g, 0) with its checks known to pass: the same kernel call, without the public function's work
+        return (run(WHERE, g._device, (mask._data, g._data, 0.0), g._shape, g._dtype, (mask, g, 0)),)
+    return (where(mask, g, 0),)
+
+
+relu = unary("relu", "max(input, 0), elementwise (nan stays nan).", "same", _relu_vjp, save_out=True)
 erf = unary(
     "erf", "The Gauss error function of each element.", "float",
     lambda n, g: (g * exp(-(n[0] * n[0])) * _TWO_OVER_SQRT_PI,), save_inputs=True,
@@ -337,7 +346,7 @@ SUB = binary_op(
 )  # fmt: skip
 MUL = binary_op(
     "mul", "input * other, elementwise.", "same",
-    lambda n, g: (g * n[1] if n.needs(0) else None, g * n[0] if n.needs(1) else None),
+    lambda n, g: (g * n[1] if n.next[0] is not None else None, g * n[0] if n.next[1] is not None else None),
     xp="multiply", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("multiply",),
 )  # fmt: skip
 DIV = binary_op(
@@ -495,7 +504,8 @@ def _wrap_int(v: int, dt: DType) -> int:
     return v if lo <= v < lo + (1 << bits) else (v - lo) % (1 << bits) + lo
 
 
-_FAST_RULES = frozenset({"same", "numeric", "float"})
+#: the rules `binary`'s hot path takes (a "bool" op, a comparison, computes in the operands' dtype and gives bool)
+_FAST_RULES = frozenset({"same", "numeric", "float", "bool"})
 _INT_MIN, _INT_MAX = _dt.SCALAR_INT_MIN, _dt.SCALAR_INT_MAX
 
 
@@ -507,9 +517,9 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         dt = a._dtype
         if tb:
             if b._device is a._device and b._dtype is dt and b._shape == a._shape:
-                return run(op, a._device, (a._data, b._data), a._shape, dt, (a, b))
+                return run(op, a._device, (a._data, b._data), a._shape, _dt.bool_ if op.rule == "bool" else dt, (a, b))
         elif type(b) is float or type(b) is int and _INT_MIN <= b <= _INT_MAX:
-            return run(op, a._device, (a._data, float(b)), a._shape, dt, (a, b))
+            return run(op, a._device, (a._data, float(b)), a._shape, _dt.bool_ if op.rule == "bool" else dt, (a, b))
     if not ta:
         a = _scalar_operand(a, op.name)
         ta = isinstance(a, Tensor)
