@@ -644,7 +644,8 @@ class Tensor:
         """The last two dimensions swapped (a batch of transposed matrices)."""
         if self.ndim < 2:
             raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
-        return _ops.transpose(self, -2, -1)
+        n = len(self._shape)
+        return _ops.movement._permuted(self, (*range(n - 2), n - 1, n - 2))
 
     @property
     def H(self) -> Tensor:

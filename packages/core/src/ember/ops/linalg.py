@@ -65,7 +65,12 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 @public(method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Matrix product with broadcasting batch dims (``a @ b``)."""
-    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        sa, sb = input._shape, other._shape
+        if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and input._device is other._device and input._dtype is other._dtype:
+            # two matrices of one dtype and device, inner sizes matching: nothing to check or broadcast
+            return run(MATMUL, input._device, (input._data, other._data), (sa[0], sb[1]), input._dtype, (input, other))
+    else:
         raise TypeError(f"matmul: expected two tensors, got {describe(input)} and {describe(other)}")
     dev = same_device("matmul", (input, other))
     if input._dtype is not other._dtype:
