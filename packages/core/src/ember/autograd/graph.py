@@ -452,6 +452,9 @@ def _leaves_done(node: Node, feeding: dict[int, int], leaf_bufs: dict[int, tuple
                 sink.leaf(*held)
 
 
+_NONE_CAPTURED: dict[tuple[int, int], int] = {}  # never written: filled only for autograd.grad's own dict
+
+
 class _Sink:
     """Where gradients end: leaves' `.grad` (backward) or the requested inputs (autograd.grad)."""
 
@@ -460,10 +463,11 @@ class _Sink:
     def __init__(self, inputs: Sequence[Tensor] | None, create_graph: bool) -> None:
         self.create_graph = create_graph
         self.given_out: set[int] = set()
-        self.captured: dict[tuple[int, int], int] = {}
+        self.captured: dict[tuple[int, int], int] = _NONE_CAPTURED  # backward(): nothing to capture
         self.leaf_targets: dict[int, int] = {}
         self.results: list[Tensor | None] | None = None
         if inputs is not None:
+            self.captured = {}
             self.results = [None] * len(inputs)
             for k, t in enumerate(inputs):
                 if t.grad_fn is None:
