@@ -236,9 +236,11 @@ sigmoid = unary(
 )  # fmt: skip
 def _relu_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     out = n.out
-    mask = out > 0
+    if not out._dtype.is_floating_point:
+        return (where(out > 0, g, 0),)
+    # out > 0 and where(mask, g, 0) as `binary` and `where` run them (the same kernel calls), their checks known to pass
+    mask = run(GT, out._device, (out._data, 0.0), out._shape, _dt.bool_, (out, 0))
     if type(g) is Tensor and g._dtype is out._dtype and g._shape == out._shape and g._device is out._device:
-        # where(mask, g, 0) with its checks known to pass: the same kernel call, without the public function's work
         return (run(WHERE, g._device, (mask._data, g._data, 0.0), g._shape, g._dtype, (mask, g, 0)),)
     return (where(mask, g, 0),)
 
@@ -504,8 +506,7 @@ def _wrap_int(v: int, dt: DType) -> int:
     return v if lo <= v < lo + (1 << bits) else (v - lo) % (1 << bits) + lo
 
 
-#: the rules `binary`'s hot path takes (a "bool" op, a comparison, computes in the operands' dtype and gives bool)
-_FAST_RULES = frozenset({"same", "numeric", "float", "bool"})
+_FAST_RULES = frozenset({"same", "numeric", "float"})
 _INT_MIN, _INT_MAX = _dt.SCALAR_INT_MIN, _dt.SCALAR_INT_MAX
 
 
@@ -517,9 +518,9 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         dt = a._dtype
         if tb:
             if b._device is a._device and b._dtype is dt and b._shape == a._shape:
-                return run(op, a._device, (a._data, b._data), a._shape, _dt.bool_ if op.rule == "bool" else dt, (a, b))
+                return run(op, a._device, (a._data, b._data), a._shape, dt, (a, b))
         elif type(b) is float or type(b) is int and _INT_MIN <= b <= _INT_MAX:
-            return run(op, a._device, (a._data, float(b)), a._shape, _dt.bool_ if op.rule == "bool" else dt, (a, b))
+            return run(op, a._device, (a._data, float(b)), a._shape, dt, (a, b))
     if not ta:
         a = _scalar_operand(a, op.name)
         ta = isinstance(a, Tensor)
