@@ -497,13 +497,18 @@ class _Sink:
         if g._base is not None or id(g) in given_out:
             g = g.clone() if not self.create_graph else g + 0
         given_out.add(id(g))
-        grad = leaf._grad  # a leaf's: .grad's non-leaf warning does not apply; g has the leaf's shape (_fit)
+        grad = leaf._grad  # a leaf's: .grad's non-leaf warning does not apply
         if grad is None:
-            leaf._grad = g.detach() if g._requires_grad and not self.create_graph else g
+            if g._requires_grad and not self.create_graph:
+                g = g.detach()
+            if g._shape == leaf._shape:
+                leaf._grad = g
+            else:
+                leaf.grad = g  # the setter's error (the leaf changed shape since the graph was recorded)
         elif not self.create_graph and grad._shape == g._shape and grad._base is None and not grad._requires_grad:
             grad.add_(g)  # accumulate in place, like PyTorch: a reference to .grad sees the sum
         else:
-            leaf._grad = grad + g
+            leaf.grad = grad + g
         post = leaf._post_acc_hooks
         if post:
             for hook in list(post):
