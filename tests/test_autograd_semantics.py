@@ -209,3 +209,24 @@ def test_gradients_accumulate_in_place(device: str) -> None:
     g = x.grad
     (x * 3).sum().backward()
     assert g is x.grad and g.tolist() == [5.0, 5.0]
+
+
+def test_backward_into_a_leaf_whose_shape_changed_raises(device: str) -> None:
+    """The engine sets a leaf's first gradient directly; one recorded for another shape is refused as by .grad =."""
+    x = ember.ones(3, device=device, requires_grad=True)
+    y = (x * 2).sum()
+    x.data = ember.ones(4, device=device)
+    with pytest.raises(RuntimeError, match=r"assigned grad has data of a different size.*\(4,\).*\(3,\)"):
+        y.backward()
+
+
+def test_a_gradient_reaching_two_leaves_is_copied_for_the_second(device: str) -> None:
+    """add's derivative hands one tensor to both inputs: each leaf's .grad owns its memory (the engine takes a
+    leaf's first gradient without a copy only when no other leaf holds it)."""
+    a = ember.ones(3, device=device, requires_grad=True)
+    b = ember.ones(3, device=device, requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not None and b.grad is not None
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones(3, np.float32))
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(3, 2.0, np.float32))

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from .random import Generator
 else:
     _ops = _binary = None  # bound by `ember.ops` once imported (the ops import Tensor, so not the other way round)
+#: the arithmetic ops, bound with `_binary` (the hottest methods look them up once, not in OPS on each call)
+_ADD: Any = None
+_SUB: Any = None
+_MUL: Any = None
+_DIV: Any = None
 
 
 class _ItemError(RuntimeError, ValueError):
@@ -471,28 +476,28 @@ class Tensor:
 
     # -- arithmetic -------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return _binary(OPS["add"], self, other)
+        return _binary(_ADD, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(OPS["add"], other, self)
+        return _binary(_ADD, other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _binary(OPS["sub"], self, other)
+        return _binary(_SUB, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(OPS["sub"], other, self)
+        return _binary(_SUB, other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(OPS["mul"], self, other)
+        return _binary(_MUL, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(OPS["mul"], other, self)
+        return _binary(_MUL, other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(OPS["div"], self, other)
+        return _binary(_DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(OPS["div"], other, self)
+        return _binary(_DIV, other, self)
 
     def __floordiv__(self, other: Any) -> Tensor:
         return _binary(OPS["floor_divide"], self, other)
@@ -644,7 +649,8 @@ class Tensor:
         """The last two dimensions swapped (a batch of transposed matrices)."""
         if self.ndim < 2:
             raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
-        return _ops.transpose(self, -2, -1)
+        n = len(self._shape)
+        return _ops.movement._permuted(self, (*range(n - 2), n - 1, n - 2))
 
     @property
     def H(self) -> Tensor:
@@ -3137,9 +3143,10 @@ class RemovableHandle:
 
 def _bind_ops(module: Any) -> None:
     """Give the Tensor methods the `ember.ops` package (called once, when it is imported)."""
-    global _ops, _binary
+    global _ops, _binary, _ADD, _SUB, _MUL, _DIV
     _ops = module
     _binary = module.elementwise.binary
+    _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
 
 
 def _rebuild(array: np.ndarray, dtype: str, device: str, requires_grad: bool) -> Tensor:
@@ -3357,8 +3364,9 @@ def _is_scalar(x: Any) -> bool:
 
 
 def _ones(t: Tensor) -> Tensor:
-    """A tensor of ones like `t`: the implicit gradient of a scalar output."""
-    return _ops.ones_like(t)
+    """A tensor of ones like `t`: the implicit gradient of a scalar output (`t` requires grad, so its
+    floating dtype is one its device holds: `full`'s checks are skipped)."""
+    return _ops._run.run(_ops.creation.FULL, t._device, (t._shape, 1, t._dtype, t._device.index), t._shape, t._dtype)
 
 
 def _backward_entry(

@@ -130,7 +130,8 @@ class Node:
         x = inputs[i]
         if isinstance(x, _TensorType):
             assert versions is not None  # saved together with the inputs
-            now = x._version_counter().value
+            v = x._version
+            now = (v if v is not None else x._version_counter()).value
             if now != versions[i]:
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an in-place "
@@ -370,11 +371,13 @@ def run_backward(
     state = grad_mode.state
     prev = state.enabled
     state.enabled = create_graph
+    release = not retain_graph
+    leaf = sink.leaf
     try:
         for node in order:
             buf = buffers.pop(node, None)
             if buf is None:
-                if not retain_graph:
+                if release:
                     node.release()
                 _leaves_done(node, feeding, leaf_bufs, sink)
                 continue
@@ -387,8 +390,14 @@ def run_backward(
                 _leaves_done(node, feeding, leaf_bufs, sink)
                 continue  # an input's own grad_fn, leading to no other input: stop here
             grads = node.vjp(node, *buf)
-            if not retain_graph:
-                node.release()
+            if release:
+                if type(node) is not Node:
+                    node.release()
+                else:  # Node.release, inlined
+                    if node._inputs is not None:
+                        node._inputs = _FREED
+                    if node._out is not None:
+                        node._out = _FREED
             for edge, g, meta in zip(node.next, grads, node.meta):
                 if edge is None or meta is None:  # meta is None only where edge is
                     continue
@@ -400,19 +409,27 @@ def run_backward(
                         continue
                     tb = buffers.get(target)
                     if tb is None:
+                        if target.nout == 1:
+                            buffers[target] = [g]
+                            continue
                         tb = buffers[target] = [None] * target.nout
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
                     continue
                 k = id(target)  # a leaf: sum first, so its hooks see the total once
+                left = feeding[k] - 1
+                feeding[k] = left
+                if left == 0:  # the last edge into this leaf: hand its gradient over
+                    held = leaf_bufs.pop(k, None) if leaf_bufs else None
+                    if held is not None:
+                        leaf(target, held[1] if g is None else held[1] + g)
+                    elif g is not None:
+                        leaf(target, g)
+                    continue
                 if g is not None:
                     held = leaf_bufs.get(k)
                     leaf_bufs[k] = (target, g) if held is None else (target, held[1] + g)
-                left = feeding[k] - 1
-                feeding[k] = left
-                if left == 0 and k in leaf_bufs:
-                    sink.leaf(*leaf_bufs.pop(k))
-        for leaf, g in leaf_bufs.values():
-            sink.leaf(leaf, g)
+        for lf, g in leaf_bufs.values():
+            leaf(lf, g)
         while _final_callbacks:
             _final_callbacks.pop(0)()
     finally:
@@ -435,6 +452,9 @@ def _leaves_done(node: Node, feeding: dict[int, int], leaf_bufs: dict[int, tuple
                 sink.leaf(*held)
 
 
+_NONE_CAPTURED: dict[tuple[int, int], int] = {}  # never written: filled only for autograd.grad's own dict
+
+
 class _Sink:
     """Where gradients end: leaves' `.grad` (backward) or the requested inputs (autograd.grad)."""
 
@@ -443,10 +463,11 @@ class _Sink:
     def __init__(self, inputs: Sequence[Tensor] | None, create_graph: bool) -> None:
         self.create_graph = create_graph
         self.given_out: set[int] = set()
-        self.captured: dict[tuple[int, int], int] = {}
+        self.captured: dict[tuple[int, int], int] = _NONE_CAPTURED  # backward(): nothing to capture
         self.leaf_targets: dict[int, int] = {}
         self.results: list[Tensor | None] | None = None
         if inputs is not None:
+            self.captured = {}
             self.results = [None] * len(inputs)
             for k, t in enumerate(inputs):
                 if t.grad_fn is None:
@@ -472,12 +493,18 @@ class _Sink:
                 results[k] = g if results[k] is None else results[k] + g
             return
         # .grad must own its memory: never a view, nor a tensor also given to another leaf
-        if g._base is not None or id(g) in self.given_out:
+        given_out = self.given_out
+        if g._base is not None or id(g) in given_out:
             g = g.clone() if not self.create_graph else g + 0
-        self.given_out.add(id(g))
-        grad = leaf.grad
+        given_out.add(id(g))
+        grad = leaf._grad  # a leaf's: .grad's non-leaf warning does not apply
         if grad is None:
-            leaf.grad = g.detach() if g._requires_grad and not self.create_graph else g
+            if g._requires_grad and not self.create_graph:
+                g = g.detach()
+            if g._shape == leaf._shape:
+                leaf._grad = g
+            else:
+                leaf.grad = g  # the setter's error (the leaf changed shape since the graph was recorded)
         elif not self.create_graph and grad._shape == g._shape and grad._base is None and not grad._requires_grad:
             grad.add_(g)  # accumulate in place, like PyTorch: a reference to .grad sees the sum
         else:

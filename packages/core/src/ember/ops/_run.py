@@ -146,8 +146,13 @@ def run(
     out = _make(data, shape, dtype, device)
     for x in inputs:  # needs_grad(inputs), inlined (this is the hottest loop in Ember), the grad mode read late
         if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and _state.enabled and tracked(x)):
-            if _state.enabled and op.vjp is not None:
-                record(op, inputs, out, saved)
+            if _state.enabled and op.vjp is not None:  # record(op, inputs, out, saved), inlined
+                node = Node(op.name, op.vjp, inputs, saved, op.save_inputs, 1)
+                if dtype.is_floating_point:
+                    out._requires_grad = True
+                    out.grad_fn = node
+                if op.save_out:
+                    node.save_output(out)
             break
     return out
 

@@ -234,7 +234,18 @@ sigmoid = unary(
     "sigmoid", "The logistic function 1 / (1 + e**-input), without overflow for large |input|.", "float",
     lambda n, g: (g * n.out * (1 - n.out),), save_out=True,
 )  # fmt: skip
-relu = unary("relu", "max(input, 0), elementwise (nan stays nan).", "same", lambda n, g: (where(n.out > 0, g, 0),), save_out=True)
+def _relu_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
+    out = n.out
+    if not out._dtype.is_floating_point:
+        return (where(out > 0, g, 0),)
+    # out > 0 and where(mask, g, 0) as `binary` and `where` run them (the same kernel calls), their checks known to pass
+    mask = run(GT, out._device, (out._data, 0.0), out._shape, _dt.bool_, (out, 0))
+    if type(g) is Tensor and g._dtype is out._dtype and g._shape == out._shape and g._device is out._device:
+        return (run(WHERE, g._device, (mask._data, g._data, 0.0), g._shape, g._dtype, (mask, g, 0)),)
+    return (where(mask, g, 0),)
+
+
+relu = unary("relu", "max(input, 0), elementwise (nan stays nan).", "same", _relu_vjp, save_out=True)
 erf = unary(
     "erf", "The Gauss error function of each element.", "float",
     lambda n, g: (g * exp(-(n[0] * n[0])) * _TWO_OVER_SQRT_PI,), save_inputs=True,
@@ -337,7 +348,7 @@ SUB = binary_op(
 )  # fmt: skip
 MUL = binary_op(
     "mul", "input * other, elementwise.", "same",
-    lambda n, g: (g * n[1] if n.needs(0) else None, g * n[0] if n.needs(1) else None),
+    lambda n, g: (g * n[1] if n.next[0] is not None else None, g * n[0] if n.next[1] is not None else None),
     xp="multiply", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("multiply",),
 )  # fmt: skip
 DIV = binary_op(

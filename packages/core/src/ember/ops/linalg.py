@@ -65,7 +65,12 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 @public(method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Matrix product with broadcasting batch dims (``a @ b``)."""
-    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        sa, sb = input._shape, other._shape
+        if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and input._device is other._device and input._dtype is other._dtype:
+            # two matrices of one dtype and device, inner sizes matching: nothing to check or broadcast
+            return run(MATMUL, input._device, (input._data, other._data), (sa[0], sb[1]), input._dtype, (input, other))
+    else:
         raise TypeError(f"matmul: expected two tensors, got {describe(input)} and {describe(other)}")
     dev = same_device("matmul", (input, other))
     if input._dtype is not other._dtype:
@@ -122,15 +127,17 @@ def _linear_impl(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
 
 def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
     x, w = n[0], n[1]
-    gx = g @ w if n.needs(0) else None
+    nxt = n.next
+    gx = g @ w if nxt[0] is not None else None
     gw = gb = None
-    if n.needs(1) or (len(n.next) > 2 and n.needs(2)):
-        g2 = g.reshape(-1, g.shape[-1])
-        if n.needs(1):
-            gw = g2.mT @ x.reshape(-1, x.shape[-1])
-        if len(n.next) > 2 and n.needs(2):
+    need_w, need_b = nxt[1] is not None, len(nxt) > 2 and nxt[2] is not None
+    if need_w or need_b:
+        g2 = g if len(g._shape) == 2 else g.reshape(-1, g._shape[-1])  # reshape of a matrix is itself
+        if need_w:
+            gw = g2.mT @ (x if len(x._shape) == 2 else x.reshape(-1, x._shape[-1]))
+        if need_b:
             gb = g2.sum(0)
-    return (gx, gw) if len(n.next) == 2 else (gx, gw, gb)
+    return (gx, gw) if len(nxt) == 2 else (gx, gw, gb)
 
 
 LINEAR = composite(

@@ -141,7 +141,12 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
         raise RuntimeError(f"permute: dims {d} are not a permutation of {tuple(range(n))}")
     if d == tuple(range(n)):
         return input
-    shape = tuple(input._shape[i] for i in d)
+    return _permuted(input, d)
+
+
+def _permuted(input: Tensor, d: tuple[int, ...]) -> Tensor:  # noqa: A002
+    """`permute` for a checked permutation `d` that is not the identity."""
+    shape = tuple([input._shape[i] for i in d])
     out = run(PERMUTE, input._device, (input._data, d), shape, input._dtype, (input,), (d,))
     return _as_view(out, input, permute, d)
 
@@ -153,9 +158,11 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
     a, b = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
+    if a == b:
+        return input
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
-    return permute(input, tuple(perm))
+    return _permuted(input, tuple(perm))
 
 
 @public(method=True)

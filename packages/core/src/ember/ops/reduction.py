@@ -117,9 +117,14 @@ def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001, A002
     """Sum over `dim` (all dims when None); ints and bools sum in int64."""
     x = input if type(input) is Tensor else to_tensor(input, "sum")
-    if dim is None and not keepdim and dtype is None and x._dtype.is_floating_point:  # the common loss.sum()
-        axes = tuple(range(len(x._shape)))
-        return run(SUM, x._device, (x._data, axes, False), (), x._dtype, (x,), (axes, False))
+    if dtype is None and not keepdim and x._dtype.is_floating_point:
+        shape = x._shape
+        if dim is None:  # the common loss.sum()
+            axes = tuple(range(len(shape)))
+            return run(SUM, x._device, (x._data, axes, False), (), x._dtype, (x,), (axes, False))
+        if type(dim) is int and -len(shape) <= dim < len(shape):  # one dim, e.g. a bias's gradient g.sum(0)
+            d = dim % len(shape)
+            return run(SUM, x._device, (x._data, (d,), False), shape[:d] + shape[d + 1 :], x._dtype, (x,), ((d,), False))
     return _reduce(SUM, x, dim, keepdim, _sum_dtype(x, dtype))
 
 
