@@ -142,6 +142,15 @@ class Backend:
             raise NotImplementedError(f"backend {self.name!r} does not report data pointers (Backend.data_ptr)")
         return int(iface["data"][0])
 
+    # -- elementwise fusion (optional, together: ember.compile's replays; see ember.fusion) ---------------
+    def elementwise_fusible(self, op: Any, args: tuple[Any, ...], result: Any) -> bool:
+        """Whether this recorded kernel call may be a step of a fused elementwise kernel (default: never)."""
+        return False
+
+    def fuse_elementwise(self, group: Any) -> Any:
+        """A function of `group`'s inputs returning its outputs, run as one kernel; None leaves the calls as they are."""
+        return None
+
     def __repr__(self) -> str:
         return f"<Backend {self.name!r} device_type={self.device_type!r} from {self.distribution}>"
 

@@ -1227,10 +1227,10 @@ def _ufunc_of(c: _Call) -> Any:
 
 def _fuser(device_type: str) -> Any:
     """The backend of `device_type` when it fuses elementwise kernels (`ember.fusion`), else None."""
-    from .backends import registry
+    from .backends import Backend, registry
 
     backend = registry.get(device_type)
-    return backend if hasattr(backend, "fuse_elementwise") and hasattr(backend, "elementwise_fusible") else None
+    return backend if type(backend).fuse_elementwise is not Backend.fuse_elementwise else None
 
 
 _NAME = re.compile(r"\b[A-Za-z_]\w*\b")
