@@ -55,6 +55,17 @@ def test_the_pyproject_block_is_valid_toml_with_the_entry_point() -> None:
     (block,) = re.findall(r"```toml\n(.*?)```", GUIDE.read_text(), re.S)
     data = tomllib.loads(block)
     assert data["project"]["entry-points"]["ember.backends"]["mydev"] == "ember_mydev.plugin"
+    assert data["project"]["entry-points"]["ember.device_types"]["mydev"] == "ember_mydev.plugin"
+
+
+def test_every_plugin_here_declares_its_device_types() -> None:
+    """The backends and the template declare the device types they register (lazy loading per device type)."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    root = GUIDE.parent.parent
+    for pyproject in [*root.glob("packages/backend-*/pyproject.toml"), root / "examples/backend-template/pyproject.toml"]:
+        eps = tomllib.loads(pyproject.read_text())["project"]["entry-points"]
+        (module,) = eps["ember.backends"].values()
+        assert eps.get("ember.device_types") and set(eps["ember.device_types"].values()) == {module}, pyproject
 
 
 def test_the_shell_blocks_use_options_the_kit_has() -> None:
