@@ -357,17 +357,19 @@ def _reduction(xp: Any, caps: Caps, ufunc: Any, fn: Kernel) -> Kernel:
         red = ufunc.reduce
 
         def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+            # dtype=x.dtype: NumPy's add/multiply.reduce widen int8..int32 to int64; the contract keeps x's dtype
             if keepdim or len(axes) < x.ndim:
-                out = red(x, axes, None, None, keepdim)
+                out = red(x, axes, x.dtype, None, keepdim)
             else:  # a full reduction: keepdims then reshape gives a 0-d array, not a NumPy scalar
-                out = red(x, axes, None, None, True).reshape(())
+                out = red(x, axes, x.dtype, None, True).reshape(())
             return out if type(out) is ndarray else xp.asarray(out, dtype=x.dtype)
     else:
 
         def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
             if not axes:  # the identity of shape, in new memory
                 return x.copy()
-            return fn(x, axis=axes, keepdims=keepdim)
+            out = fn(x, axis=axes, keepdims=keepdim)
+            return out if out.dtype == x.dtype else out.astype(x.dtype)  # sum/prod widen small integers
 
     kernel.__name__ = fn.__name__
     return kernel

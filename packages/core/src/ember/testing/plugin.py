@@ -156,6 +156,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 f"--ember-backend={target.name}: {target.error}. Check the name (`python -m ember` lists the "
                 f"installed backends and why any cannot run); the conformance kit never passes by skipping."
             )
+        from ember import kernel_checks
+
+        kernel_checks.enable()  # every kernel result's shape and dtype checked against its op's declaration
     unused = [p for p, _ in target.xfail_patterns if p not in used]
     if unused and target.xfails_file and kit_files >= _kit_modules():
         listed = "\n  ".join(unused)
