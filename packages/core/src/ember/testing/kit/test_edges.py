@@ -1,0 +1,195 @@
+"""Edge values and low-precision floats against the same NumPy references as `test_values`.
+
+- ``test_edge_values``: every elementwise op of `OP_DB` on nan, ±inf, -0.0 (its sign included),
+  the extremes of the dtype, empty and 0-d operands, in each dtype the op is tested in;
+- ``test_bfloat16_values``: every op tested in float16 is also tested in bfloat16 (where the
+  backend declares it), against the reference computed in float32 from the same rounded inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from ember.dispatch import OPS
+from ember.testing.kit import require_dtype, sample_supported
+from ember.testing.op_db import OP_DB, Arg, OpInfo, SampleInput, assert_same, to_ember, to_numpy
+
+
+def _arity(info: OpInfo) -> int:
+    """1 or 2 for an elementwise op of the op table taking arrays only (x, or a and b), else 0."""
+    op = OPS.get(info.name)
+    if op is None or op.family != "elementwise":
+        return 0
+    params = [p.split(":")[0].strip() for p in op.signature[op.signature.index("(") + 1 : op.signature.rindex(")")].split(",")]
+    return {("x",): 1, ("a", "b"): 2}.get(tuple(params), 0)
+
+
+ELEMENTWISE = [info for info in OP_DB if _arity(info)]
+
+
+def edge_values(dtype: np.dtype) -> np.ndarray:
+    """The values where kernels go wrong: nan, ±inf, ±0.0, ±1, tiny and huge; integer extremes; both bools."""
+    if dtype == np.bool_:
+        return np.array([False, True])
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.unique(np.array([info.min, info.min + 1, -2, -1, 0, 1, 2, info.max - 1, info.max], np.int64).clip(
+            info.min, info.max)).astype(dtype)  # fmt: skip
+    fi = ember.finfo(ember.dtypes.as_dtype(dtype))
+    vals = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -2.5, fi.tiny, -fi.max, fi.max]
+    return np.array(vals, dtype=dtype)
+
+
+def _edge_samples(info: OpInfo, dtype: str) -> list[SampleInput]:
+    v = edge_values(np.dtype(dtype))
+    if _arity(info) == 1:
+        return [
+            SampleInput((Arg(v),), name="edges"),
+            SampleInput((Arg(v[:0]),), name="empty"),
+            SampleInput((Arg(v[0].reshape(())),), name="0-d"),
+        ]
+    a, b = np.meshgrid(v, v, indexing="ij")  # every pair of edge values
+    return [
+        SampleInput((Arg(a), Arg(b)), name="edge-pairs"),
+        SampleInput((Arg(v[:0]), Arg(v[:1])), name="empty"),
+        SampleInput((Arg(v[-1].reshape(())), Arg(v)), name="0-d"),
+    ]
+
+
+def _edge_params() -> list[Any]:
+    out = []
+    for info in ELEMENTWISE:
+        for dt in info.dtypes:
+            reason = info.xfail_reason("edge_values", dt)
+            marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+            out.append(pytest.param(info, dt, id=f"{info.name}-{dt}", marks=marks))
+    return out
+
+
+def _signed_zeros_match(actual: Any, expected: np.ndarray, what: str) -> None:
+    exp = np.asarray(expected)
+    if exp.dtype.kind != "f":
+        return
+    got = np.asarray(actual.numpy(), dtype=np.float64)
+    zero = np.asarray(exp, np.float64) == 0
+    wrong = zero & (np.signbit(got) != np.signbit(np.asarray(exp, np.float64)))
+    assert not wrong.any(), f"{what}: the sign of zero differs at {np.argwhere(wrong).tolist()[:5]} (got {got[wrong][:5]})"
+
+
+@pytest.mark.parametrize(("info", "dtype"), _edge_params())
+def test_edge_values(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
+    """nan, ±inf, -0.0, integer extremes, empty and 0-d operands: values, dtype and the sign of zero."""
+    require_dtype(backend, dtype)
+    tol = info.tolerance
+    for sample in _edge_samples(info, dtype):
+        if not sample_supported(sample, backend):
+            continue
+        if dtype not in ("float16", "float32", "float64", "bool") and len(sample.args) == 2:
+            try:
+                info.op(*to_ember(sample.args, device))
+            except ZeroDivisionError:  # integer // and % by zero raise, as PyTorch on the CPU: other divisors
+                b = sample.args[1].array
+                sample = SampleInput((sample.args[0], Arg(np.where(b == 0, 1, b).astype(b.dtype))), name=sample.name)
+        with np.errstate(all="ignore"):
+            try:
+                expected = info.ref(*to_numpy(sample.args))
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:  # the reference refuses the call
+                pytest.skip(f"{info.name}: the reference refuses edge values ({exc})")
+        what = f"{info.name} {sample.name} ({dtype})"
+        try:
+            actual = info.op(*to_ember(sample.args, device))
+        except (RuntimeError, ValueError, ZeroDivisionError) as exc:
+            raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
+        assert_same(actual, expected, tol, what)
+        _signed_zeros_match(actual, expected, what)
+
+
+# --------------------------------------------------------------------------- bfloat16
+
+
+LOW_PRECISION = [info for info in OP_DB if "float16" in info.dtypes]
+
+
+def _bf16(obj: Any) -> Any:
+    """Float32 Args rounded to bfloat16 (what the backend computes on)."""
+    from ember.dtypes import bfloat16
+
+    if isinstance(obj, Arg) and obj.array.dtype == np.float32:
+        return Arg(obj.array.astype(bfloat16.numpy), obj.layout, obj.grad)
+    if isinstance(obj, tuple):
+        return tuple(_bf16(x) for x in obj)
+    if isinstance(obj, list):
+        return [_bf16(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _bf16(v) for k, v in obj.items()}
+    return obj
+
+
+def _as_float32(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray) and obj.dtype == ember.bfloat16.numpy:
+        return obj.astype(np.float32)
+    if isinstance(obj, tuple):
+        return tuple(_as_float32(x) for x in obj)
+    if isinstance(obj, list):
+        return [_as_float32(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _as_float32(v) for k, v in obj.items()}
+    return obj
+
+
+#: ops whose float32 reference cannot stand for bfloat16: their result depends on the dtype's own limits
+BF16_UNLIKE_FLOAT32 = {
+    "nan_to_num": "replaces inf by the dtype's largest value, which differs from float32's",
+    "nextafter": "steps to the neighbouring value of the dtype itself",
+}
+
+
+def _assert_close_bf16(actual: Any, expected: Any, tol: tuple[float, float], what: str) -> None:
+    """Shape and dtype exactly; values compared in float32 (NumPy's allclose does not know bfloat16)."""
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), f"{what}: {actual!r}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            _assert_close_bf16(a, e, tol, f"{what}[{i}]")
+        return
+    exp = np.asarray(expected)
+    assert isinstance(actual, ember.Tensor), f"{what}: expected a Tensor, got {type(actual).__name__}"
+    assert tuple(actual.shape) == exp.shape, f"{what}: shape {tuple(actual.shape)}, expected {exp.shape}"
+    assert actual.dtype.numpy == exp.dtype, f"{what}: dtype {actual.dtype.name}, expected {exp.dtype}"
+    got = np.asarray(actual.detach().numpy())
+    assert got.dtype == exp.dtype, f"{what}: the native array has dtype {got.dtype} but the tensor says {exp.dtype}"
+    if exp.dtype == ember.bfloat16.numpy:
+        np.testing.assert_allclose(got.astype(np.float32), exp.astype(np.float32), rtol=tol[0], atol=tol[1],
+                                   equal_nan=True, err_msg=what)  # fmt: skip
+    else:
+        np.testing.assert_array_equal(got, exp, err_msg=what)
+
+
+def _expect_bf16(expected: Any) -> Any:
+    from ember.dtypes import bfloat16
+
+    if isinstance(expected, (tuple, list)):
+        return type(expected)(_expect_bf16(e) for e in expected)
+    e = np.asarray(expected)
+    return e.astype(bfloat16.numpy) if e.dtype == np.float32 else e
+
+
+@pytest.mark.parametrize("info", [pytest.param(i, id=f"{i.name}-bfloat16") for i in LOW_PRECISION])
+def test_bfloat16_values(info: OpInfo, backend: Any, device: str) -> None:
+    """Each op tested in float16 also runs in bfloat16: dtype bfloat16 out, values as float32 computes them."""
+    require_dtype(backend, "bfloat16")
+    if info.name in BF16_UNLIKE_FLOAT32:
+        pytest.skip(f"{info.name} {BF16_UNLIKE_FLOAT32[info.name]}")
+    rtol, atol = info.tolerance("float16")
+    tol = max(rtol, 1e-2) * 4, max(atol, 1e-2) * 4  # bfloat16 keeps 8 bits of mantissa to float16's 11
+    for sample in info.samples("float32"):
+        sample = SampleInput(_bf16(sample.args), _bf16(sample.kwargs), sample.name, sample.grad, sample.xfail)
+        if not sample_supported(sample, backend):
+            continue
+        with np.errstate(all="ignore"):
+            expected = _expect_bf16(info.ref(*_as_float32(to_numpy(sample.args)), **_as_float32(to_numpy(sample.kwargs))))
+        actual = info.op(*to_ember(sample.args, device), **to_ember(sample.kwargs, device))
+        _assert_close_bf16(actual, expected, tol, f"{info.name} {sample!r} (bfloat16)")
