@@ -378,6 +378,23 @@ class BackendRegistry:
         return error
 
 
+def native_meta(backend: Backend, native: Any) -> tuple[tuple[int, ...], np.dtype | None]:
+    """A native array's shape and NumPy dtype: its own ``shape`` and ``dtype`` where NumPy reads them
+    (NumPy, CuPy, OpenCL arrays), else its host copy's (arrays of other libraries); dtype None when
+    neither says."""
+    shape, dtype = getattr(native, "shape", None), getattr(native, "dtype", None)
+    try:
+        if shape is not None and dtype is not None:
+            return tuple(shape), np.dtype(dtype)
+    except TypeError:  # a dtype NumPy cannot read ('torch.float32', an array-API library's own)
+        pass
+    try:
+        host = np.asarray(backend.to_host(native))
+    except Exception:
+        return (tuple(shape) if shape is not None else ()), None
+    return host.shape, host.dtype
+
+
 def _dist_name(ep: metadata.EntryPoint) -> str:
     return ep.dist.name if ep.dist is not None else "?"
 

@@ -16,8 +16,7 @@ import os
 import sys
 from typing import Any
 
-import numpy as np
-
+from .backends import native_meta
 from .device import Device
 from .dtypes import DType
 from .tensor import Tensor
@@ -29,17 +28,6 @@ _plain_make = Tensor._make
 
 class KernelContractError(AssertionError):
     """A kernel returned an array whose shape or dtype is not what its op declared."""
-
-
-def _native_dtype(backend: Any, data: Any) -> np.dtype | None:
-    """`data`'s dtype as NumPy spells it: its own ``dtype`` when NumPy reads it, else its host copy's."""
-    try:
-        return np.dtype(data.dtype)
-    except (AttributeError, TypeError):
-        try:
-            return np.asarray(backend.to_host(data)).dtype
-        except Exception:  # a backend that cannot copy this array out: nothing to compare
-            return None
 
 
 def _op_name() -> str:
@@ -59,14 +47,13 @@ def _checked_make(data: Any, shape: tuple[int, ...], dtype: DType, device: Devic
     from .backends import registry
 
     backend = registry._by_device.get(device.type)
-    got_shape = tuple(getattr(data, "shape", shape))
+    got_shape, got = native_meta(backend, data) if backend is not None else (tuple(shape), None)
     if got_shape != tuple(shape):
         raise KernelContractError(
             f"kernel {_op_name()!r} of backend {getattr(backend, 'name', device.type)!r} returned an array of shape "
             f"{got_shape}, but the op declared {tuple(shape)}: a kernel must return exactly the declared shape "
             f"(docs/primitives.md)"
         )
-    got = _native_dtype(backend, data)
     if got is not None and got != dtype.numpy:
         raise KernelContractError(
             f"kernel {_op_name()!r} of backend {getattr(backend, 'name', device.type)!r} returned {got} data for a "

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .autograd.graph import Node, _bind_tensor_type, run_backward
-from .backends import Backend, BackendUnavailableError, registry
+from .backends import Backend, BackendUnavailableError, native_meta, registry
 from .device import Device
 from .dispatch import OPS
 from .dtypes import DType
@@ -3338,18 +3338,52 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(backend.from_host(array, 0), array.shape, dtype, _CPU)
 
 
-def from_dlpack(obj: Any) -> Tensor:
-    """A tensor sharing memory with a DLPack-exporting object (array of any library)."""
+def from_dlpack(obj: Any, *, device: str | Device | None = None) -> Tensor:
+    """A tensor sharing memory with a DLPack-exporting object (an array of any library: NumPy, PyTorch, CuPy, ...).
+
+    `obj` is the exporting object itself (with ``__dlpack__`` and ``__dlpack_device__``), not a capsule.
+    The backend is the one whose DLPack device code matches the object's; where several backends report
+    the same code (two CPU backends), ``cpu`` is taken for host memory and otherwise `device` must say which.
+    """
     if isinstance(obj, Tensor):
-        return obj
-    dl_type, dl_index = obj.__dlpack_device__()
-    for backend in registry.backends():
-        if backend.dlpack_device_type == int(dl_type):
-            dev = resolve_device(Device(backend.device_type, int(dl_index)))
-            native = backend.from_dlpack(obj, dev.index)
-            host_dtype = np.dtype(getattr(native, "dtype", np.float32))
-            return Tensor._make(native, tuple(native.shape), _dt.from_numpy_dtype(host_dtype), dev)
-    raise RuntimeError(f"from_dlpack: no installed backend handles DLPack device type {dl_type}")
+        return obj if device is None else obj.to(device)
+    if not hasattr(obj, "__dlpack_device__"):
+        raise TypeError(
+            f"from_dlpack: expected an object with __dlpack__ and __dlpack_device__ (an array of a DLPack-aware "
+            f"library), got {type(obj).__name__}; for a NumPy array, from_numpy or as_tensor also work"
+        )
+    dl_type, dl_index = (int(v) for v in obj.__dlpack_device__())
+    if device is not None:
+        want = Device(device) if not isinstance(device, Device) else device
+        backend = registry.get(want.type)
+        if backend.dlpack_device_type != dl_type:
+            raise RuntimeError(
+                f"from_dlpack: the object lives on DLPack device type {dl_type}, but device {want.type!r} "
+                f"(backend {backend.name!r}) imports DLPack device type {backend.dlpack_device_type}; "
+                f"move it first, or leave out device= to let Ember pick the matching backend"
+            )
+        dev = resolve_device(Device(want.type, want.index if want.index is not None else dl_index))
+    else:
+        cpu = registry.peek(_CPU.type) if dl_type == 1 else None  # host memory: the reference backend, if it takes it
+        if cpu is not None and cpu.dlpack_device_type == 1:
+            candidates = [cpu]
+        else:
+            candidates = [b for b in registry.backends() if b.dlpack_device_type == dl_type]
+        if not candidates:
+            raise RuntimeError(f"from_dlpack: no installed backend handles DLPack device type {dl_type}")
+        if len(candidates) > 1:
+            names = ", ".join(repr(b.device_type) for b in candidates)
+            raise RuntimeError(
+                f"from_dlpack: backends for device types {names} all import DLPack device type {dl_type}; "
+                f"say which with device=, e.g. from_dlpack(x, device={candidates[0].device_type!r})"
+            )
+        dev = resolve_device(Device(candidates[0].device_type, dl_index))
+        backend = candidates[0]
+    native = backend.from_dlpack(obj, dev.index)
+    shape, host_dtype = native_meta(backend, native)
+    if host_dtype is None:
+        raise RuntimeError(f"from_dlpack: backend {backend.name!r} returned an array whose dtype it does not report")
+    return Tensor._make(native, shape, _dt.from_numpy_dtype(host_dtype), dev)
 
 
 def _is_scalar(x: Any) -> bool:
