@@ -75,3 +75,14 @@ def test_the_shell_blocks_use_options_the_kit_has() -> None:
     for block in re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S):
         for option in re.findall(r"(--ember-[a-z-]+)", block):
             assert f'"{option}"' in source, f"the guide uses {option}, which the kit does not define"
+
+
+def test_the_template_readme_names_exactly_the_view_and_inplace_kernels() -> None:
+    """Step 2 of the template's README lists the kernels that cannot fall back: the view ones and copy_."""
+    readme = (GUIDE.parent.parent / "examples" / "backend-template" / "README.md").read_text()
+    step = readme[readme.index("2. Point") : readme.index("3. Run")]
+    named = set(re.findall(r"`(\w+)`", step.split("cannot fall back")[0]))
+    from ember.dispatch import OPS
+
+    must = {n for n, op in OPS.items() if op.kind == "primitive" and (op.view or op.inplace)}
+    assert named - {"kernels", "py"} == must, f"named {sorted(named)}, the view and in-place primitives are {sorted(must)}"

@@ -74,8 +74,8 @@ def _reduction(name: str, doc: str, vjp: Any = None, **kw: Any) -> Any:
 
 SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype).", _sum_vjp)
 PROD = _reduction("prod", "Product over `axes`.", _prod_vjp, save_inputs=True, save_out=True)
-AMAX = _reduction("amax", "Maximum over `axes` (nan propagates); axes are non-empty.", _extreme_vjp, save_inputs=True, save_out=True)
-AMIN = _reduction("amin", "Minimum over `axes` (nan propagates); axes are non-empty.", _extreme_vjp, save_inputs=True, save_out=True)
+AMAX = _reduction("amax", "Maximum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
+AMIN = _reduction("amin", "Minimum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
 ALL = _reduction("all", "Logical and over `axes` of a bool array, as bool.")
 ANY = _reduction("any", "Logical or over `axes` of a bool array, as bool.")
 ARGMAX = primitive(
