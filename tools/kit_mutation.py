@@ -256,9 +256,10 @@ class Mutant:
     killed_by: str | None = None
     ran: int = 0
     tests: int = 0
+    first_change: str = ""  # the first test in which the mutant changed a result
 
 
-@dataclass
+@dataclass(eq=False)  # hashable: pluggy keeps plugins in sets
 class MutationRun:
     """The pytest plugin: a recording pass, then the mutants, in `pytest_runtestloop`."""
 
@@ -350,6 +351,8 @@ class MutationRun:
                 return orig(*args)
             mutant.applied = True
             out, changed = res
+            if changed and not mutant.changed:
+                mutant.first_change = self._current
             mutant.changed |= changed
             return out
 
@@ -365,7 +368,7 @@ class MutationRun:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", help="comma list of kernels to mutate (default: every kernel of the NumPy backend)")
-    parser.add_argument("--max-tests", type=int, default=400, help="tests run per mutant at most")
+    parser.add_argument("--max-tests", type=int, default=100, help="tests run per mutant at most")
     args, rest = parser.parse_known_args()
     run = MutationRun({s.strip() for s in args.ops.split(",")} if args.ops else None, args.max_tests)
     t0 = time.perf_counter()
@@ -389,7 +392,7 @@ def main() -> None:
     if survivors:
         print("survivors (kernel, mutation, tests run / tests calling the kernel):")
         for m in survivors:
-            print(f"  {m.kernel:>24}  {m.operator:<20} {m.ran}/{m.tests}")
+            print(f"  {m.kernel:>24}  {m.operator:<20} {m.ran}/{m.tests}  first changed a result in {m.first_change}")
     sys.exit(0)
 
 

@@ -16,6 +16,7 @@ import pytest
 import ember
 from ember.dispatch import OPS
 from ember.testing.kit import require_dtype, sample_supported
+from ember.testing.kit.test_kernels import _check_aliasing
 from ember.testing.op_db import OP_DB, Arg, OpInfo, SampleInput, assert_same, to_ember, to_numpy
 
 
@@ -108,13 +109,84 @@ def test_edge_values(info: OpInfo, dtype: str, backend: Any, device: str) -> Non
             except (ValueError, ZeroDivisionError, OverflowError) as exc:  # the reference refuses the call
                 pytest.skip(f"{info.name}: the reference refuses edge values ({exc})")
         what = f"{info.name} {sample.name} ({dtype})"
+        args = to_ember(sample.args, device)
         try:
-            actual = info.op(*to_ember(sample.args, device))
+            actual = info.op(*args)
         except (RuntimeError, ValueError, ZeroDivisionError) as exc:
             raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
         assert_same(actual, expected, tol, what)
         if info.name not in SIGN_OF_ZERO_OPEN:
             _signed_zeros_match(actual, expected, what)
+        _check_aliasing(info, sample, list(args), actual)  # x + 0 is new memory, not x
+
+
+#: reductions and scans of the op table that take a tensor alone (`sum(x)`, `amax(x)`) or a tensor and a dim
+REDUCTIONS = [info for info in OP_DB if OPS.get(info.name) is not None and OPS[info.name].family == "reduction"]
+
+
+@pytest.mark.parametrize(("info", "dtype"), [pytest.param(i, d, id=f"{i.name}-{d}") for i in REDUCTIONS for d in i.dtypes])
+def test_reduction_edge_values(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
+    """Reductions and scans over nan, ±inf, -0.0 and the integer extremes, whole and along a dim."""
+    require_dtype(backend, dtype)
+    v = edge_values(np.dtype(dtype))
+    ran = 0
+    for args in ((Arg(v),), (Arg(v), 0), (Arg(np.stack([v, v[::-1]])), 1)):
+        sample = SampleInput(args, name="edges")
+        with np.errstate(all="ignore"):
+            try:
+                expected = info.ref(*to_numpy(sample.args))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError, IndexError):
+                continue  # this op takes other arguments, or the reference refuses
+        ember_args = to_ember(sample.args, device)
+        try:
+            actual = info.op(*ember_args)
+        except TypeError:
+            continue
+        what = f"{info.name} {args!r} ({dtype})"
+        assert_same(actual, expected, info.tolerance, what)
+        _check_aliasing(info, sample, list(ember_args[:1]), actual)
+        ran += 1
+    if not ran:
+        pytest.skip(f"{info.name} takes neither (x) nor (x, dim)")
+
+
+_CAST_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("src", _CAST_DTYPES)
+def test_astype_edge_values(src: str, backend: Any, device: str) -> None:
+    """Casts of edge values to every declared dtype: floats to integers truncate toward zero, -0.0 and nan survive
+    float-to-float casts, nonzero (nan included) is True; out-of-range and nan-to-integer casts are left open."""
+    require_dtype(backend, src)
+    s = ember.dtypes.as_dtype(src)
+    v = edge_values(s.numpy)
+    if s.is_floating_point:
+        v = np.concatenate([v, np.array([1.7, -1.7, 2.5, -2.5, -0.5, 0.75], s.numpy)])
+    x = ember.tensor(v, dtype=s, device=device)
+    for dst in _CAST_DTYPES:
+        d = ember.dtypes.as_dtype(dst)
+        if d not in backend.dtypes:
+            continue
+        host = v.astype(np.float64) if v.dtype == BF16 else v
+        keep = np.ones(v.shape, bool)
+        if d.kind == "i" and s.kind != "b":  # in range of the target only (C leaves the rest undefined)
+            info = np.iinfo(d.numpy)
+            keep = np.isfinite(host.astype(np.float64)) & (host >= info.min) & (host <= info.max)
+            if s.kind == "i":
+                keep = (host.astype(np.int64) >= info.min) & (host.astype(np.int64) <= info.max)
+        expected = (np.trunc(host.astype(np.float64)) if s.is_floating_point and d.kind == "i" else host).astype(d.numpy)
+        if d.name == "bool":
+            expected = np.asarray(host, np.float64) != 0 if s.kind != "b" else host
+        out = x.to(d)
+        got = out.numpy()
+        assert out.dtype is d and got.dtype == d.numpy, f"astype {src} -> {dst}: dtype {got.dtype}"
+        what = f"astype {src} -> {dst}"
+        if d.is_floating_point:
+            g, e = got.astype(np.float64)[keep], np.asarray(expected).astype(np.float64)[keep]
+            np.testing.assert_array_equal(g, e, err_msg=what)
+            assert (np.signbit(g) == np.signbit(e))[e == 0].all(), f"{what}: the sign of zero is lost"
+        else:
+            np.testing.assert_array_equal(got[keep], np.asarray(expected)[keep], err_msg=what)
 
 
 # --------------------------------------------------------------------------- bfloat16
