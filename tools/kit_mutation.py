@@ -47,6 +47,8 @@ def _floating(a: Any) -> bool:
 
 def _same(x: Any, y: Any) -> bool:
     """Equal results: same type, shape, dtype and values (nan equal to nan, -0.0 unlike 0.0)."""
+    x = np.asarray(x) if isinstance(x, np.generic) else x
+    y = np.asarray(y) if isinstance(y, np.generic) else y
     if isinstance(x, (tuple, list)) or isinstance(y, (tuple, list)):
         return type(x) is type(y) and len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y))
     if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
@@ -90,7 +92,7 @@ def _nan_to_zero(o: np.ndarray) -> np.ndarray | None:
 
 
 def _lose_negative_zero(o: np.ndarray) -> np.ndarray | None:
-    return (o + np.zeros((), o.dtype)).astype(o.dtype) if _floating(o) else None
+    return np.asarray(o + np.zeros((), o.dtype)).astype(o.dtype) if _floating(o) else None
 
 
 def _half_precision(o: np.ndarray) -> np.ndarray | None:
@@ -109,7 +111,7 @@ def _return_input(orig: Kernel, args: tuple[Any, ...]) -> tuple[Any, bool] | Non
     if not idx or not isinstance(out, np.ndarray):
         return None
     a = args[idx[0]]
-    if a.shape != out.shape or a.dtype != out.dtype or not a.flags.writeable:
+    if a.shape != out.shape or a.dtype != out.dtype or not a.flags.writeable or a.size == 0:
         return None
     np.copyto(a, out)
     return a, True
@@ -122,7 +124,7 @@ def _view_for_copy(orig: Kernel, args: tuple[Any, ...]) -> tuple[Any, bool] | No
     if not idx or not isinstance(out, np.ndarray):
         return None
     a = args[idx[0]]
-    if a.shape != out.shape or a.dtype != out.dtype or not _same(a, out):
+    if a.shape != out.shape or a.dtype != out.dtype or a.size == 0 or not _same(a, out):
         return None
     return a[...], True
 

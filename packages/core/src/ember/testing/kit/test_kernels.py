@@ -400,9 +400,22 @@ def test_kernel_contract(name: str, backend: Any, device: str) -> None:
             res = f"{what} result {j}" if len(dtypes) > 1 else what
             assert host.shape == tuple(sh), f"{res}: shape {host.shape}, declared {tuple(sh)}"
             assert host.dtype == dt.numpy, f"{res}: dtype {host.dtype}, declared {dt.name}"
+        if op.kind == "composite" and op.impl is not None and not isinstance(call.dtype, tuple):
+            _check_override_values(op, what, args, made, outs[0], backend)
         _check_kernel_aliasing(op, what, made, outs, backend)
     if not ran:
         pytest.skip(f"backend {backend.name!r} supports none of the dtypes of the kit's samples for {name!r}")
+
+
+def _check_override_values(op: Any, what: str, args: tuple[Any, ...], made: list[Any], out: Any, backend: Any) -> None:
+    """A composite override computes what core's decomposition (`Op.impl`) computes on the same inputs."""
+    by_native = {id(t._data): t for t in made}
+    tensors = [by_native[id(a)] for a in args if id(a) in by_native]
+    rest = tuple(a for a in args if id(a) not in by_native)
+    expected = op.impl(*tensors, *rest)
+    got = np.asarray(backend.to_host(out)).astype(np.float64)
+    np.testing.assert_allclose(got, expected.detach().double().numpy(), rtol=1e-4, atol=1e-5,
+                               err_msg=f"{what}: the override's values differ from core's {op.name}")  # fmt: skip
 
 
 def _check_kernel_aliasing(op: Any, what: str, made: list[Any], outs: Any, backend: Any) -> None:
