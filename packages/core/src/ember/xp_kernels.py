@@ -253,7 +253,12 @@ def rsqrt(xp: Any, x: Any) -> Any:
 
 
 def sign(xp: Any, x: Any) -> Any:
-    return xp.sign(x) if x.dtype != numpy.bool_ else x.copy()
+    if x.dtype == numpy.bool_:
+        return x.copy()
+    out = xp.sign(x)
+    if _floating(x.dtype) and x.dtype.kind != "f":  # ml_dtypes' bfloat16 sign keeps -0.0; the contract says 0.0
+        out = xp.where(out == 0, xp.zeros((), x.dtype), out)
+    return out
 
 
 def abs_(xp: Any, x: Any) -> Any:
