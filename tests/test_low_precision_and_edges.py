@@ -85,3 +85,14 @@ def test_sign_of_negative_zero_is_zero_and_of_nan_is_nan(dtype: str) -> None:
     # torch.sign(-0.0) is 0.0; sign(nan) stays nan (NumPy, the array API; torch gives 0 there, see docs/primitives.md)
     out = ember.sign(ember.tensor([-0.0, float("nan"), -2.0], dtype=getattr(ember, dtype))).float().numpy()
     assert out[0] == 0 and not np.signbit(out[0]) and np.isnan(out[1]) and out[2] == -1
+
+
+def test_core_logcumsumexp_propagates_nan_past_an_inf() -> None:
+    # core's scan composite (the NumPy backend overrides it); torch.logcumsumexp gives [nan, nan, nan] and [1, inf, nan]
+    from ember.ops.reduction import _logcumsumexp_impl
+
+    inf, nan = float("inf"), float("nan")
+    out = _logcumsumexp_impl(ember.tensor([nan, inf, 1.0]), 0).numpy()
+    assert np.isnan(out).all()
+    out = _logcumsumexp_impl(ember.tensor([1.0, inf, nan]), 0).numpy()
+    assert out[0] == 1.0 and out[1] == inf and np.isnan(out[2])

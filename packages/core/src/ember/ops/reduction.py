@@ -568,7 +568,8 @@ def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
     first = a >= b
     hi, lo = where(first, a, b), where(first, b, a)
     infinite = (hi == float("inf")) | (hi == float("-inf"))
-    return hi + log1p(exp(where(infinite, 0.0, lo - hi)))
+    out = hi + log1p(exp(where(infinite, 0.0, lo - hi)))
+    return where(a.isnan() | b.isnan(), a + b, out)  # nan propagates, even past an inf
 
 
 def _logcumsumexp_impl(x: Tensor, axis: int) -> Tensor:
