@@ -155,7 +155,7 @@ _CAST_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "
 
 @pytest.mark.parametrize("src", _CAST_DTYPES)
 def test_astype_edge_values(src: str, backend: Any, device: str) -> None:
-    """Casts of edge values to every declared dtype: floats to integers truncate toward zero, -0.0 and nan survive
+    """Copies keep edge values (the sign of zero too); casts to every declared dtype: floats to integers truncate toward zero, -0.0 and nan survive
     float-to-float casts, nonzero (nan included) is True; out-of-range and nan-to-integer casts are left open."""
     require_dtype(backend, src)
     s = ember.dtypes.as_dtype(src)
@@ -163,6 +163,11 @@ def test_astype_edge_values(src: str, backend: Any, device: str) -> None:
     if s.is_floating_point:
         v = np.concatenate([v, np.array([1.7, -1.7, 2.5, -2.5, -0.5, 0.75], s.numpy)])
     x = ember.tensor(v, dtype=s, device=device)
+    c = x.clone().numpy()  # a copy keeps the edge values: -0.0 (its sign), nan, the extremes
+    assert c.dtype == v.dtype, f"clone of {src}: dtype {c.dtype}"
+    f64 = (c.astype(np.float64), v.astype(np.float64))
+    np.testing.assert_array_equal(f64[0], f64[1], err_msg=f"clone of {src} edge values")
+    assert (np.signbit(f64[0]) == np.signbit(f64[1])).all(), f"clone of {src} edge values lost the sign of a zero"
     for dst in _CAST_DTYPES:
         d = ember.dtypes.as_dtype(dst)
         if d not in backend.dtypes:
