@@ -120,6 +120,14 @@ def template(session: nox.Session) -> None:
     )
 
 
+@nox.session(name="kit-mutation")
+def kit_mutation(session: nox.Session) -> None:
+    """How many plausible wrong NumPy kernels the conformance kit catches (tools/kit_mutation.py). Not in plain
+    `nox`: CPU-heavy (every kernel, each mutant running the kit tests that call it)."""
+    session.install("./packages/core[test]", "./packages/backend-numpy")
+    session.run("python", "tools/kit_mutation.py", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff over the whole tree; mypy over core, nn and data; the files generated from the op table are current."""

@@ -55,6 +55,17 @@ def test_the_pyproject_block_is_valid_toml_with_the_entry_point() -> None:
     (block,) = re.findall(r"```toml\n(.*?)```", GUIDE.read_text(), re.S)
     data = tomllib.loads(block)
     assert data["project"]["entry-points"]["ember.backends"]["mydev"] == "ember_mydev.plugin"
+    assert data["project"]["entry-points"]["ember.device_types"]["mydev"] == "ember_mydev.plugin"
+
+
+def test_every_plugin_here_declares_its_device_types() -> None:
+    """The backends and the template declare the device types they register (lazy loading per device type)."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    root = GUIDE.parent.parent
+    for pyproject in [*root.glob("packages/backend-*/pyproject.toml"), root / "examples/backend-template/pyproject.toml"]:
+        eps = tomllib.loads(pyproject.read_text())["project"]["entry-points"]
+        (module,) = eps["ember.backends"].values()
+        assert eps.get("ember.device_types") and set(eps["ember.device_types"].values()) == {module}, pyproject
 
 
 def test_the_shell_blocks_use_options_the_kit_has() -> None:
@@ -64,3 +75,14 @@ def test_the_shell_blocks_use_options_the_kit_has() -> None:
     for block in re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S):
         for option in re.findall(r"(--ember-[a-z-]+)", block):
             assert f'"{option}"' in source, f"the guide uses {option}, which the kit does not define"
+
+
+def test_the_template_readme_names_exactly_the_view_and_inplace_kernels() -> None:
+    """Step 2 of the template's README lists the kernels that cannot fall back: the view ones and copy_."""
+    readme = (GUIDE.parent.parent / "examples" / "backend-template" / "README.md").read_text()
+    step = readme[readme.index("2. Point") : readme.index("3. Run")]
+    named = set(re.findall(r"`(\w+)`", step.split("cannot fall back")[0]))
+    from ember.dispatch import OPS
+
+    must = {n for n, op in OPS.items() if op.kind == "primitive" and (op.view or op.inplace)}
+    assert named - {"kernels", "py"} == must, f"named {sorted(named)}, the view and in-place primitives are {sorted(must)}"

@@ -98,3 +98,84 @@ def test_repr_follows_pytorch() -> None:
     assert repr(ember.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     x = ember.tensor([1.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
+
+
+class _ForeignProducer:
+    """A DLPack producer of another library (as a torch tensor is): its `dtype` is no NumPy dtype."""
+
+    def __init__(self, array: np.ndarray, device: tuple[int, int] = (1, 0)) -> None:
+        self._array, self._device = array, device
+        self.dtype = "foreignlib.float32"  # what made `np.dtype(native.dtype)` raise before
+        self.shape = "not a shape either"
+
+    def __dlpack__(self, **kwargs: object) -> object:
+        return self._array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._device
+
+
+def _fake_backend(device_type: str, dlpack: int) -> ember.Backend:
+    """A backend whose natives (FakeArray boxes) have neither `shape` nor `dtype`, importing DLPack code `dlpack`."""
+    from plugin_fixtures.fakebackend import FakeArray, FakeBackend
+
+    class Fake(FakeBackend):
+        name = device_type
+        dlpack_device_type = dlpack
+
+        def from_dlpack(self, obj: object, index: int) -> FakeArray:
+            return FakeArray(np.from_dlpack(obj))
+
+    Fake.device_type = device_type
+    return Fake()
+
+
+@needs_cpu
+def test_from_dlpack_takes_a_non_numpy_producer() -> None:
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    t = ember.from_dlpack(_ForeignProducer(a))
+    assert t.dtype is ember.float32 and t.shape == (2, 3) and t.device == ember.device("cpu")
+    a[0, 0] = 7
+    assert t[0, 0].item() == 7  # shared, not copied
+
+
+def test_from_dlpack_reads_shape_and_dtype_through_the_backend() -> None:
+    from ember.backends import registry
+
+    registry.register(_fake_backend("dlfake", 9))
+    try:
+        t = ember.from_dlpack(_ForeignProducer(np.arange(4, dtype=np.int32), device=(9, 0)))
+        assert t.device == ember.device("dlfake") and t.dtype is ember.int32 and t.shape == (4,)
+        np.testing.assert_array_equal(t.cpu().numpy(), np.arange(4))
+    finally:
+        registry.unregister("dlfake")
+
+
+def test_from_dlpack_device_picks_between_backends_of_one_dlpack_code() -> None:
+    from ember.backends import registry
+
+    registry.register(_fake_backend("dla", 11))
+    registry.register(_fake_backend("dlb", 11))
+    try:
+        producer = _ForeignProducer(np.ones(3, np.float64), device=(11, 0))
+        with pytest.raises(RuntimeError, match=r"from_dlpack: backends for device types .*'dla'.*'dlb'.* device="):
+            ember.from_dlpack(producer)
+        assert ember.from_dlpack(producer, device="dlb").device == ember.device("dlb")
+        assert ember.from_dlpack(producer, device="dla").device == ember.device("dla")
+    finally:
+        registry.unregister("dla")
+        registry.unregister("dlb")
+
+
+@needs_cpu
+def test_from_dlpack_refuses_a_mismatched_device_and_non_producers() -> None:
+    with pytest.raises(TypeError, match="from_dlpack: expected an object with __dlpack__"):
+        ember.from_dlpack([1, 2, 3])
+    from ember.backends import registry
+
+    registry.register(_fake_backend("dlc", 12))
+    try:
+        with pytest.raises(RuntimeError, match="DLPack device type 1, but device 'dlc'.*imports DLPack device type 12"):
+            ember.from_dlpack(np.ones(2), device="dlc")
+    finally:
+        registry.unregister("dlc")

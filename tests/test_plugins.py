@@ -70,15 +70,19 @@ def test_plugin_failing_at_import_is_isolated(tmp_path):
             ember.zeros(2, device="myplug")
         except ember.BackendError as exc:
             print("ERROR", type(exc).__name__, exc)
-        """,
+            print("CAUSE", repr(exc.__cause__))
+            traceback.print_exception(exc, file=sys.stdout)
+        """.replace("import ember", "import sys, traceback, ember", 1),
         path=[tmp_path],
     ).stdout
     assert "numpy: [2.0, 2.0]" in out
     assert "'cpu'" in out.split("backends:")[1]
     assert "ERROR BackendUnavailableError" in out
     error = out.split("ERROR", 1)[1]
-    assert "Traceback (most recent call last)" in error
-    assert "myplug.py" in error
+    # the plugin's own exception is chained (`raise ... from`): its traceback prints above the error
+    assert "CAUSE RuntimeError('libmyplug.so: cannot open shared object file')" in error
+    assert "Traceback (most recent call last)" in error and "myplug.py" in error
+    assert "The above exception was the direct cause of the following exception" in error
     assert "RuntimeError: libmyplug.so: cannot open shared object file" in error
 
     info = ember_info(path=[tmp_path])
@@ -115,13 +119,14 @@ def test_plugin_whose_hook_raises_is_isolated(tmp_path):
             ember.ones(1, device="myplug")
         except ember.BackendError as exc:
             print("ERROR", exc)
+            print("CAUSE", repr(exc.__cause__))
         """,
         path=[tmp_path],
     ).stdout
     assert "numpy: [2.0, 2.0]" in out
     error = out.split("ERROR", 1)[1]
-    assert "Traceback (most recent call last)" in error
     assert "ValueError: myplug could not initialise its driver" in error
+    assert "CAUSE ValueError('myplug could not initialise its driver')" in error
 
     problems = plugin_section(ember_info(path=[tmp_path]))
     assert "myplug (myplug 1.2.3): failed" in problems
@@ -149,6 +154,71 @@ def test_plugin_that_registers_then_raises_leaves_nothing_behind(tmp_path):
         path=[tmp_path],
     ).stdout
     assert "halfdev" not in out
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_fault_report_is_chained_whatever_the_entry_point_name(tmp_path, declared):
+    # The entry point is called "whatever", the device type "mydev": the error for "mydev" still carries
+    # the plugin's own exception as __cause__ (declared: it is that plugin's; undeclared: it may be).
+    write_plugin(
+        tmp_path,
+        "myplug",
+        'raise ImportError("libmydev.so: cannot open shared object file")\n',
+        ep_name="whatever",
+        dist="ember-backend-mydev",
+        device_types=["mydev"] if declared else [],
+    )
+    out = run_code(
+        """
+        import ember
+        try:
+            ember.zeros(2, device="mydev")
+        except ember.BackendError as exc:
+            print("ERROR", type(exc).__name__, exc)
+            print("CAUSE", repr(exc.__cause__))
+        """,
+        path=[tmp_path],
+    ).stdout
+    error = out.split("ERROR", 1)[1]
+    assert "ember-backend-mydev 1.2.3" in error
+    assert "CAUSE ImportError('libmydev.so: cannot open shared object file')" in error
+    assert ("BackendUnavailableError" if declared else "BackendNotFoundError") in error
+
+
+def test_plugins_load_per_device_type(tmp_path):
+    # A plugin declaring "mydev" is not imported for "cpu"; asking for "mydev" imports it; listing imports all.
+    write_plugin(tmp_path / "a", "myplug", UNAVAILABLE_PLUGIN, device_types=["mydev"])
+    write_plugin(tmp_path / "b", "otherplug", UNAVAILABLE_PLUGIN.replace('"mydev"', '"otherdev"').replace("nohw", "o"))
+    out = run_code(
+        """
+        import sys
+        import ember
+        from ember.backends import declared_device_types
+        print("declared:", sorted(declared_device_types()))
+        try:
+            ember.get_backend("cpu")
+        except ember.BackendError:
+            pass
+        print("after cpu:", "myplug" in sys.modules, "otherplug" in sys.modules)
+        try:
+            ember.get_backend("mydev")
+        except ember.BackendError as exc:
+            print("mydev:", exc)
+        print("after mydev:", "myplug" in sys.modules, "otherplug" in sys.modules)
+        print("all:", sorted(b.device_type for b in ember.backends()))
+        print("after all:", "myplug" in sys.modules, "otherplug" in sys.modules)
+        """,
+        path=[tmp_path / "a", tmp_path / "b"],
+    ).stdout
+    assert "'mydev'" in out.split("declared:")[1].splitlines()[0]
+    if has_device_type("cpu"):  # the NumPy backend declares "cpu"; the undeclared otherplug is not needed either
+        assert "after cpu: False False" in out
+    assert "after mydev: True False" in out
+    assert "mydev: device type 'mydev': backend 'nohw'" in out and "no hardware found" in out
+    assert "'mydev'" in out.split("all:")[1] and "'otherdev'" in out.split("all:")[1]
+    assert "after all: True True" in out
+    info = ember_info(path=[tmp_path / "a", tmp_path / "b"])  # python -m ember still shows every backend
+    assert {"nohw", "o"} <= set(parse_backends(info))
 
 
 # -- (c) a plugin for another major plugin API ----------------------------------------------------------
@@ -371,7 +441,8 @@ def test_plugins_load_lazily(tmp_path, action):
     write_plugin(tmp_path, "myplug", UNAVAILABLE_PLUGIN)
     out = run_code(LAZY_CHECK.format(action=action), path=[tmp_path]).stdout
     assert "after import: False" in out
-    assert "after use: True" in out
+    # listing loads every plugin; a "cpu" tensor loads only the plugin declaring "cpu" (ember-backend-numpy)
+    assert f"after use: {action == 'ember.backends()'}" in out
 
 
 def test_import_ember_loads_no_backend_module():

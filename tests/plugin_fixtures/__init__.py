@@ -29,15 +29,21 @@ def write_plugin(
     version: str = "1.2.3",
     ep_name: str | None = None,
     group: str = "ember.backends",
+    device_types: Iterable[str] = (),
 ) -> Path:
-    """Write `module.py` and an installed distribution `dist` whose entry point `ep_name` names it."""
+    """Write `module.py` and an installed distribution `dist` whose entry point `ep_name` names it.
+
+    `device_types`: the device types it declares (group ``ember.device_types``), so it loads lazily.
+    """
     dist = dist or module
     root.mkdir(parents=True, exist_ok=True)
     (root / f"{module}.py").write_text(textwrap.dedent(source))
     info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[{group}]\n{ep_name or module} = {module}\n")
+    declared = "".join(f"{d} = {module}\n" for d in device_types)
+    extra = f"\n[ember.device_types]\n{declared}" if declared else ""
+    (info / "entry_points.txt").write_text(f"[{group}]\n{ep_name or module} = {module}\n{extra}")
     (info / "RECORD").write_text("")
     return root
 

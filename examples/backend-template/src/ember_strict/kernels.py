@@ -75,6 +75,8 @@ def _elementwise(op: Any, fn: Callable[..., Any]) -> Kernel:
     - Bools: the standard has no arithmetic or ordering on bools; PyTorch has (False < True,
       + is or, * is and, max is or). Under the rules that let bool operands through ("same",
       "bool") they compute as int8, and a "same" result goes back to bool.
+    - New memory: array-api-strict returns an integer input itself from floor, ceil, trunc and
+      round; a kernel's result never aliases its input, so that one is copied.
     """
     on_bools = op.rule in ("same", "bool")
     back = op.rule == "same"
@@ -85,14 +87,18 @@ def _elementwise(op: Any, fn: Callable[..., Any]) -> Kernel:
         if on_bools and ref.dtype == xp.bool:
             out = fn(*(xp.astype(a, xp.int8) for a in arrays))
             return xp.astype(out, xp.bool) if back else out
-        return fn(*arrays)
+        out = fn(*arrays)
+        return xp.asarray(out, copy=True) if any(out is a for a in arrays) else out
 
     kernel.__name__ = op.name
     return kernel
 
 
 def relu(x: Any) -> Any:
-    return xp.where(x > 0, x, xp.zeros_like(x))
+    keep = x > 0
+    if xp.isdtype(x.dtype, "real floating"):
+        keep = keep | xp.isnan(x)  # nan stays nan (the contract; found by the kit's edge values)
+    return xp.where(keep, x, xp.zeros_like(x))
 
 
 def sigmoid(x: Any) -> Any:
@@ -187,13 +193,25 @@ def random_bits(seed: int, offset: int, n: int, index: int) -> Any:
     return xp.asarray(philox4x32(seed, offset, n))
 
 
+def _new(fn: Kernel) -> Kernel:
+    """`fn`, copying its result where it is the input itself (array-api-strict's floor of an integer array)."""
+
+    def kernel(x: Any) -> Any:
+        out = fn(x)
+        return xp.asarray(out, copy=True) if out is x else out
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
+
+
 KERNELS: dict[str, Kernel] = {
     # creation
     "full": full, "arange": arange, "astype": astype, "copy": copy, "copy_": copy_,
     # elementwise: those with an array-API function in their declaration (Op.xp) come from core
     **elementwise_kernels(xp, wrap=_elementwise),
     "abs": xp.abs, "rsqrt": lambda x: 1 / xp.sqrt(x), "sigmoid": sigmoid, "relu": relu,
-    "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "sign": xp.sign, "where": where,
+    # array-api-strict returns integer inputs themselves: a kernel's result is new memory
+    "floor": _new(xp.floor), "ceil": _new(xp.ceil), "round": _new(xp.round), "sign": xp.sign, "where": where,
     # reductions
     "sum": _reduction(xp.sum, pass_dtype=True), "prod": _reduction(xp.prod, pass_dtype=True),
     "amax": _reduction(xp.max), "amin": _reduction(xp.min), "all": _reduction(xp.all), "any": _reduction(xp.any),

@@ -70,7 +70,7 @@ def _special(name: str) -> Kernel:
                 impl.append(getattr(scipy.special, scipy_name))
             except ImportError:
                 impl.append(fallback)
-        out = np.asarray(impl[0](x) if x.size else x)
+        out = np.asarray(impl[0](x) if x.size else np.empty_like(x))  # never the input itself
         if name == "lgamma":  # PyTorch (and math.lgamma): inf at -inf; SciPy's gammaln says -inf
             out = np.where(x == -np.inf, np.inf, out)
         return out.astype(x.dtype, copy=False)

@@ -1,7 +1,9 @@
 """Backends: the object a plugin registers, and the registry that loads plugins.
 
 Plugins are found through the ``ember.backends`` entry-point group and loaded
-lazily, on the first need for a backend. A plugin that fails to import, raises
+lazily, per device type, on the first need for that device type (the device
+types a plugin provides are declared in the ``ember.device_types`` group and
+read without importing it). A plugin that fails to import, raises
 in its hook, or was written for another major plugin API is recorded with the
 reason and never breaks ``import ember`` or another backend.
 """
@@ -41,6 +43,8 @@ __all__ = [
 PLUGIN_API_VERSION: tuple[int, int] = (1, 0)
 
 ENTRY_POINT_GROUP = "ember.backends"
+#: Where a plugin declares its device types, read without importing it (see `declared_device_types`).
+DEVICE_TYPES_GROUP = "ember.device_types"
 
 #: Where the well-known device types come from, for the "install X" hint only.
 _KNOWN_PACKAGES = {
@@ -165,27 +169,46 @@ class PluginRecord:
     status: str  # "loaded" | "disabled" | "failed" | "refused"
     error: str | None = None
     backends: tuple[str, ...] = ()
+    #: the plugin's own exception (failed or refused), chained as ``__cause__`` of the error a user gets
+    exception: BaseException | None = None
+
+
+@dataclass
+class _Loading:
+    """The plugin being loaded: its distribution, and the device types it has registered so far."""
+
+    dist: str
+    version: str
+    registered: list[str]
 
 
 class BackendRegistry:
-    """The loaded backends by device type; plugins call `register` from their hook."""
+    """The loaded backends by device type; plugins call `register` from their hook.
+
+    Plugins load lazily and per device type: asking for ``"cpu"`` imports only the plugins
+    that declare ``cpu`` in the ``ember.device_types`` entry-point group (read from the
+    installed metadata, nothing imported) and, when none of those provides it, the plugins
+    that declare nothing. Listing the backends (`backends`, ``python -m ember``) loads all.
+    """
 
     def __init__(self) -> None:
         self.plugin_manager = pluggy.PluginManager("ember")
         self.plugin_manager.add_hookspecs(hookspecs)
         self._by_device: dict[str, Backend] = {}
         self._unavailable: dict[str, str] = {}
-        self._failed_device: dict[str, str] = {}
+        #: device type or entry-point name -> (why it is missing, the plugin's exception)
+        self._failed_device: dict[str, tuple[str, BaseException | None]] = {}
         self.plugins: list[PluginRecord] = []
-        self._loaded = False
-        self._loading = False  # set while load() runs, so a re-entrant call returns
+        self._loaded = False  # every entry point has been tried
+        self._tried: set[tuple[str, str, str]] = set()  # (distribution, entry-point name, value)
         self._lock = threading.RLock()
-        self._current: tuple[str, str] | None = None
+        self._current: _Loading | None = None
 
     # -- called by plugins ------------------------------------------------
     def register(self, backend: Backend) -> None:
         """Register a backend; refused if its major API version differs or its device type is taken."""
-        dist, version = self._current or ("<direct>", "?")
+        current = self._current
+        dist, version = (current.dist, current.version) if current else ("<direct>", "?")
         backend.distribution, backend.distribution_version = dist, version
         major, minor = tuple(backend.api_version)
         if major != PLUGIN_API_VERSION[0]:
@@ -196,10 +219,11 @@ class BackendRegistry:
                 f"but this ember-core provides plugin API {have}; install a version of {dist} "
                 f"built for plugin API {PLUGIN_API_VERSION[0]}.x"
             )
+            error = BackendError(message)
             if backend.device_type and backend.device_type not in self._by_device:
                 # Asking for this device type later should say why it is missing.
-                self._failed_device.setdefault(backend.device_type, f"was refused:\n{message}")
-            raise BackendError(message)
+                self._failed_device.setdefault(backend.device_type, (f"was refused:\n{message}", error))
+            raise error
         if not backend.device_type or not backend.name:
             raise BackendError(f"{dist}: a backend must set both `name` and `device_type`")
         other = self._by_device.get(backend.device_type)
@@ -210,6 +234,8 @@ class BackendRegistry:
                 f"or disable one with EMBER_DISABLED_BACKENDS"
             )
         self._by_device[backend.device_type] = backend
+        if current is not None:
+            current.registered.append(backend.device_type)
         from . import dispatch
 
         dispatch.invalidate_caches()
@@ -228,31 +254,43 @@ class BackendRegistry:
             return
         with self._lock:
             # A plugin that asks for backends while being imported or while its hook runs
-            # re-enters here (same thread, RLock): it sees the backends loaded so far,
-            # rather than loading every plugin again, itself half-imported included.
-            if self._loaded or self._loading:
-                return
-            self._loading = True
-            try:
-                self._load_all()
-                self._loaded = True
-            finally:
-                self._loading = False
+            # re-enters here (same thread, RLock): the entry points already tried, itself
+            # included, are skipped, so no plugin loads twice or half-imported.
+            for ep in _entry_points():
+                self._try(ep)
+            self._loaded = True
 
-    def _load_all(self) -> None:
+    def load_for(self, device_type: str) -> None:
+        """Load the plugins that may provide `device_type`: those declaring it, else those declaring nothing."""
+        if self._loaded or device_type in self._by_device:
+            return
+        with self._lock:
+            declared = declared_device_types()
+            for ep in declared.get(device_type, ()):
+                self._try(ep)
+            if device_type not in self._by_device:
+                claimed = {(_dist_name(ep), ep.value) for eps in declared.values() for ep in eps}
+                for ep in _entry_points():
+                    if (_dist_name(ep), ep.value) not in claimed:
+                        self._try(ep)
+
+    def _try(self, ep: metadata.EntryPoint) -> None:
+        dist = _dist_name(ep)
+        key = (dist, ep.name, ep.value)
+        if key in self._tried:
+            return
+        self._tried.add(key)
+        version = ep.dist.version if ep.dist is not None else "?"
         disabled = {s.strip() for s in os.environ.get("EMBER_DISABLED_BACKENDS", "").split(",") if s.strip()}
-        for ep in _entry_points():
-            dist = ep.dist.name if ep.dist is not None else "?"
-            version = ep.dist.version if ep.dist is not None else "?"
-            if ep.name in disabled:
-                self.plugins.append(PluginRecord(ep.name, dist, version, "disabled", "in EMBER_DISABLED_BACKENDS"))
-                self._failed_device[ep.name] = f"{dist} {version} is disabled by EMBER_DISABLED_BACKENDS"
-                continue
-            self._load_one(ep, dist, version)
+        if ep.name in disabled:
+            self.plugins.append(PluginRecord(ep.name, dist, version, "disabled", "in EMBER_DISABLED_BACKENDS"))
+            self._remember_failure(ep, f"{dist} {version} is disabled by EMBER_DISABLED_BACKENDS", None)
+            return
+        self._load_one(ep, dist, version)
 
     def _load_one(self, ep: metadata.EntryPoint, dist: str, version: str) -> None:
-        before = set(self._by_device)
-        self._current = (dist, version)
+        outer, self._current = self._current, _Loading(dist, version, [])
+        loading = self._current
         try:
             module = ep.load()
             if self.plugin_manager.is_registered(module):
@@ -262,27 +300,35 @@ class BackendRegistry:
                 if impl.plugin is module:
                     impl.function(registry=self)
         except BackendError as exc:
-            self.plugins.append(PluginRecord(ep.name, dist, version, "refused", str(exc)))
-            for key in set(self._by_device) - before:
-                del self._by_device[key]
-            self._remember_failure(ep.name, dist, str(exc))
+            self._fail(ep, dist, version, "refused", str(exc), exc, loading)
             return
-        except (Exception, SystemExit):  # a plugin that calls sys.exit() while loading fails too
-            tb = traceback.format_exc()
-            self.plugins.append(PluginRecord(ep.name, dist, version, "failed", tb))
-            for key in set(self._by_device) - before:
-                del self._by_device[key]
-            self._remember_failure(ep.name, dist, tb)
+        except (Exception, SystemExit) as exc:  # a plugin that calls sys.exit() while loading fails too
+            self._fail(ep, dist, version, "failed", traceback.format_exc(), exc, loading)
             return
         finally:
-            self._current = None
-        names = tuple(sorted(set(self._by_device) - before))
+            self._current = outer
+        names = tuple(sorted(loading.registered))
         self.plugins.append(PluginRecord(ep.name, dist, version, "loaded", None, names))
 
-    def _remember_failure(self, ep_name: str, dist: str, error: str) -> None:
-        # A broken plugin's device type is unknown; index the failure by entry-point
-        # name, so asking for that name as a device type explains what went wrong.
-        self._failed_device[ep_name] = f"{dist} failed to load:\n{error}"
+    def _fail(
+        self, ep: metadata.EntryPoint, dist: str, version: str, status: str, error: str,
+        exc: BaseException, loading: _Loading,
+    ) -> None:  # fmt: skip
+        self.plugins.append(PluginRecord(ep.name, dist, version, status, error, exception=exc))
+        for key in loading.registered:  # what it registered before failing goes too
+            self._by_device.pop(key, None)
+        if status == "refused":
+            self._remember_failure(ep, f"{dist} {version} was refused: {exc}", exc)
+        else:
+            self._remember_failure(ep, f"{dist} {version} failed to load: {type(exc).__name__}: {exc}", exc)
+
+    def _remember_failure(self, ep: metadata.EntryPoint, why: str, exc: BaseException | None) -> None:
+        # Index the failure by the device types the plugin declares and by its entry-point name,
+        # so asking for one of them explains what went wrong, whatever the entry point is called.
+        for device_type, eps in declared_device_types().items():
+            if any(_dist_name(e) == _dist_name(ep) and e.value == ep.value for e in eps):
+                self._failed_device[device_type] = (why, exc)
+        self._failed_device.setdefault(ep.name, (why, exc))
 
     # -- queries ------------------------------------------------------------
     def backends(self) -> list[Backend]:
@@ -293,7 +339,7 @@ class BackendRegistry:
         """The usable backend for a device type, or a BackendError saying what to do."""
         backend = self._by_device.get(device_type)
         if backend is None:
-            self.load()
+            self.load_for(device_type)
             backend = self._by_device.get(device_type)
         if backend is None:
             raise self._not_found(device_type)
@@ -313,19 +359,69 @@ class BackendRegistry:
 
     def peek(self, device_type: str) -> Backend | None:
         """The registered backend for a device type, usable or not, without raising."""
-        self.load()
+        self.load_for(device_type)
         return self._by_device.get(device_type)
 
     def _not_found(self, device_type: str) -> BackendError:
-        for ep_name, why in self._failed_device.items():
-            if ep_name == device_type or _KNOWN_PACKAGES.get(device_type, "").endswith(ep_name):
-                return BackendUnavailableError(f"device type {device_type!r}: its plugin {why}")
-        installed = ", ".join(sorted(self._by_device)) or "none"
-        hint = _KNOWN_PACKAGES.get(device_type)
-        todo = f"install {hint} (pip install {hint})" if hint else "install a backend package that provides it"
-        return BackendNotFoundError(
-            f"no backend provides device type {device_type!r} (installed device types: {installed}); {todo}"
-        )
+        error: BackendError
+        cause: BaseException | None = None
+        for key, (why, exc) in self._failed_device.items():
+            if key == device_type or _KNOWN_PACKAGES.get(device_type, "").endswith(key):
+                error = BackendUnavailableError(f"device type {device_type!r}: its plugin {why}")
+                cause = exc
+                break
+        else:
+            # A plugin that declares no device types and failed may have been the one: say so.
+            suspects = [r for r in self.plugins if r.status in ("failed", "refused") and r.exception is not None]
+            installed = ", ".join(sorted(set(self._by_device) | set(declared_device_types()))) or "none"
+            hint = _KNOWN_PACKAGES.get(device_type)
+            todo = f"install {hint} (pip install {hint})" if hint else "install a backend package that provides it"
+            message = f"no backend provides device type {device_type!r} (installed device types: {installed}); {todo}"
+            if suspects:
+                failed = "; ".join(f"{r.distribution} {r.version} ({r.status})" for r in suspects)
+                message += f". Plugins that failed to load, one of which may provide it: {failed}"
+                cause = suspects[0].exception
+            error = BackendNotFoundError(message)
+        if cause is not None:
+            error.__cause__ = cause  # the plugin's own exception and traceback, as `raise ... from`
+        return error
+
+
+def native_meta(backend: Backend, native: Any) -> tuple[tuple[int, ...], np.dtype | None]:
+    """A native array's shape and NumPy dtype: its own ``shape`` and ``dtype`` where NumPy reads them
+    (NumPy, CuPy, OpenCL arrays), else its host copy's (arrays of other libraries); dtype None when
+    neither says."""
+    shape, dtype = getattr(native, "shape", None), getattr(native, "dtype", None)
+    try:
+        if shape is not None and dtype is not None:
+            return tuple(shape), np.dtype(dtype)
+    except TypeError:  # a dtype NumPy cannot read ('torch.float32', an array-API library's own)
+        pass
+    try:
+        host = np.asarray(backend.to_host(native))
+    except Exception:
+        return (tuple(shape) if shape is not None else ()), None
+    return host.shape, host.dtype
+
+
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else "?"
+
+
+def declared_device_types() -> dict[str, list[metadata.EntryPoint]]:
+    """Device type -> the ``ember.backends`` entry points of the plugins that declare it, from metadata only.
+
+    A plugin declares its device types in the ``ember.device_types`` entry-point group, one entry
+    per device type whose value is its plugin module: ``cpu = "ember_numpy.plugin"``. Reading it
+    imports nothing, so asking for one device type never imports another's plugin.
+    """
+    plugins = list(_entry_points())
+    out: dict[str, list[metadata.EntryPoint]] = {}
+    for decl in metadata.entry_points(group=DEVICE_TYPES_GROUP):
+        for ep in plugins:
+            if ep.value == decl.value and _dist_name(ep) == _dist_name(decl) and ep not in out.get(decl.name, []):
+                out.setdefault(decl.name, []).append(ep)
+    return out
 
 
 def _entry_points() -> Iterable[metadata.EntryPoint]:

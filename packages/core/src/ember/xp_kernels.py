@@ -256,7 +256,12 @@ def rsqrt(xp: Any, x: Any) -> Any:
 
 
 def sign(xp: Any, x: Any) -> Any:
-    return xp.sign(x) if x.dtype != numpy.bool_ else x.copy()
+    if x.dtype == numpy.bool_:
+        return x.copy()
+    out = xp.sign(x)
+    if _floating(x.dtype) and x.dtype.kind != "f":  # ml_dtypes' bfloat16 sign keeps -0.0; the contract says 0.0
+        out = xp.where(out == 0, xp.zeros((), x.dtype), out)
+    return out
 
 
 def abs_(xp: Any, x: Any) -> Any:
@@ -327,9 +332,27 @@ def digamma(xp: Any, caps: Caps, x: Any) -> Any:
         return out.astype(x.dtype, copy=False)
 
 
+def pow_(xp: Any, a: Any, b: Any) -> Any:
+    """a ** b in the operands' dtype. bool ** bool is bool (a or not b; NumPy would give int8). An integer
+    to a negative integer power is what PyTorch gives: 1 for 1, +-1 for -1, 0 otherwise (NumPy raises)."""
+    kind = (a if hasattr(a, "dtype") else b).dtype.kind
+    if kind == "b":
+        return xp.logical_or(a, xp.logical_not(b))
+    if kind not in "iu" or not hasattr(b, "dtype") or kind == "u":  # a Python exponent: core refused a negative one
+        return xp.power(a, b)
+    neg = b < 0
+    out = xp.power(a, xp.where(neg, 0, b).astype(b.dtype, copy=False))
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(b % 2 == 0, 1, -1), 0))
+    return xp.where(neg, inverse, out).astype(out.dtype, copy=False)
+
+
 def i0(xp: Any, caps: Caps, x: Any) -> Any:
     with _quiet(caps):  # nan at +-inf, as PyTorch
         return xp.where(xp.isinf(x), numpy.nan, xp.i0(x)).astype(x.dtype, copy=False)
+
+
+#: i1(x) ~ e**x / sqrt(2 pi x) passes float64's largest value a little below this
+_I1_OVERFLOW = 715.0
 
 
 def i1(xp: Any, caps: Caps, x: Any) -> Any:
@@ -338,7 +361,7 @@ def i1(xp: Any, caps: Caps, x: Any) -> Any:
     with _quiet(caps):
         z = x.astype(numpy.float64)
         a = xp.abs(z)
-        finite = a[xp.isfinite(a)]
+        finite = a[a <= _I1_OVERFLOW]  # beyond it the result is +-inf: never sum 10**38 terms
         top = float(finite.max()) if finite.size else 0.0
         terms = int(0.5 * top + 10 * math.sqrt(top) + 30)
         q = z * z / 4
@@ -347,6 +370,7 @@ def i1(xp: Any, caps: Caps, x: Any) -> Any:
         for k in range(1, terms):
             t = t * (q / (k * (k + 1)))
             out += t
+        out = xp.where(a > _I1_OVERFLOW, xp.copysign(numpy.inf, z), out) + 0.0  # + 0.0: i1(-0.0) is 0.0, as PyTorch
         return xp.where(xp.isinf(z), numpy.nan, out).astype(x.dtype, copy=False)  # nan at +-inf, as PyTorch
 
 
@@ -360,17 +384,19 @@ def _reduction(xp: Any, caps: Caps, ufunc: Any, fn: Kernel) -> Kernel:
         red = ufunc.reduce
 
         def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+            # dtype=x.dtype: NumPy's add/multiply.reduce widen int8..int32 to int64; the contract keeps x's dtype
             if keepdim or len(axes) < x.ndim:
-                out = red(x, axes, None, None, keepdim)
+                out = red(x, axes, x.dtype, None, keepdim)
             else:  # a full reduction: keepdims then reshape gives a 0-d array, not a NumPy scalar
-                out = red(x, axes, None, None, True).reshape(())
+                out = red(x, axes, x.dtype, None, True).reshape(())
             return out if type(out) is ndarray else xp.asarray(out, dtype=x.dtype)
     else:
 
         def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
             if not axes:  # the identity of shape, in new memory
                 return x.copy()
-            return fn(x, axis=axes, keepdims=keepdim)
+            out = fn(x, axis=axes, keepdims=keepdim)
+            return out if out.dtype == x.dtype else out.astype(x.dtype)  # sum/prod widen small integers
 
     kernel.__name__ = fn.__name__
     return kernel
@@ -408,13 +434,18 @@ def logcumsumexp(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
         return xp.logaddexp.accumulate(x, axis=axis, dtype=x.dtype)
 
 
+def _floating(dtype: Any) -> bool:
+    """Whether a native dtype is floating, bfloat16 included (ml_dtypes gives it NumPy's kind "V")."""
+    return dtype.kind == "f" or getattr(dtype, "name", "") == "bfloat16"
+
+
 def cumext_indices(xp: Any, x: Any, axis: int, largest: bool) -> Any:
     """The running extreme's index: the last position so far that holds the running extreme (or a nan)."""
     run = (xp.maximum if largest else xp.minimum).accumulate(x, axis=axis)
     shape = tuple(n if d == axis else 1 for d, n in enumerate(x.shape))
     at = xp.arange(x.shape[axis], dtype=xp.int64).reshape(shape)
     hit = x == run
-    if x.dtype.kind == "f":
+    if _floating(x.dtype):
         hit |= xp.isnan(x)
     return xp.maximum.accumulate(xp.where(hit, at, 0), axis=axis)
 
@@ -631,8 +662,13 @@ def nonzero(xp: Any, x: Any) -> Any:
 # --------------------------------------------------------------------------- linalg, sorting, random
 
 
+def matmul(xp: Any, a: Any, b: Any) -> Any:
+    out = xp.matmul(a, b)  # NumPy multiplies bfloat16 (ml_dtypes) in float32 and returns float32: round back
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
+
+
 def linear(xp: Any, x: Any, w: Any, b: Any = None) -> Any:
-    out = xp.matmul(x, w.T)  # BLAS reads the transpose in place
+    out = matmul(xp, x, w.T)  # BLAS reads the transpose in place
     if b is not None:
         out += b
     return out
@@ -664,7 +700,7 @@ def searchsorted(xp: Any, caps: Caps, seq: Any, values: Any, right: bool) -> Any
         return out
     lo = xp.zeros(values.shape, xp.int64)
     hi = xp.full(values.shape, n, xp.int64)
-    vnan = xp.isnan(values) if values.dtype.kind == "f" else None
+    vnan = xp.isnan(values) if _floating(values.dtype) else None
     for _ in range(max(n, 1).bit_length()):
         mid = (lo + hi) // 2
         m = xp.take_along_axis(seq, xp.minimum(mid, n - 1), axis=-1)
@@ -1032,7 +1068,7 @@ def kernel_table(
         # elementwise, hand-written
         "abs": _bind(abs_, xp), "rsqrt": _bind(rsqrt, xp), "sigmoid": _bind(sigmoid, xp), "relu": _bind(relu, xp),
         "floor": _same_if_int(xp.floor), "ceil": _same_if_int(xp.ceil), "round": _same_if_int(xp.round),
-        "sign": _bind(sign, xp), "where": _bind(where, xp), "trunc": _same_if_int(xp.trunc),
+        "sign": _bind(sign, xp), "where": _bind(where, xp), "pow": _bind(pow_, xp), "trunc": _same_if_int(xp.trunc),
         "bitwise_left_shift": _shift(xp, True), "bitwise_right_shift": _shift(xp, False),
         # special functions (erfc, erfinv and lgamma are each backend's own: outside NumPy's API)
         "digamma": _bind(digamma, xp, caps), "i0": _bind(i0, xp, caps), "i1": _bind(i1, xp, caps),
@@ -1054,7 +1090,7 @@ def kernel_table(
         "gather": _bind(gather, xp), "scatter": _bind(scatter, xp), "scatter_add": _bind(scatter_add, xp, add_at),
         "nonzero": _bind(nonzero, xp),
         # linalg, sorting, random
-        "matmul": xp.matmul, "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
+        "matmul": _bind(matmul, xp), "linear": _bind(linear, xp), "argsort": _bind(argsort, xp, caps),
         "searchsorted": _bind(searchsorted, xp, caps),
         "random_bits": _bind(random_bits, xp),
         # linalg: LAPACK-style

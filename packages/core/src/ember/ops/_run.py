@@ -19,7 +19,7 @@ from ..dispatch import Op, kernel_for
 from ..dtypes import DType
 from ..tensor import Tensor, _is_scalar, check_dtype_supported, tracked
 
-_make = Tensor._make
+_make = Tensor._make  # ember.kernel_checks swaps in a checking version while its debug mode is on
 _state = grad_mode.state
 
 

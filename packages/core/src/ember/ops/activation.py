@@ -18,7 +18,10 @@ def _softmax_impl(x: Tensor, axis: int) -> Tensor:
 
 
 def _log_softmax_impl(x: Tensor, axis: int) -> Tensor:
-    return x - x.logsumexp(axis, keepdim=True)
+    # (x - max) - log(sum(exp(x - max))), not x - logsumexp(x): in float16 or bfloat16, logsumexp near
+    # 1000 is rounded to a step of 0.5 (bfloat16: 8), which the difference would keep; the shifted values are exact
+    s = x - x.amax(axis, keepdim=True).detach()  # a row with an inf or all -inf gives nan, as PyTorch
+    return s - s.exp().sum(axis, keepdim=True).log()
 
 
 def _softmax_vjp(n: Any, g: Tensor) -> tuple[Tensor]:

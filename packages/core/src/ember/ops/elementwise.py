@@ -167,7 +167,7 @@ def _sinh_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", "-input, elementwise.", "numeric", lambda n, g: (-g,), xp="negative", aliases=("negative",))
-abs = unary("abs", "|input|, elementwise.", "same", _abs_vjp, save_inputs=True, aliases=("absolute",))  # noqa: A001
+abs = unary("abs", "|input|, elementwise; bool and unsigned inputs come back unchanged (in new memory).", "same", _abs_vjp, save_inputs=True, aliases=("absolute",))  # noqa: A001
 exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * n.out,), xp="exp", save_out=True)
 log = unary(
     "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
@@ -245,15 +245,18 @@ def _relu_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     return (where(mask, g, 0),)
 
 
-relu = unary("relu", "max(input, 0), elementwise (nan stays nan).", "same", _relu_vjp, save_out=True)
+relu = unary(
+    "relu", "max(input, 0), elementwise (nan stays nan); bool inputs come back unchanged (in new memory).", "same",
+    _relu_vjp, save_out=True,
+)
 erf = unary(
     "erf", "The Gauss error function of each element.", "float",
     lambda n, g: (g * exp(-(n[0] * n[0])) * _TWO_OVER_SQRT_PI,), save_inputs=True,
 )  # fmt: skip
-floor = unary("floor", "Each element rounded down (toward -inf); integers unchanged.", "same", _zero_grad)
-ceil = unary("ceil", "Each element rounded up (toward +inf); integers unchanged.", "same", _zero_grad)
-round = unary("round", "Each element rounded to the nearest integer, half to even; integers unchanged.", "same", _zero_grad)  # noqa: A001
-sign = unary("sign", "-1, 0 or 1 by the sign of each element (nan stays nan).", "numeric", _zero_grad)
+floor = unary("floor", "Each element rounded down (toward -inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
+ceil = unary("ceil", "Each element rounded up (toward +inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
+round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad)  # noqa: A001
+sign = unary("sign", "-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0.", "numeric", _zero_grad)
 reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * n.out * n.out,), xp="reciprocal", save_out=True)
 logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
@@ -357,15 +360,15 @@ DIV = binary_op(
     xp="divide", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("divide", "true_divide"),
 )  # fmt: skip
 FLOOR_DIVIDE = binary_op(
-    "floor_divide", "floor(input / other), Python's //.", "numeric",
+    "floor_divide", "floor(input / other), Python's //. Integer division by zero never reaches the kernel: core raises ZeroDivisionError (as PyTorch on the CPU); float division by zero gives +-inf or nan.", "numeric",
     lambda n, g: (g * 0 if n.needs(0) else None, g * 0 if n.needs(1) else None), xp="floor_divide", inplace=True,
 )  # fmt: skip
 REMAINDER = binary_op(
-    "remainder", "input - floor(input / other) * other, Python's % (the sign of other).", "numeric",
+    "remainder", "input - floor(input / other) * other, Python's % (the sign of other). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan.", "numeric",
     lambda n, g: (g if n.needs(0) else None, -g * binary(FLOOR_DIVIDE, n[0], n[1]) if n.needs(1) else None),
     xp="remainder", save_inputs=True, inplace=True,
 )  # fmt: skip
-POW = binary_op("pow", "input ** exponent, elementwise.", "same", _pow_vjp, xp="pow", save_inputs=True, inplace=True)
+POW = binary_op("pow", "input ** exponent, elementwise. bool ** bool is bool (input or not exponent). An integer to a negative integer exponent array is 1 for 1, +-1 for -1 and 0 otherwise, as PyTorch (a negative Python exponent is refused by core).", "same", _pow_vjp, xp="pow", save_inputs=True, inplace=True)
 MAXIMUM = binary_op(
     "maximum", "The larger of input and other, elementwise (nan if either is nan).", "same",
     _minmax_vjp(lambda a, b: a > b), xp="maximum", save_inputs=True,

@@ -71,7 +71,8 @@ MAX_POOL2D = composite(
     "max_pool2d(x: array (N, C, H, W), kernel_size: (int, int), stride: (int, int), padding: (int, int), "
     "dilation: (int, int), ceil_mode: bool) -> (array (N, C, OH, OW), array of int64 (N, C, OH, OW))",
     "Window maxima (padding counts as -inf) and the flat index h*W + w in the unpadded input of each "
-    "(the first maximum of a window on ties).",
+    "(the first maximum of a window on ties). A window holding nan gives nan and the index of its first nan "
+    "(PyTorch's CPU kernel points at the last).",
     family="pooling",
     impl=_max_pool2d_impl,
     vjp=_max_pool2d_vjp,

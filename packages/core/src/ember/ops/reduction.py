@@ -74,8 +74,8 @@ def _reduction(name: str, doc: str, vjp: Any = None, **kw: Any) -> Any:
 
 SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype).", _sum_vjp)
 PROD = _reduction("prod", "Product over `axes`.", _prod_vjp, save_inputs=True, save_out=True)
-AMAX = _reduction("amax", "Maximum over `axes` (nan propagates); axes are non-empty.", _extreme_vjp, save_inputs=True, save_out=True)
-AMIN = _reduction("amin", "Minimum over `axes` (nan propagates); axes are non-empty.", _extreme_vjp, save_inputs=True, save_out=True)
+AMAX = _reduction("amax", "Maximum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
+AMIN = _reduction("amin", "Minimum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
 ALL = _reduction("all", "Logical and over `axes` of a bool array, as bool.")
 ANY = _reduction("any", "Logical or over `axes` of a bool array, as bool.")
 ARGMAX = primitive(
@@ -573,7 +573,8 @@ def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
     first = a >= b
     hi, lo = where(first, a, b), where(first, b, a)
     infinite = (hi == float("inf")) | (hi == float("-inf"))
-    return hi + log1p(exp(where(infinite, 0.0, lo - hi)))
+    out = hi + log1p(exp(where(infinite, 0.0, lo - hi)))
+    return where(a.isnan() | b.isnan(), a + b, out)  # nan propagates, even past an inf
 
 
 def _logcumsumexp_impl(x: Tensor, axis: int) -> Tensor:

@@ -17,7 +17,11 @@ from .creation import size_arg
 RANDOM_BITS = primitive(
     "random_bits",
     "random_bits(seed: int, offset: int, n: int, index: int) -> array of int64",
-    "n Philox4x32-10 words in [0, 2**32) as core's ember.random.philox4x32 defines them, on device `index`.",
+    "n Philox4x32-10 words in [0, 2**32) as core's ember.random.philox4x32 defines them, on device `index`: block j "
+    "encrypts the counter (lo32(offset + j), hi32(offset + j), 0, 0) under the key (lo32(seed), hi32(seed)) with 10 "
+    "rounds of (c0, c1, c2, c3) <- (hi(M1 * c2) ^ c1 ^ k0, lo(M1 * c2), hi(M0 * c0) ^ c3 ^ k1, lo(M0 * c0)), the key "
+    "bumped by (W0, W1) mod 2**32 after each round (M0 = 0xD2511F53, M1 = 0xCD9E8D57, W0 = 0x9E3779B9, "
+    "W1 = 0xBB67AE85; hi/lo: the 32-bit halves of the 64-bit product); the words are the blocks' c0..c3 in order.",
     family="sampling",
     differentiable=False,
     index_arg=3,

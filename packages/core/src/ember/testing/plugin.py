@@ -14,9 +14,14 @@ Loaded through the ``pytest11`` entry point ``ember``. It adds:
 and the session-scoped fixtures ``backend_name`` (the name given), ``backend``
 (the `ember.Backend`) and ``device`` (its device string, e.g. ``"cpu"``). When
 the backend is not installed or cannot run here, every test that asks for one
-of these fixtures, and every test of the kit, is *skipped* with the reason
-Ember gives (never passed silently). At the end of a run that includes kit
-tests, or names ``--ember-backend``, a short conformance summary is printed.
+of these fixtures is *skipped* with the reason Ember gives (never passed
+silently). A run that names ``--ember-backend`` or collects kit tests fails at
+once (a usage error, exit status 4) when that backend is unknown or unusable
+here, and when a line of the ``--ember-xfails`` file matches no collected test
+(checked when the whole kit is collected), so a typo never turns CI green.
+The kit turns on core's kernel checks (`ember.testing.checks`) for its run.
+At the end of a run that includes kit tests, or names ``--ember-backend``, a
+short conformance summary is printed.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class _Target:
     backend: Any = None
     error: str | None = None
     xfail_patterns: list[tuple[str, str]] = field(default_factory=list)
+    xfails_file: str | None = None
     kit_nodeids: set[str] = field(default_factory=set)
 
 
@@ -88,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if xfails:
         try:
             target.xfail_patterns = _read_xfails(xfails)
+            target.xfails_file = xfails
         except OSError as exc:
             raise pytest.UsageError(f"--ember-xfails: cannot read {xfails!r}: {exc}") from None
     config.stash[_KEY] = target
@@ -123,16 +130,42 @@ def _is_kit(item: pytest.Item) -> bool:
     return os.path.dirname(os.path.abspath(str(item.path))) == _KIT_DIR
 
 
+def _kit_modules() -> set[str]:
+    return {f for f in os.listdir(_KIT_DIR) if f.startswith("test_") and f.endswith(".py")}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: an xfails line is checked against every collected test
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     target = config.stash[_KEY]
+    used: set[str] = set()
+    kit_files: set[str] = set()
     for item in items:
         if _is_kit(item):
             item.add_marker(pytest.mark.ember_kit)
             target.kit_nodeids.add(item.nodeid)
+            kit_files.add(os.path.basename(str(item.path)))
         for pattern, reason in target.xfail_patterns:
             if pattern in item.nodeid:
                 item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+                used.add(pattern)
                 break
+    if kit_files or config.getoption("--ember-backend"):
+        target = _resolve(target)
+        if target.error is not None:
+            raise pytest.UsageError(
+                f"--ember-backend={target.name}: {target.error}. Check the name (`python -m ember` lists the "
+                f"installed backends and why any cannot run); the conformance kit never passes by skipping."
+            )
+        from ember import kernel_checks
+
+        kernel_checks.enable()  # every kernel result's shape and dtype checked against its op's declaration
+    unused = [p for p, _ in target.xfail_patterns if p not in used]
+    if unused and target.xfails_file and kit_files >= _kit_modules():
+        listed = "\n  ".join(unused)
+        raise pytest.UsageError(
+            f"--ember-xfails={target.xfails_file}: {len(unused)} line(s) match no collected test "
+            f"(misspelled, or the test is gone: delete the line):\n  {listed}"
+        )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

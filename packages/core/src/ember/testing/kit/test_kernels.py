@@ -400,8 +400,41 @@ def test_kernel_contract(name: str, backend: Any, device: str) -> None:
             res = f"{what} result {j}" if len(dtypes) > 1 else what
             assert host.shape == tuple(sh), f"{res}: shape {host.shape}, declared {tuple(sh)}"
             assert host.dtype == dt.numpy, f"{res}: dtype {host.dtype}, declared {dt.name}"
+        if op.kind == "composite" and op.impl is not None and not isinstance(call.dtype, tuple):
+            _check_override_values(op, what, args, made, outs[0], backend)
+        _check_kernel_aliasing(op, what, made, outs, backend)
     if not ran:
         pytest.skip(f"backend {backend.name!r} supports none of the dtypes of the kit's samples for {name!r}")
+
+
+def _check_override_values(op: Any, what: str, args: tuple[Any, ...], made: list[Any], out: Any, backend: Any) -> None:
+    """A composite override computes what core's decomposition (`Op.impl`) computes on the same inputs."""
+    by_native = {id(t._data): t for t in made}
+    tensors = [by_native[id(a)] for a in args if id(a) in by_native]
+    rest = tuple(a for a in args if id(a) not in by_native)
+    expected = op.impl(*tensors, *rest)
+    got = np.asarray(backend.to_host(out)).astype(np.float64)
+    np.testing.assert_allclose(got, expected.detach().double().numpy(), rtol=1e-4, atol=1e-5,
+                               err_msg=f"{what}: the override's values differ from core's {op.name}")  # fmt: skip
+
+
+def _check_kernel_aliasing(op: Any, what: str, made: list[Any], outs: Any, backend: Any) -> None:
+    """A view kernel's result follows writes to its input; any other kernel's result is new memory."""
+    natives = [t._data for t in made]
+    if not op.view:
+        for j, o in enumerate(outs):
+            assert not any(o is a for a in natives), f"{what} returned its input array itself (result {j})"
+    before = [np.array(backend.to_host(o), copy=True) for o in outs]
+    with ember.no_grad():
+        for t in made:
+            if t.numel():
+                t.copy_((t == 0).to(t.dtype))  # every element changes
+    for j, (o, b) in enumerate(zip(outs, before)):
+        after = np.asarray(backend.to_host(o))
+        if op.view:
+            assert b.size == 0 or not np.any(after == b), f"{what}: a view kernel, but its result did not follow writes to its input (a copy)"
+        else:
+            np.testing.assert_array_equal(after, b, err_msg=f"{what} result {j} changed when its inputs were written afterwards: it aliases an input where the contract asks for new memory")
 
 
 def test_copy_inplace_contract(backend: Any, device: str) -> None:
@@ -437,7 +470,9 @@ def test_contract_table_covers_primitives() -> None:
 
 @pytest.mark.parametrize("info", [pytest.param(i, id=i.name) for i in OP_DB if i.name != "setitem"])
 def test_op_leaves_inputs_unmodified(info: OpInfo, backend: Any, device: str) -> None:
-    """Running an op (every sample) leaves its input tensors' values and versions as they were."""
+    """Every sample: the op leaves its inputs' values and versions as they were, and its results alias
+    exactly what core says they do: writing into the inputs afterwards shows in a result that is a view
+    of an input, and in no other (a kernel that returned an input, or a view where a copy is due)."""
     dtype = info.dtypes[0]
     require_dtype(backend, dtype)
     for sample in info.samples(dtype):
@@ -447,10 +482,41 @@ def test_op_leaves_inputs_unmodified(info: OpInfo, backend: Any, device: str) ->
         kwargs = to_ember(sample.kwargs, device)
         inputs = _tensors(args) + _tensors(kwargs)
         saved = [(t.clone(), t._version_value) for t in inputs]
-        info.op(*args, **kwargs)
+        out = info.op(*args, **kwargs)
         for i, (t, (copy, version)) in enumerate(zip(inputs, saved)):
             assert _same(t, copy), f"{info.name} {sample!r} modified input tensor {i}"
             assert t._version_value == version, f"{info.name} {sample!r} bumped the version of input tensor {i}"
+        _check_aliasing(info, sample, inputs, out)
+
+
+def _root(t: Any) -> Any:
+    return t._base if t._base is not None else t
+
+
+def _check_aliasing(info: OpInfo, sample: Any, inputs: list[Any], out: Any) -> None:
+    """Write new values into every input; a view of an input must follow them, any other result must not."""
+    results = _tensors(out)
+    inputs = [t for t in inputs if t.numel() > 0]
+    if not results or not inputs:
+        return
+    roots = {id(_root(t)) for t in inputs}
+    # `x.to(x.dtype)` and friends return the input itself (as PyTorch does): nothing to check there
+    checked = [(j, r) for j, r in enumerate(results) if not any(r is t for t in inputs)]
+    before = [r.clone() for _, r in checked]
+    with ember.no_grad():
+        for t in inputs:
+            t.copy_((t == 0).to(t.dtype))  # every element changes: zeros become one, the rest zero (nan too)
+    for (j, r), b in zip(checked, before):
+        what = f"{info.name} {sample!r} result {j}"
+        if r._base is not None and id(_root(r)) in roots:  # a view of an input: each of its elements changed
+            assert r.numel() == 0 or bool((r != b).all().item()), (
+                f"{what} is a view of an input but does not follow writes to it: its kernel copied"
+            )
+        else:
+            assert _same(r, b), (
+                f"{what} changed when its inputs were written afterwards: its kernel returned an input or a view "
+                f"of one where the op's result must be new memory"
+            )
 
 
 def _tensors(obj: Any) -> list[Any]:

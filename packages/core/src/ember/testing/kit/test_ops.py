@@ -10,6 +10,7 @@ import pytest
 import ember
 from ember.dispatch import API
 from ember.testing.kit import op_params, require_dtype, sample_supported
+from ember.testing.kit.test_kernels import _check_aliasing, _tensors
 from ember.testing.op_db import OP_DB, Arg, OpInfo, SampleInput, assert_same, to_ember, to_numpy
 
 DIFFERENTIABLE = [info for info in OP_DB if info.differentiable]
@@ -29,8 +30,18 @@ def test_values(info: OpInfo, dtype: str, backend: Any, device: str) -> None:
         if not sample_supported(sample, backend):
             continue
         expected = info.ref(*to_numpy(sample.args), **to_numpy(sample.kwargs))
-        actual = _run(info, sample, device)
-        assert_same(actual, expected, info.tolerance, f"{info.name} {sample!r} ({dtype})")
+        args, kwargs = to_ember(sample.args, device), to_ember(sample.kwargs, device)
+        actual = info.op(*args, **kwargs)
+        what = f"{info.name} {sample!r} ({dtype})"
+        assert_same(actual, expected, info.tolerance, what)
+        # in every dtype: the inputs keep their values, and the results alias them only where core made views
+        inputs = _tensors((args, kwargs))
+        if info.name != "setitem":  # setitem writes its input: that is its point
+            for i, (t, arr) in enumerate(zip(inputs, [a.array for a in sample.arrays()])):
+                if tuple(t.shape) == arr.shape and t.dtype.numpy == arr.dtype:
+                    np.testing.assert_array_equal(t.detach().numpy(), arr, err_msg=f"{what} modified input tensor {i}")
+            with ember.no_grad():
+                _check_aliasing(info, sample, inputs, actual)
 
 
 class _Leaf:

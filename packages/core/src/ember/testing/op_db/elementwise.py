@@ -81,6 +81,15 @@ def _ref_clamp(x: np.ndarray, min: Any = None, max: Any = None) -> np.ndarray:  
 
 
 def _ref_pow(a: Any, b: Any) -> Any:
+    """NumPy's power, but as PyTorch: an integer to a negative integer power is 1, +-1 or 0; bool ** bool is bool."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype == np.bool_ and b.dtype == np.bool_:
+        return a | ~b
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any():
+        out = np.power(a, np.maximum(b, 0))
+        small = [(1 if x == 1 or y % 2 == 0 else -1) if abs(int(x)) == 1 else 0 for x, y in zip(np.broadcast_to(a, out.shape).flat,
+                 np.broadcast_to(b, out.shape).flat)]  # fmt: skip
+        return np.where(np.broadcast_to(b, out.shape) < 0, np.array(small, dtype=out.dtype).reshape(out.shape), out)
     return np.power(a, b)
 
 
