@@ -68,13 +68,7 @@ class Adam(Optimizer):
                 if self._step_foreach(group, pairs):
                     continue
                 for p, g in pairs:
-                    state = self.state[p]
-                    if not state:
-                        state["step"] = 0
-                        state["exp_avg"] = ember.zeros_like(p)
-                        state["exp_avg_sq"] = ember.zeros_like(p)
-                        if amsgrad:
-                            state["max_exp_avg_sq"] = ember.zeros_like(p)
+                    state = self._state_of(p, amsgrad)
                     state["step"] += 1
                     step = state["step"]
                     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
@@ -98,6 +92,17 @@ class Adam(Optimizer):
                     p.sub_((exp_avg / denom).mul_(step_size))
         return loss
 
+    def _state_of(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
+        """`p`'s state, made at its first step: the step count and zeroed moment estimates."""
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = ember.zeros_like(p)
+            state["exp_avg_sq"] = ember.zeros_like(p)
+            if amsgrad:
+                state["max_exp_avg_sq"] = ember.zeros_like(p)
+        return state
+
     def _step_foreach(self, group: dict[str, Any], pairs: list[tuple[Tensor, Tensor]]) -> bool:
         """The step's updates of `pairs` straight through the kernels (`Foreach`): the ops of the
         per-parameter loop, in its order. False (nothing done) where that loop must run: foreach=False,
@@ -109,11 +114,7 @@ class Adam(Optimizer):
         ):
             return False
         for p, _ in pairs:
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = ember.zeros_like(p)
-                state["exp_avg_sq"] = ember.zeros_like(p)
+            self._state_of(p, False)
         avgs = [self.state[p]["exp_avg"] for p, _ in pairs]
         sqs = [self.state[p]["exp_avg_sq"] for p, _ in pairs]
         k = Foreach.of([t for pair in pairs for t in pair] + avgs + sqs)
