@@ -278,7 +278,8 @@ def to_numpy(obj: Any) -> Any:
 def assert_same(actual: Any, expected: Any, tol: Callable[[str], tuple[float, float]], what: str = "") -> None:
     """An Ember result (tensor or tuple of them) against a NumPy one: shape, dtype, then values.
 
-    `tol(dtype name)` gives (rtol, atol) for a floating result of that dtype.
+    `tol(dtype name)` gives (rtol, atol) for a floating result of that dtype (bfloat16 included,
+    compared through float32).
     """
     if isinstance(expected, (tuple, list)):
         assert isinstance(actual, (tuple, list)), f"{what}: expected a tuple of {len(expected)} results, got {actual!r}"
@@ -293,8 +294,10 @@ def assert_same(actual: Any, expected: Any, tol: Callable[[str], tuple[float, fl
     got = np.asarray(actual.detach().numpy())
     assert got.shape == exp.shape, f"{what}: the native array has shape {got.shape} but the tensor says {exp.shape}"
     assert got.dtype == exp.dtype, f"{what}: the native array has dtype {got.dtype} but the tensor says {exp.dtype}"
-    if exp.dtype.kind in "fc":
+    if exp.dtype.kind in "fc" or exp.dtype.name == "bfloat16":
         rtol, atol = tol(exp.dtype.name)
+        if exp.dtype.name == "bfloat16":  # NumPy's allclose does not know bfloat16; float32 holds it exactly
+            got, exp = got.astype(np.float32), exp.astype(np.float32)
         np.testing.assert_allclose(got, exp, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
     else:
         np.testing.assert_array_equal(got, exp, err_msg=what)

@@ -234,26 +234,6 @@ BF16_UNLIKE_FLOAT32 = {
 }
 
 
-def _assert_close_bf16(actual: Any, expected: Any, tol: tuple[float, float], what: str) -> None:
-    """Shape and dtype exactly; values compared in float32 (NumPy's allclose does not know bfloat16)."""
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(actual, (tuple, list)) and len(actual) == len(expected), f"{what}: {actual!r}"
-        for i, (a, e) in enumerate(zip(actual, expected)):
-            _assert_close_bf16(a, e, tol, f"{what}[{i}]")
-        return
-    exp = np.asarray(expected)
-    assert isinstance(actual, ember.Tensor), f"{what}: expected a Tensor, got {type(actual).__name__}"
-    assert tuple(actual.shape) == exp.shape, f"{what}: shape {tuple(actual.shape)}, expected {exp.shape}"
-    assert actual.dtype.numpy == exp.dtype, f"{what}: dtype {actual.dtype.name}, expected {exp.dtype}"
-    got = np.asarray(actual.detach().numpy())
-    assert got.dtype == exp.dtype, f"{what}: the native array has dtype {got.dtype} but the tensor says {exp.dtype}"
-    if exp.dtype == BF16:
-        np.testing.assert_allclose(got.astype(np.float32), exp.astype(np.float32), rtol=tol[0], atol=tol[1],
-                                   equal_nan=True, err_msg=what)  # fmt: skip
-    else:
-        np.testing.assert_array_equal(got, exp, err_msg=what)
-
-
 def _expect_bf16(expected: Any) -> Any:
     if isinstance(expected, (tuple, list)):
         return type(expected)(_expect_bf16(e) for e in expected)
@@ -276,4 +256,4 @@ def test_bfloat16_values(info: OpInfo, backend: Any, device: str) -> None:
         with np.errstate(all="ignore"):
             expected = _expect_bf16(info.ref(*_as_float32(to_numpy(sample.args)), **_as_float32(to_numpy(sample.kwargs))))
         actual = info.op(*to_ember(sample.args, device), **to_ember(sample.kwargs, device))
-        _assert_close_bf16(actual, expected, tol, f"{info.name} {sample!r} (bfloat16)")
+        assert_same(actual, expected, lambda d: tol if d == "bfloat16" else (0.0, 0.0), f"{info.name} {sample!r} (bfloat16)")
