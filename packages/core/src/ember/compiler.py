@@ -769,17 +769,16 @@ class _Capture(_capture.HostWatcher):
             )
 
     def predicate(self, name: str, check: Callable[..., Any], natives: tuple[Any, ...], to_host: Any, result: bool) -> None:
-        def recheck(*arrays: Any) -> None:
-            if bool(check(*(to_host(a) for a in arrays))) != result:
-                raise CompileError(
-                    f"ember.compile({self.fn_name}): the check {name!r} held {result} when the function was "
-                    f"captured and does not now; the replay stopped there (kernels before it have run). "
-                    f"Call this function without ember.compile for such inputs"
-                )
+        def recheck() -> None:  # the replay's inline test failed
+            raise CompileError(
+                f"ember.compile({self.fn_name}): the check {name!r} held {result} when the function was "
+                f"captured and does not now; the replay stopped there (kernels before it have run). "
+                f"Call this function without ember.compile for such inputs"
+            )
 
-        srcs = [self.src_of(a) for a in natives]
-        fname = self.const(recheck)
-        self.lines.append(f"{fname}({', '.join(srcs)})")
+        fail, test, host = self.const(recheck), self.const(check), self.const(to_host)
+        srcs = [f"{host}({self.src_of(a)})" for a in natives]
+        self.lines.append(f"if bool({test}({', '.join(srcs)})) is not {result!r}: {fail}()")
 
     def item(self, t: Tensor) -> Any:
         """`Tensor.item` while capturing with host_reads="replay": the value, read again by each replay here."""
@@ -1109,11 +1108,7 @@ class _Program:
             L.append(f"        if not ({' and '.join(conds[k : k + 16])}): return _miss0")
         L.append("    except (LookupError, AttributeError, TypeError):")
         L.append("        return _miss0")
-        ns.update(_asig=self.guard.sig[1][1], _ksig=self.guard.sig[1][2])
-        L.append("    _T = []")
-        L.append("    if _flatten(args, _T, 'args', True) != _asig or _flatten(kwargs, _T, 'kwargs') != _ksig: return _miss0")
-        if n_args:
-            L.append(f"    {''.join(v + ', ' for v in tv[:n_args])}= _T")
+        L += _argument_code(self.guard.sig[1][1], self.guard.sig[1][2], tv[:n_args], name)
         # the places: what the last replay left there (identity) or the capture's signatures
         for j, pl in enumerate(self.places):
             get, _set = pl.code(name)
@@ -1201,6 +1196,38 @@ class _Program:
                     return f"argument tensor {i}" if i < n_args else self.places[i - n_args].where
             return "which tensors share memory"
         return miss.why
+
+
+def _argument_code(asig: Any, ksig: Any, tv: list[str], name: _Namer) -> list[str]:
+    """The replay's lines that check the arguments' structure and signatures and bind their tensors to
+    `tv`. Positional tensors and floats only (a training step's batch, a learning rate), no keywords:
+    inline comparisons; any other structure: `_flatten` it, as the capture did, and compare."""
+    items = asig[1]
+    if ksig != (dict, ()) or not all(it[0] == "T" or it == ("F",) for it in items):
+        ns = name.ns
+        ns.update(_asig=asig, _ksig=ksig)
+        lines = [
+            "    _T = []",
+            "    if _flatten(args, _T, 'args', True) != _asig or _flatten(kwargs, _T, 'kwargs') != _ksig: return _miss0",
+        ]
+        return lines + ([f"    {''.join(v + ', ' for v in tv)}= _T"] if tv else [])
+    lines = [f"    if kwargs or len(args) != {len(items)}: return _miss0"]
+    conds, k = [], 0
+    for i, it in enumerate(items):
+        if it == ("F",):
+            conds.append(f"type(args[{i}]) is float")
+            continue
+        cls, shape, dtype, device, rg = it[1]
+        v = tv[k]
+        k += 1
+        lines.append(f"    {v} = args[{i}]")
+        conds.append(
+            f"type({v}) is {name(cls)} and {v}._shape == {shape!r} and {v}._dtype == {name(dtype)} and "
+            f"{v}._device == {name(device)} and {v}._requires_grad is {rg!r}"
+        )
+    if conds:
+        lines.append(f"    if not ({' and '.join(conds)}): return _miss0")
+    return lines
 
 
 _VAR = re.compile(r"\bv\d+\b")

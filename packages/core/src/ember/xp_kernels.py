@@ -461,15 +461,24 @@ def logsumexp(xp: Any, caps: Caps, x: Any, axes: tuple[int, ...], keepdim: bool)
 # --------------------------------------------------------------------------- activation
 
 
+def _max_keepdims(xp: Any, x: Any, axis: int) -> Any:
+    """`x.max(axis, keepdims=True)`. NumPy reduces each short row of a matrix in its own inner loop
+    (~5 us for 64 rows of 10 classes); the columns of the transposed copy reduce in one (~1 us), and a
+    maximum is exact, so the values are the same."""
+    if xp.__name__ == "numpy" and x.ndim == 2 and axis in (1, -1) and x.shape[1] <= 32 and x.shape[0] >= 16:
+        return xp.ascontiguousarray(x.T).max(axis=0)[:, None]
+    return x.max(axis=axis, keepdims=True)
+
+
 def softmax(xp: Any, x: Any, axis: int) -> Any:
-    e = x - x.max(axis=axis, keepdims=True)
+    e = x - _max_keepdims(xp, x, axis)
     xp.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
 def log_softmax(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
-    m = x.max(axis=axis, keepdims=True)
+    m = _max_keepdims(xp, x, axis)
     with _quiet(caps):
         m = xp.where(xp.isfinite(m), m, 0)
         s = x - m
