@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,36 +27,41 @@ def _same(a: np.ndarray, b: np.ndarray, device: str) -> None:
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
-def _mlp() -> nn.Module:
-    return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.25), nn.Linear(16, 3))
-
-
-def _cnn() -> nn.Module:
-    return nn.Sequential(
+#: the models that the training tests train, by kind: (model, input shape of a batch of 6)
+_MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
+    "mlp": (lambda: nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.25), nn.Linear(16, 3)), (6, 12)),
+    "cnn": (lambda: nn.Sequential(
         nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Dropout(0.1), nn.Linear(4 * 3 * 3, 3),
-    )  # fmt: skip
+    ), (6, 1, 6, 6)),
+}  # fmt: skip
+
+
+def _training_step(model: nn.Module, opt: Any, loss_fn: Callable[..., ember.Tensor]) -> Callable[..., ember.Tensor]:
+    """One training step: zero the gradients, ``loss_fn(model(x), *rest)``, backward, the optimizer's step."""
+
+    def step(x: ember.Tensor, *rest: ember.Tensor) -> ember.Tensor:
+        opt.zero_grad()
+        loss = loss_fn(model(x), *rest)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
 
 
 def _train(kind: str, optimizer: str, compiled: bool, device: str, steps: int) -> tuple[list[np.ndarray], list[float], Any]:
     ember.manual_seed(0)
-    model = (_mlp() if kind == "mlp" else _cnn()).to(device)
+    make_model, shape = _MODELS[kind]
+    model = make_model().to(device)
     if optimizer == "sgd":
         opt: Any = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
     else:
         opt = ember.optim.AdamW(model.parameters(), lr=0.01)
     sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-
-    def step(x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = _training_step(model, opt, nn.functional.cross_entropy)
     run = ember.compile(step) if compiled else step
     rng = np.random.default_rng(1)
-    shape = (6, 12) if kind == "mlp" else (6, 1, 6, 6)
     losses = []
     model.train()
     for _ in range(steps):
@@ -261,14 +267,7 @@ def test_replays_bump_version_counters(device: str) -> None:
     ember.manual_seed(0)
     model = nn.Linear(3, 2).to(device)
     opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-    def step(x: ember.Tensor) -> ember.Tensor:
-        opt.zero_grad()
-        loss = model(x).sum()
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = _training_step(model, opt, lambda out: out.sum())
     g = ember.compile(step)
     x = ember.ones(4, 3, device=device)
     counts = []
