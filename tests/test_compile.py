@@ -340,6 +340,27 @@ def test_fused_elementwise_chains_match_eager(device: str) -> None:
         assert prog.fused == 1 and not re.search(r"\bk\d+\(", prog.source)
 
 
+def test_fused_chains_over_strided_and_broadcast_layouts(device: str) -> None:
+    """A fused chain over a 3-d shape whose work-items start mid-row (210 elements), with a
+    transposed input, a broadcast (6, 1) input and a sliced one, gives NumPy's numbers."""
+
+    def f(x: ember.Tensor, t: ember.Tensor, b: ember.Tensor, s: ember.Tensor) -> ember.Tensor:
+        return ((x + b) * 2.0 - t.transpose(0, 2)).relu() + s[:, :, ::2]
+
+    rng = np.random.default_rng(0)
+    xn, tn = rng.standard_normal((5, 6, 7)).astype(np.float32), rng.standard_normal((7, 6, 5)).astype(np.float32)
+    bn, sn = rng.standard_normal((6, 1)).astype(np.float32), rng.standard_normal((5, 6, 14)).astype(np.float32)
+    args = [ember.tensor(a, device=device) for a in (xn, tn, bn, sn)]
+    g = ember.compile(f)
+    outs = [g(*args).numpy() for _ in range(3)]
+    want = np.maximum((xn + bn) * np.float32(2.0) - tn.transpose(2, 1, 0), 0) + sn[:, :, ::2]
+    assert g.replays == 2
+    for out in outs:
+        _same(out, want, device)
+    if _fuses(device):
+        assert g.programs[0].fused == 1
+
+
 def test_fused_in_place_updates_with_overlapping_inputs(device: str) -> None:
     """A fused kernel that writes in place falls back to the one-op kernels when another input
     shares that memory at this call (a view of the same array), so the numbers are eager's."""

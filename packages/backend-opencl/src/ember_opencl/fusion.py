@@ -158,10 +158,13 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
                 + "#pragma OPENCL FP_CONTRACT OFF\n"  # each step rounds as its one-op kernel does
                 + f"__kernel void ember_fused({', '.join(params)}) {{\n"
                 + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, n);\n"
-                + "  for (long gid = first; gid < last; ++gid) {\n"
-                + _index_code(nd, names, list(units))
-                + "".join(loads) + "".join(body) + "".join(stores)
-                + "  }\n}\n"
+                + (_walk_code(nd, names, loads + body + stores) if nd > 1 else (
+                    "  for (long gid = first; gid < last; ++gid) {\n"
+                    + _index_code(nd, names, list(units))
+                    + "".join(loads) + "".join(body) + "".join(stores)
+                    + "  }\n"
+                ))
+                + "}\n"
             )  # fmt: skip
 
         scalar_dtypes: list[Any] = [np.int64] * nd
@@ -195,6 +198,31 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
         return tuple(outs)
 
     return fused
+
+
+def _walk_code(nd: int, names: list[str], step: list[str]) -> str:
+    """A work-item's loop over its consecutive elements of an `nd`-dim (collapsed) layout: the offsets
+    of its first element from its multi-index (divisions, once), then carried from element to element
+    (additions; a 64-bit division per dim per element costs more than the arithmetic it indexes)."""
+    lines = ["  if (first >= last) return;\n", "  long r = first;\n"]
+    lines += [f"  long i_{x} = {x}_off;\n" for x in names]
+    for k in range(nd - 1, 0, -1):
+        lines.append(f"  long c{k} = r % d{k}; r /= d{k};\n")
+        lines += [f"  i_{x} += c{k} * {x}_s{k};\n" for x in names]
+    lines += [f"  i_{x} += r * {x}_s0;\n" for x in names]
+
+    def advance(k: int) -> str:
+        step_k = " ".join(f"i_{x} += {x}_s{k};" for x in names)
+        if k == 0:
+            return step_k
+        back = " ".join(f"i_{x} -= (d{k} - 1) * {x}_s{k};" for x in names)
+        return f"if (++c{k} < d{k}) {{ {step_k} }} else {{ c{k} = 0; {back} {advance(k - 1)} }}"
+
+    lines.append("  for (long gid = first; gid < last; ++gid) {\n")
+    lines += step
+    lines.append(f"    {advance(nd - 1)}\n")
+    lines.append("  }\n")
+    return "".join(lines)
 
 
 def _interpreter(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ...]]:
