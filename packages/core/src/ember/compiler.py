@@ -38,6 +38,7 @@ from typing import Any
 import numpy
 
 from . import capture as _capture
+from . import xp_kernels as _xk
 from .autograd import grad_mode as _grad_mode
 from .dispatch import OPS, Op
 from .fusion import fuse_schedule
@@ -1157,7 +1158,7 @@ class _Program:
         for d, key_, k in self.sym_rebind:
             L.append(f"    {name(d)}[{_key_src(key_, name)}] = {syms[k]}")
         for i, delta in self.bumps:
-            L.append(f"    {tv[i]}._version_counter().value += {delta}")
+            L.append(f"    ({tv[i]}._version or {tv[i]}._version_counter()).value += {delta}")  # (made on first use)
         kept = [final[i] for i in range(n_args, len(final)) if pre_kinds[i] is not None]
         if self.steady and "None" not in kept:  # the next call finds what this one left: identities suffice
             L.append(f"    _K[0] = ({''.join(f'{v}, {v}._data, ' for v in kept)})")
@@ -1327,15 +1328,18 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
             continue
         arrays = type(c.args[0] if c.op.inplace else c.result) is numpy.ndarray
         uf = _ufunc_of(c) if arrays else None
+        r = c.result
+        fresh = arrays and not c.op.inplace and r.base is None and id(r) not in owners and not any(
+            numpy.may_share_memory(r, e) for e in odd
+        )
         if uf is None:
-            out.append(c.code())
+            direct = _numpy_form(c, name, fresh) if arrays and not c.op.inplace else None
+            out.append(c.code() if direct is None else direct)
             continue
         ufn, args = name(uf), ", ".join(c.srcs)
         if c.op.inplace:
             out.append(f"{ufn}({args}, out={c.srcs[0]})")
             continue
-        r = c.result
-        fresh = r.base is None and id(r) not in owners and not any(numpy.may_share_memory(r, e) for e in odd)
         nxt = lines[i] if i < len(lines) else None
         if (
             isinstance(nxt, _Call) and nxt.op.name == "copy_" and nxt.srcs[1] == c.var
@@ -1351,6 +1355,35 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
         else:
             out.append(c.code())
     return out
+
+
+#: NumPy's functions that permute axes (NumPy 2's `permute_dims` is its own function object)
+_TRANSPOSES = {numpy.transpose, getattr(numpy, "permute_dims", numpy.transpose)}
+
+
+def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
+    """The replay's code for a NumPy kernel call that NumPy itself can make with less Python around
+    it (the same NumPy calls, so the same bits): a transpose as a view attribute, `matmul` and
+    `linear` as ``numpy.matmul`` (``out=`` a buffer of the program's when the result is `fresh`), a
+    reduction as its ufunc's ``reduce``. None: call the kernel."""
+    inner = getattr(c.kernel, "__wrapped__", c.kernel)
+    func = inner.func if isinstance(inner, functools.partial) else inner
+    r, a, s = c.result, c.args, c.srcs
+    if c.kernel in _TRANSPOSES and len(a) == 2 and type(a[0]) is numpy.ndarray:
+        return f"{c.var} = {s[0]}.T" if tuple(a[1]) == tuple(range(a[0].ndim))[::-1] else f"{c.var} = {s[0]}.transpose({s[1]})"
+    out = f", out={name(numpy.empty_like(r))}" if fresh else ""
+    if func is _xk.matmul and r.dtype == a[0].dtype:
+        return f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}{out})"
+    if func is _xk.linear and r.dtype == a[0].dtype and r.ndim >= 1:
+        code = f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}.T{out})"
+        return code if len(a) < 3 or a[2] is None else f"{code}; {name(numpy.add)}({c.var}, {s[2]}, out={c.var})"
+    uf = getattr(c.kernel, "ufunc", None)
+    if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
+        x, axes, keepdim = a
+        if keepdim or len(axes) < x.ndim:  # (a full reduction's result is reshaped to 0-d: the kernel does it)
+            buf = name(numpy.empty_like(r)) if fresh else "None"
+            return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, {buf}, {keepdim!r})"
+    return None
 
 
 class _Miss:

@@ -399,6 +399,7 @@ def _reduction(xp: Any, caps: Caps, ufunc: Any, fn: Kernel) -> Kernel:
             return out if out.dtype == x.dtype else out.astype(x.dtype)  # sum/prod widen small integers
 
     kernel.__name__ = fn.__name__
+    kernel.ufunc = ufunc if caps.scalar_results else None  # type: ignore[attr-defined]  # ember.compile calls ufunc.reduce itself
     return kernel
 
 
