@@ -1364,8 +1364,8 @@ _TRANSPOSES = {numpy.transpose, getattr(numpy, "permute_dims", numpy.transpose)}
 def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
     """The replay's code for a NumPy kernel call that NumPy itself can make with less Python around
     it (the same NumPy calls, so the same bits): a transpose as a view attribute, `matmul` and
-    `linear` as ``numpy.matmul`` (``out=`` a buffer of the program's when the result is `fresh`), a
-    reduction as its ufunc's ``reduce``. None: call the kernel."""
+    `linear` as ``numpy.matmul``, `relu` as ``numpy.maximum``, a reduction as its ufunc's ``reduce``
+    (``out=`` a buffer of the program's when the result is `fresh`). None: call the kernel."""
     inner = getattr(c.kernel, "__wrapped__", c.kernel)
     func = inner.func if isinstance(inner, functools.partial) else inner
     r, a, s = c.result, c.args, c.srcs
@@ -1377,6 +1377,8 @@ def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
     if func is _xk.linear and r.dtype == a[0].dtype and r.ndim >= 1:
         code = f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}.T{out})"
         return code if len(a) < 3 or a[2] is None else f"{code}; {name(numpy.add)}({c.var}, {s[2]}, out={c.var})"
+    if func is _xk.relu and r.dtype == a[0].dtype and r.dtype != numpy.bool_:
+        return f"{c.var} = {name(numpy.maximum)}({s[0]}, 0{out})"
     uf = getattr(c.kernel, "ufunc", None)
     if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
         x, axes, keepdim = a

@@ -490,8 +490,9 @@ def softmax_cross_entropy(xp: Any, caps: Caps, x: Any, target: Any) -> tuple[Any
     """log_softmax, the picked log-probabilities' sum, / N, negated: the decomposition's ops in one call."""
     logp = log_softmax(xp, caps, x, 1)
     rows = xp.arange(x.shape[0])[:, None]  # take_along_axis(logp, target[:, None], 1), without its Python work
-    total = logp[rows, target[:, None]].sum(keepdims=True).reshape(())
-    return xp.asarray(xp.negative(xp.divide(total, float(x.shape[0])))), logp
+    total = logp[rows, target[:, None]].sum(keepdims=True).reshape(())  # a 0-d array of its own: written in place
+    xp.divide(total, float(x.shape[0]), out=total)
+    return xp.negative(total, out=total), logp
 
 
 def softmax_cross_entropy_grad(xp: Any, logp: Any, target: Any, g: Any) -> Any:
@@ -501,7 +502,9 @@ def softmax_cross_entropy_grad(xp: Any, logp: Any, target: Any, g: Any) -> Any:
     s = xp.divide(xp.negative(g), float(rows))
     picked = xp.zeros_like(logp)
     picked[xp.arange(rows), target] += s  # 0 + s, as the decomposition's scatter_add
-    return picked - xp.exp(logp) * s
+    e = xp.exp(logp)
+    e *= s
+    return xp.subtract(picked, e, out=picked)
 
 
 # --------------------------------------------------------------------------- movement
