@@ -535,6 +535,11 @@ def _is_value(expr: str, v: Any, name: _Namer) -> str:
     return f"{expr} is {name(v)}"
 
 
+def _has_len(expr: str, n: int) -> str:
+    """A condition that the container `expr` has `n` items (an empty one: its truth, the cheaper test)."""
+    return f"not {expr}" if n == 0 else f"len({expr}) == {n}"
+
+
 def _fast_guards(fn: Any, roots: _Roots, name: _Namer) -> list[str]:
     """The guards of `_Guard.signature` (but the arguments) as conditions that the replay evaluates
     inline: the values and identities that the modules, optimizers, closure and globals hold now."""
@@ -558,14 +563,14 @@ def _fast_guards(fn: Any, roots: _Roots, name: _Namer) -> list[str]:
         conds += [_is_value(f"{dn}[{k!r}]", v, name) for k, v in d.items() if isinstance(v, _NUMBERS)]
         for table in (m._parameters, m._modules):
             tn = name(table)
-            conds.append(f"len({tn}) == {len(table)}")
+            conds.append(_has_len(tn, len(table)))
             conds += [f"{tn}[{k!r}] is {'None' if v is None else name(v)}" for k, v in table.items()]
         bn = name(m._buffers)
-        conds.append(f"len({bn}) == {len(m._buffers)}")
+        conds.append(_has_len(bn, len(m._buffers)))
         conds += [f"({bn}[{k!r}] is None) is {v is None}" for k, v in m._buffers.items()]
     for o in roots.optimizers:
         on, sn = name(o), name(o.state)
-        conds += [f"{on}.state is {sn}", f"len({sn}) == {len(o.state)}", f"len({on}.param_groups) == {len(o.param_groups)}"]
+        conds += [f"{on}.state is {sn}", _has_len(sn, len(o.state)), f"len({on}.param_groups) == {len(o.param_groups)}"]
         for gi, group in enumerate(o.param_groups):
             gn = name(group)
             conds += [f"{on}.param_groups[{gi}] is {gn}", f"len({gn}) == {len(group)}"]
@@ -778,7 +783,8 @@ class _Capture(_capture.HostWatcher):
             )
 
         fail, test, host = self.const(recheck), self.const(check), self.const(to_host)
-        srcs = [f"{host}({self.src_of(a)})" for a in natives]
+        # (a backend whose arrays are host arrays, NumPy's, gives the array itself: no call)
+        srcs = [self.src_of(a) if to_host(a) is a else f"{host}({self.src_of(a)})" for a in natives]
         self.lines.append(f"if bool({test}({', '.join(srcs)})) is not {result!r}: {fail}()")
 
     def item(self, t: Tensor) -> Any:
@@ -1382,9 +1388,10 @@ def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
     uf = getattr(c.kernel, "ufunc", None)
     if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
         x, axes, keepdim = a
-        if keepdim or len(axes) < x.ndim:  # (a full reduction's result is reshaped to 0-d: the kernel does it)
+        if keepdim or len(axes) < x.ndim:
             buf = name(numpy.empty_like(r)) if fresh else "None"
             return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, {buf}, {keepdim!r})"
+        return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, None, True).reshape(())"
     return None
 
 
