@@ -395,6 +395,22 @@ def test_cross_entropy_with_ignored_targets(device: str) -> None:
         f(x, ember.tensor([0, 3, -100, 1, 1], device=device))
 
 
+def test_index_out_of_range_in_a_replay_raises(device: str) -> None:
+    """An index out of range in a replayed gather raises IndexError naming it, as eager does (on a
+    device whose kernels flag it, when the replay ends: the read-back waits for the queue once)."""
+    f = lambda x, i: x.gather(1, i) * 2.0  # noqa: E731
+    g = ember.compile(f)
+    x = ember.tensor(np.arange(12, dtype=np.float32).reshape(3, 4), device=device)
+    for _ in range(3):
+        out = g(x, ember.tensor([[0], [3], [1]], device=device))
+    np.testing.assert_array_equal(out.numpy(), [[0.0], [14.0], [18.0]])
+    assert g.replays == 2
+    with pytest.raises(IndexError, match="gather: index 4 is out of range"):
+        f(x, ember.tensor([[0], [4], [1]], device=device))
+    with pytest.raises(IndexError, match="gather: index 4 is out of range"):
+        g(x, ember.tensor([[0], [4], [1]], device=device))
+
+
 def test_constant_kernels_are_folded_but_never_shared(device: str) -> None:
     """Kernels that read no array (``full``, then arithmetic on it) run once, at the capture; a
     tensor made inside that is written in place or returned is still made at every call."""

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyopencl as cl
 
+from ember import capture as _capture
 from ember.xp_kernels import index_error
 
 from . import cltypes
@@ -94,13 +95,21 @@ def _check_code(k: int, wrap: bool, skip: str) -> str:
 
 
 def _error_buffer(device: Device, n_index: int) -> CLArray:
-    return from_numpy(device, np.zeros(max(2 * n_index, 1), np.int64))
+    """Zeroed flags for a kernel's bounds checks (filled on the queue: no wait for the device)."""
+    err = empty(device, (max(2 * n_index, 1),), np.int64)
+    cl.enqueue_fill_buffer(device.queue, err.buffer, np.zeros(1, np.int64), 0, err.size * 8)
+    return err
 
 
 def _raise_if_bad(err: CLArray, indices: Sequence[_Index], op: str) -> None:
-    """Read the flags back and raise IndexError for the first index array that had a bad entry."""
-    if not indices:
+    """Read the flags back and raise IndexError for the first index array that had a bad entry
+    (inside an `ember.compile` replay: when the replay ends, `ember.capture.defer_check`)."""
+    if not indices or _capture.defer_check(lambda: _read_flags(err, indices, op)):
         return
+    _read_flags(err, indices, op)
+
+
+def _read_flags(err: CLArray, indices: Sequence[_Index], op: str) -> None:
     host = np.empty(2 * len(indices), np.int64)
     cl.enqueue_copy(err.device.queue, host, err.buffer)
     for k, ix in enumerate(indices):

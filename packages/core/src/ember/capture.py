@@ -23,6 +23,7 @@ from .dispatch import OPS, Op
 
 __all__ = [
     "KernelRecorder", "record_kernels", "is_recording", "in_kernel", "watch_host", "HostWatcher", "host_predicate",
+    "defer_check", "deferring_checks",
 ]  # fmt: skip
 
 #: ``recorder(op, device_type, kernel, args, result)``, called after each kernel call.
@@ -197,3 +198,29 @@ def host_predicate(name: str, check: Callable[..., Any], *tensors: Any) -> bool:
     for w in _watchers:
         w.predicate(name, check, tuple(t._data for t in tensors), to_host, result)
     return result
+
+
+#: the checks that the running replay has deferred (`deferring_checks`); empty outside one
+_deferred: list[list[Callable[[], None]]] = []
+
+
+def defer_check(check: Callable[[], None]) -> bool:
+    """Run `check` (a read-back of a device-side check that raises when it failed, such as an
+    index-bounds flag) when the running `ember.compile` replay ends, instead of now: the read would
+    wait for every queued kernel. Returns False outside a replay: the caller checks now."""
+    if not _deferred:
+        return False
+    _deferred[-1].append(check)
+    return True
+
+
+@contextmanager
+def deferring_checks() -> Iterator[list[Callable[[], None]]]:
+    """While the block runs, `defer_check` collects checks into the list it yields (a replay runs
+    them after its last kernel: one wait for the device per replay, not one per check)."""
+    checks: list[Callable[[], None]] = []
+    _deferred.append(checks)
+    try:
+        yield checks
+    finally:
+        _deferred.remove(checks)

@@ -674,6 +674,7 @@ class _Capture(_capture.HostWatcher):
         self.fused = 0  # fused elementwise kernels in the replay
         self.folded = 0  # kernel calls whose results are constants of the replay
         self.lines: list[_Call | str] = []  # kernel calls, and lines of code (host_predicate checks, reads)
+        self.deferred = False  # whether a host_predicate check is read when the replay ends
         self.trace.sink = self.lines
         self.consts["_read_guard"] = self.read_guard
         self.n = 0
@@ -775,17 +776,23 @@ class _Capture(_capture.HostWatcher):
             )
 
     def predicate(self, name: str, check: Callable[..., Any], natives: tuple[Any, ...], to_host: Any, result: bool) -> None:
-        def recheck() -> None:  # the replay's inline test failed
+        on_host = all(to_host(a) is a for a in natives)  # a backend whose arrays are host arrays (NumPy's)
+        where = "stopped there (kernels before it have run)" if on_host else "ran to its end (this device's checks are read then)"
+
+        def recheck() -> None:  # the replay's test failed
             raise CompileError(
                 f"ember.compile({self.fn_name}): the check {name!r} held {result} when the function was "
-                f"captured and does not now; the replay stopped there (kernels before it have run). "
-                f"Call this function without ember.compile for such inputs"
+                f"captured and does not now; the replay {where}. Call this function without ember.compile for such inputs"
             )
 
-        fail, test, host = self.const(recheck), self.const(check), self.const(to_host)
-        # (a backend whose arrays are host arrays, NumPy's, gives the array itself: no call)
-        srcs = [self.src_of(a) if to_host(a) is a else f"{host}({self.src_of(a)})" for a in natives]
-        self.lines.append(f"if bool({test}({', '.join(srcs)})) is not {result!r}: {fail}()")
+        fail, test = self.const(recheck), self.const(check)
+        srcs = [self.src_of(a) for a in natives]
+        if on_host:
+            self.lines.append(f"if bool({test}({', '.join(srcs)})) is not {result!r}: {fail}()")
+        else:  # a read from the device waits for every queued kernel: once, when the replay ends
+            self.deferred = True
+            later, host = self.const(_recheck_later), self.const(to_host)
+            self.lines.append(f"_D.append(lambda: {later}({test}, {host}, ({''.join(v + ', ' for v in srcs)}), {result!r}, {fail}))")
 
     def item(self, t: Tensor) -> Any:
         """`Tensor.item` while capturing with host_reads="replay": the value, read again by each replay here."""
@@ -816,6 +823,12 @@ class _Capture(_capture.HostWatcher):
     def take(self, g: Generator, n: int, seed: int, offset: int) -> None:
         self.rng_pending.append((len(self.rng), seed, offset))
         self.rng.append((g, n))
+
+
+def _recheck_later(test: Callable[..., Any], to_host: Any, arrays: tuple[Any, ...], result: bool, fail: Callable[[], None]) -> None:
+    """A host_predicate check that a replay on a device reads when it ends."""
+    if bool(test(*(to_host(a) for a in arrays))) is not result:
+        fail()
 
 
 _take = Generator._take
@@ -1146,8 +1159,18 @@ class _Program:
                 L.append(f"    if {expr} != {value!r}: return _miss{k + 2}")
         if self.rng:
             L.append(f"    R = ({''.join(f'*_take({name(g)}, {n}), ' for g, n in self.rng)})")
-        # the kernels
-        L += [f"    {line}" for line in _kernel_code(cap, results, name)]
+        # the kernels; on a device whose arrays are not host arrays, the checks that read them back
+        # (index bounds, host_predicate) run once all are queued (`ember.capture.defer_check`)
+        kernels = _kernel_code(cap, results, name)
+        defer = cap.deferred or any(
+            isinstance(c, _Call) and hasattr(c.result, "shape") and type(c.result) is not numpy.ndarray for c in cap.lines
+        )
+        if defer:
+            ns.update(_deferring=_capture.deferring_checks)
+            L.append("    with _deferring() as _D:")
+            L += [f"        {line}" for line in kernels] or ["        pass"]
+        else:
+            L += [f"    {line}" for line in kernels]
         # Python's state as the eager call leaves it
         res = [f"({r})" for r in results]
         final = list(tv)
@@ -1168,6 +1191,8 @@ class _Program:
         kept = [final[i] for i in range(n_args, len(final)) if pre_kinds[i] is not None]
         if self.steady and "None" not in kept:  # the next call finds what this one left: identities suffice
             L.append(f"    _K[0] = ({''.join(f'{v}, {v}._data, ' for v in kept)})")
+        if defer:
+            L.append("    for _check in _D: _check()")
         L.append(f"    return {_out_src(self.out_desc, tv, syms, name)}")
         self.fused = cap.fused  # how many fused elementwise kernels the replay runs
         self.folded = cap.folded  # how many kernel calls it does not run: their results are constants
