@@ -41,8 +41,6 @@ NOT_PROVIDED: dict[str, str] = {
             "irfftn",
         )
     },  # fmt: skip
-    "Tensor.untyped_storage": "Ember has no storage objects: a tensor is a view of its backend's native array "
-    "(see Tensor.data_ptr(), stride(), storage_offset())",
 }
 
 
