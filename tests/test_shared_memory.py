@@ -139,3 +139,49 @@ def test_non_cpu_tensors_refuse(device) -> None:
         pytest.skip("the refusal is for tensors on other devices; run with --ember-backend=opencl")
     with pytest.raises(RuntimeError, match=rf"share_memory_: only CPU tensors .* on {device}.*\.cpu\(\)"):
         ember.ones(3, device=device).share_memory_()
+
+
+# -- ember.multiprocessing.spawn ------------------------------------------------------------------
+
+
+def _fill_row(i, t) -> None:
+    t[i] = float(i + 1)
+
+
+def _fail_on_one(i) -> None:
+    if i == 1:
+        raise ValueError("rank one is unhappy")
+
+
+def _die_by_signal(i) -> None:
+    import os
+    import signal
+
+    if i == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_spawn_runs_fn_in_each_process_with_shared_tensors(cpu_only) -> None:
+    import ember.multiprocessing as emp
+
+    t = ember.zeros(3, 2).share_memory_()
+    assert emp.spawn(_fill_row, args=(t,), nprocs=3) is None
+    np.testing.assert_array_equal(t.numpy(), [[1, 1], [2, 2], [3, 3]])
+    ctx = emp.spawn(_fill_row, args=(t,), nprocs=2, join=False)
+    assert len(ctx.pids()) == 2
+    while not ctx.join(TIMEOUT):
+        pass
+    assert emp.Queue is mp.Queue  # the standard module's names are there too
+
+
+def test_spawn_reraises_a_childs_exception_and_a_death_by_signal(cpu_only) -> None:
+    import ember.multiprocessing as emp
+
+    with pytest.raises(emp.ProcessRaisedException, match=r"(?s)Process 1 terminated.*ValueError: rank one is unhappy") as e:
+        emp.spawn(_fail_on_one, nprocs=2)
+    assert e.value.error_index == 1
+    with pytest.raises(emp.ProcessExitedException, match="process 0 terminated with signal SIGKILL") as e:
+        emp.spawn(_die_by_signal, nprocs=1, start_method="fork")
+    assert e.value.exit_code == -9 and e.value.signal_name == "SIGKILL"
+    with pytest.raises(ValueError, match="nprocs must be at least 1"):
+        emp.spawn(_fill_row, nprocs=0)
