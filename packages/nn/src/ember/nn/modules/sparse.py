@@ -16,6 +16,13 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
+def _lookup_options(m: Any) -> str:
+    """The max_norm, norm_type and scale_grad_by_freq of an embedding's repr, where not the defaults."""
+    s = f", max_norm={m.max_norm}" if m.max_norm is not None else ""
+    s += f", norm_type={m.norm_type}" if m.norm_type != 2 else ""
+    return s + (f", scale_grad_by_freq={m.scale_grad_by_freq}" if m.scale_grad_by_freq else "")
+
+
 class Embedding(Module):
     """Vectors `weight[i]` for integer indices i; initialised N(0, 1), the `padding_idx` row zero and frozen."""
 
@@ -82,12 +89,7 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += _lookup_options(self)
         return s
 
 
@@ -165,12 +167,7 @@ class EmbeddingBag(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += _lookup_options(self)
         s += f", mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
