@@ -348,6 +348,17 @@ def test_nn_constructor_arguments(make, error, match) -> None:
         make()
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: nn.Linear(-1, 2), lambda: nn.Conv2d(-1, 1, 3), lambda: nn.Embedding(-1, 2), lambda: nn.Conv2d(1, 1, 3, stride=0),
+     lambda: nn.MaxPool2d(0)],  # fmt: skip
+)
+def test_nn_size_arguments_raise_pytorchs_runtime_error_too(make) -> None:
+    """PyTorch raises RuntimeError for these (a negative dimension, a zero stride); Ember's ValueError is one too."""
+    with pytest.raises(RuntimeError, match="must be"):
+        make()
+
+
 # -- sizes ------------------------------------------------------------------------------------------------
 
 

@@ -29,6 +29,24 @@ def test_layout_of_views(device: str) -> None:
         x.stride(2)
 
 
+def test_untyped_storage_is_the_whole_block_as_bytes(device: str) -> None:
+    x = ember.arange(6.0, device=device).reshape(2, 3)
+    v = x[:, 1:]
+    s = v.untyped_storage()
+    assert isinstance(s, ember.UntypedStorage) and s.device == v.device
+    assert s.nbytes() == s.size() == len(s) >= 24 and s.element_size() == 1
+    assert s.data_ptr() == v.data_ptr() - v.storage_offset() * v.element_size()
+    assert s.data_ptr() == x.t().untyped_storage().data_ptr()  # views share the block
+    assert s.data_ptr() != x.clone().untyped_storage().data_ptr()
+    want = np.arange(6.0, dtype=np.float32).view(np.uint8).tolist()
+    assert s.tolist()[:24] == want and s[4] == want[4] and s[-1] == s.tolist()[-1] and s[4:8] == want[4:8]
+    assert not s.is_shared()
+    one = ember.tensor([1.0], device=device).untyped_storage()  # an allocator may round the block up
+    assert repr(one).endswith(f"[ember.UntypedStorage(device={device}:0) of size {len(one)}]".replace("cpu:0", "cpu"))
+    with pytest.raises(IndexError, match="out of range for a storage of"):
+        s[len(s)]
+
+
 def test_sizes_and_counts(device: str) -> None:
     x = ember.zeros(3, 4, dtype=ember.float64, device=device)
     assert (x.itemsize, x.nbytes, x.ndimension(), x.nelement()) == (8, 96, 2, 12)

@@ -41,10 +41,6 @@ NOT_PROVIDED: dict[str, str] = {
             "irfftn",
         )
     },  # fmt: skip
-    "Tensor.share_memory_": "Ember's tensors cross processes by value (pickled through the host), so there is "
-    "no storage to move into shared memory",
-    "Tensor.untyped_storage": "Ember has no storage objects: a tensor is a view of its backend's native array "
-    "(see Tensor.data_ptr(), stride(), storage_offset())",
 }
 
 

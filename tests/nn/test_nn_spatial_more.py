@@ -376,6 +376,31 @@ def test_adaptive_pools(device) -> None:
         F.adaptive_max_pool2d(ember.ones(4, device=device), 2)
 
 
+def test_adaptive_pools_with_an_output_size_of_zero(device) -> None:
+    """PyTorch allows output size 0: an empty result that stays in the graph (its gradient is zero)."""
+    x = T(RNG.standard_normal((2, 3, 4, 5)), device, True)
+    cases = [
+        (lambda a: F.adaptive_avg_pool2d(a, 0), (2, 3, 0, 0)),
+        (lambda a: F.adaptive_avg_pool2d(a, (0, 2)), (2, 3, 0, 2)),
+        (lambda a: F.adaptive_max_pool2d(a, (2, 0)), (2, 3, 2, 0)),
+        (lambda a: F.adaptive_avg_pool1d(a[0], 0), (3, 4, 0)),
+        (lambda a: F.adaptive_max_pool1d(a[0], 0), (3, 4, 0)),
+        (lambda a: F.adaptive_avg_pool3d(a, (0, 2, 2)), (2, 0, 2, 2)),
+        (lambda a: F.adaptive_max_pool3d(a, (1, 0, 2)), (2, 1, 0, 2)),
+    ]
+    for fn, shape in cases:
+        out = fn(x)
+        assert out.shape == shape
+        out.sum().backward()
+        np.testing.assert_array_equal(npy(x.grad), np.zeros((2, 3, 4, 5)))
+    vals, idx = F.adaptive_max_pool2d(x, (0, 3), return_indices=True)
+    assert vals.shape == idx.shape == (2, 3, 0, 3) and idx.dtype == ember.int64
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool2d: output_size must be non-negative, got -1"):
+        F.adaptive_avg_pool2d(x, -1)
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool2d: expected input with non-zero spatial sizes"):
+        F.adaptive_avg_pool2d(ember.ones(1, 3, 0, 4, device=device), 2)
+
+
 def test_max_unpool_inverts_max_pool(device) -> None:
     x = RNG.standard_normal((2, 3, 6, 8))
     vals, idx = F.max_pool2d(T(x, device), 2, return_indices=True)
@@ -507,6 +532,61 @@ def test_embedding_bag_per_sample_weights_and_errors(device) -> None:
     assert repr(nn.EmbeddingBag(10, 3, mode="sum", padding_idx=1)) == "EmbeddingBag(10, 3, mode='sum', padding_idx=1)"
     pre = nn.EmbeddingBag.from_pretrained(T(w, device), mode="max")
     assert not pre.weight.requires_grad and pre.mode == "max"
+
+
+def _renormed(w, idx, max_norm, p):
+    """PyTorch's embedding_renorm_ by hand: rows named in idx with norm > max_norm scaled to max_norm / (norm + 1e-7)."""
+    w = w.copy()
+    for r in np.unique(idx):
+        norm = np.linalg.norm(w[r], ord=p)
+        if norm > max_norm:
+            w[r] *= max_norm / (norm + 1e-7)
+    return w
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_embedding_max_norm_renormalises_the_looked_up_rows_in_place(device, norm_type) -> None:
+    w = RNG.standard_normal((6, 3)) * 3
+    idx = np.array([[1, 2, 1], [4, 1, 0]])
+    emb = nn.Embedding.from_pretrained(T(w, device), freeze=False, max_norm=1.5, norm_type=norm_type)
+    out = emb(T(idx, device))
+    want = _renormed(w, idx, 1.5, norm_type)
+    close(emb.weight, want, 1e-12)
+    close(out, want[idx], 1e-12)
+    np.testing.assert_array_equal(npy(emb.weight)[[3, 5]], w[[3, 5]])  # rows not looked up are untouched
+    out.sum().backward()
+    close(emb.weight.grad, np.bincount(idx.ravel(), minlength=6)[:, None] * np.ones((6, 3)))  # the renorm is not differentiated
+    bag = nn.EmbeddingBag.from_pretrained(T(w, device), freeze=False, max_norm=1.5, norm_type=norm_type, mode="sum")
+    close(bag(T(idx, device)), want[idx].sum(1), 1e-12)
+    close(bag.weight, want, 1e-12)
+    assert "max_norm=1.5" in repr(emb)
+
+
+def test_embedding_scale_grad_by_freq_divides_each_rows_gradient_by_its_count(device) -> None:
+    w = RNG.standard_normal((6, 3))
+    idx = np.array([[1, 2, 1], [4, 1, 0]])
+    counts = np.bincount(idx.ravel(), minlength=6).astype(float)
+    g = RNG.standard_normal((2, 3, 3))
+    a = T(w, device, True)
+    (F.embedding(T(idx, device), a, scale_grad_by_freq=True) * T(g, device)).sum().backward()
+    want = np.zeros((6, 3))
+    np.add.at(want, idx.ravel(), g.reshape(-1, 3))
+    close(a.grad, want / np.maximum(counts, 1)[:, None])
+    a.grad = None
+    emb = nn.Embedding.from_pretrained(a, freeze=False, padding_idx=0, scale_grad_by_freq=True)
+    emb(T(idx, device)).sum().backward()
+    close(emb.weight.grad[:, 0], np.where(np.arange(6) == 0, 0.0, counts / np.maximum(counts, 1)))
+    # bags: the documented rule (each row's gradient divided by its count in the batch), in sum and mean modes
+    for mode, per in (("sum", np.ones((2, 3))), ("mean", np.full((2, 3), 1 / 3))):
+        b = T(w, device, True)
+        F.embedding_bag(T(idx, device), b, mode=mode, scale_grad_by_freq=True).sum().backward()
+        want = np.zeros(6)
+        np.add.at(want, idx.ravel(), per.ravel())
+        close(b.grad[:, 0], want / np.maximum(counts, 1))
+    with pytest.raises(ValueError, match="max mode does not support scaling the gradient by the frequency"):
+        F.embedding_bag(T(idx, device), T(w, device, True), mode="max", scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="Ember has no sparse tensors"):
+        nn.Embedding(4, 2, sparse=True)
 
 
 # -- LazyLinear ----------------------------------------------------------------------------------------

@@ -116,3 +116,10 @@ class CupyBackend(ember.Backend):
 
     def data_ptr(self, native: Any) -> int:
         return int(native.data.ptr)
+
+    def storage_bytes(self, native: Any) -> Any:
+        """The whole allocation under `native`, copied to the host as bytes (Tensor.untyped_storage())."""
+        import cupy
+
+        mem = native.data.mem
+        return cupy.asnumpy(cupy.ndarray((mem.size,), cupy.uint8, cupy.cuda.MemoryPointer(mem, 0)))

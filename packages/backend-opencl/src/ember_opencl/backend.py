@@ -74,6 +74,12 @@ class OpenCLBackend(ember.Backend):
 
         return fuse_elementwise(group)
 
+    def storage_bytes(self, native: Any) -> np.ndarray:
+        """The whole buffer under `native`, copied to the host as bytes (Tensor.untyped_storage())."""
+        from .clarray import CLArray, to_numpy
+
+        return to_numpy(CLArray(native.device, native.buffer, (int(native.buffer.size),), np.dtype(np.uint8)))
+
     def data_ptr(self, native: Any) -> int:
         """The buffer's cl_mem handle plus the view's byte offset (OpenCL memory has no host address)."""
         return int(native.buffer.int_ptr) + native.offset * native.dtype.itemsize

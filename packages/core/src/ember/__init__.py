@@ -65,6 +65,7 @@ from .ops import *
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: A004
 from .random import Generator, initial_seed, manual_seed, seed
 from .serialization import load, save
+from .storage import UntypedStorage
 from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor
 from .threads import get_num_threads, set_num_threads
 

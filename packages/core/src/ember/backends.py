@@ -146,6 +146,20 @@ class Backend:
             raise NotImplementedError(f"backend {self.name!r} does not report data pointers (Backend.data_ptr)")
         return int(iface["data"][0])
 
+    def storage_bytes(self, native: Any) -> np.ndarray:
+        """The whole memory block under `native` (a view's base's too) as host bytes, for
+        `Tensor.untyped_storage()`: a uint8 array, a copy or a read-only view. The default reads a NumPy
+        array's chain of bases; a backend whose arrays are not NumPy's overrides it."""
+        if not isinstance(native, np.ndarray):
+            raise NotImplementedError(f"backend {self.name!r} does not report memory blocks (Backend.storage_bytes)")
+        root = native
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        flat = root if root.flags.c_contiguous else root.T  # a root owns one span, in C or in Fortran order
+        out = flat.reshape(-1).view(np.uint8)
+        out.flags.writeable = False
+        return out
+
     # -- elementwise fusion (optional, together: ember.compile's replays; see ember.fusion) ---------------
     def elementwise_fusible(self, op: Any, args: tuple[Any, ...], result: Any) -> bool:
         """Whether this recorded kernel call may be a step of a fused elementwise kernel (default: never)."""

@@ -228,6 +228,25 @@ class Tensor:
         """False: Ember's host memory is never page-locked (transfers copy through the backend)."""
         return False
 
+    def untyped_storage(self) -> Any:
+        """The memory block this tensor views, as bytes (an `ember.UntypedStorage`: size, address, values)."""
+        from .storage import UntypedStorage
+
+        return UntypedStorage(self)
+
+    def share_memory_(self) -> Tensor:
+        """Move the elements (of a CPU tensor) into shared memory, so that processes forked afterwards, or sent
+        this tensor through multiprocessing, share them; a no-op when they are there (see ember.shared_memory)."""
+        from . import shared_memory
+
+        return shared_memory.share_memory_(self)
+
+    def is_shared(self) -> _bool:
+        """Whether the elements live in shared memory (after `share_memory_`)."""
+        from . import shared_memory
+
+        return shared_memory.is_shared(self)
+
     def pin_memory(self) -> Tensor:
         """This tensor: Ember's backends copy host data themselves, so there is nothing to pin."""
         return self

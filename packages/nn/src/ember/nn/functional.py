@@ -518,18 +518,68 @@ def embedding(
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
 ) -> Tensor:
-    """Rows of `weight` picked by the integer `input`; the row at `padding_idx` gets no gradient."""
+    """Rows of `weight` picked by the integer `input`; the row at `padding_idx` gets no gradient.
+
+    With `max_norm`, the picked rows whose `norm_type`-norm exceeds it are first rescaled in place in
+    `weight` to that norm (as PyTorch does); with `scale_grad_by_freq`, each row's gradient is divided by
+    how often its index occurs in `input`.
+    """
     if input.dtype.is_floating_point or input.dtype is ember.bool_:
         raise _DTypeError(f"embedding: expected an integer index tensor, got dtype {input.dtype.name}")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
+    _no_sparse("embedding", sparse)
     n = weight.shape[0]
     idx = input.reshape(-1)
+    if max_norm is not None:
+        _renorm_rows_("embedding", weight, idx, max_norm, norm_type)
     out = select_rows("embedding", weight, 0, idx)  # checks [0, n) in the kernel: no host round trip here
+    if scale_grad_by_freq and out.requires_grad:
+        out = _scale_grad_by_freq(out, idx, n)
     if padding_idx is not None and weight.requires_grad:
         keep = (idx != (padding_idx % n)).unsqueeze(-1)
         out = ember.where(keep, out, out.detach())
     return out.reshape(*input.shape, weight.shape[1])
+
+
+def _no_sparse(fn: str, sparse: bool) -> None:
+    if sparse:
+        raise NotImplementedError(
+            f"{fn}: sparse=True asks for a sparse gradient, and Ember has no sparse tensors; use sparse=False "
+            "(a dense gradient of the same values)"
+        )
+
+
+def _renorm_rows_(fn: str, weight: Tensor, idx: Tensor, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: the rows of `weight` that `idx` names and whose norm exceeds `max_norm`
+    are scaled in place by max_norm / (norm + 1e-7); the others are left bit for bit."""
+    if idx.numel() == 0:
+        return
+    if int(idx.min().item()) < 0 or int(idx.max().item()) >= weight.shape[0]:
+        raise IndexError(f"{fn}: index out of range: indices must be in [0, {weight.shape[0]}) for the max_norm renorm")
+    with ember.no_grad():
+        rows = ember.unique(idx)
+        picked = weight.index_select(0, rows)
+        norms = ember.linalg.vector_norm(picked, float(norm_type), dim=1, keepdim=True)
+        scale = ember.where(norms > max_norm, max_norm / (norms + 1e-7), ember.ones_like(norms))
+        weight.index_copy_(0, rows, picked * scale)
+
+
+class _ScaleGrad(ember.autograd.Function):
+    """Identity forward; the backward multiplies the gradient by `scale` (broadcast)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, scale: Tensor) -> Tensor:
+        ctx.scale = scale
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return grad * ctx.scale, None
+
+
+def _scale_grad_by_freq(rows: Tensor, idx: Tensor, n: int) -> Tensor:
+    """`rows` (one per entry of the flat `idx`) whose gradient is divided by its index's count in `idx`."""
+    counts = ember.bincount(idx.clamp(0, max(n - 1, 0)), minlength=n).index_select(0, idx.clamp(0, max(n - 1, 0)))
+    return _ScaleGrad.apply(rows, (1.0 / counts.to(rows.dtype)).unsqueeze(-1))
 
 
 def embedding_bag(
@@ -555,8 +605,9 @@ def embedding_bag(
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if input.dtype.is_floating_point or input.dtype is ember.bool_:
         raise _DTypeError(f"embedding_bag: expected an integer index tensor, got dtype {input.dtype.name}")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding_bag: max_norm, scale_grad_by_freq and sparse are not supported yet")
+    _no_sparse("embedding_bag", sparse)
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("embedding_bag: max mode does not support scaling the gradient by the frequency")
     if weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight has to be a 2D Tensor, got shape {tuple(weight.shape)}")
     if per_sample_weights is not None:
@@ -598,6 +649,8 @@ def embedding_bag(
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     if any(not 0 <= i < n for i in flat_idx):
         raise RuntimeError(f"embedding_bag: index out of range: indices must be in [0, {n}) for {n} embeddings")
+    if max_norm is not None:
+        _renorm_rows_("embedding_bag", weight, input.reshape(-1), max_norm, norm_type)
     pad_row = None if padding_idx is None else padding_idx % n
     bags = [[j for j in range(a, b) if flat_idx[j] != pad_row] for a, b in zip(starts, starts[1:])]
     nb, longest = len(bags), max((len(g) for g in bags), default=0)
@@ -609,6 +662,8 @@ def embedding_bag(
     for r, g in enumerate(bags):
         table[r, : len(g)] = g
     rows = weight.index_select(0, input.reshape(-1))
+    if scale_grad_by_freq and rows.requires_grad:
+        rows = _scale_grad_by_freq(rows, input.reshape(-1), n)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1).to(rows.dtype)
     fill = -math.inf if mode == "max" else 0.0
@@ -1104,8 +1159,12 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     h, w = input.shape[-2:]
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     oh, ow = (h if size[0] is None else int(size[0])), (w if size[1] is None else int(size[1]))
-    if oh <= 0 or ow <= 0:
-        raise _ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    if oh < 0 or ow < 0:
+        raise _ShapeError(f"adaptive_avg_pool2d: output_size must be non-negative, got {output_size!r}")
+    if 0 in (h, w):
+        raise _ShapeError(f"adaptive_avg_pool2d: expected input with non-zero spatial sizes, got shape {tuple(input.shape)}")
+    if 0 in (oh, ow):  # an empty result, still in the graph (PyTorch allows output size 0)
+        return adaptive_avg_pool3d(input.unsqueeze(-3), (1, oh, ow)).squeeze(-3)
     if h % oh == 0 and w % ow == 0:
         lead = input.shape[:-2]
         return input.reshape(*lead, oh, h // oh, ow, w // ow).mean((-3, -1))
@@ -1135,7 +1194,7 @@ def _windows(x: Tensor, idx: Sequence[np.ndarray]) -> Tensor:
         x = x.index_select(ax, ember.tensor(ix.reshape(-1), device=x.device))
         x = x.reshape(*x.shape[:ax], o, ln, *x.shape[ax + 1 :])
     x = x.permute(0, *[1 + 2 * i for i in range(nd)], *[2 + 2 * i for i in range(nd)])
-    return x.reshape(*x.shape[: 1 + nd], -1)
+    return x.reshape(*x.shape[: 1 + nd], math.prod(x.shape[1 + nd :]))  # not -1: O_i may be 0
 
 
 def _flat_positions(idx: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarray:
@@ -1149,7 +1208,7 @@ def _flat_positions(idx: Sequence[np.ndarray], sizes: Sequence[int]) -> np.ndarr
         out = out + idx[i].reshape(shape) * mult
         mult *= sizes[i]
     out = np.broadcast_to(out, [ix.shape[0] for ix in idx] + [ix.shape[1] for ix in idx])
-    return out.reshape(*[ix.shape[0] for ix in idx], -1)
+    return out.reshape(*[ix.shape[0] for ix in idx], math.prod(ix.shape[1] for ix in idx))
 
 
 def _pick_indices(table: np.ndarray, arg: Tensor) -> Tensor:
@@ -1278,8 +1337,8 @@ def _adaptive_sizes(fn: str, input: Tensor, nd: int, output_size: Any) -> list[i
     if len(want) != nd:
         raise _ShapeError(f"{fn}: output_size must be an int or a tuple of {nd} ints, got {output_size!r}")
     outs = [sizes[i] if want[i] is None else int(want[i]) for i in range(nd)]
-    if any(o < 0 for o in outs) or any(o == 0 and sizes[i] for i, o in enumerate(outs)):
-        raise _ShapeError(f"{fn}: output_size must be positive, got {output_size!r}")
+    if any(o < 0 for o in outs):
+        raise _ShapeError(f"{fn}: output_size must be non-negative, got {output_size!r}")
     if any(s == 0 for s in sizes):
         raise _ShapeError(f"{fn}: expected input with non-zero spatial sizes, got shape {tuple(input.shape)}")
     return outs

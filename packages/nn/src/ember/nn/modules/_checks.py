@@ -6,6 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 
+class _SizeError(ValueError, RuntimeError):
+    """A bad size argument: a ValueError, and the RuntimeError that PyTorch raises for it (from the
+    negative dimension of the weight it would make, or from the first forward)."""
+
+
 def _ints(layer: str, name: str, value: Any) -> tuple[Any, ...]:
     vals = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     for v in vals:
@@ -17,13 +22,13 @@ def _ints(layer: str, name: str, value: Any) -> tuple[Any, ...]:
 def positive(layer: str, name: str, value: Any) -> None:
     """Every int in `value` (an int or a tuple) is > 0: kernel sizes, strides, dilations."""
     if any(v <= 0 for v in _ints(layer, name, value)):
-        raise ValueError(f"{layer}: {name} must be positive, got {name}={value!r}")
+        raise _SizeError(f"{layer}: {name} must be positive, got {name}={value!r}")
 
 
 def non_negative(layer: str, name: str, value: Any) -> None:
     """Every int in `value` is >= 0: paddings, feature and channel counts."""
     if any(v < 0 for v in _ints(layer, name, value)):
-        raise ValueError(f"{layer}: {name} must be non-negative, got {name}={value!r}")
+        raise _SizeError(f"{layer}: {name} must be non-negative, got {name}={value!r}")
 
 
 def probability(layer: str, name: str, p: Any) -> None:

@@ -376,6 +376,11 @@ class Module:
     def cpu(self) -> Module:
         return self.to("cpu")
 
+    def share_memory(self) -> Module:
+        """Move every parameter and buffer (and gradient) into shared memory, for Hogwild-style training
+        in several processes (see `Tensor.share_memory_`)."""
+        return self._apply(lambda t: t.share_memory_())
+
     def float(self) -> Module:
         return self.to(ember.float32)
 

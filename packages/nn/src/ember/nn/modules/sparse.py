@@ -16,6 +16,13 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
+def _lookup_options(m: Any) -> str:
+    """The max_norm, norm_type and scale_grad_by_freq of an embedding's repr, where not the defaults."""
+    s = f", max_norm={m.max_norm}" if m.max_norm is not None else ""
+    s += f", norm_type={m.norm_type}" if m.norm_type != 2 else ""
+    return s + (f", scale_grad_by_freq={m.scale_grad_by_freq}" if m.scale_grad_by_freq else "")
+
+
 class Embedding(Module):
     """Vectors `weight[i]` for integer indices i; initialised N(0, 1), the `padding_idx` row zero and frozen."""
 
@@ -36,8 +43,7 @@ class Embedding(Module):
         super().__init__()
         _checks.non_negative("Embedding", "num_embeddings", num_embeddings)
         _checks.non_negative("Embedding", "embedding_dim", embedding_dim)
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported yet")
+        F._no_sparse("Embedding", sparse)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}")
@@ -59,19 +65,31 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(
+            input, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse
+        )
 
     @classmethod
-    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
         if embeddings.ndim != 2:
             raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
         n, d = embeddings.shape
-        return cls(n, d, padding_idx, _weight=embeddings, _freeze=freeze)
+        return cls(n, d, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings, _freeze=freeze)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        s += _lookup_options(self)
         return s
 
 
@@ -95,8 +113,7 @@ class EmbeddingBag(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("EmbeddingBag: max_norm, scale_grad_by_freq and sparse are not supported yet")
+        F._no_sparse("EmbeddingBag", sparse)
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         if padding_idx is not None:
@@ -150,12 +167,7 @@ class EmbeddingBag(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += _lookup_options(self)
         s += f", mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
