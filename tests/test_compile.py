@@ -361,6 +361,33 @@ def test_fused_chains_over_strided_and_broadcast_layouts(device: str) -> None:
         assert g.programs[0].fused == 1
 
 
+def test_kernels_called_directly_match_eager(device: str) -> None:
+    """matmul (2-d, and 1-d giving 0-d), linear, relu, transposes and reductions (partial, keepdim,
+    full) give eager's bits in a replay; on NumPy the replay calls NumPy for them (no kernel wrapper)."""
+    lin = nn.Linear(5, 3).to(device)
+
+    def f(x: ember.Tensor, w: ember.Tensor, v: ember.Tensor) -> tuple[ember.Tensor, ...]:
+        a = (x @ w).relu()
+        h = lin(a.t() @ x)
+        return h.sum(0), a.amax(1, keepdim=True), a.sum(), (v @ v) * 2.0, h.t() + 1.0, a.permute(1, 0).sum(1)
+
+    rng = np.random.default_rng(0)
+    g = ember.compile(f)
+    for _ in range(3):
+        args = [ember.tensor(rng.standard_normal(s).astype(np.float32), device=device) for s in ((4, 5), (5, 5), (7,))]
+        with ember.no_grad():
+            want = f(*args)
+            got = g(*args)
+        for u, v in zip(want, got):
+            assert u.shape == v.shape and type(v.numpy()) is np.ndarray
+            _same(u.numpy(), v.numpy(), device)
+    assert g.replays == 2
+    if device == "cpu":
+        src = g.programs[0].source
+        # only the 0-d results (v @ v, then * 2.0) still go through kernels: NumPy gives those as scalars
+        assert ".T" in src and ".reduce(" in src and len(re.findall(r"\bk\d+\(", src)) == 2
+
+
 def test_fused_in_place_updates_with_overlapping_inputs(device: str) -> None:
     """A fused kernel that writes in place falls back to the one-op kernels when another input
     shares that memory at this call (a view of the same array), so the numbers are eager's."""

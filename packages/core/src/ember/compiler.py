@@ -1389,7 +1389,7 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
 
 
 #: NumPy's functions that permute axes (NumPy 2's `permute_dims` is its own function object)
-_TRANSPOSES = {numpy.transpose, getattr(numpy, "permute_dims", numpy.transpose)}
+_TRANSPOSES = (numpy.transpose, getattr(numpy, "permute_dims", numpy.transpose))
 
 
 def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
@@ -1400,23 +1400,27 @@ def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
     inner = getattr(c.kernel, "__wrapped__", c.kernel)
     func = inner.func if isinstance(inner, functools.partial) else inner
     r, a, s = c.result, c.args, c.srcs
-    if c.kernel in _TRANSPOSES and len(a) == 2 and type(a[0]) is numpy.ndarray:
+    if any(c.kernel is t for t in _TRANSPOSES) and len(a) == 2 and type(a[0]) is numpy.ndarray:
         return f"{c.var} = {s[0]}.T" if tuple(a[1]) == tuple(range(a[0].ndim))[::-1] else f"{c.var} = {s[0]}.transpose({s[1]})"
+    uf = getattr(c.kernel, "ufunc", None)
+    if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
+        x, axes, keepdim = a
+        if not keepdim and len(axes) == x.ndim:  # a full reduction: keepdims, then a 0-d view, as the kernel does
+            return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, None, True).reshape(())"
+    if r.ndim == 0:  # NumPy gives other 0-d results as scalars; the kernels make them arrays
+        return None
     out = f", out={name(numpy.empty_like(r))}" if fresh else ""
     if func is _xk.matmul and r.dtype == a[0].dtype:
         return f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}{out})"
-    if func is _xk.linear and r.dtype == a[0].dtype and r.ndim >= 1:
+    if func is _xk.linear and r.dtype == a[0].dtype:
         code = f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}.T{out})"
         return code if len(a) < 3 or a[2] is None else f"{code}; {name(numpy.add)}({c.var}, {s[2]}, out={c.var})"
     if func is _xk.relu and r.dtype == a[0].dtype and r.dtype != numpy.bool_:
         return f"{c.var} = {name(numpy.maximum)}({s[0]}, 0{out})"
-    uf = getattr(c.kernel, "ufunc", None)
     if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
         x, axes, keepdim = a
-        if keepdim or len(axes) < x.ndim:
-            buf = name(numpy.empty_like(r)) if fresh else "None"
-            return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, {buf}, {keepdim!r})"
-        return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, None, True).reshape(())"
+        buf = name(numpy.empty_like(r)) if fresh else "None"
+        return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, {buf}, {keepdim!r})"
     return None
 
 
