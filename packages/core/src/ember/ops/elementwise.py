@@ -21,10 +21,22 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
-from ..dispatch import API, Op, inplace_variant, primitive, public
+from ..dispatch import API, OPS, Op, complex_refused, inplace_variant, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import _state, broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
+from ._run import (
+    _state,
+    broadcast_shapes_for,
+    cast,
+    check_supported,
+    conj,
+    describe,
+    kernel,
+    needs_grad,
+    run,
+    same_device,
+    to_tensor,
+)  # fmt: skip
 
 #: The dtype rules of elementwise ops: how the compute dtype and the result dtype follow from
 #: the operands' promoted dtype (PyTorch's type promotion, Python scalars weak).
@@ -70,8 +82,22 @@ def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
     )
 
 
+def _complex_compute(op: Op, dt: DType, operands: tuple[Any, ...]) -> DType:
+    """The compute dtype of `op` on a complex promoted dtype: itself, where the op takes complex operands and the
+    device holds the dtype; else a TypeError naming the op, the operands and what to do."""
+    if op.complex is None:
+        raise complex_refused(op.name, dt)
+    for x in operands:
+        if isinstance(x, Tensor):
+            check_supported(dt, x._device, op.name)
+            break
+    return dt
+
+
 def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
     """The dtype `op`'s kernel computes in, given the operands' promoted dtype (its rule, applied)."""
+    if dt.is_complex:
+        return _complex_compute(op, dt, operands)
     rule = op.rule
     if rule == "same":
         return dt
@@ -91,7 +117,9 @@ def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
 
 
 def _result_dtype(op: Op, compute: DType) -> DType:
-    return _dt.bool_ if op.rule in _BOOL_RESULT else compute
+    if op.rule in _BOOL_RESULT:
+        return _dt.bool_
+    return compute.to_real() if op.complex == "real" else compute
 
 
 def _elementwise_primitive(
@@ -153,7 +181,11 @@ def _zero_grad(node: Any, g: Tensor) -> tuple[Tensor]:
 
 
 def _abs_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
-    return (g * sign(n[0]),)
+    x = n[0]
+    if x._dtype.is_complex:  # g * x / |x| (0 at 0): PyTorch's sgn(x)
+        r = abs(x)
+        return (where(r == 0, 0, g * x / where(r == 0, 1, r)),)
+    return (g * sign(x),)
 
 
 def _sin_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
@@ -168,7 +200,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", "-input, elementwise.", "numeric", lambda n, g: (-g,), xp="negative", aliases=("negative",))
 abs = unary("abs", "|input|, elementwise; bool and unsigned inputs come back unchanged (in new memory).", "same", _abs_vjp, save_inputs=True, aliases=("absolute",))  # noqa: A001
-exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * n.out,), xp="exp", save_out=True)
+exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * conj(n.out),), xp="exp", save_out=True)
 log = unary(
     "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
     lambda n, g: (g / n[0],), xp="log", save_inputs=True,
@@ -351,12 +383,14 @@ SUB = binary_op(
 )  # fmt: skip
 MUL = binary_op(
     "mul", "input * other, elementwise.", "same",
-    lambda n, g: (g * n[1] if n.next[0] is not None else None, g * n[0] if n.next[1] is not None else None),
+    lambda n, g: (g * conj(n[1]) if n.next[0] is not None else None, g * conj(n[0]) if n.next[1] is not None else None),
     xp="multiply", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("multiply",),
 )  # fmt: skip
 DIV = binary_op(
     "div", "input / other, true division.", "float",
-    lambda n, g: (g / n[1] if n.needs(0) else None, -g * n[0] / (n[1] * n[1]) if n.needs(1) else None),
+    lambda n, g: (
+        g / conj(n[1]) if n.needs(0) else None, -g * conj(n[0] / (n[1] * n[1])) if n.needs(1) else None
+    ),
     xp="divide", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("divide", "true_divide"),
 )  # fmt: skip
 FLOOR_DIVIDE = binary_op(
@@ -475,7 +509,7 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     return x
 
 
-_PY = {"b": bool, "i": int, "f": float}
+_PY = {"b": bool, "i": int, "f": float, "c": complex}
 
 
 @cache
@@ -493,9 +527,9 @@ def _scalar_promote(dtype: DType, pytype: type) -> DType:
 def _scalar_operand(x: Any, op: str) -> Any:
     if isinstance(x, Tensor):
         return x
-    if type(x) in (int, float, bool):
+    if type(x) in (int, float, bool, complex):
         return x
-    if isinstance(x, (int, float)):  # numpy scalars, etc.
+    if isinstance(x, (int, float, complex)):  # numpy scalars, etc.
         return x.item() if hasattr(x, "item") else float(x)
     if hasattr(x, "__array__") or isinstance(x, (list, tuple)):
         return to_tensor(x, op)
@@ -676,6 +710,13 @@ WHERE = primitive(
     vjp=_where_vjp,
     save_inputs=True,
 )
+
+# The elementwise ops that take complex operands (Op.complex): arithmetic, exp, the tests that hold for complex
+# numbers, and abs with its real result. Their derivatives follow PyTorch's convention (the conjugate of the
+# holomorphic derivative times the incoming gradient); the other elementwise ops refuse complex tensors.
+for _op in (OPS["neg"], ADD, SUB, MUL, DIV, OPS["exp"], EQ, NE, OPS["isnan"], OPS["isfinite"], WHERE):
+    _op.complex = "complex"
+OPS["abs"].complex = "real"
 
 
 @public
@@ -1008,7 +1049,12 @@ def isneginf(input: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def isreal(input: Tensor) -> Tensor:  # noqa: A002
-    """Whether each element is real: always True (Ember has no complex dtypes). Returns a bool tensor."""
+    """Whether each element is real: always True for a real tensor, imag == 0 for a complex one. Returns a
+    bool tensor."""
+    if input._dtype.is_complex:
+        from .complex_numbers import imag
+
+        return imag(input) == 0
     return _bool_like(input, True)
 
 
