@@ -421,8 +421,9 @@ class Tensor:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
 
-    def item(self) -> _bool | _int | _float | complex:
-        """The value of a one-element tensor as a Python number."""
+    def item(self) -> _bool | _int | _float:
+        """The value of a one-element tensor as a Python number (a `complex` for a complex tensor, which the
+        annotation leaves out so that `float(x.item())` type-checks, as in PyTorch's stubs)."""
         n = self.numel()
         if n != 1:
             raise _ItemError(
@@ -654,13 +655,14 @@ class Tensor:
 
     @property
     def H(self) -> Tensor:
-        """The conjugate transpose of a matrix: its transpose, Ember's dtypes being real."""
+        """The conjugate transpose of a matrix (its transpose for a real tensor)."""
         if self.ndim != 2:
             raise RuntimeError(
                 f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor. "
                 "For batches of matrices, consider using tensor.mH"
             )
-        return _ops.transpose(self, 0, 1)
+        t = _ops.transpose(self, 0, 1)
+        return _ops.conj(t) if self._dtype.is_complex else t
 
     @property
     def mH(self) -> Tensor:

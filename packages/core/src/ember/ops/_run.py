@@ -213,7 +213,7 @@ def conj(x: Any) -> Any:
         from .complex_numbers import conj as _conj
 
         return _conj(x)
-    return x
+    return x.conjugate() if type(x) is complex else x
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ treat as that dtype.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -529,8 +530,10 @@ def _scalar_operand(x: Any, op: str) -> Any:
         return x
     if type(x) in (int, float, bool, complex):
         return x
-    if isinstance(x, (int, float, complex)):  # numpy scalars, etc.
-        return x.item() if hasattr(x, "item") else float(x)
+    if isinstance(x, numbers.Number):  # numpy scalars (np.complex64 too), Fraction, ...
+        if hasattr(x, "item"):
+            return x.item()
+        return float(x) if isinstance(x, numbers.Real) or not isinstance(x, numbers.Complex) else complex(x)  # type: ignore[arg-type]
     if hasattr(x, "__array__") or isinstance(x, (list, tuple)):
         return to_tensor(x, op)
     raise TypeError(f"{op}: unsupported operand {describe(x)}; expected a Tensor or a Python number")

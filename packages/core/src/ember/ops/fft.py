@@ -172,6 +172,12 @@ def _dims_sizes(op: str, x: Tensor, s: Any, dim: Any, default_dims: tuple[int, .
         if n < 1:
             raise RuntimeError(f"{op}: invalid number of data points ({n}) specified")
         sizes[i] = n
+    for d, n in zip(dims, sizes):
+        if n is None and x._shape[d] == 0:
+            raise RuntimeError(
+                f"{op}: invalid number of data points (0) specified: dim {d} of {describe(x)} is empty; give "
+                f"n (or s) to zero-pad it"
+            )
     return dims, sizes
 
 
