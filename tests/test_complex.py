@@ -123,10 +123,11 @@ def test_cast_to_real_keeps_real_part(cdevice: str) -> None:
 
 
 def _numerical_grad(f: Any, z: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """dL/da + i dL/db of the real function f at complex z, by central differences (PyTorch's convention)."""
+    """dL/da + i dL/db of the real function f at complex z (dL/da at real z), by central differences (PyTorch's
+    convention)."""
     g = np.zeros_like(z)
     for i in np.ndindex(z.shape):
-        for unit in (1, 1j):
+        for unit in (1, 1j) if np.iscomplexobj(z) else (1,):
             zp, zm = z.copy(), z.copy()
             zp[i] += eps * unit
             zm[i] -= eps * unit
@@ -218,3 +219,30 @@ def test_save_load_round_trip(tmp_path: Any) -> None:
     for k, v in obj.items():
         assert back[k].dtype is v.dtype and back[k].shape == v.shape
         np.testing.assert_array_equal(back[k].numpy(), v.numpy())
+
+
+def test_real_and_imag_are_views(cdevice: str) -> None:
+    """Writes through x.real and x.imag change x (PyTorch's views), and gradients through such writes are right:
+    the written parts take the value's gradient, the parts left alone keep theirs (against central differences)."""
+    z = _c([1 + 2j, 3 - 1j], cdevice)
+    z.real.zero_()
+    z.imag[0] = 7
+    np.testing.assert_array_equal(z.cpu().numpy(), [7j, -1j])
+    assert z.real.stride() == (2,) and z.imag.storage_offset() == 1
+
+    z0, v0, w = np.array([1 + 2j, 3 - 1j, -0.5 + 0.25j]), np.array([0.5, -2.0]), np.array([1.0, 2.0, 3.0])
+
+    def f_np(zv: np.ndarray, vv: np.ndarray) -> float:
+        y = zv * (2 - 1j)
+        y.real[1:] = vv
+        y.imag[0:1] *= 3
+        return float((np.abs(y) ** 2 * w).sum())
+
+    zt = ember.tensor(z0, device=cdevice, requires_grad=True)
+    vt = ember.tensor(v0, device=cdevice, requires_grad=True)
+    y = zt * (2 - 1j)
+    y.real[1:] = vt
+    y.imag[0:1].mul_(3)
+    (y.abs() ** 2 * ember.tensor(w, device=cdevice)).sum().backward()
+    np.testing.assert_allclose(zt.grad.cpu().numpy(), _numerical_grad(lambda zz: f_np(zz, v0), z0), rtol=1e-6)
+    np.testing.assert_allclose(vt.grad.cpu().numpy(), _numerical_grad(lambda vv: f_np(z0, vv), v0), rtol=1e-6)

@@ -674,12 +674,12 @@ class Tensor:
 
     @property
     def real(self) -> Tensor:
-        """The real part (a copy for a complex tensor, not a view as in PyTorch); a real tensor itself."""
+        """The real part of a complex tensor, as a view (writes through it change this tensor); a real tensor itself."""
         return _ops.real(self)
 
     @property
     def imag(self) -> Tensor:
-        """The imaginary part of a complex tensor (a copy); refused for real tensors, as PyTorch does."""
+        """The imaginary part of a complex tensor, as a view; refused for real tensors, as PyTorch does."""
         return _ops.imag(self)
 
     # -- dtype and device casts -------------------------------------------------------

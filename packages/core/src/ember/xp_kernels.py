@@ -1051,11 +1051,19 @@ def max_pool2d_grad(xp: Any, add_at: Kernel, g: Any, indices: Any, input_hw: tup
 
 
 def real(x: Any) -> Any:
-    return x.real.copy()
+    return x.real  # a view: writes go through to x
 
 
 def imag(x: Any) -> Any:
-    return x.imag.copy()
+    return x.imag
+
+
+def conj(xp: Any, x: Any) -> Any:
+    return xp.asarray(xp.conj(x))  # (NumPy turns a 0-d result into a scalar)
+
+
+def angle(xp: Any, x: Any) -> Any:
+    return xp.asarray(xp.angle(x))
 
 
 def make_complex(xp: Any, re: Any, im: Any) -> Any:
@@ -1126,7 +1134,7 @@ def kernel_table(
         "view": view, "permute": xp.transpose, "expand": _bind(expand, xp, caps), "cat": _bind(cat, xp),
         "flip": _bind(flip, xp),
         # complex numbers and the FFT
-        "real": real, "imag": imag, "conj": xp.conj, "angle": xp.angle, "complex": _bind(make_complex, xp),
+        "real": real, "imag": imag, "conj": _bind(conj, xp), "angle": _bind(angle, xp), "complex": _bind(make_complex, xp),
         "fft_c2c": _bind(fft_c2c, xp), "fft_r2c": _bind(fft_r2c, xp), "fft_c2r": _bind(fft_c2r, xp),
         # indexing
         "slice": _bind(slice_, xp), "index": _bind(index, xp, caps), "index_put": _bind(index_put, xp, caps, add_at),

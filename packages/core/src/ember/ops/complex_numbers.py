@@ -4,7 +4,8 @@ The primitives here exist for complex dtypes only (`Op.complex == "only"`): a ba
 dtype needs none of their kernels. Their derivatives follow PyTorch's convention: the gradient of a real loss
 L with respect to z = a + ib is dL/da + i dL/db, so `x.grad` of a complex leaf is complex.
 
-`real` and `imag` return copies, where PyTorch returns views that writes go through.
+`real` and `imag` are views, as PyTorch's (writes through them change the complex tensor); `view_as_real` and
+`view_as_complex` return copies, where PyTorch's are views.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import dtypes as _dt
 from ..dispatch import primitive, public
 from ..tensor import Tensor
 from ._run import broadcast_shapes_for, check_supported, describe, run, same_device, to_tensor
+from .movement import _as_view
 
 
 def _complex_op(name: str, signature: str, doc: str, vjp: Any, **kw: Any) -> Any:
@@ -41,12 +43,12 @@ def _angle_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
 
 
 REAL = _complex_op(
-    "real", "real(x: complex array) -> array", "The real parts of a complex array, in new memory, in the dtype of "
-    "its parts (complex64 -> float32).", _real_vjp,
+    "real", "real(x: complex array) -> array (view)", "The real parts of a complex array, in the dtype of its parts "
+    "(complex64 -> float32), as a view that shares x's memory (NumPy's x.real).", _real_vjp, view=True,
 )  # fmt: skip
 IMAG = _complex_op(
-    "imag", "imag(x: complex array) -> array", "The imaginary parts of a complex array, in new memory, in the dtype "
-    "of its parts.", _imag_vjp,
+    "imag", "imag(x: complex array) -> array (view)", "The imaginary parts of a complex array, in the dtype of its "
+    "parts, as a view that shares x's memory (NumPy's x.imag).", _imag_vjp, view=True,
 )  # fmt: skip
 CONJ = _complex_op(
     "conj", "conj(x: complex array) -> complex array", "The complex conjugate a - ib of each element a + ib.",
@@ -69,23 +71,24 @@ def _part_dtype(x: Tensor) -> _dt.DType:
 
 @public
 def real(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument name
-    """The real part of a complex tensor (a copy; PyTorch returns a view); a real tensor itself."""
+    """The real part of a complex tensor, as a view (writes through it change `input`); a real tensor itself."""
     x = to_tensor(input, "real")
     if not x._dtype.is_complex:
         return x
-    return run(REAL, x._device, (x._data,), x._shape, _part_dtype(x), (x,))
+    return _as_view(run(REAL, x._device, (x._data,), x._shape, _part_dtype(x), (x,)), x, real)
 
 
 @public
 def imag(input: Tensor) -> Tensor:  # noqa: A002
-    """The imaginary part of a complex tensor (a copy; PyTorch returns a view); refused for a real tensor."""
+    """The imaginary part of a complex tensor, as a view (writes through it change `input`); refused for a real
+    tensor."""
     x = to_tensor(input, "imag")
     if not x._dtype.is_complex:
         raise RuntimeError(
             f"imag is not implemented for tensors with non-complex dtypes ({describe(x)}); a real tensor's "
             f"imaginary part is zero: use ember.zeros_like(x)"
         )
-    return run(IMAG, x._device, (x._data,), x._shape, _part_dtype(x), (x,))
+    return _as_view(run(IMAG, x._device, (x._data,), x._shape, _part_dtype(x), (x,)), x, imag)
 
 
 @public(method=True, aliases=("conj_physical",))
