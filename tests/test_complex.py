@@ -40,6 +40,9 @@ def test_dtype_attributes_and_names() -> None:
                      (np.dtype("complex64"), c64), (complex, c64)]:  # fmt: skip
         assert ember.dtypes.as_dtype(name) is dt
     assert c64 in ember.dtypes.all_dtypes and c64 not in ember.dtypes.real_dtypes
+    assert ember.finfo(c128).eps == np.finfo(np.float64).eps and ember.finfo(c64).dtype == "float32"  # its parts'
+    with pytest.raises(TypeError, match="iinfo: ember.complex64 is not an integer dtype; use ember.finfo"):
+        ember.iinfo(c64)
 
 
 def test_promotion_matches_pytorch() -> None:

@@ -258,7 +258,7 @@ def can_cast(from_: DType, to: DType) -> bool:
 
 class finfo:
     """Machine limits of a floating dtype, as `torch.finfo`: bits, eps, max, min, tiny (= smallest_normal),
-    resolution, dtype. `finfo()` describes the default dtype."""
+    resolution, dtype. `finfo()` describes the default dtype; a complex dtype, the dtype of its parts."""
 
     bits: int
     eps: float
@@ -270,7 +270,7 @@ class finfo:
     dtype: str
 
     def __init__(self, type: DType | None = None) -> None:  # noqa: A002 - PyTorch's argument name
-        d = get_default_dtype() if type is None else as_dtype(type)
+        d = get_default_dtype() if type is None else as_dtype(type).to_real()  # a complex dtype: its parts'
         if not d.is_floating_point:
             raise TypeError(f"finfo: {d} is not a floating dtype; use ember.iinfo for integer dtypes")
         info = np.finfo(d.numpy)
@@ -298,7 +298,7 @@ class iinfo:
     def __init__(self, type: DType) -> None:  # noqa: A002 - PyTorch's argument name
         d = as_dtype(type)
         if d.kind != "i":
-            hint = "use ember.finfo for floating dtypes" if d.is_floating_point else "bool has no integer limits"
+            hint = "use ember.finfo for floating and complex dtypes" if d.kind in "fc" else "bool has no integer limits"
             raise TypeError(f"iinfo: {d} is not an integer dtype; {hint}")
         self.bits = d.itemsize * 8
         info = np.iinfo(d.numpy)
