@@ -76,7 +76,7 @@ def test_creation_numpy_repr(cdevice: str) -> None:
     assert t.cpu().__repr__() == "tensor([1.0000+2.j, 3.5000-1.j])"  # PyTorch's text
     assert repr(ember.tensor([[1 + 2j]], dtype=ember.complex128)) == "tensor([[1.+2.j]], dtype=ember.complex128)"
     assert ember.tensor(np.array([1j])).dtype is ember.complex128  # NumPy's dtype is kept
-    assert t[1].item() == 3.5 - 1j and t.tolist() == [1 + 2j, 3.5 - 1j]
+    assert t[1].item() == 3.5 - 1j and t.tolist() == [1 + 2j, 3.5 - 1j] and complex(t[0]) == 1 + 2j
     assert ember.zeros(2, dtype=ember.complex128, device=cdevice).dtype is ember.complex128
     assert not ember.ones(2, device=cdevice).is_complex()
 
@@ -91,7 +91,8 @@ def test_arithmetic_and_parts(cdevice: str) -> None:
     tr = ember.tensor(r, device=cdevice)
     checks = {
         "add": (ta + tb, a + b), "sub": (ta - tb, a - b), "mul": (ta * tb, a * b), "div": (ta / tb, a / b),
-        "neg": (-ta, -a), "exp": (ta.exp(), np.exp(a)), "real+complex": (tr * ta, r * a),
+        "neg": (-ta, -a), "exp": (ta.exp(), np.exp(a)), "log": (ta.log(), np.log(a)), "sqrt": (ta.sqrt(), np.sqrt(a)),
+        "reciprocal": (ta.reciprocal(), 1 / a), "real+complex": (tr * ta, r * a),
         "scalar": (ta * (2 - 1j) + 1, a * (2 - 1j) + 1), "abs": (ta.abs(), np.abs(a)), "angle": (ta.angle(), np.angle(a)),
         "real": (ta.real, a.real), "imag": (ta.imag, a.imag), "conj": (ta.conj(), np.conj(a)),
         "conj_physical": (ember.conj_physical(ta), np.conj(a)), "sum": (ta.sum(1), a.sum(1)), "mean": (ta.mean(), a.mean()),
@@ -143,6 +144,8 @@ LOSSES = {
     "mul_real": (lambda t, w: ((t * t.conj() * (1 + 2j)).real * w).sum(), lambda z, w: ((z * z.conj() * (1 + 2j)).real * w).sum()),
     "div_imag": (lambda t, w: ((1 / (t + 3)).imag * w).sum(), lambda z, w: ((1 / (z + 3)).imag * w).sum()),
     "exp_angle": (lambda t, w: (t.exp().angle() * w).sum(), lambda z, w: (np.angle(np.exp(z)) * w).sum()),
+    "log_sqrt_reciprocal": (lambda t, w: ((t.log() + t.sqrt() + t.reciprocal()).abs() * w).sum(),
+                            lambda z, w: (np.abs(np.log(z) + np.sqrt(z) + 1 / z) * w).sum()),
     "matmul": (lambda t, w: ember.view_as_real(t @ t.mT).sum(), lambda z, w: ((z @ z.T).real + (z @ z.T).imag).sum()),
     "mean_polar": (lambda t, w: ember.polar(t.abs(), t.angle() * 2).mean().real, lambda z, w: (np.abs(z) * np.exp(2j * np.angle(z))).mean().real),
 }  # fmt: skip
@@ -181,8 +184,8 @@ def test_backward_needs_a_real_output(cdevice: str) -> None:
 
 @pytest.mark.parametrize(
     "name, fn",
-    [("log", lambda t: t.log()), ("lt", lambda t: t < 1), ("argmax", lambda t: t.argmax()), ("prod", lambda t: t.prod()),
-     ("amax", lambda t: t.max()), ("argsort", lambda t: t.argsort()), ("sqrt", lambda t: t.sqrt()),
+    [("tanh", lambda t: t.tanh()), ("lt", lambda t: t < 1), ("argmax", lambda t: t.argmax()), ("prod", lambda t: t.prod()),
+     ("amax", lambda t: t.max()), ("argsort", lambda t: t.argsort()), ("sin", lambda t: t.sin()),
      ("cumsum", lambda t: t.cumsum(0)), ("maximum", lambda t: ember.maximum(t, t)), ("relu", lambda t: t.relu())],
 )  # fmt: skip
 def test_unsupported_op_names_op_and_dtype(name: str, fn: Any, cdevice: str) -> None:

@@ -445,6 +445,9 @@ class Tensor:
     def __float__(self) -> _float:
         return float(self.item())
 
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
     def __int__(self) -> _int:
         return int(self.item())
 

@@ -204,7 +204,7 @@ abs = unary("abs", "|input|, elementwise; bool and unsigned inputs come back unc
 exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * conj(n.out),), xp="exp", save_out=True)
 log = unary(
     "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
-    lambda n, g: (g / n[0],), xp="log", save_inputs=True,
+    lambda n, g: (g / conj(n[0]),), xp="log", save_inputs=True,
 )  # fmt: skip
 log2 = unary(
     "log2", "Base-2 logarithm of each element: -inf at 0, nan below 0.", "float",
@@ -222,7 +222,7 @@ expm1 = unary(
     "expm1", "e**input - 1, accurate for small inputs.", "float", lambda n, g: (g * (n.out + 1),), xp="expm1",
     save_out=True,
 )  # fmt: skip
-sqrt = unary("sqrt", "Square root of each element; nan below 0.", "float", lambda n, g: (g / (n.out * 2),), xp="sqrt", save_out=True)
+sqrt = unary("sqrt", "Square root of each element; nan below 0.", "float", lambda n, g: (g / (conj(n.out) * 2),), xp="sqrt", save_out=True)
 rsqrt = unary(
     "rsqrt", "1 / sqrt(input), elementwise.", "float", lambda n, g: (g * (n.out * n.out * n.out) * -0.5,),
     save_out=True,
@@ -290,7 +290,7 @@ floor = unary("floor", "Each element rounded down (toward -inf); integers and bo
 ceil = unary("ceil", "Each element rounded up (toward +inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
 round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad)  # noqa: A001
 sign = unary("sign", "-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0.", "numeric", _zero_grad)
-reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * n.out * n.out,), xp="reciprocal", save_out=True)
+reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * conj(n.out * n.out),), xp="reciprocal", save_out=True)
 logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
 isfinite = unary("isfinite", "Whether each element is finite (neither inf nor nan).", "bool", xp="isfinite")
@@ -714,10 +714,11 @@ WHERE = primitive(
     save_inputs=True,
 )
 
-# The elementwise ops that take complex operands (Op.complex): arithmetic, exp, the tests that hold for complex
-# numbers, and abs with its real result. Their derivatives follow PyTorch's convention (the conjugate of the
+# The elementwise ops that take complex operands (Op.complex): arithmetic, exp/log (principal branch), sqrt,
+# reciprocal, the tests that hold for complex numbers, and abs with its real result. Their derivatives follow PyTorch's convention (the conjugate of the
 # holomorphic derivative times the incoming gradient); the other elementwise ops refuse complex tensors.
-for _op in (OPS["neg"], ADD, SUB, MUL, DIV, OPS["exp"], EQ, NE, OPS["isnan"], OPS["isfinite"], WHERE):
+for _op in (OPS["neg"], ADD, SUB, MUL, DIV, OPS["exp"], OPS["log"], OPS["sqrt"], OPS["reciprocal"], EQ, NE,
+            OPS["isnan"], OPS["isfinite"], WHERE):  # fmt: skip
     _op.complex = "complex"
 OPS["abs"].complex = "real"
 
