@@ -24,10 +24,10 @@ def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
     g2 = g2.unsqueeze(-1) if b.ndim == 1 else g2
     da = db = None
     if n.needs(0):
-        da = matmul(g2, b2.mH)  # the conjugate transpose: mT for real operands
+        da = matmul(g2, b2.mH if b2._dtype.is_complex else b2.mT)  # the conjugate transpose
         da = da.squeeze(-2) if a.ndim == 1 else da
     if n.needs(1):
-        db = matmul(a2.mH, g2)
+        db = matmul(a2.mH if a2._dtype.is_complex else a2.mT, g2)
         db = db.squeeze(-1) if b.ndim == 1 else db
     return da, db  # the engine sums broadcast batch dims back
 
