@@ -21,26 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LIST = ROOT / "docs" / "pytorch-api.txt"
 PAGE = ROOT / "docs" / "pytorch-coverage.md"
 
-_COMPLEX = "returns (or only takes) complex tensors, and Ember has no complex dtypes"
 #: entries Ember does not provide on purpose, and why. Anything else that is missing is "not yet".
 NOT_PROVIDED: dict[str, str] = {
-    **{
-        f"fft.{n}": _COMPLEX
-        for n in (
-            "fft",
-            "ifft",
-            "rfft",
-            "irfft",
-            "fft2",
-            "ifft2",
-            "rfft2",
-            "irfft2",
-            "fftn",
-            "ifftn",
-            "rfftn",
-            "irfftn",
-        )
-    },  # fmt: skip
 }
 
 

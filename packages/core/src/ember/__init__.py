@@ -45,6 +45,8 @@ from .dtypes import (
     bfloat16,
     bool_,
     can_cast,
+    complex64,
+    complex128,
     finfo,
     float16,
     float32,
@@ -72,6 +74,7 @@ from .threads import get_num_threads, set_num_threads
 bool = bool_  # noqa: A001 - PyTorch's name: ember.bool
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
 try:
     __version__ = _metadata.version("ember-core")
@@ -84,7 +87,7 @@ def is_floating_point(x: Tensor) -> _builtins.bool:
 
 
 def is_complex(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
-    """False: Ember has no complex dtypes."""
+    """Whether `input`'s dtype is complex (complex64, complex128)."""
     return input.is_complex()
 
 

@@ -70,10 +70,30 @@ def _float_format(a: np.ndarray) -> Callable[[Any], str] | None:
     return lambda v: f"{v:.{p}f}" if np.isfinite(v) else str(v)
 
 
+def _complex_format(a: np.ndarray) -> Callable[[Any], str]:
+    """How `a`'s complex numbers print, as PyTorch: real and imaginary parts each formatted by the rule
+    for floats over all the real (imaginary) parts, joined as `1.5000+2.j`."""
+    re_fmt = _float_format(a.real) or (lambda v: str(v))
+    im_fmt = _float_format(a.imag) or (lambda v: str(v))
+
+    def fmt(v: Any) -> str:
+        im = v.imag
+        sign = "-" if im < 0 or (im == 0 and np.signbit(im)) else "+"
+        return f"{re_fmt(v.real)}{sign}{im_fmt(abs(im))}j"
+
+    return fmt
+
+
 def format_tensor(t: Tensor) -> str:
     a = np.asarray(t.numpy(force=True))
     if t.dtype.is_floating_point and a.dtype != np.float64 and a.dtype != np.float32:
         a = a.astype(np.float32)  # float16 and bfloat16 print like float32
+    if a.dtype.kind == "c":
+        body = np.array2string(
+            a, separator=", ", prefix=_PREFIX, threshold=_Options.threshold, edgeitems=_Options.edgeitems,
+            max_line_width=_Options.linewidth, formatter={"complex_kind": _complex_format(a)},
+        )  # fmt: skip
+        return _finish(t, a, body)
     float_format = _float_format(a) if a.dtype.kind == "f" else None
     numpy_floats = a.dtype.kind == "f" and float_format is None  # no finite value: NumPy's style, 4 digits
     body = np.array2string(
@@ -91,13 +111,18 @@ def format_tensor(t: Tensor) -> str:
         precision=_Options.precision if numpy_floats else None,
         floatmode="maxprec_equal" if numpy_floats else None,
     )
+    return _finish(t, a, body)
+
+
+def _finish(t: Tensor, a: np.ndarray, body: str) -> str:
+    """`tensor(<body>, <device, dtype, size, grad>)`: what the body does not say."""
     if a.size == 0:
         body = "[]" if a.ndim == 1 else body
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
     default = _dt.get_default_dtype()
-    implied = {default, _dt.int64, _dt.bool_}
+    implied = {default, default.to_complex(), _dt.int64, _dt.bool_}
     if t.dtype not in implied or a.size == 0 and t.dtype is not default:
         extras.append(f"dtype=ember.{t.dtype.name}")
     if a.size == 0 and a.ndim != 1:

@@ -61,10 +61,32 @@ class Op:
     xp: str | None = None
     #: the optional in-place kernel `<name>_` declared with `inplace_variant(self)`
     variant: Op | None = None
+    #: what the op does with complex operands: None refuses them (a TypeError naming the op and the dtype),
+    #: "complex" computes in the complex dtype, "real" too but returns the real dtype of its parts (abs).
+    #: Ops that only move or copy data (creation, conversion, movement, indexing) take complex dtypes.
+    complex: str | None = None
     _kernels: dict[str, Callable[..., Any] | None] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.complex is None and self.family in _COMPLEX_FAMILIES:
+            self.complex = "complex"
 
     def __hash__(self) -> int:
         return id(self)
+
+
+#: the op families whose ops move or copy data and so take complex dtypes as they take any other
+_COMPLEX_FAMILIES = frozenset({"creation", "conversion", "movement", "indexing"})
+
+
+def complex_refused(op: str, dtype: Any) -> TypeError:
+    """The error for an op that does not take complex tensors, naming it and the dtype."""
+    return TypeError(
+        f"{op}: not supported for complex tensors (dtype {dtype.name}); Ember's complex support covers "
+        f"arithmetic, abs/angle/real/imag/conj, exp/log/sqrt/reciprocal, sum/mean, matmul, movement and ember.fft; take the real "
+        f"part (x.real), the imaginary part (x.imag) or the magnitude (x.abs()) first, or use "
+        f"ember.view_as_real(x)"
+    )
 
 
 OPS: dict[str, Op] = {}

@@ -24,6 +24,8 @@ __all__ = [
     "bfloat16",
     "float32",
     "float64",
+    "complex64",
+    "complex128",
     "all_dtypes",
     "promote_types",
     "result_type",
@@ -39,17 +41,16 @@ __all__ = [
 class DType:
     """A tensor element type. Compare with `is`; each dtype exists once."""
 
-    __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_signed", "kind", "_rank")
-    #: Ember has no complex dtypes (PyTorch's attribute, for code that asks)
-    is_complex = False
+    __slots__ = ("name", "numpy", "itemsize", "is_floating_point", "is_complex", "is_signed", "kind", "_rank")
 
     def __init__(self, name: str, numpy_dtype: Any, kind: str, rank: int) -> None:
         self.name = name
         self.numpy = np.dtype(numpy_dtype)
         self.itemsize = self.numpy.itemsize
-        self.kind = kind  # "b" bool, "i" integer, "f" floating
+        self.kind = kind  # "b" bool, "i" integer, "f" floating, "c" complex
         self.is_floating_point = kind == "f"
-        self.is_signed = kind == "f" or (kind == "i" and name != "uint8")
+        self.is_complex = kind == "c"
+        self.is_signed = kind in "fc" or (kind == "i" and name != "uint8")
         self._rank = rank
 
     def __repr__(self) -> str:
@@ -59,7 +60,15 @@ class DType:
         return self.name if self.name != "bool" else "bool_"
 
     def to_real(self) -> DType:
-        return self
+        """The dtype of a complex dtype's real and imaginary parts (complex64 -> float32); others: itself."""
+        return _REAL_OF.get(self, self)
+
+    def to_complex(self) -> DType:
+        """The complex dtype whose parts are this floating dtype (float64 -> complex128; float32 and the
+        half-precision ones -> complex64, as Ember has no complex32); a complex dtype: itself."""
+        if self.kind == "c":
+            return self
+        return complex128 if self is float64 else complex64
 
 
 def _bfloat16_numpy() -> Any:
@@ -82,13 +91,21 @@ float32 = DType("float32", np.float32, "f", 3)
 float64 = DType("float64", np.float64, "f", 4)
 _bf16 = _bfloat16_numpy()
 bfloat16: DType | None = DType("bfloat16", _bf16, "f", 2) if _bf16 is not None else None
+complex64 = DType("complex64", np.complex64, "c", 3)  # ranked by the rank of their parts
+complex128 = DType("complex128", np.complex128, "c", 4)
+_REAL_OF = {complex64: float32, complex128: float64}
 
 all_dtypes: tuple[DType, ...] = tuple(
-    d for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64) if d is not None
+    d
+    for d in (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+    if d is not None
 )
+#: the dtypes that are not complex: what a backend without complex support holds, what real-only sweeps run over
+real_dtypes: tuple[DType, ...] = tuple(d for d in all_dtypes if d.kind != "c")
 
 _BY_NAME: dict[str, DType] = {d.name: d for d in all_dtypes}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32, "short": int16})
+_BY_NAME.update({"cfloat": complex64, "cdouble": complex128})
 _BY_NUMPY: dict[np.dtype, DType] = {d.numpy: d for d in all_dtypes}
 
 _default_float: DType = float32
@@ -97,6 +114,12 @@ _default_float: DType = float32
 def get_default_dtype() -> DType:
     """The dtype of tensors made from Python floats (float32 unless changed)."""
     return _default_float
+
+
+def get_default_complex_dtype() -> DType:
+    """The dtype of tensors made from Python complex numbers: complex64 under a float32 (or half) default,
+    complex128 under float64 (PyTorch's rule)."""
+    return _default_float.to_complex()
 
 
 def set_default_dtype(dtype: DType) -> None:
@@ -118,6 +141,8 @@ def as_dtype(obj: Any) -> DType:
         return int64
     if obj is float:
         return _default_float
+    if obj is complex:
+        return get_default_complex_dtype()
     if isinstance(obj, str) and obj in _BY_NAME:
         return _BY_NAME[obj]
     try:
@@ -143,9 +168,13 @@ def from_numpy_dtype(nd: np.dtype) -> DType:
 
 @cache
 def promote_types(a: DType, b: DType) -> DType:
-    """PyTorch's promotion lattice: bool < integers < floating; ints widen like NumPy."""
+    """PyTorch's promotion lattice: bool < integers < floating < complex; ints widen like NumPy; a complex
+    dtype with a floating one keeps the wider parts (complex64 with float64 gives complex128)."""
     if a is b:
         return a
+    if "c" in (a.kind, b.kind):
+        parts = [d.to_real() for d in (a, b) if d.kind in "fc"]
+        return (parts[0] if len(parts) == 1 else promote_types(parts[0], parts[1])).to_complex()
     if a.kind != b.kind:
         order = {"b": 0, "i": 1, "f": 2}
         hi, lo = (a, b) if order[a.kind] > order[b.kind] else (b, a)
@@ -158,8 +187,11 @@ def promote_types(a: DType, b: DType) -> DType:
     return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)]
 
 
+_CATEGORY = {"b": 0, "i": 1, "f": 2, "c": 3}
+
+
 def _category(d: DType) -> int:
-    return {"b": 0, "i": 1, "f": 2}[d.kind]
+    return _CATEGORY[d.kind]
 
 
 def _combine(higher: DType | None, lower: DType | None) -> DType | None:
@@ -169,6 +201,10 @@ def _combine(higher: DType | None, lower: DType | None) -> DType | None:
         return lower
     if lower is None:
         return higher
+    if higher.kind == "c":
+        return higher
+    if lower.kind == "c":  # a complex operand of lower priority keeps a floating one's precision
+        return higher.to_complex() if higher.is_floating_point else lower
     if higher.is_floating_point:
         return higher
     if higher is bool_ or lower.is_floating_point or _category(lower) > _category(higher):
@@ -184,14 +220,16 @@ def scalar_dtype(value: Any) -> DType:
         return int64
     if isinstance(value, float):
         return _default_float
-    raise TypeError(f"expected a tensor or a Python bool/int/float, got {type(value).__name__}")
+    if isinstance(value, complex):
+        return get_default_complex_dtype()
+    raise TypeError(f"expected a tensor or a Python bool/int/float/complex, got {type(value).__name__}")
 
 
 def result_type(*operands: Any) -> DType:
     """PyTorch's result_type: dimensioned tensors outrank 0-d tensors outrank Python scalars.
 
     Within a priority the dtypes promote; a lower priority matters only if it brings
-    a higher category (bool < int < float).
+    a higher category (bool < int < float < complex).
     """
     dim: DType | None = None
     zero: DType | None = None
@@ -213,14 +251,14 @@ def result_type(*operands: Any) -> DType:
 
 def can_cast(from_: DType, to: DType) -> bool:
     """Whether PyTorch's casting rules allow `from_` -> `to` in an in-place op: never to a lower category
-    (floating -> integer, integer -> bool); any size within a category."""
+    (complex -> floating, floating -> integer, integer -> bool); any size within a category."""
     a, b = as_dtype(from_), as_dtype(to)
     return _category(a) <= _category(b)
 
 
 class finfo:
     """Machine limits of a floating dtype, as `torch.finfo`: bits, eps, max, min, tiny (= smallest_normal),
-    resolution, dtype. `finfo()` describes the default dtype."""
+    resolution, dtype. `finfo()` describes the default dtype; a complex dtype, the dtype of its parts."""
 
     bits: int
     eps: float
@@ -232,7 +270,7 @@ class finfo:
     dtype: str
 
     def __init__(self, type: DType | None = None) -> None:  # noqa: A002 - PyTorch's argument name
-        d = get_default_dtype() if type is None else as_dtype(type)
+        d = get_default_dtype() if type is None else as_dtype(type).to_real()  # a complex dtype: its parts'
         if not d.is_floating_point:
             raise TypeError(f"finfo: {d} is not a floating dtype; use ember.iinfo for integer dtypes")
         info = np.finfo(d.numpy)
@@ -260,7 +298,7 @@ class iinfo:
     def __init__(self, type: DType) -> None:  # noqa: A002 - PyTorch's argument name
         d = as_dtype(type)
         if d.kind != "i":
-            hint = "use ember.finfo for floating dtypes" if d.is_floating_point else "bool has no integer limits"
+            hint = "use ember.finfo for floating and complex dtypes" if d.kind in "fc" else "bool has no integer limits"
             raise TypeError(f"iinfo: {d} is not an integer dtype; {hint}")
         self.bits = d.itemsize * 8
         info = np.iinfo(d.numpy)

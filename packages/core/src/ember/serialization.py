@@ -13,8 +13,9 @@ The file's ``__metadata__`` holds:
   devices are tagged objects (``{"@": "tuple", ...}``); lists are JSON lists;
 - ``ember.structure_crc32``: the CRC-32 of that document (decimal).
 
-bfloat16 tensors are stored as their uint16 bit patterns (``U16``), the
-structure's ``dtype`` tells them apart. A tensor shared by several places in the
+bfloat16 tensors are stored as their uint16 bit patterns (``U16``), complex
+tensors as float pairs in a trailing dimension of 2 (safetensors has no complex128);
+the structure's ``dtype`` tells them apart. A tensor shared by several places in the
 object is stored once and loads as one tensor. Saving to a path is atomic: the
 file is written beside the target, flushed to disk, then renamed over it.
 Loading parses only JSON and raw tensor bytes (no pickle), checks each tensor's
@@ -131,6 +132,8 @@ class _Encoder:
         arr = np.ascontiguousarray(t.detach().numpy()).reshape(t.shape)  # ascontiguousarray makes 0-d 1-d
         if t.dtype is _dt.bfloat16:
             arr = arr.view(np.uint16)
+        elif t.dtype.is_complex:  # (real, imaginary) pairs in a trailing dim of 2: any safetensors reads them
+            arr = np.stack((arr.real, arr.imag), -1)
         elif arr.dtype != t.dtype.numpy:  # pragma: no cover - a backend returned another host dtype
             arr = arr.astype(t.dtype.numpy)
         self.arrays[name] = arr
@@ -429,8 +432,9 @@ class _Decoder:
             arr = self.get_array(name)
         except Exception as exc:
             raise self.corrupt(f"cannot read tensor {name!r} ({exc})") from None
-        stored = np.dtype(np.uint16) if dtype is _dt.bfloat16 else dtype.numpy
-        if arr.dtype != stored or tuple(arr.shape) != shape:
+        stored = np.dtype(np.uint16) if dtype is _dt.bfloat16 else dtype.to_real().numpy
+        stored_shape = (*shape, 2) if dtype.is_complex else shape
+        if arr.dtype != stored or tuple(arr.shape) != stored_shape:
             raise self.corrupt(
                 f"tensor {name!r} is stored as {arr.dtype}{list(arr.shape)}, its entry says {dtype.name}{list(shape)}"
             )
@@ -440,6 +444,8 @@ class _Decoder:
             raise self.corrupt(f"the data of tensor {name!r} fails its checksum")
         if dtype is _dt.bfloat16:
             arr = arr.view(dtype.numpy)
+        elif dtype.is_complex:
+            arr = arr.view(dtype.numpy).reshape(shape)
         device = self.map_location(node["device"])
         try:
             t = as_tensor(arr, dtype=dtype, device=device)

@@ -166,8 +166,8 @@ class Tensor:
         return self._dtype.is_floating_point
 
     def is_complex(self) -> _bool:
-        """False: Ember has no complex dtypes."""
-        return False
+        """Whether the dtype is complex (complex64, complex128)."""
+        return self._dtype.is_complex
 
     @property
     def itemsize(self) -> _int:
@@ -283,9 +283,9 @@ class Tensor:
             raise RuntimeError(
                 "you can only change requires_grad of leaf tensors; use .detach() to get a tensor without grad"
             )
-        if requires_grad and not self._dtype.is_floating_point:
+        if requires_grad and not (self._dtype.is_floating_point or self._dtype.is_complex):
             raise RuntimeError(
-                f"only floating-point tensors can require gradients, got dtype {self._dtype.name}; "
+                f"only floating-point and complex tensors can require gradients, got dtype {self._dtype.name}; "
                 f"cast first, e.g. x.float().requires_grad_()"
             )
         self._requires_grad = bool(requires_grad)
@@ -441,7 +441,8 @@ class Tensor:
         return a.copy() if copy else a
 
     def item(self) -> _bool | _int | _float:
-        """The value of a one-element tensor as a Python number."""
+        """The value of a one-element tensor as a Python number (a `complex` for a complex tensor, which the
+        annotation leaves out so that `float(x.item())` type-checks, as in PyTorch's stubs)."""
         n = self.numel()
         if n != 1:
             raise _ItemError(
@@ -462,6 +463,9 @@ class Tensor:
 
     def __float__(self) -> _float:
         return float(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
 
     def __int__(self) -> _int:
         return int(self.item())
@@ -673,30 +677,32 @@ class Tensor:
 
     @property
     def H(self) -> Tensor:
-        """The conjugate transpose of a matrix: its transpose, Ember's dtypes being real."""
+        """The conjugate transpose of a matrix (its transpose for a real tensor)."""
         if self.ndim != 2:
             raise RuntimeError(
                 f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor. "
                 "For batches of matrices, consider using tensor.mH"
             )
-        return _ops.transpose(self, 0, 1)
+        t = _ops.transpose(self, 0, 1)
+        return _ops.conj(t) if self._dtype.is_complex else t
 
     @property
     def mH(self) -> Tensor:
-        """The conjugate transpose of a batch of matrices: `mT`, Ember's dtypes being real."""
+        """The conjugate transpose of a batch of matrices (`mT` for a real tensor)."""
         if self.ndim < 2:
             raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
-        return _ops.transpose(self, -2, -1)
+        t = _ops.transpose(self, -2, -1)
+        return _ops.conj(t) if self._dtype.is_complex else t
 
     @property
     def real(self) -> Tensor:
-        """The real part: the tensor itself, Ember's dtypes being real."""
-        return self
+        """The real part of a complex tensor, as a view (writes through it change this tensor); a real tensor itself."""
+        return _ops.real(self)
 
     @property
     def imag(self) -> Tensor:
-        """Refused, as PyTorch does for real tensors."""
-        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        """The imaginary part of a complex tensor, as a view; refused for real tensors, as PyTorch does."""
+        return _ops.imag(self)
 
     # -- dtype and device casts -------------------------------------------------------
     def float(self) -> Tensor:
@@ -1057,6 +1063,14 @@ class Tensor:
         """
         return _ops.aminmax(self, dim=dim, keepdim=keepdim)
 
+    def angle(self) -> Tensor:
+        """The argument of each element, in [-pi, pi] (radians): atan2(imag, real) for a complex tensor, in the dtype of
+        its parts; for a real tensor pi where negative, else 0 (nan stays nan), integers in the default float dtype.
+
+        See `ember.angle`.
+        """
+        return _ops.angle(self)
+
     def any(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether any element over `dim` (all dims when None) is nonzero, as bool.
 
@@ -1380,6 +1394,20 @@ class Tensor:
         See `ember.clone`.
         """
         return _ops.clone(self)
+
+    def conj(self) -> Tensor:
+        """The complex conjugate (computed at once: Ember has no lazy conjugate bit); a real tensor itself.
+
+        See `ember.conj`.
+        """
+        return _ops.conj(self)
+
+    def conj_physical(self) -> Tensor:
+        """The complex conjugate (computed at once: Ember has no lazy conjugate bit); a real tensor itself.
+
+        See `ember.conj_physical`.
+        """
+        return _ops.conj(self)
 
     def contiguous(self) -> Tensor:
         """`x` itself when it is not a view, else a compact copy.
@@ -1949,6 +1977,13 @@ class Tensor:
         """
         return _ops.inverse(self)
 
+    def is_conj(self) -> _bool:
+        """False: Ember has no lazy conjugate bit (conj computes at once).
+
+        See `ember.is_conj`.
+        """
+        return _ops.is_conj(self)
+
     def isclose(self, other: Tensor, rtol: _float = 1e-05, atol: _float = 1e-08, equal_nan: _bool = False) -> Tensor:
         """Whether each element of input is close to other's: |input - other| <= atol + rtol * |other|
         (equal infinities are close; nans are close to each other only with equal_nan). Returns a bool tensor.
@@ -1993,7 +2028,8 @@ class Tensor:
         return _ops.isposinf(self)
 
     def isreal(self) -> Tensor:
-        """Whether each element is real: always True (Ember has no complex dtypes). Returns a bool tensor.
+        """Whether each element is real: always True for a real tensor, imag == 0 for a complex one. Returns a
+        bool tensor.
 
         See `ember.isreal`.
         """
@@ -2657,6 +2693,13 @@ class Tensor:
         """
         return _ops.reshape_as(self, other)
 
+    def resolve_conj(self) -> Tensor:
+        """`input` itself: Ember computes conjugates at once, so there is no conjugate bit to resolve.
+
+        See `ember.resolve_conj`.
+        """
+        return _ops.resolve_conj(self)
+
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         """Shift elements along `dims` cyclically (flattened when `dims` is None).
 
@@ -3223,9 +3266,15 @@ def check_dtype_supported(dtype: DType, device: Device, op: str) -> Backend:
     backend = registry.get(device.type)
     if dtype not in backend.dtypes:
         supported = ", ".join(d.name for d in _dt.all_dtypes if d in backend.dtypes)
+        hint = (
+            "; complex tensors and ember.fft run on backends that hold complex dtypes: compute on another "
+            "device (e.g. x.to('cpu')) and move the real results back"
+            if dtype.is_complex
+            else ""
+        )
         raise TypeError(
             f"{op}: dtype {dtype.name} is not supported on device {device} (backend {backend.name!r}); "
-            f"supported: {supported}"
+            f"supported: {supported}{hint}"
         )
     return backend
 
@@ -3242,6 +3291,8 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
         arr = _python_data_array(data, dtype)
         if dtype is None and arr.dtype.kind == "f" and not _has_numpy_floats(data):
             arr = arr.astype(_dt.get_default_dtype().numpy)
+        if dtype is None and arr.dtype.kind == "c" and not _has_numpy_floats(data):
+            arr = arr.astype(_dt.get_default_complex_dtype().numpy)  # Python complex: the default complex dtype
         if dtype is None and arr.dtype.kind in "iu" and arr.dtype != np.uint8:
             if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and arr.size and int(arr.max()) > 2**63 - 1:
                 raise _int_overflow(int(arr.max()))
@@ -3321,7 +3372,7 @@ def _tensors_to_lists(data: Any) -> Any:
 def _has_numpy_floats(data: Any) -> bool:
     if isinstance(data, (list, tuple)):
         return any(_has_numpy_floats(x) for x in data[:1])
-    return isinstance(data, np.floating)
+    return isinstance(data, np.floating | np.complexfloating)
 
 
 def _from_host(arr: np.ndarray, device: Device, requires_grad: bool, op: str) -> Tensor:
@@ -3413,7 +3464,7 @@ def from_dlpack(obj: Any, *, device: str | Device | None = None) -> Tensor:
 
 
 def _is_scalar(x: Any) -> bool:
-    return isinstance(x, numbers.Number) and not isinstance(x, complex)
+    return isinstance(x, numbers.Number)
 
 
 def _ones(t: Tensor) -> Tensor:
@@ -3445,6 +3496,11 @@ def _backward_entry(
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs, but the output has shape "
                     f"{t._shape}; pass gradient= (a tensor of that shape), or reduce it first, e.g. .sum()"
+                )
+            if t._dtype.is_complex:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs, but the output is {t._dtype.name}; "
+                    f"take a real loss first, e.g. .abs() or .real, or pass gradient="
                 )
             g = _ones(t)
         elif not isinstance(g, Tensor):

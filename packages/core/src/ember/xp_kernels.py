@@ -223,6 +223,8 @@ def arange(xp: Any, start: Any, end: Any, step: Any, dtype: DType, index: int) -
 
 
 def astype(caps: Caps, x: Any, dtype: DType) -> Any:
+    if x.dtype.kind == "c" and dtype.kind != "c":  # complex to real keeps the real part (as PyTorch), unwarned
+        x = x.real
     with _quiet(caps):
         return x.astype(dtype.numpy)
 
@@ -1058,6 +1060,52 @@ def max_pool2d_grad(xp: Any, add_at: Kernel, g: Any, indices: Any, input_hw: tup
     return out.reshape(n, c, *input_hw)
 
 
+# --------------------------------------------------------------------------- complex numbers and the FFT
+
+
+def real(x: Any) -> Any:
+    return x.real  # a view: writes go through to x
+
+
+def imag(x: Any) -> Any:
+    return x.imag
+
+
+def conj(xp: Any, x: Any) -> Any:
+    return xp.asarray(xp.conj(x))  # (NumPy turns a 0-d result into a scalar)
+
+
+def angle(xp: Any, x: Any) -> Any:
+    return xp.asarray(xp.angle(x))
+
+
+def make_complex(xp: Any, re: Any, im: Any) -> Any:
+    out = xp.empty(xp.broadcast(re, im).shape, dtype=xp.result_type(re.dtype, xp.complex64))
+    out.real, out.imag = re, im
+    return out
+
+
+#: numpy.fft's `norm` for Ember's scaling modes (0 none, 1 1/sqrt(n), 2 1/n), by direction (forward?)
+_FFT_NORM = {(True, 0): "backward", (True, 1): "ortho", (True, 2): "forward",
+             (False, 0): "forward", (False, 1): "ortho", (False, 2): "backward"}  # fmt: skip
+
+
+def fft_c2c(xp: Any, x: Any, dims: tuple[int, ...], normalization: int, forward: bool) -> Any:
+    transform = xp.fft.fftn if forward else xp.fft.ifftn
+    return transform(x, axes=dims, norm=_FFT_NORM[forward, normalization]).astype(x.dtype, copy=False)
+
+
+def fft_r2c(xp: Any, x: Any, dims: tuple[int, ...], normalization: int) -> Any:
+    out = xp.fft.rfftn(x, axes=dims, norm=_FFT_NORM[True, normalization])  # NumPy computes in complex128
+    return out.astype(xp.result_type(x.dtype, xp.complex64), copy=False)
+
+
+def fft_c2r(xp: Any, x: Any, dims: tuple[int, ...], normalization: int, last_dim_size: int) -> Any:
+    s = [x.shape[d] for d in dims[:-1]] + [last_dim_size]
+    out = xp.fft.irfftn(x, s=s, axes=dims, norm=_FFT_NORM[False, normalization])
+    return out.astype(x.real.dtype, copy=False)
+
+
 # --------------------------------------------------------------------------- the table
 
 
@@ -1098,6 +1146,9 @@ def kernel_table(
         # movement
         "view": view, "permute": xp.transpose, "expand": _bind(expand, xp, caps), "cat": _bind(cat, xp),
         "flip": _bind(flip, xp),
+        # complex numbers and the FFT
+        "real": real, "imag": imag, "conj": _bind(conj, xp), "angle": _bind(angle, xp), "complex": _bind(make_complex, xp),
+        "fft_c2c": _bind(fft_c2c, xp), "fft_r2c": _bind(fft_r2c, xp), "fft_c2r": _bind(fft_c2r, xp),
         # indexing
         "slice": _bind(slice_, xp), "index": _bind(index, xp, caps), "index_put": _bind(index_put, xp, caps, add_at),
         "gather": _bind(gather, xp), "scatter": _bind(scatter, xp), "scatter_add": _bind(scatter_add, xp, add_at),

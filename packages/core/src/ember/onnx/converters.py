@@ -50,6 +50,11 @@ UNSUPPORTED: dict[str, str] = {
     "linalg_eigh": _NO_ONNX + " (no eigendecomposition)",
     "linalg_pinv": _NO_ONNX + " (no pseudo-inverse)",
     "linalg_matrix_exp": _NO_ONNX + " (no matrix exponential)",
+    **{
+        name: "ONNX tensors have no complex element type that its operators compute on (ONNX's DFT carries "
+        "complex numbers as a trailing dimension of 2); a model must keep complex numbers out of its forward pass"
+        for name in ("real", "imag", "conj", "angle", "complex", "fft_c2c", "fft_r2c", "fft_c2r")
+    },
 }
 
 

@@ -11,6 +11,7 @@ from ..dispatch import API
 from ..tensor import _bind_ops
 from . import (  # each declares its ops and public functions
     activation,
+    complex_numbers,
     conversion,
     convolution,
     creation,
@@ -36,6 +37,7 @@ _bind_ops(sys.modules[__name__])  # the Tensor methods call the ops through it
 
 if TYPE_CHECKING:  # the names above, as type checkers can see them
     from .activation import *
+    from .complex_numbers import *
     from .conversion import *
     from .creation import *
     from .decomposition import *

@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..autograd import grad_mode
 from ..autograd.graph import Node
 from ..device import Device
-from ..dispatch import Op, kernel_for
+from ..dispatch import Op, complex_refused, kernel_for
 from ..dtypes import DType
 from ..tensor import Tensor, _is_scalar, check_dtype_supported, tracked
 
@@ -94,7 +94,7 @@ def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: 
     assert op.vjp is not None, f"{op.name} has no derivative to record"
     if isinstance(out, Tensor):  # one output: the common case
         node = Node(op.name, op.vjp, inputs, args, op.save_inputs, 1)
-        if out._dtype.is_floating_point:
+        if out._dtype.is_floating_point or out._dtype.is_complex:
             out._requires_grad = True
             out.grad_fn = node
         if op.save_out:
@@ -103,7 +103,7 @@ def record(op: Op, inputs: Sequence[Any], out: Tensor | Sequence[Tensor], args: 
     outs = tuple(out)
     node = Node(op.name, op.vjp, inputs, args, op.save_inputs, len(outs))
     for i, o in enumerate(outs):
-        if o._dtype.is_floating_point:
+        if o._dtype.is_floating_point or o._dtype.is_complex:
             o._requires_grad = True
             o.grad_fn = node
             o._output_nr = i
@@ -133,6 +133,8 @@ def run(
     respect to, `saved` the other values the derivative reads (as `node.args`).
     `shape` None: the kernel's result decides it (nonzero, boolean-mask indexing).
     """
+    if dtype.is_complex and op.complex is None:  # an op whose result would be complex without taking them
+        raise complex_refused(op.name, dtype)
     k: Any
     try:
         k = op._kernels[device.type]
@@ -148,7 +150,7 @@ def run(
         if isinstance(x, Tensor) and (x._requires_grad or x._base is not None and _state.enabled and tracked(x)):
             if _state.enabled and op.vjp is not None:  # record(op, inputs, out, saved), inlined
                 node = Node(op.name, op.vjp, inputs, saved, op.save_inputs, 1)
-                if dtype.is_floating_point:
+                if dtype.is_floating_point or dtype.is_complex:
                     out._requires_grad = True
                     out.grad_fn = node
                 if op.save_out:
@@ -194,6 +196,24 @@ def broadcast_shapes_for(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tup
 
 def check_supported(dtype: DType, device: Device, op: str) -> None:
     check_dtype_supported(dtype, device, op)
+
+
+def refuse_complex(op: str, *tensors: Any) -> None:
+    """TypeError naming `op` when one of `tensors` is complex (for ops whose result is real, which
+    `run`'s check on the result dtype cannot see: argmax, argsort, ...)."""
+    for t in tensors:
+        if isinstance(t, Tensor) and t._dtype.is_complex:
+            raise complex_refused(op, t._dtype)
+
+
+def conj(x: Any) -> Any:
+    """The complex conjugate of a complex tensor; anything else unchanged (for derivatives: the gradient of
+    a real loss through a complex product is g times the conjugate of the other factor)."""
+    if isinstance(x, Tensor) and x._dtype.is_complex:
+        from .complex_numbers import conj as _conj
+
+        return _conj(x)
+    return x.conjugate() if type(x) is complex else x
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:

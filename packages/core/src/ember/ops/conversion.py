@@ -185,8 +185,15 @@ def _copy_slices_vjp(node: Any, g: Tensor) -> tuple[Any, Any]:
         with grad_mode.no_grad():
             mask = zeros_like(g)
             region = _redo_view(mask, chain)
-            kernel(COPY_, mask._device)(region._data, 1)
-        grad_base = g * (1 - mask)
+            # 1 in each written component: 1+1j through a complex view, 1 through x.real (1j through x.imag)
+            kernel(COPY_, mask._device)(region._data, 1 + 1j if region._dtype.is_complex else 1)
+        if g._dtype.is_complex:  # keep the gradient of the parts the write left alone (x.real = v keeps x.imag's)
+            from .complex_numbers import complex as _complex
+            from .complex_numbers import imag, real
+
+            grad_base = _complex(real(g) * (1 - real(mask)), imag(g) * (1 - imag(mask)))
+        else:
+            grad_base = g * (1 - mask)
     return grad_base, grad_value
 
 

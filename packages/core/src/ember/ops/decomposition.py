@@ -25,7 +25,7 @@ from ..device import Device
 from ..dispatch import Op, composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import kernel, maybe_record, needs_grad, record, wrap
+from ._run import kernel, maybe_record, needs_grad, record, refuse_complex, wrap
 from .linalg import matmul
 from .movement import diag_embed
 
@@ -90,6 +90,7 @@ def _run_many(
 ) -> tuple[Tensor, ...]:
     """Run a kernel that returns several arrays. The node keeps `args` and the outputs' data
     (``node.args``); the derivative gets the outputs back, connected to the node, from `_outputs`."""
+    refuse_complex(op.name, *inputs)
     datas = kernel(op, device)(*natives)
     outs = tuple(wrap(d, tuple(d.shape), dt, device) for d, dt in zip(datas, dtypes))
     if op.vjp is not None and needs_grad(inputs):

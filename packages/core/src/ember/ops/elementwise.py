@@ -14,6 +14,7 @@ treat as that dtype.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -21,10 +22,22 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes as _dt
-from ..dispatch import API, Op, inplace_variant, primitive, public
+from ..dispatch import API, OPS, Op, complex_refused, inplace_variant, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import _state, broadcast_shapes_for, cast, describe, kernel, needs_grad, run, same_device, to_tensor
+from ._run import (
+    _state,
+    broadcast_shapes_for,
+    cast,
+    check_supported,
+    conj,
+    describe,
+    kernel,
+    needs_grad,
+    run,
+    same_device,
+    to_tensor,
+)  # fmt: skip
 
 #: The dtype rules of elementwise ops: how the compute dtype and the result dtype follow from
 #: the operands' promoted dtype (PyTorch's type promotion, Python scalars weak).
@@ -70,8 +83,22 @@ def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
     )
 
 
+def _complex_compute(op: Op, dt: DType, operands: tuple[Any, ...]) -> DType:
+    """The compute dtype of `op` on a complex promoted dtype: itself, where the op takes complex operands and the
+    device holds the dtype; else a TypeError naming the op, the operands and what to do."""
+    if op.complex is None:
+        raise complex_refused(op.name, dt)
+    for x in operands:
+        if isinstance(x, Tensor):
+            check_supported(dt, x._device, op.name)
+            break
+    return dt
+
+
 def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
     """The dtype `op`'s kernel computes in, given the operands' promoted dtype (its rule, applied)."""
+    if dt.is_complex:
+        return _complex_compute(op, dt, operands)
     rule = op.rule
     if rule == "same":
         return dt
@@ -91,7 +118,9 @@ def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
 
 
 def _result_dtype(op: Op, compute: DType) -> DType:
-    return _dt.bool_ if op.rule in _BOOL_RESULT else compute
+    if op.rule in _BOOL_RESULT:
+        return _dt.bool_
+    return compute.to_real() if op.complex == "real" else compute
 
 
 def _elementwise_primitive(
@@ -153,7 +182,11 @@ def _zero_grad(node: Any, g: Tensor) -> tuple[Tensor]:
 
 
 def _abs_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
-    return (g * sign(n[0]),)
+    x = n[0]
+    if x._dtype.is_complex:  # g * x / |x| (0 at 0): PyTorch's sgn(x)
+        r = abs(x)
+        return (where(r == 0, 0, g * x / where(r == 0, 1, r)),)
+    return (g * sign(x),)
 
 
 def _sin_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
@@ -168,10 +201,10 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 neg = unary("neg", "-input, elementwise.", "numeric", lambda n, g: (-g,), xp="negative", aliases=("negative",))
 abs = unary("abs", "|input|, elementwise; bool and unsigned inputs come back unchanged (in new memory).", "same", _abs_vjp, save_inputs=True, aliases=("absolute",))  # noqa: A001
-exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * n.out,), xp="exp", save_out=True)
+exp = unary("exp", "e to the power of each element.", "float", lambda n, g: (g * conj(n.out),), xp="exp", save_out=True)
 log = unary(
     "log", "Natural logarithm of each element: -inf at 0, nan below 0.", "float",
-    lambda n, g: (g / n[0],), xp="log", save_inputs=True,
+    lambda n, g: (g / conj(n[0]),), xp="log", save_inputs=True,
 )  # fmt: skip
 log2 = unary(
     "log2", "Base-2 logarithm of each element: -inf at 0, nan below 0.", "float",
@@ -189,7 +222,7 @@ expm1 = unary(
     "expm1", "e**input - 1, accurate for small inputs.", "float", lambda n, g: (g * (n.out + 1),), xp="expm1",
     save_out=True,
 )  # fmt: skip
-sqrt = unary("sqrt", "Square root of each element; nan below 0.", "float", lambda n, g: (g / (n.out * 2),), xp="sqrt", save_out=True)
+sqrt = unary("sqrt", "Square root of each element; nan below 0.", "float", lambda n, g: (g / (conj(n.out) * 2),), xp="sqrt", save_out=True)
 rsqrt = unary(
     "rsqrt", "1 / sqrt(input), elementwise.", "float", lambda n, g: (g * (n.out * n.out * n.out) * -0.5,),
     save_out=True,
@@ -257,7 +290,7 @@ floor = unary("floor", "Each element rounded down (toward -inf); integers and bo
 ceil = unary("ceil", "Each element rounded up (toward +inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
 round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad)  # noqa: A001
 sign = unary("sign", "-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0.", "numeric", _zero_grad)
-reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * n.out * n.out,), xp="reciprocal", save_out=True)
+reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * conj(n.out * n.out),), xp="reciprocal", save_out=True)
 logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
 isfinite = unary("isfinite", "Whether each element is finite (neither inf nor nan).", "bool", xp="isfinite")
@@ -351,12 +384,14 @@ SUB = binary_op(
 )  # fmt: skip
 MUL = binary_op(
     "mul", "input * other, elementwise.", "same",
-    lambda n, g: (g * n[1] if n.next[0] is not None else None, g * n[0] if n.next[1] is not None else None),
+    lambda n, g: (g * conj(n[1]) if n.next[0] is not None else None, g * conj(n[0]) if n.next[1] is not None else None),
     xp="multiply", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("multiply",),
 )  # fmt: skip
 DIV = binary_op(
     "div", "input / other, true division.", "float",
-    lambda n, g: (g / n[1] if n.needs(0) else None, -g * n[0] / (n[1] * n[1]) if n.needs(1) else None),
+    lambda n, g: (
+        g / conj(n[1]) if n.needs(0) else None, -g * conj(n[0] / (n[1] * n[1])) if n.needs(1) else None
+    ),
     xp="divide", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("divide", "true_divide"),
 )  # fmt: skip
 FLOOR_DIVIDE = binary_op(
@@ -475,7 +510,7 @@ def inplace_binary(op: Op, x: Tensor, other: Any) -> Tensor | None:
     return x
 
 
-_PY = {"b": bool, "i": int, "f": float}
+_PY = {"b": bool, "i": int, "f": float, "c": complex}
 
 
 @cache
@@ -493,10 +528,12 @@ def _scalar_promote(dtype: DType, pytype: type) -> DType:
 def _scalar_operand(x: Any, op: str) -> Any:
     if isinstance(x, Tensor):
         return x
-    if type(x) in (int, float, bool):
+    if type(x) in (int, float, bool, complex):
         return x
-    if isinstance(x, (int, float)):  # numpy scalars, etc.
-        return x.item() if hasattr(x, "item") else float(x)
+    if isinstance(x, numbers.Number):  # numpy scalars (np.complex64 too), Fraction, ...
+        if hasattr(x, "item"):
+            return x.item()
+        return float(x) if isinstance(x, numbers.Real) or not isinstance(x, numbers.Complex) else complex(x)  # type: ignore[arg-type]
     if hasattr(x, "__array__") or isinstance(x, (list, tuple)):
         return to_tensor(x, op)
     raise TypeError(f"{op}: unsupported operand {describe(x)}; expected a Tensor or a Python number")
@@ -676,6 +713,14 @@ WHERE = primitive(
     vjp=_where_vjp,
     save_inputs=True,
 )
+
+# The elementwise ops that take complex operands (Op.complex): arithmetic, exp/log (principal branch), sqrt,
+# reciprocal, the tests that hold for complex numbers, and abs with its real result. Their derivatives follow PyTorch's convention (the conjugate of the
+# holomorphic derivative times the incoming gradient); the other elementwise ops refuse complex tensors.
+for _op in (OPS["neg"], ADD, SUB, MUL, DIV, OPS["exp"], OPS["log"], OPS["sqrt"], OPS["reciprocal"], EQ, NE,
+            OPS["isnan"], OPS["isfinite"], WHERE):  # fmt: skip
+    _op.complex = "complex"
+OPS["abs"].complex = "real"
 
 
 @public
@@ -1008,7 +1053,12 @@ def isneginf(input: Tensor) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def isreal(input: Tensor) -> Tensor:  # noqa: A002
-    """Whether each element is real: always True (Ember has no complex dtypes). Returns a bool tensor."""
+    """Whether each element is real: always True for a real tensor, imag == 0 for a complex one. Returns a
+    bool tensor."""
+    if input._dtype.is_complex:
+        from .complex_numbers import imag
+
+        return imag(input) == 0
     return _bool_like(input, True)
 
 

@@ -10,24 +10,24 @@ from typing import Any
 
 from ..dispatch import composite, primitive, public
 from ..tensor import Tensor
-from ._run import broadcast_shapes_for, call, describe, run, same_device
+from ._run import broadcast_shapes_for, call, conj, describe, run, same_device
 from .movement import diagonal
 
 
 def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
     a, b = n[0], n[1]
     if a.ndim == 1 and b.ndim == 1:
-        return (g * b if n.needs(0) else None, g * a if n.needs(1) else None)
+        return (g * conj(b) if n.needs(0) else None, g * conj(a) if n.needs(1) else None)
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     g2 = g.unsqueeze(-2) if a.ndim == 1 else g
     g2 = g2.unsqueeze(-1) if b.ndim == 1 else g2
     da = db = None
     if n.needs(0):
-        da = matmul(g2, b2.mT)
+        da = matmul(g2, b2.mH if b2._dtype.is_complex else b2.mT)  # the conjugate transpose
         da = da.squeeze(-2) if a.ndim == 1 else da
     if n.needs(1):
-        db = matmul(a2.mT, g2)
+        db = matmul(a2.mH if a2._dtype.is_complex else a2.mT, g2)
         db = db.squeeze(-1) if b.ndim == 1 else db
     return da, db  # the engine sums broadcast batch dims back
 
@@ -41,6 +41,7 @@ MATMUL = primitive(
     vjp=_matmul_vjp,
     save_inputs=True,
 )
+MATMUL.complex = "complex"
 
 
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import call, cast, normalize_dims, run, to_tensor, wrap_dim
+from ._run import call, cast, normalize_dims, refuse_complex, run, to_tensor, wrap_dim
 from .movement import expand_to
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -73,6 +73,7 @@ def _reduction(name: str, doc: str, vjp: Any = None, **kw: Any) -> Any:
 
 
 SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype).", _sum_vjp)
+SUM.complex = "complex"
 PROD = _reduction("prod", "Product over `axes`.", _prod_vjp, save_inputs=True, save_out=True)
 AMAX = _reduction("amax", "Maximum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
 AMIN = _reduction("amin", "Minimum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
@@ -104,7 +105,7 @@ CUMSUM = primitive(
 def _sum_dtype(x: Tensor, dtype: Any) -> DType:
     if dtype is not None:
         return _dt.as_dtype(dtype)
-    return x._dtype if x._dtype.is_floating_point else _dt.int64
+    return x._dtype if x._dtype.kind in "fc" else _dt.int64
 
 
 def _reduce(op: Any, x: Tensor, dim: Any, keepdim: bool, dtype: DType) -> Tensor:
@@ -159,6 +160,7 @@ def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # no
 
 
 def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    refuse_complex(op.name, x)
     _check_nonempty(x, dim, op.name)
     if dim is None:
         axis = None
@@ -235,10 +237,10 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """Arithmetic mean over `dim`; floating dtypes only, like PyTorch."""
     d = _dt.as_dtype(dtype) if dtype is not None else input._dtype
-    if not d.is_floating_point:
+    if d.kind not in "fc":
         raise RuntimeError(
             f"mean: could not infer the output dtype: input dtype is {input._dtype.name}; "
-            f"pass a floating dtype=, or cast the input with .float()"
+            f"pass a floating or complex dtype=, or cast the input with .float()"
         )
     axes = normalize_dims(dim, input.ndim, "mean")
     n = 1

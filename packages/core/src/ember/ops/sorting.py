@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes as _dt
 from ..dispatch import primitive, public
 from ..tensor import Tensor
-from ._run import run, to_tensor, wrap_dim
+from ._run import refuse_complex, run, to_tensor, wrap_dim
 from .elementwise import where
 from .indexing import gather
 from .reduction import values_indices
@@ -27,6 +27,7 @@ ARGSORT = primitive(
 @public(method=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:  # noqa: A002
     """Indices that sort `input` along `dim` (always stable, whatever `stable` says)."""
+    refuse_complex("argsort", input)
     if input.ndim == 0:  # sorting one element: index 0
         from .creation import zeros
 
@@ -310,6 +311,7 @@ def searchsorted(
                                f"{seq._shape}, got {sorter._dtype.name} of shape {sorter._shape}")  # fmt: skip
         seq = gather(seq, -1, sorter.to(_dt.int64))
     dev = same_device("searchsorted", [seq, values])
+    refuse_complex("searchsorted", seq, values)
     dt = _dt.result_type(seq, values)
     out_dt = _dt.int32 if out_int32 else _dt.int64
     if values.numel() == 0 or seq._shape[-1] == 0:

@@ -1,6 +1,6 @@
 """ONNX signal processing (DFT, STFT, window functions) and small transformer blocks (RotaryEmbedding, SwiGLU).
 
-Ember has no complex dtype; ONNX does not need one here: its DFT takes and returns a trailing axis of
+No complex dtype is needed here (OpenCL has none): its DFT takes and returns a trailing axis of
 size 1 (real) or 2 (real, imaginary). A DFT is a linear map along one axis, applied as two matmuls
 with cosine and sine matrices computed on the host (so it runs on every backend and differentiates).
 """

@@ -27,13 +27,21 @@ f32, f64, i64, b8 = ember.float32, ember.float64, ember.int64, ember.bool_
 
 @pytest.mark.parametrize("name", PRIMITIVES)
 def test_primitive_has_kernel(name: str, backend: Any) -> None:
-    """Every primitive in the op table has a kernel in the backend (else the op runs on the host fallback)."""
+    """Every primitive in the op table has a kernel in the backend (else the op runs on the host fallback); the
+    primitives that exist for complex dtypes only (`Op.complex == "only"`), where the backend holds complex dtypes."""
+    _skip_complex_only(name, backend)
     k = backend.kernels.get(name)
     assert k is not None, (
         f"backend {backend.name!r} has no kernel for the primitive {name!r} "
         f"({OPS[name].signature}): {OPS[name].doc}"
     )
     assert callable(k), f"backend {backend.name!r}: the kernel for {name!r} is not callable"
+
+
+def _skip_complex_only(name: str, backend: Any) -> None:
+    """Skip a primitive that exists for complex dtypes only on a backend that holds none (it needs no kernel)."""
+    if OPS[name].complex == "only" and not any(d.is_complex for d in backend.dtypes):
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype, so it needs no kernel for {name!r}")
 
 
 def test_kernel_table_names_are_ops(backend: Any) -> None:
@@ -65,6 +73,15 @@ class Call:
 def _grid(*shape: int, dtype: Any = np.float32) -> np.ndarray:
     n = int(np.prod(shape))
     return (np.arange(n, dtype=np.float64).reshape(shape) * 0.5 - 1.25).astype(dtype)
+
+
+def _cgrid(*shape: int, dtype: Any = np.complex64) -> np.ndarray:
+    """A complex grid: `_grid`'s values plus i times them reversed (no two elements equal, some parts negative)."""
+    re = _grid(*shape, dtype=np.float64)
+    return (re + 1j * re[::-1].copy()).astype(dtype)
+
+
+c64, c128 = ember.complex64, ember.complex128
 
 
 def _unary_calls(out: Any = None) -> list[Call]:
@@ -304,6 +321,27 @@ CALLS: dict[str, list[Call]] = {
         Call(lambda T: (T(_grid(2, 3) > 0),), lambda x: (int(np.count_nonzero(x)), 2), i64),
         Call(lambda T: (T(np.zeros((0, 3), np.float32)),), (0, 2), i64),
     ],
+    # complex numbers and the FFT (skipped on backends without complex dtypes)
+    "real": [Call(lambda T: (T(_cgrid(2, 3)),), (2, 3), f32), Call(lambda T: (T(_cgrid(3, dtype=np.complex128)),), (3,), f64)],
+    "imag": [Call(lambda T: (T(_cgrid(2, 3)),), (2, 3), f32), Call(lambda T: (T(_cgrid(2, 3), "transposed"),), (2, 3), f32)],
+    "conj": [Call(lambda T: (T(_cgrid(2, 3)),), (2, 3), c64), Call(lambda T: (T(_cgrid(3, dtype=np.complex128)),), (3,), c128)],
+    "angle": [Call(lambda T: (T(_cgrid(2, 3)),), (2, 3), f32), Call(lambda T: (T(_cgrid(3, dtype=np.complex128)),), (3,), f64)],
+    "complex": [
+        Call(lambda T: (T(_grid(2, 3)), T(_grid(3))), (2, 3), c64, "broadcast"),
+        Call(lambda T: (T(_grid(2, dtype=np.float64)), T(_grid(2, dtype=np.float64))), (2,), c128),
+    ],
+    "fft_c2c": [
+        Call(lambda T: (T(_cgrid(2, 4)), (1,), 0, True), (2, 4), c64, "forward"),
+        Call(lambda T: (T(_cgrid(3, 2, 5, dtype=np.complex128), "transposed"), (0, 2), 2, False), (3, 2, 5), c128, "inverse"),
+    ],
+    "fft_r2c": [
+        Call(lambda T: (T(_grid(2, 5)), (1,), 1), (2, 3), c64),
+        Call(lambda T: (T(_grid(4, 6, dtype=np.float64)), (0, 1), 0), (4, 4), c128),
+    ],
+    "fft_c2r": [
+        Call(lambda T: (T(_cgrid(2, 3)), (1,), 2, 4), (2, 4), f32, "even"),
+        Call(lambda T: (T(_cgrid(3, 4, dtype=np.complex128)), (0, 1), 0, 7), (3, 7), f64, "odd"),
+    ],
     "matmul": [
         Call(lambda T: (T(_grid(2, 3)), T(_grid(3, 4))), (2, 4), f32),
         Call(lambda T: (T(_grid(2, 2, 3)), T(_grid(3))), (2, 2), f32),
@@ -353,6 +391,7 @@ _OWN_TEST = {"copy_": "test_copy_inplace_contract"}
 def test_kernel_contract(name: str, backend: Any, device: str) -> None:
     """Direct kernel calls: native arrays out (never Tensors), the declared shape and dtype, inputs untouched."""
     op = OPS[name]
+    _skip_complex_only(name, backend)
     k = backend.kernels.get(name)
     if k is None:
         if op.kind == "composite":
