@@ -4,7 +4,11 @@
 one kernel that reads x through its strides (padding, stride, dilation and
 groups resolved in the kernel), then call `linalg.matmul`. `conv2d_input_grad`
 multiplies w^T by g, then each input pixel sums the columns that read it
-(a gather: no atomics). `max_pool2d` is one kernel giving values and indices.
+(a gather: no atomics). The forward and the input gradient run one GEMM per
+sample (batched, the weights packed once) when each is large enough for the
+blocked GEMM; otherwise (small images, few channels) they fold the batch into
+the columns of one GEMM per group, at the cost of a transposing copy.
+`max_pool2d` is one kernel giving values and indices.
 Every kernel gives each work-item a chunk of consecutive outputs, decoding
 its first index once and stepping the coordinates with carries after that.
 """
@@ -21,15 +25,11 @@ from ember.xp_kernels import conv_out
 from . import cltypes
 from .clarray import CLArray, empty
 from .elementwise import chunk_size, copy, launch, run
+from .linalg import matmul as _matmul
+from .linalg import takes_blocked_path
 from .movement import permute, view
 
 Pair = tuple[int, int]
-
-
-def _matmul(a: CLArray, b: CLArray) -> CLArray:
-    from .linalg import matmul  # imported late: linalg may import this package's other modules
-
-    return matmul(a, b)
 
 
 def _zeros(out: CLArray) -> CLArray:
@@ -62,8 +62,10 @@ _GEOMETRY = ["long H", "long W", "long KH", "long KW", "long OH", "long OW",
 _SIZES = {"n": "N", "c": "C", "g": "G", "cg": "CG", "i": "KH", "j": "KW", "oh": "OH", "ow": "OW",
           "h": "H", "w": "W"}  # fmt: skip
 
-# The two column layouts: for conv2d (N, G, CG*KH*KW, OH*OW), for the weight gradient (G, N*OH*OW, CG*KH*KW).
-_LAYOUTS = {"conv": ("n", "c", "i", "j", "oh", "ow"), "wgrad": ("g", "n", "oh", "ow", "cg", "i", "j")}
+# The column layouts: for conv2d per sample (N, G, CG*KH*KW, OH*OW), for conv2d with the batch folded into the
+# columns (G, CG*KH*KW, N*OH*OW), for the weight gradient (G, N*OH*OW, CG*KH*KW).
+_LAYOUTS = {"conv": ("n", "c", "i", "j", "oh", "ow"), "fold": ("g", "cg", "i", "j", "n", "oh", "ow"),
+            "wgrad": ("g", "n", "oh", "ow", "cg", "i", "j")}  # fmt: skip
 
 
 def _im2col_source(t: str, layout: str, chunk: int) -> str:
@@ -95,12 +97,11 @@ def _geometry(x_hw: Pair, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, di
 
 def _im2col(x: CLArray, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int,
             layout: str) -> CLArray:  # fmt: skip
-    """x's windows as a contiguous column array: layout "conv" (N, C, KH, KW, OH, OW) or
-    "wgrad" (G, N, OH, OW, C/G, KH, KW)."""
+    """x's windows as a contiguous column array, its dims in `_LAYOUTS[layout]`'s order: "conv"
+    (N, C, KH, KW, OH, OW), "fold" (G, C/G, KH, KW, N, OH, OW) or "wgrad" (G, N, OH, OW, C/G, KH, KW)."""
     n, c, h, w = x.shape
-    cg = c // groups
-    shape = (n, c, *k, *out_hw) if layout == "conv" else (groups, n, *out_hw, cg, *k)
-    out = empty(x.device, shape, x.dtype)
+    sizes = {"n": n, "c": c, "g": groups, "cg": c // groups, "i": k[0], "j": k[1], "oh": out_hw[0], "ow": out_hw[1]}
+    out = empty(x.device, tuple(sizes[d] for d in _LAYOUTS[layout]), x.dtype)
     total = out.size
     if total == 0:
         return out
@@ -109,7 +110,7 @@ def _im2col(x: CLArray, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, dila
     chunk = chunk_size(device)
     kernel = device.kernel(("im2col", layout, t, chunk), lambda: _im2col_source(t, layout, chunk),
                            f"ember_im2col_{layout}", [np.int64] * 17 + [None] + [np.int64] * 5 + [None])  # fmt: skip
-    args = [total, n, c, groups, cg, *_geometry((h, w), k, out_hw, stride, padding, dilation),
+    args = [total, n, c, groups, sizes["cg"], *_geometry((h, w), k, out_hw, stride, padding, dilation),
             x.buffer, x.offset, *x.strides, out.buffer]  # fmt: skip
     run(device, kernel, -(-total // chunk), args)
     return out
@@ -165,22 +166,43 @@ def _col2im(cols: CLArray, n: int, c: int, hw: Pair, k: Pair, out_hw: Pair, stri
     return out
 
 
+def fold_batch(dtype: np.dtype, n: int, m: int, pixels: int, k: int) -> bool:
+    """Whether a conv's GEMM over n samples of (m, k) @ (k, pixels) folds the batch into one GEMM (of
+    n * pixels columns): where one per sample would be too small for the blocked GEMM."""
+    return n > 1 and not takes_blocked_path(dtype, m, pixels, k)
+
+
+def _batch_last(a: CLArray, groups: int) -> CLArray:
+    """(N, G*R, H, W) as a contiguous (G, R, N*H*W): the batch folded into each group's columns."""
+    n, gr, h, w = a.shape
+    grouped = permute(_reshape(a, (n, groups, gr // groups, h * w)), (1, 2, 0, 3))  # (G, R, N, H*W)
+    return _reshape(grouped, (groups, gr // groups, n * h * w))
+
+
 def conv2d(x: CLArray, w: CLArray, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> CLArray:
-    """im2col of x, then one GEMM batched over (N, G): (G, O/G, C/G*K) @ (N, G, C/G*K, OH*OW)."""
+    """im2col of x, then (G, O/G, C/G*K) @ the columns: batched over (N, G), or over G with the batch
+    folded into the columns (see `fold_batch`)."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     oh, ow = conv_out((h, wd), (kh, kw), stride, padding, dilation)
     if n * o * oh * ow == 0 or cg * kh * kw == 0:
         return _zeros(empty(x.device, (n, o, oh, ow), x.dtype))
-    cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "conv")
-    cols = view(cols, (n, groups, cg * kh * kw, oh * ow))
-    out = _matmul(_reshape(w, (groups, o // groups, cg * kh * kw)), cols)  # (N, G, O/G, OH*OW)
+    og, ck = o // groups, cg * kh * kw
+    wm = _reshape(w, (groups, og, ck))
+    if fold_batch(x.dtype, n, og, oh * ow, ck):
+        cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "fold")
+        out = _matmul(wm, view(cols, (groups, ck, n * oh * ow)))  # (G, O/G, N*OH*OW)
+        out = permute(view(out, (groups, og, n, oh * ow)), (2, 0, 1, 3))  # (N, G, O/G, OH*OW), a view
+    else:
+        cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "conv")
+        out = _matmul(wm, view(cols, (n, groups, ck, oh * ow)))  # (N, G, O/G, OH*OW)
     return _reshape(out, (n, o, oh, ow))
 
 
 def conv2d_input_grad(g: CLArray, w: CLArray, input_hw: Pair, stride: Pair, padding: Pair, dilation: Pair,
                       groups: int) -> CLArray:  # fmt: skip
-    """cols = w^T g, one GEMM batched over (N, G); then each input pixel gathers the columns that read it."""
+    """cols = w^T g, batched over (N, G) or over G with the batch folded into the columns (see
+    `fold_batch`); then each input pixel gathers the columns that read it."""
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     c = cg * groups
@@ -190,8 +212,12 @@ def conv2d_input_grad(g: CLArray, w: CLArray, input_hw: Pair, stride: Pair, padd
     if og * oh * ow == 0:
         return _zeros(empty(g.device, (n, c, *input_hw), g.dtype))
     wt = permute(_reshape(w, (groups, og, cg * kh * kw)), (0, 2, 1))  # (G, C/G*K, O/G), a transposed view
-    cols = _matmul(wt, _reshape(g, (n, groups, og, oh * ow)))  # (N, G, C/G*K, OH*OW)
-    cols = _reshape(cols, (n, c, kh, kw, oh, ow))  # col2im reads it through its strides
+    if fold_batch(g.dtype, n, cg * kh * kw, oh * ow, og):
+        cols = _matmul(wt, _batch_last(g, groups))  # (G, C/G*K, N*OH*OW)
+        cols = permute(view(cols, (c, kh, kw, n, oh, ow)), (3, 0, 1, 2, 4, 5))  # col2im reads it through its strides
+    else:
+        cols = _matmul(wt, _reshape(g, (n, groups, og, oh * ow)))  # (N, G, C/G*K, OH*OW)
+        cols = _reshape(cols, (n, c, kh, kw, oh, ow))
     return _col2im(cols, n, c, input_hw, (kh, kw), (oh, ow), stride, padding, dilation)
 
 
