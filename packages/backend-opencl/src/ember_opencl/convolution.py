@@ -7,7 +7,8 @@ multiplies w^T by g, then each input pixel sums the columns that read it
 (a gather: no atomics). The forward and the input gradient run one GEMM per
 sample (batched, the weights packed once) when each is large enough for the
 blocked GEMM; otherwise (small images, few channels) they fold the batch into
-the columns of one GEMM per group, at the cost of a transposing copy.
+the columns of one GEMM per group (the input gradient then transposes g once;
+the forward returns its (O, N, OH, OW)-ordered result as an (N, O, OH, OW) view).
 `max_pool2d` is one kernel giving values and indices.
 Every kernel gives each work-item a chunk of consecutive outputs, decoding
 its first index once and stepping the coordinates with carries after that.
@@ -172,11 +173,37 @@ def fold_batch(dtype: np.dtype, n: int, m: int, pixels: int, k: int) -> bool:
     return n > 1 and not takes_blocked_path(dtype, m, pixels, k)
 
 
+def _batch_last_source(t: str, chunk: int) -> str:
+    decode, step = _walk(("g", "cg", "n", "h", "w"), _SIZES)
+    params = ", ".join(["long total", "long N", "long CG", "long H", "long W", f"__global const {t}* a", "long a_off",
+                        "long sn", "long sc", "long sh", "long sw", f"__global {t}* out"])  # fmt: skip
+    return (
+        cltypes.preamble([np.float64] if t == "double" else [np.float32])
+        + f"__kernel void ember_batch_last({params}) {{\n"
+        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
+        + "  if (first >= total) return;\n"
+        + decode
+        + "  for (long e = first; e < last; ++e) {\n"
+        + "    out[e] = a[a_off + n * sn + (g * CG + cg) * sc + h * sh + w * sw];\n"
+        + step
+        + "  }\n}\n"
+    )
+
+
 def _batch_last(a: CLArray, groups: int) -> CLArray:
-    """(N, G*R, H, W) as a contiguous (G, R, N*H*W): the batch folded into each group's columns."""
+    """(N, G*R, H, W), read through its strides, as a contiguous (G, R, N*H*W): the batch folded into each
+    group's columns (one kernel stepping its indices; a generic permuted copy divides for every element)."""
     n, gr, h, w = a.shape
-    grouped = permute(_reshape(a, (n, groups, gr // groups, h * w)), (1, 2, 0, 3))  # (G, R, N, H*W)
-    return _reshape(grouped, (groups, gr // groups, n * h * w))
+    out = empty(a.device, (groups, gr // groups, n * h * w), a.dtype)
+    device = a.device
+    t = cltypes.ctype(a.dtype)
+    chunk = chunk_size(device)
+    kernel = device.kernel(("batch_last", t, chunk), lambda: _batch_last_source(t, chunk), "ember_batch_last",
+                           [np.int64] * 5 + [None] + [np.int64] * 5 + [None])  # fmt: skip
+    args = [out.size, n, gr // groups, h, w, a.buffer, a.offset, *a.strides, out.buffer]
+    if out.size:
+        run(device, kernel, -(-out.size // chunk), args)
+    return out
 
 
 def conv2d(x: CLArray, w: CLArray, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> CLArray:
@@ -227,15 +254,14 @@ def conv2d_weight_grad(x: CLArray, g: CLArray, kernel_hw: Pair, stride: Pair, pa
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
     kh, kw = kernel_hw
-    cg, og = c // groups, o // groups
+    cg = c // groups
     if o * cg * kh * kw == 0:
         return empty(x.device, (o, cg, kh, kw), x.dtype)
     if n * oh * ow == 0:
         return _zeros(empty(x.device, (o, cg, kh, kw), x.dtype))
     cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "wgrad")
     cols = view(cols, (groups, n * oh * ow, cg * kh * kw))
-    gt = copy(permute(_reshape(g, (n, groups, og, oh * ow)), (1, 2, 0, 3)))  # (G, O/G, N, OH*OW)
-    out = _matmul(view(gt, (groups, og, n * oh * ow)), cols)  # (G, O/G, C/G*K)
+    out = _matmul(_batch_last(g, groups), cols)  # (G, O/G, N*OH*OW) @ (G, N*OH*OW, C/G*K)
     return _reshape(out, (o, cg, kh, kw))
 
 
