@@ -69,24 +69,32 @@ _LAYOUTS = {"conv": ("n", "c", "i", "j", "oh", "ow"), "fold": ("g", "cg", "i", "
             "wgrad": ("g", "n", "oh", "ow", "cg", "i", "j")}  # fmt: skip
 
 
-def _im2col_source(t: str, layout: str, chunk: int) -> str:
-    dims = _LAYOUTS[layout]
-    decode, step = _walk(dims, _SIZES)
-    channel = "" if "c" in dims else "    const long c = g * CG + cg;\n"
-    params = ", ".join(["long total", "long N", "long C", "long G", "long CG", *_GEOMETRY,
+def _im2col_source(t: str, layout: str) -> str:
+    """Each work-item fills `per` consecutive rows: the layout's last two dims (a window or an output
+    image) are plain loops, the others are decoded once and stepped per row."""
+    *outer, a, b = _LAYOUTS[layout]
+    decode, step = _walk(outer, _SIZES)
+    channel = "" if "c" in outer else "    const long c = g * CG + cg;\n"
+    params = ", ".join(["long rows", "long per", "long N", "long C", "long G", "long CG", *_GEOMETRY,
                         f"__global const {t}* x", "long x_off", "long sn", "long sc", "long sh", "long sw",
                         f"__global {t}* out"])  # fmt: skip
     return (
         cltypes.preamble([np.float64] if t == "double" else [np.float32])
         + f"__kernel void ember_im2col_{layout}({params}) {{\n"
-        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
-        + "  if (first >= total) return;\n"
+        + "  const long first = get_global_id(0) * per, last = min(first + per, rows);\n"
+        + "  if (first >= rows) return;\n"
         + decode
         + "  for (long e = first; e < last; ++e) {\n"
         + channel
-        + "    const long hh = oh * s0 - p0 + i * d0, ww = ow * s1 - p1 + j * d1;\n"
-        + "    out[e] = (hh >= 0 && hh < H && ww >= 0 && ww < W) ? x[x_off + n * sn + c * sc + hh * sh + ww * sw]"
-        + f" : ({t})0;\n"
+        + f"    __global {t}* o = out + e * {_SIZES[a]} * {_SIZES[b]};\n"
+        + "    const long base = x_off + n * sn + c * sc;\n"
+        + f"    for (long {a} = 0; {a} < {_SIZES[a]}; ++{a}) {{\n"
+        + "      const long hh = oh * s0 - p0 + i * d0;\n"
+        + "      const bool inside = hh >= 0 && hh < H;\n"
+        + f"      for (long {b} = 0; {b} < {_SIZES[b]}; ++{b}) {{\n"
+        + "        const long ww = ow * s1 - p1 + j * d1;\n"
+        + f"        o[{a} * {_SIZES[b]} + {b}] = (inside && ww >= 0 && ww < W) ? x[base + hh * sh + ww * sw] : ({t})0;\n"
+        + "      }\n    }\n"
         + step
         + "  }\n}\n"
     )
@@ -103,17 +111,18 @@ def _im2col(x: CLArray, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, dila
     n, c, h, w = x.shape
     sizes = {"n": n, "c": c, "g": groups, "cg": c // groups, "i": k[0], "j": k[1], "oh": out_hw[0], "ow": out_hw[1]}
     out = empty(x.device, tuple(sizes[d] for d in _LAYOUTS[layout]), x.dtype)
-    total = out.size
-    if total == 0:
+    if out.size == 0:
         return out
     device = x.device
     t = cltypes.ctype(x.dtype)
-    chunk = chunk_size(device)
-    kernel = device.kernel(("im2col", layout, t, chunk), lambda: _im2col_source(t, layout, chunk),
-                           f"ember_im2col_{layout}", [np.int64] * 17 + [None] + [np.int64] * 5 + [None])  # fmt: skip
-    args = [total, n, c, groups, sizes["cg"], *_geometry((h, w), k, out_hw, stride, padding, dilation),
+    row = out.shape[-2] * out.shape[-1]
+    rows = out.size // row
+    per = max(1, chunk_size(device) // row)  # about a chunk of elements per work-item
+    kernel = device.kernel(("im2col", layout, t), lambda: _im2col_source(t, layout),
+                           f"ember_im2col_{layout}", [np.int64] * 18 + [None] + [np.int64] * 5 + [None])  # fmt: skip
+    args = [rows, per, n, c, groups, sizes["cg"], *_geometry((h, w), k, out_hw, stride, padding, dilation),
             x.buffer, x.offset, *x.strides, out.buffer]  # fmt: skip
-    run(device, kernel, -(-total // chunk), args)
+    run(device, kernel, -(-rows // per), args)
     return out
 
 
@@ -134,12 +143,12 @@ def _col2im_source(t: str, chunk: int) -> str:
         + "    for (long i = 0; i < KH; ++i) {\n"
         + "      const long hh = h + p0 - i * d0;\n"
         + "      if (hh < 0) break;\n"
-        + "      const long oh = hh / s0;\n"
+        + "      const long oh = s0 == 1 ? hh : hh / s0;  // no 64-bit division at stride 1\n"
         + "      if (oh * s0 != hh || oh >= OH) continue;\n"
         + "      for (long j = 0; j < KW; ++j) {\n"
         + "        const long ww = w + p1 - j * d1;\n"
         + "        if (ww < 0) break;\n"
-        + "        const long ow = ww / s1;\n"
+        + "        const long ow = s1 == 1 ? ww : ww / s1;\n"
         + "        if (ow * s1 != ww || ow >= OW) continue;\n"
         + "        acc += col[base + i * ci + j * cj + oh * coh + ow * cow];\n"
         + "      }\n    }\n"
