@@ -182,18 +182,22 @@ def fold_batch(dtype: np.dtype, n: int, m: int, pixels: int, k: int) -> bool:
     return n > 1 and not takes_blocked_path(dtype, m, pixels, k)
 
 
-def _batch_last_source(t: str, chunk: int) -> str:
-    decode, step = _walk(("g", "cg", "n", "h", "w"), _SIZES)
-    params = ", ".join(["long total", "long N", "long CG", "long H", "long W", f"__global const {t}* a", "long a_off",
-                        "long sn", "long sc", "long sh", "long sw", f"__global {t}* out"])  # fmt: skip
+def _batch_last_source(t: str) -> str:
+    """Each work-item copies `per` consecutive (H, W) planes: decoded once, stepped per plane."""
+    decode, step = _walk(("g", "cg", "n"), _SIZES)
+    params = ", ".join(["long planes", "long per", "long N", "long CG", "long H", "long W", f"__global const {t}* a",
+                        "long a_off", "long sn", "long sc", "long sh", "long sw", f"__global {t}* out"])  # fmt: skip
     return (
         cltypes.preamble([np.float64] if t == "double" else [np.float32])
         + f"__kernel void ember_batch_last({params}) {{\n"
-        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
-        + "  if (first >= total) return;\n"
+        + "  const long first = get_global_id(0) * per, last = min(first + per, planes);\n"
+        + "  if (first >= planes) return;\n"
         + decode
         + "  for (long e = first; e < last; ++e) {\n"
-        + "    out[e] = a[a_off + n * sn + (g * CG + cg) * sc + h * sh + w * sw];\n"
+        + f"    __global const {t}* src = a + a_off + n * sn + (g * CG + cg) * sc;\n"
+        + f"    __global {t}* dst = out + e * H * W;\n"
+        + "    for (long h = 0; h < H; ++h)\n"
+        + "      for (long w = 0; w < W; ++w) dst[h * W + w] = src[h * sh + w * sw];\n"
         + step
         + "  }\n}\n"
     )
@@ -206,12 +210,12 @@ def _batch_last(a: CLArray, groups: int) -> CLArray:
     out = empty(a.device, (groups, gr // groups, n * h * w), a.dtype)
     device = a.device
     t = cltypes.ctype(a.dtype)
-    chunk = chunk_size(device)
-    kernel = device.kernel(("batch_last", t, chunk), lambda: _batch_last_source(t, chunk), "ember_batch_last",
-                           [np.int64] * 5 + [None] + [np.int64] * 5 + [None])  # fmt: skip
-    args = [out.size, n, gr // groups, h, w, a.buffer, a.offset, *a.strides, out.buffer]
+    per = max(1, chunk_size(device) // max(h * w, 1))  # about a chunk of elements per work-item
+    kernel = device.kernel(("batch_last", t), lambda: _batch_last_source(t), "ember_batch_last",
+                           [np.int64] * 6 + [None] + [np.int64] * 5 + [None])  # fmt: skip
+    args = [n * gr, per, n, gr // groups, h, w, a.buffer, a.offset, *a.strides, out.buffer]
     if out.size:
-        run(device, kernel, -(-out.size // chunk), args)
+        run(device, kernel, -(-(n * gr) // per), args)
     return out
 
 
@@ -274,31 +278,37 @@ def conv2d_weight_grad(x: CLArray, g: CLArray, kernel_hw: Pair, stride: Pair, pa
     return _reshape(out, (o, cg, kh, kw))
 
 
-def _pool_source(t: str, chunk: int) -> str:
-    decode, step = _walk(("n", "c", "oh", "ow"), _SIZES)
-    params = ", ".join(["long total", "long C", *_GEOMETRY, f"__global const {t}* x", "long x_off",
+def _pool_source(t: str) -> str:
+    """Each work-item pools `per` consecutive (n, c) planes: decoded once, then plain loops."""
+    decode, step = _walk(("n", "c"), _SIZES)
+    params = ", ".join(["long planes", "long per", "long C", *_GEOMETRY, f"__global const {t}* x", "long x_off",
                         "long sn", "long sc", "long sh", "long sw", f"__global {t}* out",
                         "__global long* idx"])  # fmt: skip
     load = "(hh >= 0 && hh < H && ww >= 0 && ww < W) ? x[base + hh * sh + ww * sw] : -INFINITY"
     return (
         cltypes.preamble([np.float64] if t == "double" else [np.float32])
         + f"__kernel void ember_max_pool2d({params}) {{\n"
-        + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, total);\n"
-        + "  if (first >= total) return;\n"
+        + "  const long first = get_global_id(0) * per, last = min(first + per, planes);\n"
+        + "  if (first >= planes) return;\n"
         + decode
         + "  for (long e = first; e < last; ++e) {\n"
-        + "    const long base = x_off + n * sn + c * sc, h0 = oh * s0 - p0, w0 = ow * s1 - p1;\n"
-        + f"    {t} best = 0;\n"
-        + "    long at = 0;\n"
-        + "    for (long i = 0; i < KH; ++i) {\n"
-        + "      const long hh = h0 + i * d0;\n"
-        + "      for (long j = 0; j < KW; ++j) {\n"
-        + "        const long ww = w0 + j * d1;\n"
-        + f"        const {t} v = {load};\n"
-        + "        if ((i == 0 && j == 0) || v > best || (isnan(v) && !isnan(best))) { best = v; at = hh * W + ww; }\n"
+        + "    const long base = x_off + n * sn + c * sc;\n"
+        + "    for (long oh = 0; oh < OH; ++oh) {\n"
+        + "      const long h0 = oh * s0 - p0;\n"
+        + "      for (long ow = 0; ow < OW; ++ow) {\n"
+        + "        const long w0 = ow * s1 - p1, at_out = (e * OH + oh) * OW + ow;\n"
+        + f"        {t} best = 0;\n"
+        + "        long at = 0;\n"
+        + "        for (long i = 0; i < KH; ++i) {\n"
+        + "          const long hh = h0 + i * d0;\n"
+        + "          for (long j = 0; j < KW; ++j) {\n"
+        + "            const long ww = w0 + j * d1;\n"
+        + f"            const {t} v = {load};\n"
+        + "            if ((i == 0 && j == 0) || v > best || (isnan(v) && !isnan(best))) { best = v; at = hh * W + ww; }\n"
+        + "          }\n        }\n"
+        + "        out[at_out] = best;\n"
+        + "        idx[at_out] = at;\n"
         + "      }\n    }\n"
-        + "    out[e] = best;\n"
-        + "    idx[e] = at;\n"
         + step
         + "  }\n}\n"
     )
@@ -313,16 +323,15 @@ def max_pool2d(x: CLArray, kernel_size: Pair, stride: Pair, padding: Pair, dilat
     device = x.device
     vals = empty(device, (n, c, oh, ow), x.dtype)
     idx = empty(device, (n, c, oh, ow), np.int64)
-    total = vals.size
-    if total == 0:
+    if vals.size == 0:
         return vals, idx
     t = cltypes.ctype(x.dtype)
-    chunk = chunk_size(device)
-    kernel = device.kernel(("max_pool2d", t, chunk), lambda: _pool_source(t, chunk), "ember_max_pool2d",
-                           [np.int64] * 14 + [None] + [np.int64] * 5 + [None, None])  # fmt: skip
-    args = [total, c, *_geometry((h, w), (kh, kw), (oh, ow), stride, padding, dilation),
+    per = max(1, chunk_size(device) // (oh * ow))  # about a chunk of outputs per work-item
+    kernel = device.kernel(("max_pool2d", t), lambda: _pool_source(t), "ember_max_pool2d",
+                           [np.int64] * 15 + [None] + [np.int64] * 5 + [None, None])  # fmt: skip
+    args = [n * c, per, c, *_geometry((h, w), (kh, kw), (oh, ow), stride, padding, dilation),
             x.buffer, x.offset, *x.strides, vals.buffer, idx.buffer]  # fmt: skip
-    run(device, kernel, -(-total // chunk), args)
+    run(device, kernel, -(-(n * c) // per), args)
     return vals, idx
 
 
