@@ -217,6 +217,7 @@ def test_max_pool2d_nan_and_inf() -> None:
     """A nan wins its window (the first nan), -inf stays -inf, as NumPy's argmax."""
     x = np.random.default_rng(4).standard_normal((1, 1, 6, 6)).astype(np.float32)
     x[0, 0, 1, 1] = np.nan
+    x[0, 0, 3, 0] = -np.nan  # its sign is kept
     x[0, 0, 0, 4:6] = -np.inf
     x[0, 0, 1, 4:6] = -np.inf
     x[0, 0, 4, 4] = np.inf
@@ -224,4 +225,5 @@ def test_max_pool2d_nan_and_inf() -> None:
         want_v, want_i = _ref()["max_pool2d"](x, *args)
         got_v, got_i = _cl()["max_pool2d"](_upload(x, "contiguous"), *args)
         np.testing.assert_array_equal(_host(got_v), want_v)
+        np.testing.assert_array_equal(np.signbit(_host(got_v)), np.signbit(want_v))
         np.testing.assert_array_equal(_host(got_i), want_i)
