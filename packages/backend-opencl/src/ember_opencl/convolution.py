@@ -63,15 +63,14 @@ _GEOMETRY = ["long H", "long W", "long KH", "long KW", "long OH", "long OW",
 _SIZES = {"n": "N", "c": "C", "g": "G", "cg": "CG", "i": "KH", "j": "KW", "oh": "OH", "ow": "OW",
           "h": "H", "w": "W"}  # fmt: skip
 
-# The column layouts: for conv2d per sample (N, G, CG*KH*KW, OH*OW), for conv2d with the batch folded into the
-# columns (G, CG*KH*KW, N*OH*OW), for the weight gradient (G, N*OH*OW, CG*KH*KW).
-_LAYOUTS = {"conv": ("n", "c", "i", "j", "oh", "ow"), "fold": ("g", "cg", "i", "j", "n", "oh", "ow"),
-            "wgrad": ("g", "n", "oh", "ow", "cg", "i", "j")}  # fmt: skip
+# The column layouts: per sample (N, G, CG*KH*KW, OH*OW), for conv2d's batched GEMM; the batch folded into the
+# columns (G, CG*KH*KW, N*OH*OW), for conv2d's folded GEMM and (read transposed) the weight gradient's.
+_LAYOUTS = {"conv": ("n", "c", "i", "j", "oh", "ow"), "fold": ("g", "cg", "i", "j", "n", "oh", "ow")}
 
 
 def _im2col_source(t: str, layout: str) -> str:
-    """Each work-item fills `per` consecutive rows: the layout's last two dims (a window or an output
-    image) are plain loops, the others are decoded once and stepped per row."""
+    """Each work-item fills `per` consecutive rows: the layout's last two dims (the output image) are
+    plain loops, the others are decoded once and stepped per row."""
     *outer, a, b = _LAYOUTS[layout]
     decode, step = _walk(outer, _SIZES)
     channel = "" if "c" in outer else "    const long c = g * CG + cg;\n"
@@ -107,7 +106,7 @@ def _geometry(x_hw: Pair, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, di
 def _im2col(x: CLArray, k: Pair, out_hw: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int,
             layout: str) -> CLArray:  # fmt: skip
     """x's windows as a contiguous column array, its dims in `_LAYOUTS[layout]`'s order: "conv"
-    (N, C, KH, KW, OH, OW), "fold" (G, C/G, KH, KW, N, OH, OW) or "wgrad" (G, N, OH, OW, C/G, KH, KW)."""
+    (N, C, KH, KW, OH, OW) or "fold" (G, C/G, KH, KW, N, OH, OW)."""
     n, c, h, w = x.shape
     sizes = {"n": n, "c": c, "g": groups, "cg": c // groups, "i": k[0], "j": k[1], "oh": out_hw[0], "ow": out_hw[1]}
     out = empty(x.device, tuple(sizes[d] for d in _LAYOUTS[layout]), x.dtype)
@@ -272,8 +271,8 @@ def conv2d_weight_grad(x: CLArray, g: CLArray, kernel_hw: Pair, stride: Pair, pa
         return empty(x.device, (o, cg, kh, kw), x.dtype)
     if n * oh * ow == 0:
         return _zeros(empty(x.device, (o, cg, kh, kw), x.dtype))
-    cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "wgrad")
-    cols = view(cols, (groups, n * oh * ow, cg * kh * kw))
+    cols = _im2col(x, (kh, kw), (oh, ow), stride, padding, dilation, groups, "fold")
+    cols = permute(view(cols, (groups, cg * kh * kw, n * oh * ow)), (0, 2, 1))  # (G, N*OH*OW, C/G*K), a view
     out = _matmul(_batch_last(g, groups), cols)  # (G, O/G, N*OH*OW) @ (G, N*OH*OW, C/G*K)
     return _reshape(out, (o, cg, kh, kw))
 
