@@ -89,9 +89,19 @@ def _conv_args(case: tuple[Any, ...], dtype: Any, seed: int = 0) -> tuple[np.nda
     return x, w, (stride, padding, dilation, groups)
 
 
+@pytest.fixture(params=["folded", "per-sample"])
+def gemm_batch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test with the batch folded into one GEMM's columns, then with one GEMM per sample."""
+    from ember_opencl import convolution
+
+    fold = request.param == "folded"
+    monkeypatch.setattr(convolution, "fold_batch", lambda dtype, n, m, pixels, k: n > 1 and fold)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("case", CONV_CASES)
-def test_conv2d(case: tuple[Any, ...], layout: str) -> None:
+def test_conv2d(case: tuple[Any, ...], layout: str, gemm_batch: str) -> None:
     for dtype in _dtypes():
         x, w, args = _conv_args(case, dtype)
         want = _ref()["conv2d"](x, w, *args)
@@ -102,7 +112,7 @@ def test_conv2d(case: tuple[Any, ...], layout: str) -> None:
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("case", CONV_CASES)
-def test_conv2d_input_grad(case: tuple[Any, ...], layout: str) -> None:
+def test_conv2d_input_grad(case: tuple[Any, ...], layout: str, gemm_batch: str) -> None:
     for dtype in _dtypes():
         x, w, args = _conv_args(case, dtype)
         out_shape = _ref()["conv2d"](x, w, *args).shape
@@ -124,6 +134,31 @@ def test_conv2d_weight_grad(case: tuple[Any, ...], layout: str) -> None:
         got = _host(_cl()["conv2d_weight_grad"](_upload(x, layout), _upload(g, layout), w.shape[2:], *args))
         assert got.shape == want.shape == w.shape and got.dtype == want.dtype
         np.testing.assert_allclose(got, want, **_tol(dtype))
+
+
+@pytest.mark.parametrize(
+    "case,folds",
+    [
+        (((64, 1, 8, 8), (32, 3, 3), (1, 1), (1, 1), (1, 1), 1), True),  # the digits CNN's first conv: K = 9
+        (((64, 32, 4, 4), (64, 3, 3), (1, 1), (1, 1), (1, 1), 1), False),  # its second: per sample 64x288 @ 288x16
+    ],
+)
+def test_conv2d_paths_chosen(case: tuple[Any, ...], folds: bool) -> None:
+    """Without forcing a path: the batch is folded where one GEMM per sample would be small, and the
+    forward and input gradient match the reference either way."""
+    from ember_opencl.convolution import fold_batch
+
+    x, w, args = _conv_args(case, np.float32)
+    o, cg, kh, kw = w.shape
+    out_hw = _ref()["conv2d"](x[:1], w, *args).shape[2:]
+    assert fold_batch(np.dtype(np.float32), x.shape[0], o, out_hw[0] * out_hw[1], cg * kh * kw) == folds
+    want = _ref()["conv2d"](x, w, *args)
+    np.testing.assert_allclose(_host(_cl()["conv2d"](_upload(x, "contiguous"), _upload(w, "contiguous"), *args)),
+                               want, **_tol(np.float32))  # fmt: skip
+    g = np.random.default_rng(1).standard_normal(want.shape).astype(np.float32)
+    want_gx = _ref()["conv2d_input_grad"](g, w, x.shape[2:], *args)
+    got_gx = _host(_cl()["conv2d_input_grad"](_upload(g, "contiguous"), _upload(w, "contiguous"), x.shape[2:], *args))
+    np.testing.assert_allclose(got_gx, want_gx, **_tol(np.float32))
 
 
 def test_conv2d_adjoints() -> None:
@@ -182,6 +217,7 @@ def test_max_pool2d_nan_and_inf() -> None:
     """A nan wins its window (the first nan), -inf stays -inf, as NumPy's argmax."""
     x = np.random.default_rng(4).standard_normal((1, 1, 6, 6)).astype(np.float32)
     x[0, 0, 1, 1] = np.nan
+    x[0, 0, 3, 0] = -np.nan  # its sign is kept
     x[0, 0, 0, 4:6] = -np.inf
     x[0, 0, 1, 4:6] = -np.inf
     x[0, 0, 4, 4] = np.inf
@@ -189,4 +225,5 @@ def test_max_pool2d_nan_and_inf() -> None:
         want_v, want_i = _ref()["max_pool2d"](x, *args)
         got_v, got_i = _cl()["max_pool2d"](_upload(x, "contiguous"), *args)
         np.testing.assert_array_equal(_host(got_v), want_v)
+        np.testing.assert_array_equal(np.signbit(_host(got_v)), np.signbit(want_v))
         np.testing.assert_array_equal(_host(got_i), want_i)

@@ -115,7 +115,8 @@ def test_sliced_and_negative_strides(dev: device.Device, dtype: str) -> None:
         ((4, 5, 6), (4, 6, 7)),
         ((2, 1, 33, 20), (3, 20, 40)),
         ((3, 70, 65), (65, 50)),  # b broadcast over the batch (a linear layer)
-        ((65, 50), (3, 50, 70)),  # a broadcast
+        ((65, 50), (3, 50, 70)),  # a broadcast (a conv's weights): packed once
+        ((1, 65, 50), (2, 3, 50, 70)),
         ((2, 3, 1, 8), (8,)),
         ((8,), (2, 3, 8, 5)),
         ((7,), (7,)),

@@ -7,7 +7,8 @@ float32/float64 products of any real size take a BLIS-style path:
 
 1. two packing kernels copy A into MR-row panels (``Ap[batch][panel][k][r]``)
    and B into NR-column panels (``Bp[batch][panel][k][c]``), zero-padded, reading
-   the operands through any strides (a transposed operand costs the same);
+   the operands through any strides (a transposed operand costs the same); an
+   operand broadcast over the batch (a conv's weights) is packed once, not per entry;
 2. a micro-kernel where each work-item owns a macro-tile of MT x NT register
    tiles of MR x NR (6 x 16 for float32: 12 float8 accumulators, two B vectors
    and one broadcast A scalar fill Haswell's 16 ymm registers), looping over K
@@ -209,7 +210,7 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
 
     def source() -> str:
         params = [f"__global const {t}* restrict ap", f"__global const {t}* restrict bp", f"__global {t}* restrict c"]
-        params += ["long M", "long N", "long K", "long mt", "long nt", "long kcb"]
+        params += ["long M", "long N", "long K", "long mt", "long nt", "long kcb", "long a_bs", "long b_bs"]
         if has_bias:
             params += [f"__global const {t}* bias", "long bias_off", "long bias_s"]
         L: list[str] = []
@@ -219,7 +220,7 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
         A(f"  const long mp = (M + {MR - 1}) / {MR}, np_ = (N + {NR - 1}) / {NR};")
         A("  const long tn = get_global_id(0) * nt, tm = get_global_id(1) * mt, bi = get_global_id(2);")
         A("  if (tn >= np_ || tm >= mp) return;")
-        A(f"  ap += bi * mp * K * {MR}; bp += bi * np_ * K * {NR}; c += bi * M * N;")
+        A("  ap += bi * a_bs; bp += bi * b_bs; c += bi * M * N;")
         A("  const long tn1 = min(tn + nt, np_), tm1 = min(tm + mt, mp);")
         A(f"  {t} tmp[{MR * NR}];")
         A("  for (long k0 = 0; k0 < K; k0 += kcb) {")
@@ -282,7 +283,7 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
         A("}")
         return "\n".join(L) + "\n"
 
-    scalar_dtypes: list[Any] = [None, None, None] + [np.int64] * 6 + ([None, np.int64, np.int64] if has_bias else [])
+    scalar_dtypes: list[Any] = [None, None, None] + [np.int64] * 8 + ([None, np.int64, np.int64] if has_bias else [])
     return device.kernel(key, source, "ember_mm_gemm", scalar_dtypes)
 
 
@@ -294,9 +295,12 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     N = b.shape[-1]
     MR, NR, _ = _TILES[c.dtype]
     nbatch = math.prod(batch)
-    ap = _pack(a, a.strides[-2], a.strides[-1], M, K, MR, batch, sa)
-    bp = _pack(b, b.strides[-1], b.strides[-2], N, K, NR, batch, sb)
     mp, np_ = -(-M // MR), -(-N // NR)
+    # An operand that the whole batch shares (all its batch strides 0) is packed once and read by every entry.
+    a_shared, b_shared = not any(sa), not any(sb)
+    ap = _pack(a, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa)))
+    bp = _pack(b, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb)))
+    a_bs, b_bs = (0 if a_shared else mp * K * MR), (0 if b_shared else np_ * K * NR)
     # Macro-tiles of up to 8 x 8 register tiles (48 x 128 floats), smaller when that leaves cores idle.
     mt, nt = min(MACRO_TILE[0], mp), min(MACRO_TILE[1], np_)
     want = 4 * device.compute_units
@@ -307,7 +311,7 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
             nt = -(-nt // 2)
     kcb = -(-K // -(-K // KC_MAX))  # equal K blocks of at most KC_MAX
     kernel = _gemm_kernel(device, c.dtype, bias is not None)
-    args = [ap, bp, c.buffer, M, N, K, mt, nt, kcb]
+    args = [ap, bp, c.buffer, M, N, K, mt, nt, kcb, a_bs, b_bs]
     if bias is not None:
         args += [bias.buffer, bias.offset, bias.strides[0]]
     kernel(device.queue, (-(-np_ // nt), -(-mp // mt), nbatch), (1, 1, 1), *args)
@@ -331,8 +335,12 @@ def _gemm(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], bias: CLAr
             M = rows[0]
             a = a.view_of((M, K), (st[0], a.strides[-1]), a.offset)
             dims, sa, sb = (), (), ()
-    blocked = c.dtype in _TILES and M * N * K >= BLOCKED_MIN_WORK and M > 1 and N > 1
-    (_blocked if blocked else _naive)(c, a, b, dims, sa, sb, bias)
+    (_blocked if takes_blocked_path(c.dtype, M, N, K) else _naive)(c, a, b, dims, sa, sb, bias)
+
+
+def takes_blocked_path(dtype: np.dtype, M: int, N: int, K: int) -> bool:
+    """Whether an (M, K) @ (K, N) product (each entry of a batch) runs on the blocked path, not the simple kernel."""
+    return dtype in _TILES and M * N * K >= BLOCKED_MIN_WORK and M > 1 and N > 1
 
 
 def _matmul(a: CLArray, b: CLArray, bias: CLArray | None) -> CLArray:
