@@ -154,14 +154,14 @@ LINEAR = composite(
 def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     """``x @ w.T + b`` on checked operands (x (*, in), w (out, in), b (out,) or None)."""
     inputs = (x, w) if b is None else (x, w, b)
-    for t in inputs[1:]:
-        if t.dtype is not x.dtype:
-            raise RuntimeError(
-                "linear: expected input, weight and bias of one dtype, got "
-                + ", ".join(f"{tuple(t.shape)} {t.dtype.name}" for t in inputs)
-                + "; cast with .to(dtype)"
-            )
-    return call(LINEAR, inputs, (), (*x.shape[:-1], w.shape[0]), x.dtype)
+    dt = x._dtype
+    if w._dtype is not dt or b is not None and b._dtype is not dt:
+        raise RuntimeError(
+            "linear: expected input, weight and bias of one dtype, got "
+            + ", ".join(f"{tuple(t._shape)} {t._dtype.name}" for t in inputs)
+            + "; cast with .to(dtype)"
+        )
+    return call(LINEAR, inputs, (), (*x._shape[:-1], w._shape[0]), dt)
 
 
 # --------------------------------------------------------------------------- products built on matmul
