@@ -247,8 +247,9 @@ class Tensor:
         for i in range(self._shape[0]):
             yield self[i]
 
-    def __hash__(self) -> _int:
-        return id(self)
+    #: by identity, as PyTorch (== is elementwise); object's own hash, so dict keys (an optimizer's
+    #: per-parameter state) hash without a Python call
+    __hash__ = object.__hash__
 
     # -- autograd state -------------------------------------------------------
     @property

@@ -2227,13 +2227,14 @@ def cross_entropy(
     if input.ndim == 0:
         raise ValueError("cross_entropy: expected an input of at least 1 dimension (C,) or (N, C, *), got a 0-D tensor")
     _float_input("cross_entropy", input)
+    shape = input.shape
     if (
-        input.ndim == 2 and reduction == "mean" and weight is None and label_smoothing == 0.0
-        and tuple(target.shape) == (input.shape[0],) and target.numel() and not 0 <= ignore_index < input.shape[1]
-        and not target.dtype.is_floating_point and target.dtype is not ember.bool_
+        len(shape) == 2 and reduction == "mean" and weight is None and label_smoothing == 0.0
+        and tuple(target.shape) == shape[:1] and shape[0] and not 0 <= ignore_index < shape[1]
+        and target.dtype.kind == "i"
     ):  # fmt: skip
-        # the classifier's loss: fused (one kernel each way) when every target is a class index
-        t, c = target.long(), input.shape[1]
+        # the classifier's loss: fused (one kernel each way) when every target is a class index (an integer dtype)
+        t, c = target.long(), shape[1]
         if _all_class_indices("cross_entropy", t, c):
             return softmax_cross_entropy(input, t)
     cdim = 0 if input.ndim == 1 else 1
