@@ -130,8 +130,8 @@ class Node:
         x = inputs[i]
         if isinstance(x, _TensorType):
             assert versions is not None  # saved together with the inputs
-            v = x._version
-            now = (v if v is not None else x._version_counter()).value
+            v = x._version  # no counter yet on a tensor that is not a view: still at version 0
+            now = v.value if v is not None else 0 if x._base is None else x._version_counter().value
             if now != versions[i]:
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an in-place "

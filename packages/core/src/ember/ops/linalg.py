@@ -8,10 +8,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..autograd.grad_mode import state as _grad_state
 from ..dispatch import composite, primitive, public
 from ..tensor import Tensor
-from ._run import broadcast_shapes_for, call, describe, run, same_device
-from .movement import diagonal
+from ._run import broadcast_shapes_for, call, describe, kernel, run, same_device
+from .movement import PERMUTE, diagonal
 
 
 def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
@@ -125,6 +126,16 @@ def _linear_impl(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     return out + b if b is not None else out
 
 
+def _t_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a.mT @ b`` for two matrices of one device and dtype (the weight's gradient). In a plain backward
+    (no graph recorded) the transpose is the permute kernel's view of a's data, with no tensor around it."""
+    if _grad_state.enabled:  # create_graph: the differentiable ops
+        return a.mT @ b
+    dev = a._device
+    at = kernel(PERMUTE, dev)(a._data, (1, 0))
+    return run(MATMUL, dev, (at, b._data), (a._shape[1], b._shape[1]), a._dtype)
+
+
 def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
     x, w = n[0], n[1]
     nxt = n.next
@@ -134,7 +145,7 @@ def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
     if need_w or need_b:
         g2 = g if len(g._shape) == 2 else g.reshape(-1, g._shape[-1])  # reshape of a matrix is itself
         if need_w:
-            gw = g2.mT @ (x if len(x._shape) == 2 else x.reshape(-1, x._shape[-1]))
+            gw = _t_matmul(g2, x if len(x._shape) == 2 else x.reshape(-1, x._shape[-1]))
         if need_b:
             gb = g2.sum(0)
     return (gx, gw) if len(nxt) == 2 else (gx, gw, gb)
