@@ -111,12 +111,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def _checked_linear(fn: str, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
     """`linear` after its shape checks, whose errors name `fn` (nn.Linear calls it as "Linear")."""
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+    shape, wshape = input._shape, weight._shape  # the attributes, not the properties: this runs once per layer call
+    if not shape or shape[-1] != wshape[-1]:
         raise _ShapeError(
             f"{fn}: expected input with last dimension {weight.shape[-1]} (in_features), "
             f"got input of shape {tuple(input.shape)}"
         )
-    if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+    if len(wshape) != 2 or (bias is not None and bias._shape != wshape[:1]):
         raise ValueError(
             f"{fn}: expected weight (out_features, in_features) and bias (out_features,), got "
             f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}"
