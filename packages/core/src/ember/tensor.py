@@ -41,11 +41,42 @@ if TYPE_CHECKING:
     from .random import Generator
 else:
     _ops = _binary = None  # bound by `ember.ops` once imported (the ops import Tensor, so not the other way round)
-#: the arithmetic ops, bound with `_binary` (the hottest methods look them up once, not in OPS on each call)
-_ADD: Any = None
-_SUB: Any = None
-_MUL: Any = None
-_DIV: Any = None
+
+
+#: what binds each `_arithmetic` method to its op once `ember.ops` is imported (`_bind_ops`)
+_ARITHMETIC_BINDS: list[Callable[[], None]] = []
+
+
+def _arithmetic(name: str, reflected: bool = False) -> Callable[[Tensor, Any], Tensor]:
+    """The method of the binary operator of op `name` (``__add__`` for "add"; ``__radd__`` when `reflected`):
+    `binary`, with its hot path (two floating tensors of one dtype, shape and device) written in, so that
+    ``a + b`` makes one Python call less. The op and `run` are bound with the ops (they import Tensor)."""
+    op: Any = None
+    run: Any = None
+
+    def bind() -> None:
+        nonlocal op, run
+        op, run = OPS[name], _ops._run.run
+        assert op.rule in ("same", "numeric", "float")  # the hot path's result has its operands' dtype
+
+    _ARITHMETIC_BINDS.append(bind)
+    if reflected:
+
+        def method(self: Tensor, other: Any) -> Tensor:
+            return _binary(op, other, self)
+
+    else:
+
+        def method(self: Tensor, other: Any) -> Tensor:
+            if type(other) is Tensor and type(self) is Tensor:
+                dt = self._dtype
+                if other._dtype is dt and other._shape == self._shape and other._device is self._device and dt.is_floating_point:
+                    return run(op, self._device, (self._data, other._data), self._shape, dt, (self, other))
+            return _binary(op, self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{'truediv' if name == 'div' else name}__"
+    method.__qualname__ = f"Tensor.{method.__name__}"
+    return method
 
 
 class _ItemError(RuntimeError, ValueError):
@@ -266,8 +297,9 @@ class Tensor:
         for i in range(self._shape[0]):
             yield self[i]
 
-    def __hash__(self) -> _int:
-        return id(self)
+    #: by identity, as PyTorch (== is elementwise); object's own hash, so dict keys (an optimizer's
+    #: per-parameter state) hash without a Python call
+    __hash__ = object.__hash__
 
     # -- autograd state -------------------------------------------------------
     @property
@@ -498,29 +530,14 @@ class Tensor:
         return (_rebuild, (self.numpy(force=True).copy(), self._dtype.name, str(self._device), self._requires_grad))
 
     # -- arithmetic -------------------------------------------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return _binary(_ADD, self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _binary(_ADD, other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _binary(_SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _binary(_SUB, other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _binary(_MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _binary(_MUL, other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _binary(_DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(_DIV, other, self)
+    __add__ = _arithmetic("add")
+    __radd__ = _arithmetic("add", reflected=True)
+    __sub__ = _arithmetic("sub")
+    __rsub__ = _arithmetic("sub", reflected=True)
+    __mul__ = _arithmetic("mul")
+    __rmul__ = _arithmetic("mul", reflected=True)
+    __truediv__ = _arithmetic("div")
+    __rtruediv__ = _arithmetic("div", reflected=True)
 
     def __floordiv__(self, other: Any) -> Tensor:
         return _binary(OPS["floor_divide"], self, other)
@@ -3205,10 +3222,11 @@ class RemovableHandle:
 
 def _bind_ops(module: Any) -> None:
     """Give the Tensor methods the `ember.ops` package (called once, when it is imported)."""
-    global _ops, _binary, _ADD, _SUB, _MUL, _DIV
+    global _ops, _binary
     _ops = module
     _binary = module.elementwise.binary
-    _ADD, _SUB, _MUL, _DIV = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"]
+    for bind in _ARITHMETIC_BINDS:
+        bind()
 
 
 def _rebuild(array: np.ndarray, dtype: str, device: str, requires_grad: bool) -> Tensor:

@@ -106,9 +106,9 @@ class Node:
                 else:
                     nxt.append(None)
                 meta.append((x._shape, x._dtype))
-                if save_inputs:
+                if save_inputs:  # no counter yet on a tensor that is not a view: version 0, and none made
                     v = x._version
-                    versions.append((v if v is not None else x._version_counter()).value)
+                    versions.append(v.value if v is not None else 0 if x._base is None else x._version_counter().value)
             else:
                 nxt.append(None)
                 meta.append(None)
@@ -130,8 +130,8 @@ class Node:
         x = inputs[i]
         if isinstance(x, _TensorType):
             assert versions is not None  # saved together with the inputs
-            v = x._version
-            now = (v if v is not None else x._version_counter()).value
+            v = x._version  # no counter yet on a tensor that is not a view: still at version 0
+            now = v.value if v is not None else 0 if x._base is None else x._version_counter().value
             if now != versions[i]:
                 raise RuntimeError(
                     f"one of the tensors needed for gradient computation has been modified by an in-place "
@@ -373,6 +373,10 @@ def run_backward(
     state.enabled = create_graph
     release = not retain_graph
     leaf = sink.leaf
+    # backward() (not autograd.grad, no create_graph): a leaf's first gradient, a fresh tensor, becomes its .grad
+    # right here (what `sink.leaf` does, without the call); hooks, accumulation and views go through `leaf`
+    plain = inputs is None and not create_graph
+    given_out = sink.given_out
     try:
         for node in order:
             buf = buffers.pop(node, None)
@@ -423,7 +427,15 @@ def run_backward(
                     if held is not None:
                         leaf(target, held[1] if g is None else held[1] + g)
                     elif g is not None:
-                        leaf(target, g)
+                        if (
+                            plain and target._grad is None and g._base is None and not g._requires_grad
+                            and g._shape == target._shape and not target._hooks and not target._post_acc_hooks
+                            and id(g) not in given_out
+                        ):  # fmt: skip
+                            given_out.add(id(g))
+                            target._grad = g
+                        else:
+                            leaf(target, g)
                     continue
                 if g is not None:
                     held = leaf_bufs.get(k)

@@ -161,11 +161,12 @@ def unary(
     """
     contract = doc + " Called with x in the compute dtype ({rule})."
     op = _elementwise_primitive(name, "x: array", contract, rule, vjp, xp, save_inputs, save_out)
+    fast = rule in ("same", "numeric", "float", "floating")  # a floating input computes and returns its dtype
 
     def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
         x = input if type(input) is Tensor else to_tensor(input, name)
         dt = x._dtype
-        if rule == "float" and dt.is_floating_point:  # the common case, inline
+        if fast and dt.is_floating_point:  # the common case, inline
             return run(op, x._device, (x._data,), x._shape, dt, (x,))
         dt = _compute_dtype(op, dt, x)
         return run(op, x._device, (cast(x, dt),), x._shape, _result_dtype(op, dt), (x,))

@@ -8,10 +8,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..autograd.grad_mode import state as _grad_state
 from ..dispatch import composite, primitive, public
 from ..tensor import Tensor
-from ._run import broadcast_shapes_for, call, conj, describe, run, same_device
-from .movement import diagonal
+from ._run import broadcast_shapes_for, call, conj, describe, kernel, run, same_device
+from .movement import PERMUTE, diagonal
 
 
 def _matmul_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
@@ -126,6 +127,16 @@ def _linear_impl(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     return out + b if b is not None else out
 
 
+def _t_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a.mT @ b`` for two matrices of one device and dtype (the weight's gradient). In a plain backward
+    (no graph recorded) the transpose is the permute kernel's view of a's data, with no tensor around it."""
+    if _grad_state.enabled:  # create_graph: the differentiable ops
+        return a.mT @ b
+    dev = a._device
+    at = kernel(PERMUTE, dev)(a._data, (1, 0))
+    return run(MATMUL, dev, (at, b._data), (a._shape[1], b._shape[1]), a._dtype)
+
+
 def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
     x, w = n[0], n[1]
     nxt = n.next
@@ -135,7 +146,7 @@ def _linear_vjp(n: Any, g: Tensor) -> tuple[Any, ...]:
     if need_w or need_b:
         g2 = g if len(g._shape) == 2 else g.reshape(-1, g._shape[-1])  # reshape of a matrix is itself
         if need_w:
-            gw = g2.mT @ (x if len(x._shape) == 2 else x.reshape(-1, x._shape[-1]))
+            gw = _t_matmul(g2, x if len(x._shape) == 2 else x.reshape(-1, x._shape[-1]))
         if need_b:
             gb = g2.sum(0)
     return (gx, gw) if len(nxt) == 2 else (gx, gw, gb)
@@ -155,14 +166,14 @@ LINEAR = composite(
 def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
     """``x @ w.T + b`` on checked operands (x (*, in), w (out, in), b (out,) or None)."""
     inputs = (x, w) if b is None else (x, w, b)
-    for t in inputs[1:]:
-        if t.dtype is not x.dtype:
-            raise RuntimeError(
-                "linear: expected input, weight and bias of one dtype, got "
-                + ", ".join(f"{tuple(t.shape)} {t.dtype.name}" for t in inputs)
-                + "; cast with .to(dtype)"
-            )
-    return call(LINEAR, inputs, (), (*x.shape[:-1], w.shape[0]), x.dtype)
+    dt = x._dtype
+    if w._dtype is not dt or b is not None and b._dtype is not dt:
+        raise RuntimeError(
+            "linear: expected input, weight and bias of one dtype, got "
+            + ", ".join(f"{tuple(t._shape)} {t._dtype.name}" for t in inputs)
+            + "; cast with .to(dtype)"
+        )
+    return call(LINEAR, inputs, (), (*x._shape[:-1], w._shape[0]), dt)
 
 
 # --------------------------------------------------------------------------- products built on matmul

@@ -35,7 +35,10 @@ def _expand_back(g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], keepd
 
 def _sum_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
     axes, keepdim = n.args
-    return (_expand_back(g, n.meta[0][0], axes, keepdim),)
+    shape = n.meta[0][0]
+    if not g._shape:  # a full reduction (loss.sum()): the 0-d gradient, expanded (a view, no copy)
+        return (expand_to(g, shape),)
+    return (_expand_back(g, shape, axes, keepdim),)
 
 
 def _prod_vjp(n: Any, g: Tensor) -> tuple[Tensor]:

@@ -106,14 +106,20 @@ def _same_dtype(fn: str, x: Tensor, **params: Tensor | None) -> None:
 # -- linear ---------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias``; input (*, in_features), weight (out_features, in_features)."""
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+    return _checked_linear("linear", input, weight, bias)
+
+
+def _checked_linear(fn: str, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
+    """`linear` after its shape checks, whose errors name `fn` (nn.Linear calls it as "Linear")."""
+    shape, wshape = input._shape, weight._shape  # the attributes, not the properties: this runs once per layer call
+    if not shape or shape[-1] != wshape[-1]:
         raise _ShapeError(
-            f"linear: expected input with last dimension {weight.shape[-1]} (in_features), "
+            f"{fn}: expected input with last dimension {weight.shape[-1]} (in_features), "
             f"got input of shape {tuple(input.shape)}"
         )
-    if weight.ndim != 2 or (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+    if len(wshape) != 2 or (bias is not None and bias._shape != wshape[:1]):
         raise ValueError(
-            f"linear: expected weight (out_features, in_features) and bias (out_features,), got "
+            f"{fn}: expected weight (out_features, in_features) and bias (out_features,), got "
             f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}"
         )
     return _linalg.linear(input, weight, bias)
@@ -2172,6 +2178,17 @@ def _check_same_shape(fn: str, input: Tensor, target: Tensor) -> None:  # noqa: 
         raise ValueError(f"{fn}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
 
 
+def _all_class_indices(fn: str, target: Tensor, c: int) -> bool:
+    """Whether every int64 target is a class index in [0, c): the losses' fast paths take it.
+
+    One host read of the targets and one pass over them there (as unsigned, a negative index is
+    larger than any class), instead of a min and a max on the device and two reads; a capture
+    (ember.compile) records the check and a replay repeats it."""
+    return _capture.host_predicate(
+        f"{fn}: every target is a class index in [0, {c - 1}]", lambda t: t.view(np.uint64).max() < c, target
+    )
+
+
 def _nll(
     fn: str,
     logp: Tensor,
@@ -2198,10 +2215,7 @@ def _nll(
         raise _ShapeError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
     target = target.long()
     if weight is None and label_smoothing == 0.0 and target.numel() and reduction != "none" and not 0 <= ignore_index < c:
-        in_range = _capture.host_predicate(
-            f"{fn}: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, target.min(), target.max()
-        )
-        if in_range:  # the common case: every target is a class index, none ignored
+        if _all_class_indices(fn, target, c):  # the common case: every target is a class index, none ignored
             picked = logp.gather(1, target.unsqueeze(1))
             return -(picked.mean() if reduction == "mean" else picked.sum())
     valid = target != ignore_index
@@ -2273,17 +2287,15 @@ def cross_entropy(
     if input.ndim == 0:
         raise ValueError("cross_entropy: expected an input of at least 1 dimension (C,) or (N, C, *), got a 0-D tensor")
     _float_input("cross_entropy", input)
+    shape = input.shape
     if (
-        input.ndim == 2 and reduction == "mean" and weight is None and label_smoothing == 0.0
-        and tuple(target.shape) == (input.shape[0],) and target.numel() and not 0 <= ignore_index < input.shape[1]
-        and not target.dtype.is_floating_point and target.dtype is not ember.bool_
+        len(shape) == 2 and reduction == "mean" and weight is None and label_smoothing == 0.0
+        and tuple(target.shape) == shape[:1] and shape[0] and not 0 <= ignore_index < shape[1]
+        and target.dtype.kind == "i"
     ):  # fmt: skip
-        # the classifier's loss: fused (one kernel each way) when every target is a class index
-        t, c = target.long(), input.shape[1]
-        in_range = _capture.host_predicate(
-            f"cross_entropy: every target is a class index in [0, {c - 1}]", lambda lo, hi: lo >= 0 and hi < c, t.min(), t.max()
-        )
-        if in_range:
+        # the classifier's loss: fused (one kernel each way) when every target is a class index (an integer dtype)
+        t, c = target.long(), shape[1]
+        if _all_class_indices("cross_entropy", t, c):
             return softmax_cross_entropy(input, t)
     cdim = 0 if input.ndim == 1 else 1
     logp = ember.log_softmax(input, cdim)

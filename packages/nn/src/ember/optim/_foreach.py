@@ -21,6 +21,7 @@ from ember.tensor import Tensor
 __all__ = ["Foreach"]
 
 _OPS = ("mul", "add", "div", "sqrt", "mul_", "add_", "sub_", "div_")
+_KERNEL_OPS = tuple((name, OPS[name]) for name in _OPS)
 
 
 class Foreach:
@@ -41,23 +42,27 @@ class Foreach:
         """The kernels for updating `tensors` in place together, or None when the per-parameter
         path must run: not all plain (non-view) floating tensors of one dtype and device, or a
         kernel missing on the device."""
-        first = next((t for t in tensors if t is not None), None)
-        if first is None or not first._dtype.is_floating_point:
+        present = [t for t in tensors if t is not None]
+        if not present or not present[0]._dtype.is_floating_point:
             return None
-        dev, dt = first._device, first._dtype
-        for t in tensors:
-            if t is not None and (t._base is not None or t._device is not dev or t._dtype is not dt):
+        dev, dt = present[0]._device, present[0]._dtype
+        for t in present:
+            if t._base is not None or t._device is not dev or t._dtype is not dt:
                 return None
         k = cls()
-        for name in _OPS:
-            fn = kernel(OPS[name], dev)
+        table = k.__dict__
+        for name, op in _KERNEL_OPS:
+            fn = kernel(op, dev)
             if fn is None:
                 return None
-            setattr(k, name, fn)
+            table[name] = fn
         return k
 
     @staticmethod
     def written(tensors: Sequence[Tensor]) -> None:
         """Record an in-place write of each of `tensors` (autograd's version check sees it)."""
-        for t in tensors:
-            t._bump_version()
+        for t in tensors:  # Tensor._bump_version, inlined (a step writes every parameter and buffer)
+            v = t._version
+            if v is None:
+                v = t._version_counter()
+            v.value += 1

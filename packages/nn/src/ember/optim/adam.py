@@ -113,16 +113,14 @@ class Adam(Optimizer):
             type(v) in (int, float) for v in (lr, beta1, beta2, eps, weight_decay)
         ):
             return False
-        for p, _ in pairs:
-            self._state_of(p, False)
-        avgs = [self.state[p]["exp_avg"] for p, _ in pairs]
-        sqs = [self.state[p]["exp_avg_sq"] for p, _ in pairs]
+        states = [self._state_of(p, False) for p, _ in pairs]
+        avgs = [state["exp_avg"] for state in states]
+        sqs = [state["exp_avg_sq"] for state in states]
         k = Foreach.of([t for pair in pairs for t in pair] + avgs + sqs)
-        if k is None or any(type(self.state[p]["step"]) is not int for p, _ in pairs):
+        if k is None or any(type(state["step"]) is not int for state in states):
             return False
         lr, beta1, beta2, eps, weight_decay = float(lr), float(beta1), float(beta2), float(eps), float(weight_decay)
-        for (p, g), m, v in zip(pairs, avgs, sqs):
-            state = self.state[p]
+        for (p, g), m, v, state in zip(pairs, avgs, sqs, states):
             state["step"] += 1
             step = state["step"]
             d, pd, md, vd = g._data, p._data, m._data, v._data

@@ -108,16 +108,17 @@ class Optimizer:
     def _grads(group: dict[str, Any]) -> list[tuple[Tensor, Tensor]]:
         """(param, grad) for the group's parameters that have a gradient, grad negated for `maximize`."""
         out = []
+        maximize = group.get("maximize", False)
         for p in group["params"]:
             g = p.grad
             if g is None:
                 continue
-            if g.device is not p.device or g.shape != p.shape:
+            if g._device is not p._device or g._shape != p._shape:
                 raise RuntimeError(
                     f"a parameter's gradient (shape {g.shape}, on {g.device}) does not match the parameter "
                     f"(shape {p.shape}, on {p.device})"
                 )
-            out.append((p, g.neg() if group.get("maximize", False) else g))
+            out.append((p, g.neg() if maximize else g))
         return out
 
     # -- gradients --------------------------------------------------------------

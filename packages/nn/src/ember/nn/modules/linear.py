@@ -50,12 +50,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise F._ShapeError(
-                f"Linear: expected input with last dimension {self.in_features} (in_features), "
-                f"got input of shape {tuple(input.shape)}"
-            )
-        return F.linear(input, self.weight, self.bias)
+        return F._checked_linear("Linear", input, self.weight, self.bias)  # its checks name the module
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
