@@ -217,3 +217,29 @@ def test_max_pool2d_grad_matches_its_decomposition_bitwise(device, kernel, strid
     np.testing.assert_array_equal(got.detach().numpy(), pl._max_pool2d_grad_impl(g.detach(), i, (7, 6)).numpy())
     args = (kernel, stride, padding, dilation, ceil_mode)
     assert gradgradcheck(lambda a: pl.max_pool2d_with_indices(a, *args)[0], (x.detach().requires_grad_(),))
+
+
+def test_conv2d_weight_grad_is_right_after_its_input_changes_or_another_forward(device) -> None:
+    # the NumPy kernels keep conv2d's columns for the weight gradient: they must not outlive the x they came from
+    rng = np.random.default_rng(10)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    x = _t(rng.standard_normal((3, 4, 12, 11)), device)
+    other = _t(rng.standard_normal((3, 4, 12, 11)), device)
+    w = _t(rng.standard_normal((6, 4, 3, 3)), device)
+    g = _t(rng.standard_normal((3, 6, 12, 11)), device)
+
+    def check() -> None:
+        np.testing.assert_allclose(
+            cv.conv2d_weight_grad(x, g, (3, 3), *args).numpy(), cv._weight_grad_impl(x, g, (3, 3), *args).numpy(),
+            rtol=1e-10,
+        )
+
+    cv.conv2d(x, w, *args)
+    x.mul_(-2.0)  # in place, after the forward
+    check()
+    cv.conv2d(x, w, *args)
+    cv.conv2d(other, w, *args)  # the same shapes and arguments: the kept columns are other's now
+    check()
+    cv.conv2d(x, w, *args)
+    x.copy_(other)
+    check()

@@ -866,19 +866,25 @@ def _scratch(xp: Any, tag: str, shape: tuple[int, ...], dtype: Any) -> Any:
     return arr
 
 
-def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
-    """`x` padded by `padding` on each side (and `extra` past the bottom/right) with `value`, in a work array."""
-    (p0, p1), (e0, e1) = padding, extra
-    if not (p0 or p1 or e0 or e1):
-        return x
-    n, c, h, w = x.shape
-    out = _scratch(xp, "pad", (n, c, h + 2 * p0 + e0, w + 2 * p1 + e1), x.dtype)
+def _pad_into(out: Any, x: Any, padding: tuple[int, int], value: float = 0.0) -> Any:
+    """`out` (N, C, >= H + 2*p0, >= W + 2*p1) holding `x` padded by `padding` with `value` (past it too)."""
+    p0, p1 = padding
+    h, w = x.shape[2:]
     out[:, :, :p0] = value
     out[:, :, p0 + h :] = value
     out[:, :, p0 : p0 + h, :p1] = value
     out[:, :, p0 : p0 + h, p1 + w :] = value
     out[:, :, p0 : p0 + h, p1 : p1 + w] = x
     return out
+
+
+def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
+    """`x` padded by `padding` on each side (and `extra` past the bottom/right) with `value`, in a work array."""
+    (p0, p1), (e0, e1) = padding, extra
+    if not (p0 or p1 or e0 or e1):
+        return x
+    n, c, h, w = x.shape
+    return _pad_into(_scratch(xp, "pad", (n, c, h + 2 * p0 + e0, w + 2 * p1 + e1), x.dtype), x, padding, value)
 
 
 def _im2col(xp: Any, win: Any, groups: int) -> Any:
@@ -889,13 +895,75 @@ def _im2col(xp: Any, win: Any, groups: int) -> Any:
     return cols
 
 
+_KEPT = threading.local()
+#: the bytes of forward columns kept per thread for conv2d_weight_grad (least recently used out first)
+_KEPT_BYTES = 64 << 20
+_BITS_OF = {2: numpy.uint16, 4: numpy.uint32, 8: numpy.uint64}
+
+
+def _kept(xp: Any, x: Any) -> dict[Any, Any] | None:
+    """This thread's kept forward columns, or None where none are kept (not NumPy, an odd dtype)."""
+    if xp is not numpy or x.dtype.itemsize not in _BITS_OF:
+        return None
+    kept: dict[Any, Any] | None = getattr(_KEPT, "entries", None)
+    if kept is None:
+        kept = _KEPT.entries = {}
+    return kept
+
+
+def _forward_columns(xp: Any, caps: Caps, x: Any, kernel: tuple[int, int], key: tuple[Any, ...],
+                     stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int],
+                     out_hw: tuple[int, int], groups: int) -> Any:  # fmt: skip
+    """The forward's (N, G, C/G*kh*kw, OH*OW) columns of `x`, kept (with x's padded copy) for its weight gradient.
+
+    conv2d_weight_grad needs the same columns; rebuilding them is a third of its time. The
+    kept copy of x is how the gradient knows they are still x's (`_kept_columns` compares its
+    bits): a later forward of another x with the same shapes and arguments replaces them.
+    """
+    kept = _kept(xp, x)
+    n, c, h, w = x.shape
+    pad_shape = (n, c, h + 2 * padding[0], w + 2 * padding[1])
+    cols_shape = (n, groups, c // groups * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
+    nbytes = (math.prod(pad_shape) + math.prod(cols_shape)) * x.dtype.itemsize
+    if kept is None or nbytes > _KEPT_BYTES:
+        win = _windows(xp, caps, _pad2(xp, x, padding), kernel, stride, dilation, out_hw)
+        return _im2col(xp, win, groups)
+    entry = kept.pop(key, None)
+    if entry is None:
+        held = sum(a.nbytes + b.nbytes for a, b in kept.values())
+        while kept and held + nbytes > _KEPT_BYTES:
+            a, b = kept.pop(next(iter(kept)))
+            held -= a.nbytes + b.nbytes
+        entry = (numpy.empty(pad_shape, dtype=x.dtype), numpy.empty(cols_shape, dtype=x.dtype))
+    kept[key] = entry
+    xpad, cols = entry
+    win = _windows(xp, caps, _pad_into(xpad, x, padding), kernel, stride, dilation, out_hw)
+    xp.copyto(cols.reshape(win.shape), win)
+    return cols
+
+
+def _kept_columns(xp: Any, x: Any, key: tuple[Any, ...], padding: tuple[int, int]) -> Any | None:
+    """The columns `_forward_columns` kept for `key`, if its copy of x has the bits of `x` now; else None."""
+    kept = _kept(xp, x)
+    entry = kept.get(key) if kept is not None else None
+    if entry is None:
+        return None
+    xpad, cols = entry
+    h, w = x.shape[2:]
+    inner = xpad[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+    bits = _BITS_OF[x.dtype.itemsize]
+    return cols if bool(xp.array_equal(inner.view(bits), x.view(bits))) else None
+
+
 def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
-    """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L)."""
+    """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L); the columns
+    are kept for the weight gradient (`_forward_columns`)."""
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
-    win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
-    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), _im2col(xp, win, groups))
+    key = ("conv2d", x.shape, x.dtype, (kh, kw), tuple(stride), tuple(padding), tuple(dilation), groups)
+    cols = _forward_columns(xp, caps, x, (kh, kw), key, stride, padding, dilation, (oh, ow), groups)
+    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
     return out.reshape(n, o, oh, ow)
 
 
@@ -965,19 +1033,23 @@ def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stri
                        dilation: Any, groups: int) -> Any:  # fmt: skip
     """Per sample g (O/G, L) @ cols^T (L, C/G*K) in one batched GEMM, then the sum over the batch.
 
-    The columns are the forward's (im2col of a strided view, the copy's inner runs contiguous); a
+    The columns are the forward's (kept by conv2d while x is unchanged, else im2col of a strided view); a
     tensordot over (N, OH, OW) instead transposes the 6-D window view first, a copy ~5x slower.
     Below 64 output positions the per-sample GEMMs are too thin, and one GEMM over the batch wins."""
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
     kh, kw = kernel_hw
-    win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
     if groups == 1 and oh * ow < 64:  # small images: per-sample GEMMs too thin; one (O, N*L) @ (N*L, C*K)
+        win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
         cols = _scratch(xp, "cols", (c * kh * kw, n * oh * ow), x.dtype)
         xp.copyto(cols.reshape(c, kh, kw, n, oh, ow), win.transpose(1, 2, 3, 0, 4, 5))
         return xp.matmul(g.transpose(1, 0, 2, 3).reshape(o, n * oh * ow), cols.T).reshape(o, c, kh, kw)
+    key = ("conv2d", x.shape, x.dtype, (kh, kw), tuple(stride), tuple(padding), tuple(dilation), groups)
+    cols = _kept_columns(xp, x, key, tuple(padding))
+    if cols is None:
+        cols = _im2col(xp, _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow)), groups)
     gm = g.reshape(n, groups, o // groups, oh * ow)
-    return xp.matmul(gm, _im2col(xp, win, groups).transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
+    return xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
 
 
 def _max_pool2d_tiled(xp: Any, x: Any, kernel_size: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, Any] | None:
