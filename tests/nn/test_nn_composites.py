@@ -54,6 +54,37 @@ def test_conv2d_ops_match_decomposition_and_gradcheck(device, stride, padding, d
     assert gradgradcheck(f, (x, w))
 
 
+@pytest.mark.parametrize("stride,padding,dilation,groups,c,o", CONVS)
+def test_conv2d_bias_is_conv2d_plus_bias_and_gradchecks(device, stride, padding, dilation, groups, c, o) -> None:
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(11)
+    x = _t(rng.standard_normal((2, c, 7, 6)), device, True)
+    w = _t(rng.standard_normal((o, c // groups, 3, 2)), device, True)
+    b = _t(rng.standard_normal(o), device, True)
+    args = (stride, padding, dilation, groups)
+    y = F.conv2d(x, w, b, stride, padding, dilation, groups)
+    from ember.ops._run import kernel
+
+    if kernel(cv.CONV2D_BIAS, x.device) is not None:  # the backend fuses it: one node (else conv2d, then add)
+        assert y.grad_fn.name == "conv2d_bias"
+    # the bias added where the convolution is written: the same numbers as conv2d, then + b
+    want = cv.conv2d(x, w, *args).detach().numpy() + b.detach().numpy()[:, None, None]
+    np.testing.assert_array_equal(y.detach().numpy(), want)
+    np.testing.assert_allclose(y.detach().numpy(), cv._conv2d_bias_impl(x, w, b, *args).detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(_t(g, device))
+    np.testing.assert_allclose(b.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-12)
+
+    def f(a, c_, d):
+        return cv.conv2d_bias(a, c_, d, *args)
+
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+    with pytest.raises(RuntimeError, match="conv2d: expected floating tensors of one dtype"):
+        cv.conv2d_bias(x, w, b.to(ember.float32), *args)
+
+
 @pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", POOLS)
 def test_max_pool2d_op_matches_decomposition_and_gradcheck(device, kernel, stride, padding, dilation, ceil_mode) -> None:
     rng = np.random.default_rng(1)

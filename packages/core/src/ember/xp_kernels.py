@@ -967,6 +967,14 @@ def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilat
     return out.reshape(n, o, oh, ow)
 
 
+def conv2d_bias(xp: Any, caps: Caps, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+                groups: int) -> Any:  # fmt: skip
+    """conv2d with the bias added in place into the GEMM's result (a separate add costs a new array)."""
+    out = conv2d(xp, caps, x, w, stride, padding, dilation, groups)
+    out += b.reshape(1, -1, 1, 1)
+    return out
+
+
 def _col2im_planes(xp: Any, g: Any, w: Any, input_hw: tuple[int, int], padding: tuple[int, int],
                    dilation: tuple[int, int], groups: int) -> Any:  # fmt: skip
     """Stride-1 col2im with each kernel offset's add one long contiguous run per sample.
@@ -1177,7 +1185,8 @@ def kernel_table(
         "linalg_solve": _bind(solve, xp, caps), "linalg_cholesky": _bind(cholesky, xp, caps),
         "linalg_qr": _bind(qr, xp), "linalg_svd": _bind(svd, xp), "linalg_eigh": _bind(eigh, xp),
         # convolution and pooling (composite overrides)
-        "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
+        "conv2d": _bind(conv2d, xp, caps), "conv2d_bias": _bind(conv2d_bias, xp, caps),
+        "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
         "max_pool2d_grad": _bind(max_pool2d_grad, xp, add_at),
     })  # fmt: skip
