@@ -274,3 +274,33 @@ def test_conv2d_weight_grad_is_right_after_its_input_changes_or_another_forward(
     cv.conv2d(x, w, *args)
     x.copy_(other)
     check()
+
+
+def test_numpy_kernels_keep_a_steps_arrays_on_the_heap() -> None:
+    # glibc maps blocks above its (dynamic) mmap threshold afresh and unmaps them on free: every new
+    # array of a training step would cost page faults. The NumPy kernel table primes the thresholds
+    # (checked in a fresh interpreter: a process that already freed a large block has them raised).
+    import os
+    import subprocess
+    import sys
+
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        libc = ""
+    if not libc.startswith("glibc"):
+        pytest.skip("glibc's malloc thresholds only")
+    code = (
+        "import resource, numpy as np\n"
+        "from ember.xp_kernels import kernel_table\n"
+        "kernel_table(np)\n"
+        "def step():\n"  # a step's arrays, all freed at its end: 12 MB of free heap top
+        "    arrays = [np.ones(4 << 20, dtype=np.uint8) for _ in range(3)]\n"
+        "step()\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "for _ in range(4):\n"
+        "    step()\n"  # 3 * 1024 pages each when the freed top went back to the system
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)\n"
+    )
+    faults = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert faults < 1024, f"{faults} page faults in 4 steps of three 4 MB arrays"
