@@ -163,6 +163,19 @@ def test_conv2d_input_grad_with_infinite_weights_matches_decomposition(device) -
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+@pytest.mark.parametrize("hw,dilation,groups", [((4, 4), (1, 1), 1), ((14, 13), (1, 1), 1), ((14, 13), (2, 1), 2)])
+def test_conv2d_input_grad_matches_decomposition_on_small_and_large_images(device, hw, dilation, groups) -> None:
+    # stride 1: small images add the columns row by row, larger ones plane by plane (a longer GEMM)
+    rng = np.random.default_rng(12)
+    w = _t(rng.standard_normal((6, 4 // groups, 3, 3)), device)
+    args = ((1, 1), (1, 1), dilation, groups)
+    out_hw = cv._out_hw(hw, (3, 3), (1, 1), (1, 1), dilation)
+    g = _t(rng.standard_normal((3, 6, *out_hw)), device)
+    np.testing.assert_allclose(
+        cv.conv2d_input_grad(g, w, hw, *args).numpy(), cv._input_grad_impl(g, w, hw, *args).numpy(), rtol=1e-10
+    )
+
+
 @pytest.mark.parametrize("hw", [(5, 6), (12, 11)])  # below and above the 64 output positions where the GEMM changes
 def test_conv2d_weight_grad_matches_decomposition_on_small_and_large_images(device, hw) -> None:
     rng = np.random.default_rng(5)
