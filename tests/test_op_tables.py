@@ -46,6 +46,7 @@ NO_OPINFO = {
     "random_bits": "the bits under rand/randn/randint: kit test_random (against ember.random.philox4x32)",
     # composites whose front ends live in ember.nn.functional: tests/nn/test_nn_composites.py
     "conv2d": "ember.nn.functional.conv2d: tests/nn/test_nn_composites.py",
+    "conv2d_bias": "ember.nn.functional.conv2d with a bias: tests/nn/test_nn_composites.py",
     "conv2d_input_grad": "conv2d's input derivative: tests/nn/test_nn_composites.py (gradgradcheck)",
     "conv2d_weight_grad": "conv2d's weight derivative: tests/nn/test_nn_composites.py (gradgradcheck)",
     "max_pool2d": "ember.nn.functional.max_pool2d: tests/nn/test_nn_composites.py",

@@ -54,6 +54,37 @@ def test_conv2d_ops_match_decomposition_and_gradcheck(device, stride, padding, d
     assert gradgradcheck(f, (x, w))
 
 
+@pytest.mark.parametrize("stride,padding,dilation,groups,c,o", CONVS)
+def test_conv2d_bias_is_conv2d_plus_bias_and_gradchecks(device, stride, padding, dilation, groups, c, o) -> None:
+    import ember.nn.functional as F
+
+    rng = np.random.default_rng(11)
+    x = _t(rng.standard_normal((2, c, 7, 6)), device, True)
+    w = _t(rng.standard_normal((o, c // groups, 3, 2)), device, True)
+    b = _t(rng.standard_normal(o), device, True)
+    args = (stride, padding, dilation, groups)
+    y = F.conv2d(x, w, b, stride, padding, dilation, groups)
+    from ember.ops._run import kernel
+
+    if kernel(cv.CONV2D_BIAS, x.device) is not None:  # the backend fuses it: one node (else conv2d, then add)
+        assert y.grad_fn.name == "conv2d_bias"
+    # the bias added where the convolution is written: the same numbers as conv2d, then + b
+    want = cv.conv2d(x, w, *args).detach().numpy() + b.detach().numpy()[:, None, None]
+    np.testing.assert_array_equal(y.detach().numpy(), want)
+    np.testing.assert_allclose(y.detach().numpy(), cv._conv2d_bias_impl(x, w, b, *args).detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(_t(g, device))
+    np.testing.assert_allclose(b.grad.numpy(), g.sum((0, 2, 3)), rtol=1e-12)
+
+    def f(a, c_, d):
+        return cv.conv2d_bias(a, c_, d, *args)
+
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+    with pytest.raises(RuntimeError, match="conv2d: expected floating tensors of one dtype"):
+        cv.conv2d_bias(x, w, b.to(ember.float32), *args)
+
+
 @pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", POOLS)
 def test_max_pool2d_op_matches_decomposition_and_gradcheck(device, kernel, stride, padding, dilation, ceil_mode) -> None:
     rng = np.random.default_rng(1)
@@ -130,6 +161,19 @@ def test_conv2d_input_grad_with_infinite_weights_matches_decomposition(device) -
     got = cv.conv2d_input_grad(g, _t(w, device), (5, 5), *args).numpy()
     want = cv._input_grad_impl(g, _t(w, device), (5, 5), *args).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("hw,dilation,groups", [((4, 4), (1, 1), 1), ((14, 13), (1, 1), 1), ((14, 13), (2, 1), 2)])
+def test_conv2d_input_grad_matches_decomposition_on_small_and_large_images(device, hw, dilation, groups) -> None:
+    # stride 1: small images add the columns row by row, larger ones plane by plane (a longer GEMM)
+    rng = np.random.default_rng(12)
+    w = _t(rng.standard_normal((6, 4 // groups, 3, 3)), device)
+    args = ((1, 1), (1, 1), dilation, groups)
+    out_hw = cv._out_hw(hw, (3, 3), (1, 1), (1, 1), dilation)
+    g = _t(rng.standard_normal((3, 6, *out_hw)), device)
+    np.testing.assert_allclose(
+        cv.conv2d_input_grad(g, w, hw, *args).numpy(), cv._input_grad_impl(g, w, hw, *args).numpy(), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("hw", [(5, 6), (12, 11)])  # below and above the 64 output positions where the GEMM changes
@@ -217,3 +261,59 @@ def test_max_pool2d_grad_matches_its_decomposition_bitwise(device, kernel, strid
     np.testing.assert_array_equal(got.detach().numpy(), pl._max_pool2d_grad_impl(g.detach(), i, (7, 6)).numpy())
     args = (kernel, stride, padding, dilation, ceil_mode)
     assert gradgradcheck(lambda a: pl.max_pool2d_with_indices(a, *args)[0], (x.detach().requires_grad_(),))
+
+
+def test_conv2d_weight_grad_is_right_after_its_input_changes_or_another_forward(device) -> None:
+    # the NumPy kernels keep conv2d's columns for the weight gradient: they must not outlive the x they came from
+    rng = np.random.default_rng(10)
+    args = ((1, 1), (1, 1), (1, 1), 1)
+    x = _t(rng.standard_normal((3, 4, 12, 11)), device)
+    other = _t(rng.standard_normal((3, 4, 12, 11)), device)
+    w = _t(rng.standard_normal((6, 4, 3, 3)), device)
+    g = _t(rng.standard_normal((3, 6, 12, 11)), device)
+
+    def check() -> None:
+        np.testing.assert_allclose(
+            cv.conv2d_weight_grad(x, g, (3, 3), *args).numpy(), cv._weight_grad_impl(x, g, (3, 3), *args).numpy(),
+            rtol=1e-10,
+        )
+
+    cv.conv2d(x, w, *args)
+    x.mul_(-2.0)  # in place, after the forward
+    check()
+    cv.conv2d(x, w, *args)
+    cv.conv2d(other, w, *args)  # the same shapes and arguments: the kept columns are other's now
+    check()
+    cv.conv2d(x, w, *args)
+    x.copy_(other)
+    check()
+
+
+def test_numpy_kernels_keep_a_steps_arrays_on_the_heap() -> None:
+    # glibc maps blocks above its (dynamic) mmap threshold afresh and unmaps them on free: every new
+    # array of a training step would cost page faults. The NumPy kernel table primes the thresholds
+    # (checked in a fresh interpreter: a process that already freed a large block has them raised).
+    import os
+    import subprocess
+    import sys
+
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        libc = ""
+    if not libc.startswith("glibc"):
+        pytest.skip("glibc's malloc thresholds only")
+    code = (
+        "import resource, numpy as np\n"
+        "from ember.xp_kernels import kernel_table\n"
+        "kernel_table(np)\n"
+        "def step():\n"  # a step's arrays, all freed at its end: 12 MB of free heap top
+        "    arrays = [np.ones(4 << 20, dtype=np.uint8) for _ in range(3)]\n"
+        "step()\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "for _ in range(4):\n"
+        "    step()\n"  # 3 * 1024 pages each when the freed top went back to the system
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)\n"
+    )
+    faults = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert faults < 1024, f"{faults} page faults in 4 steps of three 4 MB arrays"

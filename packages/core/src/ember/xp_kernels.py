@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import re
 import threading
 import warnings
@@ -881,19 +882,49 @@ def _scratch(xp: Any, tag: str, shape: tuple[int, ...], dtype: Any) -> Any:
     return arr
 
 
-def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
-    """`x` padded by `padding` on each side (and `extra` past the bottom/right) with `value`, in a work array."""
-    (p0, p1), (e0, e1) = padding, extra
-    if not (p0 or p1 or e0 or e1):
-        return x
-    n, c, h, w = x.shape
-    out = _scratch(xp, "pad", (n, c, h + 2 * p0 + e0, w + 2 * p1 + e1), x.dtype)
+#: the largest block glibc's malloc serves from its heap once primed (`_prime_allocator`); heap kept up to twice it
+_HEAP_BLOCK_BYTES = 16 << 20
+
+
+@functools.cache
+def _prime_allocator() -> None:
+    """Let glibc's malloc keep a training step's arrays (up to 16 MB) on its heap instead of the OS's pages.
+
+    glibc maps a block above its mmap threshold (128 KB at the start) afresh and unmaps it on
+    free, and gives the heap's free top back to the system above its trim threshold; a step's
+    new arrays then cost page faults and the kernel zeroing pages (~15-20% of a small CNN's step,
+    where the order of frees makes the top free). Freeing one mapped block raises both thresholds
+    (to its size and twice that: mallopt(3), "dynamic mmap threshold"), as a program's first
+    large free would: done once here with an untouched block. No-op off glibc.
+    """
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):  # not glibc (or not POSIX)
+        libc = ""
+    if libc.startswith("glibc"):
+        block = numpy.empty(_HEAP_BLOCK_BYTES, dtype=numpy.uint8)
+        del block
+
+
+def _pad_into(out: Any, x: Any, padding: tuple[int, int], value: float = 0.0) -> Any:
+    """`out` (N, C, >= H + 2*p0, >= W + 2*p1) holding `x` padded by `padding` with `value` (past it too)."""
+    p0, p1 = padding
+    h, w = x.shape[2:]
     out[:, :, :p0] = value
     out[:, :, p0 + h :] = value
     out[:, :, p0 : p0 + h, :p1] = value
     out[:, :, p0 : p0 + h, p1 + w :] = value
     out[:, :, p0 : p0 + h, p1 : p1 + w] = x
     return out
+
+
+def _pad2(xp: Any, x: Any, padding: tuple[int, int], extra: tuple[int, int] = (0, 0), value: float = 0.0) -> Any:
+    """`x` padded by `padding` on each side (and `extra` past the bottom/right) with `value`, in a work array."""
+    (p0, p1), (e0, e1) = padding, extra
+    if not (p0 or p1 or e0 or e1):
+        return x
+    n, c, h, w = x.shape
+    return _pad_into(_scratch(xp, "pad", (n, c, h + 2 * p0 + e0, w + 2 * p1 + e1), x.dtype), x, padding, value)
 
 
 def _im2col(xp: Any, win: Any, groups: int) -> Any:
@@ -904,14 +935,84 @@ def _im2col(xp: Any, win: Any, groups: int) -> Any:
     return cols
 
 
+_KEPT = threading.local()
+#: the bytes of forward columns kept per thread for conv2d_weight_grad (least recently used out first)
+_KEPT_BYTES = 64 << 20
+_BITS_OF = {2: numpy.uint16, 4: numpy.uint32, 8: numpy.uint64}
+
+
+def _kept(xp: Any, x: Any) -> dict[Any, Any] | None:
+    """This thread's kept forward columns, or None where none are kept (not NumPy, an odd dtype)."""
+    if xp is not numpy or x.dtype.itemsize not in _BITS_OF:
+        return None
+    kept: dict[Any, Any] | None = getattr(_KEPT, "entries", None)
+    if kept is None:
+        kept = _KEPT.entries = {}
+    return kept
+
+
+def _forward_columns(xp: Any, caps: Caps, x: Any, kernel: tuple[int, int], key: tuple[Any, ...],
+                     stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int],
+                     out_hw: tuple[int, int], groups: int) -> Any:  # fmt: skip
+    """The forward's (N, G, C/G*kh*kw, OH*OW) columns of `x`, kept (with x's padded copy) for its weight gradient.
+
+    conv2d_weight_grad needs the same columns; rebuilding them is a third of its time. The
+    kept copy of x is how the gradient knows they are still x's (`_kept_columns` compares its
+    bits): a later forward of another x with the same shapes and arguments replaces them.
+    """
+    kept = _kept(xp, x)
+    n, c, h, w = x.shape
+    pad_shape = (n, c, h + 2 * padding[0], w + 2 * padding[1])
+    cols_shape = (n, groups, c // groups * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
+    nbytes = (math.prod(pad_shape) + math.prod(cols_shape)) * x.dtype.itemsize
+    if kept is None or nbytes > _KEPT_BYTES:
+        win = _windows(xp, caps, _pad2(xp, x, padding), kernel, stride, dilation, out_hw)
+        return _im2col(xp, win, groups)
+    entry = kept.pop(key, None)
+    if entry is None:
+        held = sum(a.nbytes + b.nbytes for a, b in kept.values())
+        while kept and held + nbytes > _KEPT_BYTES:
+            a, b = kept.pop(next(iter(kept)))
+            held -= a.nbytes + b.nbytes
+        entry = (numpy.empty(pad_shape, dtype=x.dtype), numpy.empty(cols_shape, dtype=x.dtype))
+    kept[key] = entry
+    xpad, cols = entry
+    win = _windows(xp, caps, _pad_into(xpad, x, padding), kernel, stride, dilation, out_hw)
+    xp.copyto(cols.reshape(win.shape), win)
+    return cols
+
+
+def _kept_columns(xp: Any, x: Any, key: tuple[Any, ...], padding: tuple[int, int]) -> Any | None:
+    """The columns `_forward_columns` kept for `key`, if its copy of x has the bits of `x` now; else None."""
+    kept = _kept(xp, x)
+    entry = kept.get(key) if kept is not None else None
+    if entry is None:
+        return None
+    xpad, cols = entry
+    h, w = x.shape[2:]
+    inner = xpad[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
+    bits = _BITS_OF[x.dtype.itemsize]
+    return cols if bool(xp.array_equal(inner.view(bits), x.view(bits))) else None
+
+
 def conv2d(xp: Any, caps: Caps, x: Any, w: Any, stride: Any, padding: Any, dilation: Any, groups: int) -> Any:
-    """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L)."""
+    """im2col through a strided view, then one batched GEMM: (G, O/G, C/G*K) @ (N, G, C/G*K, L); the columns
+    are kept for the weight gradient (`_forward_columns`)."""
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     oh, ow = conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
-    win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
-    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), _im2col(xp, win, groups))
+    key = ("conv2d", x.shape, x.dtype, (kh, kw), tuple(stride), tuple(padding), tuple(dilation), groups)
+    cols = _forward_columns(xp, caps, x, (kh, kw), key, stride, padding, dilation, (oh, ow), groups)
+    out = xp.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
     return out.reshape(n, o, oh, ow)
+
+
+def conv2d_bias(xp: Any, caps: Caps, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any,
+                groups: int) -> Any:  # fmt: skip
+    """conv2d with the bias added in place into the GEMM's result (a separate add costs a new array)."""
+    out = conv2d(xp, caps, x, w, stride, padding, dilation, groups)
+    out += b.reshape(1, -1, 1, 1)
+    return out
 
 
 def _col2im_rows(xp: Any, g: Any, wm: Any, kernel_hw: tuple[int, int], input_hw: tuple[int, int],
@@ -944,15 +1045,57 @@ def _col2im_rows(xp: Any, g: Any, wm: Any, kernel_hw: tuple[int, int], input_hw:
     return out.reshape(n, c, hp + 1, wp)[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd].copy()
 
 
+def _col2im_planes(xp: Any, g: Any, w: Any, input_hw: tuple[int, int], padding: tuple[int, int],
+                   dilation: tuple[int, int], groups: int) -> Any:  # fmt: skip
+    """Stride-1 col2im with each kernel offset's add one long contiguous run per sample.
+
+    Every (n, o) plane of `g` is laid out on the padded input's rows (length Wp, zeros past
+    OW) in a plane of P = OH*Wp + the largest offset (zeros past OH*Wp), so kernel offset
+    (i, j) lands at the flat offset i*d0*Wp + j*d1 of the padded input, rows, channels and
+    all: the GEMM's rows ordered (offset, channel), each offset's columns are one (N, C*P)
+    block added into the output in one call (what spills into the next plane is zeros; the
+    caller checked that w is finite). The 4-D adds of short rows this replaces cost ~2x."""
+    n, o, oh, ow = g.shape
+    _, cg, kh, kw = w.shape
+    h, wd = input_hw
+    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+    c, og, k = cg * groups, o // groups, kh * kw
+    reach = (kh - 1) * dilation[0] * wp + (kw - 1) * dilation[1]
+    plane = oh * wp + reach
+    gw = _scratch(xp, "g", (n, o, plane), g.dtype)
+    gw[:, :, oh * wp :] = 0
+    rows = gw[:, :, : oh * wp].reshape(n, o, oh, wp)
+    rows[..., :ow] = g
+    rows[..., ow:] = 0
+    # (G, K*C/G, O/G): the rows of w^T ordered (kernel offset, channel) within each group
+    wm = w.reshape(groups, og, cg, k).transpose(0, 3, 2, 1).reshape(groups, k * cg, og)
+    cols = _scratch(xp, "cols", (n, groups, k * cg, plane), g.dtype)
+    xp.matmul(wm, gw.reshape(n, groups, og, plane), out=cols)
+    cols = cols.reshape(n, groups, k, cg * plane)
+    out = _scratch(xp, "col2im", (n * c * plane + reach,), g.dtype)
+    out.fill(0)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dilation[0] * wp + j * dilation[1]
+            out[start : start + n * c * plane].reshape(n, groups, cg * plane)[...] += cols[:, :, i * kw + j]
+    planes = out[: n * c * plane].reshape(n, c, plane)[:, :, : hp * wp].reshape(n, c, hp, wp)
+    return planes[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + wd].copy()
+
+
 def conv2d_input_grad(xp: Any, g: Any, w: Any, input_hw: Any, stride: Any, padding: Any, dilation: Any,
                       groups: int) -> Any:  # fmt: skip
     """col2im of w^T g: one batched GEMM, then kh*kw strided adds into the padded input (a loop over
-    the kernel offsets, not a scatter; at stride 1 each add is a contiguous run, `_col2im_rows`)."""
+    the kernel offsets, not a scatter; at stride 1 each add is one contiguous run per sample, `_col2im_planes`,
+    or per row on small images, `_col2im_rows`)."""
     n, o, oh, ow = g.shape
     _, cg, kh, kw = w.shape
     h, wd = input_hw
     wm = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
     if tuple(stride) == (1, 1) and bool(xp.isfinite(w).all()):
+        wp = wd + 2 * padding[1]
+        reach = (kh - 1) * dilation[0] * wp + (kw - 1) * dilation[1]
+        if 3 * reach <= oh * wp:  # the planes' extra GEMM columns (reach per plane) pay for their longer adds
+            return _col2im_planes(xp, g, w, input_hw, padding, dilation, groups)
         return _col2im_rows(xp, g, wm, (kh, kw), input_hw, padding, dilation, groups)
     cols = xp.matmul(wm, g.reshape(n, groups, o // groups, oh * ow)).reshape(n, groups * cg, kh, kw, oh, ow)
     hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
@@ -973,19 +1116,23 @@ def conv2d_weight_grad(xp: Any, caps: Caps, x: Any, g: Any, kernel_hw: Any, stri
                        dilation: Any, groups: int) -> Any:  # fmt: skip
     """Per sample g (O/G, L) @ cols^T (L, C/G*K) in one batched GEMM, then the sum over the batch.
 
-    The columns are the forward's (im2col of a strided view, the copy's inner runs contiguous); a
+    The columns are the forward's (kept by conv2d while x is unchanged, else im2col of a strided view); a
     tensordot over (N, OH, OW) instead transposes the 6-D window view first, a copy ~5x slower.
     Below 64 output positions the per-sample GEMMs are too thin, and one GEMM over the batch wins."""
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
     kh, kw = kernel_hw
-    win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
     if groups == 1 and oh * ow < 64:  # small images: per-sample GEMMs too thin; one (O, N*L) @ (N*L, C*K)
+        win = _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow))
         cols = _scratch(xp, "cols", (c * kh * kw, n * oh * ow), x.dtype)
         xp.copyto(cols.reshape(c, kh, kw, n, oh, ow), win.transpose(1, 2, 3, 0, 4, 5))
         return xp.matmul(g.transpose(1, 0, 2, 3).reshape(o, n * oh * ow), cols.T).reshape(o, c, kh, kw)
+    key = ("conv2d", x.shape, x.dtype, (kh, kw), tuple(stride), tuple(padding), tuple(dilation), groups)
+    cols = _kept_columns(xp, x, key, tuple(padding))
+    if cols is None:
+        cols = _im2col(xp, _windows(xp, caps, _pad2(xp, x, padding), (kh, kw), stride, dilation, (oh, ow)), groups)
     gm = g.reshape(n, groups, o // groups, oh * ow)
-    return xp.matmul(gm, _im2col(xp, win, groups).transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
+    return xp.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(0).reshape(o, c // groups, kh, kw)
 
 
 def _max_pool2d_tiled(xp: Any, x: Any, kernel_size: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Any, Any] | None:
@@ -1055,7 +1202,7 @@ def max_pool2d_grad(xp: Any, add_at: Kernel, g: Any, indices: Any, input_hw: tup
     n, c = g.shape[:2]
     size = input_hw[0] * input_hw[1]
     out = xp.zeros(n * c * size, dtype=g.dtype)
-    flat = indices.reshape(n * c, -1) + xp.arange(0, n * c * size, size, dtype=xp.int64)[:, None]
+    flat = indices.reshape(n * c, math.prod(g.shape[2:])) + xp.arange(0, n * c * size, size, dtype=xp.int64)[:, None]
     add_at(out, (flat.reshape(-1),), g.reshape(-1))
     return out.reshape(n, c, *input_hw)
 
@@ -1121,6 +1268,8 @@ def kernel_table(
     """
     caps = caps or caps_of(xp)
     add_at = add_at or xp.add.at
+    if xp is numpy:
+        _prime_allocator()
     table: dict[str, Kernel] = elementwise_kernels(xp)  # every op with an array-API function (Op.xp)
     table.update({
         # creation
@@ -1162,7 +1311,8 @@ def kernel_table(
         "linalg_solve": _bind(solve, xp, caps), "linalg_cholesky": _bind(cholesky, xp, caps),
         "linalg_qr": _bind(qr, xp), "linalg_svd": _bind(svd, xp), "linalg_eigh": _bind(eigh, xp),
         # convolution and pooling (composite overrides)
-        "conv2d": _bind(conv2d, xp, caps), "conv2d_input_grad": _bind(conv2d_input_grad, xp),
+        "conv2d": _bind(conv2d, xp, caps), "conv2d_bias": _bind(conv2d_bias, xp, caps),
+        "conv2d_input_grad": _bind(conv2d_input_grad, xp),
         "conv2d_weight_grad": _bind(conv2d_weight_grad, xp, caps), "max_pool2d": _bind(max_pool2d, xp, caps),
         "max_pool2d_grad": _bind(max_pool2d_grad, xp, add_at),
     })  # fmt: skip

@@ -700,6 +700,17 @@ def _conv2d(b: Builder, x: Value, w: Value, stride: Any, padding: Any, dilation:
     )
 
 
+@converter("conv2d_bias")
+def _conv2d_bias(
+    b: Builder, x: Value, w: Value, bias: Value, stride: Any, padding: Any, dilation: Any, groups: int
+) -> str:
+    stride, padding, dilation, groups = b.static((stride, padding, dilation, groups), "stride, padding or groups")
+    return b.node(
+        "Conv", [x.name, w.name, bias.name], strides=list(stride), pads=_pads(padding), dilations=list(dilation),
+        group=groups,
+    )  # fmt: skip
+
+
 @converter("conv2d_input_grad")
 def _conv_transpose(
     b: Builder, g: Value, w: Value, input_hw: Any, stride: Any, padding: Any, dilation: Any, groups: int

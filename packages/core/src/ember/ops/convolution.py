@@ -23,7 +23,9 @@ from ..dispatch import composite
 from ..tensor import Tensor
 from ._run import call, same_device
 
-__all__ = ["conv2d", "conv2d_input_grad", "conv2d_weight_grad", "conv_out_size", "pad2d", "unfold_index"]
+__all__ = [
+    "conv2d", "conv2d_bias", "conv2d_input_grad", "conv2d_weight_grad", "conv_out_size", "pad2d", "unfold_index",
+]
 
 Pair = tuple[int, int]
 
@@ -132,6 +134,12 @@ def _conv2d_impl(x: Tensor, w: Tensor, stride: Pair, padding: Pair, dilation: Pa
     return (wm @ cols).reshape(n, o, oh, ow)
 
 
+def _conv2d_bias_impl(
+    x: Tensor, w: Tensor, b: Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int
+) -> Tensor:
+    return conv2d(x, w, stride, padding, dilation, groups) + b.reshape(-1, 1, 1)
+
+
 def _input_grad_impl(
     g: Tensor, w: Tensor, input_hw: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int
 ) -> Tensor:
@@ -164,6 +172,11 @@ def _conv2d_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
     return gx, gw
 
 
+def _conv2d_bias_vjp(n: Any, g: Tensor) -> tuple[Any, Any, Any]:
+    gx, gw = _conv2d_vjp(n, g)
+    return gx, gw, (g.sum((0, 2, 3)) if n.needs(2) else None)
+
+
 def _input_grad_vjp(n: Any, h: Tensor) -> tuple[Any, Any]:
     g, w = n[0], n[1]
     _, stride, padding, dilation, groups = n.args
@@ -189,6 +202,17 @@ CONV2D = composite(
     family="convolution",
     impl=_conv2d_impl,
     vjp=_conv2d_vjp,
+    save_inputs=True,
+)
+CONV2D_BIAS = composite(
+    "conv2d_bias",
+    f"conv2d_bias(x: array (N, C, H, W), w: array (O, C/groups, kh, kw), b: array (O,), {_PARAMS}) "
+    "-> array (N, O, OH, OW)",
+    "conv2d plus a bias per output channel, in one op so that a backend adds the bias where it writes the "
+    "convolution's result (no second pass over a new array). x, w and b share a floating dtype.",
+    family="convolution",
+    impl=_conv2d_bias_impl,
+    vjp=_conv2d_bias_vjp,
     save_inputs=True,
 )
 CONV2D_INPUT_GRAD = composite(
@@ -231,6 +255,15 @@ def conv2d(x: Tensor, w: Tensor, stride: Pair, padding: Pair, dilation: Pair, gr
     args = (tuple(stride), tuple(padding), tuple(dilation), int(groups))
     oh, ow = _out_hw(x.shape[2:], (w.shape[2], w.shape[3]), stride, padding, dilation)
     return call(CONV2D, (x, w), args, (x.shape[0], w.shape[0], oh, ow), x.dtype)
+
+
+def conv2d_bias(x: Tensor, w: Tensor, b: Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> Tensor:
+    """conv2d(x, w, ...) + b (O,) per output channel, on already-checked operands (`ember.nn.functional.conv2d`)."""
+    _check_float("conv2d", x, w, b)
+    same_device("conv2d", (x, w, b))
+    args = (tuple(stride), tuple(padding), tuple(dilation), int(groups))
+    oh, ow = _out_hw(x.shape[2:], (w.shape[2], w.shape[3]), stride, padding, dilation)
+    return call(CONV2D_BIAS, (x, w, b), args, (x.shape[0], w.shape[0], oh, ow), x.dtype)
 
 
 def conv2d_input_grad(

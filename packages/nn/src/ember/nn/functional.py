@@ -754,9 +754,12 @@ def conv2d(
                 f"conv2d: input size {tuple(x.shape[2:])} (padded {pads}) is smaller than the kernel "
                 f"{tuple(k)} (dilation {dilation})"
             )
-    out = _conv.conv2d(x, weight.to(x.dtype), stride, pads, dilation, groups)
-    if bias is not None:
-        out = out + bias.reshape(-1, 1, 1)
+    if bias is not None and tuple(bias.shape) == (weight.shape[0],) and bias.device == x.device:
+        out = _conv.conv2d_bias(x, weight.to(x.dtype), bias, stride, pads, dilation, groups)  # the bias added in place
+    else:
+        out = _conv.conv2d(x, weight.to(x.dtype), stride, pads, dilation, groups)
+        if bias is not None:
+            out = out + bias.reshape(-1, 1, 1)
     return out.squeeze(0) if unbatched else out
 
 
