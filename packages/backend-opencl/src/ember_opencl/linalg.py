@@ -10,8 +10,10 @@ float32/float64 products of any real size take a BLIS-style path:
    the operands through any strides (a transposed operand costs the same); an
    operand broadcast over the batch (a conv's weights) is packed once, not per entry;
 2. a micro-kernel where each work-item owns a macro-tile of MT x NT register
-   tiles of MR x NR (6 x 16 for float32: 12 float8 accumulators, two B vectors
-   and one broadcast A scalar fill Haswell's 16 ymm registers), looping over K
+   tiles of MR x NR sized to the device's native vector width (`_tiles`): for
+   float32, 6 x 16 on AVX2 (12 float8 accumulators, two B vectors and one
+   broadcast A scalar fill the 16 ymm registers) and 8 x 32 on AVX-512 (16
+   float16 accumulators of the 32 zmm registers), looping over K
    in blocks of at most KC so that the B micro-panel stays in L1 and the A
    macro-panel in L2; C is read back between K blocks, and the bias of `linear`
    initialises the accumulators.
@@ -35,14 +37,28 @@ from .clarray import CLArray, c_strides, empty, from_numpy, to_numpy
 from .device import Device
 from .elementwise import broadcast_strides, collapse, launch
 
-#: Register tile (rows, columns) and vector width per floating dtype.
-_TILES = {np.dtype(np.float32): (6, 16, 8), np.dtype(np.float64): (6, 8, 4)}
+#: The dtypes of the blocked path.
+_BLOCKED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: The largest K block the micro-kernel multiplies between C updates.
 KC_MAX = 256
 #: The most register tiles (rows, columns) in one work-item's macro-tile.
 MACRO_TILE = (8, 8)
 #: Below this many multiply-adds (M*N*K) the simple kernel's single launch wins.
 BLOCKED_MIN_WORK = 40**3
+
+
+def _tiles(device: Device, dtype: np.dtype) -> tuple[int, int, int]:
+    """Register tile (rows MR, columns NR) and vector width V of the micro-kernel for `dtype` on `device`.
+
+    Two vectors of the device's native width make a row of the tile: 16-register
+    SIMD units (AVX2's ymm, vectors of 32 bytes or less) hold 6 rows, 32-register
+    ones (AVX-512's zmm, 64-byte vectors) 8 rows, leaving room for B and the A broadcast.
+    """
+    native = (
+        device.cl_device.native_vector_width_double if dtype == np.float64 else device.cl_device.native_vector_width_float
+    )
+    V = max(4, min(16, native or 4))  # PoCL: 8 floats on AVX2, 16 on AVX-512; 4 or less (GPUs, SSE) keeps float4
+    return (8 if V * dtype.itemsize >= 64 else 6), 2 * V, V
 
 
 def _batch_code(nb: int, names: list[str], index: str) -> str:
@@ -129,7 +145,7 @@ def _pack_kernel(device: Device, dtype: np.dtype, R: int, nb: int, unit_r: bool,
     """dst[bi][p][k][r] = src[(p*R + r)*sr + k*sk] (0 past n) for one work-item's panels and stretch of K."""
     t = cltypes.ctype(dtype)
     SR, SK = ("1" if unit_r else "sr"), ("1" if unit_k else "sk")
-    key = ("mm_pack", t, R, nb, unit_r, unit_k)
+    key = ("mm_pack2", t, R, nb, unit_r, unit_k)
 
     def source() -> str:
         params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K"]
@@ -140,14 +156,21 @@ def _pack_kernel(device: Device, dtype: np.dtype, R: int, nb: int, unit_r: bool,
         panel = f"""
     __global const {t}* s = src + src_off + p * {R} * {SR};
     __global {t}* d = dst + (bi * np_ + p) * K * {R};"""
-        if unit_k and not unit_r:  # each row is contiguous along k: copy row by row
+        if unit_k and not unit_r:  # each row is contiguous along k: transpose blocks of 8 k in private memory
             full = f"""
   for (long p = p0; p < pf; ++p) {{{panel}
-    #pragma unroll
-    for (int r = 0; r < {R}; ++r) {{
-      __global const {t}* row = s + r * {SR};
-      for (long k = k0; k < k1; ++k) d[k * {R} + r] = row[k];
+    long k = k0;
+    for (; k + 8 <= k1; k += 8) {{
+      {t} blk[{R} * 8];
+      #pragma unroll
+      for (int r = 0; r < {R}; ++r) vstore8(vload8(0, s + r * {SR} + k), r, blk);
+      #pragma unroll
+      for (int kk = 0; kk < 8; ++kk)
+        #pragma unroll
+        for (int r = 0; r < {R}; ++r) d[(k + kk) * {R} + r] = blk[r * 8 + kk];
     }}
+    for (; k < k1; ++k)
+      for (int r = 0; r < {R}; ++r) d[k * {R} + r] = s[r * {SR} + k];
   }}"""
         else:  # k outer, panels inner: consecutive reads along the panels' dim
             full = f"""
@@ -200,7 +223,7 @@ def _pack(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[i
 
 
 def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
-    MR, NR, V = _TILES[dtype]
+    MR, NR, V = _tiles(device, dtype)
     nv = NR // V
     t = cltypes.ctype(dtype)
     vt = f"{t}{V}"
@@ -293,7 +316,7 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     device = c.device
     M, K = a.shape[-2:]
     N = b.shape[-1]
-    MR, NR, _ = _TILES[c.dtype]
+    MR, NR, _ = _tiles(device, c.dtype)
     nbatch = math.prod(batch)
     mp, np_ = -(-M // MR), -(-N // NR)
     # An operand that the whole batch shares (all its batch strides 0) is packed once and read by every entry.
@@ -340,7 +363,7 @@ def _gemm(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], bias: CLAr
 
 def takes_blocked_path(dtype: np.dtype, M: int, N: int, K: int) -> bool:
     """Whether an (M, K) @ (K, N) product (each entry of a batch) runs on the blocked path, not the simple kernel."""
-    return dtype in _TILES and M * N * K >= BLOCKED_MIN_WORK and M > 1 and N > 1
+    return dtype in _BLOCKED_DTYPES and M * N * K >= BLOCKED_MIN_WORK and M > 1 and N > 1
 
 
 def _matmul(a: CLArray, b: CLArray, bias: CLArray | None) -> CLArray:
