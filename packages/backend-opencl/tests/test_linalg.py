@@ -187,3 +187,26 @@ def test_blocked_and_simple_paths_agree(dev: device.Device, threshold: int, monk
     rng = np.random.default_rng(8)
     for sa, sb in [((2, 3), (3, 4)), ((5, 9, 17), (17, 20)), ((3, 1, 7, 8), (2, 8, 1)), ((70, 40), (40, 50))]:
         _check(dev, _data(rng, sa, "float32"), _data(rng, sb, "float32"))
+
+
+@pytest.mark.parametrize("native", [4, 8, 16])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_register_tile(dev: device.Device, native: int, dtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each tile family `_tiles` can pick (float4 6x8, AVX2 6x16, AVX-512 8x32): the device here runs only one."""
+    if dtype == "float64" and not dev.fp64:
+        pytest.skip("no fp64 on this device")
+
+    class Native:  # the device as seen by `_tiles`, with another native vector width
+        native_vector_width_float = native_vector_width_double = native
+
+    fake = type("Fake", (), {"cl_device": Native()})()
+    tile = linalg._tiles(fake, np.dtype(dtype))  # type: ignore[arg-type]
+    assert tile[2] == native and tile[1] == 2 * native and tile[0] == (8 if native * np.dtype(dtype).itemsize >= 64 else 6)
+    monkeypatch.setattr(linalg, "_tiles", lambda _device, _dtype: tile)
+    rng = np.random.default_rng(9)
+    for m, k, n in [(37, 301, 53), (128, 96, 10), (9, 260, 70)]:  # partial tiles in M and N, K past KC_MAX
+        xn, wn, bn = _data(rng, (m, k), dtype), _data(rng, (n, k), dtype), _data(rng, (n,), dtype)
+        x, w, b = (clarray.from_numpy(dev, v) for v in (xn, wn, bn))
+        got = clarray.to_numpy(linalg.linear(x, w, b))  # x read row-major, w.T K-contiguous: both pack paths
+        np.testing.assert_allclose(got, xn @ wn.T + bn, **_tol(dtype, k))
+        _check(dev, xn.T.copy(), wn.T.copy(), lambda a, c: (permute(a, (1, 0)), c), lambda a, c: (a.T, c))
