@@ -5,7 +5,7 @@ permuted and broadcast views cost no copy.
 
 float32/float64 products of any real size take a BLIS-style path:
 
-1. two packing kernels copy A into MR-row panels (``Ap[batch][panel][k][r]``)
+1. one packing kernel (one launch) copies A into MR-row panels (``Ap[batch][panel][k][r]``)
    and B into NR-column panels (``Bp[batch][panel][k][c]``), zero-padded, reading
    the operands through any strides (a transposed operand costs the same); an
    operand broadcast over the batch (a conv's weights) is packed once, not per entry;
@@ -141,23 +141,29 @@ def _naive(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple
 # -- the blocked path ----------------------------------------------------------------------------------
 
 
-def _pack_kernel(device: Device, dtype: np.dtype, R: int, nb: int, unit_r: bool, unit_k: bool) -> Any:
-    """dst[bi][p][k][r] = src[(p*R + r)*sr + k*sk] (0 past n) for one work-item's panels and stretch of K."""
+#: How one operand is packed: (panel width R, collapsed batch dims, unit stride along the panel, along K).
+PackSpec = tuple[int, int, bool, bool]
+
+
+def _pack_params(t: str, nb: int) -> list[str]:
+    """The kernel parameters of one operand's packing (see `_pack_plan` for their values)."""
+    params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K"]
+    params += ["long pg", "long kb"] + [f"long bd{k}" for k in range(1, nb)] + [f"long src_sb{k}" for k in range(nb)]
+    return params + [f"__global {t}* dst", "long g0", "long g1"]
+
+
+def _pack_function(dtype: np.dtype, spec: PackSpec, name: str) -> str:
+    """C function `name`: dst[bi][p][k][r] = src[(p*R + r)*sr + k*sk] (0 past n) for work-item (gx, gy, bi)'s
+    panels and stretch of K."""
+    R, nb, unit_r, unit_k = spec
     t = cltypes.ctype(dtype)
     SR, SK = ("1" if unit_r else "sr"), ("1" if unit_k else "sk")
-    key = ("mm_pack2", t, R, nb, unit_r, unit_k)
-
-    def source() -> str:
-        params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K"]
-        params += (
-            ["long pg", "long kb"] + [f"long bd{k}" for k in range(1, nb)] + [f"long src_sb{k}" for k in range(nb)]
-        )
-        params += [f"__global {t}* dst"]
-        panel = f"""
+    params = _pack_params(t, nb)[:-2] + ["long gx", "long gy", "long bi"]
+    panel = f"""
     __global const {t}* s = src + src_off + p * {R} * {SR};
     __global {t}* d = dst + (bi * np_ + p) * K * {R};"""
-        if unit_k and not unit_r:  # each row is contiguous along k: transpose blocks of 8 k in private memory
-            full = f"""
+    if unit_k and not unit_r:  # each row is contiguous along k: transpose blocks of 8 k in private memory
+        full = f"""
   for (long p = p0; p < pf; ++p) {{{panel}
     long k = k0;
     for (; k + 8 <= k1; k += 8) {{
@@ -172,43 +178,70 @@ def _pack_kernel(device: Device, dtype: np.dtype, R: int, nb: int, unit_r: bool,
     for (; k < k1; ++k)
       for (int r = 0; r < {R}; ++r) d[k * {R} + r] = s[r * {SR} + k];
   }}"""
-        else:  # k outer, panels inner: consecutive reads along the panels' dim
-            full = f"""
+    else:  # k outer, panels inner: consecutive reads along the panels' dim
+        full = f"""
   for (long k = k0; k < k1; ++k) {{
     for (long p = p0; p < pf; ++p) {{{panel}
       #pragma unroll
       for (int r = 0; r < {R}; ++r) d[k * {R} + r] = s[r * {SR} + k * {SK}];
     }}
   }}"""
+    return (
+        f"static void {name}({', '.join(params)}) {{\n"
+        + "  const long p0 = gx * pg, k0 = gy * kb;\n"
+        + f"  const long np_ = (n + {R - 1}) / {R};\n"
+        + "  if (p0 >= np_ || k0 >= K) return;\n"
+        + f"  const long p1 = min(p0 + pg, np_), pf = min(p1, n / {R}), k1 = min(k0 + kb, K);\n"
+        + _batch_code(nb, ["src"], "bi")
+        + full
+        + f"\n  if (pf < p1) {{  // the last panel, partly past n\n    const long p = pf;{panel}\n"
+        + f"    const int rows = n - p * {R};\n"
+        + "    for (long k = k0; k < k1; ++k)\n"
+        + f"      for (int r = 0; r < {R}; ++r) d[k * {R} + r] = r < rows ? s[r * {SR} + k * {SK}] : ({t})0;\n"
+        + "  }\n}\n"
+    )
+
+
+def _pack_kernel(device: Device, dtype: np.dtype, specs: tuple[PackSpec, ...]) -> Any:
+    """One launch packing several operands: a 1-D range of work-items, operand i's g0 x g1 x batch first."""
+    t = cltypes.ctype(dtype)
+    key = ("mm_pack", t, specs)
+
+    def source() -> str:
+        params: list[str] = []
+        body = ["  long g = get_global_id(0);"]
+        for i, (_, nb, _, _) in enumerate(specs):
+            names = [p.rsplit(" ", 1)[1] for p in _pack_params(t, nb)]
+            params += [f"{p}{i}" for p in _pack_params(t, nb)]
+            call = ", ".join(f"{n}{i}" for n in names[:-2])
+            where = f"g % g0{i}, g / g0{i} % g1{i}, g / (g0{i} * g1{i})"
+            body.append(f"  if (g < g0{i} * g1{i} * bn{i}) {{ pack{i}({call}, {where}); return; }}")
+            body.append(f"  g -= g0{i} * g1{i} * bn{i};")
+            params.append(f"long bn{i}")
         return (
             cltypes.preamble([dtype])
+            + "".join(_pack_function(dtype, spec, f"pack{i}") for i, spec in enumerate(specs))
             + f"__kernel void ember_mm_pack({', '.join(params)}) {{\n"
-            + "  const long p0 = get_global_id(0) * pg, k0 = get_global_id(1) * kb, bi = get_global_id(2);\n"
-            + f"  const long np_ = (n + {R - 1}) / {R};\n"
-            + "  if (p0 >= np_ || k0 >= K) return;\n"
-            + f"  const long p1 = min(p0 + pg, np_), pf = min(p1, n / {R}), k1 = min(k0 + kb, K);\n"
-            + _batch_code(nb, ["src"], "bi")
-            + full
-            + f"\n  if (pf < p1) {{  // the last panel, partly past n\n    const long p = pf;{panel}\n"
-            + f"    const int rows = n - p * {R};\n"
-            + "    for (long k = k0; k < k1; ++k)\n"
-            + f"      for (int r = 0; r < {R}; ++r) d[k * {R} + r] = r < rows ? s[r * {SR} + k * {SK}] : ({t})0;\n"
-            + "  }\n}\n"
+            + "\n".join(body[:-1])
+            + "\n}\n"
         )
 
-    scalar_dtypes: list[Any] = [None] + [np.int64] * 7 + [np.int64] * (max(nb - 1, 0) + nb) + [None]
+    scalar_dtypes: list[Any] = []
+    for _, nb, _, _ in specs:
+        scalar_dtypes += [None] + [np.int64] * 7 + [np.int64] * (max(nb - 1, 0) + nb) + [None, np.int64, np.int64]
+        scalar_dtypes.append(np.int64)
     return device.kernel(key, source, "ember_mm_pack", scalar_dtypes)
 
 
-def _pack(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[int, ...],
-          sbatch: tuple[int, ...]) -> Any:  # fmt: skip
-    """The zero-padded panels of `src` (read as n x K through sr, sk, batched through sbatch)."""
+def _pack_plan(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[int, ...],
+               sbatch: tuple[int, ...]) -> tuple[PackSpec, list[Any], int, Any]:  # fmt: skip
+    """How to pack the zero-padded panels of `src` (read as n x K through sr, sk, batched through sbatch):
+    the spec, the kernel arguments, the work-items and the (not yet written) packed buffer."""
     device = src.device
     nbatch = math.prod(batch)
     npanels = -(-n // R)
     dst = device.alloc(nbatch * npanels * K * R * src.dtype.itemsize)
     unit_r, unit_k = sr == 1 and n > 1, sk == 1 and K > 1
-    kernel = _pack_kernel(device, src.dtype, R, len(batch), unit_r, unit_k)
     want = 4 * device.compute_units  # work-items to share among the cores (each work-group costs)
     if unit_k and not unit_r:  # a panel per work-item, as much of K as keeps its 32 KiB slice in L1
         kb = min(max(64, 32768 // (R * src.dtype.itemsize)), -(-K // -(-want // (npanels * nbatch))))
@@ -217,9 +250,16 @@ def _pack(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[i
         pg, kb = max(1, 128 // R), min(K, 64)
         while nbatch * -(-npanels // pg) * -(-K // kb) < want and pg > 1:
             pg //= 2
-    args = [src.buffer, src.offset, sr, sk, n, K, pg, kb, *batch[1:], *sbatch, dst]
-    kernel(device.queue, (-(-npanels // pg), -(-K // kb), nbatch), (1, 1, 1), *args)
-    return dst
+    g0, g1 = -(-npanels // pg), -(-K // kb)
+    args = [src.buffer, src.offset, sr, sk, n, K, pg, kb, *batch[1:], *sbatch, dst, g0, g1, nbatch]
+    return (R, len(batch), unit_r, unit_k), args, g0 * g1 * nbatch, dst
+
+
+def _pack(device: Device, dtype: np.dtype, *plans: tuple[PackSpec, list[Any], int, Any]) -> None:
+    """Run the packing `plans` (of `_pack_plan`) in one launch: each launch costs PoCL tens of microseconds."""
+    kernel = _pack_kernel(device, dtype, tuple(spec for spec, _, _, _ in plans))
+    args = [x for _, plan_args, _, _ in plans for x in plan_args]
+    kernel(device.queue, (sum(items for _, _, items, _ in plans),), (1,), *args)
 
 
 def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
@@ -321,8 +361,10 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     mp, np_ = -(-M // MR), -(-N // NR)
     # An operand that the whole batch shares (all its batch strides 0) is packed once and read by every entry.
     a_shared, b_shared = not any(sa), not any(sb)
-    ap = _pack(a, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa)))
-    bp = _pack(b, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb)))
+    a_plan = _pack_plan(a, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa)))
+    b_plan = _pack_plan(b, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb)))
+    _pack(device, c.dtype, a_plan, b_plan)
+    ap, bp = a_plan[3], b_plan[3]
     a_bs, b_bs = (0 if a_shared else mp * K * MR), (0 if b_shared else np_ * K * NR)
     # Macro-tiles of up to 8 x 8 register tiles (48 x 128 floats), smaller when that leaves cores idle.
     mt, nt = min(MACRO_TILE[0], mp), min(MACRO_TILE[1], np_)
