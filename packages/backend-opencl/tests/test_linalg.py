@@ -199,9 +199,11 @@ def test_every_register_tile(dev: device.Device, native: int, dtype: str, monkey
     class Native:  # the device as seen by `_tiles`, with another native vector width
         native_vector_width_float = native_vector_width_double = native
 
-    fake = type("Fake", (), {"cl_device": Native()})()
+    fake = type("Fake", (), {"cl_device": Native(), "is_cpu": True})()
     tile = linalg._tiles(fake, np.dtype(dtype))  # type: ignore[arg-type]
     assert tile[2] == native and tile[1] == 2 * native and tile[0] == (8 if native * np.dtype(dtype).itemsize >= 64 else 6)
+    gpu = type("Fake", (), {"cl_device": Native(), "is_cpu": False})()
+    assert linalg._tiles(gpu, np.dtype(dtype)) == (6, 32 // np.dtype(dtype).itemsize * 2, 32 // np.dtype(dtype).itemsize)
     monkeypatch.setattr(linalg, "_tiles", lambda _device, _dtype: tile)
     rng = np.random.default_rng(9)
     for m, k, n in [(37, 301, 53), (128, 96, 10), (9, 260, 70)]:  # partial tiles in M and N, K past KC_MAX

@@ -50,14 +50,17 @@ BLOCKED_MIN_WORK = 40**3
 def _tiles(device: Device, dtype: np.dtype) -> tuple[int, int, int]:
     """Register tile (rows MR, columns NR) and vector width V of the micro-kernel for `dtype` on `device`.
 
-    Two vectors of the device's native width make a row of the tile: 16-register
+    Two vectors of the CPU's native width make a row of the tile: 16-register
     SIMD units (AVX2's ymm, vectors of 32 bytes or less) hold 6 rows, 32-register
     ones (AVX-512's zmm, 64-byte vectors) 8 rows, leaving room for B and the A broadcast.
+    Other devices (GPUs report a native width of 1) keep 32-byte vectors.
     """
-    native = (
-        device.cl_device.native_vector_width_double if dtype == np.float64 else device.cl_device.native_vector_width_float
-    )
-    V = max(4, min(16, native or 4))  # PoCL: 8 floats on AVX2, 16 on AVX-512; 4 or less (GPUs, SSE) keeps float4
+    cl_device = device.cl_device
+    if device.is_cpu:  # PoCL: 8 floats on AVX2, 16 on AVX-512; SSE's 4 keeps float4
+        native = cl_device.native_vector_width_double if dtype == np.float64 else cl_device.native_vector_width_float
+        V = max(4, min(16, native or 4))
+    else:
+        V = 32 // dtype.itemsize
     return (8 if V * dtype.itemsize >= 64 else 6), 2 * V, V
 
 
