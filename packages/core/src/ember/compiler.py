@@ -1261,9 +1261,10 @@ def _argument_code(asig: Any, ksig: Any, tv: list[str], name: _Namer) -> list[st
         v = tv[k]
         k += 1
         lines.append(f"    {v} = args[{i}]")
+        dn = name(device)  # (a device compares in Python: identity first, the usual case)
         conds.append(
             f"type({v}) is {name(cls)} and {v}._shape == {shape!r} and {v}._dtype == {name(dtype)} and "
-            f"{v}._device == {name(device)} and {v}._requires_grad is {rg!r}"
+            f"({v}._device is {dn} or {v}._device == {dn}) and {v}._requires_grad is {rg!r}"
         )
     if conds:
         lines.append(f"    if not ({' and '.join(conds)}): return _miss0")
