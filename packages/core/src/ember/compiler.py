@@ -1374,7 +1374,8 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
         if isinstance(c, str):
             out.append(c)
             continue
-        form = None if c.op.inplace or c.var is None else kernel_form(c.op.name, c.kernel, c.args, c.result, is_fresh)
+        fixed = tuple(_VAR.fullmatch(src) is not None and src in name.ns for src in c.srcs)  # folded constants
+        form = None if c.op.inplace or c.var is None else kernel_form(c.op.name, c.kernel, c.args, c.result, is_fresh, fixed)
         if form is not None:  # a kernel of several NumPy calls, made by the program with its own buffers
             out.append(f"{c.var} = {name(form)}({', '.join(c.srcs)})")
             continue
