@@ -10,8 +10,8 @@ rates, betas, step counts), and float arguments, are traced (`_SymFloat`, `_SymI
 a scheduler's new learning rate or Adam's step count reaches the replayed kernels without
 a re-capture. The replay (`_Program`) is one generated Python function: the guards as inline
 comparisons, kernel calls with slots substituted (NumPy ufuncs with ``out=`` into buffers the
-program owns, `_kernel_code`; constant kernels folded; elementwise chains fused through
-`ember.fusion` where the backend offers it), then Python-visible state put back where the eager
+program owns, `_kernel_code`, and kernels of several NumPy calls as their `ember.replay_forms`;
+constant kernels folded; elementwise chains fused through `ember.fusion` where the backend offers it), then Python-visible state put back where the eager
 call leaves it, version counters included.
 
 Guards (shapes, dtypes, devices, requires_grad, grad mode, modules' flags and scalar
