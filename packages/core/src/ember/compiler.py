@@ -10,8 +10,8 @@ rates, betas, step counts), and float arguments, are traced (`_SymFloat`, `_SymI
 a scheduler's new learning rate or Adam's step count reaches the replayed kernels without
 a re-capture. The replay (`_Program`) is one generated Python function: the guards as inline
 comparisons, kernel calls with slots substituted (NumPy ufuncs with ``out=`` into buffers the
-program owns, `_kernel_code`; constant kernels folded; elementwise chains fused through
-`ember.fusion` where the backend offers it), then Python-visible state put back where the eager
+program owns, `_kernel_code`, and kernels of several NumPy calls as their `ember.replay_forms`;
+constant kernels folded; elementwise chains fused through `ember.fusion` where the backend offers it), then Python-visible state put back where the eager
 call leaves it, version counters included.
 
 Guards (shapes, dtypes, devices, requires_grad, grad mode, modules' flags and scalar
@@ -43,6 +43,7 @@ from .autograd import grad_mode as _grad_mode
 from .dispatch import OPS, Op
 from .fusion import fuse_schedule
 from .random import Generator
+from .replay_forms import kernel_form
 from .tensor import Tensor
 from .xp_kernels import xp_function
 
@@ -1162,6 +1163,13 @@ class _Program:
         # the kernels; on a device whose arrays are not host arrays, the checks that read them back
         # (index bounds, host_predicate) run once all are queued (`ember.capture.defer_check`)
         kernels = _kernel_code(cap, results, name)
+        # a traced number that kernels take as float(e3) or int(e3): converted once, before the kernels
+        # (not one that a host read makes during them)
+        conv = {m for line in kernels for m in _CONVERTED.findall(line) if m[1] not in trace.late}
+        for f, v in sorted(conv):
+            L.append(f"    {f[0]}{v} = {f}({v})")
+        if conv:
+            kernels = [_CONVERTED.sub(lambda m: m[0] if m[2] in trace.late else f"{m[1][0]}{m[2]}", line) for line in kernels]
         defer = cap.deferred or any(
             isinstance(c, _Call) and hasattr(c.result, "shape") and type(c.result) is not numpy.ndarray for c in cap.lines
         )
@@ -1253,9 +1261,10 @@ def _argument_code(asig: Any, ksig: Any, tv: list[str], name: _Namer) -> list[st
         v = tv[k]
         k += 1
         lines.append(f"    {v} = args[{i}]")
+        dn = name(device)  # (a device compares in Python: identity first, the usual case)
         conds.append(
             f"type({v}) is {name(cls)} and {v}._shape == {shape!r} and {v}._dtype == {name(dtype)} and "
-            f"{v}._device == {name(device)} and {v}._requires_grad is {rg!r}"
+            f"({v}._device is {dn} or {v}._device == {dn}) and {v}._requires_grad is {rg!r}"
         )
     if conds:
         lines.append(f"    if not ({' and '.join(conds)}): return _miss0")
@@ -1263,6 +1272,7 @@ def _argument_code(asig: Any, ksig: Any, tv: list[str], name: _Namer) -> list[st
 
 
 _VAR = re.compile(r"\bv\d+\b")
+_CONVERTED = re.compile(r"\b(float|int)\((e\d+)\)")
 
 
 @functools.cache
@@ -1332,7 +1342,8 @@ def _constant_src(src: str, folded: set[str], consts: dict[str, Any]) -> bool:
 
 def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
     """The replay's kernel calls. NumPy ufunc kernels are called directly; those whose result the
-    caller never sees write into a buffer that the program owns (``out=``), and a ufunc whose
+    caller never sees write into a buffer that the program owns (``out``, passed by position: NumPy
+    parses a keyword for each call), and a ufunc whose
     result is only copied into an array by the next call (``x.mul_(0.9)``) writes into it directly.
     On a backend that fuses (`ember.fusion`), chains of elementwise kernels become one kernel each."""
     owners: set[int] = set()  # the arrays that own the memory of what the caller sees
@@ -1347,6 +1358,12 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
     for text in [*results, *(line if isinstance(line, str) else ", ".join(line.srcs) for line in cap.lines)]:
         for v in _VAR.findall(text):
             uses[v] = uses.get(v, 0) + 1
+
+    def is_fresh(r: Any) -> bool:  # a kernel's array result that the caller never sees: a buffer of the program's
+        return type(r) is numpy.ndarray and r.base is None and id(r) not in owners and not any(
+            numpy.may_share_memory(r, e) for e in odd
+        )
+
     lines = _fold_constants(cap, results, name)
     lines, cap.fused = fuse_schedule(lines, uses, _fuser, name)  # a backend's fused elementwise kernels
     out: list[str] = []
@@ -1357,19 +1374,22 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
         if isinstance(c, str):
             out.append(c)
             continue
+        fixed = tuple(_VAR.fullmatch(src) is not None and src in name.ns for src in c.srcs)  # folded constants
+        form = None if c.op.inplace or c.var is None else kernel_form(c.op.name, c.kernel, c.args, c.result, is_fresh, fixed)
+        if form is not None:  # a kernel of several NumPy calls, made by the program with its own buffers
+            out.append(f"{c.var} = {name(form)}({', '.join(c.srcs)})")
+            continue
         arrays = type(c.args[0] if c.op.inplace else c.result) is numpy.ndarray
         uf = _ufunc_of(c) if arrays else None
         r = c.result
-        fresh = arrays and not c.op.inplace and r.base is None and id(r) not in owners and not any(
-            numpy.may_share_memory(r, e) for e in odd
-        )
+        fresh = arrays and not c.op.inplace and is_fresh(r)
         if uf is None:
             direct = _numpy_form(c, name, fresh) if arrays and not c.op.inplace else None
             out.append(c.code() if direct is None else direct)
             continue
         ufn, args = name(uf), ", ".join(c.srcs)
         if c.op.inplace:
-            out.append(f"{ufn}({args}, out={c.srcs[0]})")
+            out.append(f"{ufn}({args}{_out(uf, c.srcs[0])})")
             continue
         nxt = lines[i] if i < len(lines) else None
         if (
@@ -1377,15 +1397,25 @@ def _kernel_code(cap: _Capture, results: list[str], name: _Namer) -> list[str]:
             and uses.get(c.var) == 1 and type(nxt.args[0]) is numpy.ndarray
             and nxt.args[0].shape == r.shape and nxt.args[0].dtype == r.dtype
         ):  # fmt: skip
-            out.append(f"{ufn}({args}, out={nxt.srcs[0]})")
+            out.append(f"{ufn}({args}{_out(uf, nxt.srcs[0])})")
             i += 1
         elif fresh:
-            out.append(f"{c.var} = {ufn}({args}, out={name(numpy.empty_like(r))})")
+            out.append(f"{c.var} = {ufn}({args}{_out(uf, name(numpy.empty_like(r)))})")
         elif r.ndim:
             out.append(f"{c.var} = {ufn}({args})")
         else:
             out.append(c.code())
     return out
+
+
+#: ufuncs whose out NumPy wants as a keyword (NumPy 2.4 deprecates a third positional argument)
+_OUT_KEYWORD = (numpy.maximum, numpy.minimum, numpy.fmax, numpy.fmin)
+
+
+def _out(uf: Any, buf: str) -> str:
+    """A ufunc call's out argument (none when `buf` is empty): by position where NumPy allows it, which
+    saves parsing a keyword at each call."""
+    return "" if not buf else f", out={buf}" if any(uf is u for u in _OUT_KEYWORD) else f", {buf}"
 
 
 #: NumPy's functions that permute axes (NumPy 2's `permute_dims` is its own function object)
@@ -1409,18 +1439,17 @@ def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
             return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, None, True).reshape(())"
     if r.ndim == 0:  # NumPy gives other 0-d results as scalars; the kernels make them arrays
         return None
-    out = f", out={name(numpy.empty_like(r))}" if fresh else ""
+    buf = name(numpy.empty_like(r)) if fresh else ""
     if func is _xk.matmul and r.dtype == a[0].dtype:
-        return f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}{out})"
+        return f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}{_out(numpy.matmul, buf)})"
     if func is _xk.linear and r.dtype == a[0].dtype:
-        code = f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}.T{out})"
-        return code if len(a) < 3 or a[2] is None else f"{code}; {name(numpy.add)}({c.var}, {s[2]}, out={c.var})"
+        code = f"{c.var} = {name(numpy.matmul)}({s[0]}, {s[1]}.T{_out(numpy.matmul, buf)})"
+        return code if len(a) < 3 or a[2] is None else f"{code}; {name(numpy.add)}({c.var}, {s[2]}, {c.var})"
     if func is _xk.relu and r.dtype == a[0].dtype and r.dtype != numpy.bool_:
-        return f"{c.var} = {name(numpy.maximum)}({s[0]}, 0{out})"
+        return f"{c.var} = {name(numpy.maximum)}({s[0]}, 0{_out(numpy.maximum, buf)})"
     if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
         x, axes, keepdim = a
-        buf = name(numpy.empty_like(r)) if fresh else "None"
-        return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, {buf}, {keepdim!r})"
+        return f"{c.var} = {name(uf)}.reduce({s[0]}, {s[1]}, {name(x.dtype)}, {buf or 'None'}, {keepdim!r})"
     return None
 
 
