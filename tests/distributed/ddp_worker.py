@@ -330,6 +330,8 @@ def mismatch() -> None:
         lambda: dist.all_to_all_single(ember.zeros(2 + 2 * rank), ember.ones(2)),
         "all_to_all_single: rank 0 sends 4 bytes to rank 1, which expects 8 bytes",
     )
+    expect_error(lambda: dist.new_group([rank]), "rank 0 called new_group", "rank 1 called new_group")
+    expect_error(lambda: dist.new_group(backend="nccl"), "backend 'nccl' needs a world started with")
     t = ember.full((3,), float(rank + 1))
     dist.all_reduce(t)  # in step again
     assert t.numpy().tolist() == [3.0] * 3
@@ -391,6 +393,12 @@ def nccl() -> None:
     dist.all_reduce(t)
     n = dist.get_world_size()
     assert t.cpu().numpy().tolist() == [n * (n + 1) / 2] * 4
+    sub = dist.new_group([0])  # an NCCL subgroup (the world's backend) of rank 0
+    if dist.get_rank() == 0:
+        assert isinstance(sub, dist.ProcessGroup) and sub.backend == "nccl" and sub.nccl is not None
+        t = ember.full((3,), 2.0, device="cuda")
+        dist.all_reduce(t, op=dist.ReduceOp.AVG, group=sub)
+        assert t.cpu().numpy().tolist() == [2.0] * 3
 
 
 def main() -> None:

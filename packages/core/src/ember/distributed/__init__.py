@@ -17,6 +17,7 @@ import functools
 import os
 import sys
 import traceback
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from enum import Enum
@@ -265,14 +266,20 @@ def init_process_group(
     nccl_comm = None
     if name == "nccl":
         import cupy
-        from cupy.cuda import nccl
 
         cupy.cuda.Device(local.Get_rank() % cupy.cuda.runtime.getDeviceCount()).use()
-        uid = comm.bcast(nccl.get_unique_id() if r == 0 else None, root=0)
-        nccl_comm = nccl.NcclCommunicator(n, uid, r)
+        nccl_comm = _nccl_communicator(comm)
     local.Free()
     GroupMember.WORLD = ProcessGroup(name, comm, nccl_comm)
     _install_abort_on_error()
+
+
+def _nccl_communicator(comm: Any) -> Any:
+    """An NCCL communicator over the ranks of the MPI communicator `comm` (its first rank makes NCCL's id)."""
+    from cupy.cuda import nccl
+
+    uid = comm.bcast(nccl.get_unique_id() if comm.Get_rank() == 0 else None, root=0)
+    return nccl.NcclCommunicator(comm.Get_size(), uid, comm.Get_rank())
 
 
 def is_initialized() -> bool:
@@ -319,7 +326,8 @@ def new_group(
 
     Every rank of the world must call it, with the same `ranks` (an MPI communicator is created over the world).
     Group ranks follow the sorted global ranks. A rank outside `ranks` gets `GroupMember.NON_GROUP_MEMBER`, and
-    collectives on it return None there, as in PyTorch. Groups use MPI (under an "nccl" world too)."""
+    collectives on it return None there, as in PyTorch. `backend` defaults to the world's; an "nccl" group
+    (in an "nccl" world only) gets its own NCCL communicator over its members, built by them alone."""
     world = _group(None, "new_group")
     members = list(range(world._size)) if ranks is None else list(ranks)
     for r in members:
@@ -327,13 +335,20 @@ def new_group(
     if len(set(members)) != len(members):
         raise ValueError(f"new_group: ranks must be unique, got {list(ranks or [])}")
     members.sort()
-    if backend is not None and backend.lower() != "mpi":
-        raise ValueError(f"new_group: backend {backend!r} is not supported for subgroups; use 'mpi' (or None)")
-    _check(world, "new_group", None, len(members))
+    name = world.backend if backend is None else str(backend).lower()
+    if name not in ("mpi", "nccl"):
+        raise ValueError(f"new_group: backend {backend!r} is not supported; use 'mpi', 'nccl' or None (the world's)")
+    if name == "nccl" and world.backend != "nccl":
+        raise ValueError(
+            "new_group: backend 'nccl' needs a world started with init_process_group('nccl'); this one uses "
+            f"{world.backend!r}"
+        )
+    _check(world, "new_group", None, zlib.crc32(np.array(members, dtype=np.int64).tobytes()) ^ len(members) << 32)
     comm = world.comm.Create(world.comm.Get_group().Incl(members))
     if world._rank not in members:
         return GroupMember.NON_GROUP_MEMBER
-    return ProcessGroup("mpi", comm, ranks=members)
+    # NCCL subgroups: not yet run on a GPU (none was lent while this was written)
+    return ProcessGroup(name, comm, _nccl_communicator(comm) if name == "nccl" else None, ranks=members)
 
 
 def get_process_group_ranks(group: ProcessGroup | None) -> list[int]:
@@ -510,7 +525,7 @@ _CHECK_OPS: dict[str, tuple[int, str]] = {
     "gather": (7, "dst"),
     "scatter": (8, "src"),
     "all_to_all": (9, ""),
-    "new_group": (10, "ranks"),
+    "new_group": (10, "size << 32 ^ crc32 of the ranks"),
     "all_to_all_single": (11, "bytes per row"),
 }
 _CHECK_NAMES = {code: name for name, (code, _) in _CHECK_OPS.items()}
