@@ -1,6 +1,6 @@
 """ember.distributed on MPI: collectives against raw mpi4py, DDP's overhead, 2 ranks x 1 thread vs 1 rank x 2.
 
-    python benchmarks/bench_distributed.py [--repeat N]
+    python benchmarks/bench_distributed.py [--repeat N] [--only-allreduce]
 
 Started plainly, it first times the 1-rank x 2-threads MLP step, then starts itself on 2 ranks
 (python -m ember.distributed.run --nproc 2), where:
@@ -78,7 +78,7 @@ def single(repeat: int) -> float:
     return median_time(step_fn(mlp(), 256), repeat, 5)
 
 
-def ranks(repeat: int, single_us: float) -> None:
+def ranks(repeat: int, single_us: float, only_allreduce: bool) -> None:
     from mpi4py import MPI
 
     import ember.distributed as dist
@@ -128,6 +128,8 @@ def ranks(repeat: int, single_us: float) -> None:
         )
     say(f"load average after: {load()}")
 
+    if only_allreduce:
+        return
     ember.set_num_threads(1)
     ember.manual_seed(0)
     local = mlp()
@@ -165,14 +167,16 @@ def ranks(repeat: int, single_us: float) -> None:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--only-allreduce", action="store_true", help="time the allreduce only (about 10 s)")
     p.add_argument("--single-us", type=float, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if "PMI_RANK" in os.environ:  # started by mpiexec
-        ranks(args.repeat, args.single_us or float("nan"))
+        ranks(args.repeat, args.single_us or float("nan"), args.only_allreduce)
         return
-    single_us = single(args.repeat) * 1e6
+    single_us = float("nan") if args.only_allreduce else single(args.repeat) * 1e6
     cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc", "2", os.path.abspath(__file__)]
-    sys.exit(subprocess.call([*cmd, "--repeat", str(args.repeat), "--single-us", str(single_us)]))
+    more = ["--only-allreduce"] if args.only_allreduce else []
+    sys.exit(subprocess.call([*cmd, "--repeat", str(args.repeat), "--single-us", str(single_us), *more]))
 
 
 if __name__ == "__main__":
