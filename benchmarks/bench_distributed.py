@@ -9,7 +9,8 @@ Started plainly, it first times the 1-rank x 2-threads MLP step, then starts its
   against `comm.Allreduce(MPI.IN_PLACE, buf)` of mpi4py on the tensor's own NumPy buffer (the same memory: two
   buffers of one size can differ by 10-20% at 4-16 MB, by where their pages lie), 4 KB to 16 MB, interleaved in
   a rotating order; medians, the ratios and the bandwidth (bytes / time). Target: ratio <= 1.1 from 1 MB up.
-  The load average is printed before and after: two ranks need two free cores.
+  The load average is printed before and after: two ranks need two free cores. First, ember's own Python per
+  call: all_reduce of 4 floats on a group of one rank (MPI_COMM_SELF) against mpi4py's call.
 - ddp overhead: the digits MLP of ember-classify (64-128-64-10), batch 32 per rank, SGD momentum: the local
   step (forward, backward, step) against the same step under DistributedDataParallel on the 2 ranks (which
   includes waiting for the slower rank), and DDP's own work (hooks, copies into buckets, averaging, writing
@@ -91,6 +92,22 @@ def ranks(repeat: int, single_us: float, only_allreduce: bool) -> None:
     say(f"{world} ranks; MPI: {MPI.Get_library_version().splitlines()[0].strip()}")
 
     say(f"load average before: {load()}")
+    # ember's own Python per call, without waiting for another rank: on a group of this rank alone
+    alone_group = dist.ProcessGroup("mpi", MPI.COMM_SELF.Dup())
+    tiny = ember.ones(4)
+    tiny_own = tiny._data
+    py: dict[str, list[float]] = {"ember": [], "mpi4py": []}
+    for i in range(repeat):
+        for name in ("ember", "mpi4py") if i % 2 else ("mpi4py", "ember"):
+            s = time.perf_counter()
+            for _ in range(200):
+                if name == "ember":
+                    dist.all_reduce(tiny, group=alone_group)
+                else:
+                    alone_group.comm.Allreduce(MPI.IN_PLACE, tiny_own)
+            py[name].append((time.perf_counter() - s) / 200)
+    a, b = (float(np.median(py[k])) * 1e6 for k in ("ember", "mpi4py"))
+    say(f"all_reduce of 4 floats on a group of one rank: ember {a:.1f} us, mpi4py {b:.1f} us (ember's Python: {a - b:.1f} us)")
     say("\nallreduce (sum, float32, in place)   ember        unchecked    mpi4py       ratio  unchecked  ember GB/s")
     group = dist.GroupMember.WORLD
     assert group is not None
