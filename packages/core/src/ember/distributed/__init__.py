@@ -525,7 +525,7 @@ _CHECK_OPS: dict[str, tuple[int, str]] = {
     "gather": (7, "dst"),
     "scatter": (8, "src"),
     "all_to_all": (9, ""),
-    "new_group": (10, "size << 32 ^ crc32 of the ranks"),
+    "new_group": (10, "ranks checksum"),
     "all_to_all_single": (11, "bytes per row"),
 }
 _CHECK_NAMES = {code: name for name, (code, _) in _CHECK_OPS.items()}
@@ -589,6 +589,8 @@ def _mismatch(what: str, table: np.ndarray) -> None:
             text += f"{',' if ndim >= 0 else ' on'} dtype {all_dtypes[dtype].name}"
         if label == "op":
             text += f" (op {list(ReduceOp)[extra].name})"
+        elif label == "ranks checksum":
+            text += f" of {extra >> 32} rank(s) (ranks checksum {extra & 0xFFFFFFFF})"
         elif label == "dst/op":
             text += f" (dst {extra // len(ReduceOp)}, op {list(ReduceOp)[extra % len(ReduceOp)].name})"
         elif label:
