@@ -1,13 +1,16 @@
 """ember.distributed on MPI: collectives against raw mpi4py, DDP's overhead, 2 ranks x 1 thread vs 1 rank x 2.
 
-    python benchmarks/bench_distributed.py [--repeat N]
+    python benchmarks/bench_distributed.py [--repeat N] [--only-allreduce]
 
 Started plainly, it first times the 1-rank x 2-threads MLP step, then starts itself on 2 ranks
 (python -m ember.distributed.run --nproc 2), where:
 
-- allreduce: `dist.all_reduce` (sum, float32, in place, with the cross-rank shape/dtype check) against
-  `comm.Allreduce(MPI.IN_PLACE, buf)` of mpi4py on the same NumPy buffer, 4 KB to 16 MB; medians, the ratio
-  and the bandwidth (bytes / time). Target: ratio <= 1.1 from 1 MB up.
+- allreduce: `dist.all_reduce` (sum, float32, in place), with the cross-rank shape/dtype check and without it,
+  against `comm.Allreduce(MPI.IN_PLACE, buf)` of mpi4py on the tensor's own NumPy buffer (the same memory: two
+  buffers of one size can differ by 10-20% at 4-16 MB, by where their pages lie), 4 KB to 16 MB, interleaved in
+  a rotating order; medians, the ratios and the bandwidth (bytes / time). Target: ratio <= 1.1 from 1 MB up.
+  The load average is printed before and after: two ranks need two free cores. First, ember's own Python per
+  call: all_reduce of 4 floats on a group of one rank (MPI_COMM_SELF) against mpi4py's call.
 - ddp overhead: the digits MLP of ember-classify (64-128-64-10), batch 32 per rank, SGD momentum: the local
   step (forward, backward, step) against the same step under DistributedDataParallel on the 2 ranks (which
   includes waiting for the slower rank), and DDP's own work (hooks, copies into buckets, averaging, writing
@@ -35,6 +38,14 @@ import ember.optim
 
 def mlp() -> nn.Module:
     return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def load() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "n/a"
 
 
 def median_time(fn: Any, repeat: int, inner: int = 1) -> float:
@@ -68,7 +79,7 @@ def single(repeat: int) -> float:
     return median_time(step_fn(mlp(), 256), repeat, 5)
 
 
-def ranks(repeat: int, single_us: float) -> None:
+def ranks(repeat: int, single_us: float, only_allreduce: bool) -> None:
     from mpi4py import MPI
 
     import ember.distributed as dist
@@ -80,40 +91,62 @@ def ranks(repeat: int, single_us: float) -> None:
     say = print if rank == 0 else (lambda *a, **k: None)
     say(f"{world} ranks; MPI: {MPI.Get_library_version().splitlines()[0].strip()}")
 
-    say("\nallreduce (sum, float32, in place)   ember        unchecked    mpi4py       ratio   ember GB/s")
+    say(f"load average before: {load()}")
+    # ember's own Python per call, without waiting for another rank: on a group of this rank alone
+    alone_group = dist.ProcessGroup("mpi", MPI.COMM_SELF.Dup())
+    tiny = ember.ones(4)
+    tiny_own = tiny._data
+    py: dict[str, list[float]] = {"ember": [], "mpi4py": []}
+    for i in range(repeat):
+        for name in ("ember", "mpi4py") if i % 2 else ("mpi4py", "ember"):
+            s = time.perf_counter()
+            for _ in range(200):
+                if name == "ember":
+                    dist.all_reduce(tiny, group=alone_group)
+                else:
+                    alone_group.comm.Allreduce(MPI.IN_PLACE, tiny_own)
+            py[name].append((time.perf_counter() - s) / 200)
+    a, b = (float(np.median(py[k])) * 1e6 for k in ("ember", "mpi4py"))
+    say(f"all_reduce of 4 floats on a group of one rank: ember {a:.1f} us, mpi4py {b:.1f} us (ember's Python: {a - b:.1f} us)")
+    say("\nallreduce (sum, float32, in place)   ember        unchecked    mpi4py       ratio  unchecked  ember GB/s")
+    group = dist.GroupMember.WORLD
+    assert group is not None
     for nbytes in (4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20):
-        n = nbytes // 4
-        t = ember.ones(n)
-        raw = np.ones(n, dtype=np.float32)
+        t = ember.ones(nbytes // 4)
+        own = t._data  # the tensor's own NumPy array: mpi4py reduces the very same buffer
+        assert isinstance(own, np.ndarray)
         inner = max(1, (1 << 22) // nbytes)
         reps = repeat if nbytes < (4 << 20) else max(5, repeat // 2)
-        ours, bare, theirs = [], [], []
-        group = dist.GroupMember.WORLD
-        assert group is not None
-        for _ in range(reps):  # interleaved rounds, each timed on rank 0 after a barrier
-            comm.Barrier()
-            s = time.perf_counter()
-            for _ in range(inner):
-                dist.all_reduce(t)
-            ours.append((time.perf_counter() - s) / inner)
-            group.check_collectives = False  # EMBER_DISTRIBUTED_CHECKS=0: no cross-rank shape/dtype check
-            comm.Barrier()
-            s = time.perf_counter()
-            for _ in range(inner):
-                dist.all_reduce(t)
-            bare.append((time.perf_counter() - s) / inner)
+
+        def checked() -> None:
+            dist.all_reduce(t)
+
+        def unchecked() -> None:  # as with EMBER_DISTRIBUTED_CHECKS=0: no cross-rank shape/dtype check
+            group.check_collectives = False
+            dist.all_reduce(t)
             group.check_collectives = True
-            comm.Barrier()
-            s = time.perf_counter()
-            for _ in range(inner):
-                comm.Allreduce(MPI.IN_PLACE, raw)
-            theirs.append((time.perf_counter() - s) / inner)
-        a, u, b = float(np.median(ours)), float(np.median(bare)), float(np.median(theirs))
+
+        def raw() -> None:
+            comm.Allreduce(MPI.IN_PLACE, own)
+
+        ways = [checked, unchecked, raw]
+        times: dict[Any, list[float]] = {f: [] for f in ways}
+        for i in range(reps):  # interleaved rounds in a rotating order, each timed on rank 0 after a barrier
+            for f in ways[i % 3 :] + ways[: i % 3]:
+                comm.Barrier()
+                s = time.perf_counter()
+                for _ in range(inner):
+                    f()
+                times[f].append((time.perf_counter() - s) / inner)
+        a, u, b = (float(np.median(times[f])) for f in ways)
         say(
             f"  {nbytes / 1024:>8.0f} KB               {a * 1e6:9.1f} us {u * 1e6:9.1f} us {b * 1e6:9.1f} us   "
-            f"{a / b:5.2f}   {nbytes / a / 1e9:6.2f}"
+            f"{a / b:5.2f}  {u / b:5.2f}      {nbytes / a / 1e9:6.2f}"
         )
+    say(f"load average after: {load()}")
 
+    if only_allreduce:
+        return
     ember.set_num_threads(1)
     ember.manual_seed(0)
     local = mlp()
@@ -151,14 +184,16 @@ def ranks(repeat: int, single_us: float) -> None:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--only-allreduce", action="store_true", help="time the allreduce only (about 10 s)")
     p.add_argument("--single-us", type=float, default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     if "PMI_RANK" in os.environ:  # started by mpiexec
-        ranks(args.repeat, args.single_us or float("nan"))
+        ranks(args.repeat, args.single_us or float("nan"), args.only_allreduce)
         return
-    single_us = single(args.repeat) * 1e6
+    single_us = float("nan") if args.only_allreduce else single(args.repeat) * 1e6
     cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc", "2", os.path.abspath(__file__)]
-    sys.exit(subprocess.call([*cmd, "--repeat", str(args.repeat), "--single-us", str(single_us)]))
+    more = ["--only-allreduce"] if args.only_allreduce else []
+    sys.exit(subprocess.call([*cmd, "--repeat", str(args.repeat), "--single-us", str(single_us), *more]))
 
 
 if __name__ == "__main__":

@@ -292,16 +292,58 @@ def groups(device: str) -> None:
     dist.barrier()
 
 
-def mismatch() -> None:
-    rank = dist.get_rank()
+def expect_error(fn, *needles: str) -> None:
     try:
-        dist.all_reduce(ember.zeros(2 + rank, dtype=ember.float32 if rank == 0 else ember.float64))
-    except RuntimeError as e:
-        msg = str(e)
-        assert "rank 0 called all_reduce on 1 tensor(s) of shape (2,), dtype float32" in msg, msg
-        assert "rank 1 called all_reduce on 1 tensor(s) of shape (3,), dtype float64" in msg, msg
+        fn()
+    except (RuntimeError, ValueError) as e:
+        for needle in needles:
+            assert needle in str(e), f"{needle!r} not in: {e}"
     else:
-        raise AssertionError("mismatched all_reduce did not raise")
+        raise AssertionError(f"no error; expected one saying {needles}")
+
+
+def mismatch() -> None:
+    """Mismatched collectives raise on every rank, naming both calls, and never hang or return a wrong result;
+    the ranks agree again afterwards."""
+    rank = dist.get_rank()
+    for _ in range(2):  # the same call twice: a cached signature must not hide the mismatch that follows
+        dist.all_reduce(ember.ones(3))
+    expect_error(
+        lambda: dist.all_reduce(ember.zeros(2 + rank, dtype=ember.float32 if rank == 0 else ember.float64)),
+        "rank 0 called all_reduce on a tensor of shape (2,), dtype float32 (op SUM)",
+        "rank 1 called all_reduce on a tensor of shape (3,), dtype float64 (op SUM)",
+    )
+    expect_error(lambda: dist.all_reduce(ember.ones(4), op="max" if rank else "sum"), "(op SUM)", "(op MAX)")
+    expect_error(
+        lambda: dist.all_reduce(ember.ones(4)) if rank == 0 else dist.broadcast(ember.ones(4), src=0),
+        "rank 0 called all_reduce", "rank 1 called broadcast on a tensor of shape (4,), dtype float32 (src 0)",
+    )  # fmt: skip
+    expect_error(lambda: dist.reduce(ember.ones(4), dst=rank), "(dst 0, op SUM)", "(dst 1, op SUM)")
+    # 8 dimensions, differing in the last one only (beyond the 7 sizes the signature holds: its numel differs)
+    expect_error(lambda: dist.all_gather_into_tensor(ember.zeros(2 * (2 + rank)), ember.zeros(*[1] * 7, 2 + rank)),
+                 "rank 1 called all_gather on a tensor of shape (1, 1, 1, 1, 1, 1, 1, ...), dtype float32")  # fmt: skip
+    # all_to_all: rank 1 expects 2 elements from rank 0, which sends 1
+    outs = [ember.zeros(1 + rank) for _ in range(2)]
+    expect_error(lambda: dist.all_to_all(outs, [ember.ones(1), ember.ones(1)]),
+                 "all_to_all: rank 0 sends 4 bytes to rank 1, which expects 8 bytes")  # fmt: skip
+    expect_error(
+        lambda: dist.all_to_all_single(ember.zeros(2 + 2 * rank), ember.ones(2)),
+        "all_to_all_single: rank 0 sends 4 bytes to rank 1, which expects 8 bytes",
+    )
+    expect_error(lambda: dist.new_group([rank]), "rank 0 called new_group", "rank 1 called new_group")
+    expect_error(lambda: dist.new_group(backend="nccl"), "backend 'nccl' needs a world started with")
+    t = ember.full((3,), float(rank + 1))
+    dist.all_reduce(t)  # in step again
+    assert t.numpy().tolist() == [3.0] * 3
+    # the argument checks of gather/scatter and their object versions (one checker)
+    expect_error(lambda: dist.gather_object(rank, [None, None], dst=1 - rank),
+                 "gather_object: argument object_gather_list must NOT be specified on ranks other than the destination")  # fmt: skip
+    expect_error(lambda: dist.gather_object(rank, [None], dst=rank),
+                 "gather_object: object_gather_list must be a list of world_size=2 entries")  # fmt: skip
+    expect_error(lambda: dist.scatter_object_list([None], None, src=rank),
+                 "scatter_object_list: argument scatter_object_input_list must be specified on the source rank")  # fmt: skip
+    expect_error(lambda: dist.scatter(ember.zeros(2), [ember.zeros(3), ember.zeros(3)], src=rank),
+                 "scatter: every tensor of scatter_list must have shape (2,) and dtype float32, got shape (3,)")  # fmt: skip
     print(f"rank {rank}: mismatch reported")
 
 
@@ -351,6 +393,12 @@ def nccl() -> None:
     dist.all_reduce(t)
     n = dist.get_world_size()
     assert t.cpu().numpy().tolist() == [n * (n + 1) / 2] * 4
+    sub = dist.new_group([0])  # an NCCL subgroup (the world's backend) of rank 0
+    if dist.get_rank() == 0:
+        assert isinstance(sub, dist.ProcessGroup) and sub.backend == "nccl" and sub.nccl is not None
+        t = ember.full((3,), 2.0, device="cuda")
+        dist.all_reduce(t, op=dist.ReduceOp.AVG, group=sub)
+        assert t.cpu().numpy().tolist() == [2.0] * 3
 
 
 def main() -> None:

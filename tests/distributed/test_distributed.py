@@ -158,3 +158,32 @@ def test_the_main_job_on_two_ranks_reaches_the_single_process_accuracy(tmp_path,
     one = _classify_accuracy(tmp_path / "one")
     assert (tmp_path / "two" / "best.safetensors").exists() and (tmp_path / "two" / "predictions.csv").exists()
     assert two >= 0.9 and abs(two - one) <= 0.03, f"2 ranks {two:.2%} against 1 process {one:.2%}"
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_avg_divides_the_sum_once_and_rounds_like_numpy(n, dtype):
+    """ReduceOp.AVG's last step (`_reduced`): the float32 sum divided by the group's size (by 1/n where n is a power
+    of two, which gives the same numbers), rounded to the tensor's dtype in the same pass, written into it."""
+    import types
+
+    import numpy as np
+
+    import ember
+
+    if dtype == "bfloat16":
+        ml_dtypes = pytest.importorskip("ml_dtypes")
+        np_dtype = np.dtype(ml_dtypes.bfloat16)
+    else:
+        np_dtype = np.dtype(dtype)
+    rng = np.random.default_rng(n)
+    summed = (rng.standard_normal(1000) * 100).astype(np.float32)
+    t = ember.zeros(1000, dtype=getattr(ember, dtype))
+    host = t._data
+    wire = summed.copy()  # float16/bfloat16 are reduced in a float32 copy
+    if dtype == "float32":  # float32 is reduced in the tensor's own memory
+        host[...] = summed
+        wire = host
+    dist._reduced(dist.ReduceOp.AVG, types.SimpleNamespace(_size=n), wire, host, True, t)
+    want = (summed / np.float32(n)).astype(np_dtype)
+    assert np.array_equal(t.numpy().astype(np.float32), want.astype(np.float32))

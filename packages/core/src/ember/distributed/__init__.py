@@ -17,6 +17,7 @@ import functools
 import os
 import sys
 import traceback
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from enum import Enum
@@ -80,6 +81,9 @@ class ReduceOp(Enum):
     BOR = "bor"
     BXOR = "bxor"
 
+    # members are singletons compared by identity: hash them so too (Enum's hash of the name costs ~0.2 us a call)
+    __hash__ = object.__hash__
+
 
 # -- availability -------------------------------------------------------------
 
@@ -136,6 +140,9 @@ class ProcessGroup:
         self._size: int = comm.Get_size()
         self.ranks: list[int] = list(range(self._size)) if ranks is None else list(ranks)
         self.check_collectives = os.environ.get("EMBER_DISTRIBUTED_CHECKS", "1") != "0"
+        from mpi4py import MPI
+
+        self._in_place = MPI.IN_PLACE  # at hand for the collectives (an import statement costs ~1 us a call)
 
     def rank(self) -> int:
         return self._rank
@@ -259,14 +266,20 @@ def init_process_group(
     nccl_comm = None
     if name == "nccl":
         import cupy
-        from cupy.cuda import nccl
 
         cupy.cuda.Device(local.Get_rank() % cupy.cuda.runtime.getDeviceCount()).use()
-        uid = comm.bcast(nccl.get_unique_id() if r == 0 else None, root=0)
-        nccl_comm = nccl.NcclCommunicator(n, uid, r)
+        nccl_comm = _nccl_communicator(comm)
     local.Free()
     GroupMember.WORLD = ProcessGroup(name, comm, nccl_comm)
     _install_abort_on_error()
+
+
+def _nccl_communicator(comm: Any) -> Any:
+    """An NCCL communicator over the ranks of the MPI communicator `comm` (its first rank makes NCCL's id)."""
+    from cupy.cuda import nccl
+
+    uid = comm.bcast(nccl.get_unique_id() if comm.Get_rank() == 0 else None, root=0)
+    return nccl.NcclCommunicator(comm.Get_size(), uid, comm.Get_rank())
 
 
 def is_initialized() -> bool:
@@ -313,7 +326,8 @@ def new_group(
 
     Every rank of the world must call it, with the same `ranks` (an MPI communicator is created over the world).
     Group ranks follow the sorted global ranks. A rank outside `ranks` gets `GroupMember.NON_GROUP_MEMBER`, and
-    collectives on it return None there, as in PyTorch. Groups use MPI (under an "nccl" world too)."""
+    collectives on it return None there, as in PyTorch. `backend` defaults to the world's; an "nccl" group
+    (in an "nccl" world only) gets its own NCCL communicator over its members, built by them alone."""
     world = _group(None, "new_group")
     members = list(range(world._size)) if ranks is None else list(ranks)
     for r in members:
@@ -321,13 +335,20 @@ def new_group(
     if len(set(members)) != len(members):
         raise ValueError(f"new_group: ranks must be unique, got {list(ranks or [])}")
     members.sort()
-    if backend is not None and backend.lower() != "mpi":
-        raise ValueError(f"new_group: backend {backend!r} is not supported for subgroups; use 'mpi' (or None)")
-    _check(world, "new_group", [], len(members))
+    name = world.backend if backend is None else str(backend).lower()
+    if name not in ("mpi", "nccl"):
+        raise ValueError(f"new_group: backend {backend!r} is not supported; use 'mpi', 'nccl' or None (the world's)")
+    if name == "nccl" and world.backend != "nccl":
+        raise ValueError(
+            "new_group: backend 'nccl' needs a world started with init_process_group('nccl'); this one uses "
+            f"{world.backend!r}"
+        )
+    _check(world, "new_group", None, zlib.crc32(np.array(members, dtype=np.int64).tobytes()) ^ len(members) << 32)
     comm = world.comm.Create(world.comm.Get_group().Incl(members))
     if world._rank not in members:
         return GroupMember.NON_GROUP_MEMBER
-    return ProcessGroup("mpi", comm, ranks=members)
+    # NCCL subgroups: not yet run on a GPU (none was lent while this was written)
+    return ProcessGroup(name, comm, _nccl_communicator(comm) if name == "nccl" else None, ranks=members)
 
 
 def get_process_group_ranks(group: ProcessGroup | None) -> list[int]:
@@ -382,28 +403,16 @@ def _install_abort_on_error() -> None:
 
 # -- buffers --------------------------------------------------------------------------
 
-_CHECK_OPS = {
-    "all_reduce": 1,
-    "broadcast": 2,
-    "all_gather": 3,
-    "reduce_scatter": 4,
-    "reduce": 5,
-    "barrier": 6,
-    "gather": 7,
-    "scatter": 8,
-    "all_to_all": 9,
-    "new_group": 10,
-}
-_CHECK_LEN = 12
-
 
 def _np_view(t: Tensor) -> tuple[np.ndarray, bool]:
     """A contiguous host array of `t`'s data and whether it *is* `t`'s memory (so writes land in `t`)."""
-    from ..backends import registry
+    host = t._data
+    if t._device.type != "cpu" or type(host) is not np.ndarray:  # CPU tensors hold their NumPy array itself
+        from ..backends import registry
 
-    backend = registry.get(t._device.type)
-    host = backend.to_host(t._data)
-    if t._device.type == "cpu" and isinstance(host, np.ndarray) and host.flags.c_contiguous:
+        host = registry.get(t._device.type).to_host(host)
+        return np.ascontiguousarray(host), False
+    if host.flags.c_contiguous:
         return host, True
     return np.ascontiguousarray(host), False
 
@@ -416,32 +425,51 @@ def _write_back(t: Tensor, host: np.ndarray) -> None:
         t.copy_(from_numpy(np.ascontiguousarray(host).reshape(t._shape)))
 
 
-def _reduced(op: Any, g: Any, wire: np.ndarray, host: np.ndarray, shared: bool, t: Tensor) -> None:
-    """After a reduction landed in `wire`: AVG's division, the copy out of the wire buffer, the write back into `t`."""
-    if _is_avg(op):
-        wire[...] /= g._size
-    if wire is not host:
+def _reduced(op: ReduceOp, g: ProcessGroup, wire: np.ndarray, host: np.ndarray, shared: bool, t: Tensor) -> None:
+    """After a reduction landed in `wire`: AVG's division (fused with the rounding back to float16/bfloat16, one
+    pass either way), the copy out of the wire buffer, the write back into `t`."""
+    if op is ReduceOp.AVG:
+        n = g._size
+        if n & (n - 1) == 0:  # a power of two: multiplying by 1/n is exact, the same numbers as dividing, faster
+            np.multiply(wire, 1.0 / n, out=host, casting="unsafe")
+        else:
+            np.divide(wire, n, out=host, casting="unsafe")
+    elif wire is not host:
         host[...] = wire
     if not shared:
         _write_back(t, host)
 
 
-_OP_CACHE: dict[tuple[Any, str], Any] = {}
+_REDUCE_OPS: dict[Any, ReduceOp] = {**{o: o for o in ReduceOp}, **{o.value: o for o in ReduceOp}}
 _OP_INDEX = {op: i for i, op in enumerate(ReduceOp)}
 
 
-def _mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
-    key = (op, dtype.str)
+def _reduce_op(op: ReduceOp | str, what: str) -> ReduceOp:
+    """`op` as a ReduceOp (PyTorch's enum, or its name as a string in any case)."""
+    if type(op) is ReduceOp:
+        return op
+    hit = _REDUCE_OPS.get(op) if isinstance(op, str) else None
+    if hit is None:
+        hit = _REDUCE_OPS.get(str(op).lower())
+        if hit is None:
+            raise ValueError(f"{what}: unknown op {op!r}; use one of {', '.join('ReduceOp.' + o.name for o in ReduceOp)}")
+    return hit
+
+
+_OP_CACHE: dict[tuple[ReduceOp, np.dtype], Any] = {}
+
+
+def _mpi_op(op: ReduceOp, dtype: np.dtype, what: str) -> Any:
+    key = (op, dtype)
     hit = _OP_CACHE.get(key)
     if hit is None:
         hit = _OP_CACHE[key] = _find_mpi_op(op, dtype, what)
     return hit
 
 
-def _find_mpi_op(op: ReduceOp | str, dtype: np.dtype, what: str) -> Any:
+def _find_mpi_op(op: ReduceOp, dtype: np.dtype, what: str) -> Any:
     from mpi4py import MPI
 
-    op = ReduceOp(op.value if isinstance(op, ReduceOp) else str(op).lower())
     if dtype == np.bool_:
         table = {
             ReduceOp.SUM: MPI.LOR,
@@ -481,50 +509,95 @@ def _wire(host: np.ndarray) -> np.ndarray:
     return host
 
 
-def _is_avg(op: ReduceOp | str) -> bool:
-    return (op.value if isinstance(op, ReduceOp) else str(op).lower()) == "avg"
+# -- the cross-rank check of collectives -------------------------------------------------
+# Before a collective, the ranks exchange a signature of their call (one allgather of 12 int64: a few us), so
+# that different collectives, shapes or dtypes across ranks raise a clear error on every rank instead of
+# hanging in MPI or returning a silently wrong result. Signatures are cached per call shape.
+
+# name: (code, what the signature's `extra` field holds)
+_CHECK_OPS: dict[str, tuple[int, str]] = {
+    "all_reduce": (1, "op"),
+    "broadcast": (2, "src"),
+    "all_gather": (3, ""),
+    "reduce_scatter": (4, "op"),
+    "reduce": (5, "dst/op"),
+    "barrier": (6, ""),
+    "gather": (7, "dst"),
+    "scatter": (8, "src"),
+    "all_to_all": (9, ""),
+    "new_group": (10, "ranks checksum"),
+    "all_to_all_single": (11, "bytes per row"),
+}
+_CHECK_NAMES = {code: name for name, (code, _) in _CHECK_OPS.items()}
+_CHECK_LEN = 12  # code, extra, dtype, ndim, numel, then the first 7 sizes of the shape
+_SIGNATURES: dict[tuple[Any, ...], tuple[np.ndarray, bytes]] = {}
+_DTYPE_INDEX: dict[str, int] = {}
 
 
-def _dtype_names() -> list[str]:
-    global _DTYPE_NAMES
-    if not _DTYPE_NAMES:
+def _dtype_index(name: str) -> int:
+    if not _DTYPE_INDEX:
         from ..dtypes import all_dtypes
 
-        _DTYPE_NAMES = [d.name for d in all_dtypes]
-    return _DTYPE_NAMES
+        _DTYPE_INDEX.update((d.name, i) for i, d in enumerate(all_dtypes))
+    return _DTYPE_INDEX[name]
 
 
-_DTYPE_NAMES: list[str] = []
+def _signature(what: str, t: Tensor | None, extra: int, dtype: str | None) -> tuple[np.ndarray, bytes]:
+    key = (what, extra, dtype) if t is None else (what, extra, t._dtype, t._shape)
+    hit = _SIGNATURES.get(key)
+    if hit is None:
+        sig = np.full(_CHECK_LEN, -1, dtype=np.int64)
+        sig[0], sig[1] = _CHECK_OPS[what][0], extra
+        if t is not None:
+            sig[2:5] = _dtype_index(t._dtype.name), len(t._shape), t.numel()
+            shape = t._shape[: _CHECK_LEN - 5]
+            sig[5 : 5 + len(shape)] = shape
+        elif dtype is not None:
+            sig[2] = _dtype_index(dtype)
+        if len(_SIGNATURES) > 4096:  # many shapes (dynamic shapes): start again rather than grow forever
+            _SIGNATURES.clear()
+        hit = _SIGNATURES[key] = (sig, sig.tobytes())
+    return hit
 
 
-def _check(g: ProcessGroup, what: str, tensors: Sequence[Tensor], extra: int = 0) -> None:
-    """All ranks call the same collective on tensors of the same shapes and dtypes; else a clear error on every rank."""
+def _check(g: ProcessGroup, what: str, t: Tensor | None = None, extra: int = 0, dtype: str | None = None) -> None:
+    """Every rank calls the same collective (`what`, with the same `extra`: op or root) on a tensor of the same
+    shape and dtype as `t` (or of `dtype`); else a clear error on every rank, naming rank 0's call and another's."""
     if not g.check_collectives or g._size == 1:
         return
-    names = _dtype_names()
-    sig = np.full(_CHECK_LEN, -1, dtype=np.int64)
-    sig[0] = _CHECK_OPS[what]
-    sig[1] = extra
-    if tensors:
-        t = tensors[0]
-        sig[2] = len(tensors)
-        sig[3] = names.index(t._dtype.name)
-        sig[4] = len(t._shape)
-        shape = t._shape[: _CHECK_LEN - 5]
-        sig[5 : 5 + len(shape)] = shape
+    sig, raw = _signature(what, t, extra, dtype)
     table = np.empty((g._size, _CHECK_LEN), dtype=np.int64)
     g.comm.Allgather(sig, table)
-    if (table == table[0]).all():
-        return
+    if table.tobytes() != raw * g._size:
+        _mismatch(what, table)
+
+
+def _mismatch(what: str, table: np.ndarray) -> None:
+    from ..dtypes import all_dtypes
 
     def say(row: np.ndarray) -> str:
-        op = next(k for k, v in _CHECK_OPS.items() if v == row[0])
-        if row[2] < 0:
-            return op
-        shape = tuple(int(s) for s in row[5 : 5 + min(int(row[4]), _CHECK_LEN - 5)])
-        return f"{op} on {int(row[2])} tensor(s) of shape {shape}, dtype {names[int(row[3])]} (op/root {int(row[1])})"
+        code, extra, dtype, ndim = (int(v) for v in row[:4])
+        name = _CHECK_NAMES.get(code, f"collective #{code}")
+        label = _CHECK_OPS[name][1] if name in _CHECK_OPS else "extra"
+        text = name
+        if ndim >= 0:
+            shape = str(tuple(int(s) for s in row[5 : 5 + min(ndim, _CHECK_LEN - 5)]))
+            if ndim > _CHECK_LEN - 5:
+                shape = shape[:-1] + ", ...)"
+            text += f" on a tensor of shape {shape}"
+        if dtype >= 0:
+            text += f"{',' if ndim >= 0 else ' on'} dtype {all_dtypes[dtype].name}"
+        if label == "op":
+            text += f" (op {list(ReduceOp)[extra].name})"
+        elif label == "ranks checksum":
+            text += f" of {extra >> 32} rank(s) (ranks checksum {extra & 0xFFFFFFFF})"
+        elif label == "dst/op":
+            text += f" (dst {extra // len(ReduceOp)}, op {list(ReduceOp)[extra % len(ReduceOp)].name})"
+        elif label:
+            text += f" ({label} {extra})"
+        return text
 
-    bad = next(i for i in range(g._size) if not (table[i] == table[0]).all())
+    bad = next(i for i in range(len(table)) if not (table[i] == table[0]).all())
     raise RuntimeError(
         f"ember.distributed.{what}: the ranks called mismatched collectives: rank 0 called {say(table[0])}, "
         f"rank {bad} called {say(table[bad])}. Every rank must call the same collectives in the same order "
@@ -532,12 +605,34 @@ def _check(g: ProcessGroup, what: str, tensors: Sequence[Tensor], extra: int = 0
     )
 
 
-def _check_tensor(t: Any, what: str, name: str = "tensor") -> Tensor:
-    from ..tensor import Tensor
+def _check_counts(g: ProcessGroup, what: str, sends: Sequence[int], recvs: Sequence[int]) -> None:
+    """For all_to_all: what each rank sends to each other rank is what that rank expects from it (bytes)."""
+    if not g.check_collectives or g._size == 1:
+        return
+    n = g._size
+    table = np.empty((n, 2 * n), dtype=np.int64)
+    g.comm.Allgather(np.array([*sends, *recvs], dtype=np.int64), table)
+    for i in range(n):
+        for j in range(n):
+            if table[i, j] != table[j, n + i]:
+                raise RuntimeError(
+                    f"ember.distributed.{what}: rank {i} sends {table[i, j]} bytes to rank {j}, which expects "
+                    f"{table[j, n + i]} bytes from it; every rank's input chunk r must match rank r's output chunk "
+                    "(shapes and split sizes)"
+                )
 
-    if not isinstance(t, Tensor):
+
+_TENSOR: list[type] = []
+
+
+def _check_tensor(t: Any, what: str, name: str = "tensor") -> Tensor:
+    if not _TENSOR:
+        from ..tensor import Tensor
+
+        _TENSOR.append(Tensor)
+    if not isinstance(t, _TENSOR[0]):
         raise TypeError(f"{what}: {name} must be an ember.Tensor, got {type(t).__name__}")
-    return t
+    return cast("Tensor", t)
 
 
 class Work:
@@ -649,28 +744,26 @@ def all_reduce(
     """Combine `tensor` over all ranks with `op`, in place on every rank."""
     t = _check_tensor(tensor, "all_reduce")
     g = _group(group, "all_reduce")
-    if g.check_collectives:
-        _check(g, "all_reduce", [t], _OP_INDEX[ReduceOp(op.value if isinstance(op, ReduceOp) else op)])
-    if _nccl_call(g, t, "all_reduce"):
-        nt, nop, count = _nccl_types(t, op)
+    rop = _reduce_op(op, "all_reduce")
+    _check(g, "all_reduce", t, _OP_INDEX[rop])
+    if g.backend == "nccl" and _nccl_call(g, t, "all_reduce"):
+        nt, nop, count = _nccl_types(t, rop)
         g.nccl.allReduce(t.data_ptr(), t.data_ptr(), count, nt, nop, _stream())
-        if _is_avg(op):
+        if rop is ReduceOp.AVG:
             from ..autograd.grad_mode import no_grad
 
             with no_grad():
                 t.div_(g._size)
         return _done(Work(), async_op)
     host, shared = _np_view(t)
-    mop = _mpi_op(op, host.dtype, "all_reduce")
+    mop = _mpi_op(rop, host.dtype, "all_reduce")
     wire = _wire(host)
-    from mpi4py import MPI
-
-    req = _call(g, "allreduce", async_op, MPI.IN_PLACE, wire, mop)
-
-    def finish() -> None:
-        _reduced(op, g, wire, host, shared, t)
-
-    return _done(Work([req], finish), async_op)
+    if async_op:
+        req = g.comm.Iallreduce(g._in_place, wire, mop)
+        return Work([req], lambda: _reduced(rop, g, wire, host, shared, t))
+    g.comm.Allreduce(g._in_place, wire, mop)  # the blocking call: MPI may pick faster algorithms for it
+    _reduced(rop, g, wire, host, shared, t)
+    return None
 
 
 @_members_only()
@@ -686,9 +779,10 @@ def reduce(
     t = _check_tensor(tensor, "reduce")
     g = _group(group, "reduce")
     dst = _one_rank(g, dst, group_dst, "reduce", "dst")
-    _check(g, "reduce", [t], dst)
+    rop = _reduce_op(op, "reduce")
+    _check(g, "reduce", t, dst * len(ReduceOp) + _OP_INDEX[rop])
     host, shared = _np_view(t)
-    mop = _mpi_op(op, host.dtype, "reduce")
+    mop = _mpi_op(rop, host.dtype, "reduce")
     wire = _wire(host)
     from mpi4py import MPI
 
@@ -699,7 +793,7 @@ def reduce(
 
     def finish() -> None:
         if g._rank == dst:
-            _reduced(op, g, wire, host, shared, t)
+            _reduced(rop, g, wire, host, shared, t)
 
     return _done(Work([req], finish), async_op)
 
@@ -738,7 +832,7 @@ def broadcast(
     t = _check_tensor(tensor, "broadcast")
     g = _group(group, "broadcast")
     src = _one_rank(g, src, group_src, "broadcast", "src")
-    _check(g, "broadcast", [t], src)
+    _check(g, "broadcast", t, src)
     if _nccl_call(g, t, "broadcast"):
         nt, _, count = _nccl_types(t, None)
         g.nccl.broadcast(t.data_ptr(), t.data_ptr(), count, nt, src, _stream())
@@ -771,7 +865,7 @@ def all_gather_into_tensor(
             f"all_gather_into_tensor: output_tensor (shape {out._shape}, {out._dtype.name}) must hold world_size="
             f"{g._size} times input_tensor (shape {inp._shape}, {inp._dtype.name}) of the same dtype"
         )
-    _check(g, "all_gather", [inp])
+    _check(g, "all_gather", inp)
     src, _ = _np_view(inp)
     host, shared = _np_view(out)
     req = _call(g, "allgather", async_op, _bytes(src), _bytes(host))
@@ -790,22 +884,14 @@ def all_gather(
     """Fill `tensor_list[r]` with rank r's `tensor`, on every rank."""
     t = _check_tensor(tensor, "all_gather")
     g = _group(group, "all_gather")
-    if not isinstance(tensor_list, list) or len(tensor_list) != g._size:
-        raise ValueError(f"all_gather: tensor_list must be a list of world_size={g._size} tensors")
-    for o in tensor_list:
-        _check_tensor(o, "all_gather", "tensor_list[i]")
-        if o._shape != t._shape or o._dtype is not t._dtype:
-            raise ValueError(
-                f"all_gather: every tensor of tensor_list must have tensor's shape {t._shape} and dtype "
-                f"{t._dtype.name}, got shape {o._shape}, {o._dtype.name}"
-            )
-    _check(g, "all_gather", [t])
+    outs = _same_tensors("all_gather", "tensor_list", tensor_list, g._size, t)
+    _check(g, "all_gather", t)
     src, _ = _np_view(t)
     host = np.empty((g._size, *src.shape), dtype=src.dtype)
     req = _call(g, "allgather", async_op, _bytes(src), _bytes(host))
 
     def finish() -> None:
-        for r, o in enumerate(tensor_list):
+        for r, o in enumerate(outs):
             _write_back(o, host[r])
 
     return _done(Work([req], finish), async_op)
@@ -828,15 +914,16 @@ def reduce_scatter_tensor(
             f"reduce_scatter_tensor: input (shape {inp._shape}, {inp._dtype.name}) must hold world_size={g._size} "
             f"times output (shape {out._shape}, {out._dtype.name}) of the same dtype"
         )
-    _check(g, "reduce_scatter", [inp])
+    rop = _reduce_op(op, "reduce_scatter_tensor")
+    _check(g, "reduce_scatter", inp, _OP_INDEX[rop])
     src, _ = _np_view(inp)
     host, shared = _np_view(out)
-    mop = _mpi_op(op, src.dtype, "reduce_scatter_tensor")
+    mop = _mpi_op(rop, src.dtype, "reduce_scatter_tensor")
     wsrc, wout = _wire(src), _wire(host)
     req = _call(g, "reduce_scatter_block", async_op, wsrc.reshape(-1), wout.reshape(-1), mop)
 
     def finish() -> None:
-        _reduced(op, g, wout, host, shared, out)
+        _reduced(rop, g, wout, host, shared, out)
 
     return _done(Work([req], finish), async_op)
 
@@ -852,18 +939,10 @@ def reduce_scatter(
     """Reduce `input_list[r]` over all ranks into rank r's `output`."""
     out = _check_tensor(output, "reduce_scatter", "output")
     g = _group(group, "reduce_scatter")
-    if not isinstance(input_list, list) or len(input_list) != g._size:
-        raise ValueError(f"reduce_scatter: input_list must be a list of world_size={g._size} tensors")
-    for i in input_list:
-        _check_tensor(i, "reduce_scatter", "input_list[i]")
-        if i._shape != out._shape or i._dtype is not out._dtype:
-            raise ValueError(
-                f"reduce_scatter: every tensor of input_list must have output's shape {out._shape} and dtype "
-                f"{out._dtype.name}, got shape {i._shape}, {i._dtype.name}"
-            )
+    ins = _same_tensors("reduce_scatter", "input_list", input_list, g._size, out)
     from ..ops import stack
 
-    return reduce_scatter_tensor(out, stack(input_list), op, group, async_op)
+    return reduce_scatter_tensor(out, stack(ins), op, group, async_op)
 
 
 @_members_only()
@@ -872,7 +951,7 @@ def barrier(
 ) -> Work | None:
     """Wait until every rank got here."""
     g = _group(group, "barrier")
-    _check(g, "barrier", [])
+    _check(g, "barrier")
     return _done(Work([_call(g, "barrier", async_op)]), async_op)
 
 
@@ -988,23 +1067,48 @@ def broadcast_object_list(
     object_list[:] = g.comm.bcast(object_list if g._rank == src else None, root=src)
 
 
-def _same_tensors(what: str, name: str, tensors: Any, like: Tensor, count: int) -> list[Tensor]:
-    """`tensors`: a list of `count` tensors of `like`'s shape and dtype, or a clear error."""
-    if not isinstance(tensors, (list, tuple)) or len(tensors) != count:
-        raise ValueError(f"{what}: {name} must be a list of world_size={count} tensors")
-    for o in tensors:
-        _check_tensor(o, what, f"{name}[i]")
-        if o._shape != like._shape or o._dtype is not like._dtype:
-            raise ValueError(
-                f"{what}: every tensor of {name} must have shape {like._shape} and dtype {like._dtype.name}, "
-                f"got shape {o._shape}, {o._dtype.name}"
-            )
-    return list(tensors)
+def _same_tensors(what: str, name: str, items: Any, count: int, like: Tensor | None) -> list[Any]:
+    """`items`: a list of `count` entries (tensors of `like`'s shape and dtype when `like` is given), else a clear
+    error."""
+    kind = "tensors" if like is not None else "entries"
+    if not isinstance(items, (list, tuple)) or len(items) != count:
+        raise ValueError(f"{what}: {name} must be a list of world_size={count} {kind}")
+    if like is not None:
+        for o in items:
+            _check_tensor(o, what, f"{name}[i]")
+            if o._shape != like._shape or o._dtype is not like._dtype:
+                raise ValueError(
+                    f"{what}: every tensor of {name} must have shape {like._shape} and dtype {like._dtype.name}, "
+                    f"got shape {o._shape}, {o._dtype.name}"
+                )
+    return list(items)
 
 
-def _not_on_other_ranks(what: str, name: str, value: Any, root_name: str) -> None:
-    if value:
-        raise ValueError(f"{what}: argument {name} must NOT be specified on ranks other than {root_name}")
+def _rooted(
+    g: ProcessGroup,
+    what: str,
+    rank: int | None,
+    group_rank: int | None,
+    name: str,
+    items: Any,
+    items_name: str,
+    like: Tensor | None = None,
+    refused_elsewhere: bool = True,
+) -> tuple[int, list[Any]]:
+    """The arguments of gather/scatter and their object versions: the root (`rank` or `group_rank`, the group's
+    first rank by default) as a group rank, and the list there (`world_size` entries, tensors like `like` when
+    given; [] on the other ranks, where a list is an error when `refused_elsewhere`, as in PyTorch)."""
+    if rank is None and group_rank is None:
+        rank = g.ranks[0]
+    root = _one_rank(g, rank, group_rank, what, name)
+    role = "destination" if name == "dst" else "source"
+    if g._rank == root:
+        if not items:
+            raise ValueError(f"{what}: argument {items_name} must be specified on the {role} rank")
+        return root, _same_tensors(what, items_name, items, g._size, like)
+    if items and refused_elsewhere:
+        raise ValueError(f"{what}: argument {items_name} must NOT be specified on ranks other than the {role}")
+    return root, []
 
 
 @_members_only()
@@ -1019,12 +1123,9 @@ def gather(
     """Rank r's `tensor` into `gather_list[r]` on rank `dst` (default 0) only."""
     t = _check_tensor(tensor, "gather")
     g = _group(group, "gather")
-    dst = _one_rank(g, dst if dst is not None or group_dst is not None else g.ranks[0], group_dst, "gather", "dst")
+    dst, outs = _rooted(g, "gather", dst, group_dst, "dst", gather_list, "gather_list", t)
     root = g._rank == dst
-    outs = _same_tensors("gather", "gather_list", gather_list, t, g._size) if root else []
-    if not root:
-        _not_on_other_ranks("gather", "gather_list", gather_list, "the destination")
-    _check(g, "gather", [t], dst)
+    _check(g, "gather", t, dst)
     src, _ = _np_view(t)
     host = np.empty((g._size, *src.shape), dtype=src.dtype) if root else None
     req = _call(g, "gather", async_op, _bytes(src), _bytes(host) if host is not None else None, root=dst)
@@ -1049,14 +1150,11 @@ def scatter(
     """`scatter_list[r]` of rank `src` (default 0) into rank r's `tensor`."""
     t = _check_tensor(tensor, "scatter")
     g = _group(group, "scatter")
-    src = _one_rank(g, src if src is not None or group_src is not None else g.ranks[0], group_src, "scatter", "src")
+    src, ins = _rooted(g, "scatter", src, group_src, "src", scatter_list, "scatter_list", t)
     root = g._rank == src
     if root:
-        ins = _same_tensors("scatter", "scatter_list", scatter_list, t, g._size)
         send = np.ascontiguousarray(np.stack([_np_view(i)[0] for i in ins]))
-    else:
-        _not_on_other_ranks("scatter", "scatter_list", scatter_list, "the source")
-    _check(g, "scatter", [t], src)
+    _check(g, "scatter", t, src)
     host, shared = _np_view(t)
     req = _call(g, "scatter", async_op, _bytes(send) if root else None, _bytes(host), root=src)
 
@@ -1108,7 +1206,8 @@ def all_to_all_single(
     row = int(np.prod(inp._shape[1:], dtype=np.int64)) * inp._dtype.itemsize
     scounts = [s * row for s in splits(input_split_sizes, inp, "input")]
     rcounts = [s * row for s in splits(output_split_sizes, out, "output")]
-    _check(g, "all_to_all", [], row)
+    _check(g, "all_to_all_single", None, row, inp._dtype.name)
+    _check_counts(g, "all_to_all_single", scounts, rcounts)
     src, _ = _np_view(inp)
     host, shared = _np_view(out)
     sdispl = np.concatenate([[0], np.cumsum(scounts)[:-1]]).astype(int).tolist()
@@ -1141,7 +1240,11 @@ def all_to_all(
         raise ValueError("all_to_all: every input and output tensor must have the same dtype")
     from mpi4py import MPI
 
-    _check(g, "all_to_all", [], -1)
+    _check(g, "all_to_all", None, 0, dtype.name)
+    _check_counts(
+        g, "all_to_all", [t.numel() * dtype.itemsize for t in input_tensor_list],
+        [t.numel() * dtype.itemsize for t in output_tensor_list],
+    )  # fmt: skip
     sends = [np.ascontiguousarray(_np_view(t)[0]) for t in input_tensor_list]
     recvs = [np.empty(t._shape, dtype=sends[0].dtype) for t in output_tensor_list]
     reqs = []
@@ -1171,9 +1274,7 @@ def gather_object(
 ) -> None:
     """Rank r's picklable `obj` into `object_gather_list[r]` on rank `dst` (default 0)."""
     g = _group(group, "gather_object")
-    dst = _one_rank(g, dst if dst is not None or group_dst is not None else g.ranks[0], group_dst, "gather_object", "dst")
-    if g._rank == dst and (object_gather_list is None or len(object_gather_list) != g._size):
-        raise ValueError(f"gather_object: object_gather_list must have world_size={g._size} entries on the destination")
+    dst, _ = _rooted(g, "gather_object", dst, group_dst, "dst", object_gather_list, "object_gather_list")
     got = g.comm.gather(obj, root=dst)
     if g._rank == dst:
         assert object_gather_list is not None
@@ -1190,9 +1291,10 @@ def scatter_object_list(
 ) -> None:
     """`scatter_object_input_list[r]` of rank `src` (default 0) into rank r's `scatter_object_output_list[0]`."""
     g = _group(group, "scatter_object_list")
-    src = _one_rank(g, src if src is not None or group_src is not None else g.ranks[0], group_src, "scatter_object_list", "src")
     if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
         raise ValueError("scatter_object_list: scatter_object_output_list must be a list of at least one entry")
-    if g._rank == src and (scatter_object_input_list is None or len(scatter_object_input_list) != g._size):
-        raise ValueError(f"scatter_object_list: scatter_object_input_list must have world_size={g._size} entries on the source")
-    scatter_object_output_list[0] = g.comm.scatter(list(scatter_object_input_list or []) if g._rank == src else None, root=src)
+    src, ins = _rooted(
+        g, "scatter_object_list", src, group_src, "src", scatter_object_input_list, "scatter_object_input_list",
+        refused_elsewhere=False,  # PyTorch ignores the input list on the other ranks
+    )  # fmt: skip
+    scatter_object_output_list[0] = g.comm.scatter(ins if g._rank == src else None, root=src)
