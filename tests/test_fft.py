@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.testing.op_db.fft import numpy_fft
 
 NORMS = (None, "backward", "ortho", "forward")
 
@@ -40,18 +41,7 @@ CASES = [
 
 
 def _numpy(name: str, x: np.ndarray, kw: dict[str, Any], norm: str | None) -> np.ndarray:
-    args: dict[str, Any] = {"norm": norm}
-    if "n" in kw:
-        args["n"] = kw["n"]
-    if "s" in kw:
-        args["s"] = kw["s"]
-    if "dim" in kw:
-        args["axis" if isinstance(kw["dim"], int) else "axes"] = kw["dim"]
-    elif "s" in kw:
-        args["axes"] = tuple(range(x.ndim - len(kw["s"]), x.ndim))
-    elif name.endswith("2"):
-        args["axes"] = (-2, -1)
-    return getattr(np.fft, name)(x, **args)
+    return numpy_fft(name, x, **kw, norm=norm)
 
 
 @pytest.mark.parametrize("norm", NORMS)

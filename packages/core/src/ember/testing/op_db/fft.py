@@ -30,9 +30,8 @@ def _op(x: Any, *, fn: str, computes_in: Any, imag: Any = None, **kw: Any) -> An
     return _as_real(getattr(ember.fft, fn)(x, **kw), computes_in)
 
 
-def _ref(x: np.ndarray, *, fn: str, computes_in: Any, imag: np.ndarray | None = None, **kw: Any) -> np.ndarray:
-    real_dtype = x.dtype
-    v = x.astype(np.float64) if imag is None else x + 1j * imag.astype(np.float64)
+def numpy_fft(fn: str, x: np.ndarray, **kw: Any) -> np.ndarray:
+    """`numpy.fft.<fn>` called with `ember.fft.<fn>`'s keyword arguments (n/s, dim, norm), PyTorch's defaults."""
     args: dict[str, Any] = {"norm": kw.get("norm")}
     if "n" in kw:
         args["n"] = kw["n"]
@@ -41,10 +40,16 @@ def _ref(x: np.ndarray, *, fn: str, computes_in: Any, imag: np.ndarray | None = 
     if "dim" in kw:
         args["axis" if isinstance(kw["dim"], int) else "axes"] = kw["dim"]
     elif "s" in kw:
-        args["axes"] = tuple(range(v.ndim - len(kw["s"]), v.ndim))
+        args["axes"] = tuple(range(x.ndim - len(kw["s"]), x.ndim))
     elif fn.endswith("2"):
         args["axes"] = (-2, -1)
-    y = getattr(np.fft, fn)(v, **args)
+    return getattr(np.fft, fn)(x, **args)
+
+
+def _ref(x: np.ndarray, *, fn: str, computes_in: Any, imag: np.ndarray | None = None, **kw: Any) -> np.ndarray:
+    real_dtype = x.dtype
+    v = x.astype(np.float64) if imag is None else x + 1j * imag.astype(np.float64)
+    y = numpy_fft(fn, v, **kw)
     if np.iscomplexobj(y):
         y = np.stack((y.real, y.imag), -1)
     return y.astype(real_dtype)
