@@ -298,6 +298,27 @@ def test_places_changed_between_calls(device: str) -> None:
     assert g.captures == 2 and g.replays == 4
 
 
+def test_fresh_leaf_arguments_get_their_own_grad_in_a_replay(device: str) -> None:
+    """A step that differentiates its fresh inputs (a new leaf per call) replays, and each call's
+    argument gets its own .grad, as eagerly; a leaf passed again accumulates into its .grad."""
+    w = ember.tensor([1.0, -2.0, 3.0], device=device)
+
+    def step(x: Any) -> Any:
+        (x * x * w).sum().backward()
+        return x.grad
+
+    g = ember.compile(step)
+    for k in range(4):
+        x = ember.tensor([float(k), 1.0, -1.0], device=device, requires_grad=True)
+        got = g(x)
+        assert got is x.grad
+        np.testing.assert_allclose(got.numpy(), 2 * x.detach().numpy() * w.numpy(), rtol=1e-6)
+    assert g.captures == 1 and g.replays == 3
+    x = ember.ones(3, device=device, requires_grad=True)
+    g(x)
+    np.testing.assert_allclose(g(x).numpy(), 4 * w.numpy(), rtol=1e-6)  # accumulated, as eager
+
+
 def _fuses(device: str) -> bool:
     """Whether the device's backend fuses elementwise kernels in a replay (ember.fusion's hooks)."""
     from ember.compiler import _fuser

@@ -32,7 +32,7 @@ import operator
 import re
 import types
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy
@@ -405,9 +405,24 @@ def _module_name(m: Any) -> str:
     return type(m).__name__
 
 
-def _places(roots: _Roots) -> dict[tuple[Any, ...], _Place]:
+def _argument_grad_place(i: int, t: Tensor) -> _Place:
+    """The `.grad` of argument tensor `i` (`t` at capture): the replay reads and writes it on the call's
+    own argument (its variable `t{i}`), so a step that takes fresh leaves (inputs it differentiates)
+    replays instead of capturing again."""
+
+    def put(v: Any) -> None:
+        t._grad = v
+
+    def code(name: Callable[[Any], str]) -> tuple[str, str]:
+        return f"t{i}._grad", f"t{i}._grad = {{v}}"
+
+    return _Place(f"argument tensor {i}'s .grad", lambda: t._grad, put, code)
+
+
+def _places(roots: _Roots, arg_tensors: Sequence[Tensor] = ()) -> dict[tuple[Any, ...], _Place]:
     """Every place that holds a tensor now, keyed so that two walks agree on the same place."""
     out: dict[tuple[Any, ...], _Place] = {}
+    position = {id(t): i for i, t in enumerate(arg_tensors)}
     leaves: list[Tensor] = list(roots.tensors)
     for m in roots.modules:
         mn = _module_name(m)
@@ -433,7 +448,11 @@ def _places(roots: _Roots) -> dict[tuple[Any, ...], _Place]:
                             out[(id(o.state), id(p), k)] = _state_place(f"{on}.state[group {gi}, param {pi}][{k!r}]", o.state, p, k)
     for t in leaves:
         if t._grad is not None or t._requires_grad:
-            out[(id(t), "grad")] = _grad_place("a parameter's .grad", t)
+            i = position.get(id(t))
+            if i is None:
+                out[(id(t), "grad")] = _grad_place("a parameter's .grad", t)
+            else:
+                out[("arg", i, "grad")] = _argument_grad_place(i, t)
     return out
 
 
@@ -938,7 +957,7 @@ class _Program:
         # inputs: the argument tensors, then the tensor at every place
         arg_tensors: list[Tensor] = []
         _flatten((args, kwargs), arg_tensors, "args")
-        places = _places(roots)
+        places = _places(roots, arg_tensors)
         pre: list[Any] = list(arg_tensors) + [pl.get() for pl in places.values()]
         self.input_index: list[int] = []
         for i, t in enumerate(pre):
@@ -1027,7 +1046,7 @@ class _Program:
         n_args: int, sym_places: list[Any], sym_end: list[Any], out: Any,
     ) -> None:  # fmt: skip
         trace = cap.trace
-        for key, pl in _places(roots).items():  # places that the call filled
+        for key, pl in _places(roots, pre[:n_args]).items():  # places that the call filled
             if key not in places:
                 places[key] = pl
                 pre.append(None)
