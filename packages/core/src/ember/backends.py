@@ -54,6 +54,13 @@ _KNOWN_PACKAGES = {
 }
 
 
+def root_array(native: Any) -> Any:
+    """The array at the bottom of a NumPy array's chain of views (the one whose memory the views share)."""
+    while isinstance(getattr(native, "base", None), np.ndarray):
+        native = native.base
+    return native
+
+
 class BackendError(RuntimeError):
     """A device's backend cannot be used."""
 
@@ -134,10 +141,7 @@ class Backend:
             raise NotImplementedError(f"backend {self.name!r} does not report memory layouts (Backend.layout)")
         itemsize = native.itemsize
         strides = tuple(s // itemsize for s in native.strides)
-        root = native
-        while isinstance(getattr(root, "base", None), np.ndarray):
-            root = root.base
-        return strides, (iface["data"][0] - root.__array_interface__["data"][0]) // itemsize
+        return strides, (iface["data"][0] - root_array(native).__array_interface__["data"][0]) // itemsize
 
     def data_ptr(self, native: Any) -> int:
         """The address (or, where memory has none, a handle plus byte offset) of `native`'s first element."""
@@ -152,9 +156,7 @@ class Backend:
         array's chain of bases; a backend whose arrays are not NumPy's overrides it."""
         if not isinstance(native, np.ndarray):
             raise NotImplementedError(f"backend {self.name!r} does not report memory blocks (Backend.storage_bytes)")
-        root = native
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = root_array(native)
         flat = root if root.flags.c_contiguous else root.T  # a root owns one span, in C or in Fortran order
         out = flat.reshape(-1).view(np.uint8)
         out.flags.writeable = False

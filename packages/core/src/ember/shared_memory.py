@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dt
+from .backends import root_array
 from .tensor import Tensor, from_numpy
 
 __all__ = ["is_shared", "share_memory_"]
@@ -76,9 +77,7 @@ def _attach(path: str, nbytes: int) -> _Block:
 
 def _block_of(native: Any) -> _Block | None:
     """The shared block under a NumPy array (a view's too), or None."""
-    root = native
-    while isinstance(root, np.ndarray):
-        root = root.base
+    root = root_array(native).base if isinstance(native, np.ndarray) else None
     if isinstance(root, memoryview):
         root = root.obj
     return root if isinstance(root, _Block) else None
@@ -87,13 +86,6 @@ def _block_of(native: Any) -> _Block | None:
 def is_shared(t: Tensor) -> bool:
     """Whether `t`'s elements live in a shared block (see `share_memory_`)."""
     return _block_of(t._data) is not None
-
-
-def _root(native: np.ndarray) -> np.ndarray:
-    """The array at the bottom of `native`'s chain of views."""
-    while isinstance(native.base, np.ndarray):
-        native = native.base
-    return native
 
 
 def _address(a: Any) -> int:
@@ -123,20 +115,19 @@ def share_memory_(t: Tensor) -> Tensor:
     if _block_of(native) is not None:
         return t
     _register_reductions()
-    root = _root(native)
+    root = root_array(native)
     if not (root.flags.c_contiguous or root.flags.f_contiguous):  # its bytes are no single span: copy t alone
         root = native = t._data = np.ascontiguousarray(native)
     block = _create(root.nbytes)
     start = _address(root)
-    np.frombuffer(block, np.uint8, count=root.nbytes)[...] = np.frombuffer(root.data if root.flags.c_contiguous
-                                                                           else root.T.data, np.uint8)  # fmt: skip
+    np.frombuffer(block, np.uint8, count=root.nbytes)[...] = t.backend.storage_bytes(native)
 
     def rehome(a: np.ndarray) -> np.ndarray:
         return np.ndarray(a.shape, dtype=a.dtype, buffer=block, offset=_address(a) - start, strides=a.strides)
 
     owner: Tensor | None = t
     while owner is not None:  # the tensor and the bases it views follow the memory
-        if isinstance(owner._data, np.ndarray) and _root(owner._data) is root:
+        if isinstance(owner._data, np.ndarray) and root_array(owner._data) is root:
             owner._data = rehome(owner._data)
         owner = owner._base
     return t
