@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.xp_kernels import Kernel, array_out, kernel_table
+from ember.xp_kernels import FLOAT_BITS, Kernel, array_out, kernel_table, where_zero_bits
 
 
 def _lgamma(x: float) -> float:
@@ -79,20 +79,14 @@ def _special(name: str) -> Kernel:
     return kernel
 
 
-_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
-
-
 def _where() -> Kernel:
     generic = KERNELS["where"]
 
     def where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
         if type(b) is float and b == 0.0 and type(a) is np.ndarray and a.shape == cond.shape and a.flags.c_contiguous:
-            bits = _BITS.get(a.dtype)
-            # where(c, a, 0), e.g. relu's gradient: a branch-free bit mask (np.where is slow on random masks)
-            if bits is not None and cond.dtype == np.bool_:
-                mask = np.negative(cond.view(np.int8))  # 0 or -1 (all bits set), a byte each
-                # widened to a's width inside the and (sign-extended): one pass over the wide data, not three
-                return np.bitwise_and(mask, a.view(bits), dtype=bits).view(a.dtype)
+            # where(c, a, 0), e.g. relu's gradient, on the bits
+            if a.dtype in FLOAT_BITS and cond.dtype == np.bool_:
+                return where_zero_bits(np, cond, a).view(a.dtype)
         return generic(cond, a, b)
 
     return where

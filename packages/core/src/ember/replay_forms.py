@@ -21,8 +21,6 @@ from . import xp_kernels as _xk
 
 __all__ = ["kernel_form"]
 
-_BITS = {numpy.dtype(numpy.float32): numpy.int32, numpy.dtype(numpy.float64): numpy.int64}
-
 
 def _numpy_partial(kernel: Any, func: Any) -> tuple[Any, ...] | None:
     """The bound arguments of `kernel` when it is `func` bound to NumPy (``partial(func, numpy, ...)``)."""
@@ -38,7 +36,7 @@ def _softmax_cross_entropy(
     """`xp_kernels.softmax_cross_entropy` (loss, log-probabilities) of float logits (N, C) and int64 targets."""
     bound = _numpy_partial(kernel, _xk.softmax_cross_entropy)
     x, target = args
-    if bound is None or type(x) is not numpy.ndarray or x.ndim != 2 or x.dtype not in _BITS:
+    if bound is None or type(x) is not numpy.ndarray or x.ndim != 2 or x.dtype not in _xk.FLOAT_BITS:
         return None
     if type(target) is not numpy.ndarray or target.shape != x.shape[:1] or target.dtype != numpy.int64:
         return None
@@ -127,20 +125,17 @@ def _where_zero(
     cond, a, b = args
     if not (type(b) is float and b == 0.0 and math.copysign(1.0, b) > 0 and type(cond) is numpy.ndarray and cond.dtype == numpy.bool_):
         return None
-    if type(a) is not numpy.ndarray or a.dtype not in _BITS or not cond.shape == a.shape == result.shape:
+    if type(a) is not numpy.ndarray or a.dtype not in _xk.FLOAT_BITS or not cond.shape == a.shape == result.shape:
         return None
     if type(result) is not numpy.ndarray or result.dtype != a.dtype:
         return None
     if not fresh(result if result.base is None else result.base):  # (the kernel's result is a view of its int array)
         return None
-    bits = _BITS[a.dtype]
     mask, out = numpy.empty(a.shape, numpy.int8), numpy.empty(a.shape, a.dtype)
-    out_bits = out.view(bits)
-    negative, bitwise_and, int8 = numpy.negative, numpy.bitwise_and, numpy.int8
+    where_zero_bits = _xk.where_zero_bits
 
     def where(cond: Any, a: Any, b: Any) -> Any:
-        negative(cond.view(int8), out=mask)  # 0 or -1 (all bits set)
-        bitwise_and(mask, a.view(bits), dtype=bits, out=out_bits)
+        where_zero_bits(numpy, cond, a, mask, out)
         return out
 
     return where

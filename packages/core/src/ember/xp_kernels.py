@@ -307,6 +307,20 @@ def where(xp: Any, cond: Any, a: Any, b: Any) -> Any:
     return out.astype(dt, copy=False) if dt is not None else out
 
 
+#: the float dtypes whose selections can be made on their bits, and the integer dtype of their width
+FLOAT_BITS = {numpy.dtype(numpy.float32): numpy.int32, numpy.dtype(numpy.float64): numpy.int64}
+
+
+def where_zero_bits(xp: Any, cond: Any, a: Any, mask: Any = None, out: Any = None) -> Any:
+    """``where(cond, a, +0.0)`` (e.g. ReLU's gradient) for a bool `cond` and a float32/64 `a` of its shape,
+    branch-free on the bits (xp.where is slow on random masks): the bool bytes negated into 0 / -1 (all bits
+    set), widened to a's width inside the `and` (sign-extended), one pass over the wide data. `mask` (int8)
+    and `out` (a's dtype), where given, are buffers for the two steps; the result is `out`'s bits."""
+    bits = FLOAT_BITS[a.dtype]
+    mask = xp.negative(cond.view(xp.int8), mask)  # out= by position: ufuncs parse it faster
+    return xp.bitwise_and(mask, a.view(bits), None if out is None else out.view(bits), dtype=bits)
+
+
 # --------------------------------------------------------------------------- special functions
 # Computed in float64 (NumPy and CuPy both have it) and returned in x's dtype.
 
