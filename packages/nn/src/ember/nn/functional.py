@@ -584,7 +584,8 @@ class _ScaleGrad(ember.autograd.Function):
 
 def _scale_grad_by_freq(rows: Tensor, idx: Tensor, n: int) -> Tensor:
     """`rows` (one per entry of the flat `idx`) whose gradient is divided by its index's count in `idx`."""
-    counts = ember.bincount(idx.clamp(0, max(n - 1, 0)), minlength=n).index_select(0, idx.clamp(0, max(n - 1, 0)))
+    safe = idx.clamp(0, max(n - 1, 0))
+    counts = ember.bincount(safe, minlength=n).index_select(0, safe)
     return _ScaleGrad.apply(rows, (1.0 / counts.to(rows.dtype)).unsqueeze(-1))
 
 
