@@ -143,6 +143,9 @@ class ProcessGroup:
         from mpi4py import MPI
 
         self._in_place = MPI.IN_PLACE  # at hand for the collectives (an import statement costs ~1 us a call)
+        # the cross-rank check's receive table, and per call shape the signature and the table expected back
+        self._table = np.empty((self._size, _CHECK_LEN), dtype=np.int64)
+        self._signatures: dict[tuple[Any, ...], tuple[np.ndarray, bytes]] = {}
 
     def rank(self) -> int:
         return self._rank
@@ -530,7 +533,6 @@ _CHECK_OPS: dict[str, tuple[int, str]] = {
 }
 _CHECK_NAMES = {code: name for name, (code, _) in _CHECK_OPS.items()}
 _CHECK_LEN = 12  # code, extra, dtype, ndim, numel, then the first 7 sizes of the shape
-_SIGNATURES: dict[tuple[Any, ...], tuple[np.ndarray, bytes]] = {}
 _DTYPE_INDEX: dict[str, int] = {}
 
 
@@ -542,34 +544,36 @@ def _dtype_index(name: str) -> int:
     return _DTYPE_INDEX[name]
 
 
-def _signature(what: str, t: Tensor | None, extra: int, dtype: str | None) -> tuple[np.ndarray, bytes]:
-    key = (what, extra, dtype) if t is None else (what, extra, t._dtype, t._shape)
-    hit = _SIGNATURES.get(key)
-    if hit is None:
-        sig = np.full(_CHECK_LEN, -1, dtype=np.int64)
-        sig[0], sig[1] = _CHECK_OPS[what][0], extra
-        if t is not None:
-            sig[2:5] = _dtype_index(t._dtype.name), len(t._shape), t.numel()
-            shape = t._shape[: _CHECK_LEN - 5]
-            sig[5 : 5 + len(shape)] = shape
-        elif dtype is not None:
-            sig[2] = _dtype_index(dtype)
-        if len(_SIGNATURES) > 4096:  # many shapes (dynamic shapes): start again rather than grow forever
-            _SIGNATURES.clear()
-        hit = _SIGNATURES[key] = (sig, sig.tobytes())
-    return hit
+def _signature(what: str, t: Tensor | None, extra: int, dtype: str | None) -> np.ndarray:
+    sig = np.full(_CHECK_LEN, -1, dtype=np.int64)
+    sig[0], sig[1] = _CHECK_OPS[what][0], extra
+    if t is not None:
+        sig[2:5] = _dtype_index(t._dtype.name), len(t._shape), t.numel()
+        shape = t._shape[: _CHECK_LEN - 5]
+        sig[5 : 5 + len(shape)] = shape
+    elif dtype is not None:
+        sig[2] = _dtype_index(dtype)
+    return sig
 
 
 def _check(g: ProcessGroup, what: str, t: Tensor | None = None, extra: int = 0, dtype: str | None = None) -> None:
     """Every rank calls the same collective (`what`, with the same `extra`: op or root) on a tensor of the same
-    shape and dtype as `t` (or of `dtype`); else a clear error on every rank, naming rank 0's call and another's."""
+    shape and dtype as `t` (or of `dtype`); else a clear error on every rank, naming rank 0's call and another's.
+
+    Per call shape the group keeps the signature and the table every rank should get back, so that a call
+    touches little memory: after a large collective has flushed the caches, each object touched costs a miss."""
     if not g.check_collectives or g._size == 1:
         return
-    sig, raw = _signature(what, t, extra, dtype)
-    table = np.empty((g._size, _CHECK_LEN), dtype=np.int64)
-    g.comm.Allgather(sig, table)
-    if table.tobytes() != raw * g._size:
-        _mismatch(what, table)
+    key = (what, extra, dtype) if t is None else (what, extra, t._dtype, t._shape)
+    hit = g._signatures.get(key)
+    if hit is None:
+        if len(g._signatures) > 4096:  # many shapes (dynamic shapes): start again rather than grow forever
+            g._signatures.clear()
+        sig = _signature(what, t, extra, dtype)
+        hit = g._signatures[key] = (sig, sig.tobytes() * g._size)
+    g.comm.Allgather(hit[0], g._table)
+    if g._table.tobytes() != hit[1]:
+        _mismatch(what, g._table.copy())
 
 
 def _mismatch(what: str, table: np.ndarray) -> None:
@@ -742,6 +746,15 @@ def all_reduce(
     tensor: Tensor, op: ReduceOp | str = ReduceOp.SUM, group: ProcessGroup | None = None, async_op: bool = False
 ) -> Work | None:
     """Combine `tensor` over all ranks with `op`, in place on every rank."""
+    if not async_op and type(op) is ReduceOp:  # the common call, in as little Python as can be (see _FAST_MPI_OPS)
+        g = GroupMember.WORLD if group is None else group
+        host = getattr(tensor, "_data", None)
+        if type(host) is np.ndarray and type(g) is ProcessGroup and g.backend == "mpi" and host.flags.c_contiguous:
+            mop = _FAST_MPI_OPS.get((op, tensor._dtype))
+            if mop is not None:
+                _check(g, "all_reduce", tensor, _OP_INDEX[op])
+                g.comm.Allreduce(g._in_place, host, mop)
+                return None
     t = _check_tensor(tensor, "all_reduce")
     g = _group(group, "all_reduce")
     rop = _reduce_op(op, "all_reduce")
@@ -763,7 +776,16 @@ def all_reduce(
         return Work([req], lambda: _reduced(rop, g, wire, host, shared, t))
     g.comm.Allreduce(g._in_place, wire, mop)  # the blocking call: MPI may pick faster algorithms for it
     _reduced(rop, g, wire, host, shared, t)
+    if wire is host and rop is not ReduceOp.AVG:
+        _FAST_MPI_OPS[(rop, t._dtype)] = mop
     return None
+
+
+# (op, ember dtype) -> the MPI op, for the ops and dtypes that MPI reduces in place on the tensor's own NumPy
+# array with nothing to do after (no AVG division, no float16/bfloat16 wire copy); filled by all_reduce's first
+# such call. A 1 MB allreduce flushes the caches, so every Python object touched on the next call is a miss: this
+# path touched half as many and took the checked 1 MB call from about 1.08x raw mpi4py to about 1.04x.
+_FAST_MPI_OPS: dict[tuple[ReduceOp, Any], Any] = {}
 
 
 @_members_only()
