@@ -212,6 +212,24 @@ def test_softmax_cross_entropy_matches_its_decomposition_bitwise(device, dtype) 
     np.testing.assert_allclose(x.grad.numpy(), (p - onehot) * 1.5 / 33, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("rows", [0, 1, 300])
+def test_softmax_cross_entropy_reads_strided_targets_and_logits(device, rows) -> None:
+    # a target that is every other entry of a longer tensor, logits that are a transposed view: the fused
+    # kernels read them through their strides and match the decomposition
+    from ember.ops import activation as act
+
+    rng = np.random.default_rng(8)
+    x = _t(rng.standard_normal((11, rows)) * 2, device, True).to(ember.float32).detach().t().requires_grad_()
+    t = ember.tensor(rng.integers(0, 11, 2 * rows), device=device)[::2]
+    loss = act.softmax_cross_entropy(x, t)
+    loss.backward()
+    x2 = x.detach().requires_grad_()
+    ref, _ = act._sce_impl(x2, t)
+    ref.backward()
+    np.testing.assert_allclose(loss.detach().numpy(), ref.detach().numpy(), rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-6, atol=1e-9)
+
+
 def test_cross_entropy_fused_case_gradchecks_and_keeps_its_errors(device) -> None:
     import ember.nn.functional as F
 

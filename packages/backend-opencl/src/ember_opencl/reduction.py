@@ -28,7 +28,7 @@ import numpy as np
 from . import cltypes
 from .clarray import CLArray, empty
 from .device import Device
-from .elementwise import collapse, copy, launch
+from .elementwise import chunk_size, collapse, copy, launch, run
 
 _BLOCK = 256  # elements combined into a block (16 vector loads) before it joins the (compensated) accumulator
 _MAXRANK = 3  # kept/reduced ranks past this are compacted first (bounds the compiled variants)
@@ -748,9 +748,71 @@ def log_softmax(x: CLArray, axis: int) -> CLArray:
     return _softmax("log_softmax", x, axis)
 
 
+# -- softmax_cross_entropy of class indices ------------------------------------------------
+# The classifier's loss in two launches (log_softmax, then the picked entries' compensated sum in one
+# work-item: N loads) and its derivative in one, where the decomposition takes five and three. The
+# derivative is the decomposition's arithmetic, element for element: (j == target[i] ? s : 0) - exp(logp) * s.
+
+
+def _sce_operands(logp: CLArray, target: CLArray) -> tuple[CLArray, list[Any], str]:
+    """logp made contiguous, the target's (buffer, offset, stride) arguments, and its C type."""
+    if not logp.is_contiguous:
+        logp = copy(logp)
+    stride = target.strides[0] if target.ndim else 0
+    return logp, [target.buffer, target.offset, stride], cltypes.ctype(target.dtype)
+
+
+def softmax_cross_entropy(x: CLArray, target: CLArray) -> tuple[CLArray, CLArray]:
+    """(-mean_i log_softmax(x)[i, target[i]], log_softmax(x)); every target in [0, C) (the caller checked)."""
+    device = x.device
+    logp, t_args, tt = _sce_operands(log_softmax(x, 1), target)
+    loss = empty(device, (), x.dtype)
+    t = cltypes.ctype(x.dtype)
+
+    def source() -> str:
+        body = _KAHAN.replace("(V)", "logp[i * C + target[t_off + i * t_stride]]")
+        return (cltypes.preamble([x.dtype]) + f"#define T {t}\n"
+                + f"__kernel void ember_sce_loss(long N, long C, __global const T* logp, __global const {tt}* target, "
+                + "long t_off, long t_stride, __global T* loss) {\n"
+                + f"  T acc = 0, comp = 0;\n  for (long i = 0; i < N; ++i) {body}\n  acc -= comp;\n"
+                + "  loss[0] = -(acc / (T)N);\n}\n")  # fmt: skip
+
+    kernel = device.kernel(("sce_loss", t, tt), source, "ember_sce_loss", [np.int64] * 2 + [None] * 2 + [np.int64] * 2 + [None])
+    N, C = x.shape
+    kernel(device.queue, (1,), (1,), N, C, logp.buffer, *t_args, loss.buffer)
+    return loss, logp
+
+
+def softmax_cross_entropy_grad(logp: CLArray, target: CLArray, g: CLArray) -> CLArray:
+    """With s = -g / N: (j == target[i] ? s : 0) - exp(logp[i, j]) * s, in one launch."""
+    device = logp.device
+    logp, t_args, tt = _sce_operands(logp, target)
+    out = empty(device, logp.shape, logp.dtype)
+    N, C = logp.shape
+    if out.size == 0:
+        return out
+    t, chunk = cltypes.ctype(logp.dtype), chunk_size(device)
+
+    def source() -> str:
+        return (cltypes.preamble([logp.dtype]) + f"#define T {t}\n"
+                + f"__kernel void ember_sce_grad(long n, long N, long C, __global const T* logp, __global const {tt}* target, "
+                + "long t_off, long t_stride, __global const T* g, long g_off, __global T* out) {\n"
+                + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, n);\n"
+                + "  const T s = -g[g_off] / (T)N;\n"
+                + "  for (long k = first; k < last; ++k) {\n"
+                + "    const long i = k / C, j = k - i * C;\n"
+                + "    out[k] = (j == target[t_off + i * t_stride] ? s : (T)0) - exp(logp[k]) * s;\n  }\n}\n")  # fmt: skip
+
+    scalars = [np.int64] * 3 + [None] * 2 + [np.int64] * 2 + [None, np.int64, None]
+    kernel = device.kernel(("sce_grad", t, tt, chunk), source, "ember_sce_grad", scalars)
+    run(device, kernel, -(-out.size // chunk), [out.size, N, C, logp.buffer, *t_args, g.buffer, g.offset, out.buffer])
+    return out
+
+
 KERNELS: dict[str, Callable[..., Any]] = {
     **{op: _reduction(op) for op in ("sum", "prod", "amax", "amin", "all", "any")},
     "argmax": _argext("argmax"), "argmin": _argext("argmin"), "cumsum": cumsum, "cumprod": cumprod,
     "logcumsumexp": logcumsumexp, "cumext_indices": cumext_indices,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+    "softmax_cross_entropy": softmax_cross_entropy, "softmax_cross_entropy_grad": softmax_cross_entropy_grad,
 }  # fmt: skip
