@@ -205,6 +205,7 @@ def test_every_register_tile(dev: device.Device, native: int, dtype: str, monkey
     gpu = type("Fake", (), {"cl_device": Native(), "is_cpu": False})()
     assert linalg._tiles(gpu, np.dtype(dtype)) == (6, 32 // np.dtype(dtype).itemsize * 2, 32 // np.dtype(dtype).itemsize)
     monkeypatch.setattr(linalg, "_tiles", lambda _device, _dtype: tile)
+    monkeypatch.setattr(linalg, "_PLANS", {})  # plans made with the device's own tile must not be reused
     rng = np.random.default_rng(9)
     for m, k, n in [(37, 301, 53), (128, 96, 10), (9, 260, 70)]:  # partial tiles in M and N, K past KC_MAX
         xn, wn, bn = _data(rng, (m, k), dtype), _data(rng, (n, k), dtype), _data(rng, (n,), dtype)

@@ -149,7 +149,7 @@ PackSpec = tuple[int, int, bool, bool]
 
 
 def _pack_params(t: str, nb: int) -> list[str]:
-    """The kernel parameters of one operand's packing (see `_pack_plan` for their values)."""
+    """The kernel parameters of one operand's packing (see `_PackPlan` for their values)."""
     params = [f"__global const {t}* src", "long src_off", "long sr", "long sk", "long n", "long K"]
     params += ["long pg", "long kb"] + [f"long bd{k}" for k in range(1, nb)] + [f"long src_sb{k}" for k in range(nb)]
     return params + [f"__global {t}* dst", "long g0", "long g1"]
@@ -236,33 +236,33 @@ def _pack_kernel(device: Device, dtype: np.dtype, specs: tuple[PackSpec, ...]) -
     return device.kernel(key, source, "ember_mm_pack", scalar_dtypes)
 
 
-def _pack_plan(src: CLArray, sr: int, sk: int, n: int, K: int, R: int, batch: tuple[int, ...],
-               sbatch: tuple[int, ...]) -> tuple[PackSpec, list[Any], int, Any]:  # fmt: skip
-    """How to pack the zero-padded panels of `src` (read as n x K through sr, sk, batched through sbatch):
-    the spec, the kernel arguments, the work-items and the (not yet written) packed buffer."""
-    device = src.device
-    nbatch = math.prod(batch)
-    npanels = -(-n // R)
-    dst = device.alloc(nbatch * npanels * K * R * src.dtype.itemsize)
-    unit_r, unit_k = sr == 1 and n > 1, sk == 1 and K > 1
-    want = 4 * device.compute_units  # work-items to share among the cores (each work-group costs)
-    if unit_k and not unit_r:  # a panel per work-item, as much of K as keeps its 32 KiB slice in L1
-        kb = min(max(64, 32768 // (R * src.dtype.itemsize)), -(-K // -(-want // (npanels * nbatch))))
-        pg, kb = 1, -(-K // -(-K // kb))
-    else:  # blocks of about 128 columns x 64 k (512-byte runs of a row-major source)
-        pg, kb = max(1, 128 // R), min(K, 64)
-        while nbatch * -(-npanels // pg) * -(-K // kb) < want and pg > 1:
-            pg //= 2
-    g0, g1 = -(-npanels // pg), -(-K // kb)
-    args = [src.buffer, src.offset, sr, sk, n, K, pg, kb, *batch[1:], *sbatch, dst, g0, g1, nbatch]
-    return (R, len(batch), unit_r, unit_k), args, g0 * g1 * nbatch, dst
+class _PackPlan:
+    """How to pack the zero-padded panels of an operand (read as n x K through sr, sk, batched through sbatch):
+    the kernel spec, its integer arguments around the source and destination buffers, its work-items and the
+    packed buffer's size. A plan depends on the layout only, so `_blocked` keeps it per layout."""
 
+    def __init__(self, device: Device, itemsize: int, sr: int, sk: int, n: int, K: int, R: int,
+                 batch: tuple[int, ...], sbatch: tuple[int, ...]) -> None:  # fmt: skip
+        nbatch = math.prod(batch)
+        npanels = -(-n // R)
+        self.nbytes = nbatch * npanels * K * R * itemsize
+        unit_r, unit_k = sr == 1 and n > 1, sk == 1 and K > 1
+        want = 4 * device.compute_units  # work-items to share among the cores (each work-group costs)
+        if unit_k and not unit_r:  # a panel per work-item, as much of K as keeps its 32 KiB slice in L1
+            kb = min(max(64, 32768 // (R * itemsize)), -(-K // -(-want // (npanels * nbatch))))
+            pg, kb = 1, -(-K // -(-K // kb))
+        else:  # blocks of about 128 columns x 64 k (512-byte runs of a row-major source)
+            pg, kb = max(1, 128 // R), min(K, 64)
+            while nbatch * -(-npanels // pg) * -(-K // kb) < want and pg > 1:
+                pg //= 2
+        g0, g1 = -(-npanels // pg), -(-K // kb)
+        self.spec: PackSpec = (R, len(batch), unit_r, unit_k)
+        self.middle = [sr, sk, n, K, pg, kb, *batch[1:], *sbatch]  # between (src, src_off) and dst
+        self.tail = [g0, g1, nbatch]
+        self.items = g0 * g1 * nbatch
 
-def _pack(device: Device, dtype: np.dtype, *plans: tuple[PackSpec, list[Any], int, Any]) -> None:
-    """Run the packing `plans` (of `_pack_plan`) in one launch: each launch costs PoCL tens of microseconds."""
-    kernel = _pack_kernel(device, dtype, tuple(spec for spec, _, _, _ in plans))
-    args = [x for _, plan_args, _, _ in plans for x in plan_args]
-    kernel(device.queue, (sum(items for _, _, items, _ in plans),), (1,), *args)
+    def args(self, src: CLArray, dst: Any) -> list[Any]:
+        return [src.buffer, src.offset, *self.middle, dst, *self.tail]
 
 
 def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
@@ -355,7 +355,24 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
 
 def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple[int, ...],
              sb: tuple[int, ...], bias: CLArray | None) -> None:  # fmt: skip
-    """c (contiguous (prod(batch), M, N)) = a @ b (+ bias) for float32/float64: pack, then the micro-kernel."""
+    """c (contiguous (prod(batch), M, N)) = a @ b (+ bias) for float32/float64: pack, then the micro-kernel.
+    The plan (kernels, work sizes, integer arguments) is made once per layout: planning in Python cost about
+    as much host time as the two launches."""
+    key = (c.device, c.dtype, a.shape, a.strides, b.shape, b.strides, batch, sa, sb, bias is None)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= 1024:  # many layouts (shapes that keep changing): start again rather than grow
+            _PLANS.clear()
+        plan = _PLANS[key] = _blocked_plan(c, a, b, batch, sa, sb, bias is not None)
+    plan(c, a, b, bias)
+
+
+_PLANS: dict[tuple[Any, ...], Callable[[CLArray, CLArray, CLArray, CLArray | None], None]] = {}
+
+
+def _blocked_plan(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple[int, ...],
+                  sb: tuple[int, ...], has_bias: bool) -> Callable[[CLArray, CLArray, CLArray, CLArray | None], None]:  # fmt: skip
+    """The launches of `_blocked` for these layouts, as a function of the arrays: one packing A and B, one GEMM."""
     device = c.device
     M, K = a.shape[-2:]
     N = b.shape[-1]
@@ -364,10 +381,11 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     mp, np_ = -(-M // MR), -(-N // NR)
     # An operand that the whole batch shares (all its batch strides 0) is packed once and read by every entry.
     a_shared, b_shared = not any(sa), not any(sb)
-    a_plan = _pack_plan(a, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa)))
-    b_plan = _pack_plan(b, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb)))
-    _pack(device, c.dtype, a_plan, b_plan)
-    ap, bp = a_plan[3], b_plan[3]
+    size = c.dtype.itemsize
+    a_plan = _PackPlan(device, size, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa)))
+    b_plan = _PackPlan(device, size, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb)))
+    pack = _pack_kernel(device, c.dtype, (a_plan.spec, b_plan.spec))
+    pack_items = (a_plan.items + b_plan.items,)
     a_bs, b_bs = (0 if a_shared else mp * K * MR), (0 if b_shared else np_ * K * NR)
     # Macro-tiles of up to 8 x 8 register tiles (48 x 128 floats), smaller when that leaves cores idle.
     mt, nt = min(MACRO_TILE[0], mp), min(MACRO_TILE[1], np_)
@@ -378,11 +396,20 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
         else:
             nt = -(-nt // 2)
     kcb = -(-K // -(-K // KC_MAX))  # equal K blocks of at most KC_MAX
-    kernel = _gemm_kernel(device, c.dtype, bias is not None)
-    args = [ap, bp, c.buffer, M, N, K, mt, nt, kcb, a_bs, b_bs]
-    if bias is not None:
-        args += [bias.buffer, bias.offset, bias.strides[0]]
-    kernel(device.queue, (-(-np_ // nt), -(-mp // mt), nbatch), (1, 1, 1), *args)
+    gemm = _gemm_kernel(device, c.dtype, has_bias)
+    ints = [M, N, K, mt, nt, kcb, a_bs, b_bs]
+    grid = (-(-np_ // nt), -(-mp // mt), nbatch)
+    queue, alloc = device.queue, device.alloc
+
+    def run(c: CLArray, a: CLArray, b: CLArray, bias: CLArray | None) -> None:
+        ap, bp = alloc(a_plan.nbytes), alloc(b_plan.nbytes)  # (a's and b's offsets are read at each call)
+        pack(queue, pack_items, (1,), *a_plan.args(a, ap), *b_plan.args(b, bp))
+        if bias is None:
+            gemm(queue, grid, (1, 1, 1), ap, bp, c.buffer, *ints)
+        else:
+            gemm(queue, grid, (1, 1, 1), ap, bp, c.buffer, *ints, bias.buffer, bias.offset, bias.strides[0])
+
+    return run
 
 
 # -- entry points ----------------------------------------------------------------------------------------
@@ -392,6 +419,9 @@ def _gemm(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], bias: CLAr
     """c (contiguous batch + (M, N), non-empty) = a @ b (+ bias) with K > 0."""
     M, K = a.shape[-2:]
     N = b.shape[-1]
+    if not batch:  # two matrices (the common case, without the batch's Python)
+        (_blocked if takes_blocked_path(c.dtype, M, N, K) else _naive)(c, a, b, (), (), (), bias)
+        return
     sa = broadcast_strides(a.view_of(a.shape[:-2], a.strides[:-2], 0), batch)
     sb = broadcast_strides(b.view_of(b.shape[:-2], b.strides[:-2], 0), batch)
     dims, (_, sa, sb) = collapse(batch, [c_strides(batch), sa, sb]) if batch else ((), [(), (), ()])
@@ -421,7 +451,7 @@ def _matmul(a: CLArray, b: CLArray, bias: CLArray | None) -> CLArray:
     K2, N = b.shape[-2:]
     if K != K2:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match in the contracted dim ({K} != {K2})")
-    batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    batch = () if a.ndim == 2 and b.ndim == 2 else tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     out_shape = batch + (M, N)
     c = empty(a.device, out_shape, a.dtype)
     if c.size:
