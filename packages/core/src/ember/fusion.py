@@ -23,6 +23,10 @@ from typing import Any
 
 __all__ = ["FusedStep", "ElementwiseGroup", "fuse_schedule"]
 
+#: The fewest calls made into a fused kernel. A single call too: a fused kernel keeps its launch arguments
+#: per layout, so replaying it costs the host less than the one-op kernel's call.
+MIN_GROUP = 1
+
 #: an operand: ("in", k) the group's input k, ("tmp", j) the result of step j
 Ref = tuple[str, int]
 
@@ -69,7 +73,7 @@ def fuse_schedule(
     state: dict[str, Any] = {"fused": 0}
 
     def close() -> None:
-        if len(group) >= 2:
+        if len(group) >= MIN_GROUP:
             code = _fused_code(group, uses, state["backend"], name)
             if code is not None:
                 out.extend(c for c in pending if not any(c is g for g in group))  # hoisted, in order
