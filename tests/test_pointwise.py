@@ -83,3 +83,54 @@ def test_polygamma_and_mvlgamma_methods(device: str) -> None:
     np.testing.assert_allclose(z.mvlgamma(2).numpy(), expected, rtol=1e-12)
     with pytest.raises(RuntimeError, match="polygamma: n must be a non-negative integer"):
         x.polygamma(-1)
+
+
+def test_div_rounding_modes_match_numpy(device: str) -> None:
+    # PyTorch's torch.div: rounding_mode None is true division, "trunc" rounds toward zero (C's /), "floor" rounds
+    # down (Python's //); the rounded modes keep the promoted dtype
+    a_np = np.array([7, -7, 7, -7, 0, 5], np.int64)
+    b_np = np.array([2, 2, -2, -2, 3, 5], np.int64)
+    a, b = ember.tensor(a_np, device=device), ember.tensor(b_np, device=device)
+    trunc = ember.div(a, b, rounding_mode="trunc")
+    assert trunc.dtype is ember.int64
+    np.testing.assert_array_equal(trunc.numpy(), np.trunc(a_np / b_np).astype(np.int64))
+    floor = a.div(b, rounding_mode="floor")
+    assert floor.dtype is ember.int64
+    np.testing.assert_array_equal(floor.numpy(), a_np // b_np)
+    true = ember.divide(a, b, rounding_mode=None)
+    assert true.dtype is ember.float32
+    np.testing.assert_allclose(true.numpy(), (a_np / b_np).astype(np.float32))
+    np.testing.assert_array_equal(ember.div(a, 2, rounding_mode="trunc").numpy(), np.trunc(a_np / 2).astype(np.int64))
+    np.testing.assert_array_equal(ember.div(-9, b, rounding_mode="trunc").numpy(), np.trunc(-9 / b_np).astype(np.int64))
+    x_np = np.array([5.5, -5.5, -0.5, 0.5, 1.0, -1.0], np.float32)
+    y_np = np.array([2.0, 2.0, 1.0, -1.0, 0.0, 0.0], np.float32)
+    x, y = ember.tensor(x_np, device=device), ember.tensor(y_np, device=device)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(x.div(y, rounding_mode="trunc").numpy(), np.trunc(x_np / y_np))  # -0.0 kept
+        np.testing.assert_array_equal(x.div(y, rounding_mode="floor").numpy(), np.floor_divide(x_np, y_np))
+    assert np.signbit(x.div(y, rounding_mode="trunc").numpy()[2])
+    r = ember.div(a, 2.5, rounding_mode="floor")  # a float scalar promotes an integer tensor to the default float
+    assert r.dtype is ember.float32
+    np.testing.assert_array_equal(r.numpy(), np.floor_divide(a_np, 2.5).astype(np.float32))
+    u = ember.tensor([5, 251], dtype=ember.uint8, device=device).div(2, rounding_mode="floor")
+    assert u.dtype is ember.uint8 and u.tolist() == [2, 125]
+    z = x.clone()
+    z.div_(2.0, rounding_mode="floor")
+    np.testing.assert_array_equal(z.numpy(), np.floor_divide(x_np, 2.0))
+    with pytest.raises(ZeroDivisionError, match="div: integer division by zero"):
+        ember.div(a, ember.zeros_like(a), rounding_mode="trunc")
+    with pytest.raises(ZeroDivisionError, match="floor_divide: integer division by zero"):
+        ember.div(a, 0, rounding_mode="floor")
+    with pytest.raises(RuntimeError, match="div: rounding_mode must be one of None, 'trunc', 'floor', got 'round'"):
+        ember.div(x, y, rounding_mode="round")
+
+
+def test_div_rounding_modes_have_zero_gradient(device: str) -> None:
+    # PyTorch's derivative of div with a rounding mode is zero for both operands
+    x = ember.tensor([5.5, -3.0], device=device, requires_grad=True)
+    y = ember.tensor([2.0, 2.0], device=device, requires_grad=True)
+    for mode in ("trunc", "floor"):
+        x.grad = y.grad = None
+        ember.div(x, y, rounding_mode=mode).sum().backward()
+        assert x.grad is not None and x.grad.tolist() == [0.0, 0.0]
+        assert y.grad is not None and y.grad.tolist() == [0.0, 0.0]

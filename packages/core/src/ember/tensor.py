@@ -1593,27 +1593,31 @@ class Tensor:
         """
         return _ops.dist(self, other, p)
 
-    def div(self, other: Any) -> Tensor:
-        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+        bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+        //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch.
 
         See `ember.div`.
         """
-        return _ops.div(self, other)
+        return _ops.div(self, other, rounding_mode=rounding_mode)
 
-    def div_(self, other: Any) -> Tensor:
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In-place div(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("div", self, other)
+        return _ops.conversion.inplace("div", self, other, rounding_mode=rounding_mode)
 
-    def divide(self, other: Any) -> Tensor:
-        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+        bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+        //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch.
 
         See `ember.divide`.
         """
-        return _ops.div(self, other)
+        return _ops.div(self, other, rounding_mode=rounding_mode)
 
-    def divide_(self, other: Any) -> Tensor:
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In-place divide(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("divide", self, other)
+        return _ops.conversion.inplace("divide", self, other, rounding_mode=rounding_mode)
 
     def dot(self, other: Tensor) -> Tensor:
         """The inner product of two 1-D tensors of the same length.
@@ -3097,16 +3101,18 @@ class Tensor:
         """
         return _ops.triu(self, diagonal)
 
-    def true_divide(self, other: Any) -> Tensor:
-        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+    def true_divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+        bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+        //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch.
 
         See `ember.true_divide`.
         """
-        return _ops.div(self, other)
+        return _ops.div(self, other, rounding_mode=rounding_mode)
 
-    def true_divide_(self, other: Any) -> Tensor:
+    def true_divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In-place true_divide(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("true_divide", self, other)
+        return _ops.conversion.inplace("true_divide", self, other, rounding_mode=rounding_mode)
 
     def trunc(self) -> Tensor:
         """Each element rounded toward zero (its integer part); integers unchanged. Not defined for bool tensors.

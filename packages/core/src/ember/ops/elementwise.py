@@ -393,7 +393,7 @@ DIV = binary_op(
     lambda n, g: (
         g / conj(n[1]) if n.needs(0) else None, -g * conj(n[0] / (n[1] * n[1])) if n.needs(1) else None
     ),
-    xp="divide", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("divide", "true_divide"),
+    xp="divide", save_inputs=True, inplace_kernel=True, public_fn=False,  # public `div` below takes rounding_mode
 )  # fmt: skip
 FLOOR_DIVIDE = binary_op(
     "floor_divide", "floor(input / other), Python's //. Integer division by zero never reaches the kernel: core raises ZeroDivisionError (as PyTorch on the CPU); float division by zero gives +-inf or nan.", "numeric",
@@ -659,13 +659,38 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     return binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
 
 
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+@public(method=True, inplace=True, aliases=("divide", "true_divide"), op=DIV)
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
+    """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+    bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+    //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch."""
+    if rounding_mode is None:
+        return binary(DIV, input, other)
+    if rounding_mode == "floor":
+        return binary(FLOOR_DIVIDE, input, other)
+    if rounding_mode == "trunc":
+        a, b = _scalar_operand(input, "div"), _scalar_operand(other, "div")
+        if _dt.result_type(a, b).is_floating_point:
+            return trunc(binary(DIV, a, b))
+        _check_int_divisor(DIV, a, b, isinstance(b, Tensor))
+        # integers: input - fmod(input, other) is an exact multiple of other (and between 0 and input: no overflow)
+        return binary(FLOOR_DIVIDE, binary(SUB, a, binary(FMOD, a, b)), b)
+    raise RuntimeError(
+        f"div: rounding_mode must be one of {', '.join(map(repr, _ROUNDING_MODES))}, got {rounding_mode!r}"
+    )
+
+
+true_divide = div
+
+
 def _fn(name: str) -> Callable[..., Tensor]:
     return API[name].fn
 
 
 mul = _fn("mul")
-div = _fn("div")
-true_divide = div
 floor_divide = _fn("floor_divide")
 remainder = _fn("remainder")
 pow = _fn("pow")  # noqa: A001
