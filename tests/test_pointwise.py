@@ -134,3 +134,40 @@ def test_div_rounding_modes_have_zero_gradient(device: str) -> None:
         ember.div(x, y, rounding_mode=mode).sum().backward()
         assert x.grad is not None and x.grad.tolist() == [0.0, 0.0]
         assert y.grad is not None and y.grad.tolist() == [0.0, 0.0]
+
+
+def test_round_to_decimals(device: str) -> None:
+    # PyTorch's torch.round(input, decimals=d): round half to even of input * 10**d, divided back (d < 0: to tens,
+    # hundreds, ...), in the input's dtype; integer tensors take decimals=0 only
+    x_np = np.array([0.5, 1.5, 2.5, -0.5, 1.2345, -1.2355, 1234.5, np.inf, np.nan], np.float32)
+    x = ember.tensor(x_np, device=device)
+    for d in (2, 1, -2):
+        s = np.float32(10.0 ** abs(d))
+        want = np.round(x_np * s) / s if d > 0 else np.round(x_np / s) * s
+        got = ember.round(x, decimals=d)
+        assert got.dtype is ember.float32
+        np.testing.assert_array_equal(got.numpy(), want)
+    np.testing.assert_array_equal(x.round().numpy(), np.round(x_np))
+    assert ember.tensor([1e30], device=device).round(decimals=10).tolist() == [math.inf]  # overflows, as PyTorch
+    y = x.clone()
+    y.round_(decimals=1)
+    np.testing.assert_array_equal(y.numpy(), np.round(x_np * np.float32(10)) / np.float32(10))
+    i = ember.tensor([15, -25], device=device)
+    assert i.round().tolist() == [15, -25] and i.round().dtype is ember.int64
+    with pytest.raises(TypeError, match="round: decimals=1 is not supported on integer tensors"):
+        i.round(decimals=1)
+    w = ember.tensor([1.25, 2.0], device=device, requires_grad=True)
+    ember.round(w, decimals=1).sum().backward()  # zero gradient, as every rounding
+    assert w.grad is not None and w.grad.tolist() == [0.0, 0.0]
+
+
+def test_sign_is_zero_at_nan_and_keeps_bools(device: str) -> None:
+    # PyTorch's torch.sign: 0 at nan (NumPy's np.sign gives nan), and a bool tensor comes back as bool
+    x = ember.tensor([-2.0, -0.0, 0.0, 3.0, math.nan, -math.inf], device=device)
+    s = ember.sign(x)
+    np.testing.assert_array_equal(s.numpy(), [-1.0, 0.0, 0.0, 1.0, 0.0, -1.0])
+    assert not np.signbit(s.numpy()[1:3]).any()  # sign(-0.0) is 0.0
+    np.testing.assert_array_equal(ember.sgn(x).numpy(), s.numpy())
+    b = ember.tensor([True, False], device=device)
+    assert b.sign().dtype is ember.bool and b.sign().tolist() == [True, False]
+    assert ember.tensor([-3, 0, 5], dtype=ember.int8, device=device).sign().tolist() == [-1, 0, 1]

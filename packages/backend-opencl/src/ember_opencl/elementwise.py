@@ -175,7 +175,7 @@ UNARY: dict[str, dict[str, str]] = {
     "floor": {"f": "floor(x0)", "*": "x0"},
     "ceil": {"f": "ceil(x0)", "*": "x0"},
     "round": {"f": "rint(x0)", "*": "x0"},  # half to even
-    "sign": {"f": "isnan(x0) ? x0 : (T)((x0 > 0) - (x0 < 0))", "b": "x0", "*": "(T)((x0 > 0) - (x0 < 0))"},
+    "sign": {"b": "x0", "*": "(T)((x0 > 0) - (x0 < 0))"},  # 0 at nan (both comparisons false), as PyTorch
     "reciprocal": {"f": "(T)1 / x0", "*": "x0 == 0 ? (T)0 : (T)(1 / x0)"},
     "logical_not": {"*": "!x0"},
     "isnan": {"f": "isnan(x0)", "*": "0"},

@@ -2735,16 +2735,18 @@ class Tensor:
         """
         return _ops.rot90(self, k, dims)
 
-    def round(self) -> Tensor:
+    def round(self, *, decimals: _int = 0) -> Tensor:
         """Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).
+        With `decimals` (floating tensors only), rounded to that many decimal places (negative: to tens, hundreds,
+        ...), as PyTorch: round(input * 10**decimals) / 10**decimals, in the input's dtype.
 
         See `ember.round`.
         """
-        return _ops.round(self)
+        return _ops.round(self, decimals=decimals)
 
-    def round_(self) -> Tensor:
+    def round_(self, *, decimals: _int = 0) -> Tensor:
         """In-place round(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("round", self)
+        return _ops.conversion.inplace("round", self, decimals=decimals)
 
     def rsqrt(self) -> Tensor:
         """1 / sqrt(input), elementwise. Integer and bool inputs compute in the default float dtype.
@@ -2825,7 +2827,7 @@ class Tensor:
         return _ops.conversion.inplace("sigmoid", self)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0. Not defined for bool tensors.
+        """-1, 0 or 1 by the sign of each element; 0 at nan (as PyTorch; NumPy gives nan), sign(-0.0) is 0.0; bools come back unchanged (in new memory).
 
         See `ember.sign`.
         """

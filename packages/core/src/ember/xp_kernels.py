@@ -262,8 +262,8 @@ def sign(xp: Any, x: Any) -> Any:
     if x.dtype == numpy.bool_:
         return x.copy()
     out = xp.sign(x)
-    if _floating(x.dtype) and x.dtype.kind != "f":  # ml_dtypes' bfloat16 sign keeps -0.0; the contract says 0.0
-        out = xp.where(out == 0, xp.zeros((), x.dtype), out)
+    if _floating(x.dtype):  # 0 at nan, as PyTorch; ml_dtypes' bfloat16 sign keeps -0.0, the contract says 0.0
+        out = xp.where(xp.isnan(out) if x.dtype.kind == "f" else (out == 0) | xp.isnan(out), xp.zeros((), x.dtype), out)
     return out
 
 

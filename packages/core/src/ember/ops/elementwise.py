@@ -151,6 +151,7 @@ def unary(
     save_out: bool = False,
     inplace: bool | None = None,
     aliases: tuple[str, ...] = (),
+    public_fn: bool = True,
 ) -> Callable[[Any], Tensor]:
     """Declare a unary elementwise primitive and its public function `ember.<name>` / `x.<name>()`.
 
@@ -174,7 +175,8 @@ def unary(
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + _RESULT_NOTE[rule]
     fn.__module__ = __name__
-    public(fn, method=True, inplace=rule not in _BOOL_RESULT if inplace is None else inplace, aliases=aliases, op=op)
+    if public_fn:
+        public(fn, method=True, inplace=rule not in _BOOL_RESULT if inplace is None else inplace, aliases=aliases, op=op)
     return fn
 
 
@@ -289,8 +291,28 @@ erf = unary(
 )  # fmt: skip
 floor = unary("floor", "Each element rounded down (toward -inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
 ceil = unary("ceil", "Each element rounded up (toward +inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
-round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad)  # noqa: A001
-sign = unary("sign", "-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0.", "numeric", _zero_grad)
+_round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad, public_fn=False)
+sign = unary("sign", "-1, 0 or 1 by the sign of each element; 0 at nan (as PyTorch; NumPy gives nan), sign(-0.0) is 0.0; bools come back unchanged (in new memory).", "same", _zero_grad)
+
+
+@public(method=True, inplace=True, op=OPS["round"])
+def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).
+    With `decimals` (floating tensors only), rounded to that many decimal places (negative: to tens, hundreds,
+    ...), as PyTorch: round(input * 10**decimals) / 10**decimals, in the input's dtype."""
+    if decimals == 0:
+        return _round(input)
+    x = _tensor_arg(input, "round")
+    if not x._dtype.is_floating_point:
+        raise TypeError(
+            f"round: decimals={decimals} is not supported on {_KIND_WORDS[x._dtype.kind]} tensors ({describe(x)}); "
+            "it takes floating tensors (integers need no rounding to decimal places: use decimals=0)"
+        )
+    if decimals > 0:
+        scale = 10.0**decimals
+        return div(_round(mul(x, scale)), scale)
+    scale = 10.0 ** (-decimals)
+    return mul(_round(div(x, scale)), scale)
 reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * conj(n.out * n.out),), xp="reciprocal", save_out=True)
 logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
@@ -935,7 +957,7 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
 
     if input._dtype is _dt.bool_:
         return clone(input)
-    return where(isnan(input), 0, sign(input)) if input._dtype.is_floating_point else sign(input)
+    return sign(input)
 
 
 @public(method=True, inplace=True)

@@ -197,7 +197,8 @@ _add_op(
     OpInfo("abs", ember.abs, unary_same(np.abs), unary_samples, dtypes=NUMERIC + ("int8", "uint8")),
     OpInfo("neg", ember.neg, unary_same(np.negative), unary_samples, dtypes=NUMERIC + ("int8", "int16")),
     OpInfo("relu", ember.relu, unary_same(lambda x: np.maximum(x, 0)), unary_samples, dtypes=NUMERIC),
-    OpInfo("sign", ember.sign, unary_same(np.sign), unary_samples, dtypes=NUMERIC),
+    # PyTorch's sign: 0 at nan, bools unchanged (the same reference as sgn's)
+    OpInfo("sign", ember.sign, lambda x: _ref_sgn(x), unary_special_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("floor", ember.floor, unary_same(np.floor), rounding_samples, dtypes=NUMERIC, gradgrad=False),
     OpInfo("ceil", ember.ceil, unary_same(np.ceil), rounding_samples, dtypes=NUMERIC, gradgrad=False),
     OpInfo("round", ember.round, unary_same(np.round), rounding_samples, dtypes=NUMERIC, gradgrad=False),
