@@ -171,3 +171,19 @@ def test_sign_is_zero_at_nan_and_keeps_bools(device: str) -> None:
     b = ember.tensor([True, False], device=device)
     assert b.sign().dtype is ember.bool and b.sign().tolist() == [True, False]
     assert ember.tensor([-3, 0, 5], dtype=ember.int8, device=device).sign().tolist() == [-1, 0, 1]
+
+
+def test_clamp_with_a_nan_bound_gives_nan(device: str) -> None:
+    # PyTorch's clamp is min(max(input, min), max) with nan propagating from input and from either bound
+    x_np = np.array([1.0, 5.0, 10.0, np.nan], np.float32)
+    x = ember.tensor(x_np, device=device)
+    assert np.isnan(x.clamp(min=math.nan).numpy()).all()
+    assert np.isnan(ember.clamp(x, max=math.nan).numpy()).all()
+    lo_np = np.array([2.0, np.nan, 2.0, 2.0], np.float32)
+    hi_np = np.array([3.0, 3.0, np.nan, 3.0], np.float32)
+    lo, hi = ember.tensor(lo_np, device=device), ember.tensor(hi_np, device=device)
+    np.testing.assert_array_equal(x.clamp(lo, hi).numpy(), np.minimum(np.maximum(x_np, lo_np), hi_np))
+    np.testing.assert_array_equal(x.clamp(min=3.0, max=7.0).numpy(), [3.0, 5.0, 7.0, np.nan])
+    np.testing.assert_array_equal(x.clamp(min=7.0, max=3.0).numpy(), [3.0, 3.0, 3.0, np.nan])  # min > max: max
+    i = ember.tensor([1, 5, 10], device=device)
+    assert i.clamp(min=ember.tensor([2, 2, 2], device=device)).tolist() == [2, 5, 10]

@@ -814,12 +814,19 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
                 raise _dt.overflow_error(bound, input._dtype, "clamp")
     out = input
     if min is not None:
-        out = where(out < min, min, out)
+        out = where(_or_nan(out < min, min), min, out)
     if max is not None:
-        out = where(out > max, max, out)
+        out = where(_or_nan(out > max, max), max, out)
     if out._dtype is not input._dtype and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         out = out.to(input._dtype) if input._dtype.is_floating_point else out
     return out
+
+
+def _or_nan(crossed: Tensor, bound: Any) -> Tensor:
+    """`crossed`, or True where the clamp bound is nan: a nan bound gives nan, as PyTorch's clamp."""
+    if isinstance(bound, Tensor):
+        return crossed | isnan(bound) if bound._dtype.is_floating_point else crossed
+    return crossed | True if isinstance(bound, float) and math.isnan(bound) else crossed
 
 
 # --------------------------------------------------------------------------- composites (written with the ops above)
