@@ -187,3 +187,68 @@ def test_clamp_with_a_nan_bound_gives_nan(device: str) -> None:
     np.testing.assert_array_equal(x.clamp(min=7.0, max=3.0).numpy(), [3.0, 3.0, 3.0, np.nan])  # min > max: max
     i = ember.tensor([1, 5, 10], device=device)
     assert i.clamp(min=ember.tensor([2, 2, 2], device=device)).tolist() == [2, 5, 10]
+
+
+def test_torch_special_names_are_in_ember_special() -> None:
+    # torch.special.expit is torch.sigmoid, psi digamma, gammaln lgamma, multigammaln mvlgamma (PyTorch's docs)
+    assert ember.special.expit is ember.sigmoid and ember.special.psi is ember.digamma
+    assert ember.special.gammaln is ember.lgamma and ember.special.multigammaln is ember.mvlgamma
+    for name in ("digamma", "erf", "erfc", "erfinv", "exp2", "expm1", "i0", "log1p", "log_softmax", "logit",
+                 "logsumexp", "polygamma", "round", "sinc", "softmax", "xlogy"):  # fmt: skip
+        assert getattr(ember.special, name) is getattr(ember, name), name
+
+
+def test_special_normal_distribution_functions(device: str) -> None:
+    from statistics import NormalDist
+
+    nd = NormalDist()
+    xs = [-40.0, -20.0, -10.5, -9.5, -3.0, -1.0, 0.0, 1.0, 3.0, 10.0]
+    dts = [ember.float32, ember.float64] if device == "cpu" else [ember.float32]
+    for dt in dts:
+        x = ember.tensor(xs, dtype=dt, device=device)
+        rtol = 1e-5 if dt is ember.float32 else 1e-12
+        cdf = ember.special.ndtr(x)
+        assert cdf.dtype is dt
+        tiny = 1e-44 if dt is ember.float32 else 0.0  # ndtr(-20) = 2.8e-89 is below float32's range
+        np.testing.assert_allclose(cdf.numpy(), [0.5 * math.erfc(-v / math.sqrt(2)) for v in xs], rtol=rtol, atol=tiny)
+        # log ndtr: log(erfc(-x / sqrt 2) / 2), and log1p(-erfc(x / sqrt 2) / 2) above 0 (-7.62e-24 at 10)
+        # (erfc underflows at -40 in float64: SciPy's scipy.special.log_ndtr(-40.0) is -804.6084420137539)
+        want = [math.log(0.5 * math.erfc(-v / math.sqrt(2))) if v <= 0 else math.log1p(-0.5 * math.erfc(v / math.sqrt(2)))
+                for v in xs[1:]]  # fmt: skip
+        want = [-804.6084420137539, *want]
+        np.testing.assert_allclose(ember.special.log_ndtr(x).numpy(), want, rtol=rtol, atol=0)
+        ps = [1e-30, 1e-10, 0.001, 0.25, 0.5, 0.75, 0.999, 0.99999]
+        p = ember.tensor(ps, dtype=dt, device=device)
+        want = [nd.inv_cdf(float(v)) for v in p.double().numpy()]  # of the values p holds in its dtype
+        np.testing.assert_allclose(ember.special.ndtri(p).numpy(), want, rtol=rtol, atol=0)
+        edge = ember.special.ndtri(ember.tensor([0.0, 1.0, -0.1, 1.1, math.nan], dtype=dt, device=device)).numpy()
+        np.testing.assert_array_equal(edge, [-math.inf, math.inf, math.nan, math.nan, math.nan])
+    assert ember.special.ndtr(ember.tensor([1, 2], device=device)).dtype is ember.float32
+
+
+def test_special_entr_and_xlog1py(device: str) -> None:
+    # torch.special.entr: -x log x, 0 at 0, -inf below 0; xlog1py: x * log1p(y), 0 where x == 0 unless y is nan
+    x = ember.tensor([-1.0, 0.0, 0.5, 2.0, math.nan, math.inf], device=device)
+    np.testing.assert_allclose(
+        ember.special.entr(x).numpy(), [-math.inf, 0.0, -0.5 * math.log(0.5), -2 * math.log(2.0), math.nan, -math.inf],
+        rtol=1e-6,
+    )  # fmt: skip
+    a = ember.tensor([0.0, 0.0, 0.0, 1.0, 2.0, 3.0], device=device)
+    b = ember.tensor([-1.0, -2.0, math.nan, 2.0, -1.0, 1e-8], device=device)
+    np.testing.assert_allclose(
+        ember.special.xlog1py(a, b).numpy(), [0.0, 0.0, math.nan, math.log1p(2.0), -math.inf, 3 * math.log1p(1e-8)],
+        rtol=1e-6,
+    )  # fmt: skip
+    i = ember.special.xlog1py(ember.tensor([0, 1], device=device), ember.tensor([0, 1], device=device))
+    assert i.dtype is ember.float32 and np.allclose(i.numpy(), [0.0, math.log(2.0)])
+    np.testing.assert_allclose(ember.special.xlog1py(2, a).numpy(), 2 * np.log1p(a.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(ember.special.xlog1py(a, -1).numpy(), [0.0, 0.0, 0.0, -math.inf, -math.inf, -math.inf])
+
+
+def test_logit_eps_clamps_as_pytorch(device: str) -> None:
+    # torch.logit clamps p to eps where p < eps, else to 1 - eps where p > 1 - eps: an eps above 0.5 gives
+    # logit(eps) below eps and logit(1 - eps) above 1 - eps
+    p = ember.tensor([0.0, 0.25, 0.5, 1.0, -0.1, 1.1], device=device)
+    lg = lambda v: math.log(v / (1 - v))  # noqa: E731
+    np.testing.assert_allclose(p.logit(eps=0.3).numpy(), [lg(0.3), lg(0.3), 0.0, lg(0.7), lg(0.3), lg(0.7)], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ember.logit(p, eps=0.7).numpy(), [lg(0.7)] * 3 + [lg(0.3), lg(0.7), lg(0.3)], rtol=1e-6)

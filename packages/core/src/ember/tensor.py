@@ -2243,7 +2243,8 @@ class Tensor:
         return _ops.logical_xor(self, other)
 
     def logit(self, eps: _float | None = None) -> Tensor:
-        """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given.
+        """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given (as PyTorch:
+        eps where p < eps, else 1 - eps where p > 1 - eps, so an eps above 0.5 gives eps below it).
 
         See `ember.logit`.
         """

@@ -916,10 +916,11 @@ def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 @public(method=True, inplace=True)
 def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
-    """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given."""
+    """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given (as PyTorch:
+    eps where p < eps, else 1 - eps where p > 1 - eps, so an eps above 0.5 gives eps below it)."""
     x = _as_float(_tensor_arg(input, "logit"))
     if eps is not None:
-        x = clamp(x, eps, 1.0 - eps)
+        x = where(x < eps, eps, where(x > 1.0 - eps, 1.0 - eps, x))
     return log(x / (1.0 - x))
 
 
