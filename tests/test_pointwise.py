@@ -252,3 +252,34 @@ def test_logit_eps_clamps_as_pytorch(device: str) -> None:
     lg = lambda v: math.log(v / (1 - v))  # noqa: E731
     np.testing.assert_allclose(p.logit(eps=0.3).numpy(), [lg(0.3), lg(0.3), 0.0, lg(0.7), lg(0.3), lg(0.7)], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(ember.logit(p, eps=0.7).numpy(), [lg(0.7)] * 3 + [lg(0.3), lg(0.7), lg(0.3)], rtol=1e-6)
+
+
+def test_lerp_weight_one_gives_end_and_a_0d_weight_of_another_dtype(device: str) -> None:
+    # PyTorch's lerp computes end - (end - start) * (1 - weight) where |weight| >= 0.5 (so weight 1 is end exactly)
+    # and takes a 0-d weight tensor of another floating dtype
+    start = ember.tensor([0.1, 1e8, -3.3], device=device)
+    end = ember.tensor([0.7, -2.9, 1e-3], device=device)
+    assert ember.lerp(start, end, 1.0).tolist() == end.tolist()
+    assert ember.lerp(start, end, ember.ones(3, device=device)).tolist() == end.tolist()
+    assert ember.lerp(start, end, 0.0).tolist() == start.tolist()
+    s, e = start.numpy().astype(np.float64), end.numpy().astype(np.float64)
+    w_np = np.array([0.25, 0.5, 0.75], np.float32)
+    np.testing.assert_allclose(start.lerp(end, ember.tensor(w_np, device=device)).numpy(), s + w_np * (e - s), rtol=1e-6)
+    got = ember.lerp(start, end, ember.tensor(0.25, dtype=ember.float64, device=device))
+    assert got.dtype is ember.float32
+    np.testing.assert_allclose(got.numpy(), s + 0.25 * (e - s), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="lerp: expected dtype float32 for weight"):
+        ember.lerp(start, end, ember.tensor([0.5, 0.5, 0.5], dtype=ember.float64, device=device))
+
+
+def test_rsub_clamp_min_clamp_max_and_square_of_bool(device: str) -> None:
+    x = ember.tensor([1, 2, 7], device=device)
+    r = ember.rsub(x, 5)  # torch.rsub(input, other, alpha) is other - alpha * input
+    assert r.dtype is ember.int64 and r.tolist() == [4, 3, -2]
+    assert ember.rsub(x, ember.tensor([10, 10, 10], device=device), alpha=2).tolist() == [8, 6, -4]
+    assert ember.clamp_min(x, 2).tolist() == [2, 2, 7] and ember.clamp_max(x, 2).tolist() == [1, 2, 2]
+    y = x.clone()
+    y.clamp_min_(3)
+    assert y.tolist() == [3, 3, 7] and x.clamp_max(2.5).dtype is ember.float32
+    b = ember.square(ember.tensor([True, False], device=device))  # torch.square(bool) is pow(bool, 2): int64
+    assert b.dtype is ember.int64 and b.tolist() == [1, 0]

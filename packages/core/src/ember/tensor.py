@@ -829,22 +829,6 @@ class Tensor:
         """Write `fill_value` on the main diagonal, in place (see `ember.ops.indexing.fill_diagonal_`)."""
         return _ops.indexing.fill_diagonal_(self, fill_value, wrap)
 
-    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp(min=min)`."""
-        return _ops.clamp(self, min=min)
-
-    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp(max=max)`."""
-        return _ops.clamp(self, max=max)
-
-    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp_(min=min)`, in place."""
-        return _ops.conversion.assign_(self, _ops.clamp(self, min=min), "clamp_min_")
-
-    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp_(max=max)`, in place."""
-        return _ops.conversion.assign_(self, _ops.clamp(self, max=max), "clamp_max_")
-
     # -- Python callables and resizing, on the host ------------------------------------
     def apply_(self, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002 - PyTorch's argument name
         """Replace each element x by `callable(x)` (a Python function of a number), in place."""
@@ -1393,6 +1377,28 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
         """In-place clamp(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("clamp", self, min, max)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """`clamp(input, max=max)`.
+
+        See `ember.clamp_max`.
+        """
+        return _ops.clamp_max(self, max)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """In-place clamp_max(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("clamp_max", self, max)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """`clamp(input, min=min)`.
+
+        See `ember.clamp_min`.
+        """
+        return _ops.clamp_min(self, min)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """In-place clamp_min(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("clamp_min", self, min)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
         """`input` limited to [min, max]; the gradient passes where min <= input <= max.
@@ -2100,7 +2106,9 @@ class Tensor:
         return _ops.le(self, other)
 
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
-        """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype.
+        """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype (a 0-d weight
+        may have another: it is read in input's dtype). As PyTorch, computed as end - (end - input) * (1 - weight)
+        where weight >= 0.5, so that weight 1 gives end exactly.
 
         See `ember.lerp`.
         """
@@ -2918,7 +2926,7 @@ class Tensor:
         return _ops.conversion.inplace("sqrt", self)
 
     def square(self) -> Tensor:
-        """input * input, elementwise.
+        """input * input, elementwise; a bool tensor gives int64 (as PyTorch's square, which is pow(input, 2)).
 
         See `ember.square`.
         """

@@ -328,8 +328,9 @@ bitwise_not = unary(
 
 @public(method=True, inplace=True)
 def square(input: Any) -> Tensor:  # noqa: A002
-    """input * input, elementwise."""
-    return mul(input, input)
+    """input * input, elementwise; a bool tensor gives int64 (as PyTorch's square, which is pow(input, 2))."""
+    x = input.to(_dt.int64) if isinstance(input, Tensor) and input._dtype is _dt.bool_ else input
+    return mul(x, x)
 
 
 # --------------------------------------------------------------------------- binary
@@ -708,6 +709,12 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
 true_divide = div
 
 
+@public
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """other - alpha * input, elementwise: sub with its operands swapped (PyTorch's torch.rsub)."""
+    return sub(other, input, alpha=alpha)
+
+
 def _fn(name: str) -> Callable[..., Tensor]:
     return API[name].fn
 
@@ -827,6 +834,18 @@ def _or_nan(crossed: Tensor, bound: Any) -> Tensor:
     if isinstance(bound, Tensor):
         return crossed | isnan(bound) if bound._dtype.is_floating_point else crossed
     return crossed | True if isinstance(bound, float) and math.isnan(bound) else crossed
+
+
+@public(method=True, inplace=True)
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    """`clamp(input, min=min)`."""
+    return clamp(input, min=min)
+
+
+@public(method=True, inplace=True)
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    """`clamp(input, max=max)`."""
+    return clamp(input, max=max)
 
 
 # --------------------------------------------------------------------------- composites (written with the ops above)
@@ -997,13 +1016,20 @@ def ldexp(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 @public(method=True, inplace=True)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
-    """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype."""
+    """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype (a 0-d weight
+    may have another: it is read in input's dtype). As PyTorch, computed as end - (end - input) * (1 - weight)
+    where weight >= 0.5, so that weight 1 gives end exactly."""
     check_kinds("lerp", "floating", input._dtype, input)
+    if isinstance(weight, Tensor) and weight._shape == () and weight._dtype is not input._dtype:
+        weight = weight.to(input._dtype)
     for what, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._dtype is not input._dtype:
             raise RuntimeError(f"lerp: expected dtype {input._dtype.name} for {what}, got {describe(t)}")
     _broadcast_check("lerp", input, end, weight)
-    return input + weight * (end - input)
+    diff = end - input
+    if not isinstance(weight, Tensor):
+        return input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+    return where(abs(weight) < 0.5, input + weight * diff, end - diff * (1 - weight))
 
 
 @public(method=True, inplace=True)
