@@ -283,3 +283,41 @@ def test_rsub_clamp_min_clamp_max_and_square_of_bool(device: str) -> None:
     assert y.tolist() == [3, 3, 7] and x.clamp_max(2.5).dtype is ember.float32
     b = ember.square(ember.tensor([True, False], device=device))  # torch.square(bool) is pow(bool, 2): int64
     assert b.dtype is ember.int64 and b.tolist() == [1, 0]
+
+
+def test_in_place_comparisons_keep_the_tensor_dtype(device: str) -> None:
+    # PyTorch's x.eq_(y), x.lt_(y), x.logical_and_(y), x.logical_not_(): the bool result written as 0/1 into x
+    x_np = np.array([1.0, 5.0, -2.0], np.float32)
+    y_np = np.array([1.0, 3.0, 0.0], np.float32)
+    y = ember.tensor(y_np, device=device)
+    for name, ref in (("eq_", np.equal), ("ne_", np.not_equal), ("lt_", np.less), ("le_", np.less_equal),
+                      ("gt_", np.greater), ("ge_", np.greater_equal), ("logical_and_", np.logical_and),
+                      ("logical_or_", np.logical_or), ("logical_xor_", np.logical_xor)):  # fmt: skip
+        x = ember.tensor(x_np, device=device)
+        assert getattr(x, name)(y) is x and x.dtype is ember.float32, name
+        np.testing.assert_array_equal(x.numpy(), ref(x_np, y_np).astype(np.float32), err_msg=name)
+    i = ember.tensor([1, 5, 0], device=device)
+    i.lt_(3)
+    assert i.dtype is ember.int64 and i.tolist() == [1, 0, 1]
+    i.logical_not_()
+    assert i.tolist() == [0, 1, 0]
+
+
+def test_sub_of_a_bool_tensor_and_float_power_in_place_raise(device: str) -> None:
+    m = ember.tensor([True, False], device=device)
+    # PyTorch refuses subtraction with a bool tensor on either side (a RuntimeError), whatever the other operand
+    for f in (lambda: m - 1, lambda: 1 - m, lambda: m - m, lambda: ember.ones(2, device=device) - m,
+              lambda: ember.sub(m, 1.5), lambda: m.sub_(1)):  # fmt: skip
+        with pytest.raises(RuntimeError, match="sub: not supported on bool tensors"):
+            f()
+    with pytest.raises(TypeError, match="sub: not supported on bool tensors"):  # also a TypeError, as before
+        m - m
+    # an op refusing a dtype kind raises what PyTorch raises ("not implemented for 'Long'") and a TypeError
+    with pytest.raises(NotImplementedError, match="hypot: not supported on integer tensors"):
+        ember.hypot(ember.tensor([3], device=device), ember.tensor([4], device=device))
+    # float_power_ writes a float64 result: PyTorch's takes float64 tensors only
+    x = ember.tensor([2.0, 3.0], device=device)
+    with pytest.raises(RuntimeError, match="float_power_: the base has dtype float32"):
+        x.float_power_(2)
+    d = ember.tensor([2.0, 3.0], dtype=ember.float64, device=device)
+    assert d.float_power_(2) is d and d.tolist() == [4.0, 9.0]

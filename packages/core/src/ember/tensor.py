@@ -825,6 +825,16 @@ class Tensor:
         """Fill with samples of the exponential distribution of rate `lambd`, in place."""
         return _ops.conversion.assign_(self, _ops.sampling.exponential_like(self, lambd, generator), "exponential_")
 
+    def float_power_(self, exponent: Any) -> Tensor:
+        """In-place float_power(): the float64 result is written into this tensor, which must be float64 (as
+        PyTorch's, which will not round it into another dtype)."""
+        if self._dtype is not _dt.float64:
+            raise RuntimeError(
+                f"float_power_: the base has dtype {self._dtype.name} but the result is float64; "
+                "call it on a float64 tensor (x.double()) or use x.float_power(exponent)"
+            )
+        return _ops.conversion.inplace("float_power", self, exponent)
+
     def fill_diagonal_(self, fill_value: Any, wrap: _bool = False) -> Tensor:
         """Write `fill_value` on the main diagonal, in place (see `ember.ops.indexing.fill_diagonal_`)."""
         return _ops.indexing.fill_diagonal_(self, fill_value, wrap)
@@ -1646,6 +1656,10 @@ class Tensor:
         """
         return _ops.eq(self, other)
 
+    def eq_(self, other: Any) -> Tensor:
+        """In-place eq(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("eq", self, other)
+
     def equal(self, other: Tensor) -> _bool:
         """Whether input and other have the same shape and the same values (nan is never equal): a Python bool.
 
@@ -1779,10 +1793,6 @@ class Tensor:
         """
         return _ops.float_power(self, exponent)
 
-    def float_power_(self, exponent: Any) -> Tensor:
-        """In-place float_power(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("float_power", self, exponent)
-
     def floor(self) -> Tensor:
         """Each element rounded down (toward -inf); integers and bools unchanged (in new memory).
 
@@ -1866,6 +1876,10 @@ class Tensor:
         """
         return _ops.ge(self, other)
 
+    def ge_(self, other: Any) -> Tensor:
+        """In-place ge(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("ge", self, other)
+
     def ger(self, vec2: Tensor) -> Tensor:
         """The outer product of two vectors (an alias of outer).
 
@@ -1880,6 +1894,10 @@ class Tensor:
         """
         return _ops.gt(self, other)
 
+    def greater_(self, other: Any) -> Tensor:
+        """In-place greater(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("greater", self, other)
+
     def greater_equal(self, other: Any) -> Tensor:
         """input >= other, elementwise. Returns a bool tensor.
 
@@ -1887,12 +1905,20 @@ class Tensor:
         """
         return _ops.ge(self, other)
 
+    def greater_equal_(self, other: Any) -> Tensor:
+        """In-place greater_equal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("greater_equal", self, other)
+
     def gt(self, other: Any) -> Tensor:
         """input > other, elementwise. Returns a bool tensor.
 
         See `ember.gt`.
         """
         return _ops.gt(self, other)
+
+    def gt_(self, other: Any) -> Tensor:
+        """In-place gt(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("gt", self, other)
 
     def heaviside(self, values: Any) -> Tensor:
         """The step function: 0 where input < 0, values where input == 0, 1 where input > 0 (broadcast).
@@ -2105,6 +2131,10 @@ class Tensor:
         """
         return _ops.le(self, other)
 
+    def le_(self, other: Any) -> Tensor:
+        """In-place le(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("le", self, other)
+
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
         """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype (a 0-d weight
         may have another: it is read in input's dtype). As PyTorch, computed as end - (end - input) * (1 - weight)
@@ -2125,12 +2155,20 @@ class Tensor:
         """
         return _ops.lt(self, other)
 
+    def less_(self, other: Any) -> Tensor:
+        """In-place less(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("less", self, other)
+
     def less_equal(self, other: Any) -> Tensor:
         """input <= other, elementwise. Returns a bool tensor.
 
         See `ember.less_equal`.
         """
         return _ops.le(self, other)
+
+    def less_equal_(self, other: Any) -> Tensor:
+        """In-place less_equal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("less_equal", self, other)
 
     def lgamma(self) -> Tensor:
         """log |Gamma(input)| of each element: inf at 0 and the negative integers. Integer and bool inputs compute in the default float dtype.
@@ -2229,12 +2267,20 @@ class Tensor:
         """
         return _ops.logical_and(self, other)
 
+    def logical_and_(self, other: Any) -> Tensor:
+        """In-place logical_and(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_and", self, other)
+
     def logical_not(self) -> Tensor:
         """Logical not of each element. Nonzero counts as True; returns a bool tensor.
 
         See `ember.logical_not`.
         """
         return _ops.logical_not(self)
+
+    def logical_not_(self) -> Tensor:
+        """In-place logical_not(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_not", self)
 
     def logical_or(self, other: Any) -> Tensor:
         """input or other, elementwise. Nonzero counts as True; returns a bool tensor.
@@ -2243,12 +2289,20 @@ class Tensor:
         """
         return _ops.logical_or(self, other)
 
+    def logical_or_(self, other: Any) -> Tensor:
+        """In-place logical_or(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_or", self, other)
+
     def logical_xor(self, other: Any) -> Tensor:
         """input xor other, elementwise. Nonzero counts as True; returns a bool tensor.
 
         See `ember.logical_xor`.
         """
         return _ops.logical_xor(self, other)
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        """In-place logical_xor(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_xor", self, other)
 
     def logit(self, eps: _float | None = None) -> Tensor:
         """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given (as PyTorch:
@@ -2275,6 +2329,10 @@ class Tensor:
         See `ember.lt`.
         """
         return _ops.lt(self, other)
+
+    def lt_(self, other: Any) -> Tensor:
+        """In-place lt(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("lt", self, other)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         """`input` with `value` where `mask` is True (mask broadcasts).
@@ -2517,6 +2575,10 @@ class Tensor:
         """
         return _ops.ne(self, other)
 
+    def ne_(self, other: Any) -> Tensor:
+        """In-place ne(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("ne", self, other)
+
     def neg(self) -> Tensor:
         """-input, elementwise. Not defined for bool tensors.
 
@@ -2571,6 +2633,10 @@ class Tensor:
         See `ember.not_equal`.
         """
         return _ops.ne(self, other)
+
+    def not_equal_(self, other: Any) -> Tensor:
+        """In-place not_equal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("not_equal", self, other)
 
     def outer(self, vec2: Tensor) -> Tensor:
         """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j].
@@ -2951,7 +3017,8 @@ class Tensor:
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
+        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
+        operand, as PyTorch).
 
         See `ember.sub`.
         """
@@ -2962,7 +3029,8 @@ class Tensor:
         return _ops.conversion.inplace("sub", self, other, alpha=alpha)
 
     def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
+        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
+        operand, as PyTorch).
 
         See `ember.subtract`.
         """

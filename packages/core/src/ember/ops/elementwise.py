@@ -71,13 +71,18 @@ _RESULT_NOTE = {
 _KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
 
 
+class DtypeNotSupported(TypeError, NotImplementedError):
+    """An op refusing its operands' dtype kind (bool, integer or floating): a TypeError, and, as PyTorch raises
+    for a dtype its kernel lacks ("not implemented for 'Long'"), a NotImplementedError (so a RuntimeError)."""
+
+
 def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
     """TypeError naming the op and its operands when `dt` (their promoted dtype) is outside `rule`'s kinds."""
     kinds = RULE_KINDS[rule]
     if dt.kind in kinds:
         return
     ok = sorted({_KIND_WORDS[k] for k in kinds})
-    raise TypeError(
+    raise DtypeNotSupported(
         f"{name}: not supported on {_KIND_WORDS[dt.kind]} tensors ({', '.join(describe(x) for x in operands)}); "
         f"it takes {' and '.join(ok)} tensors"
     )
@@ -110,7 +115,7 @@ def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
         check_kinds(op.name, rule, dt, *operands)
         return dt
     if rule == "numeric" and dt is _dt.bool_:
-        raise TypeError(
+        raise DtypeNotSupported(
             f"{op.name}: not supported on bool tensors ({', '.join(describe(x) for x in operands)}); "
             + ("use logical_not() or ~ to invert a mask" if op.name in ("neg", "sign") else "use the logical ops")
         )
@@ -304,7 +309,7 @@ def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
         return _round(input)
     x = _tensor_arg(input, "round")
     if not x._dtype.is_floating_point:
-        raise TypeError(
+        raise DtypeNotSupported(
             f"round: decimals={decimals} is not supported on {_KIND_WORDS[x._dtype.kind]} tensors ({describe(x)}); "
             "it takes floating tensors (integers need no rounding to decimal places: use decimals=0)"
         )
@@ -314,7 +319,7 @@ def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
     scale = 10.0 ** (-decimals)
     return mul(_round(div(x, scale)), scale)
 reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * conj(n.out * n.out),), xp="reciprocal", save_out=True)
-logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
+logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not", inplace=True)
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
 isfinite = unary("isfinite", "Whether each element is finite (neither inf nor nan).", "bool", xp="isfinite")
 trunc = unary(
@@ -436,15 +441,15 @@ MINIMUM = binary_op(
     "minimum", "The smaller of input and other, elementwise (nan if either is nan).", "same",
     _minmax_vjp(lambda a, b: a < b), xp="minimum", save_inputs=True,
 )  # fmt: skip
-EQ = binary_op("eq", "input == other, elementwise.", "bool", xp="equal")
-NE = binary_op("ne", "input != other, elementwise.", "bool", xp="not_equal", aliases=("not_equal",))
-LT = binary_op("lt", "input < other, elementwise.", "bool", xp="less", aliases=("less",))
-LE = binary_op("le", "input <= other, elementwise.", "bool", xp="less_equal", aliases=("less_equal",))
-GT = binary_op("gt", "input > other, elementwise.", "bool", xp="greater", aliases=("greater",))
-GE = binary_op("ge", "input >= other, elementwise.", "bool", xp="greater_equal", aliases=("greater_equal",))
-LOGICAL_AND = binary_op("logical_and", "input and other, elementwise.", "logical", xp="logical_and")
-LOGICAL_OR = binary_op("logical_or", "input or other, elementwise.", "logical", xp="logical_or")
-LOGICAL_XOR = binary_op("logical_xor", "input xor other, elementwise.", "logical", xp="logical_xor")
+EQ = binary_op("eq", "input == other, elementwise.", "bool", xp="equal", inplace=True)
+NE = binary_op("ne", "input != other, elementwise.", "bool", xp="not_equal", aliases=("not_equal",), inplace=True)
+LT = binary_op("lt", "input < other, elementwise.", "bool", xp="less", aliases=("less",), inplace=True)
+LE = binary_op("le", "input <= other, elementwise.", "bool", xp="less_equal", aliases=("less_equal",), inplace=True)
+GT = binary_op("gt", "input > other, elementwise.", "bool", xp="greater", aliases=("greater",), inplace=True)
+GE = binary_op("ge", "input >= other, elementwise.", "bool", xp="greater_equal", aliases=("greater_equal",), inplace=True)
+LOGICAL_AND = binary_op("logical_and", "input and other, elementwise.", "logical", xp="logical_and", inplace=True)
+LOGICAL_OR = binary_op("logical_or", "input or other, elementwise.", "logical", xp="logical_or", inplace=True)
+LOGICAL_XOR = binary_op("logical_xor", "input xor other, elementwise.", "logical", xp="logical_xor", inplace=True)
 
 
 def _atan2_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
@@ -614,6 +619,11 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
         )
+    if op is SUB and (ta and a._dtype is _dt.bool_ or tb and b._dtype is _dt.bool_):
+        raise DtypeNotSupported(
+            f"sub: not supported on bool tensors ({describe(a)} - {describe(b)}); "
+            "use logical_xor() or ^ for two masks, logical_not() or ~ to invert one"
+        )
     dt = _compute_dtype(op, dt, a, b)
     if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point:
         _check_int_divisor(op, a, b, tb)
@@ -678,7 +688,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
 
 @public(method=True, inplace=True, aliases=("subtract",), op=SUB)
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
-    """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors."""
+    """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
+    operand, as PyTorch)."""
     return binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
 
 
@@ -961,7 +972,7 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
     return a * log(b)
 
 
-@public(method=True, inplace=True)
+@public(method=True)  # float_power_ is written in the Tensor class: it takes float64 tensors only
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
     """input ** exponent computed in float64, whatever the operands' dtypes."""
     a = input.to(_dt.float64) if isinstance(input, Tensor) else float(input)
