@@ -321,3 +321,45 @@ def test_sub_of_a_bool_tensor_and_float_power_in_place_raise(device: str) -> Non
         x.float_power_(2)
     d = ember.tensor([2.0, 3.0], dtype=ember.float64, device=device)
     assert d.float_power_(2) is d and d.tolist() == [4.0, 9.0]
+
+
+def test_out_argument_of_the_elementwise_functions(device: str) -> None:
+    # PyTorch's out=: the result written into out (cast to its dtype within the kind order) and out returned;
+    # resized, with a warning when it held elements; no autograd
+    a_np = np.array([1.0, -2.0, 4.0], np.float32)
+    a = ember.tensor(a_np, device=device)
+    o = ember.empty(3, device=device)
+    assert ember.add(a, 1, alpha=2, out=o) is o
+    np.testing.assert_array_equal(o.numpy(), a_np + 2)
+    o64 = ember.zeros(3, dtype=ember.float64, device=device)
+    ember.mul(a, a, out=o64)
+    assert o64.dtype is ember.float64 and o64.tolist() == (a_np * a_np).astype(np.float64).tolist()
+    f = ember.zeros(3, device=device)
+    ember.lt(a, 0, out=f)  # a bool result into a float tensor
+    assert f.tolist() == [0.0, 1.0, 0.0]
+    ember.exp(a, out=f)
+    np.testing.assert_allclose(f.numpy(), np.exp(a_np), rtol=1e-6)
+    ember.div(ember.tensor([7, -7, 2], device=device), 2, rounding_mode="floor", out=f)
+    assert f.tolist() == [3.0, -4.0, 1.0]
+    ember.clamp(a, -1, 2, out=f)
+    assert f.tolist() == [1.0, -1.0, 2.0]
+    ember.round(ember.tensor([1.26, 2.5], device=device), decimals=1, out=f[:2])  # a view is written through
+    np.testing.assert_allclose(f.numpy(), [1.3, 2.5, 2.0], rtol=1e-6)
+    empty = ember.empty(0, device=device)
+    ember.sub(a, ember.ones(2, 1, device=device), out=empty)  # resized to the broadcast shape, silently
+    assert empty.shape == (2, 3)
+    np.testing.assert_array_equal(empty.numpy(), a_np - np.ones((2, 1), np.float32))
+    small = ember.zeros(5, device=device)
+    with pytest.warns(UserWarning, match="an output with one or more elements was resized"):
+        ember.neg(a, out=small)
+    assert small.shape == (3,) and small.tolist() == (-a_np).tolist()
+    ember.add(a, 1, out=a)  # out may be an input
+    np.testing.assert_array_equal(a.numpy(), a_np + 1)
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired output type int64"):
+        ember.add(a, 1, out=ember.zeros(3, dtype=ember.int64, device=device))
+    w = ember.tensor(a_np, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"add\(\): functions with out=... arguments don't support automatic"):
+        ember.add(w, 1, out=ember.zeros(3, device=device))
+    with ember.no_grad():
+        ember.add(w, 1, out=o)
+    assert o.tolist() == (a_np + 1).tolist()

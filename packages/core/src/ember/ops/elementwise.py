@@ -76,6 +76,13 @@ class DtypeNotSupported(TypeError, NotImplementedError):
     for a dtype its kernel lacks ("not implemented for 'Long'"), a NotImplementedError (so a RuntimeError)."""
 
 
+def _out(name: str, result: Tensor, out: Any) -> Tensor:
+    """`result` written into PyTorch's `out=` tensor (`conversion.write_out`), which is returned."""
+    from .conversion import write_out
+
+    return write_out(name, result, out)
+
+
 def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
     """TypeError naming the op and its operands when `dt` (their promoted dtype) is outside `rule`'s kinds."""
     kinds = RULE_KINDS[rule]
@@ -169,7 +176,9 @@ def unary(
     op = _elementwise_primitive(name, "x: array", contract, rule, vjp, xp, save_inputs, save_out)
     fast = rule in ("same", "numeric", "float", "floating")  # a floating input computes and returns its dtype
 
-    def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+    def fn(input: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        if out is not None:
+            return _out(name, fn(input), out)
         x = input if type(input) is Tensor else to_tensor(input, name)
         dt = x._dtype
         if fast and dt.is_floating_point:  # the common case, inline
@@ -301,10 +310,12 @@ sign = unary("sign", "-1, 0 or 1 by the sign of each element; 0 at nan (as PyTor
 
 
 @public(method=True, inplace=True, op=OPS["round"])
-def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+def round(input: Any, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).
     With `decimals` (floating tensors only), rounded to that many decimal places (negative: to tens, hundreds,
     ...), as PyTorch: round(input * 10**decimals) / 10**decimals, in the input's dtype."""
+    if out is not None:
+        return _out("round", round(input, decimals=decimals), out)
     if decimals == 0:
         return _round(input)
     x = _tensor_arg(input, "round")
@@ -366,7 +377,9 @@ def binary_op(
         inplace_variant(op)
     if public_fn:
 
-        def fn(input: Any, other: Any) -> Tensor:  # noqa: A002
+        def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+            if out is not None:
+                return _out(name, binary(op, input, other), out)
             return binary(op, input, other)
 
         fn.__name__ = fn.__qualname__ = name
@@ -681,26 +694,30 @@ def _scaled(op: str, input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
 
 
 @public(method=True, inplace=True, op=ADD)
-def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input + alpha * other, elementwise (broadcast; dtypes promoted)."""
-    return binary(ADD, input, other if alpha == 1 else _scaled("add", input, other, alpha))
+    result = binary(ADD, input, other if alpha == 1 else _scaled("add", input, other, alpha))
+    return result if out is None else _out("add", result, out)
 
 
 @public(method=True, inplace=True, aliases=("subtract",), op=SUB)
-def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
     operand, as PyTorch)."""
-    return binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
+    result = binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
+    return result if out is None else _out("sub", result, out)
 
 
 _ROUNDING_MODES = (None, "trunc", "floor")
 
 
 @public(method=True, inplace=True, aliases=("divide", "true_divide"), op=DIV)
-def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
     bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
     //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch."""
+    if out is not None:
+        return _out("div", div(input, other, rounding_mode=rounding_mode), out)
     if rounding_mode is None:
         return binary(DIV, input, other)
     if rounding_mode == "floor":
@@ -790,8 +807,10 @@ OPS["abs"].complex = "real"
 
 
 @public
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+def where(condition: Any, input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """`input` where `condition` holds, else `other` (broadcast; dtypes promoted)."""
+    if out is not None:
+        return _out("where", where(condition, input, other), out)
     if not isinstance(condition, Tensor):
         condition = to_tensor(condition, "where")
     if condition._dtype is not _dt.bool_:
@@ -822,8 +841,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True, aliases=("clip",))
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """`input` limited to [min, max]; the gradient passes where min <= input <= max."""
+    if out is not None:
+        return _out("clamp", clamp(input, min, max), out)
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
     if input._dtype.kind == "i":  # a bound the integer dtype cannot hold raises, as in PyTorch
