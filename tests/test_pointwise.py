@@ -363,3 +363,19 @@ def test_out_argument_of_the_elementwise_functions(device: str) -> None:
     with ember.no_grad():
         ember.add(w, 1, out=o)
     assert o.tolist() == (a_np + 1).tolist()
+
+
+def test_sigmoid_tails_and_weak_ints_wrapping_in_comparisons(device: str) -> None:
+    x_np = np.array([-100.0, -30.0, -5.0, 0.0, 5.0, 30.0, np.nan], np.float32)
+    # 1 / (1 + exp(-x)) as PyTorch computes it: 9.4e-14 at -30 (0.5 * tanh(x / 2) + 0.5 gave 0), and 0 at -100
+    # (exp(100) overflows float32; the exact value 3.7e-44 is a float32 subnormal)
+    want = 1.0 / (1.0 + np.exp(-x_np.astype(np.float64)))
+    np.testing.assert_allclose(ember.sigmoid(ember.tensor(x_np, device=device)).numpy(), want, rtol=1e-6, atol=1e-43)
+    h = ember.sigmoid(ember.tensor([-12.0, -5.0, 3.0], dtype=ember.float64, device=device))
+    np.testing.assert_allclose(h.numpy(), 1.0 / (1.0 + np.exp([12.0, 5.0, -3.0])), rtol=1e-14)
+    # PyTorch casts a Python int operand into the tensor's integer dtype (a C cast) for comparisons too:
+    # uint8 < -1 compares with 255, int8 < 1000 with -24 -- the same on every backend
+    u = ember.tensor([1, 255], dtype=ember.uint8, device=device)
+    assert ember.lt(u, -1).tolist() == [True, False] and (u == -1).tolist() == [False, True]
+    assert (ember.tensor([1, -24], dtype=ember.int8, device=device) < 1000).tolist() == [False, False]
+    assert ember.clamp(u, min=-1).tolist() == [255, 255]

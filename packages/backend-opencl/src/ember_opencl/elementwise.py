@@ -169,7 +169,9 @@ UNARY: dict[str, dict[str, str]] = {
     "acosh": {"f": "acosh(x0)"},
     "atanh": {"f": "atanh(x0)"},
     "tanh": {"f": "tanh(x0)"},
-    "sigmoid": {"f": "(T)0.5 * tanh((T)0.5 * x0) + (T)0.5"},  # never overflows
+    # as PyTorch and the NumPy backend: exp overflowing to inf gives 0, the lower tail keeps its tiny values
+    # (0.5 * tanh(x0 / 2) + 0.5 lost them: 3e-8 at -100)
+    "sigmoid": {"f": "(T)1 / ((T)1 + exp(-x0))"},
     "relu": {"b": "x0", "*": "x0 < 0 ? (T)0 : x0"},  # nan stays nan
     "erf": {"f": "erf(x0)"},
     "floor": {"f": "floor(x0)", "*": "x0"},

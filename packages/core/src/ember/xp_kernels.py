@@ -243,11 +243,13 @@ def copy_(xp: Any, dst: Any, src: Any) -> None:
 
 
 def sigmoid(xp: Any, x: Any) -> Any:
-    # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
-    out = xp.tanh(x * 0.5)
-    out *= 0.5
-    out += 0.5
-    return out
+    # 1 / (1 + exp(-x)), as PyTorch: exp overflowing to inf gives 0, and the lower tail keeps its tiny values
+    # (0.5 * tanh(x / 2) + 0.5 lost them: 0 below -17). float16/bfloat16 compute in float32, as PyTorch's opmath.
+    if x.dtype.itemsize < 4:
+        return sigmoid(xp, x.astype(numpy.float32)).astype(x.dtype)
+    e = xp.exp(-x)
+    e += 1
+    return xp.divide(1, e, out=e) if e.ndim else 1 / e
 
 
 def relu(xp: Any, x: Any) -> Any:

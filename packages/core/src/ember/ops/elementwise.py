@@ -642,7 +642,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
         _check_int_divisor(op, a, b, tb)
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
-    if dt.kind == "i" and op.rule != "bool" and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
+    if dt.kind == "i" and not (ta and tb):  # a weak int wraps into the dtype (comparisons too), as in PyTorch
         xa, xb = (xa if ta else _wrap_int(xa, dt)), (xb if tb else _wrap_int(xb, dt))
     return run(op, dev, (xa, xb), shape, _result_dtype(op, dt), (a, b))
 
