@@ -288,12 +288,13 @@ T digamma_T(T x) {
         - z * ((T)(1.0 / 132) - z * ((T)(691.0 / 32760) - z * (T)(1.0 / 12)))))));
   return log(x) - (T)0.5 / x - s + acc - refl;
 }""",
-    # Giles' single-precision approximation; in double, two Newton steps on erf after it
+    # Giles' single-precision approximation; in double, four Newton steps after it
     "erfinv_T": """
 T erfinv_T(T y) {
   if (fabs(y) > 1) return (T)NAN;
   if (fabs(y) == 1) return copysign((T)INFINITY, y);
-  T w = -log1p(-y * y), p;
+  T a = fabs(y);
+  T w = a < (T)0.5 ? -log1p(-a * a) : -log(((T)1 - a) * ((T)1 + a)), p;  /* 1 - a exact near 1 */
   if (w < 5) {
     w -= (T)2.5;
     p = (T)2.81022636e-08; p = (T)3.43273939e-07 + p * w; p = (T)-3.5233877e-06 + p * w;
@@ -305,11 +306,22 @@ T erfinv_T(T y) {
     p = (T)-0.00367342844 + p * w; p = (T)0.00573950773 + p * w; p = (T)-0.0076224613 + p * w;
     p = (T)0.00943887047 + p * w; p = (T)1.00167406 + p * w; p = (T)2.83297682 + p * w;
   }
-  T x = p * y;
+  T x = p * a;
   if (sizeof(T) == 8) {
-    for (int k = 0; k < 2; ++k) x -= (erf(x) - y) / ((T)1.1283791670955126 * exp(-x * x));
+    /* Newton on erf; from 0.5 on log erfc(x) = log(1 - a) instead, which keeps its precision where erf
+       saturates and converges where Giles' float approximation is extrapolated (1 - a below 6e-8) */
+    T lq = log((T)1 - a);
+    for (int k = 0; k < 4; ++k) {
+      T d = (T)1.1283791670955126 * exp(-x * x);
+      if (a < (T)0.5) {
+        x += (a - erf(x)) / d;
+      } else {
+        T c = erfc(x);
+        x += (log(c) - lq) * c / d;
+      }
+    }
   }
-  return x;
+  return copysign(x, y);
 }""",
     # I0 and I1 (nan at +-inf, as PyTorch) by their power series sum (x/2)^(2k+n) / (k! (k+n)!): positive terms, summed until
     # they no longer change the sum (about |x|/2 + 10 sqrt|x| terms)
