@@ -388,3 +388,17 @@ def test_erfinv_near_one_in_float64(device: str) -> None:
     x = ember.erfinv(ember.tensor(y, dtype=ember.float64, device=device)).numpy()
     np.testing.assert_allclose([math.erfc(abs(v)) for v in x], 1 - np.abs(y), rtol=1e-12)
     assert np.array_equal(np.sign(x), np.sign(y)) and abs(x[4] - 5.805018683193453) < 1e-12
+
+
+def test_ldexp_is_exact_where_the_result_is_representable(device: str) -> None:
+    # torch.ldexp(1e-30, 200) is 1e-30 * 2**200 = 1.6e30 in float32 (2**200 alone overflows float32)
+    x_np = np.array([0.0, 1e-30, 1.0, 3.0, -0.0], np.float32)
+    e_np = np.array([200, 200, -160, 2, 5], np.int64)
+    got = ember.ldexp(ember.tensor(x_np, device=device), ember.tensor(e_np, device=device))
+    assert got.dtype is ember.float32
+    np.testing.assert_array_equal(got.numpy(), np.ldexp(x_np.astype(np.float64), e_np).astype(np.float32))
+    d_np = np.array([0.0, 1e-300, 1.0, 3.0])
+    f_np = np.array([2000, 1200, -1074, 2], np.int64)
+    got = ember.ldexp(ember.tensor(d_np, dtype=ember.float64, device=device), ember.tensor(f_np, device=device))
+    np.testing.assert_array_equal(got.numpy(), np.ldexp(d_np, f_np))
+    assert ember.ldexp(ember.tensor([1, 2], device=device), ember.tensor([1, 2], device=device)).tolist() == [2.0, 8.0]

@@ -1041,9 +1041,19 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
 
 @public(method=True, inplace=True)
 def ldexp(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """input * 2**other, elementwise, in a floating dtype."""
+    """input * 2**other, elementwise, in a floating dtype. Exact where the result is representable, as PyTorch's
+    (ldexp(1e-30, 200) is 1.6e30 in float32, not inf * 1e-30): narrower floats scale in float64, float64 in
+    two halves of the exponent."""
     a, b = _float_operands("ldexp", input, other)
-    return a * (2.0**b if not isinstance(b, Tensor) else binary(POW, 2.0, b))
+    if not isinstance(b, Tensor):
+        return a * 2.0**b if -1000 < b < 1000 else a * 2.0 ** (b // 2) * 2.0 ** (b - b // 2)
+    if isinstance(a, Tensor) and a._dtype.itemsize < 8:
+        from ..backends import registry
+
+        if _dt.float64 in registry.get(a._device.type).dtypes:
+            return (a.to(_dt.float64) * binary(POW, 2.0, b.to(_dt.float64))).to(a._dtype)
+    half = binary(FLOOR_DIVIDE, b, 2)
+    return a * binary(POW, 2.0, half) * binary(POW, 2.0, b - half)
 
 
 @public(method=True, inplace=True)
