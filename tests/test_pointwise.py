@@ -402,3 +402,18 @@ def test_ldexp_is_exact_where_the_result_is_representable(device: str) -> None:
     got = ember.ldexp(ember.tensor(d_np, dtype=ember.float64, device=device), ember.tensor(f_np, device=device))
     np.testing.assert_array_equal(got.numpy(), np.ldexp(d_np, f_np))
     assert ember.ldexp(ember.tensor([1, 2], device=device), ember.tensor([1, 2], device=device)).tolist() == [2.0, 8.0]
+
+
+def test_integer_fmod_and_remainder_by_255_in_uint8(device: str) -> None:
+    # 255 is a uint8 divisor like any other (OpenCL's guard against INT_MIN % -1 read it as -1 and gave 0)
+    a_np = np.array([1, 7, 200, 255, 0], np.uint8)
+    b_np = np.array([255, 255, 255, 255, 3], np.uint8)
+    a, b = ember.tensor(a_np, device=device), ember.tensor(b_np, device=device)
+    np.testing.assert_array_equal(ember.fmod(a, b).numpy(), np.fmod(a_np, b_np))
+    np.testing.assert_array_equal(ember.remainder(a, b).numpy(), np.remainder(a_np, b_np))
+    np.testing.assert_array_equal(ember.floor_divide(a, b).numpy(), a_np // b_np)
+    i = ember.tensor([-128, 127, -7], dtype=ember.int8, device=device)
+    assert ember.fmod(i, -1).tolist() == [0, 0, 0] and ember.remainder(i, -1).tolist() == [0, 0, 0]
+    # lcm past int8's range: |127 / 1 * -2| = 254 computed in C's int, then wrapped to int8 (PyTorch, NumPy: -2)
+    lcm = ember.lcm(ember.tensor([127, -2], dtype=ember.int8, device=device), ember.tensor([-2, 127], dtype=ember.int8, device=device))
+    np.testing.assert_array_equal(lcm.numpy(), np.lcm(np.int8([127, -2]), np.int8([-2, 127])))

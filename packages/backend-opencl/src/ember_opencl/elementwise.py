@@ -212,7 +212,8 @@ BINARY: dict[str, dict[str, str]] = {
     "gt": {"*": "x0 > x1"},
     "ge": {"*": "x0 >= x1"},
     "atan2": {"f": "atan2(x0, x1)"},
-    "fmod": {"f": "fmod(x0, x1)", "*": "(x1 == 0 || x1 == (T)-1) ? (T)0 : (T)(x0 % x1)"},  # no INT_MIN % -1 trap
+    # no INT_MIN % -1 trap; x1 == -1 compares the promoted value, so uint8's 255 is no -1
+    "fmod": {"f": "fmod(x0, x1)", "*": "(x1 == 0 || x1 == -1) ? (T)0 : (T)(x0 % x1)"},
     "copysign": {"f": "copysign(x0, x1)"},
     "hypot": {"f": "hypot(x0, x1)"},
     "nextafter": {"f": "nextafter(x0, x1)"},
@@ -271,6 +272,10 @@ T igcd_T(T a, T b) {
 T ilcm_T(T a, T b) {
   T g = igcd_T(a, b);
   if (g == 0) return 0;
+  if (sizeof(T) < 4) {  /* char and short compute in int, then wrap, as PyTorch's C++ (and the NumPy backend) */
+    int w = a / g * b;
+    return (T)(w < 0 ? -w : w);
+  }
   T r = a / g * b;
   return r < 0 ? -r : r;
 }""",
