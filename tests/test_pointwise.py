@@ -417,3 +417,20 @@ def test_integer_fmod_and_remainder_by_255_in_uint8(device: str) -> None:
     # lcm past int8's range: |127 / 1 * -2| = 254 computed in C's int, then wrapped to int8 (PyTorch, NumPy: -2)
     lcm = ember.lcm(ember.tensor([127, -2], dtype=ember.int8, device=device), ember.tensor([-2, 127], dtype=ember.int8, device=device))
     np.testing.assert_array_equal(lcm.numpy(), np.lcm(np.int8([127, -2]), np.int8([-2, 127])))
+
+
+def test_frexp_against_numpy(device: str) -> None:
+    # torch.frexp: mantissa in [0.5, 1) in input's dtype, int32 exponent; 0, inf, nan give themselves and 0
+    x_np = np.array([8.0, 0.3, 0.0, -0.0, -5.0, np.inf, -np.inf, np.nan, 1e-45, 3e38, 1.0, 2.0**-126], np.float32)
+    m, e = ember.frexp(ember.tensor(x_np, device=device))
+    m_np, e_np = np.frexp(x_np)
+    assert m.dtype is ember.float32 and e.dtype is ember.int32
+    np.testing.assert_array_equal(m.numpy(), m_np)
+    np.testing.assert_array_equal(np.signbit(m.numpy()), np.signbit(m_np))
+    np.testing.assert_array_equal(e.numpy(), np.where(np.isfinite(x_np), e_np, 0))
+    d_np = np.array([4.9e-324, 1.7e308, -0.1])
+    dm, de = ember.tensor(d_np, device=device).frexp()
+    np.testing.assert_array_equal(dm.numpy(), np.frexp(d_np)[0])
+    np.testing.assert_array_equal(de.numpy(), np.frexp(d_np)[1])
+    with pytest.raises(RuntimeError, match="frexp: not supported on integer tensors"):
+        ember.frexp(ember.tensor([8], device=device))

@@ -1851,6 +1851,14 @@ class Tensor:
         """In-place frac(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("frac", self)
 
+    def frexp(self) -> tuple[Tensor, Tensor]:
+        """(mantissa, exponent) with input == mantissa * 2**exponent, |mantissa| in [0.5, 1) and an int32 exponent;
+        0, inf and nan give themselves and exponent 0, as PyTorch (and C's frexp). Floating tensors only.
+
+        See `ember.frexp`.
+        """
+        return _ops.frexp(self)
+
     def gather(self, dim: _int, index: Tensor) -> Tensor:
         """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`.
 
@@ -2114,7 +2122,9 @@ class Tensor:
         return _ops.conversion.inplace("lcm", self, other)
 
     def ldexp(self, other: Any) -> Tensor:
-        """input * 2**other, elementwise, in a floating dtype.
+        """input * 2**other, elementwise, in a floating dtype. Exact where the result is representable, as PyTorch's
+        (ldexp(1e-30, 200) is 1.6e30 in float32, not inf * 1e-30): narrower floats scale in float64, float64 in
+        two halves of the exponent.
 
         See `ember.ldexp`.
         """

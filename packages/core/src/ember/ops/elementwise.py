@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import namedtuple
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -1054,6 +1055,25 @@ def ldexp(input: Any, other: Any) -> Tensor:  # noqa: A002
             return (a.to(_dt.float64) * binary(POW, 2.0, b.to(_dt.float64))).to(a._dtype)
     half = binary(FLOOR_DIVIDE, b, 2)
     return a * binary(POW, 2.0, half) * binary(POW, 2.0, b - half)
+
+
+frexp_result = namedtuple("frexp_result", ["mantissa", "exponent"])
+
+
+@public(method=True)
+def frexp(input: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """(mantissa, exponent) with input == mantissa * 2**exponent, |mantissa| in [0.5, 1) and an int32 exponent;
+    0, inf and nan give themselves and exponent 0, as PyTorch (and C's frexp). Floating tensors only."""
+    x = _tensor_arg(input, "frexp")
+    check_kinds("frexp", "floating", x._dtype, x)
+    regular = isfinite(x) & (x != 0)
+    ax = where(regular, abs(x), 1.0)
+    e = floor(log2(ax)) + 1  # off by one at most where log2 rounds; corrected below
+    m = ldexp(where(regular, x, 1.0), -e)
+    big, small = abs(m) >= 1, abs(m) < 0.5
+    m = where(big, m * 0.5, where(small, m * 2.0, m))
+    e = where(big, e + 1, where(small, e - 1, e))
+    return frexp_result(where(regular, m, x), where(regular, e, 0).to(_dt.int32))
 
 
 @public(method=True, inplace=True)
