@@ -363,6 +363,13 @@ def test_out_argument_of_the_elementwise_functions(device: str) -> None:
     with ember.no_grad():
         ember.add(w, 1, out=o)
     assert o.tolist() == (a_np + 1).tolist()
+    # the composites take out= too (torch.logaddexp, torch.lerp, torch.special.ndtr, ...)
+    b = ember.tensor([0.5, 1.0, 2.0], device=device)
+    for fn, args in ((ember.logaddexp, (b, b)), (ember.lerp, (b, a, 0.25)), (ember.special.ndtr, (b,)),
+                     (ember.addcmul, (b, b, a)), (ember.nan_to_num, (b,)), (ember.xlogy, (b, a))):  # fmt: skip
+        r = ember.empty(3, device=device)
+        assert fn(*args, out=r) is r, fn.__name__
+        np.testing.assert_array_equal(r.numpy(), fn(*args).numpy(), err_msg=fn.__name__)
 
 
 def test_sigmoid_tails_and_weak_ints_wrapping_in_comparisons(device: str) -> None:

@@ -13,6 +13,8 @@ treat as that dtype.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 from collections import namedtuple
@@ -82,6 +84,21 @@ def _out(name: str, result: Tensor, out: Any) -> Tensor:
     from .conversion import write_out
 
     return write_out(name, result, out)
+
+
+def with_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """`fn` with PyTorch's keyword `out=` added (its result written into `out`, which is returned); put it under
+    `@public`, so that the registered function and its signature have it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        result = fn(*args, **kwargs)
+        return result if out is None else _out(fn.__name__, result, out)
+
+    sig = inspect.signature(fn)
+    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Tensor | None")
+    wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), out_param])  # type: ignore[attr-defined]
+    return wrapper
 
 
 def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
@@ -344,6 +361,7 @@ bitwise_not = unary(
 
 
 @public(method=True, inplace=True)
+@with_out
 def square(input: Any) -> Tensor:  # noqa: A002
     """input * input, elementwise; a bool tensor gives int64 (as PyTorch's square, which is pow(input, 2))."""
     x = input.to(_dt.int64) if isinstance(input, Tensor) and input._dtype is _dt.bool_ else input
@@ -870,12 +888,14 @@ def _or_nan(crossed: Tensor, bound: Any) -> Tensor:
 
 
 @public(method=True, inplace=True)
+@with_out
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
     """`clamp(input, min=min)`."""
     return clamp(input, min=min)
 
 
 @public(method=True, inplace=True)
+@with_out
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
     """`clamp(input, max=max)`."""
     return clamp(input, max=max)
@@ -923,6 +943,7 @@ def _bool_like(x: Tensor, value: bool) -> Tensor:
 
 
 @public(method=True)
+@with_out
 def signbit(input: Any) -> Tensor:  # noqa: A002
     """Whether the sign bit of each element is set: True for negative values, -0.0 and negative nan."""
     x = _tensor_arg(input, "signbit")
@@ -932,6 +953,7 @@ def signbit(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def frac(input: Any) -> Tensor:  # noqa: A002
     """The fractional part of each element, input - trunc(input), with input's sign. Floating tensors only."""
     x = _tensor_arg(input, "frac")
@@ -940,6 +962,7 @@ def frac(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def exp2(input: Any) -> Tensor:  # noqa: A002
     """2 to the power of each element. Integer and bool inputs compute in the default float dtype."""
     return binary(POW, 2.0, _as_float(_tensor_arg(input, "exp2")))
@@ -955,18 +978,21 @@ def _logaddexp(name: str, input: Any, other: Any, base2: bool) -> Tensor:  # noq
 
 
 @public(method=True)
+@with_out
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
     """log(exp(input) + exp(other)), elementwise, without overflow. Floating tensors only."""
     return _logaddexp("logaddexp", input, other, False)
 
 
 @public(method=True)
+@with_out
 def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
     """log2(2**input + 2**other), elementwise, without overflow. Floating tensors only."""
     return _logaddexp("logaddexp2", input, other, True)
 
 
 @public(method=True, inplace=True)
+@with_out
 def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
     """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given (as PyTorch:
     eps where p < eps, else 1 - eps where p > 1 - eps, so an eps above 0.5 gives eps below it)."""
@@ -977,6 +1003,7 @@ def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
     """input * log(other), taken as 0 where input == 0 (unless other is nan). Computes in a floating dtype."""
     a, b = _float_operands("xlogy", input, other)
@@ -995,6 +1022,7 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True)  # float_power_ is written in the Tensor class: it takes float64 tensors only
+@with_out
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
     """input ** exponent computed in float64, whatever the operands' dtypes."""
     a = input.to(_dt.float64) if isinstance(input, Tensor) else float(input)
@@ -1010,6 +1038,7 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def sgn(input: Tensor) -> Tensor:  # noqa: A002
     """The sign of each element, x / |x| (0 at 0): -1, 0 or 1 for real tensors, and 0 at nan as in PyTorch.
     Bool tensors come back unchanged."""
@@ -1021,6 +1050,7 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def sinc(input: Any) -> Tensor:  # noqa: A002
     """sin(pi x) / (pi x) of each element x, 1 at 0 (gradient 0 there)."""
     x = _as_float(_tensor_arg(input, "sinc"))
@@ -1030,6 +1060,7 @@ def sinc(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
     """The step function: 0 where input < 0, values where input == 0, 1 where input > 0 (broadcast)."""
     if isinstance(values, Tensor) and values._dtype is not input._dtype:
@@ -1041,6 +1072,7 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def ldexp(input: Any, other: Any) -> Tensor:  # noqa: A002
     """input * 2**other, elementwise, in a floating dtype. Exact where the result is representable, as PyTorch's
     (ldexp(1e-30, 200) is 1.6e30 in float32, not inf * 1e-30): narrower floats scale in float64, float64 in
@@ -1077,6 +1109,7 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype (a 0-d weight
     may have another: it is read in input's dtype). As PyTorch, computed as end - (end - input) * (1 - weight)
@@ -1095,18 +1128,21 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def deg2rad(input: Any) -> Tensor:  # noqa: A002
     """Each element converted from degrees to radians."""
     return _as_float(_tensor_arg(input, "deg2rad")) * (math.pi / 180.0)
 
 
 @public(method=True, inplace=True)
+@with_out
 def rad2deg(input: Any) -> Tensor:  # noqa: A002
     """Each element converted from radians to degrees."""
     return _as_float(_tensor_arg(input, "rad2deg")) * (180.0 / math.pi)
 
 
 @public(method=True, inplace=True)
+@with_out
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
     """nan, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the dtype's largest
     and lowest finite values). Integer and bool tensors come back unchanged."""
@@ -1134,12 +1170,14 @@ def _fminmax(name: str, input: Any, other: Any, wins: Callable[[Any, Any], Tenso
 
 
 @public(method=True)
+@with_out
 def fmax(input: Any, other: Any) -> Tensor:  # noqa: A002
     """The larger of input and other, elementwise, ignoring nan (nan only where both are nan)."""
     return _fminmax("fmax", input, other, lambda a, b: a >= b)
 
 
 @public(method=True)
+@with_out
 def fmin(input: Any, other: Any) -> Tensor:  # noqa: A002
     """The smaller of input and other, elementwise, ignoring nan (nan only where both are nan)."""
     return _fminmax("fmin", input, other, lambda a, b: a <= b)
@@ -1153,6 +1191,7 @@ def _value_for(value: Any, *xs: Any) -> Any:
 
 
 @public(method=True, inplace=True)
+@with_out
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2, elementwise (broadcast; dtypes promoted)."""
     _broadcast_check("addcmul", input, tensor1, tensor2)
@@ -1162,6 +1201,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 
 @public(method=True, inplace=True)
+@with_out
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 / tensor2, elementwise (true division; broadcast; dtypes promoted)."""
     if not _dt.result_type(tensor1, tensor2).is_floating_point:
@@ -1184,12 +1224,14 @@ def isinf(input: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def isposinf(input: Tensor) -> Tensor:  # noqa: A002
     """Whether each element is +inf. Returns a bool tensor."""
     return input == math.inf if input._dtype.is_floating_point else _bool_like(input, False)
 
 
 @public(method=True)
+@with_out
 def isneginf(input: Tensor) -> Tensor:  # noqa: A002
     """Whether each element is -inf. Returns a bool tensor."""
     return input == -math.inf if input._dtype.is_floating_point else _bool_like(input, False)

@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..dispatch import public
 from ..tensor import Tensor
 from ._run import run
-from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, tan, unary, where
+from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, tan, unary, where, with_out
 from .elementwise import pow as _pow
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -64,6 +64,7 @@ I1 = _elementwise_primitive(
 
 
 @public(namespace="special", op=I1)
+@with_out
 def i1(input: Any) -> Tensor:  # noqa: A002
     """The modified Bessel function of the first kind of order 1 (i0's derivative), elementwise.
     Integer and bool inputs compute in the default float dtype."""
@@ -107,6 +108,7 @@ def _cot_derivative(n: int) -> list[float]:
 
 
 @public
+@with_out
 def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
     """The n-th derivative of digamma, elementwise (n = 0: digamma). Integer inputs compute in the default float dtype."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
@@ -133,6 +135,7 @@ def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def mvlgamma(input: Any, p: int) -> Tensor:  # noqa: A002
     """The multivariate log-gamma function of dimension p, elementwise:
     p (p - 1) / 4 * log(pi) + sum over i < p of lgamma(input - i / 2)."""
@@ -155,6 +158,7 @@ _LOG_NDTR_SERIES_BELOW = -10.0
 
 
 @public(namespace="special")
+@with_out
 def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
     """input * log1p(other), taken as 0 where input == 0 (unless other is nan). Computes in a floating dtype."""
     from .elementwise import _float_operands, log1p
@@ -174,6 +178,7 @@ def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 @public(namespace="special")
+@with_out
 def entr(input: Any) -> Tensor:  # noqa: A002
     """The entropy term -x * log(x) of each element: 0 at 0, -inf below 0 (nan stays nan)."""
     from .elementwise import log
@@ -185,6 +190,7 @@ def entr(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(namespace="special")
+@with_out
 def ndtr(input: Any) -> Tensor:  # noqa: A002
     """The standard normal distribution function, (1 + erf(x / sqrt 2)) / 2, of each element."""
     x = _as_float(_tensor_arg(input, "ndtr"))
@@ -192,6 +198,7 @@ def ndtr(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(namespace="special")
+@with_out
 def ndtri(input: Any) -> Tensor:  # noqa: A002
     """The inverse of ndtr: the x with ndtr(x) == p for each element p; -inf at 0, inf at 1, nan outside [0, 1].
     float16/bfloat16/float32 compute in float64 (2p - 1 keeps p's digits there), then cast back."""
@@ -217,6 +224,7 @@ def ndtri(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(namespace="special")
+@with_out
 def log_ndtr(input: Any) -> Tensor:  # noqa: A002
     """log(ndtr(x)) of each element, accurate far into the lower tail (an asymptotic series below -10)."""
     from .elementwise import log, log1p
