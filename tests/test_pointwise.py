@@ -307,7 +307,8 @@ def test_sub_of_a_bool_tensor_and_float_power_in_place_raise(device: str) -> Non
     m = ember.tensor([True, False], device=device)
     # PyTorch refuses subtraction with a bool tensor on either side (a RuntimeError), whatever the other operand
     for f in (lambda: m - 1, lambda: 1 - m, lambda: m - m, lambda: ember.ones(2, device=device) - m,
-              lambda: ember.sub(m, 1.5), lambda: m.sub_(1)):  # fmt: skip
+              lambda: ember.sub(m, 1.5), lambda: m.sub_(1), lambda: ember.tensor([2], device=device) - True,
+              lambda: ember.sub(True, ember.ones(2, device=device))):  # fmt: skip
         with pytest.raises(RuntimeError, match="sub: not supported on bool tensors"):
             f()
     with pytest.raises(TypeError, match="sub: not supported on bool tensors"):  # also a TypeError, as before

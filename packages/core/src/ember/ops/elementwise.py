@@ -651,9 +651,9 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
         )
-    if op is SUB and (ta and a._dtype is _dt.bool_ or tb and b._dtype is _dt.bool_):
-        raise DtypeNotSupported(
-            f"sub: not supported on bool tensors ({describe(a)} - {describe(b)}); "
+    if op is SUB and ((a._dtype is _dt.bool_ if ta else type(a) is bool) or (b._dtype is _dt.bool_ if tb else type(b) is bool)):
+        raise DtypeNotSupported(  # a bool on either side, tensor or Python bool, as PyTorch
+            f"sub: not supported on bool tensors or bools ({describe(a)} - {describe(b)}); "
             "use logical_xor() or ^ for two masks, logical_not() or ~ to invert one"
         )
     dt = _compute_dtype(op, dt, a, b)

@@ -230,8 +230,11 @@ _add_op(
         "sub",
         ember.sub,
         binary(_sub),
-        lambda op, make: binary_samples(op, make) + [S(make(2, 3), make(2, 3), alpha=make.scalar(2), name="alpha")],
+        # a Python bool is refused, as a bool tensor is (PyTorch): see the error inputs
+        lambda op, make: [s for s in binary_samples(op, make) if s.name != "python-bool"]
+        + [S(make(2, 3), make(2, 3), alpha=make.scalar(2), name="alpha")],
         dtypes=NUMERIC + ("int16",),
+        error_inputs=lambda op, make: _sub_errors(op, make),
     ),
     OpInfo("mul", ember.mul, binary(_mul), binary_samples, dtypes=NUMERIC + ("bool", "uint8")),
     OpInfo("div", ember.div, binary(np.true_divide, "div"), binary_samples_nonzero, dtypes=NUMERIC + ("bool",)),
@@ -427,6 +430,14 @@ def _ref_signbit(x: np.ndarray) -> np.ndarray:
 @quiet
 def _ref_sgn(x: np.ndarray) -> np.ndarray:
     return x.copy() if x.dtype == np.bool_ else np.asarray(np.nan_to_num(np.sign(x), nan=0.0)).astype(x.dtype)
+
+
+def _sub_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
+    bools = Maker(op, np.dtype(np.bool_), make.rng)
+    return [
+        E(RuntimeError, "sub: not supported on bool tensors", make(2, 3), True),
+        E(RuntimeError, "sub: not supported on bool tensors", bools(2, 3), make(2, 3)),
+    ]
 
 
 def _float_only_unary_errors(name: str) -> Callable[[OpInfo, Maker], list[ErrorInput]]:
