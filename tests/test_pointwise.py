@@ -442,3 +442,16 @@ def test_frexp_against_numpy(device: str) -> None:
     np.testing.assert_array_equal(de.numpy(), np.frexp(d_np)[1])
     with pytest.raises(RuntimeError, match="frexp: not supported on integer tensors"):
         ember.frexp(ember.tensor([8], device=device))
+
+
+def test_remainder_zero_has_the_sign_of_input(device: str) -> None:
+    # torch.remainder: fmod(a, b), plus b where the signs differ; a zero result keeps fmod's sign, that of a
+    # (NumPy's np.remainder gives b's: 2 % -1 is -0.0 there)
+    a_np = np.array([2.0, -2.0, 0.0, -0.0, 7.0, -7.0, 1.5], np.float32)
+    b_np = np.array([-1.0, 1.0, -1.0, 1.0, 3.0, 3.0, -0.5], np.float32)
+    got = ember.remainder(ember.tensor(a_np, device=device), ember.tensor(b_np, device=device)).numpy()
+    want = np.fmod(a_np, b_np)
+    want = np.where((want != 0) & ((b_np < 0) != (want < 0)), want + b_np, want)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert np.signbit(want[[1, 3]]).all() and not np.signbit(want[[0, 2, 6]]).any()

@@ -244,9 +244,8 @@ T floordiv_T(T a, T b) {
     "fremainder_T": """
 T fremainder_T(T a, T b) {
   if (b == 0) return fmod(a, b);
-  T mod = fmod(a, b);
-  if (mod != 0) { if ((b < 0) != (mod < 0)) mod += b; }
-  else mod = copysign((T)0, b);
+  T mod = fmod(a, b);  /* a zero keeps fmod's sign, a's, as PyTorch */
+  if (mod != 0 && ((b < 0) != (mod < 0))) mod += b;
   return mod;
 }""",
     "ifloordiv_T": """

@@ -252,6 +252,14 @@ def sigmoid(xp: Any, x: Any) -> Any:
     return xp.divide(1, e, out=e) if e.ndim else 1 / e
 
 
+def remainder(xp: Any, a: Any, b: Any) -> Any:
+    # a zero result keeps the sign of fmod(a, b), that is of a, as PyTorch's (NumPy's takes b's: 2 % -1 is -0.0)
+    out = xp.remainder(a, b)
+    if _floating(out.dtype):
+        out = xp.where(out == 0, xp.copysign(out, a), out)
+    return out
+
+
 def relu(xp: Any, x: Any) -> Any:
     return xp.maximum(x, 0) if x.dtype != numpy.bool_ else x.copy()
 
@@ -1295,6 +1303,7 @@ def kernel_table(
         "abs": _bind(abs_, xp), "rsqrt": _bind(rsqrt, xp), "sigmoid": _bind(sigmoid, xp), "relu": _bind(relu, xp),
         "floor": _same_if_int(xp.floor), "ceil": _same_if_int(xp.ceil), "round": _same_if_int(xp.round),
         "sign": _bind(sign, xp), "where": _bind(where, xp), "pow": _bind(pow_, xp), "trunc": _same_if_int(xp.trunc),
+        "remainder": _bind(remainder, xp),
         "bitwise_left_shift": _shift(xp, True), "bitwise_right_shift": _shift(xp, False),
         # special functions (erfc, erfinv and lgamma are each backend's own: outside NumPy's API)
         "digamma": _bind(digamma, xp, caps), "i0": _bind(i0, xp, caps), "i1": _bind(i1, xp, caps),

@@ -460,7 +460,7 @@ FLOOR_DIVIDE = binary_op(
     lambda n, g: (g * 0 if n.needs(0) else None, g * 0 if n.needs(1) else None), xp="floor_divide", inplace=True,
 )  # fmt: skip
 REMAINDER = binary_op(
-    "remainder", "input - floor(input / other) * other, Python's % (the sign of other). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan.", "numeric",
+    "remainder", "input - floor(input / other) * other, Python's % (the sign of other; a zero result has input's sign, as PyTorch). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan.", "numeric",
     lambda n, g: (g if n.needs(0) else None, -g * binary(FLOOR_DIVIDE, n[0], n[1]) if n.needs(1) else None),
     xp="remainder", save_inputs=True, inplace=True,
 )  # fmt: skip

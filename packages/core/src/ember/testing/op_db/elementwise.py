@@ -246,7 +246,7 @@ _add_op(
         dtypes=NUMERIC,
         differentiable=False,
     ),
-    OpInfo("remainder", ember.remainder, binary(np.remainder), binary_samples_nonzero, dtypes=NUMERIC),
+    OpInfo("remainder", ember.remainder, binary(lambda a, b: _ref_remainder(a, b)), binary_samples_nonzero, dtypes=NUMERIC),
     OpInfo("pow", ember.pow, binary(_ref_pow), _pow_samples, dtypes=NUMERIC, domain=(0.5, 2.0)),
     OpInfo("maximum", ember.maximum, binary(np.maximum), binary_samples_tensors, dtypes=NUMERIC),
     OpInfo("minimum", ember.minimum, binary(np.minimum), binary_samples_tensors, dtypes=NUMERIC),
@@ -430,6 +430,12 @@ def _ref_signbit(x: np.ndarray) -> np.ndarray:
 @quiet
 def _ref_sgn(x: np.ndarray) -> np.ndarray:
     return x.copy() if x.dtype == np.bool_ else np.asarray(np.nan_to_num(np.sign(x), nan=0.0)).astype(x.dtype)
+
+
+def _ref_remainder(a: Any, b: Any) -> Any:
+    """np.remainder with PyTorch's zero: the sign of fmod(a, b), that is of a (NumPy's takes b's)."""
+    out = np.remainder(a, b)
+    return np.where(out == 0, np.copysign(out, a), out) if np.asarray(out).dtype.kind == "f" else out
 
 
 def _sub_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
