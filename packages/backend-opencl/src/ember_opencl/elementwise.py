@@ -169,13 +169,15 @@ UNARY: dict[str, dict[str, str]] = {
     "acosh": {"f": "acosh(x0)"},
     "atanh": {"f": "atanh(x0)"},
     "tanh": {"f": "tanh(x0)"},
-    "sigmoid": {"f": "(T)0.5 * tanh((T)0.5 * x0) + (T)0.5"},  # never overflows
+    # as PyTorch and the NumPy backend: exp overflowing to inf gives 0, the lower tail keeps its tiny values
+    # (0.5 * tanh(x0 / 2) + 0.5 lost them: 3e-8 at -100)
+    "sigmoid": {"f": "(T)1 / ((T)1 + exp(-x0))"},
     "relu": {"b": "x0", "*": "x0 < 0 ? (T)0 : x0"},  # nan stays nan
     "erf": {"f": "erf(x0)"},
     "floor": {"f": "floor(x0)", "*": "x0"},
     "ceil": {"f": "ceil(x0)", "*": "x0"},
     "round": {"f": "rint(x0)", "*": "x0"},  # half to even
-    "sign": {"f": "isnan(x0) ? x0 : (T)((x0 > 0) - (x0 < 0))", "b": "x0", "*": "(T)((x0 > 0) - (x0 < 0))"},
+    "sign": {"b": "x0", "*": "(T)((x0 > 0) - (x0 < 0))"},  # 0 at nan (both comparisons false), as PyTorch
     "reciprocal": {"f": "(T)1 / x0", "*": "x0 == 0 ? (T)0 : (T)(1 / x0)"},
     "logical_not": {"*": "!x0"},
     "isnan": {"f": "isnan(x0)", "*": "0"},
@@ -210,7 +212,8 @@ BINARY: dict[str, dict[str, str]] = {
     "gt": {"*": "x0 > x1"},
     "ge": {"*": "x0 >= x1"},
     "atan2": {"f": "atan2(x0, x1)"},
-    "fmod": {"f": "fmod(x0, x1)", "*": "(x1 == 0 || x1 == (T)-1) ? (T)0 : (T)(x0 % x1)"},  # no INT_MIN % -1 trap
+    # no INT_MIN % -1 trap; x1 == -1 compares the promoted value, so uint8's 255 is no -1
+    "fmod": {"f": "fmod(x0, x1)", "*": "(x1 == 0 || x1 == -1) ? (T)0 : (T)(x0 % x1)"},
     "copysign": {"f": "copysign(x0, x1)"},
     "hypot": {"f": "hypot(x0, x1)"},
     "nextafter": {"f": "nextafter(x0, x1)"},
@@ -241,9 +244,8 @@ T floordiv_T(T a, T b) {
     "fremainder_T": """
 T fremainder_T(T a, T b) {
   if (b == 0) return fmod(a, b);
-  T mod = fmod(a, b);
-  if (mod != 0) { if ((b < 0) != (mod < 0)) mod += b; }
-  else mod = copysign((T)0, b);
+  T mod = fmod(a, b);  /* a zero keeps fmod's sign, a's, as PyTorch */
+  if (mod != 0 && ((b < 0) != (mod < 0))) mod += b;
   return mod;
 }""",
     "ifloordiv_T": """
@@ -269,6 +271,10 @@ T igcd_T(T a, T b) {
 T ilcm_T(T a, T b) {
   T g = igcd_T(a, b);
   if (g == 0) return 0;
+  if (sizeof(T) < 4) {  /* char and short compute in int, then wrap, as PyTorch's C++ (and the NumPy backend) */
+    int w = a / g * b;
+    return (T)(w < 0 ? -w : w);
+  }
   T r = a / g * b;
   return r < 0 ? -r : r;
 }""",
@@ -286,12 +292,13 @@ T digamma_T(T x) {
         - z * ((T)(1.0 / 132) - z * ((T)(691.0 / 32760) - z * (T)(1.0 / 12)))))));
   return log(x) - (T)0.5 / x - s + acc - refl;
 }""",
-    # Giles' single-precision approximation; in double, two Newton steps on erf after it
+    # Giles' single-precision approximation; in double, four Newton steps after it
     "erfinv_T": """
 T erfinv_T(T y) {
   if (fabs(y) > 1) return (T)NAN;
   if (fabs(y) == 1) return copysign((T)INFINITY, y);
-  T w = -log1p(-y * y), p;
+  T a = fabs(y);
+  T w = a < (T)0.5 ? -log1p(-a * a) : -log(((T)1 - a) * ((T)1 + a)), p;  /* 1 - a exact near 1 */
   if (w < 5) {
     w -= (T)2.5;
     p = (T)2.81022636e-08; p = (T)3.43273939e-07 + p * w; p = (T)-3.5233877e-06 + p * w;
@@ -303,11 +310,22 @@ T erfinv_T(T y) {
     p = (T)-0.00367342844 + p * w; p = (T)0.00573950773 + p * w; p = (T)-0.0076224613 + p * w;
     p = (T)0.00943887047 + p * w; p = (T)1.00167406 + p * w; p = (T)2.83297682 + p * w;
   }
-  T x = p * y;
+  T x = p * a;
   if (sizeof(T) == 8) {
-    for (int k = 0; k < 2; ++k) x -= (erf(x) - y) / ((T)1.1283791670955126 * exp(-x * x));
+    /* Newton on erf; from 0.5 on log erfc(x) = log(1 - a) instead, which keeps its precision where erf
+       saturates and converges where Giles' float approximation is extrapolated (1 - a below 6e-8) */
+    T lq = log((T)1 - a);
+    for (int k = 0; k < 4; ++k) {
+      T d = (T)1.1283791670955126 * exp(-x * x);
+      if (a < (T)0.5) {
+        x += (a - erf(x)) / d;
+      } else {
+        T c = erfc(x);
+        x += (log(c) - lq) * c / d;
+      }
+    }
   }
-  return x;
+  return copysign(x, y);
 }""",
     # I0 and I1 (nan at +-inf, as PyTorch) by their power series sum (x/2)^(2k+n) / (k! (k+n)!): positive terms, summed until
     # they no longer change the sum (about |x|/2 + 10 sqrt|x| terms)

@@ -41,6 +41,8 @@ def _params(sig: inspect.Signature) -> tuple[str, str]:
     decl, call = [], []
     star_seen = False
     for p in params:
+        if p.kind is p.KEYWORD_ONLY and p.name == "out":  # PyTorch's methods take no out= (the functions do)
+            continue
         ann = f": {_annotation(p.annotation)}" if p.annotation is not inspect.Parameter.empty else ""
         default = "" if p.default is inspect.Parameter.empty else f" = {p.default!r}"
         if p.kind is p.VAR_POSITIONAL:

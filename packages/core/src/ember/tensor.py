@@ -825,25 +825,19 @@ class Tensor:
         """Fill with samples of the exponential distribution of rate `lambd`, in place."""
         return _ops.conversion.assign_(self, _ops.sampling.exponential_like(self, lambd, generator), "exponential_")
 
+    def float_power_(self, exponent: Any) -> Tensor:
+        """In-place float_power(): the float64 result is written into this tensor, which must be float64 (as
+        PyTorch's, which will not round it into another dtype)."""
+        if self._dtype is not _dt.float64:
+            raise RuntimeError(
+                f"float_power_: the base has dtype {self._dtype.name} but the result is float64; "
+                "call it on a float64 tensor (x.double()) or use x.float_power(exponent)"
+            )
+        return _ops.conversion.inplace("float_power", self, exponent)
+
     def fill_diagonal_(self, fill_value: Any, wrap: _bool = False) -> Tensor:
         """Write `fill_value` on the main diagonal, in place (see `ember.ops.indexing.fill_diagonal_`)."""
         return _ops.indexing.fill_diagonal_(self, fill_value, wrap)
-
-    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp(min=min)`."""
-        return _ops.clamp(self, min=min)
-
-    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp(max=max)`."""
-        return _ops.clamp(self, max=max)
-
-    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp_(min=min)`, in place."""
-        return _ops.conversion.assign_(self, _ops.clamp(self, min=min), "clamp_min_")
-
-    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
-        """`clamp_(max=max)`, in place."""
-        return _ops.conversion.assign_(self, _ops.clamp(self, max=max), "clamp_max_")
 
     # -- Python callables and resizing, on the host ------------------------------------
     def apply_(self, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002 - PyTorch's argument name
@@ -1394,6 +1388,28 @@ class Tensor:
         """In-place clamp(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("clamp", self, min, max)
 
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """`clamp(input, max=max)`.
+
+        See `ember.clamp_max`.
+        """
+        return _ops.clamp_max(self, max)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """In-place clamp_max(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("clamp_max", self, max)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """`clamp(input, min=min)`.
+
+        See `ember.clamp_min`.
+        """
+        return _ops.clamp_min(self, min)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 - PyTorch's argument names
+        """In-place clamp_min(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("clamp_min", self, min)
+
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
         """`input` limited to [min, max]; the gradient passes where min <= input <= max.
 
@@ -1593,27 +1609,31 @@ class Tensor:
         """
         return _ops.dist(self, other, p)
 
-    def div(self, other: Any) -> Tensor:
-        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+        bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+        //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch.
 
         See `ember.div`.
         """
-        return _ops.div(self, other)
+        return _ops.div(self, other, rounding_mode=rounding_mode)
 
-    def div_(self, other: Any) -> Tensor:
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In-place div(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("div", self, other)
+        return _ops.conversion.inplace("div", self, other, rounding_mode=rounding_mode)
 
-    def divide(self, other: Any) -> Tensor:
-        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+        bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+        //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch.
 
         See `ember.divide`.
         """
-        return _ops.div(self, other)
+        return _ops.div(self, other, rounding_mode=rounding_mode)
 
-    def divide_(self, other: Any) -> Tensor:
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In-place divide(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("divide", self, other)
+        return _ops.conversion.inplace("divide", self, other, rounding_mode=rounding_mode)
 
     def dot(self, other: Tensor) -> Tensor:
         """The inner product of two 1-D tensors of the same length.
@@ -1635,6 +1655,10 @@ class Tensor:
         See `ember.eq`.
         """
         return _ops.eq(self, other)
+
+    def eq_(self, other: Any) -> Tensor:
+        """In-place eq(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("eq", self, other)
 
     def equal(self, other: Tensor) -> _bool:
         """Whether input and other have the same shape and the same values (nan is never equal): a Python bool.
@@ -1769,10 +1793,6 @@ class Tensor:
         """
         return _ops.float_power(self, exponent)
 
-    def float_power_(self, exponent: Any) -> Tensor:
-        """In-place float_power(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("float_power", self, exponent)
-
     def floor(self) -> Tensor:
         """Each element rounded down (toward -inf); integers and bools unchanged (in new memory).
 
@@ -1831,6 +1851,14 @@ class Tensor:
         """In-place frac(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("frac", self)
 
+    def frexp(self) -> tuple[Tensor, Tensor]:
+        """(mantissa, exponent) with input == mantissa * 2**exponent, |mantissa| in [0.5, 1) and an int32 exponent;
+        0, inf and nan give themselves and exponent 0, as PyTorch (and C's frexp). Floating tensors only.
+
+        See `ember.frexp`.
+        """
+        return _ops.frexp(self)
+
     def gather(self, dim: _int, index: Tensor) -> Tensor:
         """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`.
 
@@ -1856,6 +1884,10 @@ class Tensor:
         """
         return _ops.ge(self, other)
 
+    def ge_(self, other: Any) -> Tensor:
+        """In-place ge(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("ge", self, other)
+
     def ger(self, vec2: Tensor) -> Tensor:
         """The outer product of two vectors (an alias of outer).
 
@@ -1870,6 +1902,10 @@ class Tensor:
         """
         return _ops.gt(self, other)
 
+    def greater_(self, other: Any) -> Tensor:
+        """In-place greater(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("greater", self, other)
+
     def greater_equal(self, other: Any) -> Tensor:
         """input >= other, elementwise. Returns a bool tensor.
 
@@ -1877,12 +1913,20 @@ class Tensor:
         """
         return _ops.ge(self, other)
 
+    def greater_equal_(self, other: Any) -> Tensor:
+        """In-place greater_equal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("greater_equal", self, other)
+
     def gt(self, other: Any) -> Tensor:
         """input > other, elementwise. Returns a bool tensor.
 
         See `ember.gt`.
         """
         return _ops.gt(self, other)
+
+    def gt_(self, other: Any) -> Tensor:
+        """In-place gt(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("gt", self, other)
 
     def heaviside(self, values: Any) -> Tensor:
         """The step function: 0 where input < 0, values where input == 0, 1 where input > 0 (broadcast).
@@ -2078,7 +2122,9 @@ class Tensor:
         return _ops.conversion.inplace("lcm", self, other)
 
     def ldexp(self, other: Any) -> Tensor:
-        """input * 2**other, elementwise, in a floating dtype.
+        """input * 2**other, elementwise, in a floating dtype. Exact where the result is representable, as PyTorch's
+        (ldexp(1e-30, 200) is 1.6e30 in float32, not inf * 1e-30): narrower floats scale in float64, float64 in
+        two halves of the exponent.
 
         See `ember.ldexp`.
         """
@@ -2095,8 +2141,14 @@ class Tensor:
         """
         return _ops.le(self, other)
 
+    def le_(self, other: Any) -> Tensor:
+        """In-place le(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("le", self, other)
+
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
-        """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype.
+        """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype (a 0-d weight
+        may have another: it is read in input's dtype). As PyTorch, computed as end - (end - input) * (1 - weight)
+        where weight >= 0.5, so that weight 1 gives end exactly.
 
         See `ember.lerp`.
         """
@@ -2113,12 +2165,20 @@ class Tensor:
         """
         return _ops.lt(self, other)
 
+    def less_(self, other: Any) -> Tensor:
+        """In-place less(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("less", self, other)
+
     def less_equal(self, other: Any) -> Tensor:
         """input <= other, elementwise. Returns a bool tensor.
 
         See `ember.less_equal`.
         """
         return _ops.le(self, other)
+
+    def less_equal_(self, other: Any) -> Tensor:
+        """In-place less_equal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("less_equal", self, other)
 
     def lgamma(self) -> Tensor:
         """log |Gamma(input)| of each element: inf at 0 and the negative integers. Integer and bool inputs compute in the default float dtype.
@@ -2217,12 +2277,20 @@ class Tensor:
         """
         return _ops.logical_and(self, other)
 
+    def logical_and_(self, other: Any) -> Tensor:
+        """In-place logical_and(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_and", self, other)
+
     def logical_not(self) -> Tensor:
         """Logical not of each element. Nonzero counts as True; returns a bool tensor.
 
         See `ember.logical_not`.
         """
         return _ops.logical_not(self)
+
+    def logical_not_(self) -> Tensor:
+        """In-place logical_not(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_not", self)
 
     def logical_or(self, other: Any) -> Tensor:
         """input or other, elementwise. Nonzero counts as True; returns a bool tensor.
@@ -2231,6 +2299,10 @@ class Tensor:
         """
         return _ops.logical_or(self, other)
 
+    def logical_or_(self, other: Any) -> Tensor:
+        """In-place logical_or(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_or", self, other)
+
     def logical_xor(self, other: Any) -> Tensor:
         """input xor other, elementwise. Nonzero counts as True; returns a bool tensor.
 
@@ -2238,8 +2310,13 @@ class Tensor:
         """
         return _ops.logical_xor(self, other)
 
+    def logical_xor_(self, other: Any) -> Tensor:
+        """In-place logical_xor(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("logical_xor", self, other)
+
     def logit(self, eps: _float | None = None) -> Tensor:
-        """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given.
+        """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given (as PyTorch:
+        eps where p < eps, else 1 - eps where p > 1 - eps, so an eps above 0.5 gives eps below it).
 
         See `ember.logit`.
         """
@@ -2262,6 +2339,10 @@ class Tensor:
         See `ember.lt`.
         """
         return _ops.lt(self, other)
+
+    def lt_(self, other: Any) -> Tensor:
+        """In-place lt(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("lt", self, other)
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         """`input` with `value` where `mask` is True (mask broadcasts).
@@ -2504,6 +2585,10 @@ class Tensor:
         """
         return _ops.ne(self, other)
 
+    def ne_(self, other: Any) -> Tensor:
+        """In-place ne(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("ne", self, other)
+
     def neg(self) -> Tensor:
         """-input, elementwise. Not defined for bool tensors.
 
@@ -2558,6 +2643,10 @@ class Tensor:
         See `ember.not_equal`.
         """
         return _ops.ne(self, other)
+
+    def not_equal_(self, other: Any) -> Tensor:
+        """In-place not_equal(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("not_equal", self, other)
 
     def outer(self, vec2: Tensor) -> Tensor:
         """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j].
@@ -2731,16 +2820,18 @@ class Tensor:
         """
         return _ops.rot90(self, k, dims)
 
-    def round(self) -> Tensor:
+    def round(self, *, decimals: _int = 0) -> Tensor:
         """Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).
+        With `decimals` (floating tensors only), rounded to that many decimal places (negative: to tens, hundreds,
+        ...), as PyTorch: round(input * 10**decimals) / 10**decimals, in the input's dtype.
 
         See `ember.round`.
         """
-        return _ops.round(self)
+        return _ops.round(self, decimals=decimals)
 
-    def round_(self) -> Tensor:
+    def round_(self, *, decimals: _int = 0) -> Tensor:
         """In-place round(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("round", self)
+        return _ops.conversion.inplace("round", self, decimals=decimals)
 
     def rsqrt(self) -> Tensor:
         """1 / sqrt(input), elementwise. Integer and bool inputs compute in the default float dtype.
@@ -2821,7 +2912,7 @@ class Tensor:
         return _ops.conversion.inplace("sigmoid", self)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0. Not defined for bool tensors.
+        """-1, 0 or 1 by the sign of each element; 0 at nan (as PyTorch; NumPy gives nan), sign(-0.0) is 0.0; bools come back unchanged (in new memory).
 
         See `ember.sign`.
         """
@@ -2911,7 +3002,7 @@ class Tensor:
         return _ops.conversion.inplace("sqrt", self)
 
     def square(self) -> Tensor:
-        """input * input, elementwise.
+        """input * input, elementwise; a bool tensor gives int64 (as PyTorch's square, which is pow(input, 2)).
 
         See `ember.square`.
         """
@@ -2936,7 +3027,8 @@ class Tensor:
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
+        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
+        operand, as PyTorch).
 
         See `ember.sub`.
         """
@@ -2947,7 +3039,8 @@ class Tensor:
         return _ops.conversion.inplace("sub", self, other, alpha=alpha)
 
     def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors.
+        """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
+        operand, as PyTorch).
 
         See `ember.subtract`.
         """
@@ -3097,16 +3190,18 @@ class Tensor:
         """
         return _ops.triu(self, diagonal)
 
-    def true_divide(self, other: Any) -> Tensor:
-        """input / other, true division. Integer and bool inputs compute in the default float dtype.
+    def true_divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+        bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+        //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch.
 
         See `ember.true_divide`.
         """
-        return _ops.div(self, other)
+        return _ops.div(self, other, rounding_mode=rounding_mode)
 
-    def true_divide_(self, other: Any) -> Tensor:
+    def true_divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """In-place true_divide(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("true_divide", self, other)
+        return _ops.conversion.inplace("true_divide", self, other, rounding_mode=rounding_mode)
 
     def trunc(self) -> Tensor:
         """Each element rounded toward zero (its integer part); integers unchanged. Not defined for bool tensors.

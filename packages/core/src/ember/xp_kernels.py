@@ -243,10 +243,20 @@ def copy_(xp: Any, dst: Any, src: Any) -> None:
 
 
 def sigmoid(xp: Any, x: Any) -> Any:
-    # 1 / (1 + exp(-x)) overflows for very negative x; the tanh form never does
-    out = xp.tanh(x * 0.5)
-    out *= 0.5
-    out += 0.5
+    # 1 / (1 + exp(-x)), as PyTorch: exp overflowing to inf gives 0, and the lower tail keeps its tiny values
+    # (0.5 * tanh(x / 2) + 0.5 lost them: 0 below -17). float16/bfloat16 compute in float32, as PyTorch's opmath.
+    if x.dtype.itemsize < 4:
+        return sigmoid(xp, x.astype(numpy.float32)).astype(x.dtype)
+    e = xp.exp(-x)
+    e += 1
+    return xp.divide(1, e, out=e) if e.ndim else 1 / e
+
+
+def remainder(xp: Any, a: Any, b: Any) -> Any:
+    # a zero result keeps the sign of fmod(a, b), that is of a, as PyTorch's (NumPy's takes b's: 2 % -1 is -0.0)
+    out = xp.remainder(a, b)
+    if _floating(out.dtype):
+        out = xp.where(out == 0, xp.copysign(out, a), out)
     return out
 
 
@@ -262,8 +272,8 @@ def sign(xp: Any, x: Any) -> Any:
     if x.dtype == numpy.bool_:
         return x.copy()
     out = xp.sign(x)
-    if _floating(x.dtype) and x.dtype.kind != "f":  # ml_dtypes' bfloat16 sign keeps -0.0; the contract says 0.0
-        out = xp.where(out == 0, xp.zeros((), x.dtype), out)
+    if _floating(x.dtype):  # 0 at nan, as PyTorch; ml_dtypes' bfloat16 sign keeps -0.0, the contract says 0.0
+        out = xp.where(xp.isnan(out) if x.dtype.kind == "f" else (out == 0) | xp.isnan(out), xp.zeros((), x.dtype), out)
     return out
 
 
@@ -1293,6 +1303,7 @@ def kernel_table(
         "abs": _bind(abs_, xp), "rsqrt": _bind(rsqrt, xp), "sigmoid": _bind(sigmoid, xp), "relu": _bind(relu, xp),
         "floor": _same_if_int(xp.floor), "ceil": _same_if_int(xp.ceil), "round": _same_if_int(xp.round),
         "sign": _bind(sign, xp), "where": _bind(where, xp), "pow": _bind(pow_, xp), "trunc": _same_if_int(xp.trunc),
+        "remainder": _bind(remainder, xp),
         "bitwise_left_shift": _shift(xp, True), "bitwise_right_shift": _shift(xp, False),
         # special functions (erfc, erfinv and lgamma are each backend's own: outside NumPy's API)
         "digamma": _bind(digamma, xp, caps), "i0": _bind(i0, xp, caps), "i1": _bind(i1, xp, caps),

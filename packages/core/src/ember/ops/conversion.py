@@ -164,7 +164,35 @@ def inplace(name: str, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 @cache
 def _keyword_defaults(name: str) -> dict[str, Any]:
     params = inspect.signature(API[name].fn).parameters.values()
-    return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+    return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY and p.name != "out"}
+
+
+def write_out(name: str, result: Tensor, out: Any) -> Tensor:
+    """PyTorch's `out=` argument: `result` written into `out`, which is returned. `out` is resized to the result's
+    shape when it differs (with PyTorch's warning when it held elements); the result's dtype must cast to out's
+    within its kind order (no float into an integer tensor); no gradient is recorded, so an operand that
+    requires grad is refused."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: out must be a Tensor, got {type(out).__name__}")
+    if result._requires_grad and grad_mode.state.enabled:
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic differentiation, but one of the "
+            "arguments requires grad; call it without out= (or under ember.no_grad())"
+        )
+    same_device(name, (result, out))
+    if out._shape != result._shape:
+        if out.numel() != 0:
+            import warnings
+
+            warnings.warn(
+                f"{name}: an output with one or more elements was resized since it had shape {out._shape}, which "
+                f"does not match the required output shape {result._shape}; resize it to zero elements "
+                "(out.resize_(0)) to reuse it without this warning",
+                UserWarning,
+                stacklevel=4,
+            )
+        out.resize_(result._shape)
+    return assign_(out, result, name)
 
 
 def _redo_view(base: Tensor, chain: Any) -> Tensor:

@@ -13,8 +13,11 @@ treat as that dtype.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
+from collections import namedtuple
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -71,13 +74,40 @@ _RESULT_NOTE = {
 _KIND_WORDS = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
 
 
+class DtypeNotSupported(TypeError, NotImplementedError):
+    """An op refusing its operands' dtype kind (bool, integer or floating): a TypeError, and, as PyTorch raises
+    for a dtype its kernel lacks ("not implemented for 'Long'"), a NotImplementedError (so a RuntimeError)."""
+
+
+def _out(name: str, result: Tensor, out: Any) -> Tensor:
+    """`result` written into PyTorch's `out=` tensor (`conversion.write_out`), which is returned."""
+    from .conversion import write_out
+
+    return write_out(name, result, out)
+
+
+def with_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """`fn` with PyTorch's keyword `out=` added (its result written into `out`, which is returned); put it under
+    `@public`, so that the registered function and its signature have it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        result = fn(*args, **kwargs)
+        return result if out is None else _out(fn.__name__, result, out)
+
+    sig = inspect.signature(fn)
+    out_param = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Tensor | None")
+    wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), out_param])  # type: ignore[attr-defined]
+    return wrapper
+
+
 def check_kinds(name: str, rule: str, dt: DType, *operands: Any) -> None:
     """TypeError naming the op and its operands when `dt` (their promoted dtype) is outside `rule`'s kinds."""
     kinds = RULE_KINDS[rule]
     if dt.kind in kinds:
         return
     ok = sorted({_KIND_WORDS[k] for k in kinds})
-    raise TypeError(
+    raise DtypeNotSupported(
         f"{name}: not supported on {_KIND_WORDS[dt.kind]} tensors ({', '.join(describe(x) for x in operands)}); "
         f"it takes {' and '.join(ok)} tensors"
     )
@@ -110,7 +140,7 @@ def _compute_dtype(op: Op, dt: DType, *operands: Any) -> DType:
         check_kinds(op.name, rule, dt, *operands)
         return dt
     if rule == "numeric" and dt is _dt.bool_:
-        raise TypeError(
+        raise DtypeNotSupported(
             f"{op.name}: not supported on bool tensors ({', '.join(describe(x) for x in operands)}); "
             + ("use logical_not() or ~ to invert a mask" if op.name in ("neg", "sign") else "use the logical ops")
         )
@@ -151,6 +181,7 @@ def unary(
     save_out: bool = False,
     inplace: bool | None = None,
     aliases: tuple[str, ...] = (),
+    public_fn: bool = True,
 ) -> Callable[[Any], Tensor]:
     """Declare a unary elementwise primitive and its public function `ember.<name>` / `x.<name>()`.
 
@@ -163,7 +194,9 @@ def unary(
     op = _elementwise_primitive(name, "x: array", contract, rule, vjp, xp, save_inputs, save_out)
     fast = rule in ("same", "numeric", "float", "floating")  # a floating input computes and returns its dtype
 
-    def fn(input: Any) -> Tensor:  # noqa: A002 - PyTorch's argument name
+    def fn(input: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002 - PyTorch's argument name
+        if out is not None:
+            return _out(name, fn(input), out)
         x = input if type(input) is Tensor else to_tensor(input, name)
         dt = x._dtype
         if fast and dt.is_floating_point:  # the common case, inline
@@ -174,7 +207,8 @@ def unary(
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc + _RESULT_NOTE[rule]
     fn.__module__ = __name__
-    public(fn, method=True, inplace=rule not in _BOOL_RESULT if inplace is None else inplace, aliases=aliases, op=op)
+    if public_fn:
+        public(fn, method=True, inplace=rule not in _BOOL_RESULT if inplace is None else inplace, aliases=aliases, op=op)
     return fn
 
 
@@ -289,10 +323,32 @@ erf = unary(
 )  # fmt: skip
 floor = unary("floor", "Each element rounded down (toward -inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
 ceil = unary("ceil", "Each element rounded up (toward +inf); integers and bools unchanged (in new memory).", "same", _zero_grad)
-round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad)  # noqa: A001
-sign = unary("sign", "-1, 0 or 1 by the sign of each element; nan stays nan (NumPy and the array API; PyTorch gives 0), sign(-0.0) is 0.0.", "numeric", _zero_grad)
+_round = unary("round", "Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).", "same", _zero_grad, public_fn=False)
+sign = unary("sign", "-1, 0 or 1 by the sign of each element; 0 at nan (as PyTorch; NumPy gives nan), sign(-0.0) is 0.0; bools come back unchanged (in new memory).", "same", _zero_grad)
+
+
+@public(method=True, inplace=True, op=OPS["round"])
+def round(input: Any, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
+    """Each element rounded to the nearest integer, half to even; integers and bools unchanged (in new memory).
+    With `decimals` (floating tensors only), rounded to that many decimal places (negative: to tens, hundreds,
+    ...), as PyTorch: round(input * 10**decimals) / 10**decimals, in the input's dtype."""
+    if out is not None:
+        return _out("round", round(input, decimals=decimals), out)
+    if decimals == 0:
+        return _round(input)
+    x = _tensor_arg(input, "round")
+    if not x._dtype.is_floating_point:
+        raise DtypeNotSupported(
+            f"round: decimals={decimals} is not supported on {_KIND_WORDS[x._dtype.kind]} tensors ({describe(x)}); "
+            "it takes floating tensors (integers need no rounding to decimal places: use decimals=0)"
+        )
+    if decimals > 0:
+        scale = 10.0**decimals
+        return div(_round(mul(x, scale)), scale)
+    scale = 10.0 ** (-decimals)
+    return mul(_round(div(x, scale)), scale)
 reciprocal = unary("reciprocal", "1 / input, elementwise.", "float", lambda n, g: (-g * conj(n.out * n.out),), xp="reciprocal", save_out=True)
-logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not")
+logical_not = unary("logical_not", "Logical not of each element.", "logical", xp="logical_not", inplace=True)
 isnan = unary("isnan", "Whether each element is nan.", "bool", xp="isnan")
 isfinite = unary("isfinite", "Whether each element is finite (neither inf nor nan).", "bool", xp="isfinite")
 trunc = unary(
@@ -305,9 +361,11 @@ bitwise_not = unary(
 
 
 @public(method=True, inplace=True)
+@with_out
 def square(input: Any) -> Tensor:  # noqa: A002
-    """input * input, elementwise."""
-    return mul(input, input)
+    """input * input, elementwise; a bool tensor gives int64 (as PyTorch's square, which is pow(input, 2))."""
+    x = input.to(_dt.int64) if isinstance(input, Tensor) and input._dtype is _dt.bool_ else input
+    return mul(x, x)
 
 
 # --------------------------------------------------------------------------- binary
@@ -338,7 +396,9 @@ def binary_op(
         inplace_variant(op)
     if public_fn:
 
-        def fn(input: Any, other: Any) -> Tensor:  # noqa: A002
+        def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+            if out is not None:
+                return _out(name, binary(op, input, other), out)
             return binary(op, input, other)
 
         fn.__name__ = fn.__qualname__ = name
@@ -393,14 +453,14 @@ DIV = binary_op(
     lambda n, g: (
         g / conj(n[1]) if n.needs(0) else None, -g * conj(n[0] / (n[1] * n[1])) if n.needs(1) else None
     ),
-    xp="divide", save_inputs=True, inplace=True, inplace_kernel=True, aliases=("divide", "true_divide"),
+    xp="divide", save_inputs=True, inplace_kernel=True, public_fn=False,  # public `div` below takes rounding_mode
 )  # fmt: skip
 FLOOR_DIVIDE = binary_op(
     "floor_divide", "floor(input / other), Python's //. Integer division by zero never reaches the kernel: core raises ZeroDivisionError (as PyTorch on the CPU); float division by zero gives +-inf or nan.", "numeric",
     lambda n, g: (g * 0 if n.needs(0) else None, g * 0 if n.needs(1) else None), xp="floor_divide", inplace=True,
 )  # fmt: skip
 REMAINDER = binary_op(
-    "remainder", "input - floor(input / other) * other, Python's % (the sign of other). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan.", "numeric",
+    "remainder", "input - floor(input / other) * other, Python's % (the sign of other; a zero result has input's sign, as PyTorch). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan.", "numeric",
     lambda n, g: (g if n.needs(0) else None, -g * binary(FLOOR_DIVIDE, n[0], n[1]) if n.needs(1) else None),
     xp="remainder", save_inputs=True, inplace=True,
 )  # fmt: skip
@@ -413,15 +473,15 @@ MINIMUM = binary_op(
     "minimum", "The smaller of input and other, elementwise (nan if either is nan).", "same",
     _minmax_vjp(lambda a, b: a < b), xp="minimum", save_inputs=True,
 )  # fmt: skip
-EQ = binary_op("eq", "input == other, elementwise.", "bool", xp="equal")
-NE = binary_op("ne", "input != other, elementwise.", "bool", xp="not_equal", aliases=("not_equal",))
-LT = binary_op("lt", "input < other, elementwise.", "bool", xp="less", aliases=("less",))
-LE = binary_op("le", "input <= other, elementwise.", "bool", xp="less_equal", aliases=("less_equal",))
-GT = binary_op("gt", "input > other, elementwise.", "bool", xp="greater", aliases=("greater",))
-GE = binary_op("ge", "input >= other, elementwise.", "bool", xp="greater_equal", aliases=("greater_equal",))
-LOGICAL_AND = binary_op("logical_and", "input and other, elementwise.", "logical", xp="logical_and")
-LOGICAL_OR = binary_op("logical_or", "input or other, elementwise.", "logical", xp="logical_or")
-LOGICAL_XOR = binary_op("logical_xor", "input xor other, elementwise.", "logical", xp="logical_xor")
+EQ = binary_op("eq", "input == other, elementwise.", "bool", xp="equal", inplace=True)
+NE = binary_op("ne", "input != other, elementwise.", "bool", xp="not_equal", aliases=("not_equal",), inplace=True)
+LT = binary_op("lt", "input < other, elementwise.", "bool", xp="less", aliases=("less",), inplace=True)
+LE = binary_op("le", "input <= other, elementwise.", "bool", xp="less_equal", aliases=("less_equal",), inplace=True)
+GT = binary_op("gt", "input > other, elementwise.", "bool", xp="greater", aliases=("greater",), inplace=True)
+GE = binary_op("ge", "input >= other, elementwise.", "bool", xp="greater_equal", aliases=("greater_equal",), inplace=True)
+LOGICAL_AND = binary_op("logical_and", "input and other, elementwise.", "logical", xp="logical_and", inplace=True)
+LOGICAL_OR = binary_op("logical_or", "input or other, elementwise.", "logical", xp="logical_or", inplace=True)
+LOGICAL_XOR = binary_op("logical_xor", "input xor other, elementwise.", "logical", xp="logical_xor", inplace=True)
 
 
 def _atan2_vjp(n: Any, g: Tensor) -> tuple[Any, Any]:
@@ -591,12 +651,17 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
         )
+    if op is SUB and ((a._dtype is _dt.bool_ if ta else type(a) is bool) or (b._dtype is _dt.bool_ if tb else type(b) is bool)):
+        raise DtypeNotSupported(  # a bool on either side, tensor or Python bool, as PyTorch
+            f"sub: not supported on bool tensors or bools ({describe(a)} - {describe(b)}); "
+            "use logical_xor() or ^ for two masks, logical_not() or ~ to invert one"
+        )
     dt = _compute_dtype(op, dt, a, b)
     if (op is FLOOR_DIVIDE or op is REMAINDER or op is FMOD) and not dt.is_floating_point:
         _check_int_divisor(op, a, b, tb)
     xa = (a._data if a._dtype is dt else cast(a, dt)) if ta else _PY[dt.kind](a)
     xb = (b._data if b._dtype is dt else cast(b, dt)) if tb else _PY[dt.kind](b)
-    if dt.kind == "i" and op.rule != "bool" and not (ta and tb):  # a weak int wraps into the dtype, as in PyTorch
+    if dt.kind == "i" and not (ta and tb):  # a weak int wraps into the dtype (comparisons too), as in PyTorch
         xa, xb = (xa if ta else _wrap_int(xa, dt)), (xb if tb else _wrap_int(xb, dt))
     return run(op, dev, (xa, xb), shape, _result_dtype(op, dt), (a, b))
 
@@ -648,15 +713,53 @@ def _scaled(op: str, input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
 
 
 @public(method=True, inplace=True, op=ADD)
-def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input + alpha * other, elementwise (broadcast; dtypes promoted)."""
-    return binary(ADD, input, other if alpha == 1 else _scaled("add", input, other, alpha))
+    result = binary(ADD, input, other if alpha == 1 else _scaled("add", input, other, alpha))
+    return result if out is None else _out("add", result, out)
 
 
 @public(method=True, inplace=True, aliases=("subtract",), op=SUB)
-def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
-    """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors."""
-    return binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input - alpha * other, elementwise (broadcast; dtypes promoted). Not defined for bool tensors (either
+    operand, as PyTorch)."""
+    result = binary(SUB, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
+    return result if out is None else _out("sub", result, out)
+
+
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+@public(method=True, inplace=True, aliases=("divide", "true_divide"), op=DIV)
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input / other, elementwise (broadcast; dtypes promoted). rounding_mode None: true division (integer and
+    bool inputs compute in the default float dtype); "trunc": rounded toward zero, "floor": rounded down (Python's
+    //), both in the promoted dtype, integer division by zero raising ZeroDivisionError, as PyTorch."""
+    if out is not None:
+        return _out("div", div(input, other, rounding_mode=rounding_mode), out)
+    if rounding_mode is None:
+        return binary(DIV, input, other)
+    if rounding_mode == "floor":
+        return binary(FLOOR_DIVIDE, input, other)
+    if rounding_mode == "trunc":
+        a, b = _scalar_operand(input, "div"), _scalar_operand(other, "div")
+        if _dt.result_type(a, b).is_floating_point:
+            return trunc(binary(DIV, a, b))
+        _check_int_divisor(DIV, a, b, isinstance(b, Tensor))
+        # integers: input - fmod(input, other) is an exact multiple of other (and between 0 and input: no overflow)
+        return binary(FLOOR_DIVIDE, binary(SUB, a, binary(FMOD, a, b)), b)
+    raise RuntimeError(
+        f"div: rounding_mode must be one of {', '.join(map(repr, _ROUNDING_MODES))}, got {rounding_mode!r}"
+    )
+
+
+true_divide = div
+
+
+@public
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """other - alpha * input, elementwise: sub with its operands swapped (PyTorch's torch.rsub)."""
+    return sub(other, input, alpha=alpha)
 
 
 def _fn(name: str) -> Callable[..., Tensor]:
@@ -664,8 +767,6 @@ def _fn(name: str) -> Callable[..., Tensor]:
 
 
 mul = _fn("mul")
-div = _fn("div")
-true_divide = div
 floor_divide = _fn("floor_divide")
 remainder = _fn("remainder")
 pow = _fn("pow")  # noqa: A001
@@ -725,8 +826,10 @@ OPS["abs"].complex = "real"
 
 
 @public
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+def where(condition: Any, input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """`input` where `condition` holds, else `other` (broadcast; dtypes promoted)."""
+    if out is not None:
+        return _out("where", where(condition, input, other), out)
     if not isinstance(condition, Tensor):
         condition = to_tensor(condition, "where")
     if condition._dtype is not _dt.bool_:
@@ -757,8 +860,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True, aliases=("clip",))
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """`input` limited to [min, max]; the gradient passes where min <= input <= max."""
+    if out is not None:
+        return _out("clamp", clamp(input, min, max), out)
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
     if input._dtype.kind == "i":  # a bound the integer dtype cannot hold raises, as in PyTorch
@@ -767,12 +872,33 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
                 raise _dt.overflow_error(bound, input._dtype, "clamp")
     out = input
     if min is not None:
-        out = where(out < min, min, out)
+        out = where(_or_nan(out < min, min), min, out)
     if max is not None:
-        out = where(out > max, max, out)
+        out = where(_or_nan(out > max, max), max, out)
     if out._dtype is not input._dtype and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         out = out.to(input._dtype) if input._dtype.is_floating_point else out
     return out
+
+
+def _or_nan(crossed: Tensor, bound: Any) -> Tensor:
+    """`crossed`, or True where the clamp bound is nan: a nan bound gives nan, as PyTorch's clamp."""
+    if isinstance(bound, Tensor):
+        return crossed | isnan(bound) if bound._dtype.is_floating_point else crossed
+    return crossed | True if isinstance(bound, float) and math.isnan(bound) else crossed
+
+
+@public(method=True, inplace=True)
+@with_out
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    """`clamp(input, min=min)`."""
+    return clamp(input, min=min)
+
+
+@public(method=True, inplace=True)
+@with_out
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    """`clamp(input, max=max)`."""
+    return clamp(input, max=max)
 
 
 # --------------------------------------------------------------------------- composites (written with the ops above)
@@ -817,6 +943,7 @@ def _bool_like(x: Tensor, value: bool) -> Tensor:
 
 
 @public(method=True)
+@with_out
 def signbit(input: Any) -> Tensor:  # noqa: A002
     """Whether the sign bit of each element is set: True for negative values, -0.0 and negative nan."""
     x = _tensor_arg(input, "signbit")
@@ -826,6 +953,7 @@ def signbit(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def frac(input: Any) -> Tensor:  # noqa: A002
     """The fractional part of each element, input - trunc(input), with input's sign. Floating tensors only."""
     x = _tensor_arg(input, "frac")
@@ -834,6 +962,7 @@ def frac(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def exp2(input: Any) -> Tensor:  # noqa: A002
     """2 to the power of each element. Integer and bool inputs compute in the default float dtype."""
     return binary(POW, 2.0, _as_float(_tensor_arg(input, "exp2")))
@@ -849,27 +978,32 @@ def _logaddexp(name: str, input: Any, other: Any, base2: bool) -> Tensor:  # noq
 
 
 @public(method=True)
+@with_out
 def logaddexp(input: Any, other: Any) -> Tensor:  # noqa: A002
     """log(exp(input) + exp(other)), elementwise, without overflow. Floating tensors only."""
     return _logaddexp("logaddexp", input, other, False)
 
 
 @public(method=True)
+@with_out
 def logaddexp2(input: Any, other: Any) -> Tensor:  # noqa: A002
     """log2(2**input + 2**other), elementwise, without overflow. Floating tensors only."""
     return _logaddexp("logaddexp2", input, other, True)
 
 
 @public(method=True, inplace=True)
+@with_out
 def logit(input: Any, eps: float | None = None) -> Tensor:  # noqa: A002
-    """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given."""
+    """log(p / (1 - p)) of each element p, with p first clamped to [eps, 1 - eps] when eps is given (as PyTorch:
+    eps where p < eps, else 1 - eps where p > 1 - eps, so an eps above 0.5 gives eps below it)."""
     x = _as_float(_tensor_arg(input, "logit"))
     if eps is not None:
-        x = clamp(x, eps, 1.0 - eps)
+        x = where(x < eps, eps, where(x > 1.0 - eps, 1.0 - eps, x))
     return log(x / (1.0 - x))
 
 
 @public(method=True, inplace=True)
+@with_out
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
     """input * log(other), taken as 0 where input == 0 (unless other is nan). Computes in a floating dtype."""
     a, b = _float_operands("xlogy", input, other)
@@ -887,7 +1021,8 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
     return a * log(b)
 
 
-@public(method=True, inplace=True)
+@public(method=True)  # float_power_ is written in the Tensor class: it takes float64 tensors only
+@with_out
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
     """input ** exponent computed in float64, whatever the operands' dtypes."""
     a = input.to(_dt.float64) if isinstance(input, Tensor) else float(input)
@@ -903,6 +1038,7 @@ def positive(input: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def sgn(input: Tensor) -> Tensor:  # noqa: A002
     """The sign of each element, x / |x| (0 at 0): -1, 0 or 1 for real tensors, and 0 at nan as in PyTorch.
     Bool tensors come back unchanged."""
@@ -910,10 +1046,11 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
 
     if input._dtype is _dt.bool_:
         return clone(input)
-    return where(isnan(input), 0, sign(input)) if input._dtype.is_floating_point else sign(input)
+    return sign(input)
 
 
 @public(method=True, inplace=True)
+@with_out
 def sinc(input: Any) -> Tensor:  # noqa: A002
     """sin(pi x) / (pi x) of each element x, 1 at 0 (gradient 0 there)."""
     x = _as_float(_tensor_arg(input, "sinc"))
@@ -923,6 +1060,7 @@ def sinc(input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
     """The step function: 0 where input < 0, values where input == 0, 1 where input > 0 (broadcast)."""
     if isinstance(values, Tensor) and values._dtype is not input._dtype:
@@ -934,36 +1072,77 @@ def heaviside(input: Tensor, values: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def ldexp(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """input * 2**other, elementwise, in a floating dtype."""
+    """input * 2**other, elementwise, in a floating dtype. Exact where the result is representable, as PyTorch's
+    (ldexp(1e-30, 200) is 1.6e30 in float32, not inf * 1e-30): narrower floats scale in float64, float64 in
+    two halves of the exponent."""
     a, b = _float_operands("ldexp", input, other)
-    return a * (2.0**b if not isinstance(b, Tensor) else binary(POW, 2.0, b))
+    if not isinstance(b, Tensor):
+        return a * 2.0**b if -1000 < b < 1000 else a * 2.0 ** (b // 2) * 2.0 ** (b - b // 2)
+    if isinstance(a, Tensor) and a._dtype.itemsize < 8:
+        from ..backends import registry
+
+        if _dt.float64 in registry.get(a._device.type).dtypes:
+            return (a.to(_dt.float64) * binary(POW, 2.0, b.to(_dt.float64))).to(a._dtype)
+    half = binary(FLOOR_DIVIDE, b, 2)
+    return a * binary(POW, 2.0, half) * binary(POW, 2.0, b - half)
+
+
+frexp_result = namedtuple("frexp_result", ["mantissa", "exponent"])
+
+
+@public(method=True)
+def frexp(input: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """(mantissa, exponent) with input == mantissa * 2**exponent, |mantissa| in [0.5, 1) and an int32 exponent;
+    0, inf and nan give themselves and exponent 0, as PyTorch (and C's frexp). Floating tensors only."""
+    x = _tensor_arg(input, "frexp")
+    check_kinds("frexp", "floating", x._dtype, x)
+    regular = isfinite(x) & (x != 0)
+    ax = where(regular, abs(x), 1.0)
+    e = floor(log2(ax)) + 1  # off by one at most where log2 rounds; corrected below
+    m = ldexp(where(regular, x, 1.0), -e)
+    big, small = abs(m) >= 1, abs(m) < 0.5
+    m = where(big, m * 0.5, where(small, m * 2.0, m))
+    e = where(big, e + 1, where(small, e - 1, e))
+    return frexp_result(where(regular, m, x), where(regular, e, 0).to(_dt.int32))
 
 
 @public(method=True, inplace=True)
+@with_out
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
-    """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype."""
+    """input + weight * (end - input), elementwise (broadcast). Floating tensors of one dtype (a 0-d weight
+    may have another: it is read in input's dtype). As PyTorch, computed as end - (end - input) * (1 - weight)
+    where weight >= 0.5, so that weight 1 gives end exactly."""
     check_kinds("lerp", "floating", input._dtype, input)
+    if isinstance(weight, Tensor) and weight._shape == () and weight._dtype is not input._dtype:
+        weight = weight.to(input._dtype)
     for what, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t._dtype is not input._dtype:
             raise RuntimeError(f"lerp: expected dtype {input._dtype.name} for {what}, got {describe(t)}")
     _broadcast_check("lerp", input, end, weight)
-    return input + weight * (end - input)
+    diff = end - input
+    if not isinstance(weight, Tensor):
+        return input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+    return where(abs(weight) < 0.5, input + weight * diff, end - diff * (1 - weight))
 
 
 @public(method=True, inplace=True)
+@with_out
 def deg2rad(input: Any) -> Tensor:  # noqa: A002
     """Each element converted from degrees to radians."""
     return _as_float(_tensor_arg(input, "deg2rad")) * (math.pi / 180.0)
 
 
 @public(method=True, inplace=True)
+@with_out
 def rad2deg(input: Any) -> Tensor:  # noqa: A002
     """Each element converted from radians to degrees."""
     return _as_float(_tensor_arg(input, "rad2deg")) * (180.0 / math.pi)
 
 
 @public(method=True, inplace=True)
+@with_out
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: A002
     """nan, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the dtype's largest
     and lowest finite values). Integer and bool tensors come back unchanged."""
@@ -991,12 +1170,14 @@ def _fminmax(name: str, input: Any, other: Any, wins: Callable[[Any, Any], Tenso
 
 
 @public(method=True)
+@with_out
 def fmax(input: Any, other: Any) -> Tensor:  # noqa: A002
     """The larger of input and other, elementwise, ignoring nan (nan only where both are nan)."""
     return _fminmax("fmax", input, other, lambda a, b: a >= b)
 
 
 @public(method=True)
+@with_out
 def fmin(input: Any, other: Any) -> Tensor:  # noqa: A002
     """The smaller of input and other, elementwise, ignoring nan (nan only where both are nan)."""
     return _fminmax("fmin", input, other, lambda a, b: a <= b)
@@ -1010,6 +1191,7 @@ def _value_for(value: Any, *xs: Any) -> Any:
 
 
 @public(method=True, inplace=True)
+@with_out
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2, elementwise (broadcast; dtypes promoted)."""
     _broadcast_check("addcmul", input, tensor1, tensor2)
@@ -1019,6 +1201,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 
 @public(method=True, inplace=True)
+@with_out
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 / tensor2, elementwise (true division; broadcast; dtypes promoted)."""
     if not _dt.result_type(tensor1, tensor2).is_floating_point:
@@ -1041,12 +1224,14 @@ def isinf(input: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def isposinf(input: Tensor) -> Tensor:  # noqa: A002
     """Whether each element is +inf. Returns a bool tensor."""
     return input == math.inf if input._dtype.is_floating_point else _bool_like(input, False)
 
 
 @public(method=True)
+@with_out
 def isneginf(input: Tensor) -> Tensor:  # noqa: A002
     """Whether each element is -inf. Returns a bool tensor."""
     return input == -math.inf if input._dtype.is_floating_point else _bool_like(input, False)

@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..dispatch import public
 from ..tensor import Tensor
 from ._run import run
-from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, tan, unary, where
+from .elementwise import _as_float, _elementwise_primitive, _tensor_arg, exp, floor, tan, unary, where, with_out
 from .elementwise import pow as _pow
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -64,6 +64,7 @@ I1 = _elementwise_primitive(
 
 
 @public(namespace="special", op=I1)
+@with_out
 def i1(input: Any) -> Tensor:  # noqa: A002
     """The modified Bessel function of the first kind of order 1 (i0's derivative), elementwise.
     Integer and bool inputs compute in the default float dtype."""
@@ -107,6 +108,7 @@ def _cot_derivative(n: int) -> list[float]:
 
 
 @public
+@with_out
 def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
     """The n-th derivative of digamma, elementwise (n = 0: digamma). Integer inputs compute in the default float dtype."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
@@ -133,6 +135,7 @@ def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True, inplace=True)
+@with_out
 def mvlgamma(input: Any, p: int) -> Tensor:  # noqa: A002
     """The multivariate log-gamma function of dimension p, elementwise:
     p (p - 1) / 4 * log(pi) + sum over i < p of lgamma(input - i / 2)."""
@@ -143,3 +146,119 @@ def mvlgamma(input: Any, p: int) -> Tensor:  # noqa: A002
     for i in range(1, p):
         out = out + lgamma(x - i / 2)
     return out + p * (p - 1) / 4 * math.log(math.pi)
+
+
+# --------------------------------------------------------------------------- torch.special's own functions
+
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+#: log_ndtr below this (twice it for float64) uses the asymptotic series (six terms: error < 1e-8 there, < 3e-12
+#: at -20); above it, log(erfc(-x / sqrt 2) / 2), whose erfc is still a normal float32 number there
+_LOG_NDTR_SERIES_BELOW = -10.0
+
+
+@public(namespace="special")
+@with_out
+def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input * log1p(other), taken as 0 where input == 0 (unless other is nan). Computes in a floating dtype."""
+    from .elementwise import _float_operands, log1p
+
+    a, b = _float_operands("xlog1py", input, other)
+    if not isinstance(b, Tensor):  # a Python number: log1p of it is a number too
+        if math.isnan(b):
+            return a * math.nan
+        lb = math.log1p(b) if b > -1 else (-math.inf if b == -1 else math.nan)
+        return a * lb if -1 < b < math.inf else where(a == 0, 0.0, a * lb)
+    bad = (b <= -1) | (b == math.inf)  # where input == 0, log1p's argument is replaced by 0 where it is not finite
+    if isinstance(a, Tensor):
+        b = where((a == 0) & bad, 0.0, b)
+    elif a == 0:
+        b = where(bad, 0.0, b)
+    return a * log1p(b)
+
+
+@public(namespace="special")
+@with_out
+def entr(input: Any) -> Tensor:  # noqa: A002
+    """The entropy term -x * log(x) of each element: 0 at 0, -inf below 0 (nan stays nan)."""
+    from .elementwise import log
+
+    x = _as_float(_tensor_arg(input, "entr"))
+    pos = x > 0
+    out = -x * log(where(pos, x, 1.0))
+    return where(x < 0, -math.inf, where(pos | (x != x), out, 0.0))
+
+
+@public(namespace="special")
+@with_out
+def ndtr(input: Any) -> Tensor:  # noqa: A002
+    """The standard normal distribution function, (1 + erf(x / sqrt 2)) / 2, of each element."""
+    x = _as_float(_tensor_arg(input, "ndtr"))
+    return erfc(x * -_SQRT_HALF) * 0.5
+
+
+@public(namespace="special")
+@with_out
+def ndtri(input: Any) -> Tensor:  # noqa: A002
+    """The inverse of ndtr: the x with ndtr(x) == p for each element p; -inf at 0, inf at 1, nan outside [0, 1].
+    float16/bfloat16/float32 compute in float64 (2p - 1 keeps p's digits there), then cast back."""
+    from .elementwise import log, sqrt
+
+    x = _as_float(_tensor_arg(input, "ndtri"))
+    if x._dtype.itemsize < 8 and _dt.float64 in _backend_dtypes(x):
+        return ndtri(x.to(_dt.float64)).to(x._dtype)
+    central = erfinv(x * 2.0 - 1.0) * math.sqrt(2.0)
+    # the tails (q = min(p, 1 - p) < 0.01, where 2p - 1 would lose q's digits): Abramowitz and Stegun 26.2.23
+    # (error < 4.5e-4), then Newton steps on log_ndtr(x) = log q
+    upper = x > 0.5
+    q = where(upper, 1.0 - x, x)
+    tail = (q > 0) & (q < 0.01)
+    q = where(tail, q, 0.001)
+    logq = log(q)
+    t = sqrt(logq * -2.0)
+    y = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) / (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))))
+    for _ in range(3):
+        lp = log_ndtr(y)
+        y = y - (lp - logq) * exp(lp + y * y * 0.5 + _LOG_SQRT_2PI)
+    return where(tail, where(upper, -y, y), central)
+
+
+@public(namespace="special")
+@with_out
+def log_ndtr(input: Any) -> Tensor:  # noqa: A002
+    """log(ndtr(x)) of each element, accurate far into the lower tail (an asymptotic series below -10)."""
+    from .elementwise import log, log1p
+
+    x = _as_float(_tensor_arg(input, "log_ndtr"))
+    below = _LOG_NDTR_SERIES_BELOW * (2.0 if x._dtype.itemsize == 8 else 1.0)  # float64: erfc is normal to -37
+    low = x < below
+    # above 0, log1p(-ndtr(-x)) keeps the tiny distance from 1
+    direct = where(x > 0, log1p(erfc(x * _SQRT_HALF) * -0.5), log(erfc(where(low, 0.0, x) * -_SQRT_HALF) * 0.5))
+    # log ndtr(x) = -x^2/2 - log(-x) - log sqrt(2 pi) + log(1 - 1/x^2 + 3/x^4 - 15/x^6 + 105/x^8 - 945/x^10)
+    t = where(low, x, below)
+    z = 1.0 / (t * t)
+    corr = z * (-1.0 + z * (3.0 + z * (-15.0 + z * (105.0 + z * -945.0))))
+    series = t * t * -0.5 - log(-t) - _LOG_SQRT_2PI + log1p(corr)
+    return where(low, series, direct)
+
+
+def _backend_dtypes(x: Tensor) -> frozenset[Any]:
+    from ..backends import registry
+
+    return registry.get(x._device.type).dtypes
+
+
+def _register_torch_special_names() -> None:
+    """`ember.special.<name>` for the torch.special functions that Ember has under their ember (or another)
+    name: torch.special.expit is ember.sigmoid, psi ember.digamma, gammaln ember.lgamma, multigammaln
+    ember.mvlgamma; the others keep their names."""
+    from ..dispatch import API
+
+    renamed = {"expit": "sigmoid", "psi": "digamma", "gammaln": "lgamma", "multigammaln": "mvlgamma"}
+    same = ("digamma", "erf", "erfc", "erfinv", "exp2", "expm1", "i0", "log1p", "log_softmax", "logit",
+            "logsumexp", "polygamma", "round", "sinc", "softmax", "xlogy")  # fmt: skip
+    for name, ember_name in (*renamed.items(), *((n, n) for n in same)):
+        public(API[ember_name].fn, name=name, namespace="special")
+
+
+_register_torch_special_names()

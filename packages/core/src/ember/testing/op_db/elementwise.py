@@ -197,7 +197,8 @@ _add_op(
     OpInfo("abs", ember.abs, unary_same(np.abs), unary_samples, dtypes=NUMERIC + ("int8", "uint8")),
     OpInfo("neg", ember.neg, unary_same(np.negative), unary_samples, dtypes=NUMERIC + ("int8", "int16")),
     OpInfo("relu", ember.relu, unary_same(lambda x: np.maximum(x, 0)), unary_samples, dtypes=NUMERIC),
-    OpInfo("sign", ember.sign, unary_same(np.sign), unary_samples, dtypes=NUMERIC),
+    # PyTorch's sign: 0 at nan, bools unchanged (the same reference as sgn's)
+    OpInfo("sign", ember.sign, lambda x: _ref_sgn(x), unary_special_samples, dtypes=NUMERIC + ("bool",)),
     OpInfo("floor", ember.floor, unary_same(np.floor), rounding_samples, dtypes=NUMERIC, gradgrad=False),
     OpInfo("ceil", ember.ceil, unary_same(np.ceil), rounding_samples, dtypes=NUMERIC, gradgrad=False),
     OpInfo("round", ember.round, unary_same(np.round), rounding_samples, dtypes=NUMERIC, gradgrad=False),
@@ -229,8 +230,11 @@ _add_op(
         "sub",
         ember.sub,
         binary(_sub),
-        lambda op, make: binary_samples(op, make) + [S(make(2, 3), make(2, 3), alpha=make.scalar(2), name="alpha")],
+        # a Python bool is refused, as a bool tensor is (PyTorch): see the error inputs
+        lambda op, make: [s for s in binary_samples(op, make) if s.name != "python-bool"]
+        + [S(make(2, 3), make(2, 3), alpha=make.scalar(2), name="alpha")],
         dtypes=NUMERIC + ("int16",),
+        error_inputs=lambda op, make: _sub_errors(op, make),
     ),
     OpInfo("mul", ember.mul, binary(_mul), binary_samples, dtypes=NUMERIC + ("bool", "uint8")),
     OpInfo("div", ember.div, binary(np.true_divide, "div"), binary_samples_nonzero, dtypes=NUMERIC + ("bool",)),
@@ -242,7 +246,7 @@ _add_op(
         dtypes=NUMERIC,
         differentiable=False,
     ),
-    OpInfo("remainder", ember.remainder, binary(np.remainder), binary_samples_nonzero, dtypes=NUMERIC),
+    OpInfo("remainder", ember.remainder, binary(lambda a, b: _ref_remainder(a, b)), binary_samples_nonzero, dtypes=NUMERIC),
     OpInfo("pow", ember.pow, binary(_ref_pow), _pow_samples, dtypes=NUMERIC, domain=(0.5, 2.0)),
     OpInfo("maximum", ember.maximum, binary(np.maximum), binary_samples_tensors, dtypes=NUMERIC),
     OpInfo("minimum", ember.minimum, binary(np.minimum), binary_samples_tensors, dtypes=NUMERIC),
@@ -426,6 +430,20 @@ def _ref_signbit(x: np.ndarray) -> np.ndarray:
 @quiet
 def _ref_sgn(x: np.ndarray) -> np.ndarray:
     return x.copy() if x.dtype == np.bool_ else np.asarray(np.nan_to_num(np.sign(x), nan=0.0)).astype(x.dtype)
+
+
+def _ref_remainder(a: Any, b: Any) -> Any:
+    """np.remainder with PyTorch's zero: the sign of fmod(a, b), that is of a (NumPy's takes b's)."""
+    out = np.remainder(a, b)
+    return np.where(out == 0, np.copysign(out, a), out) if np.asarray(out).dtype.kind == "f" else out
+
+
+def _sub_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
+    bools = Maker(op, np.dtype(np.bool_), make.rng)
+    return [
+        E(RuntimeError, "sub: not supported on bool tensors", make(2, 3), True),
+        E(RuntimeError, "sub: not supported on bool tensors", bools(2, 3), make(2, 3)),
+    ]
 
 
 def _float_only_unary_errors(name: str) -> Callable[[OpInfo, Maker], list[ErrorInput]]:
