@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -26,8 +26,8 @@ from ember.ops.indexing import select_rows
 
 __all__ = [
     # linear and activations
-    "linear", "bilinear", "relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax",
-    "log_softmax", "softmin", "softplus", "hardtanh", "relu6", "mish", "logsigmoid", "glu",
+    "linear", "bilinear", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid", "tanh", "softmax",
+    "log_softmax", "softmin", "softplus", "hardtanh", "hardtanh_", "relu6", "mish", "logsigmoid", "glu",
     "threshold", "threshold_", "celu", "celu_", "selu", "selu_", "hardsigmoid", "hardswish", "hardshrink", "softshrink",
     "softsign", "tanhshrink", "prelu", "rrelu", "rrelu_", "gumbel_softmax",
     # convolution, pooling, shape
@@ -50,7 +50,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "kl_div",
     "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
-    "triplet_margin_loss", "ctc_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss",
     # distance
     "pairwise_distance", "cosine_similarity", "pdist",
 ]  # fmt: skip
@@ -71,6 +71,10 @@ def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
 
 class _ShapeError(ValueError, RuntimeError):
     """Bad input rank, channels or sizes: a ValueError, and the RuntimeError that PyTorch raises there."""
+
+
+class _ValueError(ValueError, RuntimeError):
+    """A bad argument value (out of range): a ValueError, and the RuntimeError that PyTorch raises there."""
 
 
 class _DTypeError(TypeError, RuntimeError):
@@ -166,9 +170,17 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _inplace(input, out, inplace)
 
 
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, True)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     out = ember.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
     return _inplace(input, out, inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, True)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -177,7 +189,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * (inner.tanh() + 1) * 0.5
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise _ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -212,14 +224,23 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """`input` clamped to [min_val, max_val]; its gradient is 1 strictly inside, 0 at the bounds (PyTorch's,
+    where clamp's is 1 at the bounds too)."""
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+        raise _ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if not input.requires_grad:
+        return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    out = ember.where((input > min_val) & (input < max_val), input, input.detach().clamp(min_val, max_val))
+    return _inplace(input, out, inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    return hardtanh(input, min_val, max_val, True)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     if input.shape[dim] % 2:
-        raise ValueError(f"glu: dimension {dim} of size {input.shape[dim]} is not even")
+        raise _ShapeError(f"glu: dimension {dim} of size {input.shape[dim]} is not even")
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 
@@ -241,7 +262,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1 / p)
+    """`input` over its p-norm along `dim` (at least `eps`); the norm's gradient is 0 at a zero vector."""
+    norm = ember.linalg.vector_norm(input, p, dim=dim, keepdim=True)
     return input / norm.clamp(min=eps)
 
 
@@ -284,13 +306,15 @@ def selu_(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``relu6(x + 3) / 6``."""
-    return _inplace(input, (input + 3).clamp(0, 6) / 6, inplace)
+    """``relu6(x + 3) / 6``; its gradient is 1/6 strictly inside (-3, 3), else 0 (PyTorch's)."""
+    out = ember.where(input <= -3, 0.0, ember.where(input >= 3, 1.0, input / 6 + 0.5))
+    return _inplace(input, out, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``x * relu6(x + 3) / 6``."""
-    return _inplace(input, input * (input + 3).clamp(0, 6) / 6, inplace)
+    """``x * relu6(x + 3) / 6``; its gradient is 0 up to -3, ``x / 3 + 0.5`` inside and 1 from 3 (PyTorch's)."""
+    out = ember.where(input <= -3, 0.0, ember.where(input >= 3, input, input * (input + 3) / 6))
+    return _inplace(input, out, inplace)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -2206,7 +2230,8 @@ def _nll(
     if logp.ndim == 1:
         if target.ndim != 0:
             raise ValueError(f"{fn}: for an unbatched input of shape {tuple(logp.shape)}, expected a 0-D target, got {tuple(target.shape)}")
-        logp, target = logp.unsqueeze(0), target.unsqueeze(0)
+        out = _nll(fn, logp.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction, label_smoothing)
+        return out.squeeze(0) if reduction == "none" else out  # an unbatched sample's loss is 0-D, like PyTorch's
     n, c = logp.shape[:2]
     if tuple(target.shape) != (n, *logp.shape[2:]):
         raise ValueError(
@@ -2214,7 +2239,7 @@ def _nll(
             f"got {tuple(target.shape)}"
         )
     if target.dtype.is_floating_point or target.dtype is ember.bool_:
-        raise TypeError(f"{fn}: expected class indices of an integer dtype (or probabilities for cross_entropy), got {target.dtype.name}")
+        raise _DTypeError(f"{fn}: expected class indices of an integer dtype (or probabilities for cross_entropy), got {target.dtype.name}")
     if weight is not None and tuple(weight.shape) != (c,):
         raise _ShapeError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
     target = target.long()
@@ -2312,7 +2337,8 @@ def cross_entropy(
             f"of shape {tuple(target.shape)}; floating targets are class probabilities of the input's shape "
             f"{tuple(input.shape)}: for class indices use target.long()"
         )
-    _check_same_shape("cross_entropy", input, target)
+    if tuple(input.shape) != tuple(target.shape):
+        raise _ShapeError(f"cross_entropy: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
     c = input.shape[cdim]
     t = target.to(logp.dtype)
     if label_smoothing > 0.0:
@@ -2326,19 +2352,48 @@ def cross_entropy(
     return _reduce(loss, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+def _weighted(fn: str, loss: Tensor, weight: Tensor | None, reduction: str, mean_by_weight: bool) -> Tensor:
+    """`loss` times the per-element `weight` (of the input's shape), reduced; PyTorch's weighted 'mean' of
+    mse_loss and l1_loss divides by the sum of the weights, huber_loss's by the element count."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} must have the input's size {tuple(loss.shape)}")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """(input - target)^2, optionally times a per-element `weight` ('mean' then divides by the weights' sum)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     _warn_broadcast("mse_loss", input, target)
     d = input - target
-    return _reduce(d * d, reduction)
+    return _weighted("mse_loss", d * d, weight, reduction, mean_by_weight=True)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """|input - target|, optionally times a per-element `weight` ('mean' then divides by the weights' sum)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     _warn_broadcast("l1_loss", input, target)
-    return _reduce((input - target).abs(), reduction)
+    return _weighted("l1_loss", (input - target).abs(), weight, reduction, mean_by_weight=True)
 
 
 def smooth_l1_loss(
@@ -2354,7 +2409,7 @@ def smooth_l1_loss(
     _check_reduction("smooth_l1_loss", reduction)
     _warn_broadcast("smooth_l1_loss", input, target)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise _ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = (input - target).abs()
     if beta == 0.0:
         return _reduce(d, reduction)
@@ -2363,14 +2418,31 @@ def smooth_l1_loss(
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None) -> Tensor:  # noqa: A002
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); optionally times a per-element `weight`."""
     _check_reduction("huber_loss", reduction)
     _warn_broadcast("huber_loss", input, target)
     d = (input - target).abs()
     small = d.clamp(max=delta)
     loss = ember.where(d < delta, small * small * 0.5, (d - 0.5 * delta) * delta)
-    return _reduce(loss, reduction)
+    return _weighted("huber_loss", loss, weight, reduction, mean_by_weight=False)
+
+
+class _BinaryCrossEntropy(ember.autograd.Function):
+    """Elementwise BCE with PyTorch's gradients: each log clamped at -100 in the value, and the input's
+    gradient ``(x - t) / max(x (1 - x), 1e-12)``, finite at x = 0 and 1 (the clamped logs' chain rule gives NaN)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, t: Tensor) -> Tensor:
+        ctx.save_for_backward(x, t)
+        return -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, t = ctx.saved_tensors
+        gx = grad * (x - t) / (x * (1 - x)).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gt = grad * ((1 - x).log() - x.log()) if ctx.needs_input_grad[1] else None
+        return gx, gt
 
 
 def binary_cross_entropy(
@@ -2389,14 +2461,12 @@ def binary_cross_entropy(
         x, t = input.detach(), target.detach().to(input.dtype)
         lo, hi, tlo, thi = ember.stack([x.min(), x.max(), t.min(), t.max()]).tolist()
         if not (0 <= lo and hi <= 1):
-            raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
+            raise _ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
         if not (0 <= tlo and thi <= 1):
-            raise ValueError(
+            raise _ValueError(
                 f"binary_cross_entropy: all elements of target should be between 0 and 1, got values in [{tlo}, {thi}]"
             )
-    log_x = input.log().clamp(min=-100)
-    log_1mx = (1 - input).log().clamp(min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -2434,16 +2504,14 @@ def kl_div(
     reduction: str = "mean",
     log_target: bool = False,
 ) -> Tensor:
-    """KL(target || exp(input)) pointwise: ``t (log t - input)`` (0 where t = 0); 'batchmean' divides by N."""
+    """KL(target || exp(input)) pointwise: ``xlogy(t, t) - t input``; 'batchmean' divides by N."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in (*_REDUCTIONS, "batchmean"):
         raise ValueError(f"kl_div: {reduction!r} is not a valid value for reduction; expected 'none', 'batchmean', 'mean' or 'sum'")
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        pos = target > 0
-        safe = ember.where(pos, target, 1.0)
-        loss = ember.where(pos, target * (safe.log() - input), 0.0)
+        loss = ember.xlogy(target, target) - target * input  # 0 where t = 0, NaN where t < 0, like PyTorch
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
@@ -2728,6 +2796,32 @@ def triplet_margin_loss(
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = ember.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` for any distance `d` (default: `pairwise_distance`)."""
+    _check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "triplet_margin_with_distance_loss: the anchor, positive and negative tensors are expected to have the "
+            f"same number of dimensions, got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
+        )
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = ember.minimum(d_neg, dist(positive, negative))
     return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
 
 

@@ -1,0 +1,179 @@
+"""Edge behaviour of ember.nn where it must match PyTorch's documented results: gradients at the kinks of
+the piecewise activations, the losses' weights, unbatched shapes and boundary gradients, and the error
+types. References are NumPy formulas and the values PyTorch's docs state (cited per test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+from ember.autograd import gradcheck
+
+RNG = np.random.default_rng(7)
+
+
+def T(a, device, grad=False):
+    return ember.tensor(np.asarray(a), device=device, requires_grad=grad)
+
+
+def npy(t):
+    return t.detach().numpy()
+
+
+def grad_of(fn, x, device):
+    xt = T(x, device, True)
+    fn(xt).sum().backward()
+    return npy(xt.grad)
+
+
+# -- activations: PyTorch's gradients at the kinks ----------------------------------------------------------
+def test_hardtanh_relu6_gradient_is_zero_at_the_bounds(device) -> None:
+    # PyTorch's hardtanh_backward passes the gradient only where min_val < x < max_val (clamp's includes them)
+    x = np.array([-1.0, 1.0, 0.0, -2.0, 2.0, 0.5])
+    np.testing.assert_array_equal(grad_of(F.hardtanh, x, device), [0, 0, 1, 0, 0, 1])
+    x6 = np.array([0.0, 6.0, 3.0, -1.0, 7.0])
+    np.testing.assert_array_equal(grad_of(F.relu6, x6, device), [0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(grad_of(nn.ReLU6(), x6, device), [0, 0, 1, 0, 0])
+    np.testing.assert_array_equal(npy(F.hardtanh(T(x, device, True), -0.5, 0.5)), np.clip(x, -0.5, 0.5))
+
+
+def test_hardsigmoid_hardswish_gradients_at_plus_minus_three(device) -> None:
+    x = np.array([-3.0, 3.0, 0.0, -4.0, 4.0, 1.5])
+    # hardsigmoid: 1/6 strictly inside (-3, 3), else 0; hardswish: 0 up to -3, x/3 + 1/2 inside, 1 from 3
+    np.testing.assert_allclose(grad_of(F.hardsigmoid, x, device), [0, 0, 1 / 6, 0, 0, 1 / 6])
+    np.testing.assert_allclose(grad_of(F.hardswish, x, device), [0, 1, 0.5, 0, 1, 1.0])
+    np.testing.assert_allclose(npy(F.hardswish(T(x, device))), x * np.clip(x + 3, 0, 6) / 6)
+    np.testing.assert_allclose(npy(F.hardsigmoid(T(x, device))), np.clip(x + 3, 0, 6) / 6)
+    xs = T(np.array([-2.5, -1.0, 0.3, 2.0]), device, True)
+    assert gradcheck(F.hardswish, (xs,)) and gradcheck(F.hardsigmoid, (xs,))
+
+
+def test_inplace_elu_leaky_relu_hardtanh(device) -> None:
+    x = RNG.standard_normal(6) * 2
+    for fn, ref in [
+        (lambda t: F.elu_(t, 0.5), np.where(x > 0, x, 0.5 * np.expm1(x))),
+        (lambda t: F.leaky_relu_(t, 0.2), np.where(x > 0, x, 0.2 * x)),
+        (lambda t: F.hardtanh_(t, -0.5, 1.0), np.clip(x, -0.5, 1.0)),
+    ]:
+        t = T(x, device)
+        out = fn(t)
+        np.testing.assert_allclose(npy(t), ref, rtol=1e-12)
+        assert out is t
+
+
+def test_normalize_zero_vector_has_finite_gradient(device) -> None:
+    # the norm's gradient at 0 is 0 (PyTorch's vector_norm), so the result's is 1/eps, not NaN
+    x = T(np.zeros((2, 3)), device, True)
+    F.normalize(x).sum().backward()
+    np.testing.assert_allclose(npy(x.grad), np.full((2, 3), 1e12))
+    a = RNG.standard_normal((3, 4))
+    for p in (1.0, 2.0, 3.0):
+        want = a / np.maximum((np.abs(a) ** p).sum(0, keepdims=True) ** (1 / p), 1e-12)
+        np.testing.assert_allclose(npy(F.normalize(T(a, device), p=p, dim=0)), want, rtol=1e-12)
+
+
+def test_activation_errors_are_runtime_errors(device) -> None:
+    with pytest.raises(RuntimeError, match="glu"):
+        F.glu(T(np.zeros((3, 5)), device))
+    with pytest.raises(RuntimeError, match="gelu"):
+        F.gelu(T(np.zeros(3), device), approximate="fast")
+    with pytest.raises(ValueError, match="hardtanh"):
+        F.hardtanh(T(np.zeros(3), device), 1.0, -1.0)
+
+
+# -- losses ------------------------------------------------------------------------------------------------
+def test_unbatched_class_target_loss_is_0d(device) -> None:
+    x = RNG.standard_normal(5)
+    logp = x - np.log(np.exp(x).sum())
+    for fn in (F.cross_entropy, lambda a, t, **k: F.nll_loss(F.log_softmax(a, 0), t, **k)):
+        out = fn(T(x, device), T(np.array(2), device), reduction="none")
+        assert out.shape == ()
+        np.testing.assert_allclose(npy(out), -logp[2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_weighted_mse_l1_huber(device, reduction) -> None:
+    # PyTorch 2.13: 'mean' of the weighted mse_loss and l1_loss divides by weight.sum(); huber_loss's by numel
+    x, y, w = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4)), RNG.random((3, 4))
+    d = x - y
+    huber = np.where(np.abs(d) < 0.7, 0.5 * d * d, 0.7 * (np.abs(d) - 0.35)) * w
+    wants = {
+        "mse": (d * d * w, (d * d * w).sum() / w.sum()),
+        "l1": (np.abs(d) * w, (np.abs(d) * w).sum() / w.sum()),
+        "huber": (huber, huber.mean()),
+    }
+    fns = {
+        "mse": lambda **k: F.mse_loss(**k),
+        "l1": lambda **k: F.l1_loss(**k),
+        "huber": lambda **k: F.huber_loss(delta=0.7, **k),
+    }
+    for name, fn in fns.items():
+        got = npy(fn(input=T(x, device), target=T(y, device), weight=T(w, device), reduction=reduction))
+        per, mean = wants[name]
+        want = {"none": per, "sum": per.sum(), "mean": mean}[reduction]
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=name)
+    with pytest.raises(ValueError, match="weight"):
+        F.mse_loss(T(x, device), T(y, device), weight=T(w[0], device))
+
+
+def test_binary_cross_entropy_gradient_at_zero_and_one(device) -> None:
+    # PyTorch: grad_input = (x - t) / max(x (1 - x), 1e-12), finite where a log is clamped at -100
+    x, t = np.array([0.0, 1.0, 0.5, 0.0, 1.0]), np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    xt, tt = T(x, device, True), T(t, device, True)
+    loss = F.binary_cross_entropy(xt, tt, reduction="none")
+    np.testing.assert_allclose(npy(loss), [100, 100, np.log(2), 0, 0], rtol=1e-12)
+    loss.sum().backward()
+    np.testing.assert_allclose(npy(xt.grad), (x - t) / np.maximum(x * (1 - x), 1e-12))
+    xi, ti = RNG.uniform(0.1, 0.9, 4), RNG.uniform(0, 1, 4)
+    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b), (T(xi, device, True), T(ti, device, True)))
+    from ember.autograd import gradgradcheck
+
+    assert gradgradcheck(lambda a: F.binary_cross_entropy(a, T(ti, device)), (T(xi, device, True),))
+
+
+def test_binary_cross_entropy_range_error_is_runtime_error(device) -> None:
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(T([1.5, 0.5], device), T([1.0, 0.0], device))
+    with pytest.raises(RuntimeError, match="beta"):
+        F.smooth_l1_loss(T([1.0], device), T([0.0], device), beta=-1.0)
+
+
+def test_kl_div_is_xlogy_minus_target_times_input(device) -> None:
+    # PyTorch: xlogy(t, t) - t * input: 0 where t = 0, NaN where t < 0
+    x, t = np.array([-1.0, -2.0, -0.5]), np.array([0.0, -0.5, 0.7])
+    got = npy(F.kl_div(T(x, device), T(t, device), reduction="none"))
+    assert got[0] == 0 and np.isnan(got[1])
+    np.testing.assert_allclose(got[2], 0.7 * (np.log(0.7) + 0.5), rtol=1e-12)
+
+
+def test_class_index_errors_are_runtime_errors(device) -> None:
+    with pytest.raises(RuntimeError, match="nll_loss"):
+        F.nll_loss(T(np.zeros((4, 5)), device), T(np.zeros(4), device))
+    with pytest.raises(RuntimeError, match="cross_entropy"):
+        F.cross_entropy(T(np.zeros((4, 5)), device), T(np.zeros((4, 4)), device))
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_margin_with_distance_loss(device, swap) -> None:
+    a, p, n = (RNG.standard_normal((4, 6)) for _ in range(3))
+
+    def cos_dist(u, v):
+        return 1 - (u * v).sum(1) / np.linalg.norm(u, axis=1) / np.linalg.norm(v, axis=1)
+
+    def l2(u, v):
+        return np.linalg.norm(u - v + 1e-6, axis=1)
+
+    for fn, ref in [(None, l2), (lambda u, v: 1 - F.cosine_similarity(u, v), cos_dist)]:
+        dn = ref(a, n) if not swap else np.minimum(ref(a, n), ref(p, n))
+        want = np.maximum(0.5 + ref(a, p) - dn, 0)
+        got = F.triplet_margin_with_distance_loss(
+            T(a, device), T(p, device), T(n, device), distance_function=fn, margin=0.5, swap=swap, reduction="none"
+        )
+        np.testing.assert_allclose(npy(got), want, rtol=1e-10)
+        m = nn.TripletMarginWithDistanceLoss(distance_function=fn, margin=0.5, swap=swap)
+        np.testing.assert_allclose(npy(m(T(a, device), T(p, device), T(n, device))), want.mean(), rtol=1e-10)
+    with pytest.raises(ValueError, match="margin"):
+        F.triplet_margin_with_distance_loss(T(a, device), T(p, device), T(n, device), margin=0.0)
