@@ -177,3 +177,93 @@ def test_triplet_margin_with_distance_loss(device, swap) -> None:
         np.testing.assert_allclose(npy(m(T(a, device), T(p, device), T(n, device))), want.mean(), rtol=1e-10)
     with pytest.raises(ValueError, match="margin"):
         F.triplet_margin_with_distance_loss(T(a, device), T(p, device), T(n, device), margin=0.0)
+
+
+# -- convolution, pooling, normalisation, dropout -----------------------------------------------------------
+def _np_conv2d(x, w, b):
+    """Valid cross-correlation of (N, C, H, W) with (O, C, kh, kw), from its definition."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    out = np.zeros((n, o, h - kh + 1, wd - kw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = np.einsum("nchw,ochw->no", x[:, :, i : i + kh, j : j + kw], w)
+    return out + b.reshape(1, -1, 1, 1)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv_padding_same_honours_padding_mode(device, mode) -> None:
+    # PyTorch pads d (k - 1) in padding_mode: total // 2 before, the rest after, per spatial dim
+    x, w, b = RNG.standard_normal((2, 3, 6, 7)), RNG.standard_normal((4, 3, 4, 3)), RNG.standard_normal(4)
+    m = nn.Conv2d(3, 4, (4, 3), padding="same", padding_mode=mode, dtype=ember.float64, device=device)
+    with ember.no_grad():
+        m.weight.copy_(T(w, device))
+        m.bias.copy_(T(b, device))
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 1)), mode=np_mode)
+    np.testing.assert_allclose(npy(m(T(x, device))), _np_conv2d(xp, w, b), rtol=1e-10, atol=1e-12)
+    assert "padding=same," in repr(m)  # PyTorch's repr leaves the string unquoted
+
+
+def test_conv_pool_bad_stride_and_padding_errors(device) -> None:
+    x, w = T(np.zeros((1, 2, 5, 5)), device), T(np.zeros((3, 2, 3, 3)), device)
+    with pytest.raises(RuntimeError, match="non-positive stride"):
+        F.conv2d(x, w, stride=0)
+    with pytest.raises(RuntimeError, match="negative padding"):
+        F.conv2d(x, w, padding=-1)
+    with pytest.raises(RuntimeError, match="stride must be an int or a tuple of 2"):
+        F.conv2d(x, w, stride=(1, 2, 3))
+    with pytest.raises(RuntimeError, match="non-positive dilation"):
+        F.conv1d(x[:, :, 0], w[..., 0], dilation=0)
+    with pytest.raises(RuntimeError, match="negative padding"):
+        F.conv_transpose2d(x, w.transpose(0, 1), padding=(0, -2))
+
+
+def test_linear_with_a_1d_weight_is_a_matmul(device) -> None:
+    # PyTorch: linear(x, w) with w of shape (in_features,) is x @ w, dropping the last dim
+    x, w = RNG.standard_normal((2, 4)), RNG.standard_normal(4)
+    np.testing.assert_allclose(npy(F.linear(T(x, device), T(w, device))), x @ w, rtol=1e-12)
+    np.testing.assert_allclose(npy(F.linear(T(x[0], device), T(w, device), T(np.array(0.5), device))), x[0] @ w + 0.5)
+
+
+def test_avg_pool1d_keeps_one_tuples_and_lp_pool_inf(device) -> None:
+    m = nn.AvgPool1d(3, 2)
+    assert (m.kernel_size, m.stride, m.padding) == ((3,), (2,), (0,))
+    assert repr(m) == "AvgPool1d(kernel_size=(3,), stride=(2,), padding=(0,))"
+    x = RNG.standard_normal((2, 3, 8))
+    # PyTorch's lp_pool with norm_type=inf is the max of |x| over each window
+    want = np.abs(x).reshape(2, 3, 4, 2).max(-1)
+    np.testing.assert_allclose(npy(F.lp_pool1d(T(x, device), float("inf"), 2)), want)
+    x2 = RNG.standard_normal((1, 2, 4, 4))
+    want2 = np.abs(x2).reshape(1, 2, 2, 2, 2, 2).max((3, 5))
+    np.testing.assert_allclose(npy(nn.LPPool2d(float("inf"), 2)(T(x2, device))), want2)
+
+
+def test_group_norm_bias_flag_and_norm_reprs(device) -> None:
+    m = nn.GroupNorm(2, 4, bias=False, device=device)
+    assert m.bias is None and list(m.state_dict()) == ["weight"]
+    assert repr(m) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=False)"
+    x = RNG.standard_normal((3, 4, 5))
+    g = x.reshape(3, 2, -1)
+    want = ((g - g.mean(-1, keepdims=True)) / np.sqrt(g.var(-1, keepdims=True) + 1e-5)).reshape(x.shape)
+    np.testing.assert_allclose(npy(m.double()(T(x, device))), want, rtol=1e-10)
+    assert repr(nn.LayerNorm((3, 4))) == "LayerNorm((3, 4), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert repr(nn.LayerNorm(4, elementwise_affine=False)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=False, bias=False)"
+    with pytest.raises(RuntimeError, match="divisible by num_groups"):
+        F.group_norm(T(np.zeros((3, 6, 4)), device), 4)
+    with pytest.raises(RuntimeError, match="running_mean"):
+        F.batch_norm(T(np.zeros((3, 6)), device), None, None, training=False)
+
+
+def test_feature_alpha_dropout_drops_whole_channels(device) -> None:
+    ember.manual_seed(0)
+    x = T(np.ones((4, 50, 3)), device)
+    assert F.feature_alpha_dropout(x, 0.5, training=False) is x
+    y = npy(F.feature_alpha_dropout(x, 0.5, training=True))
+    p, alpha = 0.5, 1.7580993408473766  # PyTorch's alpha dropout constants
+    a = 1 / np.sqrt((alpha**2 * p + 1) * (1 - p))
+    kept, dropped = a + alpha * a * p, -alpha * a + alpha * a * p
+    assert np.all(np.ptp(y, axis=-1) == 0)  # one draw per (N, C)
+    assert set(np.round(np.unique(y), 10)) <= {round(kept, 10), round(dropped, 10)}
+    m = nn.FeatureAlphaDropout(0.2)
+    assert repr(m) == "FeatureAlphaDropout(p=0.2, inplace=False)" and m.eval()(x) is x

@@ -42,7 +42,7 @@ __all__ = [
     "upsample_bilinear", "grid_sample", "affine_grid",
     # normalisation and dropout
     "batch_norm", "layer_norm", "group_norm", "normalize", "dropout",
-    "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+    "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     # attention
     "scaled_dot_product_attention",
     # losses
@@ -64,9 +64,20 @@ def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
     """`v` (an int, or a tuple or list of `n` ints) as a tuple of `n` ints."""
     if isinstance(v, (tuple, list)):
         if len(v) != n:
-            raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
-        return tuple(int(x) for x in v)
-    return (int(v),) * n
+            raise _ShapeError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+        out = tuple(int(x) for x in v)
+    else:
+        out = (int(v),) * n
+    return out
+
+
+def _conv_arg_checks(fn: str, stride: Sequence[int], padding: Any, dilation: Sequence[int]) -> None:
+    """PyTorch's checks of a convolution's stride, dilation (positive) and padding (non-negative)."""
+    for name, v in (("stride", stride), ("dilation", dilation)):
+        if min(v, default=1) < 1:
+            raise _ShapeError(f"{fn}: non-positive {name} is not supported, got {name}={tuple(v)}")
+    if not isinstance(padding, str) and min(padding, default=0) < 0:
+        raise _ShapeError(f"{fn}: negative padding is not supported, got padding={tuple(padding)}")
 
 
 class _ShapeError(ValueError, RuntimeError):
@@ -122,6 +133,9 @@ def _checked_linear(fn: str, input: Tensor, weight: Tensor, bias: Tensor | None)
             f"got input of shape {tuple(input.shape)}"
         )
     if len(wshape) != 2 or (bias is not None and bias._shape != wshape[:1]):
+        if len(wshape) == 1 and (bias is None or bias.ndim == 0):  # PyTorch: a 1-D weight is input @ weight
+            out = input @ weight
+            return out if bias is None else out + bias
         raise ValueError(
             f"{fn}: expected weight (out_features, in_features) and bias (out_features,), got "
             f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}"
@@ -460,12 +474,23 @@ _ALPHA_PRIME = 1.7580993408473766  # -SELU's negative saturation value, alpha * 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:  # noqa: A002
     """Dropout for SELU networks: dropped elements take SELU's saturation value and an affine map
     ``a x + b`` keeps the mean and variance of a standard-normal input."""
-    _check_p("alpha_dropout", p)
+    return _alpha_dropout("alpha_dropout", input, p, training, inplace, tuple(input.shape))
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:  # noqa: A002
+    """`alpha_dropout` of whole channels: one draw per (N, C) of an (N, C, *) input."""
+    if input.ndim < 2:
+        raise _ShapeError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, got shape {tuple(input.shape)}")
+    return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, tuple(input.shape[:2]) + (1,) * (input.ndim - 2))
+
+
+def _alpha_dropout(fn: str, input: Tensor, p: float, training: bool, inplace: bool, mask_shape: tuple[int, ...]) -> Tensor:  # noqa: A002
+    _check_p(fn, p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return _inplace(input, input * 0.0, inplace)
-    keep = (ember.rand(*input.shape, device=input.device) >= p).to(input.dtype)
+    keep = (ember.rand(*mask_shape, device=input.device) >= p).to(input.dtype)
     a = 1.0 / math.sqrt((_ALPHA_PRIME**2 * p + 1) * (1 - p))
     b = (keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
     return _inplace(input, input * keep * a + b, inplace)
@@ -758,6 +783,7 @@ def conv2d(
     _same_dtype("conv2d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    _conv_arg_checks("conv2d", stride, padding if isinstance(padding, str) else _pair(padding, 2, "padding"), dilation)
     if isinstance(padding, str):
         if padding == "valid":
             pads = (0, 0)
@@ -836,6 +862,7 @@ def conv_transpose2d(
             f"(weight {tuple(weight.shape)}), but got {x.shape[1]} channels instead"
         )
     s, p, op, d = (_pair(v, 2, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
+    _conv_arg_checks("conv_transpose2d", s, p + op, d)
     for i in range(2):
         if op[i] >= max(s[i], d[i]):
             raise _ShapeError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
@@ -914,6 +941,7 @@ def conv3d(
     _same_dtype("conv3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, d = _pair(stride, 3, "stride"), _pair(dilation, 3, "dilation")
+    _conv_arg_checks("conv3d", s, padding if isinstance(padding, str) else _pair(padding, 3, "padding"), d)
     k = tuple(weight.shape[2:])
     pads, extra = _resolve_padding("conv3d", padding, s, k, d)
     if any(extra):
@@ -1019,6 +1047,7 @@ def conv_transpose3d(
     _same_dtype("conv_transpose3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, p, op, d = (_pair(v, 3, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
+    _conv_arg_checks("conv_transpose3d", s, p + op, d)
     _output_padding_check("conv_transpose3d", op, s, d)
     k = tuple(weight.shape[2:])
     outs = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(3)]
@@ -1493,6 +1522,10 @@ def _lp_pool_nd(
     fn: str, input: Tensor, nd: int, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool  # noqa: A002
 ) -> Tensor:
     k = _pair(kernel_size, nd, "kernel_size")
+    if norm_type in (math.inf, -math.inf):  # PyTorch: the max (min) of |x| over the window
+        max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+        sign = 1 if norm_type > 0 else -1
+        return max_pool(input.abs() * sign, k, stride, 0, 1, ceil_mode) * sign
     out = _avg_pool_nd(fn, input.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None)
     return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
 
@@ -1900,7 +1933,7 @@ def _normalize_running(
 ) -> Tensor:  # fmt: skip
     """`x` normalized with the running statistics (batch_norm in eval, instance_norm without input stats)."""
     if running_mean is None or running_var is None:
-        raise ValueError(f"{op}: running_mean and running_var are needed when {when}")
+        raise _ValueError(f"{op}: running_mean and running_var are needed when {when}")
     scale = (running_var.to(x.dtype) + eps).rsqrt().reshape(shape)
     return (x - running_mean.to(x.dtype).reshape(shape)) * scale
 
@@ -1979,7 +2012,7 @@ def group_norm(
         raise ValueError(f"group_norm: expected an input with at least 2 dims (N, C, *), got shape {tuple(input.shape)}")
     n, c = input.shape[:2]
     if c % num_groups:
-        raise ValueError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
+        raise _ShapeError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
     _same_dtype("group_norm", input, weight=weight, bias=bias)
     x = input.reshape(n, num_groups, -1)
     mean = x.mean(2, keepdim=True)
