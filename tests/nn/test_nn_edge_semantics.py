@@ -267,3 +267,118 @@ def test_feature_alpha_dropout_drops_whole_channels(device) -> None:
     assert set(np.round(np.unique(y), 10)) <= {round(kept, 10), round(dropped, 10)}
     m = nn.FeatureAlphaDropout(0.2)
     assert repr(m) == "FeatureAlphaDropout(p=0.2, inplace=False)" and m.eval()(x) is x
+
+
+# -- padding, one_hot --------------------------------------------------------------------------------------
+def test_circular_pad_with_a_negative_side_wraps_the_cropped_input(device) -> None:
+    # PyTorch crops the negative side first: pad([0..4], (-1, 2), 'circular') == [1, 2, 3, 4, 1, 2]
+    x = np.arange(5.0).reshape(1, 1, 5)
+    got = [npy(F.pad(T(x, device), p, mode="circular")).ravel().tolist() for p in [(-1, 2), (2, -1), (-2, -1)]]
+    assert got == [[1, 2, 3, 4, 1, 2], [2, 3, 0, 1, 2, 3], [2, 3]]
+
+
+def test_one_hot_of_an_empty_tensor_needs_num_classes(device) -> None:
+    empty = T(np.zeros(0, dtype=np.int64), device)
+    with pytest.raises(RuntimeError, match="num_classes"):
+        F.one_hot(empty)
+    assert F.one_hot(empty, 3).shape == (0, 3)
+
+
+# -- module API --------------------------------------------------------------------------------------------
+def _linear(device, w, b):
+    m = nn.Linear(w.shape[1], w.shape[0], dtype=ember.float64, device=device)
+    with ember.no_grad():
+        m.weight.copy_(T(w, device))
+        m.bias.copy_(T(b, device))
+    return m
+
+
+def test_full_backward_hooks_see_and_replace_gradients(device) -> None:
+    w, b = RNG.standard_normal((2, 3)), RNG.standard_normal(2)
+    m = _linear(device, w, b)
+    log = []
+    m.register_full_backward_pre_hook(lambda mod, go: log.append("pre") or (go[0] * 2,))
+    m.register_full_backward_hook(lambda mod, gi, go: log.append(("full", npy(gi[0]), npy(go[0]))))
+    m.register_full_backward_hook(lambda mod, gi, go: log.append("first"), prepend=True)
+    x = T(np.ones((4, 3)), device, True)
+    m(x).sum().backward()
+    assert [e if isinstance(e, str) else e[0] for e in log] == ["pre", "first", "full"]
+    # the pre-hook doubled grad_output: d/dx sum(2 (x W^T + b)) = 2 * sum_o W[o]
+    np.testing.assert_allclose(log[2][2], np.full((4, 2), 2.0))
+    np.testing.assert_allclose(npy(x.grad), np.tile(2 * w.sum(0), (4, 1)), rtol=1e-12)
+    np.testing.assert_allclose(npy(m.weight.grad), np.full((2, 3), 8.0))
+
+    m2 = _linear(device, w, b)
+    m2.register_full_backward_hook(lambda mod, gi, go: (gi[0] * 3,))
+    x2 = T(np.ones((4, 3)), device, True)
+    m2(x2).sum().backward()
+    np.testing.assert_allclose(npy(x2.grad), np.tile(3 * w.sum(0), (4, 1)), rtol=1e-12)
+
+
+def test_full_backward_hook_grad_input_shapes(device) -> None:
+    m = nn.Bilinear(3, 2, 4, device=device)
+    seen = []
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append([None if g is None else g.shape for g in gi]))
+    a, b = T(np.ones((5, 3), np.float32), device, True), T(np.ones((5, 2), np.float32), device)
+    m(a, b).sum().backward()
+    assert seen == [[(5, 3), (5, 2)]]  # PyTorch reports every tensor input once any needs a gradient
+    lin = nn.Linear(3, 2, device=device)
+    lin.register_full_backward_hook(lambda mod, gi, go: seen.append(gi))
+    lin(T(np.ones((4, 3), np.float32), device)).sum().backward()
+    assert seen[-1] == (None,) and lin.weight.grad is not None
+
+
+def test_forward_hooks_prepend_with_kwargs_always_call(device) -> None:
+    m = nn.Linear(3, 3, device=device)
+    log = []
+    m.register_forward_hook(lambda mod, a, o: log.append(1))
+    m.register_forward_hook(lambda mod, a, o: log.append(2), prepend=True)
+    m.register_forward_pre_hook(lambda mod, a, k: ((), {"input": k["input"] * 0}), with_kwargs=True)
+    m.register_forward_hook(lambda mod, a, k, o: log.append(sorted(k)), with_kwargs=True)
+    out = m(input=T(np.ones((2, 3), np.float32), device))
+    assert log == [2, 1, ["input"]]
+    np.testing.assert_allclose(npy(out), np.tile(npy(m.bias), (2, 1)))
+
+    class Bad(nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    bad, seen = Bad(), []
+    bad.register_forward_hook(lambda mod, a, o: seen.append(o), always_call=True)
+    with pytest.raises(ValueError, match="boom"):
+        bad(T(np.ones(1), device))
+    assert seen == [None]
+
+
+def test_container_pop_add_and_parameter_dict_order() -> None:
+    s = nn.Sequential(nn.ReLU(), nn.Tanh(), nn.Sigmoid())
+    assert isinstance(s.pop(1), nn.Tanh) and [n for n, _ in s.named_children()] == ["0", "1"]
+    s2 = s + nn.Sequential(nn.ReLU6())
+    assert [type(c).__name__ for c in s2] == ["ReLU", "Sigmoid", "ReLU6"]
+    s += nn.Sequential(nn.ELU())
+    assert len(s) == 3 and isinstance(s[2], nn.ELU)
+    with pytest.raises(ValueError, match="Sequential"):
+        _ = s + nn.ModuleList([nn.ReLU()])
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh()])
+    assert isinstance(ml.pop(0), nn.ReLU) and len(ml) == 1
+    both = ml + [nn.ReLU()]
+    assert isinstance(both, nn.ModuleList) and [n for n, _ in both.named_children()] == ["0", "1"]
+    # PyTorch: a plain dict's entries are added in sorted key order, an OrderedDict's in its own
+    from collections import OrderedDict
+
+    one = ember.ones(1)
+    assert list(nn.ParameterDict({"w": one, "b": one}).keys()) == ["b", "w"]
+    assert list(nn.ParameterDict(OrderedDict([("w", one), ("b", one)])).keys()) == ["w", "b"]
+
+
+def test_buffer_assignment_and_get_buffer() -> None:
+    m = nn.Module()
+    m.stats = nn.Buffer(ember.ones(2))
+    m.scratch = nn.Buffer(ember.zeros(1), persistent=False)
+    assert [n for n, _ in m.named_buffers()] == ["stats", "scratch"]
+    assert list(m.state_dict()) == ["stats"]
+    assert type(m.stats) is ember.Tensor and m.get_buffer("stats") is m.stats
+    outer = nn.Sequential(m)
+    assert outer.get_buffer("0.scratch") is m.scratch
+    with pytest.raises(AttributeError, match="buffer"):
+        outer.get_buffer("0.nothing")

@@ -509,7 +509,9 @@ def _index_pad(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tenso
     elif mode == "circular":
         if before > n or after > n:
             raise _ShapeError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
-        idx = [i % n for i in idx]
+        # PyTorch crops a negative side first and wraps within what is left
+        lo, hi = max(-before, 0), n - max(-after, 0)
+        idx = [lo + (i - lo) % (hi - lo) for i in idx] if hi > lo else idx
     return x.index_select(dim, ember.tensor(idx, device=x.device))
 
 
@@ -557,7 +559,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype.is_floating_point or tensor.dtype is ember.bool_:
         raise _DTypeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype.name}")
     if num_classes == -1:
-        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+        if not tensor.numel():
+            raise RuntimeError("one_hot: can not infer the total number of classes from an empty tensor; pass num_classes")
+        num_classes = int(tensor.max().item()) + 1
     if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values outside it")
     classes = ember.arange(num_classes, device=tensor.device)
