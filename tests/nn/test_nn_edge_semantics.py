@@ -382,3 +382,25 @@ def test_buffer_assignment_and_get_buffer() -> None:
     assert outer.get_buffer("0.scratch") is m.scratch
     with pytest.raises(AttributeError, match="buffer"):
         outer.get_buffer("0.nothing")
+
+
+# -- nn.utils ----------------------------------------------------------------------------------------------
+def test_get_total_norm_and_clip_grads_with_norm(device) -> None:
+    a, b = np.array([3.0, -4.0, 0.5]), np.array([2.0, 1.0])
+    ta, tb = T(a, device), T(b, device)
+    joint = np.concatenate([a, b])
+    for p in (1.0, 2.0, 3.0):
+        want = (np.abs(joint) ** p).sum() ** (1 / p)
+        np.testing.assert_allclose(npy(nn.utils.get_total_norm([ta, tb], p)), want, rtol=1e-12)
+    assert float(nn.utils.get_total_norm([ta, tb], float("inf"))) == 4.0
+    assert float(nn.utils.get_total_norm([ta, tb], -float("inf"))) == 0.5  # the smallest |x|, as PyTorch
+    assert float(nn.utils.get_total_norm(ta)) == pytest.approx(np.linalg.norm(a))
+    assert float(nn.utils.get_total_norm([])) == 0.0
+    p = nn.Parameter(T(np.zeros(2), device))
+    p.grad = T(np.array([3.0, 4.0]), device)
+    nn.utils.clip_grads_with_norm_([p], 1.0, T(np.array(5.0), device))
+    np.testing.assert_allclose(npy(p.grad), np.array([3.0, 4.0]) / (5.0 + 1e-6))
+    q = nn.Parameter(T(np.zeros(2), device))
+    q.grad = T(np.array([3.0, 4.0]), device)
+    assert float(nn.utils.clip_grad_norm_(q, 1.0)) == 5.0
+    np.testing.assert_allclose(npy(q.grad), npy(p.grad))
