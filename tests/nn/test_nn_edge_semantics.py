@@ -404,3 +404,13 @@ def test_get_total_norm_and_clip_grads_with_norm(device) -> None:
     q.grad = T(np.array([3.0, 4.0]), device)
     assert float(nn.utils.clip_grad_norm_(q, 1.0)) == 5.0
     np.testing.assert_allclose(npy(q.grad), npy(p.grad))
+
+
+def test_cross_entropy_probability_targets_promote_and_refuse_ignore_index(device) -> None:
+    x, p = RNG.standard_normal((4, 5)).astype(np.float32), RNG.dirichlet(np.ones(5), 4)
+    got = F.cross_entropy(T(x, device), T(p, device))  # float32 logits, float64 probabilities
+    assert got.dtype == ember.float64  # PyTorch promotes input and target
+    logp = x.astype(np.float64) - np.log(np.exp(x.astype(np.float64)).sum(1, keepdims=True))
+    np.testing.assert_allclose(npy(got), -(logp * p).sum(1).mean(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="ignore_index"):
+        F.cross_entropy(T(x, device), T(p.astype(np.float32), device), ignore_index=1)

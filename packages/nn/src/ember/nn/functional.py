@@ -2368,6 +2368,8 @@ def cross_entropy(
     if not target.dtype.is_floating_point:
         return _nll("cross_entropy", logp, target, weight, ignore_index, reduction, label_smoothing)
     # class probabilities
+    if ignore_index != -100:
+        raise _ValueError(f"cross_entropy: ignore_index is not supported for floating point (class probability) targets, got ignore_index={ignore_index}")
     if tuple(target.shape) != tuple(input.shape) and tuple(target.shape) == tuple(input.shape[:cdim] + input.shape[cdim + 1 :]):
         raise _ShapeError(
             f"cross_entropy: expected target dtype to be an integer dtype for class indices, got {target.dtype.name} "
@@ -2377,7 +2379,7 @@ def cross_entropy(
     if tuple(input.shape) != tuple(target.shape):
         raise _ShapeError(f"cross_entropy: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
     c = input.shape[cdim]
-    t = target.to(logp.dtype)
+    t = target  # float probabilities: the loss takes the promoted dtype of input and target, like PyTorch
     if label_smoothing > 0.0:
         t = t * (1 - label_smoothing) + label_smoothing / c
     prod = logp * t
