@@ -414,3 +414,36 @@ def test_cross_entropy_probability_targets_promote_and_refuse_ignore_index(devic
     np.testing.assert_allclose(npy(got), -(logp * p).sum(1).mean(), rtol=1e-6)
     with pytest.raises(RuntimeError, match="ignore_index"):
         F.cross_entropy(T(x, device), T(p.astype(np.float32), device), ignore_index=1)
+
+
+def test_softplus_family_gradient_at_zero_is_a_half(device) -> None:
+    # d softplus(x)/dx = sigmoid(x) = 1/2 at 0 (relu's and abs's 0 gradients there must not leak in)
+    x = np.array([0.0, -3.0, 2.5])
+    sig = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(grad_of(F.softplus, x, device), sig, rtol=1e-12)
+    np.testing.assert_allclose(grad_of(lambda t: F.softplus(t, beta=3.0), x, device), 1 / (1 + np.exp(-3 * x)), rtol=1e-12)
+    np.testing.assert_allclose(grad_of(F.logsigmoid, x, device), 1 - sig, rtol=1e-12)
+    y = np.array([0.0, 1.0, 0.3])
+    bce = grad_of(lambda t: F.binary_cross_entropy_with_logits(t, T(y, device), reduction="sum"), x, device)
+    np.testing.assert_allclose(bce, sig - y, rtol=1e-12)  # PyTorch: sigmoid(x) - t
+    sm = grad_of(lambda t: F.soft_margin_loss(t, T(np.array([1.0, -1.0, 1.0]), device), reduction="sum"), x, device)
+    np.testing.assert_allclose(sm, -np.array([1.0, -1.0, 1.0]) / (1 + np.exp(np.array([1.0, -1.0, 1.0]) * x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["silu", "mish", "hardswish", "elu", "hardtanh"])
+def test_inplace_activation_of_a_non_leaf_keeps_its_gradient(device, name) -> None:
+    fn = getattr(F, name)
+    x0 = np.array([-1.0, 0.5, 2.0])
+    want = grad_of(fn, x0, device)
+    x = T(x0, device, True)
+    y = x * 1
+    out = fn(y, inplace=True)
+    assert out is y
+    out.sum().backward()
+    np.testing.assert_allclose(npy(x.grad), want, rtol=1e-12)
+
+
+def test_hardtanh_keeps_an_integer_dtype(device) -> None:
+    x = T(np.array([-2, 0, 3, 7]), device)
+    assert F.hardtanh(x).dtype == ember.int64 and npy(F.hardtanh(x)).tolist() == [-1, 0, 1, 1]
+    assert npy(F.relu6(x)).tolist() == [0, 0, 3, 6] and F.relu6(x).dtype == ember.int64

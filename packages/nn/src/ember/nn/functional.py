@@ -206,13 +206,21 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     raise _ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+def _saved_input(input: Tensor, inplace: bool) -> Tensor:  # noqa: A002
+    """The tensor an in-place activation computes from: a copy when autograd saves it, since the result
+    overwrites `input` (PyTorch's silu_, mish_, hardswish_ keep a gradient)."""
+    return input.clone() if inplace and input.requires_grad else input
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    out = input * input.sigmoid()
+    x = _saved_input(input, inplace)
+    out = x * x.sigmoid()
     return _inplace(input, out, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    out = input * softplus(input).tanh()
+    x = _saved_input(input, inplace)
+    out = x * softplus(x).tanh()
     return _inplace(input, out, inplace)
 
 
@@ -228,10 +236,17 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
     return input.tanh()
 
 
+def _log1p_exp(z: Tensor) -> Tensor:
+    """``log(1 + exp(z))`` without overflow, as ``max(z, 0) + log1p(exp(-|z|))`` written with `where` so that
+    the gradient is sigmoid(z) everywhere, 1/2 at 0 too (relu's and abs's gradients at 0 would give 0)."""
+    pos = z > 0
+    return ember.where(pos, z, 0.0) + ember.where(pos, -z, z).exp().log1p()
+
+
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """``log(1 + exp(beta x)) / beta``, linear above `threshold`; never overflows."""
     z = input * beta if beta != 1 else input
-    soft = z.relu() + (-z.abs()).exp().log1p()
+    soft = _log1p_exp(z)
     if beta != 1:
         soft = soft / beta
     return ember.where(z > threshold, input, soft)
@@ -242,6 +257,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     where clamp's is 1 at the bounds too)."""
     if min_val > max_val:
         raise _ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if not input.dtype.is_floating_point:  # PyTorch keeps an integer input's dtype
+        lo, hi = math.ceil(min_val), math.floor(max_val)
+        return input.clamp_(lo, hi) if inplace else input.clamp(lo, hi)
     if not input.requires_grad:
         return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
     out = ember.where((input > min_val) & (input < max_val), input, input.detach().clamp(min_val, max_val))
@@ -327,7 +345,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``x * relu6(x + 3) / 6``; its gradient is 0 up to -3, ``x / 3 + 0.5`` inside and 1 from 3 (PyTorch's)."""
-    out = ember.where(input <= -3, 0.0, ember.where(input >= 3, input, input * (input + 3) / 6))
+    x = _saved_input(input, inplace)
+    out = ember.where(x <= -3, 0.0, ember.where(x >= 3, x, x * (x + 3) / 6))
     return _inplace(input, out, inplace)
 
 
@@ -2521,11 +2540,11 @@ def binary_cross_entropy_with_logits(
     pos_weight: Tensor | None = None,
 ) -> Tensor:
     """BCE of sigmoid(input) computed from the logits without overflow:
-    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, with softplus(-x) = relu(-x) + log1p(exp(-|x|))."""
+    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, softplus computed without overflow."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    sp_neg = (-input).relu() + (-input.abs()).exp().log1p()  # log(1 + exp(-x)), stable
+    sp_neg = _log1p_exp(-input)  # log(1 + exp(-x)), stable
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp_neg
     else:
