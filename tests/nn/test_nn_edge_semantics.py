@@ -447,3 +447,15 @@ def test_hardtanh_keeps_an_integer_dtype(device) -> None:
     x = T(np.array([-2, 0, 3, 7]), device)
     assert F.hardtanh(x).dtype == ember.int64 and npy(F.hardtanh(x)).tolist() == [-1, 0, 1, 1]
     assert npy(F.relu6(x)).tolist() == [0, 0, 3, 6] and F.relu6(x).dtype == ember.int64
+
+
+def test_multi_margin_losses_have_no_gradient_exactly_at_the_margin(device) -> None:
+    # PyTorch's multi_margin_loss / multilabel_margin_loss backward count a term only where it is > 0
+    x = np.array([[1.0, 0.0, 0.0]])
+    g = grad_of(lambda t: F.multi_margin_loss(t, T(np.array([0]), device)), x, device)
+    np.testing.assert_array_equal(g, np.zeros((1, 3)))
+    g2 = grad_of(lambda t: F.multilabel_margin_loss(t, T(np.array([[0, -1, 0]]), device)), x, device)
+    np.testing.assert_array_equal(g2, np.zeros((1, 3)))
+    x2 = np.array([[1.0, 0.5, -0.5]])  # one term inside the margin: gradient (-1, 1, 0) / C
+    g3 = grad_of(lambda t: F.multi_margin_loss(t, T(np.array([0]), device)), x2, device)
+    np.testing.assert_allclose(g3, [[-1 / 3, 1 / 3, 0.0]])

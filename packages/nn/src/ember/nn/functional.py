@@ -2753,6 +2753,11 @@ def _class_targets(fn: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tens
     return x, t
 
 
+def _hinge(z: Tensor) -> Tensor:
+    """``max(z, 0)`` with PyTorch's multi-margin gradient: 1 only where z > 0 (clamp's is 1 at z = 0 too)."""
+    return ember.where(z > 0, z, 0.0)
+
+
 def multi_margin_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -2775,7 +2780,7 @@ def multi_margin_loss(
     if weight is not None and (weight.ndim != 1 or weight.numel() != c):
         raise RuntimeError(f"multi_margin_loss: weight should be a 1-D tensor of {c} elements, got shape {tuple(weight.shape)}")
     picked = x.gather(1, t.unsqueeze(1))
-    z = (x - picked + margin).clamp(min=0)
+    z = _hinge(x - picked + margin)
     if p == 2:
         z = z * z
     if weight is not None:
@@ -2819,7 +2824,7 @@ def multilabel_margin_loss(
     is_target[rows[valid.reshape(-1)], safe.reshape(-1)[valid.reshape(-1)]] = True
     dev, dt = x.device, x.dtype
     picked = x.gather(1, ember.tensor(safe, device=dev))  # (N, C): x at each listed label
-    hinge = (1 - picked.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)  # (N, label j, class i)
+    hinge = _hinge(1 - picked.unsqueeze(2) + x.unsqueeze(1))  # (N, label j, class i)
     mask = ember.tensor(valid[:, :, None] & ~is_target[:, None, :], device=dev).to(dt)
     loss = (hinge * mask).sum((1, 2)) / c
     if input.ndim < 2:
