@@ -459,3 +459,9 @@ def test_multi_margin_losses_have_no_gradient_exactly_at_the_margin(device) -> N
     x2 = np.array([[1.0, 0.5, -0.5]])  # one term inside the margin: gradient (-1, 1, 0) / C
     g3 = grad_of(lambda t: F.multi_margin_loss(t, T(np.array([0]), device)), x2, device)
     np.testing.assert_allclose(g3, [[-1 / 3, 1 / 3, 0.0]])
+
+
+def test_rnn_repr_leaves_the_nonlinearity_out() -> None:
+    # PyTorch: RNN's repr is RNNBase's (no nonlinearity), RNNCell's names it
+    assert repr(nn.RNN(3, 4, nonlinearity="relu", bias=False)) == "RNN(3, 4, bias=False)"
+    assert repr(nn.RNNCell(3, 4, nonlinearity="relu")) == "RNNCell(3, 4, nonlinearity=relu)"
