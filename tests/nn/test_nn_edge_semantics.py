@@ -465,3 +465,17 @@ def test_rnn_repr_leaves_the_nonlinearity_out() -> None:
     # PyTorch: RNN's repr is RNNBase's (no nonlinearity), RNNCell's names it
     assert repr(nn.RNN(3, 4, nonlinearity="relu", bias=False)) == "RNN(3, 4, bias=False)"
     assert repr(nn.RNNCell(3, 4, nonlinearity="relu")) == "RNNCell(3, 4, nonlinearity=relu)"
+
+
+def test_pooling_with_indices_names(device) -> None:
+    x = RNG.standard_normal((1, 2, 6, 6))
+    want, want_idx = F.max_pool2d(T(x, device), 2, return_indices=True)
+    got, idx = F.max_pool2d_with_indices(T(x, device), 2)
+    np.testing.assert_array_equal(npy(got), x.reshape(1, 2, 3, 2, 3, 2).max((3, 5)))
+    np.testing.assert_array_equal(npy(idx), npy(want_idx))
+    assert F.max_pool1d_with_indices(T(x[0], device), 3)[1].shape == (2, 6, 2)
+    assert F.max_pool3d_with_indices(T(x, device), 2)[0].shape == (1, 1, 3, 3)
+    v, i = F.adaptive_max_pool2d_with_indices(T(x, device), 3)
+    np.testing.assert_array_equal(npy(v), npy(want))
+    assert F.adaptive_max_pool1d_with_indices(T(x[0], device), 2)[1].shape == (2, 6, 2)
+    assert F.adaptive_max_pool3d_with_indices(T(x, device), (1, 2, 2))[0].shape == (1, 1, 2, 2)

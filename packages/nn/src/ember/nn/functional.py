@@ -35,7 +35,9 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "unfold", "pad", "one_hot", "embedding",
     "conv3d", "conv_transpose1d", "conv_transpose3d", "fold", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d",
-    "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
     "embedding_bag",
     # resampling
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "interpolate", "upsample", "upsample_nearest",
@@ -1484,6 +1486,45 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
     """Maxima over PyTorch's adaptive bins of (N, C, D, H, W) or (C, D, H, W); with `return_indices`, flat D*H*W positions."""
     return _adaptive_max_nd("adaptive_max_pool3d", input, 3, output_size, return_indices)
+
+
+def max_pool1d_with_indices(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,  # noqa: A002
+    return_indices: bool = True,
+) -> Any:
+    """`max_pool1d` returning (values, indices), PyTorch's explicit name."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,  # noqa: A002
+    return_indices: bool = True,
+) -> Any:
+    """`max_pool2d` returning (values, indices), PyTorch's explicit name."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,  # noqa: A002
+    return_indices: bool = True,
+) -> Any:
+    """`max_pool3d` returning (values, indices), PyTorch's explicit name."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:  # noqa: A002
+    """`adaptive_max_pool1d` returning (values, indices)."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:  # noqa: A002
+    """`adaptive_max_pool2d` returning (values, indices)."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:  # noqa: A002
+    """`adaptive_max_pool3d` returning (values, indices)."""
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def _max_unpool_nd(
