@@ -479,3 +479,13 @@ def test_pooling_with_indices_names(device) -> None:
     np.testing.assert_array_equal(npy(v), npy(want))
     assert F.adaptive_max_pool1d_with_indices(T(x[0], device), 2)[1].shape == (2, 6, 2)
     assert F.adaptive_max_pool3d_with_indices(T(x, device), (1, 2, 2))[0].shape == (1, 1, 2, 2)
+
+
+def test_module_list_repr_folds_repeats_and_module_type() -> None:
+    ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU()])
+    assert repr(ml) == (
+        "ModuleList(\n  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)\n  (3): ReLU()\n)"
+    )  # PyTorch's ModuleList.__repr__
+    assert repr(nn.ModuleList()) == "ModuleList()"
+    m = nn.Linear(2, 2)
+    assert m.type(ember.float64) is m and m.weight.dtype == ember.float64

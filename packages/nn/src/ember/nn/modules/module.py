@@ -559,6 +559,10 @@ class Module:
     def float(self) -> Module:
         return self.to(ember.float32)
 
+    def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer to `dst_type` (PyTorch's Module.type)."""
+        return self._apply(lambda t: t.to(dst_type))
+
     def double(self) -> Module:
         return self.to(ember.float64)
 
