@@ -489,3 +489,29 @@ def test_module_list_repr_folds_repeats_and_module_type() -> None:
     assert repr(nn.ModuleList()) == "ModuleList()"
     m = nn.Linear(2, 2)
     assert m.type(ember.float64) is m and m.weight.dtype == ember.float64
+
+
+@pytest.mark.parametrize(
+    ("lazy", "plain", "shape", "wshape"),
+    [
+        ("LazyConv1d", "Conv1d", (2, 3, 7), (4, 3, 3)),
+        ("LazyConv2d", "Conv2d", (3, 5, 5), (4, 3, 3, 3)),  # unbatched: channels from dim 0
+        ("LazyConv3d", "Conv3d", (1, 3, 4, 4, 4), (4, 3, 3, 3, 3)),
+        ("LazyConvTranspose1d", "ConvTranspose1d", (2, 3, 7), (3, 4, 3)),
+        ("LazyConvTranspose2d", "ConvTranspose2d", (2, 3, 4, 4), (3, 4, 3, 3)),
+        ("LazyConvTranspose3d", "ConvTranspose3d", (1, 3, 3, 3, 3), (3, 4, 3, 3, 3)),
+    ],
+)
+def test_lazy_convolutions_infer_in_channels(device, lazy, plain, shape, wshape) -> None:
+    m = getattr(nn, lazy)(4, 3, device=device)
+    assert repr(m).startswith(f"{lazy}(0, 4, kernel_size=")
+    x = T(RNG.standard_normal(shape).astype(np.float32), device)
+    y = m(x)
+    assert type(m) is getattr(nn, plain) and m.in_channels == 3 and m.weight.shape == wshape and m.bias.shape == (4,)
+    bound = 1 / np.sqrt(np.prod(wshape[1:]) if "Transpose" not in lazy else wshape[1] * np.prod(wshape[2:]))
+    assert np.abs(npy(m.weight)).max() <= bound + 1e-7  # kaiming_uniform_(a=sqrt(5)), as the plain layer
+    np.testing.assert_allclose(npy(y), npy(m(x)), rtol=1e-6)
+    fresh = getattr(nn, lazy)(4, 3, device=device)
+    fresh.load_state_dict(m.state_dict())  # a checkpoint materialises it before any call
+    assert type(fresh) is getattr(nn, plain) and fresh.weight.shape == wshape
+    np.testing.assert_allclose(npy(fresh(x)), npy(y), rtol=1e-6)
