@@ -515,3 +515,32 @@ def test_lazy_convolutions_infer_in_channels(device, lazy, plain, shape, wshape)
     fresh.load_state_dict(m.state_dict())  # a checkpoint materialises it before any call
     assert type(fresh) is getattr(nn, plain) and fresh.weight.shape == wshape
     np.testing.assert_allclose(npy(fresh(x)), npy(y), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("lazy", "plain", "shape"),
+    [
+        ("LazyBatchNorm1d", "BatchNorm1d", (4, 3)),
+        ("LazyBatchNorm2d", "BatchNorm2d", (4, 3, 2, 2)),
+        ("LazyBatchNorm3d", "BatchNorm3d", (2, 3, 2, 2, 2)),
+        ("LazyInstanceNorm1d", "InstanceNorm1d", (3, 5)),  # unbatched: channels from dim 0
+        ("LazyInstanceNorm2d", "InstanceNorm2d", (2, 3, 4, 4)),
+        ("LazyInstanceNorm3d", "InstanceNorm3d", (2, 3, 2, 3, 3)),
+    ],
+)
+def test_lazy_norms_infer_num_features(device, lazy, plain, shape) -> None:
+    m = getattr(nn, lazy)(momentum=0.5, device=device, dtype=ember.float64)
+    # PyTorch's lazy norms (instance norms too) default to affine=True, track_running_stats=True
+    assert m.affine and m.track_running_stats
+    x = RNG.standard_normal(shape)
+    y = m(T(x, device))
+    assert type(m) is getattr(nn, plain) and m.num_features == 3 and m.weight.shape == (3,)
+    assert list(m.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    cdim = 0 if lazy == "LazyInstanceNorm1d" else 1
+    mean = np.moveaxis(x, cdim, 0).reshape(3, -1).mean(1)  # every instance has as many positions
+    np.testing.assert_allclose(npy(m.running_mean), 0.5 * mean, rtol=1e-10)
+    assert y.shape == shape
+    fresh = getattr(nn, lazy)(device=device, dtype=ember.float64)
+    fresh.load_state_dict(m.state_dict())
+    assert type(fresh) is getattr(nn, plain) and fresh.num_features == 3
+    np.testing.assert_array_equal(npy(fresh.running_mean), npy(m.running_mean))
