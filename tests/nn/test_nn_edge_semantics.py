@@ -544,3 +544,11 @@ def test_lazy_norms_infer_num_features(device, lazy, plain, shape) -> None:
     fresh.load_state_dict(m.state_dict())
     assert type(fresh) is getattr(nn, plain) and fresh.num_features == 3
     np.testing.assert_array_equal(npy(fresh.running_mean), npy(m.running_mean))
+
+
+def test_batch_norm_running_stats_both_or_neither_and_interpolate_empty(device) -> None:
+    x = T(np.zeros((4, 3)), device)
+    with pytest.raises(ValueError, match="both be None or neither"):
+        F.batch_norm(x, T(np.zeros(3), device), None, training=True)
+    with pytest.raises(RuntimeError, match="non-empty"):
+        F.interpolate(T(np.zeros((1, 1, 5, 5)), device), scale_factor=0.1)

@@ -1792,7 +1792,7 @@ def interpolate(
         outs = [math.floor(sizes[i] * float(sf[i])) for i in range(nd)]
         scales = [None if recompute_scale_factor else float(v) for v in sf]
     if any(o <= 0 for o in outs) or any(s == 0 for s in sizes):
-        raise ValueError(f"interpolate: input {tuple(input.shape)} and output size {tuple(outs)} must be non-empty")
+        raise _ValueError(f"interpolate: input {tuple(input.shape)} and output size {tuple(outs)} must be non-empty")
     x = input
     for i in range(nd):
         ax = 2 + i
@@ -2017,6 +2017,8 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
     _same_dtype("batch_norm", input, weight=weight, bias=bias)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
     c = input.shape[1]
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0, *range(2, input.ndim))
