@@ -552,3 +552,33 @@ def test_batch_norm_running_stats_both_or_neither_and_interpolate_empty(device) 
         F.batch_norm(x, T(np.zeros(3), device), None, training=True)
     with pytest.raises(RuntimeError, match="non-empty"):
         F.interpolate(T(np.zeros((1, 1, 5, 5)), device), scale_factor=0.1)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fuse_conv_bn_eval_matches_conv_then_bn(device, transpose) -> None:
+    ember.manual_seed(0)
+    conv = (nn.ConvTranspose2d(3, 4, 3) if transpose else nn.Conv2d(3, 4, 3)).double().to(device)
+    bn = nn.BatchNorm2d(4).double().to(device)
+    with ember.no_grad():
+        bn.running_mean.copy_(T(RNG.standard_normal(4), device))
+        bn.running_var.copy_(T(RNG.uniform(0.5, 2, 4), device))
+        bn.weight.copy_(T(RNG.standard_normal(4), device))
+        bn.bias.copy_(T(RNG.standard_normal(4), device))
+    conv.eval(), bn.eval()
+    x = T(RNG.standard_normal((2, 3, 6, 6)), device)
+    fused = nn.utils.fuse_conv_bn_eval(conv, bn, transpose=transpose)
+    assert fused is not conv and isinstance(fused.weight, nn.Parameter) and fused.weight.requires_grad
+    np.testing.assert_allclose(npy(fused(x)), npy(bn(conv(x))), rtol=1e-10, atol=1e-12)
+    with pytest.raises(AssertionError, match="eval"):
+        nn.utils.fuse_conv_bn_eval(conv.train(), bn)
+
+
+def test_fuse_linear_bn_eval_matches_linear_then_bn(device) -> None:
+    lin = nn.Linear(5, 3, bias=False).double().to(device).eval()
+    bn = nn.BatchNorm1d(3).double().to(device)
+    bn(T(RNG.standard_normal((8, 3)), device))  # running statistics from one batch
+    bn.eval()
+    x = T(RNG.standard_normal((4, 5)), device)
+    fused = nn.utils.fuse_linear_bn_eval(lin, bn)
+    np.testing.assert_allclose(npy(fused(x)), npy(bn(lin(x))), rtol=1e-10, atol=1e-12)
+    assert fused.bias is not None and not fused.bias.requires_grad  # no bias before: a new, frozen one (PyTorch's)
