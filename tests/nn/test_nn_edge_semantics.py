@@ -582,3 +582,28 @@ def test_fuse_linear_bn_eval_matches_linear_then_bn(device) -> None:
     fused = nn.utils.fuse_linear_bn_eval(lin, bn)
     np.testing.assert_allclose(npy(fused(x)), npy(bn(lin(x))), rtol=1e-10, atol=1e-12)
     assert fused.bias is not None and not fused.bias.requires_grad  # no bias before: a new, frozen one (PyTorch's)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_and_remove(device, dim) -> None:
+    conv = nn.Conv2d(3, 4, 2).double().to(device)
+    w0 = npy(conv.weight).copy()
+    m = nn.utils.weight_norm(conv, dim=dim)
+    assert m is conv and [n for n, _ in m.named_parameters()] == ["bias", "weight_g", "weight_v"]
+    axes = tuple(a for a in range(4) if a != dim) if dim is not None else None
+    norm = np.sqrt((w0**2).sum(axis=axes, keepdims=dim is not None))
+    np.testing.assert_allclose(npy(m.weight_g), norm, rtol=1e-12)
+    np.testing.assert_allclose(npy(m.weight), w0, rtol=1e-12)  # g * v / ||v|| is the weight at first
+    with ember.no_grad():
+        m.weight_g.mul_(2.0)
+    x = T(RNG.standard_normal((1, 3, 4, 4)), device)
+    ref = F.conv2d(x, T(2 * w0, device), m.bias)
+    np.testing.assert_allclose(npy(m(x)), npy(ref), rtol=1e-10)  # the pre-hook recomputed the weight
+    m(x).sum().backward()
+    assert m.weight_g.grad is not None and m.weight_v.grad is not None
+    nn.utils.remove_weight_norm(m)
+    assert [n for n, _ in m.named_parameters()] == ["bias", "weight"]
+    np.testing.assert_allclose(npy(m.weight), 2 * w0, rtol=1e-12)
+    with pytest.raises(ValueError, match="not found"):
+        nn.utils.remove_weight_norm(m)
