@@ -607,3 +607,31 @@ def test_weight_norm_and_remove(device, dim) -> None:
     np.testing.assert_allclose(npy(m.weight), 2 * w0, rtol=1e-12)
     with pytest.raises(ValueError, match="not found"):
         nn.utils.remove_weight_norm(m)
+
+
+def test_spectral_norm_power_iteration_and_remove(device) -> None:
+    ember.manual_seed(0)
+    m = nn.utils.spectral_norm(nn.Linear(5, 4, device=device, dtype=ember.float64))
+    assert [n for n, _ in m.named_parameters()] == ["bias", "weight_orig"]
+    assert list(m.state_dict()) == ["bias", "weight_orig", "weight_u", "weight_v"]
+    assert m.weight_u.shape == (4,) and m.weight_v.shape == (5,)
+    x = T(RNG.standard_normal((2, 5)), device)
+    for _ in range(30):  # training mode: one power-iteration step per forward
+        m(x)
+    w_orig = npy(m.weight_orig)
+    sigma = np.linalg.svd(w_orig, compute_uv=False)[0]
+    np.testing.assert_allclose(npy(m.weight), w_orig / sigma, rtol=1e-8)
+    u = npy(m.weight_u).copy()
+    m.eval()
+    m(x)
+    np.testing.assert_array_equal(npy(m.weight_u), u)  # eval mode: no iteration
+    m.train()
+    m(x).sum().backward()
+    assert m.weight_orig.grad is not None
+    nn.utils.remove_spectral_norm(m)
+    assert [n for n, _ in m.named_parameters()] == ["bias", "weight"] and list(m.state_dict()) == ["bias", "weight"]
+    np.testing.assert_allclose(np.linalg.svd(npy(m.weight), compute_uv=False)[0], 1.0, rtol=1e-8)
+    t = nn.utils.spectral_norm(nn.ConvTranspose2d(3, 4, 2, device=device))  # dim 1 for transposed convolutions
+    assert t.weight_u.shape == (4,) and t.weight_v.shape == (12,)
+    with pytest.raises(RuntimeError, match="two spectral_norm"):
+        nn.utils.spectral_norm(t)
