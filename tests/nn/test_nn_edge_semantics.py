@@ -635,3 +635,16 @@ def test_spectral_norm_power_iteration_and_remove(device) -> None:
     assert t.weight_u.shape == (4,) and t.weight_v.shape == (12,)
     with pytest.raises(RuntimeError, match="two spectral_norm"):
         nn.utils.spectral_norm(t)
+
+
+def test_constant_pad_and_full_cast_the_value_to_an_integer_or_bool_dtype(device) -> None:
+    # PyTorch: F.pad(int_tensor, value=2.7) pads with 2; full(..., 0.0, dtype=bool) is False (a C cast)
+    got = F.pad(T(np.array([1, 2]), device), (1, 1), value=2.7)
+    assert got.dtype == ember.int64 and npy(got).tolist() == [2, 1, 2, 2]
+    b = F.pad(T(np.array([True, False]), device), (1, 1))
+    assert b.dtype == ember.bool_ and npy(b).tolist() == [False, True, False, False]
+    assert npy(ember.full((2,), -3.7, dtype=ember.int8, device=device)).tolist() == [-3, -3]
+    assert npy(ember.full((2,), True, dtype=ember.bool_, device=device)).tolist() == [True, True]
+    x = ember.zeros(3, dtype=ember.int32, device=device)
+    x.fill_(2.9)
+    assert npy(x).tolist() == [2, 2, 2]
