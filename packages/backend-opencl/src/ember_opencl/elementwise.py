@@ -449,15 +449,21 @@ def copy(x: CLArray) -> CLArray:
     return out
 
 
+def _as_scalar(value: Any, dtype: np.dtype) -> Any:
+    """A Python scalar as `dtype` (2.7 -> 2 for an integer, 0.0 -> False for bool, as NumPy casts), in the
+    kernel argument's type: PyOpenCL refuses a float for an integer argument and any Python bool."""
+    return np.asarray(value).astype(dtype).astype(cltypes.ARG_TYPES[np.dtype(dtype)])[()]  # bool travels as uchar
+
+
 def copy_(dst: CLArray, src: Any) -> None:
-    launch("copy", "x0", dst, [src if isinstance(src, CLArray) else (src, dst.dtype)])
+    launch("copy", "x0", dst, [src if isinstance(src, CLArray) else (_as_scalar(src, dst.dtype), dst.dtype)])
 
 
 def full(shape: tuple[int, ...], value: Any, dtype: DType, index: int) -> CLArray:
     from .device import get
 
     out = empty(get(index), tuple(shape), dtype.numpy)
-    launch("fill", "x0", out, [(value, out.dtype)])
+    launch("fill", "x0", out, [(_as_scalar(value, out.dtype), out.dtype)])
     return out
 
 

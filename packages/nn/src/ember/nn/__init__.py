@@ -8,4 +8,4 @@
 from . import functional, init, parallel, utils
 from .modules import *
 from .modules import Module
-from .parameter import Parameter
+from .parameter import Buffer, Parameter

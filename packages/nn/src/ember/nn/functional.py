@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -26,8 +26,8 @@ from ember.ops.indexing import select_rows
 
 __all__ = [
     # linear and activations
-    "linear", "bilinear", "relu", "relu_", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax",
-    "log_softmax", "softmin", "softplus", "hardtanh", "relu6", "mish", "logsigmoid", "glu",
+    "linear", "bilinear", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid", "tanh", "softmax",
+    "log_softmax", "softmin", "softplus", "hardtanh", "hardtanh_", "relu6", "mish", "logsigmoid", "glu",
     "threshold", "threshold_", "celu", "celu_", "selu", "selu_", "hardsigmoid", "hardswish", "hardshrink", "softshrink",
     "softsign", "tanhshrink", "prelu", "rrelu", "rrelu_", "gumbel_softmax",
     # convolution, pooling, shape
@@ -35,14 +35,16 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "unfold", "pad", "one_hot", "embedding",
     "conv3d", "conv_transpose1d", "conv_transpose3d", "fold", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d",
-    "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_unpool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
     "embedding_bag",
     # resampling
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "interpolate", "upsample", "upsample_nearest",
     "upsample_bilinear", "grid_sample", "affine_grid",
     # normalisation and dropout
     "batch_norm", "layer_norm", "group_norm", "normalize", "dropout",
-    "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+    "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     # attention
     "scaled_dot_product_attention",
     # losses
@@ -50,7 +52,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "kl_div",
     "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "cosine_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
-    "triplet_margin_loss", "ctc_loss",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "ctc_loss",
     # distance
     "pairwise_distance", "cosine_similarity", "pdist",
 ]  # fmt: skip
@@ -64,13 +66,28 @@ def _pair(v: Any, n: int = 2, name: str = "argument") -> tuple[int, ...]:
     """`v` (an int, or a tuple or list of `n` ints) as a tuple of `n` ints."""
     if isinstance(v, (tuple, list)):
         if len(v) != n:
-            raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
-        return tuple(int(x) for x in v)
-    return (int(v),) * n
+            raise _ShapeError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+        out = tuple(int(x) for x in v)
+    else:
+        out = (int(v),) * n
+    return out
+
+
+def _conv_arg_checks(fn: str, stride: Sequence[int], padding: Any, dilation: Sequence[int]) -> None:
+    """PyTorch's checks of a convolution's stride, dilation (positive) and padding (non-negative)."""
+    for name, v in (("stride", stride), ("dilation", dilation)):
+        if min(v, default=1) < 1:
+            raise _ShapeError(f"{fn}: non-positive {name} is not supported, got {name}={tuple(v)}")
+    if not isinstance(padding, str) and min(padding, default=0) < 0:
+        raise _ShapeError(f"{fn}: negative padding is not supported, got padding={tuple(padding)}")
 
 
 class _ShapeError(ValueError, RuntimeError):
     """Bad input rank, channels or sizes: a ValueError, and the RuntimeError that PyTorch raises there."""
+
+
+class _ValueError(ValueError, RuntimeError):
+    """A bad argument value (out of range): a ValueError, and the RuntimeError that PyTorch raises there."""
 
 
 class _DTypeError(TypeError, RuntimeError):
@@ -118,6 +135,9 @@ def _checked_linear(fn: str, input: Tensor, weight: Tensor, bias: Tensor | None)
             f"got input of shape {tuple(input.shape)}"
         )
     if len(wshape) != 2 or (bias is not None and bias._shape != wshape[:1]):
+        if len(wshape) == 1 and (bias is None or bias.ndim == 0):  # PyTorch: a 1-D weight is input @ weight
+            out = input @ weight
+            return out if bias is None else out + bias
         raise ValueError(
             f"{fn}: expected weight (out_features, in_features) and bias (out_features,), got "
             f"{tuple(weight.shape)} and {None if bias is None else tuple(bias.shape)}"
@@ -166,9 +186,17 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _inplace(input, out, inplace)
 
 
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, True)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     out = ember.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
     return _inplace(input, out, inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, True)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
@@ -177,16 +205,24 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * (inner.tanh() + 1) * 0.5
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise _ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _saved_input(input: Tensor, inplace: bool) -> Tensor:  # noqa: A002
+    """The tensor an in-place activation computes from: a copy when autograd saves it, since the result
+    overwrites `input` (PyTorch's silu_, mish_, hardswish_ keep a gradient)."""
+    return input.clone() if inplace and input.requires_grad else input
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    out = input * input.sigmoid()
+    x = _saved_input(input, inplace)
+    out = x * x.sigmoid()
     return _inplace(input, out, inplace)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    out = input * softplus(input).tanh()
+    x = _saved_input(input, inplace)
+    out = x * softplus(x).tanh()
     return _inplace(input, out, inplace)
 
 
@@ -202,24 +238,43 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
     return input.tanh()
 
 
+def _log1p_exp(z: Tensor) -> Tensor:
+    """``log(1 + exp(z))`` without overflow, as ``max(z, 0) + log1p(exp(-|z|))`` written with `where` so that
+    the gradient is sigmoid(z) everywhere, 1/2 at 0 too (relu's and abs's gradients at 0 would give 0)."""
+    pos = z > 0
+    return ember.where(pos, z, 0.0) + ember.where(pos, -z, z).exp().log1p()
+
+
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """``log(1 + exp(beta x)) / beta``, linear above `threshold`; never overflows."""
     z = input * beta if beta != 1 else input
-    soft = z.relu() + (-z.abs()).exp().log1p()
+    soft = _log1p_exp(z)
     if beta != 1:
         soft = soft / beta
     return ember.where(z > threshold, input, soft)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """`input` clamped to [min_val, max_val]; its gradient is 1 strictly inside, 0 at the bounds (PyTorch's,
+    where clamp's is 1 at the bounds too)."""
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+        raise _ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if not input.dtype.is_floating_point:  # PyTorch keeps an integer input's dtype
+        lo, hi = math.ceil(min_val), math.floor(max_val)
+        return input.clamp_(lo, hi) if inplace else input.clamp(lo, hi)
+    if not input.requires_grad:
+        return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    out = ember.where((input > min_val) & (input < max_val), input, input.detach().clamp(min_val, max_val))
+    return _inplace(input, out, inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    return hardtanh(input, min_val, max_val, True)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     if input.shape[dim] % 2:
-        raise ValueError(f"glu: dimension {dim} of size {input.shape[dim]} is not even")
+        raise _ShapeError(f"glu: dimension {dim} of size {input.shape[dim]} is not even")
     a, b = input.chunk(2, dim)
     return a * b.sigmoid()
 
@@ -241,7 +296,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    norm = (input.abs() ** p).sum(dim, keepdim=True) ** (1 / p)
+    """`input` over its p-norm along `dim` (at least `eps`); the norm's gradient is 0 at a zero vector."""
+    norm = ember.linalg.vector_norm(input, p, dim=dim, keepdim=True)
     return input / norm.clamp(min=eps)
 
 
@@ -284,13 +340,16 @@ def selu_(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``relu6(x + 3) / 6``."""
-    return _inplace(input, (input + 3).clamp(0, 6) / 6, inplace)
+    """``relu6(x + 3) / 6``; its gradient is 1/6 strictly inside (-3, 3), else 0 (PyTorch's)."""
+    out = ember.where(input <= -3, 0.0, ember.where(input >= 3, 1.0, input / 6 + 0.5))
+    return _inplace(input, out, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``x * relu6(x + 3) / 6``."""
-    return _inplace(input, input * (input + 3).clamp(0, 6) / 6, inplace)
+    """``x * relu6(x + 3) / 6``; its gradient is 0 up to -3, ``x / 3 + 0.5`` inside and 1 from 3 (PyTorch's)."""
+    x = _saved_input(input, inplace)
+    out = ember.where(x <= -3, 0.0, ember.where(x >= 3, x, x * (x + 3) / 6))
+    return _inplace(input, out, inplace)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -436,12 +495,23 @@ _ALPHA_PRIME = 1.7580993408473766  # -SELU's negative saturation value, alpha * 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:  # noqa: A002
     """Dropout for SELU networks: dropped elements take SELU's saturation value and an affine map
     ``a x + b`` keeps the mean and variance of a standard-normal input."""
-    _check_p("alpha_dropout", p)
+    return _alpha_dropout("alpha_dropout", input, p, training, inplace, tuple(input.shape))
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:  # noqa: A002
+    """`alpha_dropout` of whole channels: one draw per (N, C) of an (N, C, *) input."""
+    if input.ndim < 2:
+        raise _ShapeError(f"feature_alpha_dropout: feature dropout requires at least 2 dimensions in the input, got shape {tuple(input.shape)}")
+    return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, tuple(input.shape[:2]) + (1,) * (input.ndim - 2))
+
+
+def _alpha_dropout(fn: str, input: Tensor, p: float, training: bool, inplace: bool, mask_shape: tuple[int, ...]) -> Tensor:  # noqa: A002
+    _check_p(fn, p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return _inplace(input, input * 0.0, inplace)
-    keep = (ember.rand(*input.shape, device=input.device) >= p).to(input.dtype)
+    keep = (ember.rand(*mask_shape, device=input.device) >= p).to(input.dtype)
     a = 1.0 / math.sqrt((_ALPHA_PRIME**2 * p + 1) * (1 - p))
     b = (keep - 1) * (_ALPHA_PRIME * a) + _ALPHA_PRIME * a * p
     return _inplace(input, input * keep * a + b, inplace)
@@ -460,7 +530,9 @@ def _index_pad(x: Tensor, dim: int, before: int, after: int, mode: str) -> Tenso
     elif mode == "circular":
         if before > n or after > n:
             raise _ShapeError(f"pad: circular padding ({before}, {after}) must be at most the input size {n}")
-        idx = [i % n for i in idx]
+        # PyTorch crops a negative side first and wraps within what is left
+        lo, hi = max(-before, 0), n - max(-after, 0)
+        idx = [lo + (i - lo) % (hi - lo) for i in idx] if hi > lo else idx
     return x.index_select(dim, ember.tensor(idx, device=x.device))
 
 
@@ -508,7 +580,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype.is_floating_point or tensor.dtype is ember.bool_:
         raise _DTypeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype.name}")
     if num_classes == -1:
-        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+        if not tensor.numel():
+            raise RuntimeError("one_hot: can not infer the total number of classes from an empty tensor; pass num_classes")
+        num_classes = int(tensor.max().item()) + 1
     if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values outside it")
     classes = ember.arange(num_classes, device=tensor.device)
@@ -734,6 +808,7 @@ def conv2d(
     _same_dtype("conv2d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    _conv_arg_checks("conv2d", stride, padding if isinstance(padding, str) else _pair(padding, 2, "padding"), dilation)
     if isinstance(padding, str):
         if padding == "valid":
             pads = (0, 0)
@@ -812,6 +887,7 @@ def conv_transpose2d(
             f"(weight {tuple(weight.shape)}), but got {x.shape[1]} channels instead"
         )
     s, p, op, d = (_pair(v, 2, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
+    _conv_arg_checks("conv_transpose2d", s, p + op, d)
     for i in range(2):
         if op[i] >= max(s[i], d[i]):
             raise _ShapeError("conv_transpose2d: output_padding must be smaller than either stride or dilation")
@@ -890,6 +966,7 @@ def conv3d(
     _same_dtype("conv3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, d = _pair(stride, 3, "stride"), _pair(dilation, 3, "dilation")
+    _conv_arg_checks("conv3d", s, padding if isinstance(padding, str) else _pair(padding, 3, "padding"), d)
     k = tuple(weight.shape[2:])
     pads, extra = _resolve_padding("conv3d", padding, s, k, d)
     if any(extra):
@@ -995,6 +1072,7 @@ def conv_transpose3d(
     _same_dtype("conv_transpose3d", input, weight=weight, bias=bias)
     x = input.unsqueeze(0) if unbatched else input
     s, p, op, d = (_pair(v, 3, n) for v, n in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))  # fmt: skip
+    _conv_arg_checks("conv_transpose3d", s, p + op, d)
     _output_padding_check("conv_transpose3d", op, s, d)
     k = tuple(weight.shape[2:])
     outs = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(3)]
@@ -1410,6 +1488,45 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_nd("adaptive_max_pool3d", input, 3, output_size, return_indices)
 
 
+def max_pool1d_with_indices(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,  # noqa: A002
+    return_indices: bool = True,
+) -> Any:
+    """`max_pool1d` returning (values, indices), PyTorch's explicit name."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,  # noqa: A002
+    return_indices: bool = True,
+) -> Any:
+    """`max_pool2d` returning (values, indices), PyTorch's explicit name."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,  # noqa: A002
+    return_indices: bool = True,
+) -> Any:
+    """`max_pool3d` returning (values, indices), PyTorch's explicit name."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:  # noqa: A002
+    """`adaptive_max_pool1d` returning (values, indices)."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:  # noqa: A002
+    """`adaptive_max_pool2d` returning (values, indices)."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = True) -> Any:  # noqa: A002
+    """`adaptive_max_pool3d` returning (values, indices)."""
+    return adaptive_max_pool3d(input, output_size, True)
+
+
 def _max_unpool_nd(
     fn: str, input: Tensor, indices: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, output_size: Any  # noqa: A002
 ) -> Tensor:
@@ -1469,6 +1586,10 @@ def _lp_pool_nd(
     fn: str, input: Tensor, nd: int, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool  # noqa: A002
 ) -> Tensor:
     k = _pair(kernel_size, nd, "kernel_size")
+    if norm_type in (math.inf, -math.inf):  # PyTorch: the max (min) of |x| over the window
+        max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+        sign = 1 if norm_type > 0 else -1
+        return max_pool(input.abs() * sign, k, stride, 0, 1, ceil_mode) * sign
     out = _avg_pool_nd(fn, input.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None)
     return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
 
@@ -1671,7 +1792,7 @@ def interpolate(
         outs = [math.floor(sizes[i] * float(sf[i])) for i in range(nd)]
         scales = [None if recompute_scale_factor else float(v) for v in sf]
     if any(o <= 0 for o in outs) or any(s == 0 for s in sizes):
-        raise ValueError(f"interpolate: input {tuple(input.shape)} and output size {tuple(outs)} must be non-empty")
+        raise _ValueError(f"interpolate: input {tuple(input.shape)} and output size {tuple(outs)} must be non-empty")
     x = input
     for i in range(nd):
         ax = 2 + i
@@ -1876,7 +1997,7 @@ def _normalize_running(
 ) -> Tensor:  # fmt: skip
     """`x` normalized with the running statistics (batch_norm in eval, instance_norm without input stats)."""
     if running_mean is None or running_var is None:
-        raise ValueError(f"{op}: running_mean and running_var are needed when {when}")
+        raise _ValueError(f"{op}: running_mean and running_var are needed when {when}")
     scale = (running_var.to(x.dtype) + eps).rsqrt().reshape(shape)
     return (x - running_mean.to(x.dtype).reshape(shape)) * scale
 
@@ -1896,6 +2017,8 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {tuple(input.shape)}")
     _same_dtype("batch_norm", input, weight=weight, bias=bias)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
     c = input.shape[1]
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0, *range(2, input.ndim))
@@ -1955,7 +2078,7 @@ def group_norm(
         raise ValueError(f"group_norm: expected an input with at least 2 dims (N, C, *), got shape {tuple(input.shape)}")
     n, c = input.shape[:2]
     if c % num_groups:
-        raise ValueError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
+        raise _ShapeError(f"group_norm: the number of channels ({c}) must be divisible by num_groups ({num_groups})")
     _same_dtype("group_norm", input, weight=weight, bias=bias)
     x = input.reshape(n, num_groups, -1)
     mean = x.mean(2, keepdim=True)
@@ -2206,7 +2329,8 @@ def _nll(
     if logp.ndim == 1:
         if target.ndim != 0:
             raise ValueError(f"{fn}: for an unbatched input of shape {tuple(logp.shape)}, expected a 0-D target, got {tuple(target.shape)}")
-        logp, target = logp.unsqueeze(0), target.unsqueeze(0)
+        out = _nll(fn, logp.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction, label_smoothing)
+        return out.squeeze(0) if reduction == "none" else out  # an unbatched sample's loss is 0-D, like PyTorch's
     n, c = logp.shape[:2]
     if tuple(target.shape) != (n, *logp.shape[2:]):
         raise ValueError(
@@ -2214,7 +2338,7 @@ def _nll(
             f"got {tuple(target.shape)}"
         )
     if target.dtype.is_floating_point or target.dtype is ember.bool_:
-        raise TypeError(f"{fn}: expected class indices of an integer dtype (or probabilities for cross_entropy), got {target.dtype.name}")
+        raise _DTypeError(f"{fn}: expected class indices of an integer dtype (or probabilities for cross_entropy), got {target.dtype.name}")
     if weight is not None and tuple(weight.shape) != (c,):
         raise _ShapeError(f"{fn}: weight should be a 1-D tensor of {c} elements (one per class), got shape {tuple(weight.shape)}")
     target = target.long()
@@ -2306,15 +2430,18 @@ def cross_entropy(
     if not target.dtype.is_floating_point:
         return _nll("cross_entropy", logp, target, weight, ignore_index, reduction, label_smoothing)
     # class probabilities
+    if ignore_index != -100:
+        raise _ValueError(f"cross_entropy: ignore_index is not supported for floating point (class probability) targets, got ignore_index={ignore_index}")
     if tuple(target.shape) != tuple(input.shape) and tuple(target.shape) == tuple(input.shape[:cdim] + input.shape[cdim + 1 :]):
         raise _ShapeError(
             f"cross_entropy: expected target dtype to be an integer dtype for class indices, got {target.dtype.name} "
             f"of shape {tuple(target.shape)}; floating targets are class probabilities of the input's shape "
             f"{tuple(input.shape)}: for class indices use target.long()"
         )
-    _check_same_shape("cross_entropy", input, target)
+    if tuple(input.shape) != tuple(target.shape):
+        raise _ShapeError(f"cross_entropy: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}")
     c = input.shape[cdim]
-    t = target.to(logp.dtype)
+    t = target  # float probabilities: the loss takes the promoted dtype of input and target, like PyTorch
     if label_smoothing > 0.0:
         t = t * (1 - label_smoothing) + label_smoothing / c
     prod = logp * t
@@ -2326,19 +2453,48 @@ def cross_entropy(
     return _reduce(loss, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+def _weighted(fn: str, loss: Tensor, weight: Tensor | None, reduction: str, mean_by_weight: bool) -> Tensor:
+    """`loss` times the per-element `weight` (of the input's shape), reduced; PyTorch's weighted 'mean' of
+    mse_loss and l1_loss divides by the sum of the weights, huber_loss's by the element count."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} must have the input's size {tuple(loss.shape)}")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """(input - target)^2, optionally times a per-element `weight` ('mean' then divides by the weights' sum)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     _warn_broadcast("mse_loss", input, target)
     d = input - target
-    return _reduce(d * d, reduction)
+    return _weighted("mse_loss", d * d, weight, reduction, mean_by_weight=True)
 
 
-def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """|input - target|, optionally times a per-element `weight` ('mean' then divides by the weights' sum)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     _warn_broadcast("l1_loss", input, target)
-    return _reduce((input - target).abs(), reduction)
+    return _weighted("l1_loss", (input - target).abs(), weight, reduction, mean_by_weight=True)
 
 
 def smooth_l1_loss(
@@ -2354,7 +2510,7 @@ def smooth_l1_loss(
     _check_reduction("smooth_l1_loss", reduction)
     _warn_broadcast("smooth_l1_loss", input, target)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise _ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = (input - target).abs()
     if beta == 0.0:
         return _reduce(d, reduction)
@@ -2363,14 +2519,31 @@ def smooth_l1_loss(
     return _reduce(loss, reduction)
 
 
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None) -> Tensor:  # noqa: A002
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); optionally times a per-element `weight`."""
     _check_reduction("huber_loss", reduction)
     _warn_broadcast("huber_loss", input, target)
     d = (input - target).abs()
     small = d.clamp(max=delta)
     loss = ember.where(d < delta, small * small * 0.5, (d - 0.5 * delta) * delta)
-    return _reduce(loss, reduction)
+    return _weighted("huber_loss", loss, weight, reduction, mean_by_weight=False)
+
+
+class _BinaryCrossEntropy(ember.autograd.Function):
+    """Elementwise BCE with PyTorch's gradients: each log clamped at -100 in the value, and the input's
+    gradient ``(x - t) / max(x (1 - x), 1e-12)``, finite at x = 0 and 1 (the clamped logs' chain rule gives NaN)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, t: Tensor) -> Tensor:
+        ctx.save_for_backward(x, t)
+        return -(t * x.log().clamp(min=-100) + (1 - t) * (1 - x).log().clamp(min=-100))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, t = ctx.saved_tensors
+        gx = grad * (x - t) / (x * (1 - x)).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gt = grad * ((1 - x).log() - x.log()) if ctx.needs_input_grad[1] else None
+        return gx, gt
 
 
 def binary_cross_entropy(
@@ -2389,14 +2562,12 @@ def binary_cross_entropy(
         x, t = input.detach(), target.detach().to(input.dtype)
         lo, hi, tlo, thi = ember.stack([x.min(), x.max(), t.min(), t.max()]).tolist()
         if not (0 <= lo and hi <= 1):
-            raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
+            raise _ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in [{lo}, {hi}]")
         if not (0 <= tlo and thi <= 1):
-            raise ValueError(
+            raise _ValueError(
                 f"binary_cross_entropy: all elements of target should be between 0 and 1, got values in [{tlo}, {thi}]"
             )
-    log_x = input.log().clamp(min=-100)
-    log_1mx = (1 - input).log().clamp(min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -2412,11 +2583,11 @@ def binary_cross_entropy_with_logits(
     pos_weight: Tensor | None = None,
 ) -> Tensor:
     """BCE of sigmoid(input) computed from the logits without overflow:
-    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, with softplus(-x) = relu(-x) + log1p(exp(-|x|))."""
+    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, softplus computed without overflow."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
-    sp_neg = (-input).relu() + (-input.abs()).exp().log1p()  # log(1 + exp(-x)), stable
+    sp_neg = _log1p_exp(-input)  # log(1 + exp(-x)), stable
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp_neg
     else:
@@ -2434,16 +2605,14 @@ def kl_div(
     reduction: str = "mean",
     log_target: bool = False,
 ) -> Tensor:
-    """KL(target || exp(input)) pointwise: ``t (log t - input)`` (0 where t = 0); 'batchmean' divides by N."""
+    """KL(target || exp(input)) pointwise: ``xlogy(t, t) - t input``; 'batchmean' divides by N."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in (*_REDUCTIONS, "batchmean"):
         raise ValueError(f"kl_div: {reduction!r} is not a valid value for reduction; expected 'none', 'batchmean', 'mean' or 'sum'")
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        pos = target > 0
-        safe = ember.where(pos, target, 1.0)
-        loss = ember.where(pos, target * (safe.log() - input), 0.0)
+        loss = ember.xlogy(target, target) - target * input  # 0 where t = 0, NaN where t < 0, like PyTorch
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
@@ -2627,6 +2796,11 @@ def _class_targets(fn: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tens
     return x, t
 
 
+def _hinge(z: Tensor) -> Tensor:
+    """``max(z, 0)`` with PyTorch's multi-margin gradient: 1 only where z > 0 (clamp's is 1 at z = 0 too)."""
+    return ember.where(z > 0, z, 0.0)
+
+
 def multi_margin_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -2649,7 +2823,7 @@ def multi_margin_loss(
     if weight is not None and (weight.ndim != 1 or weight.numel() != c):
         raise RuntimeError(f"multi_margin_loss: weight should be a 1-D tensor of {c} elements, got shape {tuple(weight.shape)}")
     picked = x.gather(1, t.unsqueeze(1))
-    z = (x - picked + margin).clamp(min=0)
+    z = _hinge(x - picked + margin)
     if p == 2:
         z = z * z
     if weight is not None:
@@ -2693,7 +2867,7 @@ def multilabel_margin_loss(
     is_target[rows[valid.reshape(-1)], safe.reshape(-1)[valid.reshape(-1)]] = True
     dev, dt = x.device, x.dtype
     picked = x.gather(1, ember.tensor(safe, device=dev))  # (N, C): x at each listed label
-    hinge = (1 - picked.unsqueeze(2) + x.unsqueeze(1)).clamp(min=0)  # (N, label j, class i)
+    hinge = _hinge(1 - picked.unsqueeze(2) + x.unsqueeze(1))  # (N, label j, class i)
     mask = ember.tensor(valid[:, :, None] & ~is_target[:, None, :], device=dev).to(dt)
     loss = (hinge * mask).sum((1, 2)) / c
     if input.ndim < 2:
@@ -2728,6 +2902,32 @@ def triplet_margin_loss(
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = ember.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` for any distance `d` (default: `pairwise_distance`)."""
+    _check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            "triplet_margin_with_distance_loss: the anchor, positive and negative tensors are expected to have the "
+            f"same number of dimensions, got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
+        )
+    dist = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
+    if swap:
+        d_neg = ember.minimum(d_neg, dist(positive, negative))
     return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
 
 

@@ -53,6 +53,9 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+_calculate_correct_fan = _fan  # PyTorch's private name, which some initialisation code calls
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     with ember.no_grad():
         return tensor.uniform_(a, b, generator=generator)

@@ -7,7 +7,7 @@ from typing import Any
 import ember
 from ember import Tensor
 
-__all__ = ["Parameter", "is_parameter"]
+__all__ = ["Buffer", "Parameter", "is_parameter"]
 
 
 class Parameter(Tensor):
@@ -51,6 +51,31 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
     return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    """A tensor that a `Module` registers as a buffer when assigned to one of its attributes
+    (``self.stats = Buffer(t, persistent=False)``), as ``register_buffer`` does; the module keeps a plain
+    tensor sharing `data`'s memory."""
+
+    __slots__ = ("persistent",)
+    persistent: bool
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
+        if data is None:
+            data = ember.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: data must be a Tensor, got {type(data).__name__}")
+        b = cls._make(data._data, data._shape, data._dtype, data._device)
+        assert isinstance(b, Buffer)
+        b._version = data._version_counter()
+        b.persistent = persistent
+        if data.requires_grad:
+            b.requires_grad_(True)
+        return b
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:  # Tensor.__init__ refuses
+        pass
 
 
 def is_parameter(x: Any) -> bool:

@@ -7,6 +7,7 @@ from .distance import *
 from .dropout import *
 from .flatten import *
 from .fold import *
+from .lazy import *
 from .linear import *
 from .loss import *
 from .module import Module, RemovableHandle

@@ -10,7 +10,7 @@ from typing import Any, cast
 from ember import Tensor
 
 from ..parameter import Parameter
-from .module import Module
+from .module import Module, _addindent
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -81,6 +81,21 @@ class Sequential(Module):
             self.add_module(str(i), m)
         return self
 
+    def pop(self, key: int | slice) -> Module:
+        v = self[key]
+        del self[key]
+        return cast("Module", v)
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return self.extend(list(other))
+
     def forward(self, input: Any) -> Any:  # noqa: A002
         for module in _children(self).values():
             input = module(input)  # noqa: A001
@@ -118,6 +133,30 @@ class ModuleList(Module):
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
+
+    def __repr__(self) -> str:
+        """PyTorch's ModuleList repr: a run of equal entries prints once, as ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs: list[list[Any]] = []  # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [
+            _addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2) for a, b, r in runs
+        ]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def pop(self, key: int | slice) -> Module:
+        v = self[key]
+        del self[key]
+        return cast("Module", v)
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
@@ -273,6 +312,13 @@ class ParameterDict(Module):
         return [self[k] for k in self._keys]
 
     def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        items = parameters.items() if isinstance(parameters, Mapping) else parameters
+        """Add (or overwrite) entries; a plain dict's in sorted key order, an OrderedDict's, a ParameterDict's
+        or a sequence of pairs' in their own order (PyTorch's rule)."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            items: Iterable[tuple[str, Any]] = list(parameters.items())
+        elif isinstance(parameters, Mapping):
+            items = sorted(parameters.items())
+        else:
+            items = parameters
         for k, v in items:
             self[k] = v

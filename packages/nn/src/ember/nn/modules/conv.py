@@ -112,11 +112,16 @@ class _ConvNd(Module):
 
     def _mode_pad(self, input: Tensor) -> tuple[Tensor, Any]:  # noqa: A002
         """Non-zero padding modes pad explicitly, then the convolution runs unpadded."""
-        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+        if self.padding_mode == "zeros" or self.padding == "valid":
             return input, self.padding
         widths: list[int] = []
-        for p in reversed(self.padding):
-            widths += [p, p]
+        if self.padding == "same":  # PyTorch's split of d (k - 1): the smaller half before, the rest after
+            for d, k in zip(reversed(self.dilation), reversed(self.kernel_size)):
+                total = d * (k - 1)
+                widths += [total // 2, total - total // 2]
+        else:
+            for p in reversed(self.padding):
+                widths += [p, p]
         return F.pad(input, widths, mode=self.padding_mode), 0
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -128,7 +133,7 @@ class _ConvNd(Module):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         zero = (0,) * self._nd
         if self.padding != zero:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # PyTorch's repr: padding=same, unquoted
         if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self.output_padding != zero:

@@ -1,4 +1,4 @@
-"""`Dropout`, the channel-wise `Dropout1d/2d/3d` and `AlphaDropout`."""
+"""`Dropout`, the channel-wise `Dropout1d/2d/3d`, `AlphaDropout` and `FeatureAlphaDropout`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ember import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -54,3 +54,10 @@ class AlphaDropout(_DropoutNd):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """`AlphaDropout` of whole channels of (N, C, *) (training only)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -9,8 +9,9 @@ from typing import Any, NamedTuple
 
 import ember
 from ember import Tensor
+from ember.autograd import Function
 
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 
 __all__ = ["Module", "RemovableHandle"]
 
@@ -32,6 +33,94 @@ class RemovableHandle:
 
     def __exit__(self, *exc: Any) -> None:
         self.remove()
+
+
+class _BackwardHookState:
+    """One hooked call of a module with full backward hooks: identity Functions on its positional tensor
+    inputs and on its outputs, whose backwards run the module's backward pre-hooks (on grad_output) and
+    backward hooks (on grad_input, grad_output), as PyTorch's BackwardHook does."""
+
+    def __init__(self, module: Module, args: tuple[Any, ...]) -> None:
+        self.module = module
+        self.n_args = len(args)
+        tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        # PyTorch wraps every tensor input once any needs a gradient (and then reports a gradient for each)
+        self.positions = tensors if any(args[i].requires_grad for i in tensors) else []
+        self.grad_output: tuple[Any, ...] = ()
+
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not self.positions:
+            return args
+        wrapped = _HookInputs.apply(self, *(args[i] for i in self.positions))
+        out = list(args)
+        for i, w in zip(self.positions, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
+            out[i] = w
+        return tuple(out)
+
+    def wrap_outputs(self, out: Any) -> Any:
+        outs = out if isinstance(out, tuple) else (out,)
+        idx = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        if not idx:
+            return out
+        wrapped = _HookOutputs.apply(self, *(outs[i] for i in idx))
+        new = list(outs)
+        for i, w in zip(idx, wrapped if isinstance(wrapped, tuple) else (wrapped,)):
+            new[i] = w
+        return tuple(new) if isinstance(out, tuple) else new[0]
+
+    def run_backward_hooks(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(grad_input):
+                    raise RuntimeError(
+                        f"backward hook returned an invalid number of grad_input, got {len(result)}, "
+                        f"but expected {len(grad_input)}"
+                    )
+                grad_input = result
+        return grad_input
+
+
+class _HookInputs(Function):
+    @staticmethod
+    def forward(ctx: Any, state: _BackwardHookState, *xs: Tensor) -> tuple[Tensor, ...]:
+        ctx.state = state
+        return tuple(x.clone() for x in xs)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> tuple[Any, ...]:
+        state: _BackwardHookState = ctx.state
+        full: list[Any] = [None] * state.n_args
+        for i, g in zip(state.positions, grads):
+            full[i] = g
+        new = state.run_backward_hooks(tuple(full))
+        return (None, *(new[i] for i in state.positions))
+
+
+class _HookOutputs(Function):
+    @staticmethod
+    def forward(ctx: Any, state: _BackwardHookState, *outs: Tensor) -> tuple[Tensor, ...]:
+        ctx.state = state
+        return tuple(o.clone() for o in outs)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> tuple[Any, ...]:
+        state: _BackwardHookState = ctx.state
+        for hook in list(state.module._backward_pre_hooks.values()):
+            result = hook(state.module, grads)
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(grads):
+                    raise RuntimeError(
+                        f"backward pre hook returned an invalid number of grad_output, got {len(result)}, "
+                        f"but expected {len(grads)}"
+                    )
+                grads = result
+        state.grad_output = grads
+        if not state.positions:  # no input needs a gradient: the hooks see grad_input of Nones now
+            state.run_backward_hooks((None,) * state.n_args)
+        return (None, *grads)
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -60,6 +149,10 @@ class Module:
     _buffers: dict[str, Tensor | None]
     _non_persistent_buffers_set: set[str]
     _modules: dict[str, Module | None]
+    # empty class-level defaults (never written: _hook_dict makes the instance's own) for modules unpickled
+    # from before the backward hooks existed
+    _backward_pre_hooks: OrderedDict[int, Any] = OrderedDict()
+    _backward_hooks: OrderedDict[int, Any] = OrderedDict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -72,6 +165,8 @@ class Module:
         sa(self, "_modules", {})
         sa(self, "_forward_pre_hooks", OrderedDict())
         sa(self, "_forward_hooks", OrderedDict())
+        sa(self, "_backward_pre_hooks", OrderedDict())
+        sa(self, "_backward_hooks", OrderedDict())
         sa(self, "_load_state_dict_pre_hooks", OrderedDict())
 
     def _forward_unimplemented(self, *args: Any, **kwargs: Any) -> Any:
@@ -82,31 +177,97 @@ class Module:
 
     # -- calling ----------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        pre, post = self._forward_pre_hooks, self._forward_hooks
-        if not pre and not post:
+        if not self._forward_pre_hooks and not self._forward_hooks and not self._backward_hooks and not self._backward_pre_hooks:
             return self.forward(*args, **kwargs)
-        for hook in list(pre.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(post.values()):
-            result = hook(self, args, out)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """`forward` with the forward (pre-)hooks around it and the backward hooks on its inputs and outputs."""
+        flags = self._hook_flags
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in flags["pre_kwargs"]:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and ember.is_grad_enabled():
+            state = _BackwardHookState(self, args)
+            args = state.wrap_inputs(args)
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for hid, hook in list(self._forward_hooks.items()):
+                if hid in flags["always"]:
+                    try:
+                        hook(self, args, kwargs, None) if hid in flags["kwargs"] else hook(self, args, None)
+                    except Exception:  # PyTorch also keeps forward's own error
+                        pass
+            raise
+        for hid, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, out) if hid in flags["kwargs"] else hook(self, args, out)
             if result is not None:
                 out = result
-        return out
+        return out if state is None else state.wrap_outputs(out)
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args)`` runs before ``forward``; it may return new args (a tuple, or one value)."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    @property
+    def _hook_flags(self) -> dict[str, set[int]]:
+        """The ids of the forward hooks registered with_kwargs ("pre_kwargs", "kwargs") or always_call."""
+        flags = self.__dict__.get("_hook_flag_sets")
+        if flags is None:
+            flags = {"pre_kwargs": set(), "kwargs": set(), "always": set()}
+            object.__setattr__(self, "_hook_flag_sets", flags)
+        return flags
+
+    def _hook_dict(self, name: str) -> OrderedDict[int, Any]:
+        hooks = self.__dict__.get(name)
+        if hooks is None:  # a module built before this attribute existed (unpickled), or without __init__
+            hooks = OrderedDict()
+            object.__setattr__(self, name, hooks)
+        return hooks
+
+    def _add_hook(self, name: str, hook: Callable[..., Any], prepend: bool, *flags: str) -> RemovableHandle:
+        hooks = self._hook_dict(name)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        for flag in flags:
+            self._hook_flags[flag].add(handle.id)
         return handle
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after ``forward``; it may return a replacement output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; it may return new args (a tuple, or one value).
+        With `with_kwargs`, ``hook(module, args, kwargs)`` may return ``(new_args, new_kwargs)``; `prepend`
+        runs it before the hooks already registered."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, *(["pre_kwargs"] if with_kwargs else []))
+
+    def register_forward_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with `with_kwargs`) runs after
+        ``forward``; it may return a replacement output. `always_call` runs it (output None) when forward raises."""
+        flags = (["kwargs"] if with_kwargs else []) + (["always"] if always_call else [])
+        return self._add_hook("_forward_hooks", hook, prepend, *flags)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are computed; it may
+        return a replacement `grad_output` (a tuple)."""
+        return self._add_hook("_backward_pre_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's positional tensor
+        inputs are computed (None for an input that needs none); it may return a replacement `grad_input`."""
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``
@@ -176,6 +337,12 @@ class Module:
                     f"cannot assign {type(value).__name__} as parameter {name!r} (ember.nn.Parameter or None expected)"
                 )
             params[name] = None
+        elif isinstance(value, Buffer):
+            if d.get("_buffers") is None:
+                raise AttributeError("cannot assign buffers before Module.__init__() call")
+            self._forget(name)
+            plain = value.detach().requires_grad_(value.requires_grad)  # a plain tensor on the same memory
+            self.register_buffer(name, plain, persistent=value.persistent)
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
@@ -225,6 +392,14 @@ class Module:
                 raise AttributeError(f"{mod._get_name()} has no submodule {item!r} (looking up {target!r})")
             mod = sub
         return mod
+
+    def get_buffer(self, target: str) -> Tensor:
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        buf = mod._buffers.get(name)
+        if buf is None:
+            raise AttributeError(f"{mod._get_name()} has no buffer {name!r}")
+        return buf
 
     def get_parameter(self, target: str) -> Parameter:
         mod_path, _, name = target.rpartition(".")
@@ -383,6 +558,10 @@ class Module:
 
     def float(self) -> Module:
         return self.to(ember.float32)
+
+    def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer to `dst_type` (PyTorch's Module.type)."""
+        return self._apply(lambda t: t.to(dst_type))
 
     def double(self) -> Module:
         return self.to(ember.float64)

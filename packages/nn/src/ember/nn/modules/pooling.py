@@ -106,6 +106,14 @@ class AvgPool2d(_AvgPoolNd):
 
 
 class AvgPool1d(_AvgPoolNd):
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        # PyTorch keeps AvgPool1d's sizes as 1-tuples (its repr shows kernel_size=(3,))
+        self.kernel_size, self.stride, self.padding = (F._pair(v, 1, n) for v, n in (
+            (self.kernel_size, "kernel_size"), (self.stride, "stride"), (self.padding, "padding")))  # fmt: skip
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 

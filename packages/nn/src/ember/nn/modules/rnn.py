@@ -320,9 +320,7 @@ class RNN(RNNBase):
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0, device, dtype,
         )  # fmt: skip
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
+    # PyTorch's RNN repr is RNNBase's: it leaves the nonlinearity out (RNNCell's shows it)
 
 
 class LSTM(RNNBase):
