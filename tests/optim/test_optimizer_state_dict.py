@@ -24,16 +24,26 @@ OPTIMIZERS = {
     "asgd": lambda groups: optim.ASGD(groups, lr=0.05, t0=2, lambd=0.01),
 }
 
-# PyTorch's per-parameter state keys and the hyperparameters its param_groups carry (foreach/fused/capturable/
-# differentiable aside: Ember accepts those arguments but has no use for them)
+# PyTorch's (2.13) per-parameter state keys and the keys of its param_groups (foreach/fused/capturable/
+# differentiable included: Ember accepts and keeps those options but has no use for them)
+_FLAGS = {"foreach", "maximize", "differentiable"}
 PYTORCH_KEYS = {
-    "adamax": ({"step", "exp_avg", "exp_inf"}, {"lr", "betas", "eps", "weight_decay", "maximize"}),
+    "sgd": ({"momentum_buffer"}, {"lr", "momentum", "dampening", "weight_decay", "nesterov", "fused"} | _FLAGS),
+    "adam": ({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+             {"lr", "betas", "eps", "weight_decay", "amsgrad", "capturable", "fused", "decoupled_weight_decay"} | _FLAGS),
+    "adamw": ({"step", "exp_avg", "exp_avg_sq"},
+              {"lr", "betas", "eps", "weight_decay", "amsgrad", "capturable", "fused", "decoupled_weight_decay"} | _FLAGS),
+    "rmsprop": ({"step", "square_avg", "momentum_buffer", "grad_avg"},
+                {"lr", "alpha", "eps", "weight_decay", "momentum", "centered", "capturable"} | _FLAGS),
+    "adagrad": ({"step", "sum"}, {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps", "fused"} | _FLAGS),
+    "adadelta": ({"step", "square_avg", "acc_delta"}, {"lr", "rho", "eps", "weight_decay", "capturable"} | _FLAGS),
+    "adamax": ({"step", "exp_avg", "exp_inf"}, {"lr", "betas", "eps", "weight_decay", "capturable"} | _FLAGS),
     "nadam": ({"step", "mu_product", "exp_avg", "exp_avg_sq"},
-              {"lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "maximize"}),
-    "radam": ({"step", "exp_avg", "exp_avg_sq"}, {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay",
-                                                  "maximize"}),
-    "rprop": ({"step", "prev", "step_size"}, {"lr", "etas", "step_sizes", "maximize"}),
-    "asgd": ({"step", "eta", "mu", "ax"}, {"lr", "lambd", "alpha", "t0", "weight_decay", "maximize"}),
+              {"lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "capturable"} | _FLAGS),
+    "radam": ({"step", "exp_avg", "exp_avg_sq"},
+              {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay", "capturable"} | _FLAGS),
+    "rprop": ({"step", "prev", "step_size"}, {"lr", "etas", "step_sizes", "capturable"} | _FLAGS),
+    "asgd": ({"step", "eta", "mu", "ax"}, {"lr", "lambd", "alpha", "t0", "weight_decay", "capturable"} | _FLAGS),
 }  # fmt: skip
 
 
@@ -133,7 +143,7 @@ def test_state_and_group_keys_are_pytorchs(device: str, name: str) -> None:
     assert sorted(sd["state"]) == [0, 1, 2]
     for index, p in enumerate(params):
         state = sd["state"][index]
-        assert set(state) == state_keys and state["step"] == 2
+        assert set(state) == state_keys and state.get("step", 2) == 2
         for key in state_keys - {"step", "mu_product", "eta", "mu"}:
             assert state[key].shape == p.shape and state[key].dtype is p.dtype
     assert set(sd["param_groups"][1]) == group_keys | {"params"} and sd["param_groups"][1]["lr"] == 0.02

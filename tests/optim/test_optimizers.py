@@ -274,6 +274,36 @@ def test_update_sequence_matches_numpy_reference(device: str, make_opt, ref, hyp
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
 
 
+# PyTorch takes lr as a float or a 1-element Tensor (read at each step; schedulers fill it in place)
+_PLAIN = {c[0]: c for c in CASES if set(c[3]) == {"lr"}}
+
+
+@pytest.mark.parametrize("name", sorted(_PLAIN))
+def test_tensor_lr_matches_numpy_reference(device: str, name: str) -> None:
+    _, _, ref, hyper = _PLAIN[name]
+    cls = type(_PLAIN[name][1]([ember.zeros(1, requires_grad=True)]))
+    lr = ember.tensor(hyper["lr"])
+    got = _run_ember(device, lambda ps: cls(ps, lr=lr))
+    for g, w in zip(got, _run_reference(ref, **hyper)):
+        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
+
+
+def test_tensor_lr_is_read_at_each_step_and_filled_by_schedulers(device: str) -> None:
+    lr = ember.tensor(0.5)
+    p = _one_param(device, [1.0], [1.0])
+    opt = optim.SGD([p], lr=lr)
+    assert opt.param_groups[0]["lr"] is lr
+    lr.fill_(0.25)
+    opt.step()  # p = 1 - 0.25 * 1
+    np.testing.assert_allclose(p.detach().numpy(), [0.75])
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1)
+    sched.step()
+    assert opt.param_groups[0]["lr"] is lr and lr.item() == pytest.approx(0.025)
+    assert sched.get_last_lr() == [pytest.approx(0.025)]
+    with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+        optim.SGD([p], lr=ember.tensor([0.1, 0.2]))
+
+
 # -- values worked out by hand (the numbers PyTorch gives) -------------------------------------------------------
 
 
@@ -512,19 +542,23 @@ def test_optimizer_repr_lists_groups(device: str) -> None:
 def test_defaults_match_pytorch(device: str) -> None:
     p = [_one_param(device, [1.0], [1.0])]
     assert optim.SGD(p).defaults["lr"] == 1e-3
+    # PyTorch 2.13's defaults, the compatibility flags (foreach/capturable/differentiable/fused) included
+    flags = dict(foreach=None, capturable=False, differentiable=False)
     assert optim.Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                                          maximize=False, decoupled_weight_decay=False, foreach=None)  # fmt: skip
+                                          maximize=False, decoupled_weight_decay=False, fused=None, **flags)  # fmt: skip
     assert optim.AdamW(p).defaults["weight_decay"] == 1e-2
     assert optim.RMSprop(p).defaults["lr"] == 1e-2 and optim.RMSprop(p).defaults["alpha"] == 0.99
     assert optim.Adagrad(p).defaults["eps"] == 1e-10
     assert optim.Adadelta(p).defaults["lr"] == 1.0 and optim.Adadelta(p).defaults["eps"] == 1e-6
-    assert optim.Adamax(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)
+    assert optim.Adamax(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False,
+                                            **flags)  # fmt: skip
     assert optim.NAdam(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                                           decoupled_weight_decay=False, maximize=False)  # fmt: skip
+                                           decoupled_weight_decay=False, maximize=False, **flags)  # fmt: skip
     assert optim.RAdam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                           decoupled_weight_decay=False, maximize=False)  # fmt: skip
-    assert optim.Rprop(p).defaults == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False)
-    assert optim.ASGD(p).defaults == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)
+                                           decoupled_weight_decay=False, maximize=False, **flags)  # fmt: skip
+    assert optim.Rprop(p).defaults == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False, **flags)
+    assert optim.ASGD(p).defaults == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False,
+                                          **flags)  # fmt: skip
     assert optim.LBFGS(p).defaults == dict(lr=1, max_iter=20, max_eval=25, tolerance_grad=1e-7, tolerance_change=1e-9,
                                            history_size=100, line_search_fn=None)  # fmt: skip
     assert optim.LBFGS(p, max_iter=9).defaults["max_eval"] == 11  # max_iter * 5 // 4, as in PyTorch

@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+from .optimizer import Optimizer, ParamsT, check_hyper, check_lr, group_lr
 
 __all__ = ["Adagrad"]
 
@@ -33,14 +33,16 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
-        *,
         foreach: bool | None = None,
+        *,
         maximize: bool = False,
+        differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
         defaults = dict(
             lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+            initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+            maximize=maximize, differentiable=differentiable, fused=fused,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -73,7 +75,7 @@ class Adagrad(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+                lr, lr_decay, eps, weight_decay = group_lr(group), group["lr_decay"], group["eps"], group["weight_decay"]
                 for p, g in self._grads(group):
                     self._init_state(p, group)
                     state = self.state[p]

@@ -18,7 +18,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .optimizer import Optimizer
+from ember.tensor import Tensor
+
+from .optimizer import Optimizer, group_lr
 
 __all__ = [
     "LRScheduler",
@@ -59,7 +61,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", group_lr(group))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -105,8 +107,8 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_lr(group, lr)
+        self._last_lr = self._group_lrs()
 
     def state_dict(self) -> dict[str, Any]:
         """Every attribute of the scheduler except the optimizer."""
@@ -117,7 +119,15 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
     def _group_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+        return [group_lr(group) for group in self.optimizer.param_groups]
+
+
+def _set_lr(group: dict[str, Any], lr: float) -> None:
+    """Set a group's lr: a tensor lr (PyTorch allows one) is filled in place, as PyTorch does."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = lr
 
 
 _LRScheduler = LRScheduler  # PyTorch's older name, still used by custom schedulers
@@ -417,7 +427,7 @@ class SequentialLR(_SchedulerList):
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
         for group in optimizer.param_groups:  # undo what the schedulers' constructors did
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         for s in self._schedulers:
             s.last_epoch -= 1
         self._schedulers[0]._initial_step()
@@ -513,7 +523,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -806,7 +816,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
@@ -868,5 +878,5 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = self._group_lrs()

@@ -10,7 +10,7 @@ from typing import Any
 import ember
 from ember import Tensor
 
-__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr", "check_adam_group"]
+__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr", "check_adam_group", "group_lr"]
 
 
 class _RequiredParameter:
@@ -255,9 +255,19 @@ def check_hyper(ok: bool, name: str, value: Any) -> None:
 
 
 def check_lr(lr: Any) -> None:
-    if isinstance(lr, Tensor) or not isinstance(lr, int | float) or isinstance(lr, bool):
-        raise TypeError(f"lr must be a Python number, got {type(lr).__name__}")
-    check_hyper(lr >= 0.0, "learning rate", lr)
+    """Refuse an lr that is not a number or a one-element tensor (PyTorch takes both), or is negative."""
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1:
+            raise ValueError(f"Tensor lr must be 1-element, got a tensor of shape {tuple(lr.shape)}")
+    elif not isinstance(lr, int | float) or isinstance(lr, bool):
+        raise TypeError(f"lr must be a Python number or a 1-element Tensor, got {type(lr).__name__}")
+    check_hyper(float(lr) >= 0.0, "learning rate", lr)
+
+
+def group_lr(group: dict[str, Any]) -> float:
+    """The group's learning rate as a number, read at each step (a tensor lr may change in place)."""
+    lr = group["lr"]
+    return float(lr.item()) if isinstance(lr, Tensor) else lr
 
 
 def check_adam_group(group: dict[str, Any]) -> None:
