@@ -756,9 +756,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode!r} is unknown! (expected 'min' or 'max')")
+            raise ValueError(f"mode {mode} is unknown! (expected 'min' or 'max')")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (expected 'rel' or 'abs')")
+            raise ValueError(f"threshold mode {threshold_mode} is unknown! (expected 'rel' or 'abs')")
         self.mode_worse = math.inf if mode == "min" else -math.inf
 
     def _reset(self) -> None:
