@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from . import dtypes as _dt
+from .autograd import grad_mode as _grad_mode
 from .autograd.graph import Node, _bind_tensor_type, run_backward
 from .backends import Backend, BackendUnavailableError, native_meta, registry
 from .device import Device
@@ -451,10 +452,17 @@ class Tensor:
         return RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(
-        self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: _bool | None = None,
+        create_graph: _bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
-        _backward_entry((self,), (gradient,), retain_graph, create_graph, None)
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (only into the `.grad` of `inputs` if given)."""
+        if inputs is None:
+            _backward_entry((self,), (gradient,), retain_graph, create_graph, None)
+        else:
+            _backward_into_inputs((self,), (gradient,), retain_graph, create_graph, inputs)
 
     # -- conversion -----------------------------------------------------------
     def numpy(self, *, force: _bool = False) -> np.ndarray:
@@ -3489,6 +3497,37 @@ def _ones(t: Tensor) -> Tensor:
     """A tensor of ones like `t`: the implicit gradient of a scalar output (`t` requires grad, so its
     floating dtype is one its device holds: `full`'s checks are skipped)."""
     return _ops._run.run(_ops.creation.FULL, t._device, (t._shape, 1, t._dtype, t._device.index), t._shape, t._dtype)
+
+
+def _backward_into_inputs(
+    tensors: Sequence[Tensor],
+    grad_tensors: Sequence[Tensor | None],
+    retain_graph: bool | None,
+    create_graph: bool,
+    inputs: Tensor | Sequence[Tensor],
+) -> None:
+    """backward(inputs=...): accumulate into the `.grad` of `inputs` only (leaves or not), as PyTorch does."""
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not ins:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"backward: inputs[{i}] (shape {t._shape}) does not require grad")
+    results = _backward_entry(tensors, grad_tensors, retain_graph, create_graph, ins)
+    assert results is not None
+    with _grad_mode.set_grad_enabled(create_graph):
+        for t, g in zip(ins, results):
+            if g is None:
+                continue
+            if not create_graph:
+                g = g.detach()
+            old = t._grad
+            t._grad = (g.clone() if g._base is not None else g) if old is None else old + g
+            if t.grad_fn is None and t._post_acc_hooks:
+                for hook in list(t._post_acc_hooks):
+                    hook(t)
 
 
 def _backward_entry(

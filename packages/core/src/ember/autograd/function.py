@@ -39,7 +39,8 @@ class FunctionCtx:
 
         if self._freed:
             raise RuntimeError(
-                "trying to backward through a custom Function a second time: its saved tensors were freed; "
+                "Trying to backward through the graph a second time (through a custom Function): its saved "
+                "tensors were freed; "
                 "pass retain_graph=True to the first backward()"
             )
         out = []
@@ -125,8 +126,9 @@ def _function_vjp(node: _FunctionNode, *grads: Any) -> tuple[Any, ...]:
     n_inputs = len(node.next)
     if len(out) != n_inputs:
         raise RuntimeError(
-            f"{node.fn_cls.__name__}.backward returned {len(out)} gradients, but forward took {n_inputs} inputs; "
-            f"return one gradient (or None) per forward argument"
+            f"function {node.fn_cls.__name__}Backward returned an incorrect number of gradients (expected "
+            f"{n_inputs}, got {len(out)}): {node.fn_cls.__name__}.backward must return one gradient (or None) per "
+            f"forward argument"
         )
     return out
 

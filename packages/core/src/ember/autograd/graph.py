@@ -177,8 +177,8 @@ class Node:
 
     def _freed_error(self) -> RuntimeError:
         return RuntimeError(
-            f"trying to backward through {self.name} a second time (or to read its saved tensors after "
-            f"they were freed): saved tensors are freed after backward; pass retain_graph=True to the "
+            f"Trying to backward through the graph a second time (through {self.name}, or to read its saved "
+            f"tensors after they were freed): saved tensors are freed after backward; pass retain_graph=True to the "
             f"first backward() or autograd.grad() if you need to backward twice"
         )
 
