@@ -537,6 +537,12 @@ def test_optimizer_repr_lists_groups(device: str) -> None:
     opt = optim.Adam([_one_param(device, [1.0], [1.0])], lr=0.5)
     text = repr(opt)
     assert text.startswith("Adam (") and "Parameter Group 0" in text and "lr: 0.5" in text
+    # PyTorch's print of SGD(lr=0.1): the options sorted, its integer zero defaults as written in its signature
+    sgd = optim.SGD([_one_param(device, [1.0], [1.0])], lr=0.1)
+    assert repr(sgd) == (
+        "SGD (\nParameter Group 0\n    dampening: 0\n    differentiable: False\n    foreach: None\n    fused: None\n"
+        "    lr: 0.1\n    maximize: False\n    momentum: 0\n    nesterov: False\n    weight_decay: 0\n)"
+    )
 
 
 def test_defaults_match_pytorch(device: str) -> None:
@@ -647,6 +653,15 @@ def test_bad_params_are_refused_clearly(device: str) -> None:
 def test_bad_hyperparameters_are_refused(device: str, make, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make([ember.tensor([1.0], device=device, requires_grad=True)])
+
+
+def test_fused_and_foreach_together_are_refused(device: str) -> None:
+    # PyTorch's check (Adam, AdamW, SGD, Adagrad), kept although Ember runs neither path
+    ps = [ember.tensor([1.0], device=device, requires_grad=True)]
+    for make in (optim.Adam, optim.AdamW, optim.SGD, optim.Adagrad):
+        with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+            make(ps, lr=0.1, fused=True, foreach=True)
+        make(ps, lr=0.1, fused=True, foreach=False)
 
 
 def test_non_number_lr_is_refused(device: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr, group_lr
+from .optimizer import Optimizer, ParamsT, check_fused, check_hyper, check_lr, group_lr
 
 __all__ = ["Adagrad"]
 
@@ -29,9 +29,9 @@ class Adagrad(Optimizer):
         self,
         params: ParamsT,
         lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
         eps: float = 1e-10,
         foreach: bool | None = None,
         *,
@@ -39,6 +39,7 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        check_fused(fused, foreach)
         defaults = dict(
             lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value, foreach=foreach,

@@ -10,7 +10,7 @@ import ember
 from ember.tensor import Tensor
 
 from ._foreach import Foreach
-from .optimizer import Optimizer, ParamsT, check_adam_group, group_lr
+from .optimizer import Optimizer, ParamsT, check_adam_group, check_fused, group_lr
 
 __all__ = ["Adam"]
 
@@ -37,7 +37,7 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         amsgrad: bool = False,
         *,
         foreach: bool | None = None,
@@ -48,7 +48,9 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
     ) -> None:
         # capturable/differentiable/fused are accepted for PyTorch compatibility (the update runs under no_grad);
-        # foreach=False updates each parameter with its own Tensor ops (the default updates a group's parameters together through the kernels: `_foreach`)
+        # foreach=False updates each parameter with its own Tensor ops (the default updates a group's parameters
+        # together through the kernels: `_foreach`)
+        check_fused(fused, foreach)
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
             decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, capturable=capturable,

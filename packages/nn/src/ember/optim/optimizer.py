@@ -10,7 +10,7 @@ from typing import Any
 import ember
 from ember import Tensor
 
-__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr", "check_adam_group", "group_lr"]
+__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr", "check_adam_group", "group_lr", "check_fused"]
 
 
 class _RequiredParameter:
@@ -262,6 +262,12 @@ def check_lr(lr: Any) -> None:
     elif not isinstance(lr, int | float) or isinstance(lr, bool):
         raise TypeError(f"lr must be a Python number or a 1-element Tensor, got {type(lr).__name__}")
     check_hyper(float(lr) >= 0.0, "learning rate", lr)
+
+
+def check_fused(fused: bool | None, foreach: bool | None) -> None:
+    """PyTorch's refusal of fused=True with foreach=True (Ember runs neither kernel path but keeps the check)."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def group_lr(group: dict[str, Any]) -> float:

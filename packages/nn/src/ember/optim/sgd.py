@@ -9,7 +9,7 @@ import ember
 from ember.tensor import Tensor
 
 from ._foreach import Foreach
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr, group_lr
+from .optimizer import Optimizer, ParamsT, check_fused, check_hyper, check_lr, group_lr
 
 __all__ = ["SGD"]
 
@@ -31,9 +31,9 @@ class SGD(Optimizer):
         self,
         params: ParamsT,
         lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
@@ -41,8 +41,10 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        # differentiable/fused are accepted for PyTorch compatibility (the update runs under no_grad); foreach=False updates each parameter with its own
-        # Tensor ops (the default updates a group's parameters together through the kernels: `_foreach`)
+        # differentiable/fused are accepted for PyTorch compatibility (the update runs under no_grad);
+        # foreach=False updates each parameter with its own Tensor ops (the default updates a group's parameters
+        # together through the kernels: `_foreach`)
+        check_fused(fused, foreach)
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
             maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused,
