@@ -208,3 +208,70 @@ def test_errors_in_pytorchs_words(device: str) -> None:
 
     with pytest.raises(RuntimeError, match=r"returned an incorrect number of gradients \(expected 1, got 2\)"):
         TwoGrads.apply(x).sum().backward()
+
+
+# -- custom Functions in PyTorch's newer forms; .grad assignment checks ------------------------------------------
+
+
+def test_function_with_setup_context_and_once_differentiable(device: str) -> None:
+    from ember.autograd.function import once_differentiable
+
+    class Scale(ember.autograd.Function):
+        @staticmethod
+        def forward(x, k):  # type: ignore[no-untyped-def]  # PyTorch's split style: no ctx here
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):  # type: ignore[no-untyped-def]
+            x, k = inputs
+            ctx.k = k
+            ctx.save_for_backward(x)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):  # type: ignore[no-untyped-def]
+            assert not ember.is_grad_enabled()
+            return g * ctx.k, None
+
+    x = _t(X, device, True)
+    y = Scale.apply(x, 3.0)
+    np.testing.assert_allclose(_np(y), 3 * X)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
+def test_function_gradient_of_the_wrong_shape_is_refused(device: str) -> None:
+    class Bad(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):  # type: ignore[no-untyped-def]
+            return a.sum()
+
+        @staticmethod
+        def backward(ctx, g):  # type: ignore[no-untyped-def]
+            return ember.ones(2, device=a.device)
+
+    a = _t(X, device, True)
+    with pytest.raises(RuntimeError, match=r"returned an invalid gradient at index 0 - got \[2\] but expected shape "
+                                           r"compatible with \[3\]"):  # fmt: skip
+        Bad.apply(a).backward()
+
+    class Broadcast(ember.autograd.Function):  # a gradient that sums down to the input's shape is fine
+        @staticmethod
+        def forward(ctx, a):  # type: ignore[no-untyped-def]
+            return a * 1
+
+        @staticmethod
+        def backward(ctx, g):  # type: ignore[no-untyped-def]
+            return g.expand(2, 3)
+
+    b = _t(X, device, True)
+    Broadcast.apply(b).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_assigned_grad_must_match_dtype(device: str) -> None:
+    x = _t(X, device, True)
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype float64 to a tensor of dtype"):
+        x.grad = ember.ones(3, dtype=ember.float64, device=device)
+    x.grad = ember.ones(3, device=device)
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]

@@ -396,6 +396,16 @@ class Tensor:
                 f"assigned grad has data of a different size: the tensor has shape {self._shape}, "
                 f"the grad {value._shape}"
             )
+        if value is not None and value._dtype is not self._dtype:
+            raise RuntimeError(
+                f"attempting to assign a gradient with dtype {value._dtype.name} to a tensor of dtype "
+                f"{self._dtype.name}: the gradient must match the tensor's dtype (cast it, e.g. g.to(t.dtype))"
+            )
+        if value is not None and value._device is not self._device:
+            raise RuntimeError(
+                f"assigned grad has data located on a different device: the tensor is on {self._device}, the grad "
+                f"on {value._device}; move it first, e.g. g.to(t.device)"
+            )
         self._grad = value
 
     def retain_grad(self) -> None:
