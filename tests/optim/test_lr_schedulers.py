@@ -572,3 +572,27 @@ def test_scheduler_lr_drives_the_optimizer(device: str) -> None:
             opt.step()
             s.step()
     assert p.tolist() == pytest.approx([1.0 - 1.0 - 0.5 - 0.25])
+
+
+def test_scheduler_step_before_optimizer_step_warns_as_pytorch(make_opt) -> None:
+    # PyTorch wraps optimizer.step when a scheduler is made; the scheduler's first step() warns if the
+    # optimizer has not stepped since (the schedule's first value would be skipped)
+    opt = make_opt(0.1)
+    s = sched.StepLR(opt, step_size=2)
+    with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"):
+        s.step()
+    opt = make_opt(0.1)
+    s = sched.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            opt.step()
+            s.step()
+    assert getattr(opt.step, "_wrapped_by_lr_sched", False)
+    sched.ExponentialLR(opt, 0.9)  # a second scheduler does not wrap the step again
+    assert opt.step.__wrapped__ is type(opt).step
+    opt = make_opt(0.1)
+    s = sched.StepLR(opt, step_size=2)
+    opt.step = lambda closure=None: None  # replaced after the scheduler was made
+    with pytest.warns(UserWarning, match=r"Seems like `optimizer.step\(\)` has been overridden"):
+        s.step()

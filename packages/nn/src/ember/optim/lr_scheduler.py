@@ -10,9 +10,11 @@ every attribute but the optimizer; `get_last_lr()` the lrs set by the last step.
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -71,6 +73,7 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     _is_initial: bool = False  # True during the constructor's step (PyTorch's flag)
@@ -98,6 +101,7 @@ class LRScheduler:
         self._step(epoch)
 
     def _step(self, epoch: int | None) -> None:
+        _warn_step_order(self)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -120,6 +124,48 @@ class LRScheduler:
 
     def _group_lrs(self) -> list[float]:
         return [group_lr(group) for group in self.optimizer.param_groups]
+
+
+def _track_optimizer_steps(optimizer: Optimizer) -> None:
+    """Wrap ``optimizer.step`` (once) so that it marks ``optimizer._opt_called``, as PyTorch does: the
+    scheduler's first step then warns if the optimizer never stepped."""
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        return
+    opt_ref = weakref.ref(optimizer)
+    func = type(optimizer).step
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opt = opt_ref()
+        assert opt is not None  # the wrapper lives on the optimizer
+        opt._opt_called = True  # type: ignore[attr-defined]
+        return func(opt, *args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    optimizer.step = wrapper  # type: ignore[method-assign]
+
+
+def _warn_step_order(scheduler: Any) -> None:
+    """PyTorch's warnings at the first ``scheduler.step()``: the optimizer has not stepped yet, or its step
+    was replaced after the scheduler was made."""
+    if scheduler._step_count != 1:
+        return
+    optimizer = scheduler.optimizer
+    if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. "
+            "Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`.",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you "
+            "should call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to "
+            "do this will result in PyTorch skipping the first value of the learning rate schedule.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _set_lr(group: dict[str, Any], lr: float) -> None:
