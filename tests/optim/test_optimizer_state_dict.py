@@ -204,3 +204,53 @@ def test_mismatched_state_dicts_are_refused(device: str) -> None:
         optim.SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1).load_state_dict(opt.state_dict())
     with pytest.raises(ValueError, match="'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+
+
+def test_state_dict_hooks_run_in_pytorchs_order(device: str) -> None:
+    params = _params(device)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    _train(opt, params, 1)
+    log: list[str] = []
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+    post = opt.register_state_dict_post_hook(lambda o, sd: log.append("post") or {**sd, "extra": 1})
+    opt.register_state_dict_post_hook(lambda o, sd: log.append("first"), prepend=True)
+    sd = opt.state_dict()
+    assert log == ["pre", "first", "post"] and sd["extra"] == 1
+    post.remove()
+    assert "extra" not in opt.state_dict()
+
+    def swap_lr(o, loaded):  # a load pre-hook may return the dict to load instead
+        log.append("load-pre")
+        groups = [{**g, "lr": 0.5} for g in loaded["param_groups"]]
+        return {"state": loaded["state"], "param_groups": groups}
+
+    log.clear()
+    opt.register_load_state_dict_pre_hook(swap_lr)
+    opt.register_load_state_dict_post_hook(lambda o: log.append(f"load-post {o.param_groups[0]['lr']}"))
+    opt.load_state_dict(sd)
+    assert log == ["load-pre", "load-post 0.5"]
+
+
+def test_step_hooks(device: str) -> None:
+    params = _params(device)
+    opt = optim.AdamW(params, lr=0.1)  # AdamW inherits Adam's step: the hooks run once
+    log: list[str] = []
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: log.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+    glob = optim.optimizer.register_optimizer_step_pre_hook(lambda o, args, kwargs: log.append("global"))
+    try:
+        _train(opt, params, 1)
+        assert log == ["global", "pre", "post"]
+        pre.remove()
+        glob.remove()
+        log.clear()
+        _train(opt, params, 1)
+        assert log == ["post"]
+        # a pre-hook may replace the arguments; anything but None or (args, kwargs) is an error
+        opt.register_step_pre_hook(lambda o, args, kwargs: ((), {"closure": lambda: 7.0}))
+        assert opt.step() == 7.0
+        opt.register_step_pre_hook(lambda o, args, kwargs: "bad")
+        with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\)"):
+            opt.step()
+    finally:
+        glob.remove()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import ember
 from ember import Tensor
+from ember.nn.modules.module import RemovableHandle
 
-__all__ = ["Optimizer", "required", "ParamsT", "check_hyper", "check_lr", "check_adam_group", "group_lr", "check_fused"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "ParamsT", "check_hyper", "check_lr", "check_adam_group", "group_lr", "check_fused"]
 
 
 class _RequiredParameter:
@@ -34,10 +36,24 @@ class Optimizer:
     `step()`; per-parameter state lives in ``self.state[param]``.
     """
 
+    _in_step: bool = False  # inside a hooked step (a subclass's step calling its parent's runs the hooks once)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_runs_step_hooks", False):
+            cls.step = _with_step_hooks(step)  # type: ignore[method-assign]
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        self._step_pre_hooks: dict[int, Callable[..., Any]] = {}
+        self._step_post_hooks: dict[int, Callable[..., Any]] = {}
+        self._state_dict_pre_hooks: dict[int, Callable[..., Any]] = {}
+        self._state_dict_post_hooks: dict[int, Callable[..., Any]] = {}
+        self._load_state_dict_pre_hooks: dict[int, Callable[..., Any]] = {}
+        self._load_state_dict_post_hooks: dict[int, Callable[..., Any]] = {}
         if isinstance(params, Tensor) or hasattr(params, "parameters"):
             hint = "; pass model.parameters()" if hasattr(params, "parameters") else ""
             raise TypeError(
@@ -157,6 +173,8 @@ class Optimizer:
         Parameters are replaced by their index across all groups, in order. The
         state tensors are references to the optimizer's own (not copies).
         """
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -167,7 +185,37 @@ class Optimizer:
             packed["params"] = ids
             groups.append(packed)
         state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for post in list(self._state_dict_post_hooks.values()):
+            changed = post(self, out)
+            if changed is not None:
+                out = changed
+        return out
+
+    # -- hooks (PyTorch's) ------------------------------------------------------------------------
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` runs before each `step()`; it may return ``(new_args, new_kwargs)``."""
+        return _add_hook(self._step_pre_hooks, hook, False)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` runs after each `step()`."""
+        return _add_hook(self._step_post_hooks, hook, False)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` runs before `state_dict()` builds the dict."""
+        return _add_hook(self._state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` runs on the built dict; a dict it returns replaces it."""
+        return _add_hook(self._state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` runs before `load_state_dict()`; a dict it returns is loaded instead."""
+        return _add_hook(self._load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` runs after `load_state_dict()`."""
+        return _add_hook(self._load_state_dict_post_hooks, hook, prepend)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the state saved by `state_dict()`; the groups must match this optimizer's in number and size.
@@ -176,6 +224,10 @@ class Optimizer:
         keeps its own); tensors are copied, so the optimizer never shares state with
         the dict.
         """
+        for pre in list(self._load_state_dict_pre_hooks.values()):
+            changed = pre(self, state_dict)
+            if changed is not None:
+                state_dict = changed
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("an optimizer state dict must be a dict with 'state' and 'param_groups' entries")
         saved_groups = state_dict["param_groups"]
@@ -213,6 +265,8 @@ class Optimizer:
             new_groups.append(ng)
         self.state = state
         self.param_groups = new_groups
+        for post in list(self._load_state_dict_post_hooks.values()):
+            post(self)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -223,6 +277,64 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+#: Hooks every optimizer runs around `step()` (`register_optimizer_step_pre_hook` and _post_hook), before its own.
+_global_step_pre_hooks: dict[int, Callable[..., Any]] = {}
+_global_step_post_hooks: dict[int, Callable[..., Any]] = {}
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(optimizer, args, kwargs)`` runs before the `step()` of every optimizer (PyTorch's global hook)."""
+    return _add_hook(_global_step_pre_hooks, hook, False)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(optimizer, args, kwargs)`` runs after the `step()` of every optimizer."""
+    return _add_hook(_global_step_post_hooks, hook, False)
+
+
+def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        items = list(hooks.items())
+        hooks.clear()
+        hooks.update([items[-1], *items[:-1]])
+    return handle
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """`step` running the step pre- and post-hooks around it (once: a subclass's step calling its parent's
+    runs them only in the outermost call)."""
+
+    @functools.wraps(step)
+    def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        own_pre = getattr(self, "_step_pre_hooks", None)
+        own_post = getattr(self, "_step_post_hooks", None)
+        if self._in_step or not (
+            own_pre or own_post or _global_step_pre_hooks or _global_step_post_hooks
+        ):
+            return step(self, *args, **kwargs)
+        for hook in [*_global_step_pre_hooks.values(), *(own_pre or {}).values()]:
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{hook} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                    )
+                args, kwargs = result
+        self._in_step = True
+        try:
+            out = step(self, *args, **kwargs)
+        finally:
+            self._in_step = False
+        for hook in [*_global_step_post_hooks.values(), *(own_post or {}).values()]:
+            hook(self, args, kwargs)
+        return out
+
+    wrapper._runs_step_hooks = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 #: State entries PyTorch keeps as 0-d tensors and Ember as Python numbers (a loaded tensor becomes a number).
