@@ -163,6 +163,10 @@ def test_grad_materialize_grads(device: str) -> None:
     np.testing.assert_array_equal(gy.numpy(), [0.0, 0.0, 0.0])
     gx, gy = ember.autograd.grad((x * 2).sum(), [x, y], allow_unused=True)
     assert gy is None
+    # PyTorch's positional order: (outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs,
+    # allow_unused)
+    gx, gy = ember.autograd.grad((x * 2).sum(), [x, y], None, None, False, True, True)
+    assert gy is None and gx.tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(ValueError, match="allow_unused"):
         ember.autograd.grad((x * 2).sum(), [x, y], allow_unused=False, materialize_grads=True)
 
