@@ -254,3 +254,25 @@ def test_step_hooks(device: str) -> None:
             opt.step()
     finally:
         glob.remove()
+
+
+def test_named_parameters_as_pytorch(device: str) -> None:
+    # PyTorch takes (name, tensor) pairs, e.g. model.named_parameters(), and keeps the names in the group
+    params = _params(device)
+    named = [(f"p{i}", p) for i, p in enumerate(params)]
+    opt = optim.SGD(named, lr=0.05, momentum=0.9)
+    assert all(a is b for a, b in zip(opt.param_groups[0]["params"], params, strict=True))
+    _train(opt, params, 2)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["param_names"] == ["p0", "p1", "p2"] and sorted(sd["state"]) == [0, 1, 2]
+    twin_params = _clone(params)
+    twin = optim.SGD(twin_params, lr=0.05, momentum=0.9)  # an optimizer without names loads it too
+    twin.load_state_dict(sd)
+    _train(opt, params, 2, start=2)
+    _train(twin, twin_params, 2, start=2)
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("a", params[0]), params[1]], lr=0.1)
+    with pytest.raises(ValueError, match="cannot add param group without names to the optimizer"):
+        optim.SGD(named[:1], lr=0.1).add_param_group({"params": params[1:]})

@@ -24,8 +24,8 @@ class _RequiredParameter:
 
 required: Any = _RequiredParameter()
 
-#: What an optimizer takes: tensors, or dicts of options each with a "params" entry.
-ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+#: What an optimizer takes: tensors, (name, tensor) pairs, or dicts of options each with a "params" entry.
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 
 class Optimizer:
@@ -87,6 +87,11 @@ class Optimizer:
             params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
+        names = [p[0] for p in params if isinstance(p, tuple)]  # named parameters: (name, tensor) pairs
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            params = [p[1] for p in params]
         seen: set[int] = set()
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
@@ -104,6 +109,15 @@ class Optimizer:
             seen.add(id(p))
         group = dict(param_group)
         group["params"] = params
+        if names:
+            group["param_names"] = names
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                which = "with names" if "param_names" in group else "without names"
+                raise ValueError(
+                    f"all optimizer param groups should be with/without names. cannot add param group {which} to "
+                    f"the optimizer"
+                )
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
