@@ -596,3 +596,20 @@ def test_scheduler_step_before_optimizer_step_warns_as_pytorch(make_opt) -> None
     opt.step = lambda closure=None: None  # replaced after the scheduler was made
     with pytest.warns(UserWarning, match=r"Seems like `optimizer.step\(\)` has been overridden"):
         s.step()
+
+
+def test_optimizer_copies_drop_the_schedulers_step_wrapper(make_opt) -> None:
+    # the wrapper points at the original optimizer: a deep copy (or pickle) must step its own parameters
+    import copy
+    import pickle
+
+    opt = make_opt(0.5)
+    sched.StepLR(opt, step_size=2)
+    opt.register_step_post_hook(lambda o, args, kwargs: None)
+    for twin in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        original = opt.param_groups[0]["params"][0]
+        mine = twin.param_groups[0]["params"][0]
+        mine.grad = ember.ones(2, device=mine.device)
+        twin.step()
+        assert original.tolist() == [0.0, 0.0] and mine.tolist() == [-0.5, -0.5]
+        assert twin._step_post_hooks == {}

@@ -68,6 +68,21 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
+    _HOOK_DICTS = (
+        "_step_pre_hooks", "_step_post_hooks", "_state_dict_pre_hooks", "_state_dict_post_hooks",
+        "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+    )  # fmt: skip
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and deep-copied without hooks and without an lr scheduler's wrapper of `step` (which points at
+        this optimizer), as PyTorch does."""
+        return {k: v for k, v in self.__dict__.items() if k != "step" and k not in self._HOOK_DICTS}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in self._HOOK_DICTS:
+            self.__dict__.setdefault(name, {})
+
     # -- groups -----------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (a dict with "params" and optional options) to optimize."""
