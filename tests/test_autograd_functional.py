@@ -200,6 +200,20 @@ def test_errors_in_pytorchs_words(device: str) -> None:
     loss.backward()
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         loss.backward()
+    with pytest.raises(RuntimeError, match="One of the differentiated Tensors does not require grad"):
+        ember.autograd.grad((x * 2).sum(), [_t(X, device)])
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has requires_grad=False"):
+        _t(X, device).retain_grad()
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
+        (x * 2).requires_grad_(False)
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape: grad_output\[0\] has a shape of \(2,\) and output\[0\]"):
+        (x * 2).backward(gradient=ember.ones(2, device=device))
+    with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size '\[2\]' to a tensor of size '\[3\]'"):
+        x.grad = ember.ones(2, device=device)
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
+        ember.tensor([1, 2], device=device, requires_grad=True)
 
     class TwoGrads(ember.autograd.Function):
         @staticmethod

@@ -314,11 +314,13 @@ class Tensor:
     def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
-                "you can only change requires_grad of leaf tensors; use .detach() to get a tensor without grad"
+                "you can only change requires_grad flags of leaf variables; use .detach() to get a tensor without "
+                "grad"
             )
         if requires_grad and not (self._dtype.is_floating_point or self._dtype.is_complex):
             raise RuntimeError(
-                f"only floating-point and complex tensors can require gradients, got dtype {self._dtype.name}; "
+                f"Only Tensors of floating point and complex dtype can require gradients, got dtype "
+                f"{self._dtype.name}; "
                 f"cast first, e.g. x.float().requires_grad_()"
             )
         self._requires_grad = bool(requires_grad)
@@ -393,7 +395,8 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
             raise RuntimeError(
-                f"assigned grad has data of a different size: the tensor has shape {self._shape}, "
+                f"attempting to assign a gradient of size '{list(value._shape)}' to a tensor of size "
+                f"'{list(self._shape)}': assigned grad has data of a different size: the tensor has shape {self._shape}, "
                 f"the grad {value._shape}"
             )
         if value is not None and value._dtype is not self._dtype:
@@ -412,7 +415,7 @@ class Tensor:
         """Keep `.grad` on this non-leaf tensor after backward."""
         if self.grad_fn is None:
             if not self._requires_grad:
-                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
         if self._retains_grad:
             return
@@ -3574,7 +3577,9 @@ def _backward_entry(
             raise TypeError(f"gradient must be a Tensor, got {type(g).__name__}")
         elif g._shape != t._shape:
             raise RuntimeError(
-                f"backward: gradient has shape {g._shape} but the output has shape {t._shape}; they must match"
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g._shape} and output[{i}] has a shape of "
+                f"{t._shape} (backward: the gradient has shape {g._shape} but the output has shape {t._shape}; they "
+                f"must match)"
             )
         elif g._device is not t._device:
             raise RuntimeError(f"backward: gradient is on {g._device} but the output is on {t._device}")

@@ -80,7 +80,10 @@ def grad(
     gs = _seq(grad_outputs) or [None] * len(outs)
     for i, t in enumerate(ins):
         if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad (shape {t.shape}); set requires_grad=True on it")
+            raise RuntimeError(
+                f"One of the differentiated Tensors does not require grad (grad: input {i}, of shape {t.shape}); "
+                f"set requires_grad=True on it"
+            )
     results = _backward_entry(outs, gs, retain_graph, create_graph, ins)
     assert results is not None
     for i, r in enumerate(results):
