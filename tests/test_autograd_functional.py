@@ -293,3 +293,24 @@ def test_assigned_grad_must_match_dtype(device: str) -> None:
         x.grad = ember.ones(3, dtype=ember.float64, device=device)
     x.grad = ember.ones(3, device=device)
     assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_detect_anomaly_names_the_node_that_made_a_nan(device: str) -> None:
+    x = _t(np.array([0.0, 1.0], np.float32), device, True)
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        mode = ember.autograd.detect_anomaly()
+    with mode:
+        assert ember.autograd.is_anomaly_enabled()
+        # d sqrt(x)/dx at 0 is inf, times the zero gradient of *0: NaN, as in PyTorch
+        with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan values in its 0th output"):
+            (x.sqrt() * 0).sum().backward()
+    assert not ember.autograd.is_anomaly_enabled()
+    (x.sqrt() * 0).sum().backward()  # off: no check, the NaN reaches .grad
+    assert np.isnan(x.grad.numpy()[0])
+    ember.autograd.set_detect_anomaly(True)
+    try:
+        with pytest.raises(RuntimeError, match="returned nan values in its 1th output"):
+            (x / x).sum().backward()
+    finally:
+        ember.autograd.set_detect_anomaly(False)
+    assert not ember.autograd.is_anomaly_enabled()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import functional
+from .anomaly_mode import detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, FunctionCtx
 from .grad_mode import (
     enable_grad,
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 __all__ = [
-    "backward", "grad", "functional", "Function", "FunctionCtx", "Node", "gradcheck", "gradgradcheck",
+    "backward", "grad", "functional", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled", "Function", "FunctionCtx", "Node", "gradcheck", "gradgradcheck",
     "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
 ]  # fmt: skip
 

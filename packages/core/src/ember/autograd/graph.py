@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import grad_mode
+from .anomaly_mode import check_gradients
+from .anomaly_mode import state as anomaly
 
 if TYPE_CHECKING:
     from ..device import Device
@@ -394,6 +396,8 @@ def run_backward(
                 _leaves_done(node, feeding, leaf_bufs, sink)
                 continue  # an input's own grad_fn, leading to no other input: stop here
             grads = node.vjp(node, *buf)
+            if anomaly.enabled and anomaly.check_nan:
+                check_gradients(node, grads)
             if release:
                 if type(node) is not Node:
                     node.release()
