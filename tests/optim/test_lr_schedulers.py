@@ -613,3 +613,16 @@ def test_optimizer_copies_drop_the_schedulers_step_wrapper(make_opt) -> None:
         twin.step()
         assert original.tolist() == [0.0, 0.0] and mine.tolist() == [-0.5, -0.5]
         assert twin._step_post_hooks == {}
+
+
+def test_get_lr_outside_step_warns_as_pytorch(make_opt) -> None:
+    opt = make_opt(0.1)
+    s = sched.StepLR(opt, step_size=2, gamma=0.5)
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+        s.get_lr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # step() itself calls get_lr without the warning
+        opt.step()
+        s.step()
+    assert s.get_last_lr() == [pytest.approx(0.1)]
+    assert s.state_dict()["_get_lr_called_within_step"] is False

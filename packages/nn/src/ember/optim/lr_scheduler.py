@@ -77,6 +77,13 @@ class LRScheduler:
         self._initial_step()
 
     _is_initial: bool = False  # True during the constructor's step (PyTorch's flag)
+    _get_lr_called_within_step: bool = False  # PyTorch's flag: get_lr() from outside step() warns
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        get_lr = cls.__dict__.get("get_lr")
+        if get_lr is not None and not getattr(get_lr, "_warns_outside_step", False):
+            cls.get_lr = _warn_outside_step(get_lr)  # type: ignore[method-assign]
 
     def _initial_step(self) -> None:
         self._step_count = 0
@@ -103,13 +110,17 @@ class LRScheduler:
     def _step(self, epoch: int | None) -> None:
         _warn_step_order(self)
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = closed_form() if closed_form is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             _set_lr(group, lr)
         self._last_lr = self._group_lrs()
@@ -124,6 +135,23 @@ class LRScheduler:
 
     def _group_lrs(self) -> list[float]:
         return [group_lr(group) for group in self.optimizer.param_groups]
+
+
+def _warn_outside_step(get_lr: Callable[..., Any]) -> Callable[..., Any]:
+    """`get_lr` warning as PyTorch's does when called from outside `step()` (its value is for step's use)."""
+
+    @functools.wraps(get_lr)
+    def wrapper(self: LRScheduler) -> Any:
+        if not self._get_lr_called_within_step:
+            warnings.warn(
+                "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return get_lr(self)
+
+    wrapper._warns_outside_step = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _track_optimizer_steps(optimizer: Optimizer) -> None:
@@ -923,6 +951,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
             _set_lr(group, lr)
         self._last_lr = self._group_lrs()
