@@ -214,6 +214,11 @@ def test_errors_in_pytorchs_words(device: str) -> None:
         x.grad = ember.ones(2, device=device)
     with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
         ember.tensor([1, 2], device=device, requires_grad=True)
+    z = x.exp()
+    z.add_(1)  # exp saved its output for backward
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has been modified by "
+                                           "an inplace operation"):  # fmt: skip
+        z.sum().backward()
 
     class TwoGrads(ember.autograd.Function):
         @staticmethod

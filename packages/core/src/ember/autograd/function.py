@@ -51,8 +51,8 @@ class FunctionCtx:
                 t = t.unpack()
             if isinstance(t, Tensor) and t._version_counter().value != v:
                 raise RuntimeError(
-                    f"saved tensor {i} of a custom Function (shape {t.shape}) was modified by an in-place "
-                    f"operation after save_for_backward"
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: saved tensor {i} of a custom Function (shape {t.shape}), after save_for_backward"
                 )
             out.append(t)
         return tuple(out)

@@ -136,7 +136,7 @@ class Node:
             now = v.value if v is not None else 0 if x._base is None else x._version_counter().value
             if now != versions[i]:
                 raise RuntimeError(
-                    f"one of the tensors needed for gradient computation has been modified by an in-place "
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: input {i} of {self.name} (shape {tuple(x._shape)}, dtype {x._dtype.name}) "
                     f"is at version {now}; expected version {versions[i]}. Use .clone() before the "
                     f"in-place op, or make it out-of-place."
@@ -152,7 +152,7 @@ class Node:
         data, shape, dtype, device, counter = saved
         if counter.value != self._out_version:
             raise RuntimeError(
-                f"one of the tensors needed for gradient computation has been modified by an in-place "
+                f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: the output of {self.name} (shape {tuple(shape)}, dtype {dtype.name}) is at "
                 f"version {counter.value}; expected version {self._out_version}."
             )
