@@ -717,3 +717,71 @@ def test_updates_record_no_graph_even_from_differentiable_gradients(device: str,
     assert tensors, "no state tensors: a vacuous test"
     for t in tensors:
         assert t.grad_fn is None and not t.requires_grad
+
+
+# -- complex parameters -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cdevice(device: str, backend) -> str:
+    if ember.complex64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype")
+    return device
+
+
+COMPLEX_CASES = {
+    "sgd": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.1),
+    "adam": lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.05),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.5),
+    "adagrad": lambda ps: optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.5),
+    "adadelta": lambda ps: optim.Adadelta(ps),
+    "adamax": lambda ps: optim.Adamax(ps, lr=0.05),
+    "nadam": lambda ps: optim.NAdam(ps, lr=0.05),
+    "radam": lambda ps: optim.RAdam(ps, lr=0.05),
+    "asgd": lambda ps: optim.ASGD(ps, lr=0.05, t0=2),
+    "rprop": lambda ps: optim.Rprop(ps, lr=0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_CASES))
+def test_complex_parameters_step_as_their_real_pairs(cdevice: str, name: str) -> None:
+    device = cdevice
+    # PyTorch updates a complex parameter as view_as_real(p) with view_as_real(grad): the same optimizer on the
+    # real (re, im) pairs (whose updates the NumPy references above check) must give the same values
+    z0 = np.array([1 + 2j, 3 - 1j, -0.5 + 0.25j], np.complex64)
+    p = ember.tensor(z0, device=device, requires_grad=True)
+    r = ember.tensor(np.stack([z0.real, z0.imag], -1), device=device, requires_grad=True)
+    opt_c, opt_r = COMPLEX_CASES[name]([p]), COMPLEX_CASES[name]([r])
+    for _ in range(5):
+        opt_c.zero_grad()
+        opt_r.zero_grad()
+        ((p * p.conj()).real.sum() + (p.real**3).sum() + p.imag.sum()).backward()
+        # the same loss of the pairs: |z|^2 + re^3 + im, so d/d(re, im) = (2 re + 3 re^2, 2 im + 1)
+        ((r * r).sum() + (r[:, 0] ** 3).sum() + r[:, 1].sum()).backward()
+        opt_c.step()
+        opt_r.step()
+    got = p.detach().numpy()
+    want = r.detach().numpy()
+    assert p.dtype == ember.complex64 and not np.allclose(got, z0)
+    np.testing.assert_allclose(np.stack([got.real, got.imag], -1), want, rtol=1e-5, atol=1e-6)
+
+
+def test_complex_parameter_with_closure_and_state_dict(cdevice: str) -> None:
+    device = cdevice
+    p = ember.tensor(np.array([1 + 1j], np.complex64), device=device, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+
+    def closure() -> ember.Tensor:
+        opt.zero_grad()
+        loss = (p * p.conj()).real.sum()
+        loss.backward()
+        return loss
+
+    assert float(opt.step(closure)) == pytest.approx(2.0)  # the closure's gradient is the one used
+    np.testing.assert_allclose(p.detach().numpy(), [0.9 + 0.9j], rtol=1e-5)
+    state = opt.state_dict()["state"][0]
+    assert state["step"] == 1 and state["exp_avg"].shape == (1, 2)  # real pairs (PyTorch keeps complex)
+    twin = optim.Adam([ember.tensor(np.array([0.9 + 0.9j], np.complex64), device=device, requires_grad=True)])
+    twin.load_state_dict(opt.state_dict())
+    with pytest.raises(TypeError, match="can only optimize floating-point tensors"):
+        optim.LBFGS([p])

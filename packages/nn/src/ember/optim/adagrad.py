@@ -58,7 +58,11 @@ class Adagrad(Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = 0
-            state["sum"] = ember.full_like(p, group["initial_accumulator_value"])
+            init = group["initial_accumulator_value"]
+            if p.dtype.is_complex:  # real and imaginary parts each start at the value (PyTorch's complex(v, v))
+                state["sum"] = ember.full(tuple(p.shape) + (2,), float(init), dtype=p.real.dtype, device=p.device)
+            else:
+                state["sum"] = ember.full_like(p, init)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_lr(group["lr"])

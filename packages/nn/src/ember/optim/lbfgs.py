@@ -174,6 +174,8 @@ class LBFGS(Optimizer):
                 f"LBFGS: only 'strong_wolfe' is supported as line_search_fn, got {group['line_search_fn']!r}"
             )
 
+    _supports_complex = False  # its flat gradient and line search are real
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """LBFGS has exactly one group; adding another is refused."""
         if self.param_groups:

@@ -37,6 +37,8 @@ class Optimizer:
     """
 
     _in_step: bool = False  # inside a hooked step (a subclass's step calling its parent's runs the hooks once)
+    _supports_complex: bool = True  # complex parameters step as real pairs (PyTorch's view_as_real)
+    _complex_params: bool = False  # whether some parameter is complex (set by add_param_group)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -117,8 +119,9 @@ class Optimizer:
                     f"can't optimize a non-leaf Tensor (parameter {i}, made by an op); "
                     f"pass leaf tensors, e.g. x.detach().requires_grad_()"
                 )
-            if not p.dtype.is_floating_point:
-                raise TypeError(f"optimizer can only optimize floating-point tensors, parameter {i} is {p.dtype.name}")
+            if not (p.dtype.is_floating_point or (p.dtype.is_complex and self._supports_complex)):
+                kinds = "floating-point or complex" if self._supports_complex else "floating-point"
+                raise TypeError(f"optimizer can only optimize {kinds} tensors, parameter {i} is {p.dtype.name}")
             if id(p) in seen:
                 raise ValueError(f"parameter {i} appears more than once in the same parameter group")
             seen.add(id(p))
@@ -145,6 +148,12 @@ class Optimizer:
                 )
         self._check_group(group)
         self.param_groups.append(group)
+        if any(p.dtype.is_complex for p in params):
+            self._complex_params = True
+
+    def _has_complex(self) -> bool:
+        """Whether a parameter is complex (then `step` runs on real views of it); noted by add_param_group."""
+        return self._complex_params
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate a group's options (subclasses check their hyperparameters); raise ValueError."""
@@ -333,6 +342,52 @@ def _add_hook(hooks: dict[int, Callable[..., Any]], hook: Callable[..., Any], pr
     return handle
 
 
+def _real_dtype(t: Tensor) -> Any:
+    return ember.float64 if t.dtype == ember.complex128 else ember.float32
+
+
+def _step_complex_as_real(opt: Optimizer, step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`step` with each complex parameter replaced by its (real, imaginary) pairs, as PyTorch's optimizers
+    update ``view_as_real(p)``: a real shadow (kept, so its state persists) takes the values and gradient, the
+    update runs on it, and the result is written back into the complex parameter. The closure, if any, runs
+    first, so the gradient it makes is the one used."""
+    closure = kwargs.pop("closure", None)
+    if args:
+        closure, args = args[0], args[1:]
+    loss = opt._eval_closure(closure)
+    shadows: dict[int, Tensor] = opt.__dict__.setdefault("_real_shadows", {})
+    swapped: list[tuple[list[Tensor], int, Tensor, Tensor]] = []
+    with ember.no_grad():
+        for group in opt.param_groups:
+            params = group["params"]
+            for i, p in enumerate(params):
+                if not p.dtype.is_complex:
+                    continue
+                r = shadows.get(id(p))
+                if r is None:
+                    r = shadows[id(p)] = ember.view_as_real(p.detach()).requires_grad_(True)
+                else:
+                    r.copy_(ember.view_as_real(p.detach()))
+                r.grad = None if p.grad is None else ember.view_as_real(p.grad.detach())
+                if p in opt.state:  # state made for the complex tensor itself (none but Adagrad's) turns real
+                    opt.state[r] = {
+                        k: ember.view_as_real(v) if isinstance(v, Tensor) and v.dtype.is_complex else v
+                        for k, v in opt.state.pop(p).items()
+                    }
+                params[i] = r
+                swapped.append((params, i, p, r))
+    try:
+        step(opt, *args, **kwargs)
+    finally:
+        with ember.no_grad():
+            for params, i, p, r in swapped:
+                params[i] = p
+                p.copy_(ember.view_as_complex(r.detach()))
+                if r in opt.state:
+                    opt.state[p] = opt.state.pop(r)
+    return loss
+
+
 def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
     """`step` running the step pre- and post-hooks around it (once: a subclass's step calling its parent's
     runs them only in the outermost call)."""
@@ -342,7 +397,7 @@ def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
         own_pre = getattr(self, "_step_pre_hooks", None)
         own_post = getattr(self, "_step_post_hooks", None)
         if self._in_step or not (
-            own_pre or own_post or _global_step_pre_hooks or _global_step_post_hooks
+            own_pre or own_post or _global_step_pre_hooks or _global_step_post_hooks or self._has_complex()
         ):
             return step(self, *args, **kwargs)
         for hook in [*_global_step_pre_hooks.values(), *(own_pre or {}).values()]:
@@ -355,7 +410,10 @@ def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
                 args, kwargs = result
         self._in_step = True
         try:
-            out = step(self, *args, **kwargs)
+            if self._has_complex():
+                out = _step_complex_as_real(self, step, *args, **kwargs)
+            else:
+                out = step(self, *args, **kwargs)
         finally:
             self._in_step = False
         for hook in [*_global_step_post_hooks.values(), *(own_post or {}).values()]:
@@ -380,7 +438,8 @@ def _cast_state(param: Tensor, key: str, value: Any) -> Any:
         if key == "step":
             return value.detach().to(param.device).clone()
         if value.dtype.is_floating_point:
-            return value.detach().to(param.device, param.dtype).clone()
+            dtype = _real_dtype(param) if param.dtype.is_complex else param.dtype  # complex params: real state
+            return value.detach().to(param.device, dtype).clone()
         return value.detach().to(param.device).clone()
     if isinstance(value, dict):
         return {k: _cast_state(param, k, v) for k, v in value.items()}
