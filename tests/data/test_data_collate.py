@@ -46,7 +46,9 @@ def test_nested_structures():
     np.testing.assert_array_equal(out["image"].numpy(), np.stack([np.full((2, 2), i, np.uint8) for i in range(3)]))
     assert out["image"].dtype == ember.uint8
     ids, names = out["meta"]  # a tuple field becomes a list of batches, as in PyTorch
-    assert isinstance(out["meta"], list) and ids.tolist() == [0, 1, 2] and names == ["id0", "id1", "id2"]
+    # strings are left as the batch they come in: here a field of tuple samples, so a tuple (PyTorch's result)
+    assert isinstance(out["meta"], list) and ids.tolist() == [0, 1, 2] and names == ("id0", "id1", "id2")
+    assert default_collate(["a", "b"]) == ["a", "b"]
     assert isinstance(out["p"], Point)
     assert out["p"].x.tolist() == [0.0, 1.0, 2.0]
     assert [t.tolist() for t in out["p"].y] == [[0, 1, 2], [1, 2, 3]]
@@ -94,3 +96,20 @@ def test_collated_tensors_share_the_stacked_memory_on_cpu(device):
     host = out.numpy()
     host[0, 0] = 7.0  # the tensor is a view of the one stacked array: no copy was made after stacking
     assert out[0, 0].item() == 7.0
+
+
+def test_mapping_types_and_mixed_dtypes_as_pytorch():
+    from collections import OrderedDict, defaultdict
+
+    # a MutableMapping is copied from the first sample and updated (PyTorch's rule): a defaultdict stays one
+    out = default_collate([defaultdict(int, a=1), defaultdict(int, a=2)])
+    assert type(out) is defaultdict and out["a"].tolist() == [1, 2] and out["missing"] == 0
+    assert type(default_collate([OrderedDict(b=1.0)] * 2)) is OrderedDict
+    assert type(default_convert(defaultdict(list, a=np.ones(1)))) is defaultdict
+    # samples of different dtypes stack with ember's (PyTorch's) promotion, not NumPy's: int64 with float32 is
+    # float32 (NumPy would give float64); the same for arrays, which PyTorch turns into tensors first
+    mixed = default_collate([ember.tensor([1]), ember.tensor([2.5])])
+    assert mixed.dtype == ember.float32 and mixed.tolist() == [[1.0], [2.5]]
+    arrays = default_collate([np.array([1], np.int64), np.array([2.5], np.float32)])
+    assert arrays.dtype == ember.float32
+    assert default_collate([ember.tensor([1], dtype=ember.int8), ember.tensor([300])]).dtype == ember.int64

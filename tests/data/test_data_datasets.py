@@ -130,7 +130,36 @@ def test_random_split_default_generator_follows_manual_seed():
 
 
 def test_random_split_bad_lengths():
-    with pytest.raises(ValueError, match=r"sum of input lengths \(9\) does not equal the length of the input dataset \(10\)"):
+    # PyTorch's words first, then the numbers
+    with pytest.raises(ValueError, match=r"Sum of input lengths does not equal the length of the input dataset!.*"
+                                         r"lengths sum to 9, the dataset has 10 samples"):
         random_split(Squares(10), [4, 5])
+    with pytest.raises(ValueError, match="Sum of input lengths does not equal the length of the input dataset!"):
+        random_split(Squares(10), [0.5, 0.6])
+    with pytest.raises(ValueError, match="Fraction at index 0 is not between 0 and 1"):
+        random_split(Squares(10), [1.2, -0.2])
     with pytest.raises(ValueError, match="non-negative"):
         random_split(Squares(10), [11, -1])
+
+
+def test_subset_getitems_fetches_a_batch_through_the_dataset():
+    # PyTorch's Subset.__getitems__: the DataLoader's batched fetch, mapped through the indices
+    seen = []
+
+    class Batched(Squares):
+        def __getitems__(self, indices):
+            seen.append(list(indices))
+            return [self[i] for i in indices]
+
+    sub = Subset(Batched(10), [7, 2, 5])
+    assert sub.__getitems__([0, 2]) == [Squares(10)[7], Squares(10)[5]] and seen == [[7, 5]]
+    assert Subset(Squares(10), [3, 1]).__getitems__([1, 0]) == [Squares(10)[1], Squares(10)[3]]
+
+
+def test_concat_dataset_out_of_range_errors_as_pytorch():
+    cd = ConcatDataset([Squares(3), Squares(4)])
+    assert cd[-7] == 0 and cd[-1] == 9
+    with pytest.raises(IndexError, match="index 7 is out of range"):
+        cd[7]
+    with pytest.raises(ValueError, match="absolute value of index should not exceed dataset length"):
+        cd[-8]

@@ -30,3 +30,16 @@ def test_namespace_and_public_names():
 
     assert {"MNIST", "FashionMNIST", "Digits", "ImageFolder", "ImageCSVDataset"} <= set(ds.__all__)
     assert {"Compose", "ToTensor", "Normalize", "Lambda", "RandomHorizontalFlip", "RandomCrop"} <= set(tf.__all__)
+
+
+def test_torch_utils_data_path():
+    # PyTorch's `torch.utils.data` path: the same objects as ember.data, submodules included
+    import ember.utils.data as utils_data
+    import ember.utils.data.sampler as sampler
+    from ember.utils.data.dataloader import DataLoader
+
+    assert set(utils_data.__all__) == set(ember.data.__all__)
+    for name in ember.data.__all__:
+        assert getattr(utils_data, name) is getattr(ember.data, name)
+    assert DataLoader is ember.data.DataLoader and sampler.RandomSampler is ember.data.RandomSampler
+    assert utils_data.dataset.Subset is ember.data.Subset

@@ -65,6 +65,9 @@ def test_random_sampler_num_samples_and_replacement():
         RandomSampler(range(3), num_samples=0)
     with pytest.raises(TypeError, match="replacement should be a boolean"):
         RandomSampler(range(3), replacement=1)
+    # PyTorch raises a ValueError for the same mistake in WeightedRandomSampler
+    with pytest.raises(ValueError, match="replacement should be a boolean value, but got replacement=1"):
+        WeightedRandomSampler([1.0, 2.0], 2, replacement=1)
 
 
 def test_subset_random_sampler():

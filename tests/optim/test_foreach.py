@@ -63,5 +63,5 @@ def test_foreach_step_bumps_versions_and_runs_through_the_kernel_tables(device) 
             opt.step()
     assert w._version_value > before
     assert "sub_" in calls and "mul_" in calls and "add_" in calls
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()

@@ -502,9 +502,10 @@ def test_bad_scheduler_arguments(make_opt) -> None:
         sched.OneCycleLR(make_opt(0.1, kind=optim.Adagrad), max_lr=1.0, total_steps=10)
     with pytest.raises(ValueError, match="Factor should be < 1.0"):
         sched.ReduceLROnPlateau(opt, factor=1.0)
-    with pytest.raises(ValueError, match="mode 'up' is unknown"):
+    # PyTorch's wording, "mode up is unknown!", so that a match on it works here too
+    with pytest.raises(ValueError, match="mode up is unknown!"):
         sched.ReduceLROnPlateau(opt, mode="up")
-    with pytest.raises(ValueError, match="threshold mode"):
+    with pytest.raises(ValueError, match="threshold mode pct is unknown!"):
         sched.ReduceLROnPlateau(opt, threshold_mode="pct")
     with pytest.raises(ValueError, match="expected 2 min_lrs, got 1"):
         sched.ReduceLROnPlateau(opt, min_lr=[0.1])
@@ -571,3 +572,57 @@ def test_scheduler_lr_drives_the_optimizer(device: str) -> None:
             opt.step()
             s.step()
     assert p.tolist() == pytest.approx([1.0 - 1.0 - 0.5 - 0.25])
+
+
+def test_scheduler_step_before_optimizer_step_warns_as_pytorch(make_opt) -> None:
+    # PyTorch wraps optimizer.step when a scheduler is made; the scheduler's first step() warns if the
+    # optimizer has not stepped since (the schedule's first value would be skipped)
+    opt = make_opt(0.1)
+    s = sched.StepLR(opt, step_size=2)
+    with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`"):
+        s.step()
+    opt = make_opt(0.1)
+    s = sched.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            opt.step()
+            s.step()
+    assert getattr(opt.step, "_wrapped_by_lr_sched", False)
+    sched.ExponentialLR(opt, 0.9)  # a second scheduler does not wrap the step again
+    assert opt.step.__wrapped__ is type(opt).step
+    opt = make_opt(0.1)
+    s = sched.StepLR(opt, step_size=2)
+    opt.step = lambda closure=None: None  # replaced after the scheduler was made
+    with pytest.warns(UserWarning, match=r"Seems like `optimizer.step\(\)` has been overridden"):
+        s.step()
+
+
+def test_optimizer_copies_drop_the_schedulers_step_wrapper(make_opt) -> None:
+    # the wrapper points at the original optimizer: a deep copy (or pickle) must step its own parameters
+    import copy
+    import pickle
+
+    opt = make_opt(0.5)
+    sched.StepLR(opt, step_size=2)
+    opt.register_step_post_hook(lambda o, args, kwargs: None)
+    for twin in (copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))):
+        original = opt.param_groups[0]["params"][0]
+        mine = twin.param_groups[0]["params"][0]
+        mine.grad = ember.ones(2, device=mine.device)
+        twin.step()
+        assert original.tolist() == [0.0, 0.0] and mine.tolist() == [-0.5, -0.5]
+        assert twin._step_post_hooks == {}
+
+
+def test_get_lr_outside_step_warns_as_pytorch(make_opt) -> None:
+    opt = make_opt(0.1)
+    s = sched.StepLR(opt, step_size=2, gamma=0.5)
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+        s.get_lr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # step() itself calls get_lr without the warning
+        opt.step()
+        s.step()
+    assert s.get_last_lr() == [pytest.approx(0.1)]
+    assert s.state_dict()["_get_lr_called_within_step"] is False

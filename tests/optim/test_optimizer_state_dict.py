@@ -24,16 +24,26 @@ OPTIMIZERS = {
     "asgd": lambda groups: optim.ASGD(groups, lr=0.05, t0=2, lambd=0.01),
 }
 
-# PyTorch's per-parameter state keys and the hyperparameters its param_groups carry (foreach/fused/capturable/
-# differentiable aside: Ember accepts those arguments but has no use for them)
+# PyTorch's (2.13) per-parameter state keys and the keys of its param_groups (foreach/fused/capturable/
+# differentiable included: Ember accepts and keeps those options but has no use for them)
+_FLAGS = {"foreach", "maximize", "differentiable"}
 PYTORCH_KEYS = {
-    "adamax": ({"step", "exp_avg", "exp_inf"}, {"lr", "betas", "eps", "weight_decay", "maximize"}),
+    "sgd": ({"momentum_buffer"}, {"lr", "momentum", "dampening", "weight_decay", "nesterov", "fused"} | _FLAGS),
+    "adam": ({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+             {"lr", "betas", "eps", "weight_decay", "amsgrad", "capturable", "fused", "decoupled_weight_decay"} | _FLAGS),
+    "adamw": ({"step", "exp_avg", "exp_avg_sq"},
+              {"lr", "betas", "eps", "weight_decay", "amsgrad", "capturable", "fused", "decoupled_weight_decay"} | _FLAGS),
+    "rmsprop": ({"step", "square_avg", "momentum_buffer", "grad_avg"},
+                {"lr", "alpha", "eps", "weight_decay", "momentum", "centered", "capturable"} | _FLAGS),
+    "adagrad": ({"step", "sum"}, {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps", "fused"} | _FLAGS),
+    "adadelta": ({"step", "square_avg", "acc_delta"}, {"lr", "rho", "eps", "weight_decay", "capturable"} | _FLAGS),
+    "adamax": ({"step", "exp_avg", "exp_inf"}, {"lr", "betas", "eps", "weight_decay", "capturable"} | _FLAGS),
     "nadam": ({"step", "mu_product", "exp_avg", "exp_avg_sq"},
-              {"lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "maximize"}),
-    "radam": ({"step", "exp_avg", "exp_avg_sq"}, {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay",
-                                                  "maximize"}),
-    "rprop": ({"step", "prev", "step_size"}, {"lr", "etas", "step_sizes", "maximize"}),
-    "asgd": ({"step", "eta", "mu", "ax"}, {"lr", "lambd", "alpha", "t0", "weight_decay", "maximize"}),
+              {"lr", "betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay", "capturable"} | _FLAGS),
+    "radam": ({"step", "exp_avg", "exp_avg_sq"},
+              {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay", "capturable"} | _FLAGS),
+    "rprop": ({"step", "prev", "step_size"}, {"lr", "etas", "step_sizes", "capturable"} | _FLAGS),
+    "asgd": ({"step", "eta", "mu", "ax"}, {"lr", "lambd", "alpha", "t0", "weight_decay", "capturable"} | _FLAGS),
 }  # fmt: skip
 
 
@@ -133,7 +143,7 @@ def test_state_and_group_keys_are_pytorchs(device: str, name: str) -> None:
     assert sorted(sd["state"]) == [0, 1, 2]
     for index, p in enumerate(params):
         state = sd["state"][index]
-        assert set(state) == state_keys and state["step"] == 2
+        assert set(state) == state_keys and state.get("step", 2) == 2
         for key in state_keys - {"step", "mu_product", "eta", "mu"}:
             assert state[key].shape == p.shape and state[key].dtype is p.dtype
     assert set(sd["param_groups"][1]) == group_keys | {"params"} and sd["param_groups"][1]["lr"] == 0.02
@@ -194,3 +204,75 @@ def test_mismatched_state_dicts_are_refused(device: str) -> None:
         optim.SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1).load_state_dict(opt.state_dict())
     with pytest.raises(ValueError, match="'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+
+
+def test_state_dict_hooks_run_in_pytorchs_order(device: str) -> None:
+    params = _params(device)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    _train(opt, params, 1)
+    log: list[str] = []
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+    post = opt.register_state_dict_post_hook(lambda o, sd: log.append("post") or {**sd, "extra": 1})
+    opt.register_state_dict_post_hook(lambda o, sd: log.append("first"), prepend=True)
+    sd = opt.state_dict()
+    assert log == ["pre", "first", "post"] and sd["extra"] == 1
+    post.remove()
+    assert "extra" not in opt.state_dict()
+
+    def swap_lr(o, loaded):  # a load pre-hook may return the dict to load instead
+        log.append("load-pre")
+        groups = [{**g, "lr": 0.5} for g in loaded["param_groups"]]
+        return {"state": loaded["state"], "param_groups": groups}
+
+    log.clear()
+    opt.register_load_state_dict_pre_hook(swap_lr)
+    opt.register_load_state_dict_post_hook(lambda o: log.append(f"load-post {o.param_groups[0]['lr']}"))
+    opt.load_state_dict(sd)
+    assert log == ["load-pre", "load-post 0.5"]
+
+
+def test_step_hooks(device: str) -> None:
+    params = _params(device)
+    opt = optim.AdamW(params, lr=0.1)  # AdamW inherits Adam's step: the hooks run once
+    log: list[str] = []
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: log.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+    glob = optim.optimizer.register_optimizer_step_pre_hook(lambda o, args, kwargs: log.append("global"))
+    try:
+        _train(opt, params, 1)
+        assert log == ["global", "pre", "post"]
+        pre.remove()
+        glob.remove()
+        log.clear()
+        _train(opt, params, 1)
+        assert log == ["post"]
+        # a pre-hook may replace the arguments; anything but None or (args, kwargs) is an error
+        opt.register_step_pre_hook(lambda o, args, kwargs: ((), {"closure": lambda: 7.0}))
+        assert opt.step() == 7.0
+        opt.register_step_pre_hook(lambda o, args, kwargs: "bad")
+        with pytest.raises(RuntimeError, match="must return None or a tuple of \\(new_args, new_kwargs\\)"):
+            opt.step()
+    finally:
+        glob.remove()
+
+
+def test_named_parameters_as_pytorch(device: str) -> None:
+    # PyTorch takes (name, tensor) pairs, e.g. model.named_parameters(), and keeps the names in the group
+    params = _params(device)
+    named = [(f"p{i}", p) for i, p in enumerate(params)]
+    opt = optim.SGD(named, lr=0.05, momentum=0.9)
+    assert all(a is b for a, b in zip(opt.param_groups[0]["params"], params, strict=True))
+    _train(opt, params, 2)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["param_names"] == ["p0", "p1", "p2"] and sorted(sd["state"]) == [0, 1, 2]
+    twin_params = _clone(params)
+    twin = optim.SGD(twin_params, lr=0.05, momentum=0.9)  # an optimizer without names loads it too
+    twin.load_state_dict(sd)
+    _train(opt, params, 2, start=2)
+    _train(twin, twin_params, 2, start=2)
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("a", params[0]), params[1]], lr=0.1)
+    with pytest.raises(ValueError, match="cannot add param group without names to the optimizer"):
+        optim.SGD(named[:1], lr=0.1).add_param_group({"params": params[1:]})

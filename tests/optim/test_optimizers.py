@@ -274,6 +274,36 @@ def test_update_sequence_matches_numpy_reference(device: str, make_opt, ref, hyp
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
 
 
+# PyTorch takes lr as a float or a 1-element Tensor (read at each step; schedulers fill it in place)
+_PLAIN = {c[0]: c for c in CASES if set(c[3]) == {"lr"}}
+
+
+@pytest.mark.parametrize("name", sorted(_PLAIN))
+def test_tensor_lr_matches_numpy_reference(device: str, name: str) -> None:
+    _, _, ref, hyper = _PLAIN[name]
+    cls = type(_PLAIN[name][1]([ember.zeros(1, requires_grad=True)]))
+    lr = ember.tensor(hyper["lr"])
+    got = _run_ember(device, lambda ps: cls(ps, lr=lr))
+    for g, w in zip(got, _run_reference(ref, **hyper)):
+        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
+
+
+def test_tensor_lr_is_read_at_each_step_and_filled_by_schedulers(device: str) -> None:
+    lr = ember.tensor(0.5)
+    p = _one_param(device, [1.0], [1.0])
+    opt = optim.SGD([p], lr=lr)
+    assert opt.param_groups[0]["lr"] is lr
+    lr.fill_(0.25)
+    opt.step()  # p = 1 - 0.25 * 1
+    np.testing.assert_allclose(p.detach().numpy(), [0.75])
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1)
+    sched.step()
+    assert opt.param_groups[0]["lr"] is lr and lr.item() == pytest.approx(0.025)
+    assert sched.get_last_lr() == [pytest.approx(0.025)]
+    with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+        optim.SGD([p], lr=ember.tensor([0.1, 0.2]))
+
+
 # -- values worked out by hand (the numbers PyTorch gives) -------------------------------------------------------
 
 
@@ -507,24 +537,34 @@ def test_optimizer_repr_lists_groups(device: str) -> None:
     opt = optim.Adam([_one_param(device, [1.0], [1.0])], lr=0.5)
     text = repr(opt)
     assert text.startswith("Adam (") and "Parameter Group 0" in text and "lr: 0.5" in text
+    # PyTorch's print of SGD(lr=0.1): the options sorted, its integer zero defaults as written in its signature
+    sgd = optim.SGD([_one_param(device, [1.0], [1.0])], lr=0.1)
+    assert repr(sgd) == (
+        "SGD (\nParameter Group 0\n    dampening: 0\n    differentiable: False\n    foreach: None\n    fused: None\n"
+        "    lr: 0.1\n    maximize: False\n    momentum: 0\n    nesterov: False\n    weight_decay: 0\n)"
+    )
 
 
 def test_defaults_match_pytorch(device: str) -> None:
     p = [_one_param(device, [1.0], [1.0])]
     assert optim.SGD(p).defaults["lr"] == 1e-3
+    # PyTorch 2.13's defaults, the compatibility flags (foreach/capturable/differentiable/fused) included
+    flags = dict(foreach=None, capturable=False, differentiable=False)
     assert optim.Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                                          maximize=False, decoupled_weight_decay=False, foreach=None)  # fmt: skip
+                                          maximize=False, decoupled_weight_decay=False, fused=None, **flags)  # fmt: skip
     assert optim.AdamW(p).defaults["weight_decay"] == 1e-2
     assert optim.RMSprop(p).defaults["lr"] == 1e-2 and optim.RMSprop(p).defaults["alpha"] == 0.99
     assert optim.Adagrad(p).defaults["eps"] == 1e-10
     assert optim.Adadelta(p).defaults["lr"] == 1.0 and optim.Adadelta(p).defaults["eps"] == 1e-6
-    assert optim.Adamax(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False)
+    assert optim.Adamax(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False,
+                                            **flags)  # fmt: skip
     assert optim.NAdam(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-                                           decoupled_weight_decay=False, maximize=False)  # fmt: skip
+                                           decoupled_weight_decay=False, maximize=False, **flags)  # fmt: skip
     assert optim.RAdam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                                           decoupled_weight_decay=False, maximize=False)  # fmt: skip
-    assert optim.Rprop(p).defaults == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False)
-    assert optim.ASGD(p).defaults == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False)
+                                           decoupled_weight_decay=False, maximize=False, **flags)  # fmt: skip
+    assert optim.Rprop(p).defaults == dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False, **flags)
+    assert optim.ASGD(p).defaults == dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False,
+                                          **flags)  # fmt: skip
     assert optim.LBFGS(p).defaults == dict(lr=1, max_iter=20, max_eval=25, tolerance_grad=1e-7, tolerance_change=1e-9,
                                            history_size=100, line_search_fn=None)  # fmt: skip
     assert optim.LBFGS(p, max_iter=9).defaults["max_eval"] == 11  # max_iter * 5 // 4, as in PyTorch
@@ -615,6 +655,15 @@ def test_bad_hyperparameters_are_refused(device: str, make, match: str) -> None:
         make([ember.tensor([1.0], device=device, requires_grad=True)])
 
 
+def test_fused_and_foreach_together_are_refused(device: str) -> None:
+    # PyTorch's check (Adam, AdamW, SGD, Adagrad), kept although Ember runs neither path
+    ps = [ember.tensor([1.0], device=device, requires_grad=True)]
+    for make in (optim.Adam, optim.AdamW, optim.SGD, optim.Adagrad):
+        with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+            make(ps, lr=0.1, fused=True, foreach=True)
+        make(ps, lr=0.1, fused=True, foreach=False)
+
+
 def test_non_number_lr_is_refused(device: str) -> None:
     with pytest.raises(TypeError, match="lr must be a Python number"):
         optim.SGD([ember.tensor([1.0], device=device, requires_grad=True)], lr="0.1")
@@ -668,3 +717,71 @@ def test_updates_record_no_graph_even_from_differentiable_gradients(device: str,
     assert tensors, "no state tensors: a vacuous test"
     for t in tensors:
         assert t.grad_fn is None and not t.requires_grad
+
+
+# -- complex parameters -------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cdevice(device: str, backend) -> str:
+    if ember.complex64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype")
+    return device
+
+
+COMPLEX_CASES = {
+    "sgd": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.1),
+    "adam": lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.05),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.5),
+    "adagrad": lambda ps: optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.5),
+    "adadelta": lambda ps: optim.Adadelta(ps),
+    "adamax": lambda ps: optim.Adamax(ps, lr=0.05),
+    "nadam": lambda ps: optim.NAdam(ps, lr=0.05),
+    "radam": lambda ps: optim.RAdam(ps, lr=0.05),
+    "asgd": lambda ps: optim.ASGD(ps, lr=0.05, t0=2),
+    "rprop": lambda ps: optim.Rprop(ps, lr=0.05),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_CASES))
+def test_complex_parameters_step_as_their_real_pairs(cdevice: str, name: str) -> None:
+    device = cdevice
+    # PyTorch updates a complex parameter as view_as_real(p) with view_as_real(grad): the same optimizer on the
+    # real (re, im) pairs (whose updates the NumPy references above check) must give the same values
+    z0 = np.array([1 + 2j, 3 - 1j, -0.5 + 0.25j], np.complex64)
+    p = ember.tensor(z0, device=device, requires_grad=True)
+    r = ember.tensor(np.stack([z0.real, z0.imag], -1), device=device, requires_grad=True)
+    opt_c, opt_r = COMPLEX_CASES[name]([p]), COMPLEX_CASES[name]([r])
+    for _ in range(5):
+        opt_c.zero_grad()
+        opt_r.zero_grad()
+        ((p * p.conj()).real.sum() + (p.real**3).sum() + p.imag.sum()).backward()
+        # the same loss of the pairs: |z|^2 + re^3 + im, so d/d(re, im) = (2 re + 3 re^2, 2 im + 1)
+        ((r * r).sum() + (r[:, 0] ** 3).sum() + r[:, 1].sum()).backward()
+        opt_c.step()
+        opt_r.step()
+    got = p.detach().numpy()
+    want = r.detach().numpy()
+    assert p.dtype == ember.complex64 and not np.allclose(got, z0)
+    np.testing.assert_allclose(np.stack([got.real, got.imag], -1), want, rtol=1e-5, atol=1e-6)
+
+
+def test_complex_parameter_with_closure_and_state_dict(cdevice: str) -> None:
+    device = cdevice
+    p = ember.tensor(np.array([1 + 1j], np.complex64), device=device, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+
+    def closure() -> ember.Tensor:
+        opt.zero_grad()
+        loss = (p * p.conj()).real.sum()
+        loss.backward()
+        return loss
+
+    assert float(opt.step(closure)) == pytest.approx(2.0)  # the closure's gradient is the one used
+    np.testing.assert_allclose(p.detach().numpy(), [0.9 + 0.9j], rtol=1e-5)
+    state = opt.state_dict()["state"][0]
+    assert state["step"] == 1 and state["exp_avg"].shape == (1, 2)  # real pairs (PyTorch keeps complex)
+    twin = optim.Adam([ember.tensor(np.array([0.9 + 0.9j], np.complex64), device=device, requires_grad=True)])
+    twin.load_state_dict(opt.state_dict())
+    with pytest.raises(TypeError, match="can only optimize floating-point tensors"):
+        optim.LBFGS([p])

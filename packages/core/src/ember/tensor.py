@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from . import dtypes as _dt
+from .autograd import grad_mode as _grad_mode
 from .autograd.graph import Node, _bind_tensor_type, run_backward
 from .backends import Backend, BackendUnavailableError, native_meta, registry
 from .device import Device
@@ -313,11 +314,13 @@ class Tensor:
     def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
-                "you can only change requires_grad of leaf tensors; use .detach() to get a tensor without grad"
+                "you can only change requires_grad flags of leaf variables; use .detach() to get a tensor without "
+                "grad"
             )
         if requires_grad and not (self._dtype.is_floating_point or self._dtype.is_complex):
             raise RuntimeError(
-                f"only floating-point and complex tensors can require gradients, got dtype {self._dtype.name}; "
+                f"Only Tensors of floating point and complex dtype can require gradients, got dtype "
+                f"{self._dtype.name}; "
                 f"cast first, e.g. x.float().requires_grad_()"
             )
         self._requires_grad = bool(requires_grad)
@@ -392,8 +395,19 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
             raise RuntimeError(
-                f"assigned grad has data of a different size: the tensor has shape {self._shape}, "
+                f"attempting to assign a gradient of size '{list(value._shape)}' to a tensor of size "
+                f"'{list(self._shape)}': assigned grad has data of a different size: the tensor has shape {self._shape}, "
                 f"the grad {value._shape}"
+            )
+        if value is not None and value._dtype is not self._dtype:
+            raise RuntimeError(
+                f"attempting to assign a gradient with dtype {value._dtype.name} to a tensor of dtype "
+                f"{self._dtype.name}: the gradient must match the tensor's dtype (cast it, e.g. g.to(t.dtype))"
+            )
+        if value is not None and value._device is not self._device:
+            raise RuntimeError(
+                f"assigned grad has data located on a different device: the tensor is on {self._device}, the grad "
+                f"on {value._device}; move it first, e.g. g.to(t.device)"
             )
         self._grad = value
 
@@ -401,7 +415,7 @@ class Tensor:
         """Keep `.grad` on this non-leaf tensor after backward."""
         if self.grad_fn is None:
             if not self._requires_grad:
-                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
         if self._retains_grad:
             return
@@ -451,10 +465,17 @@ class Tensor:
         return RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(
-        self, gradient: Tensor | None = None, retain_graph: _bool | None = None, create_graph: _bool = False
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: _bool | None = None,
+        create_graph: _bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad`."""
-        _backward_entry((self,), (gradient,), retain_graph, create_graph, None)
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (only into the `.grad` of `inputs` if given)."""
+        if inputs is None:
+            _backward_entry((self,), (gradient,), retain_graph, create_graph, None)
+        else:
+            _backward_into_inputs((self,), (gradient,), retain_graph, create_graph, inputs)
 
     # -- conversion -----------------------------------------------------------
     def numpy(self, *, force: _bool = False) -> np.ndarray:
@@ -3586,6 +3607,37 @@ def _ones(t: Tensor) -> Tensor:
     return _ops._run.run(_ops.creation.FULL, t._device, (t._shape, 1, t._dtype, t._device.index), t._shape, t._dtype)
 
 
+def _backward_into_inputs(
+    tensors: Sequence[Tensor],
+    grad_tensors: Sequence[Tensor | None],
+    retain_graph: bool | None,
+    create_graph: bool,
+    inputs: Tensor | Sequence[Tensor],
+) -> None:
+    """backward(inputs=...): accumulate into the `.grad` of `inputs` only (leaves or not), as PyTorch does."""
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not ins:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs[{i}] must be a Tensor, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"backward: inputs[{i}] (shape {t._shape}) does not require grad")
+    results = _backward_entry(tensors, grad_tensors, retain_graph, create_graph, ins)
+    assert results is not None
+    with _grad_mode.set_grad_enabled(create_graph):
+        for t, g in zip(ins, results):
+            if g is None:
+                continue
+            if not create_graph:
+                g = g.detach()
+            old = t._grad
+            t._grad = (g.clone() if g._base is not None else g) if old is None else old + g
+            if t.grad_fn is None and t._post_acc_hooks:
+                for hook in list(t._post_acc_hooks):
+                    hook(t)
+
+
 def _backward_entry(
     tensors: Sequence[Tensor],
     grad_tensors: Sequence[Tensor | None],
@@ -3620,7 +3672,9 @@ def _backward_entry(
             raise TypeError(f"gradient must be a Tensor, got {type(g).__name__}")
         elif g._shape != t._shape:
             raise RuntimeError(
-                f"backward: gradient has shape {g._shape} but the output has shape {t._shape}; they must match"
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g._shape} and output[{i}] has a shape of "
+                f"{t._shape} (backward: the gradient has shape {g._shape} but the output has shape {t._shape}; they "
+                f"must match)"
             )
         elif g._device is not t._device:
             raise RuntimeError(f"backward: gradient is on {g._device} but the output is on {t._device}")

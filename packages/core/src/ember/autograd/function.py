@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import grad_mode
@@ -12,7 +14,7 @@ if TYPE_CHECKING:
     from ..dtypes import DType
     from ..tensor import Tensor
 
-__all__ = ["Function", "FunctionCtx"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 
 class FunctionCtx:
@@ -39,7 +41,8 @@ class FunctionCtx:
 
         if self._freed:
             raise RuntimeError(
-                "trying to backward through a custom Function a second time: its saved tensors were freed; "
+                "Trying to backward through the graph a second time (through a custom Function): its saved "
+                "tensors were freed; "
                 "pass retain_graph=True to the first backward()"
             )
         out = []
@@ -48,8 +51,8 @@ class FunctionCtx:
                 t = t.unpack()
             if isinstance(t, Tensor) and t._version_counter().value != v:
                 raise RuntimeError(
-                    f"saved tensor {i} of a custom Function (shape {t.shape}) was modified by an in-place "
-                    f"operation after save_for_backward"
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: saved tensor {i} of a custom Function (shape {t.shape}), after save_for_backward"
                 )
             out.append(t)
         return tuple(out)
@@ -125,10 +128,36 @@ def _function_vjp(node: _FunctionNode, *grads: Any) -> tuple[Any, ...]:
     n_inputs = len(node.next)
     if len(out) != n_inputs:
         raise RuntimeError(
-            f"{node.fn_cls.__name__}.backward returned {len(out)} gradients, but forward took {n_inputs} inputs; "
-            f"return one gradient (or None) per forward argument"
+            f"function {node.fn_cls.__name__}Backward returned an incorrect number of gradients (expected "
+            f"{n_inputs}, got {len(out)}): {node.fn_cls.__name__}.backward must return one gradient (or None) per "
+            f"forward argument"
         )
+    for i, (g, meta) in enumerate(zip(out, node.meta)):
+        if meta is not None and g is not None and hasattr(g, "_shape") and g._shape != meta[0]:
+            if not _expandable(meta[0], g._shape):
+                raise RuntimeError(
+                    f"Function {node.fn_cls.__name__}Backward returned an invalid gradient at index {i} - got "
+                    f"{list(g._shape)} but expected shape compatible with {list(meta[0])}"
+                )
     return out
+
+
+def _expandable(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+    """Whether `shape` broadcasts to `to` (a gradient of shape `to` then sums down to `shape`)."""
+    if len(shape) > len(to):
+        return False
+    return all(a == b or a == 1 for a, b in zip(reversed(shape), reversed(to)))
+
+
+def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a Function's `backward` that is not itself differentiable: it runs without recording a graph."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with grad_mode.no_grad():
+            return fn(ctx, *args)
+
+    return wrapper
 
 
 class Function:
@@ -142,6 +171,12 @@ class Function:
     def backward(ctx: FunctionCtx, *grads: Any) -> Any:
         raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
 
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Any) -> None:
+        """Override to use PyTorch's split style: `forward(*args)` takes no ctx, and this fills ctx from the
+        inputs and output (called right after forward, without a graph)."""
+        raise NotImplementedError("setup_context is not overridden")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         from ..tensor import Tensor
@@ -149,7 +184,11 @@ class Function:
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with grad_mode.no_grad():
-            result = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is Function.setup_context:
+                result = cls.forward(ctx, *args, **kwargs)
+            else:  # PyTorch's newer style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, result)
         outs = result if isinstance(result, tuple) else (result,)
         if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
             node = _FunctionNode(cls.__name__, _function_vjp, args, (), False, len(outs))

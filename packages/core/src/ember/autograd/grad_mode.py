@@ -91,17 +91,28 @@ class _Mode:
         return cast(F, wrapper)
 
 
-class no_grad(_Mode):
+class _BareDecorator(_Mode):
+    """A mode that also decorates without parentheses, as PyTorch's do: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        mode = super().__new__(cls)
+        if orig_func is None:
+            return mode
+        mode.__init__()  # type: ignore[misc]
+        return mode(orig_func)
+
+
+class no_grad(_BareDecorator):
     """Ops inside record no graph: for evaluation and parameter updates."""
 
-    def __init__(self) -> None:
+    def __init__(self, orig_func: Callable[..., Any] | None = None) -> None:
         self._enabled = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareDecorator):
     """Turn graph recording back on inside a `no_grad` block."""
 
-    def __init__(self) -> None:
+    def __init__(self, orig_func: Callable[..., Any] | None = None) -> None:
         self._enabled = True
 
 
@@ -129,6 +140,15 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like `no_grad`, and tensors made inside are marked inference tensors."""
 
-    def __init__(self, mode: bool = True) -> None:
+    def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:
+        self = super().__new__(cls)
+        if isinstance(mode, bool):
+            return self
+        self.__init__()  # type: ignore[misc]
+        return self(mode)  # used bare as a decorator, @inference_mode
+
+    def __init__(self, mode: bool | Callable[..., Any] = True) -> None:
+        if not isinstance(mode, bool):
+            return  # __new__ decorated the function already
         self._enabled = not mode
         self._inference = bool(mode)

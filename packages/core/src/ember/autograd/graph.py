@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import grad_mode
+from .anomaly_mode import check_gradients
+from .anomaly_mode import state as anomaly
 
 if TYPE_CHECKING:
     from ..device import Device
@@ -134,7 +136,7 @@ class Node:
             now = v.value if v is not None else 0 if x._base is None else x._version_counter().value
             if now != versions[i]:
                 raise RuntimeError(
-                    f"one of the tensors needed for gradient computation has been modified by an in-place "
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: input {i} of {self.name} (shape {tuple(x._shape)}, dtype {x._dtype.name}) "
                     f"is at version {now}; expected version {versions[i]}. Use .clone() before the "
                     f"in-place op, or make it out-of-place."
@@ -150,7 +152,7 @@ class Node:
         data, shape, dtype, device, counter = saved
         if counter.value != self._out_version:
             raise RuntimeError(
-                f"one of the tensors needed for gradient computation has been modified by an in-place "
+                f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: the output of {self.name} (shape {tuple(shape)}, dtype {dtype.name}) is at "
                 f"version {counter.value}; expected version {self._out_version}."
             )
@@ -177,8 +179,8 @@ class Node:
 
     def _freed_error(self) -> RuntimeError:
         return RuntimeError(
-            f"trying to backward through {self.name} a second time (or to read its saved tensors after "
-            f"they were freed): saved tensors are freed after backward; pass retain_graph=True to the "
+            f"Trying to backward through the graph a second time (through {self.name}, or to read its saved "
+            f"tensors after they were freed): saved tensors are freed after backward; pass retain_graph=True to the "
             f"first backward() or autograd.grad() if you need to backward twice"
         )
 
@@ -394,6 +396,8 @@ def run_backward(
                 _leaves_done(node, feeding, leaf_bufs, sink)
                 continue  # an input's own grad_fn, leading to no other input: stop here
             grads = node.vjp(node, *buf)
+            if anomaly.enabled and anomaly.check_nan:
+                check_gradients(node, grads)
             if release:
                 if type(node) is not Node:
                     node.release()

@@ -92,7 +92,7 @@ _KIND_ORDER = {"b": 0, "i": 1, "f": 2}
 def _check_inplace(x: Tensor, op: str) -> None:
     if x._requires_grad and x.grad_fn is None and grad_mode.state.enabled:
         raise RuntimeError(
-            f"{op}: a leaf tensor that requires grad is being used in an in-place operation; "
+            f"{op}: a leaf Variable that requires grad is being used in an in-place operation; "
             f"wrap the update in `with ember.no_grad():` or use an out-of-place op"
         )
 

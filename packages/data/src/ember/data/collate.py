@@ -10,6 +10,8 @@ array's memory: the one copy of a batch is the stack itself.
 from __future__ import annotations
 
 import collections.abc as abc
+import copy
+import functools
 import operator
 from typing import Any
 
@@ -17,6 +19,7 @@ import numpy as np
 
 import ember
 from ember import Device, Tensor
+from ember.dtypes import from_numpy_dtype
 
 from ._host import host_tensor
 
@@ -40,6 +43,10 @@ def _same_mapping(like: Any, items: dict[Any, Any]) -> Any:
     """`items` as a mapping of `like`'s type (an OrderedDict stays one), or the dict itself if that type cannot take it."""
     if type(like) is dict:
         return items
+    if isinstance(like, abc.MutableMapping):  # PyTorch's way: a copy of the sample, updated (a defaultdict stays one)
+        clone = copy.copy(like)
+        clone.update(items)
+        return clone
     try:
         return type(like)(items)
     except TypeError:
@@ -84,6 +91,9 @@ def _stack(arrays: list[np.ndarray], path: str) -> np.ndarray:
                 f"but sample 0 has shape {tuple(shape)}; every sample must have the same shape "
                 f"(resize or crop in a transform, or pass a collate_fn that pads)"
             )
+    if len({a.dtype for a in arrays}) > 1:  # promoted as ember.stack (PyTorch) does: int64 with float32 is float32
+        target = functools.reduce(ember.promote_types, (from_numpy_dtype(a.dtype) for a in arrays))
+        arrays = [a.astype(target.numpy, copy=False) for a in arrays]
     return np.stack(arrays)  # 0-d arrays, or mixed dtypes (promoted)
 
 
@@ -114,7 +124,7 @@ def collate_numpy(batch: abc.Sequence[Any], _path: str = "") -> Any:
     if isinstance(elem, (bool, int, float)):
         return _numbers(batch, _path)
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch  # as PyTorch: the batch itself (a tuple where it is a field of tuple samples)
     if isinstance(elem, abc.Mapping):
         out_map = {}
         for key in elem:

@@ -132,7 +132,11 @@ class ConcatDataset(Dataset[T_co]):
 
     def __getitem__(self, index: int) -> T_co:
         n = len(self)
-        if not -n <= index < n:
+        if index < -n:  # PyTorch's error (a ValueError) for a negative index past the start
+            raise ValueError(
+                f"absolute value of index should not exceed dataset length (ConcatDataset index {index}, {n} samples)"
+            )
+        if index >= n:
             raise IndexError(f"ConcatDataset index {index} is out of range for a dataset of {n} samples")
         if index < 0:
             index += n
@@ -169,6 +173,13 @@ class Subset(Dataset[T_co]):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list[int]) -> list[T_co]:
+        """The samples at `indices` (PyTorch's batched fetch): through the dataset's own `__getitems__` if any."""
+        many = getattr(self.dataset, "__getitems__", None)
+        if callable(many):
+            return many([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -176,6 +187,9 @@ class Subset(Dataset[T_co]):
 def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
     """Fractions that sum to 1 become counts (the remainder goes round-robin); counts pass through."""
     if lengths and math.isclose(sum(lengths), 1.0) and sum(lengths) <= 1:
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1 (random_split got {list(lengths)})")
         counts = [int(math.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
@@ -185,12 +199,18 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
         return counts
     for x in lengths:
         if isinstance(x, float) and not float(x).is_integer():
-            raise ValueError(f"random_split: lengths must be counts that sum to {n}, or fractions that sum to 1; got {list(lengths)}")
+            raise ValueError(
+                f"Sum of input lengths does not equal the length of the input dataset! (random_split: lengths must "
+                f"be counts that sum to {n}, or fractions that sum to 1; got {list(lengths)})"
+            )
         if x < 0:
             raise ValueError(f"random_split: lengths must be non-negative, got {list(lengths)}")
     counts = [int(x) for x in lengths]
     if sum(counts) != n:
-        raise ValueError(f"random_split: sum of input lengths ({sum(counts)}) does not equal the length of the input dataset ({n})")
+        raise ValueError(
+            f"Sum of input lengths does not equal the length of the input dataset! (random_split: the lengths sum "
+            f"to {sum(counts)}, the dataset has {n} samples)"
+        )
     return counts
 
 

@@ -138,8 +138,8 @@ class WeightedRandomSampler(Sampler[int]):
         generator: Generator | None = None,
     ) -> None:
         _check_count("num_samples", num_samples)
-        if not isinstance(replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement!r}")
+        if not isinstance(replacement, bool):  # a ValueError here, a TypeError in RandomSampler: PyTorch's types
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement!r}")
         w = np.asarray(weights.numpy(force=True) if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1-d sequence, but given weights have shape {w.shape}")

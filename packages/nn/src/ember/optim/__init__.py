@@ -1,5 +1,5 @@
 """Optimizers (`SGD`, `Adam`, `AdamW`, `Adamax`, `NAdam`, `RAdam`, `RMSprop`, `Rprop`, `Adagrad`, `Adadelta`,
-`ASGD`, `LBFGS`) and `lr_scheduler`, as in PyTorch.
+`ASGD`, `LBFGS`), `lr_scheduler` and `swa_utils`, as in PyTorch.
 
     >>> import ember, ember.optim as optim
     >>> w = ember.tensor([1.0, -2.0], requires_grad=True)
@@ -10,7 +10,7 @@
     tensor([0.8000, -1.6000], requires_grad=True)
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -27,5 +27,5 @@ from .sgd import SGD
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop", "Adagrad", "Adadelta", "ASGD",
-    "LBFGS", "lr_scheduler",
+    "LBFGS", "lr_scheduler", "swa_utils",
 ]  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+from .optimizer import Optimizer, ParamsT, check_hyper, check_lr, group_lr
 
 __all__ = ["Adadelta"]
 
@@ -31,12 +31,18 @@ class Adadelta(Optimizer):
         lr: float = 1.0,
         rho: float = 0.9,
         eps: float = 1e-6,
-        weight_decay: float = 0.0,
-        *,
+        weight_decay: float = 0,
         foreach: bool | None = None,
+        *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        # foreach/capturable/differentiable are accepted for PyTorch compatibility; the update runs under no_grad.
+        defaults = dict(
+            lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach, capturable=capturable,
+            maximize=maximize, differentiable=differentiable,
+        )  # fmt: skip
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -50,7 +56,7 @@ class Adadelta(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+                lr, rho, eps, weight_decay = group_lr(group), group["rho"], group["eps"], group["weight_decay"]
                 for p, g in self._grads(group):
                     state = self.state[p]
                     if not state:

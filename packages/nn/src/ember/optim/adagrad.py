@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+from .optimizer import Optimizer, ParamsT, check_fused, check_hyper, check_lr, group_lr
 
 __all__ = ["Adagrad"]
 
@@ -29,18 +29,21 @@ class Adagrad(Optimizer):
         self,
         params: ParamsT,
         lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
         eps: float = 1e-10,
-        *,
         foreach: bool | None = None,
+        *,
         maximize: bool = False,
+        differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        check_fused(fused, foreach)
         defaults = dict(
             lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+            initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+            maximize=maximize, differentiable=differentiable, fused=fused,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -55,7 +58,11 @@ class Adagrad(Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = 0
-            state["sum"] = ember.full_like(p, group["initial_accumulator_value"])
+            init = group["initial_accumulator_value"]
+            if p.dtype.is_complex:  # real and imaginary parts each start at the value (PyTorch's complex(v, v))
+                state["sum"] = ember.full(tuple(p.shape) + (2,), float(init), dtype=p.real.dtype, device=p.device)
+            else:
+                state["sum"] = ember.full_like(p, init)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_lr(group["lr"])
@@ -73,7 +80,7 @@ class Adagrad(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+                lr, lr_decay, eps, weight_decay = group_lr(group), group["lr_decay"], group["eps"], group["weight_decay"]
                 for p, g in self._grads(group):
                     self._init_state(p, group)
                     state = self.state[p]

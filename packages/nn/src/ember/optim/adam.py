@@ -10,7 +10,7 @@ import ember
 from ember.tensor import Tensor
 
 from ._foreach import Foreach
-from .optimizer import Optimizer, ParamsT, check_adam_group
+from .optimizer import Optimizer, ParamsT, check_adam_group, check_fused, group_lr
 
 __all__ = ["Adam"]
 
@@ -37,19 +37,24 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         amsgrad: bool = False,
         *,
         foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        # fused is accepted for PyTorch compatibility; foreach=False updates each parameter with its own
-        # Tensor ops (the default updates a group's parameters together through the kernels: `_foreach`)
+        # capturable/differentiable/fused are accepted for PyTorch compatibility (the update runs under no_grad);
+        # foreach=False updates each parameter with its own Tensor ops (the default updates a group's parameters
+        # together through the kernels: `_foreach`)
+        check_fused(fused, foreach)
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-            decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
+            decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, capturable=capturable,
+            differentiable=differentiable, fused=fused,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -61,7 +66,7 @@ class Adam(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                lr, (beta1, beta2), eps = group_lr(group), group["betas"], group["eps"]
                 weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
                 decoupled = group.get("decoupled_weight_decay", False)
                 pairs = self._grads(group)
@@ -107,7 +112,7 @@ class Adam(Optimizer):
         """The step's updates of `pairs` straight through the kernels (`Foreach`): the ops of the
         per-parameter loop, in its order. False (nothing done) where that loop must run: foreach=False,
         amsgrad, tensor hyperparameters, mixed tensors."""
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        lr, (beta1, beta2), eps = group_lr(group), group["betas"], group["eps"]
         weight_decay, decoupled = group["weight_decay"], group.get("decoupled_weight_decay", False)
         if group.get("foreach") is False or group["amsgrad"] or not pairs or not all(
             type(v) in (int, float) for v in (lr, beta1, beta2, eps, weight_decay)

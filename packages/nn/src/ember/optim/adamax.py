@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_adam_group
+from .optimizer import Optimizer, ParamsT, check_adam_group, group_lr
 
 __all__ = ["Adamax"]
 
@@ -30,7 +30,7 @@ class Adamax(Optimizer):
         lr: float = 2e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         foreach: bool | None = None,
         *,
         maximize: bool = False,
@@ -38,7 +38,10 @@ class Adamax(Optimizer):
         capturable: bool = False,
     ) -> None:
         # foreach/differentiable/capturable are accepted for PyTorch compatibility; the update runs under no_grad.
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+            differentiable=differentiable, capturable=capturable,
+        )  # fmt: skip
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -49,7 +52,7 @@ class Adamax(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+                lr, (beta1, beta2), eps, weight_decay = group_lr(group), group["betas"], group["eps"], group["weight_decay"]
                 for p, g in self._grads(group):
                     state = self.state[p]
                     if not state:

@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+from .optimizer import Optimizer, ParamsT, check_hyper, check_lr, group_lr
 
 __all__ = ["ASGD"]
 
@@ -33,14 +33,17 @@ class ASGD(Optimizer):
         lambd: float = 1e-4,
         alpha: float = 0.75,
         t0: float = 1e6,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         foreach: bool | None = None,
         maximize: bool = False,
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
         # foreach/differentiable/capturable are accepted for PyTorch compatibility; the update runs under no_grad.
-        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(
+            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+            differentiable=differentiable, capturable=capturable,
+        )  # fmt: skip
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -52,7 +55,7 @@ class ASGD(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+                lr, lambd, alpha, t0 = group_lr(group), group["lambd"], group["alpha"], group["t0"]
                 weight_decay = group["weight_decay"]
                 for p, g in self._grads(group):
                     state = self.state[p]

@@ -9,7 +9,7 @@ from typing import Any
 import ember
 from ember import Tensor
 
-from .optimizer import Optimizer, ParamsT, check_lr
+from .optimizer import Optimizer, ParamsT, check_lr, group_lr
 
 __all__ = ["LBFGS"]
 
@@ -174,6 +174,8 @@ class LBFGS(Optimizer):
                 f"LBFGS: only 'strong_wolfe' is supported as line_search_fn, got {group['line_search_fn']!r}"
             )
 
+    _supports_complex = False  # its flat gradient and line search are real
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """LBFGS has exactly one group; adding another is refused."""
         if self.param_groups:
@@ -219,7 +221,7 @@ class LBFGS(Optimizer):
 
     def _step(self, closure: Callable[[], Any]) -> Any:
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = group_lr(group), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 

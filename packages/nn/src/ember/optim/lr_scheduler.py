@@ -10,15 +10,19 @@ every attribute but the optimizer; `get_last_lr()` the lrs set by the last step.
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .optimizer import Optimizer
+from ember.tensor import Tensor
+
+from .optimizer import Optimizer, group_lr
 
 __all__ = [
     "LRScheduler",
@@ -59,7 +63,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", group_lr(group))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -69,9 +73,17 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     _is_initial: bool = False  # True during the constructor's step (PyTorch's flag)
+    _get_lr_called_within_step: bool = False  # PyTorch's flag: get_lr() from outside step() warns
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        get_lr = cls.__dict__.get("get_lr")
+        if get_lr is not None and not getattr(get_lr, "_warns_outside_step", False):
+            cls.get_lr = _warn_outside_step(get_lr)  # type: ignore[method-assign]
 
     def _initial_step(self) -> None:
         self._step_count = 0
@@ -96,17 +108,22 @@ class LRScheduler:
         self._step(epoch)
 
     def _step(self, epoch: int | None) -> None:
+        _warn_step_order(self)
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = closed_form() if closed_form is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_lr(group, lr)
+        self._last_lr = self._group_lrs()
 
     def state_dict(self) -> dict[str, Any]:
         """Every attribute of the scheduler except the optimizer."""
@@ -117,7 +134,74 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
     def _group_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+        return [group_lr(group) for group in self.optimizer.param_groups]
+
+
+def _warn_outside_step(get_lr: Callable[..., Any]) -> Callable[..., Any]:
+    """`get_lr` warning as PyTorch's does when called from outside `step()` (its value is for step's use)."""
+
+    @functools.wraps(get_lr)
+    def wrapper(self: LRScheduler) -> Any:
+        if not self._get_lr_called_within_step:
+            warnings.warn(
+                "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return get_lr(self)
+
+    wrapper._warns_outside_step = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _track_optimizer_steps(optimizer: Optimizer) -> None:
+    """Wrap ``optimizer.step`` (once) so that it marks ``optimizer._opt_called``, as PyTorch does: the
+    scheduler's first step then warns if the optimizer never stepped."""
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        return
+    opt_ref = weakref.ref(optimizer)
+    func = type(optimizer).step
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opt = opt_ref()
+        assert opt is not None  # the wrapper lives on the optimizer
+        opt._opt_called = True  # type: ignore[attr-defined]
+        return func(opt, *args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    optimizer.step = wrapper  # type: ignore[method-assign]
+
+
+def _warn_step_order(scheduler: Any) -> None:
+    """PyTorch's warnings at the first ``scheduler.step()``: the optimizer has not stepped yet, or its step
+    was replaced after the scheduler was made."""
+    if scheduler._step_count != 1:
+        return
+    optimizer = scheduler.optimizer
+    if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. "
+            "Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`.",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you "
+            "should call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to "
+            "do this will result in PyTorch skipping the first value of the learning rate schedule.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _set_lr(group: dict[str, Any], lr: float) -> None:
+    """Set a group's lr: a tensor lr (PyTorch allows one) is filled in place, as PyTorch does."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = lr
 
 
 _LRScheduler = LRScheduler  # PyTorch's older name, still used by custom schedulers
@@ -417,7 +501,7 @@ class SequentialLR(_SchedulerList):
         self._milestones = list(milestones)
         self.last_epoch = last_epoch + 1
         for group in optimizer.param_groups:  # undo what the schedulers' constructors did
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         for s in self._schedulers:
             s.last_epoch -= 1
         self._schedulers[0]._initial_step()
@@ -513,7 +597,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -746,9 +830,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode!r} is unknown! (expected 'min' or 'max')")
+            raise ValueError(f"mode {mode} is unknown! (expected 'min' or 'max')")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode!r} is unknown! (expected 'rel' or 'abs')")
+            raise ValueError(f"threshold mode {threshold_mode} is unknown! (expected 'rel' or 'abs')")
         self.mode_worse = math.inf if mode == "min" else -math.inf
 
     def _reset(self) -> None:
@@ -806,7 +890,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
@@ -867,6 +951,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
+            _set_lr(group, lr)
         self._last_lr = self._group_lrs()

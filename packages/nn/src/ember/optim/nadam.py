@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_adam_group, check_hyper
+from .optimizer import Optimizer, ParamsT, check_adam_group, check_hyper, group_lr
 
 __all__ = ["NAdam"]
 
@@ -36,7 +36,7 @@ class NAdam(Optimizer):
         lr: float = 2e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
@@ -48,7 +48,8 @@ class NAdam(Optimizer):
         # foreach/capturable/differentiable are accepted for PyTorch compatibility; the update runs under no_grad.
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
-            decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, maximize=maximize,
+            capturable=capturable, differentiable=differentiable,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -61,7 +62,7 @@ class NAdam(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+                lr, (beta1, beta2), eps = group_lr(group), group["betas"], group["eps"]
                 weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
                 for p, g in self._grads(group):
                     state = self.state[p]

@@ -8,7 +8,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_adam_group
+from .optimizer import Optimizer, ParamsT, check_adam_group, group_lr
 
 __all__ = ["RAdam"]
 
@@ -37,7 +37,7 @@ class RAdam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         decoupled_weight_decay: bool = False,
         *,
         foreach: bool | None = None,
@@ -48,7 +48,7 @@ class RAdam(Optimizer):
         # foreach/capturable/differentiable are accepted for PyTorch compatibility; the update runs under no_grad.
         defaults = dict(
             lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize,
+            foreach=foreach, maximize=maximize, capturable=capturable, differentiable=differentiable,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -60,7 +60,7 @@ class RAdam(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+                lr, (beta1, beta2), eps, weight_decay = group_lr(group), group["betas"], group["eps"], group["weight_decay"]
                 rho_inf = 2 / (1 - beta2) - 1
                 for p, g in self._grads(group):
                     state = self.state[p]

@@ -7,7 +7,7 @@ from typing import Any
 
 import ember
 
-from .optimizer import Optimizer, ParamsT, check_lr
+from .optimizer import Optimizer, ParamsT, check_lr, group_lr
 
 __all__ = ["Rprop"]
 
@@ -39,7 +39,10 @@ class Rprop(Optimizer):
         differentiable: bool = False,
     ) -> None:
         # foreach/capturable/differentiable are accepted for PyTorch compatibility; the update runs under no_grad.
-        defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize)
+        defaults = dict(
+            lr=lr, etas=etas, step_sizes=step_sizes, capturable=capturable, foreach=foreach, maximize=maximize,
+            differentiable=differentiable,
+        )  # fmt: skip
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -63,7 +66,7 @@ class Rprop(Optimizer):
                     if not state:
                         state["step"] = 0
                         state["prev"] = ember.zeros_like(p)
-                        state["step_size"] = ember.full_like(p, group["lr"])
+                        state["step_size"] = ember.full_like(p, group_lr(group))
                     state["step"] += 1
                     prev, step_size = state["prev"], state["step_size"]
                     s = g * prev

@@ -9,7 +9,7 @@ import ember
 from ember.tensor import Tensor
 
 from ._foreach import Foreach
-from .optimizer import Optimizer, ParamsT, check_hyper, check_lr
+from .optimizer import Optimizer, ParamsT, check_fused, check_hyper, check_lr, group_lr
 
 __all__ = ["SGD"]
 
@@ -31,20 +31,23 @@ class SGD(Optimizer):
         self,
         params: ParamsT,
         lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        # fused is accepted for PyTorch compatibility; foreach=False updates each parameter with its own
-        # Tensor ops (the default updates a group's parameters together through the kernels: `_foreach`)
+        # differentiable/fused are accepted for PyTorch compatibility (the update runs under no_grad);
+        # foreach=False updates each parameter with its own Tensor ops (the default updates a group's parameters
+        # together through the kernels: `_foreach`)
+        check_fused(fused, foreach)
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-            maximize=maximize, foreach=foreach,
+            maximize=maximize, foreach=foreach, differentiable=differentiable, fused=fused,
         )  # fmt: skip
         super().__init__(params, defaults)
 
@@ -60,7 +63,7 @@ class SGD(Optimizer):
         loss = self._eval_closure(closure)
         with ember.no_grad():
             for group in self.param_groups:
-                lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+                lr, momentum, dampening = group_lr(group), group["momentum"], group["dampening"]
                 weight_decay, nesterov = group["weight_decay"], group["nesterov"]
                 pairs = self._grads(group)
                 if self._step_foreach(group, pairs):
@@ -83,7 +86,7 @@ class SGD(Optimizer):
         """The step's updates of `pairs` straight through the kernels (`Foreach`): the ops of the
         per-parameter loop, in its order. False (nothing done) where that loop must run: foreach=False,
         a first momentum step (the buffers start as clones), tensor hyperparameters, mixed tensors."""
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        lr, momentum, dampening = group_lr(group), group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         if group.get("foreach") is False or not pairs or not all(
             type(v) in (int, float) for v in (lr, momentum, dampening, weight_decay)

@@ -201,7 +201,7 @@ def test_custom_function_saved_tensor_modified(device: str) -> None:
     a = x * 1
     y = _Cube.apply(a, 1.0)
     a.add_(1)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
 
 
