@@ -137,3 +137,26 @@ def test_logcumsumexp_scan_composite_matches_numpy() -> None:
     _logcumsumexp_impl(x, 1).sum().backward()
     e = np.exp(a[2])
     np.testing.assert_allclose(x.grad.numpy()[0], [np.sum(e[i] / np.cumsum(e)[i:]) for i in range(5)], rtol=1e-10)
+
+
+def test_result_types_are_named_after_their_op(device: str) -> None:
+    """Each (values, indices) result is a named tuple whose type is named after its op, as PyTorch's
+    `torch.return_types.max`, `.sort`, ... (and `linalg_qr`, `linalg_svd`, ... for torch.linalg)."""
+    x = ember.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]], device=device)
+    calls = {
+        "max": lambda: ember.max(x, 1), "min": lambda: x.min(0), "sort": lambda: ember.sort(x),
+        "topk": lambda: ember.topk(x, 2), "kthvalue": lambda: ember.kthvalue(x, 1), "median": lambda: x.median(1),
+        "nanmedian": lambda: ember.nanmedian(x, 0), "mode": lambda: ember.mode(x), "cummax": lambda: x.cummax(1),
+        "cummin": lambda: ember.cummin(x, 0),
+    }
+    for name, call in calls.items():
+        out = call()
+        assert type(out).__name__ == name and out._fields == ("values", "indices"), name
+        values, indices = out
+        assert values is out.values and indices.dtype is ember.int64
+    assert type(ember.max(ember.tensor(3.0, device=device), 0)).__name__ == "max"
+    m = ember.tensor([[2.0, 1.0], [1.0, 3.0]], device=device)
+    assert type(ember.linalg.qr(m)).__name__ == "linalg_qr" and type(ember.qr(m)).__name__ == "qr"
+    assert type(ember.linalg.svd(m)).__name__ == "linalg_svd" and type(ember.svd(m)).__name__ == "svd"
+    assert type(ember.linalg.eigh(m)).__name__ == "linalg_eigh"
+    assert type(ember.linalg.slogdet(m)).__name__ == "linalg_slogdet" and type(ember.slogdet(m)).__name__ == "slogdet"

@@ -15,7 +15,6 @@ variants) are plain composites.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from ..tensor import Tensor
 from ._run import kernel, maybe_record, needs_grad, record, refuse_complex, wrap
 from .linalg import matmul
 from .movement import diag_embed
+from .return_types import return_type
 
 
 class LinAlgError(RuntimeError):
@@ -35,14 +35,16 @@ class LinAlgError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- named results (PyTorch's names)
-slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
-svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
-svd_uv_result = namedtuple("svd_uv_result", ["U", "S", "V"])  # torch.svd: V, not Vh
-qr_result = namedtuple("qr_result", ["Q", "R"])
-eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
-lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
-inv_ex_result = namedtuple("inv_ex_result", ["inverse", "info"])
-solve_ex_result = namedtuple("solve_ex_result", ["result", "info"])
+slogdet_result = return_type("slogdet", ("sign", "logabsdet"))
+linalg_slogdet_result = return_type("linalg_slogdet", ("sign", "logabsdet"))
+svd_result = return_type("linalg_svd", ("U", "S", "Vh"))
+svd_uv_result = return_type("svd", ("U", "S", "V"))  # torch.svd: V, not Vh
+qr_result = return_type("qr", ("Q", "R"))
+linalg_qr_result = return_type("linalg_qr", ("Q", "R"))
+eigh_result = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+lstsq_result = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+inv_ex_result = return_type("linalg_inv_ex", ("inverse", "info"))
+solve_ex_result = return_type("linalg_solve_ex", ("result", "info"))
 
 
 # --------------------------------------------------------------------------- checks
@@ -159,7 +161,7 @@ def slogdet(input: Tensor) -> Any:  # noqa: A002
 @public(name="slogdet", namespace="linalg")
 def linalg_slogdet(A: Tensor) -> Any:
     """(sign, logabsdet) of the determinant of each square matrix: stable where det under/overflows."""
-    return slogdet_result(*_slogdet("linalg.slogdet", A))
+    return linalg_slogdet_result(*_slogdet("linalg.slogdet", A))
 
 
 def _det_impl(A: Tensor) -> Tensor:
@@ -480,7 +482,7 @@ def _qr(op: str, A: Tensor, mode: str) -> Any:
         from .creation import empty
 
         q = empty(0, dtype=A._dtype, device=A._device)
-    return qr_result(q, r)
+    return (linalg_qr_result if op == "linalg.qr" else qr_result)(q, r)
 
 
 @public(name="qr", namespace="linalg")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -15,8 +14,7 @@ from ..dtypes import DType
 from ..tensor import Tensor
 from ._run import call, cast, normalize_dims, refuse_complex, run, to_tensor, wrap_dim
 from .movement import expand_to
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
+from .return_types import return_type, values_indices
 
 
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool) -> tuple[int, ...]:
@@ -196,14 +194,14 @@ def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> A
     if input.ndim == 0:  # one element along dim 0 (or -1): the value itself, at index 0
         wrap_dim(dim, 0, "max" if op_all is amax else "min")
         values, indices = _extreme(op_all, arg, input.reshape(1), 0, False)
-        return values_indices(values, indices)
+        return values_indices("max" if op_all is amax else "min", values, indices)
     indices = arg(input, dim, keepdim=True)
     from .indexing import gather
 
     values = gather(input, dim, indices)
     if not keepdim and input.ndim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return values_indices(values, indices)
+    return values_indices("max" if op_all is amax else "min", values, indices)
 
 
 @public(method=True)
@@ -362,8 +360,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 # --------------------------------------------------------------------------- nan-aware sums, moments, extremes
 
 # PyTorch's torch.return_types names (the repr says aminmax(min=..., max=...))
-aminmax_result = namedtuple("aminmax", ["min", "max"])  # type: ignore[name-match]
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])  # type: ignore[name-match]
+aminmax_result = return_type("aminmax", ("min", "max"))
+histogram_result = return_type("histogram", ("hist", "bin_edges"))
 
 
 def _float_only(x: Tensor, op: str, what: str = "floating point") -> None:
@@ -550,7 +548,7 @@ def _cumext(input: Tensor, dim: int, op: str) -> Any:  # noqa: A002
     x, axis = _scan_input(input, dim, op)
     idx = call(CUMEXT_INDICES, (x.detach(),), (axis, op == "cummax"), x._shape, _dt.int64)
     values = gather(x, axis, idx)
-    return values_indices(values.reshape(input._shape), idx.reshape(input._shape))
+    return values_indices(op, values.reshape(input._shape), idx.reshape(input._shape))
 
 
 def _no_grad() -> Any:
