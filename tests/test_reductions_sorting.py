@@ -160,3 +160,82 @@ def test_result_types_are_named_after_their_op(device: str) -> None:
     assert type(ember.linalg.svd(m)).__name__ == "linalg_svd" and type(ember.svd(m)).__name__ == "svd"
     assert type(ember.linalg.eigh(m)).__name__ == "linalg_eigh"
     assert type(ember.linalg.slogdet(m)).__name__ == "linalg_slogdet" and type(ember.slogdet(m)).__name__ == "slogdet"
+
+
+def test_empty_reductions_follow_pytorch(device: str) -> None:
+    """An empty sum is 0, so logsumexp over an empty dim is log(0) = -inf (PyTorch's torch.logsumexp);
+    max/min/amax/argmax have no identity: RuntimeError with no dim (the whole tensor empty), IndexError
+    for an empty dim, as PyTorch."""
+    out = ember.logsumexp(ember.zeros((2, 0, 3), device=device), 1)
+    assert out.shape == (2, 3) and np.all(out.numpy() == -np.inf)
+    assert ember.logsumexp(ember.zeros((2, 0), device=device), (0, 1), keepdim=True).shape == (1, 1)
+    empty = ember.zeros(0, device=device)
+    for fn in (ember.max, ember.min, ember.amax, ember.amin, ember.argmax, ember.argmin):
+        with pytest.raises(RuntimeError, match=f"^{fn.__name__}\\(\\): Expected reduction dim to be specified"):
+            fn(empty)
+    with pytest.raises(IndexError, match="^max: cannot reduce a tensor of shape \\(1, 0\\)"):
+        ember.max(ember.zeros((1, 0), device=device), 1)
+
+
+def test_all_any_keep_uint8_and_arg_extremes_refuse_bool(device: str) -> None:
+    """PyTorch's all/any return uint8 for uint8 input (bool for every other dtype); argmax/argmin refuse
+    bool input while max/min along a dim accept it."""
+    a = np.array([[1, 0], [2, 3]], dtype=np.uint8)
+    x = ember.tensor(a, device=device)
+    for fn, ref in ((ember.all, np.all), (ember.any, np.any)):
+        out = fn(x, 1)
+        assert out.dtype is ember.uint8
+        np.testing.assert_array_equal(out.numpy(), ref(a, 1).astype(np.uint8))
+        assert fn(x).dtype is ember.uint8 and fn(x.to(ember.int8)).dtype is ember.bool
+    b = ember.tensor([False, True, True], device=device)
+    for fn in (ember.argmax, ember.argmin):
+        with pytest.raises(RuntimeError, match="does not support bool input"):
+            fn(b)
+    assert ember.max(b, 0).indices.item() == 1 and ember.min(b, 0).values.item() is False
+
+
+def test_var_std_of_complex_are_real_and_integers_are_refused(device: str) -> None:
+    """PyTorch: var/std of complex input are real, the mean of |x - mean|^2 (NumPy's var); integer and
+    bool input is refused ("std and var only support floating point and complex dtypes")."""
+    if "complex64" not in _dtypes(device):
+        pytest.skip(f"{device} has no complex64")
+    z = np.array([[1 + 1j, 2 + 0j, 4 - 1j], [3j, -1 + 0j, 0.5 + 2j]], dtype=np.complex64)
+    x = ember.tensor(z, device=device)
+    v = ember.var(x, 1)
+    assert v.dtype is ember.float32
+    np.testing.assert_allclose(v.numpy(), np.var(z, 1, ddof=1), rtol=1e-5)
+    s, m = ember.std_mean(x, 0, correction=0)
+    assert s.dtype is ember.float32 and m.dtype is ember.complex64
+    np.testing.assert_allclose(s.numpy(), np.std(z, 0), rtol=1e-5)
+    np.testing.assert_allclose(ember.linalg.vector_norm(x).numpy(), np.linalg.norm(z.ravel()), rtol=1e-5)
+    np.testing.assert_allclose(ember.norm(x, 1, 1).numpy(), np.abs(z).sum(1), rtol=1e-5)
+    for bad in (ember.tensor([1, 2], device=device), ember.tensor([True, False], device=device)):
+        with pytest.raises(RuntimeError, match="^std and var only support floating point and complex dtypes"):
+            ember.std(bad)
+
+
+def test_histogram_range_rule_is_numpys(device: str) -> None:
+    """torch.histogram takes `range` as given (histc alone reads (0, 0) as "the data's range") and widens
+    equal ends by 0.5 each side; with no range, the data's (0 to 1 for no data): NumPy's histogram rule."""
+    cases = [([5.0, 5.0], None), ([1.0, 3.0], (0.0, 0.0)), ([1.0, 3.0], (1.0, 3.0)), ([], None), ([0.5, 2.0, 9.0], (1.0, 4.0))]
+    for data, rng in cases:
+        a = np.array(data, dtype=np.float32)
+        hist, edges = ember.histogram(ember.tensor(a, device=device), 2, range=rng)
+        eh, ee = np.histogram(a, 2, range=rng)
+        np.testing.assert_allclose(edges.numpy(), ee, rtol=1e-6)
+        np.testing.assert_array_equal(hist.numpy(), eh)
+    with pytest.raises(RuntimeError, match="^histogram: min should not exceed max"):
+        ember.histogram(ember.tensor([1.0], device=device), 2, range=(3.0, 1.0))
+    with pytest.raises(RuntimeError, match="^histogram: range of \\[1.0, inf\\] is not finite"):
+        ember.histogram(ember.tensor([1.0, np.inf], device=device), 2)
+
+
+def test_quantile_and_norm_errors_are_pytorchs(device: str) -> None:
+    """A bad interpolation is a RuntimeError (PyTorch's quantile); linalg.norm with a named (matrix) order
+    of a 1-D tensor is linalg.matrix_norm's RuntimeError, not a TypeError."""
+    x = ember.tensor([1.0, 2.0], device=device)
+    with pytest.raises(RuntimeError, match="^quantile\\(\\) interpolation must be one of"):
+        ember.quantile(x, 0.5, interpolation="cubic")
+    for order in ("fro", "nuc"):
+        with pytest.raises(RuntimeError, match="^linalg.matrix_norm: the input must have at least 2 dimensions"):
+            ember.linalg.norm(x, order)

@@ -1046,7 +1046,7 @@ class Tensor:
         return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
-        """Whether every element over `dim` (all dims when None) is nonzero, as bool.
+        """Whether every element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch).
 
         See `ember.all`.
         """
@@ -1089,7 +1089,7 @@ class Tensor:
         return _ops.angle(self)
 
     def any(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
-        """Whether any element over `dim` (all dims when None) is nonzero, as bool.
+        """Whether any element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch).
 
         See `ember.any`.
         """

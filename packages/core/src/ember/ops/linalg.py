@@ -732,6 +732,10 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     """The vector ord-norm over `dim` (all elements when None); the gradient is 0 where the norm is 0."""
     from ._run import normalize_dims
 
+    if isinstance(x, Tensor) and x._dtype.kind == "c" and dtype is None:  # the norm of the moduli, real
+        from .elementwise import abs as _abs
+
+        x = _abs(x)
     x = _norm_float("linalg.vector_norm", x, dtype)
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
@@ -810,7 +814,7 @@ def linalg_norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool =
         raise RuntimeError(f"{op}: dim must be an int or a 2-tuple, got {dim}")
     if ord is None:
         return vector_norm(input, 2, None, keepdim, dtype=dtype)
-    if input.ndim == 2:
+    if input.ndim == 2 or input.ndim == 1 and isinstance(ord, str):  # 'fro', 'nuc': matrix norms
         return matrix_norm(input, ord, (-2, -1), keepdim, dtype=dtype)
     if input.ndim == 1:
         return vector_norm(input, ord, None, keepdim, dtype=dtype)

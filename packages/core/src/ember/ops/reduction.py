@@ -138,8 +138,15 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
+    """Refuse a reduction with no identity over an empty dim: RuntimeError when no dim is given (the whole
+    tensor is empty), IndexError for an empty dim, as PyTorch."""
     axes = normalize_dims(dim, x.ndim, op)
-    if builtins.any(x._shape[a] == 0 for a in axes) or (x.numel() == 0 and dim is None):
+    if x.numel() == 0 and dim is None:
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (shape {x._shape}); "
+            f"specify the reduction dim with the dim argument"
+        )
+    if builtins.any(x._shape[a] == 0 for a in axes):
         raise IndexError(
             f"{op}: cannot reduce a tensor of shape {x._shape} over an empty dimension (dim={dim}); "
             f"the operation has no identity"
@@ -172,15 +179,22 @@ def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     return run(op, x._device, (x._data, axis, keepdim), shape, _dt.int64)
 
 
+def _refuse_bool(op: str, x: Tensor) -> None:
+    if x._dtype is _dt.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input (shape {x._shape}); cast it first, e.g. with .int()")
+
+
 @public(method=True)
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """The index of the first maximum along `dim` (of the flattened tensor when None), as int64."""
+    _refuse_bool("argmax", input)
     return _arg(ARGMAX, input, dim, keepdim)
 
 
 @public(method=True)
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """The index of the first minimum along `dim` (of the flattened tensor when None), as int64."""
+    _refuse_bool("argmin", input)
     return _arg(ARGMIN, input, dim, keepdim)
 
 
@@ -189,43 +203,50 @@ def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> A
         from .elementwise import maximum, minimum
 
         return (maximum if op_all is amax else minimum)(input, dim)
+    name = "max" if op_all is amax else "min"
+    _check_nonempty(input, dim, name)
     if dim is None:
         return op_all(input)
     if input.ndim == 0:  # one element along dim 0 (or -1): the value itself, at index 0
-        wrap_dim(dim, 0, "max" if op_all is amax else "min")
+        wrap_dim(dim, 0, name)
         values, indices = _extreme(op_all, arg, input.reshape(1), 0, False)
-        return values_indices("max" if op_all is amax else "min", values, indices)
-    indices = arg(input, dim, keepdim=True)
+        return values_indices(name, values, indices)
+    indices = _arg(arg, input, dim, keepdim=True)  # (bool input allowed here, as PyTorch's max(x, dim))
     from .indexing import gather
 
     values = gather(input, dim, indices)
     if not keepdim and input.ndim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return values_indices("max" if op_all is amax else "min", values, indices)
+    return values_indices(name, values, indices)
 
 
 @public(method=True)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor."""
-    return _extreme(amax, argmax, input, dim, keepdim)
+    return _extreme(amax, ARGMAX, input, dim, keepdim)
 
 
 @public(method=True)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor."""
-    return _extreme(amin, argmin, input, dim, keepdim)
+    return _extreme(amin, ARGMIN, input, dim, keepdim)
+
+
+def _logical_result(input: Tensor, out: Tensor) -> Tensor:  # noqa: A002
+    """all/any keep uint8 for uint8 input (PyTorch's legacy rule), bool otherwise."""
+    return out.to(_dt.uint8) if input._dtype is _dt.uint8 else out
 
 
 @public(method=True)
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
-    """Whether every element over `dim` (all dims when None) is nonzero, as bool."""
-    return _reduce(ALL, input, dim, keepdim, _dt.bool_)
+    """Whether every element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch)."""
+    return _logical_result(input, _reduce(ALL, input, dim, keepdim, _dt.bool_))
 
 
 @public(method=True)
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
-    """Whether any element over `dim` (all dims when None) is nonzero, as bool."""
-    return _reduce(ANY, input, dim, keepdim, _dt.bool_)
+    """Whether any element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch)."""
+    return _logical_result(input, _reduce(ANY, input, dim, keepdim, _dt.bool_))
 
 
 @public(method=True)
@@ -264,12 +285,21 @@ def _correction(dim: Any, unbiased: bool | None, correction: float | None) -> tu
 @public(method=True)
 def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
     """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch; `unbiased=False` is 0)."""
+    if input._dtype.kind not in "fc":
+        raise RuntimeError(
+            f"std and var only support floating point and complex dtypes, got {input._dtype.name}; "
+            f"cast the input with .float()"
+        )
     dim, corr = _correction(dim, unbiased, correction)
     axes = normalize_dims(dim, input.ndim, "var")
     n = 1
     for a in axes:
         n *= input._shape[a]
     centered = input - mean(input, axes, keepdim=True)
+    if centered._dtype.kind == "c":  # |x - mean|^2: a real variance, as PyTorch
+        from .elementwise import abs as _abs
+
+        centered = _abs(centered)
     return sum(centered * centered, axes, keepdim) / builtins.max(n - corr, 0)
 
 
@@ -315,6 +345,10 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     """log(sum(exp(input), dim)), stable for large inputs."""
     x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())
     axes = normalize_dims(dim, x.ndim, "logsumexp")
+    if builtins.any(x._shape[a] == 0 for a in axes):  # an empty sum: log(0) = -inf (no max to shift by)
+        from .elementwise import exp, log
+
+        return log(sum(exp(x), axes, keepdim))
     return call(LOGSUMEXP, (x,), (axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype)
 
 
@@ -664,6 +698,10 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     x = to_tensor(input, "norm")
     if dtype is not None:
         x = x.to(_dt.as_dtype(dtype))
+    if x._dtype.kind == "c" and p != "nuc":  # a vector norm of complex numbers: that of their moduli
+        from .elementwise import abs as _abs
+
+        x = _abs(x)
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"norm: expected a floating point tensor as input, got {x._dtype.name}; cast it with .float()")
     if p == "fro" or p is None:
@@ -805,6 +843,24 @@ def _histc_range(x: Tensor, lo: float, hi: float, op: str) -> tuple[float, float
     return lo, hi
 
 
+def _histogram_range(x: Tensor, range: Any) -> tuple[float, float]:  # noqa: A002
+    """PyTorch's (and NumPy's) rule for histogram: `range` as given, else the data's (0, 1) when empty);
+    widened by 0.5 on each side when both ends are equal."""
+    if range is not None:
+        lo, hi = float(range[0]), float(range[1])
+    elif x.numel():
+        lo, hi = float(amin(x).item()), float(amax(x).item())
+    else:
+        lo, hi = 0.0, 1.0
+    if lo > hi:
+        raise RuntimeError(f"histogram: min should not exceed max, but got min {lo} max {hi}")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"histogram: range of [{lo}, {hi}] is not finite")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi
+
+
 def _count_bins(x: Tensor, bins: Tensor, inside: Tensor, nbins: int, weight: Tensor | None) -> Tensor:
     """hist[b] = number (or summed weight) of the elements with `inside` set and bin index `bins`."""
     from .creation import zeros
@@ -855,8 +911,7 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
     else:
         if bins <= 0:
             raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
-        lo, hi = range if range is not None else (0, 0)
-        lo, hi = _histc_range(x.detach().reshape(-1), lo, hi, "histogram")
+        lo, hi = _histogram_range(x.detach().reshape(-1), range)
         edges = linspace(lo, hi, int(bins) + 1, dtype=x._dtype, device=x._device)
     nb = edges.numel() - 1
     flat = x.detach().reshape(-1)

@@ -181,7 +181,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     if x._dtype not in (_dt.float32, _dt.float64):
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype, got {x._dtype.name}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation!r}")
+        raise RuntimeError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation!r}")
     if x.numel() == 0:
         raise RuntimeError(f"{op}() input tensor must be non-empty (shape {x._shape})")
     scalar_q = not isinstance(q, Tensor)
