@@ -187,6 +187,10 @@ def test_all_any_keep_uint8_and_arg_extremes_refuse_bool(device: str) -> None:
         assert out.dtype is ember.uint8
         np.testing.assert_array_equal(out.numpy(), ref(a, 1).astype(np.uint8))
         assert fn(x).dtype is ember.uint8 and fn(x.to(ember.int8)).dtype is ember.bool
+        # an explicit empty dim reduces nothing: each element's truth (PyTorch's all(x, ()) / any(x, []))
+        none = fn(x.to(ember.float32), ())
+        assert none.dtype is ember.bool and none.tolist() == (a != 0).tolist()
+        assert fn(x, []).dtype is ember.uint8 and fn(x, []).tolist() == (a != 0).astype(np.uint8).tolist()
     b = ember.tensor([False, True, True], device=device)
     for fn in (ember.argmax, ember.argmin):
         with pytest.raises(RuntimeError, match="does not support bool input"):

@@ -232,21 +232,26 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
     return _extreme(amin, ARGMIN, input, dim, keepdim)
 
 
-def _logical_result(input: Tensor, out: Tensor) -> Tensor:  # noqa: A002
-    """all/any keep uint8 for uint8 input (PyTorch's legacy rule), bool otherwise."""
+def _logical(op: Any, input: Tensor, dim: Any, keepdim: bool) -> Tensor:  # noqa: A002
+    """all/any over `dim`; an explicit empty dim (`()`, `[]`) reduces nothing (each element's truth), and
+    uint8 input gives uint8 (PyTorch's legacy rule), bool otherwise."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        out = input != 0
+    else:
+        out = _reduce(op, input, dim, keepdim, _dt.bool_)
     return out.to(_dt.uint8) if input._dtype is _dt.uint8 else out
 
 
 @public(method=True)
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     """Whether every element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch)."""
-    return _logical_result(input, _reduce(ALL, input, dim, keepdim, _dt.bool_))
+    return _logical(ALL, input, dim, keepdim)
 
 
 @public(method=True)
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
     """Whether any element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch)."""
-    return _logical_result(input, _reduce(ANY, input, dim, keepdim, _dt.bool_))
+    return _logical(ANY, input, dim, keepdim)
 
 
 @public(method=True)
