@@ -243,3 +243,16 @@ def test_quantile_and_norm_errors_are_pytorchs(device: str) -> None:
     for order in ("fro", "nuc"):
         with pytest.raises(RuntimeError, match="^linalg.matrix_norm: the input must have at least 2 dimensions"):
             ember.linalg.norm(x, order)
+
+
+def test_std_gradient_is_zero_on_constant_lines(device: str) -> None:
+    """d std / dx = (x - mean) / ((n - correction) * std); on a constant line (std 0) PyTorch's std
+    backward gives 0, not 0/0 = nan."""
+    a = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], dtype=np.float32)
+    x = ember.tensor(a, device=device).requires_grad_()
+    s = ember.std(x, 1)
+    np.testing.assert_allclose(s.detach().numpy(), np.std(a, 1, ddof=1), rtol=1e-6)
+    s.sum().backward()
+    d = a[0] - a[0].mean()
+    np.testing.assert_allclose(x.grad.numpy()[0], d / (2 * np.std(a[0], ddof=1)), rtol=1e-5)
+    assert x.grad.numpy()[1].tolist() == [0.0, 0.0, 0.0]

@@ -2929,7 +2929,8 @@ class Tensor:
         return _ops.squeeze(self, dim)
 
     def std(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False, *, correction: _float | None = None) -> Tensor:
-        """The standard deviation over `dim` with Bessel's correction by default (`correction=1`).
+        """The standard deviation over `dim` with Bessel's correction by default (`correction=1`); its gradient
+        is 0 where it is 0 (constant data), as PyTorch's, not nan.
 
         See `ember.std`.
         """

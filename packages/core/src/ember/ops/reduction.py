@@ -310,10 +310,9 @@ def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
 
 @public(method=True)
 def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
-    """The standard deviation over `dim` with Bessel's correction by default (`correction=1`)."""
-    from .elementwise import sqrt
-
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """The standard deviation over `dim` with Bessel's correction by default (`correction=1`); its gradient
+    is 0 where it is 0 (constant data), as PyTorch's, not nan."""
+    return _safe_root(var(input, dim, unbiased, keepdim, correction=correction), 2)
 
 
 def _logsumexp_impl(x: Tensor, axes: tuple[int, ...], keepdim: bool) -> Tensor:
