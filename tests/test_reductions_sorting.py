@@ -243,6 +243,15 @@ def test_quantile_and_norm_errors_are_pytorchs(device: str) -> None:
     for order in ("fro", "nuc"):
         with pytest.raises(RuntimeError, match="^linalg.matrix_norm: the input must have at least 2 dimensions"):
             ember.linalg.norm(x, order)
+    # integer input is refused even with a floating dtype= (PyTorch: "Expected a floating point or complex
+    # tensor as input"); renorm too
+    i = ember.tensor([[1, 2]], device=device)
+    with pytest.raises(RuntimeError, match="^linalg.vector_norm: Expected a floating point tensor as input, got int64"):
+        ember.linalg.vector_norm(i, dtype=ember.float32)
+    with pytest.raises(RuntimeError, match="^norm: expected a floating point tensor as input, got int64"):
+        ember.norm(i, dtype=ember.float32)
+    with pytest.raises(RuntimeError, match="^renorm: expected a floating point tensor as input, got int64"):
+        ember.renorm(i, 2, 0, 1.0)
 
 
 def test_std_gradient_is_zero_on_constant_lines(device: str) -> None:

@@ -661,6 +661,11 @@ def _norm_float(op: str, x: Tensor, dtype: Any) -> Tensor:
 
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x._dtype.kind not in "fc":  # PyTorch refuses integer input even with a floating dtype=
+        raise RuntimeError(
+            f"{op}: Expected a floating point tensor as input, got {x._dtype.name} (shape {x._shape}); "
+            f"cast it first (e.g. .float())"
+        )
     if dtype is not None:
         dt = _dt.as_dtype(dtype)
         if not dt.is_floating_point:

@@ -700,7 +700,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     """The vector p-norm over `dim` (all elements when None): p a number (inf, -inf, 0 too) or "fro";
     "nuc" is the nuclear norm of a matrix (needs `ember.linalg.svdvals`). Floating dtypes only."""
     x = to_tensor(input, "norm")
-    if dtype is not None:
+    if dtype is not None and x._dtype.kind in "fc":  # integer input is refused below, dtype= or not
         x = x.to(_dt.as_dtype(dtype))
     if x._dtype.kind == "c" and p != "nuc":  # a vector norm of complex numbers: that of their moduli
         from .elementwise import abs as _abs
@@ -741,6 +741,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A002
     """Each slice along `dim` whose p-norm exceeds `maxnorm` scaled down to norm `maxnorm` (others unchanged)."""
     x = to_tensor(input, "renorm")
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"renorm: expected a floating point tensor as input, got {x._dtype.name}; cast it with .float()")
     if x.ndim < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions (shape {x._shape})")
     if p <= 0:
