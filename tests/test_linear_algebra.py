@@ -212,3 +212,49 @@ def test_det_of_small_integer_matrices_is_exact_on_the_host() -> None:
     assert ember.det(a).item() == 5.0
     assert ember.linalg.det(ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]])).item() == pytest.approx(-3.0, abs=1e-5)
     np.testing.assert_array_equal(ember.det(ember.ones(3, 0, 0)).numpy(), np.ones(3, np.float32))
+
+
+def test_cond_every_order_against_numpy(device: str) -> None:
+    """linalg.cond against numpy.linalg.cond for each order; a singular matrix's inverse-based orders are inf
+    (PyTorch: through inv_ex, inf where info > 0); None/2 take any shape (the singular values' ratio)."""
+    a = _rand(3, 4, 4, seed=5)
+    x = _t(a, device)
+    for p in (None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf):
+        np.testing.assert_allclose(ember.linalg.cond(x, p).numpy(), np.linalg.cond(a, p), rtol=1e-8, err_msg=str(p))
+    wide = _rand(2, 3, seed=6)
+    np.testing.assert_allclose(ember.linalg.cond(_t(wide, device)).numpy(), np.linalg.cond(wide), rtol=1e-10)
+    singular = _t(np.array([[1.0, 2.0], [2.0, 4.0]]), device)
+    for p in ("fro", 1, np.inf):
+        assert ember.linalg.cond(singular, p).item() == np.inf
+    with pytest.raises(RuntimeError, match="^linalg.cond: A must be batches of square matrices"):
+        ember.linalg.cond(_t(wide, device), "fro")
+    with pytest.raises(RuntimeError, match="^linalg.cond: got an invalid norm type 3"):
+        ember.linalg.cond(x, 3)
+
+
+def test_cholesky_ex_solve_triangular_and_rank_tol(device: str) -> None:
+    """cholesky_ex reports LAPACK's info (the order of the failing minor) instead of raising; solve_triangular
+    reads one triangle of A (its diagonal as ones with unitriangular), left or right, against NumPy's solve of
+    that triangle; matrix_rank's older `tol` is atol with rtol=0."""
+    spd = np.array([[4.0, 2.0], [2.0, 3.0]])
+    L, info = ember.linalg.cholesky_ex(_t(np.stack([spd, [[1.0, 2.0], [2.0, 1.0]]]), device))
+    assert type(ember.linalg.cholesky_ex(_t(spd, device))).__name__ == "linalg_cholesky_ex"
+    assert info.dtype is ember.int32 and info.tolist() == [0, 2]
+    np.testing.assert_allclose(L.numpy()[0], np.linalg.cholesky(spd), rtol=1e-12)
+    with pytest.raises(ember.linalg.LinAlgError, match=r"^linalg.cholesky_ex: \(Batch element 1\)"):
+        ember.linalg.cholesky_ex(_t(np.stack([spd, [[1.0, 2.0], [2.0, 1.0]]]), device), check_errors=True)
+    a, b = _rand(2, 3, 3, seed=7) + 3 * np.eye(3), _rand(2, 3, 2, seed=8)
+    for upper in (True, False):
+        tri = np.triu(a) if upper else np.tril(a)
+        got = ember.linalg.solve_triangular(_t(a, device), _t(b, device), upper=upper)
+        np.testing.assert_allclose(got.numpy(), np.linalg.solve(tri, b), rtol=1e-10)
+        unit = tri.copy()
+        unit[:, range(3), range(3)] = 1.0
+        got = ember.linalg.solve_triangular(_t(a, device), _t(b.swapaxes(-1, -2), device), upper=upper, left=False, unitriangular=True)
+        np.testing.assert_allclose(got.numpy() @ unit, b.swapaxes(-1, -2), rtol=1e-10, atol=1e-12)
+    with pytest.raises(RuntimeError, match="^linalg.solve_triangular: the input must have at least 2 dimensions"):
+        ember.linalg.solve_triangular(_t(a, device), _t(b[0, :, 0], device), upper=True)
+    ga, gb = _t(a[0], device, grad=True), _t(b[0], device, grad=True)
+    assert gradcheck(lambda x, y: ember.linalg.solve_triangular(x, y, upper=True, unitriangular=True), (ga, gb))
+    m = _t(np.diag([1.0, 1e-3]), device)
+    assert ember.linalg.matrix_rank(m, tol=1e-2).item() == 1 and ember.linalg.matrix_rank(m, 1e-4).item() == 2

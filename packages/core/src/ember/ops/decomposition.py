@@ -45,6 +45,7 @@ eigh_result = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
 lstsq_result = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 inv_ex_result = return_type("linalg_inv_ex", ("inverse", "info"))
 solve_ex_result = return_type("linalg_solve_ex", ("result", "info"))
+cholesky_ex_result = return_type("linalg_cholesky_ex", ("L", "info"))
 
 
 # --------------------------------------------------------------------------- checks
@@ -357,6 +358,26 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     return solve_ex_result(x, info)
 
 
+@public(namespace="linalg")
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
+    """X with A X = B (X A = B with left=False) for triangular A: only A's upper (or lower) triangle is read,
+    its diagonal taken as ones with `unitriangular`; B is a (batch of) matrix, never a vector. A zero on the
+    diagonal gives inf/nan, not an error (as PyTorch)."""
+    from .movement import diagonal, tril, triu
+
+    op = "linalg.solve_triangular"
+    check_matrix(op, A, square=True)
+    check_matrix(op, B)
+    check_float(op, A, B)
+    if A._dtype is not B._dtype:  # PyTorch promotes here (linalg.solve does not)
+        common = _dt.promote_types(A._dtype, B._dtype)
+        A, B = A.to(common), B.to(common)
+    T = triu(A) if upper else tril(A)
+    if unitriangular:
+        T = T - diag_embed(diagonal(T, 0, -2, -1)) + _eye_like(T, T._shape[-1])
+    return _solve(op, T, B, left)[0]
+
+
 # --------------------------------------------------------------------------- cholesky
 
 
@@ -379,16 +400,28 @@ CHOLESKY = primitive(
 )
 
 
-def _cholesky(op: str, A: Tensor, upper: bool) -> Tensor:
+def _cholesky_info(op: str, A: Tensor, upper: bool, check_errors: bool) -> tuple[Tensor, Tensor]:
     check_matrix(op, A, square=True)
     L, info = _run_many(CHOLESKY, A._device, (A._data,), (A._dtype, _dt.int32), (A,))
-    _raise_info(
-        op,
-        info,
-        "The factorization could not be completed because the input is not positive-definite "
-        "(the leading minor of order {info} is not positive-definite).",
-    )
-    return L.mT if upper else L
+    if check_errors:
+        _raise_info(
+            op,
+            info,
+            "The factorization could not be completed because the input is not positive-definite "
+            "(the leading minor of order {info} is not positive-definite).",
+        )
+    return (L.mT if upper else L), info
+
+
+def _cholesky(op: str, A: Tensor, upper: bool) -> Tensor:
+    return _cholesky_info(op, A, upper, True)[0]
+
+
+@public(namespace="linalg")
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """(L, info): the Cholesky factor and LAPACK's info per matrix (0: done, k: the leading minor of order k
+    is not positive-definite) instead of an error, unless check_errors."""
+    return cholesky_ex_result(*_cholesky_info("linalg.cholesky_ex", A, upper, check_errors))
 
 
 @public(name="cholesky", namespace="linalg")
@@ -732,8 +765,13 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
 
 
 @public(namespace="linalg")
-def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
-    """The number of singular values above max(atol, rtol * the largest) per matrix, as int64."""
+def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None, rtol: Any = None) -> Tensor:
+    """The number of singular values above max(atol, rtol * the largest) per matrix, as int64. `tol` is
+    PyTorch's older form: atol=tol, rtol=0."""
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise RuntimeError("linalg.matrix_rank: pass either tol or atol/rtol, not both")
+        atol, rtol = tol, 0.0
     check_matrix("linalg.matrix_rank", A, square=hermitian)
     with grad_mode.no_grad():
         s = _eigh("linalg.matrix_rank", A, "L")[0].abs() if hermitian else _svd("linalg.matrix_rank", A, False)[1]
@@ -853,3 +891,33 @@ def matrix_exp(A: Tensor) -> Tensor:
 def linalg_matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix."""
     return _matrix_exp("linalg.matrix_exp", A)
+
+
+# --------------------------------------------------------------------------- cond
+
+
+@public(namespace="linalg")
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number ||A||_p ||A^-1||_p of each matrix: from the singular values for p None, 2, -2
+    (any shape) and 'nuc'; through the inverse for 'fro', 1, -1, inf, -inf (square; inf where singular)."""
+    from .creation import zeros
+    from .linalg import matrix_norm
+    from .reduction import amax, amin, where
+    from .reduction import sum as _sum
+
+    op = "linalg.cond"
+    check_matrix(op, A, square=p not in (None, 2, -2))
+    check_float(op, A)
+    if A.numel() == 0:
+        return zeros(A._shape[:-2], dtype=A._dtype, device=A._device)
+    if p in (None, 2, -2, "nuc"):
+        s = svdvals(A)
+        if p == "nuc":
+            return _sum(s, -1) * _sum(1 / s, -1)
+        ratio = amax(s, -1) / amin(s, -1)
+        return 1 / ratio if p == -2 else ratio
+    if p not in ("fro", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"{op}: got an invalid norm type {p!r}; use None, 2, -2, 'fro', 'nuc', 1, -1, inf or -inf")
+    inverse, info = _inv(A)
+    out = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return where(info > 0, math.inf, out)
