@@ -258,3 +258,39 @@ def test_cholesky_ex_solve_triangular_and_rank_tol(device: str) -> None:
     assert gradcheck(lambda x, y: ember.linalg.solve_triangular(x, y, upper=True, unitriangular=True), (ga, gb))
     m = _t(np.diag([1.0, 1e-3]), device)
     assert ember.linalg.matrix_rank(m, tol=1e-2).item() == 1 and ember.linalg.matrix_rank(m, 1e-4).item() == 2
+
+
+def test_vander_cholesky_solve_and_tensor_inverses_against_numpy(device: str) -> None:
+    """vander / linalg.vander against numpy.vander (decreasing / increasing powers; ints stay int64) with a
+    finite gradient at 0 (sum_k k x^(k-1)); cholesky_solve / cholesky_inverse against numpy's solve / inv
+    of L L^T (and U^T U); tensorinv / tensorsolve against numpy.linalg's."""
+    v = np.array([0.0, 2.0, -1.5])
+    np.testing.assert_allclose(ember.vander(_t(v, device)).numpy(), np.vander(v))
+    np.testing.assert_allclose(ember.linalg.vander(_t(v, device), N=4).numpy(), np.vander(v, 4, increasing=True))
+    iv = ember.vander(ember.tensor([1, 2, 3], device=device), 2, increasing=True)
+    assert iv.dtype is ember.int64 and iv.tolist() == np.vander([1, 2, 3], 2, increasing=True).tolist()
+    x = _t(v, device, grad=True)
+    ember.linalg.vander(x, N=4).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1 + 2 * v + 3 * v**2)
+    with pytest.raises(RuntimeError, match="^linalg.vander: N must be greater than 1"):
+        ember.linalg.vander(_t(v, device), N=1)
+    m = _rand(2, 3, 3, seed=9)
+    a = m @ m.swapaxes(-1, -2) + 3 * np.eye(3)
+    L = np.linalg.cholesky(a)
+    b = _rand(2, 3, 2, seed=10)
+    np.testing.assert_allclose(ember.cholesky_solve(_t(b, device), _t(L, device)).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    U = _t(L.swapaxes(-1, -2), device)
+    np.testing.assert_allclose(ember.cholesky_solve(_t(b, device), U, upper=True).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    np.testing.assert_allclose(_t(L, device).cholesky_inverse().numpy(), np.linalg.inv(a), rtol=1e-10)
+    np.testing.assert_allclose(ember.cholesky_inverse(U, upper=True).numpy(), np.linalg.inv(a), rtol=1e-10)
+    t4 = _rand(6, 2, 3, seed=11)
+    np.testing.assert_allclose(ember.linalg.tensorinv(_t(t4, device), ind=1).numpy(), np.linalg.tensorinv(t4, ind=1), rtol=1e-8)
+    rhs = _rand(6, seed=12)
+    np.testing.assert_allclose(ember.linalg.tensorsolve(_t(t4, device), _t(rhs, device)).numpy(), np.linalg.tensorsolve(t4, rhs), rtol=1e-8)
+    t5 = t4.reshape(3, 6, 2)
+    np.testing.assert_allclose(
+        ember.linalg.tensorsolve(_t(t5, device), _t(rhs, device), dims=(0,)).numpy(),
+        np.linalg.tensorsolve(t5, rhs, axes=(0,)), rtol=1e-8,
+    )
+    with pytest.raises(RuntimeError, match="^linalg.tensorinv: Expected self to satisfy the requirement"):
+        ember.linalg.tensorinv(_t(t4, device), ind=2)

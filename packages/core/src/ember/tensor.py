@@ -1376,6 +1376,21 @@ class Tensor:
         """
         return _ops.cholesky(self, upper)
 
+    def cholesky_inverse(self, upper: _bool = False) -> Tensor:
+        """The inverse of A = L L^T (U^T U with `upper`) from its Cholesky factor `input`.
+
+        See `ember.cholesky_inverse`.
+        """
+        return _ops.cholesky_inverse(self, upper)
+
+    def cholesky_solve(self, input2: Tensor, upper: _bool = False) -> Tensor:
+        """X with A X = B (`input`) for A = L L^T (U^T U with `upper`) given its Cholesky factor `input2`: two
+        triangular solves.
+
+        See `ember.cholesky_solve`.
+        """
+        return _ops.cholesky_solve(self, input2, upper)
+
     def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller.
 

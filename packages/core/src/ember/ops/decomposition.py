@@ -436,6 +436,54 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     return _cholesky("cholesky", input, upper)
 
 
+@public(method=True)
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+    """X with A X = B (`input`) for A = L L^T (U^T U with `upper`) given its Cholesky factor `input2`: two
+    triangular solves."""
+    lower = input2.mT if upper else input2
+    return solve_triangular(lower.mT, solve_triangular(lower, input, upper=False), upper=True)
+
+
+@public(method=True)
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+    """The inverse of A = L L^T (U^T U with `upper`) from its Cholesky factor `input`."""
+    check_matrix("cholesky_inverse", input, square=True)
+    return cholesky_solve(_eye_like(input, input._shape[-1]).expand(*input._shape), input, upper)
+
+
+@public(namespace="linalg")
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A for tensordot(A, X, ind): A read as a (prod(shape[:ind]), prod(shape[ind:])) square
+    matrix, its inverse shaped shape[ind:] + shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A._shape[:ind]), math.prod(A._shape[ind:])
+    if rows != cols:
+        raise RuntimeError(
+            f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows} (shape {A._shape}, ind={ind})"
+        )
+    return _inverse("linalg.tensorinv", A.reshape(rows, cols)).reshape(*A._shape[ind:], *A._shape[:ind])
+
+
+@public(namespace="linalg")
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B: A read as a (B.numel(), prod(A.shape[B.ndim:])) matrix; `dims`
+    are A's dims moved to the end first."""
+    from .movement import movedim
+
+    if dims is not None:
+        A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    xshape = A._shape[B.ndim :]
+    n = math.prod(xshape)
+    if A._shape[: B.ndim] != B._shape or B.numel() != n:
+        raise RuntimeError(
+            f"linalg.tensorsolve: Expected self to satisfy the requirement prod(result_shape) == prod(B.shape), "
+            f"got A of shape {A._shape} and B of shape {B._shape}"
+        )
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(*xshape)
+
+
 # --------------------------------------------------------------------------- qr
 
 

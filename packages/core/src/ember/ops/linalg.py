@@ -634,6 +634,43 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
+def _powers(op: str, x: Tensor, n: int) -> Tensor:
+    """x[..., None] ** [0, 1, ..., n-1] as a running product (its gradient stays finite where x is 0)."""
+    from .. import dtypes as _dt
+    from .movement import cat
+    from .reduction import cumprod
+
+    if n < 0:
+        raise RuntimeError(f"{op}: N must be non-negative, got {n}")
+    d = x._dtype if x._dtype.kind in "fc" else _dt.int64
+    col = x.to(d).unsqueeze(-1)
+    if n == 0:
+        return col[..., :0]
+    ones = col.new_ones((*x._shape, 1))
+    return cumprod(cat([ones, col.expand(*x._shape, n - 1)], -1), -1)
+
+
+@public
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of a 1-D `x`: columns x^(N-1), ..., x, 1 (x^0 first with `increasing`);
+    N defaults to len(x); integer and bool input give int64."""
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a one-dimensional tensor, got shape {x._shape}")
+    out = _powers("vander", x, x._shape[0] if N is None else N)
+    return out if increasing else out.flip(-1)
+
+
+@public(name="vander", namespace="linalg")
+def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrices of (a batch of) vectors, powers increasing: x^0, x, ..., x^(N-1) (N defaults
+    to x.shape[-1])."""
+    if x.ndim < 1:
+        raise RuntimeError(f"linalg.vander: x must have at least one dimension, got shape {x._shape}")
+    if N is not None and N <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    return _powers("linalg.vander", x, x._shape[-1] if N is None else N)
+
+
 @public
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distances between each row of x1 (*, P, M) and each row of x2 (*, R, M): (*, P, R)."""
