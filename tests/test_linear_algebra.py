@@ -294,3 +294,34 @@ def test_vander_cholesky_solve_and_tensor_inverses_against_numpy(device: str) ->
     )
     with pytest.raises(RuntimeError, match="^linalg.tensorinv: Expected self to satisfy the requirement"):
         ember.linalg.tensorinv(_t(t4, device), ind=2)
+
+
+def test_lu_factor_lu_and_lu_solve(device: str) -> None:
+    """linalg.lu: A = P L U with L unit lower triangular and |L| <= 1 (partial pivoting), U upper, for
+    square, wide, tall and batched A; lu_factor's packing and 1-based pivots as getrf's (values read off
+    PyTorch 2.13); lu_solve against numpy.linalg.solve (left/right, adjoint); gradients through autograd."""
+    for shape, seed in (((4, 4), 20), ((3, 5), 21), ((5, 3), 22), ((2, 3, 3), 23)):
+        a = _rand(*shape, seed=seed)
+        P, L, U = (t.numpy() for t in ember.linalg.lu(_t(a, device)))
+        np.testing.assert_allclose(P @ L @ U, a, rtol=1e-12, atol=1e-12)
+        k = min(shape[-2:])
+        assert L.shape[-2:] == (shape[-2], k) and U.shape[-2:] == (k, shape[-1])
+        np.testing.assert_array_equal(np.triu(L, 1), 0)
+        np.testing.assert_array_equal(np.diagonal(L, 0, -2, -1), 1)
+        assert np.abs(L).max() <= 1 and np.array_equal(np.tril(U, -1), np.zeros_like(U))
+    LU, piv = ember.linalg.lu_factor(_t(np.array([[1.0, 2.0], [4.0, 5.0], [3.0, 3.0]]), device))
+    assert piv.dtype is ember.int32 and piv.tolist() == [2, 2]
+    np.testing.assert_allclose(LU.numpy(), [[4.0, 5.0], [0.25, 0.75], [0.75, -1.0]])
+    singular = _t(np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 1.0]]]), device)
+    assert ember.linalg.lu_factor_ex(singular).info.tolist() == [2, 0]
+    with pytest.raises(RuntimeError, match=r"^linalg.lu_factor: U\[2,2\] is zero"):
+        ember.linalg.lu_factor(singular)
+    a, b = _rand(2, 3, 3, seed=24), _rand(2, 3, 2, seed=25)
+    LU, piv = ember.linalg.lu_factor(_t(a, device))
+    np.testing.assert_allclose(ember.linalg.lu_solve(LU, piv, _t(b, device)).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    got = ember.linalg.lu_solve(LU, piv, _t(b, device), adjoint=True).numpy()
+    np.testing.assert_allclose(got, np.linalg.solve(a.swapaxes(-1, -2), b), rtol=1e-10)
+    got = ember.linalg.lu_solve(LU, piv, _t(b.swapaxes(-1, -2), device), left=False).numpy()
+    np.testing.assert_allclose(got @ a, b.swapaxes(-1, -2), rtol=1e-10, atol=1e-12)
+    x = _t(a[0], device, grad=True)
+    assert gradcheck(lambda m: ember.linalg.lu_solve(*ember.linalg.lu_factor(m), _t(b[0], device)), (x,))

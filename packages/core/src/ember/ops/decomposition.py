@@ -969,3 +969,129 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     inverse, info = _inv(A)
     out = matrix_norm(A, p) * matrix_norm(inverse, p)
     return where(info > 0, math.inf, out)
+
+
+# --------------------------------------------------------------------------- LU
+# Gaussian elimination with partial pivoting (LAPACK's getrf: the first largest |pivot|, whole rows swapped)
+# written with tensor ops, one column a step: batched, on every backend, and differentiable through autograd.
+
+lu_factor_result = return_type("linalg_lu_factor", ("LU", "pivots"))
+lu_factor_ex_result = return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+lu_result = return_type("linalg_lu", ("P", "L", "U"))
+
+
+def _lu_steps(op: str, A: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(LU packed as getrf's, pivots (1-based, int32), info (int32), perm: row i of L U is A's row perm[i])."""
+    from .creation import arange, zeros
+    from .indexing import gather
+    from .movement import cat, stack
+    from .reduction import argmax, where
+
+    check_matrix(op, A)
+    check_float(op, A)
+    m, n = A._shape[-2], A._shape[-1]
+    batch = A._shape[:-2]
+    rows = arange(m, device=A._device)
+    perm = rows.expand(*batch, m)
+    info = zeros(batch, dtype=_dt.int32, device=A._device)
+    U, pivots = A, []
+    for k in range(min(m, n)):
+        p = argmax(U[..., k:, k].abs(), -1) + k
+        pivots.append(p)
+        swap = where(rows == k, p.unsqueeze(-1), where(rows == p.unsqueeze(-1), k, rows))  # (*, m)
+        U = gather(U, -2, swap.unsqueeze(-1).expand(*batch, m, n))
+        perm = gather(perm, -1, swap)
+        piv = U[..., k : k + 1, k : k + 1]
+        zero = piv == 0
+        info = where((info == 0) & zero.reshape(batch), k + 1, info).to(_dt.int32)
+        below = U[..., k + 1 :, :]
+        lcol = where(zero, 0.0, below[..., :, k : k + 1] / where(zero, 1.0, piv))
+        right = below[..., :, k + 1 :] - lcol * U[..., k : k + 1, k + 1 :]
+        U = cat([U[..., : k + 1, :], cat([below[..., :, :k], lcol, right], -1)], -2)
+    piv_t = stack(pivots, -1) if pivots else zeros((*batch, 0), dtype=_dt.int64, device=A._device)
+    return U, (piv_t + 1).to(_dt.int32), info, perm
+
+
+@public(namespace="linalg")
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
+    """(LU, pivots, info) of A = P L U as LAPACK's getrf packs them (L's unit diagonal implicit, pivots
+    1-based, info the first zero pivot's 1-based index, 0 when none)."""
+    op = "linalg.lu_factor_ex"
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU (as PyTorch); pass pivot=True")
+    LU, pivots, info, _ = _lu_steps(op, A)
+    if check_errors:
+        _raise_info(op, info, "The factorization could not be completed because the input is singular.")
+    return lu_factor_ex_result(LU, pivots, info)
+
+
+@public(namespace="linalg")
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
+    """(LU, pivots) of A = P L U (see lu_factor_ex); an exactly singular square factor is an error."""
+    op = "linalg.lu_factor"
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU (as PyTorch); pass pivot=True")
+    LU, pivots, info, _ = _lu_steps(op, A)
+    for v in info.reshape(-1).tolist():
+        if v:
+            raise RuntimeError(
+                f"linalg.lu_factor: U[{v},{v}] is zero and using it on lu_solve would result in a division "
+                f"by zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) "
+                f"or linalg.lu_factor_ex(A, pivot)"
+            )
+    return lu_factor_result(LU, pivots)
+
+
+def _unpack(LU: Tensor, perm: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(P, L, U) with A = P L U from getrf's packed LU and the row permutation."""
+    from .creation import arange
+    from .movement import tril, triu
+
+    m, n = LU._shape[-2], LU._shape[-1]
+    k = min(m, n)
+    L = tril(LU[..., :, :k], -1) + _eye_like(LU, m)[:, :k]
+    U = triu(LU[..., :k, :])
+    P = (perm.unsqueeze(-1) == arange(m, device=LU._device)).to(LU._dtype).mT  # P^T picks row perm[i]
+    return P, L, U
+
+
+@public(namespace="linalg")
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
+    """(P, L, U) with A = P L U: P a permutation matrix, L (m, k) unit lower triangular, U (k, n) upper
+    triangular, k = min(m, n); singular input is fine (U has a zero on its diagonal)."""
+    op = "linalg.lu"
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU (as PyTorch); pass pivot=True")
+    LU, _, _, perm = _lu_steps(op, A)
+    return lu_result(*_unpack(LU, perm))
+
+
+def _perm_from_pivots(pivots: Tensor, m: int) -> Tensor:
+    """The row permutation that getrf's 1-based `pivots` (row k swapped with pivots[k]) make of range(m)."""
+    from .creation import arange
+    from .indexing import gather
+    from .reduction import where
+
+    rows = arange(m, device=pivots._device)
+    perm = rows.expand(*pivots._shape[:-1], m)
+    for k in range(pivots._shape[-1]):
+        p = pivots[..., k : k + 1].to(_dt.int64) - 1
+        perm = gather(perm, -1, where(rows == k, p, where(rows == p, k, rows)))
+    return perm
+
+
+@public(namespace="linalg")
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """X with A X = B (X A = B with left=False; A^H in A's place with `adjoint`) from lu_factor's (LU, pivots)."""
+    op = "linalg.lu_solve"
+    check_matrix(op, LU, square=True)
+    check_matrix(op, B)
+    n = LU._shape[-1]
+    P, L, U = _unpack(LU, _perm_from_pivots(pivots, n))
+    if not left:  # X A = B  <=>  A^H X^H = B^H (real: transposes)
+        return lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+    if adjoint:  # U^T L^T P^T X = B
+        y = solve_triangular(L.mT, solve_triangular(U.mT, B, upper=False), upper=True, unitriangular=True)
+        return matmul(P, y)
+    y = solve_triangular(L, matmul(P.mT, B), upper=False, unitriangular=True)
+    return solve_triangular(U, y, upper=True)
