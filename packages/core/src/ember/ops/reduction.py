@@ -137,14 +137,14 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return _reduce(PROD, x, dim, keepdim, _sum_dtype(x, dtype))
 
 
-def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
-    """Refuse a reduction with no identity over an empty dim: RuntimeError when no dim is given (the whole
-    tensor is empty), IndexError for an empty dim, as PyTorch."""
+def _check_nonempty(x: Tensor, dim: Any, op: str, whole: type[Exception] = RuntimeError) -> None:
+    """Refuse a reduction with no identity over an empty dim: IndexError for an empty dim; `whole` when no
+    dim is given and the tensor is empty (PyTorch: RuntimeError for max/amax, IndexError for argmax)."""
     axes = normalize_dims(dim, x.ndim, op)
     if x.numel() == 0 and dim is None:
-        raise RuntimeError(
-            f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (shape {x._shape}); "
-            f"specify the reduction dim with the dim argument"
+        raise whole(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (an empty tensor of shape "
+            f"{x._shape}); specify the reduction dim with the dim argument"
         )
     if builtins.any(x._shape[a] == 0 for a in axes):
         raise IndexError(
@@ -169,7 +169,7 @@ def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # no
 
 def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     refuse_complex(op.name, x)
-    _check_nonempty(x, dim, op.name)
+    _check_nonempty(x, dim, op.name, IndexError)
     if dim is None:
         axis = None
         shape: tuple[int, ...] = tuple(1 for _ in x._shape) if keepdim else ()
