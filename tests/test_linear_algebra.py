@@ -325,3 +325,25 @@ def test_lu_factor_lu_and_lu_solve(device: str) -> None:
     np.testing.assert_allclose(got @ a, b.swapaxes(-1, -2), rtol=1e-10, atol=1e-12)
     x = _t(a[0], device, grad=True)
     assert gradcheck(lambda m: ember.linalg.lu_solve(*ember.linalg.lu_factor(m), _t(b[0], device)), (x,))
+
+
+def test_lu_unpack_torch_lu_solve_and_triangular_solve(device: str) -> None:
+    """torch.lu_unpack gives linalg.lu's (P, L, U) from lu_factor's output (empty parts when not unpacked);
+    torch.lu_solve(b, LU, pivots) and torch.triangular_solve(b, A) (upper by default, `transpose` solves
+    with A^T; cloned_coefficient is a copy of A) against numpy.linalg.solve."""
+    a = _rand(2, 4, 3, seed=30)
+    x = _t(a, device)
+    P, L, U = ember.lu_unpack(*ember.linalg.lu_factor(x))
+    for got, want in zip((P, L, U), ember.linalg.lu(x)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    P2, L2, U2 = ember.lu_unpack(*ember.linalg.lu_factor(x), unpack_data=False)
+    assert L2.shape == U2.shape == (0,) and P2.shape == (2, 4, 4)
+    sq, b = _rand(3, 3, seed=31), _rand(3, 2, seed=32)
+    sol = _t(b, device).lu_solve(*ember.linalg.lu_factor(_t(sq, device)))
+    np.testing.assert_allclose(sol.numpy(), np.linalg.solve(sq, b), rtol=1e-10)
+    for upper, transpose in ((True, False), (False, True)):
+        tri = np.triu(sq) if upper else np.tril(sq)
+        out = ember.triangular_solve(_t(b, device), _t(sq, device), upper=upper, transpose=transpose)
+        np.testing.assert_allclose(out.solution.numpy(), np.linalg.solve(tri.T if transpose else tri, b), rtol=1e-10)
+        np.testing.assert_array_equal(out.cloned_coefficient.numpy(), sq)
+    assert type(out).__name__ == "triangular_solve" and type(P2).__name__ == "Tensor"

@@ -2278,6 +2278,13 @@ class Tensor:
         """
         return _ops.lt(self, other)
 
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+        """X with A X = input from lu_factor's (LU, pivots) (torch.lu_solve: b first; linalg.lu_solve's left form).
+
+        See `ember.lu_solve`.
+        """
+        return _ops.lu_solve(self, LU_data, LU_pivots)
+
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         """`input` with `value` where `mask` is True (mask broadcasts).
 
@@ -3098,6 +3105,14 @@ class Tensor:
         See `ember.transpose`.
         """
         return _ops.transpose(self, dim0, dim1)
+
+    def triangular_solve(self, A: Tensor, upper: _bool = True, transpose: _bool = False, unitriangular: _bool = False) -> Any:
+        """(solution, cloned_coefficient) of A X = input (A^T X = input with `transpose`) for triangular A
+        (torch.triangular_solve: upper by default; linalg.solve_triangular is the newer form).
+
+        See `ember.triangular_solve`.
+        """
+        return _ops.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def tril(self, diagonal: _int = 0) -> Tensor:
         """The lower triangle (elements with col - row <= diagonal); the rest zero.

@@ -1080,8 +1080,8 @@ def _perm_from_pivots(pivots: Tensor, m: int) -> Tensor:
     return perm
 
 
-@public(namespace="linalg")
-def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+@public(name="lu_solve", namespace="linalg")
+def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
     """X with A X = B (X A = B with left=False; A^H in A's place with `adjoint`) from lu_factor's (LU, pivots)."""
     op = "linalg.lu_solve"
     check_matrix(op, LU, square=True)
@@ -1089,9 +1089,39 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     n = LU._shape[-1]
     P, L, U = _unpack(LU, _perm_from_pivots(pivots, n))
     if not left:  # X A = B  <=>  A^H X^H = B^H (real: transposes)
-        return lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+        return linalg_lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
     if adjoint:  # U^T L^T P^T X = B
         y = solve_triangular(L.mT, solve_triangular(U.mT, B, upper=False), upper=True, unitriangular=True)
         return matmul(P, y)
     y = solve_triangular(L, matmul(P.mT, B), upper=False, unitriangular=True)
     return solve_triangular(U, y, upper=True)
+
+
+lu_unpack_result = return_type("lu_unpack", ("P", "L", "U"))
+triangular_solve_result = return_type("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+@public
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True) -> Any:
+    """(P, L, U) with A = P L U from lu_factor's (LU, pivots); a part not unpacked is an empty tensor."""
+    from .creation import empty
+
+    check_matrix("lu_unpack", LU_data)
+    P, L, U = _unpack(LU_data, _perm_from_pivots(LU_pivots, LU_data._shape[-2]))
+    none = empty(0, dtype=LU_data._dtype, device=LU_data._device)
+    return lu_unpack_result(P if unpack_pivots else none, L if unpack_data else none, U if unpack_data else none)
+
+
+@public(method=True)
+def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: A002
+    """X with A X = input from lu_factor's (LU, pivots) (torch.lu_solve: b first; linalg.lu_solve's left form)."""
+    return linalg_lu_solve(LU_data, LU_pivots, input)
+
+
+@public(method=True)
+def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False) -> Any:  # noqa: A002
+    """(solution, cloned_coefficient) of A X = input (A^T X = input with `transpose`) for triangular A
+    (torch.triangular_solve: upper by default; linalg.solve_triangular is the newer form)."""
+    T = A.mT if transpose else A
+    x = solve_triangular(T, input, upper=upper != transpose, unitriangular=unitriangular)
+    return triangular_solve_result(x, A.clone())
