@@ -265,3 +265,22 @@ def test_std_gradient_is_zero_on_constant_lines(device: str) -> None:
     d = a[0] - a[0].mean()
     np.testing.assert_allclose(x.grad.numpy()[0], d / (2 * np.std(a[0], ddof=1)), rtol=1e-5)
     assert x.grad.numpy()[1].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_bool_and_uint8_reductions_do_not_share_kernels(device: str) -> None:
+    """bool and uint8 share a C type on OpenCL (uchar) but not their arithmetic: a bool sum is an OR, a uint8
+    sum wraps modulo 256. A bool reduction first must not leave its kernel for the uint8 one (it did: 200 + 100
+    gave 200 | 100 = 236). NumPy's uint8 arithmetic is the reference; rows, columns, scans and products."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 256, (2, 40)).astype(np.uint8)
+    x, b = ember.tensor(a, device=device), ember.tensor(a > 100, device=device)
+    u8 = ember.uint8
+    for dim in (None, 0, 1):
+        ember.sum(b, dim, dtype=ember.bool), ember.prod(b, dim, dtype=ember.bool)  # compile the bool kernels first
+        want = a.sum(dtype=np.uint8) if dim is None else a.sum(dim, dtype=np.uint8)
+        np.testing.assert_array_equal(ember.sum(x, dim, dtype=u8).numpy(), want)
+        want = a.prod(dtype=np.uint8) if dim is None else a.prod(dim, dtype=np.uint8)
+        np.testing.assert_array_equal(ember.prod(x, dim, dtype=u8).numpy(), want)
+    ember.cumsum(b, 1, dtype=ember.bool), ember.cumprod(b, 1, dtype=ember.bool)
+    np.testing.assert_array_equal(ember.cumsum(x, 1, dtype=u8).numpy(), np.cumsum(a, 1, dtype=np.uint8))
+    np.testing.assert_array_equal(ember.cumprod(x, 1, dtype=u8).numpy(), np.cumprod(a, 1, dtype=np.uint8))
