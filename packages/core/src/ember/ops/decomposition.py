@@ -24,7 +24,7 @@ from ..device import Device
 from ..dispatch import Op, composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import kernel, maybe_record, needs_grad, record, refuse_complex, wrap
+from ._run import kernel, maybe_record, needs_grad, record, refuse_complex, same_device, wrap
 from .linalg import matmul
 from .movement import diag_embed
 from .return_types import return_type
@@ -94,6 +94,8 @@ def _run_many(
     """Run a kernel that returns several arrays. The node keeps `args` and the outputs' data
     (``node.args``); the derivative gets the outputs back, connected to the node, from `_outputs`."""
     refuse_complex(op.name, *inputs)
+    if len(inputs) > 1:
+        same_device(op.name, inputs)
     datas = kernel(op, device)(*natives)
     outs = tuple(wrap(d, tuple(d.shape), dt, device) for d, dt in zip(datas, dtypes))
     if op.vjp is not None and needs_grad(inputs):
@@ -313,6 +315,7 @@ def _solve_unchecked(A: Tensor, B: Tensor) -> Tensor:
 def _solve(op: str, A: Tensor, B: Tensor, left: bool) -> tuple[Tensor, Tensor]:
     check_matrix(op, A, square=True)
     check_float(op, B)
+    same_device(op, (A, B))
     if B._dtype is not A._dtype:
         raise RuntimeError(f"{op}: expected A and B of one dtype, got {A._dtype.name} and {B._dtype.name}")
     if not left:  # X A = B  <=>  A^T X^T = B^T
@@ -839,6 +842,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     op = "linalg.lstsq"
     check_matrix(op, A)
     check_float(op, B)
+    same_device(op, (A, B))
     driver = driver or "gelsy"
     if driver not in _DRIVERS:
         raise RuntimeError(f"{op}: parameter `driver` should be one of {_DRIVERS}, got {driver!r}")
@@ -1086,6 +1090,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     op = "linalg.lu_solve"
     check_matrix(op, LU, square=True)
     check_matrix(op, B)
+    same_device(op, (LU, pivots, B))
     n = LU._shape[-1]
     P, L, U = _unpack(LU, _perm_from_pivots(pivots, n))
     if not left:  # X A = B  <=>  A^H X^H = B^H (real: transposes)
