@@ -12,7 +12,7 @@ from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import call, cast, normalize_dims, refuse_complex, run, to_tensor, wrap_dim
+from ._run import call, cast, normalize_dims, refuse_complex, run, same_device, to_tensor, wrap_dim
 from .movement import expand_to
 from .return_types import return_type, values_indices
 
@@ -822,6 +822,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs (got shape {x._shape}, dtype {x._dtype.name})"
         )
+    if weights is not None:
+        same_device("bincount", (x, weights))
     if weights is not None and weights._shape != x._shape:
         raise RuntimeError(f"bincount: weights should have the same shape as input, got {weights._shape} and {x._shape}")
     length = builtins.max(minlength, _host_int(amax(x)) + 1 if x.numel() else 0)
