@@ -116,3 +116,22 @@ def test_synchronize(device: str) -> None:
     assert x.sum().item() == 3000
     with pytest.raises(ember.BackendNotFoundError, match="nosuch"):
         ember.synchronize("nosuch")
+
+
+def test_decompositions_refuse_operands_on_two_devices(other: str) -> None:
+    """linalg.solve, solve_triangular, lstsq and lu_solve with A on the host and B on the device (and bincount's
+    weights): the same-device error naming the op (it was NumPy's 'Cannot cast ufunc solve input from dtype(O)'
+    for solve)."""
+    A = ember.eye(2, device="cpu")
+    B = ember.ones(2, 1, device=other)
+    calls = {
+        "linalg.solve": lambda: ember.linalg.solve(A, B),
+        "linalg.solve_triangular": lambda: ember.linalg.solve_triangular(A, B, upper=True),
+        "linalg.lstsq": lambda: ember.linalg.lstsq(A, B),
+        "linalg.lu_solve": lambda: ember.linalg.lu_solve(*ember.linalg.lu_factor(A), B),
+        # bincount's weights on another device were read silently (a copy Ember never makes implicitly)
+        "bincount": lambda: ember.bincount(ember.tensor([0, 1], device=other), weights=ember.ones(2, device="cpu")),
+    }
+    for name, call in calls.items():
+        with pytest.raises(RuntimeError, match=f"^{name}: expected all tensors on the same device"):
+            call()

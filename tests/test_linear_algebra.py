@@ -212,3 +212,138 @@ def test_det_of_small_integer_matrices_is_exact_on_the_host() -> None:
     assert ember.det(a).item() == 5.0
     assert ember.linalg.det(ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]])).item() == pytest.approx(-3.0, abs=1e-5)
     np.testing.assert_array_equal(ember.det(ember.ones(3, 0, 0)).numpy(), np.ones(3, np.float32))
+
+
+def test_cond_every_order_against_numpy(device: str) -> None:
+    """linalg.cond against numpy.linalg.cond for each order; a singular matrix's inverse-based orders are inf
+    (PyTorch: through inv_ex, inf where info > 0); None/2 take any shape (the singular values' ratio)."""
+    a = _rand(3, 4, 4, seed=5)
+    x = _t(a, device)
+    for p in (None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf):
+        np.testing.assert_allclose(ember.linalg.cond(x, p).numpy(), np.linalg.cond(a, p), rtol=1e-8, err_msg=str(p))
+    wide = _rand(2, 3, seed=6)
+    np.testing.assert_allclose(ember.linalg.cond(_t(wide, device)).numpy(), np.linalg.cond(wide), rtol=1e-10)
+    singular = _t(np.array([[1.0, 2.0], [2.0, 4.0]]), device)
+    for p in ("fro", 1, np.inf):
+        assert ember.linalg.cond(singular, p).item() == np.inf
+    with pytest.raises(RuntimeError, match="^linalg.cond: A must be batches of square matrices"):
+        ember.linalg.cond(_t(wide, device), "fro")
+    with pytest.raises(RuntimeError, match="^linalg.cond: got an invalid norm type 3"):
+        ember.linalg.cond(x, 3)
+
+
+def test_cholesky_ex_solve_triangular_and_rank_tol(device: str) -> None:
+    """cholesky_ex reports LAPACK's info (the order of the failing minor) instead of raising; solve_triangular
+    reads one triangle of A (its diagonal as ones with unitriangular), left or right, against NumPy's solve of
+    that triangle; matrix_rank's older `tol` is atol with rtol=0."""
+    spd = np.array([[4.0, 2.0], [2.0, 3.0]])
+    L, info = ember.linalg.cholesky_ex(_t(np.stack([spd, [[1.0, 2.0], [2.0, 1.0]]]), device))
+    assert type(ember.linalg.cholesky_ex(_t(spd, device))).__name__ == "linalg_cholesky_ex"
+    assert info.dtype is ember.int32 and info.tolist() == [0, 2]
+    np.testing.assert_allclose(L.numpy()[0], np.linalg.cholesky(spd), rtol=1e-12)
+    with pytest.raises(ember.linalg.LinAlgError, match=r"^linalg.cholesky_ex: \(Batch element 1\)"):
+        ember.linalg.cholesky_ex(_t(np.stack([spd, [[1.0, 2.0], [2.0, 1.0]]]), device), check_errors=True)
+    a, b = _rand(2, 3, 3, seed=7) + 3 * np.eye(3), _rand(2, 3, 2, seed=8)
+    for upper in (True, False):
+        tri = np.triu(a) if upper else np.tril(a)
+        got = ember.linalg.solve_triangular(_t(a, device), _t(b, device), upper=upper)
+        np.testing.assert_allclose(got.numpy(), np.linalg.solve(tri, b), rtol=1e-10)
+        unit = tri.copy()
+        unit[:, range(3), range(3)] = 1.0
+        got = ember.linalg.solve_triangular(_t(a, device), _t(b.swapaxes(-1, -2), device), upper=upper, left=False, unitriangular=True)
+        np.testing.assert_allclose(got.numpy() @ unit, b.swapaxes(-1, -2), rtol=1e-10, atol=1e-12)
+    with pytest.raises(RuntimeError, match="^linalg.solve_triangular: the input must have at least 2 dimensions"):
+        ember.linalg.solve_triangular(_t(a, device), _t(b[0, :, 0], device), upper=True)
+    ga, gb = _t(a[0], device, grad=True), _t(b[0], device, grad=True)
+    assert gradcheck(lambda x, y: ember.linalg.solve_triangular(x, y, upper=True, unitriangular=True), (ga, gb))
+    m = _t(np.diag([1.0, 1e-3]), device)
+    assert ember.linalg.matrix_rank(m, tol=1e-2).item() == 1 and ember.linalg.matrix_rank(m, 1e-4).item() == 2
+
+
+def test_vander_cholesky_solve_and_tensor_inverses_against_numpy(device: str) -> None:
+    """vander / linalg.vander against numpy.vander (decreasing / increasing powers; ints stay int64) with a
+    finite gradient at 0 (sum_k k x^(k-1)); cholesky_solve / cholesky_inverse against numpy's solve / inv
+    of L L^T (and U^T U); tensorinv / tensorsolve against numpy.linalg's."""
+    v = np.array([0.0, 2.0, -1.5])
+    np.testing.assert_allclose(ember.vander(_t(v, device)).numpy(), np.vander(v))
+    np.testing.assert_allclose(ember.linalg.vander(_t(v, device), N=4).numpy(), np.vander(v, 4, increasing=True))
+    iv = ember.vander(ember.tensor([1, 2, 3], device=device), 2, increasing=True)
+    assert iv.dtype is ember.int64 and iv.tolist() == np.vander([1, 2, 3], 2, increasing=True).tolist()
+    x = _t(v, device, grad=True)
+    ember.linalg.vander(x, N=4).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1 + 2 * v + 3 * v**2)
+    with pytest.raises(RuntimeError, match="^linalg.vander: N must be greater than 1"):
+        ember.linalg.vander(_t(v, device), N=1)
+    m = _rand(2, 3, 3, seed=9)
+    a = m @ m.swapaxes(-1, -2) + 3 * np.eye(3)
+    L = np.linalg.cholesky(a)
+    b = _rand(2, 3, 2, seed=10)
+    np.testing.assert_allclose(ember.cholesky_solve(_t(b, device), _t(L, device)).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    U = _t(L.swapaxes(-1, -2), device)
+    np.testing.assert_allclose(ember.cholesky_solve(_t(b, device), U, upper=True).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    np.testing.assert_allclose(_t(L, device).cholesky_inverse().numpy(), np.linalg.inv(a), rtol=1e-10)
+    np.testing.assert_allclose(ember.cholesky_inverse(U, upper=True).numpy(), np.linalg.inv(a), rtol=1e-10)
+    t4 = _rand(6, 2, 3, seed=11)
+    np.testing.assert_allclose(ember.linalg.tensorinv(_t(t4, device), ind=1).numpy(), np.linalg.tensorinv(t4, ind=1), rtol=1e-8)
+    rhs = _rand(6, seed=12)
+    np.testing.assert_allclose(ember.linalg.tensorsolve(_t(t4, device), _t(rhs, device)).numpy(), np.linalg.tensorsolve(t4, rhs), rtol=1e-8)
+    t5 = t4.reshape(3, 6, 2)
+    np.testing.assert_allclose(
+        ember.linalg.tensorsolve(_t(t5, device), _t(rhs, device), dims=(0,)).numpy(),
+        np.linalg.tensorsolve(t5, rhs, axes=(0,)), rtol=1e-8,
+    )
+    with pytest.raises(RuntimeError, match="^linalg.tensorinv: Expected self to satisfy the requirement"):
+        ember.linalg.tensorinv(_t(t4, device), ind=2)
+
+
+def test_lu_factor_lu_and_lu_solve(device: str) -> None:
+    """linalg.lu: A = P L U with L unit lower triangular and |L| <= 1 (partial pivoting), U upper, for
+    square, wide, tall and batched A; lu_factor's packing and 1-based pivots as getrf's (values read off
+    PyTorch 2.13); lu_solve against numpy.linalg.solve (left/right, adjoint); gradients through autograd."""
+    for shape, seed in (((4, 4), 20), ((3, 5), 21), ((5, 3), 22), ((2, 3, 3), 23)):
+        a = _rand(*shape, seed=seed)
+        P, L, U = (t.numpy() for t in ember.linalg.lu(_t(a, device)))
+        np.testing.assert_allclose(P @ L @ U, a, rtol=1e-12, atol=1e-12)
+        k = min(shape[-2:])
+        assert L.shape[-2:] == (shape[-2], k) and U.shape[-2:] == (k, shape[-1])
+        np.testing.assert_array_equal(np.triu(L, 1), 0)
+        np.testing.assert_array_equal(np.diagonal(L, 0, -2, -1), 1)
+        assert np.abs(L).max() <= 1 and np.array_equal(np.tril(U, -1), np.zeros_like(U))
+    LU, piv = ember.linalg.lu_factor(_t(np.array([[1.0, 2.0], [4.0, 5.0], [3.0, 3.0]]), device))
+    assert piv.dtype is ember.int32 and piv.tolist() == [2, 2]
+    np.testing.assert_allclose(LU.numpy(), [[4.0, 5.0], [0.25, 0.75], [0.75, -1.0]])
+    singular = _t(np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 1.0], [1.0, 1.0]]]), device)
+    assert ember.linalg.lu_factor_ex(singular).info.tolist() == [2, 0]
+    with pytest.raises(RuntimeError, match=r"^linalg.lu_factor: U\[2,2\] is zero"):
+        ember.linalg.lu_factor(singular)
+    a, b = _rand(2, 3, 3, seed=24), _rand(2, 3, 2, seed=25)
+    LU, piv = ember.linalg.lu_factor(_t(a, device))
+    np.testing.assert_allclose(ember.linalg.lu_solve(LU, piv, _t(b, device)).numpy(), np.linalg.solve(a, b), rtol=1e-10)
+    got = ember.linalg.lu_solve(LU, piv, _t(b, device), adjoint=True).numpy()
+    np.testing.assert_allclose(got, np.linalg.solve(a.swapaxes(-1, -2), b), rtol=1e-10)
+    got = ember.linalg.lu_solve(LU, piv, _t(b.swapaxes(-1, -2), device), left=False).numpy()
+    np.testing.assert_allclose(got @ a, b.swapaxes(-1, -2), rtol=1e-10, atol=1e-12)
+    x = _t(a[0], device, grad=True)
+    assert gradcheck(lambda m: ember.linalg.lu_solve(*ember.linalg.lu_factor(m), _t(b[0], device)), (x,))
+
+
+def test_lu_unpack_torch_lu_solve_and_triangular_solve(device: str) -> None:
+    """torch.lu_unpack gives linalg.lu's (P, L, U) from lu_factor's output (empty parts when not unpacked);
+    torch.lu_solve(b, LU, pivots) and torch.triangular_solve(b, A) (upper by default, `transpose` solves
+    with A^T; cloned_coefficient is a copy of A) against numpy.linalg.solve."""
+    a = _rand(2, 4, 3, seed=30)
+    x = _t(a, device)
+    P, L, U = ember.lu_unpack(*ember.linalg.lu_factor(x))
+    for got, want in zip((P, L, U), ember.linalg.lu(x)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    P2, L2, U2 = ember.lu_unpack(*ember.linalg.lu_factor(x), unpack_data=False)
+    assert L2.shape == U2.shape == (0,) and P2.shape == (2, 4, 4)
+    sq, b = _rand(3, 3, seed=31), _rand(3, 2, seed=32)
+    sol = _t(b, device).lu_solve(*ember.linalg.lu_factor(_t(sq, device)))
+    np.testing.assert_allclose(sol.numpy(), np.linalg.solve(sq, b), rtol=1e-10)
+    for upper, transpose in ((True, False), (False, True)):
+        tri = np.triu(sq) if upper else np.tril(sq)
+        out = ember.triangular_solve(_t(b, device), _t(sq, device), upper=upper, transpose=transpose)
+        np.testing.assert_allclose(out.solution.numpy(), np.linalg.solve(tri.T if transpose else tri, b), rtol=1e-10)
+        np.testing.assert_array_equal(out.cloned_coefficient.numpy(), sq)
+    assert type(out).__name__ == "triangular_solve" and type(P2).__name__ == "Tensor"

@@ -137,3 +137,150 @@ def test_logcumsumexp_scan_composite_matches_numpy() -> None:
     _logcumsumexp_impl(x, 1).sum().backward()
     e = np.exp(a[2])
     np.testing.assert_allclose(x.grad.numpy()[0], [np.sum(e[i] / np.cumsum(e)[i:]) for i in range(5)], rtol=1e-10)
+
+
+def test_result_types_are_named_after_their_op(device: str) -> None:
+    """Each (values, indices) result is a named tuple whose type is named after its op, as PyTorch's
+    `torch.return_types.max`, `.sort`, ... (and `linalg_qr`, `linalg_svd`, ... for torch.linalg)."""
+    x = ember.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]], device=device)
+    calls = {
+        "max": lambda: ember.max(x, 1), "min": lambda: x.min(0), "sort": lambda: ember.sort(x),
+        "topk": lambda: ember.topk(x, 2), "kthvalue": lambda: ember.kthvalue(x, 1), "median": lambda: x.median(1),
+        "nanmedian": lambda: ember.nanmedian(x, 0), "mode": lambda: ember.mode(x), "cummax": lambda: x.cummax(1),
+        "cummin": lambda: ember.cummin(x, 0),
+    }
+    for name, call in calls.items():
+        out = call()
+        assert type(out).__name__ == name and out._fields == ("values", "indices"), name
+        values, indices = out
+        assert values is out.values and indices.dtype is ember.int64
+    assert type(ember.max(ember.tensor(3.0, device=device), 0)).__name__ == "max"
+    m = ember.tensor([[2.0, 1.0], [1.0, 3.0]], device=device)
+    assert type(ember.linalg.qr(m)).__name__ == "linalg_qr" and type(ember.qr(m)).__name__ == "qr"
+    assert type(ember.linalg.svd(m)).__name__ == "linalg_svd" and type(ember.svd(m)).__name__ == "svd"
+    assert type(ember.linalg.eigh(m)).__name__ == "linalg_eigh"
+    assert type(ember.linalg.slogdet(m)).__name__ == "linalg_slogdet" and type(ember.slogdet(m)).__name__ == "slogdet"
+
+
+def test_empty_reductions_follow_pytorch(device: str) -> None:
+    """An empty sum is 0, so logsumexp over an empty dim is log(0) = -inf (PyTorch's torch.logsumexp);
+    max/min/amax/argmax have no identity: with no dim (the whole tensor empty) RuntimeError (IndexError for
+    argmax/argmin), IndexError for an empty dim, as PyTorch."""
+    out = ember.logsumexp(ember.zeros((2, 0, 3), device=device), 1)
+    assert out.shape == (2, 3) and np.all(out.numpy() == -np.inf)
+    assert ember.logsumexp(ember.zeros((2, 0), device=device), (0, 1), keepdim=True).shape == (1, 1)
+    empty = ember.zeros(0, device=device)
+    for fn, error in ((ember.max, RuntimeError), (ember.amin, RuntimeError), (ember.argmax, IndexError)):
+        with pytest.raises(error, match=f"^{fn.__name__}\\(\\): Expected reduction dim to be specified"):
+            fn(empty)
+    with pytest.raises(IndexError, match="^max: cannot reduce a tensor of shape \\(1, 0\\)"):
+        ember.max(ember.zeros((1, 0), device=device), 1)
+
+
+def test_all_any_keep_uint8_and_arg_extremes_refuse_bool(device: str) -> None:
+    """PyTorch's all/any return uint8 for uint8 input (bool for every other dtype); argmax/argmin refuse
+    bool input while max/min along a dim accept it."""
+    a = np.array([[1, 0], [2, 3]], dtype=np.uint8)
+    x = ember.tensor(a, device=device)
+    for fn, ref in ((ember.all, np.all), (ember.any, np.any)):
+        out = fn(x, 1)
+        assert out.dtype is ember.uint8
+        np.testing.assert_array_equal(out.numpy(), ref(a, 1).astype(np.uint8))
+        assert fn(x).dtype is ember.uint8 and fn(x.to(ember.int8)).dtype is ember.bool
+        # an explicit empty dim reduces nothing: each element's truth (PyTorch's all(x, ()) / any(x, []))
+        none = fn(x.to(ember.float32), ())
+        assert none.dtype is ember.bool and none.tolist() == (a != 0).tolist()
+        assert fn(x, []).dtype is ember.uint8 and fn(x, []).tolist() == (a != 0).astype(np.uint8).tolist()
+    b = ember.tensor([False, True, True], device=device)
+    for fn in (ember.argmax, ember.argmin):
+        with pytest.raises(RuntimeError, match="does not support bool input"):
+            fn(b)
+    assert ember.max(b, 0).indices.item() == 1 and ember.min(b, 0).values.item() is False
+
+
+def test_var_std_of_complex_are_real_and_integers_are_refused(device: str) -> None:
+    """PyTorch: var/std of complex input are real, the mean of |x - mean|^2 (NumPy's var); integer and
+    bool input is refused ("std and var only support floating point and complex dtypes")."""
+    if "complex64" not in _dtypes(device):
+        pytest.skip(f"{device} has no complex64")
+    z = np.array([[1 + 1j, 2 + 0j, 4 - 1j], [3j, -1 + 0j, 0.5 + 2j]], dtype=np.complex64)
+    x = ember.tensor(z, device=device)
+    v = ember.var(x, 1)
+    assert v.dtype is ember.float32
+    np.testing.assert_allclose(v.numpy(), np.var(z, 1, ddof=1), rtol=1e-5)
+    s, m = ember.std_mean(x, 0, correction=0)
+    assert s.dtype is ember.float32 and m.dtype is ember.complex64
+    np.testing.assert_allclose(s.numpy(), np.std(z, 0), rtol=1e-5)
+    np.testing.assert_allclose(ember.linalg.vector_norm(x).numpy(), np.linalg.norm(z.ravel()), rtol=1e-5)
+    np.testing.assert_allclose(ember.norm(x, 1, 1).numpy(), np.abs(z).sum(1), rtol=1e-5)
+    for bad in (ember.tensor([1, 2], device=device), ember.tensor([True, False], device=device)):
+        with pytest.raises(RuntimeError, match="^std and var only support floating point and complex dtypes"):
+            ember.std(bad)
+
+
+def test_histogram_range_rule_is_numpys(device: str) -> None:
+    """torch.histogram takes `range` as given (histc alone reads (0, 0) as "the data's range") and widens
+    equal ends by 0.5 each side; with no range, the data's (0 to 1 for no data): NumPy's histogram rule."""
+    cases = [([5.0, 5.0], None), ([1.0, 3.0], (0.0, 0.0)), ([1.0, 3.0], (1.0, 3.0)), ([], None), ([0.5, 2.0, 9.0], (1.0, 4.0))]
+    for data, rng in cases:
+        a = np.array(data, dtype=np.float32)
+        hist, edges = ember.histogram(ember.tensor(a, device=device), 2, range=rng)
+        eh, ee = np.histogram(a, 2, range=rng)
+        np.testing.assert_allclose(edges.numpy(), ee, rtol=1e-6)
+        np.testing.assert_array_equal(hist.numpy(), eh)
+    with pytest.raises(RuntimeError, match="^histogram: min should not exceed max"):
+        ember.histogram(ember.tensor([1.0], device=device), 2, range=(3.0, 1.0))
+    with pytest.raises(RuntimeError, match="^histogram: range of \\[1.0, inf\\] is not finite"):
+        ember.histogram(ember.tensor([1.0, np.inf], device=device), 2)
+
+
+def test_quantile_and_norm_errors_are_pytorchs(device: str) -> None:
+    """A bad interpolation is a RuntimeError (PyTorch's quantile); linalg.norm with a named (matrix) order
+    of a 1-D tensor is linalg.matrix_norm's RuntimeError, not a TypeError."""
+    x = ember.tensor([1.0, 2.0], device=device)
+    with pytest.raises(RuntimeError, match="^quantile\\(\\) interpolation must be one of"):
+        ember.quantile(x, 0.5, interpolation="cubic")
+    for order in ("fro", "nuc"):
+        with pytest.raises(RuntimeError, match="^linalg.matrix_norm: the input must have at least 2 dimensions"):
+            ember.linalg.norm(x, order)
+    # integer input is refused even with a floating dtype= (PyTorch: "Expected a floating point or complex
+    # tensor as input"); renorm too
+    i = ember.tensor([[1, 2]], device=device)
+    with pytest.raises(RuntimeError, match="^linalg.vector_norm: Expected a floating point tensor as input, got int64"):
+        ember.linalg.vector_norm(i, dtype=ember.float32)
+    with pytest.raises(RuntimeError, match="^norm: expected a floating point tensor as input, got int64"):
+        ember.norm(i, dtype=ember.float32)
+    with pytest.raises(RuntimeError, match="^renorm: expected a floating point tensor as input, got int64"):
+        ember.renorm(i, 2, 0, 1.0)
+
+
+def test_std_gradient_is_zero_on_constant_lines(device: str) -> None:
+    """d std / dx = (x - mean) / ((n - correction) * std); on a constant line (std 0) PyTorch's std
+    backward gives 0, not 0/0 = nan."""
+    a = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], dtype=np.float32)
+    x = ember.tensor(a, device=device).requires_grad_()
+    s = ember.std(x, 1)
+    np.testing.assert_allclose(s.detach().numpy(), np.std(a, 1, ddof=1), rtol=1e-6)
+    s.sum().backward()
+    d = a[0] - a[0].mean()
+    np.testing.assert_allclose(x.grad.numpy()[0], d / (2 * np.std(a[0], ddof=1)), rtol=1e-5)
+    assert x.grad.numpy()[1].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_bool_and_uint8_reductions_do_not_share_kernels(device: str) -> None:
+    """bool and uint8 share a C type on OpenCL (uchar) but not their arithmetic: a bool sum is an OR, a uint8
+    sum wraps modulo 256. A bool reduction first must not leave its kernel for the uint8 one (it did: 200 + 100
+    gave 200 | 100 = 236). NumPy's uint8 arithmetic is the reference; rows, columns, scans and products."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 256, (2, 40)).astype(np.uint8)
+    x, b = ember.tensor(a, device=device), ember.tensor(a > 100, device=device)
+    u8 = ember.uint8
+    for dim in (None, 0, 1):
+        ember.sum(b, dim, dtype=ember.bool), ember.prod(b, dim, dtype=ember.bool)  # compile the bool kernels first
+        want = a.sum(dtype=np.uint8) if dim is None else a.sum(dim, dtype=np.uint8)
+        np.testing.assert_array_equal(ember.sum(x, dim, dtype=u8).numpy(), want)
+        want = a.prod(dtype=np.uint8) if dim is None else a.prod(dim, dtype=np.uint8)
+        np.testing.assert_array_equal(ember.prod(x, dim, dtype=u8).numpy(), want)
+    ember.cumsum(b, 1, dtype=ember.bool), ember.cumprod(b, 1, dtype=ember.bool)
+    np.testing.assert_array_equal(ember.cumsum(x, 1, dtype=u8).numpy(), np.cumsum(a, 1, dtype=np.uint8))
+    np.testing.assert_array_equal(ember.cumprod(x, 1, dtype=u8).numpy(), np.cumprod(a, 1, dtype=np.uint8))

@@ -235,7 +235,7 @@ def _reduce(op: str, x: CLArray, axes: tuple[int, ...], out_shape: tuple[int, ..
     dst = out if P == 1 else empty(device, (lay.M, P), x.dtype)
     t = cltypes.ctype(x.dtype)
     kahan = op == "sum" and x.dtype.kind == "f"
-    key = ("reduce", op, t, lay.nk, lay.nr, contig)
+    key = ("reduce", op, t, comb, lay.nk, lay.nr, contig)  # comb: bool and uint8 share a C type
 
     def source() -> str:
         lanes = _lanes(x.dtype)
@@ -326,7 +326,7 @@ def _reduce_cols(op: str, x: CLArray, lay: _Layout, out: CLArray, split: bool) -
     t = cltypes.ctype(x.dtype)
     comb, ident = _ops(op, x.dtype)
     kahan = op == "sum" and x.dtype.kind == "f"
-    key = ("cols", op, t, lay.nk, lay.nr, U)
+    key = ("cols", op, t, comb, lay.nk, lay.nr, U)
 
     def source() -> str:
         vs = range(U)
@@ -523,7 +523,7 @@ def _scan(op: str, x: CLArray, axis: int) -> CLArray:
     partials = _segment_totals(op, x, lay, P, seg) if P > 1 else None
     t = cltypes.ctype(x.dtype)
     comb, ident = _scan_ops(op, x.dtype)
-    key = (op, t, lay.nk, lay.nr)
+    key = (op, t, comb, lay.nk, lay.nr)
 
     def source() -> str:
         body = "    T acc = IDENT;\n    for (long q = o * P; q < s; ++q) acc = OP(acc, part[q]);\n" + _loop_code(
@@ -588,7 +588,7 @@ def _segment_totals(op: str, x: CLArray, lay: _Layout, P: int, seg: int) -> CLAr
     dst = empty(device, (lay.M, P), x.dtype)
     t = cltypes.ctype(x.dtype)
     comb, ident = _scan_ops(op, x.dtype)
-    key = ("segtotal", op, t, lay.nk, lay.nr)
+    key = ("segtotal", op, t, comb, lay.nk, lay.nr)
 
     def source() -> str:
         body = "    T acc = IDENT;\n" + _loop_code(lay.nr, ["x"], "      acc = OP(acc, x[i_x]);\n") + "    dst[s] = acc;\n"

@@ -1061,7 +1061,7 @@ class Tensor:
         return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
-        """Whether every element over `dim` (all dims when None) is nonzero, as bool.
+        """Whether every element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch).
 
         See `ember.all`.
         """
@@ -1104,7 +1104,7 @@ class Tensor:
         return _ops.angle(self)
 
     def any(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
-        """Whether any element over `dim` (all dims when None) is nonzero, as bool.
+        """Whether any element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch).
 
         See `ember.any`.
         """
@@ -1390,6 +1390,21 @@ class Tensor:
         See `ember.cholesky`.
         """
         return _ops.cholesky(self, upper)
+
+    def cholesky_inverse(self, upper: _bool = False) -> Tensor:
+        """The inverse of A = L L^T (U^T U with `upper`) from its Cholesky factor `input`.
+
+        See `ember.cholesky_inverse`.
+        """
+        return _ops.cholesky_inverse(self, upper)
+
+    def cholesky_solve(self, input2: Tensor, upper: _bool = False) -> Tensor:
+        """X with A X = B (`input`) for A = L L^T (U^T U with `upper`) given its Cholesky factor `input2`: two
+        triangular solves.
+
+        See `ember.cholesky_solve`.
+        """
+        return _ops.cholesky_solve(self, input2, upper)
 
     def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         """`input` split into `chunks` views of (nearly) equal size along `dim`; the last may be smaller.
@@ -2365,6 +2380,13 @@ class Tensor:
         """In-place lt(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("lt", self, other)
 
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+        """X with A X = input from lu_factor's (LU, pivots) (torch.lu_solve: b first; linalg.lu_solve's left form).
+
+        See `ember.lu_solve`.
+        """
+        return _ops.lu_solve(self, LU_data, LU_pivots)
+
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         """`input` with `value` where `mask` is True (mask broadcasts).
 
@@ -2776,7 +2798,7 @@ class Tensor:
         return _ops.conversion.inplace("relu", self)
 
     def remainder(self, other: Any) -> Tensor:
-        """input - floor(input / other) * other, Python's % (the sign of other). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan. Not defined for bool tensors.
+        """input - floor(input / other) * other, Python's % (the sign of other; a zero result has input's sign, as PyTorch). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan. Not defined for bool tensors.
 
         See `ember.remainder`.
         """
@@ -3041,7 +3063,8 @@ class Tensor:
         return _ops.squeeze(self, dim)
 
     def std(self, dim: Any = None, unbiased: _bool | None = None, keepdim: _bool = False, *, correction: _float | None = None) -> Tensor:
-        """The standard deviation over `dim` with Bessel's correction by default (`correction=1`).
+        """The standard deviation over `dim` with Bessel's correction by default (`correction=1`); its gradient
+        is 0 where it is 0 (constant data), as PyTorch's, not nan.
 
         See `ember.std`.
         """
@@ -3196,6 +3219,14 @@ class Tensor:
         See `ember.transpose`.
         """
         return _ops.transpose(self, dim0, dim1)
+
+    def triangular_solve(self, A: Tensor, upper: _bool = True, transpose: _bool = False, unitriangular: _bool = False) -> Any:
+        """(solution, cloned_coefficient) of A X = input (A^T X = input with `transpose`) for triangular A
+        (torch.triangular_solve: upper by default; linalg.solve_triangular is the newer form).
+
+        See `ember.triangular_solve`.
+        """
+        return _ops.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def tril(self, diagonal: _int = 0) -> Tensor:
         """The lower triangle (elements with col - row <= diagonal); the rest zero.

@@ -15,7 +15,6 @@ variants) are plain composites.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,9 +24,10 @@ from ..device import Device
 from ..dispatch import Op, composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import kernel, maybe_record, needs_grad, record, refuse_complex, wrap
+from ._run import kernel, maybe_record, needs_grad, record, refuse_complex, same_device, wrap
 from .linalg import matmul
 from .movement import diag_embed
+from .return_types import return_type
 
 
 class LinAlgError(RuntimeError):
@@ -35,14 +35,17 @@ class LinAlgError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- named results (PyTorch's names)
-slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
-svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
-svd_uv_result = namedtuple("svd_uv_result", ["U", "S", "V"])  # torch.svd: V, not Vh
-qr_result = namedtuple("qr_result", ["Q", "R"])
-eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
-lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
-inv_ex_result = namedtuple("inv_ex_result", ["inverse", "info"])
-solve_ex_result = namedtuple("solve_ex_result", ["result", "info"])
+slogdet_result = return_type("slogdet", ("sign", "logabsdet"))
+linalg_slogdet_result = return_type("linalg_slogdet", ("sign", "logabsdet"))
+svd_result = return_type("linalg_svd", ("U", "S", "Vh"))
+svd_uv_result = return_type("svd", ("U", "S", "V"))  # torch.svd: V, not Vh
+qr_result = return_type("qr", ("Q", "R"))
+linalg_qr_result = return_type("linalg_qr", ("Q", "R"))
+eigh_result = return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+lstsq_result = return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+inv_ex_result = return_type("linalg_inv_ex", ("inverse", "info"))
+solve_ex_result = return_type("linalg_solve_ex", ("result", "info"))
+cholesky_ex_result = return_type("linalg_cholesky_ex", ("L", "info"))
 
 
 # --------------------------------------------------------------------------- checks
@@ -91,6 +94,8 @@ def _run_many(
     """Run a kernel that returns several arrays. The node keeps `args` and the outputs' data
     (``node.args``); the derivative gets the outputs back, connected to the node, from `_outputs`."""
     refuse_complex(op.name, *inputs)
+    if len(inputs) > 1:
+        same_device(op.name, inputs)
     datas = kernel(op, device)(*natives)
     outs = tuple(wrap(d, tuple(d.shape), dt, device) for d, dt in zip(datas, dtypes))
     if op.vjp is not None and needs_grad(inputs):
@@ -159,7 +164,7 @@ def slogdet(input: Tensor) -> Any:  # noqa: A002
 @public(name="slogdet", namespace="linalg")
 def linalg_slogdet(A: Tensor) -> Any:
     """(sign, logabsdet) of the determinant of each square matrix: stable where det under/overflows."""
-    return slogdet_result(*_slogdet("linalg.slogdet", A))
+    return linalg_slogdet_result(*_slogdet("linalg.slogdet", A))
 
 
 def _det_impl(A: Tensor) -> Tensor:
@@ -310,6 +315,7 @@ def _solve_unchecked(A: Tensor, B: Tensor) -> Tensor:
 def _solve(op: str, A: Tensor, B: Tensor, left: bool) -> tuple[Tensor, Tensor]:
     check_matrix(op, A, square=True)
     check_float(op, B)
+    same_device(op, (A, B))
     if B._dtype is not A._dtype:
         raise RuntimeError(f"{op}: expected A and B of one dtype, got {A._dtype.name} and {B._dtype.name}")
     if not left:  # X A = B  <=>  A^T X^T = B^T
@@ -355,6 +361,26 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     return solve_ex_result(x, info)
 
 
+@public(namespace="linalg")
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False) -> Tensor:
+    """X with A X = B (X A = B with left=False) for triangular A: only A's upper (or lower) triangle is read,
+    its diagonal taken as ones with `unitriangular`; B is a (batch of) matrix, never a vector. A zero on the
+    diagonal gives inf/nan, not an error (as PyTorch)."""
+    from .movement import diagonal, tril, triu
+
+    op = "linalg.solve_triangular"
+    check_matrix(op, A, square=True)
+    check_matrix(op, B)
+    check_float(op, A, B)
+    if A._dtype is not B._dtype:  # PyTorch promotes here (linalg.solve does not)
+        common = _dt.promote_types(A._dtype, B._dtype)
+        A, B = A.to(common), B.to(common)
+    T = triu(A) if upper else tril(A)
+    if unitriangular:
+        T = T - diag_embed(diagonal(T, 0, -2, -1)) + _eye_like(T, T._shape[-1])
+    return _solve(op, T, B, left)[0]
+
+
 # --------------------------------------------------------------------------- cholesky
 
 
@@ -377,16 +403,28 @@ CHOLESKY = primitive(
 )
 
 
-def _cholesky(op: str, A: Tensor, upper: bool) -> Tensor:
+def _cholesky_info(op: str, A: Tensor, upper: bool, check_errors: bool) -> tuple[Tensor, Tensor]:
     check_matrix(op, A, square=True)
     L, info = _run_many(CHOLESKY, A._device, (A._data,), (A._dtype, _dt.int32), (A,))
-    _raise_info(
-        op,
-        info,
-        "The factorization could not be completed because the input is not positive-definite "
-        "(the leading minor of order {info} is not positive-definite).",
-    )
-    return L.mT if upper else L
+    if check_errors:
+        _raise_info(
+            op,
+            info,
+            "The factorization could not be completed because the input is not positive-definite "
+            "(the leading minor of order {info} is not positive-definite).",
+        )
+    return (L.mT if upper else L), info
+
+
+def _cholesky(op: str, A: Tensor, upper: bool) -> Tensor:
+    return _cholesky_info(op, A, upper, True)[0]
+
+
+@public(namespace="linalg")
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """(L, info): the Cholesky factor and LAPACK's info per matrix (0: done, k: the leading minor of order k
+    is not positive-definite) instead of an error, unless check_errors."""
+    return cholesky_ex_result(*_cholesky_info("linalg.cholesky_ex", A, upper, check_errors))
 
 
 @public(name="cholesky", namespace="linalg")
@@ -399,6 +437,54 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     """The Cholesky factor of each symmetric positive-definite matrix (torch.cholesky: `upper` positional)."""
     return _cholesky("cholesky", input, upper)
+
+
+@public(method=True)
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+    """X with A X = B (`input`) for A = L L^T (U^T U with `upper`) given its Cholesky factor `input2`: two
+    triangular solves."""
+    lower = input2.mT if upper else input2
+    return solve_triangular(lower.mT, solve_triangular(lower, input, upper=False), upper=True)
+
+
+@public(method=True)
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+    """The inverse of A = L L^T (U^T U with `upper`) from its Cholesky factor `input`."""
+    check_matrix("cholesky_inverse", input, square=True)
+    return cholesky_solve(_eye_like(input, input._shape[-1]).expand(*input._shape), input, upper)
+
+
+@public(namespace="linalg")
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A for tensordot(A, X, ind): A read as a (prod(shape[:ind]), prod(shape[ind:])) square
+    matrix, its inverse shaped shape[ind:] + shape[:ind]."""
+    if ind <= 0:
+        raise RuntimeError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A._shape[:ind]), math.prod(A._shape[ind:])
+    if rows != cols:
+        raise RuntimeError(
+            f"linalg.tensorinv: Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {cols} != {rows} (shape {A._shape}, ind={ind})"
+        )
+    return _inverse("linalg.tensorinv", A.reshape(rows, cols)).reshape(*A._shape[ind:], *A._shape[:ind])
+
+
+@public(namespace="linalg")
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B: A read as a (B.numel(), prod(A.shape[B.ndim:])) matrix; `dims`
+    are A's dims moved to the end first."""
+    from .movement import movedim
+
+    if dims is not None:
+        A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    xshape = A._shape[B.ndim :]
+    n = math.prod(xshape)
+    if A._shape[: B.ndim] != B._shape or B.numel() != n:
+        raise RuntimeError(
+            f"linalg.tensorsolve: Expected self to satisfy the requirement prod(result_shape) == prod(B.shape), "
+            f"got A of shape {A._shape} and B of shape {B._shape}"
+        )
+    return solve(A.reshape(n, n), B.reshape(n)).reshape(*xshape)
 
 
 # --------------------------------------------------------------------------- qr
@@ -480,7 +566,7 @@ def _qr(op: str, A: Tensor, mode: str) -> Any:
         from .creation import empty
 
         q = empty(0, dtype=A._dtype, device=A._device)
-    return qr_result(q, r)
+    return (linalg_qr_result if op == "linalg.qr" else qr_result)(q, r)
 
 
 @public(name="qr", namespace="linalg")
@@ -730,8 +816,13 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
 
 
 @public(namespace="linalg")
-def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
-    """The number of singular values above max(atol, rtol * the largest) per matrix, as int64."""
+def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None, rtol: Any = None) -> Tensor:
+    """The number of singular values above max(atol, rtol * the largest) per matrix, as int64. `tol` is
+    PyTorch's older form: atol=tol, rtol=0."""
+    if tol is not None:
+        if atol is not None or rtol is not None:
+            raise RuntimeError("linalg.matrix_rank: pass either tol or atol/rtol, not both")
+        atol, rtol = tol, 0.0
     check_matrix("linalg.matrix_rank", A, square=hermitian)
     with grad_mode.no_grad():
         s = _eigh("linalg.matrix_rank", A, "L")[0].abs() if hermitian else _svd("linalg.matrix_rank", A, False)[1]
@@ -751,6 +842,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     op = "linalg.lstsq"
     check_matrix(op, A)
     check_float(op, B)
+    same_device(op, (A, B))
     driver = driver or "gelsy"
     if driver not in _DRIVERS:
         raise RuntimeError(f"{op}: parameter `driver` should be one of {_DRIVERS}, got {driver!r}")
@@ -851,3 +943,190 @@ def matrix_exp(A: Tensor) -> Tensor:
 def linalg_matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential exp(A) = sum_k A^k / k! of each square matrix."""
     return _matrix_exp("linalg.matrix_exp", A)
+
+
+# --------------------------------------------------------------------------- cond
+
+
+@public(namespace="linalg")
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number ||A||_p ||A^-1||_p of each matrix: from the singular values for p None, 2, -2
+    (any shape) and 'nuc'; through the inverse for 'fro', 1, -1, inf, -inf (square; inf where singular)."""
+    from .creation import zeros
+    from .linalg import matrix_norm
+    from .reduction import amax, amin, where
+    from .reduction import sum as _sum
+
+    op = "linalg.cond"
+    check_matrix(op, A, square=p not in (None, 2, -2))
+    check_float(op, A)
+    if A.numel() == 0:
+        return zeros(A._shape[:-2], dtype=A._dtype, device=A._device)
+    if p in (None, 2, -2, "nuc"):
+        s = svdvals(A)
+        if p == "nuc":
+            return _sum(s, -1) * _sum(1 / s, -1)
+        ratio = amax(s, -1) / amin(s, -1)
+        return 1 / ratio if p == -2 else ratio
+    if p not in ("fro", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"{op}: got an invalid norm type {p!r}; use None, 2, -2, 'fro', 'nuc', 1, -1, inf or -inf")
+    inverse, info = _inv(A)
+    out = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return where(info > 0, math.inf, out)
+
+
+# --------------------------------------------------------------------------- LU
+# Gaussian elimination with partial pivoting (LAPACK's getrf: the first largest |pivot|, whole rows swapped)
+# written with tensor ops, one column a step: batched, on every backend, and differentiable through autograd.
+
+lu_factor_result = return_type("linalg_lu_factor", ("LU", "pivots"))
+lu_factor_ex_result = return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+lu_result = return_type("linalg_lu", ("P", "L", "U"))
+
+
+def _lu_steps(op: str, A: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(LU packed as getrf's, pivots (1-based, int32), info (int32), perm: row i of L U is A's row perm[i])."""
+    from .creation import arange, zeros
+    from .indexing import gather
+    from .movement import cat, stack
+    from .reduction import argmax, where
+
+    check_matrix(op, A)
+    check_float(op, A)
+    m, n = A._shape[-2], A._shape[-1]
+    batch = A._shape[:-2]
+    rows = arange(m, device=A._device)
+    perm = rows.expand(*batch, m)
+    info = zeros(batch, dtype=_dt.int32, device=A._device)
+    U, pivots = A, []
+    for k in range(min(m, n)):
+        p = argmax(U[..., k:, k].abs(), -1) + k
+        pivots.append(p)
+        swap = where(rows == k, p.unsqueeze(-1), where(rows == p.unsqueeze(-1), k, rows))  # (*, m)
+        U = gather(U, -2, swap.unsqueeze(-1).expand(*batch, m, n))
+        perm = gather(perm, -1, swap)
+        piv = U[..., k : k + 1, k : k + 1]
+        zero = piv == 0
+        info = where((info == 0) & zero.reshape(batch), k + 1, info).to(_dt.int32)
+        below = U[..., k + 1 :, :]
+        lcol = where(zero, 0.0, below[..., :, k : k + 1] / where(zero, 1.0, piv))
+        right = below[..., :, k + 1 :] - lcol * U[..., k : k + 1, k + 1 :]
+        U = cat([U[..., : k + 1, :], cat([below[..., :, :k], lcol, right], -1)], -2)
+    piv_t = stack(pivots, -1) if pivots else zeros((*batch, 0), dtype=_dt.int64, device=A._device)
+    return U, (piv_t + 1).to(_dt.int32), info, perm
+
+
+@public(namespace="linalg")
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
+    """(LU, pivots, info) of A = P L U as LAPACK's getrf packs them (L's unit diagonal implicit, pivots
+    1-based, info the first zero pivot's 1-based index, 0 when none)."""
+    op = "linalg.lu_factor_ex"
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU (as PyTorch); pass pivot=True")
+    LU, pivots, info, _ = _lu_steps(op, A)
+    if check_errors:
+        _raise_info(op, info, "The factorization could not be completed because the input is singular.")
+    return lu_factor_ex_result(LU, pivots, info)
+
+
+@public(namespace="linalg")
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
+    """(LU, pivots) of A = P L U (see lu_factor_ex); an exactly singular square factor is an error."""
+    op = "linalg.lu_factor"
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU (as PyTorch); pass pivot=True")
+    LU, pivots, info, _ = _lu_steps(op, A)
+    for v in info.reshape(-1).tolist():
+        if v:
+            raise RuntimeError(
+                f"linalg.lu_factor: U[{v},{v}] is zero and using it on lu_solve would result in a division "
+                f"by zero. If you still want to perform the factorization, consider calling linalg.lu(A, pivot) "
+                f"or linalg.lu_factor_ex(A, pivot)"
+            )
+    return lu_factor_result(LU, pivots)
+
+
+def _unpack(LU: Tensor, perm: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(P, L, U) with A = P L U from getrf's packed LU and the row permutation."""
+    from .creation import arange
+    from .movement import tril, triu
+
+    m, n = LU._shape[-2], LU._shape[-1]
+    k = min(m, n)
+    L = tril(LU[..., :, :k], -1) + _eye_like(LU, m)[:, :k]
+    U = triu(LU[..., :k, :])
+    P = (perm.unsqueeze(-1) == arange(m, device=LU._device)).to(LU._dtype).mT  # P^T picks row perm[i]
+    return P, L, U
+
+
+@public(namespace="linalg")
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
+    """(P, L, U) with A = P L U: P a permutation matrix, L (m, k) unit lower triangular, U (k, n) upper
+    triangular, k = min(m, n); singular input is fine (U has a zero on its diagonal)."""
+    op = "linalg.lu"
+    if not pivot:
+        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU (as PyTorch); pass pivot=True")
+    LU, _, _, perm = _lu_steps(op, A)
+    return lu_result(*_unpack(LU, perm))
+
+
+def _perm_from_pivots(pivots: Tensor, m: int) -> Tensor:
+    """The row permutation that getrf's 1-based `pivots` (row k swapped with pivots[k]) make of range(m)."""
+    from .creation import arange
+    from .indexing import gather
+    from .reduction import where
+
+    rows = arange(m, device=pivots._device)
+    perm = rows.expand(*pivots._shape[:-1], m)
+    for k in range(pivots._shape[-1]):
+        p = pivots[..., k : k + 1].to(_dt.int64) - 1
+        perm = gather(perm, -1, where(rows == k, p, where(rows == p, k, rows)))
+    return perm
+
+
+@public(name="lu_solve", namespace="linalg")
+def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """X with A X = B (X A = B with left=False; A^H in A's place with `adjoint`) from lu_factor's (LU, pivots)."""
+    op = "linalg.lu_solve"
+    check_matrix(op, LU, square=True)
+    check_matrix(op, B)
+    same_device(op, (LU, pivots, B))
+    n = LU._shape[-1]
+    P, L, U = _unpack(LU, _perm_from_pivots(pivots, n))
+    if not left:  # X A = B  <=>  A^H X^H = B^H (real: transposes)
+        return linalg_lu_solve(LU, pivots, B.mT, left=True, adjoint=not adjoint).mT
+    if adjoint:  # U^T L^T P^T X = B
+        y = solve_triangular(L.mT, solve_triangular(U.mT, B, upper=False), upper=True, unitriangular=True)
+        return matmul(P, y)
+    y = solve_triangular(L, matmul(P.mT, B), upper=False, unitriangular=True)
+    return solve_triangular(U, y, upper=True)
+
+
+lu_unpack_result = return_type("lu_unpack", ("P", "L", "U"))
+triangular_solve_result = return_type("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+@public
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True) -> Any:
+    """(P, L, U) with A = P L U from lu_factor's (LU, pivots); a part not unpacked is an empty tensor."""
+    from .creation import empty
+
+    check_matrix("lu_unpack", LU_data)
+    P, L, U = _unpack(LU_data, _perm_from_pivots(LU_pivots, LU_data._shape[-2]))
+    none = empty(0, dtype=LU_data._dtype, device=LU_data._device)
+    return lu_unpack_result(P if unpack_pivots else none, L if unpack_data else none, U if unpack_data else none)
+
+
+@public(method=True)
+def lu_solve(input: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: A002
+    """X with A X = input from lu_factor's (LU, pivots) (torch.lu_solve: b first; linalg.lu_solve's left form)."""
+    return linalg_lu_solve(LU_data, LU_pivots, input)
+
+
+@public(method=True)
+def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False) -> Any:  # noqa: A002
+    """(solution, cloned_coefficient) of A X = input (A^T X = input with `transpose`) for triangular A
+    (torch.triangular_solve: upper by default; linalg.solve_triangular is the newer form)."""
+    T = A.mT if transpose else A
+    x = solve_triangular(T, input, upper=upper != transpose, unitriangular=unitriangular)
+    return triangular_solve_result(x, A.clone())

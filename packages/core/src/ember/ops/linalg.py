@@ -634,6 +634,43 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x * y).sum(dim)
 
 
+def _powers(op: str, x: Tensor, n: int) -> Tensor:
+    """x[..., None] ** [0, 1, ..., n-1] as a running product (its gradient stays finite where x is 0)."""
+    from .. import dtypes as _dt
+    from .movement import cat
+    from .reduction import cumprod
+
+    if n < 0:
+        raise RuntimeError(f"{op}: N must be non-negative, got {n}")
+    d = x._dtype if x._dtype.kind in "fc" else _dt.int64
+    col = x.to(d).unsqueeze(-1)
+    if n == 0:
+        return col[..., :0]
+    ones = col.new_ones((*x._shape, 1))
+    return cumprod(cat([ones, col.expand(*x._shape, n - 1)], -1), -1)
+
+
+@public
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of a 1-D `x`: columns x^(N-1), ..., x, 1 (x^0 first with `increasing`);
+    N defaults to len(x); integer and bool input give int64."""
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a one-dimensional tensor, got shape {x._shape}")
+    out = _powers("vander", x, x._shape[0] if N is None else N)
+    return out if increasing else out.flip(-1)
+
+
+@public(name="vander", namespace="linalg")
+def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrices of (a batch of) vectors, powers increasing: x^0, x, ..., x^(N-1) (N defaults
+    to x.shape[-1])."""
+    if x.ndim < 1:
+        raise RuntimeError(f"linalg.vander: x must have at least one dimension, got shape {x._shape}")
+    if N is not None and N <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {N}")
+    return _powers("linalg.vander", x, x._shape[-1] if N is None else N)
+
+
 @public
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distances between each row of x1 (*, P, M) and each row of x2 (*, R, M): (*, P, R)."""
@@ -661,6 +698,11 @@ def _norm_float(op: str, x: Tensor, dtype: Any) -> Tensor:
 
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x._dtype.kind not in "fc":  # PyTorch refuses integer input even with a floating dtype=
+        raise RuntimeError(
+            f"{op}: Expected a floating point tensor as input, got {x._dtype.name} (shape {x._shape}); "
+            f"cast it first (e.g. .float())"
+        )
     if dtype is not None:
         dt = _dt.as_dtype(dtype)
         if not dt.is_floating_point:
@@ -732,6 +774,10 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     """The vector ord-norm over `dim` (all elements when None); the gradient is 0 where the norm is 0."""
     from ._run import normalize_dims
 
+    if isinstance(x, Tensor) and x._dtype.kind == "c" and dtype is None:  # the norm of the moduli, real
+        from .elementwise import abs as _abs
+
+        x = _abs(x)
     x = _norm_float("linalg.vector_norm", x, dtype)
     if isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise TypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
@@ -810,7 +856,7 @@ def linalg_norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool =
         raise RuntimeError(f"{op}: dim must be an int or a 2-tuple, got {dim}")
     if ord is None:
         return vector_norm(input, 2, None, keepdim, dtype=dtype)
-    if input.ndim == 2:
+    if input.ndim == 2 or input.ndim == 1 and isinstance(ord, str):  # 'fro', 'nuc': matrix norms
         return matrix_norm(input, ord, (-2, -1), keepdim, dtype=dtype)
     if input.ndim == 1:
         return vector_norm(input, ord, None, keepdim, dtype=dtype)

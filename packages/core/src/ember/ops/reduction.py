@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -13,10 +12,9 @@ from .. import dtypes as _dt
 from ..dispatch import composite, primitive, public
 from ..dtypes import DType
 from ..tensor import Tensor
-from ._run import call, cast, normalize_dims, refuse_complex, run, to_tensor, wrap_dim
+from ._run import call, cast, normalize_dims, refuse_complex, run, same_device, to_tensor, wrap_dim
 from .movement import expand_to
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
+from .return_types import return_type, values_indices
 
 
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdim: bool) -> tuple[int, ...]:
@@ -139,9 +137,16 @@ def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return _reduce(PROD, x, dim, keepdim, _sum_dtype(x, dtype))
 
 
-def _check_nonempty(x: Tensor, dim: Any, op: str) -> None:
+def _check_nonempty(x: Tensor, dim: Any, op: str, whole: type[Exception] = RuntimeError) -> None:
+    """Refuse a reduction with no identity over an empty dim: IndexError for an empty dim; `whole` when no
+    dim is given and the tensor is empty (PyTorch: RuntimeError for max/amax, IndexError for argmax)."""
     axes = normalize_dims(dim, x.ndim, op)
-    if builtins.any(x._shape[a] == 0 for a in axes) or (x.numel() == 0 and dim is None):
+    if x.numel() == 0 and dim is None:
+        raise whole(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0 (an empty tensor of shape "
+            f"{x._shape}); specify the reduction dim with the dim argument"
+        )
+    if builtins.any(x._shape[a] == 0 for a in axes):
         raise IndexError(
             f"{op}: cannot reduce a tensor of shape {x._shape} over an empty dimension (dim={dim}); "
             f"the operation has no identity"
@@ -164,7 +169,7 @@ def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # no
 
 def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     refuse_complex(op.name, x)
-    _check_nonempty(x, dim, op.name)
+    _check_nonempty(x, dim, op.name, IndexError)
     if dim is None:
         axis = None
         shape: tuple[int, ...] = tuple(1 for _ in x._shape) if keepdim else ()
@@ -174,15 +179,22 @@ def _arg(op: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     return run(op, x._device, (x._data, axis, keepdim), shape, _dt.int64)
 
 
+def _refuse_bool(op: str, x: Tensor) -> None:
+    if x._dtype is _dt.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input (shape {x._shape}); cast it first, e.g. with .int()")
+
+
 @public(method=True)
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """The index of the first maximum along `dim` (of the flattened tensor when None), as int64."""
+    _refuse_bool("argmax", input)
     return _arg(ARGMAX, input, dim, keepdim)
 
 
 @public(method=True)
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """The index of the first minimum along `dim` (of the flattened tensor when None), as int64."""
+    _refuse_bool("argmin", input)
     return _arg(ARGMIN, input, dim, keepdim)
 
 
@@ -191,43 +203,55 @@ def _extreme(op_all: Any, arg: Any, input: Tensor, dim: Any, keepdim: bool) -> A
         from .elementwise import maximum, minimum
 
         return (maximum if op_all is amax else minimum)(input, dim)
+    name = "max" if op_all is amax else "min"
+    _check_nonempty(input, dim, name)
     if dim is None:
         return op_all(input)
     if input.ndim == 0:  # one element along dim 0 (or -1): the value itself, at index 0
-        wrap_dim(dim, 0, "max" if op_all is amax else "min")
+        wrap_dim(dim, 0, name)
         values, indices = _extreme(op_all, arg, input.reshape(1), 0, False)
-        return values_indices(values, indices)
-    indices = arg(input, dim, keepdim=True)
+        return values_indices(name, values, indices)
+    indices = _arg(arg, input, dim, keepdim=True)  # (bool input allowed here, as PyTorch's max(x, dim))
     from .indexing import gather
 
     values = gather(input, dim, indices)
     if not keepdim and input.ndim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return values_indices(values, indices)
+    return values_indices(name, values, indices)
 
 
 @public(method=True)
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """The maximum (no dim), (values, indices) along `dim`, or the elementwise max with a tensor."""
-    return _extreme(amax, argmax, input, dim, keepdim)
+    return _extreme(amax, ARGMAX, input, dim, keepdim)
 
 
 @public(method=True)
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
     """The minimum (no dim), (values, indices) along `dim`, or the elementwise min with a tensor."""
-    return _extreme(amin, argmin, input, dim, keepdim)
+    return _extreme(amin, ARGMIN, input, dim, keepdim)
+
+
+def _logical(op: Any, input: Tensor, dim: Any, keepdim: bool) -> Tensor:  # noqa: A002
+    """all/any over `dim`; an explicit empty dim (`()`, `[]`) reduces nothing (each element's truth), and
+    uint8 input gives uint8 (PyTorch's legacy rule), bool otherwise."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        out = input != 0
+    else:
+        out = _reduce(op, input, dim, keepdim, _dt.bool_)
+    return out.to(_dt.uint8) if input._dtype is _dt.uint8 else out
 
 
 @public(method=True)
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
-    """Whether every element over `dim` (all dims when None) is nonzero, as bool."""
-    return _reduce(ALL, input, dim, keepdim, _dt.bool_)
+    """Whether every element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch)."""
+    return _logical(ALL, input, dim, keepdim)
 
 
 @public(method=True)
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
-    """Whether any element over `dim` (all dims when None) is nonzero, as bool."""
-    return _reduce(ANY, input, dim, keepdim, _dt.bool_)
+    """Whether any element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch)."""
+    return _logical(ANY, input, dim, keepdim)
 
 
 @public(method=True)
@@ -266,21 +290,29 @@ def _correction(dim: Any, unbiased: bool | None, correction: float | None) -> tu
 @public(method=True)
 def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
     """Variance over `dim` with Bessel's `correction` (1 by default, like PyTorch; `unbiased=False` is 0)."""
+    if input._dtype.kind not in "fc":
+        raise RuntimeError(
+            f"std and var only support floating point and complex dtypes, got {input._dtype.name}; "
+            f"cast the input with .float()"
+        )
     dim, corr = _correction(dim, unbiased, correction)
     axes = normalize_dims(dim, input.ndim, "var")
     n = 1
     for a in axes:
         n *= input._shape[a]
     centered = input - mean(input, axes, keepdim=True)
+    if centered._dtype.kind == "c":  # |x - mean|^2: a real variance, as PyTorch
+        from .elementwise import abs as _abs
+
+        centered = _abs(centered)
     return sum(centered * centered, axes, keepdim) / builtins.max(n - corr, 0)
 
 
 @public(method=True)
 def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None) -> Tensor:  # noqa: A002
-    """The standard deviation over `dim` with Bessel's correction by default (`correction=1`)."""
-    from .elementwise import sqrt
-
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """The standard deviation over `dim` with Bessel's correction by default (`correction=1`); its gradient
+    is 0 where it is 0 (constant data), as PyTorch's, not nan."""
+    return _safe_root(var(input, dim, unbiased, keepdim, correction=correction), 2)
 
 
 def _logsumexp_impl(x: Tensor, axes: tuple[int, ...], keepdim: bool) -> Tensor:
@@ -317,6 +349,10 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     """log(sum(exp(input), dim)), stable for large inputs."""
     x = input if input._dtype.is_floating_point else input.to(_dt.get_default_dtype())
     axes = normalize_dims(dim, x.ndim, "logsumexp")
+    if builtins.any(x._shape[a] == 0 for a in axes):  # an empty sum: log(0) = -inf (no max to shift by)
+        from .elementwise import exp, log
+
+        return log(sum(exp(x), axes, keepdim))
     return call(LOGSUMEXP, (x,), (axes, keepdim), _reduced_shape(x._shape, axes, keepdim), x._dtype)
 
 
@@ -362,8 +398,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 # --------------------------------------------------------------------------- nan-aware sums, moments, extremes
 
 # PyTorch's torch.return_types names (the repr says aminmax(min=..., max=...))
-aminmax_result = namedtuple("aminmax", ["min", "max"])  # type: ignore[name-match]
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])  # type: ignore[name-match]
+aminmax_result = return_type("aminmax", ("min", "max"))
+histogram_result = return_type("histogram", ("hist", "bin_edges"))
 
 
 def _float_only(x: Tensor, op: str, what: str = "floating point") -> None:
@@ -550,7 +586,7 @@ def _cumext(input: Tensor, dim: int, op: str) -> Any:  # noqa: A002
     x, axis = _scan_input(input, dim, op)
     idx = call(CUMEXT_INDICES, (x.detach(),), (axis, op == "cummax"), x._shape, _dt.int64)
     values = gather(x, axis, idx)
-    return values_indices(values.reshape(input._shape), idx.reshape(input._shape))
+    return values_indices(op, values.reshape(input._shape), idx.reshape(input._shape))
 
 
 def _no_grad() -> Any:
@@ -664,8 +700,12 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     """The vector p-norm over `dim` (all elements when None): p a number (inf, -inf, 0 too) or "fro";
     "nuc" is the nuclear norm of a matrix (needs `ember.linalg.svdvals`). Floating dtypes only."""
     x = to_tensor(input, "norm")
-    if dtype is not None:
+    if dtype is not None and x._dtype.kind in "fc":  # integer input is refused below, dtype= or not
         x = x.to(_dt.as_dtype(dtype))
+    if x._dtype.kind == "c" and p != "nuc":  # a vector norm of complex numbers: that of their moduli
+        from .elementwise import abs as _abs
+
+        x = _abs(x)
     if not x._dtype.is_floating_point:
         raise RuntimeError(f"norm: expected a floating point tensor as input, got {x._dtype.name}; cast it with .float()")
     if p == "fro" or p is None:
@@ -701,6 +741,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A002
     """Each slice along `dim` whose p-norm exceeds `maxnorm` scaled down to norm `maxnorm` (others unchanged)."""
     x = to_tensor(input, "renorm")
+    if not x._dtype.is_floating_point:
+        raise RuntimeError(f"renorm: expected a floating point tensor as input, got {x._dtype.name}; cast it with .float()")
     if x.ndim < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions (shape {x._shape})")
     if p <= 0:
@@ -780,6 +822,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs (got shape {x._shape}, dtype {x._dtype.name})"
         )
+    if weights is not None:
+        same_device("bincount", (x, weights))
     if weights is not None and weights._shape != x._shape:
         raise RuntimeError(f"bincount: weights should have the same shape as input, got {weights._shape} and {x._shape}")
     length = builtins.max(minlength, _host_int(amax(x)) + 1 if x.numel() else 0)
@@ -804,6 +848,24 @@ def _histc_range(x: Tensor, lo: float, hi: float, op: str) -> tuple[float, float
         lo, hi = lo - 1, hi + 1
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise RuntimeError(f"{op}: range of [{lo}, {hi}] is not finite")
+    return lo, hi
+
+
+def _histogram_range(x: Tensor, range: Any) -> tuple[float, float]:  # noqa: A002
+    """PyTorch's (and NumPy's) rule for histogram: `range` as given, else the data's (0, 1) when empty);
+    widened by 0.5 on each side when both ends are equal."""
+    if range is not None:
+        lo, hi = float(range[0]), float(range[1])
+    elif x.numel():
+        lo, hi = float(amin(x).item()), float(amax(x).item())
+    else:
+        lo, hi = 0.0, 1.0
+    if lo > hi:
+        raise RuntimeError(f"histogram: min should not exceed max, but got min {lo} max {hi}")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"histogram: range of [{lo}, {hi}] is not finite")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
     return lo, hi
 
 
@@ -857,8 +919,7 @@ def histogram(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | N
     else:
         if bins <= 0:
             raise RuntimeError(f"histogram: bins must be > 0, got {bins}")
-        lo, hi = range if range is not None else (0, 0)
-        lo, hi = _histc_range(x.detach().reshape(-1), lo, hi, "histogram")
+        lo, hi = _histogram_range(x.detach().reshape(-1), range)
         edges = linspace(lo, hi, int(bins) + 1, dtype=x._dtype, device=x._device)
     nb = edges.numel() - 1
     flat = x.detach().reshape(-1)

@@ -12,7 +12,7 @@ from ..tensor import Tensor
 from ._run import refuse_complex, run, to_tensor, wrap_dim
 from .elementwise import where
 from .indexing import gather
-from .reduction import values_indices
+from .return_types import values_indices
 
 ARGSORT = primitive(
     "argsort",
@@ -41,8 +41,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     """(values, indices) of `input` sorted along `dim` (always stable); gradients flow to the values' positions."""
     idx = argsort(input, dim, descending)
     if input.ndim == 0:
-        return values_indices(input.clone(), idx)
-    return values_indices(gather(input, dim, idx), idx)
+        return values_indices("sort", input.clone(), idx)
+    return values_indices("sort", gather(input, dim, idx), idx)
 
 
 @public(method=True)
@@ -53,10 +53,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {input._shape})")
     if input.ndim == 0 and k == 1:  # a 0-d tensor is its own top 1, at index 0
-        return sort(input, 0, descending=largest)
+        return values_indices("topk", *sort(input, 0, descending=largest))
     idx = argsort(input, axis, descending=largest)
     idx = idx[(slice(None),) * axis + (slice(0, k),)]
-    return values_indices(gather(input, axis, idx), idx)
+    return values_indices("topk", gather(input, axis, idx), idx)
 
 
 @public(method=True)
@@ -81,7 +81,7 @@ def _line(input: Tensor, dim: int, op: str) -> tuple[Tensor, int]:  # noqa: A002
     return x, axis
 
 
-def _pick(input: Tensor, x: Tensor, axis: int, pos: Tensor, keepdim: bool, indices_of: Tensor) -> Any:  # noqa: A002
+def _pick(input: Tensor, x: Tensor, axis: int, pos: Tensor, keepdim: bool, indices_of: Tensor, op: str) -> Any:  # noqa: A002
     """(values, indices) at sorted positions `pos` (keepdim shape) of each line, shaped as a reduction."""
     idx = gather(indices_of, axis, pos)
     values = gather(x, axis, idx)
@@ -89,7 +89,7 @@ def _pick(input: Tensor, x: Tensor, axis: int, pos: Tensor, keepdim: bool, indic
         values, idx = values.squeeze(axis), idx.squeeze(axis)
     if input.ndim == 0:
         values, idx = values.reshape(()), idx.reshape(())
-    return values_indices(values, idx)
+    return values_indices(op, values, idx)
 
 
 def _nan_count(x: Tensor, axis: int) -> Tensor:
@@ -118,7 +118,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, op: str) -> Any:  # noqa: A0
         pos = where(nans > 0, n - nans, (n - 1) // 2)
     else:  # the lower median of the values that are not nan (the first element when all are nan)
         pos = ((n - nans - 1) // 2).clamp(min=0)
-    return _pick(x0, x, axis, pos, keepdim, order)
+    return _pick(x0, x, axis, pos, keepdim, order, op)
 
 
 @public(method=True)
@@ -145,7 +145,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
         raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {axis} of size {n}")
     order = argsort(x, axis)
     shape = tuple(1 if d == axis else s for d, s in enumerate(x._shape))
-    return _pick(input, x, axis, full(shape, k - 1, dtype=_dt.int64, device=x._device), keepdim, order)
+    return _pick(input, x, axis, full(shape, k - 1, dtype=_dt.int64, device=x._device), keepdim, order, "kthvalue")
 
 
 @public(method=True)
@@ -166,7 +166,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
     at = arange(n, device=x._device).reshape(shape).expand(x._shape)
     start = cummax(where(new, at, 0), axis).values
     pos = argmax(at - start, axis, keepdim=True)  # the end of the first longest run
-    return _pick(input, x, axis, pos, keepdim, order)
+    return _pick(input, x, axis, pos, keepdim, order, "mode")
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -181,7 +181,7 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     if x._dtype not in (_dt.float32, _dt.float64):
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype, got {x._dtype.name}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation!r}")
+        raise RuntimeError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. Got {interpolation!r}")
     if x.numel() == 0:
         raise RuntimeError(f"{op}() input tensor must be non-empty (shape {x._shape})")
     scalar_q = not isinstance(q, Tensor)

@@ -635,10 +635,12 @@ def _ref_histogram(x: np.ndarray, bins: Any, *, range: Any = None, weight: Any =
     if isinstance(bins, np.ndarray):
         edges = bins.astype(np.float64)
     else:
-        lo, hi = range if range is not None else ((x.min(), x.max()) if x.size else (0.0, 0.0))
+        # torch.histogram (as NumPy): `range` as given, else the data's (0 to 1 when empty); equal ends
+        # widened by 0.5 (histc's rule, (0, 0) meaning the data's range and a widening by 1, is not this one)
+        lo, hi = range if range is not None else ((x.min(), x.max()) if x.size else (0.0, 1.0))
         lo, hi = float(lo), float(hi)
         if lo == hi:
-            lo, hi = lo - 1, hi + 1
+            lo, hi = lo - 0.5, hi + 0.5
         edges = np.linspace(lo, hi, bins + 1).astype(x.dtype).astype(np.float64)
     w = None if weight is None else weight.ravel().astype(np.float64)
     hist, _ = np.histogram(x.ravel().astype(np.float64), edges, weights=w, density=density)
@@ -661,7 +663,7 @@ def _histogram_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
 def _histogram_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
     return [
         E(NotImplementedError, "histogram: not implemented for int64", Arg(np.arange(3)), 4),
-        E(RuntimeError, "histogram: max must be larger than min", make(3), 4, range=(2.0, 1.0)),
+        E(RuntimeError, "histogram: min should not exceed max", make(3), 4, range=(2.0, 1.0)),
         E(RuntimeError, "histogram: weight should have the same shape", make(3), 4, weight=make(2)),
         E(RuntimeError, "histogram: bins tensor should have one dimension", make(3), make(2, 2)),
         E(RuntimeError, "histogram: input tensor and bins tensors should have the same dtype, got float32 and float64",

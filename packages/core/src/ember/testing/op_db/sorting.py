@@ -292,7 +292,7 @@ def _quantile_errors(op: OpInfo, make: Maker) -> list[ErrorInput]:
         E(RuntimeError, f"{n}\\(\\) q tensor must be same dtype", make(3), Arg(np.array([0.5]), grad=False)),
         E(RuntimeError, f"{n}\\(\\) input tensor must be non-empty", make(0), 0.5),
         E(RuntimeError, f"{n}\\(\\) q must be a scalar or 1D tensor", make(3), make(2, 2, grad=False)),
-        E(ValueError, f"{n}\\(\\) interpolation must be one of", make(3), 0.5, interpolation="cubic"),
+        E(RuntimeError, f"{n}\\(\\) interpolation must be one of", make(3), 0.5, interpolation="cubic"),
     ]
 
 
