@@ -55,6 +55,7 @@ def test_frombuffer() -> None:
         ((0, 2, 3), {}),
         ((-1.0, 2.0, 7), {"base": 2.0}),
         ((0, 3, 4), {"dtype": "int64"}),
+        ((0, 2, 5), {"dtype": "int64"}),  # 10 ** 1.5 = 31.6: PyTorch truncates the double to 31
         ((1, 1, 1), {}),
         ((0, 1, 0), {}),
     ],
@@ -66,7 +67,7 @@ def test_logspace(args: tuple[Any, ...], kwargs: dict[str, Any], device: str) ->
     out = ember.logspace(*args, **kw, device=device)
     want = np.logspace(*args, base=kwargs.get("base", 10.0))
     if "dtype" in kwargs:
-        want = np.round(want).astype(np.int64)
+        want = np.trunc(want).astype(np.int64)  # PyTorch casts base ** x (a double) to the integer dtype
     assert out.dtype is kw.get("dtype", ember.float32)
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-6)
     np.testing.assert_allclose(ember.logspace(-1, 2, 4, base=-2).numpy(), [-0.5, 1.0, -2.0, 4.0])
@@ -290,3 +291,141 @@ def test_indexing_errors_like_pytorch(device: str) -> None:
         x[::-1]
     with pytest.raises(RuntimeError, match="setitem"):
         x[0] = ember.ones(2, device=device)
+
+
+# -- PyTorch-parity regressions (each case: what torch 2.13's docs and results say) -------------------
+
+
+def test_creation_size_keyword(device: str) -> None:
+    # torch.zeros(size=(2, 3)) and the other factories take the size as a keyword too
+    for f in (ember.zeros, ember.ones, ember.empty, ember.rand, ember.randn):
+        assert f(size=(2, 3), device=device).shape == (2, 3)
+        with pytest.raises(TypeError, match="either positionally or as size="):
+            f(2, size=(2, 3), device=device)
+    assert ember.randint(3, size=(4,), device=device).shape == (4,)  # randint(high, size=...): low = 0
+
+
+def test_complex_linspace_and_randn(device: str, backend: Any) -> None:
+    if ember.complex64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype")
+    # complex ends give the default complex dtype, each part spaced as linspace spaces it
+    z = ember.linspace(0, 1 + 2j, 5, device=device)
+    assert z.dtype is ember.complex64
+    np.testing.assert_allclose(z.numpy(), np.linspace(0, 1 + 2j, 5), rtol=1e-6)
+    assert ember.linspace(0, 1j, 3, dtype=ember.complex128, device=device).dtype is ember.complex128
+    c = ember.randn(20_000, dtype=ember.complex64, device=device).numpy()
+    assert c.dtype == np.complex64  # torch.randn docs: real and imaginary parts each of variance 1/2
+    assert abs(c.real.var() - 0.5) < 0.03 and abs(c.imag.var() - 0.5) < 0.03 and abs((abs(c) ** 2).mean() - 1) < 0.05
+
+
+def test_meshgrid_and_cartesian_prod_want_one_dtype(device: str) -> None:
+    a, b = ember.arange(2, device=device), ember.arange(3.0, device=device)
+    with pytest.raises(RuntimeError, match="meshgrid expects all tensors to have the same dtype"):
+        ember.meshgrid(a, b, indexing="ij")
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.cartesian_prod(a, b)
+
+
+def test_bernoulli_checks_probabilities(device: str) -> None:
+    with pytest.raises(RuntimeError, match=r"bernoulli: the probabilities must lie in \[0, 1\]"):
+        ember.bernoulli(ember.full((3,), 1.5, device=device))
+    with pytest.raises(RuntimeError, match=r"must lie in \[0, 1\], got p=-0.5"):
+        ember.zeros(3, device=device).bernoulli_(-0.5)
+    with pytest.raises(RuntimeError, match=r"must lie in \[0, 1\]"):
+        ember.bernoulli(ember.tensor([0.5, float("nan")], device=device))
+    ints = ember.zeros(1000, dtype=ember.int64, device=device).bernoulli_(0.5)  # an integer tensor fills too
+    assert ints.dtype is ember.int64 and set(np.unique(ints.numpy())) <= {0, 1} and 350 < int(ints.sum()) < 650
+    np.testing.assert_array_equal(ember.bernoulli(ember.tensor([0.0, 1.0], device=device)).numpy(), [0.0, 1.0])
+
+
+def test_where_with_the_condition_alone(device: str) -> None:
+    x = ember.tensor([[0.0, 1.5], [2.0, 0.0]], device=device)
+    rows, cols = ember.where(x)  # torch.where(condition) is torch.nonzero(condition, as_tuple=True)
+    want = np.nonzero(x.numpy())
+    np.testing.assert_array_equal(rows.numpy(), want[0])
+    np.testing.assert_array_equal(cols.numpy(), want[1])
+    assert rows.dtype is ember.int64
+    # a 0-d input reads as 1-D of one element (torch.nonzero's docs)
+    (one,) = ember.nonzero(ember.tensor(3.0, device=device), as_tuple=True)
+    np.testing.assert_array_equal(one.numpy(), [0])
+    (none,) = ember.where(ember.tensor(0.0, device=device))
+    assert none.shape == (0,) and none.dtype is ember.int64
+    with pytest.raises(TypeError, match="where: give both input and other"):
+        ember.where(x > 0, x)
+
+
+def test_index_put(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    i, j = ember.tensor([0, 0, 2], device=device), ember.tensor([1, 1, 3], device=device)
+    v = ember.tensor([1.0, 2.0, 3.0], device=device)
+    ref = x.numpy().copy()
+    np.add.at(ref, (i.numpy(), j.numpy()), v.numpy())
+    np.testing.assert_array_equal(x.index_put((i, j), v, accumulate=True).numpy(), ref)
+    ref = x.numpy().copy()
+    ref[[1, 2]] = 5.0
+    np.testing.assert_array_equal(ember.index_put(x, [ember.tensor([1, 2], device=device)], ember.tensor(5.0, device=device)).numpy(), ref)
+    mask = ember.tensor([True, False, True], device=device)
+    ref = x.numpy().copy()
+    ref[[True, False, True]] += 1.0
+    np.testing.assert_array_equal(x.index_put((mask,), ember.ones(4, device=device), accumulate=True).numpy(), ref)
+    y = x.clone()
+    assert y.index_put_((i, j), v, accumulate=True) is y and y[0, 1].item() == 4.0
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))  # the out-of-place form copies
+    with pytest.raises(RuntimeError, match=r"index_put: values \(float64\) must have the dtype of input \(float32\)"):
+        x.index_put((i,), ember.zeros(3, dtype=ember.float64, device=device))
+    with pytest.raises(TypeError, match="index_put: indices must be a tuple or list"):
+        x.index_put(i, v)
+
+
+def test_scatter_reduce_keyword_and_int32_index(device: str) -> None:
+    idx = ember.tensor([[0, 0], [2, 3], [4, 0]], device=device)
+    src = ember.arange(1.0, 7.0, device=device).reshape(3, 2)
+    ref = np.ones((3, 5), np.float32)
+    np.add.at(ref, (np.arange(3)[:, None].repeat(2, 1), idx.numpy()), src.numpy())
+    np.testing.assert_array_equal(ember.ones(3, 5, device=device).scatter(1, idx, src, reduce="add").numpy(), ref)
+    ref = np.ones((3, 5), np.float32)
+    np.multiply.at(ref, (np.arange(3)[:, None].repeat(2, 1), idx.numpy()), 2.0)
+    np.testing.assert_array_equal(ember.ones(3, 5, device=device).scatter(1, idx, 2.0, reduce="multiply").numpy(), ref)
+    with pytest.raises(RuntimeError, match="scatter: reduce argument must be either add or multiply"):
+        ember.ones(3, 5, device=device).scatter(1, idx, src, reduce="mean")
+    # gather and the scatters take an int32 index as well (torch: "Expected dtype int32/int64 for index")
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    i32 = ember.tensor([[3], [0], [1]], dtype=ember.int32, device=device)
+    np.testing.assert_array_equal(x.gather(1, i32).numpy(), np.take_along_axis(x.numpy(), i32.numpy().astype(np.int64), 1))
+    np.testing.assert_array_equal(
+        x.scatter_add(1, i32, ember.ones(3, 1, device=device)).numpy(), x.numpy() + np.eye(4, dtype=np.float32)[[3, 0, 1]]
+    )
+
+
+def test_take_along_dim_negative_indices(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    idx = ember.tensor([[-1, -4]], device=device)
+    want = np.take_along_axis(x.numpy(), np.broadcast_to(idx.numpy(), (3, 2)) % 4, 1)
+    np.testing.assert_array_equal(ember.take_along_dim(x, idx, dim=1).numpy(), want)
+    np.testing.assert_array_equal(ember.take_along_dim(x, ember.tensor([-1, 0], device=device)).numpy(), [11.0, 0.0])
+    with pytest.raises(RuntimeError, match="take_along_dim: indices must be an int64 tensor"):
+        ember.take_along_dim(x, idx.to(ember.int32), dim=1)
+
+
+def test_movement_corner_cases(device: str) -> None:
+    x = ember.arange(24, device=device).reshape(2, 3, 4)
+    f = x.flip(())  # no dims: nothing reversed, but a new tensor
+    np.testing.assert_array_equal(f.numpy(), x.numpy())
+    f.add_(1)
+    assert x[0, 0, 0].item() == 0
+    # empty tensors take part in cat's dtype promotion even where they are skipped (torch.cat docs)
+    out = ember.cat([ember.ones(2, 3, dtype=ember.int64, device=device), ember.tensor([], device=device)])
+    assert out.dtype is ember.float32 and out.shape == (2, 3)
+    assert ember.hstack([ember.tensor([], device=device), ember.tensor([1, 2], device=device)]).dtype is ember.float32
+    assert ember.cat([x, x], axis=2).shape == (2, 3, 8)  # PyTorch's NumPy-style alias of dim
+    # chunk of an empty dim gives `chunks` empty pieces
+    pieces = ember.chunk(ember.zeros(0, 3, device=device), 3)
+    assert [p.shape for p in pieces] == [(0, 3)] * 3
+    assert [p.shape[0] for p in ember.chunk(ember.arange(6, device=device), 4)] == [2, 2, 2]  # torch.chunk docs: may be fewer
+    assert [p.shape[0] for p in ember.tensor_split(ember.arange(7, device=device), sections=3)] == [3, 2, 2]
+    assert [p.shape[0] for p in ember.tensor_split(ember.arange(7, device=device), indices=[1, 6])] == [1, 5, 1]
+    with pytest.raises(TypeError, match="give exactly one of"):
+        ember.tensor_split(ember.arange(7, device=device), 3, sections=3)
+    with pytest.raises(RuntimeError, match="squeeze: dim 0 appears more than once"):
+        ember.ones(1, 2, 1, device=device).squeeze((0, 0))
+    assert ember.ones(1, 2, 1, device=device).squeeze((0, -1)).shape == (2,)

@@ -1973,6 +1973,19 @@ class Tensor:
         """In-place index_fill(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("index_fill", self, dim, index, value)
 
+    def index_put(self, indices: tuple[Tensor | None, ...] | list[Tensor | None], values: Tensor, accumulate: _bool = False) -> Tensor:
+        """A copy of `input` with `input[indices] = values` (or `+=`, summing repeated indices, with `accumulate`).
+
+        `indices` is a tuple of index tensors (integer or bool), one per leading dim, as `input[tuple(indices)]` reads.
+
+        See `ember.index_put`.
+        """
+        return _ops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: tuple[Tensor | None, ...] | list[Tensor | None], values: Tensor, accumulate: _bool = False) -> Tensor:
+        """In-place index_put(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("index_put", self, indices, values, accumulate)
+
     def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory.
 
@@ -2753,16 +2766,19 @@ class Tensor:
         """In-place rsqrt(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("rsqrt", self)
 
-    def scatter(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
         """A copy of `input` with values from `src` written at `index` along `dim`.
+
+        `reduce="add"` or `"multiply"` combines them with what is there instead (PyTorch's older form of
+        `scatter_reduce(..., "sum" or "prod")`).
 
         See `ember.scatter`.
         """
-        return _ops.scatter(self, dim, index, src, value=value)
+        return _ops.scatter(self, dim, index, src, value=value, reduce=reduce)
 
-    def scatter_(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter_(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
         """In-place scatter(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("scatter", self, dim, index, src, value=value)
+        return _ops.conversion.inplace("scatter", self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
         """A copy of `input` with `src` added at `index` along `dim` (repeats sum).
@@ -3038,15 +3054,16 @@ class Tensor:
         """In-place tanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("tanh", self)
 
-    def tensor_split(self, indices_or_sections: Any, dim: _int = 0) -> tuple[Tensor, ...]:
+    def tensor_split(self, indices_or_sections: Any = None, dim: _int = 0, *, sections: _int | None = None, indices: Sequence[_int] | None = None) -> tuple[Tensor, ...]:
         """Views of `input` split along `dim` into `n` nearly equal parts (an int) or at the given indices (a list).
 
         Like NumPy's array_split: n parts of sizes size//n + 1 (the first size % n of them) and size//n;
         indices cut as Python slices do (negative counts from the end, past the end gives empty parts).
+        `sections=` and `indices=` are PyTorch's keyword spellings of `indices_or_sections`.
 
         See `ember.tensor_split`.
         """
-        return _ops.tensor_split(self, indices_or_sections, dim)
+        return _ops.tensor_split(self, indices_or_sections, dim, sections=sections, indices=indices)
 
     def tile(self, dims: Sequence[_int]) -> Tensor:
         """`input` repeated `dims[i]` times along each dimension (`dims` padded with leading 1s, as NumPy's tile).

@@ -38,8 +38,12 @@ ASTYPE = primitive(
 )
 
 
-def size_arg(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
-    """`f(2, 3)`, `f((2, 3))` and `f([2, 3])` all mean shape (2, 3)."""
+def size_arg(size: tuple[Any, ...], op: str, keyword: Any = None) -> tuple[int, ...]:
+    """`f(2, 3)`, `f((2, 3))`, `f([2, 3])` and `f(size=(2, 3))` (the `keyword`) all mean shape (2, 3)."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}: give the size either positionally or as size=, not both")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -103,27 +107,35 @@ def fill_value_for(value: Any, d: DType, op: str) -> Any:
     return value
 
 
-def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires_grad: bool, op: str) -> Tensor:
+def _filled(
+    sizes: tuple[Any, ...], size: Any, value: Any, dtype: Any, device: Any, requires_grad: bool, op: str
+) -> Tensor:
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    return _finish(_full(size_arg(size, op), value, d, resolve_device(device), op), requires_grad)
+    return _finish(_full(size_arg(sizes, op, size), value, d, resolve_device(device), op), requires_grad)
 
 
 @public
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of zeros of the given size (default dtype unless `dtype` is given)."""
-    return _filled(size, 0, dtype, device, requires_grad, "zeros")
+    return _filled(sizes, size, 0, dtype, device, requires_grad, "zeros")
 
 
 @public
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ones of the given size (default dtype unless `dtype` is given)."""
-    return _filled(size, 1, dtype, device, requires_grad, "ones")
+    return _filled(sizes, size, 1, dtype, device, requires_grad, "ones")
 
 
 @public
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Like `zeros` (Ember does not hand out uninitialised memory)."""
-    return _filled(size, 0, dtype, device, requires_grad, "empty")
+    return _filled(sizes, size, 0, dtype, device, requires_grad, "empty")
 
 
 def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
@@ -199,7 +211,17 @@ def linspace(
     """`steps` evenly spaced values from `start` to `end`, both included."""
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    if dtype is None and any(isinstance(v, complex) or (isinstance(v, Tensor) and v._dtype.is_complex) for v in (start, end)):
+        # complex ends give the default complex dtype, as in PyTorch
+        dtype = _dt.get_default_dtype().to_complex()
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if d.is_complex:  # the real and imaginary parts each evenly spaced
+        from .complex_numbers import complex as _complex
+
+        lo, hi = (complex(v.item() if isinstance(v, Tensor) else v) for v in (start, end))
+        re = linspace(lo.real, hi.real, steps, dtype=d.to_real(), device=device)
+        im = linspace(lo.imag, hi.imag, steps, dtype=d.to_real(), device=device)
+        return _finish(_complex(re, im), requires_grad)
     idx = arange(steps, dtype=_dt.float64 if d is _dt.float64 else _dt.float32, device=device)
     if steps == 1:
         out = idx * 0 + start
@@ -298,11 +320,18 @@ def logspace(
 ) -> Tensor:
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if not d.is_floating_point and not d.is_complex:
+        # PyTorch computes base ** exponent in double and casts it, truncating: logspace(0, 2, 5) is 31, not 32
+        import numpy as np
+
+        from ..tensor import tensor
+
+        host = linspace(start, end, steps, dtype=_dt.float64, device="cpu").numpy()
+        vals = np.trunc(float(base) ** host)
+        return _finish(tensor(vals, device=device).to(d), requires_grad)
     work = _dt.float64 if d is _dt.float64 else _dt.float32
     exps = linspace(start, end, steps, dtype=work, device=device)
     out = float(base) ** exps
-    if not d.is_floating_point:
-        out = out.round()
     return _finish(out.to(d), requires_grad)
 
 

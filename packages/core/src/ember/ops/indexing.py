@@ -43,7 +43,7 @@ INDEX = primitive(
     "Advanced indexing x[key] with NumPy's semantics; the arrays are int64 (negative wraps); "
     "raise IndexError for an index out of range.",
     family="indexing",
-    vjp=lambda n, g: (index_put(_zeros(n.meta[0], g), n.args[0], g, accumulate=True),),
+    vjp=lambda n, g: (_put_key(_zeros(n.meta[0], g), n.args[0], g, accumulate=True),),
 )
 INDEX_PUT = primitive(
     "index_put",
@@ -52,7 +52,7 @@ INDEX_PUT = primitive(
     "values have x's dtype and broadcast to x[key]'s shape.",
     family="indexing",
     vjp=lambda n, g: (
-        (g if n.args[1] else index_put(g, n.args[0], 0, False)) if n.needs(0) else None,
+        (g if n.args[1] else _put_key(g, n.args[0], 0, False)) if n.needs(0) else None,
         _index(g, n.args[0]) if n.needs(1) else None,
     ),
 )
@@ -370,7 +370,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     basic, adv = _split_key(x, items)
     y = _basic_view(x, basic)
     akey = _advanced_key(y, adv)
-    assign_(y, index_put(y, akey, value.to(x._dtype)), "setitem")
+    assign_(y, _put_key(y, akey, value.to(x._dtype)), "setitem")
 
 
 def put_at(x: Tensor, key: Any, values: Any, accumulate: bool = False) -> Tensor:
@@ -381,13 +381,38 @@ def put_at(x: Tensor, key: Any, values: Any, accumulate: bool = False) -> Tensor
     items, _ = _expand_key(x, key)
     if not isinstance(values, Tensor):
         values = to_tensor(values, "put_at", like=x, dtype=x._dtype)
-    return index_put(x, _advanced_key(x, items), values.to(x._dtype), accumulate)
+    return _put_key(x, _advanced_key(x, items), values.to(x._dtype), accumulate)
 
 
-def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
+def _put_key(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `x` with `x[key] = values` (or `+=`, summing repeats, when `accumulate`)."""
     v = cast(values, x._dtype) if isinstance(values, Tensor) else values
     return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate))
+
+
+@public(method=True, inplace=True)
+def index_put(
+    input: Tensor,  # noqa: A002
+    indices: tuple[Tensor | None, ...] | list[Tensor | None],
+    values: Tensor,
+    accumulate: bool = False,
+) -> Tensor:
+    """A copy of `input` with `input[indices] = values` (or `+=`, summing repeated indices, with `accumulate`).
+
+    `indices` is a tuple of index tensors (integer or bool), one per leading dim, as `input[tuple(indices)]` reads.
+    """
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple or list of tensors, got {type(indices).__name__}")
+    if not all(k is None or isinstance(k, Tensor) for k in indices):
+        raise TypeError(f"index_put: indices must be tensors (or None), got {[type(k).__name__ for k in indices]}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put: values must be a tensor, got {type(values).__name__}")
+    if values._dtype is not input._dtype:
+        raise RuntimeError(
+            f"index_put: values ({values._dtype.name}) must have the dtype of input ({input._dtype.name}); cast it"
+        )
+    key = tuple(slice(None) if k is None else k for k in indices)
+    return put_at(input, key, values, accumulate)
 
 
 #: what PyTorch takes as an index tensor in `x[t]` (uint8 as a mask) and in index_select/index_add & co.
@@ -396,9 +421,14 @@ _LONG_OR_INT = frozenset({_dt.int64, _dt.int32})
 _LONG = frozenset({_dt.int64})
 
 
+def _long_index(index: Any) -> Any:
+    """An int32 index tensor as int64 (gather and the scatters take both, as PyTorch does); others as given."""
+    return index.to(_dt.int64) if isinstance(index, Tensor) and index._dtype is _dt.int32 else index
+
+
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor) or index._dtype is not _dt.int64:
-        raise RuntimeError(f"{op}: index must be an int64 tensor, got {describe(index)}")
+        raise RuntimeError(f"{op}: index must be an int64 tensor (or int32), got {describe(index)}")
     same_device(op, (x, index))
     axis = wrap_dim(dim, x.ndim, op)
     if index.ndim != x.ndim:
@@ -420,6 +450,7 @@ def _shrink(x: Tensor, axis: int, shape: tuple[int, ...]) -> Tensor:
 @public(method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`."""
+    index = _long_index(index)
     axis = _check_index_tensor("gather", input, dim, index)
     x = _shrink(input, axis, index._shape)
     return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), (axis, index))
@@ -432,9 +463,15 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     With `dim` None both are flattened first; otherwise they have the same number of
     dimensions and broadcast in every dimension but `dim`.
     """
+    from .elementwise import where
+
+    if not isinstance(indices, Tensor) or indices._dtype is not _dt.int64:
+        raise RuntimeError(f"take_along_dim: indices must be an int64 tensor, got {describe(indices)}")
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        flat = indices.reshape(-1)
+        return gather(input.reshape(-1), 0, where(flat < 0, flat + input.numel(), flat))
     axis = wrap_dim(dim, input.ndim, "take_along_dim")
+    indices = where(indices < 0, indices + input._shape[axis], indices)  # negative counts from the end
     if not isinstance(indices, Tensor) or indices.ndim != input.ndim:
         raise RuntimeError(
             f"take_along_dim: input {describe(input)} and indices {describe(indices)} must have the same number "
@@ -451,6 +488,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 
 def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
+    index = _long_index(index)
     axis = _check_index_tensor(op.name, input, dim, index)
     if not isinstance(src, Tensor):
         src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)
@@ -464,9 +502,30 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
 
 
 @public(method=True, inplace=True)
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:  # noqa: A002
-    """A copy of `input` with values from `src` written at `index` along `dim`."""
-    return _scatter(SCATTER, input, dim, index, src if src is not None else value)
+def scatter(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> Tensor:
+    """A copy of `input` with values from `src` written at `index` along `dim`.
+
+    `reduce="add"` or `"multiply"` combines them with what is there instead (PyTorch's older form of
+    `scatter_reduce(..., "sum" or "prod")`)."""
+    src = src if src is not None else value
+    if reduce is None:
+        return _scatter(SCATTER, input, dim, index, src)
+    how = {"add": "sum", "multiply": "prod"}.get(reduce)
+    if how is None:
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+    if not isinstance(src, Tensor):
+        index = _long_index(index)
+        _check_index_tensor("scatter", input, dim, index)
+        src = to_tensor(src, "scatter", like=input, dtype=input._dtype).expand(index._shape)
+    return scatter_reduce(input, dim, index, src, how)
 
 
 @public(method=True, inplace=True)
@@ -527,8 +586,10 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
     out = run(NONZERO, input._device, (input._data,), None, _dt.int64)
     if as_tuple:
-        if input.ndim == 0:
-            return (out.reshape(-1),)
+        if input.ndim == 0:  # a 0-d input reads as 1-D of one element: (tensor([0]),) or (tensor([]),)
+            from .creation import zeros
+
+            return (zeros((out._shape[0],), dtype=_dt.int64, device=input._device),)
         return tuple(getitem(out, (slice(None), i)) for i in range(input.ndim))
     return out
 
@@ -724,6 +785,7 @@ def scatter_reduce(
     """
     from .elementwise import where
 
+    index = _long_index(index)
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"scatter_reduce: reduce argument must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
     if input.ndim == 0 and isinstance(index, Tensor) and isinstance(src, Tensor) and index.ndim <= 1:

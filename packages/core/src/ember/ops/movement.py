@@ -253,9 +253,10 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     if dim is None:
         dims = {i for i, s in enumerate(input._shape) if s == 1}
     else:
-        ds = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {wrap_dim(d, n, "squeeze") for d in ds if n} if n else set()
-        dims = {d for d in dims if input._shape[d] == 1}
+        from ._run import normalize_dims
+
+        ds = (wrap_dim(dim, n, "squeeze"),) if isinstance(dim, int) else normalize_dims(tuple(dim), n, "squeeze")
+        dims = {d for d in ds if n and input._shape[d] == 1}
     if not dims:
         return input
     return reshape(input, tuple(s for i, s in enumerate(input._shape) if i not in dims))
@@ -294,20 +295,22 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
 
 
 @public(aliases=("concat", "concatenate"))
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; dtypes promote."""
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim; dtypes promote. `axis` is PyTorch's NumPy-style alias of `dim`."""
+    if axis is not None:
+        dim = axis
     ts = list(tensors)
     if not ts:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     if not all(isinstance(t, Tensor) for t in ts):
         raise TypeError(f"cat: expected a list of Tensors, got {[type(t).__name__ for t in ts]}")
-    ts = [t for t in ts if not (t.ndim == 1 and t._shape[0] == 0)] or ts[:1]  # PyTorch skips legacy empty 1-D
-    dev = same_device("cat", ts)
     from .. import dtypes as _dt
 
     dt = ts[0]._dtype
-    for t in ts[1:]:
+    for t in ts[1:]:  # every tensor takes part in the promotion, the skipped empty ones too (as in PyTorch)
         dt = _dt.promote_types(dt, t._dtype)
+    ts = [t for t in ts if not (t.ndim == 1 and t._shape[0] == 0)] or ts[:1]  # PyTorch skips legacy empty 1-D
+    dev = same_device("cat", ts)
     n = ts[0].ndim
     if n == 0:
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
@@ -372,7 +375,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     n = input._shape[wrap_dim(dim, input.ndim, "chunk")]
-    return split(input, max(-(-n // chunks), 1), dim)
+    if n == 0:  # PyTorch gives `chunks` empty pieces of an empty dim
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 @public(method=True)
@@ -387,9 +392,9 @@ def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     """`input` reversed along `dims`, in new memory."""
     from ._run import normalize_dims
 
-    axes = normalize_dims(dims, input.ndim, "flip")
-    if not axes:
-        return input
+    axes = () if isinstance(dims, (tuple, list)) and not dims else normalize_dims(dims, input.ndim, "flip")
+    if not axes:  # flip(x, ()) reverses nothing, but is a new tensor as every flip is
+        return clone(input)
     out = run(FLIP, input._device, (input._data, axes), input._shape, input._dtype, (input,), (axes,))
     return out
 
@@ -452,12 +457,24 @@ def _along(axis: int, key: Any) -> tuple[Any, ...]:
 
 
 @public(method=True)
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+def tensor_split(
+    input: Tensor,  # noqa: A002
+    indices_or_sections: Any = None,
+    dim: int = 0,
+    *,
+    sections: int | None = None,
+    indices: Sequence[int] | None = None,
+) -> tuple[Tensor, ...]:
     """Views of `input` split along `dim` into `n` nearly equal parts (an int) or at the given indices (a list).
 
     Like NumPy's array_split: n parts of sizes size//n + 1 (the first size % n of them) and size//n;
     indices cut as Python slices do (negative counts from the end, past the end gives empty parts).
+    `sections=` and `indices=` are PyTorch's keyword spellings of `indices_or_sections`.
     """
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split: give exactly one of indices_or_sections, sections= or indices=")
+    indices_or_sections = given[0]
     if input.ndim == 0:
         raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor, got a 0-d tensor")
     axis = wrap_dim(dim, input.ndim, "tensor_split")
@@ -813,6 +830,10 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         if t.ndim > 1:
             raise RuntimeError(f"meshgrid: expects 0D or 1D tensors, got a tensor of shape {t._shape}")
     same_device("meshgrid", ts)
+    if any(t._dtype is not ts[0]._dtype for t in ts):
+        raise RuntimeError(
+            f"meshgrid expects all tensors to have the same dtype, got {[t._dtype.name for t in ts]}; cast them first"
+        )
     ts = [reshape(t, (-1,)) for t in ts]
     swap = indexing == "xy" and len(ts) >= 2
     order = [ts[1], ts[0], *ts[2:]] if swap else ts
