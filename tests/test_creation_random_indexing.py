@@ -429,3 +429,16 @@ def test_movement_corner_cases(device: str) -> None:
     with pytest.raises(RuntimeError, match="squeeze: dim 0 appears more than once"):
         ember.ones(1, 2, 1, device=device).squeeze((0, 0))
     assert ember.ones(1, 2, 1, device=device).squeeze((0, -1)).shape == (2,)
+
+
+def test_full_casts_the_fill_value_to_the_dtype(device: str) -> None:
+    # torch.full((2,), 3.7, dtype=torch.int32) is [3, 3]: the value is cast as a C cast does (toward zero)
+    assert ember.full((2,), 3.7, dtype=ember.int32, device=device).tolist() == [3, 3]
+    assert ember.full((2,), -3.7, dtype=ember.int64, device=device).tolist() == [-3, -3]
+    assert ember.full_like(ember.zeros(2, dtype=ember.int64, device=device), 7.9).tolist() == [7, 7]
+    assert ember.full((2,), 0.5, dtype=ember.bool, device=device).tolist() == [True, True]
+    assert ember.full_like(ember.zeros(2, dtype=ember.bool, device=device), 0).tolist() == [False, False]
+    f = ember.full((2,), True, dtype=ember.float32, device=device)
+    assert f.dtype is ember.float32 and f.tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="full: value -1.5 cannot be converted to type uint8"):
+        ember.full((2,), -1.5, dtype=ember.uint8, device=device)

@@ -98,10 +98,17 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
 
 def fill_value_for(value: Any, d: DType, op: str) -> Any:
     """`value` checked against the integer dtype `d` (PyTorch's overflow rule: nan, inf and values out of
-    range raise) and a negative int wrapped into an unsigned dtype as a C cast does (-1 in uint8 is 255)."""
+    range raise), truncated to an int, and a negative int wrapped into an unsigned dtype as a C cast does
+    (-1 in uint8 is 255). Every value comes back as the Python type of `d`'s kind (2.5 for bool is True),
+    which every backend's fill kernel takes."""
+    if d.kind == "b":
+        return bool(value)
+    if d.kind == "f" and not isinstance(value, complex):
+        return float(value)
     if d.kind == "i":
         if not _dt.value_fits(value, d):
             raise _dt.overflow_error(value, d, op)
+        value = int(value)  # 3.7 -> 3, toward zero as a C cast (and an int for every backend's kernel argument)
         if not d.is_signed and value < 0:
             value = int(value) + (1 << (8 * d.itemsize))
     return value
