@@ -442,3 +442,24 @@ def test_full_casts_the_fill_value_to_the_dtype(device: str) -> None:
     assert f.dtype is ember.float32 and f.tolist() == [1.0, 1.0]
     with pytest.raises(RuntimeError, match="full: value -1.5 cannot be converted to type uint8"):
         ember.full((2,), -1.5, dtype=ember.uint8, device=device)
+
+
+def test_view_as_another_dtype_reads_the_same_bytes(device: str) -> None:
+    # Tensor.view(dtype): the bits reinterpreted (torch docs), never a value cast; the last dim scales
+    x = ember.tensor([[1.0, -2.5], [3.0, 0.5]], device=device)
+    host = x.numpy()
+    np.testing.assert_array_equal(x.view(ember.int32).numpy(), host.view(np.int32))
+    np.testing.assert_array_equal(x.view(ember.int16).numpy(), host.view(np.int16))
+    assert x.view(ember.int16).shape == (2, 4) and x.view(ember.float64).shape == (2, 1)
+    np.testing.assert_array_equal(x.view(ember.float64).numpy(), host.view(np.float64))
+    np.testing.assert_array_equal(x[:, ::2].view(ember.int32).numpy(), host[:, ::2].copy().view(np.int32))
+    np.testing.assert_array_equal(
+        ember.tensor([1, 0, 2], dtype=ember.uint8, device=device).view(ember.bool).numpy(), [True, False, True]
+    )
+    assert x.view(ember.float32).dtype is ember.float32
+    with pytest.raises(RuntimeError, match="view: the size of the last dim must be divisible by 2"):
+        ember.ones(3, device=device).view(ember.float64)
+    with pytest.raises(RuntimeError, match="view: the last dim must have stride 1"):
+        ember.ones(2, 4, device=device).t().view(ember.float64)
+    with pytest.raises(RuntimeError, match="view: a 0-d tensor has no last dim"):
+        ember.tensor(1.0, device=device).view(ember.float64)

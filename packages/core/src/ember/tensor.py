@@ -3190,6 +3190,9 @@ class Tensor:
     def view(self, *shape: Any) -> Tensor:
         """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
 
+        `view(dtype)` reads the same bytes as another dtype (the last dim scales by the ratio of the element
+        sizes), as PyTorch does; Ember has no bit-reinterpreting kernel, so that result is a copy, not a view.
+
         See `ember.view`.
         """
         return _ops.view(self, *shape)

@@ -103,9 +103,13 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
 
 @public(method=True)
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
-    """`input` with a new shape, sharing its memory (fails if the layout does not allow it)."""
+    """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
+
+    `view(dtype)` reads the same bytes as another dtype (the last dim scales by the ratio of the element
+    sizes), as PyTorch does; Ember has no bit-reinterpreting kernel, so that result is a copy, not a view.
+    """
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])
+        return _view_dtype(input, shape[0])
     new = _infer_shape(_shape_args(shape, "view"), input.numel(), "view", input._shape)
     try:
         out = run(VIEW, input._device, (input._data, new), new, input._dtype, (input,))
@@ -115,6 +119,27 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
             f"non-contiguous view); use .reshape(...) instead ({exc})"
         ) from None
     return _as_view(out, input, view, new)
+
+
+def _view_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """`input`'s bytes read as `dtype` (PyTorch's Tensor.view(dtype)), through the host: a copy."""
+    from .. import dtypes as _dt
+    from ..tensor import tensor
+
+    d = _dt.as_dtype(dtype)
+    if d is input._dtype:
+        return view(input, input._shape)
+    a, b = input._dtype.itemsize, d.itemsize
+    what = f"to view {input._dtype.name} as {d.name} (different element sizes)"
+    if a != b:
+        if input.ndim == 0:
+            raise RuntimeError(f"view: a 0-d tensor has no last dim {what}; unsqueeze it first")
+        if input._shape[-1] != 1 and input.stride()[-1] != 1:
+            raise RuntimeError(f"view: the last dim must have stride 1 {what}, but got {input.stride()[-1]}")
+        if b > a and input._shape[-1] % (b // a):
+            raise RuntimeError(f"view: the size of the last dim must be divisible by {b // a} {what}, but got {input._shape[-1]}")
+    host = input.detach().contiguous().numpy()
+    return tensor(host.view(d.numpy), device=input._device)
 
 
 @public(method=True)
