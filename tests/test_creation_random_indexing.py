@@ -463,3 +463,29 @@ def test_view_as_another_dtype_reads_the_same_bytes(device: str) -> None:
         ember.ones(2, 4, device=device).t().view(ember.float64)
     with pytest.raises(RuntimeError, match="view: a 0-d tensor has no last dim"):
         ember.tensor(1.0, device=device).view(ember.float64)
+
+
+def test_tensor_infers_dtype_from_numpy_scalars_and_tensors_in_lists(device: str) -> None:
+    # torch.tensor promotes the leaves' dtypes: a NumPy scalar, array or tensor keeps its own, a Python
+    # float is the default dtype, an int int64, a bool bool (so float32 with an int stays float32)
+    cases = [
+        ([np.float32(1.5), 2], ember.float32),
+        ([np.int32(1), np.int32(2)], ember.int32),
+        ([np.array([1, 2], dtype=np.int16)], ember.int16),
+        ([np.int32(1), 2.5], ember.float32),
+        ([np.float64(1.0), 2], ember.float64),
+        ([[np.int8(1)], [True]], ember.int8),
+        ([np.uint8(3), 2], ember.int64),
+        ([ember.tensor(1.0, dtype=ember.float64), 2], ember.float64),
+        ([ember.tensor(1), ember.tensor(2.5)], ember.float32),
+        ([True, 2], ember.int64),
+        ([1, 2.5], ember.float32),
+    ]
+    for data, want in cases:
+        t = ember.tensor(data, device=device)
+        assert t.dtype is want, (data, t.dtype)
+        np.testing.assert_array_equal(t.numpy(), np.array([np.asarray(x).tolist() if not isinstance(x, ember.Tensor) else x.item() for x in data], dtype=want.numpy))
+    # arange reads a NumPy float as a float (torch.arange(np.float32(2.5)) is float32 [0., 1., 2.])
+    r = ember.arange(np.float32(2.5), device=device)
+    assert r.dtype is ember.float32 and r.tolist() == [0.0, 1.0, 2.0]
+    assert ember.arange(np.int64(3), device=device).dtype is ember.int64

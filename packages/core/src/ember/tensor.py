@@ -13,6 +13,7 @@ methods `bool()`, `int()` and `float()` shadow there.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
@@ -3324,9 +3325,13 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
-        if isinstance(data, (list, tuple)) and _contains_tensor(data):
+        leaves: set[DType] = set()
+        typed = isinstance(data, (list, tuple)) and _leaf_dtypes(data, leaves)
+        if typed and any(isinstance(x, Tensor) for x in _flat_leaves(data)):
             data = _tensors_to_lists(data)
         arr = _python_data_array(data, dtype)
+        if dtype is None and typed:  # NumPy scalars, arrays or tensors among the data: their dtypes promote with
+            dtype = functools.reduce(_dt.promote_types, leaves)  # the Python numbers' (torch.tensor's rule)
         if dtype is None and arr.dtype.kind == "f" and not _has_numpy_floats(data):
             arr = arr.astype(_dt.get_default_dtype().numpy)
         if dtype is None and arr.dtype.kind == "c" and not _has_numpy_floats(data):
@@ -3395,8 +3400,33 @@ def _ragged(data: Any) -> str:
     return "the nested lists are not rectangular"
 
 
-def _contains_tensor(data: Sequence[Any]) -> bool:
-    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _contains_tensor(x)) for x in data)
+def _leaf_dtypes(data: Sequence[Any], out: set[DType]) -> bool:
+    """Adds to `out` the dtype PyTorch gives each leaf of nested `data` (bool, int64, the default float or
+    complex dtype for Python numbers; their own for NumPy scalars, arrays and tensors); whether any leaf
+    is such a typed object (otherwise NumPy's inference of the Python numbers already agrees)."""
+    typed = False
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            typed = _leaf_dtypes(x, out) or typed
+        elif isinstance(x, Tensor):
+            out.add(x._dtype)
+            typed = True
+        elif isinstance(x, np.ndarray | np.generic):  # (before float: np.float64 is a float)
+            out.add(_dt.from_numpy_dtype(x.dtype))
+            typed = True
+        elif isinstance(x, bool):
+            out.add(_dt.bool_)
+        elif isinstance(x, int):
+            out.add(_dt.int64)
+        elif isinstance(x, float):
+            out.add(_dt.get_default_dtype())
+        elif isinstance(x, complex):
+            out.add(_dt.get_default_complex_dtype())
+    return typed
+
+
+def _flat_leaves(data: Sequence[Any]) -> list[Any]:
+    return [y for x in data for y in (_flat_leaves(x) if isinstance(x, (list, tuple)) else (x,))]
 
 
 def _tensors_to_lists(data: Any) -> Any:

@@ -190,7 +190,7 @@ def arange(
     """Values from `start` to `end` (excluded) by `step`; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    vals = [v.item() if isinstance(v, Tensor) or hasattr(v, "dtype") and hasattr(v, "item") else v for v in (start, end, step)]
     start, end, step = vals
     for v in vals:
         if type(v) is int:
