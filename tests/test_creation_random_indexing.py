@@ -489,3 +489,22 @@ def test_tensor_infers_dtype_from_numpy_scalars_and_tensors_in_lists(device: str
     r = ember.arange(np.float32(2.5), device=device)
     assert r.dtype is ember.float32 and r.tolist() == [0.0, 1.0, 2.0]
     assert ember.arange(np.int64(3), device=device).dtype is ember.int64
+
+
+def test_gather_scatter_index_select_read_0d_as_1d(device: str) -> None:
+    # PyTorch reads a 0-d input or index as 1-D of one element: gather(tensor(5.), 0, tensor(0)) is tensor(5.)
+    five = ember.tensor(5.0, device=device)
+    g = ember.gather(five, 0, ember.tensor(0, device=device))
+    assert g.shape == () and g.item() == 5.0
+    assert ember.gather(five, 0, ember.tensor([0, 0], device=device)).tolist() == [5.0, 5.0]
+    g = ember.gather(ember.tensor([5.0, 6.0], device=device), 0, ember.tensor(1, device=device))
+    assert g.shape == () and g.item() == 6.0
+    s = five.scatter(0, ember.tensor(0, device=device), 7.0)
+    assert s.shape == () and s.item() == 7.0
+    assert five.scatter_add(0, ember.tensor(0, device=device), ember.tensor(2.0, device=device)).item() == 7.0
+    r = ember.index_select(five, 0, ember.tensor([0], device=device))
+    assert r.shape == () and r.item() == 5.0
+    with pytest.raises(IndexError, match="index_select: index to a 0-d tensor can have only 1 value, got 2"):
+        ember.index_select(five, 0, ember.tensor([0, 0], device=device))
+    with pytest.raises(RuntimeError, match="gather: index .* must have the same number of dimensions"):
+        ember.gather(ember.ones(2, 2, device=device), 0, ember.tensor(0, device=device))

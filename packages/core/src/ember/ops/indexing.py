@@ -451,6 +451,9 @@ def _shrink(x: Tensor, axis: int, shape: tuple[int, ...]) -> Tensor:
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`."""
     index = _long_index(index)
+    if _scalar_pair(input, index):  # PyTorch reads a 0-d input or index as 1-D of one element
+        wrap_dim(dim, input.ndim, "gather")
+        return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index._shape)
     axis = _check_index_tensor("gather", input, dim, index)
     x = _shrink(input, axis, index._shape)
     return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), (axis, index))
@@ -487,8 +490,17 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return gather(x, axis, idx)
 
 
+def _scalar_pair(input: Tensor, index: Any) -> bool:  # noqa: A002
+    """Whether gather/scatter see a 0-d input or index next to one of at most 1 dim (read as 1-D, as PyTorch does)."""
+    return isinstance(index, Tensor) and min(input.ndim, index.ndim) == 0 and max(input.ndim, index.ndim) <= 1
+
+
 def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
     index = _long_index(index)
+    if _scalar_pair(input, index):
+        wrap_dim(dim, input.ndim, op.name)
+        flat_src = src.reshape(-1) if isinstance(src, Tensor) else src
+        return _scatter(op, input.reshape(-1), 0, index.reshape(-1), flat_src).reshape(input._shape)
     axis = _check_index_tensor(op.name, input, dim, index)
     if not isinstance(src, Tensor):
         src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)
@@ -550,8 +562,10 @@ def select_rows(op: str, x: Tensor, axis: int, index: Tensor) -> Tensor:
     idx = index.reshape(-1)
     if idx._dtype is not _dt.int64:
         idx = idx.to(_dt.int64)
-    if x.ndim == 0:
-        return getitem(x, (idx,))
+    if x.ndim == 0:  # a 0-d input takes one index, 0, and gives itself (PyTorch's "index to scalar")
+        if idx._shape[0] != 1:
+            raise IndexError(f"{op}: index to a 0-d tensor can have only 1 value, got {idx._shape[0]}")
+        return gather(x.reshape(1), 0, idx).reshape(())
     view = [1] * x.ndim
     view[axis] = -1
     shape = list(x._shape)
