@@ -508,3 +508,22 @@ def test_gather_scatter_index_select_read_0d_as_1d(device: str) -> None:
         ember.index_select(five, 0, ember.tensor([0, 0], device=device))
     with pytest.raises(RuntimeError, match="gather: index .* must have the same number of dimensions"):
         ember.gather(ember.ones(2, 2, device=device), 0, ember.tensor(0, device=device))
+
+
+def test_index_errors_are_the_classes_pytorch_raises(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    # gather/scatter/index_select past the end: PyTorch raises RuntimeError; x[i] past the end: IndexError
+    for bad in (
+        lambda: x.gather(1, ember.tensor([[4]], device=device)),
+        lambda: x.scatter(1, ember.tensor([[5]], device=device), 1.0),
+        lambda: ember.index_select(x, 0, ember.tensor([3], device=device)),
+    ):
+        with pytest.raises(RuntimeError, match="is out of range for dimension"):
+            bad()
+    with pytest.raises(IndexError, match="is out of range for dimension 0 with size 3"):
+        x[ember.tensor([3], device=device)]
+    # a value that does not broadcast to x[mask]: RuntimeError (the kernels' ValueError does not leak)
+    with pytest.raises(RuntimeError, match="index_put: .*shape"):
+        x[x > 8] = ember.tensor([1.0, 2.0], device=device)
+    with pytest.raises(RuntimeError, match="arange: unsupported range"):
+        ember.arange(0, float("inf"), device=device)

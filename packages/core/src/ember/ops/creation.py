@@ -197,6 +197,8 @@ def arange(
             _dt.check_scalar_int(v, "arange")
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in vals if not isinstance(v, int)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} by {step} (bounds and step must be finite)")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and step are inconsistent (start={start}, end={end}, step={step})")
     if dtype is not None:

@@ -387,7 +387,13 @@ def put_at(x: Tensor, key: Any, values: Any, accumulate: bool = False) -> Tensor
 def _put_key(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `x` with `x[key] = values` (or `+=`, summing repeats, when `accumulate`)."""
     v = cast(values, x._dtype) if isinstance(values, Tensor) else values
-    return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate))
+    try:
+        return run(
+            INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate)
+        )
+    except ValueError as exc:  # the kernels' shape mismatch, as PyTorch's RuntimeError
+        msg = str(exc)
+        raise RuntimeError(msg if msg.startswith("index_put:") else f"index_put: {msg}") from None
 
 
 @public(method=True, inplace=True)
@@ -573,7 +579,7 @@ def select_rows(op: str, x: Tensor, axis: int, index: Tensor) -> Tensor:
     try:
         return gather(x, axis, idx.reshape(view).expand(tuple(shape)))
     except IndexError as exc:
-        raise IndexError(f"{op}: {str(exc).partition(': ')[2]}") from None
+        raise type(exc)(f"{op}: {str(exc).partition(': ')[2]}") from None
 
 
 @public(method=True, inplace=True)
