@@ -527,3 +527,21 @@ def test_index_errors_are_the_classes_pytorch_raises(device: str) -> None:
         x[x > 8] = ember.tensor([1.0, 2.0], device=device)
     with pytest.raises(RuntimeError, match="arange: unsupported range"):
         ember.arange(0, float("inf"), device=device)
+
+
+def test_shape_methods_take_pytorch_keywords(device: str) -> None:
+    x = ember.arange(24, device=device).reshape(2, 3, 4)
+    host = np.arange(24).reshape(2, 3, 4)
+    np.testing.assert_array_equal(x.view(size=(6, 4)).numpy(), host.reshape(6, 4))
+    np.testing.assert_array_equal(x.reshape(shape=(4, 6)).numpy(), host.reshape(4, 6))
+    np.testing.assert_array_equal(ember.reshape(x, shape=(-1,)).numpy(), host.reshape(-1))
+    np.testing.assert_array_equal(x.permute(dims=(2, 0, 1)).numpy(), host.transpose(2, 0, 1))
+    np.testing.assert_array_equal(ember.swapaxes(x, axis0=0, axis1=2).numpy(), host.swapaxes(0, 2))
+    np.testing.assert_array_equal(x.swapaxes(0, 1).numpy(), host.swapaxes(0, 1))
+    np.testing.assert_array_equal(ember.ones(1, device=device).expand(size=(3,)).numpy(), np.ones(3))
+    np.testing.assert_array_equal(ember.tensor([1, 2], device=device).repeat(repeats=(2, 2)).numpy(), np.tile([1, 2], (2, 2)))
+    np.testing.assert_array_equal(ember.arange(end=3, device=device).numpy(), np.arange(3))
+    with pytest.raises(TypeError, match="either positionally or by keyword"):
+        x.reshape(4, 6, shape=(4, 6))
+    with pytest.raises(RuntimeError, match="split: split sizes must be non-negative"):
+        ember.split(ember.arange(3, device=device), [-1, 4])

@@ -888,9 +888,9 @@ class Tensor:
         return self
 
     # -- shapes: Tensor-only methods and in-place view changes ---------------------------
-    def repeat(self, *sizes: Any) -> Tensor:
-        """This tensor tiled `sizes[i]` times along each dimension (new leading dimensions allowed)."""
-        return _ops.movement.repeat(self, *sizes)
+    def repeat(self, *sizes: Any, repeats: Any = None) -> Tensor:
+        """This tensor tiled `sizes[i]` (or `repeats=`) times along each dimension (new leading dimensions allowed)."""
+        return _ops.movement.repeat(self, *sizes, repeats=repeats)
 
     def unfold(self, dimension: _int, size: _int, step: _int) -> Tensor:
         """Every window of `size` elements along `dimension`, `step` apart, as a new last dimension."""
@@ -1699,12 +1699,12 @@ class Tensor:
         """In-place exp2(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("exp2", self)
 
-    def expand(self, *sizes: Any) -> Tensor:
-        """`input` broadcast to `sizes` without copying (-1 keeps a size).
+    def expand(self, *sizes: Any, size: Any = None) -> Tensor:
+        """`input` broadcast to `sizes` (or `size=`) without copying (-1 keeps a size).
 
         See `ember.expand`.
         """
-        return _ops.expand(self, *sizes)
+        return _ops.expand(self, *sizes, size=size)
 
     def expand_as(self, other: Tensor) -> Tensor:
         """`input` broadcast to `other`'s shape without copying (see `expand`).
@@ -2580,12 +2580,12 @@ class Tensor:
         """
         return _ops.outer(self, vec2)
 
-    def permute(self, *dims: Any) -> Tensor:
-        """`input` with its dims reordered (a view).
+    def permute(self, *order: Any, dims: Any = None) -> Tensor:
+        """`input` with its dims reordered (a view); `permute(2, 0, 1)`, `permute((2, 0, 1))` or `permute(dims=...)`.
 
         See `ember.permute`.
         """
-        return _ops.permute(self, *dims)
+        return _ops.permute(self, *order, dims=dims)
 
     def pinverse(self, rcond: _float = 1e-15) -> Tensor:
         """The pseudo-inverse (torch.pinverse: singular values below rcond * the largest are dropped).
@@ -2710,12 +2710,12 @@ class Tensor:
         """
         return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
 
-    def reshape(self, *shape: Any) -> Tensor:
-        """`input` with a new shape: a view when the layout allows, else a view of a compact copy.
+    def reshape(self, *sizes: Any, shape: Any = None) -> Tensor:
+        """`input` with a new shape (`sizes` or `shape=`): a view when the layout allows, else a view of a compact copy.
 
         See `ember.reshape`.
         """
-        return _ops.reshape(self, *shape)
+        return _ops.reshape(self, *sizes, shape=shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         """`input` reshaped to `other`'s shape (a view when the layout allows; see `reshape`).
@@ -2995,12 +2995,12 @@ class Tensor:
         """
         return _ops.svd(self, some, compute_uv)
 
-    def swapaxes(self, dim0: _int, dim1: _int) -> Tensor:
-        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
+    def swapaxes(self, axis0: _int, axis1: _int) -> Tensor:
+        """`transpose` with NumPy's argument names: `input` with axes `axis0` and `axis1` swapped, as a view.
 
         See `ember.swapaxes`.
         """
-        return _ops.transpose(self, dim0, dim1)
+        return _ops.swapaxes(self, axis0, axis1)
 
     def swapdims(self, dim0: _int, dim1: _int) -> Tensor:
         """`input` with dimensions `dim0` and `dim1` swapped, as a view.
@@ -3188,7 +3188,7 @@ class Tensor:
         """
         return _ops.vdot(self, other)
 
-    def view(self, *shape: Any) -> Tensor:
+    def view(self, *shape: Any, size: Any = None) -> Tensor:
         """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
 
         `view(dtype)` reads the same bytes as another dtype (the last dim scales by the ratio of the element
@@ -3196,7 +3196,7 @@ class Tensor:
 
         See `ember.view`.
         """
-        return _ops.view(self, *shape)
+        return _ops.view(self, *shape, size=size)
 
     def view_as(self, other: Tensor) -> Tensor:
         """`input` viewed with `other`'s shape (shares memory; see `view`).

@@ -179,7 +179,7 @@ def empty_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_gra
 
 @public
 def arange(
-    start: Any,
+    start: Any = None,
     end: Any = None,
     step: Any = 1,
     *,
@@ -188,8 +188,12 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     """Values from `start` to `end` (excluded) by `step`; int64 unless a bound is a float."""
+    if start is None and end is None:
+        raise TypeError("arange: missing the end (arange(end), arange(start, end[, step]) or arange(end=...))")
     if end is None:
         start, end = 0, start
+    elif start is None:  # arange(end=3)
+        start = 0
     vals = [v.item() if isinstance(v, Tensor) or hasattr(v, "dtype") and hasattr(v, "item") else v for v in (start, end, step)]
     start, end, step = vals
     for v in vals:

@@ -80,16 +80,21 @@ def _infer_shape(shape: tuple[int, ...], numel: int, op: str, old: tuple[int, ..
     return shape
 
 
-def _shape_args(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
+def _shape_args(shape: tuple[Any, ...], op: str, keyword: Any = None) -> tuple[int, ...]:
+    """`f(2, 3)`, `f((2, 3))` and, with `keyword`, PyTorch's keyword form `f(size=(2, 3))`, as a tuple."""
+    if keyword is not None:
+        if shape:
+            raise TypeError(f"{op}: give the sizes either positionally or by keyword, not both")
+        shape = (keyword,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
 
 
 @public(method=True)
-def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
-    """`input` with a new shape: a view when the layout allows, else a view of a compact copy."""
-    new = _infer_shape(_shape_args(shape, "reshape"), input.numel(), "reshape", input._shape)
+def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:  # noqa: A002
+    """`input` with a new shape (`sizes` or `shape=`): a view when the layout allows, else a view of a compact copy."""
+    new = _infer_shape(_shape_args(sizes, "reshape", shape), input.numel(), "reshape", input._shape)
     if new == input._shape:
         return input
     src = input
@@ -102,7 +107,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
-def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+def view(input: Tensor, *shape: Any, size: Any = None) -> Tensor:  # noqa: A002
     """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
 
     `view(dtype)` reads the same bytes as another dtype (the last dim scales by the ratio of the element
@@ -110,7 +115,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     """
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return _view_dtype(input, shape[0])
-    new = _infer_shape(_shape_args(shape, "view"), input.numel(), "view", input._shape)
+    new = _infer_shape(_shape_args(shape, "view", size), input.numel(), "view", input._shape)
     try:
         out = run(VIEW, input._device, (input._data, new), new, input._dtype, (input,))
     except ValueError as exc:
@@ -155,9 +160,9 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
-def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    """`input` with its dims reordered (a view)."""
-    d = _shape_args(dims, "permute")
+def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:  # noqa: A002
+    """`input` with its dims reordered (a view); `permute(2, 0, 1)`, `permute((2, 0, 1))` or `permute(dims=...)`."""
+    d = _shape_args(order, "permute", dims)
     n = input.ndim
     if len(d) != n:
         raise RuntimeError(f"permute: got {len(d)} dims {d} for a tensor of {n} dimensions (shape {input._shape})")
@@ -176,7 +181,7 @@ def _permuted(input: Tensor, d: tuple[int, ...]) -> Tensor:  # noqa: A002
     return _as_view(out, input, permute, d)
 
 
-@public(method=True, aliases=("swapaxes", "swapdims"))
+@public(method=True, aliases=("swapdims",))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     """`input` with dimensions `dim0` and `dim1` swapped, as a view."""
     n = input.ndim
@@ -196,6 +201,12 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {input.ndim}; use .mT or .transpose()")
     return transpose(input, 0, -1) if input.ndim == 2 else input
+
+
+@public(method=True)
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """`transpose` with NumPy's argument names: `input` with axes `axis0` and `axis1` swapped, as a view."""
+    return transpose(input, axis0, axis1)
 
 
 @public(method=True, aliases=("moveaxis",))
@@ -223,9 +234,9 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
 
 
 @public(method=True)
-def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
-    """`input` broadcast to `sizes` without copying (-1 keeps a size)."""
-    shape = _shape_args(sizes, "expand")
+def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A002
+    """`input` broadcast to `sizes` (or `size=`) without copying (-1 keeps a size)."""
+    shape = _shape_args(sizes, "expand", size)
     n, k = len(shape), input.ndim
     if n < k:
         raise RuntimeError(
@@ -383,6 +394,8 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
         sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split: split sizes must be non-negative, got {sizes}")
         if sum(sizes) != n:
             raise RuntimeError(f"split: split sizes {sizes} must sum to the size of dim {axis} ({n})")
     out = []
@@ -727,9 +740,9 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
 # -- repeating ---------------------------------------------------------------------------
 
 
-def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
-    """`Tensor.repeat`: `input` tiled `sizes[i]` times along each dimension (new leading ones allowed)."""
-    reps = _shape_args(sizes, "repeat")
+def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:  # noqa: A002
+    """`Tensor.repeat`: `input` tiled `sizes[i]` (or `repeats=`) times along each dimension (new leading ones allowed)."""
+    reps = _shape_args(sizes, "repeat", repeats)
     if len(reps) < input.ndim:
         raise RuntimeError(
             f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the number of tensor dims "
