@@ -545,3 +545,18 @@ def test_shape_methods_take_pytorch_keywords(device: str) -> None:
         x.reshape(4, 6, shape=(4, 6))
     with pytest.raises(RuntimeError, match="split: split sizes must be non-negative"):
         ember.split(ember.arange(3, device=device), [-1, 4])
+
+
+def test_randint_past_2_to_the_32(device: str) -> None:
+    # torch.randint(0, 2**40, ...) draws 64-bit words; Ember builds a 63-bit word from two draws
+    g = ember.Generator(device).manual_seed(5)
+    r = ember.randint(0, 2**40, (20_000,), generator=g, device=device).numpy()
+    assert r.dtype == np.int64 and r.min() >= 0 and r.max() < 2**40
+    assert abs(r.mean() / 2**40 - 0.5) < 0.02 and abs((r >= 2**39).mean() - 0.5) < 0.02  # uniform over the range
+    s = ember.randint(-(2**61), 2**61, (1000,), generator=g, device=device).numpy()
+    assert s.min() >= -(2**61) and s.max() < 2**61 and (s < 0).any() and (s > 0).any()
+    a = ember.randint(0, 2**40, (4,), generator=ember.Generator(device).manual_seed(1), device=device)
+    b = ember.randint(0, 2**40, (4,), generator=ember.Generator(device).manual_seed(1), device=device)
+    assert a.tolist() == b.tolist()
+    with pytest.raises(RuntimeError, match="randint: the range high - low must be below 2\\*\\*63"):
+        ember.randint(-(2**62), 2**62, (1,), device=device)

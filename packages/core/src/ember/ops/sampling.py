@@ -147,12 +147,17 @@ def randint(
         raise TypeError("randint: missing the size argument")
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    if high - low > 2**32:
-        raise RuntimeError(f"randint: the range high - low must be at most 2**32, got {high - low}")
+    if high - low >= 2**63:
+        raise RuntimeError(f"randint: the range high - low must be below 2**63, got {high - low}")
     shape = size_arg((size,), "randint")
     g, dev = _gen(generator, device)
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
-    bits = random_bits(math.prod(shape), generator=g, device=dev)
+    n = math.prod(shape)
+    if high - low > 2**32:  # a 63-bit word from two draws, as PyTorch draws 64 bits for ranges past 2**32
+        pair = random_bits(2 * n, generator=g, device=dev).reshape(n, 2)
+        bits = (pair[:, 0] % 2**31) * 2**32 + pair[:, 1]
+    else:
+        bits = random_bits(n, generator=g, device=dev)
     out = _own((bits % (high - low) + low).reshape(shape))
     return out if d is _dt.int64 else out.to(d)
 
