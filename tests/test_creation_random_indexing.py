@@ -560,3 +560,18 @@ def test_randint_past_2_to_the_32(device: str) -> None:
     assert a.tolist() == b.tolist()
     with pytest.raises(RuntimeError, match="randint: the range high - low must be below 2\\*\\*63"):
         ember.randint(-(2**62), 2**62, (1,), device=device)
+
+
+def test_arange_with_an_integer_dtype_casts_bounds_and_step_first(device: str) -> None:
+    # PyTorch casts start, end and step to the integer dtype before counting: arange(-2.5, 2.5) is -2..1
+    assert ember.arange(-2.5, 2.5, dtype=ember.int64, device=device).tolist() == [-2, -1, 0, 1]
+    assert ember.arange(0.5, 3.7, dtype=ember.int64, device=device).tolist() == [0, 1, 2]
+    assert ember.arange(1.5, dtype=ember.int32, device=device).tolist() == [0]
+    with pytest.raises(RuntimeError, match="arange: step must be nonzero"):
+        ember.arange(0, 2.5, 0.5, dtype=ember.int64, device=device)  # the step casts to 0
+    with pytest.raises(RuntimeError, match="arange: not implemented for bool"):
+        ember.arange(3, dtype=ember.bool, device=device)
+    np.testing.assert_allclose(ember.arange(-2.5, 2.5, device=device).numpy(), np.arange(-2.5, 2.5))
+    x = ember.tensor([1, 2], dtype=ember.int32, device=device)
+    z = x.new_zeros(size=(2, 3))  # Tensor.new_zeros/new_ones/new_empty take size= as well
+    assert z.shape == (2, 3) and z.dtype is ember.int32 and x.new_ones(size=(2,)).tolist() == [1, 1]

@@ -916,17 +916,23 @@ class Tensor:
         return _ops.movement.become(self, _ops.unsqueeze(self, dim), "unsqueeze_")
 
     # -- new tensors like this one ------------------------------------------------------
-    def new_zeros(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+    def new_zeros(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
         """Zeros of `size`, in this tensor's dtype and device unless given."""
-        return _ops.zeros(*size, dtype=dtype or self._dtype, device=device or self._device)
+        return _ops.zeros(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+    def new_ones(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
         """Ones of `size`, in this tensor's dtype and device unless given."""
-        return _ops.ones(*size, dtype=dtype or self._dtype, device=device or self._device)
+        return _ops.ones(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+    def new_empty(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
         """An uninitialized tensor of `size`, in this tensor's dtype and device unless given."""
-        return _ops.empty(*size, dtype=dtype or self._dtype, device=device or self._device)
+        return _ops.empty(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
 
     def new_full(
         self, size: Any, fill_value: Any, dtype: Any = None, device: str | Device | None = None

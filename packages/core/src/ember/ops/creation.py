@@ -199,18 +199,22 @@ def arange(
     for v in vals:
         if type(v) is int:
             _dt.check_scalar_int(v, "arange")
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
     if not all(math.isfinite(v) for v in vals if not isinstance(v, int)):
         raise RuntimeError(f"arange: unsupported range: {start} -> {end} by {step} (bounds and step must be finite)")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and step are inconsistent (start={start}, end={end}, step={step})")
     if dtype is not None:
         d = _dt.as_dtype(dtype)
     elif any(isinstance(v, float) for v in vals):
         d = _dt.get_default_dtype()
     else:
         d = _dt.int64
+    if d is _dt.bool_:
+        raise RuntimeError("arange: not implemented for bool (as in PyTorch); make an integer range and compare it")
+    if d.kind == "i":  # PyTorch casts the bounds and the step to the integer dtype first: arange(-2.5, 2.5) is -2..1
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and step are inconsistent (start={start}, end={end}, step={step})")
     dev = resolve_device(device)
     check_supported(d, dev, "arange")
     n = max(math.ceil((end - start) / step), 0)
