@@ -575,3 +575,21 @@ def test_arange_with_an_integer_dtype_casts_bounds_and_step_first(device: str) -
     x = ember.tensor([1, 2], dtype=ember.int32, device=device)
     z = x.new_zeros(size=(2, 3))  # Tensor.new_zeros/new_ones/new_empty take size= as well
     assert z.shape == (2, 3) and z.dtype is ember.int32 and x.new_ones(size=(2,)).tolist() == [1, 1]
+
+
+def test_ravel_and_adjoint(device: str) -> None:
+    x = ember.arange(6.0, device=device).reshape(2, 3)
+    np.testing.assert_array_equal(x.t().ravel().numpy(), np.ravel(x.numpy().T))  # C order of the transposed view
+    np.testing.assert_array_equal(ember.ravel(x).numpy(), np.arange(6.0))
+    np.testing.assert_array_equal(x.adjoint().numpy(), x.numpy().T)
+    b = ember.arange(24.0, device=device).reshape(2, 3, 4)
+    np.testing.assert_array_equal(ember.adjoint(b).numpy(), np.swapaxes(b.numpy(), -1, -2))
+    with pytest.raises(RuntimeError, match="adjoint: expects a tensor of at least 2 dimensions"):
+        ember.arange(3.0, device=device).adjoint()
+
+
+def test_adjoint_conjugates(device: str, backend: Any) -> None:
+    if ember.complex64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype")
+    z = ember.tensor([[1 + 2j, 3j]], device=device)
+    np.testing.assert_array_equal(z.adjoint().numpy(), z.numpy().conj().T)

@@ -1052,6 +1052,13 @@ class Tensor:
         """
         return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two dims, as a view (`Tensor.mH`; `mT` for a real tensor).
+
+        See `ember.adjoint`.
+        """
+        return _ops.adjoint(self)
+
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether every element over `dim` (all dims when None) is nonzero, as bool.
 
@@ -2662,6 +2669,13 @@ class Tensor:
     def rad2deg_(self) -> Tensor:
         """In-place rad2deg(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("rad2deg", self)
+
+    def ravel(self) -> Tensor:
+        """`input` as a 1-D tensor in C order: a view when the layout allows, else a copy (`reshape(-1)`).
+
+        See `ember.ravel`.
+        """
+        return _ops.ravel(self)
 
     def reciprocal(self) -> Tensor:
         """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.

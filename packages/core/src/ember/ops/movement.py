@@ -309,6 +309,25 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` as a 1-D tensor in C order: a view when the layout allows, else a copy (`reshape(-1)`)."""
+    return reshape(input, (-1,))
+
+
+@public(method=True)
+def adjoint(input: Tensor) -> Tensor:  # noqa: A002
+    """The conjugate transpose of the last two dims, as a view (`Tensor.mH`; `mT` for a real tensor)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"adjoint: expects a tensor of at least 2 dimensions, got shape {input._shape}")
+    t = transpose(input, -2, -1)
+    if input._dtype.is_complex:
+        from .complex_numbers import conj
+
+        return conj(t)
+    return t
+
+
+@public(method=True)
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
     """`input` with dimensions `start_dim`..`end_dim` merged into one (a view when the layout allows)."""
     n = input.ndim
