@@ -593,3 +593,16 @@ def test_adjoint_conjugates(device: str, backend: Any) -> None:
         pytest.skip(f"backend {backend.name!r} holds no complex dtype")
     z = ember.tensor([[1 + 2j, 3j]], device=device)
     np.testing.assert_array_equal(z.adjoint().numpy(), z.numpy().conj().T)
+
+
+def test_index_add_and_index_copy_refuse_negative_indices(device: str) -> None:
+    # torch: "index -1 is out of bounds for dimension 0 with size 3" (index_fill, by contrast, wraps)
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    neg = ember.tensor([-1], device=device)
+    with pytest.raises(RuntimeError, match=r"index_add\(\): index -1 is out of range for dimension 0 with size 3"):
+        x.index_add(0, neg, ember.ones(1, 4, device=device))
+    with pytest.raises(IndexError, match=r"index_copy\(\): index -1 is out of range"):
+        x.index_copy(0, neg, ember.ones(1, 4, device=device))
+    ref = x.numpy().copy()
+    ref[-1] = 0.0
+    np.testing.assert_array_equal(x.index_fill(0, neg, 0.0).numpy(), ref)

@@ -658,6 +658,12 @@ def _index_along(op: str, input: Tensor, dim: int, index: Tensor, source: Tensor
     """Checks shared by index_add/index_copy/index_fill: the axis and the 1-D int64 index."""
     axis = wrap_dim(dim, input.ndim, op)
     idx = _integer_index(op, input, index)
+    if source is not None and idx.numel():  # index_add/index_copy refuse negative indices (index_fill wraps them)
+        low = int(idx.min().item())
+        if low < 0:
+            from ..xp_kernels import index_error
+
+            raise index_error(f"{op}()", low, axis, input._shape[axis] if input.ndim else 1, negative=False)
     if source is not None:
         if not isinstance(source, Tensor):
             raise TypeError(f"{op}(): source must be a Tensor, got {type(source).__name__}")
