@@ -606,3 +606,14 @@ def test_index_add_and_index_copy_refuse_negative_indices(device: str) -> None:
     ref = x.numpy().copy()
     ref[-1] = 0.0
     np.testing.assert_array_equal(x.index_fill(0, neg, 0.0).numpy(), ref)
+
+
+def test_scatter_wants_src_of_the_input_dtype(device: str) -> None:
+    # torch: "scatter(): Expected self.dtype to be equal to src.dtype" (a Python number is cast instead)
+    x = ember.zeros(3, 5, device=device)
+    idx = ember.tensor([[1]], device=device)
+    with pytest.raises(RuntimeError, match=r"scatter\(\): Expected self.dtype to be equal to src.dtype"):
+        x.scatter(1, idx, ember.ones(1, 1, dtype=ember.int64, device=device))
+    with pytest.raises(RuntimeError, match=r"scatter_add\(\): Expected self.dtype"):
+        x.scatter_add(1, idx, ember.ones(1, 1, dtype=ember.int64, device=device))
+    assert x.scatter(1, idx, 2).numpy()[0, 1] == 2.0

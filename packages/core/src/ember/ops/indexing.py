@@ -508,6 +508,11 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
         flat_src = src.reshape(-1) if isinstance(src, Tensor) else src
         return _scatter(op, input.reshape(-1), 0, index.reshape(-1), flat_src).reshape(input._shape)
     axis = _check_index_tensor(op.name, input, dim, index)
+    if isinstance(src, Tensor) and src._dtype is not input._dtype:
+        raise RuntimeError(
+            f"{op.name}(): Expected self.dtype to be equal to src.dtype, got {input._dtype.name} and "
+            f"{src._dtype.name}; cast src with .to({input._dtype.name})"
+        )
     if not isinstance(src, Tensor):
         src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)
     elif src._shape != index._shape:
