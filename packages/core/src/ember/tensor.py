@@ -3345,13 +3345,14 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
+        typed = isinstance(data, (list, tuple)) and _has_typed_leaf(data)
         leaves: set[DType] = set()
-        typed = isinstance(data, (list, tuple)) and _leaf_dtypes(data, leaves)
-        if typed and any(isinstance(x, Tensor) for x in _flat_leaves(data)):
+        if typed:  # NumPy scalars, arrays or tensors among the data: their dtypes promote with the Python
+            _leaf_dtypes(data, leaves)  # numbers' (torch.tensor's rule), which NumPy's inference does not follow
             data = _tensors_to_lists(data)
         arr = _python_data_array(data, dtype)
-        if dtype is None and typed:  # NumPy scalars, arrays or tensors among the data: their dtypes promote with
-            dtype = functools.reduce(_dt.promote_types, leaves)  # the Python numbers' (torch.tensor's rule)
+        if dtype is None and typed:
+            dtype = functools.reduce(_dt.promote_types, leaves)
         if dtype is None and arr.dtype.kind == "f" and not _has_numpy_floats(data):
             arr = arr.astype(_dt.get_default_dtype().numpy)
         if dtype is None and arr.dtype.kind == "c" and not _has_numpy_floats(data):
@@ -3420,20 +3421,25 @@ def _ragged(data: Any) -> str:
     return "the nested lists are not rectangular"
 
 
-def _leaf_dtypes(data: Sequence[Any], out: set[DType]) -> bool:
-    """Adds to `out` the dtype PyTorch gives each leaf of nested `data` (bool, int64, the default float or
-    complex dtype for Python numbers; their own for NumPy scalars, arrays and tensors); whether any leaf
-    is such a typed object (otherwise NumPy's inference of the Python numbers already agrees)."""
-    typed = False
+_TYPED = (Tensor, np.ndarray, np.generic)  # the leaves that carry a dtype of their own
+
+
+def _has_typed_leaf(data: Sequence[Any]) -> bool:
+    """Whether nested `data` holds a tensor, NumPy array or NumPy scalar (else NumPy's inference of the
+    Python numbers already agrees with PyTorch's); one cheap pass, as plain lists are the common case."""
+    return any(isinstance(x, _TYPED) or (isinstance(x, (list, tuple)) and _has_typed_leaf(x)) for x in data)
+
+
+def _leaf_dtypes(data: Sequence[Any], out: set[DType]) -> None:
+    """Adds to `out` the dtype PyTorch gives each leaf of nested `data`: bool, int64, the default float or
+    complex dtype for Python numbers; their own for NumPy scalars, arrays and tensors."""
     for x in data:
         if isinstance(x, (list, tuple)):
-            typed = _leaf_dtypes(x, out) or typed
+            _leaf_dtypes(x, out)
         elif isinstance(x, Tensor):
             out.add(x._dtype)
-            typed = True
         elif isinstance(x, np.ndarray | np.generic):  # (before float: np.float64 is a float)
             out.add(_dt.from_numpy_dtype(x.dtype))
-            typed = True
         elif isinstance(x, bool):
             out.add(_dt.bool_)
         elif isinstance(x, int):
@@ -3442,11 +3448,6 @@ def _leaf_dtypes(data: Sequence[Any], out: set[DType]) -> bool:
             out.add(_dt.get_default_dtype())
         elif isinstance(x, complex):
             out.add(_dt.get_default_complex_dtype())
-    return typed
-
-
-def _flat_leaves(data: Sequence[Any]) -> list[Any]:
-    return [y for x in data for y in (_flat_leaves(x) if isinstance(x, (list, tuple)) else (x,))]
 
 
 def _tensors_to_lists(data: Any) -> Any:
