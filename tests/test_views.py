@@ -83,3 +83,16 @@ def test_writes_from_an_overlapping_view_read_the_old_values(device: str) -> Non
     z = ember.arange(6.0, device=device)
     z[2:].add_(z[:4])
     np.testing.assert_array_equal(z.numpy(), [0.0, 1.0, 2.0, 4.0, 6.0, 8.0])
+
+
+def test_view_ops_that_change_nothing_still_give_a_view(device: str) -> None:
+    # PyTorch's squeeze/permute/transpose/movedim return a new view even when no dim moves: not the
+    # tensor itself, not a leaf, sharing its memory
+    x = ember.ones(3, 2, device=device, requires_grad=True)
+    for y in (x.squeeze(), x.squeeze(0), x.permute(0, 1), x.transpose(1, 1), x.movedim(0, 0), x.swapaxes(0, 0)):
+        assert y is not x and not y.is_leaf and y.requires_grad and y.shape == x.shape
+        y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 2), 6.0))
+    z = ember.zeros(3, device=device)
+    z.squeeze().add_(1.0)
+    np.testing.assert_array_equal(z.numpy(), np.ones(3))

@@ -106,6 +106,13 @@ def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:  # noqa: A
     return _as_view(out, src, reshape, new)
 
 
+def _alias(input: Tensor) -> Tensor:  # noqa: A002
+    """A new view of all of `input` (PyTorch's view ops give one even when they change nothing: not a leaf,
+    with a grad_fn when `input` requires grad)."""
+    out = run(VIEW, input._device, (input._data, input._shape), input._shape, input._dtype, (input,))
+    return _as_view(out, input, view, input._shape)
+
+
 @public(method=True)
 def view(input: Tensor, *shape: Any, size: Any = None) -> Tensor:  # noqa: A002
     """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
@@ -170,7 +177,7 @@ def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:  # noqa: A0
     if sorted(d) != list(range(n)):
         raise RuntimeError(f"permute: dims {d} are not a permutation of {tuple(range(n))}")
     if d == tuple(range(n)):
-        return input
+        return _alias(input)
     return _permuted(input, d)
 
 
@@ -186,10 +193,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     """`input` with dimensions `dim0` and `dim1` swapped, as a view."""
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
+        return _alias(input)
     a, b = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
     if a == b:
-        return input
+        return _alias(input)
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
     return _permuted(input, tuple(perm))
@@ -294,7 +301,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
         ds = (wrap_dim(dim, n, "squeeze"),) if isinstance(dim, int) else normalize_dims(tuple(dim), n, "squeeze")
         dims = {d for d in ds if n and input._shape[d] == 1}
     if not dims:
-        return input
+        return _alias(input)
     return reshape(input, tuple(s for i, s in enumerate(input._shape) if i not in dims))
 
 
