@@ -55,6 +55,7 @@ def test_frombuffer() -> None:
         ((0, 2, 3), {}),
         ((-1.0, 2.0, 7), {"base": 2.0}),
         ((0, 3, 4), {"dtype": "int64"}),
+        ((0, 2, 5), {"dtype": "int64"}),  # 10 ** 1.5 = 31.6: PyTorch truncates the double to 31
         ((1, 1, 1), {}),
         ((0, 1, 0), {}),
     ],
@@ -66,7 +67,7 @@ def test_logspace(args: tuple[Any, ...], kwargs: dict[str, Any], device: str) ->
     out = ember.logspace(*args, **kw, device=device)
     want = np.logspace(*args, base=kwargs.get("base", 10.0))
     if "dtype" in kwargs:
-        want = np.round(want).astype(np.int64)
+        want = np.trunc(want).astype(np.int64)  # PyTorch casts base ** x (a double) to the integer dtype
     assert out.dtype is kw.get("dtype", ember.float32)
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-6)
     np.testing.assert_allclose(ember.logspace(-1, 2, 4, base=-2).numpy(), [-0.5, 1.0, -2.0, 4.0])
@@ -290,3 +291,329 @@ def test_indexing_errors_like_pytorch(device: str) -> None:
         x[::-1]
     with pytest.raises(RuntimeError, match="setitem"):
         x[0] = ember.ones(2, device=device)
+
+
+# -- PyTorch-parity regressions (each case: what torch 2.13's docs and results say) -------------------
+
+
+def test_creation_size_keyword(device: str) -> None:
+    # torch.zeros(size=(2, 3)) and the other factories take the size as a keyword too
+    for f in (ember.zeros, ember.ones, ember.empty, ember.rand, ember.randn):
+        assert f(size=(2, 3), device=device).shape == (2, 3)
+        with pytest.raises(TypeError, match="either positionally or as size="):
+            f(2, size=(2, 3), device=device)
+    assert ember.randint(3, size=(4,), device=device).shape == (4,)  # randint(high, size=...): low = 0
+
+
+def test_complex_linspace_and_randn(device: str, backend: Any) -> None:
+    if ember.complex64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype")
+    # complex ends give the default complex dtype, each part spaced as linspace spaces it
+    z = ember.linspace(0, 1 + 2j, 5, device=device)
+    assert z.dtype is ember.complex64
+    np.testing.assert_allclose(z.numpy(), np.linspace(0, 1 + 2j, 5), rtol=1e-6)
+    assert ember.linspace(0, 1j, 3, dtype=ember.complex128, device=device).dtype is ember.complex128
+    c = ember.randn(20_000, dtype=ember.complex64, device=device).numpy()
+    assert c.dtype == np.complex64  # torch.randn docs: real and imaginary parts each of variance 1/2
+    assert abs(c.real.var() - 0.5) < 0.03 and abs(c.imag.var() - 0.5) < 0.03 and abs((abs(c) ** 2).mean() - 1) < 0.05
+
+
+def test_meshgrid_and_cartesian_prod_want_one_dtype(device: str) -> None:
+    a, b = ember.arange(2, device=device), ember.arange(3.0, device=device)
+    with pytest.raises(RuntimeError, match="meshgrid expects all tensors to have the same dtype"):
+        ember.meshgrid(a, b, indexing="ij")
+    with pytest.raises(RuntimeError, match="same dtype"):
+        ember.cartesian_prod(a, b)
+
+
+def test_bernoulli_checks_probabilities(device: str) -> None:
+    with pytest.raises(RuntimeError, match=r"bernoulli: the probabilities must lie in \[0, 1\]"):
+        ember.bernoulli(ember.full((3,), 1.5, device=device))
+    with pytest.raises(RuntimeError, match=r"must lie in \[0, 1\], got p=-0.5"):
+        ember.zeros(3, device=device).bernoulli_(-0.5)
+    with pytest.raises(RuntimeError, match=r"must lie in \[0, 1\]"):
+        ember.bernoulli(ember.tensor([0.5, float("nan")], device=device))
+    ints = ember.zeros(1000, dtype=ember.int64, device=device).bernoulli_(0.5)  # an integer tensor fills too
+    assert ints.dtype is ember.int64 and set(np.unique(ints.numpy())) <= {0, 1} and 350 < int(ints.sum()) < 650
+    np.testing.assert_array_equal(ember.bernoulli(ember.tensor([0.0, 1.0], device=device)).numpy(), [0.0, 1.0])
+
+
+def test_where_with_the_condition_alone(device: str) -> None:
+    x = ember.tensor([[0.0, 1.5], [2.0, 0.0]], device=device)
+    rows, cols = ember.where(x)  # torch.where(condition) is torch.nonzero(condition, as_tuple=True)
+    want = np.nonzero(x.numpy())
+    np.testing.assert_array_equal(rows.numpy(), want[0])
+    np.testing.assert_array_equal(cols.numpy(), want[1])
+    assert rows.dtype is ember.int64
+    # a 0-d input reads as 1-D of one element (torch.nonzero's docs)
+    (one,) = ember.nonzero(ember.tensor(3.0, device=device), as_tuple=True)
+    np.testing.assert_array_equal(one.numpy(), [0])
+    (none,) = ember.where(ember.tensor(0.0, device=device))
+    assert none.shape == (0,) and none.dtype is ember.int64
+    with pytest.raises(TypeError, match="where: give both input and other"):
+        ember.where(x > 0, x)
+
+
+def test_index_put(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    i, j = ember.tensor([0, 0, 2], device=device), ember.tensor([1, 1, 3], device=device)
+    v = ember.tensor([1.0, 2.0, 3.0], device=device)
+    ref = x.numpy().copy()
+    np.add.at(ref, (i.numpy(), j.numpy()), v.numpy())
+    np.testing.assert_array_equal(x.index_put((i, j), v, accumulate=True).numpy(), ref)
+    ref = x.numpy().copy()
+    ref[[1, 2]] = 5.0
+    np.testing.assert_array_equal(ember.index_put(x, [ember.tensor([1, 2], device=device)], ember.tensor(5.0, device=device)).numpy(), ref)
+    mask = ember.tensor([True, False, True], device=device)
+    ref = x.numpy().copy()
+    ref[[True, False, True]] += 1.0
+    np.testing.assert_array_equal(x.index_put((mask,), ember.ones(4, device=device), accumulate=True).numpy(), ref)
+    y = x.clone()
+    assert y.index_put_((i, j), v, accumulate=True) is y and y[0, 1].item() == 4.0
+    np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))  # the out-of-place form copies
+    with pytest.raises(RuntimeError, match=r"index_put: values \(float64\) must have the dtype of input \(float32\)"):
+        x.index_put((i,), ember.zeros(3, dtype=ember.float64, device=device))
+    with pytest.raises(TypeError, match="index_put: indices must be a tuple or list"):
+        x.index_put(i, v)
+
+
+def test_scatter_reduce_keyword_and_int32_index(device: str) -> None:
+    idx = ember.tensor([[0, 0], [2, 3], [4, 0]], device=device)
+    src = ember.arange(1.0, 7.0, device=device).reshape(3, 2)
+    ref = np.ones((3, 5), np.float32)
+    np.add.at(ref, (np.arange(3)[:, None].repeat(2, 1), idx.numpy()), src.numpy())
+    np.testing.assert_array_equal(ember.ones(3, 5, device=device).scatter(1, idx, src, reduce="add").numpy(), ref)
+    ref = np.ones((3, 5), np.float32)
+    np.multiply.at(ref, (np.arange(3)[:, None].repeat(2, 1), idx.numpy()), 2.0)
+    np.testing.assert_array_equal(ember.ones(3, 5, device=device).scatter(1, idx, 2.0, reduce="multiply").numpy(), ref)
+    with pytest.raises(RuntimeError, match="scatter: reduce argument must be either add or multiply"):
+        ember.ones(3, 5, device=device).scatter(1, idx, src, reduce="mean")
+    # gather and the scatters take an int32 index as well (torch: "Expected dtype int32/int64 for index")
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    i32 = ember.tensor([[3], [0], [1]], dtype=ember.int32, device=device)
+    np.testing.assert_array_equal(x.gather(1, i32).numpy(), np.take_along_axis(x.numpy(), i32.numpy().astype(np.int64), 1))
+    np.testing.assert_array_equal(
+        x.scatter_add(1, i32, ember.ones(3, 1, device=device)).numpy(), x.numpy() + np.eye(4, dtype=np.float32)[[3, 0, 1]]
+    )
+
+
+def test_take_along_dim_negative_indices(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    idx = ember.tensor([[-1, -4]], device=device)
+    want = np.take_along_axis(x.numpy(), np.broadcast_to(idx.numpy(), (3, 2)) % 4, 1)
+    np.testing.assert_array_equal(ember.take_along_dim(x, idx, dim=1).numpy(), want)
+    np.testing.assert_array_equal(ember.take_along_dim(x, ember.tensor([-1, 0], device=device)).numpy(), [11.0, 0.0])
+    with pytest.raises(RuntimeError, match="take_along_dim: indices must be an int64 tensor"):
+        ember.take_along_dim(x, idx.to(ember.int32), dim=1)
+
+
+def test_movement_corner_cases(device: str) -> None:
+    x = ember.arange(24, device=device).reshape(2, 3, 4)
+    f = x.flip(())  # no dims: nothing reversed, but a new tensor
+    np.testing.assert_array_equal(f.numpy(), x.numpy())
+    f.add_(1)
+    assert x[0, 0, 0].item() == 0
+    # empty tensors take part in cat's dtype promotion even where they are skipped (torch.cat docs)
+    out = ember.cat([ember.ones(2, 3, dtype=ember.int64, device=device), ember.tensor([], device=device)])
+    assert out.dtype is ember.float32 and out.shape == (2, 3)
+    assert ember.hstack([ember.tensor([], device=device), ember.tensor([1, 2], device=device)]).dtype is ember.float32
+    assert ember.cat([x, x], axis=2).shape == (2, 3, 8)  # PyTorch's NumPy-style alias of dim
+    # chunk of an empty dim gives `chunks` empty pieces
+    pieces = ember.chunk(ember.zeros(0, 3, device=device), 3)
+    assert [p.shape for p in pieces] == [(0, 3)] * 3
+    assert [p.shape[0] for p in ember.chunk(ember.arange(6, device=device), 4)] == [2, 2, 2]  # torch.chunk docs: may be fewer
+    assert [p.shape[0] for p in ember.tensor_split(ember.arange(7, device=device), sections=3)] == [3, 2, 2]
+    assert [p.shape[0] for p in ember.tensor_split(ember.arange(7, device=device), indices=[1, 6])] == [1, 5, 1]
+    with pytest.raises(TypeError, match="give exactly one of"):
+        ember.tensor_split(ember.arange(7, device=device), 3, sections=3)
+    with pytest.raises(RuntimeError, match="squeeze: dim 0 appears more than once"):
+        ember.ones(1, 2, 1, device=device).squeeze((0, 0))
+    assert ember.ones(1, 2, 1, device=device).squeeze((0, -1)).shape == (2,)
+
+
+def test_full_casts_the_fill_value_to_the_dtype(device: str) -> None:
+    # torch.full((2,), 3.7, dtype=torch.int32) is [3, 3]: the value is cast as a C cast does (toward zero)
+    assert ember.full((2,), 3.7, dtype=ember.int32, device=device).tolist() == [3, 3]
+    assert ember.full((2,), -3.7, dtype=ember.int64, device=device).tolist() == [-3, -3]
+    assert ember.full_like(ember.zeros(2, dtype=ember.int64, device=device), 7.9).tolist() == [7, 7]
+    assert ember.full((2,), 0.5, dtype=ember.bool, device=device).tolist() == [True, True]
+    assert ember.full_like(ember.zeros(2, dtype=ember.bool, device=device), 0).tolist() == [False, False]
+    f = ember.full((2,), True, dtype=ember.float32, device=device)
+    assert f.dtype is ember.float32 and f.tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="full: value -1.5 cannot be converted to type uint8"):
+        ember.full((2,), -1.5, dtype=ember.uint8, device=device)
+
+
+def test_view_as_another_dtype_reads_the_same_bytes(device: str) -> None:
+    # Tensor.view(dtype): the bits reinterpreted (torch docs), never a value cast; the last dim scales
+    x = ember.tensor([[1.0, -2.5], [3.0, 0.5]], device=device)
+    host = x.numpy()
+    np.testing.assert_array_equal(x.view(ember.int32).numpy(), host.view(np.int32))
+    np.testing.assert_array_equal(x.view(ember.int16).numpy(), host.view(np.int16))
+    assert x.view(ember.int16).shape == (2, 4) and x.view(ember.float64).shape == (2, 1)
+    np.testing.assert_array_equal(x.view(ember.float64).numpy(), host.view(np.float64))
+    np.testing.assert_array_equal(x[:, ::2].view(ember.int32).numpy(), host[:, ::2].copy().view(np.int32))
+    np.testing.assert_array_equal(
+        ember.tensor([1, 0, 2], dtype=ember.uint8, device=device).view(ember.bool).numpy(), [True, False, True]
+    )
+    assert x.view(ember.float32).dtype is ember.float32
+    with pytest.raises(RuntimeError, match="view: the size of the last dim must be divisible by 2"):
+        ember.ones(3, device=device).view(ember.float64)
+    with pytest.raises(RuntimeError, match="view: the last dim must have stride 1"):
+        ember.ones(2, 4, device=device).t().view(ember.float64)
+    with pytest.raises(RuntimeError, match="view: a 0-d tensor has no last dim"):
+        ember.tensor(1.0, device=device).view(ember.float64)
+
+
+def test_tensor_infers_dtype_from_numpy_scalars_and_tensors_in_lists(device: str) -> None:
+    # torch.tensor promotes the leaves' dtypes: a NumPy scalar, array or tensor keeps its own, a Python
+    # float is the default dtype, an int int64, a bool bool (so float32 with an int stays float32)
+    cases = [
+        ([np.float32(1.5), 2], ember.float32),
+        ([np.int32(1), np.int32(2)], ember.int32),
+        ([np.array([1, 2], dtype=np.int16)], ember.int16),
+        ([np.int32(1), 2.5], ember.float32),
+        ([np.float64(1.0), 2], ember.float64),
+        ([[np.int8(1)], [True]], ember.int8),
+        ([np.uint8(3), 2], ember.int64),
+        ([ember.tensor(1.0, dtype=ember.float64), 2], ember.float64),
+        ([ember.tensor(1), ember.tensor(2.5)], ember.float32),
+        ([True, 2], ember.int64),
+        ([1, 2.5], ember.float32),
+    ]
+    for data, want in cases:
+        t = ember.tensor(data, device=device)
+        assert t.dtype is want, (data, t.dtype)
+        np.testing.assert_array_equal(t.numpy(), np.array([np.asarray(x).tolist() if not isinstance(x, ember.Tensor) else x.item() for x in data], dtype=want.numpy))
+    # arange reads a NumPy float as a float (torch.arange(np.float32(2.5)) is float32 [0., 1., 2.])
+    r = ember.arange(np.float32(2.5), device=device)
+    assert r.dtype is ember.float32 and r.tolist() == [0.0, 1.0, 2.0]
+    assert ember.arange(np.int64(3), device=device).dtype is ember.int64
+
+
+def test_gather_scatter_index_select_read_0d_as_1d(device: str) -> None:
+    # PyTorch reads a 0-d input or index as 1-D of one element: gather(tensor(5.), 0, tensor(0)) is tensor(5.)
+    five = ember.tensor(5.0, device=device)
+    g = ember.gather(five, 0, ember.tensor(0, device=device))
+    assert g.shape == () and g.item() == 5.0
+    assert ember.gather(five, 0, ember.tensor([0, 0], device=device)).tolist() == [5.0, 5.0]
+    g = ember.gather(ember.tensor([5.0, 6.0], device=device), 0, ember.tensor(1, device=device))
+    assert g.shape == () and g.item() == 6.0
+    s = five.scatter(0, ember.tensor(0, device=device), 7.0)
+    assert s.shape == () and s.item() == 7.0
+    assert five.scatter_add(0, ember.tensor(0, device=device), ember.tensor(2.0, device=device)).item() == 7.0
+    r = ember.index_select(five, 0, ember.tensor([0], device=device))
+    assert r.shape == () and r.item() == 5.0
+    with pytest.raises(IndexError, match="index_select: index to a 0-d tensor can have only 1 value, got 2"):
+        ember.index_select(five, 0, ember.tensor([0, 0], device=device))
+    with pytest.raises(RuntimeError, match="gather: index .* must have the same number of dimensions"):
+        ember.gather(ember.ones(2, 2, device=device), 0, ember.tensor(0, device=device))
+
+
+def test_index_errors_are_the_classes_pytorch_raises(device: str) -> None:
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    # gather/scatter/index_select past the end: PyTorch raises RuntimeError; x[i] past the end: IndexError
+    for bad in (
+        lambda: x.gather(1, ember.tensor([[4]], device=device)),
+        lambda: x.scatter(1, ember.tensor([[5]], device=device), 1.0),
+        lambda: ember.index_select(x, 0, ember.tensor([3], device=device)),
+    ):
+        with pytest.raises(RuntimeError, match="is out of range for dimension"):
+            bad()
+    with pytest.raises(IndexError, match="is out of range for dimension 0 with size 3"):
+        x[ember.tensor([3], device=device)]
+    # a value that does not broadcast to x[mask]: RuntimeError (the kernels' ValueError does not leak)
+    with pytest.raises(RuntimeError, match="index_put: .*shape"):
+        x[x > 8] = ember.tensor([1.0, 2.0], device=device)
+    with pytest.raises(RuntimeError, match="arange: unsupported range"):
+        ember.arange(0, float("inf"), device=device)
+
+
+def test_shape_methods_take_pytorch_keywords(device: str) -> None:
+    x = ember.arange(24, device=device).reshape(2, 3, 4)
+    host = np.arange(24).reshape(2, 3, 4)
+    np.testing.assert_array_equal(x.view(size=(6, 4)).numpy(), host.reshape(6, 4))
+    np.testing.assert_array_equal(x.reshape(shape=(4, 6)).numpy(), host.reshape(4, 6))
+    np.testing.assert_array_equal(ember.reshape(x, shape=(-1,)).numpy(), host.reshape(-1))
+    np.testing.assert_array_equal(x.permute(dims=(2, 0, 1)).numpy(), host.transpose(2, 0, 1))
+    np.testing.assert_array_equal(ember.swapaxes(x, axis0=0, axis1=2).numpy(), host.swapaxes(0, 2))
+    np.testing.assert_array_equal(x.swapaxes(0, 1).numpy(), host.swapaxes(0, 1))
+    np.testing.assert_array_equal(ember.ones(1, device=device).expand(size=(3,)).numpy(), np.ones(3))
+    np.testing.assert_array_equal(ember.tensor([1, 2], device=device).repeat(repeats=(2, 2)).numpy(), np.tile([1, 2], (2, 2)))
+    np.testing.assert_array_equal(ember.arange(end=3, device=device).numpy(), np.arange(3))
+    with pytest.raises(TypeError, match="either positionally or by keyword"):
+        x.reshape(4, 6, shape=(4, 6))
+    with pytest.raises(RuntimeError, match="split: split sizes must be non-negative"):
+        ember.split(ember.arange(3, device=device), [-1, 4])
+
+
+def test_randint_past_2_to_the_32(device: str) -> None:
+    # torch.randint(0, 2**40, ...) draws 64-bit words; Ember builds a 63-bit word from two draws
+    g = ember.Generator(device).manual_seed(5)
+    r = ember.randint(0, 2**40, (20_000,), generator=g, device=device).numpy()
+    assert r.dtype == np.int64 and r.min() >= 0 and r.max() < 2**40
+    assert abs(r.mean() / 2**40 - 0.5) < 0.02 and abs((r >= 2**39).mean() - 0.5) < 0.02  # uniform over the range
+    s = ember.randint(-(2**61), 2**61, (1000,), generator=g, device=device).numpy()
+    assert s.min() >= -(2**61) and s.max() < 2**61 and (s < 0).any() and (s > 0).any()
+    a = ember.randint(0, 2**40, (4,), generator=ember.Generator(device).manual_seed(1), device=device)
+    b = ember.randint(0, 2**40, (4,), generator=ember.Generator(device).manual_seed(1), device=device)
+    assert a.tolist() == b.tolist()
+    with pytest.raises(RuntimeError, match="randint: the range high - low must be below 2\\*\\*63"):
+        ember.randint(-(2**62), 2**62, (1,), device=device)
+
+
+def test_arange_with_an_integer_dtype_casts_bounds_and_step_first(device: str) -> None:
+    # PyTorch casts start, end and step to the integer dtype before counting: arange(-2.5, 2.5) is -2..1
+    assert ember.arange(-2.5, 2.5, dtype=ember.int64, device=device).tolist() == [-2, -1, 0, 1]
+    assert ember.arange(0.5, 3.7, dtype=ember.int64, device=device).tolist() == [0, 1, 2]
+    assert ember.arange(1.5, dtype=ember.int32, device=device).tolist() == [0]
+    with pytest.raises(RuntimeError, match="arange: step must be nonzero"):
+        ember.arange(0, 2.5, 0.5, dtype=ember.int64, device=device)  # the step casts to 0
+    with pytest.raises(RuntimeError, match="arange: not implemented for bool"):
+        ember.arange(3, dtype=ember.bool, device=device)
+    np.testing.assert_allclose(ember.arange(-2.5, 2.5, device=device).numpy(), np.arange(-2.5, 2.5))
+    x = ember.tensor([1, 2], dtype=ember.int32, device=device)
+    z = x.new_zeros(size=(2, 3))  # Tensor.new_zeros/new_ones/new_empty take size= as well
+    assert z.shape == (2, 3) and z.dtype is ember.int32 and x.new_ones(size=(2,)).tolist() == [1, 1]
+
+
+def test_ravel_and_adjoint(device: str) -> None:
+    x = ember.arange(6.0, device=device).reshape(2, 3)
+    np.testing.assert_array_equal(x.t().ravel().numpy(), np.ravel(x.numpy().T))  # C order of the transposed view
+    np.testing.assert_array_equal(ember.ravel(x).numpy(), np.arange(6.0))
+    np.testing.assert_array_equal(x.adjoint().numpy(), x.numpy().T)
+    b = ember.arange(24.0, device=device).reshape(2, 3, 4)
+    np.testing.assert_array_equal(ember.adjoint(b).numpy(), np.swapaxes(b.numpy(), -1, -2))
+    with pytest.raises(RuntimeError, match="adjoint: expects a tensor of at least 2 dimensions"):
+        ember.arange(3.0, device=device).adjoint()
+
+
+def test_adjoint_conjugates(device: str, backend: Any) -> None:
+    if ember.complex64 not in backend.dtypes:
+        pytest.skip(f"backend {backend.name!r} holds no complex dtype")
+    z = ember.tensor([[1 + 2j, 3j]], device=device)
+    np.testing.assert_array_equal(z.adjoint().numpy(), z.numpy().conj().T)
+
+
+def test_index_add_and_index_copy_refuse_negative_indices(device: str) -> None:
+    # torch: "index -1 is out of bounds for dimension 0 with size 3" (index_fill, by contrast, wraps)
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    neg = ember.tensor([-1], device=device)
+    with pytest.raises(RuntimeError, match=r"index_add\(\): index -1 is out of range for dimension 0 with size 3"):
+        x.index_add(0, neg, ember.ones(1, 4, device=device))
+    with pytest.raises(IndexError, match=r"index_copy\(\): index -1 is out of range"):
+        x.index_copy(0, neg, ember.ones(1, 4, device=device))
+    ref = x.numpy().copy()
+    ref[-1] = 0.0
+    np.testing.assert_array_equal(x.index_fill(0, neg, 0.0).numpy(), ref)
+
+
+def test_scatter_wants_src_of_the_input_dtype(device: str) -> None:
+    # torch: "scatter(): Expected self.dtype to be equal to src.dtype" (a Python number is cast instead)
+    x = ember.zeros(3, 5, device=device)
+    idx = ember.tensor([[1]], device=device)
+    with pytest.raises(RuntimeError, match=r"scatter\(\): Expected self.dtype to be equal to src.dtype"):
+        x.scatter(1, idx, ember.ones(1, 1, dtype=ember.int64, device=device))
+    with pytest.raises(RuntimeError, match=r"scatter_add\(\): Expected self.dtype"):
+        x.scatter_add(1, idx, ember.ones(1, 1, dtype=ember.int64, device=device))
+    assert x.scatter(1, idx, 2).numpy()[0, 1] == 2.0

@@ -67,3 +67,32 @@ def test_expanded_tensors_cannot_be_written(device: str) -> None:
     e = ember.ones(1, device=device).expand(4)
     with pytest.raises((ValueError, RuntimeError)):
         e.add_(1)
+
+
+def test_writes_from_an_overlapping_view_read_the_old_values(device: str) -> None:
+    # x[1:] = x[:-1] reads memory the write changes: the source is read whole first (NumPy's answer),
+    # on every backend (an element-wise copy kernel would otherwise read what it had already written)
+    x = ember.arange(12.0, device=device).reshape(3, 4)
+    ref = np.arange(12.0).reshape(3, 4)
+    x[1:] = x[:-1]
+    ref[1:] = ref[:-1].copy()
+    np.testing.assert_array_equal(x.numpy(), ref)
+    y = ember.arange(6.0, device=device)
+    y[1:].copy_(y[:-1])
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 1.0, 2.0, 3.0, 4.0])
+    z = ember.arange(6.0, device=device)
+    z[2:].add_(z[:4])
+    np.testing.assert_array_equal(z.numpy(), [0.0, 1.0, 2.0, 4.0, 6.0, 8.0])
+
+
+def test_view_ops_that_change_nothing_still_give_a_view(device: str) -> None:
+    # PyTorch's squeeze/permute/transpose/movedim return a new view even when no dim moves: not the
+    # tensor itself, not a leaf, sharing its memory
+    x = ember.ones(3, 2, device=device, requires_grad=True)
+    for y in (x.squeeze(), x.squeeze(0), x.permute(0, 1), x.transpose(1, 1), x.movedim(0, 0), x.swapaxes(0, 0)):
+        assert y is not x and not y.is_leaf and y.requires_grad and y.shape == x.shape
+        y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 2), 6.0))
+    z = ember.zeros(3, device=device)
+    z.squeeze().add_(1.0)
+    np.testing.assert_array_equal(z.numpy(), np.ones(3))

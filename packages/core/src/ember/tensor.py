@@ -13,6 +13,7 @@ methods `bool()`, `int()` and `float()` shadow there.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
@@ -902,9 +903,9 @@ class Tensor:
         return self
 
     # -- shapes: Tensor-only methods and in-place view changes ---------------------------
-    def repeat(self, *sizes: Any) -> Tensor:
-        """This tensor tiled `sizes[i]` times along each dimension (new leading dimensions allowed)."""
-        return _ops.movement.repeat(self, *sizes)
+    def repeat(self, *sizes: Any, repeats: Any = None) -> Tensor:
+        """This tensor tiled `sizes[i]` (or `repeats=`) times along each dimension (new leading dimensions allowed)."""
+        return _ops.movement.repeat(self, *sizes, repeats=repeats)
 
     def unfold(self, dimension: _int, size: _int, step: _int) -> Tensor:
         """Every window of `size` elements along `dimension`, `step` apart, as a new last dimension."""
@@ -930,17 +931,23 @@ class Tensor:
         return _ops.movement.become(self, _ops.unsqueeze(self, dim), "unsqueeze_")
 
     # -- new tensors like this one ------------------------------------------------------
-    def new_zeros(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+    def new_zeros(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
         """Zeros of `size`, in this tensor's dtype and device unless given."""
-        return _ops.zeros(*size, dtype=dtype or self._dtype, device=device or self._device)
+        return _ops.zeros(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+    def new_ones(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
         """Ones of `size`, in this tensor's dtype and device unless given."""
-        return _ops.ones(*size, dtype=dtype or self._dtype, device=device or self._device)
+        return _ops.ones(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
+    def new_empty(
+        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+    ) -> Tensor:
         """An uninitialized tensor of `size`, in this tensor's dtype and device unless given."""
-        return _ops.empty(*size, dtype=dtype or self._dtype, device=device or self._device)
+        return _ops.empty(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
 
     def new_full(
         self, size: Any, fill_value: Any, dtype: Any = None, device: str | Device | None = None
@@ -1059,6 +1066,13 @@ class Tensor:
         See `ember.addr`.
         """
         return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two dims, as a view (`Tensor.mH`; `mT` for a real tensor).
+
+        See `ember.adjoint`.
+        """
+        return _ops.adjoint(self)
 
     def all(self, dim: Any = None, keepdim: _bool = False) -> Tensor:
         """Whether every element over `dim` (all dims when None) is nonzero, as bool (uint8 for uint8 input, as PyTorch).
@@ -1758,12 +1772,12 @@ class Tensor:
         """In-place exp2(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("exp2", self)
 
-    def expand(self, *sizes: Any) -> Tensor:
-        """`input` broadcast to `sizes` without copying (-1 keeps a size).
+    def expand(self, *sizes: Any, size: Any = None) -> Tensor:
+        """`input` broadcast to `sizes` (or `size=`) without copying (-1 keeps a size).
 
         See `ember.expand`.
         """
-        return _ops.expand(self, *sizes)
+        return _ops.expand(self, *sizes, size=size)
 
     def expand_as(self, other: Tensor) -> Tensor:
         """`input` broadcast to `other`'s shape without copying (see `expand`).
@@ -2052,6 +2066,19 @@ class Tensor:
     def index_fill_(self, dim: _int, index: Tensor, value: Any) -> Tensor:
         """In-place index_fill(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("index_fill", self, dim, index, value)
+
+    def index_put(self, indices: tuple[Tensor | None, ...] | list[Tensor | None], values: Tensor, accumulate: _bool = False) -> Tensor:
+        """A copy of `input` with `input[indices] = values` (or `+=`, summing repeated indices, with `accumulate`).
+
+        `indices` is a tuple of index tensors (integer or bool), one per leading dim, as `input[tuple(indices)]` reads.
+
+        See `ember.index_put`.
+        """
+        return _ops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: tuple[Tensor | None, ...] | list[Tensor | None], values: Tensor, accumulate: _bool = False) -> Tensor:
+        """In-place index_put(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("index_put", self, indices, values, accumulate)
 
     def index_select(self, dim: _int, index: Tensor) -> Tensor:
         """The entries of `input` at `index` (a 1-D int64 tensor) along `dim`, in new memory.
@@ -2698,12 +2725,12 @@ class Tensor:
         """
         return _ops.outer(self, vec2)
 
-    def permute(self, *dims: Any) -> Tensor:
-        """`input` with its dims reordered (a view).
+    def permute(self, *order: Any, dims: Any = None) -> Tensor:
+        """`input` with its dims reordered (a view); `permute(2, 0, 1)`, `permute((2, 0, 1))` or `permute(dims=...)`.
 
         See `ember.permute`.
         """
-        return _ops.permute(self, *dims)
+        return _ops.permute(self, *order, dims=dims)
 
     def pinverse(self, rcond: _float = 1e-15) -> Tensor:
         """The pseudo-inverse (torch.pinverse: singular values below rcond * the largest are dropped).
@@ -2775,6 +2802,13 @@ class Tensor:
         """In-place rad2deg(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("rad2deg", self)
 
+    def ravel(self) -> Tensor:
+        """`input` as a 1-D tensor in C order: a view when the layout allows, else a copy (`reshape(-1)`).
+
+        See `ember.ravel`.
+        """
+        return _ops.ravel(self)
+
     def reciprocal(self) -> Tensor:
         """1 / input, elementwise. Integer and bool inputs compute in the default float dtype.
 
@@ -2828,12 +2862,12 @@ class Tensor:
         """
         return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
 
-    def reshape(self, *shape: Any) -> Tensor:
-        """`input` with a new shape: a view when the layout allows, else a view of a compact copy.
+    def reshape(self, *sizes: Any, shape: Any = None) -> Tensor:
+        """`input` with a new shape (`sizes` or `shape=`): a view when the layout allows, else a view of a compact copy.
 
         See `ember.reshape`.
         """
-        return _ops.reshape(self, *shape)
+        return _ops.reshape(self, *sizes, shape=shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         """`input` reshaped to `other`'s shape (a view when the layout allows; see `reshape`).
@@ -2887,16 +2921,19 @@ class Tensor:
         """In-place rsqrt(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("rsqrt", self)
 
-    def scatter(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
         """A copy of `input` with values from `src` written at `index` along `dim`.
+
+        `reduce="add"` or `"multiply"` combines them with what is there instead (PyTorch's older form of
+        `scatter_reduce(..., "sum" or "prod")`).
 
         See `ember.scatter`.
         """
-        return _ops.scatter(self, dim, index, src, value=value)
+        return _ops.scatter(self, dim, index, src, value=value, reduce=reduce)
 
-    def scatter_(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    def scatter_(self, dim: _int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
         """In-place scatter(): the result is written into this tensor, which is returned."""
-        return _ops.conversion.inplace("scatter", self, dim, index, src, value=value)
+        return _ops.conversion.inplace("scatter", self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
         """A copy of `input` with `src` added at `index` along `dim` (repeats sum).
@@ -3115,12 +3152,12 @@ class Tensor:
         """
         return _ops.svd(self, some, compute_uv)
 
-    def swapaxes(self, dim0: _int, dim1: _int) -> Tensor:
-        """`input` with dimensions `dim0` and `dim1` swapped, as a view.
+    def swapaxes(self, axis0: _int, axis1: _int) -> Tensor:
+        """`transpose` with NumPy's argument names: `input` with axes `axis0` and `axis1` swapped, as a view.
 
         See `ember.swapaxes`.
         """
-        return _ops.transpose(self, dim0, dim1)
+        return _ops.swapaxes(self, axis0, axis1)
 
     def swapdims(self, dim0: _int, dim1: _int) -> Tensor:
         """`input` with dimensions `dim0` and `dim1` swapped, as a view.
@@ -3175,15 +3212,16 @@ class Tensor:
         """In-place tanh(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("tanh", self)
 
-    def tensor_split(self, indices_or_sections: Any, dim: _int = 0) -> tuple[Tensor, ...]:
+    def tensor_split(self, indices_or_sections: Any = None, dim: _int = 0, *, sections: _int | None = None, indices: Sequence[_int] | None = None) -> tuple[Tensor, ...]:
         """Views of `input` split along `dim` into `n` nearly equal parts (an int) or at the given indices (a list).
 
         Like NumPy's array_split: n parts of sizes size//n + 1 (the first size % n of them) and size//n;
         indices cut as Python slices do (negative counts from the end, past the end gives empty parts).
+        `sections=` and `indices=` are PyTorch's keyword spellings of `indices_or_sections`.
 
         See `ember.tensor_split`.
         """
-        return _ops.tensor_split(self, indices_or_sections, dim)
+        return _ops.tensor_split(self, indices_or_sections, dim, sections=sections, indices=indices)
 
     def tile(self, dims: Sequence[_int]) -> Tensor:
         """`input` repeated `dims[i]` times along each dimension (`dims` padded with leading 1s, as NumPy's tile).
@@ -3317,12 +3355,15 @@ class Tensor:
         """
         return _ops.vdot(self, other)
 
-    def view(self, *shape: Any) -> Tensor:
+    def view(self, *shape: Any, size: Any = None) -> Tensor:
         """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
+
+        `view(dtype)` reads the same bytes as another dtype (the last dim scales by the ratio of the element
+        sizes), as PyTorch does; Ember has no bit-reinterpreting kernel, so that result is a copy, not a view.
 
         See `ember.view`.
         """
-        return _ops.view(self, *shape)
+        return _ops.view(self, *shape, size=size)
 
     def view_as(self, other: Tensor) -> Tensor:
         """`input` viewed with `other`'s shape (shares memory; see `view`).
@@ -3451,9 +3492,14 @@ def _host_array(data: Any, dtype: DType | None) -> np.ndarray:
     elif isinstance(data, np.ndarray | np.generic):
         arr = np.asarray(data)
     else:
-        if isinstance(data, (list, tuple)) and _contains_tensor(data):
+        typed = isinstance(data, (list, tuple)) and _has_typed_leaf(data)
+        leaves: set[DType] = set()
+        if typed:  # NumPy scalars, arrays or tensors among the data: their dtypes promote with the Python
+            _leaf_dtypes(data, leaves)  # numbers' (torch.tensor's rule), which NumPy's inference does not follow
             data = _tensors_to_lists(data)
         arr = _python_data_array(data, dtype)
+        if dtype is None and typed:
+            dtype = functools.reduce(_dt.promote_types, leaves)
         if dtype is None and arr.dtype.kind == "f" and not _has_numpy_floats(data):
             arr = arr.astype(_dt.get_default_dtype().numpy)
         if dtype is None and arr.dtype.kind == "c" and not _has_numpy_floats(data):
@@ -3522,8 +3568,33 @@ def _ragged(data: Any) -> str:
     return "the nested lists are not rectangular"
 
 
-def _contains_tensor(data: Sequence[Any]) -> bool:
-    return any(isinstance(x, Tensor) or (isinstance(x, (list, tuple)) and _contains_tensor(x)) for x in data)
+_TYPED = (Tensor, np.ndarray, np.generic)  # the leaves that carry a dtype of their own
+
+
+def _has_typed_leaf(data: Sequence[Any]) -> bool:
+    """Whether nested `data` holds a tensor, NumPy array or NumPy scalar (else NumPy's inference of the
+    Python numbers already agrees with PyTorch's); one cheap pass, as plain lists are the common case."""
+    return any(isinstance(x, _TYPED) or (isinstance(x, (list, tuple)) and _has_typed_leaf(x)) for x in data)
+
+
+def _leaf_dtypes(data: Sequence[Any], out: set[DType]) -> None:
+    """Adds to `out` the dtype PyTorch gives each leaf of nested `data`: bool, int64, the default float or
+    complex dtype for Python numbers; their own for NumPy scalars, arrays and tensors."""
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            _leaf_dtypes(x, out)
+        elif isinstance(x, Tensor):
+            out.add(x._dtype)
+        elif isinstance(x, np.ndarray | np.generic):  # (before float: np.float64 is a float)
+            out.add(_dt.from_numpy_dtype(x.dtype))
+        elif isinstance(x, bool):
+            out.add(_dt.bool_)
+        elif isinstance(x, int):
+            out.add(_dt.int64)
+        elif isinstance(x, float):
+            out.add(_dt.get_default_dtype())
+        elif isinstance(x, complex):
+            out.add(_dt.get_default_complex_dtype())
 
 
 def _tensors_to_lists(data: Any) -> Any:

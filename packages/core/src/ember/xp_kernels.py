@@ -587,10 +587,15 @@ def _key_dims(ndim: int, key: tuple[Any, ...]) -> Iterator[tuple[int, Any]]:
         d += 1
 
 
+class IndexOutOfRangeError(IndexError, RuntimeError):
+    """An index past its dimension: an IndexError, as PyTorch raises for `x[i]`, and a RuntimeError, as it
+    raises for gather, scatter, index_select and the other ops that take an index tensor."""
+
+
 def index_error(op: str, value: int, dim: int, size: int, negative: bool = True) -> IndexError:
     """The one out-of-range message every backend gives (NumPy, CuPy, OpenCL): the op, the value, the dim,
     its size and the valid range (negative indices count from the end where `negative`)."""
-    return IndexError(
+    return IndexOutOfRangeError(
         f"{op}: index {value} is out of range for dimension {dim} with size {size} "
         f"(indices must be in [{-size if negative else 0}, {size}))"
     )

@@ -130,7 +130,12 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
     is_tracked = needs_grad((value, x))
     if is_tracked and x._base is not None:
         _check_inplace(x._base, op)
-    kernel(COPY_, x._device)(x._data, cast(value, x._dtype))
+    data = cast(value, x._dtype)
+    if data is value._data and value is not x and _root(value) is _root(x):
+        # `x[1:] = x[:-1]`: the source reads memory the write changes; copy it first (an element-wise
+        # kernel would read what it has already written on some backends)
+        data = kernel(COPY, x._device)(data)
+    kernel(COPY_, x._device)(x._data, data)
     x._bump_version()
     if is_tracked and x._base is not None:
         _rebase_view(x, value)
@@ -141,6 +146,11 @@ def assign_(x: Tensor, value: Tensor, op: str) -> Tensor:
     elif x.grad_fn is not None and grad_mode.state.enabled:
         x.grad_fn, x._requires_grad = None, False  # overwritten by a constant: no more history
     return x
+
+
+def _root(t: Tensor) -> Tensor:
+    """The tensor whose memory `t` views (itself when it is no view)."""
+    return t._base if t._base is not None else t
 
 
 def inplace(name: str, x: Tensor, *args: Any, **kwargs: Any) -> Tensor:

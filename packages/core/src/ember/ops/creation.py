@@ -38,8 +38,12 @@ ASTYPE = primitive(
 )
 
 
-def size_arg(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
-    """`f(2, 3)`, `f((2, 3))` and `f([2, 3])` all mean shape (2, 3)."""
+def size_arg(size: tuple[Any, ...], op: str, keyword: Any = None) -> tuple[int, ...]:
+    """`f(2, 3)`, `f((2, 3))`, `f([2, 3])` and `f(size=(2, 3))` (the `keyword`) all mean shape (2, 3)."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}: give the size either positionally or as size=, not both")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
@@ -94,36 +98,51 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, r
 
 def fill_value_for(value: Any, d: DType, op: str) -> Any:
     """`value` checked against the integer dtype `d` (PyTorch's overflow rule: nan, inf and values out of
-    range raise) and a negative int wrapped into an unsigned dtype as a C cast does (-1 in uint8 is 255)."""
+    range raise), truncated to an int, and a negative int wrapped into an unsigned dtype as a C cast does
+    (-1 in uint8 is 255). Every value comes back as the Python type of `d`'s kind (2.5 for bool is True),
+    which every backend's fill kernel takes."""
+    if d.kind == "b":
+        return bool(value)
+    if d.kind == "f" and not isinstance(value, complex):
+        return float(value)
     if d.kind == "i":
         if not _dt.value_fits(value, d):
             raise _dt.overflow_error(value, d, op)
+        value = int(value)  # 3.7 -> 3, toward zero as a C cast (and an int for every backend's kernel argument)
         if not d.is_signed and value < 0:
             value = int(value) + (1 << (8 * d.itemsize))
     return value
 
 
-def _filled(size: tuple[Any, ...], value: Any, dtype: Any, device: Any, requires_grad: bool, op: str) -> Tensor:
+def _filled(
+    sizes: tuple[Any, ...], size: Any, value: Any, dtype: Any, device: Any, requires_grad: bool, op: str
+) -> Tensor:
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    return _finish(_full(size_arg(size, op), value, d, resolve_device(device), op), requires_grad)
+    return _finish(_full(size_arg(sizes, op, size), value, d, resolve_device(device), op), requires_grad)
 
 
 @public
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of zeros of the given size (default dtype unless `dtype` is given)."""
-    return _filled(size, 0, dtype, device, requires_grad, "zeros")
+    return _filled(sizes, size, 0, dtype, device, requires_grad, "zeros")
 
 
 @public
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ones of the given size (default dtype unless `dtype` is given)."""
-    return _filled(size, 1, dtype, device, requires_grad, "ones")
+    return _filled(sizes, size, 1, dtype, device, requires_grad, "ones")
 
 
 @public
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """Like `zeros` (Ember does not hand out uninitialised memory)."""
-    return _filled(size, 0, dtype, device, requires_grad, "empty")
+    return _filled(sizes, size, 0, dtype, device, requires_grad, "empty")
 
 
 def _like(x: Tensor, value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
@@ -160,7 +179,7 @@ def empty_like(x: Tensor, *, dtype: Any = None, device: Any = None, requires_gra
 
 @public
 def arange(
-    start: Any,
+    start: Any = None,
     end: Any = None,
     step: Any = 1,
     *,
@@ -169,23 +188,33 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     """Values from `start` to `end` (excluded) by `step`; int64 unless a bound is a float."""
+    if start is None and end is None:
+        raise TypeError("arange: missing the end (arange(end), arange(start, end[, step]) or arange(end=...))")
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    elif start is None:  # arange(end=3)
+        start = 0
+    vals = [v.item() if isinstance(v, Tensor) or hasattr(v, "dtype") and hasattr(v, "item") else v for v in (start, end, step)]
     start, end, step = vals
     for v in vals:
         if type(v) is int:
             _dt.check_scalar_int(v, "arange")
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and step are inconsistent (start={start}, end={end}, step={step})")
+    if not all(math.isfinite(v) for v in vals if not isinstance(v, int)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} by {step} (bounds and step must be finite)")
     if dtype is not None:
         d = _dt.as_dtype(dtype)
     elif any(isinstance(v, float) for v in vals):
         d = _dt.get_default_dtype()
     else:
         d = _dt.int64
+    if d is _dt.bool_:
+        raise RuntimeError("arange: not implemented for bool (as in PyTorch); make an integer range and compare it")
+    if d.kind == "i":  # PyTorch casts the bounds and the step to the integer dtype first: arange(-2.5, 2.5) is -2..1
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and step are inconsistent (start={start}, end={end}, step={step})")
     dev = resolve_device(device)
     check_supported(d, dev, "arange")
     n = max(math.ceil((end - start) / step), 0)
@@ -199,7 +228,17 @@ def linspace(
     """`steps` evenly spaced values from `start` to `end`, both included."""
     if steps < 0:
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    if dtype is None and any(isinstance(v, complex) or (isinstance(v, Tensor) and v._dtype.is_complex) for v in (start, end)):
+        # complex ends give the default complex dtype, as in PyTorch
+        dtype = _dt.get_default_dtype().to_complex()
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if d.is_complex:  # the real and imaginary parts each evenly spaced
+        from .complex_numbers import complex as _complex
+
+        lo, hi = (complex(v.item() if isinstance(v, Tensor) else v) for v in (start, end))
+        re = linspace(lo.real, hi.real, steps, dtype=d.to_real(), device=device)
+        im = linspace(lo.imag, hi.imag, steps, dtype=d.to_real(), device=device)
+        return _finish(_complex(re, im), requires_grad)
     idx = arange(steps, dtype=_dt.float64 if d is _dt.float64 else _dt.float32, device=device)
     if steps == 1:
         out = idx * 0 + start
@@ -298,11 +337,18 @@ def logspace(
 ) -> Tensor:
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if not d.is_floating_point and not d.is_complex:
+        # PyTorch computes base ** exponent in double and casts it, truncating: logspace(0, 2, 5) is 31, not 32
+        import numpy as np
+
+        from ..tensor import tensor
+
+        host = linspace(start, end, steps, dtype=_dt.float64, device="cpu").numpy()
+        vals = np.trunc(float(base) ** host)
+        return _finish(tensor(vals, device=device).to(d), requires_grad)
     work = _dt.float64 if d is _dt.float64 else _dt.float32
     exps = linspace(start, end, steps, dtype=work, device=device)
     out = float(base) ** exps
-    if not d.is_floating_point:
-        out = out.round()
     return _finish(out.to(d), requires_grad)
 
 

@@ -825,9 +825,20 @@ for _op in (OPS["neg"], ADD, SUB, MUL, DIV, OPS["exp"], OPS["log"], OPS["sqrt"],
 OPS["abs"].complex = "real"
 
 
+_NO_ARG: Any = object()
+
+
 @public
-def where(condition: Any, input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
-    """`input` where `condition` holds, else `other` (broadcast; dtypes promoted)."""
+def where(condition: Any, input: Any = _NO_ARG, other: Any = _NO_ARG, *, out: Tensor | None = None) -> Any:  # noqa: A002
+    """`input` where `condition` holds, else `other` (broadcast; dtypes promoted).
+
+    `where(condition)` alone is `nonzero(condition, as_tuple=True)`, as in PyTorch."""
+    if input is _NO_ARG and other is _NO_ARG:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is _NO_ARG or other is _NO_ARG:
+        raise TypeError("where: give both input and other, or neither (where(condition) is nonzero(condition, as_tuple=True))")
     if out is not None:
         return _out("where", where(condition, input, other), out)
     if not isinstance(condition, Tensor):

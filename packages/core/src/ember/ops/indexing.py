@@ -43,7 +43,7 @@ INDEX = primitive(
     "Advanced indexing x[key] with NumPy's semantics; the arrays are int64 (negative wraps); "
     "raise IndexError for an index out of range.",
     family="indexing",
-    vjp=lambda n, g: (index_put(_zeros(n.meta[0], g), n.args[0], g, accumulate=True),),
+    vjp=lambda n, g: (_put_key(_zeros(n.meta[0], g), n.args[0], g, accumulate=True),),
 )
 INDEX_PUT = primitive(
     "index_put",
@@ -52,7 +52,7 @@ INDEX_PUT = primitive(
     "values have x's dtype and broadcast to x[key]'s shape.",
     family="indexing",
     vjp=lambda n, g: (
-        (g if n.args[1] else index_put(g, n.args[0], 0, False)) if n.needs(0) else None,
+        (g if n.args[1] else _put_key(g, n.args[0], 0, False)) if n.needs(0) else None,
         _index(g, n.args[0]) if n.needs(1) else None,
     ),
 )
@@ -370,7 +370,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     basic, adv = _split_key(x, items)
     y = _basic_view(x, basic)
     akey = _advanced_key(y, adv)
-    assign_(y, index_put(y, akey, value.to(x._dtype)), "setitem")
+    assign_(y, _put_key(y, akey, value.to(x._dtype)), "setitem")
 
 
 def put_at(x: Tensor, key: Any, values: Any, accumulate: bool = False) -> Tensor:
@@ -381,13 +381,44 @@ def put_at(x: Tensor, key: Any, values: Any, accumulate: bool = False) -> Tensor
     items, _ = _expand_key(x, key)
     if not isinstance(values, Tensor):
         values = to_tensor(values, "put_at", like=x, dtype=x._dtype)
-    return index_put(x, _advanced_key(x, items), values.to(x._dtype), accumulate)
+    return _put_key(x, _advanced_key(x, items), values.to(x._dtype), accumulate)
 
 
-def index_put(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
+def _put_key(x: Tensor, key: tuple[Any, ...], values: Any, accumulate: bool = False) -> Tensor:
     """A copy of `x` with `x[key] = values` (or `+=`, summing repeats, when `accumulate`)."""
     v = cast(values, x._dtype) if isinstance(values, Tensor) else values
-    return run(INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate))
+    try:
+        return run(
+            INDEX_PUT, x._device, (x._data, key, v, accumulate), x._shape, x._dtype, (x, values), (key, accumulate)
+        )
+    except ValueError as exc:  # the kernels' shape mismatch, as PyTorch's RuntimeError
+        msg = str(exc)
+        raise RuntimeError(msg if msg.startswith("index_put:") else f"index_put: {msg}") from None
+
+
+@public(method=True, inplace=True)
+def index_put(
+    input: Tensor,  # noqa: A002
+    indices: tuple[Tensor | None, ...] | list[Tensor | None],
+    values: Tensor,
+    accumulate: bool = False,
+) -> Tensor:
+    """A copy of `input` with `input[indices] = values` (or `+=`, summing repeated indices, with `accumulate`).
+
+    `indices` is a tuple of index tensors (integer or bool), one per leading dim, as `input[tuple(indices)]` reads.
+    """
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple or list of tensors, got {type(indices).__name__}")
+    if not all(k is None or isinstance(k, Tensor) for k in indices):
+        raise TypeError(f"index_put: indices must be tensors (or None), got {[type(k).__name__ for k in indices]}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"index_put: values must be a tensor, got {type(values).__name__}")
+    if values._dtype is not input._dtype:
+        raise RuntimeError(
+            f"index_put: values ({values._dtype.name}) must have the dtype of input ({input._dtype.name}); cast it"
+        )
+    key = tuple(slice(None) if k is None else k for k in indices)
+    return put_at(input, key, values, accumulate)
 
 
 #: what PyTorch takes as an index tensor in `x[t]` (uint8 as a mask) and in index_select/index_add & co.
@@ -396,9 +427,14 @@ _LONG_OR_INT = frozenset({_dt.int64, _dt.int32})
 _LONG = frozenset({_dt.int64})
 
 
+def _long_index(index: Any) -> Any:
+    """An int32 index tensor as int64 (gather and the scatters take both, as PyTorch does); others as given."""
+    return index.to(_dt.int64) if isinstance(index, Tensor) and index._dtype is _dt.int32 else index
+
+
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor) or index._dtype is not _dt.int64:
-        raise RuntimeError(f"{op}: index must be an int64 tensor, got {describe(index)}")
+        raise RuntimeError(f"{op}: index must be an int64 tensor (or int32), got {describe(index)}")
     same_device(op, (x, index))
     axis = wrap_dim(dim, x.ndim, op)
     if index.ndim != x.ndim:
@@ -420,6 +456,10 @@ def _shrink(x: Tensor, axis: int, shape: tuple[int, ...]) -> Tensor:
 @public(method=True)
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] (dim 0): values picked along `dim` by `index`."""
+    index = _long_index(index)
+    if _scalar_pair(input, index):  # PyTorch reads a 0-d input or index as 1-D of one element
+        wrap_dim(dim, input.ndim, "gather")
+        return gather(input.reshape(-1), 0, index.reshape(-1)).reshape(index._shape)
     axis = _check_index_tensor("gather", input, dim, index)
     x = _shrink(input, axis, index._shape)
     return run(GATHER, x._device, (x._data, axis, index._data), index._shape, x._dtype, (x, index), (axis, index))
@@ -432,9 +472,15 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     With `dim` None both are flattened first; otherwise they have the same number of
     dimensions and broadcast in every dimension but `dim`.
     """
+    from .elementwise import where
+
+    if not isinstance(indices, Tensor) or indices._dtype is not _dt.int64:
+        raise RuntimeError(f"take_along_dim: indices must be an int64 tensor, got {describe(indices)}")
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        flat = indices.reshape(-1)
+        return gather(input.reshape(-1), 0, where(flat < 0, flat + input.numel(), flat))
     axis = wrap_dim(dim, input.ndim, "take_along_dim")
+    indices = where(indices < 0, indices + input._shape[axis], indices)  # negative counts from the end
     if not isinstance(indices, Tensor) or indices.ndim != input.ndim:
         raise RuntimeError(
             f"take_along_dim: input {describe(input)} and indices {describe(indices)} must have the same number "
@@ -450,8 +496,23 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return gather(x, axis, idx)
 
 
+def _scalar_pair(input: Tensor, index: Any) -> bool:  # noqa: A002
+    """Whether gather/scatter see a 0-d input or index next to one of at most 1 dim (read as 1-D, as PyTorch does)."""
+    return isinstance(index, Tensor) and min(input.ndim, index.ndim) == 0 and max(input.ndim, index.ndim) <= 1
+
+
 def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:  # noqa: A002
+    index = _long_index(index)
+    if _scalar_pair(input, index):
+        wrap_dim(dim, input.ndim, op.name)
+        flat_src = src.reshape(-1) if isinstance(src, Tensor) else src
+        return _scatter(op, input.reshape(-1), 0, index.reshape(-1), flat_src).reshape(input._shape)
     axis = _check_index_tensor(op.name, input, dim, index)
+    if isinstance(src, Tensor) and src._dtype is not input._dtype:
+        raise RuntimeError(
+            f"{op.name}(): Expected self.dtype to be equal to src.dtype, got {input._dtype.name} and "
+            f"{src._dtype.name}; cast src with .to({input._dtype.name})"
+        )
     if not isinstance(src, Tensor):
         src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)
     elif src._shape != index._shape:
@@ -464,9 +525,30 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
 
 
 @public(method=True, inplace=True)
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:  # noqa: A002
-    """A copy of `input` with values from `src` written at `index` along `dim`."""
-    return _scatter(SCATTER, input, dim, index, src if src is not None else value)
+def scatter(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> Tensor:
+    """A copy of `input` with values from `src` written at `index` along `dim`.
+
+    `reduce="add"` or `"multiply"` combines them with what is there instead (PyTorch's older form of
+    `scatter_reduce(..., "sum" or "prod")`)."""
+    src = src if src is not None else value
+    if reduce is None:
+        return _scatter(SCATTER, input, dim, index, src)
+    how = {"add": "sum", "multiply": "prod"}.get(reduce)
+    if how is None:
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+    if not isinstance(src, Tensor):
+        index = _long_index(index)
+        _check_index_tensor("scatter", input, dim, index)
+        src = to_tensor(src, "scatter", like=input, dtype=input._dtype).expand(index._shape)
+    return scatter_reduce(input, dim, index, src, how)
 
 
 @public(method=True, inplace=True)
@@ -491,8 +573,10 @@ def select_rows(op: str, x: Tensor, axis: int, index: Tensor) -> Tensor:
     idx = index.reshape(-1)
     if idx._dtype is not _dt.int64:
         idx = idx.to(_dt.int64)
-    if x.ndim == 0:
-        return getitem(x, (idx,))
+    if x.ndim == 0:  # a 0-d input takes one index, 0, and gives itself (PyTorch's "index to scalar")
+        if idx._shape[0] != 1:
+            raise IndexError(f"{op}: index to a 0-d tensor can have only 1 value, got {idx._shape[0]}")
+        return gather(x.reshape(1), 0, idx).reshape(())
     view = [1] * x.ndim
     view[axis] = -1
     shape = list(x._shape)
@@ -500,7 +584,7 @@ def select_rows(op: str, x: Tensor, axis: int, index: Tensor) -> Tensor:
     try:
         return gather(x, axis, idx.reshape(view).expand(tuple(shape)))
     except IndexError as exc:
-        raise IndexError(f"{op}: {str(exc).partition(': ')[2]}") from None
+        raise type(exc)(f"{op}: {str(exc).partition(': ')[2]}") from None
 
 
 @public(method=True, inplace=True)
@@ -527,8 +611,10 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D ones."""
     out = run(NONZERO, input._device, (input._data,), None, _dt.int64)
     if as_tuple:
-        if input.ndim == 0:
-            return (out.reshape(-1),)
+        if input.ndim == 0:  # a 0-d input reads as 1-D of one element: (tensor([0]),) or (tensor([]),)
+            from .creation import zeros
+
+            return (zeros((out._shape[0],), dtype=_dt.int64, device=input._device),)
         return tuple(getitem(out, (slice(None), i)) for i in range(input.ndim))
     return out
 
@@ -577,6 +663,12 @@ def _index_along(op: str, input: Tensor, dim: int, index: Tensor, source: Tensor
     """Checks shared by index_add/index_copy/index_fill: the axis and the 1-D int64 index."""
     axis = wrap_dim(dim, input.ndim, op)
     idx = _integer_index(op, input, index)
+    if source is not None and idx.numel():  # index_add/index_copy refuse negative indices (index_fill wraps them)
+        low = int(idx.min().item())
+        if low < 0:
+            from ..xp_kernels import index_error
+
+            raise index_error(f"{op}()", low, axis, input._shape[axis] if input.ndim else 1, negative=False)
     if source is not None:
         if not isinstance(source, Tensor):
             raise TypeError(f"{op}(): source must be a Tensor, got {type(source).__name__}")
@@ -724,6 +816,7 @@ def scatter_reduce(
     """
     from .elementwise import where
 
+    index = _long_index(index)
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"scatter_reduce: reduce argument must be one of {', '.join(_REDUCTIONS)}, got {reduce!r}")
     if input.ndim == 0 and isinstance(index, Tensor) and isinstance(src, Tensor) and index.ndim <= 1:

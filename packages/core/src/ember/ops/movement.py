@@ -80,16 +80,21 @@ def _infer_shape(shape: tuple[int, ...], numel: int, op: str, old: tuple[int, ..
     return shape
 
 
-def _shape_args(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
+def _shape_args(shape: tuple[Any, ...], op: str, keyword: Any = None) -> tuple[int, ...]:
+    """`f(2, 3)`, `f((2, 3))` and, with `keyword`, PyTorch's keyword form `f(size=(2, 3))`, as a tuple."""
+    if keyword is not None:
+        if shape:
+            raise TypeError(f"{op}: give the sizes either positionally or by keyword, not both")
+        shape = (keyword,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
 
 
 @public(method=True)
-def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
-    """`input` with a new shape: a view when the layout allows, else a view of a compact copy."""
-    new = _infer_shape(_shape_args(shape, "reshape"), input.numel(), "reshape", input._shape)
+def reshape(input: Tensor, *sizes: Any, shape: Any = None) -> Tensor:  # noqa: A002
+    """`input` with a new shape (`sizes` or `shape=`): a view when the layout allows, else a view of a compact copy."""
+    new = _infer_shape(_shape_args(sizes, "reshape", shape), input.numel(), "reshape", input._shape)
     if new == input._shape:
         return input
     src = input
@@ -101,12 +106,23 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     return _as_view(out, src, reshape, new)
 
 
+def _alias(input: Tensor) -> Tensor:  # noqa: A002
+    """A new view of all of `input` (PyTorch's view ops give one even when they change nothing: not a leaf,
+    with a grad_fn when `input` requires grad)."""
+    out = run(VIEW, input._device, (input._data, input._shape), input._shape, input._dtype, (input,))
+    return _as_view(out, input, view, input._shape)
+
+
 @public(method=True)
-def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
-    """`input` with a new shape, sharing its memory (fails if the layout does not allow it)."""
+def view(input: Tensor, *shape: Any, size: Any = None) -> Tensor:  # noqa: A002
+    """`input` with a new shape, sharing its memory (fails if the layout does not allow it).
+
+    `view(dtype)` reads the same bytes as another dtype (the last dim scales by the ratio of the element
+    sizes), as PyTorch does; Ember has no bit-reinterpreting kernel, so that result is a copy, not a view.
+    """
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])
-    new = _infer_shape(_shape_args(shape, "view"), input.numel(), "view", input._shape)
+        return _view_dtype(input, shape[0])
+    new = _infer_shape(_shape_args(shape, "view", size), input.numel(), "view", input._shape)
     try:
         out = run(VIEW, input._device, (input._data, new), new, input._dtype, (input,))
     except ValueError as exc:
@@ -115,6 +131,27 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
             f"non-contiguous view); use .reshape(...) instead ({exc})"
         ) from None
     return _as_view(out, input, view, new)
+
+
+def _view_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """`input`'s bytes read as `dtype` (PyTorch's Tensor.view(dtype)), through the host: a copy."""
+    from .. import dtypes as _dt
+    from ..tensor import tensor
+
+    d = _dt.as_dtype(dtype)
+    if d is input._dtype:
+        return view(input, input._shape)
+    a, b = input._dtype.itemsize, d.itemsize
+    what = f"to view {input._dtype.name} as {d.name} (different element sizes)"
+    if a != b:
+        if input.ndim == 0:
+            raise RuntimeError(f"view: a 0-d tensor has no last dim {what}; unsqueeze it first")
+        if input._shape[-1] != 1 and input.stride()[-1] != 1:
+            raise RuntimeError(f"view: the last dim must have stride 1 {what}, but got {input.stride()[-1]}")
+        if b > a and input._shape[-1] % (b // a):
+            raise RuntimeError(f"view: the size of the last dim must be divisible by {b // a} {what}, but got {input._shape[-1]}")
+    host = input.detach().contiguous().numpy()
+    return tensor(host.view(d.numpy), device=input._device)
 
 
 @public(method=True)
@@ -130,9 +167,9 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
-def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    """`input` with its dims reordered (a view)."""
-    d = _shape_args(dims, "permute")
+def permute(input: Tensor, *order: Any, dims: Any = None) -> Tensor:  # noqa: A002
+    """`input` with its dims reordered (a view); `permute(2, 0, 1)`, `permute((2, 0, 1))` or `permute(dims=...)`."""
+    d = _shape_args(order, "permute", dims)
     n = input.ndim
     if len(d) != n:
         raise RuntimeError(f"permute: got {len(d)} dims {d} for a tensor of {n} dimensions (shape {input._shape})")
@@ -140,7 +177,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     if sorted(d) != list(range(n)):
         raise RuntimeError(f"permute: dims {d} are not a permutation of {tuple(range(n))}")
     if d == tuple(range(n)):
-        return input
+        return _alias(input)
     return _permuted(input, d)
 
 
@@ -151,15 +188,15 @@ def _permuted(input: Tensor, d: tuple[int, ...]) -> Tensor:  # noqa: A002
     return _as_view(out, input, permute, d)
 
 
-@public(method=True, aliases=("swapaxes", "swapdims"))
+@public(method=True, aliases=("swapdims",))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     """`input` with dimensions `dim0` and `dim1` swapped, as a view."""
     n = input.ndim
     if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
+        return _alias(input)
     a, b = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
     if a == b:
-        return input
+        return _alias(input)
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
     return _permuted(input, tuple(perm))
@@ -171,6 +208,12 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got {input.ndim}; use .mT or .transpose()")
     return transpose(input, 0, -1) if input.ndim == 2 else input
+
+
+@public(method=True)
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """`transpose` with NumPy's argument names: `input` with axes `axis0` and `axis1` swapped, as a view."""
+    return transpose(input, axis0, axis1)
 
 
 @public(method=True, aliases=("moveaxis",))
@@ -198,9 +241,9 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
 
 
 @public(method=True)
-def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
-    """`input` broadcast to `sizes` without copying (-1 keeps a size)."""
-    shape = _shape_args(sizes, "expand")
+def expand(input: Tensor, *sizes: Any, size: Any = None) -> Tensor:  # noqa: A002
+    """`input` broadcast to `sizes` (or `size=`) without copying (-1 keeps a size)."""
+    shape = _shape_args(sizes, "expand", size)
     n, k = len(shape), input.ndim
     if n < k:
         raise RuntimeError(
@@ -253,11 +296,12 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     if dim is None:
         dims = {i for i, s in enumerate(input._shape) if s == 1}
     else:
-        ds = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {wrap_dim(d, n, "squeeze") for d in ds if n} if n else set()
-        dims = {d for d in dims if input._shape[d] == 1}
+        from ._run import normalize_dims
+
+        ds = (wrap_dim(dim, n, "squeeze"),) if isinstance(dim, int) else normalize_dims(tuple(dim), n, "squeeze")
+        dims = {d for d in ds if n and input._shape[d] == 1}
     if not dims:
-        return input
+        return _alias(input)
     return reshape(input, tuple(s for i, s in enumerate(input._shape) if i not in dims))
 
 
@@ -269,6 +313,25 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     shape = list(input._shape)
     shape.insert(d, 1)
     return reshape(input, tuple(shape))
+
+
+@public(method=True)
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` as a 1-D tensor in C order: a view when the layout allows, else a copy (`reshape(-1)`)."""
+    return reshape(input, (-1,))
+
+
+@public(method=True)
+def adjoint(input: Tensor) -> Tensor:  # noqa: A002
+    """The conjugate transpose of the last two dims, as a view (`Tensor.mH`; `mT` for a real tensor)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"adjoint: expects a tensor of at least 2 dimensions, got shape {input._shape}")
+    t = transpose(input, -2, -1)
+    if input._dtype.is_complex:
+        from .complex_numbers import conj
+
+        return conj(t)
+    return t
 
 
 @public(method=True)
@@ -294,20 +357,22 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
 
 
 @public(aliases=("concat", "concatenate"))
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; dtypes promote."""
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim; dtypes promote. `axis` is PyTorch's NumPy-style alias of `dim`."""
+    if axis is not None:
+        dim = axis
     ts = list(tensors)
     if not ts:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     if not all(isinstance(t, Tensor) for t in ts):
         raise TypeError(f"cat: expected a list of Tensors, got {[type(t).__name__ for t in ts]}")
-    ts = [t for t in ts if not (t.ndim == 1 and t._shape[0] == 0)] or ts[:1]  # PyTorch skips legacy empty 1-D
-    dev = same_device("cat", ts)
     from .. import dtypes as _dt
 
     dt = ts[0]._dtype
-    for t in ts[1:]:
+    for t in ts[1:]:  # every tensor takes part in the promotion, the skipped empty ones too (as in PyTorch)
         dt = _dt.promote_types(dt, t._dtype)
+    ts = [t for t in ts if not (t.ndim == 1 and t._shape[0] == 0)] or ts[:1]  # PyTorch skips legacy empty 1-D
+    dev = same_device("cat", ts)
     n = ts[0].ndim
     if n == 0:
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
@@ -355,6 +420,8 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
         sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split: split sizes must be non-negative, got {sizes}")
         if sum(sizes) != n:
             raise RuntimeError(f"split: split sizes {sizes} must sum to the size of dim {axis} ({n})")
     out = []
@@ -372,7 +439,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     n = input._shape[wrap_dim(dim, input.ndim, "chunk")]
-    return split(input, max(-(-n // chunks), 1), dim)
+    if n == 0:  # PyTorch gives `chunks` empty pieces of an empty dim
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
 
 
 @public(method=True)
@@ -387,9 +456,9 @@ def flip(input: Tensor, dims: Any) -> Tensor:  # noqa: A002
     """`input` reversed along `dims`, in new memory."""
     from ._run import normalize_dims
 
-    axes = normalize_dims(dims, input.ndim, "flip")
-    if not axes:
-        return input
+    axes = () if isinstance(dims, (tuple, list)) and not dims else normalize_dims(dims, input.ndim, "flip")
+    if not axes:  # flip(x, ()) reverses nothing, but is a new tensor as every flip is
+        return clone(input)
     out = run(FLIP, input._device, (input._data, axes), input._shape, input._dtype, (input,), (axes,))
     return out
 
@@ -452,12 +521,24 @@ def _along(axis: int, key: Any) -> tuple[Any, ...]:
 
 
 @public(method=True)
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+def tensor_split(
+    input: Tensor,  # noqa: A002
+    indices_or_sections: Any = None,
+    dim: int = 0,
+    *,
+    sections: int | None = None,
+    indices: Sequence[int] | None = None,
+) -> tuple[Tensor, ...]:
     """Views of `input` split along `dim` into `n` nearly equal parts (an int) or at the given indices (a list).
 
     Like NumPy's array_split: n parts of sizes size//n + 1 (the first size % n of them) and size//n;
     indices cut as Python slices do (negative counts from the end, past the end gives empty parts).
+    `sections=` and `indices=` are PyTorch's keyword spellings of `indices_or_sections`.
     """
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split: give exactly one of indices_or_sections, sections= or indices=")
+    indices_or_sections = given[0]
     if input.ndim == 0:
         raise RuntimeError("tensor_split: expected at least a 1-dimensional tensor, got a 0-d tensor")
     axis = wrap_dim(dim, input.ndim, "tensor_split")
@@ -685,9 +766,9 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
 # -- repeating ---------------------------------------------------------------------------
 
 
-def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
-    """`Tensor.repeat`: `input` tiled `sizes[i]` times along each dimension (new leading ones allowed)."""
-    reps = _shape_args(sizes, "repeat")
+def repeat(input: Tensor, *sizes: Any, repeats: Any = None) -> Tensor:  # noqa: A002
+    """`Tensor.repeat`: `input` tiled `sizes[i]` (or `repeats=`) times along each dimension (new leading ones allowed)."""
+    reps = _shape_args(sizes, "repeat", repeats)
     if len(reps) < input.ndim:
         raise RuntimeError(
             f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the number of tensor dims "
@@ -813,6 +894,10 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         if t.ndim > 1:
             raise RuntimeError(f"meshgrid: expects 0D or 1D tensors, got a tensor of shape {t._shape}")
     same_device("meshgrid", ts)
+    if any(t._dtype is not ts[0]._dtype for t in ts):
+        raise RuntimeError(
+            f"meshgrid expects all tensors to have the same dtype, got {[t._dtype.name for t in ts]}; cast them first"
+        )
     ts = [reshape(t, (-1,)) for t in ts]
     swap = indexing == "xy" and len(ts) >= 2
     order = [ts[1], ts[0], *ts[2:]] if swap else ts

@@ -70,10 +70,15 @@ def _float_dtype(dtype: Any, op: str) -> Any:
 
 @public
 def rand(
-    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *sizes: Any,
+    size: Any = None,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
-    shape = size_arg(size, "rand")
+    shape = size_arg(sizes, "rand", size)
     d = _float_dtype(dtype, "rand")
     g, dev = _gen(generator, device)
     check_supported(d, dev, "rand")
@@ -83,10 +88,22 @@ def rand(
 
 @public
 def randn(
-    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    *sizes: Any,
+    size: Any = None,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal samples (Box-Muller on Philox uniforms)."""
-    shape = size_arg(size, "randn")
+    shape = size_arg(sizes, "randn", size)
+    if dtype is not None and _dt.as_dtype(dtype).is_complex:  # PyTorch: real and imaginary parts each N(0, 1/2)
+        from .complex_numbers import complex as _complex
+
+        d = _dt.as_dtype(dtype)
+        parts = randn(2, *shape, generator=generator, dtype=d.to_real(), device=device) * math.sqrt(0.5)
+        out = _complex(parts[0], parts[1])
+        return out.requires_grad_(requires_grad) if requires_grad else out
     d = _float_dtype(dtype, "randn")
     g, dev = _gen(generator, device)
     check_supported(d, dev, "randn")
@@ -122,21 +139,25 @@ def randint(
     device: Any = None,
 ) -> Tensor:
     """Integers uniform in [low, high) (`randint(high, size)` means low = 0)."""
-    if high is None or (size is None and isinstance(high, (tuple, list))):
-        if size is None and isinstance(high, (tuple, list)):
-            low, high, size = 0, low, high
-        else:
-            raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
+    if high is None:  # randint(high, size=...)
+        low, high = 0, low
+    elif size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if size is None:
         raise TypeError("randint: missing the size argument")
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    if high - low > 2**32:
-        raise RuntimeError(f"randint: the range high - low must be at most 2**32, got {high - low}")
+    if high - low >= 2**63:
+        raise RuntimeError(f"randint: the range high - low must be below 2**63, got {high - low}")
     shape = size_arg((size,), "randint")
     g, dev = _gen(generator, device)
     d = _dt.as_dtype(dtype) if dtype is not None else _dt.int64
-    bits = random_bits(math.prod(shape), generator=g, device=dev)
+    n = math.prod(shape)
+    if high - low > 2**32:  # a 63-bit word from two draws, as PyTorch draws 64 bits for ranges past 2**32
+        pair = random_bits(2 * n, generator=g, device=dev).reshape(n, 2)
+        bits = (pair[:, 0] % 2**31) * 2**32 + pair[:, 1]
+    else:
+        bits = random_bits(n, generator=g, device=dev)
     out = _own((bits % (high - low) + low).reshape(shape))
     return out if d is _dt.int64 else out.to(d)
 
@@ -165,7 +186,17 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, d
 def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:  # noqa: A002
     """1 with probability `input` (or `p`), else 0, in input's dtype."""
     prob = input if p is None else p
-    u = rand(input._shape, generator=generator, dtype=input._dtype, device=input._device)
+    if isinstance(prob, Tensor):  # one sync, as PyTorch's kernel checks too; nan is out of range
+        if not prob._dtype.is_floating_point:
+            raise RuntimeError(f"bernoulli: the probabilities must be a floating tensor, got {prob._dtype.name}")
+        bad = bool((~((prob >= 0) & (prob <= 1))).any().item())
+    else:
+        bad = not 0 <= prob <= 1
+    if bad:
+        got = "a tensor with values outside it" if isinstance(prob, Tensor) else f"p={prob}"
+        raise RuntimeError(f"bernoulli: the probabilities must lie in [0, 1], got {got}")
+    work = input._dtype if input._dtype.is_floating_point else _dt.get_default_dtype()  # bernoulli_ fills ints too
+    u = rand(input._shape, generator=generator, dtype=work, device=input._device)
     return (u < prob).to(input._dtype)
 
 

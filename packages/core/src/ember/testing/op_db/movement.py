@@ -38,8 +38,9 @@ def _ref_split(x: np.ndarray, split_size_or_sections: Any, dim: int = 0) -> tupl
 
 def _ref_chunk(x: np.ndarray, chunks: int, dim: int = 0) -> tuple[np.ndarray, ...]:
     n = x.shape[dim]
-    size = max(-(-n // chunks), 1)
-    return _ref_split(x, size, dim)
+    if n == 0:  # PyTorch: `chunks` empty pieces of an empty dim (torch.chunk(torch.arange(0), 2) has 2)
+        return tuple(np.split(x, [0] * (chunks - 1), axis=dim))
+    return _ref_split(x, -(-n // chunks), dim)
 
 
 def _ref_roll(x: np.ndarray, shifts: Any, dims: Any = None) -> np.ndarray:
