@@ -273,6 +273,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     n = 1
     for a in axes:
         n *= input._shape[a]
+    if d.itemsize == 2 and d.kind == "f":  # float16/bfloat16: sum and divide in float32, round once (PyTorch)
+        return mean(input, dim, keepdim, dtype=_dt.float32).to(d)
     s = sum(input, dim, keepdim, dtype=d)
     return s / n if n else s / 0.0
 
