@@ -73,7 +73,7 @@ def _reduction(name: str, doc: str, vjp: Any = None, **kw: Any) -> Any:
     )
 
 
-SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype).", _sum_vjp)
+SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype); float16/bfloat16 accumulate in float32 and round once, as PyTorch.", _sum_vjp)
 SUM.complex = "complex"
 PROD = _reduction("prod", "Product over `axes`.", _prod_vjp, save_inputs=True, save_out=True)
 AMAX = _reduction("amax", "Maximum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
