@@ -284,3 +284,25 @@ def test_bool_and_uint8_reductions_do_not_share_kernels(device: str) -> None:
     ember.cumsum(b, 1, dtype=ember.bool), ember.cumprod(b, 1, dtype=ember.bool)
     np.testing.assert_array_equal(ember.cumsum(x, 1, dtype=u8).numpy(), np.cumsum(a, 1, dtype=np.uint8))
     np.testing.assert_array_equal(ember.cumprod(x, 1, dtype=u8).numpy(), np.cumprod(a, 1, dtype=np.uint8))
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_half_precision_sums_accumulate_in_float32(device: str, name: str) -> None:
+    """PyTorch sums, means and scans float16/bfloat16 in float32 and rounds once: 5000 ones sum to 5000
+    rounded (bfloat16: 4992), not to where a half-precision accumulator stalls (256 once 1 is below its
+    spacing). Reference: NumPy's float32 sum/cumsum rounded to the dtype."""
+    if name not in _dtypes(device):
+        pytest.skip(f"{device} has no {name}")
+    dt = getattr(ember, name)
+    a = np.full((3000, 2), 0.1, dtype=np.float32).astype(dt.numpy)
+    x = ember.tensor(a, device=device)
+    wide = a.astype(np.float32)
+    assert ember.sum(ember.ones(5000, dtype=dt, device=device)).item() == float(np.float32(5000).astype(dt.numpy))
+    for dim in (None, 0):
+        want = wide.sum() if dim is None else wide.sum(dim)
+        np.testing.assert_array_equal(ember.sum(x, dim).numpy().astype(np.float32), np.asarray(want).astype(dt.numpy).astype(np.float32))
+        want = wide.mean() if dim is None else wide.mean(dim)
+        np.testing.assert_array_equal(ember.mean(x, dim).numpy().astype(np.float32), np.asarray(want).astype(dt.numpy).astype(np.float32))
+    got = ember.cumsum(x, 0).numpy().astype(np.float32)
+    np.testing.assert_array_equal(got, np.cumsum(wide, 0).astype(dt.numpy).astype(np.float32))
+    assert ember.cumsum(x, 0).dtype is dt and ember.sum(x, 0).dtype is dt and ember.mean(x).dtype is dt

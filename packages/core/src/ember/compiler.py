@@ -1452,6 +1452,8 @@ def _numpy_form(c: _Call, name: _Namer, fresh: bool) -> str | None:
     if any(c.kernel is t for t in _TRANSPOSES) and len(a) == 2 and type(a[0]) is numpy.ndarray:
         return f"{c.var} = {s[0]}.T" if tuple(a[1]) == tuple(range(a[0].ndim))[::-1] else f"{c.var} = {s[0]}.transpose({s[1]})"
     uf = getattr(c.kernel, "ufunc", None)
+    if uf is numpy.add and len(a) == 3 and _xk.wider_accumulator(a[0].dtype) is not None:
+        uf = None  # float16/bfloat16 sums accumulate in float32: the kernel's own call
     if isinstance(uf, numpy.ufunc) and len(a) == 3 and type(a[0]) is numpy.ndarray and r.dtype == a[0].dtype:
         x, axes, keepdim = a
         if not keepdim and len(axes) == x.ndim:  # a full reduction: keepdims, then a 0-d view, as the kernel does

@@ -404,13 +404,22 @@ def i1(xp: Any, caps: Caps, x: Any) -> Any:
 # --------------------------------------------------------------------------- reductions
 
 
+def wider_accumulator(dtype: Any) -> Any:
+    """The dtype PyTorch accumulates float16/bfloat16 sums in (float32), else None."""
+    return numpy.float32 if dtype.itemsize == 2 and _floating(dtype) else None
+
+
 def _reduction(xp: Any, caps: Caps, ufunc: Any, fn: Kernel) -> Kernel:
-    """sum, prod, amax, ...: `ufunc.reduce` on NumPy (positional arguments: the cheapest call), `fn` elsewhere."""
+    """sum, prod, amax, ...: `ufunc.reduce` on NumPy (positional arguments: the cheapest call), `fn` elsewhere.
+    Sums of float16/bfloat16 accumulate in float32 (as PyTorch's), rounded once at the end."""
     ndarray = xp.ndarray
+    arithmetic = ufunc is xp.add
     if caps.scalar_results:
         red = ufunc.reduce
 
         def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
+            if arithmetic and wider_accumulator(x.dtype) is not None:
+                return xp.asarray(red(x, axes, numpy.float32, None, keepdim)).astype(x.dtype)
             # dtype=x.dtype: NumPy's add/multiply.reduce widen int8..int32 to int64; the contract keeps x's dtype
             if keepdim or len(axes) < x.ndim:
                 out = red(x, axes, x.dtype, None, keepdim)
@@ -422,6 +431,8 @@ def _reduction(xp: Any, caps: Caps, ufunc: Any, fn: Kernel) -> Kernel:
         def kernel(x: Any, axes: tuple[int, ...], keepdim: bool) -> Any:
             if not axes:  # the identity of shape, in new memory
                 return x.copy()
+            if arithmetic and wider_accumulator(x.dtype) is not None:
+                return fn(x, axis=axes, keepdims=keepdim, dtype=numpy.float32).astype(x.dtype)
             out = fn(x, axis=axes, keepdims=keepdim)
             return out if out.dtype == x.dtype else out.astype(x.dtype)  # sum/prod widen small integers
 
@@ -440,12 +451,18 @@ def _arg_reduction(xp: Any, fn: Kernel) -> Kernel:
     return kernel
 
 
+def _scan_accumulator(dtype: Any) -> Any:
+    """float32 for float16/bfloat16 scans, as PyTorch's (x's dtype otherwise, as on its GPUs: its CPU scans
+    of float32 accumulate in float64)."""
+    return wider_accumulator(dtype) or dtype
+
+
 def cumsum(xp: Any, x: Any, axis: int) -> Any:
-    return xp.cumsum(x, axis=axis, dtype=x.dtype)
+    return xp.cumsum(x, axis=axis, dtype=_scan_accumulator(x.dtype)).astype(x.dtype, copy=False)
 
 
 def cumprod(xp: Any, x: Any, axis: int) -> Any:
-    return xp.cumprod(x, axis=axis, dtype=x.dtype)
+    return xp.cumprod(x, axis=axis, dtype=_scan_accumulator(x.dtype)).astype(x.dtype, copy=False)
 
 
 def _accumulates(xp: Any) -> bool:
@@ -458,8 +475,9 @@ def _accumulates(xp: Any) -> bool:
 
 
 def logcumsumexp(xp: Any, caps: Caps, x: Any, axis: int) -> Any:
+    acc = wider_accumulator(x.dtype) or x.dtype  # float16/bfloat16 run in float32, as PyTorch's
     with _quiet(caps):
-        return xp.logaddexp.accumulate(x, axis=axis, dtype=x.dtype)
+        return xp.logaddexp.accumulate(x.astype(acc, copy=False), axis=axis, dtype=acc).astype(x.dtype, copy=False)
 
 
 def _floating(dtype: Any) -> bool:

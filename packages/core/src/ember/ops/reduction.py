@@ -73,7 +73,7 @@ def _reduction(name: str, doc: str, vjp: Any = None, **kw: Any) -> Any:
     )
 
 
-SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype).", _sum_vjp)
+SUM = _reduction("sum", "Sum over `axes` (already cast to the output dtype); float16/bfloat16 accumulate in float32 and round once, as PyTorch.", _sum_vjp)
 SUM.complex = "complex"
 PROD = _reduction("prod", "Product over `axes`.", _prod_vjp, save_inputs=True, save_out=True)
 AMAX = _reduction("amax", "Maximum over `axes` (nan propagates).", _extreme_vjp, save_inputs=True, save_out=True)
@@ -273,6 +273,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     n = 1
     for a in axes:
         n *= input._shape[a]
+    if d.itemsize == 2 and d.kind == "f":  # float16/bfloat16: sum and divide in float32, round once (PyTorch)
+        return mean(input, dim, keepdim, dtype=_dt.float32).to(d)
     s = sum(input, dim, keepdim, dtype=d)
     return s / n if n else s / 0.0
 

@@ -116,11 +116,16 @@ def _ref_logsumexp(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray
     return np.asarray(out).astype(xf.dtype)
 
 
+def _wide(x: np.ndarray) -> Any:
+    """PyTorch accumulates float16/bfloat16 scans in float32 (then rounds each result once)."""
+    return np.float32 if x.dtype.itemsize == 2 and x.dtype.kind in "fV" else None
+
+
 def _ref_cumsum(x: np.ndarray, dim: int) -> np.ndarray:
     dt = int64_for_ints(x)
     if x.ndim == 0:
         return x.astype(dt)
-    return np.asarray(np.cumsum(x, axis=dim, dtype=dt))
+    return np.asarray(np.cumsum(x, axis=dim, dtype=_wide(x) or dt)).astype(x.dtype if _wide(x) else dt)
 
 
 def _sum_samples(op: OpInfo, make: Maker) -> list[SampleInput]:
@@ -354,7 +359,7 @@ def _ref_cumprod(x: np.ndarray, dim: int) -> np.ndarray:
     dt = int64_for_ints(x)
     if x.ndim == 0:
         return x.astype(dt)
-    return np.asarray(np.cumprod(x, axis=dim, dtype=dt))
+    return np.asarray(np.cumprod(x, axis=dim, dtype=_wide(x) or dt)).astype(x.dtype if _wide(x) else dt)
 
 
 def _ref_cumext(largest: bool) -> Callable[..., Any]:
