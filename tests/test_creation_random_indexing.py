@@ -352,6 +352,9 @@ def test_where_with_the_condition_alone(device: str) -> None:
     assert none.shape == (0,) and none.dtype is ember.int64
     with pytest.raises(TypeError, match="where: give both input and other"):
         ember.where(x > 0, x)
+    # torch.where's condition is a BoolTensor: "where expected condition to be a boolean tensor"
+    with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor, but got .* int64"):
+        ember.where(ember.tensor([1, 0], device=device), 1.0, 0.0)
 
 
 def test_index_put(device: str) -> None:
