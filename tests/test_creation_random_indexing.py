@@ -352,6 +352,9 @@ def test_where_with_the_condition_alone(device: str) -> None:
     assert none.shape == (0,) and none.dtype is ember.int64
     with pytest.raises(TypeError, match="where: give both input and other"):
         ember.where(x > 0, x)
+    # torch.where's condition is a BoolTensor: "where expected condition to be a boolean tensor"
+    with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor, but got .* int64"):
+        ember.where(ember.tensor([1, 0], device=device), 1.0, 0.0)
 
 
 def test_index_put(device: str) -> None:
@@ -617,3 +620,20 @@ def test_scatter_wants_src_of_the_input_dtype(device: str) -> None:
     with pytest.raises(RuntimeError, match=r"scatter_add\(\): Expected self.dtype"):
         x.scatter_add(1, idx, ember.ones(1, 1, dtype=ember.int64, device=device))
     assert x.scatter(1, idx, 2).numpy()[0, 1] == 2.0
+
+
+def test_a_complex_number_into_a_real_tensor_raises(device: str) -> None:
+    # c10's rule: a complex scalar converts to a real dtype only with a zero imaginary part
+    x = ember.zeros(2, device=device)
+    mask = ember.tensor([True, False], device=device)
+    for bad in (
+        lambda: ember.full((2,), 1j, dtype=ember.float32, device=device),
+        lambda: x.masked_fill(mask, 1j),
+        lambda: x.clone().fill_(1j),
+        lambda: x.__setitem__(0, 2 + 1j),
+    ):
+        with pytest.raises(RuntimeError, match="cannot be converted to type float32 without overflow"):
+            bad()
+    with pytest.raises(RuntimeError, match="index_fill\\(\\): converting the complex value"):
+        x.index_fill(0, ember.tensor([0], device=device), 1j)
+    assert ember.full((2,), 1 + 0j, dtype=ember.float32, device=device).tolist() == [1.0, 1.0]

@@ -334,7 +334,12 @@ def _int_bounds(d: DType) -> tuple[int, int]:
 def value_fits(value: Any, d: DType) -> bool:
     """Whether the Python number `value` converts to `d` without overflow, by c10's `overflows` rule: any value
     to bool; finite or not to a floating dtype (too large becomes inf); to an integer dtype an int in
-    [min, max] (unsigned: also down to -max, which wraps, as in C) and a float that is finite and in [min, max]."""
+    [min, max] (unsigned: also down to -max, which wraps, as in C) and a float that is finite and in [min, max];
+    a complex number to a dtype that is not complex only with a zero imaginary part."""
+    if isinstance(value, complex) and d.kind != "c":
+        if value.imag != 0:
+            return False
+        value = value.real
     if d.kind != "i":
         return True
     lo, hi = _int_bounds(d)

@@ -101,6 +101,10 @@ def fill_value_for(value: Any, d: DType, op: str) -> Any:
     range raise), truncated to an int, and a negative int wrapped into an unsigned dtype as a C cast does
     (-1 in uint8 is 255). Every value comes back as the Python type of `d`'s kind (2.5 for bool is True),
     which every backend's fill kernel takes."""
+    if isinstance(value, complex) and d.kind != "c":  # 1j for float32 raises; 1+0j is 1.0 (c10's rule)
+        if not _dt.value_fits(value, d):
+            raise _dt.overflow_error(value, d, op)
+        value = value.real
     if d.kind == "b":
         return bool(value)
     if d.kind == "f" and not isinstance(value, complex):

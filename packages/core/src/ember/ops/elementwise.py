@@ -844,7 +844,10 @@ def where(condition: Any, input: Any = _NO_ARG, other: Any = _NO_ARG, *, out: Te
     if not isinstance(condition, Tensor):
         condition = to_tensor(condition, "where")
     if condition._dtype is not _dt.bool_:
-        condition = condition != 0
+        raise RuntimeError(
+            f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition._dtype.name}; "
+            f"compare it first (condition != 0)"
+        )
     a = _scalar_operand(input, "where")
     b = _scalar_operand(other, "where")
     dev = same_device("where", [t for t in (condition, a, b) if isinstance(t, Tensor)])

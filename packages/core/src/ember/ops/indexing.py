@@ -341,6 +341,8 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 
 def _value_for(op: str, value: Any, x: Tensor) -> Tensor:
     """A value to write into x: a tensor on x's device, without the leading 1s PyTorch ignores."""
+    if isinstance(value, complex) and not _dt.value_fits(value, x._dtype):  # x[0] = 1j on a real tensor
+        raise _dt.overflow_error(value, x._dtype, op)
     value = value if isinstance(value, Tensor) else to_tensor(value, op, like=x, dtype=x._dtype)
     same_device(op, (x, value))
     shape = value._shape
@@ -600,7 +602,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
         value = value.to(input._dtype)
     else:
         value = _dt._combine(input._dtype, _dt.scalar_dtype(value)) and value
-        if input._dtype.kind == "i" and not _dt.value_fits(value, input._dtype):
+        if (input._dtype.kind == "i" or isinstance(value, complex)) and not _dt.value_fits(value, input._dtype):
             raise _dt.overflow_error(value, input._dtype, "masked_fill")
     out = where(mask, value, input)
     return out if out._dtype is input._dtype else out.to(input._dtype)
@@ -718,6 +720,10 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
         if value.ndim:
             raise RuntimeError(f"index_fill(): only supports a 0-dimensional value tensor, got shape {value._shape}")
         value = value.to(input._dtype)
+    elif isinstance(value, complex) and not input._dtype.is_complex:
+        raise RuntimeError(
+            f"index_fill(): converting the complex value {value} to {input._dtype.name} is not supported"
+        )
     return _index_write(input, axis, idx, value, False)
 
 
