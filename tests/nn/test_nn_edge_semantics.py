@@ -648,3 +648,12 @@ def test_constant_pad_and_full_cast_the_value_to_an_integer_or_bool_dtype(device
     x = ember.zeros(3, dtype=ember.int32, device=device)
     x.fill_(2.9)
     assert npy(x).tolist() == [2, 2, 2]
+
+
+def test_skip_init_builds_the_module_and_checks_its_class(device) -> None:
+    m = nn.utils.skip_init(nn.Linear, 5, 1, device=device)
+    assert isinstance(m, nn.Linear) and m.weight.shape == (1, 5) and m.weight.device == ember.device(device)
+    with pytest.raises(RuntimeError, match="device"):
+        nn.utils.skip_init(nn.ReLU)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        nn.utils.skip_init(int)
