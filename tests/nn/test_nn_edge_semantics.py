@@ -657,3 +657,67 @@ def test_skip_init_builds_the_module_and_checks_its_class(device) -> None:
         nn.utils.skip_init(nn.ReLU)
     with pytest.raises(RuntimeError, match="Expected a Module"):
         nn.utils.skip_init(int)
+
+
+class _Symmetric(nn.Module):
+    def forward(self, x):
+        return x.triu() + x.triu(1).transpose(-1, -2)
+
+
+class _Exp(nn.Module):
+    def forward(self, x):
+        return x.exp()
+
+    def right_inverse(self, y):
+        return y.log()
+
+
+class _FirstRow(nn.Module):
+    def forward(self, x):
+        return x[:1]
+
+
+class _Halves(nn.Module):
+    def forward(self, a, b):
+        return a + b
+
+    def right_inverse(self, x):
+        return x * 0.5, x * 0.5
+
+
+def test_parametrize_register_assign_and_remove(device) -> None:
+    P = nn.utils.parametrize
+    m = nn.Linear(3, 3, device=device, dtype=ember.float64)
+    w0 = npy(m.weight).copy()
+    P.register_parametrization(m, "weight", _Symmetric())
+    # PyTorch: the class becomes Parametrized<Class>, the parameter moves under parametrizations.<name>.original
+    assert type(m).__name__ == "ParametrizedLinear" and P.type_before_parametrizations(m) is nn.Linear
+    assert [n for n, _ in m.named_parameters()] == ["bias", "parametrizations.weight.original"]
+    assert P.is_parametrized(m) and P.is_parametrized(m, "weight") and not P.is_parametrized(m, "bias")
+    np.testing.assert_array_equal(npy(m.weight), np.triu(w0) + np.triu(w0, 1).T)
+    x = T(RNG.standard_normal((2, 3)), device)
+    m(x).sum().backward()
+    assert m.parametrizations.weight.original.grad is not None
+    with P.cached():
+        assert m.weight is m.weight
+    P.remove_parametrizations(m, "weight")
+    assert type(m) is nn.Linear and [n for n, _ in m.named_parameters()] == ["bias", "weight"]
+    np.testing.assert_array_equal(npy(m.weight), np.triu(w0) + np.triu(w0, 1).T)
+    with pytest.raises(ValueError, match="does not have a parametrization"):
+        P.remove_parametrizations(m, "weight")
+
+    pos = nn.Linear(2, 2, device=device, dtype=ember.float64)
+    P.register_parametrization(pos, "bias", _Exp())
+    pos.bias = T(np.array([1.0, 2.0]), device)  # stored through right_inverse
+    np.testing.assert_allclose(npy(pos.parametrizations.bias.original), np.log([1.0, 2.0]))
+    np.testing.assert_allclose(npy(pos.bias), [1.0, 2.0])
+
+    two = nn.Linear(2, 2, device=device, dtype=ember.float64)
+    w1 = npy(two.weight).copy()
+    P.register_parametrization(two, "weight", _Halves())
+    assert [n for n, _ in two.named_parameters()] == [
+        "bias", "parametrizations.weight.original0", "parametrizations.weight.original1",
+    ]  # fmt: skip
+    np.testing.assert_allclose(npy(two.weight), w1)
+    with pytest.raises(ValueError, match="shape or dtype"):
+        P.register_parametrization(nn.Linear(2, 3, device=device), "weight", _FirstRow())
