@@ -721,3 +721,22 @@ def test_parametrize_register_assign_and_remove(device) -> None:
     np.testing.assert_allclose(npy(two.weight), w1)
     with pytest.raises(ValueError, match="shape or dtype"):
         P.register_parametrization(nn.Linear(2, 3, device=device), "weight", _FirstRow())
+
+
+def test_parametrizations_weight_norm(device) -> None:
+    m = nn.Conv2d(3, 4, 2, device=device, dtype=ember.float64)
+    w0 = npy(m.weight).copy()
+    nn.utils.parametrizations.weight_norm(m)
+    assert [n for n, _ in m.named_parameters()] == [
+        "bias", "parametrizations.weight.original0", "parametrizations.weight.original1",
+    ]  # fmt: skip
+    g = m.parametrizations.weight.original0
+    np.testing.assert_allclose(npy(g), np.sqrt((w0**2).sum((1, 2, 3), keepdims=True)), rtol=1e-12)
+    np.testing.assert_allclose(npy(m.weight), w0, rtol=1e-12)
+    with ember.no_grad():
+        g.mul_(3.0)
+    np.testing.assert_allclose(npy(m.weight), 3 * w0, rtol=1e-12)
+    whole = nn.utils.parametrizations.weight_norm(nn.Linear(3, 2, device=device), dim=None)
+    assert whole.parametrizations.weight.original0.shape == ()
+    nn.utils.parametrize.remove_parametrizations(m, "weight")
+    np.testing.assert_allclose(npy(m.weight), 3 * w0, rtol=1e-12)
