@@ -740,3 +740,19 @@ def test_parametrizations_weight_norm(device) -> None:
     assert whole.parametrizations.weight.original0.shape == ()
     nn.utils.parametrize.remove_parametrizations(m, "weight")
     np.testing.assert_allclose(npy(m.weight), 3 * w0, rtol=1e-12)
+
+
+def test_parametrizations_spectral_norm(device) -> None:
+    ember.manual_seed(0)
+    m = nn.utils.parametrizations.spectral_norm(nn.Linear(5, 4, device=device, dtype=ember.float64))
+    assert list(m.state_dict()) == [
+        "bias", "parametrizations.weight.original", "parametrizations.weight.0._u", "parametrizations.weight.0._v",
+    ]  # fmt: skip
+    w = npy(m.parametrizations.weight.original)
+    np.testing.assert_allclose(npy(m.weight), w / np.linalg.svd(w, compute_uv=False)[0], rtol=1e-6)
+    u = npy(m.parametrizations.weight[0]._u).copy()
+    m.eval()
+    _ = m.weight
+    np.testing.assert_array_equal(npy(m.parametrizations.weight[0]._u), u)  # eval mode: no power iteration
+    v1 = nn.utils.parametrizations.spectral_norm(nn.Linear(3, 1, device=device, dtype=ember.float64), name="bias")
+    np.testing.assert_allclose(np.abs(npy(v1.bias)), 1.0)  # a 1-D tensor is just normalised
