@@ -648,3 +648,111 @@ def test_constant_pad_and_full_cast_the_value_to_an_integer_or_bool_dtype(device
     x = ember.zeros(3, dtype=ember.int32, device=device)
     x.fill_(2.9)
     assert npy(x).tolist() == [2, 2, 2]
+
+
+def test_skip_init_builds_the_module_and_checks_its_class(device) -> None:
+    m = nn.utils.skip_init(nn.Linear, 5, 1, device=device)
+    assert isinstance(m, nn.Linear) and m.weight.shape == (1, 5) and m.weight.device == ember.device(device)
+    with pytest.raises(RuntimeError, match="device"):
+        nn.utils.skip_init(nn.ReLU)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        nn.utils.skip_init(int)
+
+
+class _Symmetric(nn.Module):
+    def forward(self, x):
+        return x.triu() + x.triu(1).transpose(-1, -2)
+
+
+class _Exp(nn.Module):
+    def forward(self, x):
+        return x.exp()
+
+    def right_inverse(self, y):
+        return y.log()
+
+
+class _FirstRow(nn.Module):
+    def forward(self, x):
+        return x[:1]
+
+
+class _Halves(nn.Module):
+    def forward(self, a, b):
+        return a + b
+
+    def right_inverse(self, x):
+        return x * 0.5, x * 0.5
+
+
+def test_parametrize_register_assign_and_remove(device) -> None:
+    P = nn.utils.parametrize
+    m = nn.Linear(3, 3, device=device, dtype=ember.float64)
+    w0 = npy(m.weight).copy()
+    P.register_parametrization(m, "weight", _Symmetric())
+    # PyTorch: the class becomes Parametrized<Class>, the parameter moves under parametrizations.<name>.original
+    assert type(m).__name__ == "ParametrizedLinear" and P.type_before_parametrizations(m) is nn.Linear
+    assert [n for n, _ in m.named_parameters()] == ["bias", "parametrizations.weight.original"]
+    assert P.is_parametrized(m) and P.is_parametrized(m, "weight") and not P.is_parametrized(m, "bias")
+    np.testing.assert_array_equal(npy(m.weight), np.triu(w0) + np.triu(w0, 1).T)
+    x = T(RNG.standard_normal((2, 3)), device)
+    m(x).sum().backward()
+    assert m.parametrizations.weight.original.grad is not None
+    with P.cached():
+        assert m.weight is m.weight
+    P.remove_parametrizations(m, "weight")
+    assert type(m) is nn.Linear and [n for n, _ in m.named_parameters()] == ["bias", "weight"]
+    np.testing.assert_array_equal(npy(m.weight), np.triu(w0) + np.triu(w0, 1).T)
+    with pytest.raises(ValueError, match="does not have a parametrization"):
+        P.remove_parametrizations(m, "weight")
+
+    pos = nn.Linear(2, 2, device=device, dtype=ember.float64)
+    P.register_parametrization(pos, "bias", _Exp())
+    pos.bias = T(np.array([1.0, 2.0]), device)  # stored through right_inverse
+    np.testing.assert_allclose(npy(pos.parametrizations.bias.original), np.log([1.0, 2.0]))
+    np.testing.assert_allclose(npy(pos.bias), [1.0, 2.0])
+
+    two = nn.Linear(2, 2, device=device, dtype=ember.float64)
+    w1 = npy(two.weight).copy()
+    P.register_parametrization(two, "weight", _Halves())
+    assert [n for n, _ in two.named_parameters()] == [
+        "bias", "parametrizations.weight.original0", "parametrizations.weight.original1",
+    ]  # fmt: skip
+    np.testing.assert_allclose(npy(two.weight), w1)
+    with pytest.raises(ValueError, match="shape or dtype"):
+        P.register_parametrization(nn.Linear(2, 3, device=device), "weight", _FirstRow())
+
+
+def test_parametrizations_weight_norm(device) -> None:
+    m = nn.Conv2d(3, 4, 2, device=device, dtype=ember.float64)
+    w0 = npy(m.weight).copy()
+    nn.utils.parametrizations.weight_norm(m)
+    assert [n for n, _ in m.named_parameters()] == [
+        "bias", "parametrizations.weight.original0", "parametrizations.weight.original1",
+    ]  # fmt: skip
+    g = m.parametrizations.weight.original0
+    np.testing.assert_allclose(npy(g), np.sqrt((w0**2).sum((1, 2, 3), keepdims=True)), rtol=1e-12)
+    np.testing.assert_allclose(npy(m.weight), w0, rtol=1e-12)
+    with ember.no_grad():
+        g.mul_(3.0)
+    np.testing.assert_allclose(npy(m.weight), 3 * w0, rtol=1e-12)
+    whole = nn.utils.parametrizations.weight_norm(nn.Linear(3, 2, device=device), dim=None)
+    assert whole.parametrizations.weight.original0.shape == ()
+    nn.utils.parametrize.remove_parametrizations(m, "weight")
+    np.testing.assert_allclose(npy(m.weight), 3 * w0, rtol=1e-12)
+
+
+def test_parametrizations_spectral_norm(device) -> None:
+    ember.manual_seed(0)
+    m = nn.utils.parametrizations.spectral_norm(nn.Linear(5, 4, device=device, dtype=ember.float64))
+    assert list(m.state_dict()) == [
+        "bias", "parametrizations.weight.original", "parametrizations.weight.0._u", "parametrizations.weight.0._v",
+    ]  # fmt: skip
+    w = npy(m.parametrizations.weight.original)
+    np.testing.assert_allclose(npy(m.weight), w / np.linalg.svd(w, compute_uv=False)[0], rtol=1e-6)
+    u = npy(m.parametrizations.weight[0]._u).copy()
+    m.eval()
+    _ = m.weight
+    np.testing.assert_array_equal(npy(m.parametrizations.weight[0]._u), u)  # eval mode: no power iteration
+    v1 = nn.utils.parametrizations.spectral_norm(nn.Linear(3, 1, device=device, dtype=ember.float64), name="bias")
+    np.testing.assert_allclose(np.abs(npy(v1.bias)), 1.0)  # a 1-D tensor is just normalised
