@@ -455,3 +455,37 @@ def test_remainder_zero_has_the_sign_of_input(device: str) -> None:
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     assert np.signbit(want[[1, 3]]).all() and not np.signbit(want[[0, 2, 6]]).any()
+
+
+def _i1e_reference(x: float) -> float:
+    """exp(-|x|) I1(x) by I1's power series sum (x/2)^(2k+1) / (k! (k+1)!), each term scaled in log space."""
+    ax = abs(x)
+    if ax == 0:
+        return 0.0
+    total = sum(
+        math.exp((2 * k + 1) * math.log(ax / 2) - math.lgamma(k + 1) - math.lgamma(k + 2) - ax)
+        for k in range(int(ax) + 60 * int(math.sqrt(ax) + 1))
+    )
+    return math.copysign(total, x)
+
+
+def test_special_scaled_bessel_and_erfcx(device: str) -> None:
+    # torch.special.i0e / i1e: exp(-|x|) i0(x) and exp(-|x|) i1(x), finite where i0 overflows; erfcx: exp(x^2) erfc(x)
+    xs = [-650.0, -31.0, -5.0, 0.0, 0.5, 3.0, 29.5, 30.5, 100.0, 400.0]
+    x = ember.tensor(xs, dtype=ember.float64, device=device)
+    np.testing.assert_allclose(ember.special.i0e(x).numpy(), np.exp(-np.abs(xs)) * np.i0(xs), rtol=1e-13)
+    np.testing.assert_allclose(ember.special.i1e(x).numpy(), [_i1e_reference(v) for v in xs], rtol=1e-12)
+    x32 = ember.tensor(xs, device=device)
+    got = ember.special.i0e(x32)
+    assert got.dtype is ember.float32
+    np.testing.assert_allclose(got.numpy(), np.exp(-np.abs(xs)) * np.i0(xs), rtol=2e-6)
+    edge = ember.special.i0e(ember.tensor([math.inf, -math.inf, math.nan], device=device)).numpy()
+    np.testing.assert_array_equal(edge, [0.0, 0.0, math.nan])
+    es = [-26.0, -3.0, 0.0, 0.5, 9.5, 10.5, 26.0]
+    want = [math.exp(v * v) * math.erfc(v) for v in es]
+    e = ember.tensor(es, dtype=ember.float64, device=device)
+    np.testing.assert_allclose(ember.special.erfcx(e).numpy(), want, rtol=1e-13)
+    big = ember.special.erfcx(ember.tensor([1e3, math.inf], device=device)).numpy()  # erfc(1e3) underflows
+    np.testing.assert_allclose(big, [(1 - 1 / 2e6 + 3 / 4e12) / (1e3 * math.sqrt(math.pi)), 0.0], rtol=1e-6)
+    want32 = np.array(want).astype(np.float32)  # erfcx(-26) = 7.7e293 is inf in float32
+    np.testing.assert_allclose(ember.special.erfcx(ember.tensor(es, device=device)).numpy(), want32, rtol=2e-6)

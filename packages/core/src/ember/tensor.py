@@ -2755,7 +2755,7 @@ class Tensor:
         return _ops.conversion.inplace("relu", self)
 
     def remainder(self, other: Any) -> Tensor:
-        """input - floor(input / other) * other, Python's % (the sign of other). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan. Not defined for bool tensors.
+        """input - floor(input / other) * other, Python's % (the sign of other; a zero result has input's sign, as PyTorch). Integer remainder by zero never reaches the kernel (core raises ZeroDivisionError); float gives nan. Not defined for bool tensors.
 
         See `ember.remainder`.
         """
