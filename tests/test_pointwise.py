@@ -489,3 +489,19 @@ def test_special_scaled_bessel_and_erfcx(device: str) -> None:
     np.testing.assert_allclose(big, [(1 - 1 / 2e6 + 3 / 4e12) / (1e3 * math.sqrt(math.pi)), 0.0], rtol=1e-6)
     want32 = np.array(want).astype(np.float32)  # erfcx(-26) = 7.7e293 is inf in float32
     np.testing.assert_allclose(ember.special.erfcx(ember.tensor(es, device=device)).numpy(), want32, rtol=2e-6)
+
+
+def test_special_zeta_known_values(device: str) -> None:
+    # torch.special.zeta(x, q), the Hurwitz zeta function: zeta(2, 1) = pi^2/6, zeta(2, 1/2) = pi^2/2,
+    # zeta(4, 1) = pi^4/90, zeta(3, 2) = Apery's constant - 1; zeta(2, q) = zeta(2, q + 1) + q^-2 (q = -1.5 too)
+    x = ember.tensor([2.0, 2.0, 4.0, 3.0, 2.0, 1.0, 0.5, 2.0, 2.5], dtype=ember.float64, device=device)
+    q = ember.tensor([1.0, 0.5, 1.0, 2.0, -1.5, 1.0, 1.0, -2.0, -1.5], dtype=ember.float64, device=device)
+    got = ember.special.zeta(x, q).numpy()
+    z2_half = math.pi**2 / 2  # zeta(2, -1.5) = zeta(2, 0.5) + (-0.5)^-2 + (-1.5)^-2
+    want = [math.pi**2 / 6, z2_half, math.pi**4 / 90, 1.2020569031595942 - 1, z2_half + 4 + 1 / 2.25]
+    np.testing.assert_allclose(got[:5], want, rtol=1e-13)
+    # poles and the domain, as Cephes (and PyTorch): inf at x == 1 and at q a non-positive integer, nan for x < 1
+    # and for a negative non-integer q with a non-integer x
+    np.testing.assert_array_equal(got[5:], [math.inf, math.nan, math.inf, math.nan])
+    np.testing.assert_allclose(ember.special.zeta(2, ember.tensor([1.0, 2.0], device=device)).numpy(),
+                               [math.pi**2 / 6, math.pi**2 / 6 - 1], rtol=1e-6)  # fmt: skip

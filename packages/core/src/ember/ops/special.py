@@ -333,3 +333,31 @@ def erfcx(input: Any) -> Tensor:  # noqa: A002
         term = term * inv * -(2 * k - 1)
         total = total + term
     return where(far, total / (y * math.sqrt(math.pi)), direct)
+
+
+@public(namespace="special")
+@with_out
+def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The Hurwitz zeta function sum over k >= 0 of (other + k) ** -input, elementwise (broadcast), as Cephes
+    and PyTorch: inf at input == 1 and at other a non-positive integer, nan for input < 1 and for a negative
+    non-integer other with a non-integer input. Computes in a floating dtype."""
+    from .elementwise import _float_operands
+    from .elementwise import ne as _ne
+
+    s, q = _float_operands("zeta", input, other)
+    st = s if isinstance(s, Tensor) else q * 0.0 + s
+    qt = q if isinstance(q, Tensor) else s * 0.0 + q
+    pole = (st == 1) | ((qt <= 0) & (qt == floor(qt)))
+    bad = (st < 1) | ((qt < 0) & _ne(st, floor(st)))
+    s_ok = where(pole | bad, 2.0, st)  # (finite values where the answer is decided: no nan in the gradient)
+    q_ok = where(pole | bad, 1.0, qt)
+    out = _pow(q_ok, -s_ok)
+    for k in range(1, _SHIFT):
+        out = out + _pow(q_ok + k, -s_ok)
+    y = q_ok + _SHIFT
+    tail = _pow(y, 1.0 - s_ok) / (s_ok - 1.0) + _pow(y, -s_ok) * 0.5
+    rising = s_ok
+    for j, b in enumerate(_BERNOULLI):
+        tail = tail + _pow(y, -s_ok - (2 * j + 1)) * rising * b
+        rising = rising * (s_ok + (2 * j + 1)) * (s_ok + (2 * j + 2))
+    return where(pole, math.inf, where(bad, math.nan, out + tail))
