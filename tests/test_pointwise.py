@@ -505,3 +505,29 @@ def test_special_zeta_known_values(device: str) -> None:
     np.testing.assert_array_equal(got[5:], [math.inf, math.nan, math.inf, math.nan])
     np.testing.assert_allclose(ember.special.zeta(2, ember.tensor([1.0, 2.0], device=device)).numpy(),
                                [math.pi**2 / 6, math.pi**2 / 6 - 1], rtol=1e-6)  # fmt: skip
+
+
+def test_igamma_and_igammac(device: str) -> None:
+    # torch.igamma / igammac (torch.special.gammainc / gammaincc), the regularized incomplete gamma functions:
+    # P(1, x) = 1 - e^-x, P(2, x) = 1 - (1 + x) e^-x, Q(0.5, x) = erfc(sqrt x), Q(n, x) = e^-x sum_k<n x^k / k!
+    xs = [0.001, 0.5, 2.0, 7.5, 40.0]
+    x = ember.tensor(xs, dtype=ember.float64, device=device)
+    np.testing.assert_allclose(ember.igamma(ember.ones_like(x), x).numpy(), [-math.expm1(-v) for v in xs], rtol=1e-12)
+    p2 = [1 - (1 + v) * math.exp(-v) for v in xs]  # (cancels digits at 0.001: hence atol)
+    np.testing.assert_allclose(ember.igamma(2.0, x).numpy(), p2, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(ember.igammac(0.5, x).numpy(), [math.erfc(math.sqrt(v)) for v in xs], rtol=1e-12)
+    q30 = [math.exp(-v) * sum(v**k / math.factorial(k) for k in range(30)) for v in (29.0, 31.0, 45.0)]
+    got = ember.special.gammaincc(ember.tensor([30.0] * 3, dtype=ember.float64, device=device),
+                                  ember.tensor([29.0, 31.0, 45.0], dtype=ember.float64, device=device))  # fmt: skip
+    np.testing.assert_allclose(got.numpy(), q30, rtol=1e-11)
+    f = ember.igamma(ember.tensor([1.0, 2.0], device=device), 1.0)
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), [1 - math.exp(-1), 1 - 2 * math.exp(-1)], rtol=1e-6)
+    # the ends and the domain, as PyTorch: nan below 0 and at (0, 0); P(0, x > 0) = 1, P(a, 0) = 0, P(a, inf) = 1,
+    # P(inf, x) = 0
+    a = ember.tensor([0.0, 0.0, 1.0, -1.0, 1.0, 2.0, math.inf, math.nan], device=device)
+    b = ember.tensor([0.0, 1.0, 0.0, 1.0, -1.0, math.inf, 1.0, 1.0], device=device)
+    np.testing.assert_array_equal(ember.igamma(a, b).numpy(), [math.nan, 1, 0, math.nan, math.nan, 1, 0, math.nan])
+    np.testing.assert_array_equal(a.igammac(b).numpy(), [math.nan, 0, 1, math.nan, math.nan, 0, 1, math.nan])
+    with pytest.raises(TypeError, match="igamma: not supported on integer tensors"):
+        ember.igamma(ember.tensor([1], device=device), ember.tensor([1], device=device))
