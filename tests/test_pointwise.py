@@ -531,3 +531,34 @@ def test_igamma_and_igammac(device: str) -> None:
     np.testing.assert_array_equal(a.igammac(b).numpy(), [math.nan, 0, 1, math.nan, math.nan, 0, 1, math.nan])
     with pytest.raises(TypeError, match="igamma: not supported on integer tensors"):
         ember.igamma(ember.tensor([1], device=device), ember.tensor([1], device=device))
+
+
+def test_special_orthogonal_polynomials_against_numpy(device: str) -> None:
+    # torch.special's polynomials against numpy.polynomial (the degree-n basis polynomial: coefficients e_n);
+    # the shifted Chebyshev polynomials are those of 2x - 1; degree < 0 gives 0, a non-integer one is truncated
+    from numpy.polynomial import chebyshev, hermite, hermite_e, laguerre, legendre
+
+    xs = np.array([0.3, -0.7, 1.0, -1.0, 2.5])
+    x = ember.tensor(xs, dtype=ember.float64, device=device)
+    degs = np.array([0, 1, 2, 5, 7])
+    basis = {"chebyshev_polynomial_t": chebyshev.chebval, "hermite_polynomial_h": hermite.hermval,
+             "hermite_polynomial_he": hermite_e.hermeval, "laguerre_polynomial_l": laguerre.lagval,
+             "legendre_polynomial_p": legendre.legval}  # fmt: skip
+    for name, val in basis.items():
+        fn = getattr(ember.special, name)
+        got = fn(x, ember.tensor(degs, device=device)).numpy()
+        np.testing.assert_allclose(got, [val(v, np.eye(8)[n]) for v, n in zip(xs, degs)], rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(fn(x, 4).numpy(), val(xs, np.eye(8)[4]), rtol=1e-12, err_msg=name)
+    # U, V, W from T: U_n = (T_n - T_(n+2)) / (2 (1 - x^2)) ... checked through their recurrences' first terms
+    u = ember.special.chebyshev_polynomial_u(x, 2).numpy()
+    np.testing.assert_allclose(u, 4 * xs**2 - 1, rtol=1e-12)
+    np.testing.assert_allclose(ember.special.chebyshev_polynomial_v(x, 2).numpy(), 4 * xs**2 - 2 * xs - 1, rtol=1e-12)
+    np.testing.assert_allclose(ember.special.chebyshev_polynomial_w(x, 2).numpy(), 4 * xs**2 + 2 * xs - 1, rtol=1e-12)
+    np.testing.assert_allclose(ember.special.shifted_chebyshev_polynomial_t(x, 3).numpy(),
+                               chebyshev.chebval(2 * xs - 1, np.eye(4)[3]), rtol=1e-12)  # fmt: skip
+    edge = ember.special.legendre_polynomial_p(x, ember.tensor([-1, 2.5, 2.9, 0, 1], device=device)).numpy()
+    np.testing.assert_allclose(edge, [0.0, legendre.legval(-0.7, [0, 0, 1]), legendre.legval(1.0, [0, 0, 1]), 1.0, 2.5])
+    i = ember.special.chebyshev_polynomial_t(ember.tensor([1, 2], device=device), 2)
+    assert i.dtype is ember.float32 and i.tolist() == [1.0, 7.0]
+    np.testing.assert_allclose(ember.special.spherical_bessel_j0(x).numpy(), np.sin(xs) / xs, rtol=1e-12)
+    assert ember.special.spherical_bessel_j0(ember.zeros(1, device=device)).tolist() == [1.0]

@@ -9,6 +9,7 @@ and rational approximations rather than one library call. `polygamma` (n >= 1) a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes as _dt
@@ -453,3 +454,90 @@ def _register_incomplete_gamma_names() -> None:
 
 
 _register_incomplete_gamma_names()
+
+
+# --------------------------------------------------------------------------- orthogonal polynomials of torch.special
+# p_(k+1) = step(k, x, p_(k-1), p_k) from p_0 = 1 and p_1 = first(x); degree n < 0 gives 0 and a non-integer
+# degree is truncated, as PyTorch
+_RECURRENCES: dict[str, tuple[Callable[[Any], Any], Callable[[int, Any, Any, Any], Any], bool]] = {
+    # name: (p_1, step, shifted: the polynomial of 2x - 1)
+    "chebyshev_polynomial_t": (lambda x: x, lambda k, x, a, b: 2.0 * x * b - a, False),
+    "chebyshev_polynomial_u": (lambda x: 2.0 * x, lambda k, x, a, b: 2.0 * x * b - a, False),
+    "chebyshev_polynomial_v": (lambda x: 2.0 * x - 1.0, lambda k, x, a, b: 2.0 * x * b - a, False),
+    "chebyshev_polynomial_w": (lambda x: 2.0 * x + 1.0, lambda k, x, a, b: 2.0 * x * b - a, False),
+    "hermite_polynomial_h": (lambda x: 2.0 * x, lambda k, x, a, b: 2.0 * x * b - a * (2.0 * k), False),
+    "hermite_polynomial_he": (lambda x: x, lambda k, x, a, b: x * b - a * float(k), False),
+    "laguerre_polynomial_l": (lambda x: 1.0 - x, lambda k, x, a, b: ((2.0 * k + 1.0 - x) * b - a * float(k)) / (k + 1.0), False),
+    "legendre_polynomial_p": (lambda x: x, lambda k, x, a, b: (x * b * (2.0 * k + 1.0) - a * float(k)) / (k + 1.0), False),
+}
+for _name in ("t", "u", "v", "w"):
+    _first, _step, _ = _RECURRENCES[f"chebyshev_polynomial_{_name}"]
+    _RECURRENCES[f"shifted_chebyshev_polynomial_{_name}"] = (_first, _step, True)
+
+
+def _polynomial(name: str, input: Any, n: Any) -> Tensor:  # noqa: A002
+    """The degree-n polynomial `name` at input, elementwise (broadcast): the recurrence run to the largest n."""
+    from .elementwise import _float_operands
+    from .elementwise import trunc as _trunc
+    from .reduction import amax
+
+    first, step, shifted = _RECURRENCES[name]
+    x, nn = _float_operands(name, input, n)
+    if not isinstance(x, Tensor):
+        x = nn * 0.0 + x
+    if shifted:
+        x = x * 2.0 - 1.0
+    if not isinstance(nn, Tensor):  # one degree: run the recurrence to it
+        deg = math.trunc(nn)
+        if deg < 1:
+            return x * 0.0 + (1.0 if deg == 0 else 0.0)
+        prev, cur = x * 0.0 + 1.0, first(x)
+        for k in range(1, deg):
+            prev, cur = cur, step(k, x, prev, cur)
+        return cur
+    degs = _trunc(nn)  # a degree per element: run to the largest, keeping each element's
+    top = int(amax(degs).item()) if degs.numel() else 0
+    prev, cur = x * 0.0 + 1.0, first(x)
+    out = where(degs == 0, prev, where(degs == 1, cur, 0.0))
+    for k in range(1, top):
+        prev, cur = cur, step(k, x, prev, cur)
+        out = where(degs == k + 1, cur, out)
+    return out
+
+
+def _polynomial_function(name: str) -> Callable[..., Tensor]:
+    def fn(input: Any, n: Any) -> Tensor:  # noqa: A002
+        return _polynomial(name, input, n)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (
+        f"torch.special.{name}: the polynomial of degree n (a number or a tensor, broadcast; truncated; 0 below 0) "
+        "at input, elementwise, by its three-term recurrence. Computes in a floating dtype."
+    )
+    fn.__module__ = __name__
+    return fn
+
+
+for _name in _RECURRENCES:
+    public(with_out(_polynomial_function(_name)), namespace="special")
+
+
+@public(namespace="special")
+@with_out
+def spherical_bessel_j0(input: Any) -> Tensor:  # noqa: A002
+    """The spherical Bessel function of the first kind of order 0, sin(x) / x (1 at 0), elementwise."""
+    from .elementwise import sin
+
+    x = _as_float(_tensor_arg(input, "spherical_bessel_j0"))
+    zero = x == 0
+    safe = where(zero, 1.0, x)
+    return where(zero, 1.0, sin(safe) / safe)
+
+
+def _register_bessel_names() -> None:
+    """torch.special.modified_bessel_i0 / i1 are ember.i0 and ember.special.i1."""
+    public(i0, name="modified_bessel_i0", namespace="special")
+    public(i1, name="modified_bessel_i1", namespace="special")
+
+
+_register_bessel_names()
