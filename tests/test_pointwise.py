@@ -562,3 +562,27 @@ def test_special_orthogonal_polynomials_against_numpy(device: str) -> None:
     assert i.dtype is ember.float32 and i.tolist() == [1.0, 7.0]
     np.testing.assert_allclose(ember.special.spherical_bessel_j0(x).numpy(), np.sin(xs) / xs, rtol=1e-12)
     assert ember.special.spherical_bessel_j0(ember.zeros(1, device=device)).tolist() == [1.0]
+
+
+def test_special_bessel_j_and_y(device: str) -> None:
+    # torch.special.bessel_j0/j1/y0/y1: values at 1 and 20 (Abramowitz and Stegun, table 9.1; SciPy agrees), the
+    # Wronskian J1 Y0 - J0 Y1 = 2 / (pi x) across both methods' ranges, parity, and PyTorch's ends
+    sp = ember.special
+    x = ember.tensor([1.0, 20.0], dtype=ember.float64, device=device)
+    np.testing.assert_allclose(sp.bessel_j0(x).numpy(), [0.7651976865579665, 0.16702466434058322], rtol=1e-11)
+    np.testing.assert_allclose(sp.bessel_j1(x).numpy(), [0.44005058574493355, 0.0668331241758502], rtol=1e-11)
+    np.testing.assert_allclose(sp.bessel_y0(x).numpy(), [0.08825696421567697, 0.06264059680938369], rtol=1e-11)
+    np.testing.assert_allclose(sp.bessel_y1(x).numpy(), [-0.7812128213002888, -0.1655116143625212], rtol=1e-11)
+    g_np = np.concatenate([np.linspace(0.05, 40.0, 400), [1e3, 1e5]])
+    g = ember.tensor(g_np, dtype=ember.float64, device=device)
+    w = sp.bessel_j1(g) * sp.bessel_y0(g) - sp.bessel_j0(g) * sp.bessel_y1(g)
+    np.testing.assert_allclose(w.numpy(), 2 / (np.pi * g_np), rtol=1e-10)
+    np.testing.assert_array_equal(sp.bessel_j0(-g).numpy(), sp.bessel_j0(g).numpy())
+    np.testing.assert_array_equal(sp.bessel_j1(-g).numpy(), -sp.bessel_j1(g).numpy())
+    ends = ember.tensor([0.0, -1.0, math.inf, math.nan], device=device)
+    np.testing.assert_array_equal(sp.bessel_j0(ends).numpy(), [1.0, sp.bessel_j0(ends[1:2]).item(), math.nan, math.nan])
+    np.testing.assert_array_equal(sp.bessel_y0(ends).numpy(), [-math.inf, math.nan, math.nan, math.nan])
+    np.testing.assert_array_equal(sp.bessel_y1(ends).numpy(), [-math.inf, math.nan, math.nan, math.nan])
+    f = sp.bessel_j0(ember.tensor([1.0, 20.0], device=device))
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), [0.7651976865579665, 0.16702466434058322], rtol=1e-6)

@@ -541,3 +541,117 @@ def _register_bessel_names() -> None:
 
 
 _register_bessel_names()
+
+
+# --------------------------------------------------------------------------- Bessel functions of the first and second kind
+#: below this |x| the power series (40 terms), above it Hankel's asymptotic expansion (24 terms): both are
+#: within about 1e-12 of the value there (absolute), better away from it
+_BESSEL_J_ASYMPTOTIC_FROM = 12.5
+_EULER_GAMMA = 0.5772156649015329
+
+
+def _bessel_series_j(x: Tensor, order: int) -> Tensor:
+    """J_order(x) = sum_k (-1)^k (x/2)^(2k+order) / (k! (k+order)!)."""
+    h = x * 0.5
+    term = h if order == 1 else h * 0.0 + 1.0
+    total = term
+    for k in range(40):
+        term = term * (h * h) * (-1.0 / ((k + 1) * (k + 1 + order)))
+        total = total + term
+    return total
+
+
+def _bessel_series_y(x: Tensor, order: int, j: Tensor) -> Tensor:
+    """Y_0 and Y_1 by their series around 0, x > 0 (`j` is J_order(x))."""
+    from .elementwise import log
+
+    h = x * 0.5
+    if order == 0:  # (2/pi) ((log(x/2) + gamma) J0 + sum_k>=1 (-1)^(k+1) H_k (x/2)^2k / (k!)^2)
+        term, total, harmonic = h * 0.0 + 1.0, h * 0.0, 0.0
+        for k in range(1, 41):
+            term = term * (h * h) * (-1.0 / (k * k))
+            harmonic += 1.0 / k
+            total = total - term * harmonic
+        return ((log(h) + _EULER_GAMMA) * j + total) * (2.0 / math.pi)
+    # -2/(pi x) + (2/pi) log(x/2) J1 - (1/pi) sum_k>=0 (-1)^k (psi(k+1) + psi(k+2)) (x/2)^(2k+1) / (k! (k+1)!)
+    term, total, psi1, psi2 = h, h * 0.0, -_EULER_GAMMA, 1.0 - _EULER_GAMMA
+    for k in range(40):
+        total = total + term * (psi1 + psi2)
+        term = term * (h * h) * (-1.0 / ((k + 1) * (k + 2)))
+        psi1 += 1.0 / (k + 1)
+        psi2 += 1.0 / (k + 2)
+    return -2.0 / math.pi / x + log(h) * j * (2.0 / math.pi) - total / math.pi
+
+
+def _bessel_asymptotic(x: Tensor, order: int) -> tuple[Tensor, Tensor]:
+    """(J_order(x), Y_order(x)) by Hankel's expansion: sqrt(2/(pi x)) (P cos chi -+ Q sin chi), x large."""
+    from .elementwise import cos, sin, sqrt
+
+    mu = 4.0 * order * order
+    inv = 1.0 / (x * 8.0)
+    a: Any = 1.0
+    p: Any = 1.0
+    q: Any = 0.0
+    for k in range(1, 24):
+        a = a * inv * ((mu - (2 * k - 1) ** 2) / k)
+        sign = -1.0 if (k // 2) % 2 else 1.0
+        if k % 2:
+            q = q + a * sign
+        else:
+            p = p + a * sign
+    chi = x - (order / 2 + 0.25) * math.pi
+    amp = sqrt(2.0 / math.pi / x)
+    c, s = cos(chi), sin(chi)
+    return amp * (p * c - q * s), amp * (p * s + q * c)
+
+
+def _bessel(name: str, input: Any, order: int, second: bool) -> Tensor:  # noqa: A002
+    from .elementwise import abs as _abs
+    from .elementwise import sign
+
+    x = _as_float(_tensor_arg(input, name))
+    if x._dtype.itemsize < 8 and _dt.float64 in _backend_dtypes(x):  # the series cancel digits: float64
+        return _bessel(name, x.to(_dt.float64), order, second).to(x._dtype)
+    ax = _abs(x)
+    far = ax > _BESSEL_J_ASYMPTOTIC_FROM
+    finite = ax < math.inf
+    near_x = where(far | (ax == 0), 1.0, ax)  # (1 where unused: no log(0) or 1/0 in the gradient)
+    far_x = where(far & finite, ax, 2 * _BESSEL_J_ASYMPTOTIC_FROM)
+    j_near = _bessel_series_j(near_x, order)
+    j_far, y_far = _bessel_asymptotic(far_x, order)
+    # +-inf gives nan, as PyTorch's (Cephes'); nan stays nan through the comparisons below
+    if not second:
+        out = where(far, where(finite, j_far, math.nan), j_near)
+        at_zero = 1.0 if order == 0 else 0.0
+        out = where(ax == 0, at_zero, out)
+        return out * sign(x) if order == 1 else out  # J1 is odd, J0 even
+    out = where(far, where(finite, y_far, math.nan), _bessel_series_y(near_x, order, j_near))
+    return where(x < 0, math.nan, where(x == 0, -math.inf, out))
+
+
+@public(namespace="special")
+@with_out
+def bessel_j0(input: Any) -> Tensor:  # noqa: A002
+    """The Bessel function of the first kind of order 0, elementwise."""
+    return _bessel("bessel_j0", input, 0, False)
+
+
+@public(namespace="special")
+@with_out
+def bessel_j1(input: Any) -> Tensor:  # noqa: A002
+    """The Bessel function of the first kind of order 1, elementwise."""
+    return _bessel("bessel_j1", input, 1, False)
+
+
+@public(namespace="special")
+@with_out
+def bessel_y0(input: Any) -> Tensor:  # noqa: A002
+    """The Bessel function of the second kind of order 0, elementwise: -inf at 0, nan below 0."""
+    return _bessel("bessel_y0", input, 0, True)
+
+
+@public(namespace="special")
+@with_out
+def bessel_y1(input: Any) -> Tensor:  # noqa: A002
+    """The Bessel function of the second kind of order 1, elementwise: -inf at 0, nan below 0."""
+    return _bessel("bessel_y1", input, 1, True)
