@@ -586,3 +586,25 @@ def test_special_bessel_j_and_y(device: str) -> None:
     f = sp.bessel_j0(ember.tensor([1.0, 20.0], device=device))
     assert f.dtype is ember.float32
     np.testing.assert_allclose(f.numpy(), [0.7651976865579665, 0.16702466434058322], rtol=1e-6)
+
+
+def test_special_modified_bessel_k(device: str) -> None:
+    # torch.special.modified_bessel_k0/k1 and their e^x-scaled forms: K0(1), K1(1), K0(2), K1(2) from Abramowitz
+    # and Stegun's table 9.8 (SciPy agrees), the Wronskian I0 K1 + I1 K0 = 1/x (scaled: i0e k1e + i1e k0e) across
+    # both methods' ranges, and PyTorch's ends
+    sp = ember.special
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, device=device)
+    np.testing.assert_allclose(sp.modified_bessel_k0(x).numpy(), [0.42102443824070834, 0.11389387274953344], rtol=1e-13)
+    np.testing.assert_allclose(sp.modified_bessel_k1(x).numpy(), [0.6019072301972346, 0.13986588181652243], rtol=1e-13)
+    g_np = np.concatenate([[1e-6, 1e-3], np.linspace(0.05, 60.0, 300), [1e3, 1e5]])
+    g = ember.tensor(g_np, dtype=ember.float64, device=device)
+    w = sp.i0e(g) * sp.scaled_modified_bessel_k1(g) + sp.i1e(g) * sp.scaled_modified_bessel_k0(g)
+    np.testing.assert_allclose(w.numpy(), 1 / g_np, rtol=1e-12)
+    np.testing.assert_allclose(sp.modified_bessel_k0(g).numpy(), sp.scaled_modified_bessel_k0(g).numpy() * np.exp(-g_np),
+                               rtol=1e-14)  # fmt: skip
+    ends = ember.tensor([0.0, -1.0, math.inf, math.nan], device=device)
+    for fn in (sp.modified_bessel_k0, sp.modified_bessel_k1, sp.scaled_modified_bessel_k0, sp.scaled_modified_bessel_k1):
+        np.testing.assert_array_equal(fn(ends).numpy(), [math.inf, math.nan, 0.0, math.nan])
+    f = sp.modified_bessel_k0(ember.tensor([1.0, 100.0], device=device))  # K0(100) = 4.66e-45: a float32 subnormal
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), np.float32([0.42102443824070834, 4.656628229175902e-45]), rtol=1e-6)
