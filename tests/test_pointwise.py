@@ -608,3 +608,23 @@ def test_special_modified_bessel_k(device: str) -> None:
     f = sp.modified_bessel_k0(ember.tensor([1.0, 100.0], device=device))  # K0(100) = 4.66e-45: a float32 subnormal
     assert f.dtype is ember.float32
     np.testing.assert_allclose(f.numpy(), np.float32([0.42102443824070834, 4.656628229175902e-45]), rtol=1e-6)
+
+
+def test_special_airy_ai(device: str) -> None:
+    # torch.special.airy_ai: values from Abramowitz and Stegun's table 10.11 and beyond it (SciPy's
+    # scipy.special.airy agrees), one per method (series, K_1/3 above 2, the oscillating expansion below -7);
+    # Ai'' = x Ai by central differences; nan at +-inf and 0 past Cephes' 103.892, as PyTorch
+    xs = [0.0, 1.0, -1.0, 3.0, 5.0, 10.0, -7.5, -20.0]
+    want = [0.3550280538878172, 0.13529241631288147, 0.5355608832923522, 0.006591139357460717,
+            0.00010834442813607433, 1.1047532552898654e-10, 0.3217757163806479, -0.17640612707798434]  # fmt: skip
+    got = ember.special.airy_ai(ember.tensor(xs, dtype=ember.float64, device=device)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    g_np = np.linspace(-12.0, 6.0, 181)
+    h = 1e-3
+    ai = [ember.special.airy_ai(ember.tensor(g_np + d, dtype=ember.float64, device=device)).numpy() for d in (-h, 0, h)]
+    np.testing.assert_allclose((ai[0] - 2 * ai[1] + ai[2]) / h**2, g_np * ai[1], atol=2e-5)
+    ends = ember.special.airy_ai(ember.tensor([math.inf, -math.inf, math.nan, 105.0], device=device)).numpy()
+    np.testing.assert_array_equal(ends, [math.nan, math.nan, math.nan, 0.0])
+    f = ember.special.airy_ai(ember.tensor(xs, device=device))
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), np.float32(want), rtol=1e-6)
