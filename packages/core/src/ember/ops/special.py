@@ -525,13 +525,14 @@ for _name in _RECURRENCES:
 @public(namespace="special")
 @with_out
 def spherical_bessel_j0(input: Any) -> Tensor:  # noqa: A002
-    """The spherical Bessel function of the first kind of order 0, sin(x) / x (1 at 0), elementwise."""
+    """The spherical Bessel function of the first kind of order 0, sin(x) / x (1 at 0, 0 at +-inf), elementwise."""
+    from .elementwise import abs as _abs
     from .elementwise import sin
 
     x = _as_float(_tensor_arg(input, "spherical_bessel_j0"))
-    zero = x == 0
-    safe = where(zero, 1.0, x)
-    return where(zero, 1.0, sin(safe) / safe)
+    zero, infinite = x == 0, _abs(x) == math.inf
+    safe = where(zero | infinite, 1.0, x)
+    return where(zero, 1.0, where(infinite, 0.0, sin(safe) / safe))
 
 
 def _register_bessel_names() -> None:
