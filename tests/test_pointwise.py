@@ -455,3 +455,177 @@ def test_remainder_zero_has_the_sign_of_input(device: str) -> None:
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     assert np.signbit(want[[1, 3]]).all() and not np.signbit(want[[0, 2, 6]]).any()
+
+
+def _i1e_reference(x: float) -> float:
+    """exp(-|x|) I1(x) by I1's power series sum (x/2)^(2k+1) / (k! (k+1)!), each term scaled in log space."""
+    ax = abs(x)
+    if ax == 0:
+        return 0.0
+    total = sum(
+        math.exp((2 * k + 1) * math.log(ax / 2) - math.lgamma(k + 1) - math.lgamma(k + 2) - ax)
+        for k in range(int(ax) + 60 * int(math.sqrt(ax) + 1))
+    )
+    return math.copysign(total, x)
+
+
+def test_special_scaled_bessel_and_erfcx(device: str) -> None:
+    # torch.special.i0e / i1e: exp(-|x|) i0(x) and exp(-|x|) i1(x), finite where i0 overflows; erfcx: exp(x^2) erfc(x)
+    xs = [-650.0, -31.0, -5.0, 0.0, 0.5, 3.0, 29.5, 30.5, 100.0, 400.0]
+    x = ember.tensor(xs, dtype=ember.float64, device=device)
+    np.testing.assert_allclose(ember.special.i0e(x).numpy(), np.exp(-np.abs(xs)) * np.i0(xs), rtol=1e-13)
+    np.testing.assert_allclose(ember.special.i1e(x).numpy(), [_i1e_reference(v) for v in xs], rtol=1e-12)
+    x32 = ember.tensor(xs, device=device)
+    got = ember.special.i0e(x32)
+    assert got.dtype is ember.float32
+    np.testing.assert_allclose(got.numpy(), np.exp(-np.abs(xs)) * np.i0(xs), rtol=2e-6)
+    edge = ember.special.i0e(ember.tensor([math.inf, -math.inf, math.nan], device=device)).numpy()
+    np.testing.assert_array_equal(edge, [0.0, 0.0, math.nan])
+    es = [-26.0, -3.0, 0.0, 0.5, 9.5, 10.5, 26.0]
+    want = [math.exp(v * v) * math.erfc(v) for v in es]
+    e = ember.tensor(es, dtype=ember.float64, device=device)
+    np.testing.assert_allclose(ember.special.erfcx(e).numpy(), want, rtol=1e-13)
+    big = ember.special.erfcx(ember.tensor([1e3, math.inf], device=device)).numpy()  # erfc(1e3) underflows
+    np.testing.assert_allclose(big, [(1 - 1 / 2e6 + 3 / 4e12) / (1e3 * math.sqrt(math.pi)), 0.0], rtol=1e-6)
+    want32 = np.array(want).astype(np.float32)  # erfcx(-26) = 7.7e293 is inf in float32
+    np.testing.assert_allclose(ember.special.erfcx(ember.tensor(es, device=device)).numpy(), want32, rtol=2e-6)
+
+
+def test_special_zeta_known_values(device: str) -> None:
+    # torch.special.zeta(x, q), the Hurwitz zeta function: zeta(2, 1) = pi^2/6, zeta(2, 1/2) = pi^2/2,
+    # zeta(4, 1) = pi^4/90, zeta(3, 2) = Apery's constant - 1; zeta(2, q) = zeta(2, q + 1) + q^-2 (q = -1.5 too)
+    x = ember.tensor([2.0, 2.0, 4.0, 3.0, 2.0, 1.0, 0.5, 2.0, 2.5], dtype=ember.float64, device=device)
+    q = ember.tensor([1.0, 0.5, 1.0, 2.0, -1.5, 1.0, 1.0, -2.0, -1.5], dtype=ember.float64, device=device)
+    got = ember.special.zeta(x, q).numpy()
+    z2_half = math.pi**2 / 2  # zeta(2, -1.5) = zeta(2, 0.5) + (-0.5)^-2 + (-1.5)^-2
+    want = [math.pi**2 / 6, z2_half, math.pi**4 / 90, 1.2020569031595942 - 1, z2_half + 4 + 1 / 2.25]
+    np.testing.assert_allclose(got[:5], want, rtol=1e-13)
+    # poles and the domain, as Cephes (and PyTorch): inf at x == 1 and at q a non-positive integer, nan for x < 1
+    # and for a negative non-integer q with a non-integer x
+    np.testing.assert_array_equal(got[5:], [math.inf, math.nan, math.inf, math.nan])
+    np.testing.assert_allclose(ember.special.zeta(2, ember.tensor([1.0, 2.0], device=device)).numpy(),
+                               [math.pi**2 / 6, math.pi**2 / 6 - 1], rtol=1e-6)  # fmt: skip
+
+
+def test_igamma_and_igammac(device: str) -> None:
+    # torch.igamma / igammac (torch.special.gammainc / gammaincc), the regularized incomplete gamma functions:
+    # P(1, x) = 1 - e^-x, P(2, x) = 1 - (1 + x) e^-x, Q(0.5, x) = erfc(sqrt x), Q(n, x) = e^-x sum_k<n x^k / k!
+    xs = [0.001, 0.5, 2.0, 7.5, 40.0]
+    x = ember.tensor(xs, dtype=ember.float64, device=device)
+    np.testing.assert_allclose(ember.igamma(ember.ones_like(x), x).numpy(), [-math.expm1(-v) for v in xs], rtol=1e-12)
+    p2 = [1 - (1 + v) * math.exp(-v) for v in xs]  # (cancels digits at 0.001: hence atol)
+    np.testing.assert_allclose(ember.igamma(2.0, x).numpy(), p2, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(ember.igammac(0.5, x).numpy(), [math.erfc(math.sqrt(v)) for v in xs], rtol=1e-12)
+    q30 = [math.exp(-v) * sum(v**k / math.factorial(k) for k in range(30)) for v in (29.0, 31.0, 45.0)]
+    got = ember.special.gammaincc(ember.tensor([30.0] * 3, dtype=ember.float64, device=device),
+                                  ember.tensor([29.0, 31.0, 45.0], dtype=ember.float64, device=device))  # fmt: skip
+    np.testing.assert_allclose(got.numpy(), q30, rtol=1e-11)
+    f = ember.igamma(ember.tensor([1.0, 2.0], device=device), 1.0)
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), [1 - math.exp(-1), 1 - 2 * math.exp(-1)], rtol=1e-6)
+    # the ends and the domain, as PyTorch: nan below 0 and at (0, 0); P(0, x > 0) = 1, P(a, 0) = 0, P(a, inf) = 1,
+    # P(inf, x) = 0
+    a = ember.tensor([0.0, 0.0, 1.0, -1.0, 1.0, 2.0, math.inf, math.nan], device=device)
+    b = ember.tensor([0.0, 1.0, 0.0, 1.0, -1.0, math.inf, 1.0, 1.0], device=device)
+    np.testing.assert_array_equal(ember.igamma(a, b).numpy(), [math.nan, 1, 0, math.nan, math.nan, 1, 0, math.nan])
+    np.testing.assert_array_equal(a.igammac(b).numpy(), [math.nan, 0, 1, math.nan, math.nan, 0, 1, math.nan])
+    with pytest.raises(TypeError, match="igamma: not supported on integer tensors"):
+        ember.igamma(ember.tensor([1], device=device), ember.tensor([1], device=device))
+
+
+def test_special_orthogonal_polynomials_against_numpy(device: str) -> None:
+    # torch.special's polynomials against numpy.polynomial (the degree-n basis polynomial: coefficients e_n);
+    # the shifted Chebyshev polynomials are those of 2x - 1; degree < 0 gives 0, a non-integer one is truncated
+    from numpy.polynomial import chebyshev, hermite, hermite_e, laguerre, legendre
+
+    xs = np.array([0.3, -0.7, 1.0, -1.0, 2.5])
+    x = ember.tensor(xs, dtype=ember.float64, device=device)
+    degs = np.array([0, 1, 2, 5, 7])
+    basis = {"chebyshev_polynomial_t": chebyshev.chebval, "hermite_polynomial_h": hermite.hermval,
+             "hermite_polynomial_he": hermite_e.hermeval, "laguerre_polynomial_l": laguerre.lagval,
+             "legendre_polynomial_p": legendre.legval}  # fmt: skip
+    for name, val in basis.items():
+        fn = getattr(ember.special, name)
+        got = fn(x, ember.tensor(degs, device=device)).numpy()
+        np.testing.assert_allclose(got, [val(v, np.eye(8)[n]) for v, n in zip(xs, degs)], rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(fn(x, 4).numpy(), val(xs, np.eye(8)[4]), rtol=1e-12, err_msg=name)
+    # U, V, W from T: U_n = (T_n - T_(n+2)) / (2 (1 - x^2)) ... checked through their recurrences' first terms
+    u = ember.special.chebyshev_polynomial_u(x, 2).numpy()
+    np.testing.assert_allclose(u, 4 * xs**2 - 1, rtol=1e-12)
+    np.testing.assert_allclose(ember.special.chebyshev_polynomial_v(x, 2).numpy(), 4 * xs**2 - 2 * xs - 1, rtol=1e-12)
+    np.testing.assert_allclose(ember.special.chebyshev_polynomial_w(x, 2).numpy(), 4 * xs**2 + 2 * xs - 1, rtol=1e-12)
+    np.testing.assert_allclose(ember.special.shifted_chebyshev_polynomial_t(x, 3).numpy(),
+                               chebyshev.chebval(2 * xs - 1, np.eye(4)[3]), rtol=1e-12)  # fmt: skip
+    edge = ember.special.legendre_polynomial_p(x, ember.tensor([-1, 2.5, 2.9, 0, 1], device=device)).numpy()
+    np.testing.assert_allclose(edge, [0.0, legendre.legval(-0.7, [0, 0, 1]), legendre.legval(1.0, [0, 0, 1]), 1.0, 2.5])
+    i = ember.special.chebyshev_polynomial_t(ember.tensor([1, 2], device=device), 2)
+    assert i.dtype is ember.float32 and i.tolist() == [1.0, 7.0]
+    np.testing.assert_allclose(ember.special.spherical_bessel_j0(x).numpy(), np.sin(xs) / xs, rtol=1e-12)
+    ends = ember.tensor([0.0, math.inf, -math.inf, math.nan], device=device)  # as PyTorch: 1, 0, 0, nan
+    np.testing.assert_array_equal(ember.special.spherical_bessel_j0(ends).numpy(), [1.0, 0.0, 0.0, math.nan])
+
+
+def test_special_bessel_j_and_y(device: str) -> None:
+    # torch.special.bessel_j0/j1/y0/y1: values at 1 and 20 (Abramowitz and Stegun, table 9.1; SciPy agrees), the
+    # Wronskian J1 Y0 - J0 Y1 = 2 / (pi x) across both methods' ranges, parity, and PyTorch's ends
+    sp = ember.special
+    x = ember.tensor([1.0, 20.0], dtype=ember.float64, device=device)
+    np.testing.assert_allclose(sp.bessel_j0(x).numpy(), [0.7651976865579665, 0.16702466434058322], rtol=1e-11)
+    np.testing.assert_allclose(sp.bessel_j1(x).numpy(), [0.44005058574493355, 0.0668331241758502], rtol=1e-11)
+    np.testing.assert_allclose(sp.bessel_y0(x).numpy(), [0.08825696421567697, 0.06264059680938369], rtol=1e-11)
+    np.testing.assert_allclose(sp.bessel_y1(x).numpy(), [-0.7812128213002888, -0.1655116143625212], rtol=1e-11)
+    g_np = np.concatenate([np.linspace(0.05, 40.0, 400), [1e3, 1e5]])
+    g = ember.tensor(g_np, dtype=ember.float64, device=device)
+    w = sp.bessel_j1(g) * sp.bessel_y0(g) - sp.bessel_j0(g) * sp.bessel_y1(g)
+    np.testing.assert_allclose(w.numpy(), 2 / (np.pi * g_np), rtol=1e-10)
+    np.testing.assert_array_equal(sp.bessel_j0(-g).numpy(), sp.bessel_j0(g).numpy())
+    np.testing.assert_array_equal(sp.bessel_j1(-g).numpy(), -sp.bessel_j1(g).numpy())
+    ends = ember.tensor([0.0, -1.0, math.inf, math.nan], device=device)
+    np.testing.assert_array_equal(sp.bessel_j0(ends).numpy(), [1.0, sp.bessel_j0(ends[1:2]).item(), math.nan, math.nan])
+    np.testing.assert_array_equal(sp.bessel_y0(ends).numpy(), [-math.inf, math.nan, math.nan, math.nan])
+    np.testing.assert_array_equal(sp.bessel_y1(ends).numpy(), [-math.inf, math.nan, math.nan, math.nan])
+    f = sp.bessel_j0(ember.tensor([1.0, 20.0], device=device))
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), [0.7651976865579665, 0.16702466434058322], rtol=1e-6)
+
+
+def test_special_modified_bessel_k(device: str) -> None:
+    # torch.special.modified_bessel_k0/k1 and their e^x-scaled forms: K0(1), K1(1), K0(2), K1(2) from Abramowitz
+    # and Stegun's table 9.8 (SciPy agrees), the Wronskian I0 K1 + I1 K0 = 1/x (scaled: i0e k1e + i1e k0e) across
+    # both methods' ranges, and PyTorch's ends
+    sp = ember.special
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, device=device)
+    np.testing.assert_allclose(sp.modified_bessel_k0(x).numpy(), [0.42102443824070834, 0.11389387274953344], rtol=1e-13)
+    np.testing.assert_allclose(sp.modified_bessel_k1(x).numpy(), [0.6019072301972346, 0.13986588181652243], rtol=1e-13)
+    g_np = np.concatenate([[1e-6, 1e-3], np.linspace(0.05, 60.0, 300), [1e3, 1e5]])
+    g = ember.tensor(g_np, dtype=ember.float64, device=device)
+    w = sp.i0e(g) * sp.scaled_modified_bessel_k1(g) + sp.i1e(g) * sp.scaled_modified_bessel_k0(g)
+    np.testing.assert_allclose(w.numpy(), 1 / g_np, rtol=1e-12)
+    np.testing.assert_allclose(sp.modified_bessel_k0(g).numpy(), sp.scaled_modified_bessel_k0(g).numpy() * np.exp(-g_np),
+                               rtol=1e-14)  # fmt: skip
+    ends = ember.tensor([0.0, -1.0, math.inf, math.nan], device=device)
+    for fn in (sp.modified_bessel_k0, sp.modified_bessel_k1, sp.scaled_modified_bessel_k0, sp.scaled_modified_bessel_k1):
+        np.testing.assert_array_equal(fn(ends).numpy(), [math.inf, math.nan, 0.0, math.nan])
+    f = sp.modified_bessel_k0(ember.tensor([1.0, 100.0], device=device))  # K0(100) = 4.66e-45: a float32 subnormal
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), np.float32([0.42102443824070834, 4.656628229175902e-45]), rtol=1e-6)
+
+
+def test_special_airy_ai(device: str) -> None:
+    # torch.special.airy_ai: values from Abramowitz and Stegun's table 10.11 and beyond it (SciPy's
+    # scipy.special.airy agrees), one per method (series, K_1/3 above 2, the oscillating expansion below -7);
+    # Ai'' = x Ai by central differences; nan at +-inf and 0 past Cephes' 103.892, as PyTorch
+    xs = [0.0, 1.0, -1.0, 3.0, 5.0, 10.0, -7.5, -20.0]
+    want = [0.3550280538878172, 0.13529241631288147, 0.5355608832923522, 0.006591139357460717,
+            0.00010834442813607433, 1.1047532552898654e-10, 0.3217757163806479, -0.17640612707798434]  # fmt: skip
+    got = ember.special.airy_ai(ember.tensor(xs, dtype=ember.float64, device=device)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    g_np = np.linspace(-12.0, 6.0, 181)
+    h = 1e-3
+    ai = [ember.special.airy_ai(ember.tensor(g_np + d, dtype=ember.float64, device=device)).numpy() for d in (-h, 0, h)]
+    np.testing.assert_allclose((ai[0] - 2 * ai[1] + ai[2]) / h**2, g_np * ai[1], atol=2e-5)
+    ends = ember.special.airy_ai(ember.tensor([math.inf, -math.inf, math.nan, 105.0], device=device)).numpy()
+    np.testing.assert_array_equal(ends, [math.nan, math.nan, math.nan, 0.0])
+    f = ember.special.airy_ai(ember.tensor(xs, device=device))
+    assert f.dtype is ember.float32
+    np.testing.assert_allclose(f.numpy(), np.float32(want), rtol=1e-6)

@@ -2034,6 +2034,30 @@ class Tensor:
         """In-place i0(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("i0", self)
 
+    def igamma(self, other: Any) -> Tensor:
+        """The regularized lower incomplete gamma function P(input, other), elementwise (broadcast). Floating
+        tensors only.
+
+        See `ember.igamma`.
+        """
+        return _ops.igamma(self, other)
+
+    def igamma_(self, other: Any) -> Tensor:
+        """In-place igamma(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("igamma", self, other)
+
+    def igammac(self, other: Any) -> Tensor:
+        """The regularized upper incomplete gamma function Q(input, other) = 1 - P, elementwise (broadcast), accurate
+        where P is near 1. Floating tensors only.
+
+        See `ember.igammac`.
+        """
+        return _ops.igammac(self, other)
+
+    def igammac_(self, other: Any) -> Tensor:
+        """In-place igammac(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("igammac", self, other)
+
     def index_add(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
         """A copy of `input` with `alpha * source` added at `index` along `dim` (repeated indices add up).
 
