@@ -96,6 +96,11 @@ def test_device_mismatch_is_a_clear_error(other: str) -> None:
         a + b
     with pytest.raises(RuntimeError, match=r"cpu.*" + other + "|" + other + r".*cpu"):
         a @ b
+    # scatter's src on another device than input and index: the same error, not a kernel's failure
+    idx = ember.tensor([2, 0, 1], device=other)
+    for op in ("scatter", "scatter_add"):
+        with pytest.raises(RuntimeError, match=op + r": expected all tensors on the same device"):
+            getattr(b, op)(0, idx, a)
 
 
 def test_unsupported_dtype_is_refused_clearly(other: str, backend: Any) -> None:

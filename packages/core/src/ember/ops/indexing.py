@@ -517,7 +517,9 @@ def _scatter(op: Op, input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor
         )
     if not isinstance(src, Tensor):
         src = to_tensor(src, op.name, like=input, dtype=input._dtype).expand(index._shape)
-    elif src._shape != index._shape:
+    else:
+        same_device(op.name, (input, index, src))
+    if src._shape != index._shape:
         if src.ndim != index.ndim or any(a < b for a, b in zip(src._shape, index._shape)):
             raise RuntimeError(f"{op.name}: src {src._shape} must be at least as large as index {index._shape}")
         src = getitem(src, tuple(slice(0, s) for s in index._shape))
