@@ -205,6 +205,13 @@ def test_bad_arguments(cdevice: str) -> None:
         ember.view_as_real(ember.ones(2, device=cdevice))
 
 
+def test_vdot_conjugates_its_first_argument(cdevice: str) -> None:
+    a, b = _rng_c(5), _rng_c(5, seed=1)
+    got = ember.vdot(_c(a, cdevice, np.complex128), _c(b, cdevice, np.complex128))
+    np.testing.assert_allclose(got.item(), np.vdot(a, b))  # sum(conj(a) * b), as torch.vdot and NumPy
+    np.testing.assert_allclose(ember.dot(_c(a, cdevice), _c(b, cdevice)).item(), np.dot(a, b), rtol=1e-5)
+
+
 def test_unsupported_device(device: str, backend: Any) -> None:
     """A backend without complex dtypes (OpenCL) refuses complex tensors, naming the op, device and dtype."""
     if ember.complex64 in backend.dtypes:

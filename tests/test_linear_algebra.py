@@ -347,3 +347,25 @@ def test_lu_unpack_torch_lu_solve_and_triangular_solve(device: str) -> None:
         np.testing.assert_allclose(out.solution.numpy(), np.linalg.solve(tri.T if transpose else tri, b), rtol=1e-10)
         np.testing.assert_array_equal(out.cloned_coefficient.numpy(), sq)
     assert type(out).__name__ == "triangular_solve" and type(P2).__name__ == "Tensor"
+
+
+def test_kron_promotes_dtypes_as_mul(device: str) -> None:
+    a, b = np.arange(4).reshape(2, 2), _rand(2, 3)
+    out = ember.kron(_t(a, device), _t(b, device))  # PyTorch: int64 with float64 gives float64
+    assert out.dtype is ember.float64
+    np.testing.assert_allclose(out.numpy(), np.kron(a, b))
+
+
+def test_dist_takes_a_tensor_p(device: str) -> None:
+    a, b = _rand(3, 4), _rand(4, seed=1)
+    got = ember.dist(_t(a, device), _t(b, device), ember.tensor(3.0))  # torch.dist's p is a Scalar: a 0-d tensor too
+    np.testing.assert_allclose(got.item(), np.sum(np.abs(a - b) ** 3) ** (1 / 3))
+
+
+def test_cdist_refuses_an_unknown_compute_mode(device: str) -> None:
+    x = _t(_rand(4, 3), device)
+    with pytest.raises(ValueError, match="cdist: 'foo' is not a valid value for compute_mode"):
+        ember.cdist(x, x, compute_mode="foo")
+    for mode in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        np.testing.assert_allclose(ember.cdist(x, x, compute_mode=mode).numpy()[0, 1],
+                                   np.linalg.norm(x.numpy()[0] - x.numpy()[1]), rtol=1e-6)  # fmt: skip

@@ -1652,8 +1652,8 @@ class Tensor:
         """In-place digamma(): the result is written into this tensor, which is returned."""
         return _ops.conversion.inplace("digamma", self)
 
-    def dist(self, other: Tensor, p: _float = 2) -> Tensor:
-        """The p-norm of `input - other` (broadcast), over all elements.
+    def dist(self, other: Tensor, p: _float | Tensor = 2) -> Tensor:
+        """The p-norm of `input - other` (broadcast), over all elements; p a number or a one-element tensor.
 
         See `ember.dist`.
         """
@@ -2184,7 +2184,7 @@ class Tensor:
         return _ops.isreal(self)
 
     def kron(self, other: Tensor) -> Tensor:
-        """The Kronecker product: blocks input[i...] * other, dims paired from the right.
+        """The Kronecker product: blocks input[i...] * other, dims paired from the right (dtypes promote, as mul).
 
         See `ember.kron`.
         """

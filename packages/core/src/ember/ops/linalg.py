@@ -209,7 +209,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The dot product of two 1-D tensors (the first conjugated: the same as dot for real tensors)."""
     _check_dims("vdot", input=(input, 1), other=(other, 1))
-    return matmul(input, other)
+    return matmul(input.conj() if input._dtype.is_complex else input, other)
 
 
 @public(method=True)
@@ -386,8 +386,7 @@ def linalg_matrix_power(A: Tensor, n: int) -> Tensor:
 
 @public(method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    """The Kronecker product: blocks input[i...] * other, dims paired from the right."""
-    _same_dtype("kron", input, other)
+    """The Kronecker product: blocks input[i...] * other, dims paired from the right (dtypes promote, as mul)."""
     n = max(input.ndim, other.ndim)
     a = input.reshape((1,) * (n - input.ndim) + input._shape)
     b = other.reshape((1,) * (n - other.ndim) + other._shape)
@@ -671,6 +670,9 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     return _powers("linalg.vander", x, x._shape[-1] if N is None else N)
 
 
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
 @public
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """The p-norm distances between each row of x1 (*, P, M) and each row of x2 (*, R, M): (*, P, R)."""
@@ -681,6 +683,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
             f"cdist: X1 and X2 must have the same number of columns, got {x1._shape[-1]} and {x2._shape[-1]} "
             f"(shapes {x1._shape} and {x2._shape})"
         )
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid value for compute_mode; expected one of {_CDIST_MODES}")
     if p < 0:
         raise RuntimeError(f"cdist: only supports non-negative p values, got {p}")
     if not x1._dtype.is_floating_point or not x2._dtype.is_floating_point:

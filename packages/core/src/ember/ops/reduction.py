@@ -734,9 +734,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 
 
 @public(method=True)
-def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
-    """The p-norm of `input - other` (broadcast), over all elements."""
-    return norm(input - other, p)
+def dist(input: Tensor, other: Tensor, p: float | Tensor = 2) -> Tensor:  # noqa: A002
+    """The p-norm of `input - other` (broadcast), over all elements; p a number or a one-element tensor."""
+    return norm(input - other, p.item() if isinstance(p, Tensor) else p)
 
 
 @public(method=True, inplace=True)
