@@ -369,3 +369,12 @@ def test_cdist_refuses_an_unknown_compute_mode(device: str) -> None:
     for mode in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
         np.testing.assert_allclose(ember.cdist(x, x, compute_mode=mode).numpy()[0, 1],
                                    np.linalg.norm(x.numpy()[0] - x.numpy()[1]), rtol=1e-6)  # fmt: skip
+
+
+def test_uint8_matmul_after_a_bool_matmul_wraps_not_ors(device: str) -> None:
+    m = np.array([[True, False], [True, True]])
+    np.testing.assert_array_equal(ember.matmul(_t(m, device), _t(m, device)).numpy(), (m.astype(int) @ m) > 0)
+    a, b = np.array([[200, 100]], dtype=np.uint8), np.array([[2], [3]], dtype=np.uint8)
+    got = ember.matmul(_t(a, device), _t(b, device))  # bool and uint8 share a C type: each keeps its own kernel
+    assert got.dtype is ember.uint8
+    np.testing.assert_array_equal(got.numpy(), a @ b)  # 700 wraps to 188, as PyTorch and NumPy

@@ -97,7 +97,7 @@ def _naive(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple
     t = cltypes.ctype(c.dtype)
     acc = _acc_type(c.dtype)
     has_bias = bias is not None
-    key = ("mm_naive", t, nb, has_bias)
+    key = ("mm_naive", t, c.dtype == np.bool_, nb, has_bias)  # bool and uint8 share the C type: the step differs
 
     def source() -> str:
         params = ["long M", "long N", "long K"] + [f"long bd{k}" for k in range(1, nb)]
