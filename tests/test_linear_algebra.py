@@ -378,3 +378,15 @@ def test_uint8_matmul_after_a_bool_matmul_wraps_not_ors(device: str) -> None:
     got = ember.matmul(_t(a, device), _t(b, device))  # bool and uint8 share a C type: each keeps its own kernel
     assert got.dtype is ember.uint8
     np.testing.assert_array_equal(got.numpy(), a @ b)  # 700 wraps to 188, as PyTorch and NumPy
+
+
+def test_add_products_of_integers_keep_the_integer_dtype(device: str) -> None:
+    i, a = np.array([[10, 20], [30, 40]]), np.array([[1, 2], [3, 4]])
+    # PyTorch truncates a float beta/alpha for integer tensors (int(0.5) == 0 drops input) and keeps int64
+    got = ember.addmm(_t(i, device), _t(a, device), _t(a, device), beta=0.5, alpha=1.7)
+    assert got.dtype is ember.int64
+    np.testing.assert_array_equal(got.numpy(), a @ a)
+    got = ember.baddbmm(_t(i[None], device), _t(a[None], device), _t(a[None], device), beta=2, alpha=3)
+    np.testing.assert_array_equal(got.numpy(), 2 * i[None] + 3 * (a @ a)[None])
+    with pytest.raises(RuntimeError, match="addr: for integral input tensors, argument beta must not be a floating"):
+        ember.addr(_t(i, device), _t(a[0], device), _t(a[1], device), beta=0.5)

@@ -240,6 +240,12 @@ def _scaled_add(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
         raise RuntimeError(
             f"{op}: input of shape {input._shape} does not broadcast to the product's shape {product._shape}"
         )
+    if product._dtype.kind in "biu":  # PyTorch keeps the integer dtype: addr refuses a float beta/alpha, the rest truncate
+        for name, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, float) and op == "addr":
+                raise RuntimeError(f"addr: for integral input tensors, argument {name} must not be a floating point "
+                                   f"number, got {name}={v} with {product._dtype.name} tensors")  # fmt: skip
+        beta, alpha = (int(v) if isinstance(v, float) else v for v in (beta, alpha))
     out = product if alpha == 1 else product * alpha
     if beta == 0:  # PyTorch ignores input then (nan and inf in it do not propagate)
         return out
