@@ -145,3 +145,16 @@ def test_round_trips(cdevice: str) -> None:
 def test_errors(fn: Any, exc: type, match: str, cdevice: str) -> None:
     with pytest.raises(exc, match=match):
         fn(ember.ones(4, device=cdevice))
+
+
+def test_no_dims_to_transform(cdevice: str) -> None:
+    x = _x(2, 3)
+    for fn in (ember.fft.fftn, ember.fft.ifftn, ember.fft.fft2, ember.fft.ifft2):
+        out = fn(ember.tensor(x, device=cdevice), dim=())  # PyTorch: the complex input, copied, untransformed
+        assert out.dtype is ember.complex128
+        np.testing.assert_array_equal(out.numpy(), x.astype(np.complex128))
+    scalar = ember.fft.fftn(ember.tensor(np.float32(2.0), device=cdevice))  # a 0-d input has no dims to transform
+    assert scalar.dtype is ember.complex64 and scalar.shape == () and scalar.item() == 2
+    for fn in (ember.fft.rfftn, ember.fft.irfftn):  # the one-sided transforms need a last dim
+        with pytest.raises(RuntimeError, match="at least one dim must be transformed"):
+            fn(ember.tensor(x, device=cdevice), dim=())

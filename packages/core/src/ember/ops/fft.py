@@ -141,10 +141,9 @@ def _input(op: str, input: Any, kind: str) -> Tensor:  # noqa: A002
     return x
 
 
-def _dims_sizes(op: str, x: Tensor, s: Any, dim: Any, default_dims: tuple[int, ...] | None) -> tuple[tuple[int, ...], list[int | None]]:
-    """The transform's dims (wrapped, unique) and the sizes `s` asks for along them (None: as the input is)."""
-    if x.ndim == 0:
-        raise IndexError(f"{op}: the input must have at least one dimension, got {describe(x)}")
+def _dims_sizes(op: str, x: Tensor, s: Any, dim: Any, default_dims: tuple[int, ...] | None, none_ok: bool = False) -> tuple[tuple[int, ...], list[int | None]]:
+    """The transform's dims (wrapped, unique) and the sizes `s` asks for along them (None: as the input is).
+    No dims at all is an error unless `none_ok` (the complex-to-complex transforms, which then copy, as PyTorch)."""
     if isinstance(s, int):
         s = (s,)
     if isinstance(dim, int):
@@ -154,10 +153,12 @@ def _dims_sizes(op: str, x: Tensor, s: Any, dim: Any, default_dims: tuple[int, .
             dim = tuple(range(x.ndim - len(s), x.ndim))
         else:
             dim = default_dims if default_dims is not None else tuple(range(x.ndim))
+    if x.ndim == 0 and dim:
+        raise IndexError(f"{op}: the input must have at least one dimension, got {describe(x)}")
     dims = tuple(wrap_dim(d, x.ndim, op) for d in dim)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"{op}: FFT dims must be unique, got dim={tuple(dim)}")
-    if not dims:
+    if not dims and not none_ok:
         raise RuntimeError(f"{op}: at least one dim must be transformed, got dim={tuple(dim)}")
     if s is not None and len(s) != len(dims):
         raise RuntimeError(
@@ -197,7 +198,9 @@ def _resize(x: Tensor, dims: Sequence[int], sizes: Sequence[int | None]) -> Tens
 
 def _c2c_front(op: str, input: Any, s: Any, dim: Any, norm: str | None, forward: bool, default: Any) -> Tensor:  # noqa: A002
     x = _input(op, input, "c")
-    dims, sizes = _dims_sizes(op, x, s, dim, default)
+    dims, sizes = _dims_sizes(op, x, s, dim, default, none_ok=True)
+    if not dims:  # nothing to transform: PyTorch returns the complex input, as a new tensor
+        return x.clone()
     return _c2c(_resize(x, dims, sizes), dims, _norm_mode(op, norm, forward), forward)
 
 
