@@ -212,6 +212,23 @@ def test_vdot_conjugates_its_first_argument(cdevice: str) -> None:
     np.testing.assert_allclose(ember.dot(_c(a, cdevice), _c(b, cdevice)).item(), np.dot(a, b), rtol=1e-5)
 
 
+def test_real_and_imag_assignment_writes_the_parts(cdevice: str) -> None:
+    x = _c([1 + 2j, 3 - 1j], cdevice)
+    x.real = ember.tensor([5.0, 6.0], device=cdevice)  # as PyTorch's x.real = ...: a copy into the view
+    x.imag = 0
+    np.testing.assert_array_equal(x.numpy(), np.array([5, 6], dtype=np.complex64))
+
+
+def test_in_place_ops_refuse_a_complex_result_into_a_real_tensor(cdevice: str) -> None:
+    x = ember.ones(3, device=cdevice)
+    with pytest.raises(RuntimeError, match="mul_: result type complex64 can't be cast to the desired output type float32"):
+        x.mul_(1j)
+    with pytest.raises(RuntimeError, match="add_: result type complex64 can't be cast"):
+        x.add_(_c([1j, 1, 2], cdevice))
+    with pytest.raises(TypeError, match="pow: not supported for complex tensors"):  # documented refusal, not a crash
+        _c([1j], cdevice) ** (0.5 + 1j)
+
+
 def test_unsupported_device(device: str, backend: Any) -> None:
     """A backend without complex dtypes (OpenCL) refuses complex tensors, naming the op, device and dtype."""
     if ember.complex64 in backend.dtypes:

@@ -738,10 +738,20 @@ class Tensor:
         """The real part of a complex tensor, as a view (writes through it change this tensor); a real tensor itself."""
         return _ops.real(self)
 
+    @real.setter
+    def real(self, value: Any) -> None:
+        """`x.real = v` writes v (broadcast) into the real parts, as PyTorch."""
+        self.real.copy_(value)
+
     @property
     def imag(self) -> Tensor:
         """The imaginary part of a complex tensor, as a view; refused for real tensors, as PyTorch does."""
         return _ops.imag(self)
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        """`x.imag = v` writes v (broadcast) into the imaginary parts, as PyTorch."""
+        self.imag.copy_(value)
 
     # -- dtype and device casts -------------------------------------------------------
     def float(self) -> Tensor:

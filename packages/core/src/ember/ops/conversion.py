@@ -86,7 +86,7 @@ def to(x: Tensor, *args: Any, device: Any = None, dtype: Any = None, copy: bool 
     return out
 
 
-_KIND_ORDER = {"b": 0, "i": 1, "f": 2}
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def _check_inplace(x: Tensor, op: str) -> None:

@@ -646,7 +646,7 @@ def binary(op: Op, a: Any, b: Any) -> Tensor:
             _dt.check_scalar_int(a, op.name)
     else:
         raise TypeError(f"{op.name}: at least one operand must be a Tensor, got {describe(a)} and {describe(b)}")
-    if op is POW and not dt.is_floating_point and not tb and b < 0:
+    if op is POW and not dt.is_floating_point and not dt.is_complex and not tb and b < 0:
         raise RuntimeError(
             f"pow: integers to negative integer powers are not allowed ({describe(a)} ** {b}); "
             f"use a floating tensor, e.g. x.float() ** {b}"
