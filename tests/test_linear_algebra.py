@@ -390,3 +390,32 @@ def test_add_products_of_integers_keep_the_integer_dtype(device: str) -> None:
     np.testing.assert_array_equal(got.numpy(), 2 * i[None] + 3 * (a @ a)[None])
     with pytest.raises(RuntimeError, match="addr: for integral input tensors, argument beta must not be a floating"):
         ember.addr(_t(i, device), _t(a[0], device), _t(a[1], device), beta=0.5)
+
+
+def test_product_shape_errors_name_the_op_and_both_shapes(device: str) -> None:
+    o = lambda *s: ember.ones(*s, device=device)  # noqa: E731
+    cases = [
+        (lambda: ember.mm(o(2, 3), o(4, 4)), r"mm: shapes \(2, 3\) and \(4, 4\) cannot be multiplied"),
+        (lambda: ember.bmm(o(2, 2, 3), o(2, 4, 4)), r"bmm: shapes \(2, 2, 3\) and \(2, 4, 4\) cannot be multiplied"),
+        (lambda: ember.mv(o(2, 3), o(4)), r"mv: shapes \(2, 3\) and \(4,\) cannot be multiplied"),
+        (lambda: ember.dot(o(3), o(4)), r"dot: shapes \(3,\) and \(4,\) cannot be multiplied"),
+        (lambda: ember.outer(o(2, 2), o(3)), r"outer: expected input to be 1-D, got shape \(2, 2\)"),
+        (lambda: ember.matmul(o(2, 2, 3), o(3, 3, 4)),
+         r"matmul: shapes \(2, 2, 3\) and \(3, 3, 4\) cannot be multiplied: their batch dims \(2,\) and \(3,\)"),
+    ]  # fmt: skip
+    for fn, match in cases:
+        with pytest.raises(RuntimeError, match=match):
+            fn()
+
+
+@pytest.mark.parametrize("name, shapes", [
+    ("addmm", [(2, 4), (2, 3), (3, 4)]), ("addmv", [(2,), (2, 3), (3,)]), ("addr", [(2, 3), (2,), (3,)]),
+    ("addbmm", [(2, 4), (5, 2, 3), (5, 3, 4)]), ("baddbmm", [(5, 2, 4), (5, 2, 3), (5, 3, 4)]),
+])  # fmt: skip
+def test_add_products_in_place(name: str, shapes: list[tuple[int, ...]], device: str) -> None:
+    i, a, b = (_rand(*s, seed=k) for k, s in enumerate(shapes))
+    product = {"addmv": lambda: a @ b, "addr": lambda: np.outer(a, b), "addbmm": lambda: (a @ b).sum(0)}.get(name, lambda: a @ b)()
+    x = _t(i, device)
+    out = getattr(x, name + "_")(_t(a, device), _t(b, device), beta=0.5, alpha=2)  # Tensor.addmm_ etc., as PyTorch
+    assert out is x
+    np.testing.assert_allclose(x.numpy(), 0.5 * i + 2 * product, rtol=1e-12)

@@ -1034,6 +1034,10 @@ class Tensor:
         """
         return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """In-place addbmm(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("addbmm", self, batch1, batch2, beta=beta, alpha=alpha)
+
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """input + value * tensor1 / tensor2, elementwise (true division; broadcast; dtypes promoted).
 
@@ -1063,6 +1067,10 @@ class Tensor:
         """
         return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """In-place addmm(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("addmm", self, mat1, mat2, beta=beta, alpha=alpha)
+
     def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,).
 
@@ -1070,12 +1078,20 @@ class Tensor:
         """
         return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
 
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """In-place addmv(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("addmv", self, mat, vec, beta=beta, alpha=alpha)
+
     def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """beta * input + alpha * outer(vec1, vec2).
 
         See `ember.addr`.
         """
         return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """In-place addr(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("addr", self, vec1, vec2, beta=beta, alpha=alpha)
 
     def adjoint(self) -> Tensor:
         """The conjugate transpose of the last two dims, as a view (`Tensor.mH`; `mT` for a real tensor).
@@ -1300,6 +1316,10 @@ class Tensor:
         See `ember.baddbmm`.
         """
         return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """In-place baddbmm(): the result is written into this tensor, which is returned."""
+        return _ops.conversion.inplace("baddbmm", self, batch1, batch2, beta=beta, alpha=alpha)
 
     def bernoulli(self, p: _float | None = None, *, generator: Generator | None = None) -> Tensor:
         """1 with probability `input` (or `p`), else 0, in input's dtype.

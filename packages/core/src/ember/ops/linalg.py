@@ -45,17 +45,23 @@ MATMUL = primitive(
 MATMUL.complex = "complex"
 
 
-def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+def _matmul_shape(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     if not a or not b:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {a} and {b}")
+        raise RuntimeError(f"{op}: both arguments need at least 1 dimension, got shapes {a} and {b}")
     a2 = (1,) + a if len(a) == 1 else a
     b2 = b + (1,) if len(b) == 1 else b
     if a2[-1] != b2[-2]:
         raise RuntimeError(
-            f"matmul: shapes {a} and {b} cannot be multiplied ({a2[-2]}x{a2[-1]} and {b2[-2]}x{b2[-1]}: "
+            f"{op}: shapes {a} and {b} cannot be multiplied ({a2[-2]}x{a2[-1]} and {b2[-2]}x{b2[-1]}: "
             f"{a2[-1]} != {b2[-2]})"
         )
-    batch = broadcast_shapes_for("matmul", a2[:-2], b2[:-2])
+    try:
+        batch = broadcast_shapes_for(op, a2[:-2], b2[:-2])
+    except RuntimeError as e:
+        raise RuntimeError(
+            f"{op}: shapes {a} and {b} cannot be multiplied: their batch dims {a2[:-2]} and {b2[:-2]} do not "
+            f"broadcast: {str(e).split('broadcastable: ', 1)[-1]}"
+        ) from None
     out = batch + (a2[-2], b2[-1])
     if len(a) == 1:
         out = out[:-2] + out[-1:]
@@ -67,20 +73,25 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 @public(method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Matrix product with broadcasting batch dims (``a @ b``)."""
+    return _matmul("matmul", input, other)
+
+
+def _matmul(op: str, input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """matmul, its errors naming `op` (mm, bmm, mv, dot, vdot run it after their own checks)."""
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         sa, sb = input._shape, other._shape
         if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and input._device is other._device and input._dtype is other._dtype:
             # two matrices of one dtype and device, inner sizes matching: nothing to check or broadcast
             return run(MATMUL, input._device, (input._data, other._data), (sa[0], sb[1]), input._dtype, (input, other))
     else:
-        raise TypeError(f"matmul: expected two tensors, got {describe(input)} and {describe(other)}")
-    dev = same_device("matmul", (input, other))
+        raise TypeError(f"{op}: expected two tensors, got {describe(input)} and {describe(other)}")
+    dev = same_device(op, (input, other))
     if input._dtype is not other._dtype:
         raise RuntimeError(
-            f"matmul: expected both operands to have the same dtype, got {input._dtype.name} and "
+            f"{op}: expected both operands to have the same dtype, got {input._dtype.name} and "
             f"{other._dtype.name}; cast one with .to(dtype)"
         )
-    shape = _matmul_shape(input._shape, other._shape)
+    shape = _matmul_shape(op, input._shape, other._shape)
     out = run(MATMUL, dev, (input._data, other._data), shape, input._dtype, (input, other))
     return out
 
@@ -90,7 +101,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The matrix product of two 2-D tensors (no broadcasting)."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {input._shape} and {mat2._shape}")
-    return matmul(input, mat2)
+    return _matmul("mm", input, mat2)
 
 
 @public(method=True)
@@ -98,7 +109,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting)."""
     if input.ndim != 3 or mat2.ndim != 3 or input._shape[0] != mat2._shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with equal batch size, got {input._shape} and {mat2._shape}")
-    return matmul(input, mat2)
+    return _matmul("bmm", input, mat2)
 
 
 @public(method=True)
@@ -106,12 +117,13 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same length."""
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: expected 1-D tensors, got shapes {input._shape} and {other._shape}")
-    return matmul(input, other)
+    return _matmul("dot", input, other)
 
 
 @public(method=True)
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
+    _check_dims("outer", input=(input, 1), vec2=(vec2, 1))
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -202,14 +214,14 @@ def _same_dtype(op: str, *tensors: Tensor) -> None:
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """The product of a matrix (n, m) and a vector (m,)."""
     _check_dims("mv", input=(input, 2), vec=(vec, 1))
-    return matmul(input, vec)
+    return _matmul("mv", input, vec)
 
 
 @public(method=True)
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The dot product of two 1-D tensors (the first conjugated: the same as dot for real tensors)."""
     _check_dims("vdot", input=(input, 1), other=(other, 1))
-    return matmul(input.conj() if input._dtype.is_complex else input, other)
+    return _matmul("vdot", input.conj() if input._dtype.is_complex else input, other)
 
 
 @public(method=True)
@@ -252,33 +264,33 @@ def _scaled_add(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
     return out + (input if beta == 1 else input * beta)
 
 
-@public(method=True)
+@public(method=True, inplace=True)
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, m) and mat2 (m, p); input broadcasts to (n, p)."""
     _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
     return _scaled_add("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
-@public(method=True)
+@public(method=True, inplace=True)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,)."""
     return _scaled_add("addmv", input, mv(mat, vec), beta, alpha)
 
 
-@public(method=True)
+@public(method=True, inplace=True)
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2)."""
     return _scaled_add("addr", input, ger(vec1, vec2), beta, alpha)
 
 
-@public(method=True)
+@public(method=True, inplace=True)
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * sum_b batch1[b] @ batch2[b] (a reduced batched product)."""
     _check_dims("addbmm", batch1=(batch1, 3), batch2=(batch2, 3))
     return _scaled_add("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
-@public(method=True)
+@public(method=True, inplace=True)
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * bmm(batch1, batch2), batch by batch."""
     _check_dims("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
