@@ -390,6 +390,12 @@ def test_add_products_of_integers_keep_the_integer_dtype(device: str) -> None:
     np.testing.assert_array_equal(got.numpy(), 2 * i[None] + 3 * (a @ a)[None])
     with pytest.raises(RuntimeError, match="addr: for integral input tensors, argument beta must not be a floating"):
         ember.addr(_t(i, device), _t(a[0], device), _t(a[1], device), beta=0.5)
+    # PyTorch: addmm and kin refuse an input of another dtype than the product; addr promotes
+    with pytest.raises(RuntimeError, match=r"addmm: expected input of the product's dtype float32, got int64 \(shape \(2, 2\)\)"):
+        ember.addmm(_t(i, device), ember.ones(2, 2, device=device), ember.ones(2, 2, device=device))
+    got = ember.addr(_t(i, device), ember.ones(2, device=device), ember.ones(2, device=device))
+    assert got.dtype is ember.float32
+    np.testing.assert_array_equal(got.numpy(), i + 1)
 
 
 def test_product_shape_errors_name_the_op_and_both_shapes(device: str) -> None:

@@ -252,6 +252,11 @@ def _scaled_add(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
         raise RuntimeError(
             f"{op}: input of shape {input._shape} does not broadcast to the product's shape {product._shape}"
         )
+    if op != "addr" and input._dtype is not product._dtype:  # PyTorch: addr promotes, the others refuse
+        raise RuntimeError(
+            f"{op}: expected input of the product's dtype {product._dtype.name}, got {input._dtype.name} "
+            f"(shape {input._shape}); cast it with .to({product._dtype.name})"
+        )
     if product._dtype.kind in "biu":  # PyTorch keeps the integer dtype: addr refuses a float beta/alpha, the rest truncate
         for name, v in (("beta", beta), ("alpha", alpha)):
             if isinstance(v, float) and op == "addr":
