@@ -84,6 +84,20 @@ def test_creation_numpy_repr(cdevice: str) -> None:
 # --------------------------------------------------------------------------- values
 
 
+def test_repr_pads_the_real_parts_as_pytorch(cdevice: str) -> None:
+    # printed by PyTorch 2.13 for the same values: real parts padded to the widest, imaginary parts not
+    if cdevice != "cpu":
+        pytest.skip("the strings name no device")
+    assert repr(_c([1 + 2j, 3 + 100.5j, -1 - 0.25j], cdevice)) == "tensor([ 1.+2.0000j,  3.+100.5000j, -1.-0.2500j])"
+    assert repr(_c([[1 + 2j, 3 + 100.5j], [-10 - 0.25j, 5j]], cdevice)) == (
+        "tensor([[  1.+2.0000j,   3.+100.5000j],\n        [-10.-0.2500j,   0.+5.0000j]])"
+    )
+    assert repr(_c([12345.5 + 1j, -1 - 2j], cdevice)) == "tensor([ 1.2346e+04+1.j, -1.0000e+00-2.j])"
+    assert repr(_c([complex("nan+1j"), -1 - 2j, complex(1, float("inf"))], cdevice)) == (
+        "tensor([nan+1.j, -1.-2.j,  1.+infj])"
+    )
+
+
 def test_arithmetic_and_parts(cdevice: str) -> None:
     a, b = _rng_c(3, 4), _rng_c(3, 4, seed=1)
     ta, tb = _c(a, cdevice, np.complex128), _c(b, cdevice, np.complex128)

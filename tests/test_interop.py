@@ -93,11 +93,31 @@ def test_repr_follows_pytorch() -> None:
     assert repr(ember.tensor([0.1, 0.25])) == "tensor([0.1000, 0.2500])"
     assert repr(ember.tensor(3.5)) == "tensor(3.5000)"
     assert repr(ember.tensor([1, 2, 3])) == "tensor([1, 2, 3])"
-    assert repr(ember.tensor([True, False])) == "tensor([True, False])"
+    assert repr(ember.tensor([True, False])) == "tensor([ True, False])"  # padded to the widest, as PyTorch
     assert repr(ember.tensor([1.0, 2.0], dtype=ember.float64)) == "tensor([1., 2.], dtype=ember.float64)"
     assert repr(ember.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     x = ember.tensor([1.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
+
+
+@needs_cpu
+def test_repr_pads_wraps_and_summarizes_as_pytorch() -> None:
+    # Each string below was printed by PyTorch 2.13 for the same values (torch. read as ember.).
+    assert repr(ember.tensor([-1.5, 10.25, 100.0])) == "tensor([ -1.5000,  10.2500, 100.0000])"
+    assert repr(ember.tensor([100000, -3])) == "tensor([100000,     -3])"
+    assert repr(ember.tensor([float("nan"), 1.0, float("-inf")])) == "tensor([nan, 1., -inf])"
+    assert repr(ember.tensor(np.arange(12.0).reshape(1, 12) * 1.5, dtype=ember.float64, requires_grad=True)) == (
+        "tensor([[ 0.0000,  1.5000,  3.0000,  4.5000,  6.0000,  7.5000,  9.0000, 10.5000,\n"
+        "         12.0000, 13.5000, 15.0000, 16.5000]], dtype=ember.float64,\n"
+        "       requires_grad=True)"
+    )
+    assert repr(ember.tensor(np.arange(2000))) == "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])"
+    assert repr(ember.zeros(0, 3)) == "tensor([], size=(0, 3))"
+    ember.set_printoptions(precision=2, sci_mode=False)
+    try:
+        assert repr(ember.tensor([1e-6, 123.456])) == "tensor([  0.00, 123.46])"
+    finally:
+        ember.set_printoptions(profile="default")
 
 
 class _ForeignProducer:

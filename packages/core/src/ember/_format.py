@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -50,85 +51,140 @@ def set_printoptions(
     _Options.sci_mode = sci_mode
 
 
-def _float_format(a: np.ndarray) -> Callable[[Any], str] | None:
-    """How `a`'s floats print; None (no finite value) leaves it to NumPy with 4 digits."""
-    finite = a[np.isfinite(a)].astype(np.float64)
-    if finite.size == 0:
-        return None
-    nonzero = np.abs(finite[finite != 0])
-    amax = nonzero.max() if nonzero.size else 0.0
-    amin = nonzero.min() if nonzero.size else 0.0
-    # PyTorch's rule: scientific when the largest is >= 1e8, the smallest < 1e-4, or their ratio > 1000
-    sci = nonzero.size and (amax >= 1e8 or amin < 1e-4 or amax / amin > 1e3)
-    if _Options.sci_mode is not None:
-        sci = _Options.sci_mode
-    p = _Options.precision
-    if sci:
-        return lambda v: f"{v:.{p}e}"
-    if np.all(finite == np.round(finite)):
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    return lambda v: f"{v:.{p}f}" if np.isfinite(v) else str(v)
+class _Formatter:
+    """One element's text, padded to the widest: PyTorch's rule (`torch._tensor_str._Formatter`). Floats print
+    as integers with a point (`7.`) when all are whole, in scientific notation when the nonzero finite magnitudes
+    span more than 1000x, exceed 1e8 or (not whole) go below 1e-4, else with `precision` digits; the width is
+    the widest of the nonzero finite values (or of all values, for integers and bools)."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self.floating = a.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        p = _Options.precision
+        if not self.floating:
+            self.width = max((len(str(v)) for v in a.ravel().tolist()), default=1)
+            return
+        flat = a.ravel().astype(np.float64)
+        vals = flat[np.isfinite(flat) & (flat != 0)]
+        if vals.size:
+            mags = np.abs(vals)
+            lo, hi = mags.min(), mags.max()
+            self.int_mode = bool(np.all(vals == np.ceil(vals)))
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4))
+            if _Options.sci_mode is not None:
+                self.sci_mode = _Options.sci_mode
+            if self.sci_mode:
+                texts = [f"{v:.{p}e}" for v in vals.tolist()]
+            elif self.int_mode:
+                texts = [f"{v:.0f}." for v in vals.tolist()]
+            else:
+                texts = [f"{v:.{p}f}" for v in vals.tolist()]
+            self.width = max(len(t) for t in texts)
+        if _Options.sci_mode is not None:
+            self.sci_mode = _Options.sci_mode
+
+    def __call__(self, v: Any) -> str:
+        p = _Options.precision
+        if not self.floating:
+            text = str(v)
+        elif self.sci_mode:
+            text = f"{v:{self.width}.{p}e}"
+        elif self.int_mode:
+            text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+        else:
+            text = f"{v:.{p}f}"
+        return text.rjust(self.width)
 
 
-def _complex_format(a: np.ndarray) -> Callable[[Any], str]:
-    """How `a`'s complex numbers print, as PyTorch: real and imaginary parts each formatted by the rule
-    for floats over all the real (imaginary) parts, joined as `1.5000+2.j`."""
-    re_fmt = _float_format(a.real) or (lambda v: str(v))
-    im_fmt = _float_format(a.imag) or (lambda v: str(v))
+def _element(re: _Formatter, im: _Formatter | None) -> Callable[[Any], str]:
+    """How one element prints: complex numbers as the real part (padded) then the imaginary one (not padded)."""
+    if im is None:
+        return re
 
     def fmt(v: Any) -> str:
-        im = v.imag
-        sign = "-" if im < 0 or (im == 0 and np.signbit(im)) else "+"
-        return f"{re_fmt(v.real)}{sign}{im_fmt(abs(im))}j"
+        imag = (im(v.imag) + "j").lstrip()
+        return re(v.real) + (imag if imag[0] in "+-" else "+" + imag)
 
     return fmt
+
+
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The elements a summarized print shows (`edgeitems` at each end of each dim), as one array."""
+    e = _Options.edgeitems
+    if a.ndim == 0:
+        return a
+    if a.shape[0] > 2 * e:
+        a = np.concatenate((a[:e], a[a.shape[0] - e :]))
+    if a.ndim == 1:
+        return a
+    return np.stack([_summarized(x) for x in a]) if len(a) else a
+
+
+def _body(a: np.ndarray, indent: int, summarize: bool, fmt: Callable[[Any], str], width: int) -> str:
+    """PyTorch's `_tensor_str_with_formatter`: nested brackets, `...` for the hidden middle, a fixed number of
+    elements per line (as many of `width` + 2 characters as fit the line width)."""
+    e = _Options.edgeitems
+    if a.ndim == 0:
+        return fmt(a.item())
+    if a.ndim == 1:
+        per_line = max(1, (_Options.linewidth - indent) // (width + 2))
+        vals = a.tolist()
+        if summarize and not e:
+            data = ["..."]
+        elif summarize and len(vals) > 2 * e:
+            data = [fmt(v) for v in vals[:e]] + [" ..."] + [fmt(v) for v in vals[-e:]]
+        else:
+            data = [fmt(v) for v in vals]
+        lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    if summarize and a.shape[0] > 2 * e:
+        rows = [_body(a[i], indent + 1, summarize, fmt, width) for i in range(e)] + ["..."]
+        rows += [_body(a[i], indent + 1, summarize, fmt, width) for i in range(a.shape[0] - e, a.shape[0])]
+    else:
+        rows = [_body(x, indent + 1, summarize, fmt, width) for x in a]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
 def format_tensor(t: Tensor) -> str:
     a = np.asarray(t.numpy(force=True))
     if t.dtype.is_floating_point and a.dtype != np.float64 and a.dtype != np.float32:
         a = a.astype(np.float32)  # float16 and bfloat16 print like float32
+    if a.size == 0:
+        return _finish(t, a, "[]")
+    summarize = a.size > _Options.threshold
+    shown = _summarized(a) if summarize else a
     if a.dtype.kind == "c":
-        body = np.array2string(
-            a, separator=", ", prefix=_PREFIX, threshold=_Options.threshold, edgeitems=_Options.edgeitems,
-            max_line_width=_Options.linewidth, formatter={"complex_kind": _complex_format(a)},
-        )  # fmt: skip
-        return _finish(t, a, body)
-    float_format = _float_format(a) if a.dtype.kind == "f" else None
-    numpy_floats = a.dtype.kind == "f" and float_format is None  # no finite value: NumPy's style, 4 digits
-    body = np.array2string(
-        a,
-        separator=", ",
-        prefix=_PREFIX,
-        threshold=_Options.threshold,
-        edgeitems=_Options.edgeitems,
-        max_line_width=_Options.linewidth,
-        formatter=(
-            {"bool": lambda v: "True" if v else "False"}
-            if a.dtype == np.bool_
-            else {"float_kind": float_format} if float_format is not None else None
-        ),
-        precision=_Options.precision if numpy_floats else None,
-        floatmode="maxprec_equal" if numpy_floats else None,
-    )
-    return _finish(t, a, body)
+        re, im = _Formatter(shown.real), _Formatter(shown.imag)
+        fmt, width = _element(re, im), re.width + im.width + 1  # and the "j"
+    else:
+        fmt = re = _Formatter(shown)
+        width = re.width
+    return _finish(t, a, _body(a, len(_PREFIX), summarize, fmt, width))
 
 
 def _finish(t: Tensor, a: np.ndarray, body: str) -> str:
-    """`tensor(<body>, <device, dtype, size, grad>)`: what the body does not say."""
-    if a.size == 0:
-        body = "[]" if a.ndim == 1 else body
+    """`tensor(<body>, <device, dtype, size, grad>)`: what the body does not say; a suffix that would pass the
+    line width starts a new line, as PyTorch's."""
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
     default = _dt.get_default_dtype()
     implied = {default, default.to_complex(), _dt.int64, _dt.bool_}
-    if t.dtype not in implied or a.size == 0 and t.dtype is not default:
-        extras.append(f"dtype=ember.{t.dtype.name}")
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(t.shape)}")
+    if t.dtype not in implied or a.size == 0 and t.dtype is not default:
+        extras.append(f"dtype=ember.{t.dtype.name}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn={t.grad_fn!r}")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return _PREFIX + body + "".join(", " + e for e in extras) + ")"
+    out = [_PREFIX + body]
+    line = len(out[0]) - out[0].rfind("\n") + 1
+    for extra in extras:
+        if line + len(extra) + 2 > _Options.linewidth:
+            out.append(",\n" + " " * len(_PREFIX) + extra)
+            line = len(_PREFIX) + len(extra)
+        else:
+            out.append(", " + extra)
+            line += len(extra) + 2
+    return "".join(out) + ")"
