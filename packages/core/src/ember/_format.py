@@ -128,13 +128,12 @@ def _body(a: np.ndarray, indent: int, summarize: bool, fmt: Callable[[Any], str]
         return fmt(a.item())
     if a.ndim == 1:
         per_line = max(1, (_Options.linewidth - indent) // (width + 2))
-        vals = a.tolist()
         if summarize and not e:
             data = ["..."]
-        elif summarize and len(vals) > 2 * e:
-            data = [fmt(v) for v in vals[:e]] + [" ..."] + [fmt(v) for v in vals[-e:]]
+        elif summarize and len(a) > 2 * e:
+            data = [fmt(v) for v in a[:e].tolist()] + [" ..."] + [fmt(v) for v in a[len(a) - e :].tolist()]
         else:
-            data = [fmt(v) for v in vals]
+            data = [fmt(v) for v in a.tolist()]
         lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     if summarize and a.shape[0] > 2 * e:
