@@ -226,6 +226,12 @@ def test_vdot_conjugates_its_first_argument(cdevice: str) -> None:
     np.testing.assert_allclose(ember.dot(_c(a, cdevice), _c(b, cdevice)).item(), np.dot(a, b), rtol=1e-5)
 
 
+def test_vecdot_conjugates_its_first_argument(cdevice: str) -> None:
+    x, y = _rng_c(2, 3), _rng_c(2, 3, seed=1)
+    got = ember.linalg.vecdot(_c(x, cdevice, np.complex128), _c(y, cdevice, np.complex128))
+    np.testing.assert_allclose(got.numpy(), np.sum(np.conj(x) * y, axis=-1))  # torch.linalg.vecdot's definition
+
+
 def test_real_and_imag_assignment_writes_the_parts(cdevice: str) -> None:
     x = _c([1 + 2j, 3 - 1j], cdevice)
     x.real = ember.tensor([5.0, 6.0], device=cdevice)  # as PyTorch's x.real = ...: a copy into the view

@@ -425,3 +425,9 @@ def test_add_products_in_place(name: str, shapes: list[tuple[int, ...]], device:
     out = getattr(x, name + "_")(_t(a, device), _t(b, device), beta=0.5, alpha=2)  # Tensor.addmm_ etc., as PyTorch
     assert out is x
     np.testing.assert_allclose(x.numpy(), 0.5 * i + 2 * product, rtol=1e-12)
+
+
+def test_vecdot_refuses_integers(device: str) -> None:
+    x = ember.arange(3, device=device)  # PyTorch: "Expected a floating point or complex tensor as input"
+    with pytest.raises(RuntimeError, match="linalg.vecdot: expected a floating point or complex tensor as input, got int64"):
+        ember.linalg.vecdot(x, x)

@@ -647,13 +647,19 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
 
 @public(namespace="linalg")
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """The dot product of vectors along `dim` (inputs broadcast): sum(x * y, dim)."""
+    """The dot product of vectors along `dim` (inputs broadcast): sum(conj(x) * y, dim), of floating or complex
+    tensors (as PyTorch: integers are refused)."""
     _same_dtype("linalg.vecdot", x, y)
     from ._run import broadcast_shapes_for, wrap_dim
 
+    if x._dtype.kind not in "fc":
+        raise RuntimeError(
+            f"linalg.vecdot: expected a floating point or complex tensor as input, got {x._dtype.name}; "
+            f"cast it first (e.g. .float())"
+        )
     shape = broadcast_shapes_for("linalg.vecdot", x._shape, y._shape)
     wrap_dim(dim, len(shape), "linalg.vecdot")
-    return (x * y).sum(dim)
+    return ((x.conj() if x._dtype.is_complex else x) * y).sum(dim)
 
 
 def _powers(op: str, x: Tensor, n: int) -> Tensor:
