@@ -37,6 +37,8 @@ CASES = [
     ("rfft2", False, {}), ("rfft2", False, {"s": (4, 5)}), ("irfft2", True, {}), ("irfft2", True, {"s": (6, 7)}),
     ("fftn", True, {}), ("fftn", True, {"s": (2, 5)}), ("fftn", False, {"dim": (2, 0)}), ("ifftn", True, {"s": (3, 3, 3)}),
     ("rfftn", False, {}), ("rfftn", False, {"s": (6, 5), "dim": (0, 1)}), ("irfftn", True, {}), ("irfftn", True, {"s": (4, 9)}),
+    ("hfft2", True, {}), ("hfft2", True, {"s": (3, 7)}), ("ihfft2", False, {}), ("ihfft2", False, {"s": (5, 6), "dim": (0, 2)}),
+    ("hfftn", True, {}), ("hfftn", True, {"s": (4, 5), "dim": (0, 1)}), ("ihfftn", False, {}), ("ihfftn", False, {"s": (2, 7)}),
 ]  # fmt: skip
 
 
@@ -90,7 +92,8 @@ GRAD_CASES = [
     ("rfft", False, {}, None), ("rfft", False, {"n": 8}, "forward"), ("irfft", True, {}, None),
     ("irfft", True, {"n": 7}, "ortho"), ("hfft", True, {"n": 6}, None), ("ihfft", False, {}, "ortho"),
     ("fft2", True, {"s": (2, 6)}, None), ("rfftn", False, {}, "ortho"), ("irfftn", True, {"s": (3, 5)}, None),
-    ("irfft2", True, {}, "forward"),
+    ("irfft2", True, {}, "forward"), ("hfft2", True, {"s": (3, 5)}, None), ("ihfftn", False, {}, "ortho"),
+    ("hfftn", True, {}, "forward"), ("ihfft2", False, {"s": (2, 5)}, None),
 ]  # fmt: skip
 
 

@@ -320,6 +320,34 @@ def irfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | N
     return _c2r_front("fft.irfftn", input, s, dim, norm, False, None)
 
 
+@public(namespace="fft")
+def hfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
+    """The two-dimensional Fourier transform of a Hermitian-symmetric signal given by its one-sided half along
+    the last of `dim`: a real result."""
+    return _c2r_front("fft.hfft2", input, s, dim, norm, True, None)
+
+
+@public(namespace="fft")
+def ihfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
+    """The inverse of `hfft2`: the two-dimensional inverse transform of a real signal, one-sided along the last of
+    `dim`."""
+    return _r2c_front("fft.ihfft2", input, s, dim, norm, False, None)
+
+
+@public(namespace="fft")
+def hfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
+    """The n-dimensional Fourier transform of a Hermitian-symmetric signal given by its one-sided half along the
+    last of `dim`: a real result."""
+    return _c2r_front("fft.hfftn", input, s, dim, norm, True, None)
+
+
+@public(namespace="fft")
+def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
+    """The inverse of `hfftn`: the n-dimensional inverse transform of a real signal, one-sided along the last of
+    `dim`."""
+    return _r2c_front("fft.ihfftn", input, s, dim, norm, False, None)
+
+
 # --------------------------------------------------------------------------- frequencies and shifts
 
 

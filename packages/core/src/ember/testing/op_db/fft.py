@@ -43,6 +43,11 @@ def numpy_fft(fn: str, x: np.ndarray, **kw: Any) -> np.ndarray:
         args["axes"] = tuple(range(x.ndim - len(kw["s"]), x.ndim))
     elif fn.endswith("2"):
         args["axes"] = (-2, -1)
+    if fn in ("hfft2", "hfftn", "ihfft2", "ihfftn"):  # NumPy has them in 1-D only: its own identities, in n-D
+        args["norm"] = {None: "forward", "backward": "forward", "forward": "backward"}.get(args["norm"], "ortho")
+        if fn.startswith("h"):
+            return np.fft.irfftn(np.conj(x), **args)
+        return np.conj(np.fft.rfftn(x, **args))
     return getattr(np.fft, fn)(x, **args)
 
 
