@@ -161,3 +161,13 @@ def test_no_dims_to_transform(cdevice: str) -> None:
     for fn in (ember.fft.rfftn, ember.fft.irfftn):  # the one-sided transforms need a last dim
         with pytest.raises(RuntimeError, match="at least one dim must be transformed"):
             fn(ember.tensor(x, device=cdevice), dim=())
+
+
+def test_transforms_write_into_out(cdevice: str) -> None:
+    x = _x(3, 8)
+    out = ember.empty(0, dtype=ember.complex128, device=cdevice)
+    assert ember.fft.rfft(ember.tensor(x, device=cdevice), out=out) is out  # PyTorch's out= on each transform
+    np.testing.assert_allclose(out.numpy(), np.fft.rfft(x))
+    real_out = ember.empty(0, dtype=ember.float64, device=cdevice)
+    ember.fft.irfftn(ember.tensor(np.fft.rfftn(x), device=cdevice), s=x.shape, out=real_out)
+    np.testing.assert_allclose(real_out.numpy(), x, atol=1e-12)

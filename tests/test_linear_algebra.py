@@ -431,3 +431,22 @@ def test_vecdot_refuses_integers(device: str) -> None:
     x = ember.arange(3, device=device)  # PyTorch: "Expected a floating point or complex tensor as input"
     with pytest.raises(RuntimeError, match="linalg.vecdot: expected a floating point or complex tensor as input, got int64"):
         ember.linalg.vecdot(x, x)
+
+
+def test_products_write_into_out(device: str) -> None:
+    a, b = _rand(2, 3), _rand(3, 4, seed=1)
+    ta, tb = _t(a, device), _t(b, device)
+    cases = [  # (call with out=, NumPy's value): PyTorch's out= on each product
+        (lambda out: ember.matmul(ta, tb, out=out), a @ b),
+        (lambda out: ember.mm(ta, tb, out=out), a @ b),
+        (lambda out: ember.addmm(_t(np.ones(4), device), ta, tb, beta=2, out=out), 2 + a @ b),
+        (lambda out: ember.tensordot(ta, tb, 1, out=out), a @ b),
+        (lambda out: ember.kron(ta, tb, out=out), np.kron(a, b)),
+        (lambda out: ember.outer(ta[0], tb[0], out=out), np.outer(a[0], b[0])),
+        (lambda out: ember.linalg.multi_dot([ta, tb], out=out), a @ b),
+        (lambda out: ember.linalg.cross(ta, ta.flip(1), out=out), np.cross(a, a[:, ::-1])),
+    ]
+    for fn, want in cases:
+        out = ember.empty(0, dtype=ember.float64, device=device)
+        assert fn(out) is out
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)

@@ -22,7 +22,7 @@ from ..tensor import Tensor, tensor
 from ._run import check_supported, describe, run, to_tensor, wrap_dim
 from .complex_numbers import conj, real
 from .creation import arange, zeros
-from .elementwise import where
+from .elementwise import where, with_out
 from .movement import cat, narrow, roll
 
 #: the scaling modes of the primitives: none, 1/sqrt(n) or 1/n (n the product of the transformed sizes)
@@ -230,6 +230,7 @@ def _c2r_front(op: str, input: Any, s: Any, dim: Any, norm: str | None, forward:
 
 
 @public(namespace="fft")
+@with_out
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The one-dimensional discrete Fourier transform along `dim`, the input trimmed or zero-padded to `n` points.
     `norm`: "backward" (no scaling, the default), "ortho" (1/sqrt(n)) or "forward" (1/n). Real inputs give complex64
@@ -238,18 +239,21 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
 
 
 @public(namespace="fft")
+@with_out
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The one-dimensional inverse discrete Fourier transform along `dim` (`norm` "backward" scales by 1/n)."""
     return _c2c_front("fft.ifft", input, None if n is None else (n,), (dim,), norm, False, None)
 
 
 @public(namespace="fft")
+@with_out
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The Fourier transform of a real signal along `dim`: its n//2 + 1 non-negative frequency bins."""
     return _r2c_front("fft.rfft", input, None if n is None else (n,), (dim,), norm, True, None)
 
 
 @public(namespace="fft")
+@with_out
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `rfft`: a real signal of `n` points (default 2 * (input size - 1)) from its one-sided
     spectrum along `dim`."""
@@ -257,6 +261,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
 
 
 @public(namespace="fft")
+@with_out
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The Fourier transform of a Hermitian-symmetric signal given by its one-sided half along `dim`: a real
     result of `n` points (default 2 * (input size - 1))."""
@@ -264,6 +269,7 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
 
 
 @public(namespace="fft")
+@with_out
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `hfft`: the one-sided half (n//2 + 1 bins) of the inverse transform of a real signal."""
     return _r2c_front("fft.ihfft", input, None if n is None else (n,), (dim,), norm, False, None)
@@ -273,54 +279,63 @@ _LAST2 = (-2, -1)
 
 
 @public(namespace="fft")
+@with_out
 def fft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
     """The two-dimensional discrete Fourier transform over `dim` (the last two by default); `s` the sizes."""
     return _c2c_front("fft.fft2", input, s, dim, norm, True, None)
 
 
 @public(namespace="fft")
+@with_out
 def ifft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
     """The two-dimensional inverse discrete Fourier transform over `dim`."""
     return _c2c_front("fft.ifft2", input, s, dim, norm, False, None)
 
 
 @public(namespace="fft")
+@with_out
 def rfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
     """The two-dimensional Fourier transform of a real signal, one-sided along the last of `dim`."""
     return _r2c_front("fft.rfft2", input, s, dim, norm, True, None)
 
 
 @public(namespace="fft")
+@with_out
 def irfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `rfft2`: a real signal from its spectrum, one-sided along the last of `dim`."""
     return _c2r_front("fft.irfft2", input, s, dim, norm, False, None)
 
 
 @public(namespace="fft")
+@with_out
 def fftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
     """The n-dimensional discrete Fourier transform over `dim` (all dims, or the last len(s), by default)."""
     return _c2c_front("fft.fftn", input, s, dim, norm, True, None)
 
 
 @public(namespace="fft")
+@with_out
 def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
     """The n-dimensional inverse discrete Fourier transform over `dim`."""
     return _c2c_front("fft.ifftn", input, s, dim, norm, False, None)
 
 
 @public(namespace="fft")
+@with_out
 def rfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
     """The n-dimensional Fourier transform of a real signal, one-sided along the last of `dim`."""
     return _r2c_front("fft.rfftn", input, s, dim, norm, True, None)
 
 
 @public(namespace="fft")
+@with_out
 def irfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `rfftn`: a real signal from its spectrum, one-sided along the last of `dim`."""
     return _c2r_front("fft.irfftn", input, s, dim, norm, False, None)
 
 
 @public(namespace="fft")
+@with_out
 def hfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
     """The two-dimensional Fourier transform of a Hermitian-symmetric signal given by its one-sided half along
     the last of `dim`: a real result."""
@@ -328,6 +343,7 @@ def hfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _L
 
 
 @public(namespace="fft")
+@with_out
 def ihfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _LAST2, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `hfft2`: the two-dimensional inverse transform of a real signal, one-sided along the last of
     `dim`."""
@@ -335,6 +351,7 @@ def ihfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = _
 
 
 @public(namespace="fft")
+@with_out
 def hfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
     """The n-dimensional Fourier transform of a Hermitian-symmetric signal given by its one-sided half along the
     last of `dim`: a real result."""
@@ -342,6 +359,7 @@ def hfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | No
 
 
 @public(namespace="fft")
+@with_out
 def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | None = None, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `hfftn`: the n-dimensional inverse transform of a real signal, one-sided along the last of
     `dim`."""

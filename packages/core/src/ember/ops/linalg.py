@@ -12,6 +12,7 @@ from ..autograd.grad_mode import state as _grad_state
 from ..dispatch import composite, primitive, public
 from ..tensor import Tensor
 from ._run import broadcast_shapes_for, call, conj, describe, kernel, run, same_device
+from .elementwise import with_out
 from .movement import PERMUTE, diagonal
 
 
@@ -71,6 +72,7 @@ def _matmul_shape(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int,
 
 
 @public(method=True)
+@with_out
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """Matrix product with broadcasting batch dims (``a @ b``)."""
     return _matmul("matmul", input, other)
@@ -97,6 +99,7 @@ def _matmul(op: str, input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The matrix product of two 2-D tensors (no broadcasting)."""
     if input.ndim != 2 or mat2.ndim != 2:
@@ -105,6 +108,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The batched matrix product of two 3-D tensors (b, n, m) @ (b, m, p) (no broadcasting)."""
     if input.ndim != 3 or mat2.ndim != 3 or input._shape[0] != mat2._shape[0]:
@@ -113,6 +117,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same length."""
     if input.ndim != 1 or other.ndim != 1:
@@ -121,6 +126,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
     _check_dims("outer", input=(input, 1), vec2=(vec2, 1))
@@ -211,6 +217,7 @@ def _same_dtype(op: str, *tensors: Tensor) -> None:
 
 
 @public(method=True)
+@with_out
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """The product of a matrix (n, m) and a vector (m,)."""
     _check_dims("mv", input=(input, 2), vec=(vec, 1))
@@ -218,6 +225,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The dot product of two 1-D tensors (the first conjugated: the same as dot for real tensors)."""
     _check_dims("vdot", input=(input, 1), other=(other, 1))
@@ -225,6 +233,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The inner product over the last dims: out[i..., j...] = sum_k input[i..., k] * other[j..., k]."""
     if input.ndim == 0 or other.ndim == 0:
@@ -238,6 +247,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 @public(method=True)
+@with_out
 def ger(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """The outer product of two vectors (an alias of outer)."""
     _check_dims("ger", input=(input, 1), vec2=(vec2, 1))
@@ -270,6 +280,7 @@ def _scaled_add(op: str, input: Tensor, product: Tensor, beta: Any, alpha: Any) 
 
 
 @public(method=True, inplace=True)
+@with_out
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2) for 2-D mat1 (n, m) and mat2 (m, p); input broadcasts to (n, p)."""
     _check_dims("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
@@ -277,18 +288,21 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 
 
 @public(method=True, inplace=True)
+@with_out
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * (mat @ vec) for a matrix (n, m) and a vector (m,)."""
     return _scaled_add("addmv", input, mv(mat, vec), beta, alpha)
 
 
 @public(method=True, inplace=True)
+@with_out
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2)."""
     return _scaled_add("addr", input, ger(vec1, vec2), beta, alpha)
 
 
 @public(method=True, inplace=True)
+@with_out
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * sum_b batch1[b] @ batch2[b] (a reduced batched product)."""
     _check_dims("addbmm", batch1=(batch1, 3), batch2=(batch2, 3))
@@ -296,6 +310,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
 
 
 @public(method=True, inplace=True)
+@with_out
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """beta * input + alpha * bmm(batch1, batch2), batch by batch."""
     _check_dims("baddbmm", batch1=(batch1, 3), batch2=(batch2, 3))
@@ -337,6 +352,7 @@ def _chain(op: str, ms: list[Tensor]) -> Tensor:
 
 
 @public(name="multi_dot", namespace="linalg")
+@with_out
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """The product of a chain of matrices in the cheapest order; the first and last may be 1-D (vectors)."""
     ts = list(tensors)
@@ -358,6 +374,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
 
 
 @public
+@with_out
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of 2-D matrices in the cheapest order (deprecated in PyTorch for linalg.multi_dot)."""
     if not matrices:
@@ -396,18 +413,21 @@ def _matrix_power(op: str, A: Tensor, n: int) -> Tensor:
 
 
 @public(method=True)
+@with_out
 def matrix_power(input: Tensor, n: int) -> Tensor:  # noqa: A002
     """The n-th power of each square matrix (n < 0: of its inverse; n == 0: the identity)."""
     return _matrix_power("matrix_power", input, n)
 
 
 @public(name="matrix_power", namespace="linalg")
+@with_out
 def linalg_matrix_power(A: Tensor, n: int) -> Tensor:
     """The n-th power of each square matrix (n < 0: of its inverse; n == 0: the identity)."""
     return _matrix_power("linalg.matrix_power", A, n)
 
 
 @public(method=True)
+@with_out
 def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The Kronecker product: blocks input[i...] * other, dims paired from the right (dtypes promote, as mul)."""
     n = max(input.ndim, other.ndim)
@@ -446,6 +466,7 @@ def _contract(op: str, a: Tensor, b: Tensor, dims_a: Sequence[int], dims_b: Sequ
 
 
 @public
+@with_out
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract a's last `dims` dims with b's first (an int), or the dims listed in a pair of sequences."""
     if isinstance(dims, Tensor):
@@ -629,12 +650,14 @@ def _cross(op: str, input: Tensor, other: Tensor, dim: int) -> Tensor:  # noqa: 
 
 
 @public(name="cross", namespace="linalg")
+@with_out
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """The cross product of 3-vectors along `dim` (inputs broadcast)."""
     return _cross("linalg.cross", input, other, dim)
 
 
 @public(method=True)
+@with_out
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """The cross product of 3-vectors along `dim` (None: the first dim of size 3, as torch.cross)."""
     if dim is None:
@@ -646,6 +669,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
 
 
 @public(namespace="linalg")
+@with_out
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of vectors along `dim` (inputs broadcast): sum(conj(x) * y, dim), of floating or complex
     tensors (as PyTorch: integers are refused)."""
