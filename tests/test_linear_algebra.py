@@ -450,3 +450,26 @@ def test_products_write_into_out(device: str) -> None:
         out = ember.empty(0, dtype=ember.float64, device=device)
         assert fn(out) is out
         np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+
+
+def test_cdist_inf_gradient_goes_whole_to_each_tied_maximum(device: str) -> None:
+    # PyTorch's cdist backward for p=inf: grad * sign(diff) where |diff| equals the distance, ties not split
+    x = _t(np.array([[1.0, 2.0, 1.0]]), device, grad=True)
+    y = _t(np.array([[0.0, 1.0, 1.0]]), device, grad=True)
+    d = ember.cdist(x, y, p=float("inf"))
+    assert d.item() == 1.0
+    d.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(y.grad.numpy(), [[-1.0, -1.0, 0.0]])
+    empty = ember.cdist(ember.ones(2, 0, device=device), ember.ones(3, 0, device=device), p=float("inf"))
+    np.testing.assert_array_equal(empty.numpy(), np.zeros((2, 3)))  # no coordinates: distance 0, as PyTorch
+
+
+def test_norm_below_one_has_a_zero_gradient_at_zero(device: str) -> None:
+    x = _t(np.array([1.0, 2.0, 3.0]), device, grad=True)
+    y = _t(np.array([1.0, 0.0, 3.0]), device)
+    ember.dist(x, y, 0.5).backward()  # PyTorch: 0 where x == y (not inf * 0 = nan); d/dx2 of |x2 - 0| is 1
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1.0, 0.0])
+    x.grad = None
+    ember.norm(x - y, 0.5).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 1.0, 0.0])

@@ -744,6 +744,13 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         raise RuntimeError(f"cdist: only supports floating-point dtypes, got {x1._dtype.name} and {x2._dtype.name}")
     _same_dtype("cdist", x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == math.inf:  # PyTorch: the gradient goes whole to every tied maximum (not split); 0 for empty rows
+        a = diff.abs()
+        if not diff._shape[-1]:
+            return a.sum(-1)
+        d = a.amax(-1)
+        tied = (a == d.detach().unsqueeze(-1)).to(a._dtype)
+        return d.detach() + ((a - a.detach()) * tied).sum(-1)
     return vector_norm(diff, p, -1)
 
 

@@ -694,6 +694,9 @@ def _vector_norm(x: Tensor, p: float, dim: Any, keepdim: bool) -> Tensor:
         return sum((x != 0).to(x._dtype), dim, keepdim)
     if p == 1:
         return sum(a, dim, keepdim)
+    if 0 < p < 1:  # |x|^p's derivative is infinite at 0: PyTorch's gradient there is 0, not inf * 0
+        zero = a == 0
+        return _safe_root(sum(where(zero, 0.0, _pow(where(zero, 1.0, a), p)), dim, keepdim), p)
     return _safe_root(sum(_pow(a, p), dim, keepdim), p)
 
 
