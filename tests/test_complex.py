@@ -162,6 +162,8 @@ LOSSES = {
                             lambda z, w: (np.abs(np.log(z) + np.sqrt(z) + 1 / z) * w).sum()),
     "matmul": (lambda t, w: ember.view_as_real(t @ t.mT).sum(), lambda z, w: ((z @ z.T).real + (z @ z.T).imag).sum()),
     "mean_polar": (lambda t, w: ember.polar(t.abs(), t.angle() * 2).mean().real, lambda z, w: (np.abs(z) * np.exp(2j * np.angle(z))).mean().real),
+    "trigonometric": (lambda t, w: ((t.sin() + t.cos() * 2 + (t * 0.3).tanh() + t.sinh() - t.cosh()).abs() * w).sum(),
+                      lambda z, w: (np.abs(np.sin(z) + np.cos(z) * 2 + np.tanh(z * 0.3) + np.sinh(z) - np.cosh(z)) * w).sum()),
 }  # fmt: skip
 
 
@@ -198,8 +200,8 @@ def test_backward_needs_a_real_output(cdevice: str) -> None:
 
 @pytest.mark.parametrize(
     "name, fn",
-    [("tanh", lambda t: t.tanh()), ("lt", lambda t: t < 1), ("argmax", lambda t: t.argmax()), ("prod", lambda t: t.prod()),
-     ("amax", lambda t: t.max()), ("argsort", lambda t: t.argsort()), ("sin", lambda t: t.sin()),
+    [("sigmoid", lambda t: t.sigmoid()), ("lt", lambda t: t < 1), ("argmax", lambda t: t.argmax()), ("prod", lambda t: t.prod()),
+     ("amax", lambda t: t.max()), ("argsort", lambda t: t.argsort()), ("atan", lambda t: t.atan()),
      ("cumsum", lambda t: t.cumsum(0)), ("maximum", lambda t: ember.maximum(t, t)), ("relu", lambda t: t.relu())],
 )  # fmt: skip
 def test_unsupported_op_names_op_and_dtype(name: str, fn: Any, cdevice: str) -> None:

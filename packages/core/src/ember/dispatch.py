@@ -83,7 +83,7 @@ def complex_refused(op: str, dtype: Any) -> TypeError:
     """The error for an op that does not take complex tensors, naming it and the dtype."""
     return TypeError(
         f"{op}: not supported for complex tensors (dtype {dtype.name}); Ember's complex support covers "
-        f"arithmetic, abs/angle/real/imag/conj, exp/log/sqrt/reciprocal, sum/mean, matmul, movement and ember.fft; take the real "
+        f"arithmetic, abs/angle/real/imag/conj, exp/log/sqrt/reciprocal, sin/cos/tanh/sinh/cosh, sum/mean, matmul, movement and ember.fft; take the real "
         f"part (x.real), the imaginary part (x.imag) or the magnitude (x.abs()) first, or use "
         f"ember.view_as_real(x)"
     )

@@ -225,11 +225,11 @@ def _abs_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
 
 
 def _sin_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
-    return (g * cos(n[0]),)
+    return (g * conj(cos(n[0])),)
 
 
 def _sinh_vjp(n: Any, g: Tensor) -> tuple[Tensor]:
-    return (g * cosh(n[0]),)
+    return (g * conj(cosh(n[0])),)
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -263,7 +263,7 @@ rsqrt = unary(
     save_out=True,
 )  # fmt: skip
 sin = unary("sin", "Sine of each element (radians).", "float", _sin_vjp, xp="sin", save_inputs=True)
-cos = unary("cos", "Cosine of each element (radians).", "float", lambda n, g: (-g * sin(n[0]),), xp="cos", save_inputs=True)
+cos = unary("cos", "Cosine of each element (radians).", "float", lambda n, g: (-g * conj(sin(n[0])),), xp="cos", save_inputs=True)
 tan = unary(
     "tan", "Tangent of each element (radians).", "float", lambda n, g: (g * (1 + n.out * n.out),), xp="tan",
     save_out=True,
@@ -281,7 +281,7 @@ atan = unary(
     lambda n, g: (g / (1 + n[0] * n[0]),), xp="atan", save_inputs=True, aliases=("arctan",),
 )  # fmt: skip
 sinh = unary("sinh", "Hyperbolic sine of each element.", "float", _sinh_vjp, xp="sinh", save_inputs=True)
-cosh = unary("cosh", "Hyperbolic cosine of each element.", "float", lambda n, g: (g * sinh(n[0]),), xp="cosh", save_inputs=True)
+cosh = unary("cosh", "Hyperbolic cosine of each element.", "float", lambda n, g: (g * conj(sinh(n[0])),), xp="cosh", save_inputs=True)
 asinh = unary(
     "asinh", "Inverse hyperbolic sine of each element.", "float",
     lambda n, g: (g * rsqrt(n[0] * n[0] + 1),), xp="asinh", save_inputs=True, aliases=("arcsinh",),
@@ -295,7 +295,7 @@ atanh = unary(
     lambda n, g: (g / (1 - n[0] * n[0]),), xp="atanh", save_inputs=True, aliases=("arctanh",),
 )  # fmt: skip
 tanh = unary(
-    "tanh", "Hyperbolic tangent of each element.", "float", lambda n, g: (g * (1 - n.out * n.out),), xp="tanh",
+    "tanh", "Hyperbolic tangent of each element.", "float", lambda n, g: (g * conj(1 - n.out * n.out),), xp="tanh",
     save_out=True,
 )  # fmt: skip
 sigmoid = unary(
@@ -816,11 +816,11 @@ WHERE = primitive(
     save_inputs=True,
 )
 
-# The elementwise ops that take complex operands (Op.complex): arithmetic, exp/log (principal branch), sqrt,
+# The elementwise ops that take complex operands (Op.complex): arithmetic, exp/log (principal branch), sqrt, sin/cos/tanh/sinh/cosh,
 # reciprocal, the tests that hold for complex numbers, and abs with its real result. Their derivatives follow PyTorch's convention (the conjugate of the
 # holomorphic derivative times the incoming gradient); the other elementwise ops refuse complex tensors.
 for _op in (OPS["neg"], ADD, SUB, MUL, DIV, OPS["exp"], OPS["log"], OPS["sqrt"], OPS["reciprocal"], EQ, NE,
-            OPS["isnan"], OPS["isfinite"], WHERE):  # fmt: skip
+            OPS["isnan"], OPS["isfinite"], WHERE, OPS["sin"], OPS["cos"], OPS["tanh"], OPS["sinh"], OPS["cosh"]):  # fmt: skip
     _op.complex = "complex"
 OPS["abs"].complex = "real"
 
