@@ -359,3 +359,15 @@ def test_packed_end_to_end_backward(device) -> None:
     (R.pad_packed_sequence(out)[0].sum() + h.sum()).backward()
     assert all(s.grad is not None and tuple(s.grad.shape) == tuple(s.shape) for s in seqs)
     assert all(p.grad is not None for p in m.parameters())
+
+
+def test_argument_errors_match_pytorchs_exception_types(device) -> None:
+    """PyTorch 2.13: a float hidden_size is a TypeError; padding_side and lengths errors are RuntimeErrors."""
+    with pytest.raises(TypeError, match="hidden_size should be of type int, got: float"):
+        nn.RNN(2, 3.0)
+    with pytest.raises(TypeError, match="num_layers should be of type int"):
+        nn.LSTM(2, 3, num_layers=2.0)
+    with pytest.raises(RuntimeError, match="Expected padding_side to be one of left or right, but got middle"):
+        R.pad_sequence([ember.ones(2, device=device)], padding_side="middle")
+    with pytest.raises(RuntimeError, match=r"lengths must be a 1-D tensor, got shape \(1, 3\)"):
+        R.pack_padded_sequence(ember.ones(4, 3, 2, device=device), ember.tensor([[4, 2, 1]]))

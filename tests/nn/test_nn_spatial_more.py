@@ -527,6 +527,17 @@ def test_embedding_bag_per_sample_weights_and_errors(device) -> None:
         F.embedding_bag(T(idx, device), T(w, device))
     with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0"):
         F.embedding_bag(T(idx, device), T(w, device), T([1, 2], device))
+    with pytest.raises(RuntimeError, match=r"offsets\[0\] has to be 0"):  # PyTorch's type (2.13)
+        F.embedding_bag(T(idx, device), T(w, device), T([1, 2], device))
+    # PyTorch asserts these (AssertionError); Ember's ValueError is also one
+    with pytest.raises(AssertionError, match=r"padding_idx must be within num_embeddings \(6\), got 6"):
+        nn.EmbeddingBag(6, 2, padding_idx=6)
+    with pytest.raises(AssertionError, match="padding_idx must be within num_embeddings"):
+        nn.Embedding(6, 2, padding_idx=-7)
+    with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
+        nn.Embedding.from_pretrained(T(w[0], device))
+    with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
+        nn.EmbeddingBag.from_pretrained(T(w[0], device))
     with pytest.raises(RuntimeError, match="index out of range"):
         F.embedding_bag(T([0, 6], device), T(w, device), T([0], device))
     assert repr(nn.EmbeddingBag(10, 3, mode="sum", padding_idx=1)) == "EmbeddingBag(10, 3, mode='sum', padding_idx=1)"

@@ -410,3 +410,41 @@ def test_sdpa_errors(device) -> None:
         F.scaled_dot_product_attention(q, k, v, attn_mask=ember.zeros(3, 4, device=device))
     with pytest.raises(ValueError, match="do not fit together"):
         F.scaled_dot_product_attention(q, k[..., :3], v)
+
+
+def test_assertion_errors_are_pytorchs_assertion_errors(device) -> None:
+    """PyTorch rejects these with ``assert`` (AssertionError, per torch/nn/functional.py and
+    torch/nn/modules/activation.py in 2.13); Ember raises its ValueError/TypeError that is also one."""
+    with pytest.raises(AssertionError, match=r"embed_dim \(8\) must be divisible by num_heads \(3\)"):
+        nn.MultiheadAttention(8, 3)
+    with pytest.raises(AssertionError, match="must be divisible by num_heads"):
+        nn.TransformerEncoderLayer(8, 3)
+    m = nn.MultiheadAttention(8, 2, batch_first=True).to(device)
+    x = ember.randn(2, 3, 8, device=device)
+    with pytest.raises(AssertionError, match=r"expected query with last dimension 8 \(embed_dim\)"):
+        m(ember.randn(2, 3, 6, device=device), x, x)
+    with pytest.raises(AssertionError, match=r"key shape \(2, 3, 8\) does not match value shape \(2, 4, 8\)"):
+        m(x, x, ember.randn(2, 4, 8, device=device))
+    with pytest.raises(AssertionError, match=r"expected a 2-D \(unbatched\) or 3-D query"):
+        m(x[None], x[None], x[None])
+    with pytest.raises(AssertionError, match=r"expected key_padding_mask of shape \(2, 3\)"):
+        m(x, x, x, key_padding_mask=ember.zeros(2, 4, dtype=ember.bool_, device=device))
+    with pytest.raises(AssertionError, match="attn_mask's dimension 4 is not supported"):
+        m(x, x, x, attn_mask=ember.zeros(1, 4, 3, 3, device=device))
+    with pytest.raises(AssertionError, match="only bool and floating types of attn_mask"):
+        m(x, x, x, attn_mask=ember.zeros(3, 3, dtype=ember.int64, device=device))
+    with pytest.raises(AssertionError, match="key must end in kdim=5"):
+        nn.MultiheadAttention(8, 2, kdim=5, vdim=5, batch_first=True).to(device)(x, x, ember.randn(2, 3, 5, device=device))
+    with pytest.raises(AssertionError, match="src and tgt must both be 3-D"):
+        nn.Transformer(8, 2, 1, 1, 16).to(device)(ember.randn(3, 8, device=device), x)
+
+
+def test_sdpa_input_errors_name_the_op(device) -> None:
+    """PyTorch raises RuntimeError for inputs under 2-D, mixed dtypes and mismatched sizes."""
+    q = ember.randn(1, 2, 3, device=device)
+    with pytest.raises(RuntimeError, match="scaled_dot_product_attention: Expected query, key, and value to all be at least 2"):
+        F.scaled_dot_product_attention(q[0, 0], q[0, 0], q[0, 0])
+    with pytest.raises(RuntimeError, match="scaled_dot_product_attention: Expected query, key, and value to have the same dtype"):
+        F.scaled_dot_product_attention(q, q.double(), q)
+    with pytest.raises(RuntimeError, match="do not fit together"):
+        F.scaled_dot_product_attention(q, q, ember.randn(1, 4, 3, device=device))

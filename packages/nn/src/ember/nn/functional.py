@@ -723,9 +723,9 @@ def embedding_bag(
         elif not starts:
             raise ValueError("embedding_bag: include_last_offset=True needs at least one offset")
         if starts and starts[0] != 0:
-            raise ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {starts[0]}")  # fmt: skip
+            raise _ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {starts[0]}")  # fmt: skip
         if any(a > b for a, b in zip(starts, starts[1:])) or (starts and starts[-1] > len(flat_idx)):
-            raise ValueError(f"embedding_bag: offsets must be non-decreasing and at most len(input) = {len(flat_idx)}, got {starts}")
+            raise _ValueError(f"embedding_bag: offsets must be non-decreasing and at most len(input) = {len(flat_idx)}, got {starts}")
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     if any(not 0 <= i < n for i in flat_idx):
@@ -2232,8 +2232,18 @@ def scaled_dot_product_attention(
     heads (grouped-query attention). `dropout_p` always applies (pass 0 in evaluation).
     """
     fn = "scaled_dot_product_attention"
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise _ShapeError(
+            f"{fn}: Expected query, key, and value to all be at least 2 dimensional (..., L, E), got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}"
+        )
+    if not query.dtype == key.dtype == value.dtype:
+        raise _DTypeError(
+            f"{fn}: Expected query, key, and value to have the same dtype, got {query.dtype}, {key.dtype} and "
+            f"{value.dtype}; cast them with .to(dtype)"
+        )
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(
+        raise _ShapeError(
             f"{fn}: query (..., L, E) {tuple(query.shape)}, key (..., S, E) "
             f"{tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} do not fit together"
         )

@@ -11,6 +11,15 @@ class _SizeError(ValueError, RuntimeError):
     negative dimension of the weight it would make, or from the first forward)."""
 
 
+class _AssertError(ValueError, RuntimeError, AssertionError):
+    """A bad argument or input shape that PyTorch rejects with an ``assert`` (an AssertionError there); a
+    ValueError and a RuntimeError here, as Ember's other argument errors."""
+
+
+class _AssertTypeError(TypeError, AssertionError):
+    """An argument of the wrong dtype or type that PyTorch rejects with an ``assert``; a TypeError here."""
+
+
 def _ints(layer: str, name: str, value: Any) -> tuple[Any, ...]:
     vals = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     for v in vals:

@@ -137,6 +137,9 @@ class RNNBase(Module):
                 f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                 stacklevel=2,
             )
+        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{arg} should be of type int, got: {type(value).__name__}")
         if not isinstance(input_size, int) or input_size <= 0:
             raise ValueError(f"input_size must be a positive integer, got {input_size!r}")
         if not isinstance(hidden_size, int) or hidden_size <= 0:

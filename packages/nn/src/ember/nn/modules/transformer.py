@@ -13,6 +13,7 @@ from ember import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._checks import _AssertError, _AssertTypeError
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -52,7 +53,7 @@ class MultiheadAttention(Module):
     ) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
-            raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads}), both positive")
+            raise _AssertError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads}), both positive")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -101,37 +102,37 @@ class MultiheadAttention(Module):
         if mask.dtype is ember.bool_:
             return ember.zeros(mask.shape, dtype=like.dtype, device=like.device).masked_fill(mask, float("-inf"))
         if not mask.dtype.is_floating_point:
-            raise TypeError(
+            raise _AssertTypeError(
                 f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}"
             )
         return mask.to(dtype=like.dtype)
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         if query.ndim not in (2, 3):
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: expected a 2-D (unbatched) or 3-D query, got shape {tuple(query.shape)}"
             )
         if query.shape[-1] != self.embed_dim:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: expected query with last dimension {self.embed_dim} (embed_dim), got {tuple(query.shape)}"
             )
         if key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: query, key and value must all be {query.ndim}-D, got shapes "
                 f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
             )
         if key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: key must end in kdim={self.kdim} and value in vdim={self.vdim}, got "
                 f"{tuple(key.shape)} and {tuple(value.shape)}"
             )
         if key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)} (but for the last dimension)"
             )
         b = 0 if self.batch_first else 1
         if query.ndim == 3 and key.shape[b] != query.shape[b]:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes"
             )
 
@@ -228,14 +229,14 @@ class MultiheadAttention(Module):
                     )
                 m = m.reshape(n, h, lq, s)
             else:
-                raise RuntimeError(
+                raise _AssertError(
                     f"MultiheadAttention: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)"
                 )
             mask = m
         if key_padding_mask is not None:
             want_k = (s,) if unbatched else (n, s)
             if tuple(key_padding_mask.shape) != want_k:
-                raise ValueError(
+                raise _AssertError(
                     f"MultiheadAttention: expected key_padding_mask of shape {want_k} ((N, S) batched, (S,) unbatched), "
                     f"got {tuple(key_padding_mask.shape)}"
                 )
@@ -512,7 +513,7 @@ class Transformer(Module):
         memory_is_causal: bool = False,
     ) -> Tensor:
         if src.ndim != tgt.ndim or src.ndim not in (2, 3):
-            raise RuntimeError(
+            raise _AssertError(
                 f"Transformer: src and tgt must both be 3-D (batched) or 2-D (unbatched), got shapes "
                 f"{tuple(src.shape)} and {tuple(tgt.shape)}"
             )
