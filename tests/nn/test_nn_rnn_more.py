@@ -371,3 +371,20 @@ def test_argument_errors_match_pytorchs_exception_types(device) -> None:
         R.pad_sequence([ember.ones(2, device=device)], padding_side="middle")
     with pytest.raises(RuntimeError, match=r"lengths must be a 1-D tensor, got shape \(1, 3\)"):
         R.pack_padded_sequence(ember.ones(4, 3, 2, device=device), ember.tensor([[4, 2, 1]]))
+
+
+def test_flatten_parameters_and_dtype_mismatch(device) -> None:
+    """`flatten_parameters()` exists (a no-op here; PyTorch code calls it after .to()); an input whose dtype
+    differs from the weights' is PyTorch's ValueError naming both dtypes and both fixes."""
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True).to(device)
+    x = ember.randn(4, 2, 2, device=device)
+    before = lstm(x)[0].detach().numpy()
+    assert lstm.flatten_parameters() is None
+    np.testing.assert_array_equal(lstm(x)[0].detach().numpy(), before)
+    with pytest.raises(ValueError, match=r"LSTM: input dtype \(.*float64\) does not match weight dtype \(.*float32\)"):
+        lstm(x.double())
+    with pytest.raises(ValueError, match=r"GRU: input dtype \(.*int64\) does not match weight dtype"):
+        nn.GRU(2, 3).to(device)(ember.ones(4, 1, 2, dtype=ember.int64, device=device))
+    packed = R.pack_sequence([ember.ones(3, 2, dtype=ember.float64, device=device)])
+    with pytest.raises(ValueError, match="does not match weight dtype"):
+        nn.RNN(2, 3).to(device)(packed)

@@ -448,3 +448,11 @@ def test_sdpa_input_errors_name_the_op(device) -> None:
         F.scaled_dot_product_attention(q, q.double(), q)
     with pytest.raises(RuntimeError, match="do not fit together"):
         F.scaled_dot_product_attention(q, q, ember.randn(1, 4, 3, device=device))
+
+
+def test_multihead_attention_repr_names_pytorchs_out_proj_class() -> None:
+    # PyTorch 2.13's repr(nn.MultiheadAttention(8, 2))
+    assert repr(nn.MultiheadAttention(8, 2)) == (
+        "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)\n)"
+    )
+    assert isinstance(nn.MultiheadAttention(8, 2).out_proj, nn.Linear)

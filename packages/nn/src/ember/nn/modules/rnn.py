@@ -181,6 +181,10 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -stdv, stdv)
 
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch's API: there it packs the weights into one cuDNN buffer; Ember's
+        recurrent layers read each weight where it is."""
+
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """The parameters grouped per layer and direction, in PyTorch's order."""
@@ -223,6 +227,12 @@ class RNNBase(Module):
         if data.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}"
+            )
+        weight = self._parameters["weight_ih_l0"]
+        if weight is not None and data.dtype != weight.dtype:
+            raise F._ValueError(
+                f"{name}: input dtype ({data.dtype}) does not match weight dtype ({weight.dtype}). Convert input: "
+                f"input.to({weight.dtype}), or convert model: model.to({data.dtype})"
             )
         state = self._initial_state(hx, n, unbatched, ref)
         if isinstance(input, PackedSequence) and input.sorted_indices is not None:
