@@ -456,3 +456,26 @@ def test_multihead_attention_repr_names_pytorchs_out_proj_class() -> None:
         "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)\n)"
     )
     assert isinstance(nn.MultiheadAttention(8, 2).out_proj, nn.Linear)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_sdpa_in_half_types_rounds_once(device, dtype) -> None:
+    """PyTorch's kernels accumulate float16/bfloat16 attention in float32 and round the output once: every
+    entry is within about half a unit in the last place of the exact result (rounding each matmul and the
+    softmax, as Ember did, gave errors of many units on the small entries)."""
+    dt = getattr(ember, dtype)
+    x = np.random.default_rng(0).standard_normal((4, 3, 16, 32)) * 2
+    try:
+        q = ember.tensor(x, device=device).to(dt)
+    except TypeError as exc:
+        pytest.skip(f"device {device} holds no {dtype}: {exc}")
+    xr = q.float().cpu().numpy().astype(np.float64)
+    s = xr @ xr.swapaxes(-1, -2) / math.sqrt(32)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    exact = (e / e.sum(-1, keepdims=True)) @ xr
+    got = F.scaled_dot_product_attention(q, q, q)
+    assert got.dtype is dt
+    mag = np.maximum(np.abs(exact), 2.0**-14)
+    unit = 2.0 ** (np.floor(np.log2(mag)) - (10 if dtype == "float16" else 7))
+    ulp = np.abs(got.float().cpu().numpy().astype(np.float64) - exact) / unit
+    assert ulp.max() <= 0.6, ulp.max()

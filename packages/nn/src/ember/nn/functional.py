@@ -2176,7 +2176,16 @@ def _attention(
     query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: float
 ) -> tuple[Tensor, Tensor]:
     """``softmax(q k^T * scale + mask) v`` and the weights; `mask` is None, bool (True = take part)
-    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), not NaN."""
+    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), not NaN.
+    float16/bfloat16 inputs are computed in float32 and rounded once at the end, as PyTorch's kernels
+    accumulate (half the error of rounding every step)."""
+    low = query.dtype in (ember.float16, ember.bfloat16)
+    if low:
+        out, weights = _attention(
+            query.float(), key.float(), value.float(),
+            mask.float() if mask is not None and mask.dtype.is_floating_point else mask, dropout_p, scale,
+        )  # fmt: skip
+        return out.to(query.dtype), weights.to(query.dtype)
     scores = (query @ key.mT) * scale
     if mask is not None:
         scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype is ember.bool_ else scores + mask
