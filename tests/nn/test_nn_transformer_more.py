@@ -479,3 +479,10 @@ def test_sdpa_in_half_types_rounds_once(device, dtype) -> None:
     unit = 2.0 ** (np.floor(np.log2(mag)) - (10 if dtype == "float16" else 7))
     ulp = np.abs(got.float().cpu().numpy().astype(np.float64) - exact) / unit
     assert ulp.max() <= 0.6, ulp.max()
+
+
+def test_encoder_keeps_pytorchs_flags() -> None:
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2, enable_nested_tensor=False, mask_check=False)
+    assert (enc.enable_nested_tensor, enc.use_nested_tensor, enc.mask_check) == (False, False, False)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
+    assert enc.enable_nested_tensor and not enc.use_nested_tensor and enc.mask_check

@@ -330,6 +330,9 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
+        # PyTorch's attributes: the flag as given, and whether nested tensors are used (never: Ember has none,
+        # and padded batches with key_padding_mask give the same values)
+        self.enable_nested_tensor, self.use_nested_tensor, self.mask_check = enable_nested_tensor, False, mask_check
 
     def forward(
         self,
