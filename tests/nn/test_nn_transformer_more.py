@@ -486,3 +486,54 @@ def test_encoder_keeps_pytorchs_flags() -> None:
     assert (enc.enable_nested_tensor, enc.use_nested_tensor, enc.mask_check) == (False, False, False)
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
     assert enc.enable_nested_tensor and not enc.use_nested_tensor and enc.mask_check
+
+
+def test_multi_head_attention_forward_matches_numpy(device) -> None:
+    """F.multi_head_attention_forward (sequence-first, PyTorch's argument order) against the NumPy reference;
+    separate projection weights; static_k/static_v replace the projected keys/values; errors."""
+    e, h, lq, s, n = 8, 2, 3, 5, 2
+    p = {
+        "in_proj_weight": RNG.standard_normal((3 * e, e)) * 0.4,
+        "in_proj_bias": RNG.standard_normal(3 * e) * 0.1,
+        "out_proj.weight": RNG.standard_normal((e, e)) * 0.4,
+        "out_proj.bias": RNG.standard_normal(e) * 0.1,
+    }
+    q, k = RNG.standard_normal((lq, n, e)), RNG.standard_normal((s, n, e))
+    mask = RNG.standard_normal((lq, s))
+    kpm = np.zeros((n, s), bool)
+    kpm[1, 3:] = True
+    t = {name: T(v, device) for name, v in p.items()}
+    args = (e, h, t["in_proj_weight"], t["in_proj_bias"], None, None, False, 0.5, t["out_proj.weight"], t["out_proj.bias"])
+    out, w = F.multi_head_attention_forward(
+        T(q, device), T(k, device), T(k, device), *args, training=False, key_padding_mask=T(kpm, device),
+        attn_mask=T(mask, device), average_attn_weights=False,
+    )  # fmt: skip
+    full = mask[None, None] + np.where(kpm, -np.inf, 0.0)[:, None, None, :]
+    np.testing.assert_allclose(N(out), np_mha(q, k, k, p, "", h, full), rtol=1e-10, atol=1e-12)
+    assert tuple(w.shape) == (n, h, lq, s)
+    np.testing.assert_allclose(N(w).sum(-1), np.ones((n, h, lq)), rtol=1e-12)
+    # the same weights passed as q/k/v_proj_weight
+    wi = t["in_proj_weight"]
+    sep, _ = F.multi_head_attention_forward(
+        T(q, device), T(k, device), T(k, device), e, h, None, t["in_proj_bias"], None, None, False, 0.0,
+        t["out_proj.weight"], t["out_proj.bias"], use_separate_proj_weight=True,
+        q_proj_weight=wi[:e], k_proj_weight=wi[e : 2 * e], v_proj_weight=wi[2 * e :], need_weights=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(N(sep), np_mha(q, k, k, p, "", h), rtol=1e-10, atol=1e-12)
+    # static_k/static_v (N*H, S, hd): the keys/values already projected and split into heads
+    hd = e // h
+    wk, bk = p["in_proj_weight"][e : 2 * e], p["in_proj_bias"][e : 2 * e]
+    wv, bv = p["in_proj_weight"][2 * e :], p["in_proj_bias"][2 * e :]
+
+    def split(x):  # (S, N, E) -> (N*H, S, hd)
+        return x.reshape(s, n * h, hd).transpose(1, 0, 2)
+
+    static, _ = F.multi_head_attention_forward(
+        T(q, device), T(q, device), T(q, device), *args, training=False,
+        static_k=T(split(k @ wk.T + bk), device), static_v=T(split(k @ wv.T + bv), device),
+    )  # fmt: skip
+    np.testing.assert_allclose(N(static), np_mha(q, k, k, p, "", h), rtol=1e-10, atol=1e-12)
+    with pytest.raises(AssertionError, match="was expecting embedding dimension of 6, but got 8"):
+        F.multi_head_attention_forward(T(q, device), T(k, device), T(k, device), 6, *args[1:])
+    with pytest.raises(AssertionError, match="use_separate_proj_weight is True but q_proj_weight"):
+        F.multi_head_attention_forward(T(q, device), T(k, device), T(k, device), *args, use_separate_proj_weight=True)

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..functional import _AssertError, _AssertTypeError  # noqa: F401  (re-exported for the layers)
+
 
 class _SizeError(ValueError, RuntimeError):
     """A bad size argument: a ValueError, and the RuntimeError that PyTorch raises for it (from the
     negative dimension of the weight it would make, or from the first forward)."""
-
-
-class _AssertError(ValueError, RuntimeError, AssertionError):
-    """A bad argument or input shape that PyTorch rejects with an ``assert`` (an AssertionError there); a
-    ValueError and a RuntimeError here, as Ember's other argument errors."""
-
-
-class _AssertTypeError(TypeError, AssertionError):
-    """An argument of the wrong dtype or type that PyTorch rejects with an ``assert``; a TypeError here."""
 
 
 def _ints(layer: str, name: str, value: Any) -> tuple[Any, ...]:

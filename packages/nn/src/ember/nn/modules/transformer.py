@@ -12,8 +12,8 @@ from ember import Tensor
 
 from .. import functional as F
 from .. import init
+from ..functional import _AssertError
 from ..parameter import Parameter
-from ._checks import _AssertError, _AssertTypeError
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear, NonDynamicallyQuantizableLinear
@@ -97,16 +97,6 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _float_mask(self, mask: Tensor, name: str, like: Tensor) -> Tensor:
-        """A bool mask (True = masked out) as an additive float mask of `like`'s dtype."""
-        if mask.dtype is ember.bool_:
-            return ember.zeros(mask.shape, dtype=like.dtype, device=like.device).masked_fill(mask, float("-inf"))
-        if not mask.dtype.is_floating_point:
-            raise _AssertTypeError(
-                f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}"
-            )
-        return mask.to(dtype=like.dtype)
-
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         if query.ndim not in (2, 3):
             raise _AssertError(
@@ -148,101 +138,18 @@ class MultiheadAttention(Module):
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
         self._check_inputs(query, key, value)
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        elif self.batch_first:
+        if query.ndim == 3 and self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        lq, n, e = query.shape
-        s = key.shape[0]
-        h, hd = self.num_heads, self.head_dim
-        mask = self._merged_mask(attn_mask, key_padding_mask, is_causal, unbatched, lq, n, s, query)
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        q = F.linear(query, wq, bq)
-        k = F.linear(key, wk, bk)
-        v = F.linear(value, wv, bv)
-        extra = 0  # key columns appended by add_bias_kv / add_zero_attn
-        if self.bias_k is not None and self.bias_v is not None:
-            k = ember.cat([k, self.bias_k.expand(1, n, e)], 0)
-            v = ember.cat([v, self.bias_v.expand(1, n, e)], 0)
-            extra += 1
-        # (S, N, E) -> (N, H, S, hd)
-        q = q.reshape(lq, n, h, hd).permute(1, 2, 0, 3)
-        k = k.reshape(k.shape[0], n, h, hd).permute(1, 2, 0, 3)
-        v = v.reshape(v.shape[0], n, h, hd).permute(1, 2, 0, 3)
-        if self.add_zero_attn:
-            k = ember.cat([k, ember.zeros(n, h, 1, hd, dtype=k.dtype, device=k.device)], 2)
-            v = ember.cat([v, ember.zeros(n, h, 1, hd, dtype=v.dtype, device=v.device)], 2)
-            extra += 1
-        if mask is not None and extra:
-            mask = F.pad(mask, (0, extra))
-        p = self.dropout if self.training else 0.0
-        out, weights = F._attention(q, k, v, mask, p, hd**-0.5)  # (N, H, L, hd), (N, H, L, S')
-        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(lq, n, e))
-        if unbatched:
-            out = out.squeeze(1)
-        elif self.batch_first:
+        out, weights = F._mha_forward(
+            "MultiheadAttention", query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
+            self.out_proj.bias, self.training, key_padding_mask, need_weights, attn_mask,
+            not self._qkv_same_embed_dim, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight, None, None,
+            average_attn_weights, is_causal,
+        )  # fmt: skip
+        if query.ndim == 3 and self.batch_first:
             out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        wts = weights.mean(1) if average_attn_weights else weights
-        return out, (wts.squeeze(0) if unbatched else wts)
-
-    def _merged_mask(
-        self,
-        attn_mask: Tensor | None,
-        key_padding_mask: Tensor | None,
-        is_causal: bool,
-        unbatched: bool,
-        lq: int,
-        n: int,
-        s: int,
-        query: Tensor,
-    ) -> Tensor | None:
-        """attn_mask and key_padding_mask as one additive float mask broadcastable to (N, H, L, S)."""
-        h = self.num_heads
-        if attn_mask is None and is_causal:
-            raise RuntimeError(
-                "MultiheadAttention: Need attn_mask if specifying the is_causal hint (is_causal only says that "
-                "attn_mask is causal). You may use the Transformer module method "
-                "`generate_square_subsequent_mask` to create this mask."
-            )
-        mask = None
-        if attn_mask is not None:
-            m = self._float_mask(attn_mask, "attn_mask", query)
-            if m.ndim == 2:
-                if tuple(m.shape) != (lq, s):
-                    raise RuntimeError(
-                        f"MultiheadAttention: The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(lq, s)}."
-                    )
-            elif m.ndim == 3:
-                want = (h, lq, s) if unbatched else (n * h, lq, s)
-                if tuple(m.shape) != want:
-                    raise RuntimeError(
-                        f"MultiheadAttention: The shape of the 3D attn_mask is {tuple(m.shape)}, but should be {want}."
-                    )
-                m = m.reshape(n, h, lq, s)
-            else:
-                raise _AssertError(
-                    f"MultiheadAttention: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)"
-                )
-            mask = m
-        if key_padding_mask is not None:
-            want_k = (s,) if unbatched else (n, s)
-            if tuple(key_padding_mask.shape) != want_k:
-                raise _AssertError(
-                    f"MultiheadAttention: expected key_padding_mask of shape {want_k} ((N, S) batched, (S,) unbatched), "
-                    f"got {tuple(key_padding_mask.shape)}"
-                )
-            kpm = self._float_mask(key_padding_mask, "key_padding_mask", query).reshape(n, 1, 1, s)
-            mask = kpm if mask is None else mask + kpm
-        return mask
+        return out, weights
 
 
 def _activation(name: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
