@@ -482,10 +482,50 @@ def test_sdpa_in_half_types_rounds_once(device, dtype) -> None:
 
 
 def test_encoder_keeps_pytorchs_flags() -> None:
+    """enable_nested_tensor as given; use_nested_tensor and activation_relu_or_gelu as PyTorch 2.13 sets them
+    (values printed by PyTorch for these layers)."""
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2, enable_nested_tensor=False, mask_check=False)
     assert (enc.enable_nested_tensor, enc.use_nested_tensor, enc.mask_check) == (False, False, False)
-    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
-    assert enc.enable_nested_tensor and not enc.use_nested_tensor and enc.mask_check
+    cases = [
+        (dict(batch_first=True), True, 1), (dict(), False, 1), (dict(batch_first=True, norm_first=True), False, 1),
+        (dict(batch_first=True, activation="gelu"), True, 2), (dict(batch_first=True, activation=nn.GELU()), True, 2),
+        (dict(batch_first=True, activation=lambda x: x), False, 0), (dict(batch_first=True, bias=False), False, 1),
+    ]  # fmt: skip
+    for kw, nested, act in cases:
+        layer = nn.TransformerEncoderLayer(8, 2, 16, **kw)
+        enc = nn.TransformerEncoder(layer, 2)
+        assert enc.enable_nested_tensor and enc.mask_check
+        assert (enc.use_nested_tensor, layer.activation_relu_or_gelu) == (nested, act), kw
+    assert not nn.TransformerEncoder(nn.TransformerEncoderLayer(9, 3, batch_first=True), 2).use_nested_tensor  # odd heads
+
+
+def test_encoder_fast_path_returns_zeros_at_padding(device) -> None:
+    """PyTorch's TransformerEncoder, in evaluation without autograd, runs a batch_first stack with a
+    left-aligned src_key_padding_mask on nested tensors and pads the result with zeros: the padded
+    positions come out 0 (then `norm`), the others as the layers compute them."""
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2).to(device).eval()
+    x = ember.randn(2, 5, 8, device=device)
+    kpm = T(np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]], bool), device)
+    slow = N(enc(x, src_key_padding_mask=kpm))  # parameters require grad: the padded path
+    assert np.abs(slow[0, 3:]).min() > 0
+    with ember.no_grad():
+        fast = N(enc(x, src_key_padding_mask=kpm))
+        np.testing.assert_array_equal(fast[0, 3:], 0.0)
+        np.testing.assert_allclose(fast[0, :3], slow[0, :3], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(fast[1], slow[1], rtol=1e-6, atol=1e-6)
+        float_mask = T(np.where(N(kpm), -np.inf, 0.0).astype(np.float32), device)
+        np.testing.assert_array_equal(N(enc(x, src_key_padding_mask=float_mask))[0, 3:], 0.0)
+        right = T(np.array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]], bool), device)  # not left-aligned: padded path
+        assert np.abs(N(enc(x, src_key_padding_mask=right))[0, :2]).min() > 0
+        with_mask = N(enc(x, mask=nn.Transformer.generate_square_subsequent_mask(5, device=device), src_key_padding_mask=kpm))
+        assert np.abs(with_mask[0, 3:]).min() > 0  # mask and key padding mask together: padded path
+        normed = nn.TransformerEncoder(enc.layers[0], 1, norm=nn.LayerNorm(8)).to(device).eval()
+        with ember.no_grad():
+            normed.norm.bias.copy_(ember.arange(8, dtype=ember.float32, device=device))
+        np.testing.assert_allclose(N(normed(x, src_key_padding_mask=kpm))[0, 3:], np.tile(np.arange(8.0), (2, 1)))
+    enc.train()
+    with ember.no_grad():
+        assert np.abs(N(enc(x, src_key_padding_mask=kpm))[0, 3:]).min() > 0  # training: padded path
 
 
 def test_multi_head_attention_forward_matches_numpy(device) -> None:

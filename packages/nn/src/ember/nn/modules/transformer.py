@@ -14,6 +14,7 @@ from .. import functional as F
 from .. import init
 from ..functional import _AssertError
 from ..parameter import Parameter
+from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear, NonDynamicallyQuantizableLinear
@@ -196,6 +197,11 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        act = self.activation
+        # PyTorch's flag for its fast path: 1 for relu, 2 for gelu, 0 for another activation
+        self.activation_relu_or_gelu = (
+            1 if act is F.relu or isinstance(act, ReLU) else 2 if act is F.gelu or isinstance(act, GELU) else 0
+        )
 
     def _sa_block(
         self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
@@ -237,9 +243,42 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
-        # PyTorch's attributes: the flag as given, and whether nested tensors are used (never: Ember has none,
-        # and padded batches with key_padding_mask give the same values)
-        self.enable_nested_tensor, self.use_nested_tensor, self.mask_check = enable_nested_tensor, False, mask_check
+        # PyTorch's attributes: the flag as given, and whether its nested-tensor fast path is taken (with
+        # PyTorch's conditions on the layer); Ember has no nested tensors but gives that path's result
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        layer = encoder_layer
+        self.use_nested_tensor = bool(
+            enable_nested_tensor
+            and isinstance(layer, TransformerEncoderLayer)
+            and not layer.norm_first
+            and layer.self_attn.batch_first
+            and layer.self_attn._qkv_same_embed_dim
+            and layer.self_attn.in_proj_bias is not None
+            and layer.activation_relu_or_gelu
+            and layer.norm1.eps == layer.norm2.eps
+            and layer.self_attn.num_heads % 2 == 0
+        )
+
+    def _padding_zeroed(self, src: Tensor, mask: Tensor | None, key_padding_mask: Tensor | None) -> Tensor | None:
+        """The (N, S) positions PyTorch's nested-tensor fast path returns as zeros (before `norm`), or None
+        when it would not take that path: it runs in evaluation, on a batched `src` with a left-aligned
+        `src_key_padding_mask` and no `mask`, when no gradient is recorded (torch/nn/modules/transformer.py)."""
+        if not self.use_nested_tensor or key_padding_mask is None or mask is not None or src.ndim != 3:
+            return None
+        first = self.layers[0]
+        if first.training:
+            return None
+        attn, tensors = first.self_attn, [src]
+        tensors += [attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias]
+        tensors += [t for m in (first.norm1, first.norm2, first.linear1, first.linear2) for t in m.parameters()]
+        if ember.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
+            return None
+        padded = key_padding_mask if key_padding_mask.dtype is ember.bool_ else key_padding_mask != 0
+        if tuple(padded.shape) != (src.shape[0], src.shape[1]):
+            return None  # the layers raise the shape error
+        if self.mask_check and bool((padded[:, 1:].int() < padded[:, :-1].int()).any().item()):
+            return None  # a padding position before a real one: PyTorch checks and keeps the padded path
+        return padded
 
     def forward(
         self,
@@ -248,9 +287,12 @@ class TransformerEncoder(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool | None = None,
     ) -> Tensor:
+        zeroed = self._padding_zeroed(src, mask, src_key_padding_mask)
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if zeroed is not None:
+            x = x.masked_fill(zeroed.unsqueeze(-1), 0.0)
         return self.norm(x) if self.norm is not None else x
 
 
