@@ -577,3 +577,25 @@ def test_multi_head_attention_forward_matches_numpy(device) -> None:
         F.multi_head_attention_forward(T(q, device), T(k, device), T(k, device), 6, *args[1:])
     with pytest.raises(AssertionError, match="use_separate_proj_weight is True but q_proj_weight"):
         F.multi_head_attention_forward(T(q, device), T(k, device), T(k, device), *args, use_separate_proj_weight=True)
+
+
+def test_multihead_attention_row_with_every_key_masked(device) -> None:
+    """PyTorch 2.13: with need_weights (the default) MultiheadAttention's softmax of an all -inf row is NaN,
+    in the output and the weights; with need_weights=False it goes through scaled_dot_product_attention,
+    whose such rows attend to nothing (the output is out_proj's bias)."""
+    m = nn.MultiheadAttention(8, 2, batch_first=True).to(device).eval()
+    with ember.no_grad():
+        m.out_proj.bias.copy_(ember.arange(8, dtype=ember.float32, device=device))
+    x = ember.randn(2, 5, 8, device=device)
+    kpm = T(np.array([[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]], bool), device)
+    row = np.zeros((5, 5), bool)
+    row[1] = True
+    for masks in ({"key_padding_mask": kpm}, {"attn_mask": T(row, device)}):
+        out, w = m(x, x, x, **masks)
+        bad = (0, slice(None)) if "key_padding_mask" in masks else (slice(None), 1)
+        assert np.isnan(N(out)[bad]).all() and np.isnan(N(w)[bad]).all()
+        good = N(out)[1] if "key_padding_mask" in masks else N(out)[:, [0, 2, 3, 4]]
+        assert np.isfinite(good).all()
+        out, none = m(x, x, x, need_weights=False, **masks)
+        assert none is None
+        np.testing.assert_allclose(N(out)[bad], np.broadcast_to(np.arange(8.0), N(out)[bad].shape), atol=1e-6)

@@ -2182,10 +2182,17 @@ def rms_norm(
 
 # -- attention ----------------------------------------------------------------------------------
 def _attention(
-    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: float
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Tensor | None,
+    dropout_p: float,
+    scale: float,
+    masked_rows_zero: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """``softmax(q k^T * scale + mask) v`` and the weights; `mask` is None, bool (True = take part)
-    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), not NaN.
+    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), or NaN without
+    `masked_rows_zero` (PyTorch's MultiheadAttention when it returns the weights).
     float16/bfloat16 inputs are computed in float32 and rounded once at the end, as PyTorch's kernels
     accumulate (half the error of rounding every step)."""
     low = query.dtype in (ember.float16, ember.bfloat16)
@@ -2193,10 +2200,14 @@ def _attention(
         out, weights = _attention(
             query.float(), key.float(), value.float(),
             mask.float() if mask is not None and mask.dtype.is_floating_point else mask, dropout_p, scale,
+            masked_rows_zero,
         )  # fmt: skip
         return out.to(query.dtype), weights.to(query.dtype)
     scores = (query @ key.mT) * scale
-    if mask is not None:
+    if mask is not None and not masked_rows_zero:
+        scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype is ember.bool_ else scores + mask
+        weights = ember.softmax(scores, -1)
+    elif mask is not None:
         scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype is ember.bool_ else scores + mask
         dead = (scores == float("-inf")).all(-1, keepdim=True)
         scores = scores.masked_fill(dead, 0.0)
@@ -2479,7 +2490,9 @@ def _mha_forward(
     mask = _mha_merged_mask(fn, attn_mask, key_padding_mask, is_causal, unbatched, (n, h, lq, s), query)
     if mask is not None and extra:
         mask = pad(mask, (0, extra))
-    out, weights = _attention(q, k, v, mask, dropout_p if training else 0.0, hd**-0.5)  # (N, H, L, hd), (N, H, L, S')
+    # PyTorch computes the weights (need_weights) with a plain softmax, NaN on a row with every key masked
+    # out; without them it calls scaled_dot_product_attention, whose such rows are zeros
+    out, weights = _attention(q, k, v, mask, dropout_p if training else 0.0, hd**-0.5, not need_weights)
     out = linear(out.permute(2, 0, 1, 3).reshape(lq, n, e), out_proj_weight, out_proj_bias)
     if unbatched:
         out = out.squeeze(1)
