@@ -141,3 +141,17 @@ def test_parameters_to_vector_and_back(device) -> None:
     np.testing.assert_array_equal(m[1].bias.detach().numpy(), [10.0])
     with pytest.raises(ValueError, match="11"):
         vector_to_parameters(ember.zeros(3, device=device), m.parameters())
+
+
+def test_initialiser_argument_errors() -> None:
+    """PyTorch 2.13 raises RuntimeError for an empty range and a negative std (trunc_normal_ through the
+    uniform_ of its inverse-CDF sampler)."""
+    w = ember.empty(3, 4)
+    with pytest.raises(RuntimeError, match=r"uniform_ expects to return a \[from, to\) range, but found from=3 > to=2"):
+        init.uniform_(w, 3, 2)
+    with pytest.raises(RuntimeError, match="normal_ expects std >= 0.0, but found std -1"):
+        init.normal_(w, 0.0, -1)
+    with pytest.raises(RuntimeError, match="found from=2 > to=-2"):
+        init.trunc_normal_(w, a=2, b=-2)
+    init.uniform_(w, 2, 2)  # an empty range [2, 2) is allowed: every value is 2
+    assert (w.numpy() == 2).all()

@@ -371,6 +371,19 @@ def test_argument_errors_match_pytorchs_exception_types(device) -> None:
         R.pad_sequence([ember.ones(2, device=device)], padding_side="middle")
     with pytest.raises(RuntimeError, match=r"lengths must be a 1-D tensor, got shape \(1, 3\)"):
         R.pack_padded_sequence(ember.ones(4, 3, 2, device=device), ember.tensor([[4, 2, 1]]))
+    with pytest.raises(TypeError, match="pad_sequence: expected Tensor as element 0 in argument 0, but got list"):
+        R.pad_sequence([[1.0, 2.0], [3.0]])  # type: ignore[list-item]
+    with pytest.raises(RuntimeError, match=r"GRU: a PackedSequence's data must be 2-D"):
+        nn.GRU(2, 3).to(device)(R.PackedSequence(ember.zeros(3, 1, 2, device=device), ember.tensor([2, 1])))
+
+
+def test_pad_sequence_takes_the_first_sequences_dtype(device) -> None:
+    """PyTorch fills a tensor of sequences[0]'s dtype (the others are cast), so mixed inputs give that dtype."""
+    a, b = ember.ones(2, device=device), ember.tensor([1.5, 2.5, 3.5], dtype=ember.float64, device=device)
+    out = R.pad_sequence([a, b], batch_first=True)
+    assert out.dtype is ember.float32
+    np.testing.assert_array_equal(out.numpy(), np.array([[1, 1, 0], [1.5, 2.5, 3.5]], np.float32))
+    assert R.pack_sequence([b, a]).data.dtype is ember.float64
 
 
 def test_flatten_parameters_and_dtype_mismatch(device) -> None:

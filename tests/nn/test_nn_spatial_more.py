@@ -538,6 +538,12 @@ def test_embedding_bag_per_sample_weights_and_errors(device) -> None:
         nn.Embedding.from_pretrained(T(w[0], device))
     with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
         nn.EmbeddingBag.from_pretrained(T(w[0], device))
+    with pytest.raises(AssertionError, match="Shape of weight does not match num_embeddings and embedding_dim"):
+        nn.Embedding(5, 2, _weight=T(w, device))
+    with pytest.raises(AssertionError, match=r"embedding: Padding_idx must be within num_embeddings \(6\), got 7"):
+        F.embedding(T([1], device), T(w, device), padding_idx=7)
+    with pytest.raises(RuntimeError, match=r"embedding: 'weight' must be 2-D .* got shape \(2,\)"):  # was an IndexError
+        F.embedding(T([1], device), T(w[0], device))
     with pytest.raises(RuntimeError, match="index out of range"):
         F.embedding_bag(T([0, 6], device), T(w, device), T([0], device))
     assert repr(nn.EmbeddingBag(10, 3, mode="sum", padding_idx=1)) == "EmbeddingBag(10, 3, mode='sum', padding_idx=1)"

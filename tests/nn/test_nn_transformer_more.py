@@ -448,6 +448,12 @@ def test_sdpa_input_errors_name_the_op(device) -> None:
         F.scaled_dot_product_attention(q, q.double(), q)
     with pytest.raises(RuntimeError, match="do not fit together"):
         F.scaled_dot_product_attention(q, q, ember.randn(1, 4, 3, device=device))
+    with pytest.raises(RuntimeError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+    # PyTorch skips dropout for dropout_p <= 0
+    np.testing.assert_allclose(
+        N(F.scaled_dot_product_attention(q, q, q, dropout_p=-0.5)), N(F.scaled_dot_product_attention(q, q, q))
+    )
 
 
 def test_multihead_attention_repr_names_pytorchs_out_proj_class() -> None:

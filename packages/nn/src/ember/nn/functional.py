@@ -616,7 +616,11 @@ def embedding(
     if input.dtype.is_floating_point or input.dtype is ember.bool_:
         raise _DTypeError(f"embedding: expected an integer index tensor, got dtype {input.dtype.name}")
     _no_sparse("embedding", sparse)
+    if weight.ndim != 2:
+        raise _ShapeError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     n = weight.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise _AssertError(f"embedding: Padding_idx must be within num_embeddings ({n}), got {padding_idx}")
     idx = input.reshape(-1)
     if max_norm is not None:
         _renorm_rows_("embedding", weight, idx, max_norm, norm_type)
@@ -2289,6 +2293,8 @@ def scaled_dot_product_attention(
             return t.unsqueeze(-3).expand(*s[:-2], hq // hk, *s[-2:]).reshape(*s[:-3], hq, *s[-2:])
 
         key, value = repeat_heads(key), repeat_heads(value)
+    if dropout_p > 1.0:  # PyTorch skips dropout for dropout_p <= 0
+        raise _ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {dropout_p}")
     lq, lk = query.shape[-2], key.shape[-2]
     if is_causal:
         if attn_mask is not None:

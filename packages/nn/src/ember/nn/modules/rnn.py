@@ -210,7 +210,7 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             data, sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
             if data.ndim != 2:
-                raise ValueError(
+                raise F._ShapeError(
                     f"{name}: a PackedSequence's data must be 2-D (sum(lengths), input_size), got shape {tuple(data.shape)}"
                 )
             n, unbatched, steps = sizes[0], False, len(sizes)

@@ -214,7 +214,12 @@ def pad_sequence(
     seqs = list(sequences.unbind(0) if isinstance(sequences, Tensor) else sequences)
     if not seqs:
         raise RuntimeError("pad_sequence: received an empty list of sequences")
+    for i, s in enumerate(seqs):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"pad_sequence: expected Tensor as element {i} in argument 0, but got {type(s).__name__}")
     trailing = tuple(seqs[0].shape[1:])
+    dtype = seqs[0].dtype  # PyTorch's result takes the first sequence's dtype, the others are cast to it
+    seqs = [s if s.dtype == dtype else s.to(dtype) for s in seqs]
     for i, s in enumerate(seqs):
         if s.ndim == 0 or tuple(s.shape[1:]) != trailing:
             raise RuntimeError(
