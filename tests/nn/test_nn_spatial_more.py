@@ -521,6 +521,12 @@ def test_embedding_bag_per_sample_weights_and_errors(device) -> None:
     )
     with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
         F.embedding_bag(T(idx, device), T(w, device), T(off, device), per_sample_weights=T(psw, device))
+    with pytest.raises(ValueError, match=r"per_sample_weights \(4,\) must have the shape of the input \(5,\)"):
+        F.embedding_bag(T(idx, device), T(w, device), T(off, device), per_sample_weights=T(psw[:4], device))  # before mode
+    with pytest.raises(RuntimeError, match=r"per_sample_weights \(float32\) must have the dtype of weight \(float64\)"):
+        F.embedding_bag(
+            T(idx, device), T(w, device), T(off, device), mode="sum", per_sample_weights=T(psw, device, dtype=ember.float32)
+        )
     with pytest.raises(ValueError, match="offsets has to be None"):
         F.embedding_bag(T(idx[:4].reshape(2, 2), device), T(w, device), T(off, device))
     with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):

@@ -704,16 +704,21 @@ def embedding_bag(
         raise ValueError("embedding_bag: max mode does not support scaling the gradient by the frequency")
     if weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight has to be a 2D Tensor, got shape {tuple(weight.shape)}")
-    if per_sample_weights is not None:
+    if per_sample_weights is not None:  # PyTorch's order of checks: shape, mode, dtype
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} must have the shape of the input "
+                f"{tuple(input.shape)}"
+            )
         if mode != "sum":
             raise NotImplementedError(
                 f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
                 f"(got mode='{mode}'). Please open a feature request on GitHub."
             )
-        if tuple(per_sample_weights.shape) != tuple(input.shape):
-            raise ValueError(
-                f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} must have the shape of the input "
-                f"{tuple(input.shape)}"
+        if per_sample_weights.dtype != weight.dtype:
+            raise _DTypeError(
+                f"embedding_bag: per_sample_weights ({per_sample_weights.dtype.name}) must have the dtype of weight "
+                f"({weight.dtype.name}); cast it with .to(weight.dtype)"
             )
     n = weight.shape[0]
     flat_idx = input.reshape(-1).tolist()
