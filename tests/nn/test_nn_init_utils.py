@@ -141,3 +141,58 @@ def test_parameters_to_vector_and_back(device) -> None:
     np.testing.assert_array_equal(m[1].bias.detach().numpy(), [10.0])
     with pytest.raises(ValueError, match="11"):
         vector_to_parameters(ember.zeros(3, device=device), m.parameters())
+
+
+def test_initialiser_argument_errors() -> None:
+    """PyTorch 2.13 raises RuntimeError for an empty range and a negative std (trunc_normal_ through the
+    uniform_ of its inverse-CDF sampler)."""
+    w = ember.empty(3, 4)
+    with pytest.raises(RuntimeError, match=r"uniform_ expects to return a \[from, to\) range, but found from=3 > to=2"):
+        init.uniform_(w, 3, 2)
+    with pytest.raises(RuntimeError, match="normal_ expects std >= 0.0, but found std -1"):
+        init.normal_(w, 0.0, -1)
+    with pytest.raises(RuntimeError, match="found from=2 > to=-2"):
+        init.trunc_normal_(w, a=2, b=-2)
+    init.uniform_(w, 2, 2)  # an empty range [2, 2) is allowed: every value is 2
+    assert (w.numpy() == 2).all()
+
+
+def _truncnorm_moments(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
+    """Mean and standard deviation of N(mean, std**2) truncated to [a, b] (closed form)."""
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
+    al, be = (a - mean) / std, (b - mean) / std
+    z = cdf(be) - cdf(al)
+    m = mean + std * (pdf(al) - pdf(be)) / z
+    var = std**2 * (1 + (al * pdf(al) - be * pdf(be)) / z - ((pdf(al) - pdf(be)) / z) ** 2)
+    return m, math.sqrt(var)
+
+
+def test_initialiser_distributions_and_generators(device) -> None:
+    """Sample moments against the formulas (200k samples: the tolerances are > 5 standard errors), conv
+    fans (fan_in = in * kernel, fan_out = out * kernel), and generator= giving repeatable draws."""
+    ember.manual_seed(1)
+    t = init.trunc_normal_(ember.empty(200_000, device=device), mean=1.0, std=0.5, a=0.0, b=1.5).numpy()
+    m, s = _truncnorm_moments(1.0, 0.5, 0.0, 1.5)
+    assert t.min() >= 0.0 and t.max() <= 1.5
+    assert abs(t.mean() - m) < 0.005 and abs(t.std() - s) < 0.005
+    t = init.trunc_normal_(ember.empty(200_000, device=device)).numpy()  # defaults: N(0, 1) cut at +-2
+    assert abs(t.std() - _truncnorm_moments(0.0, 1.0, -2.0, 2.0)[1]) < 0.005  # 0.8796
+    w = init.kaiming_uniform_(ember.empty(64, 32, 5, 5, device=device), a=math.sqrt(5)).numpy()
+    bound = math.sqrt(6 / (1 + 5)) / math.sqrt(32 * 25)  # gain(leaky_relu, sqrt 5) * sqrt(3 / fan_in)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
+    w = init.kaiming_normal_(ember.empty(64, 32, 5, 5, device=device), mode="fan_out", nonlinearity="selu").numpy()
+    assert abs(w.std() / (0.75 / math.sqrt(64 * 25)) - 1) < 0.02
+    w = init.xavier_normal_(ember.empty(64, 32, 5, 5, device=device), gain=init.calculate_gain("tanh")).numpy()
+    assert abs(w.std() / (5 / 3 * math.sqrt(2 / (96 * 25))) - 1) < 0.02
+    gen = ember.Generator(device=device) if device != "cpu" else ember.Generator()
+    fns = [init.uniform_, init.normal_, init.trunc_normal_, init.xavier_uniform_, init.xavier_normal_,
+           init.kaiming_uniform_, init.kaiming_normal_, init.orthogonal_]  # fmt: skip
+    for fn in fns:
+        a = fn(ember.empty(6, 4, device=device), generator=gen.manual_seed(5)).numpy().copy()
+        b = fn(ember.empty(6, 4, device=device), generator=gen.manual_seed(5)).numpy()
+        c = fn(ember.empty(6, 4, device=device), generator=gen.manual_seed(6)).numpy()
+        assert (a == b).all() and not (a == c).all(), fn.__name__
+    a = init.sparse_(ember.empty(6, 4, device=device), 0.5, generator=gen.manual_seed(5)).numpy().copy()
+    assert (a == init.sparse_(ember.empty(6, 4, device=device), 0.5, generator=gen.manual_seed(5)).numpy()).all()

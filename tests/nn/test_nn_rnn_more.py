@@ -359,3 +359,45 @@ def test_packed_end_to_end_backward(device) -> None:
     (R.pad_packed_sequence(out)[0].sum() + h.sum()).backward()
     assert all(s.grad is not None and tuple(s.grad.shape) == tuple(s.shape) for s in seqs)
     assert all(p.grad is not None for p in m.parameters())
+
+
+def test_argument_errors_match_pytorchs_exception_types(device) -> None:
+    """PyTorch 2.13: a float hidden_size is a TypeError; padding_side and lengths errors are RuntimeErrors."""
+    with pytest.raises(TypeError, match="hidden_size should be of type int, got: float"):
+        nn.RNN(2, 3.0)
+    with pytest.raises(TypeError, match="num_layers should be of type int"):
+        nn.LSTM(2, 3, num_layers=2.0)
+    with pytest.raises(RuntimeError, match="Expected padding_side to be one of left or right, but got middle"):
+        R.pad_sequence([ember.ones(2, device=device)], padding_side="middle")
+    with pytest.raises(RuntimeError, match=r"lengths must be a 1-D tensor, got shape \(1, 3\)"):
+        R.pack_padded_sequence(ember.ones(4, 3, 2, device=device), ember.tensor([[4, 2, 1]]))
+    with pytest.raises(TypeError, match="pad_sequence: expected Tensor as element 0 in argument 0, but got list"):
+        R.pad_sequence([[1.0, 2.0], [3.0]])  # type: ignore[list-item]
+    with pytest.raises(RuntimeError, match=r"GRU: a PackedSequence's data must be 2-D"):
+        nn.GRU(2, 3).to(device)(R.PackedSequence(ember.zeros(3, 1, 2, device=device), ember.tensor([2, 1])))
+
+
+def test_pad_sequence_takes_the_first_sequences_dtype(device) -> None:
+    """PyTorch fills a tensor of sequences[0]'s dtype (the others are cast), so mixed inputs give that dtype."""
+    a, b = ember.ones(2, device=device), ember.tensor([1.5, 2.5, 3.5], dtype=ember.float64, device=device)
+    out = R.pad_sequence([a, b], batch_first=True)
+    assert out.dtype is ember.float32
+    np.testing.assert_array_equal(out.numpy(), np.array([[1, 1, 0], [1.5, 2.5, 3.5]], np.float32))
+    assert R.pack_sequence([b, a]).data.dtype is ember.float64
+
+
+def test_flatten_parameters_and_dtype_mismatch(device) -> None:
+    """`flatten_parameters()` exists (a no-op here; PyTorch code calls it after .to()); an input whose dtype
+    differs from the weights' is PyTorch's ValueError naming both dtypes and both fixes."""
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True).to(device)
+    x = ember.randn(4, 2, 2, device=device)
+    before = lstm(x)[0].detach().numpy()
+    assert lstm.flatten_parameters() is None
+    np.testing.assert_array_equal(lstm(x)[0].detach().numpy(), before)
+    with pytest.raises(ValueError, match=r"LSTM: input dtype \(.*float64\) does not match weight dtype \(.*float32\)"):
+        lstm(x.double())
+    with pytest.raises(ValueError, match=r"GRU: input dtype \(.*int64\) does not match weight dtype"):
+        nn.GRU(2, 3).to(device)(ember.ones(4, 1, 2, dtype=ember.int64, device=device))
+    packed = R.pack_sequence([ember.ones(3, 2, dtype=ember.float64, device=device)])
+    with pytest.raises(ValueError, match="does not match weight dtype"):
+        nn.RNN(2, 3).to(device)(packed)

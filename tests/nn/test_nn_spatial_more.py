@@ -521,12 +521,35 @@ def test_embedding_bag_per_sample_weights_and_errors(device) -> None:
     )
     with pytest.raises(NotImplementedError, match="per_sample_weights is only supported for mode='sum'"):
         F.embedding_bag(T(idx, device), T(w, device), T(off, device), per_sample_weights=T(psw, device))
+    with pytest.raises(ValueError, match=r"per_sample_weights \(4,\) must have the shape of the input \(5,\)"):
+        F.embedding_bag(T(idx, device), T(w, device), T(off, device), per_sample_weights=T(psw[:4], device))  # before mode
+    with pytest.raises(RuntimeError, match=r"per_sample_weights \(float32\) must have the dtype of weight \(float64\)"):
+        F.embedding_bag(
+            T(idx, device), T(w, device), T(off, device), mode="sum", per_sample_weights=T(psw, device, dtype=ember.float32)
+        )
     with pytest.raises(ValueError, match="offsets has to be None"):
         F.embedding_bag(T(idx[:4].reshape(2, 2), device), T(w, device), T(off, device))
     with pytest.raises(ValueError, match="offsets has to be a 1D Tensor but got None"):
         F.embedding_bag(T(idx, device), T(w, device))
     with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0"):
         F.embedding_bag(T(idx, device), T(w, device), T([1, 2], device))
+    with pytest.raises(RuntimeError, match=r"offsets\[0\] has to be 0"):  # PyTorch's type (2.13)
+        F.embedding_bag(T(idx, device), T(w, device), T([1, 2], device))
+    # PyTorch asserts these (AssertionError); Ember's ValueError is also one
+    with pytest.raises(AssertionError, match=r"padding_idx must be within num_embeddings \(6\), got 6"):
+        nn.EmbeddingBag(6, 2, padding_idx=6)
+    with pytest.raises(AssertionError, match="padding_idx must be within num_embeddings"):
+        nn.Embedding(6, 2, padding_idx=-7)
+    with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
+        nn.Embedding.from_pretrained(T(w[0], device))
+    with pytest.raises(AssertionError, match="Embeddings parameter is expected to be 2-dimensional"):
+        nn.EmbeddingBag.from_pretrained(T(w[0], device))
+    with pytest.raises(AssertionError, match="Shape of weight does not match num_embeddings and embedding_dim"):
+        nn.Embedding(5, 2, _weight=T(w, device))
+    with pytest.raises(AssertionError, match=r"embedding: Padding_idx must be within num_embeddings \(6\), got 7"):
+        F.embedding(T([1], device), T(w, device), padding_idx=7)
+    with pytest.raises(RuntimeError, match=r"embedding: 'weight' must be 2-D .* got shape \(2,\)"):  # was an IndexError
+        F.embedding(T([1], device), T(w[0], device))
     with pytest.raises(RuntimeError, match="index out of range"):
         F.embedding_bag(T([0, 6], device), T(w, device), T([0], device))
     assert repr(nn.EmbeddingBag(10, 3, mode="sum", padding_idx=1)) == "EmbeddingBag(10, 3, mode='sum', padding_idx=1)"

@@ -410,3 +410,198 @@ def test_sdpa_errors(device) -> None:
         F.scaled_dot_product_attention(q, k, v, attn_mask=ember.zeros(3, 4, device=device))
     with pytest.raises(ValueError, match="do not fit together"):
         F.scaled_dot_product_attention(q, k[..., :3], v)
+
+
+def test_assertion_errors_are_pytorchs_assertion_errors(device) -> None:
+    """PyTorch rejects these with ``assert`` (AssertionError, per torch/nn/functional.py and
+    torch/nn/modules/activation.py in 2.13); Ember raises its ValueError/TypeError that is also one."""
+    with pytest.raises(AssertionError, match=r"embed_dim \(8\) must be divisible by num_heads \(3\)"):
+        nn.MultiheadAttention(8, 3)
+    with pytest.raises(AssertionError, match="must be divisible by num_heads"):
+        nn.TransformerEncoderLayer(8, 3)
+    m = nn.MultiheadAttention(8, 2, batch_first=True).to(device)
+    x = ember.randn(2, 3, 8, device=device)
+    with pytest.raises(AssertionError, match=r"expected query with last dimension 8 \(embed_dim\)"):
+        m(ember.randn(2, 3, 6, device=device), x, x)
+    with pytest.raises(AssertionError, match=r"key shape \(2, 3, 8\) does not match value shape \(2, 4, 8\)"):
+        m(x, x, ember.randn(2, 4, 8, device=device))
+    with pytest.raises(AssertionError, match=r"expected a 2-D \(unbatched\) or 3-D query"):
+        m(x[None], x[None], x[None])
+    with pytest.raises(AssertionError, match=r"expected key_padding_mask of shape \(2, 3\)"):
+        m(x, x, x, key_padding_mask=ember.zeros(2, 4, dtype=ember.bool_, device=device))
+    with pytest.raises(AssertionError, match="attn_mask's dimension 4 is not supported"):
+        m(x, x, x, attn_mask=ember.zeros(1, 4, 3, 3, device=device))
+    with pytest.raises(AssertionError, match="only bool and floating types of attn_mask"):
+        m(x, x, x, attn_mask=ember.zeros(3, 3, dtype=ember.int64, device=device))
+    with pytest.raises(AssertionError, match="key must end in kdim=5"):
+        nn.MultiheadAttention(8, 2, kdim=5, vdim=5, batch_first=True).to(device)(x, x, ember.randn(2, 3, 5, device=device))
+    with pytest.raises(AssertionError, match="src and tgt must both be 3-D"):
+        nn.Transformer(8, 2, 1, 1, 16).to(device)(ember.randn(3, 8, device=device), x)
+
+
+def test_sdpa_input_errors_name_the_op(device) -> None:
+    """PyTorch raises RuntimeError for inputs under 2-D, mixed dtypes and mismatched sizes."""
+    q = ember.randn(1, 2, 3, device=device)
+    with pytest.raises(RuntimeError, match="scaled_dot_product_attention: Expected query, key, and value to all be at least 2"):
+        F.scaled_dot_product_attention(q[0, 0], q[0, 0], q[0, 0])
+    with pytest.raises(RuntimeError, match="scaled_dot_product_attention: Expected query, key, and value to have the same dtype"):
+        F.scaled_dot_product_attention(q, q.double(), q)
+    with pytest.raises(RuntimeError, match="do not fit together"):
+        F.scaled_dot_product_attention(q, q, ember.randn(1, 4, 3, device=device))
+    with pytest.raises(RuntimeError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+    # PyTorch skips dropout for dropout_p <= 0
+    np.testing.assert_allclose(
+        N(F.scaled_dot_product_attention(q, q, q, dropout_p=-0.5)), N(F.scaled_dot_product_attention(q, q, q))
+    )
+
+
+def test_multihead_attention_repr_names_pytorchs_out_proj_class() -> None:
+    # PyTorch 2.13's repr(nn.MultiheadAttention(8, 2))
+    assert repr(nn.MultiheadAttention(8, 2)) == (
+        "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)\n)"
+    )
+    assert isinstance(nn.MultiheadAttention(8, 2).out_proj, nn.Linear)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_sdpa_in_half_types_rounds_once(device, dtype) -> None:
+    """PyTorch's kernels accumulate float16/bfloat16 attention in float32 and round the output once: every
+    entry is within about half a unit in the last place of the exact result (rounding each matmul and the
+    softmax, as Ember did, gave errors of many units on the small entries)."""
+    dt = getattr(ember, dtype)
+    x = np.random.default_rng(0).standard_normal((4, 3, 16, 32)) * 2
+    try:
+        q = ember.tensor(x, device=device).to(dt)
+    except TypeError as exc:
+        pytest.skip(f"device {device} holds no {dtype}: {exc}")
+    xr = q.float().cpu().numpy().astype(np.float64)
+    s = xr @ xr.swapaxes(-1, -2) / math.sqrt(32)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    exact = (e / e.sum(-1, keepdims=True)) @ xr
+    got = F.scaled_dot_product_attention(q, q, q)
+    assert got.dtype is dt
+    mag = np.maximum(np.abs(exact), 2.0**-14)
+    unit = 2.0 ** (np.floor(np.log2(mag)) - (10 if dtype == "float16" else 7))
+    ulp = np.abs(got.float().cpu().numpy().astype(np.float64) - exact) / unit
+    assert ulp.max() <= 0.6, ulp.max()
+
+
+def test_encoder_keeps_pytorchs_flags() -> None:
+    """enable_nested_tensor as given; use_nested_tensor and activation_relu_or_gelu as PyTorch 2.13 sets them
+    (values printed by PyTorch for these layers)."""
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2, enable_nested_tensor=False, mask_check=False)
+    assert (enc.enable_nested_tensor, enc.use_nested_tensor, enc.mask_check) == (False, False, False)
+    cases = [
+        (dict(batch_first=True), True, 1), (dict(), False, 1), (dict(batch_first=True, norm_first=True), False, 1),
+        (dict(batch_first=True, activation="gelu"), True, 2), (dict(batch_first=True, activation=nn.GELU()), True, 2),
+        (dict(batch_first=True, activation=lambda x: x), False, 0), (dict(batch_first=True, bias=False), False, 1),
+    ]  # fmt: skip
+    for kw, nested, act in cases:
+        layer = nn.TransformerEncoderLayer(8, 2, 16, **kw)
+        enc = nn.TransformerEncoder(layer, 2)
+        assert enc.enable_nested_tensor and enc.mask_check
+        assert (enc.use_nested_tensor, layer.activation_relu_or_gelu) == (nested, act), kw
+    assert not nn.TransformerEncoder(nn.TransformerEncoderLayer(9, 3, batch_first=True), 2).use_nested_tensor  # odd heads
+
+
+def test_encoder_fast_path_returns_zeros_at_padding(device) -> None:
+    """PyTorch's TransformerEncoder, in evaluation without autograd, runs a batch_first stack with a
+    left-aligned src_key_padding_mask on nested tensors and pads the result with zeros: the padded
+    positions come out 0 (then `norm`), the others as the layers compute them."""
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2).to(device).eval()
+    x = ember.randn(2, 5, 8, device=device)
+    kpm = T(np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0]], bool), device)
+    slow = N(enc(x, src_key_padding_mask=kpm))  # parameters require grad: the padded path
+    assert np.abs(slow[0, 3:]).min() > 0
+    with ember.no_grad():
+        fast = N(enc(x, src_key_padding_mask=kpm))
+        np.testing.assert_array_equal(fast[0, 3:], 0.0)
+        np.testing.assert_allclose(fast[0, :3], slow[0, :3], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(fast[1], slow[1], rtol=1e-6, atol=1e-6)
+        float_mask = T(np.where(N(kpm), -np.inf, 0.0).astype(np.float32), device)
+        np.testing.assert_array_equal(N(enc(x, src_key_padding_mask=float_mask))[0, 3:], 0.0)
+        right = T(np.array([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]], bool), device)  # not left-aligned: padded path
+        assert np.abs(N(enc(x, src_key_padding_mask=right))[0, :2]).min() > 0
+        with_mask = N(enc(x, mask=nn.Transformer.generate_square_subsequent_mask(5, device=device), src_key_padding_mask=kpm))
+        assert np.abs(with_mask[0, 3:]).min() > 0  # mask and key padding mask together: padded path
+        normed = nn.TransformerEncoder(enc.layers[0], 1, norm=nn.LayerNorm(8)).to(device).eval()
+        with ember.no_grad():
+            normed.norm.bias.copy_(ember.arange(8, dtype=ember.float32, device=device))
+        np.testing.assert_allclose(N(normed(x, src_key_padding_mask=kpm))[0, 3:], np.tile(np.arange(8.0), (2, 1)))
+    enc.train()
+    with ember.no_grad():
+        assert np.abs(N(enc(x, src_key_padding_mask=kpm))[0, 3:]).min() > 0  # training: padded path
+
+
+def test_multi_head_attention_forward_matches_numpy(device) -> None:
+    """F.multi_head_attention_forward (sequence-first, PyTorch's argument order) against the NumPy reference;
+    separate projection weights; static_k/static_v replace the projected keys/values; errors."""
+    e, h, lq, s, n = 8, 2, 3, 5, 2
+    p = {
+        "in_proj_weight": RNG.standard_normal((3 * e, e)) * 0.4,
+        "in_proj_bias": RNG.standard_normal(3 * e) * 0.1,
+        "out_proj.weight": RNG.standard_normal((e, e)) * 0.4,
+        "out_proj.bias": RNG.standard_normal(e) * 0.1,
+    }
+    q, k = RNG.standard_normal((lq, n, e)), RNG.standard_normal((s, n, e))
+    mask = RNG.standard_normal((lq, s))
+    kpm = np.zeros((n, s), bool)
+    kpm[1, 3:] = True
+    t = {name: T(v, device) for name, v in p.items()}
+    args = (e, h, t["in_proj_weight"], t["in_proj_bias"], None, None, False, 0.5, t["out_proj.weight"], t["out_proj.bias"])
+    out, w = F.multi_head_attention_forward(
+        T(q, device), T(k, device), T(k, device), *args, training=False, key_padding_mask=T(kpm, device),
+        attn_mask=T(mask, device), average_attn_weights=False,
+    )  # fmt: skip
+    full = mask[None, None] + np.where(kpm, -np.inf, 0.0)[:, None, None, :]
+    np.testing.assert_allclose(N(out), np_mha(q, k, k, p, "", h, full), rtol=1e-10, atol=1e-12)
+    assert tuple(w.shape) == (n, h, lq, s)
+    np.testing.assert_allclose(N(w).sum(-1), np.ones((n, h, lq)), rtol=1e-12)
+    # the same weights passed as q/k/v_proj_weight
+    wi = t["in_proj_weight"]
+    sep, _ = F.multi_head_attention_forward(
+        T(q, device), T(k, device), T(k, device), e, h, None, t["in_proj_bias"], None, None, False, 0.0,
+        t["out_proj.weight"], t["out_proj.bias"], use_separate_proj_weight=True,
+        q_proj_weight=wi[:e], k_proj_weight=wi[e : 2 * e], v_proj_weight=wi[2 * e :], need_weights=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(N(sep), np_mha(q, k, k, p, "", h), rtol=1e-10, atol=1e-12)
+    # static_k/static_v (N*H, S, hd): the keys/values already projected and split into heads
+    hd = e // h
+    wk, bk = p["in_proj_weight"][e : 2 * e], p["in_proj_bias"][e : 2 * e]
+    wv, bv = p["in_proj_weight"][2 * e :], p["in_proj_bias"][2 * e :]
+
+    def split(x):  # (S, N, E) -> (N*H, S, hd)
+        return x.reshape(s, n * h, hd).transpose(1, 0, 2)
+
+    static, _ = F.multi_head_attention_forward(
+        T(q, device), T(q, device), T(q, device), *args, training=False,
+        static_k=T(split(k @ wk.T + bk), device), static_v=T(split(k @ wv.T + bv), device),
+    )  # fmt: skip
+    np.testing.assert_allclose(N(static), np_mha(q, k, k, p, "", h), rtol=1e-10, atol=1e-12)
+    with pytest.raises(AssertionError, match="was expecting embedding dimension of 6, but got 8"):
+        F.multi_head_attention_forward(T(q, device), T(k, device), T(k, device), 6, *args[1:])
+    with pytest.raises(AssertionError, match="use_separate_proj_weight is True but q_proj_weight"):
+        F.multi_head_attention_forward(T(q, device), T(k, device), T(k, device), *args, use_separate_proj_weight=True)
+
+
+def test_multihead_attention_row_with_every_key_masked(device) -> None:
+    """PyTorch 2.13: with need_weights (the default) MultiheadAttention's softmax of an all -inf row is NaN,
+    in the output and the weights; with need_weights=False it goes through scaled_dot_product_attention,
+    whose such rows attend to nothing (the output is out_proj's bias)."""
+    m = nn.MultiheadAttention(8, 2, batch_first=True).to(device).eval()
+    with ember.no_grad():
+        m.out_proj.bias.copy_(ember.arange(8, dtype=ember.float32, device=device))
+    x = ember.randn(2, 5, 8, device=device)
+    kpm = T(np.array([[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]], bool), device)
+    row = np.zeros((5, 5), bool)
+    row[1] = True
+    for masks in ({"key_padding_mask": kpm}, {"attn_mask": T(row, device)}):
+        out, w = m(x, x, x, **masks)
+        bad = (0, slice(None)) if "key_padding_mask" in masks else (slice(None), 1)
+        assert np.isnan(N(out)[bad]).all() and np.isnan(N(w)[bad]).all()
+        good = N(out)[1] if "key_padding_mask" in masks else N(out)[:, [0, 2, 3, 4]]
+        assert np.isfinite(good).all()
+        out, none = m(x, x, x, need_weights=False, **masks)
+        assert none is None
+        np.testing.assert_allclose(N(out)[bad], np.broadcast_to(np.arange(8.0), N(out)[bad].shape), atol=1e-6)

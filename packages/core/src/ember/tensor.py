@@ -838,10 +838,14 @@ class Tensor:
 
     def uniform_(self, a: Any = 0.0, b: Any = 1.0, generator: Generator | None = None) -> Tensor:
         """Fill with samples uniform in [a, b), in place."""
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
         return _ops.conversion.assign_(self, _ops.rand_like(self, generator=generator) * (b - a) + a, "uniform_")
 
     def normal_(self, mean: Any = 0.0, std: Any = 1.0, generator: Generator | None = None) -> Tensor:
         """Fill with normal samples of `mean` and `std`, in place."""
+        if isinstance(std, (int, float)) and std < 0:
+            raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
         return _ops.conversion.assign_(self, _ops.randn_like(self, generator=generator) * std + mean, "normal_")
 
     def bernoulli_(self, p: Any = 0.5, generator: Generator | None = None) -> Tensor:

@@ -46,7 +46,7 @@ __all__ = [
     "batch_norm", "layer_norm", "group_norm", "normalize", "dropout",
     "instance_norm", "local_response_norm", "rms_norm", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     # attention
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
     # losses
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div",
@@ -92,6 +92,15 @@ class _ValueError(ValueError, RuntimeError):
 
 class _DTypeError(TypeError, RuntimeError):
     """An input of the wrong dtype: a TypeError, and the RuntimeError that PyTorch raises there."""
+
+
+class _AssertError(ValueError, RuntimeError, AssertionError):
+    """A bad argument or input shape that PyTorch rejects with an ``assert`` (an AssertionError there); a
+    ValueError and a RuntimeError here, as Ember's other argument errors."""
+
+
+class _AssertTypeError(TypeError, AssertionError):
+    """An argument of the wrong dtype or type that PyTorch rejects with an ``assert``; a TypeError here."""
 
 
 def _check_dim(fn: str, x: Tensor, allowed: Sequence[int], layout: str) -> None:
@@ -607,7 +616,11 @@ def embedding(
     if input.dtype.is_floating_point or input.dtype is ember.bool_:
         raise _DTypeError(f"embedding: expected an integer index tensor, got dtype {input.dtype.name}")
     _no_sparse("embedding", sparse)
+    if weight.ndim != 2:
+        raise _ShapeError(f"embedding: 'weight' must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
     n = weight.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise _AssertError(f"embedding: Padding_idx must be within num_embeddings ({n}), got {padding_idx}")
     idx = input.reshape(-1)
     if max_norm is not None:
         _renorm_rows_("embedding", weight, idx, max_norm, norm_type)
@@ -691,16 +704,21 @@ def embedding_bag(
         raise ValueError("embedding_bag: max mode does not support scaling the gradient by the frequency")
     if weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight has to be a 2D Tensor, got shape {tuple(weight.shape)}")
-    if per_sample_weights is not None:
+    if per_sample_weights is not None:  # PyTorch's order of checks: shape, mode, dtype
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} must have the shape of the input "
+                f"{tuple(input.shape)}"
+            )
         if mode != "sum":
             raise NotImplementedError(
                 f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
                 f"(got mode='{mode}'). Please open a feature request on GitHub."
             )
-        if tuple(per_sample_weights.shape) != tuple(input.shape):
-            raise ValueError(
-                f"embedding_bag: per_sample_weights {tuple(per_sample_weights.shape)} must have the shape of the input "
-                f"{tuple(input.shape)}"
+        if per_sample_weights.dtype != weight.dtype:
+            raise _DTypeError(
+                f"embedding_bag: per_sample_weights ({per_sample_weights.dtype.name}) must have the dtype of weight "
+                f"({weight.dtype.name}); cast it with .to(weight.dtype)"
             )
     n = weight.shape[0]
     flat_idx = input.reshape(-1).tolist()
@@ -723,9 +741,9 @@ def embedding_bag(
         elif not starts:
             raise ValueError("embedding_bag: include_last_offset=True needs at least one offset")
         if starts and starts[0] != 0:
-            raise ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {starts[0]}")  # fmt: skip
+            raise _ValueError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {starts[0]}")  # fmt: skip
         if any(a > b for a, b in zip(starts, starts[1:])) or (starts and starts[-1] > len(flat_idx)):
-            raise ValueError(f"embedding_bag: offsets must be non-decreasing and at most len(input) = {len(flat_idx)}, got {starts}")
+            raise _ValueError(f"embedding_bag: offsets must be non-decreasing and at most len(input) = {len(flat_idx)}, got {starts}")
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     if any(not 0 <= i < n for i in flat_idx):
@@ -2173,12 +2191,32 @@ def rms_norm(
 
 # -- attention ----------------------------------------------------------------------------------
 def _attention(
-    query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float, scale: float
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Tensor | None,
+    dropout_p: float,
+    scale: float,
+    masked_rows_zero: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """``softmax(q k^T * scale + mask) v`` and the weights; `mask` is None, bool (True = take part)
-    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), not NaN."""
+    or additive float. A row with every key masked out gives zeros (PyTorch's SDPA), or NaN without
+    `masked_rows_zero` (PyTorch's MultiheadAttention when it returns the weights).
+    float16/bfloat16 inputs are computed in float32 and rounded once at the end, as PyTorch's kernels
+    accumulate (half the error of rounding every step)."""
+    low = query.dtype in (ember.float16, ember.bfloat16)
+    if low:
+        out, weights = _attention(
+            query.float(), key.float(), value.float(),
+            mask.float() if mask is not None and mask.dtype.is_floating_point else mask, dropout_p, scale,
+            masked_rows_zero,
+        )  # fmt: skip
+        return out.to(query.dtype), weights.to(query.dtype)
     scores = (query @ key.mT) * scale
-    if mask is not None:
+    if mask is not None and not masked_rows_zero:
+        scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype is ember.bool_ else scores + mask
+        weights = ember.softmax(scores, -1)
+    elif mask is not None:
         scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype is ember.bool_ else scores + mask
         dead = (scores == float("-inf")).all(-1, keepdim=True)
         scores = scores.masked_fill(dead, 0.0)
@@ -2232,8 +2270,18 @@ def scaled_dot_product_attention(
     heads (grouped-query attention). `dropout_p` always applies (pass 0 in evaluation).
     """
     fn = "scaled_dot_product_attention"
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise _ShapeError(
+            f"{fn}: Expected query, key, and value to all be at least 2 dimensional (..., L, E), got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}"
+        )
+    if not query.dtype == key.dtype == value.dtype:
+        raise _DTypeError(
+            f"{fn}: Expected query, key, and value to have the same dtype, got {query.dtype}, {key.dtype} and "
+            f"{value.dtype}; cast them with .to(dtype)"
+        )
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise ValueError(
+        raise _ShapeError(
             f"{fn}: query (..., L, E) {tuple(query.shape)}, key (..., S, E) "
             f"{tuple(key.shape)} and value (..., S, Ev) {tuple(value.shape)} do not fit together"
         )
@@ -2250,6 +2298,8 @@ def scaled_dot_product_attention(
             return t.unsqueeze(-3).expand(*s[:-2], hq // hk, *s[-2:]).reshape(*s[:-3], hq, *s[-2:])
 
         key, value = repeat_heads(key), repeat_heads(value)
+    if dropout_p > 1.0:  # PyTorch skips dropout for dropout_p <= 0
+        raise _ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {dropout_p}")
     lq, lk = query.shape[-2], key.shape[-2]
     if is_causal:
         if attn_mask is not None:
@@ -2260,6 +2310,207 @@ def scaled_dot_product_attention(
         _check_attn_mask(fn, attn_mask, query, (*batch, lq, lk))
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     return _attention(query, key, value, attn_mask, dropout_p, s)[0]
+
+
+def _mha_float_mask(fn: str, mask: Tensor, name: str, like: Tensor) -> Tensor:
+    """A bool mask (True = masked out) as an additive float mask of `like`'s dtype."""
+    if mask.dtype is ember.bool_:
+        return ember.zeros(mask.shape, dtype=like.dtype, device=like.device).masked_fill(mask, float("-inf"))
+    if not mask.dtype.is_floating_point:
+        raise _AssertTypeError(f"{fn}: only bool and floating types of {name} are supported, got {mask.dtype}")
+    return mask.to(dtype=like.dtype)
+
+
+def _mha_merged_mask(
+    fn: str,
+    attn_mask: Tensor | None,
+    key_padding_mask: Tensor | None,
+    is_causal: bool,
+    unbatched: bool,
+    shape: tuple[int, int, int, int],
+    query: Tensor,
+) -> Tensor | None:
+    """attn_mask and key_padding_mask as one additive float mask broadcastable to (N, H, L, S);
+    `shape` is (N, H, L, S)."""
+    n, h, lq, s = shape
+    if attn_mask is None and is_causal:
+        raise RuntimeError(
+            f"{fn}: Need attn_mask if specifying the is_causal hint (is_causal only says that attn_mask is "
+            "causal). You may use the Transformer module method `generate_square_subsequent_mask` to create "
+            "this mask."
+        )
+    mask = None
+    if attn_mask is not None:
+        m = _mha_float_mask(fn, attn_mask, "attn_mask", query)
+        if m.ndim == 2:
+            if tuple(m.shape) != (lq, s):
+                raise RuntimeError(f"{fn}: The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(lq, s)}.")
+        elif m.ndim == 3:
+            want = (h, lq, s) if unbatched else (n * h, lq, s)
+            if tuple(m.shape) != want:
+                raise RuntimeError(f"{fn}: The shape of the 3D attn_mask is {tuple(m.shape)}, but should be {want}.")
+            m = m.reshape(n, h, lq, s)
+        else:
+            raise _AssertError(f"{fn}: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)")
+        mask = m
+    if key_padding_mask is not None:
+        want_k = (s,) if unbatched else (n, s)
+        if tuple(key_padding_mask.shape) != want_k:
+            raise _AssertError(
+                f"{fn}: expected key_padding_mask of shape {want_k} ((N, S) batched, (S,) unbatched), "
+                f"got {tuple(key_padding_mask.shape)}"
+            )
+        kpm = _mha_float_mask(fn, key_padding_mask, "key_padding_mask", query).reshape(n, 1, 1, s)
+        mask = kpm if mask is None else mask + kpm
+    return mask
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """`nn.MultiheadAttention`'s computation on sequence-first inputs (L, N, E) / (S, N, E_k) / (S, N, E_v),
+    or unbatched (L, E): project q, k, v (``in_proj_weight`` split in three, or the separate
+    ``q/k/v_proj_weight``), append `bias_k`/`bias_v` and a zero key with `add_zero_attn`, attend per head
+    under the masks (`static_k`/`static_v`, (N*H, S, E/H), replace the projected keys/values), project
+    out. Returns the output and the attention weights (averaged over heads with `average_attn_weights`),
+    or None without `need_weights`."""
+    return _mha_forward(
+        "multi_head_attention_forward", query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
+        in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
+        key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
+        v_proj_weight, static_k, static_v, average_attn_weights, is_causal,
+    )  # fmt: skip
+
+
+def _mha_forward(
+    fn: str,
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool,
+    key_padding_mask: Tensor | None,
+    need_weights: bool,
+    attn_mask: Tensor | None,
+    use_separate_proj_weight: bool,
+    q_proj_weight: Tensor | None,
+    k_proj_weight: Tensor | None,
+    v_proj_weight: Tensor | None,
+    static_k: Tensor | None,
+    static_v: Tensor | None,
+    average_attn_weights: bool,
+    is_causal: bool,
+) -> tuple[Tensor, Tensor | None]:
+    """`multi_head_attention_forward` with `fn`, the name its errors give (the module's or the function's)."""
+    if query.ndim not in (2, 3):
+        raise _AssertError(f"{fn}: expected a 2-D (unbatched) or 3-D query, got shape {tuple(query.shape)}")
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise _AssertError(
+            f"{fn}: query, key and value must all be {query.ndim}-D, got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        )
+    e = query.shape[-1]
+    if e != embed_dim_to_check:
+        raise _AssertError(f"{fn}: was expecting embedding dimension of {embed_dim_to_check}, but got {e}")
+    if num_heads <= 0 or e % num_heads:
+        raise _AssertError(f"{fn}: embed_dim ({e}) must be divisible by num_heads ({num_heads}), both positive")
+    if key.shape[:-1] != value.shape[:-1]:
+        raise _AssertError(
+            f"{fn}: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)} (but for the last dimension)"
+        )
+    if query.ndim == 3 and key.shape[1] != query.shape[1]:
+        raise _AssertError(f"{fn}: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes")
+    if (bias_k is None) != (bias_v is None):
+        raise _AssertError(f"{fn}: bias_k and bias_v must be given together")
+    unbatched = query.ndim == 2
+    if unbatched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+    lq, n, _ = query.shape
+    s = key.shape[0]
+    h = num_heads
+    hd = e // h
+    bq, bk, bv = (None, None, None) if in_proj_bias is None else (in_proj_bias[:e], in_proj_bias[e : 2 * e], in_proj_bias[2 * e :])
+    if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise _AssertError(f"{fn}: use_separate_proj_weight is True but q_proj_weight, k_proj_weight or v_proj_weight is None")
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        if in_proj_weight is None:
+            raise _AssertError(f"{fn}: use_separate_proj_weight is False but in_proj_weight is None")
+        wq, wk, wv = in_proj_weight[:e], in_proj_weight[e : 2 * e], in_proj_weight[2 * e :]
+    q = linear(query, wq, bq).reshape(lq, n, h, hd).permute(1, 2, 0, 3)  # (N, H, L, hd)
+    k = linear(key, wk, bk)
+    v = linear(value, wv, bv)
+    extra = 0  # key columns appended by bias_k/bias_v and add_zero_attn
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None or static_v is not None:
+            raise _AssertError(f"{fn}: bias cannot be added to static key/value")
+        k = ember.cat([k, bias_k.reshape(1, 1, e).expand(1, n, e)], 0)
+        v = ember.cat([v, bias_v.reshape(1, 1, e).expand(1, n, e)], 0)
+        extra += 1
+    k = k.reshape(k.shape[0], n, h, hd).permute(1, 2, 0, 3)
+    v = v.reshape(v.shape[0], n, h, hd).permute(1, 2, 0, 3)
+    for name, static in (("static_k", static_k), ("static_v", static_v)):
+        if static is not None:
+            if static.ndim != 3 or static.shape[0] != n * h or static.shape[2] != hd:
+                raise _AssertError(
+                    f"{fn}: expected {name} of shape ({n * h}, S, {hd}) (N*num_heads, S, head_dim), got {tuple(static.shape)}"
+                )
+            if name == "static_k":
+                k = static.reshape(n, h, static.shape[1], hd)
+            else:
+                v = static.reshape(n, h, static.shape[1], hd)
+    if add_zero_attn:
+        k = ember.cat([k, ember.zeros(n, h, 1, hd, dtype=k.dtype, device=k.device)], 2)
+        v = ember.cat([v, ember.zeros(n, h, 1, hd, dtype=v.dtype, device=v.device)], 2)
+        extra += 1
+    s = k.shape[2] - extra
+    mask = _mha_merged_mask(fn, attn_mask, key_padding_mask, is_causal, unbatched, (n, h, lq, s), query)
+    if mask is not None and extra:
+        mask = pad(mask, (0, extra))
+    # PyTorch computes the weights (need_weights) with a plain softmax, NaN on a row with every key masked
+    # out; without them it calls scaled_dot_product_attention, whose such rows are zeros
+    out, weights = _attention(q, k, v, mask, dropout_p if training else 0.0, hd**-0.5, not need_weights)
+    out = linear(out.permute(2, 0, 1, 3).reshape(lq, n, e), out_proj_weight, out_proj_bias)
+    if unbatched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    wts = weights.mean(1) if average_attn_weights else weights
+    return out, (wts.squeeze(0) if unbatched else wts)
 
 
 # -- losses ---------------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def trunc_normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator: Any = None
 ) -> Tensor:
     """Normal samples redrawn until they fall in [a, b] (rejection; a few rounds at most in practice)."""
+    if a > b:  # PyTorch's error (from the uniform_ its inverse-CDF sampler draws)
+        raise RuntimeError(f"trunc_normal_: uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     with ember.no_grad():
         out = ember.randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device, generator=generator) * std + mean
         for _ in range(100):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..functional import _AssertError, _AssertTypeError  # noqa: F401  (re-exported for the layers)
+
 
 class _SizeError(ValueError, RuntimeError):
     """A bad size argument: a ValueError, and the RuntimeError that PyTorch raises for it (from the

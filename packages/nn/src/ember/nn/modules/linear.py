@@ -56,6 +56,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """`MultiheadAttention.out_proj`: a `Linear` under PyTorch's class name (which keeps it out of dynamic
+    quantization there), so the module's repr reads as PyTorch's."""
+
+
 class UninitializedParameter(Parameter):
     """A parameter whose shape is not known yet (an empty placeholder); a lazy module gives it its shape
     in place at its first call, so the object (and any optimizer holding it) stays the same."""

@@ -137,6 +137,9 @@ class RNNBase(Module):
                 f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                 stacklevel=2,
             )
+        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{arg} should be of type int, got: {type(value).__name__}")
         if not isinstance(input_size, int) or input_size <= 0:
             raise ValueError(f"input_size must be a positive integer, got {input_size!r}")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
@@ -178,6 +181,10 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -stdv, stdv)
 
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch's API: there it packs the weights into one cuDNN buffer; Ember's
+        recurrent layers read each weight where it is."""
+
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """The parameters grouped per layer and direction, in PyTorch's order."""
@@ -203,7 +210,7 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             data, sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
             if data.ndim != 2:
-                raise ValueError(
+                raise F._ShapeError(
                     f"{name}: a PackedSequence's data must be 2-D (sum(lengths), input_size), got shape {tuple(data.shape)}"
                 )
             n, unbatched, steps = sizes[0], False, len(sizes)
@@ -220,6 +227,12 @@ class RNNBase(Module):
         if data.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}"
+            )
+        weight = self._parameters["weight_ih_l0"]
+        if weight is not None and data.dtype != weight.dtype:
+            raise F._ValueError(
+                f"{name}: input dtype ({data.dtype}) does not match weight dtype ({weight.dtype}). Convert input: "
+                f"input.to({weight.dtype}), or convert model: model.to({data.dtype})"
             )
         state = self._initial_state(hx, n, unbatched, ref)
         if isinstance(input, PackedSequence) and input.sorted_indices is not None:

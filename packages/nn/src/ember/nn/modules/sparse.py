@@ -46,7 +46,7 @@ class Embedding(Module):
         F._no_sparse("Embedding", sparse)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}")
+                raise _checks._AssertError(f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}")
             padding_idx = padding_idx % num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse = max_norm, norm_type, scale_grad_by_freq, sparse
@@ -55,7 +55,7 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and embedding_dim")
+                raise _checks._AssertError("Shape of weight does not match num_embeddings and embedding_dim")
             self.weight = Parameter(_weight, not _freeze)
 
     def reset_parameters(self) -> None:
@@ -81,7 +81,7 @@ class Embedding(Module):
         sparse: bool = False,
     ) -> Embedding:
         if embeddings.ndim != 2:
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
+            raise _checks._AssertError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
         n, d = embeddings.shape
         return cls(n, d, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings, _freeze=freeze)
 
@@ -118,7 +118,7 @@ class EmbeddingBag(Module):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}")
+                raise _checks._AssertError(f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}")
             padding_idx = padding_idx % num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
@@ -128,7 +128,7 @@ class EmbeddingBag(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError("Shape of weight does not match num_embeddings and embedding_dim")
+                raise _checks._AssertError("Shape of weight does not match num_embeddings and embedding_dim")
             self.weight = Parameter(_weight)
 
     def reset_parameters(self) -> None:
@@ -157,7 +157,7 @@ class EmbeddingBag(Module):
         padding_idx: int | None = None,
     ) -> EmbeddingBag:
         if embeddings.ndim != 2:
-            raise ValueError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
+            raise _checks._AssertError(f"Embeddings parameter is expected to be 2-dimensional, got shape {tuple(embeddings.shape)}")
         n, d = embeddings.shape
         bag = cls(
             n, d, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings, include_last_offset, padding_idx

@@ -12,10 +12,12 @@ from ember import Tensor
 
 from .. import functional as F
 from .. import init
+from ..functional import _AssertError
 from ..parameter import Parameter
+from .activation import GELU, ReLU
 from .container import ModuleList
 from .dropout import Dropout
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 from .normalization import LayerNorm
 
@@ -52,7 +54,7 @@ class MultiheadAttention(Module):
     ) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
-            raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads}), both positive")
+            raise _AssertError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads}), both positive")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -74,7 +76,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(ember.empty(3 * embed_dim, **kw))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **kw)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **kw)
         self.bias_k: Parameter | None = None
         self.bias_v: Parameter | None = None
         if add_bias_kv:
@@ -96,42 +98,32 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _float_mask(self, mask: Tensor, name: str, like: Tensor) -> Tensor:
-        """A bool mask (True = masked out) as an additive float mask of `like`'s dtype."""
-        if mask.dtype is ember.bool_:
-            return ember.zeros(mask.shape, dtype=like.dtype, device=like.device).masked_fill(mask, float("-inf"))
-        if not mask.dtype.is_floating_point:
-            raise TypeError(
-                f"MultiheadAttention: only bool and floating types of {name} are supported, got {mask.dtype}"
-            )
-        return mask.to(dtype=like.dtype)
-
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         if query.ndim not in (2, 3):
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: expected a 2-D (unbatched) or 3-D query, got shape {tuple(query.shape)}"
             )
         if query.shape[-1] != self.embed_dim:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: expected query with last dimension {self.embed_dim} (embed_dim), got {tuple(query.shape)}"
             )
         if key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: query, key and value must all be {query.ndim}-D, got shapes "
                 f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
             )
         if key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: key must end in kdim={self.kdim} and value in vdim={self.vdim}, got "
                 f"{tuple(key.shape)} and {tuple(value.shape)}"
             )
         if key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)} (but for the last dimension)"
             )
         b = 0 if self.batch_first else 1
         if query.ndim == 3 and key.shape[b] != query.shape[b]:
-            raise ValueError(
+            raise _AssertError(
                 f"MultiheadAttention: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes"
             )
 
@@ -147,101 +139,18 @@ class MultiheadAttention(Module):
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
         self._check_inputs(query, key, value)
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-        elif self.batch_first:
+        if query.ndim == 3 and self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        lq, n, e = query.shape
-        s = key.shape[0]
-        h, hd = self.num_heads, self.head_dim
-        mask = self._merged_mask(attn_mask, key_padding_mask, is_causal, unbatched, lq, n, s, query)
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        q = F.linear(query, wq, bq)
-        k = F.linear(key, wk, bk)
-        v = F.linear(value, wv, bv)
-        extra = 0  # key columns appended by add_bias_kv / add_zero_attn
-        if self.bias_k is not None and self.bias_v is not None:
-            k = ember.cat([k, self.bias_k.expand(1, n, e)], 0)
-            v = ember.cat([v, self.bias_v.expand(1, n, e)], 0)
-            extra += 1
-        # (S, N, E) -> (N, H, S, hd)
-        q = q.reshape(lq, n, h, hd).permute(1, 2, 0, 3)
-        k = k.reshape(k.shape[0], n, h, hd).permute(1, 2, 0, 3)
-        v = v.reshape(v.shape[0], n, h, hd).permute(1, 2, 0, 3)
-        if self.add_zero_attn:
-            k = ember.cat([k, ember.zeros(n, h, 1, hd, dtype=k.dtype, device=k.device)], 2)
-            v = ember.cat([v, ember.zeros(n, h, 1, hd, dtype=v.dtype, device=v.device)], 2)
-            extra += 1
-        if mask is not None and extra:
-            mask = F.pad(mask, (0, extra))
-        p = self.dropout if self.training else 0.0
-        out, weights = F._attention(q, k, v, mask, p, hd**-0.5)  # (N, H, L, hd), (N, H, L, S')
-        out = self.out_proj(out.permute(2, 0, 1, 3).reshape(lq, n, e))
-        if unbatched:
-            out = out.squeeze(1)
-        elif self.batch_first:
+        out, weights = F._mha_forward(
+            "MultiheadAttention", query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
+            self.out_proj.bias, self.training, key_padding_mask, need_weights, attn_mask,
+            not self._qkv_same_embed_dim, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight, None, None,
+            average_attn_weights, is_causal,
+        )  # fmt: skip
+        if query.ndim == 3 and self.batch_first:
             out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
-        wts = weights.mean(1) if average_attn_weights else weights
-        return out, (wts.squeeze(0) if unbatched else wts)
-
-    def _merged_mask(
-        self,
-        attn_mask: Tensor | None,
-        key_padding_mask: Tensor | None,
-        is_causal: bool,
-        unbatched: bool,
-        lq: int,
-        n: int,
-        s: int,
-        query: Tensor,
-    ) -> Tensor | None:
-        """attn_mask and key_padding_mask as one additive float mask broadcastable to (N, H, L, S)."""
-        h = self.num_heads
-        if attn_mask is None and is_causal:
-            raise RuntimeError(
-                "MultiheadAttention: Need attn_mask if specifying the is_causal hint (is_causal only says that "
-                "attn_mask is causal). You may use the Transformer module method "
-                "`generate_square_subsequent_mask` to create this mask."
-            )
-        mask = None
-        if attn_mask is not None:
-            m = self._float_mask(attn_mask, "attn_mask", query)
-            if m.ndim == 2:
-                if tuple(m.shape) != (lq, s):
-                    raise RuntimeError(
-                        f"MultiheadAttention: The shape of the 2D attn_mask is {tuple(m.shape)}, but should be {(lq, s)}."
-                    )
-            elif m.ndim == 3:
-                want = (h, lq, s) if unbatched else (n * h, lq, s)
-                if tuple(m.shape) != want:
-                    raise RuntimeError(
-                        f"MultiheadAttention: The shape of the 3D attn_mask is {tuple(m.shape)}, but should be {want}."
-                    )
-                m = m.reshape(n, h, lq, s)
-            else:
-                raise RuntimeError(
-                    f"MultiheadAttention: attn_mask's dimension {m.ndim} is not supported (expected 2-D or 3-D)"
-                )
-            mask = m
-        if key_padding_mask is not None:
-            want_k = (s,) if unbatched else (n, s)
-            if tuple(key_padding_mask.shape) != want_k:
-                raise ValueError(
-                    f"MultiheadAttention: expected key_padding_mask of shape {want_k} ((N, S) batched, (S,) unbatched), "
-                    f"got {tuple(key_padding_mask.shape)}"
-                )
-            kpm = self._float_mask(key_padding_mask, "key_padding_mask", query).reshape(n, 1, 1, s)
-            mask = kpm if mask is None else mask + kpm
-        return mask
+        return out, weights
 
 
 def _activation(name: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
@@ -288,6 +197,11 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        act = self.activation
+        # PyTorch's flag for its fast path: 1 for relu, 2 for gelu, 0 for another activation
+        self.activation_relu_or_gelu = (
+            1 if act is F.relu or isinstance(act, ReLU) else 2 if act is F.gelu or isinstance(act, GELU) else 0
+        )
 
     def _sa_block(
         self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
@@ -329,6 +243,42 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
+        # PyTorch's attributes: the flag as given, and whether its nested-tensor fast path is taken (with
+        # PyTorch's conditions on the layer); Ember has no nested tensors but gives that path's result
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        layer = encoder_layer
+        self.use_nested_tensor = bool(
+            enable_nested_tensor
+            and isinstance(layer, TransformerEncoderLayer)
+            and not layer.norm_first
+            and layer.self_attn.batch_first
+            and layer.self_attn._qkv_same_embed_dim
+            and layer.self_attn.in_proj_bias is not None
+            and layer.activation_relu_or_gelu
+            and layer.norm1.eps == layer.norm2.eps
+            and layer.self_attn.num_heads % 2 == 0
+        )
+
+    def _padding_zeroed(self, src: Tensor, mask: Tensor | None, key_padding_mask: Tensor | None) -> Tensor | None:
+        """The (N, S) positions PyTorch's nested-tensor fast path returns as zeros (before `norm`), or None
+        when it would not take that path: it runs in evaluation, on a batched `src` with a left-aligned
+        `src_key_padding_mask` and no `mask`, when no gradient is recorded (torch/nn/modules/transformer.py)."""
+        if not self.use_nested_tensor or key_padding_mask is None or mask is not None or src.ndim != 3:
+            return None
+        first = self.layers[0]
+        if first.training:
+            return None
+        attn, tensors = first.self_attn, [src]
+        tensors += [attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias]
+        tensors += [t for m in (first.norm1, first.norm2, first.linear1, first.linear2) for t in m.parameters()]
+        if ember.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
+            return None
+        padded = key_padding_mask if key_padding_mask.dtype is ember.bool_ else key_padding_mask != 0
+        if tuple(padded.shape) != (src.shape[0], src.shape[1]):
+            return None  # the layers raise the shape error
+        if self.mask_check and bool((padded[:, 1:].int() < padded[:, :-1].int()).any().item()):
+            return None  # a padding position before a real one: PyTorch checks and keeps the padded path
+        return padded
 
     def forward(
         self,
@@ -337,9 +287,12 @@ class TransformerEncoder(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool | None = None,
     ) -> Tensor:
+        zeroed = self._padding_zeroed(src, mask, src_key_padding_mask)
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        if zeroed is not None:
+            x = x.masked_fill(zeroed.unsqueeze(-1), 0.0)
         return self.norm(x) if self.norm is not None else x
 
 
@@ -512,7 +465,7 @@ class Transformer(Module):
         memory_is_causal: bool = False,
     ) -> Tensor:
         if src.ndim != tgt.ndim or src.ndim not in (2, 3):
-            raise RuntimeError(
+            raise _AssertError(
                 f"Transformer: src and tgt must both be 3-D (batched) or 2-D (unbatched), got shapes "
                 f"{tuple(src.shape)} and {tuple(tgt.shape)}"
             )

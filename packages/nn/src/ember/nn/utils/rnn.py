@@ -15,6 +15,8 @@ from typing import Any, NamedTuple, overload
 import ember
 from ember import Tensor
 
+from ..functional import _ShapeError, _ValueError
+
 __all__ = [
     "PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pack_sequence",
     "pad_sequence", "unpad_sequence", "unpack_sequence",
@@ -100,7 +102,7 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
 def _lengths_list(lengths: Any) -> list[int]:
     if isinstance(lengths, Tensor):
         if lengths.ndim != 1:
-            raise ValueError(f"pack_padded_sequence: lengths must be a 1-D tensor, got shape {tuple(lengths.shape)}")
+            raise _ShapeError(f"pack_padded_sequence: lengths must be a 1-D tensor, got shape {tuple(lengths.shape)}")
         return [int(v) for v in lengths.tolist()]
     return [int(v) for v in lengths]
 
@@ -208,11 +210,16 @@ def pad_sequence(
     filling the missing steps with `padding_value` after (``padding_side='right'``) or before
     (``'left'``) each sequence."""
     if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+        raise _ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     seqs = list(sequences.unbind(0) if isinstance(sequences, Tensor) else sequences)
     if not seqs:
         raise RuntimeError("pad_sequence: received an empty list of sequences")
+    for i, s in enumerate(seqs):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"pad_sequence: expected Tensor as element {i} in argument 0, but got {type(s).__name__}")
     trailing = tuple(seqs[0].shape[1:])
+    dtype = seqs[0].dtype  # PyTorch's result takes the first sequence's dtype, the others are cast to it
+    seqs = [s if s.dtype == dtype else s.to(dtype) for s in seqs]
     for i, s in enumerate(seqs):
         if s.ndim == 0 or tuple(s.shape[1:]) != trailing:
             raise RuntimeError(
