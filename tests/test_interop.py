@@ -93,7 +93,7 @@ def test_repr_follows_pytorch() -> None:
     assert repr(ember.tensor([0.1, 0.25])) == "tensor([0.1000, 0.2500])"
     assert repr(ember.tensor(3.5)) == "tensor(3.5000)"
     assert repr(ember.tensor([1, 2, 3])) == "tensor([1, 2, 3])"
-    assert repr(ember.tensor([True, False])) == "tensor([True, False])"
+    assert repr(ember.tensor([True, False])) == "tensor([ True, False])"  # padded to one width
     assert repr(ember.tensor([1.0, 2.0], dtype=ember.float64)) == "tensor([1., 2.], dtype=ember.float64)"
     assert repr(ember.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     x = ember.tensor([1.0], requires_grad=True)

@@ -153,6 +153,56 @@ def test_set_printoptions() -> None:
     assert repr(x) == "tensor([1.1235, 2.5000, 3.0000])"
 
 
+# PyTorch's text for each tensor (torch 2.13's `_tensor_str`): one width for all elements, right-justified;
+# scientific notation past a ratio of 1000 between the largest and smallest nonzero |x|, above 1e8 or below 1e-4.
+_PRINTED = [
+    ("ember.tensor([True, False, True])", "tensor([ True, False,  True])"),
+    ("ember.tensor([1.5, -2.25])", "tensor([ 1.5000, -2.2500])"),
+    ("ember.tensor([[1, -2], [30, 4]])", "tensor([[ 1, -2],\n        [30,  4]])"),
+    ("ember.arange(12.0).reshape(2, 3, 2)",
+     "tensor([[[ 0.,  1.],\n         [ 2.,  3.],\n         [ 4.,  5.]],\n\n"
+     "        [[ 6.,  7.],\n         [ 8.,  9.],\n         [10., 11.]]])"),
+    ("ember.tensor([float('inf'), -float('inf'), 1.5])", "tensor([   inf,   -inf, 1.5000])"),
+    ("ember.tensor([1e-5, 1.0, float('nan')])", "tensor([1.0000e-05, 1.0000e+00,        nan])"),
+    ("ember.tensor([1e8])", "tensor([100000000.])"),
+    ("ember.tensor([1e9])", "tensor([1.0000e+09])"),
+    ("ember.tensor([-1e-3, 5.0])", "tensor([-1.0000e-03,  5.0000e+00])"),
+    ("ember.arange(2000)", "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])"),
+    ("ember.arange(2000.0)",
+     "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n        1.9990e+03])"),
+    ("ember.zeros(0, 3, dtype=ember.int32)", "tensor([], size=(0, 3), dtype=ember.int32)"),
+    ("ember.arange(20.0) * 1.5",
+     "tensor([ 0.0000,  1.5000,  3.0000,  4.5000,  6.0000,  7.5000,  9.0000, 10.5000,\n"
+     "        12.0000, 13.5000, 15.0000, 16.5000, 18.0000, 19.5000, 21.0000, 22.5000,\n"
+     "        24.0000, 25.5000, 27.0000, 28.5000])"),
+    ("ember.arange(30.0).requires_grad_() * 1.5",
+     "tensor([ 0.0000,  1.5000,  3.0000,  4.5000,  6.0000,  7.5000,  9.0000, 10.5000,\n"
+     "        12.0000, 13.5000, 15.0000, 16.5000, 18.0000, 19.5000, 21.0000, 22.5000,\n"
+     "        24.0000, 25.5000, 27.0000, 28.5000, 30.0000, 31.5000, 33.0000, 34.5000,\n"
+     "        36.0000, 37.5000, 39.0000, 40.5000, 42.0000, 43.5000],\n       grad_fn=<MulBackward0>)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expr, text", _PRINTED)
+def test_repr_as_pytorch(expr: str, text: str) -> None:
+    assert repr(eval(expr)) == text
+
+
+def test_printoptions_pad_and_wrap_as_pytorch() -> None:
+    try:
+        ember.set_printoptions(threshold=5, edgeitems=1)
+        assert repr(ember.arange(20.0).reshape(4, 5)) == "tensor([[ 0.,  ...,  4.],\n        ...,\n        [15.,  ..., 19.]])"
+        ember.set_printoptions(profile="default", linewidth=20)
+        assert repr(ember.arange(12.0)) == (
+            "tensor([ 0.,  1.,\n         2.,  3.,\n         4.,  5.,\n         6.,  7.,\n"
+            "         8.,  9.,\n        10., 11.])"
+        )
+        ember.set_printoptions(profile="default", sci_mode=False)
+        assert repr(ember.tensor([1e-8, 1e8])) == "tensor([        0.0000, 100000000.0000])"
+    finally:
+        ember.set_printoptions(profile="default")
+
+
 def test_num_threads_round_trip() -> None:
     before = ember.get_num_threads()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -50,85 +51,131 @@ def set_printoptions(
     _Options.sci_mode = sci_mode
 
 
-def _float_format(a: np.ndarray) -> Callable[[Any], str] | None:
-    """How `a`'s floats print; None (no finite value) leaves it to NumPy with 4 digits."""
-    finite = a[np.isfinite(a)].astype(np.float64)
-    if finite.size == 0:
-        return None
-    nonzero = np.abs(finite[finite != 0])
-    amax = nonzero.max() if nonzero.size else 0.0
-    amin = nonzero.min() if nonzero.size else 0.0
-    # PyTorch's rule: scientific when the largest is >= 1e8, the smallest < 1e-4, or their ratio > 1000
-    sci = nonzero.size and (amax >= 1e8 or amin < 1e-4 or amax / amin > 1e3)
-    if _Options.sci_mode is not None:
-        sci = _Options.sci_mode
-    p = _Options.precision
-    if sci:
-        return lambda v: f"{v:.{p}e}"
-    if np.all(finite == np.round(finite)):
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    return lambda v: f"{v:.{p}f}" if np.isfinite(v) else str(v)
+class _Formatter:
+    """PyTorch's element formatter: one width, and one style (integral floats as `3.`, fixed point, or
+    scientific), chosen over all the values that will print, so the columns line up right-justified."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        p = _Options.precision
+        if not self.floating:
+            for v in values.reshape(-1).tolist():
+                self.max_width = max(self.max_width, len(str(v)))
+        else:
+            flat = values.reshape(-1).astype(np.float64)
+            vals = flat[np.isfinite(flat) & (flat != 0)]
+            if vals.size:
+                absv = np.abs(vals)
+                lo, hi = absv.min(), absv.max()
+                self.int_mode = bool(np.all(vals == np.ceil(vals)))
+                # PyTorch's rule: scientific past a ratio of 1000, above 1e8 or below 1e-4, unless set
+                rule = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+                self.sci_mode = rule if _Options.sci_mode is None else bool(_Options.sci_mode)
+                if self.sci_mode:
+                    widths = [len(f"{v:.{p}e}") for v in vals.tolist()]
+                elif self.int_mode:
+                    widths = [len(f"{v:.0f}") + 1 for v in vals.tolist()]
+                else:
+                    widths = [len(f"{v:.{p}f}") for v in vals.tolist()]
+                self.max_width = max(self.max_width, *widths)
+
+    def format(self, value: Any) -> str:
+        p = _Options.precision
+        if not self.floating:
+            ret = str(value)
+        elif self.sci_mode:
+            ret = f"{value:{self.max_width}.{p}e}"
+        elif self.int_mode:
+            ret = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            ret = f"{value:.{p}f}"
+        return " " * (self.max_width - len(ret)) + ret
 
 
-def _complex_format(a: np.ndarray) -> Callable[[Any], str]:
-    """How `a`'s complex numbers print, as PyTorch: real and imaginary parts each formatted by the rule
-    for floats over all the real (imaginary) parts, joined as `1.5000+2.j`."""
-    re_fmt = _float_format(a.real) or (lambda v: str(v))
-    im_fmt = _float_format(a.imag) or (lambda v: str(v))
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The values that print when the tensor is summarized: `edgeitems` at each end of every axis."""
+    e = _Options.edgeitems
+    if a.ndim == 0:
+        return a
+    if a.ndim > 1 and not e:
+        return a[tuple(slice(0, 0) for _ in a.shape)]
+    if a.shape[0] > 2 * e:
+        a = np.concatenate([a[:e], a[-e:]])
+    return a if a.ndim == 1 else np.stack([_summarized(x) for x in a])
 
-    def fmt(v: Any) -> str:
-        im = v.imag
-        sign = "-" if im < 0 or (im == 0 and np.signbit(im)) else "+"
-        return f"{re_fmt(v.real)}{sign}{im_fmt(abs(im))}j"
 
-    return fmt
+def _elements(a: np.ndarray, summarize: bool, fmt: Callable[[Any], str]) -> list[str]:
+    e = _Options.edgeitems
+    if summarize and not e:
+        return ["..."]
+    if summarize and a.shape[0] > 2 * e:
+        return [fmt(v) for v in a[:e].tolist()] + [" ..."] + [fmt(v) for v in a[-e:].tolist()]
+    return [fmt(v) for v in a.tolist()]
+
+
+def _body(a: np.ndarray, indent: int, summarize: bool, fmt: Callable[[Any], str], width: int) -> str:
+    """PyTorch's `_tensor_str_with_formatter`: nested brackets, rows wrapped at the line width."""
+    if a.ndim == 0:
+        return fmt(a.item())
+    if a.ndim == 1:
+        per_line = max(1, (_Options.linewidth - indent) // width)
+        data = _elements(a, summarize, fmt)
+        lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    e = _Options.edgeitems
+    rows = range(a.shape[0])
+    if summarize and a.shape[0] > 2 * e:
+        slices = [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[:e]] + ["..."]
+        slices += [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[-e:]]
+    else:
+        slices = [_body(a[i], indent + 1, summarize, fmt, width) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
 def format_tensor(t: Tensor) -> str:
     a = np.asarray(t.numpy(force=True))
     if t.dtype.is_floating_point and a.dtype != np.float64 and a.dtype != np.float32:
         a = a.astype(np.float32)  # float16 and bfloat16 print like float32
+    if a.size == 0:
+        return _finish(t, a, "[]")
+    summarize = a.size > _Options.threshold
+    shown = _summarized(a) if summarize else a
     if a.dtype.kind == "c":
-        body = np.array2string(
-            a, separator=", ", prefix=_PREFIX, threshold=_Options.threshold, edgeitems=_Options.edgeitems,
-            max_line_width=_Options.linewidth, formatter={"complex_kind": _complex_format(a)},
-        )  # fmt: skip
-        return _finish(t, a, body)
-    float_format = _float_format(a) if a.dtype.kind == "f" else None
-    numpy_floats = a.dtype.kind == "f" and float_format is None  # no finite value: NumPy's style, 4 digits
-    body = np.array2string(
-        a,
-        separator=", ",
-        prefix=_PREFIX,
-        threshold=_Options.threshold,
-        edgeitems=_Options.edgeitems,
-        max_line_width=_Options.linewidth,
-        formatter=(
-            {"bool": lambda v: "True" if v else "False"}
-            if a.dtype == np.bool_
-            else {"float_kind": float_format} if float_format is not None else None
-        ),
-        precision=_Options.precision if numpy_floats else None,
-        floatmode="maxprec_equal" if numpy_floats else None,
-    )
-    return _finish(t, a, body)
+        re_f, im_f = _Formatter(shown.real), _Formatter(shown.imag)
+
+        def fmt(v: Any) -> str:
+            imag = (im_f.format(v.imag) + "j").lstrip()
+            return re_f.format(v.real) + ("" if imag[0] in "+-" else "+") + imag
+
+        return _finish(t, a, _body(a, len(_PREFIX), summarize, fmt, re_f.max_width + im_f.max_width + 3))
+    f = _Formatter(shown)
+    return _finish(t, a, _body(a, len(_PREFIX), summarize, f.format, f.max_width + 2))
 
 
 def _finish(t: Tensor, a: np.ndarray, body: str) -> str:
-    """`tensor(<body>, <device, dtype, size, grad>)`: what the body does not say."""
-    if a.size == 0:
-        body = "[]" if a.ndim == 1 else body
+    """`tensor(<body>, <device, size, dtype, grad>)`: what the body does not say, wrapped onto a new line
+    where a suffix would pass the line width (PyTorch's `_add_suffixes`)."""
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
     default = _dt.get_default_dtype()
     implied = {default, default.to_complex(), _dt.int64, _dt.bool_}
-    if t.dtype not in implied or a.size == 0 and t.dtype is not default:
-        extras.append(f"dtype=ember.{t.dtype.name}")
     if a.size == 0 and a.ndim != 1:
         extras.append(f"size={tuple(t.shape)}")
+    if t.dtype not in implied or a.size == 0 and t.dtype is not default:
+        extras.append(f"dtype=ember.{t.dtype.name}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn={t.grad_fn!r}")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return _PREFIX + body + "".join(", " + e for e in extras) + ")"
+    out = _PREFIX + body
+    last = len(out) - out.rfind("\n") + 1
+    for e in extras:
+        if last + len(e) + 2 > _Options.linewidth:
+            out += ",\n" + " " * len(_PREFIX) + e
+            last = len(_PREFIX) + len(e)
+        else:
+            out += ", " + e
+            last += len(e) + 2
+    return out + ")"
