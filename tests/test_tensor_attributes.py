@@ -242,3 +242,23 @@ def test_fft_shifts_match_numpy(device: str) -> None:
     (ember.fft.fftshift(g) * ember.arange(10.0, dtype=ember.float64, device=device).reshape(2, 5)).sum().backward()
     assert g.grad is not None
     np.testing.assert_array_equal(g.grad.numpy(), np.fft.ifftshift(np.arange(10.0).reshape(2, 5)))
+
+
+def test_python_protocols_as_pytorch(device: str) -> None:
+    """format/in/reversed/== None/fill_ as PyTorch's Tensor dunders (torch/_tensor.py)."""
+    x = ember.tensor([1.0, 2.5, 3.0], device=device)
+    assert f"{x[1]:.2f}" == "2.50" and format(ember.tensor(3, device=device), "d") == "3"
+    assert f"{x[1]}" == "2.5"  # a 0-d tensor formats as its Python number
+    with pytest.raises(TypeError):
+        format(x, ".2f")
+    assert 2.5 in x and 4 not in x
+    assert ember.tensor([1.0, 2.5], device=device) in ember.stack([x[:2], x[1:]])
+    with pytest.raises(RuntimeError, match="__contains__"):
+        _ = "a" in x
+    np.testing.assert_array_equal(reversed(x).numpy(), [3.0, 2.5, 1.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711  # identity fallback, as PyTorch
+    y = np.float64(2.0) * x  # NumPy defers to the tensor's reflected operator
+    assert isinstance(y, ember.Tensor) and y.dtype == ember.float32
+    np.testing.assert_array_equal(x.clone().fill_(ember.tensor(4.0, device=device)).numpy(), [4.0] * 3)
+    with pytest.raises(RuntimeError, match="fill_.*0-dimension.*1 dimensions"):
+        x.clone().fill_(ember.tensor([4.0], device=device))

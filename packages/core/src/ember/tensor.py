@@ -299,6 +299,27 @@ class Tensor:
         for i in range(self._shape[0]):
             yield self[i]
 
+    def __reversed__(self) -> Tensor:
+        """`reversed(t)`: the tensor flipped along dim 0 (a 0-d tensor is itself), as PyTorch."""
+        return self if not self._shape else self.flip(0)
+
+    def __contains__(self, element: Any) -> _bool:
+        """`element in t`: whether any entry equals `element` (a number, or a tensor broadcast against t)."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
+            )
+        return _bool((self == element).any().item())
+
+    def __format__(self, format_spec: str) -> str:
+        """`f"{t:.2f}"`: a 0-d tensor formats as its Python number (as PyTorch); others as object does."""
+        if not self._shape:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
+    #: lets NumPy hand `np.float64(2) * t` and `ndarray + t` to the tensor's reflected operators, as PyTorch
+    __array_priority__ = 1000
+
     #: by identity, as PyTorch (== is elementwise); object's own hash, so dict keys (an optimizer's
     #: per-parameter state) hash without a Python call
     __hash__ = object.__hash__
@@ -617,9 +638,13 @@ class Tensor:
 
     # -- comparisons (elementwise, as in PyTorch) -----------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
+        if other is None or isinstance(other, str):
+            return NotImplemented  # Python then compares by identity: t == None is False, as PyTorch
         return _binary(OPS["eq"], self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
+        if other is None or isinstance(other, str):
+            return NotImplemented  # t != None is True, as PyTorch
         return _binary(OPS["ne"], self, other)
 
     def __lt__(self, other: Any) -> Tensor:
@@ -822,7 +847,12 @@ class Tensor:
         return _ops.conversion.assign_(self, _ops.zeros_like(self), "zero_")
 
     def fill_(self, value: Any) -> Tensor:
-        """Fill with `value` (a number or a one-element tensor), in place."""
+        """Fill with `value` (a number or a 0-d tensor), in place."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions "
+                f"(shape {tuple(value.shape)}); pass value.squeeze() or value.item()"
+            )
         v = value.item() if isinstance(value, Tensor) else value
         return _ops.conversion.assign_(self, _ops.full_like(self, v), "fill_")
 
