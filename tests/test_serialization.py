@@ -170,10 +170,29 @@ def test_map_location(device: str, tmp_path: Path) -> None:
     assert ember.load(path, map_location=device)["t"].device == t.device
     assert ember.load(path, map_location=ember.device(device))["t"].device == t.device
     assert ember.load(path, map_location={str(t.device): device})["t"].device == t.device
+    # a function, as PyTorch's `lambda storage, loc: storage`: called with the host tensor and the saved device
+    seen: list = []
+    out = ember.load(path, map_location=lambda t, loc: seen.append((t.device.type, loc)) or t.to(device))["t"]
+    assert out.device == t.device and out.tolist() == [1.0] * 3 and seen == [("cpu", str(t.device))]
+    assert ember.load(path, map_location=lambda t, loc: None)["t"].device == t.device  # None: the saved device
+    with pytest.raises(TypeError, match="map_location returned a str for tensor 't'"):
+        ember.load(path, map_location=lambda t, loc: "cpu")
     with pytest.raises(TypeError, match="map_location must be"):
-        ember.load(path, map_location=lambda storage, loc: storage)
+        ember.load(path, map_location=3)
     with pytest.raises(RuntimeError, match="map_location"):
         ember.load(path, map_location="nosuchdevice")
+
+
+def test_complex_bytes_and_sets_round_trip(tmp_path: Path) -> None:
+    """Python values PyTorch's weights_only loader also accepts: complex numbers, bytes, sets."""
+    obj = {"z": 1 + 2j, "w": complex(float("inf"), -0.0), "b": b"\x00ab", "s": {1, "a", (2, 3)}, "f": frozenset({4})}
+    path = tmp_path / "ckpt.ember"
+    ember.save(obj, path)
+    got = ember.load(path, weights_only=None, mmap=True)
+    assert got == obj and type(got["s"]) is set and type(got["f"]) is frozenset
+    assert str(got["w"]) == "(inf-0j)"  # the sign of a zero imaginary part survives
+    with pytest.raises(ValueError, match="weights_only=False"):
+        ember.load(path, weights_only=False)
 
 
 def test_a_tensor_saved_on_a_missing_device_says_to_use_map_location(tmp_path: Path) -> None:
