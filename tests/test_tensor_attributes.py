@@ -262,3 +262,19 @@ def test_python_protocols_as_pytorch(device: str) -> None:
     np.testing.assert_array_equal(x.clone().fill_(ember.tensor(4.0, device=device)).numpy(), [4.0] * 3)
     with pytest.raises(RuntimeError, match="fill_.*0-dimension.*1 dimensions"):
         x.clone().fill_(ember.tensor([4.0], device=device))
+
+
+def test_new_factories_take_requires_grad(device: str) -> None:
+    """Tensor.new_* take PyTorch's keyword requires_grad= (and dtype=/device=); the result is a leaf."""
+    x = ember.zeros(2, 3, dtype=ember.int32, device=device)
+    for made in (
+        x.new_tensor([1.0, 2.0], dtype=ember.float32, requires_grad=True),
+        x.new_full((2,), 2.5, dtype=ember.float32, requires_grad=True),
+        x.new_zeros(2, dtype=ember.float32, requires_grad=True),
+        x.new_ones((2,), dtype=ember.float32, requires_grad=True),
+        x.new_empty(2, dtype=ember.float32, requires_grad=True),
+    ):
+        assert made.requires_grad and made.is_leaf and made.shape == (2,) and made.device == x.device
+    plain = x.new_full((2,), 2.5)  # x's dtype: 2.5 truncates to 2 as in PyTorch
+    assert not plain.requires_grad and plain.dtype == ember.int32 and plain.tolist() == [2, 2]
+    assert not x.new_zeros(2, 3, dtype=ember.int8, requires_grad=False).requires_grad
