@@ -137,6 +137,15 @@ def test_iinfo_and_can_cast() -> None:
     assert not ember.can_cast(ember.float32, ember.int32) and not ember.can_cast(ember.int32, ember.bool)
 
 
+def test_info_equality_and_iinfo_text() -> None:
+    # PyTorch: finfo/iinfo of one dtype compare equal; iinfo prints its limits with %g
+    assert ember.finfo(ember.float32) == ember.finfo(ember.float32) != ember.finfo(ember.float64)
+    assert ember.iinfo(ember.int8) == ember.iinfo(ember.int8) != ember.iinfo(ember.int16)
+    assert len({ember.finfo(ember.float16), ember.finfo(ember.float16)}) == 1
+    assert repr(ember.iinfo(ember.uint8)) == "iinfo(min=0, max=255, dtype=uint8)"
+    assert repr(ember.iinfo(ember.int32)) == "iinfo(min=-2.14748e+09, max=2.14748e+09, dtype=int32)"
+
+
 def test_set_printoptions() -> None:
     x = ember.tensor([1.123456, 2.5, 3.0])
     try:
