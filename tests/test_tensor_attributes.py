@@ -287,3 +287,8 @@ def test_new_factories_take_requires_grad(device: str) -> None:
     plain = x.new_full((2,), 2.5)  # x's dtype: 2.5 truncates to 2 as in PyTorch
     assert not plain.requires_grad and plain.dtype == ember.int32 and plain.tolist() == [2, 2]
     assert not x.new_zeros(2, 3, dtype=ember.int8, requires_grad=False).requires_grad
+
+
+def test_cpu_device_repr() -> None:
+    assert repr(ember.device("cpu")) == "device(type='cpu')" and repr(ember.zeros(1).device) == "device(type='cpu')"
+    assert repr(ember.device("opencl", 1)) == "device(type='opencl', index=1)"
