@@ -206,6 +206,9 @@ def test_printoptions_pad_and_wrap_as_pytorch() -> None:
             "tensor([ 0.,  1.,\n         2.,  3.,\n         4.,  5.,\n         6.,  7.,\n"
             "         8.,  9.,\n        10., 11.])"
         )
+        ember.set_printoptions(profile="default", threshold=3, edgeitems=0)  # no value shown: PyTorch adds size=
+        assert repr(ember.zeros(2, 1, 5, dtype=ember.float64)) == "tensor([...], size=(2, 1, 5), dtype=ember.float64)"
+        assert repr(ember.tensor([1, 2])) == "tensor([1, 2], size=(2,))"
         ember.set_printoptions(profile="default", sci_mode=False)
         assert repr(ember.tensor([1e-8, 1e8])) == "tensor([        0.0000, 100000000.0000])"
     finally:

@@ -127,7 +127,7 @@ def _body(a: np.ndarray, indent: int, summarize: bool, fmt: Callable[[Any], str]
     rows = range(a.shape[0])
     if summarize and a.shape[0] > 2 * e:
         slices = [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[:e]] + ["..."]
-        slices += [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[-e:]]
+        slices += [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[len(rows) - e :]]
     else:
         slices = [_body(a[i], indent + 1, summarize, fmt, width) for i in rows]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
@@ -161,7 +161,7 @@ def _finish(t: Tensor, a: np.ndarray, body: str) -> str:
         extras.append(f"device='{t.device}'")
     default = _dt.get_default_dtype()
     implied = {default, default.to_complex(), _dt.int64, _dt.bool_}
-    if a.size == 0 and a.ndim != 1:
+    if a.size == 0 and a.ndim != 1 or a.size and not _Options.edgeitems:  # edgeitems=0 hides every value
         extras.append(f"size={tuple(t.shape)}")
     if t.dtype not in implied or a.size == 0 and t.dtype is not default:
         extras.append(f"dtype=ember.{t.dtype.name}")
