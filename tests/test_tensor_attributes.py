@@ -295,3 +295,11 @@ def test_new_factories_take_requires_grad(device: str) -> None:
 def test_cpu_device_repr() -> None:
     assert repr(ember.device("cpu")) == "device(type='cpu')" and repr(ember.zeros(1).device) == "device(type='cpu')"
     assert repr(ember.device("opencl", 1)) == "device(type='opencl', index=1)"
+
+
+@pytest.mark.parametrize("fn", ["numel", "is_floating_point", "is_complex"])
+def test_tensor_predicates_reject_non_tensors(fn: str) -> None:
+    # PyTorch: "numel(): argument 'input' (position 1) must be Tensor, not int"
+    with pytest.raises(TypeError, match=rf"{fn}\(\): argument 'input' \(position 1\) must be Tensor, not float"):
+        getattr(ember, fn)(3.0)
+    assert getattr(ember, fn)(ember.zeros(2, 3)) == {"numel": 6, "is_floating_point": True, "is_complex": False}[fn]

@@ -82,17 +82,26 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0.0.0+unknown"
 
 
-def is_floating_point(x: Tensor) -> _builtins.bool:
-    return x.dtype.is_floating_point
+def _tensor_arg(fn: str, x: object) -> Tensor:
+    """`x`, or PyTorch's TypeError for a non-tensor argument."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def is_floating_point(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
+    """Whether `input`'s dtype is a floating dtype (float16, bfloat16, float32, float64)."""
+    return _tensor_arg("is_floating_point", input).dtype.is_floating_point
 
 
 def is_complex(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
     """Whether `input`'s dtype is complex (complex64, complex128)."""
-    return input.is_complex()
+    return _tensor_arg("is_complex", input).is_complex()
 
 
-def numel(x: Tensor) -> _builtins.int:
-    return x.numel()
+def numel(input: Tensor) -> _builtins.int:  # noqa: A002 - PyTorch's argument name
+    """The number of elements of `input`."""
+    return _tensor_arg("numel", input).numel()
 
 
 def backends() -> list[Backend]:
