@@ -303,3 +303,20 @@ def test_tensor_predicates_reject_non_tensors(fn: str) -> None:
     with pytest.raises(TypeError, match=rf"{fn}\(\): argument 'input' \(position 1\) must be Tensor, not float"):
         getattr(ember, fn)(3.0)
     assert getattr(ember, fn)(ember.zeros(2, 3)) == {"numel": 6, "is_floating_point": True, "is_complex": False}[fn]
+
+
+def test_type_names_type_as_and_detach_of_views(device: str) -> None:
+    # PyTorch: complex tensors are ComplexFloatTensor / ComplexDoubleTensor; unknown type names are a ValueError
+    c = ember.zeros(2, dtype=ember.complex64)  # on the host: not every backend holds complex dtypes
+    assert c.type() == "ember.ComplexFloatTensor" and c.type(ember.complex128).type() == "ember.ComplexDoubleTensor"
+    assert ember.tensor([1, 2]).type("ember.ComplexDoubleTensor").dtype == ember.complex128
+    z = ember.zeros(2, device=device)
+    for bad in ("ember.float64", "torch.NoSuchTensor"):
+        with pytest.raises(ValueError, match="invalid type"):
+            z.type(bad)
+    with pytest.raises(TypeError, match=r"type_as\(\): argument 'other' .* must be Tensor, not int"):
+        z.type_as(3)
+    y = ember.ones(3, device=device, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="detach_.*view.*detach\\(\\)"):
+        y[1:].detach_()
+    assert y.detach_() is y and y.grad_fn is None and not y.requires_grad and y.is_leaf

@@ -98,6 +98,7 @@ class _VersionCounter:
 _TYPE_NAMES = {
     "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }  # fmt: skip
 
 
@@ -374,6 +375,11 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
+        if self._base is not None:
+            raise RuntimeError(
+                f"detach_: can't detach views in-place (a view of shape {tuple(self._shape)}); use detach() instead"
+            )
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -811,6 +817,8 @@ class Tensor:
 
     def type_as(self, other: Tensor) -> Tensor:
         """This tensor in `other`'s dtype."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
         return _ops.to(self, dtype=other._dtype)
 
     def cpu(self) -> Tensor:
@@ -839,6 +847,8 @@ class Tensor:
             if name not in by_name:
                 raise ValueError(f"type: invalid type {dtype!r}; expected e.g. 'ember.FloatTensor' or a dtype")
             dtype = by_name[name]
+        elif isinstance(dtype, str) and dtype.startswith(("ember.", "torch.")):  # PyTorch's ValueError
+            raise ValueError(f"type: invalid type {dtype!r}; expected e.g. 'ember.FloatTensor' or a dtype")
         return _ops.to(self, dtype=dtype, non_blocking=non_blocking)
 
     # -- filling in place ---------------------------------------------------------------
