@@ -100,6 +100,8 @@ def test_apply_and_map_run_python_per_element(device: str) -> None:
     assert t.apply_(lambda v: v * 2) is t
     t.map_(ember.tensor([10, 20, 30], device=device), lambda a, b: a + b)
     assert t.tolist() == [12, 24, 36]
+    with pytest.raises(TypeError, match="map_: expected ember.*LongTensor for 'other'.*FloatTensor"):  # PyTorch's check
+        t.map_(ember.tensor([1.5, 1.5, 1.5], device=device), lambda a, b: a * b)
     with pytest.raises(RuntimeError, match="apply_.*grad"):
         ember.ones(2, requires_grad=True, device=device).apply_(abs)
 

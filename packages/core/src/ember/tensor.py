@@ -910,6 +910,9 @@ class Tensor:
 
     def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
         """Replace each element x by `callable(x, y)`, y the element of `tensor` (broadcast to self), in place."""
+        if not isinstance(tensor, Tensor) or tensor._dtype is not self._dtype:
+            got = tensor.type() if isinstance(tensor, Tensor) else type(tensor).__name__
+            raise TypeError(f"map_: expected {self.type()} for 'other' (got {got}); cast it with .to({self._dtype})")
         host = self.numpy(force=True)
         other = np.broadcast_to(np.asarray(tensor.numpy(force=True)), host.shape)
         pairs = zip(host.reshape(-1).tolist(), other.reshape(-1).tolist())
