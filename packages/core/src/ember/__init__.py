@@ -39,6 +39,13 @@ from .backends import (
     synchronize,
 )
 from .compiler import CompileError, compile  # noqa: A004
+from .determinism import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    use_deterministic_algorithms,
+)
 from .device import Device, device
 from .dtypes import (
     DType,
