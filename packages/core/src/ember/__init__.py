@@ -78,6 +78,9 @@ from .storage import UntypedStorage
 from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor
 from .threads import get_num_threads, set_num_threads
 
+#: the host's default generator, as `torch.default_generator` (what manual_seed seeds and rand draws from)
+default_generator: Generator = random.default_generator("cpu")  # type: ignore[no-redef]  # mypy sees ops.sampling's function via `from .ops import *`
+
 bool = bool_  # noqa: A001 - PyTorch's name: ember.bool
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
