@@ -322,3 +322,17 @@ def test_type_names_type_as_and_detach_of_views(device: str) -> None:
     with pytest.raises(RuntimeError, match="detach_.*view.*detach\\(\\)"):
         y[1:].detach_()
     assert y.detach_() is y and y.grad_fn is None and not y.requires_grad and y.is_leaf
+
+
+def test_is_signed_cfloat_and_is_nonzero(device: str) -> None:
+    # PyTorch: is_signed is False only for uint8 and bool; is_nonzero takes exactly one element
+    signed = {n: ember.zeros(1, dtype=getattr(ember, n), device=device).is_signed() for n in ("int8", "float32")}
+    assert signed == {"int8": True, "float32": True}
+    assert not ember.zeros(1, dtype=ember.uint8, device=device).is_signed()
+    assert not ember.zeros(1, dtype=ember.bool, device=device).is_signed()
+    assert ember.tensor([1.5]).cfloat().dtype == ember.complex64 and ember.tensor([1]).cdouble().tolist() == [1 + 0j]
+    assert ember.is_nonzero(ember.tensor([0.5], device=device)) and not ember.is_nonzero(ember.tensor(0, device=device))
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        ember.is_nonzero(ember.tensor([1, 2], device=device))
+    with pytest.raises(RuntimeError, match="no values is ambiguous"):
+        ember.is_nonzero(ember.zeros(0, device=device))

@@ -109,6 +109,15 @@ def is_complex(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argum
     return _tensor_arg("is_complex", input).is_complex()
 
 
+def is_nonzero(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
+    """Whether a one-element tensor is nonzero; PyTorch's RuntimeError for none or several elements."""
+    n = _tensor_arg("is_nonzero", input).numel()
+    if n != 1:
+        many = "more than one value" if n else "no values"
+        raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {many} is ambiguous (shape {tuple(input.shape)})")
+    return _builtins.bool(input.item())
+
+
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002 - PyTorch's argument name
     """The number of elements of `input`."""
     return _tensor_arg("numel", input).numel()

@@ -203,6 +203,10 @@ class Tensor:
         """Whether the dtype is complex (complex64, complex128)."""
         return self._dtype.is_complex
 
+    def is_signed(self) -> _bool:
+        """Whether the dtype holds negative values: floating, complex and signed integers (not uint8, bool)."""
+        return self._dtype.is_signed
+
     @property
     def itemsize(self) -> _int:
         """Bytes per element."""
@@ -806,6 +810,14 @@ class Tensor:
     def bool(self) -> Tensor:
         """This tensor as bool (nonzero is True)."""
         return _ops.to(self, dtype=_dt.bool_)
+
+    def cfloat(self) -> Tensor:
+        """This tensor as complex64."""
+        return _ops.to(self, dtype=_dt.complex64)
+
+    def cdouble(self) -> Tensor:
+        """This tensor as complex128."""
+        return _ops.to(self, dtype=_dt.complex128)
 
     def byte(self) -> Tensor:
         """This tensor as uint8."""
