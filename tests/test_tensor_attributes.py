@@ -336,3 +336,19 @@ def test_is_signed_cfloat_and_is_nonzero(device: str) -> None:
         ember.is_nonzero(ember.tensor([1, 2], device=device))
     with pytest.raises(RuntimeError, match="no values is ambiguous"):
         ember.is_nonzero(ember.zeros(0, device=device))
+
+
+def test_deepcopy_copies_grad_and_refuses_non_leaves(device: str) -> None:
+    import copy
+
+    a = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (a * a).sum().backward()
+    b = copy.deepcopy(a)
+    assert b is not a and b.requires_grad and b.is_leaf and b.device == a.device
+    np.testing.assert_array_equal(b.grad.numpy(), [2.0, 4.0])  # d(sum a^2)/da, copied as PyTorch does
+    b.detach().add_(1)
+    assert a.tolist() == [1.0, 2.0]  # its own memory
+    pair = copy.deepcopy([a, a])
+    assert pair[0] is pair[1]
+    with pytest.raises(RuntimeError, match="deepcopy.*graph leaves.*detach"):
+        copy.deepcopy(a * 2)

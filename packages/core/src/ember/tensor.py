@@ -582,6 +582,25 @@ class Tensor:
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (self.numpy(force=True).copy(), self._dtype.name, str(self._device), self._requires_grad))
 
+    def __deepcopy__(self, memo: dict[_int, Any]) -> Tensor:
+        """`copy.deepcopy`: a copy on the same device with requires_grad and a copy of `.grad`, as PyTorch;
+        only leaves may be copied (a graph's intermediate results cannot)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only tensors created explicitly by the user (graph leaves) support the deepcopy "
+                f"protocol; this one (shape {tuple(self._shape)}) was made by {self.grad_fn!r}: deepcopy "
+                "t.detach() instead"
+            )
+        out = self.detach().clone()
+        if self._requires_grad:
+            out.requires_grad_(True)
+        if self.grad is not None:
+            out.grad = self.grad.detach().clone()
+        memo[id(self)] = out
+        return out
+
     # -- arithmetic -------------------------------------------------------------
     __add__ = _arithmetic("add")
     __radd__ = _arithmetic("add", reflected=True)
