@@ -101,6 +101,24 @@ def test_views_and_non_contiguous_tensors(device: str, tmp_path: Path) -> None:
         np.testing.assert_array_equal(loaded[key].numpy(), obj[key].numpy())
 
 
+def test_views_load_sharing_memory_with_their_base(device: str, tmp_path: Path) -> None:
+    """As PyTorch's storages: a tensor and its views load as views of one block, with the saved layout."""
+    a = ember.arange(12.0, device=device)
+    obj = {"a": a, "tail": a[2:5], "t": a.reshape(3, 4).t(), "row": a.reshape(3, 4)[1]}
+    loaded = _round_trip(obj, tmp_path)
+    for key in obj:
+        np.testing.assert_array_equal(loaded[key].numpy(), obj[key].numpy())
+        assert loaded[key].stride() == obj[key].stride()
+        assert loaded[key].storage_offset() == obj[key].storage_offset()
+    loaded["tail"][0] = -1.0
+    assert loaded["a"][2].item() == -1.0 and loaded["t"][2, 0].item() == -1.0  # one memory block
+    alone = _round_trip(a[2:5], tmp_path)  # a view saved alone keeps its whole block, as PyTorch
+    assert alone.tolist() == [2.0, 3.0, 4.0] and alone.storage_offset() == 2
+    w = ember.ones(4, device=device, requires_grad=True)
+    got = _round_trip({"view": w[1:]}, tmp_path)["view"]
+    assert got.requires_grad and got.tolist() == [1.0] * 3
+
+
 def test_nested_structures_keep_their_types(device: str, tmp_path: Path) -> None:
     t = ember.ones(2, 3, device=device)
     obj = {

@@ -16,7 +16,11 @@ The file's ``__metadata__`` holds:
 bfloat16 tensors are stored as their uint16 bit patterns (``U16``), complex
 tensors as float pairs in a trailing dimension of 2 (safetensors has no complex128);
 the structure's ``dtype`` tells them apart. A tensor shared by several places in the
-object is stored once and loads as one tensor. Saving to a path is atomic: the
+object is stored once and loads as one tensor. A view is stored as its base and the
+view ops that redo it (``{"@": "view", "base", "chain", "requires_grad"}``, each step
+a function of ``ember.ops.movement``/``ember.ops.indexing`` and its arguments), so a
+tensor and its views load sharing memory with their saved strides and offsets, as
+PyTorch's storages do; a view whose chain does not replay is stored by value. Saving to a path is atomic: the
 file is written beside the target, flushed to disk, then renamed over it.
 Loading parses only JSON and raw tensor bytes (no pickle), checks each tensor's
 CRC-32, and names the file in every error.
@@ -42,6 +46,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .device import Device
+from .ops.conversion import _redo_view
 from .tensor import Tensor, as_tensor
 
 __all__ = ["save", "load", "SerializationError", "FORMAT_VERSION"]
@@ -136,6 +141,11 @@ class _Encoder:
         known = self._refs.get(id(t))
         if known is not None:
             return known
+        view = self._view(t, path)
+        if view is not None:
+            self._refs[id(t)] = view
+            self._keep.append(t)
+            return view
         name = path or "tensor"
         if name in self.arrays or name == "__metadata__":
             n = 2
@@ -162,6 +172,88 @@ class _Encoder:
         self._refs[id(t)] = node
         self._keep.append(t)
         return node
+
+
+    def _view(self, t: Tensor, path: str) -> dict[str, Any] | None:
+        """A view saved as its base and the ops that redo it (so views load sharing memory, as PyTorch's
+        storages do), or None to save its values alone: when the chain uses other functions or arguments
+        than the view ops of `_VIEW_MODULES` take, or does not redo exactly this view's layout."""
+        base, chain = t._base, getattr(t, "_view_fn", ())
+        if base is None or not chain:
+            return None
+        steps = []
+        for fn, args in chain:
+            module, fname = getattr(fn, "__module__", ""), getattr(fn, "__name__", "")
+            if module not in _VIEW_MODULES or getattr(_VIEW_MODULES[module](), fname, None) is not fn:
+                return None
+            encoded = _view_arg(args)
+            if encoded is _NOT_SAVABLE:
+                return None
+            steps.append([module, fname, encoded])
+        try:
+            from .autograd import no_grad
+
+            with no_grad():
+                redone = _redo_view(base.detach(), chain)
+            same = (redone.shape, redone.stride(), redone.storage_offset(), redone.dtype) == (
+                t.shape, t.stride(), t.storage_offset(), t.dtype
+            )
+        except Exception:  # a chain that does not replay: save the values
+            return None
+        if not same:
+            return None
+        return {
+            "@": "view",
+            "base": self._tensor(base, (path or "tensor") + ".<base>"),
+            "chain": steps,
+            "requires_grad": bool(t.requires_grad),
+        }
+
+
+_NOT_SAVABLE = object()
+
+
+def _view_modules() -> dict[str, Any]:
+    from .ops import indexing, movement
+
+    return {"ember.ops.movement": lambda: movement, "ember.ops.indexing": lambda: indexing}
+
+
+#: the modules whose functions a saved view may name (ember's own view ops; loading calls nothing else)
+_VIEW_MODULES: dict[str, Any] = _view_modules()
+
+
+def _view_arg(x: Any) -> Any:
+    """A view op's argument in JSON (ints, None, bools, slices, Ellipsis, tuples/lists of these)."""
+    if x is None or isinstance(x, bool | int):
+        return x
+    if isinstance(x, slice):
+        parts = [_view_arg(v) for v in (x.start, x.stop, x.step)]
+        return _NOT_SAVABLE if _NOT_SAVABLE in parts else {"@": "slice", "parts": parts}
+    if x is Ellipsis:
+        return {"@": "ellipsis"}
+    if isinstance(x, tuple | list):
+        items = [_view_arg(v) for v in x]
+        if any(v is _NOT_SAVABLE for v in items):
+            return _NOT_SAVABLE
+        return items if isinstance(x, list) else {"@": "tuple", "items": items}
+    return _NOT_SAVABLE
+
+
+def _view_arg_decode(x: Any) -> Any:
+    if x is None or isinstance(x, bool | int):
+        return x
+    if isinstance(x, list):
+        return [_view_arg_decode(v) for v in x]
+    if isinstance(x, dict):
+        tag = x.get("@")
+        if tag == "slice":
+            return slice(*(_view_arg_decode(v) for v in x["parts"]))
+        if tag == "ellipsis":
+            return Ellipsis
+        if tag == "tuple":
+            return tuple(_view_arg_decode(v) for v in x["items"])
+    raise ValueError(f"bad view argument {x!r}")
 
 
 def _crc32(arr: np.ndarray) -> int:
@@ -414,6 +506,8 @@ class _Decoder:
         try:
             if tag == "tensor":
                 return self._tensor(node)
+            if tag == "view":
+                return self._view(node)
             if tag == "tuple":
                 return tuple(self.decode(v) for v in node["items"])
             if tag == "dict":
@@ -475,6 +569,27 @@ class _Decoder:
             t.requires_grad_(True)
         self.tensors[name] = t
         return t
+
+    def _view(self, node: dict[str, Any]) -> Tensor:
+        """A saved view, redone on its loaded base: the two share memory, as they did when saved."""
+        base = self.decode(node["base"])
+        if not isinstance(base, Tensor):
+            raise self.corrupt("a view whose base is not a tensor")
+        chain = []
+        for module, name, args in node["chain"]:
+            if module not in _VIEW_MODULES or not isinstance(name, str) or name.startswith("__"):
+                raise self.corrupt(f"a view made by {module}.{name}, which is not one of Ember's view ops")
+            fn = getattr(_VIEW_MODULES[module](), name, None)
+            if not callable(fn):
+                raise self.corrupt(f"a view made by {module}.{name}, which is not one of Ember's view ops")
+            chain.append((fn, _view_arg_decode(args)))
+        from .autograd import no_grad
+
+        with no_grad():
+            out = _redo_view(base.detach(), chain)
+        if node.get("requires_grad"):
+            out.requires_grad_(True)
+        return out
 
     def _mapped(self, host: Tensor, saved: str, name: str) -> Tensor:
         """PyTorch's callable map_location: called with the tensor on the host and the saved device's name;
