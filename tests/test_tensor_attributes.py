@@ -226,6 +226,10 @@ def test_num_threads_round_trip() -> None:
         ember.set_num_threads(before)
     with pytest.raises(ValueError, match="set_num_threads"):
         ember.set_num_threads(0)
+    with pytest.raises(RuntimeError, match="set_num_threads.*positive"):  # PyTorch's error type
+        ember.set_num_threads(-1)
+    with pytest.raises(RuntimeError, match="set_num_threads expects an int, but got float"):
+        ember.set_num_threads(1.5)  # type: ignore[arg-type]
 
 
 def test_inference_mode_flag() -> None:
