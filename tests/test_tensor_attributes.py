@@ -275,6 +275,8 @@ def test_python_protocols_as_pytorch(device: str) -> None:
         _ = "a" in x
     np.testing.assert_array_equal(reversed(x).numpy(), [3.0, 2.5, 1.0])
     assert (x == None) is False and (x != None) is True  # noqa: E711  # identity fallback, as PyTorch
+    assert (x == [1.0, 2.5, 3.0]) is False and (x == object()) is False and ([1.0] != x) is True
+    np.testing.assert_array_equal((x.cpu() == np.array([1.0, 0.0, 3.0])).numpy(), [True, False, True])
     y = np.float64(2.0) * x  # NumPy defers to the tensor's reflected operator
     assert isinstance(y, ember.Tensor) and y.dtype == ember.float32
     np.testing.assert_array_equal(x.clone().fill_(ember.tensor(4.0, device=device)).numpy(), [4.0] * 3)

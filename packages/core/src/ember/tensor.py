@@ -102,6 +102,10 @@ _TYPE_NAMES = {
 }  # fmt: skip
 
 
+#: what `==` and `!=` compare elementwise (anything else compares by identity, as PyTorch's operators)
+_COMPARABLE = (numbers.Number, np.ndarray, np.generic)
+
+
 class Tensor:
     """An n-dimensional array on a device, with reverse-mode autograd."""
 
@@ -667,12 +671,12 @@ class Tensor:
 
     # -- comparisons (elementwise, as in PyTorch) -----------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
-        if other is None or isinstance(other, str):
-            return NotImplemented  # Python then compares by identity: t == None is False, as PyTorch
+        if not isinstance(other, Tensor) and not isinstance(other, _COMPARABLE):
+            return NotImplemented  # Python then compares by identity: t == None or t == [1, 2] is False, as PyTorch
         return _binary(OPS["eq"], self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
-        if other is None or isinstance(other, str):
+        if not isinstance(other, Tensor) and not isinstance(other, _COMPARABLE):
             return NotImplemented  # t != None is True, as PyTorch
         return _binary(OPS["ne"], self, other)
 
