@@ -24,6 +24,9 @@ def test_layout_of_views(device: str) -> None:
     e = ember.ones(1, 3, device=device).expand(4, 3)
     assert e.stride() == (0, 1) and not e.is_contiguous()
     assert ember.empty(0, 3, device=device).t().is_contiguous()
+    # an empty tensor has PyTorch's row-major strides over max(size, 1)
+    assert ember.zeros(0, 3, device=device).stride() == (3, 1) and ember.zeros(3, 0, device=device).stride() == (1, 1)
+    assert ember.zeros(2, 0, 4, device=device).stride() == (4, 4, 1)
     assert x[1].data_ptr() - x.data_ptr() == 4 * x.element_size()
     with pytest.raises(IndexError, match="stride"):
         x.stride(2)
