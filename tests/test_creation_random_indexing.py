@@ -87,6 +87,29 @@ def test_tril_triu_indices(row: int, col: int, offset: int, device: str) -> None
 # -- random ------------------------------------------------------------------------------------
 
 
+def test_default_generator_is_the_one_manual_seed_seeds() -> None:
+    # torch.default_generator: a Generator object; seeding it is seeding the global stream, and back
+    g = ember.default_generator
+    assert isinstance(g, ember.Generator) and repr(g.device) == "device(type='cpu')"
+    assert ember.manual_seed(7) is g and g.initial_seed() == 7
+    g.manual_seed(9)
+    assert ember.initial_seed() == 9
+    a = ember.rand(4)
+    g.manual_seed(9)
+    np.testing.assert_array_equal(ember.rand(4).numpy(), a.numpy())
+    np.testing.assert_array_equal(ember.rand(4, generator=ember.Generator().manual_seed(9)).numpy(), a.numpy())
+
+
+def test_bad_generator_and_state_types() -> None:
+    # PyTorch: a generator that is not a Generator, and an RNG state that is not a ByteTensor, are TypeErrors
+    with pytest.raises(TypeError, match="generator must be an ember.Generator"):
+        ember.rand(2, generator=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="uint8 tensor of 16 bytes.*float32"):
+        ember.set_rng_state(ember.zeros(16))
+    with pytest.raises(RuntimeError, match="uint8 tensor of 16 bytes.*shape \\(3,\\)"):
+        ember.Generator().set_state(ember.zeros(3, dtype=ember.uint8))
+
+
 def test_rng_state_round_trip() -> None:
     ember.manual_seed(11)
     state = ember.get_rng_state()

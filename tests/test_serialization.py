@@ -101,6 +101,24 @@ def test_views_and_non_contiguous_tensors(device: str, tmp_path: Path) -> None:
         np.testing.assert_array_equal(loaded[key].numpy(), obj[key].numpy())
 
 
+def test_views_load_sharing_memory_with_their_base(device: str, tmp_path: Path) -> None:
+    """As PyTorch's storages: a tensor and its views load as views of one block, with the saved layout."""
+    a = ember.arange(12.0, device=device)
+    obj = {"a": a, "tail": a[2:5], "t": a.reshape(3, 4).t(), "row": a.reshape(3, 4)[1]}
+    loaded = _round_trip(obj, tmp_path)
+    for key in obj:
+        np.testing.assert_array_equal(loaded[key].numpy(), obj[key].numpy())
+        assert loaded[key].stride() == obj[key].stride()
+        assert loaded[key].storage_offset() == obj[key].storage_offset()
+    loaded["tail"][0] = -1.0
+    assert loaded["a"][2].item() == -1.0 and loaded["t"][2, 0].item() == -1.0  # one memory block
+    alone = _round_trip(a[2:5], tmp_path)  # a view saved alone keeps its whole block, as PyTorch
+    assert alone.tolist() == [2.0, 3.0, 4.0] and alone.storage_offset() == 2
+    w = ember.ones(4, device=device, requires_grad=True)
+    got = _round_trip({"view": w[1:]}, tmp_path)["view"]
+    assert got.requires_grad and got.tolist() == [1.0] * 3
+
+
 def test_nested_structures_keep_their_types(device: str, tmp_path: Path) -> None:
     t = ember.ones(2, 3, device=device)
     obj = {
@@ -170,10 +188,29 @@ def test_map_location(device: str, tmp_path: Path) -> None:
     assert ember.load(path, map_location=device)["t"].device == t.device
     assert ember.load(path, map_location=ember.device(device))["t"].device == t.device
     assert ember.load(path, map_location={str(t.device): device})["t"].device == t.device
+    # a function, as PyTorch's `lambda storage, loc: storage`: called with the host tensor and the saved device
+    seen: list = []
+    out = ember.load(path, map_location=lambda t, loc: seen.append((t.device.type, loc)) or t.to(device))["t"]
+    assert out.device == t.device and out.tolist() == [1.0] * 3 and seen == [("cpu", str(t.device))]
+    assert ember.load(path, map_location=lambda t, loc: None)["t"].device == t.device  # None: the saved device
+    with pytest.raises(TypeError, match="map_location returned a str for tensor 't'"):
+        ember.load(path, map_location=lambda t, loc: "cpu")
     with pytest.raises(TypeError, match="map_location must be"):
-        ember.load(path, map_location=lambda storage, loc: storage)
+        ember.load(path, map_location=3)
     with pytest.raises(RuntimeError, match="map_location"):
         ember.load(path, map_location="nosuchdevice")
+
+
+def test_complex_bytes_and_sets_round_trip(tmp_path: Path) -> None:
+    """Python values PyTorch's weights_only loader also accepts: complex numbers, bytes, sets."""
+    obj = {"z": 1 + 2j, "w": complex(float("inf"), -0.0), "b": b"\x00ab", "s": {1, "a", (2, 3)}, "f": frozenset({4})}
+    path = tmp_path / "ckpt.ember"
+    ember.save(obj, path)
+    got = ember.load(path, weights_only=None, mmap=True)
+    assert got == obj and type(got["s"]) is set and type(got["f"]) is frozenset
+    assert str(got["w"]) == "(inf-0j)"  # the sign of a zero imaginary part survives
+    with pytest.raises(ValueError, match="weights_only=False"):
+        ember.load(path, weights_only=False)
 
 
 def test_a_tensor_saved_on_a_missing_device_says_to_use_map_location(tmp_path: Path) -> None:

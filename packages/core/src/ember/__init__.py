@@ -39,6 +39,13 @@ from .backends import (
     synchronize,
 )
 from .compiler import CompileError, compile  # noqa: A004
+from .determinism import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode,
+    use_deterministic_algorithms,
+)
 from .device import Device, device
 from .dtypes import (
     DType,
@@ -71,6 +78,9 @@ from .storage import UntypedStorage
 from .tensor import Tensor, as_tensor, from_dlpack, from_numpy, is_tensor, tensor
 from .threads import get_num_threads, set_num_threads
 
+#: the host's default generator, as `torch.default_generator` (what manual_seed seeds and rand draws from)
+default_generator: Generator = random.default_generator("cpu")  # type: ignore[no-redef]  # mypy sees ops.sampling's function via `from .ops import *`
+
 bool = bool_  # noqa: A001 - PyTorch's name: ember.bool
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -82,17 +92,35 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0.0.0+unknown"
 
 
-def is_floating_point(x: Tensor) -> _builtins.bool:
-    return x.dtype.is_floating_point
+def _tensor_arg(fn: str, x: object) -> Tensor:
+    """`x`, or PyTorch's TypeError for a non-tensor argument."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def is_floating_point(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
+    """Whether `input`'s dtype is a floating dtype (float16, bfloat16, float32, float64)."""
+    return _tensor_arg("is_floating_point", input).dtype.is_floating_point
 
 
 def is_complex(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
     """Whether `input`'s dtype is complex (complex64, complex128)."""
-    return input.is_complex()
+    return _tensor_arg("is_complex", input).is_complex()
 
 
-def numel(x: Tensor) -> _builtins.int:
-    return x.numel()
+def is_nonzero(input: Tensor) -> _builtins.bool:  # noqa: A002 - PyTorch's argument name
+    """Whether a one-element tensor is nonzero; PyTorch's RuntimeError for none or several elements."""
+    n = _tensor_arg("is_nonzero", input).numel()
+    if n != 1:
+        many = "more than one value" if n else "no values"
+        raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {many} is ambiguous (shape {tuple(input.shape)})")
+    return _builtins.bool(input.item())
+
+
+def numel(input: Tensor) -> _builtins.int:  # noqa: A002 - PyTorch's argument name
+    """The number of elements of `input`."""
+    return _tensor_arg("numel", input).numel()
 
 
 def backends() -> list[Backend]:

@@ -52,96 +52,85 @@ def set_printoptions(
 
 
 class _Formatter:
-    """One element's text, padded to the widest: PyTorch's rule (`torch._tensor_str._Formatter`). Floats print
-    as integers with a point (`7.`) when all are whole, in scientific notation when the nonzero finite magnitudes
-    span more than 1000x, exceed 1e8 or (not whole) go below 1e-4, else with `precision` digits; the width is
-    the widest of the nonzero finite values (or of all values, for integers and bools)."""
+    """PyTorch's element formatter: one width, and one style (integral floats as `3.`, fixed point, or
+    scientific), chosen over all the values that will print, so the columns line up right-justified."""
 
-    def __init__(self, a: np.ndarray) -> None:
-        self.floating = a.dtype.kind == "f"
-        self.int_mode, self.sci_mode, self.width = True, False, 1
+    def __init__(self, values: np.ndarray) -> None:
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
         p = _Options.precision
         if not self.floating:
-            self.width = max((len(str(v)) for v in a.ravel().tolist()), default=1)
-            return
-        flat = a.ravel().astype(np.float64)
-        vals = flat[np.isfinite(flat) & (flat != 0)]
-        if vals.size:
-            mags = np.abs(vals)
-            lo, hi = mags.min(), mags.max()
-            self.int_mode = bool(np.all(vals == np.ceil(vals)))
-            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4))
-            if _Options.sci_mode is not None:
-                self.sci_mode = _Options.sci_mode
-            if self.sci_mode:
-                texts = [f"{v:.{p}e}" for v in vals.tolist()]
-            elif self.int_mode:
-                texts = [f"{v:.0f}." for v in vals.tolist()]
-            else:
-                texts = [f"{v:.{p}f}" for v in vals.tolist()]
-            self.width = max(len(t) for t in texts)
-        if _Options.sci_mode is not None:
-            self.sci_mode = _Options.sci_mode
-
-    def __call__(self, v: Any) -> str:
-        p = _Options.precision
-        if not self.floating:
-            text = str(v)
-        elif self.sci_mode:
-            text = f"{v:{self.width}.{p}e}"
-        elif self.int_mode:
-            text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+            for v in values.reshape(-1).tolist():
+                self.max_width = max(self.max_width, len(str(v)))
         else:
-            text = f"{v:.{p}f}"
-        return text.rjust(self.width)
+            flat = values.reshape(-1).astype(np.float64)
+            vals = flat[np.isfinite(flat) & (flat != 0)]
+            if vals.size:
+                absv = np.abs(vals)
+                lo, hi = absv.min(), absv.max()
+                self.int_mode = bool(np.all(vals == np.ceil(vals)))
+                # PyTorch's rule: scientific past a ratio of 1000, above 1e8 or below 1e-4, unless set
+                rule = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+                self.sci_mode = rule if _Options.sci_mode is None else bool(_Options.sci_mode)
+                if self.sci_mode:
+                    widths = [len(f"{v:.{p}e}") for v in vals.tolist()]
+                elif self.int_mode:
+                    widths = [len(f"{v:.0f}") + 1 for v in vals.tolist()]
+                else:
+                    widths = [len(f"{v:.{p}f}") for v in vals.tolist()]
+                self.max_width = max(self.max_width, *widths)
 
-
-def _element(re: _Formatter, im: _Formatter | None) -> Callable[[Any], str]:
-    """How one element prints: complex numbers as the real part (padded) then the imaginary one (not padded)."""
-    if im is None:
-        return re
-
-    def fmt(v: Any) -> str:
-        imag = (im(v.imag) + "j").lstrip()
-        return re(v.real) + (imag if imag[0] in "+-" else "+" + imag)
-
-    return fmt
+    def format(self, value: Any) -> str:
+        p = _Options.precision
+        if not self.floating:
+            ret = str(value)
+        elif self.sci_mode:
+            ret = f"{value:{self.max_width}.{p}e}"
+        elif self.int_mode:
+            ret = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            ret = f"{value:.{p}f}"
+        return " " * (self.max_width - len(ret)) + ret
 
 
 def _summarized(a: np.ndarray) -> np.ndarray:
-    """The elements a summarized print shows (`edgeitems` at each end of each dim), as one array."""
+    """The values that print when the tensor is summarized: `edgeitems` at each end of every axis."""
     e = _Options.edgeitems
     if a.ndim == 0:
         return a
+    if a.ndim > 1 and not e:
+        return a[tuple(slice(0, 0) for _ in a.shape)]
     if a.shape[0] > 2 * e:
-        a = np.concatenate((a[:e], a[a.shape[0] - e :]))
-    if a.ndim == 1:
-        return a
-    return np.stack([_summarized(x) for x in a]) if len(a) else a
+        a = np.concatenate([a[:e], a[-e:]])
+    return a if a.ndim == 1 else np.stack([_summarized(x) for x in a])
+
+
+def _elements(a: np.ndarray, summarize: bool, fmt: Callable[[Any], str]) -> list[str]:
+    e = _Options.edgeitems
+    if summarize and not e:
+        return ["..."]
+    if summarize and a.shape[0] > 2 * e:
+        return [fmt(v) for v in a[:e].tolist()] + [" ..."] + [fmt(v) for v in a[-e:].tolist()]
+    return [fmt(v) for v in a.tolist()]
 
 
 def _body(a: np.ndarray, indent: int, summarize: bool, fmt: Callable[[Any], str], width: int) -> str:
-    """PyTorch's `_tensor_str_with_formatter`: nested brackets, `...` for the hidden middle, a fixed number of
-    elements per line (as many of `width` + 2 characters as fit the line width)."""
-    e = _Options.edgeitems
+    """PyTorch's `_tensor_str_with_formatter`: nested brackets, rows wrapped at the line width."""
     if a.ndim == 0:
         return fmt(a.item())
     if a.ndim == 1:
-        per_line = max(1, (_Options.linewidth - indent) // (width + 2))
-        if summarize and not e:
-            data = ["..."]
-        elif summarize and len(a) > 2 * e:
-            data = [fmt(v) for v in a[:e].tolist()] + [" ..."] + [fmt(v) for v in a[len(a) - e :].tolist()]
-        else:
-            data = [fmt(v) for v in a.tolist()]
+        per_line = max(1, (_Options.linewidth - indent) // width)
+        data = _elements(a, summarize, fmt)
         lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    e = _Options.edgeitems
+    rows = range(a.shape[0])
     if summarize and a.shape[0] > 2 * e:
-        rows = [_body(a[i], indent + 1, summarize, fmt, width) for i in range(e)] + ["..."]
-        rows += [_body(a[i], indent + 1, summarize, fmt, width) for i in range(a.shape[0] - e, a.shape[0])]
+        slices = [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[:e]] + ["..."]
+        slices += [_body(a[i], indent + 1, summarize, fmt, width) for i in rows[len(rows) - e :]]
     else:
-        rows = [_body(x, indent + 1, summarize, fmt, width) for x in a]
-    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+        slices = [_body(a[i], indent + 1, summarize, fmt, width) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
 def format_tensor(t: Tensor) -> str:
@@ -153,23 +142,26 @@ def format_tensor(t: Tensor) -> str:
     summarize = a.size > _Options.threshold
     shown = _summarized(a) if summarize else a
     if a.dtype.kind == "c":
-        re, im = _Formatter(shown.real), _Formatter(shown.imag)
-        fmt, width = _element(re, im), re.width + im.width + 1  # and the "j"
-    else:
-        fmt = re = _Formatter(shown)
-        width = re.width
-    return _finish(t, a, _body(a, len(_PREFIX), summarize, fmt, width))
+        re_f, im_f = _Formatter(shown.real), _Formatter(shown.imag)
+
+        def fmt(v: Any) -> str:
+            imag = (im_f.format(v.imag) + "j").lstrip()
+            return re_f.format(v.real) + ("" if imag[0] in "+-" else "+") + imag
+
+        return _finish(t, a, _body(a, len(_PREFIX), summarize, fmt, re_f.max_width + im_f.max_width + 3))
+    f = _Formatter(shown)
+    return _finish(t, a, _body(a, len(_PREFIX), summarize, f.format, f.max_width + 2))
 
 
 def _finish(t: Tensor, a: np.ndarray, body: str) -> str:
-    """`tensor(<body>, <device, dtype, size, grad>)`: what the body does not say; a suffix that would pass the
-    line width starts a new line, as PyTorch's."""
+    """`tensor(<body>, <device, size, dtype, grad>)`: what the body does not say, wrapped onto a new line
+    where a suffix would pass the line width (PyTorch's `_add_suffixes`)."""
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")
     default = _dt.get_default_dtype()
     implied = {default, default.to_complex(), _dt.int64, _dt.bool_}
-    if a.size == 0 and a.ndim != 1:
+    if a.size == 0 and a.ndim != 1 or a.size and not _Options.edgeitems:  # edgeitems=0 hides every value
         extras.append(f"size={tuple(t.shape)}")
     if t.dtype not in implied or a.size == 0 and t.dtype is not default:
         extras.append(f"dtype=ember.{t.dtype.name}")
@@ -177,13 +169,13 @@ def _finish(t: Tensor, a: np.ndarray, body: str) -> str:
         extras.append(f"grad_fn={t.grad_fn!r}")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    out = [_PREFIX + body]
-    line = len(out[0]) - out[0].rfind("\n") + 1
-    for extra in extras:
-        if line + len(extra) + 2 > _Options.linewidth:
-            out.append(",\n" + " " * len(_PREFIX) + extra)
-            line = len(_PREFIX) + len(extra)
+    out = _PREFIX + body
+    last = len(out) - out.rfind("\n") + 1
+    for e in extras:
+        if last + len(e) + 2 > _Options.linewidth:
+            out += ",\n" + " " * len(_PREFIX) + e
+            last = len(_PREFIX) + len(e)
         else:
-            out.append(", " + extra)
-            line += len(extra) + 2
-    return "".join(out) + ")"
+            out += ", " + e
+            last += len(e) + 2
+    return out + ")"

@@ -140,6 +140,13 @@ class Backend:
         if iface is None:
             raise NotImplementedError(f"backend {self.name!r} does not report memory layouts (Backend.layout)")
         itemsize = native.itemsize
+        if native.size == 0:  # NumPy may report 0 strides for an empty array; PyTorch's are row-major
+            rows: list[int] = []
+            step = 1
+            for n in reversed(native.shape):
+                rows.append(step)
+                step *= max(n, 1)
+            return tuple(reversed(rows)), 0
         strides = tuple(s // itemsize for s in native.strides)
         return strides, (iface["data"][0] - root_array(native).__array_interface__["data"][0]) // itemsize
 

@@ -53,6 +53,8 @@ class Device:
         return self.type if self.type == "cpu" else f"{self.type}:{self.index}"
 
     def __repr__(self) -> str:
+        if self.type == "cpu":
+            return "device(type='cpu')"  # PyTorch's text: the one host device has no index
         return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other: object) -> bool:

@@ -286,6 +286,13 @@ class finfo:
             f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
         )
 
+    def __eq__(self, other: object) -> bool:
+        """Two finfo of one dtype are equal (PyTorch's compare their fields)."""
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(("finfo", self.dtype))
+
 
 class iinfo:
     """Machine limits of an integer dtype, as `torch.iinfo`: bits, min, max, dtype."""
@@ -306,7 +313,13 @@ class iinfo:
         self.dtype = d.name
 
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"  # PyTorch's text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self) -> int:
+        return hash(("iinfo", self.dtype))
 
 
 # --------------------------------------------------------------------------- values that a dtype cannot hold

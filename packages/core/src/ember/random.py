@@ -163,6 +163,10 @@ def _state_tensor(seed: int, offset: int) -> Any:
     return tensor(raw)
 
 
+class _StateTypeError(TypeError, RuntimeError):
+    """An RNG state that is not a uint8 tensor: PyTorch's TypeError (a RuntimeError before, kept as a base)."""
+
+
 def _read_state(state: Any, op: str) -> tuple[int, int]:
     if isinstance(state, tuple) and len(state) == 2:
         return int(state[0]) % 2**64, int(state[1]) % 2**64
@@ -171,6 +175,7 @@ def _read_state(state: Any, op: str) -> tuple[int, int]:
 
     if not isinstance(state, Tensor) or state.dtype is not uint8 or state.shape != (16,):
         got = f"{state.dtype.name} tensor of shape {state.shape}" if isinstance(state, Tensor) else type(state).__name__
-        raise RuntimeError(f"{op}: expected a uint8 tensor of 16 bytes (from get_state/get_rng_state), got {got}")
+        wrong_type = not isinstance(state, Tensor) or state.dtype is not uint8  # PyTorch: a TypeError
+        raise (_StateTypeError if wrong_type else RuntimeError)(f"{op}: expected a uint8 tensor of 16 bytes (from get_state/get_rng_state), got {got}")
     seed, offset = np.ascontiguousarray(state.cpu().numpy()).view("<u8").tolist()
     return int(seed), int(offset)

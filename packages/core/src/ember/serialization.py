@@ -2,21 +2,25 @@
 
 A checkpoint is one safetensors file. Its tensors are the tensors found in the
 saved object (state dicts of modules and optimizers, or any nesting of dicts,
-lists and tuples of tensors, numbers, strings, None, dtypes and devices), each
+lists, tuples and sets of tensors, numbers, strings, bytes, None, dtypes and devices), each
 named by its path in the object (``"state.0.exp_avg"``) and stored on the host.
 The file's ``__metadata__`` holds:
 
 - ``ember.format``: the format version (``"1"``);
 - ``ember.structure``: a JSON document of the object, in which a tensor is
   ``{"@": "tensor", "name", "dtype", "shape", "device", "requires_grad", "crc32"}``
-  and tuples, dicts (any hashable scalar keys), non-finite floats, dtypes and
-  devices are tagged objects (``{"@": "tuple", ...}``); lists are JSON lists;
+  and tuples, dicts (any hashable scalar keys), sets, non-finite floats, complex
+  numbers, bytes (hex), dtypes and devices are tagged objects (``{"@": "tuple", ...}``); lists are JSON lists;
 - ``ember.structure_crc32``: the CRC-32 of that document (decimal).
 
 bfloat16 tensors are stored as their uint16 bit patterns (``U16``), complex
 tensors as float pairs in a trailing dimension of 2 (safetensors has no complex128);
 the structure's ``dtype`` tells them apart. A tensor shared by several places in the
-object is stored once and loads as one tensor. Saving to a path is atomic: the
+object is stored once and loads as one tensor. A view is stored as its base and the
+view ops that redo it (``{"@": "view", "base", "chain", "requires_grad"}``, each step
+a function of ``ember.ops.movement``/``ember.ops.indexing`` and its arguments), so a
+tensor and its views load sharing memory with their saved strides and offsets, as
+PyTorch's storages do; a view whose chain does not replay is stored by value. Saving to a path is atomic: the
 file is written beside the target, flushed to disk, then renamed over it.
 Loading parses only JSON and raw tensor bytes (no pickle), checks each tensor's
 CRC-32, and names the file in every error.
@@ -35,12 +39,14 @@ import socket
 import struct
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
 
 from . import dtypes as _dt
 from .device import Device
+from .ops.conversion import _redo_view
 from .tensor import Tensor, as_tensor
 
 __all__ = ["save", "load", "SerializationError", "FORMAT_VERSION"]
@@ -52,7 +58,7 @@ _CRC_KEY = "ember.structure_crc32"
 _MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
 
 PathLike = str | os.PathLike[str]
-MapLocation = str | Device | dict[str, str | Device] | None
+MapLocation = str | Device | dict[str, str | Device] | Callable[[Tensor, str], Tensor | None] | None
 
 
 class SerializationError(ValueError):
@@ -60,6 +66,10 @@ class SerializationError(ValueError):
 
 
 # -- saving ----------------------------------------------------------------------------------------
+
+
+class _MapLocationError(TypeError):
+    """A callable map_location that failed or returned something else than a tensor (not a corrupt file)."""
 
 
 class _Encoder:
@@ -81,12 +91,20 @@ class _Encoder:
             return x if math.isfinite(x) else {"@": "float", "value": repr(x)}
         if isinstance(obj, np.bool_):
             return bool(obj)
+        if isinstance(obj, complex | np.complexfloating):
+            z = complex(obj)
+            return {"@": "complex", "real": repr(z.real), "imag": repr(z.imag)}
+        if isinstance(obj, bytes):
+            return {"@": "bytes", "hex": obj.hex()}
         if isinstance(obj, Tensor):
             return self._tensor(obj, path)
         if isinstance(obj, _dt.DType):
             return {"@": "dtype", "name": obj.name}
         if isinstance(obj, Device):
             return {"@": "device", "name": str(obj)}
+        if isinstance(obj, set | frozenset):
+            items = [self._key(k, path) for k in obj]
+            return {"@": "frozenset" if isinstance(obj, frozenset) else "set", "items": items}
         if isinstance(obj, list | tuple | dict):
             if id(obj) in self._stack:
                 raise ValueError(f"ember.save: the object refers to itself at {_where(path)}")
@@ -106,7 +124,7 @@ class _Encoder:
         hint = " (save model.state_dict() rather than the model)" if hasattr(obj, "state_dict") else ""
         raise TypeError(
             f"ember.save: cannot store an object of type {type(obj).__name__} at {_where(path)}{hint}; a checkpoint "
-            f"holds tensors, numbers, strings, None, dtypes, devices, and lists, tuples and dicts of these"
+            f"holds tensors, numbers, strings, bytes, None, dtypes, devices, and lists, tuples, sets and dicts of these"
         )
 
     def _key(self, key: Any, path: str) -> Any:
@@ -123,6 +141,11 @@ class _Encoder:
         known = self._refs.get(id(t))
         if known is not None:
             return known
+        view = self._view(t, path)
+        if view is not None:
+            self._refs[id(t)] = view
+            self._keep.append(t)
+            return view
         name = path or "tensor"
         if name in self.arrays or name == "__metadata__":
             n = 2
@@ -149,6 +172,88 @@ class _Encoder:
         self._refs[id(t)] = node
         self._keep.append(t)
         return node
+
+
+    def _view(self, t: Tensor, path: str) -> dict[str, Any] | None:
+        """A view saved as its base and the ops that redo it (so views load sharing memory, as PyTorch's
+        storages do), or None to save its values alone: when the chain uses other functions or arguments
+        than the view ops of `_VIEW_MODULES` take, or does not redo exactly this view's layout."""
+        base, chain = t._base, getattr(t, "_view_fn", ())
+        if base is None or not chain:
+            return None
+        steps = []
+        for fn, args in chain:
+            module, fname = getattr(fn, "__module__", ""), getattr(fn, "__name__", "")
+            if module not in _VIEW_MODULES or getattr(_VIEW_MODULES[module](), fname, None) is not fn:
+                return None
+            encoded = _view_arg(args)
+            if encoded is _NOT_SAVABLE:
+                return None
+            steps.append([module, fname, encoded])
+        try:
+            from .autograd import no_grad
+
+            with no_grad():
+                redone = _redo_view(base.detach(), chain)
+            same = (redone.shape, redone.stride(), redone.storage_offset(), redone.dtype) == (
+                t.shape, t.stride(), t.storage_offset(), t.dtype
+            )
+        except Exception:  # a chain that does not replay: save the values
+            return None
+        if not same:
+            return None
+        return {
+            "@": "view",
+            "base": self._tensor(base, (path or "tensor") + ".<base>"),
+            "chain": steps,
+            "requires_grad": bool(t.requires_grad),
+        }
+
+
+_NOT_SAVABLE = object()
+
+
+def _view_modules() -> dict[str, Any]:
+    from .ops import indexing, movement
+
+    return {"ember.ops.movement": lambda: movement, "ember.ops.indexing": lambda: indexing}
+
+
+#: the modules whose functions a saved view may name (ember's own view ops; loading calls nothing else)
+_VIEW_MODULES: dict[str, Any] = _view_modules()
+
+
+def _view_arg(x: Any) -> Any:
+    """A view op's argument in JSON (ints, None, bools, slices, Ellipsis, tuples/lists of these)."""
+    if x is None or isinstance(x, bool | int):
+        return x
+    if isinstance(x, slice):
+        parts = [_view_arg(v) for v in (x.start, x.stop, x.step)]
+        return _NOT_SAVABLE if _NOT_SAVABLE in parts else {"@": "slice", "parts": parts}
+    if x is Ellipsis:
+        return {"@": "ellipsis"}
+    if isinstance(x, tuple | list):
+        items = [_view_arg(v) for v in x]
+        if any(v is _NOT_SAVABLE for v in items):
+            return _NOT_SAVABLE
+        return items if isinstance(x, list) else {"@": "tuple", "items": items}
+    return _NOT_SAVABLE
+
+
+def _view_arg_decode(x: Any) -> Any:
+    if x is None or isinstance(x, bool | int):
+        return x
+    if isinstance(x, list):
+        return [_view_arg_decode(v) for v in x]
+    if isinstance(x, dict):
+        tag = x.get("@")
+        if tag == "slice":
+            return slice(*(_view_arg_decode(v) for v in x["parts"]))
+        if tag == "ellipsis":
+            return Ellipsis
+        if tag == "tuple":
+            return tuple(_view_arg_decode(v) for v in x["items"])
+    raise ValueError(f"bad view argument {x!r}")
 
 
 def _crc32(arr: np.ndarray) -> int:
@@ -377,7 +482,8 @@ class _Decoder:
         self.get_array = get_array
         self.source = source
         self.tensors: dict[str, Tensor] = {}
-        self.map_location = _map_fn(map_location)
+        self.map_callable = map_location if callable(map_location) else None
+        self.map_location = _map_fn(None if callable(map_location) else map_location)
 
     def run(self, structure: Any) -> Any:
         """The object `structure` describes."""
@@ -400,6 +506,8 @@ class _Decoder:
         try:
             if tag == "tensor":
                 return self._tensor(node)
+            if tag == "view":
+                return self._view(node)
             if tag == "tuple":
                 return tuple(self.decode(v) for v in node["items"])
             if tag == "dict":
@@ -410,12 +518,19 @@ class _Decoder:
                 return OrderedDict(pairs) if node.get("ordered") else dict(pairs)
             if tag == "float":
                 return float(node["value"])
+            if tag == "complex":
+                return complex(float(node["real"]), float(node["imag"]))
+            if tag == "bytes":
+                return bytes.fromhex(node["hex"])
+            if tag in ("set", "frozenset"):
+                items = (self.decode(v) for v in node["items"])
+                return set(items) if tag == "set" else frozenset(items)
             if tag == "dtype":
                 return _dt.as_dtype(node["name"])
             if tag == "device":
                 return Device(node["name"])
         except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, SerializationError):
+            if isinstance(exc, SerializationError | _MapLocationError):
                 raise
             raise self.corrupt(f"bad {tag!r} entry in the structure ({type(exc).__name__}: {exc})") from None
         raise self.corrupt(f"unknown structure tag {tag!r}")
@@ -446,18 +561,63 @@ class _Decoder:
             arr = arr.view(dtype.numpy)
         elif dtype.is_complex:
             arr = arr.view(dtype.numpy).reshape(shape)
-        device = self.map_location(node["device"])
+        if self.map_callable is not None:
+            t = self._mapped(as_tensor(arr, dtype=dtype), node["device"], name)
+        else:
+            t = self._placed(arr, dtype, self.map_location(node["device"]), name)
+        if node.get("requires_grad"):
+            t.requires_grad_(True)
+        self.tensors[name] = t
+        return t
+
+    def _view(self, node: dict[str, Any]) -> Tensor:
+        """A saved view, redone on its loaded base: the two share memory, as they did when saved."""
+        base = self.decode(node["base"])
+        if not isinstance(base, Tensor):
+            raise self.corrupt("a view whose base is not a tensor")
+        chain = []
+        for module, name, args in node["chain"]:
+            if module not in _VIEW_MODULES or not isinstance(name, str) or name.startswith("__"):
+                raise self.corrupt(f"a view made by {module}.{name}, which is not one of Ember's view ops")
+            fn = getattr(_VIEW_MODULES[module](), name, None)
+            if not callable(fn):
+                raise self.corrupt(f"a view made by {module}.{name}, which is not one of Ember's view ops")
+            chain.append((fn, _view_arg_decode(args)))
+        from .autograd import no_grad
+
+        with no_grad():
+            out = _redo_view(base.detach(), chain)
+        if node.get("requires_grad"):
+            out.requires_grad_(True)
+        return out
+
+    def _mapped(self, host: Tensor, saved: str, name: str) -> Tensor:
+        """PyTorch's callable map_location: called with the tensor on the host and the saved device's name;
+        its result is the tensor to load (None: the saved device)."""
+        assert self.map_callable is not None
         try:
-            t = as_tensor(arr, dtype=dtype, device=device)
+            out = self.map_callable(host, saved)
+        except Exception as exc:
+            raise _MapLocationError(
+                f"ember.load: map_location raised {type(exc).__name__} for tensor {name!r}: {exc}"
+            ) from exc
+        if out is None:
+            return host.to(saved)
+        if not isinstance(out, Tensor):
+            raise _MapLocationError(
+                f"ember.load: map_location returned a {type(out).__name__} for tensor {name!r}; "
+                f"it must return the tensor it was given (moved where it should load) or None"
+            )
+        return out
+
+    def _placed(self, arr: np.ndarray, dtype: _dt.DType, device: str, name: str) -> Tensor:
+        try:
+            return as_tensor(arr, dtype=dtype, device=device)
         except RuntimeError as exc:
             raise RuntimeError(
                 f"ember.load: cannot put tensor {name!r} of {self.source} on {device}: {exc} "
                 f"(pass map_location='cpu', or another device, to ember.load)"
             ) from exc
-        if node.get("requires_grad"):
-            t.requires_grad_(True)
-        self.tensors[name] = t
-        return t
 
 
 def _map_fn(map_location: MapLocation) -> Any:
@@ -466,24 +626,35 @@ def _map_fn(map_location: MapLocation) -> Any:
     if isinstance(map_location, str | Device):
         target = str(Device(map_location))
         return lambda saved: target
+    if callable(map_location):
+        return map_location
     if isinstance(map_location, dict):
         table = {str(Device(k)): str(Device(v)) for k, v in map_location.items()}
         return lambda saved: table.get(str(Device(saved)), saved)
     raise TypeError(
-        f"ember.load: map_location must be None, a device (string or ember.device) or a dict from saved to new "
-        f"devices, got {type(map_location).__name__}"
+        f"ember.load: map_location must be None, a device (string or ember.device), a dict from saved to new "
+        f"devices or a function (tensor, saved device) -> tensor, got {type(map_location).__name__}"
     )
 
 
-def load(f: PathLike | IO[bytes], map_location: MapLocation = None, *, weights_only: bool = True) -> Any:
+def load(
+    f: PathLike | IO[bytes],
+    map_location: MapLocation = None,
+    *,
+    weights_only: bool | None = True,
+    mmap: bool | None = None,
+) -> Any:
     """Load an object saved by `ember.save` from a path or a binary file object.
 
     `map_location` puts the tensors on another device: a device (``"cpu"``) for
-    all, or a dict from saved device to new one (``{"cuda:0": "cpu"}``). Nothing
-    in the file is executed; `weights_only` is accepted for PyTorch compatibility
-    and must stay True (Ember has no pickle-based loading).
+    all, a dict from saved device to new one (``{"cuda:0": "cpu"}``), or a
+    function called with each tensor (on the host) and its saved device's name
+    that returns the tensor to load, as PyTorch's ``lambda storage, loc: storage``.
+    Nothing in the file is executed; `weights_only` is accepted for PyTorch
+    compatibility and must not be False (Ember has no pickle-based loading).
+    `mmap` is accepted for PyTorch compatibility: a path is read lazily already.
     """
-    if not weights_only:
+    if weights_only is False:
         raise ValueError("ember.load: weights_only=False is not supported; Ember checkpoints never hold pickles")
     _map_fn(map_location)  # fail early on a bad map_location
     if isinstance(f, str | os.PathLike):

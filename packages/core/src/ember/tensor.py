@@ -98,7 +98,12 @@ class _VersionCounter:
 _TYPE_NAMES = {
     "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }  # fmt: skip
+
+
+#: what `==` and `!=` compare elementwise (anything else compares by identity, as PyTorch's operators)
+_COMPARABLE = (numbers.Number, np.ndarray, np.generic)
 
 
 class Tensor:
@@ -202,6 +207,10 @@ class Tensor:
         """Whether the dtype is complex (complex64, complex128)."""
         return self._dtype.is_complex
 
+    def is_signed(self) -> _bool:
+        """Whether the dtype holds negative values: floating, complex and signed integers (not uint8, bool)."""
+        return self._dtype.is_signed
+
     @property
     def itemsize(self) -> _int:
         """Bytes per element."""
@@ -299,6 +308,27 @@ class Tensor:
         for i in range(self._shape[0]):
             yield self[i]
 
+    def __reversed__(self) -> Tensor:
+        """`reversed(t)`: the tensor flipped along dim 0 (a 0-d tensor is itself), as PyTorch."""
+        return self if not self._shape else self.flip(0)
+
+    def __contains__(self, element: Any) -> _bool:
+        """`element in t`: whether any entry equals `element` (a number, or a tensor broadcast against t)."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
+            )
+        return _bool((self == element).any().item())
+
+    def __format__(self, format_spec: str) -> str:
+        """`f"{t:.2f}"`: a 0-d tensor formats as its Python number (as PyTorch); others as object does."""
+        if not self._shape:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
+    #: lets NumPy hand `np.float64(2) * t` and `ndarray + t` to the tensor's reflected operators, as PyTorch
+    __array_priority__ = 1000
+
     #: by identity, as PyTorch (== is elementwise); object's own hash, so dict keys (an optimizer's
     #: per-parameter state) hash without a Python call
     __hash__ = object.__hash__
@@ -353,6 +383,11 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
+        if self._base is not None:
+            raise RuntimeError(
+                f"detach_: can't detach views in-place (a view of shape {tuple(self._shape)}); use detach() instead"
+            )
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -551,6 +586,25 @@ class Tensor:
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (self.numpy(force=True).copy(), self._dtype.name, str(self._device), self._requires_grad))
 
+    def __deepcopy__(self, memo: dict[_int, Any]) -> Tensor:
+        """`copy.deepcopy`: a copy on the same device with requires_grad and a copy of `.grad`, as PyTorch;
+        only leaves may be copied (a graph's intermediate results cannot)."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only tensors created explicitly by the user (graph leaves) support the deepcopy "
+                f"protocol; this one (shape {tuple(self._shape)}) was made by {self.grad_fn!r}: deepcopy "
+                "t.detach() instead"
+            )
+        out = self.detach().clone()
+        if self._requires_grad:
+            out.requires_grad_(True)
+        if self.grad is not None:
+            out.grad = self.grad.detach().clone()
+        memo[id(self)] = out
+        return out
+
     # -- arithmetic -------------------------------------------------------------
     __add__ = _arithmetic("add")
     __radd__ = _arithmetic("add", reflected=True)
@@ -617,9 +671,13 @@ class Tensor:
 
     # -- comparisons (elementwise, as in PyTorch) -----------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
+        if not isinstance(other, Tensor) and not isinstance(other, _COMPARABLE):
+            return NotImplemented  # Python then compares by identity: t == None or t == [1, 2] is False, as PyTorch
         return _binary(OPS["eq"], self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]  # elementwise, as in PyTorch
+        if not isinstance(other, Tensor) and not isinstance(other, _COMPARABLE):
+            return NotImplemented  # t != None is True, as PyTorch
         return _binary(OPS["ne"], self, other)
 
     def __lt__(self, other: Any) -> Tensor:
@@ -786,6 +844,14 @@ class Tensor:
         """This tensor as bool (nonzero is True)."""
         return _ops.to(self, dtype=_dt.bool_)
 
+    def cfloat(self) -> Tensor:
+        """This tensor as complex64."""
+        return _ops.to(self, dtype=_dt.complex64)
+
+    def cdouble(self) -> Tensor:
+        """This tensor as complex128."""
+        return _ops.to(self, dtype=_dt.complex128)
+
     def byte(self) -> Tensor:
         """This tensor as uint8."""
         return _ops.to(self, dtype=_dt.uint8)
@@ -796,6 +862,8 @@ class Tensor:
 
     def type_as(self, other: Tensor) -> Tensor:
         """This tensor in `other`'s dtype."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
         return _ops.to(self, dtype=other._dtype)
 
     def cpu(self) -> Tensor:
@@ -824,6 +892,8 @@ class Tensor:
             if name not in by_name:
                 raise ValueError(f"type: invalid type {dtype!r}; expected e.g. 'ember.FloatTensor' or a dtype")
             dtype = by_name[name]
+        elif isinstance(dtype, str) and dtype.startswith(("ember.", "torch.")):  # PyTorch's ValueError
+            raise ValueError(f"type: invalid type {dtype!r}; expected e.g. 'ember.FloatTensor' or a dtype")
         return _ops.to(self, dtype=dtype, non_blocking=non_blocking)
 
     # -- filling in place ---------------------------------------------------------------
@@ -832,7 +902,12 @@ class Tensor:
         return _ops.conversion.assign_(self, _ops.zeros_like(self), "zero_")
 
     def fill_(self, value: Any) -> Tensor:
-        """Fill with `value` (a number or a one-element tensor), in place."""
+        """Fill with `value` (a number or a 0-d tensor), in place."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions "
+                f"(shape {tuple(value.shape)}); pass value.squeeze() or value.item()"
+            )
         v = value.item() if isinstance(value, Tensor) else value
         return _ops.conversion.assign_(self, _ops.full_like(self, v), "fill_")
 
@@ -884,6 +959,9 @@ class Tensor:
 
     def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
         """Replace each element x by `callable(x, y)`, y the element of `tensor` (broadcast to self), in place."""
+        if not isinstance(tensor, Tensor) or tensor._dtype is not self._dtype:
+            got = tensor.type() if isinstance(tensor, Tensor) else type(tensor).__name__
+            raise TypeError(f"map_: expected {self.type()} for 'other' (got {got}); cast it with .to({self._dtype})")
         host = self.numpy(force=True)
         other = np.broadcast_to(np.asarray(tensor.numpy(force=True)), host.shape)
         pairs = zip(host.reshape(-1).tolist(), other.reshape(-1).tolist())
@@ -946,34 +1024,70 @@ class Tensor:
 
     # -- new tensors like this one ------------------------------------------------------
     def new_zeros(
-        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+        self,
+        *sizes: Any,
+        size: Any = None,
+        dtype: Any = None,
+        device: str | Device | None = None,
+        requires_grad: _bool = False,
+        pin_memory: _bool = False,
     ) -> Tensor:
         """Zeros of `size`, in this tensor's dtype and device unless given."""
-        return _ops.zeros(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
+        out = _ops.zeros(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
+        return out.requires_grad_() if requires_grad else out
 
     def new_ones(
-        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+        self,
+        *sizes: Any,
+        size: Any = None,
+        dtype: Any = None,
+        device: str | Device | None = None,
+        requires_grad: _bool = False,
+        pin_memory: _bool = False,
     ) -> Tensor:
         """Ones of `size`, in this tensor's dtype and device unless given."""
-        return _ops.ones(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
+        out = _ops.ones(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
+        return out.requires_grad_() if requires_grad else out
 
     def new_empty(
-        self, *sizes: Any, size: Any = None, dtype: Any = None, device: str | Device | None = None
+        self,
+        *sizes: Any,
+        size: Any = None,
+        dtype: Any = None,
+        device: str | Device | None = None,
+        requires_grad: _bool = False,
+        pin_memory: _bool = False,
     ) -> Tensor:
         """An uninitialized tensor of `size`, in this tensor's dtype and device unless given."""
-        return _ops.empty(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
+        out = _ops.empty(*sizes, size=size, dtype=dtype or self._dtype, device=device or self._device)
+        return out.requires_grad_() if requires_grad else out
 
     def new_full(
-        self, size: Any, fill_value: Any, dtype: Any = None, device: str | Device | None = None
+        self,
+        size: Any,
+        fill_value: Any,
+        dtype: Any = None,
+        device: str | Device | None = None,
+        requires_grad: _bool = False,
+        pin_memory: _bool = False,
     ) -> Tensor:
         """`fill_value` in a tensor of `size`, in this tensor's dtype and device unless given."""
-        return _ops.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device)
+        out = _ops.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device)
+        return out.requires_grad_() if requires_grad else out
 
-    def new_tensor(self, data: Any, dtype: Any = None, device: str | Device | None = None) -> Tensor:
-        """A tensor of `data`, in this tensor's dtype and device unless given."""
+    def new_tensor(
+        self,
+        data: Any,
+        dtype: Any = None,
+        device: str | Device | None = None,
+        requires_grad: _bool = False,
+        pin_memory: _bool = False,
+    ) -> Tensor:
+        """A tensor of `data` (copied, detached), in this tensor's dtype and device unless given."""
         from .tensor import tensor
 
-        return tensor(data, dtype=dtype or self._dtype, device=device or self._device)
+        out = tensor(data, dtype=dtype or self._dtype, device=device or self._device)
+        return out.requires_grad_() if requires_grad else out
 
     # -- generated by `python -m ember._codegen` from ember.dispatch.API: do not edit by hand ------------
     def abs(self) -> Tensor:

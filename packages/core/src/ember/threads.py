@@ -7,6 +7,7 @@ thread count does for its own kernels.
 
 from __future__ import annotations
 
+import numbers
 import operator
 import os
 
@@ -23,10 +24,16 @@ def get_num_threads() -> int:
     return max(pools) if pools else (os.cpu_count() or 1)
 
 
+class _ThreadsError(RuntimeError, ValueError, TypeError):
+    """A bad thread count: PyTorch's RuntimeError (ValueError, TypeError before: kept as bases)."""
+
+
 def set_num_threads(int: int) -> None:  # noqa: A002 - PyTorch's argument name
     """Limit the CPU's compute pools (BLAS, OpenMP) to `int` threads for the rest of the process."""
     global _limit
+    if not isinstance(int, numbers.Integral):
+        raise _ThreadsError(f"set_num_threads expects an int, but got {type(int).__name__}")
     n = operator.index(int)
     if n < 1:
-        raise ValueError(f"set_num_threads: expected a positive number of threads, got {int!r}")
+        raise _ThreadsError(f"set_num_threads: expected a positive number of threads, got {int!r}")
     _limit = threadpool_limits(limits=n)

@@ -29,6 +29,8 @@ RANDOM_BITS = primitive(
 
 
 def _gen(generator: Generator | None, device: Any) -> tuple[Generator, Any]:
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"random: generator must be an ember.Generator or None, got {type(generator).__name__}")
     dev = resolve_device(device if device is not None else (generator.device if generator is not None else None))
     g = generator if generator is not None else default_generator(dev)
     if g.device.type != dev.type:
