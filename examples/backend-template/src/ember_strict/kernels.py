@@ -15,6 +15,7 @@ from typing import Any
 
 import array_api_strict as xp
 
+from ember.dispatch import OPS
 from ember.dtypes import DType
 from ember.random import philox4x32
 from ember.xp_kernels import elementwise_kernels, index_error
@@ -103,6 +104,22 @@ def relu(x: Any) -> Any:
 
 def sigmoid(x: Any) -> Any:
     return xp.tanh(x * 0.5) * 0.5 + 0.5  # never overflows, unlike 1 / (1 + exp(-x))
+
+
+def sign(x: Any) -> Any:
+    """PyTorch's sign: 0 at nan (the standard's sign gives nan), bool in, bool out (the standard refuses bools)."""
+    if x.dtype == xp.bool:
+        return xp.asarray(x, copy=True)
+    s = xp.sign(x)
+    return xp.where(xp.isnan(x), xp.zeros_like(s), s) if xp.isdtype(x.dtype, "real floating") else s
+
+
+def remainder(a: Any, b: Any) -> Any:
+    """The standard's remainder, whose zero takes b's sign; PyTorch's zero keeps a's (fmod's): 2 % -1 is 0.0."""
+    out = xp.remainder(a, b)
+    if xp.isdtype(out.dtype, "real floating"):
+        out = xp.where(out == 0, xp.copysign(out, xp.astype(a, out.dtype)), out)
+    return out
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
@@ -211,7 +228,7 @@ KERNELS: dict[str, Kernel] = {
     **elementwise_kernels(xp, wrap=_elementwise),
     "abs": xp.abs, "rsqrt": lambda x: 1 / xp.sqrt(x), "sigmoid": sigmoid, "relu": relu,
     # array-api-strict returns integer inputs themselves: a kernel's result is new memory
-    "floor": _new(xp.floor), "ceil": _new(xp.ceil), "round": _new(xp.round), "sign": xp.sign, "where": where,
+    "floor": _new(xp.floor), "ceil": _new(xp.ceil), "round": _new(xp.round), "sign": sign, "where": where,
     # reductions
     "sum": _reduction(xp.sum, pass_dtype=True), "prod": _reduction(xp.prod, pass_dtype=True),
     "amax": _reduction(xp.max), "amin": _reduction(xp.min), "all": _reduction(xp.all), "any": _reduction(xp.any),
@@ -223,5 +240,6 @@ KERNELS: dict[str, Kernel] = {
     # linalg, sorting, random
     "matmul": xp.matmul, "argsort": argsort, "random_bits": random_bits,
 }  # fmt: skip
+KERNELS["remainder"] = _elementwise(OPS["remainder"], remainder)  # the standard's function, PyTorch's zero sign
 if "reciprocal" not in KERNELS:  # array-api-strict before the 2024.12 standard has no reciprocal
     KERNELS["reciprocal"] = lambda x: 1 / x
