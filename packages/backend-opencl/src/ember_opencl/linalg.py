@@ -419,20 +419,21 @@ def _gemm(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], bias: CLAr
     """c (contiguous batch + (M, N), non-empty) = a @ b (+ bias) with K > 0."""
     M, K = a.shape[-2:]
     N = b.shape[-1]
-    if not batch:  # two matrices (the common case, without the batch's Python)
-        (_blocked if takes_blocked_path(c.dtype, M, N, K) else _naive)(c, a, b, (), (), (), bias)
-        return
-    sa = broadcast_strides(a.view_of(a.shape[:-2], a.strides[:-2], 0), batch)
-    sb = broadcast_strides(b.view_of(b.shape[:-2], b.strides[:-2], 0), batch)
-    dims, (_, sa, sb) = collapse(batch, [c_strides(batch), sa, sb]) if batch else ((), [(), (), ()])
-    if dims == (1,):
-        dims, sa, sb = (), (), ()
-    if dims and not any(sb):  # b is shared by the whole batch: fold the batch into a's rows when a's strides allow
-        rows, (st,) = collapse(dims + (M,), [sa + (a.strides[-2],)])
-        if len(rows) == 1:
-            M = rows[0]
-            a = a.view_of((M, K), (st[0], a.strides[-1]), a.offset)
+    dims: tuple[int, ...] = ()
+    sa: tuple[int, ...] = ()
+    sb: tuple[int, ...] = ()
+    if batch:  # (two matrices, the common case, skip this Python)
+        sa = broadcast_strides(a.view_of(a.shape[:-2], a.strides[:-2], 0), batch)
+        sb = broadcast_strides(b.view_of(b.shape[:-2], b.strides[:-2], 0), batch)
+        dims, (_, sa, sb) = collapse(batch, [c_strides(batch), sa, sb])
+        if dims == (1,):
             dims, sa, sb = (), (), ()
+        if dims and not any(sb):  # b is shared by the whole batch: fold the batch into a's rows when a's strides allow
+            rows, (st,) = collapse(dims + (M,), [sa + (a.strides[-2],)])
+            if len(rows) == 1:
+                M = rows[0]
+                a = a.view_of((M, K), (st[0], a.strides[-1]), a.offset)
+                dims, sa, sb = (), (), ()
     (_blocked if takes_blocked_path(c.dtype, M, N, K) else _naive)(c, a, b, dims, sa, sb, bias)
 
 
