@@ -74,6 +74,12 @@ class OpenCLBackend(ember.Backend):
 
         return fuse_elementwise(group)
 
+    def record_launches(self, body: Any, arrays: Any, scalars: Any, probe: Any) -> tuple[Any, Any]:
+        """An `ember.compile` replay's launches as a launch graph (see `ember_opencl.launch_graph`)."""
+        from .launch_graph import record_launches
+
+        return record_launches(body, arrays, scalars, probe)
+
     def storage_bytes(self, native: Any) -> np.ndarray:
         """The whole buffer under `native`, copied to the host as bytes (Tensor.untyped_storage())."""
         from .clarray import CLArray, to_numpy

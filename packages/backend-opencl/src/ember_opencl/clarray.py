@@ -73,6 +73,7 @@ def empty(device: Device, shape: tuple[int, ...], dtype: Any) -> CLArray:
 def from_numpy(device: Device, host: np.ndarray) -> CLArray:
     import pyopencl as cl
 
+    device.host_transfer("a copy from the host")
     out = empty(device, host.shape, host.dtype)
     host = np.ascontiguousarray(host)  # (0-d comes back 1-d: the shape is taken above)
     if host.size:
@@ -84,6 +85,7 @@ def to_numpy(x: CLArray) -> np.ndarray:
     """A fresh host copy (non-contiguous views are compacted on the device first)."""
     import pyopencl as cl
 
+    x.device.host_transfer("a read to the host")
     if not x.is_contiguous:
         from .elementwise import copy
 

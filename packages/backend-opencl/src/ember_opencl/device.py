@@ -45,8 +45,10 @@ class Device:
         self.max_work_group_size: int = cl_device.max_work_group_size
         self.compute_units: int = cl_device.max_compute_units
         self.is_cpu = bool(cl_device.type & cl.device_type.CPU)
-        self._kernels: dict[Any, Any] = {}
+        self._kernels: dict[Any, Launcher] = {}
         self._lock = threading.Lock()
+        #: The launch recorder (`ember_opencl.launch_graph`) while `ember.compile` records a replay's launches.
+        self.recorder: Any = None
 
     @property
     def name(self) -> str:
@@ -62,9 +64,17 @@ class Device:
 
     def alloc(self, nbytes: int) -> Any:
         """A pooled buffer of at least `nbytes` (never empty: OpenCL refuses zero-size buffers)."""
-        return self.pool.allocate(max(int(nbytes), 8))
+        buf = self.pool.allocate(max(int(nbytes), 8))
+        if self.recorder is not None:
+            self.recorder.allocated(buf, max(int(nbytes), 8))
+        return buf
 
-    def kernel(self, key: Any, source: Callable[[], str], name: str, scalar_dtypes: Sequence[Any]) -> Any:
+    def host_transfer(self, what: str) -> None:
+        """Called before a copy between host and device: a launch recording cannot replay one."""
+        if self.recorder is not None:
+            self.recorder.refuse(what)
+
+    def kernel(self, key: Any, source: Callable[[], str], name: str, scalar_dtypes: Sequence[Any]) -> Launcher:
         """The kernel `name` of `source()`, built once per key and device (PoCL caches the binary on disk)."""
         k = self._kernels.get(key)
         if k is None:
@@ -78,13 +88,29 @@ class Device:
                             program = cl.Program(self.context, src).build()
                     except cl.RuntimeError as exc:  # a bug in Ember's generated source: show it
                         raise RuntimeError(f"OpenCL could not build Ember's kernel {name!r}: {exc}\n{src}") from exc
-                    k = getattr(program, name)
-                    k.set_scalar_arg_dtypes(list(scalar_dtypes))
+                    k = Launcher(self, getattr(program, name), list(scalar_dtypes))
                     self._kernels[key] = k
         return k
 
     def synchronize(self) -> None:
         self.queue.finish()
+
+
+class Launcher:
+    """A built kernel, called as pyopencl's are (``k(queue, global_size, local_size, *args)``); while a
+    launch recorder is on its device, the call goes to the recorder instead."""
+
+    __slots__ = ("device", "kernel", "scalar_dtypes")
+
+    def __init__(self, device: Device, kernel: Any, scalar_dtypes: list[Any]) -> None:
+        kernel.set_scalar_arg_dtypes(scalar_dtypes)
+        self.device, self.kernel, self.scalar_dtypes = device, kernel, scalar_dtypes
+
+    def __call__(self, queue: Any, global_size: Any, local_size: Any, *args: Any) -> Any:
+        recorder = self.device.recorder
+        if recorder is None:
+            return self.kernel(queue, global_size, local_size, *args)
+        return recorder.launch(self, queue, global_size, local_size, args)
 
 
 def _parse_selector(text: str, variable: str) -> tuple[int, int | None]:

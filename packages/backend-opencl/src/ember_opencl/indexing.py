@@ -97,6 +97,7 @@ def _check_code(k: int, wrap: bool, skip: str) -> str:
 def _error_buffer(device: Device, n_index: int) -> CLArray:
     """Zeroed flags for a kernel's bounds checks (filled on the queue: no wait for the device)."""
     err = empty(device, (max(2 * n_index, 1),), np.int64)
+    device.host_transfer("a buffer fill")
     cl.enqueue_fill_buffer(device.queue, err.buffer, np.zeros(1, np.int64), 0, err.size * 8)
     return err
 
@@ -111,6 +112,7 @@ def _raise_if_bad(err: CLArray, indices: Sequence[_Index], op: str) -> None:
 
 def _read_flags(err: CLArray, indices: Sequence[_Index], op: str) -> None:
     host = np.empty(2 * len(indices), np.int64)
+    err.device.host_transfer("a read to the host")
     cl.enqueue_copy(err.device.queue, host, err.buffer)
     for k, ix in enumerate(indices):
         if host[2 * k]:
@@ -516,6 +518,7 @@ def nonzero(x: CLArray) -> CLArray:
                             "ember_nonzero_count", scalar + [None])  # fmt: skip
     run(device, k_count, w, base + [counts.buffer])
     host = np.empty(w, np.int64)
+    device.host_transfer("a read to the host")
     cl.enqueue_copy(device.queue, host, counts.buffer)
     total = int(host.sum())
     out = empty(device, (total, nd_out), np.int64)

@@ -178,6 +178,17 @@ class Backend:
         """A function of `group`'s inputs returning its outputs, run as one kernel; None leaves the calls as they are."""
         return None
 
+    def record_launches(self, body: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]],
+                        arrays: tuple[Any, ...], scalars: tuple[Any, ...],
+                        probe: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:  # fmt: skip
+        """Run an `ember.compile` replay's kernels, ``body(arrays, scalars)``, and return its results with
+        a *launch graph* that repeats its launches without their Python: ``graph(arrays, scalars)`` gives
+        the results (fresh arrays) or None when it cannot run these arrays (then the body runs). First
+        call ``body(arrays, probe)`` with nothing reaching the device: whatever follows the scalars' values
+        must be found and bound, anything else that differs refuses the graph. See `ember.launch_graphs`.
+        Default: no graph (the body runs at every replay)."""
+        return body(arrays, scalars), None
+
     def __repr__(self) -> str:
         return f"<Backend {self.name!r} device_type={self.device_type!r} from {self.distribution}>"
 

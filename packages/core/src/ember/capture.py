@@ -222,5 +222,5 @@ def deferring_checks() -> Iterator[list[Callable[[], None]]]:
     _deferred.append(checks)
     try:
         yield checks
-    finally:
-        _deferred.remove(checks)
+    finally:  # by identity: an enclosing list may be equal to this one (both empty)
+        del _deferred[max(i for i, c in enumerate(_deferred) if c is checks)]

@@ -38,6 +38,7 @@ from typing import Any
 import numpy
 
 from . import capture as _capture
+from . import launch_graphs as _launch_graphs
 from . import xp_kernels as _xk
 from .autograd import grad_mode as _grad_mode
 from .dispatch import OPS, Op
@@ -1192,6 +1193,14 @@ class _Program:
         defer = cap.deferred or any(
             isinstance(c, _Call) and hasattr(c.result, "shape") and type(c.result) is not numpy.ndarray for c in cap.lines
         )
+        res = [f"({r})" for r in results]
+        self.graphs: _launch_graphs.GraphRunner | None = None
+        grapher = None if trace.late else _grapher(cap)
+        graphed = None if grapher is None else _graph_body(kernels, results)
+        if graphed is not None:  # the kernel calls as one function that the backend may record (`ember.launch_graphs`)
+            body, kernels, res = graphed
+            L[:0] = body
+            ns["_G"] = self.graphs = _launch_graphs.GraphRunner(grapher)
         if defer:
             ns.update(_deferring=_capture.deferring_checks)
             L.append("    with _deferring() as _D:")
@@ -1199,7 +1208,6 @@ class _Program:
         else:
             L += [f"    {line}" for line in kernels]
         # Python's state as the eager call leaves it
-        res = [f"({r})" for r in results]
         final = list(tv)
         for k, (r, cls, shape, dtype, device, rg) in enumerate(self.news):
             L.append(f"    n{k} = {name(cls)}._make({res[r]}, {shape!r}, {name(dtype)}, {name(device)})")
@@ -1311,6 +1319,43 @@ def _ufunc_of(c: _Call) -> Any:
         base = _variant_of().get(op.name)
         return inner if base is not None and base.xp is not None and c.kernel.__name__ == op.name else None
     return inner if op.xp is not None and inner is xp_function(numpy, op.xp) else None
+
+
+def _grapher(cap: _Capture) -> Any:
+    """The backend that records launch graphs (`ember.launch_graphs`) of this capture's kernels, or None
+    (kernels of several device types, a backend without graphs, or no kernels at all)."""
+    from .backends import Backend, registry
+
+    types_ = {c.device_type for c in cap.lines if isinstance(c, _Call)}
+    if len(types_) != 1:
+        return None
+    backend = registry.get(types_.pop())
+    return backend if type(backend).record_launches is not Backend.record_launches else None
+
+
+_CALL_LINE = re.compile(r"(?:v\d+,? = )?[A-Za-z_]\w*\(.*\)")
+_ARRAY_VAR = re.compile(r"\ba\d+\b")
+_NUMBER_VAR = re.compile(r"\b(?:fe|ie|e)\d+\b")
+
+
+def _graph_body(kernels: list[str], results: list[str]) -> tuple[list[str], list[str], list[str]] | None:
+    """The replay's kernel calls as ``_body(arrays..., numbers..., *R)`` returning the results they make:
+    (its code, the lines that replace the calls, the results' expressions after them); None when the
+    kernel lines are not all calls (a value read between them) or a deferred check reads their arrays."""
+    checks = [line for line in kernels if line.startswith("_D.append(")]
+    calls = [line for line in kernels if not line.startswith("_D.append(")]
+    if not calls or any(_VAR.search(line) for line in checks) or not all(_CALL_LINE.fullmatch(c) for c in calls):
+        return None
+    text = "\n".join(calls)
+    arrays = sorted(set(_ARRAY_VAR.findall(text)), key=lambda v: int(v[1:]))
+    numbers = sorted(set(_NUMBER_VAR.findall(text)), key=lambda v: (v.rstrip("0123456789"), int(v.lstrip("fie"))))
+    rng = "R[" in text
+    made = list(dict.fromkeys(r for r in results if _VAR.search(r)))
+    params = ", ".join([*arrays, *numbers] + (["*R"] if rng else []))
+    body = [f"def _body({params}):", *(f"    {c}" for c in calls), f"    return ({''.join(r + ', ' for r in made)})", ""]
+    nums = "".join(n + ", " for n in numbers) + ("*R, " if rng else "")
+    lines = [*checks, f"_r = _G(_body, ({''.join(a + ', ' for a in arrays)}), ({nums}))"]
+    return body, lines, [f"_r[{made.index(r)}]" if r in made else f"({r})" for r in results]
 
 
 def _fuser(device_type: str) -> Any:
