@@ -439,6 +439,7 @@ def test_cross_entropy_with_ignored_targets(device: str) -> None:
     assert g.replays == 2
     with pytest.raises(CompileError, match="every target is a class index"):
         g(x, ember.tensor([0, 3, -100, 1, 1], device=device))  # 3 is out of range
+        ember.synchronize(device)  # (a device's replay reads its checks after it: they raise by a sync)
     with pytest.raises(IndexError, match="target 3 is out of bounds"):
         f(x, ember.tensor([0, 3, -100, 1, 1], device=device))
 
@@ -510,7 +511,7 @@ def test_relu_gradient_that_the_caller_keeps_is_its_own(device: str) -> None:
 
 def test_index_out_of_range_in_a_replay_raises(device: str) -> None:
     """An index out of range in a replayed gather raises IndexError naming it, as eager does (on a
-    device whose kernels flag it, when the replay ends: the read-back waits for the queue once)."""
+    device whose kernels flag it, the flags are read after the replay: by the next sync at the latest)."""
     f = lambda x, i: x.gather(1, i) * 2.0  # noqa: E731
     g = ember.compile(f)
     x = ember.tensor(np.arange(12, dtype=np.float32).reshape(3, 4), device=device)
@@ -522,6 +523,7 @@ def test_index_out_of_range_in_a_replay_raises(device: str) -> None:
         f(x, ember.tensor([[0], [4], [1]], device=device))
     with pytest.raises(IndexError, match="gather: index 4 is out of range"):
         g(x, ember.tensor([[0], [4], [1]], device=device))
+        ember.synchronize(device)  # (a device's replay reads its checks after it: they raise by a sync)
 
 
 def test_constant_kernels_are_folded_but_never_shared(device: str) -> None:
@@ -594,3 +596,40 @@ def test_host_reads_replayed_with_the_opt_in(device: str) -> None:
     assert g.replays >= 2
     with pytest.raises(CompileError, match="changed what the function does"):
         g(ember.ones(4, 3, device=device) * 1e4, ember.zeros(4, 1, device=device))
+
+
+def _reads_checks_later(device: str) -> bool:
+    from ember.backends import Backend, registry
+
+    return type(registry.get(ember.device(device).type)).read_async is not Backend.read_async
+
+
+@pytest.mark.parametrize("bad", [3, -1, 10**12])
+def test_device_replays_read_their_checks_after_returning(bad: int, device: str) -> None:
+    """On a device that reads without waiting, a replay with a target out of range returns (no wait for
+    the device, no read outside the logits) and its check raises at the next sync, naming it; the
+    compiled call after the next one raises too. On the host the replay raises at once."""
+    lin = nn.Linear(4, 3).to(device)
+    f = lambda x, y: nn.functional.cross_entropy(lin(x), y)  # noqa: E731
+    g = ember.compile(f)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32), device=device)
+    good = ember.tensor([0, 1, 2, 1, 0], device=device)
+    for _ in range(3):
+        g(x, good)
+    bad_y = ember.tensor([0, bad, 2, 1, 0], device=device)
+    if not _reads_checks_later(device):
+        with pytest.raises(CompileError, match="every target is a class index"):
+            g(x, bad_y)
+        return
+    g(x, bad_y)  # returns: the check is read later
+    with pytest.raises(CompileError, match=r"every target is a class index in \[0, 2\]"):
+        ember.synchronize(device)
+    ember.synchronize(device)  # reported once
+    g(x, bad_y)
+    g(x, good)  # one replay stays in flight: the bad one is read at the call after
+    with pytest.raises(CompileError, match="every target is a class index"):
+        g(x, good)
+    g(x, bad_y)
+    with pytest.raises(CompileError, match="every target is a class index"):
+        g(x, good).item()  # a read of tensor values reads the checks first
+    _same(g(x, good).detach().numpy(), f(x, good).detach().numpy(), device)

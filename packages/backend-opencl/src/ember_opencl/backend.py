@@ -53,6 +53,12 @@ class OpenCLBackend(ember.Backend):
 
         return to_numpy(native)
 
+    def read_async(self, native: Any) -> Any:
+        """A host copy queued without waiting (compiled replays read their data checks this way)."""
+        from .clarray import read_async
+
+        return read_async(native)
+
     def device_index_of(self, native: Any) -> int:
         return native.device.index
 

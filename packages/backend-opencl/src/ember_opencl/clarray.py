@@ -7,6 +7,7 @@ flip) are metadata only and kernels address any layout without copies.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -94,3 +95,24 @@ def to_numpy(x: CLArray) -> np.ndarray:
     if out.size:
         cl.enqueue_copy(x.device.queue, out, x.buffer, src_offset=x.offset * x.dtype.itemsize)
     return out
+
+
+def read_async(x: CLArray) -> Callable[[], np.ndarray]:
+    """Queue a host copy of `x` without waiting; the returned function waits for it and gives it."""
+    import pyopencl as cl
+
+    x.device.host_transfer("a read to the host")
+    if not x.is_contiguous:
+        from .elementwise import copy
+
+        x = copy(x)
+    out = np.empty(x.shape, x.dtype)
+    if not out.size:
+        return lambda: out
+    event = cl.enqueue_copy(x.device.queue, out, x.buffer, src_offset=x.offset * x.dtype.itemsize, is_blocking=False)
+
+    def wait() -> np.ndarray:
+        event.wait()
+        return out
+
+    return wait

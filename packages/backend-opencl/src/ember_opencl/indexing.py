@@ -105,15 +105,40 @@ def _error_buffer(device: Device, n_index: int) -> CLArray:
 def _raise_if_bad(err: CLArray, indices: Sequence[_Index], op: str) -> None:
     """Read the flags back and raise IndexError for the first index array that had a bad entry
     (inside an `ember.compile` replay: when the replay ends, `ember.capture.defer_check`)."""
-    if not indices or _capture.defer_check(lambda: _read_flags(err, indices, op)):
+    if not indices or _capture.defer_check(_FlagCheck(err, indices, op)):
         return
     _read_flags(err, indices, op)
+
+
+class _FlagCheck:
+    """The flags' read-back as a deferred check: `start` queues the read (`ember.capture.run_checks`)."""
+
+    def __init__(self, err: CLArray, indices: Sequence[_Index], op: str) -> None:
+        self.err, self.indices, self.op = err, indices, op
+
+    def __call__(self) -> None:
+        _read_flags(self.err, self.indices, self.op)
+
+    def start(self) -> Callable[[], None]:
+        host = np.empty(2 * len(self.indices), np.int64)
+        self.err.device.host_transfer("a read to the host")
+        event = cl.enqueue_copy(self.err.device.queue, host, self.err.buffer, is_blocking=False)
+
+        def finish() -> None:
+            event.wait()
+            _check_flags(host, self.indices, self.op)
+
+        return finish
 
 
 def _read_flags(err: CLArray, indices: Sequence[_Index], op: str) -> None:
     host = np.empty(2 * len(indices), np.int64)
     err.device.host_transfer("a read to the host")
     cl.enqueue_copy(err.device.queue, host, err.buffer)
+    _check_flags(host, indices, op)
+
+
+def _check_flags(host: np.ndarray, indices: Sequence[_Index], op: str) -> None:
     for k, ix in enumerate(indices):
         if host[2 * k]:
             raise index_error(op, int(host[2 * k + 1]), ix.dim, ix.size, negative=op.startswith("index"))

@@ -45,6 +45,8 @@ KC_MAX = 256
 MACRO_TILE = (8, 8)
 #: Below this many multiply-adds (M*N*K) the simple kernel's single launch wins.
 BLOCKED_MIN_WORK = 40**3
+#: GEMM work-items per compute unit that the macro-tiles are split to (fewer leave cores idle at the end).
+ITEMS_PER_UNIT = 4
 
 
 def _tiles(device: Device, dtype: np.dtype) -> tuple[int, int, int]:
@@ -265,22 +267,47 @@ class _PackPlan:
         return [src.buffer, src.offset, *self.middle, dst, *self.tail]
 
 
-def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
+def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool, a_mode: str = "packed", b_direct: bool = False) -> Any:
+    """The micro-kernel. A is read from its panels (`a_mode` "packed") or in place through its strides
+    ("strided"; "rows": unit stride along K), rows past M clamped to the last (their results are never
+    stored); B from its panels or, `b_direct`, in place from rows of unit stride along N (the last,
+    partial panel loads lane by lane)."""
     MR, NR, V = _tiles(device, dtype)
     nv = NR // V
     t = cltypes.ctype(dtype)
     vt = f"{t}{V}"
-    key = ("mm_gemm", t, MR, NR, V, has_bias)
+    key = ("mm_gemm", t, MR, NR, V, has_bias, a_mode, b_direct)
     acc = [[f"c{r}_{v}" for v in range(nv)] for r in range(MR)]
     flat = [x for row in acc for x in row]
 
     def source() -> str:
         params = [f"__global const {t}* restrict ap", f"__global const {t}* restrict bp", f"__global {t}* restrict c"]
         params += ["long M", "long N", "long K", "long mt", "long nt", "long kcb", "long a_bs", "long b_bs"]
+        params += ["long a_off", "long a_sm", "long a_sk", "long b_off", "long b_sk"]
         if has_bias:
             params += [f"__global const {t}* bias", "long bias_off", "long bias_s"]
         L: list[str] = []
         A = L.append
+
+        def k_loop(b_lanes: bool) -> None:
+            A("        for (long k = 0; k < kc; ++k) {")
+            for v in range(nv):
+                if not b_direct:
+                    A(f"          const {vt} b{v} = vload{V}({v}, bpp + k * {NR});")
+                elif not b_lanes:
+                    A(f"          const {vt} b{v} = vload{V}({v}, bpp + k * b_sk);")
+                else:
+                    lanes = ", ".join(f"{v * V + e} < ncols ? bpp[k * b_sk + {v * V + e}] : ({t})0" for e in range(V))
+                    A(f"          const {vt} b{v} = ({vt})({lanes});")
+            for r in range(MR):
+                if a_mode == "packed":
+                    A(f"          const {vt} a{r} = ({vt})app[k * {MR} + {r}];")
+                else:
+                    A(f"          const {vt} a{r} = ({vt})ar{r}[k{' * a_sk' if a_mode == 'strided' else ''}];")
+                for v in range(nv):
+                    A(f"          {acc[r][v]} = fma(a{r}, b{v}, {acc[r][v]});")
+            A("        }")
+
         A(cltypes.preamble([dtype]))
         A(f"__kernel void ember_mm_gemm({', '.join(params)}) {{")
         A(f"  const long mp = (M + {MR - 1}) / {MR}, np_ = (N + {NR - 1}) / {NR};")
@@ -292,7 +319,10 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
         A("  for (long k0 = 0; k0 < K; k0 += kcb) {")
         A("    const long kc = min(kcb, K - k0);")
         A("    for (long jn = tn; jn < tn1; ++jn) {")
-        A(f"      __global const {t}* bpp = bp + (jn * K + k0) * {NR};")
+        if b_direct:
+            A(f"      __global const {t}* bpp = bp + b_off + k0 * b_sk + jn * {NR};")
+        else:
+            A(f"      __global const {t}* bpp = bp + (jn * K + k0) * {NR};")
         A(f"      const long j0 = jn * {NR};")
         A(f"      const int ncols = (int)min((long){NR}, N - j0);")
         if has_bias:
@@ -302,8 +332,12 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
                 )
                 A(f"      const {vt} bv{v} = ({vt})({lanes});")
         A("      for (long im = tm; im < tm1; ++im) {")
-        A(f"        __global const {t}* app = ap + (im * K + k0) * {MR};")
         A(f"        const long i0 = im * {MR};")
+        if a_mode == "packed":
+            A(f"        __global const {t}* app = ap + (im * K + k0) * {MR};")
+        else:
+            for r in range(MR):
+                A(f"        __global const {t}* ar{r} = ap + a_off + min(i0 + {r}, M - 1) * a_sm + k0 * a_sk;")
         A(f"        const int nrows = (int)min((long){MR}, M - i0);")
         A(f"        __global {t}* cp = c + i0 * N + j0;")
         A(f"        const bool full = nrows == {MR} && ncols == {NR};")
@@ -324,14 +358,14 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
             for v in range(nv):
                 A(f"          {acc[r][v]} = vload{V}({v}, tmp + {r * NR});")
         A("        }")
-        A("        for (long k = 0; k < kc; ++k) {")
-        for v in range(nv):
-            A(f"          const {vt} b{v} = vload{V}({v}, bpp + k * {NR});")
-        for r in range(MR):
-            A(f"          const {vt} a{r} = ({vt})app[k * {MR} + {r}];")
-            for v in range(nv):
-                A(f"          {acc[r][v]} = fma(a{r}, b{v}, {acc[r][v]});")
-        A("        }")
+        if b_direct:
+            A(f"        if (ncols == {NR}) {{")
+            k_loop(False)
+            A("        } else {")
+            k_loop(True)
+            A("        }")
+        else:
+            k_loop(False)
         A("        if (full) {")
         for r in range(MR):
             for v in range(nv):
@@ -349,8 +383,13 @@ def _gemm_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
         A("}")
         return "\n".join(L) + "\n"
 
-    scalar_dtypes: list[Any] = [None, None, None] + [np.int64] * 8 + ([None, np.int64, np.int64] if has_bias else [])
+    scalar_dtypes: list[Any] = [None, None, None] + [np.int64] * 13 + ([None, np.int64, np.int64] if has_bias else [])
     return device.kernel(key, source, "ember_mm_gemm", scalar_dtypes)
+
+
+#: The largest operand (bytes) that a 2-D product reads in place rather than packed: one that stays in
+#: the caches while its panels are read again for each tile (packing costs a pass over it and a launch).
+DIRECT_MAX_BYTES = 1 << 21
 
 
 def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple[int, ...],
@@ -372,42 +411,53 @@ _PLANS: dict[tuple[Any, ...], Callable[[CLArray, CLArray, CLArray, CLArray | Non
 
 def _blocked_plan(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tuple[int, ...],
                   sb: tuple[int, ...], has_bias: bool) -> Callable[[CLArray, CLArray, CLArray, CLArray | None], None]:  # fmt: skip
-    """The launches of `_blocked` for these layouts, as a function of the arrays: one packing A and B, one GEMM."""
+    """The launches of `_blocked` for these layouts, as a function of the arrays: one packing the operands
+    that need it, one GEMM. A 2-D product reads a small A, and a small B of unit stride along N, in place."""
     device = c.device
     M, K = a.shape[-2:]
     N = b.shape[-1]
     MR, NR, _ = _tiles(device, c.dtype)
     nbatch = math.prod(batch)
     mp, np_ = -(-M // MR), -(-N // NR)
+    size = c.dtype.itemsize
+    a_direct = not batch and M * K * size <= DIRECT_MAX_BYTES
+    b_direct = not batch and K * N * size <= DIRECT_MAX_BYTES and b.strides[-1] == 1 and N > 1
+    a_mode = "packed" if not a_direct else "rows" if a.strides[-1] == 1 else "strided"
     # An operand that the whole batch shares (all its batch strides 0) is packed once and read by every entry.
     a_shared, b_shared = not any(sa), not any(sb)
-    size = c.dtype.itemsize
-    a_plan = _PackPlan(device, size, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa)))
-    b_plan = _PackPlan(device, size, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb)))
-    pack = _pack_kernel(device, c.dtype, (a_plan.spec, b_plan.spec))
-    pack_items = (a_plan.items + b_plan.items,)
-    a_bs, b_bs = (0 if a_shared else mp * K * MR), (0 if b_shared else np_ * K * NR)
+    plans: list[_PackPlan] = []
+    if not a_direct:
+        plans.append(_PackPlan(device, size, a.strides[-2], a.strides[-1], M, K, MR, *(((), ()) if a_shared else (batch, sa))))
+    if not b_direct:
+        plans.append(_PackPlan(device, size, b.strides[-1], b.strides[-2], N, K, NR, *(((), ()) if b_shared else (batch, sb))))
+    pack = _pack_kernel(device, c.dtype, tuple(p.spec for p in plans)) if plans else None
+    pack_items = (sum(p.items for p in plans),)
+    a_bs, b_bs = (0 if a_shared or a_direct else mp * K * MR), (0 if b_shared or b_direct else np_ * K * NR)
     # Macro-tiles of up to 8 x 8 register tiles (48 x 128 floats), smaller when that leaves cores idle.
     mt, nt = min(MACRO_TILE[0], mp), min(MACRO_TILE[1], np_)
-    want = 4 * device.compute_units
+    want = ITEMS_PER_UNIT * device.compute_units
     while nbatch * -(-mp // mt) * -(-np_ // nt) < want and (mt > 1 or nt > 1):
         if mt >= nt:
             mt = -(-mt // 2)
         else:
             nt = -(-nt // 2)
     kcb = -(-K // -(-K // KC_MAX))  # equal K blocks of at most KC_MAX
-    gemm = _gemm_kernel(device, c.dtype, has_bias)
+    gemm = _gemm_kernel(device, c.dtype, has_bias, a_mode, b_direct)
     ints = [M, N, K, mt, nt, kcb, a_bs, b_bs]
     grid = (-(-np_ // nt), -(-mp // mt), nbatch)
     queue, alloc = device.queue, device.alloc
 
     def run(c: CLArray, a: CLArray, b: CLArray, bias: CLArray | None) -> None:
-        ap, bp = alloc(a_plan.nbytes), alloc(b_plan.nbytes)  # (a's and b's offsets are read at each call)
-        pack(queue, pack_items, (1,), *a_plan.args(a, ap), *b_plan.args(b, bp))
-        if bias is None:
-            gemm(queue, grid, (1, 1, 1), ap, bp, c.buffer, *ints)
-        else:
-            gemm(queue, grid, (1, 1, 1), ap, bp, c.buffer, *ints, bias.buffer, bias.offset, bias.strides[0])
+        # (the operands' offsets are read at each call)
+        ap = a.buffer if a_direct else alloc(plans[0].nbytes)
+        bp = b.buffer if b_direct else alloc(plans[-1].nbytes)
+        if pack is not None:
+            args = ([] if a_direct else plans[0].args(a, ap)) + ([] if b_direct else plans[-1].args(b, bp))
+            pack(queue, pack_items, (1,), *args)
+        tail = [a.offset, a.strides[-2], a.strides[-1], b.offset, b.strides[-2]]
+        if bias is not None:
+            tail += [bias.buffer, bias.offset, bias.strides[0]]
+        gemm(queue, grid, (1, 1, 1), ap, bp, c.buffer, *ints, *tail)
 
     return run
 

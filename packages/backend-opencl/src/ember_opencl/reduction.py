@@ -770,7 +770,10 @@ def softmax_cross_entropy(x: CLArray, target: CLArray) -> tuple[CLArray, CLArray
     t = cltypes.ctype(x.dtype)
 
     def source() -> str:
-        body = _KAHAN.replace("(V)", "logp[i * C + target[t_off + i * t_stride]]")
+        # a target outside [0, C) (a compiled replay reads its class check after the kernels) gives nan, never
+        # a read outside logp
+        pick = "(T)((ulong)target[t_off + i * t_stride] < (ulong)C ? logp[i * C + target[t_off + i * t_stride]] : NAN)"
+        body = _KAHAN.replace("(V)", pick)
         return (cltypes.preamble([x.dtype]) + f"#define T {t}\n"
                 + f"__kernel void ember_sce_loss(long N, long C, __global const T* logp, __global const {tt}* target, "
                 + "long t_off, long t_stride, __global T* loss) {\n"

@@ -178,6 +178,13 @@ class Backend:
         """A function of `group`'s inputs returning its outputs, run as one kernel; None leaves the calls as they are."""
         return None
 
+    def read_async(self, native: Any) -> Callable[[], np.ndarray]:
+        """Queue a copy of `native` to the host without waiting; the returned function waits and gives it.
+        A backend that defines it lets `ember.compile` replays return before their data checks are read
+        (`ember.capture.settle_checks`). Default (not defined): replays read their checks at their end."""
+        host = self.to_host(native)
+        return lambda: host
+
     def record_launches(self, body: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]],
                         arrays: tuple[Any, ...], scalars: tuple[Any, ...],
                         probe: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:  # fmt: skip
@@ -482,7 +489,10 @@ def synchronize(device: str | Any = "cpu") -> None:
     Like ``torch.cuda.synchronize``: needed before timing device code, never for correctness
     (reading a tensor's values waits for them).
     """
+    from . import capture
     from .device import Device
 
     dev = Device(device)
     registry.get(dev.type).synchronize(dev.index)
+    if capture._pending:
+        capture.settle_checks()

@@ -15,6 +15,7 @@ recorded `loss.backward()` shows the backward kernels too.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +24,7 @@ from .dispatch import OPS, Op
 
 __all__ = [
     "KernelRecorder", "record_kernels", "is_recording", "in_kernel", "watch_host", "HostWatcher", "host_predicate",
-    "defer_check", "deferring_checks",
+    "defer_check", "deferring_checks", "run_checks", "settle_checks",
 ]  # fmt: skip
 
 #: ``recorder(op, device_type, kernel, args, result)``, called after each kernel call.
@@ -207,7 +208,11 @@ _deferred: list[list[Callable[[], None]]] = []
 def defer_check(check: Callable[[], None]) -> bool:
     """Run `check` (a read-back of a device-side check that raises when it failed, such as an
     index-bounds flag) when the running `ember.compile` replay ends, instead of now: the read would
-    wait for every queued kernel. Returns False outside a replay: the caller checks now."""
+    wait for every queued kernel. Returns False outside a replay: the caller checks now.
+
+    A check with a ``start()`` method is read without waiting: `run_checks` calls ``start()``, which
+    queues its reads and returns the function that waits for them and raises; `settle_checks` calls
+    that at the next compiled call, `ember.synchronize` or read of tensor values."""
     if not _deferred:
         return False
     _deferred[-1].append(check)
@@ -224,3 +229,41 @@ def deferring_checks() -> Iterator[list[Callable[[], None]]]:
         yield checks
     finally:  # by identity: an enclosing list may be equal to this one (both empty)
         del _deferred[max(i for i, c in enumerate(_deferred) if c is checks)]
+
+
+#: (replay number, finish) of checks whose reads are queued and not yet looked at (`run_checks`)
+_pending: deque[tuple[int, Callable[[], None]]] = deque()
+_replays = [0]
+
+
+def run_checks(checks: list[Callable[[], None]]) -> None:
+    """A replay's deferred checks, at its end: two-phase ones (``start()``) are started and left
+    pending, so that the replay returns without waiting for the device; the others run now."""
+    _replays[0] += 1
+    for check in checks:
+        start = getattr(check, "start", None)
+        if start is None:
+            check()
+        else:
+            _pending.append((_replays[0], start()))
+
+
+def settle_checks(keep: int = 0) -> None:
+    """Finish the pending checks, oldest first, except those of the `keep` latest replays; the first
+    that failed raises (its own exception, with a note that an earlier replay made it). A compiled call
+    keeps one replay in flight; reads of tensor values and `ember.synchronize` keep none."""
+    while _pending and _pending[0][0] <= _replays[0] - keep:
+        replay, finish = _pending.popleft()
+        try:
+            finish()
+        except Exception as e:
+            while _pending and _pending[0][0] == replay:  # that replay's other checks: one error is its report
+                _pending.popleft()
+            note = getattr(e, "add_note", None)  # (Python 3.11+)
+            if note is not None:
+                note(
+                    "(raised by a check of an earlier ember.compile replay: on this device a replay queues its "
+                    "checks' reads and returns; they are read at the next compiled call, ember.synchronize() "
+                    "or read of tensor values. The arrays that replay wrote hold undefined values.)"
+                )
+            raise

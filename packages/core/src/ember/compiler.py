@@ -798,7 +798,7 @@ class _Capture(_capture.HostWatcher):
 
     def predicate(self, name: str, check: Callable[..., Any], natives: tuple[Any, ...], to_host: Any, result: bool) -> None:
         on_host = all(to_host(a) is a for a in natives)  # a backend whose arrays are host arrays (NumPy's)
-        where = "stopped there (kernels before it have run)" if on_host else "ran to its end (this device's checks are read then)"
+        where = "stopped there (kernels before it have run)" if on_host else "ran to its end (this device's checks are read after it)"
 
         def recheck() -> None:  # the replay's test failed
             raise CompileError(
@@ -812,8 +812,8 @@ class _Capture(_capture.HostWatcher):
             self.lines.append(f"if bool({test}({', '.join(srcs)})) is not {result!r}: {fail}()")
         else:  # a read from the device waits for every queued kernel: once, when the replay ends
             self.deferred = True
-            later, host = self.const(_recheck_later), self.const(to_host)
-            self.lines.append(f"_D.append(lambda: {later}({test}, {host}, ({''.join(v + ', ' for v in srcs)}), {result!r}, {fail}))")
+            later = self.const(_recheck_later(to_host))
+            self.lines.append(f"_D.append({later}({test}, ({''.join(v + ', ' for v in srcs)}), {result!r}, {fail}))")
 
     def item(self, t: Tensor) -> Any:
         """`Tensor.item` while capturing with host_reads="replay": the value, read again by each replay here."""
@@ -846,10 +846,43 @@ class _Capture(_capture.HostWatcher):
         self.rng.append((g, n))
 
 
-def _recheck_later(test: Callable[..., Any], to_host: Any, arrays: tuple[Any, ...], result: bool, fail: Callable[[], None]) -> None:
-    """A host_predicate check that a replay on a device reads when it ends."""
-    if bool(test(*(to_host(a) for a in arrays))) is not result:
-        fail()
+class _Recheck:
+    """A host_predicate check that a replay on a device reads when it ends (`ember.capture.run_checks`)."""
+
+    __slots__ = ("test", "arrays", "result", "fail")
+    to_host: Any
+
+    def __init__(self, test: Callable[..., Any], arrays: tuple[Any, ...], result: bool, fail: Callable[[], None]) -> None:
+        self.test, self.arrays, self.result, self.fail = test, arrays, result, fail
+
+    def __call__(self) -> None:
+        self._check([self.to_host(a) for a in self.arrays])
+
+    def _check(self, values: list[Any]) -> None:
+        if bool(self.test(*values)) is not self.result:
+            self.fail()
+
+
+class _AsyncRecheck(_Recheck):
+    """... on a backend that reads without waiting (``Backend.read_async``): `start` queues the reads."""
+
+    __slots__ = ()
+    read_async: Any
+
+    def start(self) -> Callable[[], None]:
+        reads = [self.read_async(a) for a in self.arrays]
+        return lambda: self._check([r() for r in reads])
+
+
+def _recheck_later(to_host: Any) -> type[_Recheck]:
+    """The check class of a backend (its bound `to_host`): one that reads without waiting where it can."""
+    from .backends import Backend
+
+    backend = getattr(to_host, "__self__", None)
+    if backend is not None and type(backend).read_async is not Backend.read_async:
+        return type("_AsyncRecheck", (_AsyncRecheck,), {"__slots__": (), "to_host": staticmethod(to_host),
+                                                        "read_async": staticmethod(backend.read_async)})  # fmt: skip
+    return type("_Recheck", (_Recheck,), {"__slots__": (), "to_host": staticmethod(to_host)})
 
 
 _take = Generator._take
@@ -896,6 +929,8 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _capture._pending:  # checks of replays before the last one (one stays in flight)
+            _capture.settle_checks(keep=1)
         if self.eager_reason is not None or _capture.is_recording():
             return self.fn(*args, **kwargs)
         failed = "no capture yet"
@@ -1227,7 +1262,8 @@ class _Program:
         if self.steady and "None" not in kept:  # the next call finds what this one left: identities suffice
             L.append(f"    _K[0] = ({''.join(f'{v}, {v}._data, ' for v in kept)})")
         if defer:
-            L.append("    for _check in _D: _check()")
+            ns["_run_checks"] = _capture.run_checks
+            L.append("    _run_checks(_D)")
         L.append(f"    return {_out_src(self.out_desc, tv, syms, name)}")
         self.fused = cap.fused  # how many fused elementwise kernels the replay runs
         self.folded = cap.folded  # how many kernel calls it does not run: their results are constants

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from . import capture as _capture
 from . import dtypes as _dt
 from .autograd import grad_mode as _grad_mode
 from .autograd.graph import Node, _bind_tensor_type, run_backward
@@ -520,10 +521,14 @@ class Tensor:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy() instead"
             )
+        if _capture._pending:  # an earlier compiled replay's checks: read before its results are
+            _capture.settle_checks()
         backend = registry.get(self._device.type)
         return backend.to_host(self._data)
 
     def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
+        if _capture._pending:
+            _capture.settle_checks()
         a = registry.get(self._device.type).to_host(self._data)
         if dtype is not None:
             a = a.astype(dtype, copy=False)
@@ -538,9 +543,13 @@ class Tensor:
                 f"item(): a tensor with {n} elements (shape {self._shape}) cannot be converted to a Python "
                 f"number; only one-element tensors can"
             )
+        if _capture._pending:
+            _capture.settle_checks()
         return registry.get(self._device.type).to_host(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
+        if _capture._pending:
+            _capture.settle_checks()
         return registry.get(self._device.type).to_host(self._data).tolist()
 
     def __bool__(self) -> _bool:
