@@ -100,11 +100,12 @@ class Launcher:
     """A built kernel, called as pyopencl's are (``k(queue, global_size, local_size, *args)``); while a
     launch recorder is on its device, the call goes to the recorder instead."""
 
-    __slots__ = ("device", "kernel", "scalar_dtypes")
+    __slots__ = ("device", "kernel", "scalar_dtypes", "part")
 
     def __init__(self, device: Device, kernel: Any, scalar_dtypes: list[Any]) -> None:
         kernel.set_scalar_arg_dtypes(scalar_dtypes)
         self.device, self.kernel, self.scalar_dtypes = device, kernel, scalar_dtypes
+        self.part: Any = None  # a fused kernel's `fusion.KernelPart`: a launch graph may merge it with others
 
     def __call__(self, queue: Any, global_size: Any, local_size: Any, *args: Any) -> Any:
         recorder = self.device.recorder

@@ -25,6 +25,7 @@ import pyopencl as cl
 
 from .clarray import CLArray
 from .device import Device, Launcher
+from .fusion import merged_kernel
 
 
 class NotRecordable(Exception):
@@ -113,44 +114,90 @@ def _build(device: Device, arrays: Sequence[Any], scalars: Sequence[Any], probe:
             outs.append(("input", input_of[id(r.buffer)], r))
         else:
             outs.append(("const", 0, r))
-    sites: list[tuple[Any, tuple[int, ...], Any]] = []
-    binds: dict[tuple[str, int], list[tuple[Any, int]]] = {}  # (kind, index) -> the (kernel, argument) it sets
+    # each launch's arguments: what binds them at a replay ((kind, index)), or None (fixed)
+    launches: list[tuple[Launcher, tuple[int, ...], Any, list[Any], list[tuple[str, int] | None]]] = []
     scalar_types: dict[int, Any] = {}
     keep: list[Any] = []  # the buffers the graph's launches read besides inputs and results: alive while it is
     for (k, gsize, lsize, args), (pk, pg, pl, pargs) in zip(real.launches, probe_run.launches):
         if pk is not k or pg != gsize or pl != lsize or len(pargs) != len(args):
             return None
-        clone = cl.Kernel(k.kernel.program, k.kernel.function_name)
-        clone.set_scalar_arg_dtypes(k.scalar_dtypes)
-        clone.set_args(*args)
+        kinds: list[tuple[str, int] | None] = []
         for i, (a, pa) in enumerate(zip(args, pargs)):
+            kind: tuple[str, int] | None = None
             if isinstance(a, cl.MemoryObjectHolder):
                 if id(a) in alloc_of:
                     n = alloc_of[id(a)]
                     if probe_alloc_of.get(id(pa)) != n:
                         return None
                     if n in escaping:
-                        binds.setdefault(("out", escaping.index(n)), []).append((clone, i))
+                        kind = ("out", escaping.index(n))
                     else:
                         keep.append(a)
                 elif pa is not a:
                     return None
                 elif id(a) in input_of:
-                    binds.setdefault(("in", input_of[id(a)]), []).append((clone, i))
+                    kind = ("in", input_of[id(a)])
                 else:
                     keep.append(a)  # a constant of the program
-                continue
-            if type(a) is type(pa) and (a is pa or a == pa):
-                continue  # a number that the scalars do not change
-            slot = [j for j, (s, p) in enumerate(zip(scalars, probe)) if s == a and p == pa]
-            if len(slot) != 1 or k.scalar_dtypes[i] is None:
-                return None  # a number computed from the scalars, or one that changes by itself
-            binds.setdefault(("scalar", slot[0]), []).append((clone, i))
-            scalar_types[slot[0]] = np.dtype(k.scalar_dtypes[i]).type
+            elif not (type(a) is type(pa) and (a is pa or a == pa)):  # (else a number the scalars do not change)
+                slot = [j for j, (s, p) in enumerate(zip(scalars, probe)) if s == a and p == pa]
+                if len(slot) != 1 or k.scalar_dtypes[i] is None:
+                    return None  # a number computed from the scalars, or one that changes by itself
+                kind = ("scalar", slot[0])
+                scalar_types[slot[0]] = np.dtype(k.scalar_dtypes[i]).type
+            kinds.append(kind)
+        launches.append((k, gsize, lsize, list(args), kinds))
+    sites: list[tuple[Any, tuple[int, ...], Any]] = []
+    binds: dict[tuple[str, int], list[tuple[Any, int]]] = {}  # (kind, index) -> the (kernel, argument) it sets
+    for k, gsize, lsize, args, kinds in _merge_independent(device, launches):
+        clone = cl.Kernel(k.kernel.program, k.kernel.function_name)
+        clone.set_scalar_arg_dtypes(k.scalar_dtypes)
+        clone.set_args(*args)
+        for i, kind in enumerate(kinds):
+            if kind is not None:
+                binds.setdefault(kind, []).append((clone, i))
         sites.append((clone, gsize, lsize))
     graph = LaunchGraph(device, arrays, scalars, sites, binds, scalar_types, [real.allocs[i][1] for i in escaping], outs)
     graph.keep = keep
     return graph
+
+
+def _merge_independent(device: Device, launches: list[Any]) -> list[Any]:
+    """Runs of consecutive fused kernels that share no memory one of them writes, as one launch each
+    (`fusion.merged_kernel`): an optimizer's per-parameter updates become one launch."""
+    out: list[Any] = []
+    run: list[Any] = []
+    written: set[int] = set()
+    touched: set[int] = set()
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            k = merged_kernel(device, [r[0].part for r in run], [r[0].scalar_dtypes for r in run])
+            sizes = [r[1][0] for r in run]
+            args = [a for r in run for a in r[3]] + sizes
+            kinds = [kd for r in run for kd in r[4]] + [None] * len(run)
+            out.append((k, (sum(sizes),), run[0][2], args, kinds))
+        run.clear()
+        written.clear()
+        touched.clear()
+
+    for launch in launches:
+        k, gsize, lsize, args = launch[:4]
+        if k.part is None or len(gsize) != 1 or (run and lsize != run[0][2]):
+            flush()
+            out.append(launch)
+            continue
+        mine = {id(args[i]) for i in k.part.writes()}
+        reads = {id(a) for a in args if isinstance(a, cl.MemoryObjectHolder)}
+        if mine & touched or reads & written:
+            flush()
+        run.append(launch)
+        written.update(mine)
+        touched.update(reads)
+    flush()
+    return out
 
 
 class LaunchGraph:

@@ -402,8 +402,99 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     if plan is None:
         if len(_PLANS) >= 1024:  # many layouts (shapes that keep changing): start again rather than grow
             _PLANS.clear()
-        plan = _PLANS[key] = _blocked_plan(c, a, b, batch, sa, sb, bias is not None)
+        plan = _PLANS[key] = (not batch and _dot_plan(c, a, b)) or _blocked_plan(c, a, b, batch, sa, sb, bias is not None)
     plan(c, a, b, bias)
+
+
+def _dot_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
+    """The micro-kernel for A and B both of unit stride along K (``x @ w.T``, a linear layer's forward):
+    each register tile of RA rows of A and RB columns of B keeps RA x RB vectors of partial sums along K,
+    summed across their lanes at the end, so neither operand is packed."""
+    _, _, V = _tiles(device, dtype)
+    RA, RB = (4, 4) if V * dtype.itemsize >= 64 else (2, 4)
+    t = cltypes.ctype(dtype)
+    vt = f"{t}{V}"
+    key = ("mm_dot", t, V, RA, RB, has_bias)
+
+    def hsum() -> str:
+        lines, w, x = [f"static {t} hsum({vt} v) {{"], V, "v"
+        while w > 2:
+            w //= 2
+            lines.append(f"  const {t}{w} h{w} = {x}.lo + {x}.hi;")
+            x = f"h{w}"
+        lines.append(f"  return {x}.x + {x}.y;\n}}")
+        return "\n".join(lines) + "\n"
+
+    def source() -> str:
+        params = [f"__global const {t}* a", "long a_off", "long a_sm", f"__global const {t}* b", "long b_off", "long b_sn",
+                  f"__global {t}* c", "long M", "long N", "long K", "long mt", "long nt"]  # fmt: skip
+        if has_bias:
+            params += [f"__global const {t}* bias", "long bias_off", "long bias_s"]
+        pairs = [(r, q) for r in range(RA) for q in range(RB)]
+        L = [cltypes.preamble([dtype]), hsum(), f"__kernel void ember_mm_dot({', '.join(params)}) {{"]
+        L.append(f"  const long mp = (M + {RA - 1}) / {RA}, np_ = (N + {RB - 1}) / {RB};")
+        L.append("  const long tn = get_global_id(0) * nt, tm = get_global_id(1) * mt;")
+        L.append("  if (tn >= np_ || tm >= mp) return;")
+        L.append(f"  const long tn1 = min(tn + nt, np_), tm1 = min(tm + mt, mp), KV = K / {V} * {V};")
+        L.append("  for (long im = tm; im < tm1; ++im) {")
+        L.append(f"    const long i0 = im * {RA};")
+        L += [f"    __global const {t}* ar{r} = a + a_off + min(i0 + {r}, M - 1) * a_sm;" for r in range(RA)]
+        L.append("    for (long jn = tn; jn < tn1; ++jn) {")
+        L.append(f"      const long j0 = jn * {RB};")
+        L += [f"      __global const {t}* br{q} = b + b_off + min(j0 + {q}, N - 1) * b_sn;" for q in range(RB)]
+        L.append(f"      {vt} {', '.join(f'c{r}{q} = 0' for r, q in pairs)};")
+        L.append(f"      for (long k = 0; k < KV; k += {V}) {{")
+        L += [f"        const {vt} a{r} = vload{V}(0, ar{r} + k);" for r in range(RA)]
+        L += [f"        const {vt} b{q} = vload{V}(0, br{q} + k);" for q in range(RB)]
+        L += [f"        c{r}{q} = fma(a{r}, b{q}, c{r}{q});" for r, q in pairs]
+        L.append("      }")
+        L.append(f"      {t} {', '.join(f's{r}{q} = hsum(c{r}{q})' for r, q in pairs)};")
+        L.append("      for (long k = KV; k < K; ++k) {")
+        L += [f"        s{r}{q} = fma(ar{r}[k], br{q}[k], s{r}{q});" for r, q in pairs]
+        L.append("      }")
+        for r, q in pairs:
+            value = f"s{r}{q} + bias[bias_off + (j0 + {q}) * bias_s]" if has_bias else f"s{r}{q}"
+            L.append(f"      if (i0 + {r} < M && j0 + {q} < N) c[(i0 + {r}) * N + j0 + {q}] = {value};")
+        L += ["    }", "  }", "}"]
+        return "\n".join(L) + "\n"
+
+    scalar_dtypes: list[Any] = [None, np.int64, np.int64, None, np.int64, np.int64, None] + [np.int64] * 5
+    return device.kernel(key, source, "ember_mm_dot", scalar_dtypes + ([None, np.int64, np.int64] if has_bias else []))
+
+
+def _dot_plan(c: CLArray, a: CLArray, b: CLArray) -> Callable[[CLArray, CLArray, CLArray, CLArray | None], None] | None:
+    """`_blocked`'s launch for a 2-D product whose operands are both of unit stride along K and small, or None."""
+    device = c.device
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    if not DOT_PRODUCTS or a.strides[-1] != 1 or b.strides[-2] != 1 or (M + N) * K * c.dtype.itemsize > 2 * DIRECT_MAX_BYTES:
+        return None
+    _, _, V = _tiles(device, c.dtype)
+    RA, RB = (4, 4) if V * c.dtype.itemsize >= 64 else (2, 4)
+    mp, np_ = -(-M // RA), -(-N // RB)
+    mt, nt = mp, np_
+    want = ITEMS_PER_UNIT * device.compute_units
+    while -(-mp // mt) * -(-np_ // nt) < want and (mt > 1 or nt > 1):
+        if nt >= mt:
+            nt = -(-nt // 2)
+        else:
+            mt = -(-mt // 2)
+    grid = (-(-np_ // nt), -(-mp // mt))
+    ints = [M, N, K, mt, nt]
+    queue = device.queue
+
+    def run(c: CLArray, a: CLArray, b: CLArray, bias: CLArray | None) -> None:
+        head = [a.buffer, a.offset, a.strides[-2], b.buffer, b.offset, b.strides[-1], c.buffer, *ints]
+        if bias is None:
+            _dot_kernel(device, c.dtype, False)(queue, grid, (1, 1), *head)
+        else:
+            _dot_kernel(device, c.dtype, True)(queue, grid, (1, 1), *head, bias.buffer, bias.offset, bias.strides[0])
+
+    return run
+
+
+#: Whether 2-D products of two operands of unit stride along K use `_dot_kernel` (else they pack B).
+DOT_PRODUCTS = True
 
 
 _PLANS: dict[tuple[Any, ...], Callable[[CLArray, CLArray, CLArray, CLArray | None], None]] = {}
