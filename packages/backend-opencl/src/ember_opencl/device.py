@@ -88,7 +88,7 @@ class Device:
                             program = cl.Program(self.context, src).build()
                     except cl.RuntimeError as exc:  # a bug in Ember's generated source: show it
                         raise RuntimeError(f"OpenCL could not build Ember's kernel {name!r}: {exc}\n{src}") from exc
-                    k = Launcher(self, getattr(program, name), list(scalar_dtypes))
+                    k = Launcher(self, getattr(program, name), list(scalar_dtypes), src)
                     self._kernels[key] = k
         return k
 
@@ -100,12 +100,12 @@ class Launcher:
     """A built kernel, called as pyopencl's are (``k(queue, global_size, local_size, *args)``); while a
     launch recorder is on its device, the call goes to the recorder instead."""
 
-    __slots__ = ("device", "kernel", "scalar_dtypes", "part")
+    __slots__ = ("device", "kernel", "scalar_dtypes", "source")
 
-    def __init__(self, device: Device, kernel: Any, scalar_dtypes: list[Any]) -> None:
+    def __init__(self, device: Device, kernel: Any, scalar_dtypes: list[Any], source: str) -> None:
         kernel.set_scalar_arg_dtypes(scalar_dtypes)
         self.device, self.kernel, self.scalar_dtypes = device, kernel, scalar_dtypes
-        self.part: Any = None  # a fused kernel's `fusion.KernelPart`: a launch graph may merge it with others
+        self.source = source  # (a launch graph merges independent launches from their sources: `merge`)
 
     def __call__(self, queue: Any, global_size: Any, local_size: Any, *args: Any) -> Any:
         recorder = self.device.recorder

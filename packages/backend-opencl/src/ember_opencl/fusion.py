@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from . import cltypes
 from .clarray import CLArray, c_strides, empty
 from .elementwise import BINARY, UNARY, _index_code, broadcast_strides, chunk_size, collapse, expression, run
 
-__all__ = ["elementwise_fusible", "fuse_elementwise", "KernelPart", "merged_kernel"]
+__all__ = ["elementwise_fusible", "fuse_elementwise"]
 
 #: in-place variants (add_, ...) -> the op whose expression they apply
 _INPLACE_OF = {op.variant.name: name for name, op in OPS.items() if op.variant is not None and name in BINARY}
@@ -139,46 +138,39 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
         chunk = chunk_size(device)
         names = [f"o{m}" for m in range(len(out_dtypes))] + [f"a{k}" for k in arrays]
 
-        params = ["long n"] + [f"long d{d}" for d in range(1, nd)]
-        for m, dt in enumerate(out_dtypes):
-            params += [f"__global {cltypes.ctype(dt)}* o{m}", f"long o{m}_off"] + [f"long o{m}_s{d}" for d in range(nd)]
-        loads = []
-        for k in arrays:
-            ct = cltypes.ctype(inputs[k].dtype)
-            const = "" if k in written else "const "
-            params += [f"__global {const}{ct}* a{k}", f"long a{k}_off"] + [f"long a{k}_s{d}" for d in range(nd)]
-            loads.append(f"    {const}{ct} in{k} = a{k}[i_a{k}];\n")
-        for (_k, dt), nm in scalar_list:
-            params.append(f"const {cltypes.ctype(dt)} {nm}")
-        stores = [f"    o{m}[i_o{m}] = r{j};\n" for m, j in enumerate(outputs)]
-        stores += [f"    a{w}[i_a{w}] = in{w};\n" for w in written]
-        types = [*out_dtypes, *(inputs[k].dtype for k in arrays), *(dt for (_k, dt), _ in scalar_list)]
-        code = (  # the body, for work-item `item`
-            f"  const long first = item * {chunk}, last = min(first + {chunk}, n);\n"
-            + (_walk_code(nd, names, loads + body + stores) if nd > 1 else (
-                "  for (long gid = first; gid < last; ++gid) {\n"
-                + _index_code(nd, names, list(units))
-                + "".join(loads) + "".join(body) + "".join(stores)
-                + "  }\n"
-            ))
-        )  # fmt: skip
-        part = KernelPart(tuple(types), tuple(params), code)
-
         def source() -> str:
+            params = ["long n"] + [f"long d{d}" for d in range(1, nd)]
+            for m, dt in enumerate(out_dtypes):
+                params += [f"__global {cltypes.ctype(dt)}* o{m}", f"long o{m}_off"] + [f"long o{m}_s{d}" for d in range(nd)]
+            loads = []
+            for k in arrays:
+                ct = cltypes.ctype(inputs[k].dtype)
+                const = "" if k in written else "const "
+                params += [f"__global {const}{ct}* a{k}", f"long a{k}_off"] + [f"long a{k}_s{d}" for d in range(nd)]
+                loads.append(f"    {const}{ct} in{k} = a{k}[i_a{k}];\n")
+            for (_k, dt), nm in scalar_list:
+                params.append(f"const {cltypes.ctype(dt)} {nm}")
+            stores = [f"    o{m}[i_o{m}] = r{j};\n" for m, j in enumerate(outputs)]
+            stores += [f"    a{w}[i_a{w}] = in{w};\n" for w in written]
+            types = [*out_dtypes, *(inputs[k].dtype for k in arrays), *(dt for (_k, dt), _ in scalar_list)]
             return (
                 cltypes.preamble(types)
                 + "#pragma OPENCL FP_CONTRACT OFF\n"  # each step rounds as its one-op kernel does
                 + f"__kernel void ember_fused({', '.join(params)}) {{\n"
-                + "  const long item = get_global_id(0);\n"
-                + code
+                + f"  const long first = get_global_id(0) * {chunk}, last = min(first + {chunk}, n);\n"
+                + (_walk_code(nd, names, loads + body + stores) if nd > 1 else (
+                    "  for (long gid = first; gid < last; ++gid) {\n"
+                    + _index_code(nd, names, list(units))
+                    + "".join(loads) + "".join(body) + "".join(stores)
+                    + "  }\n"
+                ))
                 + "}\n"
-            )
+            )  # fmt: skip
 
         scalar_dtypes: list[Any] = [np.int64] * nd
         scalar_dtypes += ([None, np.int64] + [np.int64] * nd) * (len(out_dtypes) + len(arrs))
         scalar_dtypes += [cltypes.ARG_TYPES[np.dtype(dt)] for (_k, dt), _nm in scalar_list]
         kernel = device.kernel(("fused", spec, nd, units, chunk), source, "ember_fused", scalar_dtypes)
-        kernel.part = part
         return kernel, [n, *dims[1:]], strides, -(-n // chunk)
 
     def fused(*vals: Any) -> tuple[CLArray, ...]:
@@ -206,48 +198,6 @@ def fuse_elementwise(group: ElementwiseGroup) -> Callable[..., tuple[CLArray, ..
         return tuple(outs)
 
     return fused
-
-
-@dataclass(frozen=True)
-class KernelPart:
-    """A fused kernel as a part that `merged_kernel` can run beside others in one launch: the dtypes
-    its code uses, its parameters, and its body as code for one work-item, ``item``."""
-
-    types: tuple[Any, ...]
-    params: tuple[str, ...]
-    code: str
-
-    def writes(self) -> list[int]:
-        """The indices of the parameters it writes through (its global pointers that are not const)."""
-        return [i for i, p in enumerate(self.params) if p.startswith("__global ") and not p.startswith("__global const ")]
-
-
-def merged_kernel(device: Any, parts: Sequence[KernelPart], scalar_dtypes: Sequence[Sequence[Any]]) -> Any:
-    """One kernel running independent fused kernels side by side (horizontal fusion): work-items
-    [0, G0) run part 0, the next G1 part 1, ...; its arguments are each part's, then G0, G1, ...
-    One launch instead of several (a launch costs PoCL about as much as a small update's work)."""
-    types = [t for p in parts for t in p.types]
-
-    def source() -> str:
-        fns, params, body = [], [], ["  long item = get_global_id(0);"]
-        for i, p in enumerate(parts):
-            names = [q.rsplit(" ", 1)[1] for q in p.params]
-            fns.append(f"static void part{i}({', '.join(p.params)}, long item) {{\n{p.code}}}\n")
-            params += [f"{q}_{i}" for q in p.params]
-            body.append(f"  if (item < items{i}) {{ part{i}({''.join(f'{n}_{i}, ' for n in names)}item); return; }}")
-            body.append(f"  item -= items{i};")
-        params += [f"long items{i}" for i in range(len(parts))]
-        return (
-            cltypes.preamble(types)
-            + "#pragma OPENCL FP_CONTRACT OFF\n"
-            + "".join(fns)
-            + f"__kernel void ember_fused_parts({', '.join(params)}) {{\n"
-            + "\n".join(body[:-1])
-            + "\n}\n"
-        )
-
-    dtypes = [d for sd in scalar_dtypes for d in sd] + [np.int64] * len(parts)
-    return device.kernel(("fused_parts", tuple(parts)), source, "ember_fused_parts", dtypes)
 
 
 def _walk_code(nd: int, names: list[str], step: list[str]) -> str:

@@ -16,6 +16,7 @@ per site. What changes from call to call is re-bound before the launches:
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ import pyopencl as cl
 
 from .clarray import CLArray
 from .device import Device, Launcher
-from .fusion import merged_kernel
+from .merge import merged, merged_args, params_of, writes
 
 
 class NotRecordable(Exception):
@@ -162,42 +163,53 @@ def _build(device: Device, arrays: Sequence[Any], scalars: Sequence[Any], probe:
     return graph
 
 
+#: The most launches merged into one (the merged kernel's parameters must fit the device's limit).
+MERGE_MAX = 6
+
+
 def _merge_independent(device: Device, launches: list[Any]) -> list[Any]:
-    """Runs of consecutive fused kernels that share no memory one of them writes, as one launch each
-    (`fusion.merged_kernel`): an optimizer's per-parameter updates become one launch."""
+    """Runs of consecutive launches that share no memory one of them writes, as one launch each
+    (`merge`): an optimizer's per-parameter updates, a layer's weight, input and bias gradients."""
     out: list[Any] = []
     run: list[Any] = []
     written: set[int] = set()
     touched: set[int] = set()
 
     def flush() -> None:
-        if len(run) == 1:
-            out.append(run[0])
-        elif run:
-            k = merged_kernel(device, [r[0].part for r in run], [r[0].scalar_dtypes for r in run])
-            sizes = [r[1][0] for r in run]
-            args = [a for r in run for a in r[3]] + sizes
-            kinds = [kd for r in run for kd in r[4]] + [None] * len(run)
-            out.append((k, (sum(sizes),), run[0][2], args, kinds))
+        parts = [(k, g, ls) for k, g, ls, _a, _kd in run]
+        kernel = None
+        if len(run) > 1:
+            try:
+                kernel, items = merged(device, parts)
+            except RuntimeError:  # it did not build: the launches stay as they are
+                kernel = None
+        if kernel is None:
+            out.extend(run)
+        else:
+            args = merged_args(parts, [r[3] for r in run])
+            kinds = [kd for r in run for kd in r[4] + [None] * 3]
+            out.append((kernel, (items,), (_group(run[0][2]),), args, kinds))
         run.clear()
         written.clear()
         touched.clear()
 
     for launch in launches:
-        k, gsize, lsize, args = launch[:4]
-        if k.part is None or len(gsize) != 1 or (run and lsize != run[0][2]):
-            flush()
-            out.append(launch)
-            continue
-        mine = {id(args[i]) for i in k.part.writes()}
+        k, _gsize, lsize, args = launch[:4]
+        mine = {id(args[i]) for i in writes(params_of(k.source)) if i < len(args)}
         reads = {id(a) for a in args if isinstance(a, cl.MemoryObjectHolder)}
-        if mine & touched or reads & written:
+        if (mine & touched or reads & written or len(run) >= MERGE_MAX
+                or (run and (_group(lsize) != _group(run[0][2]) or k.kernel.function_name != run[0][0].kernel.function_name))):  # fmt: skip
             flush()
         run.append(launch)
         written.update(mine)
         touched.update(reads)
     flush()
     return out
+
+
+def _group(lsize: Any) -> int:
+    """The work-items of a work-group of a launch (a merged launch keeps its parts' work-groups)."""
+    return 1 if lsize is None else math.prod(lsize)
 
 
 class LaunchGraph:
