@@ -208,3 +208,56 @@ def test_opencl_graph_refuses_a_number_computed_from_a_scalar(device: str) -> No
 
     np.testing.assert_array_equal(to_numpy(again[0]), np.full(4, 4.0, np.float32))
     np.testing.assert_array_equal(to_numpy(results[0]), np.full(4, 1.5, np.float32))
+
+
+def _opencl_graph(device: str, f: Any, *args: Any) -> Any:
+    if ember.device(device).type != "opencl":
+        pytest.skip("tests the OpenCL backend's launch graphs")
+    for _ in range(4):
+        out = f(*args)
+    graph = f.programs[0].graphs.graph
+    assert graph is not None
+    return graph, out
+
+
+def test_independent_launches_are_merged(device: str) -> None:
+    """An optimizer's per-parameter updates, and a layer's weight and input gradients, run as merged
+    launches; the parameters stay bitwise equal to eager ones."""
+    states = []
+    for compiled in (False, True):
+        model, _opt, step = _mlp_step(device)
+        run = ember.compile(step) if compiled else step
+        for x, y in _batches(device, 6):
+            run(x, y)
+        states.append([p.detach().numpy() for p in model.parameters()])
+    graph, _ = _opencl_graph(device, run, *_batches(device, 1)[0])
+    names = [k.function_name for k, _g, _l in graph.sites]
+    assert names.count("ember_launches") >= 2, names
+    for a, b in zip(*states):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dependent_launches_are_not_merged(device: str) -> None:
+    """Two fused kernels where the second reads what the first wrote (other shapes: two groups) stay two
+    launches, in order; a merged launch would race."""
+    g = ember.compile(lambda x: ((x * 3.0 + 1.0).reshape(4, 8).T * 2.0 - 1.0).exp())
+    x = ember.arange(32, dtype=ember.float32, device=device) / 32
+    graph, out = _opencl_graph(device, g, x)
+    assert "ember_launches" not in [k.function_name for k, _g, _l in graph.sites]
+    want = np.exp((np.arange(32, dtype=np.float32) / 32 * 3 + 1).reshape(4, 8).T * 2 - 1)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-6)
+
+
+def test_merged_sources_keep_their_macros_and_helpers() -> None:
+    """The merged program: each part's macros undefined after it and its helper functions renamed, the
+    kernel's parameters with the part's macros expanded, writes found from const-ness."""
+    pytest.importorskip("pyopencl")
+    from ember_opencl import merge
+
+    src = ("#define T float\nstatic T twice(T v) { return 2 * v; }\n"
+           "__kernel void k(long n, __global const T* x, __global T* y) { y[get_global_id(0)] = twice(x[0]); }\n")  # fmt: skip
+    assert merge.params_of(src) == ["long n", "__global const float* x", "__global float* y"]
+    assert merge.writes(merge.params_of(src)) == [2]
+    part = merge._part(3, src)
+    assert "twice__p3(" in part and "static void part3(" in part and "#undef T" in part
+    assert "get_global_id" not in part and "gid0__" in part

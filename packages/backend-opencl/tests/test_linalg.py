@@ -213,3 +213,35 @@ def test_every_register_tile(dev: device.Device, native: int, dtype: str, monkey
         got = clarray.to_numpy(linalg.linear(x, w, b))  # x read row-major, w.T K-contiguous: both pack paths
         np.testing.assert_allclose(got, xn @ wn.T + bn, **_tol(dtype, k))
         _check(dev, xn.T.copy(), wn.T.copy(), lambda a, c: (permute(a, (1, 0)), c), lambda a, c: (a.T, c))
+
+
+@pytest.mark.parametrize("dot", [False, True])
+@pytest.mark.parametrize("direct", [0, 1 << 30])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dot_in_place_and_packed_paths(dev: device.Device, dot: bool, direct: int, dtype: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Each 2-D path on every layout: the dot-product kernel (both operands of unit stride along K: a linear
+    layer's x @ w.T), operands read in place (`DIRECT_MAX_BYTES`), and packed panels; K tails, edge tiles,
+    offsets and a bias included."""
+    if dtype == "float64" and not dev.fp64:
+        pytest.skip("no fp64 on this device")
+    monkeypatch.setattr(linalg, "DOT_PRODUCTS", dot)
+    monkeypatch.setattr(linalg, "DIRECT_MAX_BYTES", direct)
+    monkeypatch.setattr(linalg, "_PLANS", {})
+    used: list[bool] = []
+    real = linalg._dot_kernel
+    monkeypatch.setattr(linalg, "_dot_kernel", lambda *a: used.append(True) or real(*a))
+    rng = np.random.default_rng(10)
+    for m, k, n in [(37, 301, 53), (9, 17, 70), (64, 33, 5), (130, 128, 260)]:
+        xn, wn, bn = _data(rng, (m, k), dtype), _data(rng, (n, k), dtype), _data(rng, (n,), dtype)
+        big = clarray.from_numpy(dev, np.concatenate([np.zeros(3, xn.dtype), xn.ravel()]))
+        x = CLArray(dev, big.buffer, (m, k), xn.dtype, (k, 1), 3)  # at an offset into its buffer
+        w, b = clarray.from_numpy(dev, wn), clarray.from_numpy(dev, bn)
+        used.clear()
+        got = clarray.to_numpy(linalg.linear(x, w, b))
+        np.testing.assert_allclose(got, xn @ wn.T + bn, **_tol(dtype, k))
+        applies = dot and direct > 0 and linalg.takes_blocked_path(np.dtype(dtype), m, n, k)
+        assert bool(used) == applies, "the dot-product kernel runs exactly where it applies"
+        _check(dev, xn, wn.T.copy())  # NN
+        _check(dev, xn.T.copy(), wn.T.copy(), lambda a, c: (permute(a, (1, 0)), c), lambda a, c: (a.T, c))  # TN
+        _check(dev, xn, wn, lambda a, c: (a, permute(c, (1, 0))), lambda a, c: (a, c.T))  # NT through matmul
