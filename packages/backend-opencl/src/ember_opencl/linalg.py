@@ -18,6 +18,11 @@ float32/float64 products of any real size take a BLIS-style path:
    macro-panel in L2; C is read back between K blocks, and the bias of `linear`
    initialises the accumulators.
 
+A 2-D product reads a small operand in place instead of packing it (A through any strides, B
+when its rows are of unit stride along N), and one whose operands are both of unit stride along
+K (a linear layer's ``x @ w.T``) runs `_dot_kernel`: register tiles of 4 x 4 vectors of partial
+sums along K, summed across lanes at the end, with no packing launch at all.
+
 Work-groups have one work-item (PoCL runs a work-group per task on its thread
 pool and each costs a few microseconds, so each item gets a large macro-tile).
 Everything else (integers, bool, tiny or vector shapes) uses one simple kernel:
