@@ -261,3 +261,25 @@ def test_merged_sources_keep_their_macros_and_helpers() -> None:
     part = merge._part(3, src)
     assert "twice__p3(" in part and "static void part3(" in part and "#undef T" in part
     assert "get_global_id" not in part and "gid0__" in part
+
+
+def test_recording_leaves_other_threads_alone(device: str) -> None:
+    """While one thread records a graph, another thread's copies and kernels run as usual and are not
+    recorded (a probe run launches nothing: another thread's work must not be swallowed)."""
+    if ember.device(device).type != "opencl":
+        pytest.skip("tests the OpenCL backend's recorder")
+    import threading
+
+    from ember_opencl.launch_graph import _Recorder
+
+    dev = ember.ones(1, device=device)._data.device
+    probe = _Recorder(execute=False)
+    dev.recorder = probe
+    try:
+        got: list[Any] = []
+        t = threading.Thread(target=lambda: got.append((ember.tensor([1.0, 2.0], device=device) * 3).tolist()))
+        t.start()
+        t.join()
+    finally:
+        dev.recorder = None
+    assert got == [[3.0, 6.0]] and not probe.launches and not probe.allocs

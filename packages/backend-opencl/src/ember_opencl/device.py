@@ -47,7 +47,8 @@ class Device:
         self.is_cpu = bool(cl_device.type & cl.device_type.CPU)
         self._kernels: dict[Any, Launcher] = {}
         self._lock = threading.Lock()
-        #: The launch recorder (`ember_opencl.launch_graph`) while `ember.compile` records a replay's launches.
+        #: The launch recorder (`ember_opencl.launch_graph`) while `ember.compile` records a replay's launches
+        #: (in its own thread: other threads' launches, allocations and copies go on as usual).
         self.recorder: Any = None
 
     @property
@@ -65,13 +66,13 @@ class Device:
     def alloc(self, nbytes: int) -> Any:
         """A pooled buffer of at least `nbytes` (never empty: OpenCL refuses zero-size buffers)."""
         buf = self.pool.allocate(max(int(nbytes), 8))
-        if self.recorder is not None:
+        if self.recorder is not None and self.recorder.thread == threading.get_ident():
             self.recorder.allocated(buf, max(int(nbytes), 8))
         return buf
 
     def host_transfer(self, what: str) -> None:
         """Called before a copy between host and device: a launch recording cannot replay one."""
-        if self.recorder is not None:
+        if self.recorder is not None and self.recorder.thread == threading.get_ident():
             self.recorder.refuse(what)
 
     def kernel(self, key: Any, source: Callable[[], str], name: str, scalar_dtypes: Sequence[Any]) -> Launcher:
@@ -109,7 +110,7 @@ class Launcher:
 
     def __call__(self, queue: Any, global_size: Any, local_size: Any, *args: Any) -> Any:
         recorder = self.device.recorder
-        if recorder is None:
+        if recorder is None or recorder.thread != threading.get_ident():
             return self.kernel(queue, global_size, local_size, *args)
         return recorder.launch(self, queue, global_size, local_size, args)
 

@@ -38,6 +38,7 @@ class _Recorder:
 
     def __init__(self, execute: bool) -> None:
         self.execute = execute  # False: record only (the probe run); nothing reaches the device
+        self.thread = threading.get_ident()  # the thread it records (others launch as usual meanwhile)
         self.launches: list[tuple[Launcher, tuple[int, ...], Any, tuple[Any, ...]]] = []
         self.allocs: list[tuple[Any, int]] = []
         self.refused: str | None = None
