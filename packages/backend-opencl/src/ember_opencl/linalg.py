@@ -407,16 +407,22 @@ def _blocked(c: CLArray, a: CLArray, b: CLArray, batch: tuple[int, ...], sa: tup
     if plan is None:
         if len(_PLANS) >= 1024:  # many layouts (shapes that keep changing): start again rather than grow
             _PLANS.clear()
-        plan = _PLANS[key] = (not batch and _dot_plan(c, a, b)) or _blocked_plan(c, a, b, batch, sa, sb, bias is not None)
+        plan = _PLANS[key] = (not batch and _dot_plan(c, a, b, bias is not None)) or _blocked_plan(c, a, b, batch, sa, sb, bias is not None)
     plan(c, a, b, bias)
+
+
+def _dot_tiles(device: Device, dtype: np.dtype) -> tuple[int, int, int]:
+    """`_dot_kernel`'s register tile (rows RA of A, columns RB of B) and vector width V: 16 vectors of
+    partial sums where the SIMD unit has 32 registers (AVX-512), 8 where it has 16."""
+    _, _, V = _tiles(device, dtype)
+    return (4, 4, V) if V * dtype.itemsize >= 64 else (2, 4, V)
 
 
 def _dot_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
     """The micro-kernel for A and B both of unit stride along K (``x @ w.T``, a linear layer's forward):
     each register tile of RA rows of A and RB columns of B keeps RA x RB vectors of partial sums along K,
     summed across their lanes at the end, so neither operand is packed."""
-    _, _, V = _tiles(device, dtype)
-    RA, RB = (4, 4) if V * dtype.itemsize >= 64 else (2, 4)
+    RA, RB, V = _dot_tiles(device, dtype)
     t = cltypes.ctype(dtype)
     vt = f"{t}{V}"
     key = ("mm_dot", t, V, RA, RB, has_bias)
@@ -467,15 +473,15 @@ def _dot_kernel(device: Device, dtype: np.dtype, has_bias: bool) -> Any:
     return device.kernel(key, source, "ember_mm_dot", scalar_dtypes + ([None, np.int64, np.int64] if has_bias else []))
 
 
-def _dot_plan(c: CLArray, a: CLArray, b: CLArray) -> Callable[[CLArray, CLArray, CLArray, CLArray | None], None] | None:
+def _dot_plan(c: CLArray, a: CLArray, b: CLArray,
+              has_bias: bool) -> Callable[[CLArray, CLArray, CLArray, CLArray | None], None] | None:  # fmt: skip
     """`_blocked`'s launch for a 2-D product whose operands are both of unit stride along K and small, or None."""
     device = c.device
     M, K = a.shape[-2:]
     N = b.shape[-1]
     if not DOT_PRODUCTS or a.strides[-1] != 1 or b.strides[-2] != 1 or (M + N) * K * c.dtype.itemsize > 2 * DIRECT_MAX_BYTES:
         return None
-    _, _, V = _tiles(device, c.dtype)
-    RA, RB = (4, 4) if V * c.dtype.itemsize >= 64 else (2, 4)
+    RA, RB, _ = _dot_tiles(device, c.dtype)
     mp, np_ = -(-M // RA), -(-N // RB)
     mt, nt = mp, np_
     want = ITEMS_PER_UNIT * device.compute_units
@@ -486,14 +492,14 @@ def _dot_plan(c: CLArray, a: CLArray, b: CLArray) -> Callable[[CLArray, CLArray,
             mt = -(-mt // 2)
     grid = (-(-np_ // nt), -(-mp // mt))
     ints = [M, N, K, mt, nt]
-    queue = device.queue
+    queue, kernel = device.queue, _dot_kernel(device, c.dtype, has_bias)
 
     def run(c: CLArray, a: CLArray, b: CLArray, bias: CLArray | None) -> None:
         head = [a.buffer, a.offset, a.strides[-2], b.buffer, b.offset, b.strides[-1], c.buffer, *ints]
         if bias is None:
-            _dot_kernel(device, c.dtype, False)(queue, grid, (1, 1), *head)
+            kernel(queue, grid, (1, 1), *head)
         else:
-            _dot_kernel(device, c.dtype, True)(queue, grid, (1, 1), *head, bias.buffer, bias.offset, bias.strides[0])
+            kernel(queue, grid, (1, 1), *head, bias.buffer, bias.offset, bias.strides[0])
 
     return run
 
