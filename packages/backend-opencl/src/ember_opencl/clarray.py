@@ -84,21 +84,12 @@ def from_numpy(device: Device, host: np.ndarray) -> CLArray:
 
 def to_numpy(x: CLArray) -> np.ndarray:
     """A fresh host copy (non-contiguous views are compacted on the device first)."""
-    import pyopencl as cl
-
-    x.device.host_transfer("a read to the host")
-    if not x.is_contiguous:
-        from .elementwise import copy
-
-        x = copy(x)
-    out = np.empty(x.shape, x.dtype)
-    if out.size:
-        cl.enqueue_copy(x.device.queue, out, x.buffer, src_offset=x.offset * x.dtype.itemsize)
-    return out
+    return read_async(x)()
 
 
 def read_async(x: CLArray) -> Callable[[], np.ndarray]:
-    """Queue a host copy of `x` without waiting; the returned function waits for it and gives it."""
+    """Queue a host copy of `x` without waiting (non-contiguous views are compacted on the device
+    first); the returned function waits for it and gives it."""
     import pyopencl as cl
 
     x.device.host_transfer("a read to the host")

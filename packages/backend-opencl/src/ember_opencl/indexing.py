@@ -29,7 +29,7 @@ from ember import capture as _capture
 from ember.xp_kernels import index_error
 
 from . import cltypes
-from .clarray import CLArray, empty, from_numpy
+from .clarray import CLArray, empty, from_numpy, read_async, to_numpy
 from .device import Device
 from .elementwise import broadcast_strides, chunk_size, collapse, copy, run
 
@@ -120,22 +120,12 @@ class _FlagCheck:
         _read_flags(self.err, self.indices, self.op)
 
     def start(self) -> Callable[[], None]:
-        host = np.empty(2 * len(self.indices), np.int64)
-        self.err.device.host_transfer("a read to the host")
-        event = cl.enqueue_copy(self.err.device.queue, host, self.err.buffer, is_blocking=False)
-
-        def finish() -> None:
-            event.wait()
-            _check_flags(host, self.indices, self.op)
-
-        return finish
+        read = read_async(self.err)
+        return lambda: _check_flags(read(), self.indices, self.op)
 
 
 def _read_flags(err: CLArray, indices: Sequence[_Index], op: str) -> None:
-    host = np.empty(2 * len(indices), np.int64)
-    err.device.host_transfer("a read to the host")
-    cl.enqueue_copy(err.device.queue, host, err.buffer)
-    _check_flags(host, indices, op)
+    _check_flags(to_numpy(err), indices, op)
 
 
 def _check_flags(host: np.ndarray, indices: Sequence[_Index], op: str) -> None:
@@ -542,9 +532,7 @@ def nonzero(x: CLArray) -> CLArray:
     k_count = device.kernel(("nonzero_count", t, nd), lambda: _nonzero_source(t, nd, False, pre),
                             "ember_nonzero_count", scalar + [None])  # fmt: skip
     run(device, k_count, w, base + [counts.buffer])
-    host = np.empty(w, np.int64)
-    device.host_transfer("a read to the host")
-    cl.enqueue_copy(device.queue, host, counts.buffer)
+    host = to_numpy(counts)
     total = int(host.sum())
     out = empty(device, (total, nd_out), np.int64)
     if total == 0 or nd_out == 0:
