@@ -521,15 +521,17 @@ class Tensor:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy() instead"
             )
-        if _capture._pending:  # an earlier compiled replay's checks: read before its results are
-            _capture.settle_checks()
-        backend = registry.get(self._device.type)
-        return backend.to_host(self._data)
+        return self._to_host()
 
-    def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
+    def _to_host(self) -> np.ndarray:
+        """The data on the host; an earlier compiled replay's pending checks are read first
+        (`ember.capture.settle_checks`): its results are not to be read before them."""
         if _capture._pending:
             _capture.settle_checks()
-        a = registry.get(self._device.type).to_host(self._data)
+        return registry.get(self._device.type).to_host(self._data)
+
+    def __array__(self, dtype: Any = None, copy: _bool | None = None) -> np.ndarray:
+        a = self._to_host()
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a
@@ -543,14 +545,10 @@ class Tensor:
                 f"item(): a tensor with {n} elements (shape {self._shape}) cannot be converted to a Python "
                 f"number; only one-element tensors can"
             )
-        if _capture._pending:
-            _capture.settle_checks()
-        return registry.get(self._device.type).to_host(self._data).reshape(()).item()
+        return self._to_host().reshape(()).item()
 
     def tolist(self) -> Any:
-        if _capture._pending:
-            _capture.settle_checks()
-        return registry.get(self._device.type).to_host(self._data).tolist()
+        return self._to_host().tolist()
 
     def __bool__(self) -> _bool:
         if self.numel() != 1:
