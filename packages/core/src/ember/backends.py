@@ -178,6 +178,10 @@ class Backend:
         """A function of `group`'s inputs returning its outputs, run as one kernel; None leaves the calls as they are."""
         return None
 
+    def defines(self, method: str) -> bool:
+        """Whether this backend defines the optional method `method` itself (not `Backend`'s default)."""
+        return getattr(type(self), method) is not getattr(Backend, method)
+
     def read_async(self, native: Any) -> Callable[[], np.ndarray]:
         """Queue a copy of `native` to the host without waiting; the returned function waits and gives it.
         A backend that defines it lets `ember.compile` replays return before their data checks are read

@@ -847,42 +847,34 @@ class _Capture(_capture.HostWatcher):
 
 
 class _Recheck:
-    """A host_predicate check that a replay on a device reads when it ends (`ember.capture.run_checks`)."""
+    """A host_predicate check that a replay on a device reads when it ends (`ember.capture.run_checks`).
+    On a backend that reads without waiting (`Backend.read_async`) it has a `start`, which queues the
+    reads and returns the function that waits for them and checks; elsewhere `start` is None."""
 
-    __slots__ = ("test", "arrays", "result", "fail")
-    to_host: Any
+    __slots__ = ("to_host", "test", "arrays", "result", "fail", "start")
 
-    def __init__(self, test: Callable[..., Any], arrays: tuple[Any, ...], result: bool, fail: Callable[[], None]) -> None:
-        self.test, self.arrays, self.result, self.fail = test, arrays, result, fail
+    def __init__(self, to_host: Any, read_async: Any, test: Callable[..., Any], arrays: tuple[Any, ...], result: bool,
+                 fail: Callable[[], None]) -> None:  # fmt: skip
+        self.to_host, self.test, self.arrays, self.result, self.fail = to_host, test, arrays, result, fail
+        self.start = None if read_async is None else functools.partial(self._started, read_async)
 
     def __call__(self) -> None:
         self._check([self.to_host(a) for a in self.arrays])
+
+    def _started(self, read_async: Any) -> Callable[[], None]:
+        reads = [read_async(a) for a in self.arrays]
+        return lambda: self._check([r() for r in reads])
 
     def _check(self, values: list[Any]) -> None:
         if bool(self.test(*values)) is not self.result:
             self.fail()
 
 
-class _AsyncRecheck(_Recheck):
-    """... on a backend that reads without waiting (``Backend.read_async``): `start` queues the reads."""
-
-    __slots__ = ()
-    read_async: Any
-
-    def start(self) -> Callable[[], None]:
-        reads = [self.read_async(a) for a in self.arrays]
-        return lambda: self._check([r() for r in reads])
-
-
-def _recheck_later(to_host: Any) -> type[_Recheck]:
-    """The check class of a backend (its bound `to_host`): one that reads without waiting where it can."""
-    from .backends import Backend
-
+def _recheck_later(to_host: Any) -> Callable[..., _Recheck]:
+    """`_Recheck` for a backend (its bound `to_host`), reading without waiting where the backend can."""
     backend = getattr(to_host, "__self__", None)
-    if backend is not None and type(backend).read_async is not Backend.read_async:
-        return type("_AsyncRecheck", (_AsyncRecheck,), {"__slots__": (), "to_host": staticmethod(to_host),
-                                                        "read_async": staticmethod(backend.read_async)})  # fmt: skip
-    return type("_Recheck", (_Recheck,), {"__slots__": (), "to_host": staticmethod(to_host)})
+    read_async = backend.read_async if backend is not None and backend.defines("read_async") else None
+    return functools.partial(_Recheck, to_host, read_async)
 
 
 _take = Generator._take
@@ -1360,13 +1352,13 @@ def _ufunc_of(c: _Call) -> Any:
 def _grapher(cap: _Capture) -> Any:
     """The backend that records launch graphs (`ember.launch_graphs`) of this capture's kernels, or None
     (kernels of several device types, a backend without graphs, or no kernels at all)."""
-    from .backends import Backend, registry
+    from .backends import registry
 
     types_ = {c.device_type for c in cap.lines if isinstance(c, _Call)}
     if len(types_) != 1:
         return None
     backend = registry.get(types_.pop())
-    return backend if type(backend).record_launches is not Backend.record_launches else None
+    return backend if backend.defines("record_launches") else None
 
 
 _CALL_LINE = re.compile(r"(?:v\d+,? = )?[A-Za-z_]\w*\(.*\)")
@@ -1396,10 +1388,10 @@ def _graph_body(kernels: list[str], results: list[str]) -> tuple[list[str], list
 
 def _fuser(device_type: str) -> Any:
     """The backend of `device_type` when it fuses elementwise kernels (`ember.fusion`), else None."""
-    from .backends import Backend, registry
+    from .backends import registry
 
     backend = registry.get(device_type)
-    return backend if type(backend).fuse_elementwise is not Backend.fuse_elementwise else None
+    return backend if backend.defines("fuse_elementwise") else None
 
 
 _NAME = re.compile(r"\b[A-Za-z_]\w*\b")
