@@ -119,7 +119,7 @@ def _build(device: Device, arrays: Sequence[Any], scalars: Sequence[Any], probe:
     # each launch's arguments: what binds them at a replay ((kind, index)), or None (fixed)
     launches: list[tuple[Launcher, tuple[int, ...], Any, list[Any], list[tuple[str, int] | None]]] = []
     scalar_types: dict[int, Any] = {}
-    keep: list[Any] = []  # the buffers the graph's launches read besides inputs and results: alive while it is
+    keep: list[Any] = []
     for (k, gsize, lsize, args), (pk, pg, pl, pargs) in zip(real.launches, probe_run.launches):
         if pk is not k or pg != gsize or pl != lsize or len(pargs) != len(args):
             return None
@@ -159,9 +159,8 @@ def _build(device: Device, arrays: Sequence[Any], scalars: Sequence[Any], probe:
             if kind is not None:
                 binds.setdefault(kind, []).append((clone, i))
         sites.append((clone, gsize, lsize))
-    graph = LaunchGraph(device, arrays, scalars, sites, binds, scalar_types, [real.allocs[i][1] for i in escaping], outs)
-    graph.keep = keep
-    return graph
+    return LaunchGraph(device, arrays, scalars, sites, binds, scalar_types, [real.allocs[i][1] for i in escaping], outs,
+                       keep)  # fmt: skip
 
 
 #: The most launches merged into one (the merged kernel's parameters must fit the device's limit).
@@ -219,7 +218,8 @@ class LaunchGraph:
 
     def __init__(self, device: Device, arrays: Sequence[Any], scalars: Sequence[Any],
                  sites: list[tuple[Any, tuple[int, ...], Any]], binds: dict[tuple[str, int], list[tuple[Any, int]]],
-                 scalar_types: dict[int, Any], out_sizes: list[int], outs: list[tuple[str, int, CLArray]]) -> None:  # fmt: skip
+                 scalar_types: dict[int, Any], out_sizes: list[int], outs: list[tuple[str, int, CLArray]],
+                 keep: list[Any]) -> None:  # fmt: skip
         self.device = device
         self.n_arrays = len(arrays)
         self.layouts = [(j, a.offset, a.strides) for j, a in enumerate(arrays) if isinstance(a, CLArray)]
@@ -233,7 +233,7 @@ class LaunchGraph:
         self.out_sizes = out_sizes
         self.outs = [(kind, i, r.buffer if kind == "const" else None, r.shape, r.dtype, r.strides, r.offset)
                      for kind, i, r in outs]  # fmt: skip
-        self.keep: list[Any] = []
+        self.keep = keep  # the buffers its launches read besides inputs and results: alive while it is
         self.lock = threading.Lock()
 
     def __call__(self, arrays: Sequence[Any], scalars: Sequence[Any]) -> tuple[CLArray, ...] | None:
