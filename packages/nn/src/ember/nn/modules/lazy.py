@@ -9,6 +9,7 @@ A `state_dict` loaded before the first call materialises the module with the che
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ember
@@ -147,6 +148,12 @@ def _materialize_from_state_dict(module: Module, state_dict: dict[str, Any], pre
                 return
 
 
+def _lazy_class(base: Any, name: str, init: Callable[..., None]) -> type[_LazyConvMixin]:
+    """The lazy class `name` of conv class `base`, with `base`'s signature less `in_channels` (`init`)."""
+    doc = f"`{base.__name__}` whose `in_channels` is inferred from the first input."
+    return type(name, (_LazyConvMixin, base), {"__init__": init, "cls_to_become": base, "__doc__": doc, "__module__": __name__})
+
+
 def _lazy_conv(base: Any, name: str) -> type[_LazyConvMixin]:
     def __init__(
         self: _LazyConvMixin,
@@ -164,8 +171,7 @@ def _lazy_conv(base: Any, name: str) -> type[_LazyConvMixin]:
         base.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
         self._lazy_setup(out_channels, bias, device, dtype)
 
-    doc = f"`{base.__name__}` whose `in_channels` is inferred from the first input."
-    return type(name, (_LazyConvMixin, base), {"__init__": __init__, "cls_to_become": base, "__doc__": doc, "__module__": __name__})
+    return _lazy_class(base, name, __init__)
 
 
 def _lazy_conv_transpose(base: Any, name: str) -> type[_LazyConvMixin]:
@@ -188,8 +194,7 @@ def _lazy_conv_transpose(base: Any, name: str) -> type[_LazyConvMixin]:
         )
         self._lazy_setup(out_channels, bias, device, dtype)
 
-    doc = f"`{base.__name__}` whose `in_channels` is inferred from the first input."
-    return type(name, (_LazyConvMixin, base), {"__init__": __init__, "cls_to_become": base, "__doc__": doc, "__module__": __name__})
+    return _lazy_class(base, name, __init__)
 
 
 LazyConv1d = _lazy_conv(Conv1d, "LazyConv1d")
