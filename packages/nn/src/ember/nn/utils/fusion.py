@@ -22,6 +22,15 @@ def _bn_scale(bn_rm: Tensor, bn_rv: Tensor, bn_eps: float, bn_w: Tensor | None) 
     return scale if bn_w is None else bn_w * scale
 
 
+def _fused_bias(bias: Tensor | None, w: Tensor, bn_rm: Tensor, scale: Tensor, bn_b: Tensor | None) -> Parameter:
+    """The fused layer's bias: (bias - running mean) * scale (+ the norm's bias), in the bias's dtype (the
+    weight's without one), as a parameter that requires grad where the bias did."""
+    with ember.no_grad():
+        b = ((bias if bias is not None else ember.zeros_like(bn_rm)) - bn_rm) * scale
+        b = (b if bn_b is None else b + bn_b).to(bias.dtype if bias is not None else w.dtype)
+    return Parameter(b, bias.requires_grad if bias is not None else False)
+
+
 def fuse_conv_bn_weights(
     conv_w: Tensor,
     conv_b: Tensor | None,
@@ -33,16 +42,11 @@ def fuse_conv_bn_weights(
     transpose: bool = False,
 ) -> tuple[Parameter, Parameter]:
     """The fused convolution's (weight, bias); `transpose` for a transposed convolution's (in, out, ...) weight."""
-    b_dtype = conv_b.dtype if conv_b is not None else conv_w.dtype
-    b_grad = conv_b.requires_grad if conv_b is not None else False
     with ember.no_grad():
-        bias = conv_b if conv_b is not None else ember.zeros_like(bn_rm)
         scale = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w)
         shape = ((1, -1) if transpose else (-1, 1)) + (1,) * (conv_w.ndim - 2)
         w = (conv_w * scale.reshape(shape)).to(conv_w.dtype)
-        b = (bias - bn_rm) * scale
-        b = (b if bn_b is None else b + bn_b).to(b_dtype)
-    return Parameter(w, conv_w.requires_grad), Parameter(b, b_grad)
+    return Parameter(w, conv_w.requires_grad), _fused_bias(conv_b, conv_w, bn_rm, scale, bn_b)
 
 
 def fuse_conv_bn_eval(conv: Any, bn: Any, transpose: bool = False) -> Any:
@@ -68,15 +72,10 @@ def fuse_linear_bn_weights(
     bn_b: Tensor | None,
 ) -> tuple[Parameter, Parameter]:
     """The fused linear layer's (weight, bias)."""
-    b_dtype = linear_b.dtype if linear_b is not None else linear_w.dtype
-    b_grad = linear_b.requires_grad if linear_b is not None else False
     with ember.no_grad():
-        bias = linear_b if linear_b is not None else ember.zeros_like(bn_rm)
         scale = _bn_scale(bn_rm, bn_rv, bn_eps, bn_w)
-        w = linear_w * scale.unsqueeze(-1).to(linear_w.dtype)
-        b = (bias - bn_rm) * scale
-        b = (b if bn_b is None else b + bn_b).to(b_dtype)
-    return Parameter(w, linear_w.requires_grad), Parameter(b, b_grad)
+        w = linear_w * scale.unsqueeze(-1).to(linear_w.dtype)  # (cast before the product, as PyTorch does)
+    return Parameter(w, linear_w.requires_grad), _fused_bias(linear_b, linear_w, bn_rm, scale, bn_b)
 
 
 def fuse_linear_bn_eval(linear: Any, bn: Any) -> Any:
